@@ -1,0 +1,189 @@
+//! Test harness: starts the real `proofgrid-node` binary on loopback with a temporary base path
+//! and talks to it over WebSocket JSON-RPC. The node is killed when the handle drops, also when
+//! a test panics, so no process is left behind.
+
+#![allow(dead_code)]
+
+use std::{
+	fs::File,
+	net::TcpListener,
+	path::PathBuf,
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use codec::{Decode, Encode};
+use jsonrpsee::{
+	core::client::ClientT,
+	rpc_params,
+	ws_client::{WsClient, WsClientBuilder},
+};
+use proofgrid_runtime::{
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension,
+	UncheckedExtrinsic,
+};
+use serde_json::Value;
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
+
+/// How long a debug node may take to open its RPC port (it compiles the runtime first).
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// A running node, killed on drop.
+pub struct Node {
+	child: Child,
+	pub ws_url: String,
+	log_path: PathBuf,
+	// Removed after the node is killed (fields drop after `Drop::drop`).
+	_base_path: tempfile::TempDir,
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.map(|a| a.port())
+		.expect("a free loopback port")
+}
+
+impl Node {
+	/// Starts `proofgrid-node` with `args` plus a temporary base path and loopback-only ports,
+	/// and waits until its RPC answers.
+	pub async fn start(args: &[&str]) -> (Node, WsClient) {
+		let base_path = tempfile::tempdir().expect("temp dir");
+		let rpc_port = free_port();
+		let p2p_port = free_port();
+		let log_path = base_path.path().join("node.log");
+		let log = File::create(&log_path).expect("log file");
+
+		let child = Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
+			.args(args)
+			.arg("--base-path")
+			.arg(base_path.path())
+			.args(["--rpc-port", &rpc_port.to_string()])
+			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("proofgrid-node starts");
+
+		let node =
+			Node { child, ws_url: format!("ws://127.0.0.1:{rpc_port}"), log_path, _base_path: base_path };
+		println!("started proofgrid-node {args:?} at {}", node.ws_url);
+		let client = node.connect().await;
+		(node, client)
+	}
+
+	/// Connects over WebSocket, retrying until the node is up.
+	pub async fn connect(&self) -> WsClient {
+		let started = Instant::now();
+		loop {
+			if let Ok(client) = WsClientBuilder::default().build(&self.ws_url).await {
+				println!("RPC up after {:.1} s", started.elapsed().as_secs_f64());
+				return client;
+			}
+			if started.elapsed() > STARTUP_TIMEOUT {
+				panic!("node RPC not up after {STARTUP_TIMEOUT:?}\n{}", self.log_tail());
+			}
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		}
+	}
+
+	/// The last lines the node logged, for failure messages.
+	pub fn log_tail(&self) -> String {
+		let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+		let lines: Vec<&str> = log.lines().collect();
+		lines[lines.len().saturating_sub(40)..].join("\n")
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+/// Parses a `0x…` hex quantity or byte string.
+pub fn hex_bytes(v: &Value) -> Vec<u8> {
+	let s = v.as_str().expect("hex string");
+	hex::decode(s.trim_start_matches("0x")).expect("valid hex")
+}
+
+/// The number of the header `hash` (best block if `None`).
+pub async fn block_number(client: &WsClient, hash: Option<H256>) -> u32 {
+	let header: Value = client.request("chain_getHeader", rpc_params![hash]).await.expect("header");
+	let n = header["number"].as_str().expect("number");
+	u32::from_str_radix(n.trim_start_matches("0x"), 16).expect("hex number")
+}
+
+/// Best and finalized block numbers.
+pub async fn best_and_finalized(client: &WsClient) -> (u32, u32) {
+	let finalized: H256 =
+		client.request("chain_getFinalizedHead", rpc_params![]).await.expect("finalized head");
+	(block_number(client, None).await, block_number(client, Some(finalized)).await)
+}
+
+/// Free balance of `who` at the best block.
+pub async fn free_balance(client: &WsClient, who: &AccountId) -> Balance {
+	let key = frame_system::Account::<Runtime>::hashed_key_for(who);
+	let data: Option<String> = client
+		.request("state_getStorage", rpc_params![format!("0x{}", hex::encode(key))])
+		.await
+		.expect("storage");
+	match data {
+		Some(hex_data) => {
+			let bytes = hex::decode(hex_data.trim_start_matches("0x")).expect("hex");
+			let info = frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
+				&mut &bytes[..],
+			)
+			.expect("AccountInfo");
+			info.data.free
+		},
+		None => 0,
+	}
+}
+
+/// Signs `call` as `signer` with the runtime's exact transaction extensions and submits it.
+/// Returns the transaction hash.
+pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> H256 {
+	let who: AccountId = signer.public().into();
+	let nonce: Nonce = client
+		.request("system_accountNextIndex", rpc_params![who.to_string()])
+		.await
+		.expect("nonce");
+	let genesis: H256 =
+		client.request("chain_getBlockHash", rpc_params![0u32]).await.expect("genesis hash");
+	let version: Value =
+		client.request("state_getRuntimeVersion", rpc_params![]).await.expect("runtime version");
+	let spec_version = version["specVersion"].as_u64().expect("specVersion") as u32;
+	let tx_version = version["transactionVersion"].as_u64().expect("transactionVersion") as u32;
+
+	let extension: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(0),
+		frame_metadata_hash_extension::CheckMetadataHash::new(false),
+		frame_system::WeightReclaim::new(),
+	);
+	// What the extensions add to the signed payload without being in the extrinsic.
+	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
+	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
+	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
+	let xt = UncheckedExtrinsic::new_signed(
+		call,
+		MultiAddress::Id(who),
+		MultiSignature::Sr25519(signature),
+		extension,
+	);
+	client
+		.request("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(xt.encode()))])
+		.await
+		.expect("extrinsic accepted by the pool")
+}

@@ -1,0 +1,85 @@
+//! # ProofGrid primitives
+//!
+//! The basic types and constants that the runtime, the node and off-chain code (client, worker)
+//! must agree on. Kept `no_std` so the runtime wasm and native code share one definition.
+//!
+//! Later additions (device specs, the GEMM-i8 kernel definition, the Merkle commitment and
+//! challenge derivation) live here for the same reason: one definition, used to compute off
+//! chain and to verify on chain.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+use sp_runtime::{
+	traits::{IdentifyAccount, Verify},
+	MultiSignature,
+};
+
+/// An index to a block.
+pub type BlockNumber = u32;
+
+/// Signature type used by ProofGrid accounts (sr25519, ed25519 or ecdsa).
+pub type Signature = MultiSignature;
+
+/// An account on the chain: the public key behind [`Signature`].
+pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
+
+/// Balance of an account, in plancks of GRID (1 GRID = 10^12 plancks).
+pub type Balance = u128;
+
+/// Index of a transaction in the chain.
+pub type Nonce = u32;
+
+/// A hash of some data used by the chain.
+pub type Hash = sp_core::H256;
+
+/// Token facts shared by the runtime (genesis, fees) and user-facing tools (formatting).
+pub mod currency {
+	use super::Balance;
+
+	/// Ticker of the native token.
+	pub const TOKEN_SYMBOL: &str = "GRID";
+	/// Number of decimals of the native token.
+	pub const TOKEN_DECIMALS: u8 = 12;
+	/// One whole GRID in plancks.
+	pub const GRID: Balance = 10u128.pow(TOKEN_DECIMALS as u32);
+	/// One thousandth of a GRID.
+	pub const MILLI_GRID: Balance = GRID / 1_000;
+	/// One millionth of a GRID.
+	pub const MICRO_GRID: Balance = MILLI_GRID / 1_000;
+	/// The smallest balance an account may hold; below it the account is reaped.
+	pub const EXISTENTIAL_DEPOSIT: Balance = MILLI_GRID;
+}
+
+/// Block timing shared by the runtime (Aura slot) and the node (sealing, timestamps).
+pub mod time {
+	use super::BlockNumber;
+
+	/// Target block time of production chains (Aura slot duration), in milliseconds.
+	pub const MILLI_SECS_PER_BLOCK: u64 = 6_000;
+	/// Aura slot duration: one block per slot.
+	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
+
+	/// Number of blocks in a minute at the target block time.
+	pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
+	/// Number of blocks in an hour.
+	pub const HOURS: BlockNumber = MINUTES * 60;
+	/// Number of blocks in a day.
+	pub const DAYS: BlockNumber = HOURS * 24;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn grid_has_twelve_decimals() {
+		assert_eq!(currency::GRID, 1_000_000_000_000);
+		assert_eq!(currency::MICRO_GRID * 1_000_000, currency::GRID);
+	}
+
+	#[test]
+	fn six_second_blocks() {
+		assert_eq!(time::MINUTES, 10);
+		assert_eq!(time::DAYS, 14_400);
+	}
+}

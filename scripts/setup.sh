@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what a new machine lacks to build ProofGrid, and says what it installs.
+# Idempotent: a machine that has everything is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "[setup] $*"; }
+
+# System packages: clang/libclang for bindgen (-sys crates), protoc for libp2p's protobufs.
+missing=()
+command -v clang >/dev/null 2>&1 || missing+=(clang)
+ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+if [ ${#missing[@]} -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -ne 0 ] && sudo="sudo"
+	say "installing apt packages: ${missing[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+	say "apt packages present: clang libclang-dev protobuf-compiler"
+fi
+
+# Rust: rustup reads rust-toolchain.toml (1.95.0, wasm targets, rust-src) and installs what
+# is missing the first time a cargo command runs here; make that happen now, visibly.
+if ! command -v rustup >/dev/null 2>&1; then
+	say "rustup not found: install it from your distribution or rustup.rs, then rerun" >&2
+	exit 1
+fi
+toolchain=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+if ! rustup toolchain list | grep -q "^$toolchain"; then
+	say "installing Rust $toolchain"
+fi
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install "$toolchain"
+for target in wasm32v1-none wasm32-unknown-unknown; do
+	if ! rustup target list --toolchain "$toolchain" --installed | grep -qx "$target"; then
+		say "adding Rust target $target"
+		rustup target add --toolchain "$toolchain" "$target"
+	fi
+done
+for component in rust-src rustfmt clippy; do
+	if ! rustup component list --toolchain "$toolchain" --installed | grep -q "^$component"; then
+		say "adding Rust component $component"
+		rustup component add --toolchain "$toolchain" "$component"
+	fi
+done
+say "Rust $toolchain with wasm32v1-none, wasm32-unknown-unknown, rust-src: ready"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: setup, then every crate's tests, including the node integration tests
+# that start the real proofgrid-node binary on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+
+bash scripts/setup.sh
+
+echo "[test] cargo fmt --check"
+cargo fmt --all -- --check
+
+start=$(date +%s)
+echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
+cargo test --workspace --locked -- --nocapture
+echo "[test] done in $(( $(date +%s) - start )) s"
