@@ -9,6 +9,10 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+extern crate alloc;
+
+pub mod device;
+
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},
 	MultiSignature,

@@ -1,7 +1,9 @@
 //! Each pallet's `Config` for the ProofGrid runtime, with the chain's parameters.
 
 use frame_support::{
-	derive_impl, parameter_types,
+	derive_impl,
+	dispatch::DispatchClass,
+	parameter_types,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -24,6 +26,9 @@ use super::{
 /// operational calls and inherents.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
+/// Largest encoded block, in bytes.
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;
 	pub const Version: RuntimeVersion = VERSION;
@@ -35,8 +40,12 @@ parameter_types! {
 		NORMAL_DISPATCH_RATIO,
 	);
 	/// 5 MiB blocks, 75% of them for normal transactions.
-	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(MAX_BLOCK_LENGTH)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO * MAX_BLOCK_LENGTH
+		})
+		.build();
 	/// Generic Substrate prefix (42) until ProofGrid registers its own.
 	pub const SS58Prefix: u8 = 42;
 }

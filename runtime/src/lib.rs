@@ -22,9 +22,8 @@ mod tests;
 
 extern crate alloc;
 
+use alloc::vec::Vec;
 use sp_runtime::{generic, impl_opaque_keys};
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 pub use proofgrid_primitives::{
@@ -70,12 +69,6 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	transaction_version: 1,
 	system_version: 1,
 };
-
-/// The native version, used by the node to check a runtime's compatibility.
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 /// Block header type as expected by this runtime.
 pub type Header = generic::Header<BlockNumber, sp_runtime::traits::BlakeTwo256>;

@@ -1,0 +1,143 @@
+//! Benchmarks of every call of `pallet-devices`.
+
+use super::*;
+use crate::Pallet as Devices;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use proofgrid_primitives::device::{
+	registration_message, ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
+};
+use sp_runtime::traits::{Saturating, Zero};
+
+fn spec() -> DeviceSpec {
+	DeviceSpec {
+		// Longest allowed model name: the worst case for encoding.
+		model: alloc::vec![b'x'; proofgrid_primitives::device::MAX_MODEL_NAME_LEN as usize]
+			.try_into()
+			.expect("exactly the maximum length"),
+		vram_mib: 81_559,
+		compute_capability: ComputeCapability { major: 9, minor: 0 },
+		multiprocessors: 132,
+		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		advertised_gops: 1_000_000,
+	}
+}
+
+/// An owner with enough for a bond, and a device it registered.
+fn registered<T: Config>() -> (T::AccountId, T::AccountId) {
+	let owner: T::AccountId = account("owner", 0, 0);
+	let funds = T::DeviceBond::get()
+		.saturating_mul(10u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(&owner, funds);
+	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+	let (device, proof) =
+		T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
+	Devices::<T>::register(
+		RawOrigin::Signed(owner.clone()).into(),
+		device.clone(),
+		spec(),
+		1u32.into(),
+		proof,
+	)
+	.expect("registration in benchmark setup");
+	(owner, device)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register() {
+		let owner: T::AccountId = account("owner", 0, 0);
+		let funds = T::DeviceBond::get()
+			.saturating_mul(10u32.into())
+			.saturating_add(T::Currency::minimum_balance());
+		T::Currency::set_balance(&owner, funds);
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let (device, proof) =
+			T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), device.clone(), spec(), 1u32.into(), proof);
+
+		assert!(Devices::<T>::contains_key(&device));
+	}
+
+	#[benchmark]
+	fn heartbeat() {
+		let (_, device) = registered::<T>();
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::MinHeartbeatInterval::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(device.clone()));
+
+		assert_eq!(Devices::<T>::get(&device).map(|i| i.last_heartbeat), Some(later));
+	}
+
+	#[benchmark]
+	fn update() {
+		let (owner, device) = registered::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone(), spec(), 2u32.into());
+
+		assert_eq!(Devices::<T>::get(&device).map(|i| i.price_per_unit), Some(2u32.into()));
+	}
+
+	#[benchmark]
+	fn pause() {
+		let (owner, device) = registered::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone());
+
+		assert_eq!(Devices::<T>::get(&device).map(|i| i.status), Some(DeviceStatus::Paused));
+	}
+
+	#[benchmark]
+	fn resume() {
+		let (owner, device) = registered::<T>();
+		Devices::<T>::pause(RawOrigin::Signed(owner.clone()).into(), device.clone())
+			.expect("pause in setup");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone());
+
+		assert_eq!(Devices::<T>::get(&device).map(|i| i.status), Some(DeviceStatus::Active));
+	}
+
+	#[benchmark]
+	fn deregister() {
+		let (owner, device) = registered::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone());
+
+		assert!(matches!(
+			Devices::<T>::get(&device).map(|i| i.status),
+			Some(DeviceStatus::Unbonding { .. })
+		));
+	}
+
+	#[benchmark]
+	fn withdraw_bond() {
+		let (owner, device) = registered::<T>();
+		Devices::<T>::deregister(RawOrigin::Signed(owner.clone()).into(), device.clone())
+			.expect("deregister in setup");
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::UnbondingPeriod::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone());
+
+		assert!(!Devices::<T>::contains_key(&device));
+	}
+
+	impl_benchmark_test_suite!(Devices, crate::mock::new_test_ext(), crate::mock::Test);
+}

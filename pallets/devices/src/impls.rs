@@ -1,0 +1,181 @@
+//! Helpers of the devices pallet, its [`DeviceRegistry`] implementation and `try_state`.
+
+use frame_support::{
+	ensure,
+	pallet_prelude::DispatchResult,
+	traits::{
+		fungible::{hold::Inspect as HoldInspect, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	DispatchError, Perbill,
+};
+
+use crate::{
+	BalanceOf, Config, DeviceInfoOf, DeviceRegistry, Devices, Error, Event, HoldReason,
+	OwnerDevices, Pallet,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Refuses specs no job could ever match.
+	pub(crate) fn ensure_valid_spec(spec: &DeviceSpec) -> DispatchResult {
+		ensure!(
+			spec.vram_mib > 0 && spec.advertised_gops > 0 && !spec.kernels.is_empty(),
+			Error::<T>::InvalidSpec
+		);
+		Ok(())
+	}
+
+	/// Applies `f` to `device`'s record if `owner` owns it.
+	pub(crate) fn mutate_owned(
+		owner: &T::AccountId,
+		device: &T::AccountId,
+		f: impl FnOnce(&mut DeviceInfoOf<T>) -> DispatchResult,
+	) -> DispatchResult {
+		Devices::<T>::try_mutate(device, |info| {
+			let info = info.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+			ensure!(&info.owner == owner, Error::<T>::NotOwner);
+			f(info)
+		})
+	}
+
+	/// Whether `info` had a heartbeat recently enough to take work at block `now`.
+	pub(crate) fn is_fresh(
+		info: &DeviceInfoOf<T>,
+		now: frame_system::pallet_prelude::BlockNumberFor<T>,
+	) -> bool {
+		now <= info.last_heartbeat.saturating_add(T::HeartbeatTimeout::get())
+	}
+
+	/// Money invariants: each owner's held bonds equal the sum of its devices' bonds, and the
+	/// owner index matches the device records.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+
+		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (device, info) in Devices::<T>::iter() {
+			ensure!(
+				OwnerDevices::<T>::get(&info.owner).contains(&device),
+				"device missing from its owner's list"
+			);
+			let sum = bonds.entry(info.owner.clone()).or_insert_with(Zero::zero);
+			*sum = sum.saturating_add(info.bond);
+		}
+		for (owner, devices) in OwnerDevices::<T>::iter() {
+			ensure!(!devices.is_empty(), "empty owner list kept in storage");
+			for device in devices.iter() {
+				ensure!(
+					Devices::<T>::get(device).is_some_and(|info| info.owner == owner),
+					"owner list names a device it does not own"
+				);
+			}
+			let held = T::Currency::balance_on_hold(&HoldReason::DeviceBond.into(), &owner);
+			let expected = bonds.remove(&owner).unwrap_or_else(Zero::zero);
+			ensure!(held == expected, "held device bonds differ from the sum of device bonds");
+		}
+		ensure!(bonds.is_empty(), "device whose owner has no list");
+		Ok(())
+	}
+}
+
+impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn ensure_eligible(
+		device: &T::AccountId,
+		requirements: &Requirements,
+		price_cap: BalanceOf<T>,
+	) -> DispatchResult {
+		let info = Devices::<T>::get(device).ok_or(Error::<T>::UnknownDevice)?;
+		ensure!(info.status == DeviceStatus::Active, Error::<T>::NotActive);
+		ensure!(
+			Self::is_fresh(&info, frame_system::Pallet::<T>::block_number()),
+			Error::<T>::Stale
+		);
+		ensure!(info.spec.kernels.contains(requirements.kernel), Error::<T>::KernelUnsupported);
+		ensure!(info.spec.vram_mib >= requirements.min_vram_mib, Error::<T>::InsufficientVram);
+		ensure!(info.effective_gops() >= requirements.min_gops, Error::<T>::TooSlow);
+		ensure!(info.price_per_unit <= price_cap, Error::<T>::PriceTooHigh);
+		Ok(())
+	}
+
+	fn owner_of(device: &T::AccountId) -> Option<T::AccountId> {
+		Devices::<T>::get(device).map(|info| info.owner)
+	}
+
+	fn price_of(device: &T::AccountId) -> Option<BalanceOf<T>> {
+		Devices::<T>::get(device).map(|info| info.price_per_unit)
+	}
+
+	fn mark_busy(device: &T::AccountId) -> DispatchResult {
+		Devices::<T>::try_mutate(device, |info| {
+			let info = info.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+			info.active_jobs = info.active_jobs.saturating_add(1);
+			Ok(())
+		})
+	}
+
+	fn mark_idle(device: &T::AccountId) {
+		Devices::<T>::mutate(device, |info| {
+			if let Some(info) = info {
+				info.active_jobs = info.active_jobs.saturating_sub(1);
+			}
+		});
+	}
+
+	fn record_success(device: &T::AccountId) {
+		Devices::<T>::mutate(device, |info| {
+			if let Some(info) = info {
+				info.reputation.completed = info.reputation.completed.saturating_add(1);
+			}
+		});
+	}
+
+	fn record_failure(device: &T::AccountId) {
+		Devices::<T>::mutate(device, |info| {
+			if let Some(info) = info {
+				info.reputation.failed = info.reputation.failed.saturating_add(1);
+			}
+		});
+	}
+
+	fn slash(
+		device: &T::AccountId,
+		amount: BalanceOf<T>,
+		beneficiaries: &[(T::AccountId, Perbill)],
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let mut info = Devices::<T>::get(device).ok_or(Error::<T>::UnknownDevice)?;
+		let reason = HoldReason::DeviceBond.into();
+		let slashed = amount.min(info.bond);
+		let mut paid: BalanceOf<T> = Zero::zero();
+		for (who, share) in beneficiaries {
+			let part = (*share * slashed).min(slashed.saturating_sub(paid));
+			if part.is_zero() {
+				continue;
+			}
+			// A beneficiary that cannot receive (e.g. would stay below the existential deposit)
+			// forfeits its part, which is then burned with the remainder below.
+			if let Ok(moved) = T::Currency::transfer_on_hold(
+				&reason,
+				&info.owner,
+				who,
+				part,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Force,
+			) {
+				paid = paid.saturating_add(moved);
+			}
+		}
+		let rest = slashed.saturating_sub(paid);
+		if !rest.is_zero() {
+			T::Currency::burn_held(&reason, &info.owner, rest, Precision::Exact, Fortitude::Force)?;
+		}
+		info.bond = info.bond.saturating_sub(slashed);
+		Devices::<T>::insert(device, info);
+		Self::deposit_event(Event::Slashed { device: device.clone(), amount: slashed });
+		Ok(slashed)
+	}
+}

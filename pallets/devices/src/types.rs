@@ -1,0 +1,122 @@
+//! Types of the devices pallet: the stored device record and the trait sibling pallets use.
+
+use codec::{Decode, Encode, MaxEncodedLen};
+use frame_support::{pallet_prelude::DispatchResult, traits::fungible::Inspect};
+use frame_system::pallet_prelude::BlockNumberFor;
+use proofgrid_primitives::device::{
+	Attestation, DeviceSpec, DeviceStatus, Reputation, Requirements,
+};
+use scale_info::TypeInfo;
+use sp_runtime::{DispatchError, Perbill, RuntimeDebug};
+
+use crate::Config;
+
+/// Balance type of the pallet's currency.
+pub type BalanceOf<T> =
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// The stored record of a device, for a runtime `T`.
+pub type DeviceInfoOf<T> = DeviceInfo<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+>;
+
+/// Everything the chain knows about one device.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, RuntimeDebug)]
+pub struct DeviceInfo<AccountId, Balance, BlockNumber> {
+	/// The provider account that registered the device, holds its bond and is paid for its
+	/// work.
+	pub owner: AccountId,
+	/// What the owner advertises.
+	pub spec: DeviceSpec,
+	/// Asking price per work unit.
+	pub price_per_unit: Balance,
+	/// Bond still held for this device (slashes reduce it).
+	pub bond: Balance,
+	/// Active, paused or unbonding.
+	pub status: DeviceStatus<BlockNumber>,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
+	/// Block of the last heartbeat (registration counts as one).
+	pub last_heartbeat: BlockNumber,
+	/// Jobs assigned to the device and not yet finished.
+	pub active_jobs: u32,
+	/// Settled and failed jobs.
+	pub reputation: Reputation,
+	/// Throughput measured by a capability proof, when one has run; it replaces the advertised
+	/// figure for matching.
+	pub measured_gops: Option<u64>,
+	/// Hardware evidence for the device key.
+	pub attestation: Attestation,
+}
+
+impl<AccountId, Balance, BlockNumber> DeviceInfo<AccountId, Balance, BlockNumber> {
+	/// The throughput matching trusts: measured if a capability proof ran, else advertised.
+	pub fn effective_gops(&self) -> u64 {
+		self.measured_gops.unwrap_or(self.spec.advertised_gops)
+	}
+}
+
+/// What the jobs pallet (or any sibling) may ask of and do to devices.
+pub trait DeviceRegistry<AccountId, Balance> {
+	/// `Ok` if `device` can take a job with `requirements` at a price of at most `price_cap`
+	/// per unit now; otherwise the named reason why not.
+	fn ensure_eligible(
+		device: &AccountId,
+		requirements: &Requirements,
+		price_cap: Balance,
+	) -> DispatchResult;
+
+	/// The owner of `device`, if registered.
+	fn owner_of(device: &AccountId) -> Option<AccountId>;
+
+	/// The asking price per unit of `device`, if registered.
+	fn price_of(device: &AccountId) -> Option<Balance>;
+
+	/// One more job is assigned to `device`; it cannot deregister until it is idle.
+	fn mark_busy(device: &AccountId) -> DispatchResult;
+
+	/// One job of `device` finished (in any way).
+	fn mark_idle(device: &AccountId);
+
+	/// `device` completed a job with a valid proof.
+	fn record_success(device: &AccountId);
+
+	/// `device` failed a job (bad or late proof, missed window).
+	fn record_failure(device: &AccountId);
+
+	/// Slash up to `amount` from `device`'s bond (also while unbonding). Each beneficiary
+	/// receives its share of what was slashed; what the shares leave is burned. Returns the
+	/// amount slashed, which is less than `amount` only if the bond was smaller.
+	fn slash(
+		device: &AccountId,
+		amount: Balance,
+		beneficiaries: &[(AccountId, Perbill)],
+	) -> Result<Balance, DispatchError>;
+}
+
+/// Makes a device key and its registration proof inside the runtime, for benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Signature> {
+	/// A fresh device account and its signature over `message`.
+	fn device_and_proof(message: &[u8]) -> (AccountId, Signature);
+}
+
+/// [`BenchmarkHelper`] for `AccountId32` accounts and `MultiSignature`: an sr25519 key made in
+/// the benchmark's keystore.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct Sr25519BenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl BenchmarkHelper<sp_runtime::AccountId32, sp_runtime::MultiSignature>
+	for Sr25519BenchmarkHelper
+{
+	fn device_and_proof(message: &[u8]) -> (sp_runtime::AccountId32, sp_runtime::MultiSignature) {
+		const KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"pgdv");
+		let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
+		let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, &public, message)
+			.expect("the key was just generated in this keystore; qed");
+		(public.into(), signature.into())
+	}
+}
