@@ -11,13 +11,15 @@ pub type ChainSpec = sc_service::GenericChainSpec;
 fn properties() -> sc_chain_spec::Properties {
 	let mut properties = sc_chain_spec::Properties::new();
 	properties.insert("tokenSymbol".into(), proofgrid_primitives::currency::TOKEN_SYMBOL.into());
-	properties.insert("tokenDecimals".into(), proofgrid_primitives::currency::TOKEN_DECIMALS.into());
+	properties
+		.insert("tokenDecimals".into(), proofgrid_primitives::currency::TOKEN_DECIMALS.into());
 	properties.insert("ss58Format".into(), 42.into());
 	properties
 }
 
 fn wasm() -> Result<&'static [u8], String> {
-	WASM_BINARY.ok_or_else(|| "the runtime wasm is not available (built with SKIP_WASM_BUILD?)".into())
+	WASM_BINARY
+		.ok_or_else(|| "the runtime wasm is not available (built with SKIP_WASM_BUILD?)".into())
 }
 
 /// `--dev`: one validator (Alice), prefunded dev accounts.

@@ -60,7 +60,10 @@ pub type Service = sc_service::PartialComponents<
 >;
 
 /// Client, database, pool and import queue for the chosen consensus.
-pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<Service, ServiceError> {
+pub fn new_partial(
+	config: &Configuration,
+	sealing: Option<Sealing>,
+) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -108,7 +111,7 @@ pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<S
 				config.prometheus_registry(),
 			);
 			(import_queue, Consensus::ManualSeal(sealing))
-		},
+		}
 		None => {
 			let (block_import, link) = sc_consensus_grandpa::block_import(
 				client.clone(),
@@ -119,8 +122,8 @@ pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<S
 			)?;
 
 			let cidp_client = client.clone();
-			let import_queue =
-				sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+			let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
+				ImportQueueParams {
 					block_import: block_import.clone(),
 					justification_import: Some(Box::new(block_import.clone())),
 					client: client.clone(),
@@ -144,9 +147,10 @@ pub fn new_partial(config: &Configuration, sealing: Option<Sealing>) -> Result<S
 					check_for_equivocation: Default::default(),
 					telemetry: telemetry.as_ref().map(|x| x.handle()),
 					compatibility_mode: Default::default(),
-				})?;
+				},
+			)?;
 			(import_queue, Consensus::AuraGrandpa { block_import, link })
-		},
+		}
 	};
 
 	Ok(sc_service::PartialComponents {
@@ -203,7 +207,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				Vec::default(),
 			));
 			(Some(notification_service), Some(WarpSyncConfig::WithProvider(warp_sync)))
-		},
+		}
 		Consensus::ManualSeal(_) => (None, None),
 	};
 
@@ -328,7 +332,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				create_inherent_data_providers: move |parent_hash, ()| {
 					let client = cidp_client.clone();
 					async move {
-						let timestamp = next_sealing_timestamp(&client, parent_hash, slot_duration)?;
+						let timestamp =
+							next_sealing_timestamp(&client, parent_hash, slot_duration)?;
 						Ok(sp_timestamp::InherentDataProvider::new(timestamp.into()))
 					}
 				},
@@ -338,7 +343,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				Some("block-authoring"),
 				authorship,
 			);
-		},
+		}
 		Consensus::AuraGrandpa { block_import, link } => {
 			if role.is_authority() {
 				let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
@@ -410,7 +415,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 					sc_consensus_grandpa::run_grandpa_voter(grandpa_params)?,
 				);
 			}
-		},
+		}
 	}
 
 	Ok(task_manager)
@@ -430,7 +435,8 @@ fn next_sealing_timestamp(
 	parent: Hash,
 	slot_duration: SlotDuration,
 ) -> Result<u64, Box<dyn std::error::Error + Send + Sync>> {
-	let key = StorageKey(pallet_timestamp::Now::<proofgrid_runtime::Runtime>::hashed_key().to_vec());
+	let key =
+		StorageKey(pallet_timestamp::Now::<proofgrid_runtime::Runtime>::hashed_key().to_vec());
 	let parent_now = match client.storage(parent, &key)? {
 		Some(data) => u64::decode(&mut &data.0[..])?,
 		None => 0,

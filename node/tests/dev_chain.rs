@@ -37,7 +37,11 @@ async fn instant_sealing_includes_a_signed_transfer() {
 		if free_balance(&client, &dave).await == dave_before + amount {
 			break;
 		}
-		assert!(sent.elapsed() < Duration::from_secs(30), "transfer not included\n{}", node.log_tail());
+		assert!(
+			sent.elapsed() < Duration::from_secs(30),
+			"transfer not included\n{}",
+			node.log_tail()
+		);
 		tokio::time::sleep(Duration::from_millis(20)).await;
 	}
 	println!("transfer included after {} ms", sent.elapsed().as_millis());
@@ -56,7 +60,10 @@ async fn aura_and_grandpa_produce_and_finalize_blocks() {
 	let started = Instant::now();
 	loop {
 		let (best, finalized) = best_and_finalized(&client).await;
-		println!("{:>4.1} s: best #{best}, finalized #{finalized}", started.elapsed().as_secs_f64());
+		println!(
+			"{:>4.1} s: best #{best}, finalized #{finalized}",
+			started.elapsed().as_secs_f64()
+		);
 		if best >= 2 && finalized >= 1 {
 			break;
 		}

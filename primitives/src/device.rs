@@ -5,7 +5,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::ConstU32;
-use sp_runtime::{BoundedVec, RuntimeDebug};
+use sp_runtime::BoundedVec;
 
 /// Longest GPU model name stored on chain, in bytes.
 pub const MAX_MODEL_NAME_LEN: u32 = 64;
@@ -38,7 +38,7 @@ pub fn registration_message<AccountId: Encode, Hash: AsRef<[u8]>>(
 	Copy,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub enum Kernel {
 	/// `C = A·B` over int8 with exact int32 accumulation.
@@ -66,7 +66,7 @@ impl Kernel {
 	Default,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub struct KernelSet(pub u32);
 
@@ -101,7 +101,7 @@ impl KernelSet {
 	Eq,
 	PartialOrd,
 	Ord,
-	RuntimeDebug,
+	Debug,
 )]
 pub struct ComputeCapability {
 	/// Major version.
@@ -113,7 +113,7 @@ pub struct ComputeCapability {
 /// What a provider advertises about one GPU. Advertised throughput is not trusted for matching
 /// once a capability proof has measured the device (see `DeviceInfo::measured_gops`).
 #[derive(
-	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, RuntimeDebug,
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct DeviceSpec {
 	/// GPU model name, e.g. `NVIDIA H100 80GB HBM3`.
@@ -141,7 +141,7 @@ pub struct DeviceSpec {
 	Copy,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub struct Requirements {
 	/// The kernel to run.
@@ -163,7 +163,7 @@ pub struct Requirements {
 	Copy,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub enum DeviceStatus<BlockNumber> {
 	/// Takes work when fresh.
@@ -190,7 +190,7 @@ pub enum DeviceStatus<BlockNumber> {
 	Default,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub struct Reputation {
 	/// Jobs settled with a valid proof.
@@ -213,7 +213,7 @@ pub struct Reputation {
 	Default,
 	PartialEq,
 	Eq,
-	RuntimeDebug,
+	Debug,
 )]
 pub enum Attestation {
 	/// No hardware evidence: the device is trusted only through its bond and proofs.

@@ -55,7 +55,10 @@ pub fn development_config_genesis() -> Value {
 /// `local_testnet`: two validators, Alice and Bob, for a local multi-node network.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
-		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice), authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob)],
+		vec![
+			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		],
 		Sr25519Keyring::iter()
 			.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
 			.map(|k| k.to_account_id())

@@ -19,8 +19,7 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use proofgrid_runtime::{
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
 };
 use serde_json::Value;
 use sp_core::{sr25519, Pair, H256};
@@ -68,8 +67,12 @@ impl Node {
 			.spawn()
 			.expect("proofgrid-node starts");
 
-		let node =
-			Node { child, ws_url: format!("ws://127.0.0.1:{rpc_port}"), log_path, _base_path: base_path };
+		let node = Node {
+			child,
+			ws_url: format!("ws://127.0.0.1:{rpc_port}"),
+			log_path,
+			_base_path: base_path,
+		};
 		println!("started proofgrid-node {args:?} at {}", node.ws_url);
 		let client = node.connect().await;
 		(node, client)
@@ -135,12 +138,13 @@ pub async fn free_balance(client: &WsClient, who: &AccountId) -> Balance {
 	match data {
 		Some(hex_data) => {
 			let bytes = hex::decode(hex_data.trim_start_matches("0x")).expect("hex");
-			let info = frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
-				&mut &bytes[..],
-			)
-			.expect("AccountInfo");
+			let info =
+				frame_system::AccountInfo::<Nonce, pallet_balances::AccountData<Balance>>::decode(
+					&mut &bytes[..],
+				)
+				.expect("AccountInfo");
 			info.data.free
-		},
+		}
 		None => 0,
 	}
 }

@@ -129,8 +129,8 @@ mod benchmarks {
 		let (owner, device) = registered::<T>();
 		Devices::<T>::deregister(RawOrigin::Signed(owner.clone()).into(), device.clone())
 			.expect("deregister in setup");
-		let later = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::UnbondingPeriod::get());
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 
 		#[extrinsic_call]

@@ -4,8 +4,9 @@ use frame_support::{
 	ensure,
 	pallet_prelude::DispatchResult,
 	traits::{
-		fungible::{hold::Inspect as HoldInspect, MutateHold},
+		fungible::MutateHold,
 		tokens::{Fortitude, Precision, Restriction},
+		Get,
 	},
 };
 use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements};
@@ -15,8 +16,7 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Config, DeviceInfoOf, DeviceRegistry, Devices, Error, Event, HoldReason,
-	OwnerDevices, Pallet,
+	BalanceOf, Config, DeviceInfoOf, DeviceRegistry, Devices, Error, Event, HoldReason, Pallet,
 };
 
 impl<T: Config> Pallet<T> {
@@ -54,7 +54,9 @@ impl<T: Config> Pallet<T> {
 	/// owner index matches the device records.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use crate::OwnerDevices;
 		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::hold::Inspect;
 
 		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (device, info) in Devices::<T>::iter() {

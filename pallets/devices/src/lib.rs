@@ -348,8 +348,8 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister())]
 		pub fn deregister(origin: OriginFor<T>, device: T::AccountId) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let until = frame_system::Pallet::<T>::block_number()
-				.saturating_add(T::UnbondingPeriod::get());
+			let until =
+				frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
 			Self::mutate_owned(&owner, &device, |info| {
 				ensure!(
 					!matches!(info.status, DeviceStatus::Unbonding { .. }),

@@ -9,7 +9,9 @@ use frame_support::{
 use proofgrid_primitives::device::{DeviceStatus, Kernel, KernelSet, Requirements};
 use sp_runtime::{Perbill, TokenError};
 
-use crate::{mock::*, DeviceRegistry, Devices as DevicesMap, Error, Event, HoldReason, OwnerDevices};
+use crate::{
+	mock::*, DeviceRegistry, Devices as DevicesMap, Error, Event, HoldReason, OwnerDevices,
+};
 
 fn held(who: u8) -> Balance {
 	Balances::balance_on_hold(&HoldReason::DeviceBond.into(), &account(who))
@@ -286,7 +288,9 @@ mod update_pause_resume {
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!(info.spec, new_spec);
 			assert_eq!(info.price_per_unit, 9);
-			System::assert_last_event(Event::Updated { device: device(1), price_per_unit: 9 }.into());
+			System::assert_last_event(
+				Event::Updated { device: device(1), price_per_unit: 9 }.into(),
+			);
 		});
 	}
 
@@ -456,10 +460,7 @@ mod registry {
 			register(ALICE, 1);
 			let ok = requirements();
 			assert_ok!(Devices::ensure_eligible(&device(1), &ok, 5));
-			assert_noop!(
-				Devices::ensure_eligible(&device(1), &ok, 4),
-				Error::<Test>::PriceTooHigh
-			);
+			assert_noop!(Devices::ensure_eligible(&device(1), &ok, 4), Error::<Test>::PriceTooHigh);
 			assert_noop!(
 				Devices::ensure_eligible(
 					&device(1),
@@ -469,7 +470,11 @@ mod registry {
 				Error::<Test>::InsufficientVram
 			);
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &Requirements { min_gops: 2_000_000, ..ok }, 5),
+				Devices::ensure_eligible(
+					&device(1),
+					&Requirements { min_gops: 2_000_000, ..ok },
+					5
+				),
 				Error::<Test>::TooSlow
 			);
 			assert_noop!(
@@ -544,7 +549,10 @@ mod slashing {
 			let slashed = Devices::slash(
 				&device(1),
 				400,
-				&[(account(BOB), Perbill::from_percent(50)), (account(TREASURY), Perbill::from_percent(25))],
+				&[
+					(account(BOB), Perbill::from_percent(50)),
+					(account(TREASURY), Perbill::from_percent(25)),
+				],
 			)
 			.expect("slash");
 			assert_eq!(slashed, 400);
@@ -583,8 +591,12 @@ mod slashing {
 			run_to_block(1 + UNBONDING_PERIOD);
 			assert_ok!(Devices::withdraw_bond(alice, device(1)));
 			System::assert_last_event(
-				Event::BondWithdrawn { device: device(1), owner: account(ALICE), amount: BOND - 300 }
-					.into(),
+				Event::BondWithdrawn {
+					device: device(1),
+					owner: account(ALICE),
+					amount: BOND - 300,
+				}
+				.into(),
 			);
 			assert_eq!(Balances::balance(&account(ALICE)), ENDOWMENT - 300);
 		});
@@ -596,8 +608,7 @@ mod slashing {
 			register(ALICE, 1);
 			let issuance = Balances::total_issuance();
 			// A new account would be created below the existential deposit (10).
-			let slashed =
-				Devices::slash(&device(1), 5, &[(account(42), Perbill::one())]).unwrap();
+			let slashed = Devices::slash(&device(1), 5, &[(account(42), Perbill::one())]).unwrap();
 			assert_eq!(slashed, 5);
 			assert_eq!(Balances::balance(&account(42)), 0);
 			assert_eq!(Balances::total_issuance(), issuance - 5);
@@ -607,10 +618,7 @@ mod slashing {
 	#[test]
 	fn of_an_unknown_device_fails() {
 		build_and_execute(|| {
-			assert_noop!(
-				Devices::slash(&device(1), 5, &[]),
-				Error::<Test>::UnknownDevice
-			);
+			assert_noop!(Devices::slash(&device(1), 5, &[]), Error::<Test>::UnknownDevice);
 		});
 	}
 }

@@ -7,7 +7,7 @@ use proofgrid_primitives::device::{
 	Attestation, DeviceSpec, DeviceStatus, Reputation, Requirements,
 };
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, Perbill, RuntimeDebug};
+use sp_runtime::{DispatchError, Perbill};
 
 use crate::Config;
 
@@ -16,14 +16,11 @@ pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
 /// The stored record of a device, for a runtime `T`.
-pub type DeviceInfoOf<T> = DeviceInfo<
-	<T as frame_system::Config>::AccountId,
-	BalanceOf<T>,
-	BlockNumberFor<T>,
->;
+pub type DeviceInfoOf<T> =
+	DeviceInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
 /// Everything the chain knows about one device.
-#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, RuntimeDebug)]
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct DeviceInfo<AccountId, Balance, BlockNumber> {
 	/// The provider account that registered the device, holds its bond and is paid for its
 	/// work.
