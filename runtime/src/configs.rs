@@ -19,7 +19,7 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	Signature, System, DAYS, EXISTENTIAL_DEPOSIT, GRID, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block's weight that normal (user) transactions may fill; the rest is kept for
@@ -133,4 +133,32 @@ impl pallet_sudo::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	type RuntimeCall = RuntimeCall;
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
+}
+
+parameter_types! {
+	/// Bond held from the owner for each registered device.
+	pub const DeviceBond: Balance = 100 * GRID;
+	/// A device's heartbeat is free at most once a minute…
+	pub const DeviceMinHeartbeatInterval: BlockNumber = MINUTES;
+	/// …and a device silent for ten minutes gets no new work.
+	pub const DeviceHeartbeatTimeout: BlockNumber = 10 * MINUTES;
+	/// Seven days between `deregister` and `withdraw_bond`: long enough for late faults to be
+	/// slashed. A storage parameter (key `:DeviceUnbondingPeriod:`), so root can shorten it on
+	/// dev and test chains with `system.set_storage`.
+	pub storage DeviceUnbondingPeriod: BlockNumber = 7 * DAYS;
+}
+
+impl pallet_devices::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DeviceSignature = Signature;
+	type DeviceBond = DeviceBond;
+	type MaxDevicesPerOwner = ConstU32<64>;
+	type HeartbeatTimeout = DeviceHeartbeatTimeout;
+	type MinHeartbeatInterval = DeviceMinHeartbeatInterval;
+	type UnbondingPeriod = DeviceUnbondingPeriod;
+	type WeightInfo = pallet_devices::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }

@@ -1,8 +1,9 @@
 //! # ProofGrid runtime
 //!
 //! The FRAME runtime of the ProofGrid chain. This first version carries the chain's foundation:
-//! accounts and the GRID token, fees, Aura block production, GRANDPA finality and sudo. The
-//! compute-market pallets (devices, jobs, compute proof, rewards) are added beside these.
+//! accounts and the GRID token, fees, Aura block production, GRANDPA finality and sudo, plus the
+//! first compute-market pallet: the device registry (`pallet-devices`). Jobs, compute proof and
+//! rewards are added beside these.
 //!
 //! Layout: [`configs`] holds each pallet's `Config`, [`apis`] the runtime APIs the node and
 //! wallets call, [`genesis_config_presets`] the `development` and `local_testnet` presets.
@@ -154,4 +155,8 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
+
+	// ProofGrid's own pallets start at index 20.
+	#[runtime::pallet_index(20)]
+	pub type Devices = pallet_devices;
 }

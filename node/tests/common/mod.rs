@@ -19,7 +19,8 @@ use jsonrpsee::{
 	ws_client::{WsClient, WsClientBuilder},
 };
 use proofgrid_runtime::{
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, SignedPayload, TxExtension, UncheckedExtrinsic,
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension,
+	UncheckedExtrinsic,
 };
 use serde_json::Value;
 use sp_core::{sr25519, Pair, H256};
@@ -190,4 +191,80 @@ pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: Ru
 		.request("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(xt.encode()))])
 		.await
 		.expect("extrinsic accepted by the pool")
+}
+
+/// Reads and decodes the storage value at `key` (best block), if any.
+pub async fn storage<T: Decode>(client: &WsClient, key: &[u8]) -> Option<T> {
+	let data: Option<String> = client
+		.request("state_getStorage", rpc_params![format!("0x{}", hex::encode(key))])
+		.await
+		.expect("storage");
+	data.map(|d| {
+		let bytes = hex::decode(d.trim_start_matches("0x")).expect("hex");
+		T::decode(&mut &bytes[..]).expect("storage value decodes")
+	})
+}
+
+/// The events of the block with `hash`.
+pub async fn events_at(client: &WsClient, hash: H256) -> Vec<RuntimeEvent> {
+	// `System::Events` is private to frame-system; its key is the usual storage prefix.
+	let key = frame_support::storage::storage_prefix(b"System", b"Events");
+	let data: Option<String> = client
+		.request("state_getStorage", rpc_params![format!("0x{}", hex::encode(key)), hash])
+		.await
+		.expect("events");
+	let Some(data) = data else { return Vec::new() };
+	let bytes = hex::decode(data.trim_start_matches("0x")).expect("hex");
+	Vec::<frame_system::EventRecord<RuntimeEvent, H256>>::decode(&mut &bytes[..])
+		.expect("events decode")
+		.into_iter()
+		.map(|record| record.event)
+		.collect()
+}
+
+/// Signs and submits `call`, waits (instant sealing) until the signer's nonce moved on, and
+/// returns the events of the blocks made meanwhile. Panics if the call failed.
+pub async fn submit_and_wait(
+	client: &WsClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+) -> Vec<RuntimeEvent> {
+	let who: AccountId = signer.public().into();
+	let account_key = frame_system::Account::<Runtime>::hashed_key_for(&who);
+	let nonce_of = |info: Option<
+		frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>,
+	>| { info.map(|i| i.nonce).unwrap_or(0) };
+	let nonce_before = nonce_of(storage(client, &account_key).await);
+	let first = block_number(client, None).await + 1;
+
+	sign_and_submit(client, signer, call).await;
+	let started = Instant::now();
+	while nonce_of(storage(client, &account_key).await) == nonce_before {
+		assert!(started.elapsed() < Duration::from_secs(30), "transaction not included");
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+
+	let mut events = Vec::new();
+	for n in first..=block_number(client, None).await {
+		let hash: H256 =
+			client.request("chain_getBlockHash", rpc_params![n]).await.expect("block hash");
+		events.extend(events_at(client, hash).await);
+	}
+	for event in &events {
+		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
+			dispatch_error, ..
+		}) = event
+		{
+			panic!("extrinsic failed: {dispatch_error:?}");
+		}
+	}
+	events
+}
+
+/// Asks a sealing node for one more (empty, finalized) block.
+pub async fn seal_block(client: &WsClient) {
+	let _: Value = client
+		.request("engine_createBlock", rpc_params![true, true, Option::<H256>::None])
+		.await
+		.expect("engine_createBlock");
 }
