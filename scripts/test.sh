@@ -13,4 +13,8 @@ cargo fmt --all -- --check
 start=$(date +%s)
 echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
 cargo test --workspace --locked -- --nocapture
+
+# Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
+echo "[test] benchmark tests: pallet-devices"
+cargo test --locked -p pallet-devices --features runtime-benchmarks
 echo "[test] done in $(( $(date +%s) - start )) s"

@@ -1,9 +1,11 @@
 //! Benchmarks of every call of `pallet-devices`.
 
 use super::*;
-use crate::Pallet as Devices;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get};
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use proofgrid_primitives::device::{
 	registration_message, ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
@@ -34,7 +36,7 @@ fn registered<T: Config>() -> (T::AccountId, T::AccountId) {
 	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
 	let (device, proof) =
 		T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
-	Devices::<T>::register(
+	Pallet::<T>::register(
 		RawOrigin::Signed(owner.clone()).into(),
 		device.clone(),
 		spec(),
@@ -102,7 +104,7 @@ mod benchmarks {
 	#[benchmark]
 	fn resume() {
 		let (owner, device) = registered::<T>();
-		Devices::<T>::pause(RawOrigin::Signed(owner.clone()).into(), device.clone())
+		Pallet::<T>::pause(RawOrigin::Signed(owner.clone()).into(), device.clone())
 			.expect("pause in setup");
 
 		#[extrinsic_call]
@@ -127,7 +129,7 @@ mod benchmarks {
 	#[benchmark]
 	fn withdraw_bond() {
 		let (owner, device) = registered::<T>();
-		Devices::<T>::deregister(RawOrigin::Signed(owner.clone()).into(), device.clone())
+		Pallet::<T>::deregister(RawOrigin::Signed(owner.clone()).into(), device.clone())
 			.expect("deregister in setup");
 		let later =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
@@ -139,5 +141,5 @@ mod benchmarks {
 		assert!(!Devices::<T>::contains_key(&device));
 	}
 
-	impl_benchmark_test_suite!(Devices, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }
