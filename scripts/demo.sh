@@ -12,7 +12,8 @@ command -v cargo >/dev/null 2>&1 && rustup target list --installed 2>/dev/null |
 	|| bash scripts/setup.sh
 
 echo "==> Building proofgrid-node (target dir: $CARGO_TARGET_DIR)"
-cargo build --locked -p proofgrid-node
+# --workspace: the same feature set as the tests, so their build is reused.
+cargo build --locked --workspace
 NODE="$CARGO_TARGET_DIR/debug/proofgrid-node"
 
 BASE=$(mktemp -d)
