@@ -22,26 +22,39 @@ fn wasm() -> Result<&'static [u8], String> {
 		.ok_or_else(|| "the runtime wasm is not available (built with SKIP_WASM_BUILD?)".into())
 }
 
-/// `--dev`: one validator (Alice), prefunded dev accounts.
-pub fn development_chain_spec() -> Result<ChainSpec, String> {
+/// A chain spec of the runtime's genesis preset `preset`.
+fn from_preset(
+	name: &str,
+	id: &str,
+	chain_type: ChainType,
+	preset: &str,
+) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("ProofGrid Development")
-		.with_id("proofgrid_dev")
+		.with_name(name)
+		.with_id(id)
 		.with_protocol_id("proofgrid")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_chain_type(chain_type)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
 }
 
+/// `--dev`: one validator (Alice), prefunded dev accounts.
+pub fn development_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"ProofGrid Development",
+		"proofgrid_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
+}
+
 /// `--chain local`: two validators (Alice and Bob) for a local network.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("ProofGrid Local Testnet")
-		.with_id("proofgrid_local")
-		.with_protocol_id("proofgrid")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"ProofGrid Local Testnet",
+		"proofgrid_local",
+		ChainType::Local,
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
 }

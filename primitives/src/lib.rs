@@ -3,15 +3,21 @@
 //! The basic types and constants that the runtime, the node and off-chain code (client, worker)
 //! must agree on. Kept `no_std` so the runtime wasm and native code share one definition.
 //!
-//! Later additions (device specs, the GEMM-i8 kernel definition, the Merkle commitment and
-//! challenge derivation) live here for the same reason: one definition, used to compute off
-//! chain and to verify on chain.
+//! - [`device`]: what a GPU device advertises and a job requires, registration proofs;
+//! - [`gemm`]: the GEMM-i8 kernel's definition (seeded inputs, exact int32 output, leaf layout);
+//! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
+//! - [`challenge`]: which leaves a provider must reveal.
+//!
+//! One definition each, used to compute off chain and to verify on chain.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
 
+pub mod challenge;
 pub mod device;
+pub mod gemm;
+pub mod merkle;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},
