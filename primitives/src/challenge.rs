@@ -8,7 +8,7 @@
 //! index by at most `leaf_count / 2⁶⁴`, negligible for any real output.
 
 use alloc::vec::Vec;
-use sp_core::hashing::blake2_256;
+use sp_crypto_hashing::blake2_256;
 
 use crate::merkle::Hash32;
 

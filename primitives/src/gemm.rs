@@ -7,9 +7,11 @@
 //! order.
 //!
 //! **Seeded inputs**: element `(matrix, row, col)` of a seeded job is
-//! [`seeded_element`]`(seed, matrix, row, col)`, a counter-based hash (three rounds of the
-//! SplitMix64 finaliser over a key folded from the seed) — a handful of integer operations, as
-//! cheap on a GPU thread as in wasm.
+//! [`seeded_element`]`(seed, matrix, row, col)`, a counter-based hash: with
+//! `key` = the seed's four little-endian words folded as `key = mix(key + γ ⊕ word)`,
+//! `x = mix(key + γ ⊕ matrix)`, `x = mix(x + γ ⊕ row)`, `x = mix(x + γ ⊕ col)`, element =
+//! the top byte of `x` as `i8` (`mix` = SplitMix64's finaliser, `γ` = [`GAMMA`], wrapping
+//! arithmetic). A handful of integer operations, as cheap on a GPU thread as in wasm.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -114,6 +116,10 @@ impl GemmShape {
 	}
 }
 
+/// SplitMix64's increment (the golden-ratio gamma). Added before each mix so that all-zero
+/// inputs do not sit on the mixer's fixed point `mix64(0) = 0`.
+pub const GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// SplitMix64's finaliser: a cheap bijective mixer with good avalanche.
 #[inline(always)]
 pub const fn mix64(mut z: u64) -> u64 {
@@ -128,7 +134,7 @@ pub fn seed_key(seed: &[u8; 32]) -> u64 {
 	for chunk in seed.chunks_exact(8) {
 		let mut word = [0u8; 8];
 		word.copy_from_slice(chunk);
-		key = mix64(key ^ u64::from_le_bytes(word));
+		key = mix64(key.wrapping_add(GAMMA) ^ u64::from_le_bytes(word));
 	}
 	key
 }
@@ -136,9 +142,9 @@ pub fn seed_key(seed: &[u8; 32]) -> u64 {
 /// Element `(row, col)` of seeded matrix `matrix` for a seed with key `key` (see [`seed_key`]).
 #[inline(always)]
 pub const fn seeded_element_with_key(key: u64, matrix: u8, row: u32, col: u32) -> i8 {
-	let x = mix64(key ^ matrix as u64);
-	let x = mix64(x ^ row as u64);
-	let x = mix64(x ^ col as u64);
+	let x = mix64(key.wrapping_add(GAMMA) ^ matrix as u64);
+	let x = mix64(x.wrapping_add(GAMMA) ^ row as u64);
+	let x = mix64(x.wrapping_add(GAMMA) ^ col as u64);
 	(x >> 56) as u8 as i8
 }
 
@@ -254,7 +260,7 @@ mod tests {
 			(0..8).map(|c| seeded_element_with_key(key, MATRIX_A, 0, c)).collect();
 		assert_eq!(got, KNOWN_ROW0);
 	}
-	const KNOWN_ROW0: [i8; 8] = [0; 8];
+	const KNOWN_ROW0: [i8; 8] = [9, 32, 81, -100, 0, -88, -35, 51];
 
 	#[test]
 	fn generator_covers_the_whole_i8_range_evenly() {
