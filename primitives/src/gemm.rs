@@ -6,12 +6,16 @@
 //! it. Integer arithmetic makes the result identical on every machine whatever the summation
 //! order.
 //!
-//! **Seeded inputs**: element `(matrix, row, col)` of a seeded job is
-//! [`seeded_element`]`(seed, matrix, row, col)`, a counter-based hash: with
-//! `key` = the seed's four little-endian words folded as `key = mix(key + γ ⊕ word)`,
-//! `x = mix(key + γ ⊕ matrix)`, `x = mix(x + γ ⊕ row)`, `x = mix(x + γ ⊕ col)`, element =
-//! the top byte of `x` as `i8` (`mix` = SplitMix64's finaliser, `γ` = [`GAMMA`], wrapping
-//! arithmetic). A handful of integer operations, as cheap on a GPU thread as in wasm.
+//! **Seeded inputs**: a counter-based hash, as cheap on a GPU thread as in wasm. With `mix` =
+//! SplitMix64's finaliser, `γ` = [`GAMMA`] and wrapping arithmetic:
+//! - `key` = the seed's four little-endian words folded as `key = mix(key + γ ⊕ word)`;
+//! - a *lane* is a row of `A` or a column of `B`:
+//!   `lane = mix(mix(key + γ ⊕ matrix) + γ ⊕ lane index)`;
+//! - element `i` of a lane (`i` runs along the inner dimension `k`) is the top byte of
+//!   `mix(lane + γ ⊕ i)` as `i8`.
+//!
+//! So `A[r][i]` = element `i` of lane `r` of `A`, and `B[i][c]` = element `i` of lane `c` of
+//! `B`: one `mix` per element once a lane's key is known.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
@@ -139,13 +143,30 @@ pub fn seed_key(seed: &[u8; 32]) -> u64 {
 	key
 }
 
-/// Element `(row, col)` of seeded matrix `matrix` for a seed with key `key` (see [`seed_key`]).
+/// The key of one *lane* of a seeded matrix: a row of `A` or a column of `B`. Along a lane the
+/// index runs over the inner dimension `k`, so a lane's key is computed once and each element
+/// costs one [`mix64`].
 #[inline(always)]
-pub const fn seeded_element_with_key(key: u64, matrix: u8, row: u32, col: u32) -> i8 {
+pub const fn lane_key(key: u64, matrix: u8, lane: u32) -> u64 {
 	let x = mix64(key.wrapping_add(GAMMA) ^ matrix as u64);
-	let x = mix64(x.wrapping_add(GAMMA) ^ row as u64);
-	let x = mix64(x.wrapping_add(GAMMA) ^ col as u64);
-	(x >> 56) as u8 as i8
+	mix64(x.wrapping_add(GAMMA) ^ lane as u64)
+}
+
+/// Element `i` (along `k`) of a lane with key `lane_key`.
+#[inline(always)]
+pub const fn lane_element(lane_key: u64, i: u32) -> i8 {
+	(mix64(lane_key.wrapping_add(GAMMA) ^ i as u64) >> 56) as u8 as i8
+}
+
+/// Element `(row, col)` of seeded matrix `matrix` (`MATRIX_A` or `MATRIX_B`) for a seed with
+/// key `key` (see [`seed_key`]). `A[row][i]` lives on lane `row` of `A`, `B[i][col]` on lane
+/// `col` of `B`.
+pub fn seeded_element_with_key(key: u64, matrix: u8, row: u32, col: u32) -> i8 {
+	if matrix == MATRIX_B {
+		lane_element(lane_key(key, matrix, col), row)
+	} else {
+		lane_element(lane_key(key, matrix, row), col)
+	}
 }
 
 /// Element `(row, col)` of seeded matrix `matrix` (`MATRIX_A` or `MATRIX_B`).
@@ -153,29 +174,44 @@ pub fn seeded_element(seed: &[u8; 32], matrix: u8, row: u32, col: u32) -> i8 {
 	seeded_element_with_key(seed_key(seed), matrix, row, col)
 }
 
-/// One output element of a seeded GEMM: `Σ_i A[row][i] · B[i][col]`.
-pub fn seeded_output_element(key: u64, k: u32, row: u32, col: u32) -> i32 {
+/// The dot product of lane `a_lane` of `A` and lane `b_lane` of `B` over `k`: one element of
+/// `C`.
+pub fn lane_dot(a_lane: u64, b_lane: u64, k: u32) -> i32 {
 	let mut acc = 0i32;
 	for i in 0..k {
-		let a = seeded_element_with_key(key, MATRIX_A, row, i) as i32;
-		let b = seeded_element_with_key(key, MATRIX_B, i, col) as i32;
-		acc = acc.wrapping_add(a * b);
+		acc = acc.wrapping_add(lane_element(a_lane, i) as i32 * lane_element(b_lane, i) as i32);
 	}
 	acc
 }
 
 /// The 16 output elements of leaf `index` of a seeded GEMM, row-major inside the tile; cells
-/// past the edge of `C` (when `m` or `n` is not a multiple of [`TILE`]) are zero.
+/// past the edge of `C` (when `m` or `n` is not a multiple of [`TILE`]) are zero. Generates
+/// the tile's 4 rows of `A` and 4 columns of `B` once each: `8·k` element draws and `16·k`
+/// multiply-adds.
 pub fn seeded_leaf(shape: &GemmShape, seed: &[u8; 32], index: u64) -> [i32; LEAF_ELEMENTS] {
 	let key = seed_key(seed);
 	let (tile_row, tile_col) = shape.leaf_tile(index);
+	let rows = (0..TILE).map(|r| tile_row * TILE + r).filter(|&row| row < shape.m);
+	let cols = || (0..TILE).map(|c| tile_col * TILE + c).filter(|&col| col < shape.n);
+	let a_rows: alloc::vec::Vec<alloc::vec::Vec<i8>> = rows
+		.map(|row| {
+			let lane = lane_key(key, MATRIX_A, row);
+			(0..shape.k).map(|i| lane_element(lane, i)).collect()
+		})
+		.collect();
+	let b_cols: alloc::vec::Vec<alloc::vec::Vec<i8>> = cols()
+		.map(|col| {
+			let lane = lane_key(key, MATRIX_B, col);
+			(0..shape.k).map(|i| lane_element(lane, i)).collect()
+		})
+		.collect();
 	let mut leaf = [0i32; LEAF_ELEMENTS];
-	for r in 0..TILE {
-		for c in 0..TILE {
-			let (row, col) = (tile_row * TILE + r, tile_col * TILE + c);
-			if row < shape.m && col < shape.n {
-				leaf[(r * TILE + c) as usize] = seeded_output_element(key, shape.k, row, col);
-			}
+	for (r, a_row) in a_rows.iter().enumerate() {
+		for (c, b_col) in b_cols.iter().enumerate() {
+			leaf[r * TILE as usize + c] = a_row
+				.iter()
+				.zip(b_col)
+				.fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32));
 		}
 	}
 	leaf
