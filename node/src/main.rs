@@ -4,6 +4,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod rpc;
+mod rpc_jobs;
 mod service;
 
 fn main() -> sc_cli::Result<()> {

@@ -1,11 +1,12 @@
 //! The node's JSON-RPC extensions beside the standard Substrate ones: account nonces, fee
-//! queries and, in sealing dev modes, `engine_createBlock`/`engine_finalizeBlock`.
+//! queries, the `proofgrid_*` job queries and, in sealing dev modes,
+//! `engine_createBlock`/`engine_finalizeBlock`.
 
 use std::sync::Arc;
 
 use futures::channel::mpsc;
 use jsonrpsee::RpcModule;
-use proofgrid_runtime::{opaque::Block, AccountId, Balance, Hash, Nonce};
+use proofgrid_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Hash, Nonce};
 use sc_consensus_manual_seal::{
 	rpc::{ManualSeal, ManualSealApiServer},
 	EngineCommand,
@@ -39,6 +40,7 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: pallet_jobs::runtime_api::JobsApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
@@ -48,7 +50,10 @@ where
 	let FullDeps { client, pool, command_sink } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
-	module.merge(TransactionPayment::new(client).into_rpc())?;
+	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
+	module.merge(crate::rpc_jobs::ProofGridApiServer::into_rpc(
+		crate::rpc_jobs::ProofGrid::new(client),
+	))?;
 	if let Some(command_sink) = command_sink {
 		module.merge(ManualSeal::new(command_sink).into_rpc())?;
 	}

@@ -4,17 +4,14 @@
 mod common;
 
 use codec::Encode;
-use common::{seal_block, storage, submit_and_wait, Node};
-use proofgrid_primitives::device::{
-	registration_message, ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
-};
+use common::{device_spec, register_device, seal_block, storage, submit_and_wait, Node};
+use proofgrid_primitives::device::DeviceStatus;
 use proofgrid_runtime::{
 	configs::{DeviceBond, DeviceUnbondingPeriod},
 	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason,
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::MultiSignature;
 
 type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
 
@@ -45,35 +42,9 @@ async fn register_holds_the_bond_and_withdraw_returns_it() {
 	// The worker's side: a device key signs the registration message for its owner.
 	let (device_pair, _) = sr25519::Pair::generate();
 	let device: AccountId = device_pair.public().into();
-	let genesis: sp_core::H256 = jsonrpsee::core::client::ClientT::request(
-		&client,
-		"chain_getBlockHash",
-		jsonrpsee::rpc_params![0u32],
-	)
-	.await
-	.expect("genesis hash");
-	let proof = MultiSignature::Sr25519(device_pair.sign(&registration_message(&owner, &genesis)));
-	let spec = DeviceSpec {
-		model: b"NVIDIA H100 80GB HBM3".to_vec().try_into().expect("short"),
-		vram_mib: 81_559,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		multiprocessors: 132,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 1_979_000,
-	};
-
+	let spec = device_spec();
 	let before = account(&client, &owner).await;
-	let events = submit_and_wait(
-		&client,
-		&alice,
-		RuntimeCall::Devices(pallet_devices::Call::register {
-			device: device.clone(),
-			spec: spec.clone(),
-			price_per_unit: 1_000,
-			proof,
-		}),
-	)
-	.await;
+	let events = register_device(&client, &alice, &device_pair, 1_000).await;
 	let bond = DeviceBond::get();
 	assert!(events.contains(&RuntimeEvent::Devices(pallet_devices::Event::Registered {
 		owner: owner.clone(),

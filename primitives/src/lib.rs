@@ -6,7 +6,8 @@
 //! - [`device`]: what a GPU device advertises and a job requires, registration proofs;
 //! - [`gemm`]: the GEMM-i8 kernel's definition (seeded inputs, exact int32 output, leaf layout);
 //! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
-//! - [`challenge`]: which leaves a provider must reveal.
+//! - [`challenge`]: which leaves a provider must reveal;
+//! - [`job`]: job specs and reveal formats.
 //!
 //! One definition each, used to compute off chain and to verify on chain.
 
@@ -17,6 +18,7 @@ extern crate alloc;
 pub mod challenge;
 pub mod device;
 pub mod gemm;
+pub mod job;
 pub mod merkle;
 
 use sp_runtime::{

@@ -15,9 +15,12 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
+use proofgrid_primitives::job::JobId;
+
 use super::{
-	opaque::SessionKeys, AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt,
-	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	opaque::SessionKeys, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
+	InherentDataExt, Jobs, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	TransactionPayment, VERSION,
 };
 
 impl_runtime_apis! {
@@ -190,6 +193,22 @@ impl_runtime_apis! {
 
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_jobs::runtime_api::JobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn job(id: JobId) -> Option<pallet_jobs::Job<AccountId, Balance, BlockNumber>> {
+			pallet_jobs::Jobs::<Runtime>::get(id)
+		}
+
+		fn jobs_for_device(
+			device: AccountId,
+		) -> Vec<(JobId, pallet_jobs::Job<AccountId, Balance, BlockNumber>)> {
+			Jobs::jobs_for_device(&device)
+		}
+
+		fn challenge(id: JobId) -> Option<Vec<u64>> {
+			Jobs::challenge_of(id)
 		}
 	}
 

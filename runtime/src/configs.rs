@@ -17,9 +17,10 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	Signature, System, DAYS, EXISTENTIAL_DEPOSIT, GRID, MINUTES, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeProof, Devices, Hash, Nonce,
+	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
+	RuntimeOrigin, RuntimeTask, Signature, System, DAYS, EXISTENTIAL_DEPOSIT, GRID, MINUTES,
+	SLOT_DURATION, VERSION,
 };
 
 /// Share of a block's weight that normal (user) transactions may fill; the rest is kept for
@@ -161,4 +162,44 @@ impl pallet_devices::Config for Runtime {
 	type WeightInfo = pallet_devices::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
+}
+
+/// The treasury's account: receives protocol fees and the part of slashes not paid to clients.
+pub const TREASURY_PALLET_ID: frame_support::PalletId = frame_support::PalletId(*b"pg/trsry");
+
+parameter_types! {
+	pub TreasuryAccount: AccountId =
+		sp_runtime::traits::AccountIdConversion::into_account_truncating(&TREASURY_PALLET_ID);
+	/// 5% of each payment goes to the treasury.
+	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
+	/// A failed job costs its device 10% of its bond…
+	pub const SlashFraction: Perbill = Perbill::from_percent(10);
+	/// …half of which compensates the client.
+	pub const CompensationFraction: Perbill = Perbill::from_percent(50);
+}
+
+impl pallet_compute_proof::Config for Runtime {
+	/// k = 64: a provider who faked 20% of its output passes with probability 6.3e-7.
+	type Samples = ConstU32<64>;
+	type WeightInfo = pallet_compute_proof::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_jobs::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Devices = Devices;
+	type Verifier = ComputeProof;
+	type Treasury = TreasuryAccount;
+	type ProtocolFee = ProtocolFee;
+	type SlashFraction = SlashFraction;
+	type CompensationFraction = CompensationFraction;
+	type CommitWindow = ConstU32<{ 2 * MINUTES }>;
+	type ChallengeDelay = ConstU32<1>;
+	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
+	type MaxJobLifetime = ConstU32<DAYS>;
+	/// One peta-operation per job at most.
+	type MaxWorkUnits = ConstU64<1_000_000>;
+	type MaxDeadlinesPerBlock = ConstU32<256>;
+	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 }

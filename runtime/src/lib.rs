@@ -2,8 +2,8 @@
 //!
 //! The FRAME runtime of the ProofGrid chain. This first version carries the chain's foundation:
 //! accounts and the GRID token, fees, Aura block production, GRANDPA finality and sudo, plus the
-//! first compute-market pallet: the device registry (`pallet-devices`). Jobs, compute proof and
-//! rewards are added beside these.
+//! compute market: the device registry (`pallet-devices`), the job market with escrow
+//! (`pallet-jobs`) and on-chain verification of revealed work (`pallet-compute-proof`).
 //!
 //! Layout: [`configs`] holds each pallet's `Config`, [`apis`] the runtime APIs the node and
 //! wallets call, [`genesis_config_presets`] the `development` and `local_testnet` presets.
@@ -159,4 +159,10 @@ mod runtime {
 	// ProofGrid's own pallets start at index 20.
 	#[runtime::pallet_index(20)]
 	pub type Devices = pallet_devices;
+
+	#[runtime::pallet_index(21)]
+	pub type ComputeProof = pallet_compute_proof;
+
+	#[runtime::pallet_index(22)]
+	pub type Jobs = pallet_jobs;
 }

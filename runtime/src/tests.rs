@@ -55,7 +55,9 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 			assert_eq!(Balances::balance(&who.to_account_id()), ENDOWMENT);
 		}
 		let endowed = Sr25519Keyring::well_known().count() as u128;
-		assert_eq!(Balances::total_issuance(), ENDOWMENT * endowed);
+		let treasury = crate::configs::TreasuryAccount::get();
+		assert_eq!(Balances::balance(&treasury), EXISTENTIAL_DEPOSIT);
+		assert_eq!(Balances::total_issuance(), ENDOWMENT * endowed + EXISTENTIAL_DEPOSIT);
 		assert_eq!(Aura::slot_duration(), 6_000);
 	});
 }

@@ -268,3 +268,41 @@ pub async fn seal_block(client: &WsClient) {
 		.await
 		.expect("engine_createBlock");
 }
+
+/// A plausible H100 spec for tests.
+pub fn device_spec() -> proofgrid_primitives::device::DeviceSpec {
+	use proofgrid_primitives::device::{ComputeCapability, DeviceSpec, Kernel, KernelSet};
+	DeviceSpec {
+		model: b"NVIDIA H100 80GB HBM3".to_vec().try_into().expect("short"),
+		vram_mib: 81_559,
+		compute_capability: ComputeCapability { major: 9, minor: 0 },
+		multiprocessors: 132,
+		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		advertised_gops: 1_979_000,
+	}
+}
+
+/// The genesis hash of the chain `client` talks to.
+pub async fn genesis_hash(client: &WsClient) -> H256 {
+	client.request("chain_getBlockHash", rpc_params![0u32]).await.expect("genesis hash")
+}
+
+/// Registers `device` for `owner` at `price` per unit, the way the worker does: the device key
+/// signs the registration message, the owner submits. Returns the events.
+pub async fn register_device(
+	client: &WsClient,
+	owner: &sr25519::Pair,
+	device: &sr25519::Pair,
+	price: Balance,
+) -> Vec<RuntimeEvent> {
+	let owner_id: AccountId = owner.public().into();
+	let message =
+		proofgrid_primitives::device::registration_message(&owner_id, &genesis_hash(client).await);
+	let call = RuntimeCall::Devices(pallet_devices::Call::register {
+		device: device.public().into(),
+		spec: device_spec(),
+		price_per_unit: price,
+		proof: MultiSignature::Sr25519(device.sign(&message)),
+	});
+	submit_and_wait(client, owner, call).await
+}

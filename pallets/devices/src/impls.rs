@@ -52,7 +52,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Money invariants: each owner's held bonds equal the sum of its devices' bonds, and the
 	/// owner index matches the device records.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use crate::OwnerDevices;
 		use alloc::collections::btree_map::BTreeMap;
@@ -109,6 +109,10 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 	fn price_of(device: &T::AccountId) -> Option<BalanceOf<T>> {
 		Devices::<T>::get(device).map(|info| info.price_per_unit)
+	}
+
+	fn bond_of(device: &T::AccountId) -> Option<BalanceOf<T>> {
+		Devices::<T>::get(device).map(|info| info.bond)
 	}
 
 	fn mark_busy(device: &T::AccountId) -> DispatchResult {

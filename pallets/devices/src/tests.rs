@@ -523,6 +523,8 @@ mod registry {
 			assert_eq!(Devices::owner_of(&device(1)), Some(account(ALICE)));
 			assert_eq!(Devices::owner_of(&device(2)), None);
 			assert_eq!(Devices::price_of(&device(1)), Some(5));
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND));
+			assert_eq!(Devices::bond_of(&device(2)), None);
 			assert_ok!(Devices::mark_busy(&device(1)));
 			assert_ok!(Devices::mark_busy(&device(1)));
 			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().active_jobs, 2);

@@ -71,6 +71,9 @@ pub trait DeviceRegistry<AccountId, Balance> {
 	/// The asking price per unit of `device`, if registered.
 	fn price_of(device: &AccountId) -> Option<Balance>;
 
+	/// The bond still held for `device`, if registered.
+	fn bond_of(device: &AccountId) -> Option<Balance>;
+
 	/// One more job is assigned to `device`; it cannot deregister until it is idle.
 	fn mark_busy(device: &AccountId) -> DispatchResult;
 

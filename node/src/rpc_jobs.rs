@@ -1,0 +1,115 @@
+//! `proofgrid_*` RPC: the job market as JSON, backed by the runtime's `JobsApi`, so workers and
+//! dApps need no knowledge of the storage layout.
+//!
+//! - `proofgrid_job(id)` → the open job, or `null` once it is finished (see its events);
+//! - `proofgrid_jobsForDevice(ss58)` → the open jobs assigned to a device;
+//! - `proofgrid_challenge(id)` → the leaf indices to reveal, or `null` until the block after
+//!   the challenge block (a block's hash enters the state when the next block starts).
+//!
+//! Balances are decimal strings (JavaScript numbers cannot hold them); hashes are `0x` hex.
+
+use std::sync::Arc;
+
+use jsonrpsee::{
+	core::RpcResult,
+	proc_macros::rpc,
+	types::{ErrorObject, ErrorObjectOwned},
+};
+use pallet_jobs::{runtime_api::JobsApi, Job, JobStatus};
+use proofgrid_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
+use serde_json::{json, Value};
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_core::crypto::Ss58Codec;
+
+/// The `proofgrid` RPC namespace.
+#[rpc(server, namespace = "proofgrid")]
+pub trait ProofGridApi {
+	/// An open job by id, or `null`.
+	#[method(name = "job")]
+	fn job(&self, id: u64) -> RpcResult<Option<Value>>;
+
+	/// The open jobs assigned to a device (SS58 address).
+	#[method(name = "jobsForDevice")]
+	fn jobs_for_device(&self, device: String) -> RpcResult<Vec<Value>>;
+
+	/// The leaf indices a committed job's device must reveal, or `null` if not yet known.
+	#[method(name = "challenge")]
+	fn challenge(&self, id: u64) -> RpcResult<Option<Vec<u64>>>;
+}
+
+/// Serves [`ProofGridApiServer`] from the best block.
+pub struct ProofGrid<C> {
+	client: Arc<C>,
+}
+
+impl<C> ProofGrid<C> {
+	/// A handler reading through `client`.
+	pub fn new(client: Arc<C>) -> Self {
+		Self { client }
+	}
+}
+
+fn error(message: impl ToString) -> ErrorObjectOwned {
+	ErrorObject::owned(1, message.to_string(), None::<()>)
+}
+
+/// A job as JSON.
+fn job_json(id: u64, job: &Job<AccountId, Balance, BlockNumber>) -> Value {
+	let status = match &job.status {
+		JobStatus::Submitted => json!({ "state": "submitted" }),
+		JobStatus::Assigned { device, price, commit_by } => json!({
+			"state": "assigned",
+			"device": device.to_ss58check(),
+			"price": price.to_string(),
+			"commitBy": commit_by,
+		}),
+		JobStatus::Committed { device, price, root, challenge_block, reveal_by } => json!({
+			"state": "committed",
+			"device": device.to_ss58check(),
+			"price": price.to_string(),
+			"root": format!("{root:?}"),
+			"challengeBlock": challenge_block,
+			"revealBy": reveal_by,
+		}),
+	};
+	json!({
+		"id": id,
+		"client": job.client.to_ss58check(),
+		"shape": { "m": job.spec.shape.m, "n": job.spec.shape.n, "k": job.spec.shape.k },
+		"seed": format!("0x{}", hex::encode(job.spec.seed)),
+		"kernel": format!("{:?}", job.spec.requirements.kernel),
+		"minVramMib": job.spec.requirements.min_vram_mib,
+		"minGops": job.spec.requirements.min_gops,
+		"units": job.units,
+		"priceCap": job.price_cap.to_string(),
+		"budget": job.budget.to_string(),
+		"deadline": job.deadline,
+		"status": status,
+	})
+}
+
+impl<C> ProofGridApiServer for ProofGrid<C>
+where
+	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
+	C::Api: JobsApi<Block, AccountId, Balance, BlockNumber>,
+{
+	fn job(&self, id: u64) -> RpcResult<Option<Value>> {
+		let at = self.client.info().best_hash;
+		let job = self.client.runtime_api().job(at, id).map_err(error)?;
+		Ok(job.map(|job| job_json(id, &job)))
+	}
+
+	fn jobs_for_device(&self, device: String) -> RpcResult<Vec<Value>> {
+		let device = AccountId::from_ss58check(&device)
+			.map_err(|e| error(format!("bad device address: {e:?}")))?;
+		let at = self.client.info().best_hash;
+		let jobs = self.client.runtime_api().jobs_for_device(at, device).map_err(error)?;
+		Ok(jobs.iter().map(|(id, job)| job_json(*id, job)).collect())
+	}
+
+	fn challenge(&self, id: u64) -> RpcResult<Option<Vec<u64>>> {
+		let at = self.client.info().best_hash;
+		self.client.runtime_api().challenge(at, id).map_err(error)
+	}
+}

@@ -1,0 +1,189 @@
+//! Verification of honest and dishonest reveals, and the statistical check that a provider who
+//! faked a fraction `f` of its output passes at the rate `(1 − f)^k` predicts.
+
+use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types};
+use proofgrid_primitives::{
+	device::{Kernel, Requirements},
+	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	job::{JobSpec, MerklePath, RevealPaths},
+	merkle::{hash_leaf, MerkleTree},
+};
+use sp_core::H256;
+use sp_runtime::BuildStorage;
+
+use crate::{self as pallet_compute_proof, ComputeVerifier, Error};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		ComputeProof: pallet_compute_proof,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+}
+
+parameter_types! {
+	pub static Samples: u32 = 16;
+}
+
+impl crate::Config for Test {
+	type Samples = Samples;
+	type WeightInfo = ();
+}
+
+pub(crate) fn ext() -> sp_io::TestExternalities {
+	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
+}
+
+fn spec(m: u32, n: u32, k: u32) -> JobSpec {
+	JobSpec {
+		shape: GemmShape { m, n, k },
+		seed: [3u8; 32],
+		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	}
+}
+
+/// A provider's output: leaf hashes, honest except at the indices `fake` selects.
+fn output(spec: &JobSpec, fake: impl Fn(u64) -> bool) -> MerkleTree {
+	let hashes = (0..spec.shape.leaf_count())
+		.map(|i| {
+			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
+			if fake(i) {
+				leaf[0] = leaf[0].wrapping_add(1);
+			}
+			hash_leaf(&encode_leaf(&leaf))
+		})
+		.collect();
+	MerkleTree::from_leaf_hashes(hashes).expect("non-empty")
+}
+
+/// What the provider reveals for the challenge of `block`.
+fn reveal(job: u64, spec: &JobSpec, tree: &MerkleTree, block: H256) -> (H256, RevealPaths) {
+	let root = H256(tree.root());
+	let paths: Vec<MerklePath> = ComputeProof::challenge(job, spec, &root, &block)
+		.into_iter()
+		.map(|i| {
+			let path: Vec<H256> = tree.proof(i).unwrap().into_iter().map(H256).collect();
+			path.try_into().expect("shallow tree")
+		})
+		.collect();
+	(root, paths.try_into().expect("at most MAX_CHALLENGE_SAMPLES"))
+}
+
+#[test]
+fn an_honest_reveal_verifies_for_ragged_shapes() {
+	ext().execute_with(|| {
+		for (m, n, k) in [(1, 1, 1), (16, 12, 20), (13, 9, 7), (64, 64, 64)] {
+			let spec = spec(m, n, k);
+			let tree = output(&spec, |_| false);
+			let block = H256::repeat_byte(m as u8);
+			let (root, paths) = reveal(1, &spec, &tree, block);
+			assert_ok!(ComputeProof::verify(1, &spec, &root, &block, &paths));
+		}
+	});
+}
+
+#[test]
+fn a_faked_challenged_leaf_is_caught() {
+	ext().execute_with(|| {
+		let spec = spec(32, 32, 16);
+		let block = H256::repeat_byte(1);
+		// Every leaf faked: whatever the challenge, the first path checked fails.
+		let tree = output(&spec, |_| true);
+		let (root, paths) = reveal(1, &spec, &tree, block);
+		assert_noop!(
+			ComputeProof::verify(1, &spec, &root, &block, &paths),
+			Error::<Test>::LeafMismatch
+		);
+	});
+}
+
+#[test]
+fn malformed_reveals_are_refused_by_name() {
+	ext().execute_with(|| {
+		let spec = spec(32, 32, 8);
+		let tree = output(&spec, |_| false);
+		let block = H256::repeat_byte(2);
+		let (root, paths) = reveal(1, &spec, &tree, block);
+
+		let mut fewer = paths.clone();
+		fewer.pop();
+		assert_noop!(
+			ComputeProof::verify(1, &spec, &root, &block, &fewer),
+			Error::<Test>::WrongPathCount
+		);
+
+		let mut longer = paths.clone();
+		longer[0].try_push(H256::zero()).unwrap();
+		assert_noop!(
+			ComputeProof::verify(1, &spec, &root, &block, &longer),
+			Error::<Test>::WrongPathLength
+		);
+
+		// The paths of another job's challenge (same output, other job id) do not fit.
+		let (_, other_job) = reveal(2, &spec, &tree, block);
+		assert!(ComputeProof::verify(1, &spec, &root, &block, &other_job).is_err());
+
+		// A root the paths do not lead to (its challenge differs too, so any refusal will do).
+		assert!(ComputeProof::verify(1, &spec, &H256::repeat_byte(9), &block, &paths).is_err());
+
+		let bad_shape = JobSpec { shape: GemmShape { m: 0, n: 1, k: 1 }, ..spec.clone() };
+		assert_noop!(
+			ComputeProof::verify(1, &bad_shape, &root, &block, &paths),
+			Error::<Test>::InvalidShape
+		);
+	});
+}
+
+/// The security claim, measured: over many challenge blocks, a provider who faked a fraction
+/// `f` of its leaves passes as often as `(1 − f)^k` predicts (small `k`, many trials).
+#[test]
+fn dishonest_pass_rate_matches_one_minus_f_to_the_k() {
+	ext().execute_with(|| {
+		let spec = spec(40, 40, 4); // 100 leaves
+		let trials = 1_500u32;
+		for (f_percent, k) in [(20u64, 4u32), (30, 3), (10, 8)] {
+			Samples::set(k);
+			// Fake leaves whose index hashes below f (deterministic, spread out).
+			let faked = |i: u64| (sp_crypto_hashing_blake(i) % 100) < f_percent;
+			let fraction = (0..spec.shape.leaf_count()).filter(|&i| faked(i)).count() as f64
+				/ spec.shape.leaf_count() as f64;
+			let tree = output(&spec, faked);
+			let passes = (0..trials)
+				.filter(|t| {
+					let block = H256::from_low_u64_be(*t as u64 + 1);
+					let (root, paths) = reveal(7, &spec, &tree, block);
+					ComputeProof::verify(7, &spec, &root, &block, &paths).is_ok()
+				})
+				.count();
+			let observed = passes as f64 / trials as f64;
+			let expected = (1.0 - fraction).powi(k as i32);
+			let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
+			println!("f = {fraction:.2}, k = {k}: observed {observed:.4}, (1-f)^k = {expected:.4}");
+			assert!((observed - expected).abs() < 5.0 * sigma, "{observed} vs {expected}");
+		}
+	});
+}
+
+/// A well-spread hash of `i`, to pick which leaves a cheater fakes.
+fn sp_crypto_hashing_blake(i: u64) -> u64 {
+	let h = hash_leaf(&i.to_le_bytes());
+	u64::from_le_bytes(h[..8].try_into().unwrap())
+}
+
+#[test]
+fn samples_bound_the_reveal_size() {
+	ext().execute_with(|| {
+		Samples::set(64);
+		let spec = spec(4096, 4096, 4096);
+		let indices = ComputeProof::challenge(1, &spec, &H256::zero(), &H256::repeat_byte(5));
+		assert!(indices.len() <= 64 && !indices.is_empty());
+		// 2^20 leaves: 20 siblings of 32 bytes per path.
+		assert_eq!(proofgrid_primitives::merkle::proof_len(spec.shape.leaf_count(), 0), Ok(20));
+	});
+}

@@ -1,0 +1,89 @@
+//! Weights of `pallet-jobs`.
+//!
+//! HAND-DERIVED (storage reads and writes counted from the code, compute estimated); a later
+//! issue generates them with `frame-omni-bencher` against the runtime wasm. `reveal` adds the
+//! compute-proof pallet's verification weight on top.
+
+#![allow(missing_docs)]
+
+use core::marker::PhantomData;
+use frame_support::{
+	traits::Get,
+	weights::{constants::RocksDbWeight, Weight},
+};
+
+/// Weight functions needed by `pallet-jobs`.
+pub trait WeightInfo {
+	fn submit_job() -> Weight;
+	fn cancel() -> Weight;
+	fn claim() -> Weight;
+	fn commit() -> Weight;
+	fn reveal() -> Weight;
+	fn on_initialize(deadlines: u32) -> Weight;
+}
+
+fn weight(
+	ref_time_us: u64,
+	reads: u64,
+	writes: u64,
+	db: frame_support::weights::RuntimeDbWeight,
+) -> Weight {
+	Weight::from_parts(ref_time_us * 1_000_000, 8_000)
+		.saturating_add(db.reads(reads))
+		.saturating_add(db.writes(writes))
+}
+
+/// Weights using the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// Reads: NextJobId, Deadlines, Holds, Account. Writes: the same plus Jobs.
+	fn submit_job() -> Weight {
+		weight(60, 4, 5, T::DbWeight::get())
+	}
+	/// Reads: Jobs, Holds, Account. Writes: Jobs, Holds, Account.
+	fn cancel() -> Weight {
+		weight(40, 3, 3, T::DbWeight::get())
+	}
+	/// Reads: Jobs, Devices (eligibility, price, busy), Deadlines. Writes: Jobs, Devices, Deadlines.
+	fn claim() -> Weight {
+		weight(50, 5, 3, T::DbWeight::get())
+	}
+	/// Reads: Jobs, Deadlines. Writes: Jobs, Deadlines.
+	fn commit() -> Weight {
+		weight(40, 2, 2, T::DbWeight::get())
+	}
+	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, Devices (owner,
+	/// bond), Holds and accounts of client, provider, treasury. Writes: the same.
+	fn reveal() -> Weight {
+		weight(150, 10, 8, T::DbWeight::get())
+	}
+	/// Per deadline: the worst case (a failure with slash) ≈ a reveal's settlement.
+	fn on_initialize(deadlines: u32) -> Weight {
+		weight(5, 1, 1, T::DbWeight::get())
+			.saturating_add(weight(150, 10, 8, T::DbWeight::get()).saturating_mul(deadlines as u64))
+	}
+}
+
+/// The same figures with reference database weights, for tests.
+impl WeightInfo for () {
+	fn submit_job() -> Weight {
+		weight(60, 4, 5, RocksDbWeight::get())
+	}
+	fn cancel() -> Weight {
+		weight(40, 3, 3, RocksDbWeight::get())
+	}
+	fn claim() -> Weight {
+		weight(50, 5, 3, RocksDbWeight::get())
+	}
+	fn commit() -> Weight {
+		weight(40, 2, 2, RocksDbWeight::get())
+	}
+	fn reveal() -> Weight {
+		weight(150, 10, 8, RocksDbWeight::get())
+	}
+	fn on_initialize(deadlines: u32) -> Weight {
+		weight(5, 1, 1, RocksDbWeight::get()).saturating_add(
+			weight(150, 10, 8, RocksDbWeight::get()).saturating_mul(deadlines as u64),
+		)
+	}
+}
