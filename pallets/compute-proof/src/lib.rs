@@ -124,7 +124,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 	}
 
 	fn verify_weight(k_dim: u32) -> Weight {
-		T::WeightInfo::verify(T::Samples::get(), k_dim)
+		T::WeightInfo::verify_reveal(T::Samples::get(), k_dim)
 	}
 }
 

@@ -10,13 +10,13 @@ use frame_support::weights::Weight;
 /// Weight functions needed by `pallet-compute-proof`.
 pub trait WeightInfo {
 	/// Verifying `samples` leaves of a GEMM with inner dimension `k_dim`.
-	fn verify(samples: u32, k_dim: u32) -> Weight;
+	fn verify_reveal(samples: u32, k_dim: u32) -> Weight;
 }
 
 /// Hand-derived weights (no storage is read).
 pub struct SubstrateWeight<T>(core::marker::PhantomData<T>);
 impl<T> WeightInfo for SubstrateWeight<T> {
-	fn verify(samples: u32, k_dim: u32) -> Weight {
+	fn verify_reveal(samples: u32, k_dim: u32) -> Weight {
 		Weight::from_parts(10_000_000, 0)
 			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(samples as u64))
 			.saturating_add(
@@ -26,7 +26,7 @@ impl<T> WeightInfo for SubstrateWeight<T> {
 }
 
 impl WeightInfo for () {
-	fn verify(samples: u32, k_dim: u32) -> Weight {
-		SubstrateWeight::<()>::verify(samples, k_dim)
+	fn verify_reveal(samples: u32, k_dim: u32) -> Weight {
+		SubstrateWeight::<()>::verify_reveal(samples, k_dim)
 	}
 }
