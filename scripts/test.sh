@@ -15,6 +15,6 @@ echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
 cargo test --workspace --locked -- --nocapture
 
 # Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
-echo "[test] benchmark tests: pallet-devices, pallet-compute-proof"
-cargo test --locked -p pallet-devices -p pallet-compute-proof --features runtime-benchmarks
+echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs"
+cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs --features runtime-benchmarks
 echo "[test] done in $(( $(date +%s) - start )) s"

@@ -42,6 +42,8 @@ const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
 const ENGINE_COMMAND_QUEUE: usize = 1024;
 
 /// How this node produces and finalizes blocks.
+// Built once at start-up and moved twice: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Consensus {
 	/// Aura authorship in 6 s slots, GRANDPA finality.
 	AuraGrandpa { block_import: GrandpaBlockImport, link: GrandpaLink },

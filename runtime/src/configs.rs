@@ -202,4 +202,6 @@ impl pallet_jobs::Config for Runtime {
 	type MaxWorkUnits = ConstU64<1_000_000>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_jobs::DevicesBenchmarkHelper<Runtime>;
 }

@@ -185,3 +185,45 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Ok(slashed)
 	}
 }
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: Config> Pallet<T> {
+	/// Registers a fresh, funded, eligible device asking `price` per unit, for other pallets'
+	/// benchmarks. Returns the device account.
+	pub fn benchmark_device(seed: u32, price: BalanceOf<T>) -> T::AccountId {
+		use crate::BenchmarkHelper;
+		use frame_support::traits::fungible::{Inspect, Mutate};
+		use proofgrid_primitives::device::{
+			registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet,
+		};
+
+		let owner: T::AccountId = frame_benchmarking::account("device-owner", seed, 0);
+		let funds = T::DeviceBond::get()
+			.saturating_mul(10u32.into())
+			.saturating_add(T::Currency::minimum_balance());
+		T::Currency::set_balance(&owner, funds);
+		let genesis = frame_system::Pallet::<T>::block_hash(
+			frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
+		);
+		let (device, proof) =
+			T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
+		T::Currency::set_balance(&device, funds);
+		let spec = DeviceSpec {
+			model: alloc::vec![b'x'; 8].try_into().expect("short"),
+			vram_mib: u32::MAX,
+			compute_capability: ComputeCapability { major: 9, minor: 0 },
+			multiprocessors: 132,
+			kernels: KernelSet::of(&[Kernel::GemmI8]),
+			advertised_gops: u64::MAX,
+		};
+		Self::register(
+			frame_system::RawOrigin::Signed(owner).into(),
+			device.clone(),
+			spec,
+			price,
+			proof,
+		)
+		.expect("benchmark device registers");
+		device
+	}
+}

@@ -99,6 +99,8 @@ impl pallet_jobs::Config for Test {
 	type MaxWorkUnits = ConstU64<1_000>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::DevicesBenchmarkHelper<Test>;
 }
 
 pub fn account(n: u8) -> AccountId {
@@ -188,6 +190,10 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	.assimilate_storage(&mut storage)
 	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
+	// Benchmarks make device keys in the keystore.
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
 	ext.execute_with(|| run_to_block(1));
 	ext
 }

@@ -75,3 +75,23 @@ pub enum FailureReason {
 	/// No reveal before the deadline.
 	LateReveal,
 }
+
+/// Sets up what the jobs pallet's benchmarks need from other pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId, Balance> {
+	/// A registered, funded device that is eligible for any job at `price` per unit.
+	fn eligible_device(seed: u32, price: Balance) -> AccountId;
+}
+
+/// [`BenchmarkHelper`] backed by the real devices pallet.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct DevicesBenchmarkHelper<T>(core::marker::PhantomData<T>);
+
+#[cfg(feature = "runtime-benchmarks")]
+impl<T: pallet_devices::Config> BenchmarkHelper<T::AccountId, pallet_devices::BalanceOf<T>>
+	for DevicesBenchmarkHelper<T>
+{
+	fn eligible_device(seed: u32, price: pallet_devices::BalanceOf<T>) -> T::AccountId {
+		pallet_devices::Pallet::<T>::benchmark_device(seed, price)
+	}
+}
