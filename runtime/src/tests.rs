@@ -118,3 +118,22 @@ fn transfer_beyond_balance_or_below_existential_deposit_fails() {
 		);
 	});
 }
+
+#[test]
+fn a_reveal_for_a_4096_cube_weighs_at_most_one_percent_of_a_block() {
+	use frame_support::traits::Get;
+	use pallet_compute_proof::ComputeVerifier;
+	use pallet_jobs::WeightInfo;
+
+	let reveal = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal()
+		.saturating_add(crate::ComputeProof::verify_weight(4096));
+	let block = crate::configs::RuntimeBlockWeights::get().max_block;
+	println!(
+		"reveal (k = 64, m = n = k_dim = 4096): {:.2} ms = {:.2}% of the block",
+		reveal.ref_time() as f64 / 1e9,
+		reveal.ref_time() as f64 * 100.0 / block.ref_time() as f64
+	);
+	assert!(reveal.ref_time() * 100 <= block.ref_time());
+	let samples: u32 = <Runtime as pallet_compute_proof::Config>::Samples::get();
+	assert_eq!(samples, 64);
+}
