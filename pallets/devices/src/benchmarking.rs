@@ -2,15 +2,12 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{
-	fungible::{Inspect, Mutate},
-	Get,
-};
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use frame_support::traits::Get;
+use frame_system::RawOrigin;
 use proofgrid_primitives::device::{
-	registration_message, ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
+	ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
 };
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::Saturating;
 
 fn spec() -> DeviceSpec {
 	DeviceSpec {
@@ -28,14 +25,7 @@ fn spec() -> DeviceSpec {
 
 /// An owner with enough for a bond, and a device it registered.
 fn registered<T: Config>() -> (T::AccountId, T::AccountId) {
-	let owner: T::AccountId = account("owner", 0, 0);
-	let funds = T::DeviceBond::get()
-		.saturating_mul(10u32.into())
-		.saturating_add(T::Currency::minimum_balance());
-	T::Currency::set_balance(&owner, funds);
-	let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-	let (device, proof) =
-		T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
+	let (owner, device, proof) = Pallet::<T>::benchmark_owner_and_device(0);
 	Pallet::<T>::register(
 		RawOrigin::Signed(owner.clone()).into(),
 		device.clone(),
@@ -53,14 +43,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register() {
-		let owner: T::AccountId = account("owner", 0, 0);
-		let funds = T::DeviceBond::get()
-			.saturating_mul(10u32.into())
-			.saturating_add(T::Currency::minimum_balance());
-		T::Currency::set_balance(&owner, funds);
-		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let (device, proof) =
-			T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
+		let (owner, device, proof) = Pallet::<T>::benchmark_owner_and_device(0);
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner.clone()), device.clone(), spec(), 1u32.into(), proof);

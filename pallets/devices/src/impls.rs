@@ -188,14 +188,13 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl<T: Config> Pallet<T> {
-	/// Registers a fresh, funded, eligible device asking `price` per unit, for other pallets'
-	/// benchmarks. Returns the device account.
-	pub fn benchmark_device(seed: u32, price: BalanceOf<T>) -> T::AccountId {
+	/// A funded owner, a fresh device key and its registration proof for that owner.
+	pub(crate) fn benchmark_owner_and_device(
+		seed: u32,
+	) -> (T::AccountId, T::AccountId, T::DeviceSignature) {
 		use crate::BenchmarkHelper;
 		use frame_support::traits::fungible::{Inspect, Mutate};
-		use proofgrid_primitives::device::{
-			registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet,
-		};
+		use proofgrid_primitives::device::registration_message;
 
 		let owner: T::AccountId = frame_benchmarking::account("device-owner", seed, 0);
 		let funds = T::DeviceBond::get()
@@ -207,7 +206,18 @@ impl<T: Config> Pallet<T> {
 		);
 		let (device, proof) =
 			T::BenchmarkHelper::device_and_proof(&registration_message(&owner, &genesis));
-		T::Currency::set_balance(&device, funds);
+		(owner, device, proof)
+	}
+
+	/// Registers a fresh, funded, eligible device asking `price` per unit, for other pallets'
+	/// benchmarks. Returns the device account.
+	pub fn benchmark_device(seed: u32, price: BalanceOf<T>) -> T::AccountId {
+		use frame_support::traits::fungible::{Inspect, Mutate};
+		use proofgrid_primitives::device::{ComputeCapability, DeviceSpec, Kernel, KernelSet};
+
+		let (owner, device, proof) = Self::benchmark_owner_and_device(seed);
+		// The device key pays its own fees.
+		T::Currency::set_balance(&device, T::Currency::balance(&owner));
 		let spec = DeviceSpec {
 			model: alloc::vec![b'x'; 8].try_into().expect("short"),
 			vram_mib: u32::MAX,
