@@ -174,16 +174,6 @@ pub fn seeded_element(seed: &[u8; 32], matrix: u8, row: u32, col: u32) -> i8 {
 	seeded_element_with_key(seed_key(seed), matrix, row, col)
 }
 
-/// The dot product of lane `a_lane` of `A` and lane `b_lane` of `B` over `k`: one element of
-/// `C`.
-pub fn lane_dot(a_lane: u64, b_lane: u64, k: u32) -> i32 {
-	let mut acc = 0i32;
-	for i in 0..k {
-		acc = acc.wrapping_add(lane_element(a_lane, i) as i32 * lane_element(b_lane, i) as i32);
-	}
-	acc
-}
-
 /// The 16 output elements of leaf `index` of a seeded GEMM, row-major inside the tile; cells
 /// past the edge of `C` (when `m` or `n` is not a multiple of [`TILE`]) are zero. Generates
 /// the tile's 4 rows of `A` and 4 columns of `B` once each: `8·k` element draws and `16·k`

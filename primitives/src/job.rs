@@ -36,8 +36,3 @@ pub struct JobSpec {
 	/// What the device must offer; `requirements.kernel` is the kernel to run.
 	pub requirements: Requirements,
 }
-
-/// Converts a primitives hash into the runtime's `H256`.
-pub fn to_h256(hash: [u8; 32]) -> H256 {
-	H256(hash)
-}

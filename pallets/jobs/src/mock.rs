@@ -2,7 +2,7 @@
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, Hooks},
+	traits::{ConstU32, ConstU64, Hooks},
 };
 use proofgrid_primitives::{
 	device::{
@@ -47,7 +47,6 @@ impl pallet_balances::Config for Test {
 	type ExistentialDeposit = ConstU64<10>;
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
-use frame_support::traits::ConstU64;
 
 pub const BOND: Balance = 1_000;
 pub const COMMIT_WINDOW: u64 = 5;
