@@ -18,7 +18,7 @@ use sp_runtime::{
 
 use crate::{
 	BalanceOf, Config, Deadlines, Error, Event, FailureReason, HoldReason, JobOf, JobStatus, Jobs,
-	Pallet,
+	OnWorkVerified, Pallet,
 };
 
 /// Blocks after the wanted one that `schedule` tries when a block's queue is full.
@@ -132,6 +132,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		T::Devices::record_success(&device);
 		T::Devices::mark_idle(&device);
+		T::OnWorkVerified::on_work_verified(&provider, info.units);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobSettled {
 			job,

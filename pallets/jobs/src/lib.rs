@@ -22,7 +22,8 @@
 //!   pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`] (to
 //!   the treasury) and refunds the rest. Failure refunds the whole budget, slashes
 //!   [`Config::SlashFraction`] of the device's bond and gives [`Config::CompensationFraction`]
-//!   of it to the client, the rest to the treasury.
+//!   of it to the client, the rest to the treasury. A settled job's work units and provider
+//!   are reported to [`Config::OnWorkVerified`] (token rewards are paid for verified work only).
 //! - Every state has a deadline, kept in per-block queues of at most
 //!   [`Config::MaxDeadlinesPerBlock`] entries and processed in `on_initialize`: no scan over
 //!   all jobs, and nothing stays stuck.
@@ -47,6 +48,23 @@ mod tests;
 
 pub use types::*;
 pub use weights::WeightInfo;
+
+/// Told about every job whose proof the chain verified, e.g. to pay token rewards for it.
+/// Called from `reveal`, so it must be cheap and bounded; its [`OnWorkVerified::weight`] is
+/// added to `reveal`'s.
+pub trait OnWorkVerified<AccountId> {
+	/// `provider` (the device's owner) settled a job of `units` verified work units.
+	fn on_work_verified(provider: &AccountId, units: u64);
+	/// Upper bound of [`OnWorkVerified::on_work_verified`]'s weight.
+	fn weight() -> frame_support::weights::Weight;
+}
+
+impl<AccountId> OnWorkVerified<AccountId> for () {
+	fn on_work_verified(_: &AccountId, _: u64) {}
+	fn weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
+}
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -128,6 +146,9 @@ pub mod pallet {
 		/// Deadlines processed per block at most.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Told about each settled job's verified work (the rewards pallet).
+		type OnWorkVerified: OnWorkVerified<Self::AccountId>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -379,7 +400,9 @@ pub mod pallet {
 		/// verification.
 		#[pallet::call_index(4)]
 		#[pallet::weight(
-			T::WeightInfo::reveal().saturating_add(T::Verifier::verify_weight(*k_dim_witness))
+			T::WeightInfo::reveal()
+				.saturating_add(T::Verifier::verify_weight(*k_dim_witness))
+				.saturating_add(T::OnWorkVerified::weight())
 		)]
 		pub fn reveal(
 			origin: OriginFor<T>,
@@ -402,7 +425,8 @@ pub mod pallet {
 
 			// Charge for the job's real inner dimension, not the witness.
 			let actual = T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_weight(info.spec.shape.k));
+				.saturating_add(T::Verifier::verify_weight(info.spec.shape.k))
+				.saturating_add(T::OnWorkVerified::weight());
 			let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 			match T::Verifier::verify(job, &info.spec, &root, &block_hash, &paths) {
 				Ok(()) => Self::settle(job, info, device, price)?,

@@ -97,9 +97,26 @@ impl pallet_jobs::Config for Test {
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxWorkUnits = ConstU64<1_000>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type OnWorkVerified = VerifiedWork;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::DevicesBenchmarkHelper<Test>;
+}
+
+parameter_types! {
+	/// What the jobs pallet reported through `OnWorkVerified`, in order.
+	pub static Verified: Vec<(AccountId, u64)> = Vec::new();
+}
+
+/// Records reported work so tests can check it (the real consumer is the rewards pallet).
+pub struct VerifiedWork;
+impl crate::OnWorkVerified<AccountId> for VerifiedWork {
+	fn on_work_verified(provider: &AccountId, units: u64) {
+		Verified::mutate(|v| v.push((provider.clone(), units)));
+	}
+	fn weight() -> frame_support::weights::Weight {
+		frame_support::weights::Weight::zero()
+	}
 }
 
 pub fn account(n: u8) -> AccountId {

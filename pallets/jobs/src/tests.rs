@@ -265,6 +265,8 @@ mod reveal {
 			assert!(JobsMap::<Test>::get(job).is_none());
 			let device_info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((device_info.active_jobs, device_info.reputation.completed), (0, 1));
+			// The verified work is reported once, to the owner, not the device key.
+			assert_eq!(Verified::get(), vec![(account(PROVIDER), 1)]);
 		});
 	}
 
@@ -297,6 +299,8 @@ mod reveal {
 			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - 500));
 			let device_info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((device_info.active_jobs, device_info.reputation.failed), (0, 1));
+			// Failed work earns no rewards.
+			assert!(Verified::get().is_empty());
 		});
 	}
 

@@ -1,0 +1,271 @@
+//! A test runtime with the real pallet-balances, devices, compute-proof and jobs pallets, so
+//! rewards are earned by jobs that really settle.
+
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks},
+	PalletId,
+};
+use proofgrid_primitives::{
+	device::{
+		registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements,
+	},
+	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	job::{JobSpec, MerklePath, RevealPaths},
+	merkle::{hash_leaf, MerkleTree},
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, Perbill};
+
+use crate as pallet_rewards;
+use pallet_compute_proof::ComputeVerifier;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = AccountId32;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Devices: pallet_devices,
+		ComputeProof: pallet_compute_proof,
+		Jobs: pallet_jobs,
+		Rewards: pallet_rewards,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountId = AccountId;
+	type Lookup = IdentityLookup<AccountId>;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+pub const ED: Balance = 10;
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type Balance = Balance;
+	type AccountStore = System;
+	type ExistentialDeposit = ConstU64<ED>;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+parameter_types! {
+	pub TreasuryAccount: AccountId = account(TREASURY);
+	pub const RewardsPalletId: PalletId = PalletId(*b"pg/rwrds");
+	pub const TreasuryShare: Perbill = Perbill::from_percent(10);
+	/// Tests lower it to reach the cap.
+	pub static MaxIssuance: Balance = Balance::MAX;
+}
+
+impl pallet_devices::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DeviceSignature = MultiSignature;
+	type DeviceBond = ConstU64<1_000>;
+	type MaxDevicesPerOwner = ConstU32<4>;
+	type HeartbeatTimeout = ConstU64<1_000>;
+	type MinHeartbeatInterval = ConstU64<1>;
+	type UnbondingPeriod = ConstU64<10>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
+}
+
+impl pallet_compute_proof::Config for Test {
+	type Samples = ConstU32<8>;
+	type WeightInfo = ();
+}
+
+impl pallet_jobs::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Devices = Devices;
+	type Verifier = ComputeProof;
+	type Treasury = TreasuryAccount;
+	type ProtocolFee = ConstPerbill10;
+	type SlashFraction = ConstPerbill10;
+	type CompensationFraction = ConstPerbill10;
+	type CommitWindow = ConstU64<5>;
+	type ChallengeDelay = ConstU64<1>;
+	type RevealWindow = ConstU64<5>;
+	type MaxJobLifetime = ConstU64<100>;
+	type MaxWorkUnits = ConstU64<1_000>;
+	type MaxDeadlinesPerBlock = ConstU32<16>;
+	type OnWorkVerified = Rewards;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = pallet_jobs::DevicesBenchmarkHelper<Test>;
+}
+
+parameter_types! {
+	pub const ConstPerbill10: Perbill = Perbill::from_percent(10);
+}
+
+pub const ERA_LENGTH: u64 = 10;
+pub const FIRST_EMISSION: Balance = 1_000;
+pub const HALVING: u32 = 2;
+pub const HISTORY: u32 = 3;
+pub const CLEANUP_BATCH: u32 = 2;
+
+impl pallet_rewards::Config for Test {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type Treasury = TreasuryAccount;
+	type DefaultEraLength = ConstU64<ERA_LENGTH>;
+	type FirstEraEmission = ConstU64<FIRST_EMISSION>;
+	type HalvingInterval = ConstU32<HALVING>;
+	type MaxIssuance = MaxIssuance;
+	type TreasuryShare = TreasuryShare;
+	type HistoryDepth = ConstU32<HISTORY>;
+	type CleanupBatch = ConstU32<CLEANUP_BATCH>;
+	type WeightInfo = ();
+}
+
+pub fn account(n: u8) -> AccountId {
+	AccountId32::new([n; 32])
+}
+pub const CLIENT: u8 = 2;
+pub const TREASURY: u8 = 9;
+pub const ENDOWMENT: Balance = 1_000_000;
+/// Providers are accounts 11, 12, 13 …; provider `p` owns device `p`.
+pub const PROVIDERS: [u8; 3] = [11, 12, 13];
+
+pub fn device_pair(n: u8) -> sr25519::Pair {
+	sr25519::Pair::from_seed(&[n.wrapping_add(100); 32])
+}
+pub fn device(n: u8) -> AccountId {
+	device_pair(n).public().into()
+}
+
+/// Registers device `p`, owned by provider account `p`, at price 1 per unit.
+pub fn register_device(p: u8) {
+	let owner = account(p);
+	let proof: MultiSignature =
+		device_pair(p).sign(&registration_message(&owner, &System::block_hash(0))).into();
+	let spec = DeviceSpec {
+		model: b"test GPU".to_vec().try_into().unwrap(),
+		vram_mib: 16_000,
+		compute_capability: ComputeCapability { major: 8, minor: 0 },
+		multiprocessors: 80,
+		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		advertised_gops: 100_000,
+	};
+	Devices::register(RuntimeOrigin::signed(owner), device(p), spec, 1, proof).unwrap();
+}
+
+/// A small GEMM: one work unit (units are rounded up), four leaves.
+pub fn job_spec(seed: u8) -> JobSpec {
+	JobSpec {
+		shape: GemmShape { m: 8, n: 8, k: 4 },
+		seed: [seed; 32],
+		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
+	}
+}
+
+/// Runs a whole one-unit job on device `p`, honest or not, through the jobs pallet; returns
+/// whether it settled.
+pub fn run_job(p: u8, honest: bool) -> bool {
+	let job = pallet_jobs::NextJobId::<Test>::get();
+	let spec = job_spec(job as u8);
+	let deadline = System::block_number() + 50;
+	pallet_jobs::Pallet::<Test>::submit_job(
+		RuntimeOrigin::signed(account(CLIENT)),
+		spec.clone(),
+		10,
+		deadline,
+	)
+	.unwrap();
+	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job).unwrap();
+	let hashes = (0..spec.shape.leaf_count())
+		.map(|i| {
+			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
+			if !honest {
+				leaf[0] ^= 1;
+			}
+			hash_leaf(&encode_leaf(&leaf))
+		})
+		.collect();
+	let tree = MerkleTree::from_leaf_hashes(hashes).unwrap();
+	let root = H256(tree.root());
+	pallet_jobs::Pallet::<Test>::commit(RuntimeOrigin::signed(device(p)), job, root).unwrap();
+	let challenge_block = System::block_number() + 1;
+	run_to_block(challenge_block + 1);
+	let block_hash = System::block_hash(challenge_block);
+	let paths: Vec<MerklePath> = ComputeProof::challenge(job, &spec, &root, &block_hash)
+		.into_iter()
+		.map(|i| {
+			tree.proof(i).unwrap().into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
+		})
+		.collect();
+	let paths: RevealPaths = paths.try_into().unwrap();
+	pallet_jobs::Pallet::<Test>::reveal(RuntimeOrigin::signed(device(p)), job, paths, spec.shape.k)
+		.unwrap();
+	pallet_jobs::Jobs::<Test>::get(job).is_none()
+		&& System::events().iter().any(|record| {
+			matches!(
+				&record.event,
+				RuntimeEvent::Jobs(pallet_jobs::Event::JobSettled { job: settled, .. })
+					if *settled == job
+			)
+		})
+}
+
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut balances = vec![(account(CLIENT), ENDOWMENT), (account(TREASURY), ENDOWMENT)];
+	for p in PROVIDERS {
+		balances.push((account(p), ENDOWMENT));
+		balances.push((device(p), ENDOWMENT));
+	}
+	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	pallet_rewards::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext.execute_with(|| run_to_block(1));
+	ext
+}
+
+/// Runs `test` in a fresh chain, then checks every pallet's money invariants.
+pub fn build_and_execute(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Rewards::do_try_state().expect("rewards try_state");
+		Jobs::do_try_state().expect("jobs try_state");
+		Devices::do_try_state().expect("devices try_state");
+	});
+}
+
+/// Advances to block `n`, giving each block a distinct hash and running the hooks in runtime
+/// order.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		if next > 1 {
+			frame_system::BlockHash::<Test>::insert(
+				next - 1,
+				H256::repeat_byte((next % 251) as u8 + 1),
+			);
+		}
+		System::set_block_number(next);
+		Jobs::on_initialize(next);
+		Rewards::on_initialize(next);
+	}
+}
+
+/// Advances to the first block of era `era`.
+pub fn run_to_era(era: u32) {
+	while crate::CurrentEra::<Test>::get() < era {
+		run_to_block(System::block_number() + 1);
+	}
+}
