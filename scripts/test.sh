@@ -16,5 +16,5 @@ cargo test --workspace --locked -- --nocapture
 
 # Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
 echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs"
-cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs --features runtime-benchmarks
+cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs -p pallet-rewards --features runtime-benchmarks
 echo "[test] done in $(( $(date +%s) - start )) s"

@@ -4,7 +4,9 @@
 //! - `proofgrid_job(id)` → the open job, or `null` once it is finished (see its events);
 //! - `proofgrid_jobsForDevice(ss58)` → the open jobs assigned to a device;
 //! - `proofgrid_challenge(id)` → the leaf indices to reveal, or `null` until the block after
-//!   the challenge block (a block's hash enters the state when the next block starts).
+//!   the challenge block (a block's hash enters the state when the next block starts);
+//! - `proofgrid_pendingRewards(ss58)` → `[{era, units, amount}]`, what the account can claim;
+//! - `proofgrid_currentEra()` → `{era, start, end, emission, units}`, backed by `RewardsApi`.
 //!
 //! Balances are decimal strings (JavaScript numbers cannot hold them); hashes are `0x` hex.
 
@@ -16,6 +18,7 @@ use jsonrpsee::{
 	types::{ErrorObject, ErrorObjectOwned},
 };
 use pallet_jobs::{runtime_api::JobsApi, Job, JobStatus};
+use pallet_rewards::runtime_api::RewardsApi;
 use proofgrid_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 use serde_json::{json, Value};
 use sp_api::ProvideRuntimeApi;
@@ -36,6 +39,14 @@ pub trait ProofGridApi {
 	/// The leaf indices a committed job's device must reveal, or `null` if not yet known.
 	#[method(name = "challenge")]
 	fn challenge(&self, id: u64) -> RpcResult<Option<Vec<u64>>>;
+
+	/// What an account (SS58 address) can claim, era by era.
+	#[method(name = "pendingRewards")]
+	fn pending_rewards(&self, who: String) -> RpcResult<Vec<Value>>;
+
+	/// The current rewards era: number, first and last block, emission and verified units.
+	#[method(name = "currentEra")]
+	fn current_era(&self) -> RpcResult<Value>;
 }
 
 /// Serves [`ProofGridApiServer`] from the best block.
@@ -92,7 +103,8 @@ fn job_json(id: u64, job: &Job<AccountId, Balance, BlockNumber>) -> Value {
 impl<C> ProofGridApiServer for ProofGrid<C>
 where
 	C: ProvideRuntimeApi<Block> + HeaderBackend<Block> + Send + Sync + 'static,
-	C::Api: JobsApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: JobsApi<Block, AccountId, Balance, BlockNumber>
+		+ RewardsApi<Block, AccountId, Balance, BlockNumber>,
 {
 	fn job(&self, id: u64) -> RpcResult<Option<Value>> {
 		let at = self.client.info().best_hash;
@@ -111,5 +123,34 @@ where
 	fn challenge(&self, id: u64) -> RpcResult<Option<Vec<u64>>> {
 		let at = self.client.info().best_hash;
 		self.client.runtime_api().challenge(at, id).map_err(error)
+	}
+
+	fn pending_rewards(&self, who: String) -> RpcResult<Vec<Value>> {
+		let who = AccountId::from_ss58check(&who)
+			.map_err(|e| error(format!("bad account address: {e:?}")))?;
+		let at = self.client.info().best_hash;
+		let pending = self.client.runtime_api().pending_rewards(at, who).map_err(error)?;
+		Ok(pending
+			.iter()
+			.map(|reward| {
+				json!({
+					"era": reward.era,
+					"units": reward.units,
+					"amount": reward.amount.to_string(),
+				})
+			})
+			.collect())
+	}
+
+	fn current_era(&self) -> RpcResult<Value> {
+		let at = self.client.info().best_hash;
+		let era = self.client.runtime_api().current_era(at).map_err(error)?;
+		Ok(json!({
+			"era": era.era,
+			"start": era.start,
+			"end": era.end,
+			"emission": era.emission.to_string(),
+			"units": era.units.to_string(),
+		}))
 	}
 }

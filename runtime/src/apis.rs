@@ -19,7 +19,7 @@ use proofgrid_primitives::job::JobId;
 
 use super::{
 	opaque::SessionKeys, AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa,
-	InherentDataExt, Jobs, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	InherentDataExt, Jobs, Nonce, Rewards, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
 	TransactionPayment, VERSION,
 };
 
@@ -209,6 +209,16 @@ impl_runtime_apis! {
 
 		fn challenge(id: JobId) -> Option<Vec<u64>> {
 			Jobs::challenge_of(id)
+		}
+	}
+
+	impl pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn pending_rewards(who: AccountId) -> Vec<pallet_rewards::PendingReward<Balance>> {
+			Rewards::pending_rewards(&who)
+		}
+
+		fn current_era() -> pallet_rewards::EraStatus<Balance, BlockNumber> {
+			Rewards::current_era()
 		}
 	}
 

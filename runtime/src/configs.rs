@@ -18,9 +18,9 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeProof, Devices, Hash, Nonce,
-	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, Signature, System, DAYS, EXISTENTIAL_DEPOSIT, GRID, MINUTES,
-	SLOT_DURATION, VERSION,
+	PalletInfo, Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS, EXISTENTIAL_DEPOSIT,
+	GRID, HOURS, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block's weight that normal (user) transactions may fill; the rest is kept for
@@ -201,7 +201,37 @@ impl pallet_jobs::Config for Runtime {
 	/// One peta-operation per job at most.
 	type MaxWorkUnits = ConstU64<1_000_000>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
+	type OnWorkVerified = Rewards;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_jobs::DevicesBenchmarkHelper<Runtime>;
+}
+
+parameter_types! {
+	/// The pot holding finished eras' unclaimed rewards.
+	pub const RewardsPalletId: frame_support::PalletId = frame_support::PalletId(*b"pg/rwrds");
+	/// Era 0 mints 1 000 GRID…
+	pub const FirstEraEmission: Balance = 1_000 * GRID;
+	/// …and total issuance never exceeds 100 million GRID.
+	pub const MaxIssuance: Balance = 100_000_000 * GRID;
+	/// 10% of each era's emission funds the treasury.
+	pub const RewardsTreasuryShare: Perbill = Perbill::from_percent(10);
+}
+
+/// Hourly eras (the dev preset uses 10 blocks) halving yearly: at most 2 × 1 000 × 8 760 =
+/// 17.52 million GRID is ever scheduled, emission reaches zero after 8 760 × 50 eras.
+impl pallet_rewards::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type Treasury = TreasuryAccount;
+	type DefaultEraLength = ConstU32<HOURS>;
+	type FirstEraEmission = FirstEraEmission;
+	type HalvingInterval = ConstU32<{ 365 * 24 }>;
+	type MaxIssuance = MaxIssuance;
+	type TreasuryShare = RewardsTreasuryShare;
+	/// A week of hourly eras to claim.
+	type HistoryDepth = ConstU32<{ 7 * 24 }>;
+	type CleanupBatch = ConstU32<256>;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }

@@ -11,18 +11,23 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	configs::TreasuryAccount, AccountId, AuraConfig, Balance, BalancesConfig, GrandpaConfig,
-	RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
+	configs::TreasuryAccount, AccountId, AuraConfig, Balance, BalancesConfig, BlockNumber,
+	GrandpaConfig, RewardsConfig, RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
 };
 
 /// Each prefunded dev account starts with one million GRID.
 pub const ENDOWMENT: Balance = 1_000_000 * GRID;
 
-/// A genesis config with the given validators, sudo key and prefunded accounts.
+/// Blocks per rewards era on dev chains (one minute at 6 s blocks), so rewards show up quickly.
+pub const DEV_ERA_LENGTH: BlockNumber = 10;
+
+/// A genesis config with the given validators, sudo key, prefunded accounts and era length
+/// (`None`: the runtime's hourly default).
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
+	era_length: Option<BlockNumber>,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -41,6 +46,7 @@ fn testnet_genesis(
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		rewards: RewardsConfig { era_length },
 	})
 }
 
@@ -55,6 +61,7 @@ pub fn development_config_genesis() -> Value {
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Some(DEV_ERA_LENGTH),
 	)
 }
 
@@ -70,6 +77,7 @@ pub fn local_config_genesis() -> Value {
 			.map(|k| k.to_account_id())
 			.collect(),
 		Sr25519Keyring::Alice.to_account_id(),
+		None,
 	)
 }
 

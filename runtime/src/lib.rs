@@ -165,4 +165,7 @@ mod runtime {
 
 	#[runtime::pallet_index(22)]
 	pub type Jobs = pallet_jobs;
+
+	#[runtime::pallet_index(23)]
+	pub type Rewards = pallet_rewards;
 }

@@ -57,8 +57,16 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 		let endowed = Sr25519Keyring::well_known().count() as u128;
 		let treasury = crate::configs::TreasuryAccount::get();
 		assert_eq!(Balances::balance(&treasury), EXISTENTIAL_DEPOSIT);
-		assert_eq!(Balances::total_issuance(), ENDOWMENT * endowed + EXISTENTIAL_DEPOSIT);
+		// The rewards pot exists from genesis too, holding only its existential deposit.
+		assert_eq!(Balances::balance(&crate::Rewards::pot()), EXISTENTIAL_DEPOSIT);
+		assert_eq!(Balances::total_issuance(), ENDOWMENT * endowed + 2 * EXISTENTIAL_DEPOSIT);
 		assert_eq!(Aura::slot_duration(), 6_000);
+		// Short eras, so rewards show up within a minute.
+		assert_eq!(
+			pallet_rewards::EraLength::<Runtime>::get(),
+			genesis_config_presets::DEV_ERA_LENGTH
+		);
+		crate::Rewards::do_try_state().expect("rewards books balance at genesis");
 	});
 }
 
@@ -71,6 +79,7 @@ fn local_testnet_preset_has_alice_and_bob_as_validators() {
 		assert_eq!(aura[1], Sr25519Keyring::Bob.public().into());
 		assert_eq!(Grandpa::grandpa_authorities().len(), 2);
 		assert_eq!(Balances::balance(&Sr25519Keyring::Ferdie.to_account_id()), ENDOWMENT);
+		assert_eq!(pallet_rewards::EraLength::<Runtime>::get(), crate::HOURS);
 	});
 }
 

@@ -46,7 +46,7 @@ pub fn first_empty_era<B: AtLeast32BitUnsigned + Copy>(first: B, halving_interva
 	let mut halvings = 0u32;
 	let mut left = first;
 	while !left.is_zero() {
-		left = left / B::from(2u32);
+		left /= B::from(2u32);
 		halvings += 1;
 	}
 	interval.saturating_mul(halvings)

@@ -1,0 +1,232 @@
+//! Token rewards on a real dev node (10-block eras in the dev preset): two providers settle one
+//! job each in the same era; when the era ends its emission is minted, the treasury takes its
+//! share, and each provider's claim raises its free balance by exactly its computed share.
+
+mod common;
+
+use common::{free_balance, register_device, seal_block, storage, submit_and_wait, Node};
+use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
+use proofgrid_primitives::{
+	challenge::{challenge_indices, challenge_seed},
+	device::{Kernel, Requirements},
+	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	job::{JobId, JobSpec, MerklePath, RevealPaths},
+	merkle::{hash_leaf, MerkleTree},
+};
+use proofgrid_runtime::{
+	configs::{FirstEraEmission, RewardsTreasuryShare, TreasuryAccount},
+	genesis_config_presets::DEV_ERA_LENGTH,
+	AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, GRID,
+};
+use sp_core::{sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
+
+/// A one-unit job (1 024 leaves) with its own seed.
+fn spec(seed: u8) -> JobSpec {
+	JobSpec {
+		shape: GemmShape { m: 128, n: 128, k: 16 },
+		seed: [seed; 32],
+		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
+	}
+}
+
+fn tree(spec: &JobSpec) -> MerkleTree {
+	let leaves = (0..spec.shape.leaf_count())
+		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
+		.collect();
+	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
+}
+
+fn find<T>(events: &[RuntimeEvent], f: impl Fn(&RuntimeEvent) -> Option<T>) -> T {
+	events.iter().find_map(f).expect("expected event")
+}
+
+fn tx_fee(events: &[RuntimeEvent]) -> Balance {
+	find(events, |e| match e {
+		RuntimeEvent::TransactionPayment(
+			pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+		) => Some(*actual_fee),
+		_ => None,
+	})
+}
+
+async fn current_era(client: &WsClient) -> u32 {
+	storage(client, &pallet_rewards::CurrentEra::<Runtime>::hashed_key()).await.unwrap_or(0)
+}
+
+/// Reveals committed job `job` (challenge block `challenge_block`) from `device`; returns the
+/// era it settled in.
+async fn reveal(
+	client: &WsClient,
+	device: &sr25519::Pair,
+	job: JobId,
+	spec: &JobSpec,
+	challenge_block: u32,
+) -> u32 {
+	let tree = tree(spec);
+	let block_hash: H256 = client
+		.request("chain_getBlockHash", rpc_params![challenge_block])
+		.await
+		.expect("challenge block hash");
+	let indices = challenge_indices(
+		&challenge_seed(job, &tree.root(), &block_hash.0),
+		spec.shape.leaf_count(),
+		64,
+	);
+	let paths: Vec<MerklePath> = indices
+		.iter()
+		.map(|&i| {
+			let path: Vec<H256> = tree.proof(i).expect("in range").into_iter().map(H256).collect();
+			path.try_into().expect("shallow")
+		})
+		.collect();
+	let paths: RevealPaths = paths.try_into().expect("at most 64");
+	let events = submit_and_wait(
+		client,
+		device,
+		RuntimeCall::Jobs(pallet_jobs::Call::reveal { job, paths, k_dim_witness: spec.shape.k }),
+	)
+	.await;
+	find(&events, |e| match e {
+		RuntimeEvent::Jobs(pallet_jobs::Event::JobSettled { job: settled, .. })
+			if *settled == job =>
+		{
+			Some(())
+		}
+		_ => None,
+	});
+	current_era(client).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
+	let (_node, client) = Node::start(&["--dev", "--sealing", "instant"]).await;
+	let providers = [Sr25519Keyring::Charlie, Sr25519Keyring::Dave];
+	let customer = Sr25519Keyring::Eve;
+	let devices: Vec<sr25519::Pair> = (0..2).map(|_| sr25519::Pair::generate().0).collect();
+
+	// Set-up (any era): devices registered and funded for fees, two jobs posted.
+	for (owner, device) in providers.iter().zip(&devices) {
+		register_device(&client, &owner.pair(), device, GRID / 10).await;
+		submit_and_wait(
+			&client,
+			&owner.pair(),
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: AccountId::from(device.public()).into(),
+				value: 10 * GRID,
+			}),
+		)
+		.await;
+	}
+	let specs = [spec(1), spec(2)];
+	let mut jobs = vec![];
+	for spec in &specs {
+		let best = common::block_number(&client, None).await;
+		let events = submit_and_wait(
+			&client,
+			&customer.pair(),
+			RuntimeCall::Jobs(pallet_jobs::Call::submit_job {
+				spec: spec.clone(),
+				price_cap: GRID,
+				deadline: best + 200,
+			}),
+		)
+		.await;
+		jobs.push(find(&events, |e| match e {
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
+			_ => None,
+		}));
+	}
+
+	// Start at an era boundary so that both jobs (six blocks) settle in one era.
+	let era = current_era(&client).await + 1;
+	while current_era(&client).await < era {
+		seal_block(&client).await;
+	}
+	let status: serde_json::Value =
+		client.request("proofgrid_currentEra", rpc_params![]).await.expect("currentEra");
+	assert_eq!(status["era"], era);
+	assert_eq!(
+		status["end"].as_u64().unwrap() - status["start"].as_u64().unwrap(),
+		DEV_ERA_LENGTH as u64
+	);
+	let emission: Balance = status["emission"].as_str().unwrap().parse().unwrap();
+	assert_eq!(emission, FirstEraEmission::get(), "the first year mints the first emission");
+
+	let mut challenge_blocks = vec![];
+	for (device, job) in devices.iter().zip(&jobs) {
+		submit_and_wait(&client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: *job }))
+			.await;
+	}
+	for ((device, job), spec) in devices.iter().zip(&jobs).zip(&specs) {
+		let root = H256(tree(spec).root());
+		let events = submit_and_wait(
+			&client,
+			device,
+			RuntimeCall::Jobs(pallet_jobs::Call::commit { job: *job, root }),
+		)
+		.await;
+		challenge_blocks.push(find(&events, |e| match e {
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobCommitted { challenge_block, .. }) => {
+				Some(*challenge_block)
+			}
+			_ => None,
+		}));
+	}
+	let mut settled_in = vec![];
+	for (i, device) in devices.iter().enumerate() {
+		while common::block_number(&client, None).await <= challenge_blocks[i] {
+			seal_block(&client).await;
+		}
+		settled_in.push(reveal(&client, device, jobs[i], &specs[i], challenge_blocks[i]).await);
+	}
+	assert_eq!(settled_in, vec![era, era], "both jobs settle in era {era}");
+	let status: serde_json::Value =
+		client.request("proofgrid_currentEra", rpc_params![]).await.expect("currentEra");
+	assert_eq!(status["units"], "2");
+
+	// The era ends: emission minted, 10% to the treasury, the pool split 1:1.
+	let treasury_before = free_balance(&client, &TreasuryAccount::get()).await;
+	while current_era(&client).await <= era {
+		seal_block(&client).await;
+	}
+	let to_treasury = RewardsTreasuryShare::get() * emission;
+	let share = (emission - to_treasury) / 2;
+	assert_eq!(free_balance(&client, &TreasuryAccount::get()).await, treasury_before + to_treasury);
+
+	for owner in providers {
+		let who = owner.to_account_id();
+		let pending: Vec<serde_json::Value> = client
+			.request("proofgrid_pendingRewards", rpc_params![who.to_string()])
+			.await
+			.expect("pendingRewards");
+		assert_eq!(pending.len(), 1);
+		assert_eq!(
+			(pending[0]["era"].clone(), pending[0]["units"].clone()),
+			(era.into(), 1.into())
+		);
+		assert_eq!(pending[0]["amount"], share.to_string());
+
+		let before = free_balance(&client, &who).await;
+		let events = submit_and_wait(
+			&client,
+			&owner.pair(),
+			RuntimeCall::Rewards(pallet_rewards::Call::claim { era }),
+		)
+		.await;
+		assert!(events.contains(&RuntimeEvent::Rewards(pallet_rewards::Event::Claimed {
+			era,
+			provider: who.clone(),
+			units: 1,
+			amount: share,
+		})));
+		let fee = tx_fee(&events);
+		assert_eq!(free_balance(&client, &who).await, before - fee + share);
+		println!("{owner:?}: claimed {share} planck (era {era}), paid {fee} in fees");
+	}
+	let pending: Vec<serde_json::Value> = client
+		.request("proofgrid_pendingRewards", rpc_params![providers[0].to_account_id().to_string()])
+		.await
+		.expect("pendingRewards");
+	assert!(pending.is_empty(), "claimed rewards are no longer pending");
+}
