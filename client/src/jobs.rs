@@ -1,0 +1,251 @@
+//! Jobs: submit, cancel, claim, commit, reveal; read open jobs and follow one to its end.
+
+use std::time::Duration;
+
+use proofgrid_primitives::job::{JobId, JobSpec};
+use subxt::utils::Static;
+
+use crate::{node_error, runtime, AccountId32, Balance, Client, Error, Keypair, H256};
+
+/// An open job as stored on chain.
+pub type Job = runtime::runtime_types::pallet_jobs::types::Job<AccountId32, Balance, u32>;
+/// Where an open job is.
+pub type JobStatus =
+	runtime::runtime_types::pallet_jobs::types::JobStatus<AccountId32, Balance, u32>;
+
+use runtime::jobs::events as ev;
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum JobOutcome {
+	/// The proof checked out and everyone was paid.
+	Settled {
+		/// The device that did it.
+		device: String,
+		/// Its owner, who was paid.
+		provider: String,
+		/// To the provider, in planck.
+		payment: Balance,
+		/// To the treasury, in planck.
+		fee: Balance,
+		/// Back to the client, in planck.
+		refund: Balance,
+		/// Block of settlement.
+		block: u32,
+	},
+	/// The proof failed or was late: the client was refunded and compensated.
+	Failed {
+		/// The device that failed.
+		device: String,
+		/// Why.
+		reason: String,
+		/// Taken from the device's bond, in planck.
+		slashed: Balance,
+		/// Of which to the client, in planck.
+		compensation: Balance,
+		/// Block of failure.
+		block: u32,
+	},
+	/// No device did it in time; the budget was released.
+	Expired {
+		/// Block of expiry.
+		block: u32,
+	},
+	/// The client withdrew it.
+	Cancelled {
+		/// Block of cancellation.
+		block: u32,
+	},
+}
+
+/// A short name of a job's state: `submitted`, `assigned`, `committed`.
+pub fn state_name(status: &JobStatus) -> &'static str {
+	match status {
+		JobStatus::Submitted => "submitted",
+		JobStatus::Assigned { .. } => "assigned",
+		JobStatus::Committed { .. } => "committed",
+	}
+}
+
+impl Client {
+	/// Posts a job: holds `work units × price_cap` from `client` until it ends; the job waits at
+	/// most `lifetime` blocks for a device. Returns its id.
+	pub async fn submit_job(
+		&self,
+		client: &Keypair,
+		spec: JobSpec,
+		price_cap: Balance,
+		lifetime: u32,
+	) -> Result<JobId, Error> {
+		let deadline = self.best_number().await? + lifetime.max(1);
+		let call = runtime::tx().jobs().submit_job(Static(spec), price_cap, deadline);
+		let events = self.submit(&call, client).await?;
+		let submitted = events
+			.find_first::<ev::JobSubmitted>()
+			.ok_or(Error::MissingEvent("Jobs::JobSubmitted"))?
+			.map_err(node_error)?;
+		Ok(submitted.job)
+	}
+
+	/// Withdraws an unassigned job.
+	pub async fn cancel_job(&self, client: &Keypair, job: JobId) -> Result<(), Error> {
+		self.submit(&runtime::tx().jobs().cancel(job), client).await.map(|_| ())
+	}
+
+	/// A device takes a waiting job.
+	pub async fn claim_job(&self, device: &Keypair, job: JobId) -> Result<(), Error> {
+		self.submit(&runtime::tx().jobs().claim(job), device).await.map(|_| ())
+	}
+
+	/// The assigned device commits the output's Merkle root; returns the challenge block.
+	pub async fn commit_job(
+		&self,
+		device: &Keypair,
+		job: JobId,
+		root: [u8; 32],
+	) -> Result<u32, Error> {
+		let events = self.submit(&runtime::tx().jobs().commit(job, H256(root)), device).await?;
+		let committed = events
+			.find_first::<ev::JobCommitted>()
+			.ok_or(Error::MissingEvent("Jobs::JobCommitted"))?
+			.map_err(node_error)?;
+		Ok(committed.challenge_block)
+	}
+
+	/// The assigned device reveals the Merkle paths of the challenged leaves (in challenge
+	/// order). Returns whether the job settled (`false`: it failed and the device was slashed).
+	pub async fn reveal_job(
+		&self,
+		device: &Keypair,
+		job: JobId,
+		paths: Vec<Vec<[u8; 32]>>,
+		k_dim: u32,
+	) -> Result<bool, Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let paths = BoundedVec(
+			paths.into_iter().map(|p| BoundedVec(p.into_iter().map(H256).collect())).collect(),
+		);
+		let events = self.submit(&runtime::tx().jobs().reveal(job, paths, k_dim), device).await?;
+		Ok(events.has::<ev::JobSettled>())
+	}
+
+	/// An open job (`None` once it has ended).
+	pub async fn job(&self, job: JobId) -> Result<Option<Job>, Error> {
+		let at = self.at_best().await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().jobs().jobs(), (job,))
+			.await
+			.map_err(node_error)?;
+		value.map(|v| v.decode().map_err(node_error)).transpose()
+	}
+
+	/// All open jobs, by id.
+	pub async fn open_jobs(&self) -> Result<Vec<(JobId, Job)>, Error> {
+		let at = self.at_best().await?;
+		let mut entries =
+			at.storage().iter(runtime::storage().jobs().jobs(), ()).await.map_err(node_error)?;
+		let mut jobs = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(node_error)?;
+			let (id,) = entry.key().map_err(node_error)?.decode().map_err(node_error)?;
+			jobs.push((id, entry.value().decode().map_err(node_error)?));
+		}
+		jobs.sort_by_key(|(id, _)| *id);
+		Ok(jobs)
+	}
+
+	/// The leaf indices the device of committed job `job` must reveal, once known (from the
+	/// block after the challenge block).
+	pub async fn challenge(&self, job: JobId) -> Result<Option<Vec<u64>>, Error> {
+		let at = self.at_best().await?;
+		let call = runtime::runtime_apis().jobs_api().challenge(job);
+		at.runtime_apis().call(call).await.map_err(node_error)
+	}
+
+	/// How `job` ended, if it ended in block `number`.
+	pub async fn job_outcome_in(
+		&self,
+		job: JobId,
+		number: u32,
+	) -> Result<Option<JobOutcome>, Error> {
+		let at = self.at(number).await?;
+		let events = at.events().fetch().await.map_err(node_error)?;
+		let address = crate::to_address;
+		for event in events.find::<ev::JobSettled>() {
+			let e = event.map_err(node_error)?;
+			if e.job == job {
+				return Ok(Some(JobOutcome::Settled {
+					device: address(&e.device),
+					provider: address(&e.provider),
+					payment: e.payment,
+					fee: e.fee,
+					refund: e.refund,
+					block: number,
+				}));
+			}
+		}
+		for event in events.find::<ev::JobFailed>() {
+			let e = event.map_err(node_error)?;
+			if e.job == job {
+				return Ok(Some(JobOutcome::Failed {
+					device: address(&e.device),
+					reason: format!("{:?}", e.reason),
+					slashed: e.slashed,
+					compensation: e.compensation,
+					block: number,
+				}));
+			}
+		}
+		if events.find::<ev::JobExpired>().flatten().any(|e| e.job == job) {
+			return Ok(Some(JobOutcome::Expired { block: number }));
+		}
+		if events.find::<ev::JobCancelled>().flatten().any(|e| e.job == job) {
+			return Ok(Some(JobOutcome::Cancelled { block: number }));
+		}
+		Ok(None)
+	}
+
+	/// Follows `job` block by block from block `from` until it ends, calling `on_state` with
+	/// each new state (`submitted`, `assigned`, `committed`). Returns how it ended, or `None`
+	/// if it was already gone at `from` and its end was not found after it.
+	pub async fn watch_job(
+		&self,
+		job: JobId,
+		from: u32,
+		timeout: Duration,
+		mut on_state: impl FnMut(u32, &Job),
+	) -> Result<JobOutcome, Error> {
+		let started = std::time::Instant::now();
+		let mut next = from;
+		let mut last_state = "";
+		loop {
+			let best = self.best_number().await?;
+			while next <= best {
+				if let Some(outcome) = self.job_outcome_in(job, next).await? {
+					return Ok(outcome);
+				}
+				let at = self.at(next).await?;
+				let value = at
+					.storage()
+					.try_fetch(runtime::storage().jobs().jobs(), (job,))
+					.await
+					.map_err(node_error)?;
+				if let Some(value) = value {
+					let info = value.decode().map_err(node_error)?;
+					let state = state_name(&info.status);
+					if state != last_state {
+						last_state = state;
+						on_state(next, &info);
+					}
+				}
+				next += 1;
+			}
+			if started.elapsed() > timeout {
+				return Err(Error::Node(format!("job {job} did not end within {timeout:?}")));
+			}
+			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+}

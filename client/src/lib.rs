@@ -1,0 +1,226 @@
+//! # ProofGrid client SDK
+//!
+//! A typed Rust client for a ProofGrid node, on [subxt] with types generated at compile time
+//! from `metadata/proofgrid.scale` (refresh it with `scripts/update-metadata.sh`; the test
+//! `metadata_file_matches_the_runtime` fails while it is stale).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), proofgrid_client::Error> {
+//! use proofgrid_client::{Client, Keypair};
+//! let client = Client::connect("ws://127.0.0.1:9944").await?;
+//! let alice = Keypair::from_suri("//Alice")?;
+//! println!("best block #{}", client.best_number().await?);
+//! println!("Alice holds {} planck", client.free_balance(&alice.account()).await?);
+//! # Ok(()) }
+//! ```
+//!
+//! - [`Client`]: connection, reads at the best block, transactions that wait for inclusion;
+//! - `devices.rs`: register, heartbeat, deregister, withdraw, read devices;
+//! - `jobs.rs`: submit, cancel, claim, commit, reveal, read and follow jobs;
+//! - `rewards.rs`: pending rewards, the current era, claims;
+//! - [`Keypair`]: sr25519 keys from `//Alice`-style secret URIs.
+//!
+//! Transactions are built against the best block and return once they are in a best block
+//! (instant on `--sealing instant` dev chains, one 6 s slot on Aura chains), with their events.
+
+pub mod devices;
+pub mod jobs;
+mod keys;
+pub mod rewards;
+mod rpc;
+
+pub use keys::{parse_address, to_address, Keypair};
+pub use subxt::utils::{AccountId32, H256};
+
+use subxt::{
+	backend::LegacyBackend,
+	extrinsics::ExtrinsicEvents,
+	client::{ClientAtBlock, OnlineClientAtBlockImpl},
+	config::RpcConfigFor,
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	tx::{Payload, TransactionStatus},
+	OnlineClient, PolkadotConfig,
+};
+
+/// Types, calls, events, storage and runtime APIs generated from the runtime's metadata.
+/// `proofgrid-primitives` types are used as they are (SCALE-identical) where the SDK needs them.
+#[subxt::subxt(
+	runtime_metadata_path = "metadata/proofgrid.scale",
+	derive_for_all_types = "Clone",
+	substitute_type(
+		path = "proofgrid_primitives::job::JobSpec",
+		with = "::subxt::utils::Static<::proofgrid_primitives::job::JobSpec>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::device::DeviceSpec",
+		with = "::subxt::utils::Static<::proofgrid_primitives::device::DeviceSpec>"
+	)
+)]
+pub mod runtime {}
+
+/// Balances in planck (10⁻¹² GRID).
+pub type Balance = u128;
+/// One GRID in planck.
+pub const GRID: Balance = 1_000_000_000_000;
+
+/// Client state at one block.
+pub type AtBlock = ClientAtBlock<PolkadotConfig, OnlineClientAtBlockImpl<PolkadotConfig>>;
+
+/// What can go wrong talking to a node.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// The node could not be reached.
+	#[error("cannot connect to {url}: {reason}")]
+	Connect {
+		/// Where we tried.
+		url: String,
+		/// Why it failed.
+		reason: String,
+	},
+	/// An RPC, storage or decoding error.
+	#[error("node: {0}")]
+	Node(String),
+	/// The transaction pool refused the transaction, or it was dropped.
+	#[error("transaction rejected: {0}")]
+	Rejected(String),
+	/// The transaction was included but failed; the runtime's error, e.g. `Jobs::WrongState`.
+	#[error("transaction failed: {0}")]
+	Failed(String),
+	/// A secret URI that is not a key.
+	#[error("bad key: {0}")]
+	BadKey(String),
+	/// A string that is not an SS58 address.
+	#[error("bad address: {0}")]
+	BadAddress(String),
+	/// An event the transaction should have emitted is missing.
+	#[error("expected event {0} not found")]
+	MissingEvent(&'static str),
+}
+
+impl Error {
+	/// Whether this is the runtime error `pallet::error` (e.g. `"WrongState"`).
+	pub fn is_runtime_error(&self, name: &str) -> bool {
+		matches!(self, Error::Failed(message) if message.contains(name))
+	}
+}
+
+pub(crate) fn node_error(error: impl std::fmt::Display) -> Error {
+	Error::Node(error.to_string())
+}
+
+/// A connection to a ProofGrid node.
+#[derive(Clone)]
+pub struct Client {
+	api: OnlineClient<PolkadotConfig>,
+	rpc: LegacyRpcMethods<RpcConfigFor<PolkadotConfig>>,
+}
+
+impl Client {
+	/// Connects to a node's WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
+	pub async fn connect(url: &str) -> Result<Self, Error> {
+		let transport = rpc::Transport::connect(url)
+			.await
+			.map_err(|e| Error::Connect { url: url.into(), reason: e.to_string() })?;
+		let rpc_client = RpcClient::new(transport);
+		let backend = LegacyBackend::builder().build(rpc_client.clone());
+		// ProofGrid has no history older than its metadata: no Polkadot legacy types.
+		let config = PolkadotConfig::builder().use_historic_types(false).build();
+		let api = OnlineClient::from_backend_with_config(config, std::sync::Arc::new(backend))
+			.await
+			.map_err(|e| Error::Connect { url: url.into(), reason: e.to_string() })?;
+		Ok(Self { api, rpc: LegacyRpcMethods::new(rpc_client) })
+	}
+
+	/// The subxt client, for anything the typed helpers do not cover.
+	pub fn api(&self) -> &OnlineClient<PolkadotConfig> {
+		&self.api
+	}
+
+	/// The chain's genesis hash.
+	pub fn genesis_hash(&self) -> H256 {
+		self.api.genesis_hash()
+	}
+
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<u32, Error> {
+		let header = self.rpc.chain_get_header(None).await.map_err(node_error)?;
+		let header = header.ok_or_else(|| Error::Node("no best header".into()))?;
+		Ok(header.number as u32)
+	}
+
+	/// The hash of block `number` of the best chain.
+	pub async fn block_hash(&self, number: u32) -> Result<Option<H256>, Error> {
+		self.rpc.chain_get_block_hash(Some((number as u64).into())).await.map_err(node_error)
+	}
+
+	/// The client at the best block.
+	pub async fn at_best(&self) -> Result<AtBlock, Error> {
+		let number = self.best_number().await?;
+		self.at(number).await
+	}
+
+	/// The client at block `number`.
+	pub async fn at(&self, number: u32) -> Result<AtBlock, Error> {
+		self.api.at_block(number as u64).await.map_err(node_error)
+	}
+
+	/// Free balance of `who` at the best block.
+	pub async fn free_balance(&self, who: &AccountId32) -> Result<Balance, Error> {
+		let at = self.at_best().await?;
+		let account = at
+			.storage()
+			.try_fetch(runtime::storage().system().account(), (who.clone(),))
+			.await
+			.map_err(node_error)?;
+		match account {
+			Some(value) => Ok(value.decode().map_err(node_error)?.data.free),
+			None => Ok(0),
+		}
+	}
+
+	/// Signs `call` with `signer`, submits it and waits until it is in a best block. Returns
+	/// its events; a dispatch error becomes [`Error::Failed`] with the runtime error's name.
+	pub async fn submit<Call: Payload>(
+		&self,
+		call: &Call,
+		signer: &Keypair,
+	) -> Result<ExtrinsicEvents<PolkadotConfig>, Error> {
+		let at = self.at_best().await?;
+		let mut progress = at
+			.transactions()
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.map_err(|e| Error::Rejected(e.to_string()))?;
+		while let Some(status) = progress.next().await {
+			match status.map_err(node_error)? {
+				TransactionStatus::InBestBlock(tx) | TransactionStatus::InFinalizedBlock(tx) => {
+					return tx.wait_for_success().await.map_err(|e| Error::Failed(e.to_string()));
+				}
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message } => return Err(Error::Rejected(message)),
+				_ => {}
+			}
+		}
+		Err(Error::Rejected("the node stopped reporting on the transaction".into()))
+	}
+
+	/// Transfers `amount` from `from` to `to`, keeping `from` alive.
+	pub async fn transfer(
+		&self,
+		from: &Keypair,
+		to: &AccountId32,
+		amount: Balance,
+	) -> Result<(), Error> {
+		let call = runtime::tx().balances().transfer_keep_alive(to.clone().into(), amount);
+		self.submit(&call, from).await.map(|_| ())
+	}
+
+	/// Waits until the best block is at least `number`.
+	pub async fn wait_for_block(&self, number: u32) -> Result<(), Error> {
+		while self.best_number().await? < number {
+			tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+		}
+		Ok(())
+	}
+}

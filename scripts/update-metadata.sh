@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerates client/metadata/proofgrid.scale from the runtime as built from this tree. Run it
+# after any change to a call, event, error, storage item or runtime API; the client's test
+# `metadata_file_matches_the_runtime` fails until you do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+cargo run --locked -q -p proofgrid-runtime --example export_metadata -- client/metadata/proofgrid.scale
