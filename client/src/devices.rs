@@ -6,6 +6,9 @@ use subxt::utils::Static;
 
 use crate::{node_error, runtime, AccountId32, Balance, Client, Error, Keypair};
 
+/// A device's state on chain.
+pub use runtime::runtime_types::proofgrid_primitives::device::DeviceStatus;
+
 /// A device as stored on chain.
 pub type DeviceInfo =
 	runtime::runtime_types::pallet_devices::types::DeviceInfo<AccountId32, Balance, u32>;
@@ -26,7 +29,9 @@ impl Client {
 			device.account(),
 			Static(spec),
 			price_per_unit,
-			runtime::runtime_types::sp_runtime::MultiSignature::Sr25519(device.sign_bytes(&message)),
+			runtime::runtime_types::sp_runtime::MultiSignature::Sr25519(
+				device.sign_bytes(&message),
+			),
 		);
 		self.submit(&call, owner).await.map(|_| ())
 	}

@@ -23,6 +23,7 @@
 //! Transactions are built against the best block and return once they are in a best block
 //! (instant on `--sealing instant` dev chains, one 6 s slot on Aura chains), with their events.
 
+pub mod amount;
 pub mod devices;
 pub mod jobs;
 mod keys;
@@ -34,9 +35,9 @@ pub use subxt::utils::{AccountId32, H256};
 
 use subxt::{
 	backend::LegacyBackend,
-	extrinsics::ExtrinsicEvents,
 	client::{ClientAtBlock, OnlineClientAtBlockImpl},
 	config::RpcConfigFor,
+	extrinsics::ExtrinsicEvents,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
 	tx::{Payload, TransactionStatus},
 	OnlineClient, PolkadotConfig,

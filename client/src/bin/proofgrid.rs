@@ -1,1 +1,530 @@
-fn main() {}
+//! `proofgrid`: the command line for dApps and providers. Human output by default, `--json`
+//! for scripts.
+//!
+//! ```text
+//! proofgrid job submit --m 1024 --n 1024 --k 1024 --price-cap 0.5 --wait
+//! proofgrid job watch 3
+//! proofgrid device list
+//! proofgrid rewards claim
+//! ```
+
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use proofgrid_client::{
+	amount::{format_grid, parse_grid},
+	devices::{DeviceInfo, DeviceStatus},
+	jobs::{state_name, Job, JobOutcome, JobStatus},
+	parse_address, to_address, AccountId32, Client, Keypair,
+};
+use proofgrid_primitives::{
+	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements},
+	gemm::GemmShape,
+	job::JobSpec,
+};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "proofgrid", version, about = "ProofGrid client: jobs, devices and rewards")]
+struct Cli {
+	/// Node WebSocket RPC.
+	#[arg(long, global = true, default_value = "ws://127.0.0.1:9944")]
+	url: String,
+	/// Secret URI of the signing account (`//Alice`, a mnemonic, or a 0x seed).
+	#[arg(long, global = true, default_value = "//Alice")]
+	suri: String,
+	/// Print JSON instead of text.
+	#[arg(long, global = true)]
+	json: bool,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Register and manage GPU devices (the signer is the owner).
+	#[command(subcommand)]
+	Device(DeviceCommand),
+	/// Submit and follow GEMM-i8 jobs (the signer is the client).
+	#[command(subcommand)]
+	Job(JobCommand),
+	/// Token rewards for verified work.
+	#[command(subcommand)]
+	Rewards(RewardsCommand),
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+	/// Register a device key for the signer (the worker normally does this itself).
+	Register {
+		/// Secret URI of the device key.
+		#[arg(long)]
+		device_suri: String,
+		/// Asking price per work unit, in GRID.
+		#[arg(long, default_value = "0.1")]
+		price: String,
+		#[command(flatten)]
+		spec: SpecArgs,
+	},
+	/// The signer's devices (or another owner's).
+	List {
+		/// Owner address; the signer by default.
+		#[arg(long)]
+		owner: Option<String>,
+	},
+	/// One device.
+	Info {
+		/// Device address.
+		device: String,
+	},
+	/// Start unbonding a device.
+	Deregister {
+		/// Device address.
+		device: String,
+	},
+	/// Get the bond back after unbonding.
+	Withdraw {
+		/// Device address.
+		device: String,
+	},
+}
+
+#[derive(Args)]
+struct SpecArgs {
+	/// GPU model.
+	#[arg(long, default_value = "CPU reference backend")]
+	model: String,
+	/// Device memory, MiB.
+	#[arg(long, default_value_t = 16_384)]
+	vram_mib: u32,
+	/// Advertised int8 throughput, giga-operations per second.
+	#[arg(long, default_value_t = 100)]
+	gops: u64,
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+	/// Post a GEMM-i8 job C = A·B (A m×k, B k×n, seeded inputs).
+	Submit {
+		#[arg(long)]
+		m: u32,
+		#[arg(long)]
+		n: u32,
+		#[arg(long)]
+		k: u32,
+		/// Input seed (64 hex digits); random by default.
+		#[arg(long)]
+		seed: Option<String>,
+		/// Most you pay per work unit, in GRID.
+		#[arg(long, default_value = "1")]
+		price_cap: String,
+		/// Blocks the job may wait for a device.
+		#[arg(long, default_value_t = 100)]
+		lifetime: u32,
+		/// Minimum device memory, MiB.
+		#[arg(long, default_value_t = 0)]
+		min_vram_mib: u32,
+		/// Minimum device throughput, GOPS.
+		#[arg(long, default_value_t = 0)]
+		min_gops: u64,
+		/// Follow the job until it ends.
+		#[arg(long)]
+		wait: bool,
+	},
+	/// An open job.
+	Status { job: u64 },
+	/// Follow a job until it ends, a line per state.
+	Watch {
+		job: u64,
+		/// Block to start from (default: the best block).
+		#[arg(long)]
+		from: Option<u32>,
+		/// Give up after this many seconds.
+		#[arg(long, default_value_t = 600)]
+		timeout: u64,
+	},
+	/// All open jobs.
+	List,
+	/// Withdraw a job no device has claimed.
+	Cancel { job: u64 },
+}
+
+#[derive(Subcommand)]
+enum RewardsCommand {
+	/// Claimable rewards and the current era.
+	Show {
+		/// Account address; the signer by default.
+		account: Option<String>,
+	},
+	/// Claim one era's rewards, or all pending ones.
+	Claim {
+		/// The era; all pending eras by default.
+		#[arg(long)]
+		era: Option<u32>,
+	},
+}
+
+#[tokio::main]
+async fn main() {
+	let cli = Cli::parse();
+	if let Err(error) = run(cli).await {
+		eprintln!("error: {error:#}");
+		std::process::exit(1);
+	}
+}
+
+async fn run(cli: Cli) -> Result<()> {
+	let client = Client::connect(&cli.url).await?;
+	let signer = Keypair::from_suri(&cli.suri)?;
+	let out = Output { json: cli.json };
+	match cli.command {
+		Command::Device(command) => device(&client, &signer, &out, command).await,
+		Command::Job(command) => job(&client, &signer, &out, command).await,
+		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
+	}
+}
+
+/// Prints either JSON or text.
+struct Output {
+	json: bool,
+}
+
+impl Output {
+	fn print(&self, value: Value, text: impl FnOnce() -> String) {
+		if self.json {
+			println!("{value}");
+		} else {
+			println!("{}", text());
+		}
+	}
+}
+
+fn address_or(text: Option<&str>, default: &Keypair) -> Result<AccountId32> {
+	Ok(match text {
+		Some(text) => parse_address(text)?,
+		None => default.account(),
+	})
+}
+
+fn device_json(id: &AccountId32, info: &DeviceInfo) -> Value {
+	let status = match &info.status {
+		DeviceStatus::Active => json!("active"),
+		DeviceStatus::Paused => json!("paused"),
+		DeviceStatus::Unbonding { until } => json!({ "unbondingUntil": until }),
+	};
+	json!({
+		"device": to_address(id),
+		"owner": to_address(&info.owner),
+		"model": String::from_utf8_lossy(&info.spec.0.model),
+		"vramMib": info.spec.0.vram_mib,
+		"advertisedGops": info.spec.0.advertised_gops,
+		"pricePerUnit": format_grid(info.price_per_unit),
+		"bond": format_grid(info.bond),
+		"status": status,
+		"lastHeartbeat": info.last_heartbeat,
+		"activeJobs": info.active_jobs,
+		"completed": info.reputation.completed,
+		"failed": info.reputation.failed,
+	})
+}
+
+fn device_line(value: &Value) -> String {
+	format!(
+		"{}  {}  price {} GRID/unit  bond {} GRID  {}  done {} failed {}  heartbeat #{}",
+		value["device"].as_str().unwrap_or_default(),
+		value["model"].as_str().unwrap_or_default(),
+		value["pricePerUnit"].as_str().unwrap_or_default(),
+		value["bond"].as_str().unwrap_or_default(),
+		value["status"],
+		value["completed"],
+		value["failed"],
+		value["lastHeartbeat"],
+	)
+}
+
+async fn device(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	command: DeviceCommand,
+) -> Result<()> {
+	match command {
+		DeviceCommand::Register { device_suri, price, spec } => {
+			let device = Keypair::from_suri(&device_suri)?;
+			let price = parse_grid(&price).map_err(anyhow::Error::msg)?;
+			let spec = DeviceSpec {
+				model: spec
+					.model
+					.into_bytes()
+					.try_into()
+					.map_err(|_| anyhow::anyhow!("model name too long"))?,
+				vram_mib: spec.vram_mib,
+				compute_capability: ComputeCapability { major: 0, minor: 0 },
+				multiprocessors: 0,
+				kernels: KernelSet::of(&[Kernel::GemmI8]),
+				advertised_gops: spec.gops,
+			};
+			client.register_device(signer, &device, spec, price).await?;
+			out.print(json!({ "registered": device.address(), "owner": signer.address() }), || {
+				format!("registered device {} for {}", device.address(), signer.address())
+			});
+		}
+		DeviceCommand::List { owner } => {
+			let owner = address_or(owner.as_deref(), signer)?;
+			let mut rows = vec![];
+			for id in client.devices_of(&owner).await? {
+				if let Some(info) = client.device(&id).await? {
+					rows.push(device_json(&id, &info));
+				}
+			}
+			out.print(json!(rows), || {
+				if rows.is_empty() {
+					format!("{} has no devices", to_address(&owner))
+				} else {
+					rows.iter().map(device_line).collect::<Vec<_>>().join("\n")
+				}
+			});
+		}
+		DeviceCommand::Info { device } => {
+			let id = parse_address(&device)?;
+			let info = client.device(&id).await?.with_context(|| format!("no device {device}"))?;
+			let value = device_json(&id, &info);
+			out.print(value.clone(), || device_line(&value));
+		}
+		DeviceCommand::Deregister { device } => {
+			client.deregister_device(signer, &parse_address(&device)?).await?;
+			out.print(json!({ "deregistered": device }), || format!("{device} is unbonding"));
+		}
+		DeviceCommand::Withdraw { device } => {
+			client.withdraw_bond(signer, &parse_address(&device)?).await?;
+			out.print(json!({ "withdrawn": device }), || format!("bond of {device} returned"));
+		}
+	}
+	Ok(())
+}
+
+fn job_json(id: u64, job: &Job) -> Value {
+	let spec = &job.spec.0;
+	let mut value = json!({
+		"id": id,
+		"client": to_address(&job.client),
+		"shape": { "m": spec.shape.m, "n": spec.shape.n, "k": spec.shape.k },
+		"units": job.units,
+		"priceCap": format_grid(job.price_cap),
+		"budget": format_grid(job.budget),
+		"deadline": job.deadline,
+		"state": state_name(&job.status),
+	});
+	match &job.status {
+		JobStatus::Submitted => {}
+		JobStatus::Assigned { device, price, commit_by } => {
+			value["device"] = json!(to_address(device));
+			value["price"] = json!(format_grid(*price));
+			value["commitBy"] = json!(commit_by);
+		}
+		JobStatus::Committed { device, price, root, challenge_block, reveal_by } => {
+			value["device"] = json!(to_address(device));
+			value["price"] = json!(format_grid(*price));
+			value["root"] = json!(format!("0x{}", hex::encode(root.0)));
+			value["challengeBlock"] = json!(challenge_block);
+			value["revealBy"] = json!(reveal_by);
+		}
+	}
+	value
+}
+
+fn job_line(value: &Value) -> String {
+	let mut line = format!(
+		"job {}  {}  {}×{}×{}  {} unit(s)  cap {} GRID/unit",
+		value["id"],
+		value["state"].as_str().unwrap_or_default(),
+		value["shape"]["m"],
+		value["shape"]["n"],
+		value["shape"]["k"],
+		value["units"],
+		value["priceCap"].as_str().unwrap_or_default(),
+	);
+	if let Some(device) = value["device"].as_str() {
+		line += &format!("  device {device}");
+	}
+	line
+}
+
+fn outcome_line(job: u64, outcome: &JobOutcome) -> String {
+	match outcome {
+		JobOutcome::Settled { provider, payment, fee, refund, block, .. } => format!(
+			"job {job} settled in #{block}: proof verified; provider {provider} paid {} GRID, fee {} GRID, refund {} GRID",
+			format_grid(*payment),
+			format_grid(*fee),
+			format_grid(*refund)
+		),
+		JobOutcome::Failed { device, reason, slashed, compensation, block } => format!(
+			"job {job} FAILED in #{block} ({reason}): device {device} slashed {} GRID, client compensated {} GRID",
+			format_grid(*slashed),
+			format_grid(*compensation)
+		),
+		JobOutcome::Expired { block } => format!("job {job} expired in #{block}: budget released"),
+		JobOutcome::Cancelled { block } => format!("job {job} cancelled in #{block}"),
+	}
+}
+
+async fn watch(
+	client: &Client,
+	out: &Output,
+	job: u64,
+	from: u32,
+	timeout: Duration,
+) -> Result<()> {
+	let outcome = client
+		.watch_job(job, from, timeout, |block, info| {
+			let value = job_json(job, info);
+			if !out.json {
+				println!("#{block}  {}", job_line(&value));
+			}
+		})
+		.await?;
+	out.print(json!({ "id": job, "end": outcome }), || outcome_line(job, &outcome));
+	if matches!(outcome, JobOutcome::Settled { .. }) {
+		Ok(())
+	} else {
+		bail!("job {job} did not settle")
+	}
+}
+
+async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobCommand) -> Result<()> {
+	match command {
+		JobCommand::Submit { m, n, k, seed, price_cap, lifetime, min_vram_mib, min_gops, wait } => {
+			let seed = match seed {
+				Some(hex_seed) => {
+					let bytes = hex::decode(hex_seed.trim_start_matches("0x"))?;
+					bytes.try_into().map_err(|_| anyhow::anyhow!("the seed is 32 bytes"))?
+				}
+				None => random_seed(),
+			};
+			let shape = GemmShape { m, n, k };
+			shape.validate().map_err(|e| anyhow::anyhow!("bad shape: {e:?}"))?;
+			let spec = JobSpec {
+				shape,
+				seed,
+				requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops },
+			};
+			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
+			let from = client.best_number().await?;
+			let id = client.submit_job(signer, spec, cap, lifetime).await?;
+			out.print(json!({ "submitted": id, "units": shape.work_units() }), || {
+				format!(
+					"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit",
+					shape.work_units(),
+					format_grid(cap)
+				)
+			});
+			if wait {
+				watch(client, out, id, from + 1, Duration::from_secs(600)).await?;
+			}
+		}
+		JobCommand::Status { job } => match client.job(job).await? {
+			Some(info) => {
+				let value = job_json(job, &info);
+				out.print(value.clone(), || job_line(&value));
+			}
+			None => out.print(json!(null), || {
+				format!("job {job} is not open (finished jobs are in the events; `job watch {job} --from <block>`)")
+			}),
+		},
+		JobCommand::Watch { job, from, timeout } => {
+			let from = match from {
+				Some(from) => from,
+				None => client.best_number().await?,
+			};
+			watch(client, out, job, from, Duration::from_secs(timeout)).await?;
+		}
+		JobCommand::List => {
+			let jobs = client.open_jobs().await?;
+			let rows: Vec<Value> = jobs.iter().map(|(id, job)| job_json(*id, job)).collect();
+			out.print(json!(rows), || {
+				if rows.is_empty() {
+					"no open jobs".into()
+				} else {
+					rows.iter().map(job_line).collect::<Vec<_>>().join("\n")
+				}
+			});
+		}
+		JobCommand::Cancel { job } => {
+			client.cancel_job(signer, job).await?;
+			out.print(json!({ "cancelled": job }), || format!("job {job} cancelled"));
+		}
+	}
+	Ok(())
+}
+
+fn random_seed() -> [u8; 32] {
+	use sp_core::Pair;
+	// A fresh key's public part is 32 random-looking bytes; no RNG crate needed.
+	sp_core::sr25519::Pair::generate().0.public().0
+}
+
+async fn rewards(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	command: RewardsCommand,
+) -> Result<()> {
+	match command {
+		RewardsCommand::Show { account } => {
+			let who = address_or(account.as_deref(), signer)?;
+			let pending = client.pending_rewards(&who).await?;
+			let era = client.current_era().await?;
+			let total: u128 = pending.iter().map(|p| p.amount).sum();
+			out.print(
+				json!({ "account": to_address(&who), "pending": pending, "currentEra": era }),
+				|| {
+					let mut lines = vec![format!(
+						"era {} (blocks #{}..#{}): {} units so far, emission {} GRID",
+						era.era,
+						era.start,
+						era.end,
+						era.units,
+						format_grid(era.emission)
+					)];
+					for p in &pending {
+						lines.push(format!(
+							"  era {}: {} unit(s) → {} GRID",
+							p.era,
+							p.units,
+							format_grid(p.amount)
+						));
+					}
+					lines.push(format!(
+						"{} can claim {} GRID",
+						to_address(&who),
+						format_grid(total)
+					));
+					lines.join("\n")
+				},
+			);
+		}
+		RewardsCommand::Claim { era } => {
+			let eras: Vec<u32> = match era {
+				Some(era) => vec![era],
+				None => {
+					client.pending_rewards(&signer.account()).await?.iter().map(|p| p.era).collect()
+				}
+			};
+			let mut claimed = vec![];
+			for era in eras {
+				let amount = client.claim_rewards(signer, era).await?;
+				claimed.push(json!({ "era": era, "amount": amount.to_string() }));
+				if !out.json {
+					println!("claimed {} GRID for era {era}", format_grid(amount));
+				}
+			}
+			if out.json {
+				println!("{}", json!(claimed));
+			} else if claimed.is_empty() {
+				println!("nothing to claim");
+			}
+		}
+	}
+	Ok(())
+}
