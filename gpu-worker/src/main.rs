@@ -1,1 +1,174 @@
-fn main() {}
+//! `proofgrid-worker`: the provider's sidecar. One process per host manages all its devices:
+//! each gets its own key (generated on first run), registration, heartbeats and job loop.
+//!
+//! ```text
+//! proofgrid-worker run --url ws://127.0.0.1:9944 --owner-suri //Alice --backend auto
+//! proofgrid-worker bench --backend cpu --sizes 1024,2048
+//! ```
+
+mod backend;
+mod bench;
+mod jobs;
+mod keystore;
+mod metrics;
+mod state;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use proofgrid_client::{amount::parse_grid, Client, Keypair};
+use tokio::sync::watch;
+
+use crate::backend::{BackendKind, LeafHook};
+
+#[derive(Parser)]
+#[command(name = "proofgrid-worker", version, about = "ProofGrid provider worker")]
+struct Cli {
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+	/// Register this host's devices and work on jobs until Ctrl-C.
+	Run(RunArgs),
+	/// Time the backend on square GEMMs and print GOPS.
+	Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+	/// Node WebSocket RPC.
+	#[arg(long, default_value = "ws://127.0.0.1:9944")]
+	url: String,
+	/// Secret URI of the owner account (holds bonds, receives payments and rewards).
+	#[arg(long)]
+	owner_suri: String,
+	/// Where device keys and job state live.
+	#[arg(long, default_value = "proofgrid-worker-data")]
+	base_path: PathBuf,
+	/// Compute backend.
+	#[arg(long, value_enum, default_value = "auto")]
+	backend: BackendKind,
+	/// Asking price per work unit, in GRID.
+	#[arg(long, default_value = "0.1")]
+	price: String,
+	/// CPU backend threads (0: one per core).
+	#[arg(long, default_value_t = 0)]
+	threads: usize,
+	/// Largest job memory the CPU backend accepts, MiB.
+	#[arg(long, default_value_t = 4096)]
+	memory_mib: u64,
+	/// Prometheus metrics address (`none` to disable).
+	#[arg(long, default_value = "127.0.0.1:9616")]
+	metrics: String,
+	/// How often the job loop polls the chain, milliseconds.
+	#[arg(long, default_value_t = 500)]
+	poll_ms: u64,
+	/// TESTS ONLY: falsify this fraction of every job's output leaves.
+	#[cfg(feature = "fault-injection")]
+	#[arg(long, default_value_t = 0.0)]
+	corrupt_fraction: f64,
+}
+
+#[tokio::main]
+async fn main() {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env()
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+		)
+		.with_target(false)
+		.init();
+	let result = match Cli::parse().command {
+		Command::Run(args) => run(args).await,
+		Command::Bench(args) => bench::run(args),
+	};
+	if let Err(error) = result {
+		tracing::error!("{error:#}");
+		std::process::exit(1);
+	}
+}
+
+/// Which leaves the fault-injection build falsifies: a fixed pseudo-random `fraction` of them.
+#[cfg(feature = "fault-injection")]
+fn fault_hook(fraction: f64) -> Option<Arc<LeafHook>> {
+	if fraction <= 0.0 {
+		return None;
+	}
+	tracing::warn!("FAULT INJECTION: falsifying {:.0}% of output leaves", fraction * 100.0);
+	let threshold = (fraction.min(1.0) * u64::MAX as f64) as u64;
+	Some(Arc::new(move |index: u64, leaf: &mut [i32; 16]| {
+		if proofgrid_primitives::gemm::mix64(index ^ 0x5eed) <= threshold {
+			leaf[0] = leaf[0].wrapping_add(1);
+		}
+	}))
+}
+
+async fn run(args: RunArgs) -> Result<()> {
+	let owner = Keypair::from_suri(&args.owner_suri).context("--owner-suri")?;
+	let price = parse_grid(&args.price).map_err(anyhow::Error::msg).context("--price")?;
+	let backends = backend::select(args.backend, args.threads, args.memory_mib)?;
+	let client = Client::connect(&args.url).await?;
+	let metrics = metrics::Metrics::new()?;
+	#[cfg(feature = "fault-injection")]
+	let hook = fault_hook(args.corrupt_fraction);
+	#[cfg(not(feature = "fault-injection"))]
+	let hook: Option<Arc<LeafHook>> = None;
+
+	if args.metrics != "none" {
+		let address: SocketAddr = args.metrics.parse().context("--metrics")?;
+		let metrics = metrics.clone();
+		tokio::spawn(async move {
+			if let Err(e) = metrics.serve(address).await {
+				tracing::error!("metrics server: {e:#}");
+			}
+		});
+	}
+
+	let (stop, stopped) = watch::channel(false);
+	let mut tasks = Vec::new();
+	for (index, backend) in backends.into_iter().enumerate() {
+		let device =
+			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))?;
+		let store =
+			state::Store::open(&args.base_path.join(format!("devices/{}", device.address())))?;
+		tracing::info!(device = %device.address(), backend = %backend.name(), owner = %owner.address(), "device");
+		let worker = jobs::DeviceWorker {
+			client: client.clone(),
+			owner: owner.clone(),
+			device,
+			backend: Arc::from(backend),
+			store,
+			price,
+			metrics: metrics.clone(),
+			poll: Duration::from_millis(args.poll_ms),
+			hook: hook.clone(),
+		};
+		tasks.push(tokio::spawn(worker.run(stopped.clone())));
+	}
+
+	shutdown_signal().await;
+	tracing::info!("shutting down: finishing the current step");
+	let _ = stop.send(true);
+	for task in tasks {
+		match tokio::time::timeout(Duration::from_secs(30), task).await {
+			Ok(Ok(Ok(()))) => {}
+			Ok(Ok(Err(e))) => tracing::error!("device: {e:#}"),
+			Ok(Err(e)) => tracing::error!("device task: {e}"),
+			Err(_) => tracing::warn!("a device did not stop in 30 s; its state is on disk"),
+		}
+	}
+	Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+	let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+		.expect("SIGTERM handler");
+	tokio::select! {
+		_ = tokio::signal::ctrl_c() => {}
+		_ = terminate.recv() => {}
+	}
+}

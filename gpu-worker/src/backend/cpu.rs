@@ -1,0 +1,188 @@
+//! The CPU backend: the reference implementation, multithreaded with rayon.
+//!
+//! `B` is generated once as `n` lanes of `k` elements (its columns, contiguous); each thread
+//! takes a tile row, generates its 4 rows of `A`, and computes every 4×4 tile of that row
+//! against `B`'s lanes before hashing it. Memory: `n·k` bytes for `B` plus `4·k` per thread.
+
+use anyhow::{Context, Result};
+use proofgrid_primitives::{
+	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet},
+	gemm::{
+		encode_leaf, lane_element, lane_key, seed_key, GemmShape, LEAF_ELEMENTS, MATRIX_A,
+		MATRIX_B, TILE,
+	},
+	merkle::hash_leaf,
+};
+use rayon::prelude::*;
+
+use super::{Backend, LeafHash, LeafHook};
+
+const TILE_USIZE: usize = TILE as usize;
+
+/// The CPU as a compute device.
+pub struct CpuBackend {
+	pool: rayon::ThreadPool,
+	threads: usize,
+	memory_mib: u64,
+}
+
+impl CpuBackend {
+	/// A backend with `threads` worker threads (0: one per core) that takes jobs needing at
+	/// most `memory_mib` MiB.
+	pub fn new(threads: usize, memory_mib: u64) -> Result<Self> {
+		let pool = rayon::ThreadPoolBuilder::new()
+			.num_threads(threads)
+			.thread_name(|i| format!("cpu-backend-{i}"))
+			.build()
+			.context("starting the CPU backend's threads")?;
+		let threads = pool.current_num_threads();
+		Ok(Self { pool, threads, memory_mib })
+	}
+
+	/// Bytes a job needs: `B`'s lanes, `A`'s rows per thread, and the leaf hashes with their
+	/// Merkle tree (about two hashes per leaf).
+	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
+		let b = shape.n as u64 * shape.k as u64;
+		let a = self.threads as u64 * TILE as u64 * shape.k as u64;
+		b + a + shape.leaf_count() * 32 * 3
+	}
+}
+
+/// The `k` elements of lane `lane` of `matrix`.
+fn lane(key: u64, matrix: u8, index: u32, k: u32, out: &mut [i8]) {
+	let lane = lane_key(key, matrix, index);
+	for (i, x) in out.iter_mut().enumerate().take(k as usize) {
+		*x = lane_element(lane, i as u32);
+	}
+}
+
+/// Exact int8 dot product: |sum| ≤ 65 536 · 128² = 2³⁰ for k ≤ MAX_K, so i32 never overflows.
+#[inline]
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+	a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
+}
+
+impl Backend for CpuBackend {
+	fn name(&self) -> String {
+		format!("cpu({} threads)", self.threads)
+	}
+
+	fn spec(&self) -> DeviceSpec {
+		DeviceSpec {
+			model: b"CPU reference backend".to_vec().try_into().expect("short name"),
+			vram_mib: self.memory_mib.min(u32::MAX as u64) as u32,
+			compute_capability: ComputeCapability { major: 0, minor: 0 },
+			multiprocessors: self.threads.min(u16::MAX as usize) as u16,
+			kernels: KernelSet::of(&[Kernel::GemmI8]),
+			// A conservative figure for a few cores; the chain trusts measurements, not this.
+			advertised_gops: 2 * self.threads as u64,
+		}
+	}
+
+	fn fits(&self, shape: &GemmShape) -> bool {
+		shape.validate().is_ok() && self.memory_needed(shape) <= self.memory_mib << 20
+	}
+
+	fn leaf_hashes(
+		&self,
+		shape: &GemmShape,
+		seed: &[u8; 32],
+		hook: Option<&LeafHook>,
+	) -> Result<Vec<LeafHash>> {
+		shape.validate().map_err(|e| anyhow::anyhow!("invalid shape {shape:?}: {e:?}"))?;
+		let (k, key) = (shape.k as usize, seed_key(seed));
+		self.pool.install(|| {
+			let mut b = vec![0i8; shape.n as usize * k];
+			b.par_chunks_mut(k)
+				.enumerate()
+				.for_each(|(col, out)| lane(key, MATRIX_B, col as u32, shape.k, out));
+			let rows: Vec<Vec<LeafHash>> = (0..shape.tile_rows())
+				.into_par_iter()
+				.map(|tile_row| {
+					let mut a = vec![0i8; TILE_USIZE * k];
+					let live_rows = (shape.m - tile_row * TILE).min(TILE) as usize;
+					for r in 0..live_rows {
+						let row = tile_row * TILE + r as u32;
+						lane(key, MATRIX_A, row, shape.k, &mut a[r * k..(r + 1) * k]);
+					}
+					(0..shape.tile_cols())
+						.map(|tile_col| {
+							let mut leaf = [0i32; LEAF_ELEMENTS];
+							let live_cols = (shape.n - tile_col * TILE).min(TILE) as usize;
+							for r in 0..live_rows {
+								let a_row = &a[r * k..(r + 1) * k];
+								for c in 0..live_cols {
+									let col = (tile_col * TILE) as usize + c;
+									leaf[r * TILE_USIZE + c] =
+										dot(a_row, &b[col * k..(col + 1) * k]);
+								}
+							}
+							if let Some(hook) = hook {
+								let index =
+									tile_row as u64 * shape.tile_cols() as u64 + tile_col as u64;
+								hook(index, &mut leaf);
+							}
+							hash_leaf(&encode_leaf(&leaf))
+						})
+						.collect()
+				})
+				.collect();
+			Ok(rows.into_iter().flatten().collect())
+		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proofgrid_primitives::gemm::seeded_leaf;
+
+	/// Shapes that are and are not multiples of the tile, including a single partial tile.
+	const SHAPES: [(u32, u32, u32); 6] =
+		[(4, 4, 1), (8, 12, 16), (5, 7, 3), (1, 1, 1), (33, 17, 65), (64, 3, 200)];
+
+	#[test]
+	fn matches_the_primitives_definition_leaf_for_leaf() {
+		let backend = CpuBackend::new(2, 1024).unwrap();
+		for (m, n, k) in SHAPES {
+			let shape = GemmShape { m, n, k };
+			let seed = [m as u8 ^ 0x5a; 32];
+			let expected: Vec<LeafHash> = (0..shape.leaf_count())
+				.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&shape, &seed, i))))
+				.collect();
+			assert_eq!(backend.leaf_hashes(&shape, &seed, None).unwrap(), expected, "{shape:?}");
+		}
+	}
+
+	#[test]
+	fn thread_count_does_not_change_the_result() {
+		let shape = GemmShape { m: 37, n: 29, k: 41 };
+		let one = CpuBackend::new(1, 64).unwrap().leaf_hashes(&shape, &[1; 32], None).unwrap();
+		let two = CpuBackend::new(2, 64).unwrap().leaf_hashes(&shape, &[1; 32], None).unwrap();
+		assert_eq!(one, two);
+	}
+
+	#[test]
+	fn the_hook_sees_every_leaf_and_changes_what_is_hashed() {
+		let backend = CpuBackend::new(2, 64).unwrap();
+		let shape = GemmShape { m: 8, n: 8, k: 4 };
+		let honest = backend.leaf_hashes(&shape, &[2; 32], None).unwrap();
+		let flip_two: &LeafHook = &|index, leaf| {
+			if index == 2 {
+				leaf[0] ^= 1;
+			}
+		};
+		let faked = backend.leaf_hashes(&shape, &[2; 32], Some(flip_two)).unwrap();
+		let differing: Vec<usize> = (0..4).filter(|&i| honest[i] != faked[i]).collect();
+		assert_eq!(differing, vec![2]);
+	}
+
+	#[test]
+	fn refuses_jobs_that_do_not_fit_and_invalid_shapes() {
+		let backend = CpuBackend::new(1, 1).unwrap();
+		assert!(backend.fits(&GemmShape { m: 64, n: 64, k: 64 }));
+		assert!(!backend.fits(&GemmShape { m: 4096, n: 4096, k: 4096 }));
+		assert!(!backend.fits(&GemmShape { m: 0, n: 4, k: 4 }));
+		assert!(backend.leaf_hashes(&GemmShape { m: 0, n: 4, k: 4 }, &[0; 32], None).is_err());
+	}
+}

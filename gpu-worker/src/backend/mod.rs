@@ -1,0 +1,58 @@
+//! Compute backends. A backend turns a job's seeded GEMM-i8 into the hashes of its output's
+//! Merkle leaves, exactly as `proofgrid-primitives` defines them; the CPU backend is the
+//! reference every other backend is tested against.
+
+pub mod cpu;
+
+use anyhow::{bail, Result};
+use proofgrid_primitives::{device::DeviceSpec, gemm::GemmShape, gemm::LEAF_ELEMENTS};
+
+/// A Merkle leaf hash.
+pub type LeafHash = [u8; 32];
+
+/// Called on each output leaf (index, values) before it is hashed. Only the fault-injection
+/// build uses it, to falsify leaves on purpose.
+pub type LeafHook = dyn Fn(u64, &mut [i32; LEAF_ELEMENTS]) + Send + Sync;
+
+/// One compute device.
+pub trait Backend: Send + Sync {
+	/// A short name for logs, e.g. `cpu` or `cuda:0`.
+	fn name(&self) -> String;
+
+	/// What the device advertises when it registers.
+	fn spec(&self) -> DeviceSpec;
+
+	/// Whether a job of this shape fits the device's memory.
+	fn fits(&self, shape: &GemmShape) -> bool;
+
+	/// The leaf hashes of `C = A·B` for seeded inputs, in leaf-index order.
+	fn leaf_hashes(
+		&self,
+		shape: &GemmShape,
+		seed: &[u8; 32],
+		hook: Option<&LeafHook>,
+	) -> Result<Vec<LeafHash>>;
+}
+
+/// Which backend to use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+	/// CUDA when a usable GPU is found, else CPU.
+	Auto,
+	/// NVIDIA GPUs through CUDA.
+	Cuda,
+	/// The multithreaded CPU reference.
+	Cpu,
+}
+
+/// The devices of this host for `kind`: one per GPU, or one CPU device.
+pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<Box<dyn Backend>>> {
+	match kind {
+		BackendKind::Cpu => Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)]),
+		BackendKind::Auto => {
+			tracing::info!("backend: cpu (this build has no CUDA backend yet)");
+			Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)])
+		}
+		BackendKind::Cuda => bail!("the CUDA backend is not part of this build; use --backend cpu"),
+	}
+}

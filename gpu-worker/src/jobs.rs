@@ -1,0 +1,249 @@
+//! One device's life: make sure it is registered and funded, send heartbeats, and run the job
+//! loop — find an eligible job, claim, compute, commit, wait for the challenge, reveal — with
+//! every step recorded in the device's [`Store`] first, so a restart resumes the held job.
+
+use std::{sync::Arc, time::Duration};
+
+use anyhow::{bail, Context, Result};
+use proofgrid_client::{
+	amount::format_grid,
+	jobs::{Job, JobStatus},
+	Balance, Client, Keypair, GRID,
+};
+use proofgrid_primitives::{job::JobSpec, merkle::MerkleTree};
+use tokio::sync::watch;
+
+use crate::{
+	backend::{Backend, LeafHook},
+	metrics::Metrics,
+	state::{HeldJob, Stage, Store},
+};
+
+/// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
+/// refunds one every 10 blocks at most).
+const HEARTBEAT_EVERY: u32 = 30;
+/// Below this free balance, the owner tops up the device account (it pays its own fees).
+const DEVICE_MIN_BALANCE: Balance = GRID;
+/// What the owner sends when topping up.
+const DEVICE_TOP_UP: Balance = 10 * GRID;
+
+/// Everything one device needs.
+pub struct DeviceWorker {
+	pub client: Client,
+	pub owner: Keypair,
+	pub device: Keypair,
+	pub backend: Arc<dyn Backend>,
+	pub store: Store,
+	pub price: Balance,
+	pub metrics: Metrics,
+	pub poll: Duration,
+	/// Fault injection (tests only): falsifies the selected leaves.
+	pub hook: Option<Arc<LeafHook>>,
+}
+
+impl DeviceWorker {
+	fn log_name(&self) -> String {
+		format!("{} {}", self.backend.name(), self.device.address())
+	}
+
+	/// Registers the device if the chain does not know it, and funds its account for fees.
+	pub async fn ensure_registered(&self) -> Result<()> {
+		let id = self.device.account();
+		match self.client.device(&id).await? {
+			Some(info) if info.owner != self.owner.account() => bail!(
+				"device {} is registered to another owner ({})",
+				self.device.address(),
+				proofgrid_client::to_address(&info.owner)
+			),
+			Some(_) => tracing::info!(device = %self.device.address(), "device already registered"),
+			None => {
+				self.client
+					.register_device(&self.owner, &self.device, self.backend.spec(), self.price)
+					.await
+					.context("registering the device")?;
+				tracing::info!(
+					device = %self.device.address(),
+					owner = %self.owner.address(),
+					price = %format_grid(self.price),
+					"registered device"
+				);
+			}
+		}
+		if self.client.free_balance(&id).await? < DEVICE_MIN_BALANCE {
+			self.client
+				.transfer(&self.owner, &id, DEVICE_TOP_UP)
+				.await
+				.context("funding the device")?;
+			tracing::info!(device = %self.device.address(), "owner sent {} GRID for fees", format_grid(DEVICE_TOP_UP));
+		}
+		Ok(())
+	}
+
+	/// Runs until `shutdown` turns true. Errors of one step are logged and retried.
+	pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+		self.ensure_registered().await?;
+		tracing::info!(device = %self.log_name(), "job loop started");
+		loop {
+			if *shutdown.borrow() {
+				break;
+			}
+			if let Err(error) = self.step().await {
+				tracing::warn!(device = %self.device.address(), "{error:#}");
+			}
+			tokio::select! {
+				_ = tokio::time::sleep(self.poll) => {}
+				_ = shutdown.changed() => {}
+			}
+		}
+		tracing::info!(device = %self.device.address(), "stopped");
+		Ok(())
+	}
+
+	/// One round: heartbeat if due, then advance the held job or look for a new one.
+	async fn step(&self) -> Result<()> {
+		let best = self.client.best_number().await?;
+		let info = self
+			.client
+			.device(&self.device.account())
+			.await?
+			.context("the device is not registered any more")?;
+		if best.saturating_sub(info.last_heartbeat) >= HEARTBEAT_EVERY {
+			self.client.heartbeat(&self.device).await.context("heartbeat")?;
+			tracing::debug!(device = %self.device.address(), "heartbeat");
+		}
+		match self.store.held()? {
+			Some(held) => self.advance(held).await,
+			None => self.find_and_claim(best).await,
+		}
+	}
+
+	/// Claims the first open job this device may and can do.
+	async fn find_and_claim(&self, best: u32) -> Result<()> {
+		let info = self.client.device(&self.device.account()).await?.context("device gone")?;
+		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
+		let jobs = self.client.open_jobs().await?;
+		let candidate = jobs.into_iter().find(|(_, job)| {
+			let spec = &job.spec.0;
+			matches!(job.status, JobStatus::Submitted)
+				&& job.deadline > best
+				&& job.price_cap >= self.price
+				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
+				&& spec.requirements.min_gops <= gops
+				&& info.spec.0.kernels.contains(spec.requirements.kernel)
+				&& self.backend.fits(&spec.shape)
+		});
+		let Some((id, job)) = candidate else { return Ok(()) };
+		match self.client.claim_job(&self.device, id).await {
+			Ok(()) => {
+				tracing::info!(device = %self.device.address(), job = id, units = job.units, "claimed");
+				self.store.hold(&HeldJob::claimed(id, &job.spec.0))?;
+				Ok(())
+			}
+			// Another device was faster.
+			Err(e) if e.is_runtime_error("WrongState") || e.is_runtime_error("UnknownJob") => {
+				tracing::debug!(job = id, "taken by another device");
+				Ok(())
+			}
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	/// Moves the held job one step on, according to what the chain says about it.
+	async fn advance(&self, mut held: HeldJob) -> Result<()> {
+		let job = held.job;
+		let me = self.device.account();
+		let on_chain: Option<Job> = self.client.job(job).await?;
+		let status = on_chain.as_ref().map(|j| j.status.clone());
+		match status {
+			Some(JobStatus::Assigned { device, .. }) if device == me => {
+				let spec = held.spec()?;
+				let leaves = self.output(&held, &spec).await?;
+				let root = MerkleTree::from_leaf_hashes(leaves).context("empty output")?.root();
+				held.stage = Stage::Computed;
+				held.root = Some(hex::encode(root));
+				self.store.hold(&held)?;
+				let challenge_block = self.client.commit_job(&self.device, job, root).await?;
+				held.stage = Stage::Committed;
+				self.store.hold(&held)?;
+				tracing::info!(device = %self.device.address(), job, root = %hex::encode(root), challenge_block, "committed");
+				Ok(())
+			}
+			Some(JobStatus::Committed { device, root, challenge_block, .. }) if device == me => {
+				if held.stage != Stage::Committed {
+					// We crashed between the commit and recording it.
+					held.stage = Stage::Committed;
+					held.root = Some(hex::encode(root.0));
+					self.store.hold(&held)?;
+				}
+				if self.client.best_number().await? <= challenge_block {
+					return Ok(());
+				}
+				let Some(indices) = self.client.challenge(job).await? else { return Ok(()) };
+				let spec = held.spec()?;
+				let leaves = self.output(&held, &spec).await?;
+				let tree = MerkleTree::from_leaf_hashes(leaves).context("empty output")?;
+				if tree.root() != root.0 {
+					tracing::warn!(job, "the recomputed output does not match the committed root");
+				}
+				let paths = indices
+					.iter()
+					.map(|&i| tree.proof(i).map_err(|e| anyhow::anyhow!("leaf {i}: {e:?}")))
+					.collect::<Result<Vec<_>>>()?;
+				let settled =
+					self.client.reveal_job(&self.device, job, paths, spec.shape.k).await?;
+				self.finish(&held, if settled { "settled" } else { "failed" }, &spec);
+				Ok(())
+			}
+			// The job ended, went back to the queue (missed commit window) or is someone else's.
+			_ => {
+				tracing::warn!(device = %self.device.address(), job, "job no longer assigned to this device; dropping it");
+				let spec = held.spec()?;
+				self.finish(&held, "lost", &spec);
+				Ok(())
+			}
+		}
+	}
+
+	/// The job's leaf hashes: saved ones, or computed now (and saved).
+	async fn output(&self, held: &HeldJob, spec: &JobSpec) -> Result<Vec<[u8; 32]>> {
+		if let Some(leaves) = self.store.leaves(held.job)? {
+			return Ok(leaves);
+		}
+		let backend = self.backend.clone();
+		let hook = self.hook.clone();
+		let spec_owned = spec.clone();
+		let started = std::time::Instant::now();
+		let leaves = tokio::task::spawn_blocking(move || {
+			backend.leaf_hashes(&spec_owned.shape, &spec_owned.seed, hook.as_deref())
+		})
+		.await??;
+		let seconds = started.elapsed().as_secs_f64();
+		let ops = spec.shape.ops() as f64;
+		self.metrics.units_per_second.set(ops / 1e9 / seconds.max(1e-9));
+		tracing::info!(
+			job = held.job,
+			shape = ?(spec.shape.m, spec.shape.n, spec.shape.k),
+			seconds,
+			gops = ops / 1e9 / seconds.max(1e-9),
+			"computed"
+		);
+		self.store.save_leaves(held.job, &leaves)?;
+		Ok(leaves)
+	}
+
+	fn finish(&self, held: &HeldJob, outcome: &str, spec: &JobSpec) {
+		let now = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map(|d| d.as_secs())
+			.unwrap_or_default();
+		self.metrics.jobs.with_label_values(&[outcome]).inc();
+		self.metrics.job_seconds.observe(now.saturating_sub(held.claimed_at) as f64);
+		if outcome == "settled" {
+			self.metrics.work_units.inc_by(spec.shape.work_units());
+		}
+		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished");
+		if let Err(e) = self.store.release(held.job) {
+			tracing::error!("cannot clear the job state: {e:#}");
+		}
+	}
+}

@@ -1,0 +1,172 @@
+//! What a device must remember across a crash: the job it holds, how far it got, and the
+//! output's leaf hashes (needed to reveal). Written before each chain step, atomically
+//! (write to a temporary file, then rename), so a restarted worker resumes where it stopped and
+//! never commits a job twice.
+
+use std::{
+	fs,
+	path::{Path, PathBuf},
+};
+
+use anyhow::{Context, Result};
+use codec::{Decode, Encode};
+use proofgrid_primitives::job::{JobId, JobSpec};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::LeafHash;
+
+/// How far a held job got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+	/// Claimed on chain; output not computed yet.
+	Claimed,
+	/// Output computed and saved; root not committed yet.
+	Computed,
+	/// Root committed on chain; waiting to reveal.
+	Committed,
+}
+
+/// The job a device holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldJob {
+	/// Its id.
+	pub job: JobId,
+	/// Its spec, SCALE-encoded as hex (the chain's own encoding).
+	pub spec: String,
+	/// How far it got.
+	pub stage: Stage,
+	/// The output's Merkle root, once computed.
+	pub root: Option<String>,
+	/// When the device claimed it (UNIX seconds), for latency metrics.
+	pub claimed_at: u64,
+}
+
+impl HeldJob {
+	/// A just-claimed job.
+	pub fn claimed(job: JobId, spec: &JobSpec) -> Self {
+		let claimed_at = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map(|d| d.as_secs())
+			.unwrap_or_default();
+		Self {
+			job,
+			spec: hex::encode(spec.encode()),
+			stage: Stage::Claimed,
+			root: None,
+			claimed_at,
+		}
+	}
+
+	/// The job's spec.
+	pub fn spec(&self) -> Result<JobSpec> {
+		let bytes = hex::decode(&self.spec)?;
+		Ok(JobSpec::decode(&mut &bytes[..])?)
+	}
+}
+
+/// A device's state directory.
+pub struct Store {
+	dir: PathBuf,
+}
+
+impl Store {
+	/// The store in `dir` (created if missing).
+	pub fn open(dir: &Path) -> Result<Self> {
+		fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+		Ok(Self { dir: dir.to_path_buf() })
+	}
+
+	fn state_path(&self) -> PathBuf {
+		self.dir.join("job.json")
+	}
+
+	fn leaves_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.leaves"))
+	}
+
+	/// Writes `bytes` to `path` so that a crash leaves either the old or the new content.
+	fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+		let tmp = path.with_extension("tmp");
+		fs::write(&tmp, bytes)?;
+		fs::File::open(&tmp)?.sync_all()?;
+		fs::rename(&tmp, path)?;
+		Ok(())
+	}
+
+	/// The held job, if any.
+	pub fn held(&self) -> Result<Option<HeldJob>> {
+		match fs::read(self.state_path()) {
+			Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).context("corrupt job.json")?)),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	/// Records the held job.
+	pub fn hold(&self, held: &HeldJob) -> Result<()> {
+		Self::write_atomically(&self.state_path(), &serde_json::to_vec_pretty(held)?)
+	}
+
+	/// Forgets the held job and its output.
+	pub fn release(&self, job: JobId) -> Result<()> {
+		let _ = fs::remove_file(self.leaves_path(job));
+		match fs::remove_file(self.state_path()) {
+			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+			_ => Ok(()),
+		}
+	}
+
+	/// Saves a job's leaf hashes.
+	pub fn save_leaves(&self, job: JobId, leaves: &[LeafHash]) -> Result<()> {
+		Self::write_atomically(&self.leaves_path(job), &leaves.concat())
+	}
+
+	/// A job's saved leaf hashes, if any.
+	pub fn leaves(&self, job: JobId) -> Result<Option<Vec<LeafHash>>> {
+		match fs::read(self.leaves_path(job)) {
+			Ok(bytes) if bytes.len() % 32 == 0 => {
+				Ok(Some(bytes.chunks_exact(32).map(|c| c.try_into().expect("32 bytes")).collect()))
+			}
+			Ok(_) => Ok(None),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proofgrid_primitives::{
+		device::{Kernel, Requirements},
+		gemm::GemmShape,
+	};
+
+	#[test]
+	fn held_jobs_and_leaves_survive_a_reopen_and_are_released() {
+		let dir = std::env::temp_dir().join(format!("pg-state-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let spec = JobSpec {
+			shape: GemmShape { m: 4, n: 4, k: 4 },
+			seed: [7; 32],
+			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		};
+		let store = Store::open(&dir).unwrap();
+		assert_eq!(store.held().unwrap(), None);
+		let mut held = HeldJob::claimed(3, &spec);
+		store.hold(&held).unwrap();
+		store.save_leaves(3, &[[1; 32], [2; 32]]).unwrap();
+		held.stage = Stage::Committed;
+		store.hold(&held).unwrap();
+
+		let reopened = Store::open(&dir).unwrap();
+		let back = reopened.held().unwrap().unwrap();
+		assert_eq!((back.stage, back.spec().unwrap()), (Stage::Committed, spec));
+		assert_eq!(reopened.leaves(3).unwrap(), Some(vec![[1; 32], [2; 32]]));
+		reopened.release(3).unwrap();
+		assert_eq!(reopened.held().unwrap(), None);
+		assert_eq!(reopened.leaves(3).unwrap(), None);
+		fs::remove_dir_all(&dir).unwrap();
+	}
+}
