@@ -11,10 +11,19 @@ echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
 
 start=$(date +%s)
+# The end-to-end test runs a cheating worker: the `fault-injection` build, kept aside. Built
+# with --workspace so that every dependency keeps the feature set of the normal build (only
+# the worker crate itself is compiled twice).
+echo "[test] building the fault-injection worker for the end-to-end test"
+cargo build --workspace --locked --features proofgrid-worker/fault-injection
+mkdir -p "$CARGO_TARGET_DIR/fault-injection"
+cp "$CARGO_TARGET_DIR/debug/proofgrid-worker" "$CARGO_TARGET_DIR/fault-injection/proofgrid-worker"
+export PROOFGRID_FAULTY_WORKER="$CARGO_TARGET_DIR/fault-injection/proofgrid-worker"
+
 echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
 cargo test --workspace --locked -- --nocapture
 
 # Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
-echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs"
+echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs, pallet-rewards"
 cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs -p pallet-rewards --features runtime-benchmarks
 echo "[test] done in $(( $(date +%s) - start )) s"

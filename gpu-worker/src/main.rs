@@ -80,6 +80,7 @@ async fn main() {
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
 		)
 		.with_target(false)
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
 		.init();
 	let result = match Cli::parse().command {
 		Command::Run(args) => run(args).await,

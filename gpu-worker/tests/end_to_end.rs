@@ -1,0 +1,448 @@
+//! The whole mission on one machine, with real binaries on loopback: a dev node (blocks every
+//! 500 ms), a cheating worker (the `fault-injection` build, 30% of leaves falsified) and an
+//! honest one (the normal build, CPU backend), and a dApp submitting GEMM-i8 jobs through the
+//! SDK.
+//!
+//! 1. The cheater alone takes 3 jobs: all fail, its bond is slashed, the dApp is compensated;
+//!    SIGTERM stops it cleanly.
+//! 2. The honest worker takes 5 jobs: all settle, its owner is paid to the unit.
+//! 3. The honest worker is SIGKILLed right after committing a job and restarted: the job still
+//!    settles, exactly once.
+//! 4. Rewards: the eras with verified work pay the honest owner all of their providers' pool,
+//!    the cheater nothing; claims pay exactly what was pending.
+//! 5. The money invariants `try_state` checks hold, read from outside: no budget held for
+//!    finished jobs, bond holds equal device bonds, the rewards pot covers what it owes, and
+//!    issuance = genesis + minted − fees burned − slashes burned.
+//!
+//! The cheater binary comes from `PROOFGRID_FAULTY_WORKER` (set by `scripts/test.sh`, which
+//! builds it with `--features proofgrid-worker/fault-injection`).
+
+use std::{
+	fs::File,
+	net::TcpListener,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use proofgrid_client::{
+	jobs::{JobOutcome, JobStatus},
+	runtime, AccountId32, Balance, Client, Keypair, GRID,
+};
+use proofgrid_primitives::{
+	device::{Kernel, Requirements},
+	gemm::GemmShape,
+	job::JobSpec,
+};
+use subxt::utils::Static;
+
+const BLOCK_MS: &str = "500";
+const JOB_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn target_dir() -> PathBuf {
+	Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")).parent().unwrap().to_path_buf()
+}
+
+/// A child process killed on drop, with its log kept for failure messages.
+struct Process {
+	name: String,
+	child: Child,
+	log: PathBuf,
+}
+
+impl Process {
+	fn spawn(name: &str, program: &Path, args: &[String], dir: &Path) -> Self {
+		let log = dir.join(format!("{name}.log"));
+		let child = Command::new(program)
+			.args(args)
+			.stdout(File::create(&log).unwrap())
+			.stderr(Stdio::from(File::options().append(true).open(&log).unwrap()))
+			.spawn()
+			.unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+		println!("started {name} (pid {})", child.id());
+		Self { name: name.into(), child, log }
+	}
+
+	fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(30)..].join("\n")
+	}
+
+	/// SIGTERM, then wait for a clean exit.
+	fn stop(mut self) {
+		Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+		let started = Instant::now();
+		loop {
+			if let Some(status) = self.child.try_wait().unwrap() {
+				assert!(
+					status.success(),
+					"{} exited with {status}\n{}",
+					self.name,
+					self.log_tail()
+				);
+				println!("{} stopped cleanly on SIGTERM", self.name);
+				return;
+			}
+			assert!(started.elapsed() < Duration::from_secs(30), "{} ignored SIGTERM", self.name);
+			std::thread::sleep(Duration::from_millis(50));
+		}
+	}
+
+	/// SIGKILL: a crash.
+	fn crash(mut self) {
+		self.child.kill().unwrap();
+		self.child.wait().unwrap();
+		println!("{} killed with SIGKILL", self.name);
+	}
+}
+
+impl Drop for Process {
+	fn drop(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+}
+
+fn worker(
+	program: &Path,
+	name: &str,
+	url: &str,
+	owner: &str,
+	base: &Path,
+	extra: &[&str],
+) -> Process {
+	let mut args: Vec<String> = [
+		"run",
+		"--url",
+		url,
+		"--owner-suri",
+		owner,
+		"--backend",
+		"cpu",
+		"--threads",
+		"1",
+		"--poll-ms",
+		"100",
+		"--metrics",
+		"none",
+	]
+	.iter()
+	.map(|s| s.to_string())
+	.collect();
+	args.extend(["--base-path".into(), base.join(name).display().to_string()]);
+	args.extend(extra.iter().map(|s| s.to_string()));
+	Process::spawn(name, program, &args, base)
+}
+
+/// A small job: 64×64×(48 + i) GEMM, one work unit, seed from `i`.
+fn spec(i: u8) -> JobSpec {
+	JobSpec {
+		shape: GemmShape { m: 64, n: 64, k: 48 + i as u32 },
+		seed: [i; 32],
+		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	}
+}
+
+/// Submits a job for the dApp; returns its id and the transaction fee.
+async fn submit(client: &Client, dapp: &Keypair, spec: JobSpec) -> (u64, Balance) {
+	let deadline = client.best_number().await.unwrap() + 400;
+	let call = runtime::tx().jobs().submit_job(Static(spec), GRID, deadline);
+	let events = client.submit(&call, dapp).await.expect("job submitted");
+	let job = events
+		.find_first::<runtime::jobs::events::JobSubmitted>()
+		.expect("JobSubmitted")
+		.unwrap()
+		.job;
+	(job, fee_of(&events))
+}
+
+fn fee_of(events: &subxt::extrinsics::ExtrinsicEvents<subxt::PolkadotConfig>) -> Balance {
+	events
+		.find::<runtime::transaction_payment::events::TransactionFeePaid>()
+		.map(|e| e.unwrap().actual_fee)
+		.sum()
+}
+
+async fn wait_for_device(client: &Client, owner: &AccountId32, worker: &Process) -> AccountId32 {
+	let started = Instant::now();
+	loop {
+		if let Some(device) = client.devices_of(owner).await.unwrap().first() {
+			// Registered; wait until the owner has funded it too (the worker's last setup step).
+			if client.free_balance(device).await.unwrap() >= GRID {
+				return device.clone();
+			}
+		}
+		assert!(started.elapsed() < Duration::from_secs(60), "no device\n{}", worker.log_tail());
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+}
+
+async fn outcome(client: &Client, job: u64, from: u32, worker: &Process) -> JobOutcome {
+	match client.watch_job(job, from, JOB_TIMEOUT, |_, _| {}).await {
+		Ok(outcome) => outcome,
+		Err(e) => panic!("job {job}: {e}\n{} log:\n{}", worker.name, worker.log_tail()),
+	}
+}
+
+/// Sum of a value over every block's events, 1..=best.
+async fn sum_events<E, F>(client: &Client, best: u32, value: F) -> Balance
+where
+	E: subxt::events::DecodeAsEvent,
+	F: Fn(E) -> Balance,
+{
+	let mut total = 0;
+	for n in 1..=best {
+		let events = client.at(n).await.unwrap().events().fetch().await.unwrap();
+		total += events.find::<E>().map(|e| value(e.unwrap())).sum::<Balance>();
+	}
+	total
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
+	let started = Instant::now();
+	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
+		panic!(
+			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
+			 fault-injection worker first"
+		);
+	};
+	let dir = tempfile::tempdir().unwrap();
+	let rpc_port = free_port();
+	let url = format!("ws://127.0.0.1:{rpc_port}");
+	let node_args: Vec<String> = [
+		"--dev",
+		"--sealing",
+		BLOCK_MS,
+		"--rpc-port",
+		&rpc_port.to_string(),
+		"--listen-addr",
+		&format!("/ip4/127.0.0.1/tcp/{}", free_port()),
+		"--no-prometheus",
+		"--no-telemetry",
+		"--no-mdns",
+		"--base-path",
+		&dir.path().join("node").display().to_string(),
+	]
+	.iter()
+	.map(|s| s.to_string())
+	.collect();
+	let node = Process::spawn("node", &target_dir().join("proofgrid-node"), &node_args, dir.path());
+	let client = loop {
+		if let Ok(client) = Client::connect(&url).await {
+			break client;
+		}
+		assert!(started.elapsed() < Duration::from_secs(180), "node down\n{}", node.log_tail());
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	};
+	let dapp = Keypair::from_suri("//Eve").unwrap();
+	let honest_owner = Keypair::from_suri("//Charlie").unwrap();
+	let cheater_owner = Keypair::from_suri("//Dave").unwrap();
+
+	// 1. The cheater alone.
+	let cheater =
+		worker(&faulty, "cheater", &url, "//Dave", dir.path(), &["--corrupt-fraction", "0.3"]);
+	let cheater_device = wait_for_device(&client, &cheater_owner.account(), &cheater).await;
+	let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
+	let dapp_before = client.free_balance(&dapp.account()).await.unwrap();
+	let from = client.best_number().await.unwrap();
+	let mut dapp_fees = 0;
+	let mut cheated = vec![];
+	for i in 0..3 {
+		let (job, fee) = submit(&client, &dapp, spec(i)).await;
+		dapp_fees += fee;
+		cheated.push(job);
+	}
+	let (mut slashed, mut compensated) = (0, 0);
+	for &job in &cheated {
+		match outcome(&client, job, from, &cheater).await {
+			JobOutcome::Failed { device, slashed: s, compensation, .. } => {
+				assert_eq!(device, proofgrid_client::to_address(&cheater_device));
+				assert!(s > 0 && compensation > 0 && compensation < s);
+				slashed += s;
+				compensated += compensation;
+			}
+			other => panic!("job {job} of the cheater: {other:?}"),
+		}
+	}
+	cheater.stop();
+	let bond_after = client.device(&cheater_device).await.unwrap().unwrap().bond;
+	assert_eq!(bond_after, bond_before - slashed, "the bond is slashed by what the events say");
+	assert_eq!(
+		client.free_balance(&dapp.account()).await.unwrap(),
+		dapp_before - dapp_fees + compensated,
+		"the dApp got every budget back plus compensation, and paid only its fees"
+	);
+	println!("cheater: 3 jobs failed, slashed {slashed}, dApp compensated {compensated}");
+
+	// 2. The honest worker.
+	let honest_base = dir.path().to_path_buf();
+	let honest = worker(
+		Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")),
+		"honest",
+		&url,
+		"//Charlie",
+		&honest_base,
+		&[],
+	);
+	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
+	let owner_before = client.free_balance(&honest_owner.account()).await.unwrap();
+	let from = client.best_number().await.unwrap();
+	let mut honest_jobs = vec![];
+	for i in 10..15 {
+		honest_jobs.push(submit(&client, &dapp, spec(i)).await.0);
+	}
+	let mut paid = 0;
+	for &job in &honest_jobs {
+		match outcome(&client, job, from, &honest).await {
+			JobOutcome::Settled { device, payment, .. } => {
+				assert_eq!(device, proofgrid_client::to_address(&honest_device));
+				paid += payment;
+			}
+			other => panic!("job {job} of the honest worker: {other:?}"),
+		}
+	}
+
+	// 3. A crash right after a commit, and a restart.
+	let from = client.best_number().await.unwrap();
+	let (job, _) = submit(&client, &dapp, spec(20)).await;
+	let watch_started = Instant::now();
+	loop {
+		if let Some(info) = client.job(job).await.unwrap() {
+			if matches!(info.status, JobStatus::Committed { .. }) {
+				break;
+			}
+		}
+		assert!(
+			watch_started.elapsed() < JOB_TIMEOUT,
+			"job {job} not committed\n{}",
+			honest.log_tail()
+		);
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+	honest.crash();
+	assert!(
+		matches!(
+			client.job(job).await.unwrap().map(|j| j.status),
+			Some(JobStatus::Committed { .. })
+		),
+		"killed before revealing"
+	);
+	let honest = worker(
+		Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")),
+		"honest",
+		&url,
+		"//Charlie",
+		&honest_base,
+		&[],
+	);
+	match outcome(&client, job, from, &honest).await {
+		JobOutcome::Settled { payment, .. } => paid += payment,
+		other => panic!("job {job} after the restart: {other:?}"),
+	}
+	let best = client.best_number().await.unwrap();
+	let settlements = {
+		let mut count = 0;
+		for n in from..=best {
+			let events = client.at(n).await.unwrap().events().fetch().await.unwrap();
+			count += events
+				.find::<runtime::jobs::events::JobSettled>()
+				.filter(|e| e.as_ref().unwrap().job == job)
+				.count();
+		}
+		count
+	};
+	assert_eq!(settlements, 1, "the restarted worker settles the job exactly once");
+	assert_eq!(
+		client.free_balance(&honest_owner.account()).await.unwrap(),
+		owner_before + paid,
+		"the honest owner is paid to the unit"
+	);
+	honest.stop();
+
+	// 4. Rewards: wait for the era of the last settlement to end.
+	let era_now = client.current_era().await.unwrap().era;
+	while client.current_era().await.unwrap().era == era_now {
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+	assert!(client.pending_rewards(&cheater_owner.account()).await.unwrap().is_empty());
+	let pending = client.pending_rewards(&honest_owner.account()).await.unwrap();
+	let units: u64 = pending.iter().map(|p| p.units).sum();
+	assert_eq!(units, 6, "one unit per settled job, all for the honest owner");
+	for reward in &pending {
+		// The sole provider of an era gets its whole pool: 90% of 1 000 GRID.
+		assert_eq!(reward.amount, 900 * GRID, "era {}", reward.era);
+	}
+	let before = client.free_balance(&honest_owner.account()).await.unwrap();
+	let mut claimed = 0;
+	for reward in &pending {
+		claimed += client.claim_rewards(&honest_owner, reward.era).await.unwrap();
+	}
+	assert_eq!(claimed, pending.iter().map(|p| p.amount).sum::<Balance>());
+	let after = client.free_balance(&honest_owner.account()).await.unwrap();
+	assert!(after > before + claimed - GRID, "claims paid (less small fees)");
+
+	// 5. The money invariants, from outside.
+	let best = client.best_number().await.unwrap();
+	let at = client.at(best).await.unwrap();
+	let mut holds = at.storage().iter(runtime::storage().balances().holds(), ()).await.unwrap();
+	let (mut budget_held, mut bond_held) = (0, 0);
+	while let Some(entry) = holds.next().await {
+		for hold in entry.unwrap().value().decode().unwrap().0 {
+			use runtime::runtime_types::proofgrid_runtime::RuntimeHoldReason as Reason;
+			match hold.id {
+				Reason::Jobs(_) => budget_held += hold.amount,
+				Reason::Devices(_) => bond_held += hold.amount,
+			}
+		}
+	}
+	assert_eq!(budget_held, 0, "every job ended: no budget held");
+	let bonds: Balance = [&cheater_device, &honest_device]
+		.iter()
+		.map(|d| futures::executor::block_on(client.device(d)).unwrap().unwrap().bond)
+		.sum();
+	assert_eq!(bond_held, bonds, "bond holds = device bonds");
+	let issuance = |n: u32| {
+		let client = client.clone();
+		async move {
+			let at = client.at(n).await.unwrap();
+			at.storage()
+				.fetch(runtime::storage().balances().total_issuance(), ())
+				.await
+				.unwrap()
+				.decode()
+				.unwrap()
+		}
+	};
+	let minted = at
+		.storage()
+		.fetch(runtime::storage().rewards().total_minted(), ())
+		.await
+		.unwrap()
+		.decode()
+		.unwrap();
+	let fees =
+		sum_events(&client, best, |e: runtime::transaction_payment::events::TransactionFeePaid| {
+			e.actual_fee
+		})
+		.await;
+	let slash_burned =
+		sum_events(&client, best, |e: runtime::balances::events::BurnedHeld| e.amount).await;
+	assert_eq!(
+		issuance(best).await,
+		issuance(0).await + minted - fees - slash_burned,
+		"issuance = genesis + minted − burned"
+	);
+	assert_eq!(minted, pending.len() as Balance * 1_000 * GRID);
+	println!(
+		"end to end: {} jobs, minted {minted}, fees burned {fees}, slashes burned {slash_burned}, {:.1} s",
+		cheated.len() + honest_jobs.len() + 1,
+		started.elapsed().as_secs_f64()
+	);
+	drop(node);
+}
