@@ -1,71 +1,100 @@
 #!/usr/bin/env bash
-# The ProofGrid demo: build the node, start a dev chain (Aura + GRANDPA, one validator: Alice),
-# show blocks being produced and finalized, then stop it cleanly.
+# The ProofGrid demo, the whole story on one machine: build, start a dev chain (Aura + GRANDPA,
+# 6 s blocks; DEMO_SEALING=1000 for 1 s manual-seal blocks), start a provider's worker (CUDA
+# backend when a GPU is usable, else CPU), let it register its device, submit a GEMM-i8 job as
+# a dApp, follow it live until the chain has verified and paid it, then show the provider's
+# reward for the era and stop everything cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-BLOCKS=${DEMO_BLOCKS:-4}        # stop once this many blocks are finalized
 PORT=${DEMO_RPC_PORT:-9944}
+SEALING=${DEMO_SEALING:-}         # empty: Aura; a number: a block every that many ms
+SIZE=${DEMO_SIZE:-512}            # the job is a SIZE×SIZE×SIZE GEMM
 
 command -v cargo >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q wasm32v1-none \
 	|| bash scripts/setup.sh
 
-echo "==> Building proofgrid-node (target dir: $CARGO_TARGET_DIR)"
+echo "==> Building proofgrid-node, proofgrid-worker and proofgrid (target dir: $CARGO_TARGET_DIR)"
 # --workspace: the same feature set as the tests, so their build is reused.
 cargo build --locked --workspace
-NODE="$CARGO_TARGET_DIR/debug/proofgrid-node"
+BIN="$CARGO_TARGET_DIR/debug"
+URL="ws://127.0.0.1:$PORT"
+CLI=("$BIN/proofgrid" --url "$URL")
 
 BASE=$(mktemp -d)
-LOG="$BASE/node.log"
 NODE_PID=""
+WORKER_PID=""
+stop() { # pid: SIGINT, wait up to 10 s, then SIGKILL
+	local pid=$1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+	kill -INT "$pid" 2>/dev/null || true
+	for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
 cleanup() {
-	if [ -n "$NODE_PID" ] && kill -0 "$NODE_PID" 2>/dev/null; then
-		kill -INT "$NODE_PID" 2>/dev/null || true
-		for _ in $(seq 1 50); do kill -0 "$NODE_PID" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$NODE_PID" 2>/dev/null || true
-		wait "$NODE_PID" 2>/dev/null || true
-	fi
+	stop "$WORKER_PID"
+	stop "$NODE_PID"
 	rm -rf "$BASE"
 }
 trap cleanup EXIT INT TERM
 
-rpc() {
-	curl -s -H 'Content-Type: application/json' \
-		-d "{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"$1\",\"params\":[$2]}" "http://127.0.0.1:$PORT"
-}
-number_of() { # header JSON on stdin -> decimal block number
-	python3 -c 'import json,sys; print(int(json.load(sys.stdin)["result"]["number"], 16))'
-}
-
-echo "==> Starting a dev chain: $NODE --dev (log: $LOG)"
-"$NODE" --dev --base-path "$BASE" --rpc-port "$PORT" --listen-addr /ip4/127.0.0.1/tcp/0 \
-	--no-prometheus --no-telemetry --no-mdns 2>"$LOG" &
+echo "==> Starting a dev chain (log: $BASE/node.log)"
+SEAL_ARGS=()
+[ -n "$SEALING" ] && SEAL_ARGS=(--sealing "$SEALING")
+"$BIN/proofgrid-node" --dev "${SEAL_ARGS[@]}" --base-path "$BASE/node" --rpc-port "$PORT" \
+	--listen-addr /ip4/127.0.0.1/tcp/0 --no-prometheus --no-telemetry --no-mdns 2>"$BASE/node.log" &
 NODE_PID=$!
-
 for _ in $(seq 1 600); do
-	rpc system_health "" >/dev/null 2>&1 && break
-	kill -0 "$NODE_PID" 2>/dev/null || { echo "node exited:"; tail -20 "$LOG"; exit 1; }
+	curl -s -H 'Content-Type: application/json' -d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' \
+		"http://127.0.0.1:$PORT" >/dev/null 2>&1 && break
+	kill -0 "$NODE_PID" 2>/dev/null || { echo "node exited:"; tail -20 "$BASE/node.log"; exit 1; }
 	sleep 0.5
 done
-echo "==> $(rpc system_chain "" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])') is up on ws://127.0.0.1:$PORT"
+echo "    node up on $URL ($([ -n "$SEALING" ] && echo "a block every $SEALING ms" || echo "Aura, 6 s blocks, GRANDPA finality"))"
 
-last=""
-for _ in $(seq 1 120); do
-	best=$(rpc chain_getHeader "" | number_of)
-	fin_hash=$(rpc chain_getFinalizedHead "" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])')
-	fin=$(rpc chain_getHeader "\"$fin_hash\"" | number_of)
-	if [ "$best/$fin" != "$last" ]; then
-		echo "    best #$best   finalized #$fin"
-		last="$best/$fin"
-	fi
-	[ "$fin" -ge "$BLOCKS" ] && break
+echo "==> Starting the provider's worker for //Charlie (log: $BASE/worker.log)"
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+	echo "    GPU found: $(nvidia-smi -L | head -1)"
+else
+	echo "    no GPU found"
+fi
+"$BIN/proofgrid-worker" run --url "$URL" --owner-suri //Charlie --backend auto \
+	--base-path "$BASE/worker" --price 0.1 --metrics 127.0.0.1:0 >"$BASE/worker.log" 2>&1 &
+WORKER_PID=$!
+for _ in $(seq 1 240); do
+	grep -q "job loop started" "$BASE/worker.log" && break
+	kill -0 "$WORKER_PID" 2>/dev/null || { echo "worker exited:"; tail -20 "$BASE/worker.log"; exit 1; }
+	sleep 0.5
+done
+grep -q "job loop started" "$BASE/worker.log" || { echo "worker did not start"; tail -20 "$BASE/worker.log"; exit 1; }
+echo "    worker $(grep -o 'backend: [a-z]*.*' "$BASE/worker.log" | head -1)"
+echo "    registered device:"
+"${CLI[@]}" --suri //Charlie device list | sed 's/^/      /'
+
+echo "==> dApp //Eve submits a ${SIZE}×${SIZE}×${SIZE} GEMM-i8 job (seeded inputs) and follows it"
+start=$(date +%s.%N)
+"${CLI[@]}" --suri //Eve job submit --m "$SIZE" --n "$SIZE" --k "$SIZE" --price-cap 0.5 --wait \
+	| sed 's/^/    /'
+echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
+echo "    the worker's log of it:"
+grep -E "claimed|computed|committed|job finished" "$BASE/worker.log" | sed -E 's/^[^ ]+ +//; s/^/      /'
+
+echo "==> Rewards: waiting for the era to end, then //Charlie claims"
+era=$("${CLI[@]}" --json rewards show | python3 -c 'import json,sys; print(json.load(sys.stdin)["currentEra"]["era"])')
+for _ in $(seq 1 240); do
+	now=$("${CLI[@]}" --json rewards show | python3 -c 'import json,sys; print(json.load(sys.stdin)["currentEra"]["era"])')
+	[ "$now" != "$era" ] && break
 	sleep 1
 done
-[ "$fin" -ge "$BLOCKS" ] || { echo "finality did not reach #$BLOCKS"; tail -20 "$LOG"; exit 1; }
+"${CLI[@]}" --suri //Charlie rewards show | sed 's/^/    /'
+"${CLI[@]}" --suri //Charlie rewards claim | sed 's/^/    /'
 
-echo "==> Stopping the node"
-cleanup
-NODE_PID=""
+echo "==> Stopping the worker and the node"
+stop "$WORKER_PID"; WORKER_PID=""
+grep -q "stopped" "$BASE/worker.log" && echo "    worker stopped cleanly"
+stop "$NODE_PID"; NODE_PID=""
 trap - EXIT
-echo "==> Done: blocks produced and finalized, node stopped."
+rm -rf "$BASE"
+echo "==> Done: the job was computed, verified on chain, paid and rewarded."
