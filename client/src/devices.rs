@@ -47,13 +47,13 @@ impl Client {
 		owner: &Keypair,
 		device: &AccountId32,
 	) -> Result<(), Error> {
-		let call = runtime::tx().devices().deregister(device.clone());
+		let call = runtime::tx().devices().deregister(*device);
 		self.submit(&call, owner).await.map(|_| ())
 	}
 
 	/// Returns the bond of a device whose unbonding period has passed (the owner signs).
 	pub async fn withdraw_bond(&self, owner: &Keypair, device: &AccountId32) -> Result<(), Error> {
-		let call = runtime::tx().devices().withdraw_bond(device.clone());
+		let call = runtime::tx().devices().withdraw_bond(*device);
 		self.submit(&call, owner).await.map(|_| ())
 	}
 
@@ -62,7 +62,7 @@ impl Client {
 		let at = self.at_best().await?;
 		let value = at
 			.storage()
-			.try_fetch(runtime::storage().devices().devices(), (device.clone(),))
+			.try_fetch(runtime::storage().devices().devices(), (*device,))
 			.await
 			.map_err(node_error)?;
 		value.map(|v| v.decode().map_err(node_error)).transpose()
@@ -73,7 +73,7 @@ impl Client {
 		let at = self.at_best().await?;
 		let value = at
 			.storage()
-			.try_fetch(runtime::storage().devices().owner_devices(), (owner.clone(),))
+			.try_fetch(runtime::storage().devices().owner_devices(), (*owner,))
 			.await
 			.map_err(node_error)?;
 		match value {

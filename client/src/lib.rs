@@ -170,7 +170,7 @@ impl Client {
 		let at = self.at_best().await?;
 		let account = at
 			.storage()
-			.try_fetch(runtime::storage().system().account(), (who.clone(),))
+			.try_fetch(runtime::storage().system().account(), (*who,))
 			.await
 			.map_err(node_error)?;
 		match account {
@@ -213,7 +213,7 @@ impl Client {
 		to: &AccountId32,
 		amount: Balance,
 	) -> Result<(), Error> {
-		let call = runtime::tx().balances().transfer_keep_alive(to.clone().into(), amount);
+		let call = runtime::tx().balances().transfer_keep_alive((*to).into(), amount);
 		self.submit(&call, from).await.map(|_| ())
 	}
 

@@ -32,7 +32,7 @@ impl Client {
 	/// What `who` can claim, era by era.
 	pub async fn pending_rewards(&self, who: &AccountId32) -> Result<Vec<PendingReward>, Error> {
 		let at = self.at_best().await?;
-		let call = runtime::runtime_apis().rewards_api().pending_rewards(who.clone());
+		let call = runtime::runtime_apis().rewards_api().pending_rewards(*who);
 		let pending = at.runtime_apis().call(call).await.map_err(node_error)?;
 		Ok(pending
 			.into_iter()

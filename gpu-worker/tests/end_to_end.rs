@@ -174,7 +174,7 @@ async fn wait_for_device(client: &Client, owner: &AccountId32, worker: &Process)
 		if let Some(device) = client.devices_of(owner).await.unwrap().first() {
 			// Registered; wait until the owner has funded it too (the worker's last setup step).
 			if client.free_balance(device).await.unwrap() >= GRID {
-				return device.clone();
+				return *device;
 			}
 		}
 		assert!(started.elapsed() < Duration::from_secs(60), "no device\n{}", worker.log_tail());
