@@ -45,3 +45,32 @@ for component in rust-src rustfmt clippy; do
 	fi
 done
 say "Rust $toolchain with wasm32v1-none, wasm32-unknown-unknown, rust-src: ready"
+
+# NVRTC (CUDA's run-time compiler, ~110 MB) so that tests compile every CUDA kernel to PTX on
+# machines without a GPU or a CUDA toolkit. From PyPI's nvidia-cuda-nvrtc wheel (CUDA 13.0, as
+# on the lent GPU machines), unpacked into ProofGrid's cache; scripts/env.sh puts it on
+# LD_LIBRARY_PATH. Set PROOFGRID_SKIP_NVRTC=1 to do without (the NVRTC test then skips).
+NVRTC_VERSION=13.0.88
+NVRTC_DIR="${PROOFGRID_CACHE:-$HOME/.cache/proofgrid}/nvrtc-$NVRTC_VERSION"
+if [ "${PROOFGRID_SKIP_NVRTC:-0}" = 1 ]; then
+	say "NVRTC skipped (PROOFGRID_SKIP_NVRTC=1)"
+elif [ -e "$NVRTC_DIR/lib/libnvrtc.so.13" ]; then
+	say "NVRTC $NVRTC_VERSION present in $NVRTC_DIR"
+else
+	say "installing NVRTC $NVRTC_VERSION (nvidia-cuda-nvrtc wheel, ~90 MB download) into $NVRTC_DIR"
+	tmp=$(mktemp -d)
+	python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" \
+		"nvidia-cuda-nvrtc==$NVRTC_VERSION"
+	mkdir -p "$NVRTC_DIR/lib"
+	python3 - "$tmp" "$NVRTC_DIR/lib" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if "/lib/" in name and ".so" in name and not ".alt." in name:
+            target = os.path.join(sys.argv[2], os.path.basename(name))
+            with z.open(name) as src, open(target, "wb") as dst:
+                dst.write(src.read())
+PY
+	rm -rf "$tmp"
+fi

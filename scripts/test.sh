@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 bash scripts/setup.sh
+# setup.sh installed NVRTC: the kernel compile test must run, not skip.
+source scripts/env.sh
+[ "${PROOFGRID_SKIP_NVRTC:-0}" = 1 ] || export PROOFGRID_REQUIRE_NVRTC=1
 
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check

@@ -3,8 +3,9 @@
 //! reference every other backend is tested against.
 
 pub mod cpu;
+pub mod cuda;
 
-use anyhow::{bail, Result};
+use anyhow::{Context, Result};
 use proofgrid_primitives::{device::DeviceSpec, gemm::GemmShape, gemm::LEAF_ELEMENTS};
 
 /// A Merkle leaf hash.
@@ -47,12 +48,27 @@ pub enum BackendKind {
 
 /// The devices of this host for `kind`: one per GPU, or one CPU device.
 pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<Box<dyn Backend>>> {
+	let cpu = || -> Result<Vec<Box<dyn Backend>>> {
+		Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)])
+	};
+	let gpus = || -> Result<Vec<Box<dyn Backend>>> {
+		Ok(cuda::CudaBackend::all()?.into_iter().map(|g| Box::new(g) as Box<dyn Backend>).collect())
+	};
 	match kind {
-		BackendKind::Cpu => Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)]),
-		BackendKind::Auto => {
-			tracing::info!("backend: cpu (this build has no CUDA backend yet)");
-			Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)])
+		BackendKind::Cpu => {
+			tracing::info!("backend: cpu");
+			cpu()
 		}
-		BackendKind::Cuda => bail!("the CUDA backend is not part of this build; use --backend cpu"),
+		BackendKind::Cuda => gpus().context("--backend cuda"),
+		BackendKind::Auto => match gpus() {
+			Ok(gpus) => {
+				tracing::info!("backend: cuda ({} GPU(s))", gpus.len());
+				Ok(gpus)
+			}
+			Err(reason) => {
+				tracing::info!("backend: cpu (no usable GPU: {reason:#})");
+				cpu()
+			}
+		},
 	}
 }

@@ -1,0 +1,342 @@
+//! The CUDA backend: every GPU is its own device, with its own context and stream.
+//!
+//! The kernels (`kernels/gemm_i8.cu`) are CUDA C compiled at start-up by NVRTC for the GPU's
+//! own architecture; CUDA itself is loaded at run time (cudarc's dynamic loading), so the worker
+//! builds and runs on machines without CUDA and says so instead of panicking.
+//!
+//! Per job: `B`'s columns are generated on the device once (`n·k` bytes); then, tile-row block
+//! by block, `A`'s rows are generated and every leaf of the block is computed (int8 `dp4a`,
+//! exact int32) and hashed (BLAKE2b-256) on the device. Only the leaf hashes (32 bytes per 16
+//! outputs) come back; the worker keeps them to build the Merkle tree and to reveal after a
+//! crash. Blocks are sized to the device's free memory, so no job needs more than it has; a job
+//! whose `B` alone does not fit is refused.
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, bail, Context, Result};
+use cudarc::{
+	driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg},
+	nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx},
+};
+use proofgrid_primitives::{
+	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet},
+	gemm::{seed_key, GemmShape, MATRIX_A, MATRIX_B, TILE},
+};
+
+use super::{Backend, LeafHash, LeafHook};
+
+/// The kernels' CUDA C source.
+pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
+/// The kernels the worker calls.
+pub const KERNEL_NAMES: [&str; 2] = ["pg_gen_lanes", "pg_leaf_hashes"];
+const THREADS_PER_BLOCK: u32 = 256;
+
+/// Whether the CUDA driver library (`libcuda`) can be loaded.
+pub fn driver_present() -> bool {
+	// SAFETY: only tries to open the library; nothing is called.
+	unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+/// Whether the NVRTC library can be loaded.
+pub fn nvrtc_present() -> bool {
+	// SAFETY: only tries to open the library; nothing is called.
+	unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+/// Compiles the kernels to PTX for `arch`, e.g. `compute_90`.
+pub fn compile(arch: &'static str) -> Result<Ptx> {
+	if !nvrtc_present() {
+		bail!("the NVRTC library (libnvrtc.so.13) cannot be loaded; see scripts/setup.sh");
+	}
+	let options = CompileOptions {
+		arch: Some(arch),
+		name: Some("gemm_i8.cu".into()),
+		options: vec!["--std=c++17".into()],
+		..Default::default()
+	};
+	compile_ptx_with_opts(KERNELS, options).map_err(|e| anyhow!("NVRTC ({arch}): {e:?}"))
+}
+
+/// NVRTC's name of a compute capability (a static string, as cudarc wants).
+fn arch_of(major: i32, minor: i32) -> Result<&'static str> {
+	Ok(match (major, minor) {
+		(7, 5) => "compute_75",
+		(8, 0) => "compute_80",
+		(8, 6) => "compute_86",
+		(8, 7) => "compute_87",
+		(8, 9) => "compute_89",
+		(9, 0) => "compute_90",
+		(10, 0) => "compute_100",
+		(12, 0) => "compute_120",
+		(major, minor) => bail!("unsupported compute capability {major}.{minor}"),
+	})
+}
+
+/// One GPU.
+pub struct CudaBackend {
+	ordinal: usize,
+	model: String,
+	capability: (i32, i32),
+	multiprocessors: u16,
+	total_mem: usize,
+	ctx: Arc<CudaContext>,
+	stream: Arc<CudaStream>,
+	gen_lanes: CudaFunction,
+	leaf_hashes: CudaFunction,
+}
+
+impl CudaBackend {
+	/// Every usable GPU of this host, or an error saying why there is none.
+	pub fn all() -> Result<Vec<Self>> {
+		if !driver_present() {
+			bail!("no CUDA driver (libcuda.so) on this host");
+		}
+		let count = CudaContext::device_count().context("counting CUDA devices")?;
+		if count == 0 {
+			bail!("the CUDA driver sees no GPU");
+		}
+		(0..count as usize).map(Self::open).collect()
+	}
+
+	/// Opens GPU `ordinal`: context, stream, kernels compiled for its architecture.
+	pub fn open(ordinal: usize) -> Result<Self> {
+		let ctx = CudaContext::new(ordinal).with_context(|| format!("opening GPU {ordinal}"))?;
+		let capability = ctx.compute_capability()?;
+		let ptx = compile(arch_of(capability.0, capability.1)?)?;
+		let module = ctx.load_module(ptx)?;
+		let sms = ctx.attribute(
+			cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+		)?;
+		Ok(Self {
+			ordinal,
+			model: ctx.name()?,
+			capability,
+			multiprocessors: sms.clamp(0, u16::MAX as i32) as u16,
+			total_mem: ctx.total_mem()?,
+			stream: ctx.new_stream()?,
+			gen_lanes: module.load_function(KERNEL_NAMES[0])?,
+			leaf_hashes: module.load_function(KERNEL_NAMES[1])?,
+			ctx,
+		})
+	}
+
+	/// Row stride of a lane: `k` rounded up to whole 32-bit words.
+	fn stride(shape: &GemmShape) -> u64 {
+		(shape.k as u64).div_ceil(4) * 4
+	}
+
+	/// Tile rows per block so that a block's `A` rows and hashes fit in `free` bytes.
+	fn block_rows(shape: &GemmShape, free: u64) -> u64 {
+		let per_tile_row = TILE as u64 * Self::stride(shape) + shape.tile_cols() as u64 * 32;
+		(free / per_tile_row.max(1)).clamp(0, shape.tile_rows() as u64)
+	}
+
+	fn launch_config(threads: u64) -> Result<LaunchConfig> {
+		let blocks = threads.div_ceil(THREADS_PER_BLOCK as u64);
+		Ok(LaunchConfig {
+			grid_dim: (u32::try_from(blocks).context("grid too large")?, 1, 1),
+			block_dim: (THREADS_PER_BLOCK, 1, 1),
+			shared_mem_bytes: 0,
+		})
+	}
+}
+
+impl Backend for CudaBackend {
+	fn name(&self) -> String {
+		format!("cuda:{} ({})", self.ordinal, self.model)
+	}
+
+	fn spec(&self) -> DeviceSpec {
+		let mut model = self.model.clone().into_bytes();
+		model.truncate(64);
+		DeviceSpec {
+			model: model.try_into().unwrap_or_default(),
+			vram_mib: (self.total_mem >> 20).min(u32::MAX as usize) as u32,
+			compute_capability: ComputeCapability {
+				major: self.capability.0.clamp(0, 255) as u8,
+				minor: self.capability.1.clamp(0, 255) as u8,
+			},
+			multiprocessors: self.multiprocessors,
+			kernels: KernelSet::of(&[Kernel::GemmI8]),
+			// Conservative until capability proofs measure it: ~1 TOPS of int8 per 10 SMs.
+			advertised_gops: 100_000 * self.multiprocessors as u64 / 10,
+		}
+	}
+
+	fn fits(&self, shape: &GemmShape) -> bool {
+		let b = shape.n as u64 * Self::stride(shape);
+		// Leave a quarter of the memory to the driver and other users.
+		let usable = self.total_mem as u64 / 4 * 3;
+		shape.validate().is_ok() && b < usable && Self::block_rows(shape, usable - b) > 0
+	}
+
+	fn leaf_hashes(
+		&self,
+		shape: &GemmShape,
+		seed: &[u8; 32],
+		hook: Option<&LeafHook>,
+	) -> Result<Vec<LeafHash>> {
+		if hook.is_some() {
+			bail!("fault injection is a CPU-backend test feature");
+		}
+		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
+		self.ctx.bind_to_thread()?;
+		let (key, stride) = (seed_key(seed), Self::stride(shape));
+		let (m, n, k) = (shape.m, shape.n, shape.k);
+		let stride32 = stride as u32;
+		let tile_cols = shape.tile_cols();
+
+		let mut bt = self.stream.alloc_zeros::<i8>((n as u64 * stride) as usize)?;
+		let mut launch = self.stream.launch_builder(&self.gen_lanes);
+		let (matrix_b, first, count) = (MATRIX_B as u32, 0u32, n);
+		launch.arg(&key).arg(&matrix_b).arg(&first).arg(&count).arg(&k).arg(&stride32).arg(&mut bt);
+		// SAFETY: the arguments match the kernel's signature; `bt` holds `n·stride` bytes.
+		unsafe { launch.launch(Self::launch_config(n as u64 * stride)?)? };
+
+		let (free, _) = self.ctx.mem_get_info()?;
+		let rows_per_block = Self::block_rows(shape, free as u64 / 4 * 3);
+		if rows_per_block == 0 {
+			bail!("{shape:?} does not fit the free memory of {}", self.name());
+		}
+		let mut hashes = Vec::with_capacity(shape.leaf_count() as usize);
+		let mut row0 = 0u32;
+		while row0 < shape.tile_rows() {
+			let rows = (shape.tile_rows() - row0).min(rows_per_block as u32);
+			let first_row = row0 * TILE;
+			let live = (m - first_row).min(rows * TILE);
+			let mut a = self.stream.alloc_zeros::<i8>((live as u64 * stride) as usize)?;
+			let matrix_a = MATRIX_A as u32;
+			let mut launch = self.stream.launch_builder(&self.gen_lanes);
+			launch
+				.arg(&key)
+				.arg(&matrix_a)
+				.arg(&first_row)
+				.arg(&live)
+				.arg(&k)
+				.arg(&stride32)
+				.arg(&mut a);
+			// SAFETY: as above; `a` holds `live·stride` bytes.
+			unsafe { launch.launch(Self::launch_config(live as u64 * stride)?)? };
+
+			let leaves = rows as u64 * tile_cols as u64;
+			let mut out = self.stream.alloc_zeros::<u8>((leaves * 32) as usize)?;
+			let mut launch = self.stream.launch_builder(&self.leaf_hashes);
+			launch
+				.arg(&a)
+				.arg(&bt)
+				.arg(&m)
+				.arg(&n)
+				.arg(&stride32)
+				.arg(&row0)
+				.arg(&rows)
+				.arg(&tile_cols)
+				.arg(&mut out);
+			// SAFETY: `a` holds this block's live rows, `bt` all columns, `out` 32 bytes a leaf.
+			unsafe { launch.launch(Self::launch_config(leaves)?)? };
+			let bytes = self.stream.clone_dtoh(&out)?;
+			hashes.extend(bytes.chunks_exact(32).map(|h| <[u8; 32]>::try_from(h).expect("32")));
+			row0 += rows;
+		}
+		Ok(hashes)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::backend::cpu::CpuBackend;
+	use std::{path::Path, process::Command};
+
+	/// Shapes that are not multiples of the 4×4 tile, of 4-byte words, or of a thread block.
+	const SHAPES: [(u32, u32, u32); 6] =
+		[(1, 1, 1), (4, 4, 4), (5, 7, 3), (33, 17, 65), (64, 3, 200), (130, 66, 257)];
+
+	fn required(what: &str) -> bool {
+		let required = std::env::var("PROOFGRID_REQUIRE_NVRTC").is_ok_and(|v| v == "1");
+		if !required {
+			println!("SKIPPED: {what} (set PROOFGRID_REQUIRE_NVRTC=1 to require it; scripts/test.sh does)");
+		}
+		required
+	}
+
+	#[test]
+	fn every_kernel_compiles_to_ptx_for_sm80_and_sm90() {
+		if !nvrtc_present() && !required("NVRTC is not installed") {
+			return;
+		}
+		for arch in ["compute_80", "compute_90"] {
+			let ptx = compile(arch).unwrap_or_else(|e| panic!("{e:#}"));
+			let text = ptx.to_src();
+			let target = arch.replace("compute_", "sm_");
+			assert!(text.contains(&format!(".target {target}")), "{arch}: no .target {target}");
+			for kernel in KERNEL_NAMES {
+				assert!(text.contains(&format!(".entry {kernel}")), "{arch}: no kernel {kernel}");
+			}
+			println!("{arch}: {} bytes of PTX, kernels {:?}", text.len(), KERNEL_NAMES);
+		}
+	}
+
+	/// Runs the kernel source on the CPU (`kernels/host_emulation.cpp`, built with the host's
+	/// C++ compiler), so that its arithmetic is checked against the reference without a GPU.
+	#[test]
+	fn kernels_match_the_reference_when_emulated_on_the_host() {
+		let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+		let exe = std::env::temp_dir().join(format!("pg-kernel-emulation-{}", std::process::id()));
+		let compiler = ["c++", "clang++", "g++"]
+			.into_iter()
+			.find(|c| Command::new(c).arg("--version").output().is_ok());
+		let Some(compiler) = compiler else {
+			println!("SKIPPED: no C++ compiler to emulate the kernels with");
+			return;
+		};
+		let built = Command::new(compiler)
+			.args(["-O1", "-std=c++17", "-o"])
+			.arg(&exe)
+			.arg(kernels.join("host_emulation.cpp"))
+			.output()
+			.unwrap();
+		assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+		let cpu = CpuBackend::new(2, 1024).unwrap();
+		for (m, n, k) in SHAPES {
+			let shape = GemmShape { m, n, k };
+			let seed = [(m ^ k) as u8; 32];
+			let out = Command::new(&exe)
+				.args([m, n, k].map(|v| v.to_string()))
+				.arg(seed_key(&seed).to_string())
+				.output()
+				.unwrap();
+			assert!(out.status.success());
+			let emulated: Vec<String> =
+				String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
+			let reference: Vec<String> =
+				cpu.leaf_hashes(&shape, &seed, None).unwrap().iter().map(hex::encode).collect();
+			assert_eq!(emulated, reference, "{shape:?}");
+		}
+		let _ = std::fs::remove_file(&exe);
+	}
+
+	/// On a machine with a GPU: the CUDA roots equal the CPU roots.
+	#[test]
+	fn cuda_equals_cpu_on_ragged_shapes() {
+		let gpus = match CudaBackend::all() {
+			Ok(gpus) => gpus,
+			Err(e) => {
+				println!("SKIPPED: no usable GPU: {e:#}");
+				return;
+			}
+		};
+		let cpu = CpuBackend::new(2, 4096).unwrap();
+		for gpu in &gpus {
+			for (m, n, k) in SHAPES.into_iter().chain([(1000, 1000, 1000), (4096, 4100, 515)]) {
+				let shape = GemmShape { m, n, k };
+				let seed = [k as u8; 32];
+				assert_eq!(
+					gpu.leaf_hashes(&shape, &seed, None).unwrap(),
+					cpu.leaf_hashes(&shape, &seed, None).unwrap(),
+					"{} {shape:?}",
+					gpu.name()
+				);
+			}
+		}
+	}
+}
