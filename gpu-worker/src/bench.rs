@@ -1,13 +1,14 @@
-//! `proofgrid-worker bench`: times whole jobs (generate, multiply, hash) on square shapes and
-//! prints GOPS. Build with `--release` for meaningful figures.
+//! `proofgrid-worker bench`: times whole verified jobs (generate inputs, multiply, hash every
+//! output leaf, build the Merkle tree) on square shapes, prints GOPS, and with `--verify`
+//! checks that the root equals the CPU reference's. Build with `--release` for real figures.
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::Args;
 use proofgrid_primitives::{gemm::GemmShape, merkle::MerkleTree};
 
-use crate::backend::{self, BackendKind};
+use crate::backend::{self, cpu::CpuBackend, Backend, BackendKind};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -23,31 +24,67 @@ pub struct BenchArgs {
 	/// Repetitions per size (the best is reported).
 	#[arg(long, default_value_t = 3)]
 	repeat: u32,
+	/// Also compute each job on the CPU backend and check the roots are equal (and time it).
+	#[arg(long)]
+	verify: bool,
+}
+
+/// Best wall time of `repeat` runs of a whole job, and its root.
+fn time_job(backend: &dyn Backend, shape: &GemmShape, repeat: u32) -> Result<(f64, [u8; 32])> {
+	let mut best = f64::MAX;
+	let mut root = [0u8; 32];
+	for _ in 0..repeat.max(1) {
+		let started = Instant::now();
+		let leaves = backend.leaf_hashes(shape, &[7; 32], None)?;
+		root = MerkleTree::from_leaf_hashes(leaves).expect("non-empty").root();
+		best = best.min(started.elapsed().as_secs_f64());
+	}
+	Ok((best, root))
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
-	let backend = backend::select(args.backend, args.threads, u64::MAX >> 20)?
-		.into_iter()
-		.next()
-		.expect("at least one device");
-	println!("backend: {}", backend.name());
-	println!("{:>6} {:>10} {:>12} {:>10}", "size", "leaves", "best (s)", "GOPS");
-	for size in args.sizes {
-		let shape = GemmShape { m: size, n: size, k: size };
-		let mut best = f64::MAX;
-		let mut root = [0u8; 32];
-		for _ in 0..args.repeat.max(1) {
-			let started = Instant::now();
-			let leaves = backend.leaf_hashes(&shape, &[7; 32], None)?;
-			root = MerkleTree::from_leaf_hashes(leaves).expect("non-empty").root();
-			best = best.min(started.elapsed().as_secs_f64());
-		}
+	let devices = backend::select(args.backend, args.threads, u64::MAX >> 20)?;
+	let reference = CpuBackend::new(args.threads, u64::MAX >> 20)?;
+	let mut mismatches = 0;
+	for device in &devices {
+		println!("backend: {}", device.name());
 		println!(
-			"{size:>6} {:>10} {best:>12.3} {:>10.1}   root {}",
-			shape.leaf_count(),
-			shape.ops() as f64 / 1e9 / best,
-			hex::encode(&root[..8])
+			"{:>6} {:>10} {:>10} {:>10}  {:<18} {}",
+			"size",
+			"leaves",
+			"best (s)",
+			"GOPS",
+			"root",
+			if args.verify { "CPU reference" } else { "" }
 		);
+		for &size in &args.sizes {
+			let shape = GemmShape { m: size, n: size, k: size };
+			if !device.fits(&shape) {
+				println!("{size:>6}  does not fit {}", device.name());
+				continue;
+			}
+			let (seconds, root) = time_job(device.as_ref(), &shape, args.repeat)?;
+			let gops = shape.ops() as f64 / 1e9 / seconds;
+			let mut line = format!(
+				"{size:>6} {:>10} {seconds:>10.3} {gops:>10.1}  {:<18}",
+				shape.leaf_count(),
+				hex::encode(&root[..8])
+			);
+			if args.verify {
+				let (cpu_seconds, cpu_root) = time_job(&reference, &shape, 1)?;
+				let equal = cpu_root == root;
+				mismatches += usize::from(!equal);
+				line += &format!(
+					" {} ({cpu_seconds:.3} s, {:.1}x)",
+					if equal { "root equal" } else { "ROOT DIFFERS" },
+					cpu_seconds / seconds
+				);
+			}
+			println!("{line}");
+		}
+	}
+	if mismatches > 0 {
+		bail!("{mismatches} root(s) differ from the CPU reference");
 	}
 	Ok(())
 }
