@@ -101,14 +101,11 @@ __device__ void pg_blake2b_256(const u64 m[16], u32 len, u8 out[32]) {
 	}
 }
 
-// The hashes of leaves in tile rows `row0 .. row0 + rows` (all tile columns), one thread per
-// leaf. `a` holds this block's rows of A (row `row0 * 4` first), `bt` all of B's columns, both
-// with a stride of `stride` bytes. Hash `j` of the block goes to `hashes + 32 * j`.
-extern "C" __global__ void pg_leaf_hashes(
-	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 rows,
-	u32 tile_cols, u8* hashes) {
-	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
-	if (j >= (u64)rows * tile_cols) return;
+// The 4x4 tile of C at leaf `j` of a block of tile rows starting at `row0` (see
+// pg_leaf_hashes), zero past the edges of C.
+__device__ __forceinline__ void pg_tile(
+	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 tile_cols,
+	u64 j, int out[PG_TILE][PG_TILE]) {
 	u32 tile_row = row0 + (u32)(j / tile_cols);
 	u32 tile_col = (u32)(j % tile_cols);
 	int acc[PG_TILE][PG_TILE];
@@ -135,13 +132,26 @@ extern "C" __global__ void pg_leaf_hashes(
 		for (int r = 0; r < PG_TILE; r++)
 			for (int c = 0; c < PG_TILE; c++) acc[r][c] = __dp4a(av[r], bv[c], acc[r][c]);
 	}
+	for (int r = 0; r < PG_TILE; r++)
+		for (int c = 0; c < PG_TILE; c++) out[r][c] = (row_live[r] && col_live[c]) ? acc[r][c] : 0;
+}
+
+// The hashes of leaves in tile rows `row0 .. row0 + rows` (all tile columns), one thread per
+// leaf. `a` holds this block's rows of A (row `row0 * 4` first), `bt` all of B's columns, both
+// with a stride of `stride` bytes. Hash `j` of the block goes to `hashes + 32 * j`.
+extern "C" __global__ void pg_leaf_hashes(
+	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 rows,
+	u32 tile_cols, u8* hashes) {
+	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	if (j >= (u64)rows * tile_cols) return;
+	int tile[PG_TILE][PG_TILE];
+	pg_tile(a, bt, m, n, stride, row0, tile_cols, j, tile);
 	// 0x00 || 16 little-endian i32 = 65 bytes, in 16 zero-padded little-endian words.
 	u8 bytes[128];
 	for (int i = 0; i < 128; i++) bytes[i] = 0;
 	for (int r = 0; r < PG_TILE; r++)
 		for (int c = 0; c < PG_TILE; c++) {
-			int value = (row_live[r] && col_live[c]) ? acc[r][c] : 0;
-			u32 bits = (u32)value;
+			u32 bits = (u32)tile[r][c];
 			int at = 1 + 4 * (r * PG_TILE + c);
 			for (int b = 0; b < 4; b++) bytes[at + b] = (u8)(bits >> (8 * b));
 		}
@@ -152,4 +162,20 @@ extern "C" __global__ void pg_leaf_hashes(
 		words[i] = word;
 	}
 	pg_blake2b_256(words, 65, hashes + 32 * j);
+}
+
+// For `bench` only: the same GEMM without hashing; each leaf's 16 values are XOR-folded into
+// `folds[j]` so the work cannot be optimised away. Timing it against pg_leaf_hashes splits a
+// job's time into GEMM and hashing.
+extern "C" __global__ void pg_gemm_fold(
+	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 rows,
+	u32 tile_cols, u32* folds) {
+	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	if (j >= (u64)rows * tile_cols) return;
+	int tile[PG_TILE][PG_TILE];
+	pg_tile(a, bt, m, n, stride, row0, tile_cols, j, tile);
+	u32 fold = 0;
+	for (int r = 0; r < PG_TILE; r++)
+		for (int c = 0; c < PG_TILE; c++) fold ^= (u32)tile[r][c];
+	folds[j] = fold;
 }

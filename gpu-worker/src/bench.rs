@@ -1,6 +1,7 @@
 //! `proofgrid-worker bench`: times whole verified jobs (generate inputs, multiply, hash every
 //! output leaf, build the Merkle tree) on square shapes, prints GOPS, and with `--verify`
-//! checks that the root equals the CPU reference's. Build with `--release` for real figures.
+//! checks that the root equals the CPU reference's. The CUDA backend also reports each phase
+//! (input generation, GEMM alone, hashing, download) and int8 TOPS. Build with `--release`.
 
 use std::time::Instant;
 
@@ -81,6 +82,19 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				);
 			}
 			println!("{line}");
+			if let Some(phases) = device.phases(&shape, &[7; 32]) {
+				let p = phases?;
+				let tops = |seconds: f64| shape.ops() as f64 / 1e12 / seconds.max(1e-12);
+				println!(
+					"        phases: generate {:.4} s, GEMM {:.4} s ({:.1} TOPS), hashing {:.4} s, download {:.4} s; whole job {:.1} TOPS",
+					p.generate,
+					p.gemm,
+					tops(p.gemm),
+					(p.gemm_and_hash - p.gemm).max(0.0),
+					p.download,
+					tops(p.generate + p.gemm_and_hash + p.download)
+				);
+			}
 		}
 	}
 	if mismatches > 0 {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use cudarc::{
-	driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg},
+	driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg},
 	nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx},
 };
 use proofgrid_primitives::{
@@ -23,12 +23,12 @@ use proofgrid_primitives::{
 	gemm::{seed_key, GemmShape, MATRIX_A, MATRIX_B, TILE},
 };
 
-use super::{Backend, LeafHash, LeafHook};
+use super::{Backend, LeafHash, LeafHook, Phases};
 
 /// The kernels' CUDA C source.
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
 /// The kernels the worker calls.
-pub const KERNEL_NAMES: [&str; 2] = ["pg_gen_lanes", "pg_leaf_hashes"];
+pub const KERNEL_NAMES: [&str; 3] = ["pg_gen_lanes", "pg_leaf_hashes", "pg_gemm_fold"];
 const THREADS_PER_BLOCK: u32 = 256;
 
 /// Whether the CUDA driver library (`libcuda`) can be loaded.
@@ -83,6 +83,7 @@ pub struct CudaBackend {
 	stream: Arc<CudaStream>,
 	gen_lanes: CudaFunction,
 	leaf_hashes: CudaFunction,
+	gemm_fold: CudaFunction,
 }
 
 impl CudaBackend {
@@ -116,6 +117,7 @@ impl CudaBackend {
 			stream: ctx.new_stream()?,
 			gen_lanes: module.load_function(KERNEL_NAMES[0])?,
 			leaf_hashes: module.load_function(KERNEL_NAMES[1])?,
+			gemm_fold: module.load_function(KERNEL_NAMES[2])?,
 			ctx,
 		})
 	}
@@ -179,65 +181,160 @@ impl Backend for CudaBackend {
 		if hook.is_some() {
 			bail!("fault injection is a CPU-backend test feature");
 		}
-		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
-		self.ctx.bind_to_thread()?;
-		let (key, stride) = (seed_key(seed), Self::stride(shape));
-		let (m, n, k) = (shape.m, shape.n, shape.k);
-		let stride32 = stride as u32;
-		let tile_cols = shape.tile_cols();
-
-		let mut bt = self.stream.alloc_zeros::<i8>((n as u64 * stride) as usize)?;
-		let mut launch = self.stream.launch_builder(&self.gen_lanes);
-		let (matrix_b, first, count) = (MATRIX_B as u32, 0u32, n);
-		launch.arg(&key).arg(&matrix_b).arg(&first).arg(&count).arg(&k).arg(&stride32).arg(&mut bt);
-		// SAFETY: the arguments match the kernel's signature; `bt` holds `n·stride` bytes.
-		unsafe { launch.launch(Self::launch_config(n as u64 * stride)?)? };
-
-		let (free, _) = self.ctx.mem_get_info()?;
-		let rows_per_block = Self::block_rows(shape, free as u64 / 4 * 3);
-		if rows_per_block == 0 {
-			bail!("{shape:?} does not fit the free memory of {}", self.name());
-		}
+		let job = self.prepare(shape, seed)?;
 		let mut hashes = Vec::with_capacity(shape.leaf_count() as usize);
-		let mut row0 = 0u32;
-		while row0 < shape.tile_rows() {
-			let rows = (shape.tile_rows() - row0).min(rows_per_block as u32);
-			let first_row = row0 * TILE;
-			let live = (m - first_row).min(rows * TILE);
-			let mut a = self.stream.alloc_zeros::<i8>((live as u64 * stride) as usize)?;
-			let matrix_a = MATRIX_A as u32;
-			let mut launch = self.stream.launch_builder(&self.gen_lanes);
-			launch
-				.arg(&key)
-				.arg(&matrix_a)
-				.arg(&first_row)
-				.arg(&live)
-				.arg(&k)
-				.arg(&stride32)
-				.arg(&mut a);
-			// SAFETY: as above; `a` holds `live·stride` bytes.
-			unsafe { launch.launch(Self::launch_config(live as u64 * stride)?)? };
-
-			let leaves = rows as u64 * tile_cols as u64;
-			let mut out = self.stream.alloc_zeros::<u8>((leaves * 32) as usize)?;
-			let mut launch = self.stream.launch_builder(&self.leaf_hashes);
-			launch
-				.arg(&a)
-				.arg(&bt)
-				.arg(&m)
-				.arg(&n)
-				.arg(&stride32)
-				.arg(&row0)
-				.arg(&rows)
-				.arg(&tile_cols)
-				.arg(&mut out);
-			// SAFETY: `a` holds this block's live rows, `bt` all columns, `out` 32 bytes a leaf.
-			unsafe { launch.launch(Self::launch_config(leaves)?)? };
+		for &(row0, rows) in &job.blocks {
+			let a = self.rows_of_a(&job, row0, rows)?;
+			let out = self.hash_block(&job, &a, row0, rows)?;
 			let bytes = self.stream.clone_dtoh(&out)?;
 			hashes.extend(bytes.chunks_exact(32).map(|h| <[u8; 32]>::try_from(h).expect("32")));
-			row0 += rows;
 		}
 		Ok(hashes)
+	}
+
+	fn phases(&self, shape: &GemmShape, seed: &[u8; 32]) -> Option<Result<Phases>> {
+		Some(self.profile(shape, seed))
+	}
+}
+
+/// A job being computed: its shape, key, `B` on the device, and its tile-row blocks.
+struct DeviceJob {
+	shape: GemmShape,
+	key: u64,
+	stride: u32,
+	bt: CudaSlice<i8>,
+	blocks: Vec<(u32, u32)>,
+}
+
+impl CudaBackend {
+	/// Lanes `first .. first + count` of `matrix`, generated on the device.
+	fn lanes(
+		&self,
+		key: u64,
+		matrix: u8,
+		first: u32,
+		count: u32,
+		k: u32,
+		stride: u32,
+	) -> Result<CudaSlice<i8>> {
+		let mut out = self.stream.alloc_zeros::<i8>(count as usize * stride as usize)?;
+		let matrix = matrix as u32;
+		let mut launch = self.stream.launch_builder(&self.gen_lanes);
+		launch.arg(&key).arg(&matrix).arg(&first).arg(&count).arg(&k).arg(&stride).arg(&mut out);
+		// SAFETY: the arguments match `pg_gen_lanes`; `out` holds `count·stride` bytes.
+		unsafe { launch.launch(Self::launch_config(count as u64 * stride as u64)?)? };
+		Ok(out)
+	}
+
+	/// Generates `B` and splits the job into tile-row blocks that fit the free memory.
+	fn prepare(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<DeviceJob> {
+		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
+		self.ctx.bind_to_thread()?;
+		let (key, stride) = (seed_key(seed), Self::stride(shape) as u32);
+		let bt = self.lanes(key, MATRIX_B, 0, shape.n, shape.k, stride)?;
+		let (free, _) = self.ctx.mem_get_info()?;
+		let per_block = Self::block_rows(shape, free as u64 / 4 * 3);
+		if per_block == 0 {
+			bail!("{shape:?} does not fit the free memory of {}", self.name());
+		}
+		let mut blocks = Vec::new();
+		let mut row0 = 0u32;
+		while row0 < shape.tile_rows() {
+			let rows = (shape.tile_rows() - row0).min(per_block as u32);
+			blocks.push((row0, rows));
+			row0 += rows;
+		}
+		Ok(DeviceJob { shape: *shape, key, stride, bt, blocks })
+	}
+
+	/// The live rows of `A` for a block.
+	fn rows_of_a(&self, job: &DeviceJob, row0: u32, rows: u32) -> Result<CudaSlice<i8>> {
+		let first = row0 * TILE;
+		let live = (job.shape.m - first).min(rows * TILE);
+		self.lanes(job.key, MATRIX_A, first, live, job.shape.k, job.stride)
+	}
+
+	/// Runs `kernel` (`pg_leaf_hashes` or `pg_gemm_fold`) over a block into `out`.
+	fn block_kernel<T>(
+		&self,
+		kernel: &CudaFunction,
+		job: &DeviceJob,
+		a: &CudaSlice<i8>,
+		row0: u32,
+		rows: u32,
+		out: &mut CudaSlice<T>,
+	) -> Result<()> {
+		let (m, n, tile_cols) = (job.shape.m, job.shape.n, job.shape.tile_cols());
+		let mut launch = self.stream.launch_builder(kernel);
+		launch
+			.arg(a)
+			.arg(&job.bt)
+			.arg(&m)
+			.arg(&n)
+			.arg(&job.stride)
+			.arg(&row0)
+			.arg(&rows)
+			.arg(&tile_cols)
+			.arg(out);
+		// SAFETY: `a` holds the block's live rows, `bt` all columns, `out` one item per leaf.
+		unsafe { launch.launch(Self::launch_config(rows as u64 * tile_cols as u64)?)? };
+		Ok(())
+	}
+
+	/// The block's leaf hashes, on the device.
+	fn hash_block(
+		&self,
+		job: &DeviceJob,
+		a: &CudaSlice<i8>,
+		row0: u32,
+		rows: u32,
+	) -> Result<CudaSlice<u8>> {
+		let leaves = rows as usize * job.shape.tile_cols() as usize;
+		let mut out = self.stream.alloc_zeros::<u8>(leaves * 32)?;
+		self.block_kernel(&self.leaf_hashes, job, a, row0, rows, &mut out)?;
+		Ok(out)
+	}
+
+	/// Times a job phase by phase (each phase synchronised): input generation, the GEMM alone
+	/// (`pg_gemm_fold`), GEMM + leaf hashes, and the hashes' trip back to the host.
+	pub fn profile(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Phases> {
+		let timed = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
+			let started = std::time::Instant::now();
+			f()?;
+			self.stream.synchronize()?;
+			Ok(started.elapsed().as_secs_f64())
+		};
+		let mut phases = Phases::default();
+		let mut job = None;
+		phases.generate += timed(&mut || {
+			job = Some(self.prepare(shape, seed)?);
+			Ok(())
+		})?;
+		let job = job.expect("prepared");
+		for &(row0, rows) in &job.blocks {
+			let mut a = None;
+			phases.generate += timed(&mut || {
+				a = Some(self.rows_of_a(&job, row0, rows)?);
+				Ok(())
+			})?;
+			let a = a.expect("generated");
+			let leaves = rows as usize * shape.tile_cols() as usize;
+			let mut folds = self.stream.alloc_zeros::<u32>(leaves)?;
+			phases.gemm += timed(&mut || {
+				self.block_kernel(&self.gemm_fold, &job, &a, row0, rows, &mut folds)
+			})?;
+			let mut hashes = None;
+			phases.gemm_and_hash += timed(&mut || {
+				hashes = Some(self.hash_block(&job, &a, row0, rows)?);
+				Ok(())
+			})?;
+			let hashes = hashes.expect("hashed");
+			phases.download += timed(&mut || {
+				self.stream.clone_dtoh(&hashes)?;
+				Ok(())
+			})?;
+		}
+		Ok(phases)
 	}
 }
 

@@ -15,6 +15,19 @@ pub type LeafHash = [u8; 32];
 /// build uses it, to falsify leaves on purpose.
 pub type LeafHook = dyn Fn(u64, &mut [i32; LEAF_ELEMENTS]) + Send + Sync;
 
+/// Seconds a job spends in each phase (see `CudaBackend::profile`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Phases {
+	/// Generating the seeded inputs.
+	pub generate: f64,
+	/// The GEMM alone.
+	pub gemm: f64,
+	/// The GEMM with the leaf hashes (what a job really runs).
+	pub gemm_and_hash: f64,
+	/// Copying the leaf hashes to the host.
+	pub download: f64,
+}
+
 /// One compute device.
 pub trait Backend: Send + Sync {
 	/// A short name for logs, e.g. `cpu` or `cuda:0`.
@@ -33,6 +46,11 @@ pub trait Backend: Send + Sync {
 		seed: &[u8; 32],
 		hook: Option<&LeafHook>,
 	) -> Result<Vec<LeafHash>>;
+
+	/// Phase-by-phase timing of a job, for backends that can measure it (`bench`).
+	fn phases(&self, _shape: &GemmShape, _seed: &[u8; 32]) -> Option<Result<Phases>> {
+		None
+	}
 }
 
 /// Which backend to use.
