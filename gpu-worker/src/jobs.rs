@@ -7,6 +7,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{bail, Context, Result};
 use proofgrid_client::{
 	amount::format_grid,
+	devices::DeviceInfo,
 	jobs::{Job, JobStatus},
 	Balance, Client, Keypair, GRID,
 };
@@ -16,7 +17,7 @@ use tokio::sync::watch;
 use crate::{
 	backend::{Backend, LeafHook},
 	metrics::Metrics,
-	state::{HeldJob, Stage, Store},
+	state::{unix_now, HeldJob, Stage, Store},
 };
 
 /// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
@@ -112,14 +113,13 @@ impl DeviceWorker {
 			tracing::debug!(device = %self.device.address(), "heartbeat");
 		}
 		match self.store.held()? {
-			Some(held) => self.advance(held).await,
-			None => self.find_and_claim(best).await,
+			Some(held) => self.advance(held, best).await,
+			None => self.find_and_claim(best, &info).await,
 		}
 	}
 
 	/// Claims the first open job this device may and can do.
-	async fn find_and_claim(&self, best: u32) -> Result<()> {
-		let info = self.client.device(&self.device.account()).await?.context("device gone")?;
+	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
 		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
 		let jobs = self.client.open_jobs().await?;
 		let candidate = jobs.into_iter().find(|(_, job)| {
@@ -148,8 +148,8 @@ impl DeviceWorker {
 		}
 	}
 
-	/// Moves the held job one step on, according to what the chain says about it.
-	async fn advance(&self, mut held: HeldJob) -> Result<()> {
+	/// Moves the held job one step on, according to what the chain says about it at `best`.
+	async fn advance(&self, mut held: HeldJob, best: u32) -> Result<()> {
 		let job = held.job;
 		let me = self.device.account();
 		let on_chain: Option<Job> = self.client.job(job).await?;
@@ -175,7 +175,7 @@ impl DeviceWorker {
 					held.root = Some(hex::encode(root.0));
 					self.store.hold(&held)?;
 				}
-				if self.client.best_number().await? <= challenge_block {
+				if best <= challenge_block {
 					return Ok(());
 				}
 				let Some(indices) = self.client.challenge(job).await? else { return Ok(()) };
@@ -232,12 +232,8 @@ impl DeviceWorker {
 	}
 
 	fn finish(&self, held: &HeldJob, outcome: &str, spec: &JobSpec) {
-		let now = std::time::SystemTime::now()
-			.duration_since(std::time::UNIX_EPOCH)
-			.map(|d| d.as_secs())
-			.unwrap_or_default();
 		self.metrics.jobs.with_label_values(&[outcome]).inc();
-		self.metrics.job_seconds.observe(now.saturating_sub(held.claimed_at) as f64);
+		self.metrics.job_seconds.observe(unix_now().saturating_sub(held.claimed_at) as f64);
 		if outcome == "settled" {
 			self.metrics.work_units.inc_by(spec.shape.work_units());
 		}

@@ -15,6 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::LeafHash;
 
+/// Seconds since the UNIX epoch (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map(|d| d.as_secs())
+		.unwrap_or_default()
+}
+
 /// How far a held job got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -45,16 +53,12 @@ pub struct HeldJob {
 impl HeldJob {
 	/// A just-claimed job.
 	pub fn claimed(job: JobId, spec: &JobSpec) -> Self {
-		let claimed_at = std::time::SystemTime::now()
-			.duration_since(std::time::UNIX_EPOCH)
-			.map(|d| d.as_secs())
-			.unwrap_or_default();
 		Self {
 			job,
 			spec: hex::encode(spec.encode()),
 			stage: Stage::Claimed,
 			root: None,
-			claimed_at,
+			claimed_at: unix_now(),
 		}
 	}
 

@@ -280,16 +280,12 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	);
 	println!("cheater: 3 jobs failed, slashed {slashed}, dApp compensated {compensated}");
 
-	// 2. The honest worker.
-	let honest_base = dir.path().to_path_buf();
-	let honest = worker(
-		Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")),
-		"honest",
-		&url,
-		"//Charlie",
-		&honest_base,
-		&[],
-	);
+	// 2. The honest worker (the normal build), started again after its crash in step 3.
+	let start_honest = || {
+		let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
+		worker(program, "honest", &url, "//Charlie", dir.path(), &[])
+	};
+	let honest = start_honest();
 	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
 	let owner_before = client.free_balance(&honest_owner.account()).await.unwrap();
 	let from = client.best_number().await.unwrap();
@@ -333,14 +329,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		),
 		"killed before revealing"
 	);
-	let honest = worker(
-		Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")),
-		"honest",
-		&url,
-		"//Charlie",
-		&honest_base,
-		&[],
-	);
+	let honest = start_honest();
 	match outcome(&client, job, from, &honest).await {
 		JobOutcome::Settled { payment, .. } => paid += payment,
 		other => panic!("job {job} after the restart: {other:?}"),

@@ -5,42 +5,22 @@
 
 mod common;
 
-use common::{register_device, seal_block, storage, submit_and_wait, Node};
+use common::{
+	free_balance as free, output_tree, register_device, seal_block, submit_and_wait, tx_fee, Node,
+};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	device::{Kernel, Requirements},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	gemm::GemmShape,
 	job::{JobSpec, MerklePath, RevealPaths},
-	merkle::{hash_leaf, MerkleTree},
 };
 use proofgrid_runtime::{
 	configs::{ProtocolFee, TreasuryAccount},
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, GRID,
+	AccountId, Balance, RuntimeCall, RuntimeEvent, GRID,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
-
-type AccountInfo = frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>;
-
-async fn free(client: &jsonrpsee::ws_client::WsClient, who: &AccountId) -> Balance {
-	storage::<AccountInfo>(client, &frame_system::Account::<Runtime>::hashed_key_for(who))
-		.await
-		.map_or(0, |info| info.data.free)
-}
-
-/// The fee the events say the transaction paid.
-fn tx_fee(events: &[RuntimeEvent]) -> Balance {
-	events
-		.iter()
-		.filter_map(|e| match e {
-			RuntimeEvent::TransactionPayment(
-				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-			) => Some(*actual_fee),
-			_ => None,
-		})
-		.sum()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
@@ -98,10 +78,7 @@ async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
 
 	// The worker's side: claim, compute with the primitives kernel, commit the root.
 	submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;
-	let leaves: Vec<[u8; 32]> = (0..spec.shape.leaf_count())
-		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
-		.collect();
-	let tree = MerkleTree::from_leaf_hashes(leaves).expect("non-empty");
+	let tree = output_tree(&spec);
 	let root = H256(tree.root());
 	let committed = submit_and_wait(
 		&client,

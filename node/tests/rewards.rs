@@ -4,14 +4,16 @@
 
 mod common;
 
-use common::{free_balance, register_device, seal_block, storage, submit_and_wait, Node};
+use common::{
+	free_balance, output_tree as tree, register_device, seal_block, storage, submit_and_wait,
+	tx_fee, Node,
+};
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	device::{Kernel, Requirements},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	gemm::GemmShape,
 	job::{JobId, JobSpec, MerklePath, RevealPaths},
-	merkle::{hash_leaf, MerkleTree},
 };
 use proofgrid_runtime::{
 	configs::{FirstEraEmission, RewardsTreasuryShare, TreasuryAccount},
@@ -30,24 +32,8 @@ fn spec(seed: u8) -> JobSpec {
 	}
 }
 
-fn tree(spec: &JobSpec) -> MerkleTree {
-	let leaves = (0..spec.shape.leaf_count())
-		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
-		.collect();
-	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
-}
-
 fn find<T>(events: &[RuntimeEvent], f: impl Fn(&RuntimeEvent) -> Option<T>) -> T {
 	events.iter().find_map(f).expect("expected event")
-}
-
-fn tx_fee(events: &[RuntimeEvent]) -> Balance {
-	find(events, |e| match e {
-		RuntimeEvent::TransactionPayment(
-			pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
-		) => Some(*actual_fee),
-		_ => None,
-	})
 }
 
 async fn current_era(client: &WsClient) -> u32 {

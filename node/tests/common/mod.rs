@@ -306,3 +306,30 @@ pub async fn register_device(
 	});
 	submit_and_wait(client, owner, call).await
 }
+
+/// The fee the events say the transaction(s) paid.
+pub fn tx_fee(events: &[RuntimeEvent]) -> Balance {
+	events
+		.iter()
+		.filter_map(|e| match e {
+			RuntimeEvent::TransactionPayment(
+				pallet_transaction_payment::Event::TransactionFeePaid { actual_fee, .. },
+			) => Some(*actual_fee),
+			_ => None,
+		})
+		.sum()
+}
+
+/// A job's output tree, computed the way an honest worker does, with `proofgrid-primitives`.
+pub fn output_tree(
+	spec: &proofgrid_primitives::job::JobSpec,
+) -> proofgrid_primitives::merkle::MerkleTree {
+	use proofgrid_primitives::{
+		gemm::{encode_leaf, seeded_leaf},
+		merkle::{hash_leaf, MerkleTree},
+	};
+	let leaves = (0..spec.shape.leaf_count())
+		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
+		.collect();
+	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
+}
