@@ -10,7 +10,7 @@ source scripts/env.sh
 
 PORT=${DEMO_RPC_PORT:-9944}
 SEALING=${DEMO_SEALING:-}         # empty: Aura; a number: a block every that many ms
-SIZE=${DEMO_SIZE:-512}            # the job is a SIZE×SIZE×SIZE GEMM
+SIZE=${DEMO_SIZE:-1024}           # the job is a SIZE×SIZE×SIZE GEMM (at least 1024: one work unit)
 
 command -v cargo >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q wasm32v1-none \
 	|| bash scripts/setup.sh
@@ -81,7 +81,10 @@ echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start,
 echo "    the worker's log of it:"
 grep -E "claimed|computed|committed|job finished" "$BASE/worker.log" | sed -E 's/^[^ ]+ +//; s/^/      /'
 
-echo "==> Rewards: waiting for the era to end, then //Charlie claims"
+echo "==> The market's rules, and what it has burned"
+"${CLI[@]}" market | sed 's/^/    /'
+
+echo "==> Rewards (an era mints at most ρ × the fees its jobs burned): waiting for the era to end, then //Charlie claims"
 era=$("${CLI[@]}" --json rewards show | python3 -c 'import json,sys; print(json.load(sys.stdin)["currentEra"]["era"])')
 for _ in $(seq 1 240); do
 	now=$("${CLI[@]}" --json rewards show | python3 -c 'import json,sys; print(json.load(sys.stdin)["currentEra"]["era"])')

@@ -5,4 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-cargo run --locked -q -p proofgrid-runtime --example export_metadata -- client/metadata/proofgrid.scale
+# --workspace: the same feature set as every other build, so nothing is compiled twice.
+cargo build --locked -q --workspace --examples
+"$CARGO_TARGET_DIR/debug/examples/export_metadata" client/metadata/proofgrid.scale

@@ -52,6 +52,17 @@ impl Client {
 	}
 
 	/// Returns the bond of a device whose unbonding period has passed (the owner signs).
+	/// Holds `amount` more of `owner`'s balance as `device`'s bond.
+	pub async fn top_up_bond(
+		&self,
+		owner: &Keypair,
+		device: &AccountId32,
+		amount: Balance,
+	) -> Result<(), Error> {
+		let call = runtime::tx().devices().top_up_bond(*device, amount);
+		self.submit(&call, owner).await.map(|_| ())
+	}
+
 	pub async fn withdraw_bond(&self, owner: &Keypair, device: &AccountId32) -> Result<(), Error> {
 		let call = runtime::tx().devices().withdraw_bond(*device);
 		self.submit(&call, owner).await.map(|_| ())

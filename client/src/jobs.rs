@@ -27,8 +27,8 @@ pub enum JobOutcome {
 		provider: String,
 		/// To the provider, in planck.
 		payment: Balance,
-		/// To the treasury, in planck.
-		fee: Balance,
+		/// The protocol fee, burned, in planck.
+		fee_burned: Balance,
 		/// Back to the client, in planck.
 		refund: Balance,
 		/// Block of settlement.
@@ -91,6 +91,11 @@ impl Client {
 	/// Withdraws an unassigned job.
 	pub async fn cancel_job(&self, client: &Keypair, job: JobId) -> Result<(), Error> {
 		self.submit(&runtime::tx().jobs().cancel(job), client).await.map(|_| ())
+	}
+
+	/// Anyone: enforce a deadline of `job` that has passed (free when it does).
+	pub async fn expire_job(&self, signer: &Keypair, job: JobId) -> Result<(), Error> {
+		self.submit(&runtime::tx().jobs().expire(job), signer).await.map(|_| ())
 	}
 
 	/// A device takes a waiting job.
@@ -180,7 +185,7 @@ impl Client {
 					device: address(&e.device),
 					provider: address(&e.provider),
 					payment: e.payment,
-					fee: e.fee,
+					fee_burned: e.fee_burned,
 					refund: e.refund,
 					block: number,
 				}));

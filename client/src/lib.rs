@@ -18,6 +18,7 @@
 //! - `devices.rs`: register, heartbeat, deregister, withdraw, read devices;
 //! - `jobs.rs`: submit, cancel, claim, commit, reveal, read and follow jobs;
 //! - `rewards.rs`: pending rewards, the current era, claims;
+//! - `market.rs`: the market's parameters (collateral, windows, fees) and what it burned;
 //! - [`Keypair`]: sr25519 keys from `//Alice`-style secret URIs.
 //!
 //! Transactions are built against the best block and return once they are in a best block
@@ -27,6 +28,7 @@ pub mod amount;
 pub mod devices;
 pub mod jobs;
 mod keys;
+pub mod market;
 pub mod rewards;
 mod rpc;
 

@@ -9,6 +9,8 @@ pub struct PendingReward {
 	pub era: u32,
 	/// The account's verified work units in that era.
 	pub units: u64,
+	/// Protocol fees its jobs' clients burned in that era, in planck: its share's weight.
+	pub fees: Balance,
 	/// What a claim pays, in planck.
 	pub amount: Balance,
 }
@@ -22,10 +24,14 @@ pub struct EraStatus {
 	pub start: u32,
 	/// The block that ends it.
 	pub end: u32,
-	/// What it mints if it has verified work, in planck.
+	/// Its schedule under the issuance cap: the most it can mint, in planck.
 	pub emission: Balance,
 	/// Verified work units so far.
 	pub units: u128,
+	/// Protocol fees its settled jobs burned so far, in planck.
+	pub fees: Balance,
+	/// What it would mint if it ended now: `min(emission, ρ × fees)`, in planck.
+	pub mintable: Balance,
 }
 
 impl Client {
@@ -36,7 +42,7 @@ impl Client {
 		let pending = at.runtime_apis().call(call).await.map_err(node_error)?;
 		Ok(pending
 			.into_iter()
-			.map(|r| PendingReward { era: r.era, units: r.units, amount: r.amount })
+			.map(|r| PendingReward { era: r.era, units: r.units, fees: r.fees, amount: r.amount })
 			.collect())
 	}
 
@@ -51,6 +57,8 @@ impl Client {
 			end: era.end,
 			emission: era.emission,
 			units: era.units,
+			fees: era.fees,
+			mintable: era.mintable,
 		})
 	}
 

@@ -9,6 +9,7 @@ use proofgrid_client::{
 	amount::format_grid,
 	devices::DeviceInfo,
 	jobs::{Job, JobStatus},
+	market::MarketParams,
 	Balance, Client, Keypair, GRID,
 };
 use proofgrid_primitives::{job::JobSpec, merkle::MerkleTree};
@@ -23,7 +24,8 @@ use crate::{
 /// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
 /// refunds one every 10 blocks at most).
 const HEARTBEAT_EVERY: u32 = 30;
-/// Below this free balance, the owner tops up the device account (it pays its own fees).
+/// Below this free balance, the owner tops up the device account. Claims, commits and reveals
+/// are free; the balance covers heartbeats, whose fee is charged up front and refunded.
 const DEVICE_MIN_BALANCE: Balance = GRID;
 /// What the owner sends when topping up.
 const DEVICE_TOP_UP: Balance = 10 * GRID;
@@ -36,6 +38,10 @@ pub struct DeviceWorker {
 	pub backend: Arc<dyn Backend>,
 	pub store: Store,
 	pub price: Balance,
+	/// Most bond to hold for this device (top-ups stop here).
+	pub max_bond: Balance,
+	/// The chain's market parameters (collateral, windows).
+	pub market: MarketParams,
 	pub metrics: Metrics,
 	pub poll: Duration,
 	/// Fault injection (tests only): falsifies the selected leaves.
@@ -118,30 +124,65 @@ impl DeviceWorker {
 		}
 	}
 
-	/// Claims the first open job this device may and can do.
+	/// Collateral the chain locks if this device claims `job`.
+	fn collateral(&self, info: &DeviceInfo, job: &Job) -> Balance {
+		self.market.collateral_for(info.price_per_unit.saturating_mul(job.units.into()))
+	}
+
+	/// Bond to add so that the device meets the minimum bond and its free bond covers
+	/// `collateral`; `None` if that would take the bond beyond `--max-bond`.
+	fn top_up_needed(&self, info: &DeviceInfo, collateral: Balance) -> Option<Balance> {
+		let free = info.bond.saturating_sub(info.locked);
+		let needed =
+			self.market.device_bond.saturating_sub(info.bond).max(collateral.saturating_sub(free));
+		(info.bond.saturating_add(needed) <= self.max_bond.max(self.market.device_bond))
+			.then_some(needed)
+	}
+
+	/// Claims the first open job this device may and can do, topping its bond up first if the
+	/// job's collateral needs it.
 	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
 		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
+		let me = self.device.account();
 		let jobs = self.client.open_jobs().await?;
 		let candidate = jobs.into_iter().find(|(_, job)| {
 			let spec = &job.spec.0;
 			matches!(job.status, JobStatus::Submitted)
 				&& job.deadline > best
-				&& job.price_cap >= self.price
+				&& job.price_cap >= info.price_per_unit
+				&& !job.abandoned.0.contains(&me)
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
 				&& spec.requirements.min_gops <= gops
 				&& info.spec.0.kernels.contains(spec.requirements.kernel)
+				&& self.market.commit_window(spec.shape.ops(), gops).is_some()
+				&& self.top_up_needed(info, self.collateral(info, job)).is_some()
 				&& self.backend.fits(&spec.shape)
 		});
 		let Some((id, job)) = candidate else { return Ok(()) };
+		let collateral = self.collateral(info, &job);
+		if let Some(amount) = self.top_up_needed(info, collateral).filter(|a| *a > 0) {
+			self.client
+				.top_up_bond(&self.owner, &me, amount)
+				.await
+				.context("topping up the bond")?;
+			tracing::info!(device = %self.device.address(), amount = %format_grid(amount), "bond topped up");
+		}
 		match self.client.claim_job(&self.device, id).await {
 			Ok(()) => {
-				tracing::info!(device = %self.device.address(), job = id, units = job.units, "claimed");
+				tracing::info!(
+					device = %self.device.address(),
+					job = id,
+					units = job.units,
+					collateral = %format_grid(collateral),
+					"claimed"
+				);
 				self.store.hold(&HeldJob::claimed(id, &job.spec.0))?;
 				Ok(())
 			}
-			// Another device was faster.
-			Err(e) if e.is_runtime_error("WrongState") || e.is_runtime_error("UnknownJob") => {
-				tracing::debug!(job = id, "taken by another device");
+			// The pool refuses a claim that would fail (another device was faster, the job
+			// expired): nothing was paid, look again next round.
+			Err(e @ proofgrid_client::Error::Rejected(_)) => {
+				tracing::debug!(job = id, "claim refused: {e}");
 				Ok(())
 			}
 			Err(e) => Err(e.into()),

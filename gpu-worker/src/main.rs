@@ -51,9 +51,13 @@ struct RunArgs {
 	/// Compute backend.
 	#[arg(long, value_enum, default_value = "auto")]
 	backend: BackendKind,
-	/// Asking price per work unit, in GRID.
+	/// Asking price per work unit, in GRID (at least the chain's minimum).
 	#[arg(long, default_value = "0.1")]
 	price: String,
+	/// Most bond the worker holds for one device, in GRID: it tops the bond up (from the
+	/// owner) to cover a job's collateral or after a slash, but never beyond this.
+	#[arg(long, default_value = "1000")]
+	max_bond: String,
 	/// CPU backend threads (0: one per core).
 	#[arg(long, default_value_t = 0)]
 	threads: usize,
@@ -110,8 +114,17 @@ fn fault_hook(fraction: f64) -> Option<Arc<LeafHook>> {
 async fn run(args: RunArgs) -> Result<()> {
 	let owner = Keypair::from_suri(&args.owner_suri).context("--owner-suri")?;
 	let price = parse_grid(&args.price).map_err(anyhow::Error::msg).context("--price")?;
+	let max_bond = parse_grid(&args.max_bond).map_err(anyhow::Error::msg).context("--max-bond")?;
 	let backends = backend::select(args.backend, args.threads, args.memory_mib)?;
 	let client = Client::connect(&args.url).await?;
+	let market = client.market_params().await.context("reading the market's parameters")?;
+	if price < market.min_price_per_unit {
+		anyhow::bail!(
+			"--price {} GRID is below the chain's minimum of {} GRID per unit",
+			args.price,
+			proofgrid_client::amount::format_grid(market.min_price_per_unit)
+		);
+	}
 	let metrics = metrics::Metrics::new()?;
 	#[cfg(feature = "fault-injection")]
 	let hook = fault_hook(args.corrupt_fraction);
@@ -143,6 +156,8 @@ async fn run(args: RunArgs) -> Result<()> {
 			backend: Arc::from(backend),
 			store,
 			price,
+			max_bond,
+			market: market.clone(),
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),
 			hook: hook.clone(),

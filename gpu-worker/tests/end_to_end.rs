@@ -3,16 +3,19 @@
 //! honest one (the normal build, CPU backend), and a dApp submitting GEMM-i8 jobs through the
 //! SDK.
 //!
-//! 1. The cheater alone takes 3 jobs: all fail, its bond is slashed, the dApp is compensated;
-//!    SIGTERM stops it cleanly.
-//! 2. The honest worker takes 5 jobs: all settle, its owner is paid to the unit.
+//! 1. The cheater alone takes 3 jobs: all fail, each slashes the job's whole collateral, the
+//!    dApp is compensated (less than half the job's value each time); the slashed device is
+//!    below the minimum bond, so its worker tops the bond up before each new claim; SIGTERM
+//!    stops it cleanly.
+//! 2. The honest worker takes 5 jobs: all settle, its owner is paid to the unit, and its
+//!    device paid no fee for any claim, commit or reveal.
 //! 3. The honest worker is SIGKILLed right after committing a job and restarted: the job still
 //!    settles, exactly once.
-//! 4. Rewards: the eras with verified work pay the honest owner all of their providers' pool,
-//!    the cheater nothing; claims pay exactly what was pending.
-//! 5. The money invariants `try_state` checks hold, read from outside: no budget held for
-//!    finished jobs, bond holds equal device bonds, the rewards pot covers what it owes, and
-//!    issuance = genesis + minted − fees burned − slashes burned.
+//! 4. Rewards: each era with verified work mints ρ × the protocol fees its jobs burned (far
+//!    below the schedule), all of the providers' pool to the honest owner, the cheater nothing.
+//! 5. The money invariants `try_state` checks hold, read from outside: no budget or deposit
+//!    held for finished jobs, bond holds equal device bonds, and issuance = genesis + minted −
+//!    transaction fees − held funds burned (protocol fees and slashes).
 //!
 //! The cheater binary comes from `PROOFGRID_FAULTY_WORKER` (set by `scripts/test.sh`, which
 //! builds it with `--features proofgrid-worker/fault-injection`).
@@ -139,10 +142,10 @@ fn worker(
 	Process::spawn(name, program, &args, base)
 }
 
-/// A small job: 64×64×(48 + i) GEMM, one work unit, seed from `i`.
+/// The smallest kind of job: a 1024×1024×(512 + i) GEMM, one work unit, seed from `i`.
 fn spec(i: u8) -> JobSpec {
 	JobSpec {
-		shape: GemmShape { m: 64, n: 64, k: 48 + i as u32 },
+		shape: GemmShape { m: 1024, n: 1024, k: 512 + i as u32 },
 		seed: [i; 32],
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
 	}
@@ -258,12 +261,17 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		dapp_fees += fee;
 		cheated.push(job);
 	}
+	let market = client.market_params().await.unwrap();
+	let price = client.device(&cheater_device).await.unwrap().unwrap().price_per_unit;
 	let (mut slashed, mut compensated) = (0, 0);
 	for &job in &cheated {
 		match outcome(&client, job, from, &cheater).await {
 			JobOutcome::Failed { device, slashed: s, compensation, .. } => {
 				assert_eq!(device, proofgrid_client::to_address(&cheater_device));
-				assert!(s > 0 && compensation > 0 && compensation < s);
+				// The whole collateral of a one-unit job; the client gets at most half the
+				// job's value, the rest is burned.
+				assert_eq!(s, market.collateral_for(price));
+				assert!(compensation > 0 && compensation <= price / 2 && compensation < s);
 				slashed += s;
 				compensated += compensation;
 			}
@@ -272,7 +280,15 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	}
 	cheater.stop();
 	let bond_after = client.device(&cheater_device).await.unwrap().unwrap().bond;
-	assert_eq!(bond_after, bond_before - slashed, "the bond is slashed by what the events say");
+	let best = client.best_number().await.unwrap();
+	let topped_up =
+		sum_events(&client, best, |e: runtime::devices::events::BondToppedUp| e.amount).await;
+	assert!(topped_up > 0, "the slashed device fell below the minimum bond and was topped up");
+	assert_eq!(
+		bond_after,
+		bond_before - slashed + topped_up,
+		"the bond moved by what the events say"
+	);
 	assert_eq!(
 		client.free_balance(&dapp.account()).await.unwrap(),
 		dapp_before - dapp_fees + compensated,
@@ -288,6 +304,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let honest = start_honest();
 	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
 	let owner_before = client.free_balance(&honest_owner.account()).await.unwrap();
+	let device_before = client.free_balance(&honest_device).await.unwrap();
 	let from = client.best_number().await.unwrap();
 	let mut honest_jobs = vec![];
 	for i in 10..15 {
@@ -352,6 +369,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		owner_before + paid,
 		"the honest owner is paid to the unit"
 	);
+	assert!(
+		client.free_balance(&honest_device).await.unwrap() >= device_before,
+		"claims, commits and reveals cost the device nothing (heartbeats are refunded)"
+	);
 	honest.stop();
 
 	// 4. Rewards: wait for the era of the last settlement to end.
@@ -363,9 +384,14 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let pending = client.pending_rewards(&honest_owner.account()).await.unwrap();
 	let units: u64 = pending.iter().map(|p| p.units).sum();
 	assert_eq!(units, 6, "one unit per settled job, all for the honest owner");
+	let job_fee = market.fee_on(price);
+	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 6 * job_fee);
 	for reward in &pending {
-		// The sole provider of an era gets its whole pool: 90% of 1 000 GRID.
-		assert_eq!(reward.amount, 900 * GRID, "era {}", reward.era);
+		// The sole provider of an era gets its whole pool: the era minted ρ (50%) of the fees
+		// burned, the treasury took 10% of that.
+		let minted = reward.fees / 2;
+		assert_eq!(reward.amount, minted - minted / 10, "era {}", reward.era);
+		assert!(reward.amount < reward.fees, "rewards stay below the fees burned");
 	}
 	let before = client.free_balance(&honest_owner.account()).await.unwrap();
 	let mut claimed = 0;
@@ -390,7 +416,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			}
 		}
 	}
-	assert_eq!(budget_held, 0, "every job ended: no budget held");
+	assert_eq!(budget_held, 0, "every job ended: no budget or deposit held");
 	let bonds: Balance = [&cheater_device, &honest_device]
 		.iter()
 		.map(|d| futures::executor::block_on(client.device(d)).unwrap().unwrap().bond)
@@ -420,17 +446,23 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			e.actual_fee
 		})
 		.await;
-	let slash_burned =
+	let held_burned =
 		sum_events(&client, best, |e: runtime::balances::events::BurnedHeld| e.amount).await;
 	assert_eq!(
 		issuance(best).await,
-		issuance(0).await + minted - fees - slash_burned,
+		issuance(0).await + minted - fees - held_burned,
 		"issuance = genesis + minted − burned"
 	);
-	assert_eq!(minted, pending.len() as Balance * 1_000 * GRID);
+	let burned = client.burned().await.unwrap();
+	assert_eq!(held_burned, burned.fees + burned.slashes);
+	assert_eq!(burned.fees, 6 * job_fee);
+	assert_eq!(minted, pending.iter().map(|p| p.fees / 2).sum::<Balance>());
+	assert!(minted < burned.fees, "the chain minted less than its clients burned");
 	println!(
-		"end to end: {} jobs, minted {minted}, fees burned {fees}, slashes burned {slash_burned}, {:.1} s",
+		"end to end: {} jobs, minted {minted}, transaction fees {fees}, protocol fees burned {}, slashes burned {}, {:.1} s",
 		cheated.len() + honest_jobs.len() + 1,
+		burned.fees,
+		burned.slashes,
 		started.elapsed().as_secs_f64()
 	);
 	drop(node);

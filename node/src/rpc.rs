@@ -41,6 +41,7 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: BlockBuilder<Block>,
 	C::Api: pallet_jobs::runtime_api::JobsApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: pallet_devices::runtime_api::DevicesApi<Block, AccountId, Balance, BlockNumber>,
 	C::Api: pallet_rewards::runtime_api::RewardsApi<Block, AccountId, Balance, BlockNumber>,
 	P: TransactionPool + 'static,
 {

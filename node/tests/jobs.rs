@@ -1,12 +1,14 @@
 //! One GEMM-i8 job through its whole life on a real dev node: submit → claim → commit →
 //! reveal → settled, with the output, its Merkle tree and the challenge computed by
-//! `proofgrid-primitives` inside the test, and the client's, provider's and treasury's balances
-//! checked to the unit.
+//! `proofgrid-primitives` inside the test; the client's and provider's balances checked to the
+//! unit, the protocol fee burned, the device's calls free, its collateral locked and released
+//! and its delivered throughput published.
 
 mod common;
 
 use common::{
-	free_balance as free, output_tree, register_device, seal_block, submit_and_wait, tx_fee, Node,
+	free_balance as free, output_tree, register_device, seal_block, stored_spec, submit_and_wait,
+	tx_fee, Node,
 };
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use proofgrid_primitives::{
@@ -16,20 +18,20 @@ use proofgrid_primitives::{
 	job::{JobSpec, MerklePath, RevealPaths},
 };
 use proofgrid_runtime::{
-	configs::{ProtocolFee, TreasuryAccount},
+	configs::{JobDeposit, MinCollateral, ProtocolFee},
 	AccountId, Balance, RuntimeCall, RuntimeEvent, GRID,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
+async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	let (_node, client) = Node::start(&["--dev", "--sealing", "instant"]).await;
 	let provider = Sr25519Keyring::Alice;
 	let customer = Sr25519Keyring::Bob;
-	let treasury = TreasuryAccount::get();
 
-	// The provider registers a GPU and funds its device key for transaction fees.
+	// The provider registers a GPU and funds its device key (for heartbeats; job calls are
+	// free).
 	let (device, _) = sr25519::Pair::generate();
 	let device_id: AccountId = device.public().into();
 	let price: Balance = GRID / 10;
@@ -44,15 +46,17 @@ async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
 	)
 	.await;
 
-	let (client_before, provider_before, treasury_before) = (
+	let (client_before, provider_before, device_before) = (
 		free(&client, &customer.to_account_id()).await,
 		free(&client, &provider.to_account_id()).await,
-		free(&client, &treasury).await,
+		free(&client, &device_id).await,
 	);
+	let issuance_before = common::total_issuance(&client).await;
 
-	// The dApp posts a 128×96×40 GEMM (768 leaves, one work unit) with a cap of 1 GRID a unit.
+	// The dApp posts a 1024×1024×512 GEMM (65 536 leaves, one work unit: 1.07·10⁹ operations)
+	// with a cap of 1 GRID a unit.
 	let spec = JobSpec {
-		shape: GemmShape { m: 128, n: 96, k: 40 },
+		shape: GemmShape { m: 1024, n: 1024, k: 512 },
 		seed: [42u8; 32],
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
 	};
@@ -75,9 +79,25 @@ async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
 		})
 		.expect("JobSubmitted");
 	let submit_fee = tx_fee(&submitted);
+	assert_eq!(
+		free(&client, &customer.to_account_id()).await,
+		client_before - submit_fee - GRID - JobDeposit::get(),
+		"budget and deposit held"
+	);
 
-	// The worker's side: claim, compute with the primitives kernel, commit the root.
-	submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;
+	// The worker's side: claim, compute with the primitives kernel on the stored spec (its
+	// seed is bound to this job), commit the root.
+	let claimed =
+		submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job }))
+			.await;
+	assert_eq!(tx_fee(&claimed), 0, "claims are free");
+	let device_view: serde_json::Value = client
+		.request("proofgrid_device", rpc_params![device_id.to_string()])
+		.await
+		.expect("proofgrid_device");
+	assert_eq!(device_view["locked"], MinCollateral::get().to_string());
+	assert_eq!(device_view["activeJobs"], 1);
+	let spec = stored_spec(&client, job).await;
 	let tree = output_tree(&spec);
 	let root = H256(tree.root());
 	let committed = submit_and_wait(
@@ -141,17 +161,18 @@ async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
 	)
 	.await;
 
-	// One unit at the device's price: 5% to the treasury, the rest to the provider, and the
-	// client pays exactly that (plus its own transaction fee); the rest of its budget is back.
+	// One unit at the device's price: 5% burned, the rest to the provider, and the client pays
+	// exactly that (plus its own transaction fee); the rest of its budget and the deposit are
+	// back. The device paid nothing for claim, commit or reveal.
 	let units = spec.shape.work_units() as Balance;
 	let payment = units * price;
-	let fee = ProtocolFee::get() * payment;
+	let fee = ProtocolFee::get().mul_ceil(payment);
 	assert!(revealed.contains(&RuntimeEvent::Jobs(pallet_jobs::Event::JobSettled {
 		job,
-		device: device_id,
+		device: device_id.clone(),
 		provider: provider.to_account_id(),
 		payment: payment - fee,
-		fee,
+		fee_burned: fee,
 		refund: units * GRID - payment,
 	})));
 	assert_eq!(
@@ -159,12 +180,33 @@ async fn a_job_settles_and_pays_client_provider_and_treasury_to_the_unit() {
 		client_before - submit_fee - payment
 	);
 	assert_eq!(free(&client, &provider.to_account_id()).await, provider_before + payment - fee);
-	assert_eq!(free(&client, &treasury).await, treasury_before + fee);
+	assert_eq!(free(&client, &device_id).await, device_before, "device calls are free");
+	assert_eq!(
+		common::total_issuance(&client).await,
+		issuance_before - submit_fee - fee,
+		"the protocol fee and the client's transaction fee were burned"
+	);
 	let gone: Option<serde_json::Value> =
 		client.request("proofgrid_job", rpc_params![job]).await.expect("proofgrid_job");
 	assert!(gone.is_none(), "finished jobs leave storage");
+	let device_view: serde_json::Value = client
+		.request("proofgrid_device", rpc_params![device_id.to_string()])
+		.await
+		.expect("proofgrid_device");
+	assert_eq!(
+		(device_view["locked"].as_str(), device_view["activeJobs"].as_u64()),
+		(Some("0"), Some(0))
+	);
+	assert_eq!(device_view["completed"], 1);
+	// What the job proved: its operations over the blocks from claim to commit (6 s each),
+	// published for everyone to compare with the advertised figure.
+	let blocks = (view["status"]["committedAt"].as_u64().unwrap()
+		- view["status"]["claimedAt"].as_u64().unwrap())
+	.max(1) as u128;
+	let proven = spec.shape.ops() / (blocks * 6_000 * 1_000_000);
+	assert_eq!(device_view["deliveredGops"].as_u64(), Some(proven as u64));
 	println!(
-		"job {job} settled: provider +{} , treasury +{fee}, client -{payment} (+ {submit_fee} tx fee); {} leaves revealed",
+		"job {job} settled: provider +{}, {fee} burned, client -{payment} (+ {submit_fee} tx fee); {} leaves revealed; device {device_view}",
 		payment - fee,
 		indices.len()
 	);

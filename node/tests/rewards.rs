@@ -1,12 +1,13 @@
 //! Token rewards on a real dev node (10-block eras in the dev preset): two providers settle one
-//! job each in the same era; when the era ends its emission is minted, the treasury takes its
-//! share, and each provider's claim raises its free balance by exactly its computed share.
+//! job each in the same era; when the era ends it mints `min(schedule, ρ × fees burned)`, the
+//! treasury takes its share, and each provider's claim raises its free balance by exactly its
+//! computed share — strictly less than the fees its jobs' client burned.
 
 mod common;
 
 use common::{
-	free_balance, output_tree as tree, register_device, seal_block, storage, submit_and_wait,
-	tx_fee, Node,
+	free_balance, output_tree as tree, register_device, seal_block, storage, stored_spec,
+	submit_and_wait, tx_fee, Node,
 };
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
 use proofgrid_primitives::{
@@ -16,17 +17,19 @@ use proofgrid_primitives::{
 	job::{JobId, JobSpec, MerklePath, RevealPaths},
 };
 use proofgrid_runtime::{
-	configs::{FirstEraEmission, RewardsTreasuryShare, TreasuryAccount},
+	configs::{
+		FirstEraEmission, MaxRewardPerFee, ProtocolFee, RewardsTreasuryShare, TreasuryAccount,
+	},
 	genesis_config_presets::DEV_ERA_LENGTH,
 	AccountId, Balance, Runtime, RuntimeCall, RuntimeEvent, GRID,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
 
-/// A one-unit job (1 024 leaves) with its own seed.
+/// A one-unit job (65 536 leaves) with its own seed.
 fn spec(seed: u8) -> JobSpec {
 	JobSpec {
-		shape: GemmShape { m: 128, n: 128, k: 16 },
+		shape: GemmShape { m: 1024, n: 1024, k: 512 },
 		seed: [seed; 32],
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
 	}
@@ -104,9 +107,8 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 		)
 		.await;
 	}
-	let specs = [spec(1), spec(2)];
 	let mut jobs = vec![];
-	for spec in &specs {
+	for spec in [spec(1), spec(2)] {
 		let best = common::block_number(&client, None).await;
 		let events = submit_and_wait(
 			&client,
@@ -122,6 +124,11 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
 			_ => None,
 		}));
+	}
+	// The chain binds each job's seed to the job: compute what it stored.
+	let mut specs = vec![];
+	for job in &jobs {
+		specs.push(stored_spec(&client, *job).await);
 	}
 
 	// Start at an era boundary so that both jobs (six blocks) settle in one era.
@@ -171,13 +178,22 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 		client.request("proofgrid_currentEra", rpc_params![]).await.expect("currentEra");
 	assert_eq!(status["units"], "2");
 
-	// The era ends: emission minted, 10% to the treasury, the pool split 1:1.
+	// Each job paid 0.1 GRID and burned 5% of it: the era may mint ρ × 0.01 GRID, far below its
+	// 1 000 GRID schedule.
+	let fee = ProtocolFee::get().mul_ceil(GRID / 10);
+	assert_eq!(status["fees"], (2 * fee).to_string());
+	let minted = MaxRewardPerFee::get() * (2 * fee);
+	assert_eq!(status["mintable"], minted.to_string());
+	assert!(minted < emission);
+
+	// The era ends: ρ × fees minted, 10% to the treasury, the pool split 1:1.
 	let treasury_before = free_balance(&client, &TreasuryAccount::get()).await;
 	while current_era(&client).await <= era {
 		seal_block(&client).await;
 	}
-	let to_treasury = RewardsTreasuryShare::get() * emission;
-	let share = (emission - to_treasury) / 2;
+	let to_treasury = RewardsTreasuryShare::get() * minted;
+	let share = (minted - to_treasury) / 2;
+	assert!(share < fee, "a provider earns less than its client burned");
 	assert_eq!(free_balance(&client, &TreasuryAccount::get()).await, treasury_before + to_treasury);
 
 	for owner in providers {
@@ -191,6 +207,7 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 			(pending[0]["era"].clone(), pending[0]["units"].clone()),
 			(era.into(), 1.into())
 		);
+		assert_eq!(pending[0]["fees"], fee.to_string());
 		assert_eq!(pending[0]["amount"], share.to_string());
 
 		let before = free_balance(&client, &who).await;
@@ -204,6 +221,7 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 			era,
 			provider: who.clone(),
 			units: 1,
+			fees: fee,
 			amount: share,
 		})));
 		let fee = tx_fee(&events);

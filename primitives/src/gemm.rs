@@ -35,6 +35,9 @@ pub const LEAF_ELEMENTS: usize = (TILE * TILE) as usize;
 /// Bytes of one encoded leaf: 16 little-endian `i32`.
 pub const LEAF_BYTES: usize = LEAF_ELEMENTS * 4;
 
+/// Operations in one work unit (a giga-operation).
+pub const OPS_PER_UNIT: u128 = 1_000_000_000;
+
 /// Index of matrix `A` in [`seeded_element`].
 pub const MATRIX_A: u8 = 0;
 /// Index of matrix `B` in [`seeded_element`].
@@ -108,9 +111,11 @@ impl GemmShape {
 		2 * self.m as u128 * self.n as u128 * self.k as u128
 	}
 
-	/// Work units: giga-operations, rounded up.
+	/// Work units: whole giga-operations, rounded **down**, so no job is paid (or rewarded) for
+	/// work it does not contain. A shape below one unit is not a job (the jobs pallet refuses
+	/// it): the smallest jobs are about 2³⁰ operations, e.g. 1024×1024×512.
 	pub fn work_units(&self) -> u64 {
-		self.ops().div_ceil(1_000_000_000) as u64
+		(self.ops() / OPS_PER_UNIT) as u64
 	}
 
 	/// The tile (row, column) of leaf `index`.
@@ -338,7 +343,9 @@ mod tests {
 		let s = GemmShape { m: 4096, n: 4096, k: 4096 };
 		assert_eq!(s.validate(), Ok(()));
 		assert_eq!(s.leaf_count(), 1024 * 1024);
-		assert_eq!(s.work_units(), 138); // 2·4096³ = 137.4e9 ops, rounded up
+		assert_eq!(s.work_units(), 137); // 2·4096³ = 137.4e9 ops, rounded down
+		assert_eq!(GemmShape { m: 1024, n: 1024, k: 512 }.work_units(), 1);
+		assert_eq!(GemmShape { m: 1, n: 1, k: 1 }.work_units(), 0);
 		assert_eq!(GemmShape { m: 5, n: 9, k: 1 }.leaf_tile(5), (1, 2));
 	}
 }

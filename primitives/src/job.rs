@@ -31,8 +31,41 @@ pub type RevealPaths = BoundedVec<MerklePath, ConstU32<MAX_CHALLENGE_SAMPLES>>;
 pub struct JobSpec {
 	/// The GEMM to compute.
 	pub shape: GemmShape,
-	/// Seed of the seeded inputs `A` and `B` (see [`crate::gemm`]).
+	/// Seed of the seeded inputs `A` and `B` (see [`crate::gemm`]). A client chooses any seed;
+	/// the chain stores the job's [`effective_seed`] here, which binds the inputs to the job,
+	/// so one computed output can never answer two jobs.
 	pub seed: [u8; 32],
 	/// What the device must offer; `requirements.kernel` is the kernel to run.
 	pub requirements: Requirements,
+}
+
+/// Domain tag of effective seeds.
+const EFFECTIVE_SEED_DOMAIN: &[u8] = b"proofgrid/effective-seed/v1";
+
+/// The seed a job's inputs are really generated from: the client's seed bound to the job's id
+/// and its client's account (SCALE-encoded), so that equal client seeds give different inputs
+/// for different jobs and a stored output cannot be replayed.
+pub fn effective_seed(client_seed: &[u8; 32], job: JobId, client: &[u8]) -> [u8; 32] {
+	let mut data = alloc::vec::Vec::with_capacity(EFFECTIVE_SEED_DOMAIN.len() + 40 + client.len());
+	data.extend_from_slice(EFFECTIVE_SEED_DOMAIN);
+	data.extend_from_slice(client_seed);
+	data.extend_from_slice(&job.to_le_bytes());
+	data.extend_from_slice(client);
+	sp_crypto_hashing::blake2_256(&data)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn effective_seeds_differ_per_job_and_client() {
+		let seed = [7u8; 32];
+		let base = effective_seed(&seed, 1, &[1u8; 32]);
+		assert_eq!(base, effective_seed(&seed, 1, &[1u8; 32]));
+		assert_ne!(base, effective_seed(&seed, 2, &[1u8; 32]));
+		assert_ne!(base, effective_seed(&seed, 1, &[2u8; 32]));
+		assert_ne!(base, effective_seed(&[8u8; 32], 1, &[1u8; 32]));
+		assert_ne!(base, seed);
+	}
 }

@@ -196,6 +196,12 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_devices::runtime_api::DevicesApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn device(device: AccountId) -> Option<pallet_devices::DeviceInfo<AccountId, Balance, BlockNumber>> {
+			pallet_devices::Devices::<Runtime>::get(device)
+		}
+	}
+
 	impl pallet_jobs::runtime_api::JobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn job(id: JobId) -> Option<pallet_jobs::Job<AccountId, Balance, BlockNumber>> {
 			pallet_jobs::Jobs::<Runtime>::get(id)

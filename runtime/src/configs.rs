@@ -7,20 +7,23 @@ use frame_support::{
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		ConstantMultiplier, Weight,
 	},
 };
 use frame_system::limits::{BlockLength, BlockWeights};
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{Bounded, One},
+	FixedPointNumber, Perbill, Perquintill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeProof, Devices, Hash, Nonce,
 	PalletInfo, Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS, EXISTENTIAL_DEPOSIT,
-	GRID, HOURS, MINUTES, SLOT_DURATION, VERSION,
+	GRID, HOURS, MILLI_GRID, MILLI_SECS_PER_BLOCK, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block's weight that normal (user) transactions may fill; the rest is kept for
@@ -115,18 +118,40 @@ impl pallet_balances::Config for Runtime {
 	type DoneSlashHandler = ();
 }
 
+/// Planck per picosecond of weight: a full block's normal share (1.5 s) costs 150 GRID at the
+/// base multiplier, a transfer about 0.02 GRID.
+pub const WEIGHT_FEE: Balance = 100;
+/// Planck per byte: a block's normal share of length (3.75 MiB) costs about 3.9 GRID.
+pub const LENGTH_FEE: Balance = 1_000_000;
+
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// Fees rise while blocks are fuller than this, and fall while they are emptier.
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// How fast: a full block raises the multiplier by ~0.3%, so a full hour (600 blocks)
+	/// multiplies fees by ~6, and empty blocks bring them back down by ~0.1% each.
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(1, 250);
+	/// Fees never fall below the base: stuffing blocks always costs real money.
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
+
+/// Dynamic fees: the multiplier follows block fullness (see [`TargetBlockFullness`]).
+pub type SlowAdjustingFeeUpdate<R> = TargetedFeeAdjustment<
+	R,
+	TargetBlockFullness,
+	AdjustmentVariable,
+	MinimumMultiplier,
+	MaximumMultiplier,
+>;
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	// Fees are burned for now; a treasury arrives with the jobs pallet.
+	// Transaction fees are burned.
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
-	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type WeightToFee = ConstantMultiplier<Balance, ConstU128<WEIGHT_FEE>>;
+	type LengthToFee = ConstantMultiplier<Balance, ConstU128<LENGTH_FEE>>;
+	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -137,8 +162,11 @@ impl pallet_sudo::Config for Runtime {
 }
 
 parameter_types! {
-	/// Bond held from the owner for each registered device.
+	/// Bond held from the owner for each registered device, and the least a device keeps to
+	/// take work.
 	pub const DeviceBond: Balance = 100 * GRID;
+	/// Work is never sold below a thousandth of a GRID per unit (10⁹ operations).
+	pub const MinPricePerUnit: Balance = MILLI_GRID;
 	/// A device's heartbeat is free at most once a minute…
 	pub const DeviceMinHeartbeatInterval: BlockNumber = MINUTES;
 	/// …and a device silent for ten minutes gets no new work.
@@ -155,6 +183,8 @@ impl pallet_devices::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = Signature;
 	type DeviceBond = DeviceBond;
+	type MinPricePerUnit = MinPricePerUnit;
+	type MaxActiveJobs = ConstU32<4>;
 	type MaxDevicesPerOwner = ConstU32<64>;
 	type HeartbeatTimeout = DeviceHeartbeatTimeout;
 	type MinHeartbeatInterval = DeviceMinHeartbeatInterval;
@@ -164,18 +194,22 @@ impl pallet_devices::Config for Runtime {
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
 
-/// The treasury's account: receives protocol fees and the part of slashes not paid to clients.
+/// The treasury's account: receives the treasury share of each era's emission.
 pub const TREASURY_PALLET_ID: frame_support::PalletId = frame_support::PalletId(*b"pg/trsry");
 
 parameter_types! {
 	pub TreasuryAccount: AccountId =
 		sp_runtime::traits::AccountIdConversion::into_account_truncating(&TREASURY_PALLET_ID);
-	/// 5% of each payment goes to the treasury.
+	/// 5% of each payment is burned: the fee that bounds token rewards.
 	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
-	/// A failed job costs its device 10% of its bond…
-	pub const SlashFraction: Perbill = Perbill::from_percent(10);
-	/// …half of which compensates the client.
-	pub const CompensationFraction: Perbill = Perbill::from_percent(50);
+	/// A failed job's client is compensated with at most half the job's value.
+	pub const CompensationShare: Perbill = Perbill::from_percent(50);
+	/// A claim locks at least 10 GRID of the device's bond…
+	pub const MinCollateral: Balance = 10 * GRID;
+	/// …of which a missed commit window forfeits 1 GRID.
+	pub const ClaimDeposit: Balance = GRID;
+	/// Storage deposit of an open job, returned when it ends.
+	pub const JobDeposit: Balance = GRID;
 }
 
 impl pallet_compute_proof::Config for Runtime {
@@ -190,17 +224,33 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
-	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
-	type SlashFraction = SlashFraction;
-	type CompensationFraction = CompensationFraction;
-	type CommitWindow = ConstU32<{ 2 * MINUTES }>;
-	type ChallengeDelay = ConstU32<1>;
-	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
-	type MaxJobLifetime = ConstU32<DAYS>;
+	type MinPricePerUnit = MinPricePerUnit;
+	type OpsPerUnit = ConstU64<{ proofgrid_primitives::gemm::OPS_PER_UNIT as u64 }>;
+	/// A job is at least one work unit (10⁹ operations, e.g. 1024×1024×512).
+	type MinWorkUnits = ConstU64<1>;
 	/// One peta-operation per job at most.
 	type MaxWorkUnits = ConstU64<1_000_000>;
+	type MinCollateral = MinCollateral;
+	/// Collateral is twice what the device is paid for the job (or MinCollateral).
+	type CollateralPercent = ConstU32<200>;
+	type ClaimDeposit = ClaimDeposit;
+	type CompensationShare = CompensationShare;
+	type JobDeposit = JobDeposit;
+	/// Two minutes on top of the compute time the device's advertised speed promises…
+	type BaseCommitWindow = ConstU32<{ 2 * MINUTES }>;
+	/// …and never more than an hour: slower devices cannot take the job.
+	type MaxCommitWindow = ConstU32<HOURS>;
+	type MillisecsPerBlock = ConstU64<MILLI_SECS_PER_BLOCK>;
+	type ChallengeDelay = ConstU32<1>;
+	/// Reveals cannot be priced out (free, operational, top priority), so two minutes only
+	/// has to cover a worker restart; a longer window would only delay settlement and slashes.
+	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
+	type MaxJobLifetime = ConstU32<DAYS>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
+	/// The highest: a normal transaction can at most tie with it by tipping hundreds of GRID,
+	/// and it does not compete for normal block space anyway (see docs/ECONOMICS.md).
+	type DeviceCallPriority = ConstU64<{ u64::MAX }>;
 	type OnWorkVerified = Rewards;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
@@ -216,6 +266,8 @@ parameter_types! {
 	pub const MaxIssuance: Balance = 100_000_000 * GRID;
 	/// 10% of each era's emission funds the treasury.
 	pub const RewardsTreasuryShare: Perbill = Perbill::from_percent(10);
+	/// ρ: an era mints at most half of the protocol fees its jobs burned.
+	pub const MaxRewardPerFee: Perbill = Perbill::from_percent(50);
 }
 
 /// Hourly eras (the dev preset uses 10 blocks) halving yearly: at most 2 × 1 000 × 8 760 =
@@ -230,6 +282,7 @@ impl pallet_rewards::Config for Runtime {
 	type HalvingInterval = ConstU32<{ 365 * 24 }>;
 	type MaxIssuance = MaxIssuance;
 	type TreasuryShare = RewardsTreasuryShare;
+	type MaxRewardPerFee = MaxRewardPerFee;
 	/// A week of hourly eras to claim.
 	type HistoryDepth = ConstU32<{ 7 * 24 }>;
 	type CleanupBatch = ConstU32<256>;

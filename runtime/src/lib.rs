@@ -19,6 +19,8 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 #[cfg(test)]
+mod market_tests;
+#[cfg(test)]
 mod tests;
 
 extern crate alloc;
@@ -93,6 +95,7 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
+	pallet_jobs::CheckDeviceCall<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
 	frame_system::WeightReclaim<Runtime>,

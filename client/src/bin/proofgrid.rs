@@ -5,6 +5,8 @@
 //! proofgrid job submit --m 1024 --n 1024 --k 1024 --price-cap 0.5 --wait
 //! proofgrid job watch 3
 //! proofgrid device list
+//! proofgrid device top-up <device> 50
+//! proofgrid market
 //! proofgrid rewards claim
 //! ```
 
@@ -52,6 +54,8 @@ enum Command {
 	/// Token rewards for verified work.
 	#[command(subcommand)]
 	Rewards(RewardsCommand),
+	/// The market's rules (prices, collateral, deposits, windows) and what it has burned.
+	Market,
 }
 
 #[derive(Subcommand)]
@@ -87,6 +91,13 @@ enum DeviceCommand {
 	Withdraw {
 		/// Device address.
 		device: String,
+	},
+	/// Add to a device's bond (a slashed device below the minimum takes no work until then).
+	TopUp {
+		/// Device address.
+		device: String,
+		/// Amount to add, in GRID.
+		amount: String,
 	},
 }
 
@@ -182,7 +193,57 @@ async fn run(cli: Cli) -> Result<()> {
 		Command::Device(command) => device(&client, &signer, &out, command).await,
 		Command::Job(command) => job(&client, &signer, &out, command).await,
 		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
+		Command::Market => market(&client, &out).await,
 	}
+}
+
+async fn market(client: &Client, out: &Output) -> Result<()> {
+	let params = client.market_params().await?;
+	let burned = client.burned().await?;
+	let percent = |ppb: u32| ppb as f64 / 1e7;
+	out.print(json!({ "params": params, "burned": burned }), || {
+		[
+			format!(
+				"work unit: {} operations; jobs of at least {} unit(s), at least {} GRID/unit",
+				params.ops_per_unit,
+				params.min_work_units,
+				format_grid(params.min_price_per_unit)
+			),
+			format!(
+				"client: job deposit {} GRID (returned); protocol fee {}% of the payment, burned",
+				format_grid(params.job_deposit),
+				percent(params.protocol_fee_ppb)
+			),
+			format!(
+				"device: bond ≥ {} GRID; collateral per job max({} GRID, {}% of its value); \
+				 a missed commit forfeits {} GRID",
+				format_grid(params.device_bond),
+				format_grid(params.min_collateral),
+				params.collateral_percent,
+				format_grid(params.claim_deposit)
+			),
+			format!(
+				"failure: whole collateral slashed, client compensated ≤ {}% of the job's value, \
+				 the rest burned",
+				percent(params.compensation_share_ppb)
+			),
+			format!(
+				"commit window: {} blocks + the advertised compute time, at most {} blocks",
+				params.base_commit_window, params.max_commit_window
+			),
+			format!(
+				"rewards: an era mints at most {}% of the fees its jobs burned",
+				percent(params.max_reward_per_fee_ppb)
+			),
+			format!(
+				"burned so far: {} GRID in fees, {} GRID in slashes",
+				format_grid(burned.fees),
+				format_grid(burned.slashes)
+			),
+		]
+		.join("\n")
+	});
+	Ok(())
 }
 
 /// Prints either JSON or text.
@@ -219,8 +280,11 @@ fn device_json(id: &AccountId32, info: &DeviceInfo) -> Value {
 		"model": String::from_utf8_lossy(&info.spec.0.model),
 		"vramMib": info.spec.0.vram_mib,
 		"advertisedGops": info.spec.0.advertised_gops,
+		"deliveredGops": info.delivered_gops,
 		"pricePerUnit": format_grid(info.price_per_unit),
 		"bond": format_grid(info.bond),
+		"locked": format_grid(info.locked),
+		"freeBond": format_grid(info.bond.saturating_sub(info.locked)),
 		"status": status,
 		"lastHeartbeat": info.last_heartbeat,
 		"activeJobs": info.active_jobs,
@@ -231,14 +295,17 @@ fn device_json(id: &AccountId32, info: &DeviceInfo) -> Value {
 
 fn device_line(value: &Value) -> String {
 	format!(
-		"{}  {}  price {} GRID/unit  bond {} GRID  {}  done {} failed {}  heartbeat #{}",
+		"{}  {}  price {} GRID/unit  bond {} GRID ({} locked)  {}  done {} failed {}  \
+		 delivered {} GOPS  heartbeat #{}",
 		value["device"].as_str().unwrap_or_default(),
 		value["model"].as_str().unwrap_or_default(),
 		value["pricePerUnit"].as_str().unwrap_or_default(),
 		value["bond"].as_str().unwrap_or_default(),
+		value["locked"].as_str().unwrap_or_default(),
 		value["status"],
 		value["completed"],
 		value["failed"],
+		value["deliveredGops"],
 		value["lastHeartbeat"],
 	)
 }
@@ -300,6 +367,14 @@ async fn device(
 			client.withdraw_bond(signer, &parse_address(&device)?).await?;
 			out.print(json!({ "withdrawn": device }), || format!("bond of {device} returned"));
 		}
+		DeviceCommand::TopUp { device, amount } => {
+			let id = parse_address(&device)?;
+			let amount = parse_grid(&amount).map_err(anyhow::Error::msg)?;
+			client.top_up_bond(signer, &id, amount).await?;
+			let info = client.device(&id).await?.with_context(|| format!("no device {device}"))?;
+			let value = device_json(&id, &info);
+			out.print(value.clone(), || device_line(&value));
+		}
 	}
 	Ok(())
 }
@@ -313,19 +388,35 @@ fn job_json(id: u64, job: &Job) -> Value {
 		"units": job.units,
 		"priceCap": format_grid(job.price_cap),
 		"budget": format_grid(job.budget),
+		"deposit": format_grid(job.deposit),
 		"deadline": job.deadline,
+		"abandonedBy": job.abandoned.0.iter().map(to_address).collect::<Vec<_>>(),
 		"state": state_name(&job.status),
 	});
 	match &job.status {
 		JobStatus::Submitted => {}
-		JobStatus::Assigned { device, price, commit_by } => {
+		JobStatus::Assigned { device, price, collateral, claimed_at, commit_by } => {
 			value["device"] = json!(to_address(device));
 			value["price"] = json!(format_grid(*price));
+			value["collateral"] = json!(format_grid(*collateral));
+			value["claimedAt"] = json!(claimed_at);
 			value["commitBy"] = json!(commit_by);
 		}
-		JobStatus::Committed { device, price, root, challenge_block, reveal_by } => {
+		JobStatus::Committed {
+			device,
+			price,
+			collateral,
+			claimed_at,
+			committed_at,
+			root,
+			challenge_block,
+			reveal_by,
+		} => {
 			value["device"] = json!(to_address(device));
 			value["price"] = json!(format_grid(*price));
+			value["collateral"] = json!(format_grid(*collateral));
+			value["claimedAt"] = json!(claimed_at);
+			value["committedAt"] = json!(committed_at);
 			value["root"] = json!(format!("0x{}", hex::encode(root.0)));
 			value["challengeBlock"] = json!(challenge_block);
 			value["revealBy"] = json!(reveal_by);
@@ -346,25 +437,30 @@ fn job_line(value: &Value) -> String {
 		value["priceCap"].as_str().unwrap_or_default(),
 	);
 	if let Some(device) = value["device"].as_str() {
-		line += &format!("  device {device}");
+		line += &format!(
+			"  device {device} (collateral {} GRID)",
+			value["collateral"].as_str().unwrap_or_default()
+		);
 	}
 	line
 }
 
 fn outcome_line(job: u64, outcome: &JobOutcome) -> String {
 	match outcome {
-		JobOutcome::Settled { provider, payment, fee, refund, block, .. } => format!(
-			"job {job} settled in #{block}: proof verified; provider {provider} paid {} GRID, fee {} GRID, refund {} GRID",
+		JobOutcome::Settled { provider, payment, fee_burned, refund, block, .. } => format!(
+			"job {job} settled in #{block}: proof verified; provider {provider} paid {} GRID, fee {} GRID burned, refund {} GRID + deposit",
 			format_grid(*payment),
-			format_grid(*fee),
+			format_grid(*fee_burned),
 			format_grid(*refund)
 		),
 		JobOutcome::Failed { device, reason, slashed, compensation, block } => format!(
-			"job {job} FAILED in #{block} ({reason}): device {device} slashed {} GRID, client compensated {} GRID",
+			"job {job} FAILED in #{block} ({reason}): device {device} lost {} GRID of collateral, client compensated {} GRID, the rest burned",
 			format_grid(*slashed),
 			format_grid(*compensation)
 		),
-		JobOutcome::Expired { block } => format!("job {job} expired in #{block}: budget released"),
+		JobOutcome::Expired { block } => {
+			format!("job {job} expired in #{block}: budget and deposit released")
+		}
 		JobOutcome::Cancelled { block } => format!("job {job} cancelled in #{block}"),
 	}
 }
@@ -412,13 +508,25 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
 			let from = client.best_number().await?;
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;
-			out.print(json!({ "submitted": id, "units": shape.work_units() }), || {
-				format!(
-					"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit",
-					shape.work_units(),
-					format_grid(cap)
-				)
-			});
+			let info = client.job(id).await?;
+			let (budget, deposit) = info.map(|j| (j.budget, j.deposit)).unwrap_or_default();
+			out.print(
+				json!({
+					"submitted": id,
+					"units": shape.work_units(),
+					"budget": format_grid(budget),
+					"deposit": format_grid(deposit),
+				}),
+				|| {
+					format!(
+						"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit",
+						shape.work_units(),
+						format_grid(cap),
+						format_grid(budget),
+						format_grid(deposit)
+					)
+				},
+			);
 			if wait {
 				watch(client, out, id, from + 1, Duration::from_secs(600)).await?;
 			}
@@ -480,18 +588,21 @@ async fn rewards(
 				json!({ "account": to_address(&who), "pending": pending, "currentEra": era }),
 				|| {
 					let mut lines = vec![format!(
-						"era {} (blocks #{}..#{}): {} units so far, emission {} GRID",
+						"era {} (blocks #{}..#{}): {} units so far, {} GRID fees burned; mints min(schedule {} GRID, ρ × fees) = {} GRID",
 						era.era,
 						era.start,
 						era.end,
 						era.units,
-						format_grid(era.emission)
+						format_grid(era.fees),
+						format_grid(era.emission),
+						format_grid(era.mintable)
 					)];
 					for p in &pending {
 						lines.push(format!(
-							"  era {}: {} unit(s) → {} GRID",
+							"  era {}: {} unit(s), {} GRID fees burned → {} GRID",
 							p.era,
 							p.units,
+							format_grid(p.fees),
 							format_grid(p.amount)
 						));
 					}

@@ -173,12 +173,13 @@ pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: Ru
 		frame_system::CheckEra::from(Era::Immortal),
 		frame_system::CheckNonce::from(nonce),
 		frame_system::CheckWeight::new(),
+		pallet_jobs::CheckDeviceCall::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::from(0),
 		frame_metadata_hash_extension::CheckMetadataHash::new(false),
 		frame_system::WeightReclaim::new(),
 	);
 	// What the extensions add to the signed payload without being in the extrinsic.
-	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), None, ());
+	let implicit = ((), spec_version, tx_version, genesis, genesis, (), (), (), (), None, ());
 	let payload = SignedPayload::from_raw(call.clone(), extension.clone(), implicit);
 	let signature = payload.using_encoded(|bytes| signer.sign(bytes));
 	let xt = UncheckedExtrinsic::new_signed(
@@ -203,6 +204,11 @@ pub async fn storage<T: Decode>(client: &WsClient, key: &[u8]) -> Option<T> {
 		let bytes = hex::decode(d.trim_start_matches("0x")).expect("hex");
 		T::decode(&mut &bytes[..]).expect("storage value decodes")
 	})
+}
+
+/// Total issuance at the best block.
+pub async fn total_issuance(client: &WsClient) -> Balance {
+	storage(client, &pallet_balances::TotalIssuance::<Runtime>::hashed_key()).await.unwrap_or(0)
 }
 
 /// The events of the block with `hash`.
@@ -318,6 +324,15 @@ pub fn tx_fee(events: &[RuntimeEvent]) -> Balance {
 			_ => None,
 		})
 		.sum()
+}
+
+/// The spec of open job `job` as the chain stores it (with its effective seed), read the way a
+/// worker reads it.
+pub async fn stored_spec(client: &WsClient, job: u64) -> proofgrid_primitives::job::JobSpec {
+	let key = pallet_jobs::Jobs::<Runtime>::hashed_key_for(job);
+	let info: pallet_jobs::Job<AccountId, Balance, u32> =
+		storage(client, &key).await.expect("open job");
+	info.spec
 }
 
 /// A job's output tree, computed the way an honest worker does, with `proofgrid-primitives`.

@@ -30,7 +30,7 @@ fn registered<T: Config>() -> (T::AccountId, T::AccountId) {
 		RawOrigin::Signed(owner.clone()).into(),
 		device.clone(),
 		spec(),
-		1u32.into(),
+		T::MinPricePerUnit::get(),
 		proof,
 	)
 	.expect("registration in benchmark setup");
@@ -46,7 +46,13 @@ mod benchmarks {
 		let (owner, device, proof) = Pallet::<T>::benchmark_owner_and_device(0);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner.clone()), device.clone(), spec(), 1u32.into(), proof);
+		_(
+			RawOrigin::Signed(owner.clone()),
+			device.clone(),
+			spec(),
+			T::MinPricePerUnit::get(),
+			proof,
+		);
 
 		assert!(Devices::<T>::contains_key(&device));
 	}
@@ -68,10 +74,12 @@ mod benchmarks {
 	fn update() {
 		let (owner, device) = registered::<T>();
 
-		#[extrinsic_call]
-		_(RawOrigin::Signed(owner), device.clone(), spec(), 2u32.into());
+		let price = T::MinPricePerUnit::get().saturating_add(1u32.into());
 
-		assert_eq!(Devices::<T>::get(&device).map(|i| i.price_per_unit), Some(2u32.into()));
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone(), spec(), price);
+
+		assert_eq!(Devices::<T>::get(&device).map(|i| i.price_per_unit), Some(price));
 	}
 
 	#[benchmark]
@@ -122,6 +130,20 @@ mod benchmarks {
 		_(RawOrigin::Signed(owner), device.clone());
 
 		assert!(!Devices::<T>::contains_key(&device));
+	}
+
+	#[benchmark]
+	fn top_up_bond() {
+		let (owner, device) = registered::<T>();
+		let amount = T::DeviceBond::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone(), amount);
+
+		assert_eq!(
+			Devices::<T>::get(&device).map(|i| i.bond),
+			Some(T::DeviceBond::get().saturating_add(amount))
+		);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -12,7 +12,7 @@ use frame_support::{
 use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements};
 use sp_runtime::{
 	traits::{Saturating, Zero},
-	DispatchError, Perbill,
+	DispatchError,
 };
 
 use crate::{
@@ -30,11 +30,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Applies `f` to `device`'s record if `owner` owns it.
-	pub(crate) fn mutate_owned(
+	pub(crate) fn mutate_owned<R>(
 		owner: &T::AccountId,
 		device: &T::AccountId,
-		f: impl FnOnce(&mut DeviceInfoOf<T>) -> DispatchResult,
-	) -> DispatchResult {
+		f: impl FnOnce(&mut DeviceInfoOf<T>) -> Result<R, DispatchError>,
+	) -> Result<R, DispatchError> {
 		Devices::<T>::try_mutate(device, |info| {
 			let info = info.as_mut().ok_or(Error::<T>::UnknownDevice)?;
 			ensure!(&info.owner == owner, Error::<T>::NotOwner);
@@ -50,8 +50,8 @@ impl<T: Config> Pallet<T> {
 		now <= info.last_heartbeat.saturating_add(T::HeartbeatTimeout::get())
 	}
 
-	/// Money invariants: each owner's held bonds equal the sum of its devices' bonds, and the
-	/// owner index matches the device records.
+	/// Money invariants: each owner's held bonds equal the sum of its devices' bonds, no device
+	/// locks more collateral than its bond, and the owner index matches the device records.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use crate::OwnerDevices;
@@ -63,6 +63,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				OwnerDevices::<T>::get(&info.owner).contains(&device),
 				"device missing from its owner's list"
+			);
+			ensure!(info.locked <= info.bond, "collateral locked above the bond");
+			ensure!(
+				info.active_jobs <= T::MaxActiveJobs::get(),
+				"a device holds more open jobs than allowed"
 			);
 			let sum = bonds.entry(info.owner.clone()).or_insert_with(Zero::zero);
 			*sum = sum.saturating_add(info.bond);
@@ -89,6 +94,7 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		device: &T::AccountId,
 		requirements: &Requirements,
 		price_cap: BalanceOf<T>,
+		collateral: BalanceOf<T>,
 	) -> DispatchResult {
 		let info = Devices::<T>::get(device).ok_or(Error::<T>::UnknownDevice)?;
 		ensure!(info.status == DeviceStatus::Active, Error::<T>::NotActive);
@@ -100,6 +106,9 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		ensure!(info.spec.vram_mib >= requirements.min_vram_mib, Error::<T>::InsufficientVram);
 		ensure!(info.effective_gops() >= requirements.min_gops, Error::<T>::TooSlow);
 		ensure!(info.price_per_unit <= price_cap, Error::<T>::PriceTooHigh);
+		ensure!(info.active_jobs < T::MaxActiveJobs::get(), Error::<T>::TooManyJobs);
+		ensure!(info.bond >= T::DeviceBond::get(), Error::<T>::BondTooLow);
+		ensure!(info.free_bond() >= collateral, Error::<T>::InsufficientCollateral);
 		Ok(())
 	}
 
@@ -115,26 +124,34 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Devices::<T>::get(device).map(|info| info.bond)
 	}
 
-	fn mark_busy(device: &T::AccountId) -> DispatchResult {
+	fn gops_of(device: &T::AccountId) -> Option<u64> {
+		Devices::<T>::get(device).map(|info| info.effective_gops())
+	}
+
+	fn lock_collateral(device: &T::AccountId, collateral: BalanceOf<T>) -> DispatchResult {
 		Devices::<T>::try_mutate(device, |info| {
 			let info = info.as_mut().ok_or(Error::<T>::UnknownDevice)?;
+			ensure!(info.free_bond() >= collateral, Error::<T>::InsufficientCollateral);
+			info.locked = info.locked.saturating_add(collateral);
 			info.active_jobs = info.active_jobs.saturating_add(1);
 			Ok(())
 		})
 	}
 
-	fn mark_idle(device: &T::AccountId) {
+	fn unlock_collateral(device: &T::AccountId, collateral: BalanceOf<T>) {
 		Devices::<T>::mutate(device, |info| {
 			if let Some(info) = info {
+				info.locked = info.locked.saturating_sub(collateral);
 				info.active_jobs = info.active_jobs.saturating_sub(1);
 			}
 		});
 	}
 
-	fn record_success(device: &T::AccountId) {
+	fn record_success(device: &T::AccountId, delivered_gops: u64) {
 		Devices::<T>::mutate(device, |info| {
 			if let Some(info) = info {
 				info.reputation.completed = info.reputation.completed.saturating_add(1);
+				info.delivered_gops = info.delivered_gops.max(delivered_gops);
 			}
 		});
 	}
@@ -147,42 +164,46 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		});
 	}
 
+	fn locked_of(device: &T::AccountId) -> Option<BalanceOf<T>> {
+		Devices::<T>::get(device).map(|info| info.locked)
+	}
+
 	fn slash(
 		device: &T::AccountId,
 		amount: BalanceOf<T>,
-		beneficiaries: &[(T::AccountId, Perbill)],
-	) -> Result<BalanceOf<T>, DispatchError> {
+		victim: &T::AccountId,
+		max_compensation: BalanceOf<T>,
+	) -> Result<(BalanceOf<T>, BalanceOf<T>), DispatchError> {
 		let mut info = Devices::<T>::get(device).ok_or(Error::<T>::UnknownDevice)?;
 		let reason = HoldReason::DeviceBond.into();
-		let slashed = amount.min(info.bond);
-		let mut paid: BalanceOf<T> = Zero::zero();
-		for (who, share) in beneficiaries {
-			let part = (*share * slashed).min(slashed.saturating_sub(paid));
-			if part.is_zero() {
-				continue;
-			}
-			// A beneficiary that cannot receive (e.g. would stay below the existential deposit)
-			// forfeits its part, which is then burned with the remainder below.
-			if let Ok(moved) = T::Currency::transfer_on_hold(
+		// Collateral is unlocked before it is slashed, so a slash never leaves `locked` above
+		// `bond`; capping at the free bond keeps the other jobs' collateral whole.
+		let slashed = amount.min(info.free_bond());
+		let mut compensation = max_compensation.min(slashed);
+		// A victim that cannot receive (e.g. would stay below the existential deposit)
+		// forfeits its part, which is then burned with the rest.
+		if !compensation.is_zero()
+			&& T::Currency::transfer_on_hold(
 				&reason,
 				&info.owner,
-				who,
-				part,
+				victim,
+				compensation,
 				Precision::Exact,
 				Restriction::Free,
 				Fortitude::Force,
-			) {
-				paid = paid.saturating_add(moved);
-			}
+			)
+			.is_err()
+		{
+			compensation = Zero::zero();
 		}
-		let rest = slashed.saturating_sub(paid);
+		let rest = slashed.saturating_sub(compensation);
 		if !rest.is_zero() {
 			T::Currency::burn_held(&reason, &info.owner, rest, Precision::Exact, Fortitude::Force)?;
 		}
 		info.bond = info.bond.saturating_sub(slashed);
 		Devices::<T>::insert(device, info);
 		Self::deposit_event(Event::Slashed { device: device.clone(), amount: slashed });
-		Ok(slashed)
+		Ok((slashed, compensation))
 	}
 }
 
@@ -198,7 +219,7 @@ impl<T: Config> Pallet<T> {
 
 		let owner: T::AccountId = frame_benchmarking::account("device-owner", seed, 0);
 		let funds = T::DeviceBond::get()
-			.saturating_mul(10u32.into())
+			.saturating_mul(1000u32.into())
 			.saturating_add(T::Currency::minimum_balance());
 		T::Currency::set_balance(&owner, funds);
 		let genesis = frame_system::Pallet::<T>::block_hash(

@@ -12,7 +12,17 @@
 //!
 //! From then on the worker signs the device's own calls with the device key. A device is
 //! eligible for work while it is active, *fresh* (a heartbeat within
-//! [`Config::HeartbeatTimeout`] blocks) and matches a job's requirements and price cap.
+//! [`Config::HeartbeatTimeout`] blocks), holds fewer than [`Config::MaxActiveJobs`] open jobs,
+//! matches a job's requirements and price cap, and its bond is at least
+//! [`Config::DeviceBond`] with enough of it **free** (not locked as collateral by its open jobs)
+//! to cover the new job's collateral.
+//!
+//! ## Bond and collateral
+//! The bond is the device's stake. The jobs pallet locks part of it as collateral for each job
+//! the device claims ([`DeviceRegistry::lock_collateral`]) and slashes that collateral if the
+//! job fails. A slashed device whose bond fell below [`Config::DeviceBond`] takes no work until
+//! its owner calls `top_up_bond`. Prices below [`Config::MinPricePerUnit`] are refused, so work
+//! is never sold for nothing.
 //!
 //! ## Fees for heartbeats
 //! A heartbeat from a registered device, at most one per [`Config::MinHeartbeatInterval`]
@@ -37,6 +47,7 @@ extern crate alloc;
 pub use pallet::*;
 
 mod impls;
+pub mod runtime_api;
 mod types;
 pub mod weights;
 
@@ -90,9 +101,18 @@ pub mod pallet {
 			+ Parameter
 			+ MaxEncodedLen;
 
-		/// Bond held from the owner for each registered device.
+		/// Bond held from the owner for each registered device, and the least bond a device must
+		/// keep to take work (a slashed device tops up with `top_up_bond`).
 		#[pallet::constant]
 		type DeviceBond: Get<BalanceOf<Self>>;
+
+		/// Lowest price per work unit a device may ask.
+		#[pallet::constant]
+		type MinPricePerUnit: Get<BalanceOf<Self>>;
+
+		/// Most open (assigned or committed) jobs a device may hold at once.
+		#[pallet::constant]
+		type MaxActiveJobs: Get<u32>;
 
 		/// Most devices one owner may register.
 		#[pallet::constant]
@@ -160,6 +180,8 @@ pub mod pallet {
 		BondWithdrawn { device: T::AccountId, owner: T::AccountId, amount: BalanceOf<T> },
 		/// A device's bond was slashed by `amount`.
 		Slashed { device: T::AccountId, amount: BalanceOf<T> },
+		/// The owner added `amount` to a device's bond, which is now `bond`.
+		BondToppedUp { device: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
 	}
 
 	/// Errors of the devices pallet.
@@ -204,6 +226,17 @@ pub mod pallet {
 		KernelUnsupported,
 		/// The device asks more per unit than the job's price cap.
 		PriceTooHigh,
+		/// The price is below `MinPricePerUnit`.
+		PriceTooLow,
+		/// The device's bond is below `DeviceBond`: top it up before taking work.
+		BondTooLow,
+		/// The device's free bond (bond less the collateral of its open jobs) does not cover
+		/// the job's collateral.
+		InsufficientCollateral,
+		/// The device holds `MaxActiveJobs` open jobs already.
+		TooManyJobs,
+		/// A top-up of zero.
+		ZeroAmount,
 	}
 
 	#[pallet::hooks]
@@ -231,6 +264,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			ensure!(device != owner, Error::<T>::DeviceIsOwner);
+			ensure!(price_per_unit >= T::MinPricePerUnit::get(), Error::<T>::PriceTooLow);
 			ensure!(!Devices::<T>::contains_key(&device), Error::<T>::AlreadyRegistered);
 			Self::ensure_valid_spec(&spec)?;
 
@@ -252,12 +286,14 @@ pub mod pallet {
 					spec,
 					price_per_unit,
 					bond,
+					locked: Zero::zero(),
 					status: DeviceStatus::Active,
 					registered_at: now,
 					last_heartbeat: now,
 					active_jobs: 0,
 					reputation: Reputation::default(),
 					measured_gops: None,
+					delivered_gops: 0,
 					attestation: Attestation::Unattested,
 				},
 			);
@@ -301,6 +337,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			Self::ensure_valid_spec(&spec)?;
+			ensure!(price_per_unit >= T::MinPricePerUnit::get(), Error::<T>::PriceTooLow);
 			Self::mutate_owned(&owner, &device, |info| {
 				ensure!(
 					!matches!(info.status, DeviceStatus::Unbonding { .. }),
@@ -391,6 +428,31 @@ pub mod pallet {
 				}
 			});
 			Self::deposit_event(Event::BondWithdrawn { device, owner, amount: released });
+			Ok(())
+		}
+
+		/// Hold `amount` more from the owner as `device`'s bond: the way back to work for a
+		/// device slashed below [`Config::DeviceBond`], and the way to take jobs whose
+		/// collateral exceeds the free bond.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::top_up_bond())]
+		pub fn top_up_bond(
+			origin: OriginFor<T>,
+			device: T::AccountId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+			let bond = Self::mutate_owned(&owner, &device, |info| {
+				ensure!(
+					!matches!(info.status, DeviceStatus::Unbonding { .. }),
+					Error::<T>::Unbonding
+				);
+				T::Currency::hold(&HoldReason::DeviceBond.into(), &owner, amount)?;
+				info.bond = info.bond.saturating_add(amount);
+				Ok(info.bond)
+			})?;
+			Self::deposit_event(Event::BondToppedUp { device, amount, bond });
 			Ok(())
 		}
 	}

@@ -1,6 +1,9 @@
 //! A test runtime: frame-system, the real pallet-balances and the devices pallet.
 
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
 use proofgrid_primitives::device::{
 	registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet,
 };
@@ -43,6 +46,8 @@ pub const HEARTBEAT_TIMEOUT: u64 = 20;
 pub const MIN_HEARTBEAT_INTERVAL: u64 = 5;
 pub const UNBONDING_PERIOD: u64 = 50;
 pub const MAX_DEVICES: u32 = 3;
+pub const MIN_PRICE: Balance = 2;
+pub const MAX_ACTIVE_JOBS: u32 = 2;
 
 parameter_types! {
 	pub const ExistentialDeposit: Balance = 10;
@@ -58,6 +63,8 @@ impl pallet_devices::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;
 	type DeviceBond = DeviceBond;
+	type MinPricePerUnit = ConstU64<MIN_PRICE>;
+	type MaxActiveJobs = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDevicesPerOwner = ConstU32<MAX_DEVICES>;
 	type HeartbeatTimeout = HeartbeatTimeout;
 	type MinHeartbeatInterval = MinHeartbeatInterval;

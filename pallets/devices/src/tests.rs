@@ -7,7 +7,7 @@ use frame_support::{
 	traits::fungible::{hold::Inspect as HoldInspect, Inspect},
 };
 use proofgrid_primitives::device::{DeviceStatus, Kernel, KernelSet, Requirements};
-use sp_runtime::{Perbill, TokenError};
+use sp_runtime::TokenError;
 
 use crate::{
 	mock::*, DeviceRegistry, Devices as DevicesMap, Error, Event, HoldReason, OwnerDevices,
@@ -258,14 +258,14 @@ mod heartbeat {
 		build_and_execute(|| {
 			register(ALICE, 1);
 			run_to_block(1 + HEARTBEAT_TIMEOUT);
-			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5));
+			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5, 0));
 			run_to_block(2 + HEARTBEAT_TIMEOUT);
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &requirements(), 5),
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
 				Error::<Test>::Stale
 			);
 			assert_ok!(Devices::heartbeat(RuntimeOrigin::signed(device(1))));
-			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5));
+			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5, 0));
 		});
 	}
 }
@@ -325,7 +325,7 @@ mod update_pause_resume {
 			assert_ok!(Devices::pause(alice.clone(), device(1)));
 			System::assert_last_event(Event::Paused { device: device(1) }.into());
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &requirements(), 5),
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
 				Error::<Test>::NotActive
 			);
 			assert_noop!(Devices::pause(alice.clone(), device(1)), Error::<Test>::NotActive);
@@ -335,7 +335,7 @@ mod update_pause_resume {
 			);
 			assert_ok!(Devices::resume(alice, device(1)));
 			System::assert_last_event(Event::Resumed { device: device(1) }.into());
-			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5));
+			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5, 0));
 		});
 	}
 
@@ -374,7 +374,7 @@ mod unbonding {
 				DeviceStatus::Unbonding { until }
 			);
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &requirements(), 5),
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
 				Error::<Test>::NotActive
 			);
 
@@ -402,9 +402,9 @@ mod unbonding {
 		build_and_execute(|| {
 			register(ALICE, 1);
 			let alice = RuntimeOrigin::signed(account(ALICE));
-			assert_ok!(Devices::mark_busy(&device(1)));
+			assert_ok!(Devices::lock_collateral(&device(1), 10));
 			assert_noop!(Devices::deregister(alice.clone(), device(1)), Error::<Test>::DeviceBusy);
-			Devices::mark_idle(&device(1));
+			Devices::unlock_collateral(&device(1), 10);
 			assert_ok!(Devices::deregister(alice.clone(), device(1)));
 			assert_noop!(Devices::deregister(alice, device(1)), Error::<Test>::Unbonding);
 			assert_noop!(
@@ -459,13 +459,17 @@ mod registry {
 		build_and_execute(|| {
 			register(ALICE, 1);
 			let ok = requirements();
-			assert_ok!(Devices::ensure_eligible(&device(1), &ok, 5));
-			assert_noop!(Devices::ensure_eligible(&device(1), &ok, 4), Error::<Test>::PriceTooHigh);
+			assert_ok!(Devices::ensure_eligible(&device(1), &ok, 5, 0));
+			assert_noop!(
+				Devices::ensure_eligible(&device(1), &ok, 4, 0),
+				Error::<Test>::PriceTooHigh
+			);
 			assert_noop!(
 				Devices::ensure_eligible(
 					&device(1),
 					&Requirements { min_vram_mib: 100_000, ..ok },
-					5
+					5,
+					0
 				),
 				Error::<Test>::InsufficientVram
 			);
@@ -473,12 +477,13 @@ mod registry {
 				Devices::ensure_eligible(
 					&device(1),
 					&Requirements { min_gops: 2_000_000, ..ok },
-					5
+					5,
+					0
 				),
 				Error::<Test>::TooSlow
 			);
 			assert_noop!(
-				Devices::ensure_eligible(&device(2), &ok, 5),
+				Devices::ensure_eligible(&device(2), &ok, 5, 0),
 				Error::<Test>::UnknownDevice
 			);
 		});
@@ -498,7 +503,7 @@ mod registry {
 				proof(&device_pair(1), &account(ALICE)),
 			));
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &requirements(), 5),
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
 				Error::<Test>::KernelUnsupported
 			);
 		});
@@ -510,7 +515,7 @@ mod registry {
 			register(ALICE, 1);
 			DevicesMap::<Test>::mutate(device(1), |i| i.as_mut().unwrap().measured_gops = Some(1));
 			assert_noop!(
-				Devices::ensure_eligible(&device(1), &requirements(), 5),
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
 				Error::<Test>::TooSlow
 			);
 		});
@@ -525,17 +530,138 @@ mod registry {
 			assert_eq!(Devices::price_of(&device(1)), Some(5));
 			assert_eq!(Devices::bond_of(&device(1)), Some(BOND));
 			assert_eq!(Devices::bond_of(&device(2)), None);
-			assert_ok!(Devices::mark_busy(&device(1)));
-			assert_ok!(Devices::mark_busy(&device(1)));
-			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().active_jobs, 2);
-			assert_noop!(Devices::mark_busy(&device(2)), Error::<Test>::UnknownDevice);
-			Devices::mark_idle(&device(1));
-			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().active_jobs, 1);
-			Devices::record_success(&device(1));
-			Devices::record_success(&device(1));
+			assert_eq!(Devices::gops_of(&device(1)), Some(1_000_000));
+			assert_ok!(Devices::lock_collateral(&device(1), 100));
+			assert_ok!(Devices::lock_collateral(&device(1), 200));
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked, info.free_bond()), (2, 300, BOND - 300));
+			assert_noop!(Devices::lock_collateral(&device(2), 1), Error::<Test>::UnknownDevice);
+			assert_noop!(
+				Devices::lock_collateral(&device(1), BOND - 299),
+				Error::<Test>::InsufficientCollateral
+			);
+			Devices::unlock_collateral(&device(1), 100);
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked), (1, 200));
+			Devices::record_success(&device(1), 70);
+			Devices::record_success(&device(1), 50);
 			Devices::record_failure(&device(1));
-			let reputation = DevicesMap::<Test>::get(device(1)).unwrap().reputation;
-			assert_eq!((reputation.completed, reputation.failed), (2, 1));
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.reputation.completed, info.reputation.failed), (2, 1));
+			// The best proven throughput is kept: each settled job is a lower bound.
+			assert_eq!(info.delivered_gops, 70);
+		});
+	}
+}
+
+mod bond_and_collateral {
+	use super::*;
+
+	#[test]
+	fn prices_below_the_minimum_are_refused() {
+		build_and_execute(|| {
+			assert_noop!(
+				Devices::register(
+					RuntimeOrigin::signed(account(ALICE)),
+					device(1),
+					spec(),
+					MIN_PRICE - 1,
+					proof(&device_pair(1), &account(ALICE)),
+				),
+				Error::<Test>::PriceTooLow
+			);
+			register(ALICE, 1);
+			assert_noop!(
+				Devices::update(
+					RuntimeOrigin::signed(account(ALICE)),
+					device(1),
+					spec(),
+					MIN_PRICE - 1
+				),
+				Error::<Test>::PriceTooLow
+			);
+			assert_ok!(Devices::update(
+				RuntimeOrigin::signed(account(ALICE)),
+				device(1),
+				spec(),
+				MIN_PRICE
+			));
+		});
+	}
+
+	#[test]
+	fn collateral_must_fit_in_the_free_bond() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			let ok = requirements();
+			assert_ok!(Devices::ensure_eligible(&device(1), &ok, 5, BOND));
+			assert_noop!(
+				Devices::ensure_eligible(&device(1), &ok, 5, BOND + 1),
+				Error::<Test>::InsufficientCollateral
+			);
+			assert_ok!(Devices::lock_collateral(&device(1), 600));
+			assert_ok!(Devices::ensure_eligible(&device(1), &ok, 5, 400));
+			assert_noop!(
+				Devices::ensure_eligible(&device(1), &ok, 5, 401),
+				Error::<Test>::InsufficientCollateral
+			);
+		});
+	}
+
+	#[test]
+	fn a_device_holds_at_most_max_active_jobs() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			for _ in 0..MAX_ACTIVE_JOBS {
+				assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5, 1));
+				assert_ok!(Devices::lock_collateral(&device(1), 1));
+			}
+			assert_noop!(
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 1),
+				Error::<Test>::TooManyJobs
+			);
+		});
+	}
+
+	#[test]
+	fn a_slashed_device_below_the_minimum_takes_no_work_until_topped_up() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			Devices::slash(&device(1), 1, &account(BOB), 0).unwrap();
+			assert_noop!(
+				Devices::ensure_eligible(&device(1), &requirements(), 5, 0),
+				Error::<Test>::BondTooLow
+			);
+			let alice = RuntimeOrigin::signed(account(ALICE));
+			assert_noop!(
+				Devices::top_up_bond(alice.clone(), device(1), 0),
+				Error::<Test>::ZeroAmount
+			);
+			assert_noop!(
+				Devices::top_up_bond(RuntimeOrigin::signed(account(BOB)), device(1), 1),
+				Error::<Test>::NotOwner
+			);
+			assert_ok!(Devices::top_up_bond(alice.clone(), device(1), 1));
+			System::assert_last_event(
+				Event::BondToppedUp { device: device(1), amount: 1, bond: BOND }.into(),
+			);
+			assert_eq!(held(ALICE), BOND);
+			assert_ok!(Devices::ensure_eligible(&device(1), &requirements(), 5, 0));
+			// The owner cannot hold more than it has.
+			assert!(Devices::top_up_bond(alice.clone(), device(1), ENDOWMENT).is_err());
+			assert_ok!(Devices::deregister(alice.clone(), device(1)));
+			assert_noop!(Devices::top_up_bond(alice, device(1), 1), Error::<Test>::Unbonding);
+		});
+	}
+
+	#[test]
+	fn a_slash_never_reaches_the_collateral_of_other_jobs() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			assert_ok!(Devices::lock_collateral(&device(1), 700));
+			let (slashed, _) = Devices::slash(&device(1), BOND, &account(BOB), 0).unwrap();
+			assert_eq!(slashed, BOND - 700);
+			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().bond, 700);
 		});
 	}
 }
@@ -544,23 +670,14 @@ mod slashing {
 	use super::*;
 
 	#[test]
-	fn pays_beneficiaries_and_burns_the_rest() {
+	fn compensates_the_victim_up_to_the_cap_and_burns_the_rest() {
 		build_and_execute(|| {
 			register(ALICE, 1);
 			let issuance = Balances::total_issuance();
-			let slashed = Devices::slash(
-				&device(1),
-				400,
-				&[
-					(account(BOB), Perbill::from_percent(50)),
-					(account(TREASURY), Perbill::from_percent(25)),
-				],
-			)
-			.expect("slash");
-			assert_eq!(slashed, 400);
-			assert_eq!(Balances::balance(&account(BOB)), ENDOWMENT + 200);
-			assert_eq!(Balances::balance(&account(TREASURY)), ENDOWMENT + 100);
-			assert_eq!(Balances::total_issuance(), issuance - 100);
+			let outcome = Devices::slash(&device(1), 400, &account(BOB), 150).expect("slash");
+			assert_eq!(outcome, (400, 150));
+			assert_eq!(Balances::balance(&account(BOB)), ENDOWMENT + 150);
+			assert_eq!(Balances::total_issuance(), issuance - 250);
 			assert_eq!(held(ALICE), BOND - 400);
 			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().bond, BOND - 400);
 			System::assert_last_event(Event::Slashed { device: device(1), amount: 400 }.into());
@@ -571,9 +688,8 @@ mod slashing {
 	fn is_capped_by_the_bond() {
 		build_and_execute(|| {
 			register(ALICE, 1);
-			let slashed =
-				Devices::slash(&device(1), 5 * BOND, &[(account(BOB), Perbill::one())]).unwrap();
-			assert_eq!(slashed, BOND);
+			let outcome = Devices::slash(&device(1), 5 * BOND, &account(BOB), 5 * BOND).unwrap();
+			assert_eq!(outcome, (BOND, BOND));
 			assert_eq!(Balances::balance(&account(BOB)), ENDOWMENT + BOND);
 			assert_eq!(held(ALICE), 0);
 		});
@@ -586,10 +702,7 @@ mod slashing {
 			let alice = RuntimeOrigin::signed(account(ALICE));
 			assert_ok!(Devices::deregister(alice.clone(), device(1)));
 			run_to_block(10);
-			assert_eq!(
-				Devices::slash(&device(1), 300, &[(account(BOB), Perbill::one())]).unwrap(),
-				300
-			);
+			assert_eq!(Devices::slash(&device(1), 300, &account(BOB), 300).unwrap(), (300, 300));
 			run_to_block(1 + UNBONDING_PERIOD);
 			assert_ok!(Devices::withdraw_bond(alice, device(1)));
 			System::assert_last_event(
@@ -605,13 +718,13 @@ mod slashing {
 	}
 
 	#[test]
-	fn a_beneficiary_that_cannot_receive_forfeits_to_the_burn() {
+	fn a_victim_that_cannot_receive_forfeits_to_the_burn() {
 		build_and_execute(|| {
 			register(ALICE, 1);
 			let issuance = Balances::total_issuance();
 			// A new account would be created below the existential deposit (10).
-			let slashed = Devices::slash(&device(1), 5, &[(account(42), Perbill::one())]).unwrap();
-			assert_eq!(slashed, 5);
+			let outcome = Devices::slash(&device(1), 5, &account(42), 5).unwrap();
+			assert_eq!(outcome, (5, 0));
 			assert_eq!(Balances::balance(&account(42)), 0);
 			assert_eq!(Balances::total_issuance(), issuance - 5);
 		});
@@ -620,7 +733,10 @@ mod slashing {
 	#[test]
 	fn of_an_unknown_device_fails() {
 		build_and_execute(|| {
-			assert_noop!(Devices::slash(&device(1), 5, &[]), Error::<Test>::UnknownDevice);
+			assert_noop!(
+				Devices::slash(&device(1), 5, &account(BOB), 0),
+				Error::<Test>::UnknownDevice
+			);
 		});
 	}
 }
@@ -631,6 +747,15 @@ fn try_state_catches_a_bond_mismatch() {
 		register(ALICE, 1);
 		assert!(Devices::do_try_state().is_ok());
 		DevicesMap::<Test>::mutate(device(1), |i| i.as_mut().unwrap().bond = BOND - 1);
+		assert!(Devices::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_collateral_above_the_bond() {
+	new_test_ext().execute_with(|| {
+		register(ALICE, 1);
+		DevicesMap::<Test>::mutate(device(1), |i| i.as_mut().unwrap().locked = BOND + 1);
 		assert!(Devices::do_try_state().is_err());
 	});
 }

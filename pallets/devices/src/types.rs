@@ -7,7 +7,7 @@ use proofgrid_primitives::device::{
 	Attestation, DeviceSpec, DeviceStatus, Reputation, Requirements,
 };
 use scale_info::TypeInfo;
-use sp_runtime::{DispatchError, Perbill};
+use sp_runtime::DispatchError;
 
 use crate::Config;
 
@@ -29,8 +29,10 @@ pub struct DeviceInfo<AccountId, Balance, BlockNumber> {
 	pub spec: DeviceSpec,
 	/// Asking price per work unit.
 	pub price_per_unit: Balance,
-	/// Bond still held for this device (slashes reduce it).
+	/// Bond still held for this device (slashes reduce it, `top_up_bond` adds to it).
 	pub bond: Balance,
+	/// Part of the bond locked as collateral by the device's open jobs (never above `bond`).
+	pub locked: Balance,
 	/// Active, paused or unbonding.
 	pub status: DeviceStatus<BlockNumber>,
 	/// Block of registration.
@@ -44,25 +46,40 @@ pub struct DeviceInfo<AccountId, Balance, BlockNumber> {
 	/// Throughput measured by a capability proof, when one has run; it replaces the advertised
 	/// figure for matching.
 	pub measured_gops: Option<u64>,
+	/// What the device has shown it delivers: the best throughput, in GOPS, of its settled
+	/// jobs counted as operations over the blocks between claim and commit (a lower bound of
+	/// its real speed; 0 until a job settles).
+	pub delivered_gops: u64,
 	/// Hardware evidence for the device key.
 	pub attestation: Attestation,
 }
 
-impl<AccountId, Balance, BlockNumber> DeviceInfo<AccountId, Balance, BlockNumber> {
+impl<AccountId, Balance: sp_runtime::Saturating + Copy, BlockNumber>
+	DeviceInfo<AccountId, Balance, BlockNumber>
+{
 	/// The throughput matching trusts: measured if a capability proof ran, else advertised.
+	/// Advertising is a promise: the commit window of a job is sized from it, and missing the
+	/// window costs collateral.
 	pub fn effective_gops(&self) -> u64 {
 		self.measured_gops.unwrap_or(self.spec.advertised_gops)
+	}
+
+	/// The bond not locked as collateral.
+	pub fn free_bond(&self) -> Balance {
+		self.bond.saturating_sub(self.locked)
 	}
 }
 
 /// What the jobs pallet (or any sibling) may ask of and do to devices.
 pub trait DeviceRegistry<AccountId, Balance> {
 	/// `Ok` if `device` can take a job with `requirements` at a price of at most `price_cap`
-	/// per unit now; otherwise the named reason why not.
+	/// per unit now, with `collateral` locked from its free bond; otherwise the named reason
+	/// why not.
 	fn ensure_eligible(
 		device: &AccountId,
 		requirements: &Requirements,
 		price_cap: Balance,
+		collateral: Balance,
 	) -> DispatchResult;
 
 	/// The owner of `device`, if registered.
@@ -74,26 +91,34 @@ pub trait DeviceRegistry<AccountId, Balance> {
 	/// The bond still held for `device`, if registered.
 	fn bond_of(device: &AccountId) -> Option<Balance>;
 
-	/// One more job is assigned to `device`; it cannot deregister until it is idle.
-	fn mark_busy(device: &AccountId) -> DispatchResult;
+	/// The throughput (GOPS) `device` promises, if registered: it sizes commit windows.
+	fn gops_of(device: &AccountId) -> Option<u64>;
 
-	/// One job of `device` finished (in any way).
-	fn mark_idle(device: &AccountId);
+	/// One more job is assigned to `device` with `collateral` locked from its free bond; it
+	/// cannot deregister until it is idle.
+	fn lock_collateral(device: &AccountId, collateral: Balance) -> DispatchResult;
 
-	/// `device` completed a job with a valid proof.
-	fn record_success(device: &AccountId);
+	/// One job of `device` finished (in any way): its `collateral` is unlocked.
+	fn unlock_collateral(device: &AccountId, collateral: Balance);
+
+	/// `device` completed a job with a valid proof, at a proven `delivered_gops` or more.
+	fn record_success(device: &AccountId, delivered_gops: u64);
 
 	/// `device` failed a job (bad or late proof, missed window).
 	fn record_failure(device: &AccountId);
 
-	/// Slash up to `amount` from `device`'s bond (also while unbonding). Each beneficiary
-	/// receives its share of what was slashed; what the shares leave is burned. Returns the
-	/// amount slashed, which is less than `amount` only if the bond was smaller.
+	/// Collateral locked by `device`'s open jobs, if registered.
+	fn locked_of(device: &AccountId) -> Option<Balance>;
+
+	/// Slash up to `amount` from `device`'s free bond (also while unbonding): up to
+	/// `max_compensation` of it goes to `victim`, the rest is burned. Returns `(slashed,
+	/// compensation)`; `slashed` is less than `amount` only if the free bond was smaller.
 	fn slash(
 		device: &AccountId,
 		amount: Balance,
-		beneficiaries: &[(AccountId, Perbill)],
-	) -> Result<Balance, DispatchError>;
+		victim: &AccountId,
+		max_compensation: Balance,
+	) -> Result<(Balance, Balance), DispatchError>;
 }
 
 /// Makes a device key and its registration proof inside the runtime, for benchmarks.

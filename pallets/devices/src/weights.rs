@@ -22,6 +22,7 @@ pub trait WeightInfo {
 	fn resume() -> Weight;
 	fn deregister() -> Weight;
 	fn withdraw_bond() -> Weight;
+	fn top_up_bond() -> Weight;
 }
 
 /// Weights for `pallet-devices` using the runtime's database weights.
@@ -71,6 +72,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
+	/// Reads/writes: Devices, Balances::Holds, System::Account.
+	fn top_up_bond() -> Weight {
+		Weight::from_parts(40_000_000, 6_000)
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(3))
+	}
 }
 
 /// The same figures with reference database weights, for tests and mocks.
@@ -109,5 +116,11 @@ impl WeightInfo for () {
 		Weight::from_parts(60_000_000, 6_000)
 			.saturating_add(RocksDbWeight::get().reads(4))
 			.saturating_add(RocksDbWeight::get().writes(4))
+	}
+	/// Reads/writes: Devices, Balances::Holds, System::Account.
+	fn top_up_bond() -> Weight {
+		Weight::from_parts(40_000_000, 6_000)
+			.saturating_add(RocksDbWeight::get().reads(3))
+			.saturating_add(RocksDbWeight::get().writes(3))
 	}
 }

@@ -17,25 +17,41 @@ use proofgrid_primitives::{
 	merkle::{hash_leaf, MerkleTree},
 };
 use sp_core::H256;
-use sp_runtime::traits::{One, Saturating};
+use sp_runtime::traits::{One, Saturating, UniqueSaturatedFrom};
 
-/// An 8×8 output (4 leaves) with inner dimension 1: one work unit.
-fn spec() -> JobSpec {
+/// The smallest job the runtime accepts (`MinWorkUnits`), with the smallest outer size that
+/// fits: a tiny job keeps the reveal itself cheap (verification is benchmarked separately).
+fn spec<T: Config>() -> JobSpec {
+	let min_ops = u128::from(T::MinWorkUnits::get()) * u128::from(T::OpsPerUnit::get());
+	let mut shape = GemmShape { m: 8, n: 8, k: 1 };
+	for side in [8u32, 64, 256, 1024, 4096] {
+		let k = min_ops.div_ceil(2 * side as u128 * side as u128).max(1);
+		if k <= proofgrid_primitives::gemm::MAX_K as u128 {
+			shape = GemmShape { m: side, n: side, k: k as u32 };
+			break;
+		}
+	}
 	JobSpec {
-		shape: GemmShape { m: 8, n: 8, k: 1 },
+		shape,
 		seed: [1u8; 32],
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1, min_gops: 1 },
 	}
 }
 
 fn cap<T: Config>() -> BalanceOf<T> {
-	T::Currency::minimum_balance().saturating_mul(10u32.into())
+	T::MinPricePerUnit::get().max(T::Currency::minimum_balance())
 }
 
 /// A client funded for many jobs.
 fn client<T: Config>() -> T::AccountId {
 	let client: T::AccountId = account("client", 0, 0);
-	T::Currency::set_balance(&client, cap::<T>().saturating_mul(100_000u32.into()));
+	let per_job = cap::<T>()
+		.saturating_mul(BalanceOf::<T>::unique_saturated_from(T::MinWorkUnits::get()))
+		.saturating_add(T::JobDeposit::get());
+	T::Currency::set_balance(
+		&client,
+		per_job.saturating_mul(1_000u32.into()).saturating_add(T::Currency::minimum_balance()),
+	);
 	client
 }
 
@@ -43,13 +59,19 @@ fn submitted<T: Config>(client: &T::AccountId) -> JobId {
 	let job = NextJobId::<T>::get();
 	let deadline =
 		frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
-	Pallet::<T>::submit_job(RawOrigin::Signed(client.clone()).into(), spec(), cap::<T>(), deadline)
-		.expect("submit in setup");
+	Pallet::<T>::submit_job(
+		RawOrigin::Signed(client.clone()).into(),
+		spec::<T>(),
+		cap::<T>(),
+		deadline,
+	)
+	.expect("submit in setup");
 	job
 }
 
-fn tree() -> MerkleTree {
-	let spec = spec();
+/// The honest output of job `job`, as stored (with its effective seed).
+fn tree<T: Config>(job: JobId) -> MerkleTree {
+	let spec = Jobs::<T>::get(job).expect("open job").spec;
 	let leaves = (0..spec.shape.leaf_count())
 		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
 		.collect();
@@ -67,7 +89,7 @@ mod benchmarks {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(client), spec(), cap::<T>(), deadline);
+		_(RawOrigin::Signed(client), spec::<T>(), cap::<T>(), deadline);
 
 		assert!(Jobs::<T>::contains_key(0));
 	}
@@ -101,7 +123,7 @@ mod benchmarks {
 		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(device), job, H256(tree().root()));
+		_(RawOrigin::Signed(device), job, H256(tree::<T>(job).root()));
 
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Committed { .. })));
 	}
@@ -111,8 +133,9 @@ mod benchmarks {
 		let job = submitted::<T>(&client::<T>());
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
 		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
-		let tree = tree();
+		let tree = tree::<T>(job);
 		let root = H256(tree.root());
+		let spec = Jobs::<T>::get(job).expect("open job").spec;
 		Pallet::<T>::commit(RawOrigin::Signed(device.clone()).into(), job, root).expect("commit");
 		let challenge_block =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::ChallengeDelay::get());
@@ -120,7 +143,7 @@ mod benchmarks {
 		frame_system::Pallet::<T>::set_block_number(challenge_block.saturating_add(One::one()));
 		let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 		let paths: alloc::vec::Vec<MerklePath> =
-			T::Verifier::challenge(job, &spec(), &root, &block_hash)
+			T::Verifier::challenge(job, &spec, &root, &block_hash)
 				.into_iter()
 				.map(|i| {
 					let path: alloc::vec::Vec<H256> =
@@ -131,23 +154,23 @@ mod benchmarks {
 		let paths: RevealPaths = paths.try_into().expect("few");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(device), job, paths, 1);
+		_(RawOrigin::Signed(device), job, paths, spec.shape.k);
 
 		assert!(!Jobs::<T>::contains_key(job));
 	}
 
 	/// `n` committed jobs whose reveal deadline passes in the same block: each fails and
-	/// slashes, the most expensive thing a deadline can do.
+	/// slashes, the most expensive thing a deadline can do. One device per job, so no device's
+	/// `MaxActiveJobs` or bond limits the setup.
 	#[benchmark]
 	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
 		let client = client::<T>();
-		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		let root = H256(tree().root());
-		for _ in 0..n {
+		for i in 0..n {
+			let device = T::BenchmarkHelper::eligible_device(i, cap::<T>());
 			let job = submitted::<T>(&client);
 			Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
-			Pallet::<T>::commit(RawOrigin::Signed(device.clone()).into(), job, root)
-				.expect("commit");
+			let root = H256::repeat_byte(1);
+			Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, root).expect("commit");
 		}
 		let due = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::ChallengeDelay::get())
@@ -161,6 +184,26 @@ mod benchmarks {
 		}
 
 		assert_eq!(Jobs::<T>::iter().count(), 0);
+	}
+
+	/// Enforcing a missed reveal on request: a failure with slash.
+	#[benchmark]
+	fn expire() {
+		let job = submitted::<T>(&client::<T>());
+		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, H256::repeat_byte(1))
+			.expect("commit");
+		let due = frame_system::Pallet::<T>::block_number()
+			.saturating_add(T::ChallengeDelay::get())
+			.saturating_add(T::RevealWindow::get())
+			.saturating_add(One::one());
+		frame_system::Pallet::<T>::set_block_number(due);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(account("anyone", 0, 0)), job);
+
+		assert!(!Jobs::<T>::contains_key(job));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1,6 +1,9 @@
-//! The jobs pallet's internals: deadline queues, settlement, failure, and `try_state`.
+//! The jobs pallet's internals: the checks behind each device call (shared with the
+//! [`CheckDeviceCall`](crate::CheckDeviceCall) extension), deadline queues, settlement,
+//! failure, abandonment, and `try_state`.
 
 use frame_support::{
+	ensure,
 	pallet_prelude::DispatchResult,
 	traits::{
 		fungible::MutateHold,
@@ -12,74 +15,232 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_devices::DeviceRegistry;
 use proofgrid_primitives::job::JobId;
 use sp_runtime::{
-	traits::{One, Saturating, UniqueSaturatedFrom, Zero},
-	DispatchError, PerThing,
+	traits::{One, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+	DispatchError,
 };
 
 use crate::{
-	BalanceOf, Config, Deadlines, Error, Event, FailureReason, HoldReason, JobOf, JobStatus, Jobs,
-	OnWorkVerified, Pallet,
+	BalanceOf, Config, Deadlines, Error, Event, Expiries, FailureReason, FeesBurned, HoldReason,
+	JobOf, JobStatus, Jobs, OnWorkVerified, Pallet, SlashesBurned,
 };
 
 /// Blocks after the wanted one that `schedule` tries when a block's queue is full.
 const SCHEDULE_PROBES: u32 = 16;
 
+/// The two deadline queues.
+#[derive(Clone, Copy)]
+pub(crate) enum Queue {
+	/// Commit and reveal windows: entries come only from claims and commits, which need bonded,
+	/// eligible devices.
+	Protocol,
+	/// Expiry of waiting jobs: the blocks are the clients' choice.
+	Client,
+}
+
+/// What a successful claim will do.
+pub(crate) struct ClaimPlan<Balance, BlockNumber> {
+	/// The device's price per unit.
+	pub price: Balance,
+	/// Collateral locked from the device's bond.
+	pub collateral: Balance,
+	/// Last block for the commitment.
+	pub commit_by: BlockNumber,
+}
+
 impl<T: Config> Pallet<T> {
-	/// Puts `job` in the deadline queue of block `at`, or of one of the next few blocks if that
-	/// one is full (a deadline processed a little late is still enforced: entries are checked
-	/// against the job's state, not the block number).
-	pub(crate) fn schedule(at: BlockNumberFor<T>, job: JobId) -> DispatchResult {
+	/// Puts `job` in `queue` at block `at`, or at one of the next few blocks if that one is
+	/// full. `false` if all were full: the deadline is then enforced by `expire` (or, for a
+	/// waiting job, by `claim` refusing it), never by failing the caller's call.
+	pub(crate) fn schedule(queue: Queue, at: BlockNumberFor<T>, job: JobId) -> bool {
 		let mut when = at;
 		for _ in 0..SCHEDULE_PROBES {
-			if Deadlines::<T>::mutate(when, |queue| queue.try_push(job).is_ok()) {
-				return Ok(());
+			let pushed = match queue {
+				Queue::Protocol => Deadlines::<T>::mutate(when, |q| q.try_push(job).is_ok()),
+				Queue::Client => Expiries::<T>::mutate(when, |q| q.try_push(job).is_ok()),
+			};
+			if pushed {
+				return true;
 			}
 			when = when.saturating_add(One::one());
 		}
-		Err(Error::<T>::DeadlineQueueFull.into())
+		false
+	}
+
+	/// Work units of a GEMM: whole [`Config::OpsPerUnit`]s of operations, rounded down.
+	pub fn work_units(shape: &proofgrid_primitives::gemm::GemmShape) -> u64 {
+		(shape.ops() / u128::from(T::OpsPerUnit::get())).unique_saturated_into()
+	}
+
+	/// The job's value to its device: `units × price`.
+	pub(crate) fn job_value(info: &JobOf<T>, price: BalanceOf<T>) -> BalanceOf<T> {
+		price.saturating_mul(BalanceOf::<T>::unique_saturated_from(info.units)).min(info.budget)
+	}
+
+	/// Collateral for a job worth `value`: `max(MinCollateral, CollateralPercent × value)`.
+	pub fn collateral_for(value: BalanceOf<T>) -> BalanceOf<T> {
+		let scaled = value
+			.saturating_mul(BalanceOf::<T>::unique_saturated_from(T::CollateralPercent::get()))
+			/ BalanceOf::<T>::unique_saturated_from(100u32);
+		scaled.max(T::MinCollateral::get())
+	}
+
+	/// Blocks a device of throughput `gops` needs for `ops` operations, plus the base window;
+	/// `None` if that exceeds `MaxCommitWindow`.
+	pub fn commit_window(ops: u128, gops: u64) -> Option<BlockNumberFor<T>> {
+		let ops_per_block = (gops as u128)
+			.saturating_mul(1_000_000)
+			.saturating_mul(T::MillisecsPerBlock::get().into());
+		let compute: u128 = ops.div_ceil(ops_per_block.max(1));
+		let window = T::BaseCommitWindow::get()
+			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));
+		(compute <= u32::MAX as u128 && window <= T::MaxCommitWindow::get()).then_some(window)
+	}
+
+	/// Every check of `claim(job)` by `device`, without changing anything.
+	pub(crate) fn check_claim(
+		device: &T::AccountId,
+		job: JobId,
+	) -> Result<(JobOf<T>, ClaimPlan<BalanceOf<T>, BlockNumberFor<T>>), DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < info.deadline, Error::<T>::JobExpired);
+		ensure!(!info.abandoned.contains(device), Error::<T>::AbandonedBefore);
+		let price = T::Devices::price_of(device).ok_or(Error::<T>::UnknownDevice)?;
+		let gops = T::Devices::gops_of(device).unwrap_or_default();
+		let window =
+			Self::commit_window(info.spec.shape.ops(), gops).ok_or(Error::<T>::TooSlowForJob)?;
+		let collateral = Self::collateral_for(Self::job_value(&info, price));
+		T::Devices::ensure_eligible(device, &info.spec.requirements, info.price_cap, collateral)?;
+		Ok((info, ClaimPlan { price, collateral, commit_by: now.saturating_add(window) }))
+	}
+
+	/// Every check of `commit(job, _)` by `device`.
+	pub(crate) fn check_commit(
+		device: &T::AccountId,
+		job: JobId,
+	) -> Result<JobOf<T>, DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let JobStatus::Assigned { device: assigned, commit_by, .. } = &info.status else {
+			return Err(Error::<T>::WrongState.into());
+		};
+		ensure!(assigned == device, Error::<T>::NotAssignedDevice);
+		ensure!(frame_system::Pallet::<T>::block_number() <= *commit_by, Error::<T>::CommitTooLate);
+		Ok(info)
+	}
+
+	/// Every check of `reveal(job, _, k_dim_witness)` by `device`.
+	pub(crate) fn check_reveal(
+		device: &T::AccountId,
+		job: JobId,
+		k_dim_witness: u32,
+	) -> Result<JobOf<T>, DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, .. } =
+			&info.status
+		else {
+			return Err(Error::<T>::WrongState.into());
+		};
+		ensure!(assigned == device, Error::<T>::NotAssignedDevice);
+		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now > *challenge_block, Error::<T>::ChallengeNotReady);
+		ensure!(now <= *reveal_by, Error::<T>::RevealTooLate);
+		Ok(info)
+	}
+
+	/// Whether a deadline of `job` has passed at `now`.
+	pub(crate) fn is_due(job: JobId, now: BlockNumberFor<T>) -> Result<bool, DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		Ok(match info.status {
+			JobStatus::Submitted => now >= info.deadline,
+			JobStatus::Assigned { commit_by, .. } => now > commit_by,
+			JobStatus::Committed { reveal_by, .. } => now > reveal_by,
+		})
 	}
 
 	/// Enforces whatever deadline of `job` has passed at `now`.
 	pub(crate) fn process_deadline(job: JobId, now: BlockNumberFor<T>) {
-		let Some(mut info) = Jobs::<T>::get(job) else { return };
+		let Some(info) = Jobs::<T>::get(job) else { return };
 		match info.status.clone() {
-			JobStatus::Submitted if now >= info.deadline => Self::expire(job, &info),
-			JobStatus::Assigned { device, commit_by, .. } if now > commit_by => {
-				T::Devices::record_failure(&device);
-				T::Devices::mark_idle(&device);
-				if now >= info.deadline {
-					Self::expire(job, &info);
-				} else {
-					info.status = JobStatus::Submitted;
-					Jobs::<T>::insert(job, info);
-					Self::deposit_event(Event::JobUnassigned { job, device });
-				}
+			JobStatus::Submitted if now >= info.deadline => Self::expire_job(job, &info),
+			JobStatus::Assigned { device, collateral, price, commit_by, .. } if now > commit_by => {
+				Self::abandon(job, info, device, collateral, price, now)
 			}
-			JobStatus::Committed { device, reveal_by, .. } if now > reveal_by => {
-				// Failing cannot leave funds stuck: errors here would only come from a broken
-				// hold invariant, which `try_state` checks.
-				let _ = Self::fail(job, info, device, FailureReason::LateReveal);
+			JobStatus::Committed { reveal_by, .. } if now > reveal_by => {
+				Self::fail(job, info, FailureReason::LateReveal)
 			}
 			_ => {}
 		}
 	}
 
-	/// Releases the client's whole budget.
-	pub(crate) fn release_budget(info: &JobOf<T>) -> DispatchResult {
-		T::Currency::release(
+	/// Releases the client's budget and storage deposit. Releasing what `submit_job` held
+	/// cannot fail while the hold invariants (`try_state`) hold.
+	pub(crate) fn release_client_funds(info: &JobOf<T>) {
+		let _ = T::Currency::release(
 			&HoldReason::JobBudget.into(),
 			&info.client,
 			info.budget,
 			Precision::BestEffort,
-		)?;
-		Ok(())
+		);
+		let _ = T::Currency::release(
+			&HoldReason::JobDeposit.into(),
+			&info.client,
+			info.deposit,
+			Precision::BestEffort,
+		);
 	}
 
 	/// Ends a job nobody did: full refund.
-	fn expire(job: JobId, info: &JobOf<T>) {
-		let _ = Self::release_budget(info);
+	fn expire_job(job: JobId, info: &JobOf<T>) {
+		Self::release_client_funds(info);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobExpired { job });
+	}
+
+	/// Slashes `amount` of `device`'s free bond: the client gets at most `CompensationShare` of
+	/// `value`, the rest is burned. Returns `(slashed, compensation)`.
+	fn forfeit(
+		device: &T::AccountId,
+		client: &T::AccountId,
+		amount: BalanceOf<T>,
+		value: BalanceOf<T>,
+	) -> (BalanceOf<T>, BalanceOf<T>) {
+		let cap = T::CompensationShare::get() * value;
+		let (slashed, compensation) =
+			T::Devices::slash(device, amount, client, cap).unwrap_or_default();
+		SlashesBurned::<T>::mutate(|b| *b = b.saturating_add(slashed.saturating_sub(compensation)));
+		(slashed, compensation)
+	}
+
+	/// The assigned device missed its commit window: it forfeits the claim deposit and may not
+	/// claim the job again; the job waits for another device (or ends if it is past its
+	/// deadline or abandoned too often).
+	fn abandon(
+		job: JobId,
+		mut info: JobOf<T>,
+		device: T::AccountId,
+		collateral: BalanceOf<T>,
+		price: BalanceOf<T>,
+		now: BlockNumberFor<T>,
+	) {
+		T::Devices::unlock_collateral(&device, collateral);
+		let deposit = T::ClaimDeposit::get().min(collateral);
+		let (forfeited, compensation) =
+			Self::forfeit(&device, &info.client, deposit, Self::job_value(&info, price));
+		T::Devices::record_failure(&device);
+		Self::deposit_event(Event::JobUnassigned {
+			job,
+			device: device.clone(),
+			forfeited,
+			compensation,
+		});
+		if now >= info.deadline || info.abandoned.try_push(device).is_err() {
+			Self::expire_job(job, &info);
+		} else {
+			info.status = JobStatus::Submitted;
+			Jobs::<T>::insert(job, info);
+		}
 	}
 
 	/// Moves `amount` of the client's held budget to `to`'s free balance.
@@ -102,96 +263,108 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// A verified job: the provider gets `units × price` less the protocol fee, the treasury
-	/// the fee, the client the rest of its budget.
-	pub(crate) fn settle(
-		job: JobId,
-		info: JobOf<T>,
-		device: T::AccountId,
-		price: BalanceOf<T>,
-	) -> DispatchResult {
+	/// A verified job: the provider gets `units × price` less the protocol fee, the fee is
+	/// burned, the client gets the rest of its budget and its deposit back.
+	pub(crate) fn settle(job: JobId, info: JobOf<T>) -> DispatchResult {
+		let JobStatus::Committed { device, price, collateral, claimed_at, committed_at, .. } =
+			info.status.clone()
+		else {
+			return Err(Error::<T>::WrongState.into());
+		};
 		let provider = T::Devices::owner_of(&device).ok_or(Error::<T>::NotAssignedDevice)?;
-		// `price ≤ price_cap`, so this never exceeds the budget; `min` keeps it so regardless.
-		let payment = price
-			.saturating_mul(BalanceOf::<T>::unique_saturated_from(info.units))
-			.min(info.budget);
-		let fee = T::ProtocolFee::get() * payment;
+		let payment = Self::job_value(&info, price);
+		// Rounded up: a paid job always burns something, so it never earns a reward for free.
+		let fee = T::ProtocolFee::get().mul_ceil(payment);
 		let to_provider = payment.saturating_sub(fee);
 		Self::pay_from_budget(&info, &provider, to_provider)?;
-		// If the treasury cannot receive the fee (e.g. below the existential deposit), the fee
-		// goes back to the client with the rest rather than being lost.
-		let fee = match Self::pay_from_budget(&info, &T::Treasury::get(), fee) {
-			Ok(paid) => paid,
-			Err(_) => Zero::zero(),
-		};
-		let refund = T::Currency::release(
+		let fee_burned = T::Currency::burn_held(
 			&HoldReason::JobBudget.into(),
 			&info.client,
-			info.budget.saturating_sub(to_provider).saturating_sub(fee),
-			Precision::BestEffort,
+			fee,
+			Precision::Exact,
+			Fortitude::Force,
 		)?;
-		T::Devices::record_success(&device);
-		T::Devices::mark_idle(&device);
-		T::OnWorkVerified::on_work_verified(&provider, info.units);
+		FeesBurned::<T>::mutate(|b| *b = b.saturating_add(fee_burned));
+		let mut client_funds = info.clone();
+		client_funds.budget = info.budget.saturating_sub(to_provider).saturating_sub(fee_burned);
+		Self::release_client_funds(&client_funds);
+
+		T::Devices::unlock_collateral(&device, collateral);
+		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
+		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobSettled {
 			job,
 			device,
 			provider,
 			payment: to_provider,
-			fee,
-			refund,
+			fee_burned,
+			refund: client_funds.budget,
 		});
 		Ok(())
 	}
 
-	/// A failed job: the client gets its budget back plus compensation from the device's
-	/// slashed bond; the treasury gets the rest of the slash.
-	pub(crate) fn fail(
-		job: JobId,
-		info: JobOf<T>,
-		device: T::AccountId,
-		reason: FailureReason,
-	) -> DispatchResult {
-		Self::release_budget(&info)?;
-		let slash = T::SlashFraction::get() * T::Devices::bond_of(&device).unwrap_or_default();
-		let compensation_share = T::CompensationFraction::get();
-		let slashed = T::Devices::slash(
-			&device,
-			slash,
-			&[
-				(info.client.clone(), compensation_share),
-				(T::Treasury::get(), compensation_share.left_from_one()),
-			],
-		)
-		.unwrap_or_default();
+	/// Throughput a settled job proves, in GOPS: its operations over the time from the claim
+	/// to the commitment (at least one block). A lower bound: the device may have been idle.
+	fn delivered_gops(
+		info: &JobOf<T>,
+		claimed_at: BlockNumberFor<T>,
+		committed_at: BlockNumberFor<T>,
+	) -> u64 {
+		let blocks: u128 = committed_at.saturating_sub(claimed_at).unique_saturated_into();
+		let micros = blocks.max(1).saturating_mul(T::MillisecsPerBlock::get().into()) * 1_000;
+		// ops / (µs × 1000) = giga-operations per second.
+		(info.spec.shape.ops() / micros.saturating_mul(1_000)).unique_saturated_into()
+	}
+
+	/// A failed job: the client gets its budget and deposit back plus compensation from the
+	/// device's slashed collateral; the rest of the collateral is burned.
+	pub(crate) fn fail(job: JobId, info: JobOf<T>, reason: FailureReason) {
+		let JobStatus::Committed { device, price, collateral, .. } = info.status.clone() else {
+			return;
+		};
+		Self::release_client_funds(&info);
+		T::Devices::unlock_collateral(&device, collateral);
+		let (slashed, compensation) =
+			Self::forfeit(&device, &info.client, collateral, Self::job_value(&info, price));
 		T::Devices::record_failure(&device);
-		T::Devices::mark_idle(&device);
 		Jobs::<T>::remove(job);
-		Self::deposit_event(Event::JobFailed {
-			job,
-			device,
-			reason,
-			slashed,
-			compensation: compensation_share * slashed,
-		});
-		Ok(())
+		Self::deposit_event(Event::JobFailed { job, device, reason, slashed, compensation });
 	}
 
-	/// Money invariant: each client's held budgets equal the budgets of its open jobs.
+	/// Money invariants: each client's held budgets and deposits equal those of its open jobs,
+	/// and each device's locked collateral equals the collateral of its open jobs.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		use frame_support::{ensure, traits::fungible::hold::Inspect};
+		use frame_support::traits::fungible::hold::Inspect;
 
-		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut budgets: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
+		let mut collateral: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (_, job) in Jobs::<T>::iter() {
-			let sum = budgets.entry(job.client.clone()).or_insert_with(Zero::zero);
-			*sum = sum.saturating_add(job.budget);
+			let sum = budgets.entry(job.client.clone()).or_default();
+			sum.0 = sum.0.saturating_add(job.budget);
+			sum.1 = sum.1.saturating_add(job.deposit);
+			match &job.status {
+				JobStatus::Assigned { device, collateral: c, .. }
+				| JobStatus::Committed { device, collateral: c, .. } => {
+					let locked = collateral.entry(device.clone()).or_default();
+					*locked = locked.saturating_add(*c);
+				}
+				JobStatus::Submitted => {}
+			}
 		}
-		for (client, expected) in budgets {
+		for (client, (budget, deposit)) in budgets {
 			let held = T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &client);
-			ensure!(held == expected, "held job budgets differ from the open jobs' budgets");
+			ensure!(held == budget, "held job budgets differ from the open jobs' budgets");
+			let held = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &client);
+			ensure!(held == deposit, "held job deposits differ from the open jobs' deposits");
+		}
+		for (device, locked) in collateral {
+			ensure!(
+				T::Devices::locked_of(&device) == Some(locked),
+				"a device's locked collateral differs from its open jobs' collateral"
+			);
 		}
 		Ok(())
 	}

@@ -1,32 +1,47 @@
 //! # Jobs pallet
 //!
 //! The ProofGrid job market: a client pays into escrow, a device does the work, the chain
-//! checks a proof of that work, and only then is the provider paid — or its bond is slashed
-//! and the client compensated.
+//! checks a proof of that work, and only then is the provider paid — or the device's collateral
+//! is slashed and the client refunded and compensated.
 //!
 //! ## Lifecycle
 //! ```text
 //! submit_job ─► Submitted ──claim──► Assigned ──commit──► Committed ──reveal ok──► Settled
 //!                 │   ▲                  │                    │
 //!        cancel / │   └── commit window ─┘                    └── bad or late ──► Failed
-//!        deadline ▼       missed (device reputation down)          reveal
-//!          Cancelled / Expired (full refund)
+//!        deadline ▼       missed (claim deposit forfeited,          reveal     (collateral
+//!          Cancelled /     the device may not claim it again)                    slashed)
+//!          Expired (full refund)
 //! ```
-//! - `submit_job` holds `units × price_cap` from the client ([`HoldReason::JobBudget`]); work
-//!   units are `2·m·n·k / 10⁹`, rounded up.
-//! - `claim` is signed by a device key; the devices pallet decides eligibility (active, fresh,
-//!   requirements, price ≤ cap) in constant time, however many devices exist.
-//! - `commit` records the output's Merkle root within [`Config::CommitWindow`]; the challenge
-//!   is seeded by the hash of the block [`Config::ChallengeDelay`] blocks later.
+//! - `submit_job` holds `units × price_cap` ([`HoldReason::JobBudget`]) and a storage deposit
+//!   ([`Config::JobDeposit`], [`HoldReason::JobDeposit`]) from the client. Work units are whole
+//!   giga-operations rounded down, at least [`Config::MinWorkUnits`]; the price cap is at least
+//!   [`Config::MinPricePerUnit`]. The stored seed is the job's effective seed, bound to the job
+//!   id and client, so one computed output never answers two jobs.
+//! - `claim` is signed by a device key; the devices pallet decides eligibility in constant
+//!   time. It locks **collateral** from the device's free bond: `max(MinCollateral,
+//!   CollateralPercent × units × price)`. The commit window is [`Config::BaseCommitWindow`] plus
+//!   the blocks the device's advertised throughput needs for the job: advertising speed is a
+//!   promise backed by collateral.
+//! - A missed commit window forfeits [`Config::ClaimDeposit`] of the collateral (compensation
+//!   to the client, capped like any compensation, the rest burned); the device may not claim
+//!   that job again and the job is open to others at once.
+//! - `commit` records the output's Merkle root; the challenge is seeded by the hash of the
+//!   block [`Config::ChallengeDelay`] blocks later.
 //! - `reveal` (within [`Config::RevealWindow`] after that block) is checked by the compute-proof
-//!   pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`] (to
-//!   the treasury) and refunds the rest. Failure refunds the whole budget, slashes
-//!   [`Config::SlashFraction`] of the device's bond and gives [`Config::CompensationFraction`]
-//!   of it to the client, the rest to the treasury. A settled job's work units and provider
-//!   are reported to [`Config::OnWorkVerified`] (token rewards are paid for verified work only).
-//! - Every state has a deadline, kept in per-block queues of at most
-//!   [`Config::MaxDeadlinesPerBlock`] entries and processed in `on_initialize`: no scan over
-//!   all jobs, and nothing stays stuck.
+//!   pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`],
+//!   which is **burned**, refunds the rest and reports the burned fee to
+//!   [`Config::OnWorkVerified`] (rewards are bounded by burned fees). Failure refunds the whole
+//!   budget and slashes the whole collateral: the client gets at most
+//!   [`Config::CompensationShare`] of the job's value, the rest is burned.
+//! - `claim`, `commit` and `reveal` are free (`Pays::No`) and operational: the
+//!   [`CheckDeviceCall`] transaction extension admits them to the pool only when the signer is
+//!   the device that may make that step now, with a high priority, so they can be neither
+//!   priced out by spam nor used for it.
+//! - Deadlines sit in bounded per-block queues processed in `on_initialize`: protocol deadlines
+//!   (commit, reveal) and client deadlines (expiry) in separate queues, so clients cannot crowd
+//!   out the protocol's. Queuing never fails a call: a deadline that finds no room is enforced
+//!   by the permissionless `expire` call instead, which is free when it enforces something.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -34,6 +49,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod extension;
 mod impls;
 pub mod runtime_api;
 mod types;
@@ -46,21 +62,24 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+pub use extension::CheckDeviceCall;
+use impls::Queue;
 pub use types::*;
 pub use weights::WeightInfo;
 
 /// Told about every job whose proof the chain verified, e.g. to pay token rewards for it.
 /// Called from `reveal`, so it must be cheap and bounded; its [`OnWorkVerified::weight`] is
 /// added to `reveal`'s.
-pub trait OnWorkVerified<AccountId> {
-	/// `provider` (the device's owner) settled a job of `units` verified work units.
-	fn on_work_verified(provider: &AccountId, units: u64);
+pub trait OnWorkVerified<AccountId, Balance> {
+	/// `provider` (the device's owner) settled a job of `units` verified work units whose
+	/// client paid `fee_burned` in burned protocol fees.
+	fn on_work_verified(provider: &AccountId, units: u64, fee_burned: Balance);
 	/// Upper bound of [`OnWorkVerified::on_work_verified`]'s weight.
 	fn weight() -> frame_support::weights::Weight;
 }
 
-impl<AccountId> OnWorkVerified<AccountId> for () {
-	fn on_work_verified(_: &AccountId, _: u64) {}
+impl<AccountId, Balance> OnWorkVerified<AccountId, Balance> for () {
+	fn on_work_verified(_: &AccountId, _: u64, _: Balance) {}
 	fn weight() -> frame_support::weights::Weight {
 		frame_support::weights::Weight::zero()
 	}
@@ -76,7 +95,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use pallet_compute_proof::ComputeVerifier;
 	use pallet_devices::DeviceRegistry;
-	use proofgrid_primitives::job::{JobId, JobSpec, RevealPaths};
+	use proofgrid_primitives::job::{effective_seed, JobId, JobSpec, RevealPaths};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{CheckedMul, One, Saturating, UniqueSaturatedFrom, Zero},
@@ -107,25 +126,61 @@ pub mod pallet {
 		/// The compute-proof verifier.
 		type Verifier: ComputeVerifier;
 
-		/// Receives protocol fees and the part of slashes not paid to clients.
-		#[pallet::constant]
-		type Treasury: Get<Self::AccountId>;
-
-		/// Share of each payment that goes to the treasury.
+		/// Share of each payment burned as the protocol fee. Token rewards are bounded by
+		/// burned fees, so this is also what makes self-dealing cost money.
 		#[pallet::constant]
 		type ProtocolFee: Get<Perbill>;
 
-		/// Share of a device's bond slashed when its job fails.
+		/// Lowest price cap per work unit a job may name.
 		#[pallet::constant]
-		type SlashFraction: Get<Perbill>;
+		type MinPricePerUnit: Get<BalanceOf<Self>>;
 
-		/// Share of a slash paid to the client as compensation.
+		/// Operations in one work unit (`2·m·n·k` operations per GEMM).
 		#[pallet::constant]
-		type CompensationFraction: Get<Perbill>;
+		type OpsPerUnit: Get<u64>;
 
-		/// Blocks a device has between `claim` and `commit`.
+		/// Smallest job, in work units.
 		#[pallet::constant]
-		type CommitWindow: Get<BlockNumberFor<Self>>;
+		type MinWorkUnits: Get<u64>;
+
+		/// Largest job, in work units.
+		#[pallet::constant]
+		type MaxWorkUnits: Get<u64>;
+
+		/// Least collateral a claim locks from the device's bond.
+		#[pallet::constant]
+		type MinCollateral: Get<BalanceOf<Self>>;
+
+		/// Collateral a claim locks, in percent of the job's value (`units × device price`), when
+		/// that is more than [`Config::MinCollateral`].
+		#[pallet::constant]
+		type CollateralPercent: Get<u32>;
+
+		/// Part of the collateral a device forfeits when it lets its commit window lapse.
+		#[pallet::constant]
+		type ClaimDeposit: Get<BalanceOf<Self>>;
+
+		/// A client's compensation for a failed or abandoned job is at most this share of the
+		/// job's value (`units × device price`), and never more than was slashed; the rest of
+		/// the slash is burned. Below 100%, so nobody gains by making a job fail.
+		#[pallet::constant]
+		type CompensationShare: Get<Perbill>;
+
+		/// Storage deposit held from the client for each open job.
+		#[pallet::constant]
+		type JobDeposit: Get<BalanceOf<Self>>;
+
+		/// Blocks a device has to commit on top of what its advertised throughput needs.
+		#[pallet::constant]
+		type BaseCommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Longest commit window: a device too slow to finish a job within it cannot claim it.
+		#[pallet::constant]
+		type MaxCommitWindow: Get<BlockNumberFor<Self>>;
+
+		/// Expected block time, to turn throughput (operations per second) into blocks.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
 
 		/// Blocks between a commitment and the block whose hash seeds its challenge (at least 1).
 		#[pallet::constant]
@@ -139,16 +194,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxJobLifetime: Get<BlockNumberFor<Self>>;
 
-		/// Largest job, in work units.
-		#[pallet::constant]
-		type MaxWorkUnits: Get<u64>;
-
-		/// Deadlines processed per block at most.
+		/// Deadlines of each queue processed per block at most.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// Told about each settled job's verified work (the rewards pallet).
-		type OnWorkVerified: OnWorkVerified<Self::AccountId>;
+		/// Pool priority of a valid `claim`, `commit` or `reveal` (see [`CheckDeviceCall`]).
+		#[pallet::constant]
+		type DeviceCallPriority: Get<TransactionPriority>;
+
+		/// Told about each settled job's verified work and burned fee (the rewards pallet).
+		type OnWorkVerified: OnWorkVerified<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -164,6 +219,9 @@ pub mod pallet {
 		/// A client's budget for an open job.
 		#[codec(index = 0)]
 		JobBudget,
+		/// A client's storage deposit for an open job.
+		#[codec(index = 1)]
+		JobDeposit,
 	}
 
 	/// The id the next job gets.
@@ -174,8 +232,8 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobOf<T>>;
 
-	/// Jobs with a deadline at a block. An entry is checked against the job's state when its
-	/// block comes, so stale entries (the job moved on) cost one read and nothing else.
+	/// Protocol deadlines (commit and reveal windows) falling at a block. An entry is checked
+	/// against the job's state when its block comes, so stale entries cost one read.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> = StorageMap<
 		_,
@@ -185,29 +243,58 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// Client deadlines (a submitted job's expiry) falling at a block; kept apart from
+	/// [`Deadlines`] so that clients, who choose these blocks, cannot crowd protocol deadlines
+	/// out.
+	#[pallet::storage]
+	pub type Expiries<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Protocol fees burned since genesis.
+	#[pallet::storage]
+	pub type FeesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Slashed collateral burned (not paid to clients) since genesis.
+	#[pallet::storage]
+	pub type SlashesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
 	/// Events of the jobs pallet.
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A client posted a job and its budget was held.
+		/// A client posted a job; its budget and storage deposit were held.
 		JobSubmitted {
 			job: JobId,
 			client: T::AccountId,
 			units: u64,
 			budget: BalanceOf<T>,
+			deposit: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
 		},
-		/// The client withdrew an unassigned job; its budget was released.
+		/// The client withdrew an unassigned job; its budget and deposit were released.
 		JobCancelled { job: JobId },
-		/// A device claimed a job.
+		/// A device claimed a job and locked `collateral` from its bond.
 		JobAssigned {
 			job: JobId,
 			device: T::AccountId,
 			price: BalanceOf<T>,
+			collateral: BalanceOf<T>,
 			commit_by: BlockNumberFor<T>,
 		},
-		/// The device missed its commit window; the job waits for another device.
-		JobUnassigned { job: JobId, device: T::AccountId },
+		/// The device missed its commit window and forfeited `forfeited` (the client got
+		/// `compensation` of it, the rest was burned); it may not claim this job again, and the
+		/// job waits for another device.
+		JobUnassigned {
+			job: JobId,
+			device: T::AccountId,
+			forfeited: BalanceOf<T>,
+			compensation: BalanceOf<T>,
+		},
 		/// The device committed the output's root.
 		JobCommitted {
 			job: JobId,
@@ -215,18 +302,18 @@ pub mod pallet {
 			challenge_block: BlockNumberFor<T>,
 			reveal_by: BlockNumberFor<T>,
 		},
-		/// The proof checked out: the provider was paid, the treasury took its fee, the client
+		/// The proof checked out: the provider was paid, the protocol fee burned, the client
 		/// got the rest back.
 		JobSettled {
 			job: JobId,
 			device: T::AccountId,
 			provider: T::AccountId,
 			payment: BalanceOf<T>,
-			fee: BalanceOf<T>,
+			fee_burned: BalanceOf<T>,
 			refund: BalanceOf<T>,
 		},
 		/// The job failed: the client got its budget back and `compensation` from the
-		/// device's slashed bond.
+		/// device's slashed collateral; the rest of the slash was burned.
 		JobFailed {
 			job: JobId,
 			device: T::AccountId,
@@ -234,7 +321,7 @@ pub mod pallet {
 			slashed: BalanceOf<T>,
 			compensation: BalanceOf<T>,
 		},
-		/// Nobody did the job in time; the budget was released.
+		/// Nobody did the job in time; the budget and deposit were released.
 		JobExpired { job: JobId },
 	}
 
@@ -245,37 +332,49 @@ pub mod pallet {
 		InvalidShape,
 		/// The job is larger than `MaxWorkUnits`.
 		TooMuchWork,
+		/// The job is smaller than `MinWorkUnits`.
+		TooLittleWork,
+		/// The price cap is below `MinPricePerUnit`.
+		PriceTooLow,
 		/// `units × price_cap` overflows.
 		Overflow,
 		/// The deadline is not in the future or lies beyond `MaxJobLifetime`.
 		BadDeadline,
 		/// No open job has this id.
 		UnknownJob,
+		/// The caller is not a registered device.
+		UnknownDevice,
 		/// Only the job's client may do this.
 		NotClient,
 		/// The job is not in the state this call needs.
 		WrongState,
 		/// The caller is not the device assigned to this job.
 		NotAssignedDevice,
+		/// The job's deadline has passed; it can no longer be claimed.
+		JobExpired,
+		/// This device let its commit window on this job lapse before; it may not claim it again.
+		AbandonedBefore,
+		/// At the throughput it advertises, the device would need more than `MaxCommitWindow`.
+		TooSlowForJob,
 		/// The commit window has passed.
 		CommitTooLate,
 		/// The challenge block has not been produced yet.
 		ChallengeNotReady,
 		/// The reveal window has passed.
 		RevealTooLate,
-		/// The witness inner dimension is smaller than the job's.
-		WitnessTooSmall,
-		/// Too many deadlines fall in the coming blocks; try again later.
-		DeadlineQueueFull,
+		/// The witness inner dimension is not the job's.
+		WrongWitness,
+		/// None of the job's deadlines has passed: there is nothing to expire.
+		NotDue,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Deadlines::<T>::take(now);
-			let count = due.len() as u32;
-			for job in due {
+			let mut count = 0u32;
+			for job in Deadlines::<T>::take(now).into_iter().chain(Expiries::<T>::take(now)) {
 				Self::process_deadline(job, now);
+				count = count.saturating_add(1);
 			}
 			T::WeightInfo::on_initialize(count)
 		}
@@ -284,6 +383,17 @@ pub mod pallet {
 			assert!(
 				!T::ChallengeDelay::get().is_zero(),
 				"the challenge must come from a block after the commitment"
+			);
+			assert!(T::MinWorkUnits::get() > 0, "a job is at least one work unit");
+			assert!(T::OpsPerUnit::get() > 0, "a work unit is some operations");
+			assert!(T::MillisecsPerBlock::get() > 0, "blocks take time");
+			assert!(
+				T::CompensationShare::get() < Perbill::one(),
+				"compensation must stay below the client's loss"
+			);
+			assert!(
+				T::ClaimDeposit::get() <= T::MinCollateral::get(),
+				"the claim deposit is part of the collateral"
 			);
 		}
 
@@ -295,8 +405,8 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Post a job: hold `units × price_cap` from the caller until the job ends. The job
-		/// waits for a device until block `deadline` at the latest.
+		/// Post a job: hold `units × price_cap` and the [`Config::JobDeposit`] from the caller
+		/// until the job ends. The job waits for a device until block `deadline` at the latest.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_job())]
 		pub fn submit_job(
@@ -306,9 +416,12 @@ pub mod pallet {
 			deadline: BlockNumberFor<T>,
 		) -> DispatchResult {
 			let client = ensure_signed(origin)?;
+			let mut spec = spec;
 			spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
-			let units = spec.shape.work_units();
+			let units = Self::work_units(&spec.shape);
+			ensure!(units >= T::MinWorkUnits::get(), Error::<T>::TooLittleWork);
 			ensure!(units <= T::MaxWorkUnits::get(), Error::<T>::TooMuchWork);
+			ensure!(price_cap >= T::MinPricePerUnit::get(), Error::<T>::PriceTooLow);
 			let budget = price_cap
 				.checked_mul(&BalanceOf::<T>::unique_saturated_from(units))
 				.ok_or(Error::<T>::Overflow)?;
@@ -319,8 +432,12 @@ pub mod pallet {
 			);
 
 			let job = NextJobId::<T>::get();
-			Self::schedule(deadline, job)?;
+			let deposit = T::JobDeposit::get();
 			T::Currency::hold(&HoldReason::JobBudget.into(), &client, budget)?;
+			T::Currency::hold(&HoldReason::JobDeposit.into(), &client, deposit)?;
+			// A full queue only means the expiry waits for `expire` or a claim attempt.
+			Self::schedule(Queue::Client, deadline, job);
+			spec.seed = effective_seed(&spec.seed, job, &client.encode());
 			NextJobId::<T>::put(job.saturating_add(1));
 			Jobs::<T>::insert(
 				job,
@@ -330,15 +447,24 @@ pub mod pallet {
 					price_cap,
 					units,
 					budget,
+					deposit,
 					deadline,
+					abandoned: Default::default(),
 					status: JobStatus::Submitted,
 				},
 			);
-			Self::deposit_event(Event::JobSubmitted { job, client, units, budget, deadline });
+			Self::deposit_event(Event::JobSubmitted {
+				job,
+				client,
+				units,
+				budget,
+				deposit,
+				deadline,
+			});
 			Ok(())
 		}
 
-		/// Withdraw a job no device has claimed yet; its budget is released.
+		/// Withdraw a job no device has claimed yet; its budget and deposit are released.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::cancel())]
 		pub fn cancel(origin: OriginFor<T>, job: JobId) -> DispatchResult {
@@ -346,49 +472,65 @@ pub mod pallet {
 			let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 			ensure!(info.client == who, Error::<T>::NotClient);
 			ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
-			Self::release_budget(&info)?;
+			Self::release_client_funds(&info);
 			Jobs::<T>::remove(job);
 			Self::deposit_event(Event::JobCancelled { job });
 			Ok(())
 		}
 
-		/// Signed by a device key: take a waiting job. The device must be eligible (active,
-		/// fresh, meeting the requirements) and ask no more than the job's price cap.
+		/// Signed by a device key: take a waiting job, locking its collateral from the device's
+		/// free bond. Free, and admitted to the pool only when it would succeed.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::claim())]
+		#[pallet::weight((T::WeightInfo::claim(), DispatchClass::Operational, Pays::No))]
 		pub fn claim(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
-			T::Devices::ensure_eligible(&device, &info.spec.requirements, info.price_cap)?;
-			let price = T::Devices::price_of(&device).ok_or(Error::<T>::NotAssignedDevice)?;
-			let commit_by =
-				frame_system::Pallet::<T>::block_number().saturating_add(T::CommitWindow::get());
-			Self::schedule(commit_by.saturating_add(One::one()), job)?;
-			T::Devices::mark_busy(&device)?;
-			info.status = JobStatus::Assigned { device: device.clone(), price, commit_by };
+			let (mut info, plan) = Self::check_claim(&device, job)?;
+			T::Devices::lock_collateral(&device, plan.collateral)?;
+			Self::schedule(Queue::Protocol, plan.commit_by.saturating_add(One::one()), job);
+			info.status = JobStatus::Assigned {
+				device: device.clone(),
+				price: plan.price,
+				collateral: plan.collateral,
+				claimed_at: frame_system::Pallet::<T>::block_number(),
+				commit_by: plan.commit_by,
+			};
 			Jobs::<T>::insert(job, info);
-			Self::deposit_event(Event::JobAssigned { job, device, price, commit_by });
+			Self::deposit_event(Event::JobAssigned {
+				job,
+				device,
+				price: plan.price,
+				collateral: plan.collateral,
+				commit_by: plan.commit_by,
+			});
 			Ok(())
 		}
 
-		/// Signed by the assigned device: commit the Merkle root of the whole output.
+		/// Signed by the assigned device: commit the Merkle root of the whole output. Free, and
+		/// admitted to the pool only when it would succeed.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::commit())]
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational, Pays::No))]
 		pub fn commit(origin: OriginFor<T>, job: JobId, root: H256) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			let JobStatus::Assigned { device: assigned, price, commit_by } = info.status.clone()
+			let mut info = Self::check_commit(&device, job)?;
+			let JobStatus::Assigned { device, price, collateral, claimed_at, .. } =
+				info.status.clone()
 			else {
 				return Err(Error::<T>::WrongState.into());
 			};
-			ensure!(assigned == device, Error::<T>::NotAssignedDevice);
 			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now <= commit_by, Error::<T>::CommitTooLate);
 			let challenge_block = now.saturating_add(T::ChallengeDelay::get());
 			let reveal_by = challenge_block.saturating_add(T::RevealWindow::get());
-			Self::schedule(reveal_by.saturating_add(One::one()), job)?;
-			info.status = JobStatus::Committed { device, price, root, challenge_block, reveal_by };
+			Self::schedule(Queue::Protocol, reveal_by.saturating_add(One::one()), job);
+			info.status = JobStatus::Committed {
+				device,
+				price,
+				collateral,
+				claimed_at,
+				committed_at: now,
+				root,
+				challenge_block,
+				reveal_by,
+			};
 			Jobs::<T>::insert(job, info);
 			Self::deposit_event(Event::JobCommitted { job, root, challenge_block, reveal_by });
 			Ok(())
@@ -396,43 +538,47 @@ pub mod pallet {
 
 		/// Signed by the assigned device: reveal the Merkle paths of the challenged leaves.
 		/// The job settles if they prove the committed output, and fails (with a slash)
-		/// otherwise. `k_dim_witness` must be at least the job's inner dimension; it prices the
-		/// verification.
+		/// otherwise. `k_dim_witness` must be the job's inner dimension; it prices the
+		/// verification. Free, and admitted to the pool only in the reveal window.
 		#[pallet::call_index(4)]
-		#[pallet::weight(
+		#[pallet::weight((
 			T::WeightInfo::reveal()
 				.saturating_add(T::Verifier::verify_weight(*k_dim_witness))
-				.saturating_add(T::OnWorkVerified::weight())
-		)]
+				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
+			DispatchClass::Operational,
+			Pays::No
+		))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			job: JobId,
 			paths: RevealPaths,
 			k_dim_witness: u32,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			let JobStatus::Committed { device: assigned, price, root, challenge_block, reveal_by } =
-				info.status.clone()
-			else {
+			let info = Self::check_reveal(&device, job, k_dim_witness)?;
+			let JobStatus::Committed { root, challenge_block, .. } = info.status.clone() else {
 				return Err(Error::<T>::WrongState.into());
 			};
-			ensure!(assigned == device, Error::<T>::NotAssignedDevice);
-			ensure!(info.spec.shape.k <= k_dim_witness, Error::<T>::WitnessTooSmall);
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now > challenge_block, Error::<T>::ChallengeNotReady);
-			ensure!(now <= reveal_by, Error::<T>::RevealTooLate);
-
-			// Charge for the job's real inner dimension, not the witness.
-			let actual = T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_weight(info.spec.shape.k))
-				.saturating_add(T::OnWorkVerified::weight());
 			let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 			match T::Verifier::verify(job, &info.spec, &root, &block_hash, &paths) {
-				Ok(()) => Self::settle(job, info, device, price)?,
-				Err(error) => Self::fail(job, info, device, FailureReason::BadProof(error))?,
+				Ok(()) => Self::settle(job, info)?,
+				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
 			}
-			Ok(Some(actual).into())
+			Ok(())
+		}
+
+		/// Anyone: enforce a deadline of `job` that has passed (expiry of a waiting job, a
+		/// missed commit window, a missed reveal). Deadlines are enforced automatically when
+		/// their block's queue had room; this is the fallback when it had not. Free when it
+		/// enforces something; fails and pays otherwise.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::expire())]
+		pub fn expire(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
+			ensure_signed(origin)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(Self::is_due(job, now)?, Error::<T>::NotDue);
+			Self::process_deadline(job, now);
+			Ok(Pays::No.into())
 		}
 	}
 }

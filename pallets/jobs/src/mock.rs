@@ -49,16 +49,28 @@ impl pallet_balances::Config for Test {
 }
 
 pub const BOND: Balance = 1_000;
-pub const COMMIT_WINDOW: u64 = 5;
+pub const BASE_COMMIT_WINDOW: u64 = 5;
+/// The commit window of the standard job for the standard device: the base plus one block of
+/// compute.
+pub const COMMIT_WINDOW: u64 = BASE_COMMIT_WINDOW + 1;
+pub const MAX_COMMIT_WINDOW: u64 = 20;
 pub const REVEAL_WINDOW: u64 = 5;
 pub const MAX_DEADLINES: u32 = 4;
+pub const MIN_PRICE: Balance = 10;
+pub const MIN_COLLATERAL: Balance = 100;
+pub const COLLATERAL_PERCENT: u32 = 150;
+pub const CLAIM_DEPOSIT: Balance = 50;
+pub const JOB_DEPOSIT: Balance = 20;
+pub const MAX_ACTIVE_JOBS: u32 = 3;
+/// A work unit is 2¹⁶ operations here, so the standard 64×64×8 job is one unit.
+pub const OPS_PER_UNIT: u64 = 65_536;
+/// One millisecond per block: a device of `g` GOPS computes `g·10⁶` operations per block.
+pub const MILLISECS_PER_BLOCK: u64 = 1;
 
 parameter_types! {
 	pub const DeviceBond: Balance = BOND;
-	pub TreasuryAccount: AccountId = account(TREASURY);
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
-	pub const SlashFraction: Perbill = Perbill::from_percent(50);
-	pub const CompensationFraction: Perbill = Perbill::from_percent(60);
+	pub const CompensationShare: Perbill = Perbill::from_percent(50);
 }
 
 impl pallet_devices::Config for Test {
@@ -67,7 +79,9 @@ impl pallet_devices::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;
 	type DeviceBond = DeviceBond;
-	type MaxDevicesPerOwner = ConstU32<4>;
+	type MinPricePerUnit = ConstU64<MIN_PRICE>;
+	type MaxActiveJobs = ConstU32<MAX_ACTIVE_JOBS>;
+	type MaxDevicesPerOwner = ConstU32<8>;
 	type HeartbeatTimeout = ConstU64<1_000>;
 	type MinHeartbeatInterval = ConstU64<1>;
 	type UnbondingPeriod = ConstU64<10>;
@@ -87,16 +101,24 @@ impl pallet_jobs::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
-	type Treasury = TreasuryAccount;
 	type ProtocolFee = ProtocolFee;
-	type SlashFraction = SlashFraction;
-	type CompensationFraction = CompensationFraction;
-	type CommitWindow = ConstU64<COMMIT_WINDOW>;
+	type MinPricePerUnit = ConstU64<MIN_PRICE>;
+	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;
+	type MinWorkUnits = ConstU64<1>;
+	type MaxWorkUnits = ConstU64<1_000>;
+	type MinCollateral = ConstU64<MIN_COLLATERAL>;
+	type CollateralPercent = ConstU32<COLLATERAL_PERCENT>;
+	type ClaimDeposit = ConstU64<CLAIM_DEPOSIT>;
+	type CompensationShare = CompensationShare;
+	type JobDeposit = ConstU64<JOB_DEPOSIT>;
+	type BaseCommitWindow = ConstU64<BASE_COMMIT_WINDOW>;
+	type MaxCommitWindow = ConstU64<MAX_COMMIT_WINDOW>;
+	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type ChallengeDelay = ConstU64<1>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type MaxJobLifetime = ConstU64<100>;
-	type MaxWorkUnits = ConstU64<1_000>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
+	type DeviceCallPriority = ConstU64<{ u64::MAX / 2 }>;
 	type OnWorkVerified = VerifiedWork;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -105,14 +127,14 @@ impl pallet_jobs::Config for Test {
 
 parameter_types! {
 	/// What the jobs pallet reported through `OnWorkVerified`, in order.
-	pub static Verified: Vec<(AccountId, u64)> = Vec::new();
+	pub static Verified: Vec<(AccountId, u64, Balance)> = Vec::new();
 }
 
 /// Records reported work so tests can check it (the real consumer is the rewards pallet).
 pub struct VerifiedWork;
-impl crate::OnWorkVerified<AccountId> for VerifiedWork {
-	fn on_work_verified(provider: &AccountId, units: u64) {
-		Verified::mutate(|v| v.push((provider.clone(), units)));
+impl crate::OnWorkVerified<AccountId, Balance> for VerifiedWork {
+	fn on_work_verified(provider: &AccountId, units: u64, fee_burned: Balance) {
+		Verified::mutate(|v| v.push((provider.clone(), units, fee_burned)));
 	}
 	fn weight() -> frame_support::weights::Weight {
 		frame_support::weights::Weight::zero()
@@ -124,7 +146,7 @@ pub fn account(n: u8) -> AccountId {
 }
 pub const PROVIDER: u8 = 1;
 pub const CLIENT: u8 = 2;
-pub const TREASURY: u8 = 9;
+pub const STRANGER: u8 = 9;
 pub const ENDOWMENT: Balance = 100_000;
 
 pub fn device_pair(n: u8) -> sr25519::Pair {
@@ -134,8 +156,13 @@ pub fn device(n: u8) -> AccountId {
 	device_pair(n).public().into()
 }
 
-/// Registers device `n` of the provider at `price` per unit.
+/// Registers device `n` of the provider at `price` per unit, advertising 100 000 GOPS.
 pub fn register_device(n: u8, price: Balance) {
+	register_device_with_gops(n, price, 100_000);
+}
+
+/// Registers device `n` of the provider at `price` per unit, advertising `gops`.
+pub fn register_device_with_gops(n: u8, price: Balance, gops: u64) {
 	let owner = account(PROVIDER);
 	let proof: MultiSignature =
 		device_pair(n).sign(&registration_message(&owner, &System::block_hash(0))).into();
@@ -145,18 +172,24 @@ pub fn register_device(n: u8, price: Balance) {
 		compute_capability: ComputeCapability { major: 8, minor: 0 },
 		multiprocessors: 80,
 		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 100_000,
+		advertised_gops: gops,
 	};
 	Devices::register(RuntimeOrigin::signed(owner), device(n), spec, price, proof).unwrap();
 }
 
-/// A 64×64 output (256 leaves) with inner dimension 8: one work unit.
+/// A 64×64 output (256 leaves) with inner dimension 8: one work unit here. The chain stores
+/// the job's effective seed; use [`stored_spec`] to compute its output.
 pub fn job_spec() -> JobSpec {
 	JobSpec {
 		shape: GemmShape { m: 64, n: 64, k: 8 },
 		seed: [5u8; 32],
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
 	}
+}
+
+/// The spec of job `job` as stored (with its effective seed), as a worker reads it.
+pub fn stored_spec(job: u64) -> JobSpec {
+	crate::Jobs::<Test>::get(job).expect("open job").spec
 }
 
 /// The provider's output tree; leaves selected by `fake` are wrong.
@@ -197,7 +230,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		balances: vec![
 			(account(PROVIDER), ENDOWMENT),
 			(account(CLIENT), ENDOWMENT),
-			(account(TREASURY), ENDOWMENT),
+			(account(STRANGER), ENDOWMENT),
 			(device(1), ENDOWMENT),
 			(device(2), ENDOWMENT),
 		],

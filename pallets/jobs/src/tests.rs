@@ -1,24 +1,36 @@
-//! The whole lifecycle, every refusal and every deadline of the jobs pallet, with the money
-//! invariants checked after each test.
+//! The whole lifecycle, every refusal and every deadline of the jobs pallet, the pool checks
+//! of device calls, and the attacks of DESIGN §6 that live in this pallet (claim-and-abandon,
+//! deadline flooding, collateral exhaustion), with the money invariants checked after each test.
 
 use frame_support::{
 	assert_noop, assert_ok,
+	dispatch::{DispatchClass, GetDispatchInfo, Pays},
 	traits::fungible::{hold::Inspect as HoldInspect, Inspect},
 };
 use pallet_devices::{DeviceRegistry, Devices as DevicesMap};
 use proofgrid_primitives::{
 	device::Requirements,
 	gemm::{GemmShape, MAX_K},
+	job::effective_seed,
 };
 use sp_core::H256;
-use sp_runtime::TokenError;
+use sp_runtime::{
+	traits::DispatchTransaction,
+	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
+	TokenError,
+};
 
 use crate::{
-	mock::*, Deadlines, Error, Event, FailureReason, HoldReason, JobStatus, Jobs as JobsMap,
+	mock::*, CheckDeviceCall, Deadlines, Error, Event, Expiries, FailureReason, FeesBurned,
+	HoldReason, JobStatus, Jobs as JobsMap, SlashesBurned, MAX_ABANDONS_PER_JOB,
 };
 
 const CAP: Balance = 1_000;
 const PRICE: Balance = 600;
+/// `max(MIN_COLLATERAL, 150% × 600)`.
+const COLLATERAL: Balance = 900;
+/// 50% of the job's value (600).
+const MAX_COMPENSATION: Balance = 300;
 
 fn free(who: &AccountId) -> Balance {
 	Balances::balance(who)
@@ -26,90 +38,123 @@ fn free(who: &AccountId) -> Balance {
 fn held(who: &AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::JobBudget.into(), who)
 }
+fn deposit_held(who: &AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::JobDeposit.into(), who)
+}
+fn client() -> AccountId {
+	account(CLIENT)
+}
 
 /// Submits the standard job (one unit, cap 1 000) with deadline `deadline`; returns its id.
 fn submit(deadline: u64) -> u64 {
 	let id = crate::NextJobId::<Test>::get();
-	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(account(CLIENT)), job_spec(), CAP, deadline));
+	assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), job_spec(), CAP, deadline));
 	id
 }
 
-/// Registers device 1, submits, claims and commits `tree`'s root; returns (job, challenge block).
+/// Registers device 1, submits, claims and commits `tree`'s root; returns (job, challenge
+/// block, tree).
 fn committed(
 	tree_fake: impl Fn(u64) -> bool,
 ) -> (u64, u64, proofgrid_primitives::merkle::MerkleTree) {
 	register_device(1, PRICE);
 	let job = submit(50);
 	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
-	let tree = output(&job_spec(), tree_fake);
+	let tree = output(&stored_spec(job), tree_fake);
 	assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 	let challenge_block = System::block_number() + 1;
 	(job, challenge_block, tree)
+}
+
+/// Reveals honestly (or as `tree` says) once the challenge block exists.
+fn reveal(job: u64, challenge_block: u64, tree: &proofgrid_primitives::merkle::MerkleTree) {
+	run_to_block(challenge_block + 1);
+	let paths = reveal_paths(job, &stored_spec(job), tree, challenge_block);
+	assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8));
 }
 
 mod submit_and_cancel {
 	use super::*;
 
 	#[test]
-	fn submit_holds_units_times_cap() {
+	fn submit_holds_the_budget_and_a_deposit_and_binds_the_seed() {
 		build_and_execute(|| {
 			let job = submit(20);
 			let info = JobsMap::<Test>::get(job).unwrap();
 			assert_eq!((info.units, info.budget, info.status), (1, CAP, JobStatus::Submitted));
-			assert_eq!(held(&account(CLIENT)), CAP);
+			assert_eq!((held(&client()), deposit_held(&client())), (CAP, JOB_DEPOSIT));
+			// The stored seed binds the job and its client: the same request twice gives two
+			// different input sets, so one output cannot answer both.
+			let client_bytes = codec::Encode::encode(&client());
+			assert_eq!(info.spec.seed, effective_seed(&job_spec().seed, job, &client_bytes));
+			let second = submit(20);
+			assert_ne!(stored_spec(second).seed, info.spec.seed);
+			assert_eq!(second, job + 1, "ids increase");
 			System::assert_last_event(
 				Event::JobSubmitted {
-					job,
-					client: account(CLIENT),
+					job: second,
+					client: client(),
 					units: 1,
 					budget: CAP,
+					deposit: JOB_DEPOSIT,
 					deadline: 20,
 				}
 				.into(),
 			);
-			assert_eq!(submit(20), job + 1, "ids increase");
 		});
 	}
 
 	#[test]
 	fn submit_refusals() {
 		build_and_execute(|| {
-			let client = RuntimeOrigin::signed(account(CLIENT));
+			let who = RuntimeOrigin::signed(client());
 			let mut empty = job_spec();
 			empty.shape.m = 0;
 			assert_noop!(
-				Jobs::submit_job(client.clone(), empty, CAP, 20),
+				Jobs::submit_job(who.clone(), empty, CAP, 20),
 				Error::<Test>::InvalidShape
 			);
 			let mut huge = job_spec();
 			huge.shape = GemmShape { m: 65_536, n: 65_536, k: MAX_K };
+			assert_noop!(Jobs::submit_job(who.clone(), huge, CAP, 20), Error::<Test>::TooMuchWork);
+			// 2·8·8·8 = 1 024 operations: not one whole unit, and never rounded up to one.
+			let mut tiny = job_spec();
+			tiny.shape = GemmShape { m: 8, n: 8, k: 8 };
 			assert_noop!(
-				Jobs::submit_job(client.clone(), huge, CAP, 20),
-				Error::<Test>::TooMuchWork
+				Jobs::submit_job(who.clone(), tiny, CAP, 20),
+				Error::<Test>::TooLittleWork
+			);
+			assert_noop!(
+				Jobs::submit_job(who.clone(), job_spec(), MIN_PRICE - 1, 20),
+				Error::<Test>::PriceTooLow
+			);
+			assert_noop!(
+				Jobs::submit_job(who.clone(), job_spec(), 0, 20),
+				Error::<Test>::PriceTooLow
 			);
 			let mut big = job_spec();
-			big.shape = GemmShape { m: 16_384, n: 16_384, k: 1_024 }; // 550 units
+			big.shape = GemmShape { m: 1_024, n: 1_024, k: 16 }; // 512 units
 			assert_noop!(
-				Jobs::submit_job(client.clone(), big, u64::MAX / 100, 20),
+				Jobs::submit_job(who.clone(), big, u64::MAX / 100, 20),
 				Error::<Test>::Overflow
 			);
 			assert_noop!(
-				Jobs::submit_job(client.clone(), job_spec(), CAP, 1),
+				Jobs::submit_job(who.clone(), job_spec(), CAP, 1),
 				Error::<Test>::BadDeadline
 			);
 			assert_noop!(
-				Jobs::submit_job(client.clone(), job_spec(), CAP, 1 + 101),
+				Jobs::submit_job(who.clone(), job_spec(), CAP, 1 + 101),
 				Error::<Test>::BadDeadline
 			);
 			assert_noop!(
-				Jobs::submit_job(client, job_spec(), ENDOWMENT * 2, 20),
+				Jobs::submit_job(who, job_spec(), ENDOWMENT * 2, 20),
 				TokenError::FundsUnavailable
 			);
 		});
 	}
 
 	#[test]
-	fn cancel_releases_the_budget() {
+	fn cancel_releases_the_budget_and_the_deposit() {
 		build_and_execute(|| {
 			let job = submit(20);
 			assert_noop!(
@@ -117,12 +162,13 @@ mod submit_and_cancel {
 				Error::<Test>::NotClient
 			);
 			assert_noop!(
-				Jobs::cancel(RuntimeOrigin::signed(account(CLIENT)), job + 7),
+				Jobs::cancel(RuntimeOrigin::signed(client()), job + 7),
 				Error::<Test>::UnknownJob
 			);
-			assert_ok!(Jobs::cancel(RuntimeOrigin::signed(account(CLIENT)), job));
+			assert_ok!(Jobs::cancel(RuntimeOrigin::signed(client()), job));
 			System::assert_last_event(Event::JobCancelled { job }.into());
-			assert_eq!((held(&account(CLIENT)), free(&account(CLIENT))), (0, ENDOWMENT));
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
+			assert_eq!(free(&client()), ENDOWMENT);
 			assert!(JobsMap::<Test>::get(job).is_none());
 		});
 	}
@@ -134,7 +180,7 @@ mod submit_and_cancel {
 			let job = submit(20);
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			assert_noop!(
-				Jobs::cancel(RuntimeOrigin::signed(account(CLIENT)), job),
+				Jobs::cancel(RuntimeOrigin::signed(client()), job),
 				Error::<Test>::WrongState
 			);
 		});
@@ -145,16 +191,24 @@ mod claim_and_commit {
 	use super::*;
 
 	#[test]
-	fn claim_assigns_an_eligible_device() {
+	fn claim_assigns_an_eligible_device_and_locks_collateral() {
 		build_and_execute(|| {
 			register_device(1, PRICE);
 			let job = submit(20);
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			let commit_by = 1 + COMMIT_WINDOW;
 			System::assert_last_event(
-				Event::JobAssigned { job, device: device(1), price: PRICE, commit_by }.into(),
+				Event::JobAssigned {
+					job,
+					device: device(1),
+					price: PRICE,
+					collateral: COLLATERAL,
+					commit_by,
+				}
+				.into(),
 			);
-			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().active_jobs, 1);
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked), (1, COLLATERAL));
 			assert_noop!(
 				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
 				Error::<Test>::WrongState
@@ -169,7 +223,7 @@ mod claim_and_commit {
 			// Not a device at all.
 			assert_noop!(
 				Jobs::claim(RuntimeOrigin::signed(account(PROVIDER)), job),
-				pallet_devices::Error::<Test>::UnknownDevice
+				Error::<Test>::UnknownDevice
 			);
 			// Asks more than the cap.
 			register_device(1, CAP + 1);
@@ -180,7 +234,7 @@ mod claim_and_commit {
 			// Needs more memory than the device has.
 			let mut spec = job_spec();
 			spec.requirements = Requirements { min_vram_mib: 80_000, ..spec.requirements };
-			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(account(CLIENT)), spec, CAP * 2, 20));
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP * 2, 20));
 			assert_noop!(
 				Jobs::claim(RuntimeOrigin::signed(device(1)), job + 1),
 				pallet_devices::Error::<Test>::InsufficientVram
@@ -193,7 +247,122 @@ mod claim_and_commit {
 	}
 
 	#[test]
-	fn commit_records_the_root_and_schedules_the_challenge() {
+	fn collateral_must_fit_in_the_free_bond() {
+		build_and_execute(|| {
+			let (first, challenge_block, tree) = committed(|_| false);
+			// 900 of the 1 000 bond are locked by the first job.
+			let second = submit(50);
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), second),
+				pallet_devices::Error::<Test>::InsufficientCollateral
+			);
+			// A top-up makes room…
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				COLLATERAL
+			));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			assert_eq!(Devices::locked_of(&device(1)), Some(2 * COLLATERAL));
+			// …and settling the first job unlocks its collateral.
+			reveal(first, challenge_block, &tree);
+			assert_eq!(Devices::locked_of(&device(1)), Some(COLLATERAL));
+		});
+	}
+
+	#[test]
+	fn collateral_grows_with_the_job() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				20 * BOND
+			));
+			let mut spec = job_spec();
+			spec.shape = GemmShape { m: 128, n: 64, k: 8 }; // 2 units
+			let job = crate::NextJobId::<Test>::get();
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			// 150% of 2 × 600.
+			assert_eq!(Devices::locked_of(&device(1)), Some(1_800));
+			// The minimum applies to cheap jobs.
+			assert_eq!(Jobs::collateral_for(10), MIN_COLLATERAL);
+		});
+	}
+
+	#[test]
+	fn a_device_holds_at_most_max_active_jobs() {
+		build_and_execute(|| {
+			register_device(1, MIN_PRICE);
+			for _ in 0..MAX_ACTIVE_JOBS {
+				let job = submit(50);
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			}
+			let job = submit(50);
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				pallet_devices::Error::<Test>::TooManyJobs
+			);
+		});
+	}
+
+	#[test]
+	fn the_commit_window_scales_with_the_job_and_the_advertised_speed() {
+		build_and_execute(|| {
+			// 100 000 GOPS: 10¹¹ operations per (1 ms) block, so one block for any test job.
+			register_device(1, MIN_PRICE);
+			// 1 GOPS: 10⁶ operations per block.
+			register_device_with_gops(2, MIN_PRICE, 1);
+			for n in [1, 2] {
+				assert_ok!(Devices::top_up_bond(
+					RuntimeOrigin::signed(account(PROVIDER)),
+					device(n),
+					2 * BOND
+				));
+			}
+			let mut spec = job_spec();
+			spec.shape = GemmShape { m: 128, n: 128, k: 256 }; // 8.4·10⁶ operations
+			let job = crate::NextJobId::<Test>::get();
+			let cap = 2 * MIN_PRICE;
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec.clone(), cap, 50));
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, cap, 50));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert!(matches!(
+				JobsMap::<Test>::get(job).unwrap().status,
+				JobStatus::Assigned { commit_by, .. } if commit_by == 1 + BASE_COMMIT_WINDOW + 1
+			));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job + 1));
+			assert!(matches!(
+				JobsMap::<Test>::get(job + 1).unwrap().status,
+				JobStatus::Assigned { commit_by, .. } if commit_by == 1 + BASE_COMMIT_WINDOW + 9
+			));
+			// A job the slow device cannot finish within MAX_COMMIT_WINDOW is refused to it.
+			let mut big = job_spec();
+			big.shape = GemmShape { m: 256, n: 256, k: 256 }; // 3.4·10⁷ operations: 34 blocks
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), big, cap, 50));
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 2),
+				Error::<Test>::TooSlowForJob
+			);
+		});
+	}
+
+	#[test]
+	fn an_expired_job_cannot_be_claimed_before_its_expiry_runs() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let job = submit(10);
+			System::set_block_number(10);
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Error::<Test>::JobExpired
+			);
+		});
+	}
+
+	#[test]
+	fn commit_records_the_root_and_schedules_the_reveal_deadline() {
 		build_and_execute(|| {
 			let (job, challenge_block, tree) = committed(|_| false);
 			let reveal_by = challenge_block + REVEAL_WINDOW;
@@ -234,53 +403,75 @@ mod reveal {
 	use super::*;
 
 	#[test]
-	fn an_honest_reveal_settles_and_pays_everyone_to_the_unit() {
+	fn an_honest_reveal_settles_burns_the_fee_and_pays_to_the_unit() {
 		build_and_execute(|| {
 			let (job, challenge_block, tree) = committed(|_| false);
-			// The challenge is known once the challenge block exists.
-			run_to_block(challenge_block + 1);
-			let paths = reveal_paths(job, &job_spec(), &tree, challenge_block);
-			let (provider, treasury, client) =
-				(free(&account(PROVIDER)), free(&account(TREASURY)), free(&account(CLIENT)));
+			let (provider, client_free) = (free(&account(PROVIDER)), free(&client()));
+			let issuance = Balances::total_issuance();
 
-			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8));
+			reveal(job, challenge_block, &tree);
 
-			// One unit at 600: 10% fee (60) to the treasury, 540 to the provider, 400 refunded.
+			// One unit at 600: a 10% fee (60) burned, 540 to the provider, 400 refunded.
 			System::assert_last_event(
 				Event::JobSettled {
 					job,
 					device: device(1),
 					provider: account(PROVIDER),
 					payment: 540,
-					fee: 60,
+					fee_burned: 60,
 					refund: 400,
 				}
 				.into(),
 			);
 			assert_eq!(free(&account(PROVIDER)), provider + 540);
-			assert_eq!(free(&account(TREASURY)), treasury + 60);
-			assert_eq!(free(&account(CLIENT)), client + 400);
-			assert_eq!(free(&account(CLIENT)) + held(&account(CLIENT)), ENDOWMENT - 600);
-			assert_eq!(held(&account(CLIENT)), 0);
+			assert_eq!(free(&client()), client_free + 400 + JOB_DEPOSIT);
+			assert_eq!(free(&client()), ENDOWMENT - 600);
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
+			assert_eq!(Balances::total_issuance(), issuance - 60);
+			assert_eq!(FeesBurned::<Test>::get(), 60);
 			assert!(JobsMap::<Test>::get(job).is_none());
-			let device_info = DevicesMap::<Test>::get(device(1)).unwrap();
-			assert_eq!((device_info.active_jobs, device_info.reputation.completed), (0, 1));
-			// The verified work is reported once, to the owner, not the device key.
-			assert_eq!(Verified::get(), vec![(account(PROVIDER), 1)]);
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked, info.reputation.completed), (0, 0, 1));
+			// The verified work and its burned fee are reported once, to the owner.
+			assert_eq!(Verified::get(), vec![(account(PROVIDER), 1, 60)]);
 		});
 	}
 
 	#[test]
-	fn a_faked_output_fails_refunds_and_compensates() {
+	fn a_settled_job_publishes_the_throughput_it_proved() {
+		build_and_execute(|| {
+			register_device(1, MIN_PRICE);
+			let mut spec = job_spec();
+			spec.shape = GemmShape { m: 128, n: 128, k: 256 }; // 8.4·10⁶ operations, 128 units
+			let job = crate::NextJobId::<Test>::get();
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, 2 * MIN_PRICE, 50));
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				2 * BOND
+			));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			run_to_block(3);
+			let tree = output(&stored_spec(job), |_| false);
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
+			run_to_block(5);
+			let paths = reveal_paths(job, &stored_spec(job), &tree, 4);
+			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 256));
+			// 8 388 608 operations in 2 blocks of 1 ms: 4.19 GOPS, rounded down.
+			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().delivered_gops, 4);
+		});
+	}
+
+	#[test]
+	fn a_faked_output_fails_slashes_the_collateral_and_compensates_below_the_loss() {
 		build_and_execute(|| {
 			let (job, challenge_block, tree) = committed(|_| true);
-			let paths = reveal_paths(job, &job_spec(), &tree, challenge_block);
-			run_to_block(challenge_block + 1);
-			let treasury = free(&account(TREASURY));
+			let issuance = Balances::total_issuance();
 
-			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8));
+			reveal(job, challenge_block, &tree);
 
-			// Slash 50% of the 1 000 bond: 60% (300) to the client, 200 to the treasury.
+			// The whole collateral (900) is slashed: 300 (half the job's value) compensate
+			// the client, 600 are burned.
 			System::assert_last_event(
 				Event::JobFailed {
 					job,
@@ -288,19 +479,40 @@ mod reveal {
 					reason: FailureReason::BadProof(
 						pallet_compute_proof::Error::<Test>::LeafMismatch.into(),
 					),
-					slashed: 500,
-					compensation: 300,
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
 				}
 				.into(),
 			);
-			assert_eq!(free(&account(CLIENT)), ENDOWMENT + 300);
-			assert_eq!(held(&account(CLIENT)), 0);
-			assert_eq!(free(&account(TREASURY)), treasury + 200);
-			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - 500));
-			let device_info = DevicesMap::<Test>::get(device(1)).unwrap();
-			assert_eq!((device_info.active_jobs, device_info.reputation.failed), (0, 1));
+			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
+			assert_eq!(Balances::total_issuance(), issuance - (COLLATERAL - MAX_COMPENSATION));
+			assert_eq!(SlashesBurned::<Test>::get(), COLLATERAL - MAX_COMPENSATION);
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - COLLATERAL));
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked, info.reputation.failed), (0, 0, 1));
 			// Failed work earns no rewards.
 			assert!(Verified::get().is_empty());
+		});
+	}
+
+	#[test]
+	fn a_slashed_device_takes_no_work_until_topped_up() {
+		build_and_execute(|| {
+			let (job, challenge_block, tree) = committed(|_| true);
+			reveal(job, challenge_block, &tree);
+			// 100 of the 1 000 bond is left: below the minimum, so no work, not even cheap.
+			let next = submit(50);
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), next),
+				pallet_devices::Error::<Test>::BondTooLow
+			);
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				COLLATERAL
+			));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), next));
 		});
 	}
 
@@ -309,7 +521,7 @@ mod reveal {
 		build_and_execute(|| {
 			register_device(2, PRICE);
 			let (job, challenge_block, tree) = committed(|_| false);
-			let paths = reveal_paths(job, &job_spec(), &tree, challenge_block);
+			let paths = reveal_paths(job, &stored_spec(job), &tree, challenge_block);
 			// The challenge block is not produced yet.
 			assert_noop!(
 				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), 8),
@@ -320,10 +532,12 @@ mod reveal {
 				Jobs::reveal(RuntimeOrigin::signed(device(2)), job, paths.clone(), 8),
 				Error::<Test>::NotAssignedDevice
 			);
-			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), 7),
-				Error::<Test>::WitnessTooSmall
-			);
+			for witness in [7, 9, u32::MAX] {
+				assert_noop!(
+					Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), witness),
+					Error::<Test>::WrongWitness
+				);
+			}
 			assert_noop!(
 				Jobs::reveal(RuntimeOrigin::signed(device(1)), job + 3, paths.clone(), 8),
 				Error::<Test>::UnknownJob
@@ -341,13 +555,38 @@ mod reveal {
 	fn a_reveal_after_settlement_is_refused() {
 		build_and_execute(|| {
 			let (job, challenge_block, tree) = committed(|_| false);
-			run_to_block(challenge_block + 1);
+			reveal(job, challenge_block, &tree);
 			let paths = reveal_paths(job, &job_spec(), &tree, challenge_block);
-			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), 8));
 			assert_noop!(
 				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8),
 				Error::<Test>::UnknownJob
 			);
+		});
+	}
+
+	#[test]
+	fn an_output_computed_for_another_job_does_not_answer_this_one() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				BOND
+			));
+			// The same request twice: the device computes the first and replays its output.
+			let first = submit(50);
+			let second = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			let tree = output(&stored_spec(first), |_| false);
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), second, H256(tree.root())));
+			run_to_block(3);
+			let paths = reveal_paths(second, &stored_spec(first), &tree, 2);
+			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), second, paths, 8));
+			assert!(matches!(
+				System::events().last().map(|r| r.event.clone()),
+				Some(RuntimeEvent::Jobs(Event::JobFailed { job, .. })) if job == second
+			));
 		});
 	}
 }
@@ -364,23 +603,63 @@ mod deadlines {
 			run_to_block(10);
 			System::assert_last_event(Event::JobExpired { job }.into());
 			assert!(JobsMap::<Test>::get(job).is_none());
-			assert_eq!((free(&account(CLIENT)), held(&account(CLIENT))), (ENDOWMENT, 0));
+			assert_eq!(
+				(free(&client()), held(&client()), deposit_held(&client())),
+				(ENDOWMENT, 0, 0)
+			);
 		});
 	}
 
 	#[test]
-	fn a_missed_commit_returns_the_job_to_the_market() {
+	fn claim_and_abandon_forfeits_the_deposit_and_the_job_goes_to_others_at_once() {
 		build_and_execute(|| {
 			register_device(1, PRICE);
+			register_device(2, PRICE);
 			let job = submit(50);
+			let (owner, client_free) = (free(&account(PROVIDER)), free(&client()));
+			let issuance = Balances::total_issuance();
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			run_to_block(1 + COMMIT_WINDOW + 1);
-			System::assert_last_event(Event::JobUnassigned { job, device: device(1) }.into());
-			assert_eq!(JobsMap::<Test>::get(job).unwrap().status, JobStatus::Submitted);
+			System::assert_has_event(
+				Event::JobUnassigned {
+					job,
+					device: device(1),
+					forfeited: CLAIM_DEPOSIT,
+					compensation: CLAIM_DEPOSIT,
+				}
+				.into(),
+			);
+			// The griefer lost its deposit; the client got it (it is below the cap).
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - CLAIM_DEPOSIT));
+			assert_eq!(free(&account(PROVIDER)), owner);
+			assert_eq!(free(&client()), client_free + CLAIM_DEPOSIT);
+			assert_eq!(Balances::total_issuance(), issuance);
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
-			assert_eq!((info.active_jobs, info.reputation.failed), (0, 1));
-			// Another claim works, and the expiry still applies later.
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_eq!((info.active_jobs, info.locked, info.reputation.failed), (0, 0, 1));
+			assert_eq!(JobsMap::<Test>::get(job).unwrap().status, JobStatus::Submitted);
+			// It may not hold the job hostage again…
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Error::<Test>::AbandonedBefore
+			);
+			// …and another device takes it in the same block.
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job));
+		});
+	}
+
+	#[test]
+	fn a_job_abandoned_too_often_expires_with_a_refund() {
+		build_and_execute(|| {
+			for n in 1..=(MAX_ABANDONS_PER_JOB as u8 + 1) {
+				register_device(n, PRICE);
+			}
+			let job = submit(100);
+			for n in 1..=(MAX_ABANDONS_PER_JOB as u8 + 1) {
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), job));
+				run_to_block(System::block_number() + COMMIT_WINDOW + 1);
+			}
+			System::assert_last_event(Event::JobExpired { job }.into());
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
 		});
 	}
 
@@ -392,12 +671,12 @@ mod deadlines {
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			run_to_block(1 + COMMIT_WINDOW + 1);
 			System::assert_last_event(Event::JobExpired { job }.into());
-			assert_eq!(held(&account(CLIENT)), 0);
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
 		});
 	}
 
 	#[test]
-	fn a_missing_reveal_fails_the_job_and_slashes() {
+	fn a_missing_reveal_fails_the_job_and_slashes_the_collateral() {
 		build_and_execute(|| {
 			let (job, challenge_block, _) = committed(|_| false);
 			run_to_block(challenge_block + REVEAL_WINDOW);
@@ -408,37 +687,189 @@ mod deadlines {
 					job,
 					device: device(1),
 					reason: FailureReason::LateReveal,
-					slashed: 500,
-					compensation: 300,
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
 				}
 				.into(),
 			);
-			assert_eq!(free(&account(CLIENT)), ENDOWMENT + 300);
+			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
+		});
+	}
+
+	/// Fills both queues of `from..to` with stale entries.
+	fn flood(queue: &str, from: u64, to: u64) {
+		for block in from..to {
+			for _ in 0..MAX_DEADLINES {
+				let push = |q: &mut frame_support::BoundedVec<u64, _>| {
+					let _ = q.try_push(999);
+				};
+				match queue {
+					"client" => Expiries::<Test>::mutate(block, push),
+					_ => Deadlines::<Test>::mutate(block, push),
+				}
+			}
+		}
+	}
+
+	#[test]
+	fn a_flood_of_client_deadlines_never_stops_claim_commit_or_reveal() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			// An attacker's jobs fill every client queue where this job's protocol deadlines
+			// (commit by 7, reveal by 13) and their probes fall.
+			for _ in 0..(MAX_DEADLINES * 40) {
+				let block = 2 + (crate::NextJobId::<Test>::get() % 40);
+				assert_ok!(Jobs::submit_job(
+					RuntimeOrigin::signed(account(STRANGER)),
+					job_spec(),
+					MIN_PRICE,
+					block
+				));
+			}
+			assert!((2..42).all(|b| Expiries::<Test>::get(b).len() as u32 == MAX_DEADLINES));
+			// The old single queue would now refuse the claim (its commit deadline, block 8, and
+			// all probes were full); with client deadlines kept apart the lifecycle lands.
+			let job = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			let tree = output(&stored_spec(job), |_| false);
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
+			reveal(job, 2, &tree);
+			assert!(matches!(
+				System::events().iter().rev().find_map(|r| match &r.event {
+					RuntimeEvent::Jobs(Event::JobSettled { job: j, .. }) => Some(*j),
+					_ => None,
+				}),
+				Some(j) if j == job
+			));
 		});
 	}
 
 	#[test]
-	fn full_blocks_push_deadlines_to_the_next_ones_until_the_probe_limit() {
+	fn full_queues_never_fail_a_call_and_expire_enforces_what_they_could_not_hold() {
 		build_and_execute(|| {
-			for _ in 0..MAX_DEADLINES + 1 {
-				submit(10);
-			}
-			assert_eq!(Deadlines::<Test>::get(10).len() as u32, MAX_DEADLINES);
-			assert_eq!(Deadlines::<Test>::get(11).len(), 1);
-			// Fill blocks 11..26 so the 16 probes from block 11 all fail.
-			for block in 11..(11 + 16) {
-				while (Deadlines::<Test>::get(block).len() as u32) < MAX_DEADLINES {
-					Deadlines::<Test>::mutate(block, |q| q.try_push(999).unwrap());
-				}
-			}
-			assert_noop!(
-				Jobs::submit_job(RuntimeOrigin::signed(account(CLIENT)), job_spec(), CAP, 11),
-				Error::<Test>::DeadlineQueueFull
+			register_device(1, PRICE);
+			flood("client", 10, 10 + 16);
+			flood("protocol", 1, 60);
+			// Neither queue has room, yet submit and claim succeed.
+			let job = submit(10);
+			assert!(!Expiries::<Test>::iter_values().any(|q| q.contains(&job)));
+			let stranger = RuntimeOrigin::signed(account(STRANGER));
+			assert_noop!(Jobs::expire(stranger.clone(), job), Error::<Test>::NotDue);
+			assert_noop!(Jobs::expire(stranger.clone(), job + 1), Error::<Test>::UnknownJob);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			run_to_block(10);
+			// The missed commit was not queued: the job is still assigned until anyone
+			// enforces it, for free.
+			assert!(matches!(
+				JobsMap::<Test>::get(job).unwrap().status,
+				JobStatus::Assigned { .. }
+			));
+			let post = Jobs::expire(stranger.clone(), job).expect("due");
+			assert_eq!(post.pays_fee, Pays::No);
+			// Past its deadline too: the job expires with a refund after the forfeit.
+			System::assert_last_event(Event::JobExpired { job }.into());
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - CLAIM_DEPOSIT));
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
+		});
+	}
+}
+
+mod device_calls {
+	use super::*;
+
+	fn validate(
+		who: AccountId,
+		call: RuntimeCall,
+	) -> Result<sp_runtime::transaction_validity::ValidTransaction, TransactionValidityError> {
+		let info = call.get_dispatch_info();
+		CheckDeviceCall::<Test>::new()
+			.validate_only(
+				RuntimeOrigin::signed(who),
+				&call,
+				&info,
+				0,
+				TransactionSource::External,
+				0,
+			)
+			.map(|(valid, _, _)| valid)
+	}
+
+	fn custom(error: Error<Test>) -> TransactionValidityError {
+		let index = match sp_runtime::DispatchError::from(error) {
+			sp_runtime::DispatchError::Module(e) => e.error[0],
+			_ => unreachable!("a pallet error"),
+		};
+		InvalidTransaction::Custom(index).into()
+	}
+
+	#[test]
+	fn are_free_and_operational() {
+		let paths = Default::default();
+		for call in [
+			RuntimeCall::Jobs(crate::Call::claim { job: 0 }),
+			RuntimeCall::Jobs(crate::Call::commit { job: 0, root: H256::zero() }),
+			RuntimeCall::Jobs(crate::Call::reveal { job: 0, paths, k_dim_witness: 8 }),
+		] {
+			let info = call.get_dispatch_info();
+			assert_eq!((info.pays_fee, info.class), (Pays::No, DispatchClass::Operational));
+		}
+	}
+
+	#[test]
+	fn only_the_device_that_may_make_the_step_now_enters_the_pool() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			register_device(2, CAP + 1);
+			let job = submit(50);
+			let claim = RuntimeCall::Jobs(crate::Call::claim { job });
+			let valid = validate(device(1), claim.clone()).expect("eligible");
+			assert_eq!(valid.priority, u64::MAX / 2);
+			assert_eq!(valid.provides.len(), 1);
+			assert_eq!(
+				validate(device(2), claim.clone()),
+				Err(InvalidTransaction::Custom(
+					// The devices pallet's error index is passed through.
+					match sp_runtime::DispatchError::from(
+						pallet_devices::Error::<Test>::PriceTooHigh
+					) {
+						sp_runtime::DispatchError::Module(e) => e.error[0],
+						_ => unreachable!(),
+					}
+				)
+				.into())
 			);
-			// Every job still expires, the one pushed to block 11 included.
-			run_to_block(11);
-			assert_eq!(held(&account(CLIENT)), 0);
-			assert_eq!(JobsMap::<Test>::iter().count(), 0);
+			assert_eq!(
+				validate(account(STRANGER), claim.clone()),
+				Err(custom(Error::UnknownDevice))
+			);
+
+			let commit = RuntimeCall::Jobs(crate::Call::commit { job, root: H256::zero() });
+			assert_eq!(validate(device(1), commit.clone()), Err(custom(Error::WrongState)));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_eq!(validate(device(1), claim), Err(custom(Error::WrongState)));
+			assert_eq!(validate(device(2), commit.clone()), Err(custom(Error::NotAssignedDevice)));
+			assert!(validate(device(1), commit.clone()).is_ok());
+
+			let tree = output(&stored_spec(job), |_| false);
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
+			let paths = reveal_paths(job, &stored_spec(job), &tree, 2);
+			let reveal = |k_dim_witness| {
+				RuntimeCall::Jobs(crate::Call::reveal { job, paths: paths.clone(), k_dim_witness })
+			};
+			assert_eq!(validate(device(1), reveal(8)), Err(custom(Error::ChallengeNotReady)));
+			run_to_block(3);
+			assert_eq!(validate(device(1), reveal(9)), Err(custom(Error::WrongWitness)));
+			assert!(validate(device(1), reveal(8)).is_ok());
+			System::set_block_number(2 + REVEAL_WINDOW + 1);
+			assert_eq!(validate(device(1), reveal(8)), Err(custom(Error::RevealTooLate)));
+		});
+	}
+
+	#[test]
+	fn other_calls_pass_untouched() {
+		build_and_execute(|| {
+			let call = RuntimeCall::Jobs(crate::Call::cancel { job: 7 });
+			assert_eq!(validate(client(), call), Ok(Default::default()));
 		});
 	}
 }
@@ -449,6 +880,21 @@ fn try_state_catches_a_budget_mismatch() {
 		let job = submit(20);
 		assert!(Jobs::do_try_state().is_ok());
 		JobsMap::<Test>::mutate(job, |j| j.as_mut().unwrap().budget = CAP - 1);
+		assert!(Jobs::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_a_deposit_or_collateral_mismatch() {
+	new_test_ext().execute_with(|| {
+		register_device(1, PRICE);
+		let job = submit(20);
+		JobsMap::<Test>::mutate(job, |j| j.as_mut().unwrap().deposit = JOB_DEPOSIT + 1);
+		assert!(Jobs::do_try_state().is_err());
+		JobsMap::<Test>::mutate(job, |j| j.as_mut().unwrap().deposit = JOB_DEPOSIT);
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+		assert!(Jobs::do_try_state().is_ok());
+		DevicesMap::<Test>::mutate(device(1), |d| d.as_mut().unwrap().locked = 1);
 		assert!(Jobs::do_try_state().is_err());
 	});
 }

@@ -1,11 +1,11 @@
 //! Types of the jobs pallet.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::traits::fungible::Inspect;
+use frame_support::{traits::fungible::Inspect, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use proofgrid_primitives::job::JobSpec;
 use scale_info::TypeInfo;
-use sp_core::H256;
+use sp_core::{ConstU32, H256};
 use sp_runtime::DispatchError;
 
 use crate::Config;
@@ -17,22 +17,31 @@ pub type BalanceOf<T> =
 /// A stored job, for a runtime `T`.
 pub type JobOf<T> = Job<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 
+/// Devices that may abandon one job (miss its commit window) before the job is given up and
+/// its client refunded: each abandonment costs a device its claim deposit, and an abandoning
+/// device may never claim that job again.
+pub const MAX_ABANDONS_PER_JOB: u32 = 4;
+
 /// An open job. Finished jobs (settled, failed, expired, cancelled) are removed; their outcome
 /// is in the events.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct Job<AccountId, Balance, BlockNumber> {
 	/// Who pays.
 	pub client: AccountId,
-	/// What to compute.
+	/// What to compute. `spec.seed` is the job's effective seed (bound to the job and client).
 	pub spec: JobSpec,
 	/// Most the client pays per work unit.
 	pub price_cap: Balance,
-	/// Work units (giga-operations, rounded up).
+	/// Work units: whole giga-operations, rounded down (at least `MinWorkUnits`).
 	pub units: u64,
 	/// Held from the client: `units × price_cap`.
 	pub budget: Balance,
+	/// Storage deposit held from the client while the job is open; always returned.
+	pub deposit: Balance,
 	/// Last block at which the job may still wait for a device.
 	pub deadline: BlockNumber,
+	/// Devices that let their commit window lapse on this job; they may not claim it again.
+	pub abandoned: BoundedVec<AccountId, ConstU32<MAX_ABANDONS_PER_JOB>>,
 	/// Where the job is.
 	pub status: JobStatus<AccountId, Balance, BlockNumber>,
 }
@@ -42,12 +51,17 @@ pub struct Job<AccountId, Balance, BlockNumber> {
 pub enum JobStatus<AccountId, Balance, BlockNumber> {
 	/// Waiting for a device to claim it.
 	Submitted,
-	/// Claimed by `device` at its price; it must commit by `commit_by`.
+	/// Claimed by `device` at its price, with `collateral` locked from its bond; it must commit
+	/// by `commit_by`.
 	Assigned {
 		/// The device doing the work.
 		device: AccountId,
 		/// The device's price per unit when it claimed.
 		price: Balance,
+		/// Locked from the device's bond until the job ends; slashed if it fails.
+		collateral: Balance,
+		/// Block of the claim.
+		claimed_at: BlockNumber,
 		/// Last block for `commit`.
 		commit_by: BlockNumber,
 	},
@@ -58,6 +72,12 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		device: AccountId,
 		/// The device's price per unit when it claimed.
 		price: Balance,
+		/// Locked from the device's bond until the job ends; slashed if it fails.
+		collateral: Balance,
+		/// Block of the claim.
+		claimed_at: BlockNumber,
+		/// Block of the commitment.
+		committed_at: BlockNumber,
 		/// Merkle root of the whole output.
 		root: H256,
 		/// The block whose hash seeds the challenge.
@@ -67,7 +87,7 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 	},
 }
 
-/// Why a job failed (and its device was slashed).
+/// Why a job failed (and its device's collateral was slashed).
 #[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub enum FailureReason {
 	/// The reveal did not prove the committed output; the verifier's error says why.

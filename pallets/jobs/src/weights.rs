@@ -20,6 +20,7 @@ pub trait WeightInfo {
 	fn commit() -> Weight;
 	fn reveal() -> Weight;
 	fn on_initialize(deadlines: u32) -> Weight;
+	fn expire() -> Weight;
 }
 
 fn weight(
@@ -36,13 +37,13 @@ fn weight(
 /// Weights using the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Reads: NextJobId, Deadlines, Holds, Account. Writes: the same plus Jobs.
+	/// Reads: NextJobId, Expiries, Holds (budget, deposit), Account. Writes: the same plus Jobs.
 	fn submit_job() -> Weight {
-		weight(60, 4, 5, T::DbWeight::get())
+		weight(70, 5, 6, T::DbWeight::get())
 	}
 	/// Reads: Jobs, Holds, Account. Writes: Jobs, Holds, Account.
 	fn cancel() -> Weight {
-		weight(40, 3, 3, T::DbWeight::get())
+		weight(50, 4, 4, T::DbWeight::get())
 	}
 	/// Reads: Jobs, Devices (eligibility, price, busy), Deadlines. Writes: Jobs, Devices, Deadlines.
 	fn claim() -> Weight {
@@ -55,22 +56,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, Devices (owner,
 	/// bond), Holds and accounts of client, provider, treasury. Writes: the same.
 	fn reveal() -> Weight {
-		weight(150, 10, 8, T::DbWeight::get())
+		weight(170, 12, 10, T::DbWeight::get())
 	}
 	/// Per deadline: the worst case (a failure with slash) ≈ a reveal's settlement.
 	fn on_initialize(deadlines: u32) -> Weight {
-		weight(5, 1, 1, T::DbWeight::get())
-			.saturating_add(weight(150, 10, 8, T::DbWeight::get()).saturating_mul(deadlines as u64))
+		weight(5, 1, 1, T::DbWeight::get()).saturating_add(
+			weight(170, 12, 10, T::DbWeight::get()).saturating_mul(deadlines as u64),
+		)
+	}
+	/// One deadline, enforced on request: the worst case is a failure with slash.
+	fn expire() -> Weight {
+		weight(170, 12, 10, T::DbWeight::get())
 	}
 }
 
 /// The same figures with reference database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		weight(60, 4, 5, RocksDbWeight::get())
+		weight(70, 5, 6, RocksDbWeight::get())
 	}
 	fn cancel() -> Weight {
-		weight(40, 3, 3, RocksDbWeight::get())
+		weight(50, 4, 4, RocksDbWeight::get())
 	}
 	fn claim() -> Weight {
 		weight(50, 5, 3, RocksDbWeight::get())
@@ -79,11 +85,14 @@ impl WeightInfo for () {
 		weight(40, 2, 2, RocksDbWeight::get())
 	}
 	fn reveal() -> Weight {
-		weight(150, 10, 8, RocksDbWeight::get())
+		weight(170, 12, 10, RocksDbWeight::get())
 	}
 	fn on_initialize(deadlines: u32) -> Weight {
 		weight(5, 1, 1, RocksDbWeight::get()).saturating_add(
-			weight(150, 10, 8, RocksDbWeight::get()).saturating_mul(deadlines as u64),
+			weight(170, 12, 10, RocksDbWeight::get()).saturating_mul(deadlines as u64),
 		)
+	}
+	fn expire() -> Weight {
+		weight(170, 12, 10, RocksDbWeight::get())
 	}
 }

@@ -32,6 +32,11 @@ fn fund_pot<T: Config>() {
 	}
 }
 
+/// Burned fees for `units` of work: plenty, so that the schedule bounds the emission.
+fn fees<T: Config>(units: u32) -> BalanceOf<T> {
+	T::FirstEraEmission::get().saturating_mul((1_000 * units).into())
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -43,8 +48,8 @@ mod benchmarks {
 		let first = provider::<T>(0);
 		let last = provider::<T>(1);
 		// Uneven work so that rounding leaves dust.
-		Pallet::<T>::on_work_verified(&first, 1);
-		Pallet::<T>::on_work_verified(&last, 2);
+		Pallet::<T>::record_work(&first, 1, fees::<T>(1));
+		Pallet::<T>::record_work(&last, 2, fees::<T>(2));
 		close_era::<T>();
 		Pallet::<T>::claim(RawOrigin::Signed(first).into(), 0).expect("first claim");
 		assert!(Eras::<T>::get(0).is_some());
@@ -62,10 +67,14 @@ mod benchmarks {
 
 		#[block]
 		{
-			<Pallet<T> as OnWorkVerified<T::AccountId>>::on_work_verified(&who, 1);
+			<Pallet<T> as OnWorkVerified<T::AccountId, BalanceOf<T>>>::on_work_verified(
+				&who,
+				1,
+				fees::<T>(1),
+			);
 		}
 
-		assert_eq!(EraWork::<T>::get(0, &who), Some(1));
+		assert_eq!(EraWork::<T>::get(0, &who).map(|work| work.units), Some(1));
 	}
 
 	/// A block inside an era with nothing to clean up.
@@ -88,10 +97,10 @@ mod benchmarks {
 		let who = provider::<T>(0);
 		let depth = T::HistoryDepth::get();
 		for _ in 0..depth {
-			Pallet::<T>::on_work_verified(&who, 1);
+			Pallet::<T>::record_work(&who, 1, fees::<T>(1));
 			close_era::<T>();
 		}
-		Pallet::<T>::on_work_verified(&who, 1);
+		Pallet::<T>::record_work(&who, 1, fees::<T>(1));
 		assert!(Eras::<T>::get(0).is_some());
 		let now = CurrentEraStart::<T>::get().saturating_add(EraLength::<T>::get());
 

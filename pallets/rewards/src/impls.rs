@@ -18,9 +18,9 @@ use sp_runtime::{
 };
 
 use crate::{
-	schedule, BalanceOf, Cleanup, Config, CurrentEra, CurrentEraStart, CurrentEraUnits, EraIndex,
-	EraLength, EraReward, EraStatus, EraWork, Eras, Error, Event, Pallet, PendingReward,
-	TotalMinted, WeightInfo,
+	schedule, BalanceOf, Cleanup, Config, CurrentEra, CurrentEraFees, CurrentEraStart,
+	CurrentEraUnits, EraIndex, EraLength, EraReward, EraStatus, EraWork, Eras, Error, Event,
+	Pallet, PendingReward, TotalMinted, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -43,11 +43,20 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// `pool × units / total`, rounded down.
-	fn share(pool: BalanceOf<T>, units: u64, total: u128) -> BalanceOf<T> {
-		let pool: u128 = pool.unique_saturated_into();
-		let share = multiply_by_rational_with_rounding(pool, units.into(), total, Rounding::Down)
-			.unwrap_or_default();
+	/// What an era that burned `fees` may mint now: `min(emission, MaxRewardPerFee × fees)`.
+	fn mintable(era: EraIndex, fees: BalanceOf<T>) -> BalanceOf<T> {
+		Self::emission_now(era).min(T::MaxRewardPerFee::get() * fees)
+	}
+
+	/// `pool × part / total`, rounded down.
+	fn share(pool: BalanceOf<T>, part: BalanceOf<T>, total: BalanceOf<T>) -> BalanceOf<T> {
+		let share = multiply_by_rational_with_rounding(
+			pool.unique_saturated_into(),
+			part.unique_saturated_into(),
+			total.unique_saturated_into(),
+			Rounding::Down,
+		)
+		.unwrap_or_default();
 		BalanceOf::<T>::unique_saturated_from(share)
 	}
 
@@ -56,13 +65,17 @@ impl<T: Config> Pallet<T> {
 		current.saturating_sub(era) > T::HistoryDepth::get()
 	}
 
-	/// Adds verified work to the current era.
-	pub(crate) fn record_work(provider: &T::AccountId, units: u64) {
+	/// Adds verified work, and the fee its client burned, to the current era.
+	pub(crate) fn record_work(provider: &T::AccountId, units: u64, fees: BalanceOf<T>) {
 		let era = CurrentEra::<T>::get();
-		EraWork::<T>::mutate(era, provider, |total| {
-			*total = Some(total.unwrap_or_default().saturating_add(units))
+		EraWork::<T>::mutate(era, provider, |work| {
+			let mut sum = work.unwrap_or_default();
+			sum.units = sum.units.saturating_add(units);
+			sum.fees = sum.fees.saturating_add(fees);
+			*work = Some(sum);
 		});
 		CurrentEraUnits::<T>::mutate(|total| *total = total.saturating_add(units.into()));
+		CurrentEraFees::<T>::mutate(|total| *total = total.saturating_add(fees));
 	}
 
 	/// Sends `amount` from the pot to the treasury. Returns what was sent; if the treasury cannot
@@ -89,16 +102,17 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Ends the era in progress at block `now`: mints its emission if it had verified work,
-	/// opens the next era and expires the one that fell out of the history.
+	/// Ends the era in progress at block `now`: mints `min(schedule, ρ × fees burned)` if it
+	/// had verified work, opens the next era and expires the one that fell out of the history.
 	pub(crate) fn end_era(now: BlockNumberFor<T>) {
 		let era = CurrentEra::<T>::get();
 		let units = CurrentEraUnits::<T>::take();
+		let fees = CurrentEraFees::<T>::take();
 		let mut minted = Zero::zero();
 		let mut to_treasury = Zero::zero();
 		let mut pool = Zero::zero();
 		if units > 0 {
-			let emission = Self::emission_now(era);
+			let emission = Self::mintable(era, fees);
 			if !emission.is_zero() && T::Currency::mint_into(&Self::pot(), emission).is_ok() {
 				minted = emission;
 				TotalMinted::<T>::mutate(|total| *total = total.saturating_add(minted));
@@ -111,16 +125,11 @@ impl<T: Config> Pallet<T> {
 			} else {
 				Eras::<T>::insert(
 					era,
-					EraReward {
-						pool,
-						total_units: units,
-						unclaimed_units: units,
-						paid: Zero::zero(),
-					},
+					EraReward { pool, total_fees: fees, unclaimed_fees: fees, paid: Zero::zero() },
 				);
 			}
 		}
-		Self::deposit_event(Event::EraEnded { era, units, minted, to_treasury, pool });
+		Self::deposit_event(Event::EraEnded { era, units, fees, minted, to_treasury, pool });
 
 		let next = era.saturating_add(1);
 		CurrentEra::<T>::put(next);
@@ -164,17 +173,23 @@ impl<T: Config> Pallet<T> {
 		frame_support::ensure!(era < current, Error::<T>::EraNotFinished);
 		frame_support::ensure!(!Self::expired(era, current), Error::<T>::EraExpired);
 		let mut info = Eras::<T>::get(era).ok_or(Error::<T>::NothingToClaim)?;
-		let units = EraWork::<T>::take(era, who).ok_or(Error::<T>::NothingToClaim)?;
+		let work = EraWork::<T>::take(era, who).ok_or(Error::<T>::NothingToClaim)?;
 
-		let amount = Self::share(info.pool, units, info.total_units);
+		let amount = Self::share(info.pool, work.fees, info.total_fees);
 		if !amount.is_zero() {
 			T::Currency::transfer(&Self::pot(), who, amount, Preservation::Preserve)?;
 		}
 		info.paid = info.paid.saturating_add(amount);
-		info.unclaimed_units = info.unclaimed_units.saturating_sub(units.into());
-		Self::deposit_event(Event::Claimed { era, provider: who.clone(), units, amount });
+		info.unclaimed_fees = info.unclaimed_fees.saturating_sub(work.fees);
+		Self::deposit_event(Event::Claimed {
+			era,
+			provider: who.clone(),
+			units: work.units,
+			fees: work.fees,
+			amount,
+		});
 
-		if info.unclaimed_units == 0 {
+		if info.unclaimed_fees.is_zero() {
 			Eras::<T>::remove(era);
 			let returned = Self::pot_to_treasury(info.pool.saturating_sub(info.paid));
 			Self::deposit_event(Event::EraClosed { era, returned });
@@ -191,11 +206,12 @@ impl<T: Config> Pallet<T> {
 		(oldest..current)
 			.filter_map(|era| {
 				let info = Eras::<T>::get(era)?;
-				let units = EraWork::<T>::get(era, who)?;
+				let work = EraWork::<T>::get(era, who)?;
 				Some(PendingReward {
 					era,
-					units,
-					amount: Self::share(info.pool, units, info.total_units),
+					units: work.units,
+					fees: work.fees,
+					amount: Self::share(info.pool, work.fees, info.total_fees),
 				})
 			})
 			.collect()
@@ -205,19 +221,23 @@ impl<T: Config> Pallet<T> {
 	pub fn current_era() -> EraStatus<BalanceOf<T>, BlockNumberFor<T>> {
 		let era = CurrentEra::<T>::get();
 		let start = CurrentEraStart::<T>::get();
+		let fees = CurrentEraFees::<T>::get();
 		EraStatus {
 			era,
 			start,
 			end: start.saturating_add(EraLength::<T>::get()),
 			emission: Self::emission_now(era),
 			units: CurrentEraUnits::<T>::get(),
+			fees,
+			mintable: Self::mintable(era, fees),
 		}
 	}
 
 	/// The money invariants:
 	/// - the pot holds at least its existential deposit plus every open era's unpaid pool;
-	/// - each open era is within the history, paid ≤ pool, and its unclaimed units are exactly
-	///   the sum of its work records; the current era's units are the sum of its records;
+	/// - each open era is within the history, paid ≤ pool, its pool is below `ρ ×` its fees,
+	///   and its unclaimed fees are exactly the sum of its work records; the current era's
+	///   units and fees are the sums of its records;
 	/// - the pallet never minted more than the schedule of the finished eras, and issuance is
 	///   within the cap whenever it minted.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
@@ -228,13 +248,22 @@ impl<T: Config> Pallet<T> {
 		for (era, info) in Eras::<T>::iter() {
 			ensure!(era < current && !Self::expired(era, current), "open era outside the history");
 			ensure!(info.paid <= info.pool, "era paid more than its pool");
-			ensure!(info.unclaimed_units <= info.total_units, "more unclaimed than total units");
-			let recorded: u128 = EraWork::<T>::iter_prefix_values(era).map(u128::from).sum();
-			ensure!(recorded == info.unclaimed_units, "era work records disagree with its total");
+			ensure!(
+				info.pool <= T::MaxRewardPerFee::get() * info.total_fees,
+				"era pool above the share of its burned fees"
+			);
+			ensure!(info.unclaimed_fees <= info.total_fees, "more unclaimed than total fees");
+			let recorded = EraWork::<T>::iter_prefix_values(era)
+				.fold(BalanceOf::<T>::zero(), |sum, work| sum.saturating_add(work.fees));
+			ensure!(recorded == info.unclaimed_fees, "era work records disagree with its total");
 			owed = owed.saturating_add(info.pool.saturating_sub(info.paid));
 		}
-		let recorded: u128 = EraWork::<T>::iter_prefix_values(current).map(u128::from).sum();
-		ensure!(recorded == CurrentEraUnits::<T>::get(), "current era units disagree");
+		let (units, fees) = EraWork::<T>::iter_prefix_values(current)
+			.fold((0u128, BalanceOf::<T>::zero()), |(units, fees), work| {
+				(units + u128::from(work.units), fees.saturating_add(work.fees))
+			});
+		ensure!(units == CurrentEraUnits::<T>::get(), "current era units disagree");
+		ensure!(fees == CurrentEraFees::<T>::get(), "current era fees disagree");
 		ensure!(
 			T::Currency::balance(&Self::pot())
 				>= owed.saturating_add(T::Currency::minimum_balance()),
@@ -259,9 +288,9 @@ impl<T: Config> Pallet<T> {
 }
 
 /// The jobs pallet reports verified work here.
-impl<T: Config> pallet_jobs::OnWorkVerified<T::AccountId> for Pallet<T> {
-	fn on_work_verified(provider: &T::AccountId, units: u64) {
-		Self::record_work(provider, units);
+impl<T: Config> pallet_jobs::OnWorkVerified<T::AccountId, BalanceOf<T>> for Pallet<T> {
+	fn on_work_verified(provider: &T::AccountId, units: u64, fee_burned: BalanceOf<T>) {
+		Self::record_work(provider, units, fee_burned);
 	}
 
 	fn weight() -> Weight {

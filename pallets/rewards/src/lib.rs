@@ -5,14 +5,17 @@
 //! - **Schedule.** Time is cut into eras of [`EraLength`] blocks. Era `e` is scheduled
 //!   [`Config::FirstEraEmission`] halved every [`Config::HalvingInterval`] eras (rounded down;
 //!   see [`schedule`]), and never mints past [`Config::MaxIssuance`] of total issuance.
-//! - **Work.** The jobs pallet reports each settled job's work units and provider through
-//!   [`pallet_jobs::OnWorkVerified`]; they add up per era and provider.
-//! - **Era end.** In the first block after an era, its emission is minted into the pallet's pot
-//!   ([`Config::PalletId`]); [`Config::TreasuryShare`] of it goes to the treasury at once. An era
-//!   without verified work mints nothing: issuance follows verified work only.
+//! - **Work.** The jobs pallet reports each settled job's provider, work units and the protocol
+//!   fee its client burned through [`pallet_jobs::OnWorkVerified`]; they add up per era and
+//!   provider.
+//! - **Era end.** In the first block after an era, it mints `min(schedule, MaxRewardPerFee ×
+//!   fees burned in the era)` ([`Config::MaxRewardPerFee`] = ρ < 1) into the pallet's pot
+//!   ([`Config::PalletId`]); [`Config::TreasuryShare`] of it goes to the treasury at once. The
+//!   rest of the schedule is never minted. So every era mints strictly less than its jobs'
+//!   clients burned, and a provider that buys its own work loses money (DESIGN §6.1).
 //! - **Payout by claim.** A provider calls `claim(era)` for each finished era: constant weight
-//!   however many providers there are. Its share is `pool × units / total units`, rounded down;
-//!   once every provider of an era has claimed, the rounding dust goes to the treasury.
+//!   however many providers there are. Its share is `pool × its fees / the era's fees`, rounded
+//!   down; once every provider of an era has claimed, the rounding dust goes to the treasury.
 //! - **Expiry.** An era can be claimed for [`Config::HistoryDepth`] eras after it ends; then its
 //!   unclaimed remainder goes to the treasury and its work records are deleted, at most
 //!   [`Config::CleanupBatch`] per block, so storage stays bounded.
@@ -91,6 +94,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type TreasuryShare: Get<Perbill>;
 
+		/// ρ: an era mints at most this share of the protocol fees its jobs burned (below
+		/// 100%, so emission can never pay for the fees that earn it).
+		#[pallet::constant]
+		type MaxRewardPerFee: Get<Perbill>;
+
 		/// Eras during which a finished era can still be claimed.
 		#[pallet::constant]
 		type HistoryDepth: Get<u32>;
@@ -120,10 +128,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CurrentEraUnits<T> = StorageValue<_, u128, ValueQuery>;
 
-	/// Verified work units per era and provider, until claimed or expired.
+	/// Protocol fees burned by the jobs settled in the era in progress.
 	#[pallet::storage]
-	pub type EraWork<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, EraIndex, Blake2_128Concat, T::AccountId, u64>;
+	pub type CurrentEraFees<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Verified work per era and provider, until claimed or expired.
+	#[pallet::storage]
+	pub type EraWork<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		EraIndex,
+		Blake2_128Concat,
+		T::AccountId,
+		Work<BalanceOf<T>>,
+	>;
 
 	/// Finished eras with rewards left to claim.
 	#[pallet::storage]
@@ -167,17 +185,25 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// An era ended: `minted` new tokens, `to_treasury` of them to the treasury, `pool` for
-		/// the providers of its `units` verified work units.
+		/// An era ended: `minted` new tokens (at most `MaxRewardPerFee × fees`), `to_treasury`
+		/// of them to the treasury, `pool` for the providers of its `units` verified work units
+		/// whose clients burned `fees`.
 		EraEnded {
 			era: EraIndex,
 			units: u128,
+			fees: BalanceOf<T>,
 			minted: BalanceOf<T>,
 			to_treasury: BalanceOf<T>,
 			pool: BalanceOf<T>,
 		},
 		/// A provider claimed its share of an era.
-		Claimed { era: EraIndex, provider: T::AccountId, units: u64, amount: BalanceOf<T> },
+		Claimed {
+			era: EraIndex,
+			provider: T::AccountId,
+			units: u64,
+			fees: BalanceOf<T>,
+			amount: BalanceOf<T>,
+		},
 		/// An era is done with: every share was claimed (`returned` is rounding dust) or it
 		/// expired (`returned` is what was unclaimed). `returned` went to the treasury.
 		EraClosed { era: EraIndex, returned: BalanceOf<T> },
@@ -213,6 +239,10 @@ pub mod pallet {
 			assert!(T::HistoryDepth::get() > 0, "rewards must be claimable for an era at least");
 			assert!(T::CleanupBatch::get() > 0, "expired eras must be cleaned up");
 			assert!(!T::DefaultEraLength::get().is_zero(), "an era lasts at least one block");
+			assert!(
+				T::MaxRewardPerFee::get() < Perbill::one(),
+				"an era must mint less than its jobs burned"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -223,8 +253,8 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Claim the caller's share of finished era `era`: the era's pool times the caller's
-		/// verified units over the era's total, rounded down. Possible once per era, for
+		/// Claim the caller's share of finished era `era`: the era's pool times the fees the
+		/// caller's jobs burned over the era's total, rounded down. Possible once per era, for
 		/// [`Config::HistoryDepth`] eras after it ends.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::claim())]

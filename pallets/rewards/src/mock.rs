@@ -66,7 +66,9 @@ impl pallet_devices::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;
-	type DeviceBond = ConstU64<1_000>;
+	type DeviceBond = ConstU64<BOND>;
+	type MinPricePerUnit = ConstU64<MIN_PRICE>;
+	type MaxActiveJobs = ConstU32<4>;
 	type MaxDevicesPerOwner = ConstU32<4>;
 	type HeartbeatTimeout = ConstU64<1_000>;
 	type MinHeartbeatInterval = ConstU64<1>;
@@ -87,16 +89,24 @@ impl pallet_jobs::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
-	type Treasury = TreasuryAccount;
 	type ProtocolFee = ConstPerbill10;
-	type SlashFraction = ConstPerbill10;
-	type CompensationFraction = ConstPerbill10;
-	type CommitWindow = ConstU64<5>;
+	type MinPricePerUnit = ConstU64<MIN_PRICE>;
+	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;
+	type MinWorkUnits = ConstU64<1>;
+	type MaxWorkUnits = ConstU64<MAX_WORK_UNITS>;
+	type MinCollateral = ConstU64<100>;
+	type CollateralPercent = ConstU32<150>;
+	type ClaimDeposit = ConstU64<50>;
+	type CompensationShare = Half;
+	type JobDeposit = ConstU64<20>;
+	type BaseCommitWindow = ConstU64<5>;
+	type MaxCommitWindow = ConstU64<50>;
+	type MillisecsPerBlock = ConstU64<1>;
 	type ChallengeDelay = ConstU64<1>;
 	type RevealWindow = ConstU64<5>;
 	type MaxJobLifetime = ConstU64<100>;
-	type MaxWorkUnits = ConstU64<1_000>;
 	type MaxDeadlinesPerBlock = ConstU32<16>;
+	type DeviceCallPriority = ConstU64<1>;
 	type OnWorkVerified = Rewards;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
@@ -105,7 +115,19 @@ impl pallet_jobs::Config for Test {
 
 parameter_types! {
 	pub const ConstPerbill10: Perbill = Perbill::from_percent(10);
+	pub const Half: Perbill = Perbill::from_percent(50);
+	/// ρ: an era mints at most half of the fees its jobs burned.
+	pub const MaxRewardPerFee: Perbill = Perbill::from_percent(RHO_PERCENT);
 }
+
+pub const BOND: Balance = 100_000;
+pub const MIN_PRICE: Balance = 10;
+/// Price and cap of the standard jobs: a 10% fee of 1 000 per job.
+pub const PRICE: Balance = 10_000;
+/// The standard 8×8×4 job (512 operations) is one unit.
+pub const OPS_PER_UNIT: u64 = 512;
+pub const MAX_WORK_UNITS: u64 = 1_000;
+pub const RHO_PERCENT: u32 = 50;
 
 pub const ERA_LENGTH: u64 = 10;
 pub const FIRST_EMISSION: Balance = 1_000;
@@ -123,6 +145,7 @@ impl pallet_rewards::Config for Test {
 	type HalvingInterval = ConstU32<HALVING>;
 	type MaxIssuance = MaxIssuance;
 	type TreasuryShare = TreasuryShare;
+	type MaxRewardPerFee = MaxRewardPerFee;
 	type HistoryDepth = ConstU32<HISTORY>;
 	type CleanupBatch = ConstU32<CLEANUP_BATCH>;
 	type WeightInfo = ();
@@ -133,7 +156,7 @@ pub fn account(n: u8) -> AccountId {
 }
 pub const CLIENT: u8 = 2;
 pub const TREASURY: u8 = 9;
-pub const ENDOWMENT: Balance = 1_000_000;
+pub const ENDOWMENT: Balance = 1_000_000_000_000;
 /// Providers are accounts 11, 12, 13 …; provider `p` owns device `p`.
 pub const PROVIDERS: [u8; 3] = [11, 12, 13];
 
@@ -144,8 +167,13 @@ pub fn device(n: u8) -> AccountId {
 	device_pair(n).public().into()
 }
 
-/// Registers device `p`, owned by provider account `p`, at price 1 per unit.
+/// Registers device `p`, owned by provider account `p`, at [`PRICE`] per unit.
 pub fn register_device(p: u8) {
+	register_device_at(p, PRICE);
+}
+
+/// Registers device `p`, owned by provider account `p`, at `price` per unit.
+pub fn register_device_at(p: u8, price: Balance) {
 	let owner = account(p);
 	let proof: MultiSignature =
 		device_pair(p).sign(&registration_message(&owner, &System::block_hash(0))).into();
@@ -157,10 +185,10 @@ pub fn register_device(p: u8) {
 		kernels: KernelSet::of(&[Kernel::GemmI8]),
 		advertised_gops: 100_000,
 	};
-	Devices::register(RuntimeOrigin::signed(owner), device(p), spec, 1, proof).unwrap();
+	Devices::register(RuntimeOrigin::signed(owner), device(p), spec, price, proof).unwrap();
 }
 
-/// A small GEMM: one work unit (units are rounded up), four leaves.
+/// A small GEMM: one work unit here, four leaves.
 pub fn job_spec(seed: u8) -> JobSpec {
 	JobSpec {
 		shape: GemmShape { m: 8, n: 8, k: 4 },
@@ -169,19 +197,26 @@ pub fn job_spec(seed: u8) -> JobSpec {
 	}
 }
 
-/// Runs a whole one-unit job on device `p`, honest or not, through the jobs pallet; returns
-/// whether it settled.
+/// Runs a whole one-unit job for [`CLIENT`] on device `p`, honest or not, through the jobs
+/// pallet; returns whether it settled.
 pub fn run_job(p: u8, honest: bool) -> bool {
+	run_job_for(CLIENT, p, job_spec(0).shape, PRICE, honest)
+}
+
+/// Runs a whole job of `shape` for client account `client` at price cap `cap` on device `p`,
+/// honest or not, through the jobs pallet; returns whether it settled.
+pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bool) -> bool {
 	let job = pallet_jobs::NextJobId::<Test>::get();
-	let spec = job_spec(job as u8);
 	let deadline = System::block_number() + 50;
 	pallet_jobs::Pallet::<Test>::submit_job(
-		RuntimeOrigin::signed(account(CLIENT)),
-		spec.clone(),
-		10,
+		RuntimeOrigin::signed(account(client)),
+		JobSpec { shape, ..job_spec(job as u8) },
+		cap,
 		deadline,
 	)
 	.unwrap();
+	// The chain binds the seed to the job: compute what it stored.
+	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
 	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job).unwrap();
 	let hashes = (0..spec.shape.leaf_count())
 		.map(|i| {

@@ -5,9 +5,13 @@ use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use pallet_jobs::OnWorkVerified;
 
 use crate::{
-	mock::*, Cleanup, CurrentEra, CurrentEraUnits, EraLength, EraReward, EraStatus, EraWork, Eras,
-	Error, Event, PendingReward, TotalMinted,
+	mock::*, Cleanup, CurrentEra, CurrentEraFees, CurrentEraUnits, EraLength, EraReward, EraStatus,
+	EraWork, Eras, Error, Event, PendingReward, TotalMinted, Work,
 };
+
+/// Burned fees reported per unit by [`work`]: enough that the schedule, not ρ × fees, bounds
+/// the emission in the tests about the schedule.
+const FEE_PER_UNIT: Balance = 10_000;
 
 fn free(who: &AccountId) -> Balance {
 	Balances::balance(who)
@@ -30,9 +34,16 @@ fn rewards_events() -> Vec<Event<Test>> {
 		})
 		.collect()
 }
-/// Work reported the way the jobs pallet reports it.
+/// Work reported the way the jobs pallet reports it, with `FEE_PER_UNIT` burned per unit.
 fn work(p: u8, units: u64) {
-	<Rewards as OnWorkVerified<AccountId>>::on_work_verified(&account(p), units);
+	<Rewards as OnWorkVerified<AccountId, Balance>>::on_work_verified(
+		&account(p),
+		units,
+		units * FEE_PER_UNIT,
+	);
+}
+fn recorded(units: u64) -> Option<Work<Balance>> {
+	Some(Work { units, fees: units * FEE_PER_UNIT })
 }
 
 mod genesis {
@@ -76,12 +87,14 @@ mod work_accounting {
 			assert!(run_job(11, true));
 			assert!(run_job(12, true));
 			assert!(!run_job(13, false));
-			assert_eq!(EraWork::<Test>::get(0, account(11)), Some(2));
-			assert_eq!(EraWork::<Test>::get(0, account(12)), Some(1));
+			// Each job paid 10 000 and burned a 10% fee.
+			assert_eq!(EraWork::<Test>::get(0, account(11)), Some(Work { units: 2, fees: 2_000 }));
+			assert_eq!(EraWork::<Test>::get(0, account(12)), Some(Work { units: 1, fees: 1_000 }));
 			assert_eq!(EraWork::<Test>::get(0, account(13)), None);
 			// The device key earns nothing itself: rewards go to the owner.
 			assert_eq!(EraWork::<Test>::get(0, device(11)), None);
 			assert_eq!(CurrentEraUnits::<Test>::get(), 3);
+			assert_eq!(CurrentEraFees::<Test>::get(), 3_000);
 		});
 	}
 
@@ -91,8 +104,8 @@ mod work_accounting {
 			work(11, 5);
 			run_to_era(1);
 			work(11, 7);
-			assert_eq!(EraWork::<Test>::get(0, account(11)), Some(5));
-			assert_eq!(EraWork::<Test>::get(1, account(11)), Some(7));
+			assert_eq!(EraWork::<Test>::get(0, account(11)), recorded(5));
+			assert_eq!(EraWork::<Test>::get(1, account(11)), recorded(7));
 			assert_eq!(CurrentEraUnits::<Test>::get(), 7);
 		});
 	}
@@ -117,13 +130,19 @@ mod era_end {
 			assert_eq!(TotalMinted::<Test>::get(), FIRST_EMISSION);
 			assert_eq!(
 				Eras::<Test>::get(0),
-				Some(EraReward { pool: 900, total_units: 4, unclaimed_units: 4, paid: 0 })
+				Some(EraReward {
+					pool: 900,
+					total_fees: 4 * FEE_PER_UNIT,
+					unclaimed_fees: 4 * FEE_PER_UNIT,
+					paid: 0
+				})
 			);
 			assert_eq!(
 				rewards_events(),
 				vec![Event::EraEnded {
 					era: 0,
 					units: 4,
+					fees: 4 * FEE_PER_UNIT,
 					minted: 1_000,
 					to_treasury: 100,
 					pool: 900
@@ -143,7 +162,14 @@ mod era_end {
 			assert_eq!(Eras::<Test>::get(0), None);
 			assert_eq!(
 				rewards_events(),
-				vec![Event::EraEnded { era: 0, units: 0, minted: 0, to_treasury: 0, pool: 0 }]
+				vec![Event::EraEnded {
+					era: 0,
+					units: 0,
+					fees: 0,
+					minted: 0,
+					to_treasury: 0,
+					pool: 0
+				}]
 			);
 			// The schedule moves on regardless: era 2 is on the first halving.
 			run_to_era(2);
@@ -190,6 +216,128 @@ mod era_end {
 			assert_ok!(claim(11, 0));
 			assert_ok!(claim(11, 1));
 			assert_eq!(free(&account(11)), ENDOWMENT + 900 + 450);
+		});
+	}
+
+	#[test]
+	fn an_era_mints_at_most_rho_times_the_fees_its_jobs_burned() {
+		build_and_execute(|| {
+			let issuance = Balances::total_issuance();
+			// 300 burned: the era may mint 150 of its 1 000 scheduled, and no more.
+			<Rewards as OnWorkVerified<AccountId, Balance>>::on_work_verified(&account(11), 3, 300);
+			assert_eq!(Rewards::current_era().mintable, 150);
+			run_to_era(1);
+			assert_eq!(TotalMinted::<Test>::get(), 150);
+			assert_eq!(Balances::total_issuance(), issuance + 150);
+			// The treasury takes its 10%; the provider the rest, strictly less than the fees.
+			assert_ok!(claim(11, 0));
+			assert_eq!(free(&account(11)), ENDOWMENT + 135);
+			// A job that burned nothing earns nothing.
+			<Rewards as OnWorkVerified<AccountId, Balance>>::on_work_verified(&account(12), 5, 0);
+			run_to_era(2);
+			assert_eq!(TotalMinted::<Test>::get(), 150);
+		});
+	}
+}
+
+mod self_dealing {
+	//! DESIGN §6.1: a provider that buys its own work ends every era poorer, however it sizes
+	//! and prices the jobs, even when it is the only provider and takes the whole emission.
+	use super::*;
+	use frame_support::traits::fungible::InspectHold;
+	use proofgrid_primitives::gemm::GemmShape;
+
+	/// Account 21 is the attacker's client; it owns provider 11 and device 11 too.
+	const ATTACKER_CLIENT: u8 = 21;
+
+	/// Everything the attacker holds: free and held balances of its three accounts.
+	fn attacker_total() -> Balance {
+		[account(11), device(11), account(ATTACKER_CLIENT)]
+			.iter()
+			.map(|who| Balances::balance(who) + Balances::total_balance_on_hold(who))
+			.sum()
+	}
+
+	/// Registers the attacker's device at `price`, funds its client, runs `jobs` self-dealt jobs
+	/// of `shape` in one era, claims the era's reward; returns the attacker's change in wealth.
+	fn self_deal(price: Balance, shape: GemmShape, jobs: u32) -> i128 {
+		use frame_support::traits::fungible::Mutate;
+		Balances::set_balance(&account(ATTACKER_CLIENT), ENDOWMENT);
+		register_device_at(11, price);
+		assert_ok!(Devices::top_up_bond(
+			RuntimeOrigin::signed(account(11)),
+			device(11),
+			ENDOWMENT / 10
+		));
+		let before = attacker_total();
+		let era = CurrentEra::<Test>::get();
+		for _ in 0..jobs {
+			assert!(run_job_for(ATTACKER_CLIENT, 11, shape, price, true));
+		}
+		assert_eq!(CurrentEra::<Test>::get(), era, "all jobs in one era");
+		run_to_era(era + 1);
+		// Whatever the era minted for it (possibly nothing: ρ × a tiny fee rounds to zero).
+		if !Rewards::pending_rewards(&account(11)).is_empty() {
+			assert_ok!(claim(11, era));
+		}
+		attacker_total() as i128 - before as i128
+	}
+
+	#[test]
+	fn a_zero_price_is_refused() {
+		build_and_execute(|| {
+			register_device_at(11, MIN_PRICE);
+			assert_noop!(
+				pallet_jobs::Pallet::<Test>::submit_job(
+					RuntimeOrigin::signed(account(CLIENT)),
+					job_spec(1),
+					0,
+					20
+				),
+				pallet_jobs::Error::<Test>::PriceTooLow
+			);
+		});
+	}
+
+	#[test]
+	fn one_tiny_job_at_the_minimum_price_loses() {
+		build_and_execute(|| {
+			EraLength::<Test>::put(100);
+			let change = self_deal(MIN_PRICE, job_spec(0).shape, 1);
+			assert!(change < 0, "self-dealing changed the attacker's wealth by {change}");
+		});
+	}
+
+	#[test]
+	fn many_tiny_jobs_at_the_minimum_price_lose() {
+		build_and_execute(|| {
+			EraLength::<Test>::put(100);
+			let change = self_deal(MIN_PRICE, job_spec(0).shape, 8);
+			assert!(change < 0, "self-dealing changed the attacker's wealth by {change}");
+		});
+	}
+
+	#[test]
+	fn huge_jobs_at_a_high_price_lose_even_with_the_whole_emission() {
+		build_and_execute(|| {
+			EraLength::<Test>::put(100);
+			// 64×64×62 = 507 904 operations: 992 units, just under MaxWorkUnits.
+			let huge = GemmShape { m: 64, n: 64, k: 62 };
+			let change = self_deal(1_000_000, huge, 2);
+			assert!(change < 0, "self-dealing changed the attacker's wealth by {change}");
+			// The schedule (1 000) was far below ρ × fees here: the loss is nearly all the fee.
+			assert_eq!(TotalMinted::<Test>::get(), FIRST_EMISSION);
+		});
+	}
+
+	#[test]
+	fn a_price_tuned_so_the_fee_cap_binds_still_loses() {
+		build_and_execute(|| {
+			EraLength::<Test>::put(100);
+			// Fees of 2 × 1 000 burn; ρ × fees = 1 000 = the schedule: the best case for an
+			// attacker, who then receives 90% of 1 000 for 2 000 burned.
+			let change = self_deal(PRICE, job_spec(0).shape, 2);
+			assert_eq!(change, -2_000 + 900);
 		});
 	}
 }
@@ -243,8 +391,14 @@ mod claims {
 			assert_eq!(free(&account(11)), a + 675);
 			assert_eq!(free(&account(12)), b + 225);
 			assert_eq!(free(&account(13)), c);
-			// Issuance = genesis + minted: nothing else created or destroyed money.
-			assert_eq!(Balances::total_issuance(), issuance + TotalMinted::<Test>::get());
+			// Issuance = genesis + minted − burned fees − burned slashes: nothing else created
+			// or destroyed money.
+			assert_eq!(
+				Balances::total_issuance(),
+				issuance + TotalMinted::<Test>::get()
+					- pallet_jobs::FeesBurned::<Test>::get()
+					- pallet_jobs::SlashesBurned::<Test>::get()
+			);
 			assert_eq!(TotalMinted::<Test>::get(), FIRST_EMISSION);
 		});
 	}
@@ -340,7 +494,15 @@ mod queries {
 		build_and_execute(|| {
 			assert_eq!(
 				Rewards::current_era(),
-				EraStatus { era: 0, start: 0, end: ERA_LENGTH, emission: 1_000, units: 0 }
+				EraStatus {
+					era: 0,
+					start: 0,
+					end: ERA_LENGTH,
+					emission: 1_000,
+					units: 0,
+					fees: 0,
+					mintable: 0
+				}
 			);
 			work(11, 1);
 			work(12, 3);
@@ -348,20 +510,28 @@ mod queries {
 			work(11, 2);
 			assert_eq!(
 				Rewards::current_era(),
-				EraStatus { era: 1, start: 10, end: 20, emission: 1_000, units: 2 }
+				EraStatus {
+					era: 1,
+					start: 10,
+					end: 20,
+					emission: 1_000,
+					units: 2,
+					fees: 2 * FEE_PER_UNIT,
+					mintable: 1_000
+				}
 			);
 			run_to_era(2);
 			assert_eq!(
 				Rewards::pending_rewards(&account(11)),
 				vec![
-					PendingReward { era: 0, units: 1, amount: 225 },
-					PendingReward { era: 1, units: 2, amount: 900 },
+					PendingReward { era: 0, units: 1, fees: FEE_PER_UNIT, amount: 225 },
+					PendingReward { era: 1, units: 2, fees: 2 * FEE_PER_UNIT, amount: 900 },
 				]
 			);
 			assert_ok!(claim(11, 1));
 			assert_eq!(
 				Rewards::pending_rewards(&account(11)),
-				vec![PendingReward { era: 0, units: 1, amount: 225 }]
+				vec![PendingReward { era: 0, units: 1, fees: FEE_PER_UNIT, amount: 225 }]
 			);
 			assert_eq!(Rewards::pending_rewards(&account(14)), vec![]);
 			// Under the cap the advertised emission shrinks to what fits.
@@ -381,7 +551,7 @@ mod invariants {
 			run_to_era(1);
 			assert_ok!(Rewards::do_try_state());
 			// A work record that the era's totals do not know about.
-			EraWork::<Test>::insert(0, account(12), 1);
+			EraWork::<Test>::insert(0, account(12), Work { units: 1, fees: 1 });
 			assert!(Rewards::do_try_state().is_err());
 			EraWork::<Test>::remove(0, account(12));
 			// The pot short of what it owes.

@@ -1,0 +1,159 @@
+//! The market's rules as the runtime states them (its constants), what they imply for one job
+//! (collateral, commit window), and what the market has burned so far.
+
+use crate::{node_error, runtime, Balance, Client, Error};
+
+/// The parameters a provider or a client plans with, read from the runtime's metadata.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketParams {
+	/// Bond held per device, and the least a device keeps to take work (planck).
+	pub device_bond: Balance,
+	/// Lowest price per work unit (planck).
+	pub min_price_per_unit: Balance,
+	/// Operations in one work unit.
+	pub ops_per_unit: u64,
+	/// Smallest job, in work units.
+	pub min_work_units: u64,
+	/// Share of each payment burned, in parts per billion.
+	pub protocol_fee_ppb: u32,
+	/// Least collateral a claim locks (planck).
+	pub min_collateral: Balance,
+	/// Collateral in percent of the job's value.
+	pub collateral_percent: u32,
+	/// Part of the collateral a missed commit window forfeits (planck).
+	pub claim_deposit: Balance,
+	/// Storage deposit per open job, returned when it ends (planck).
+	pub job_deposit: Balance,
+	/// A client's compensation is at most this share of the job's value, in parts per billion.
+	pub compensation_share_ppb: u32,
+	/// Commit window on top of the advertised compute time, in blocks.
+	pub base_commit_window: u32,
+	/// Longest commit window, in blocks.
+	pub max_commit_window: u32,
+	/// Expected block time, in milliseconds.
+	pub millisecs_per_block: u64,
+	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
+	pub max_reward_per_fee_ppb: u32,
+}
+
+impl MarketParams {
+	/// Collateral a claim locks for a job worth `value` (units × the device's price).
+	pub fn collateral_for(&self, value: Balance) -> Balance {
+		(value.saturating_mul(self.collateral_percent.into()) / 100).max(self.min_collateral)
+	}
+
+	/// The commit window a device advertising `gops` gets for `ops` operations, or `None` if
+	/// it is too slow to claim the job at all.
+	pub fn commit_window(&self, ops: u128, gops: u64) -> Option<u32> {
+		let per_block = (gops as u128)
+			.saturating_mul(1_000_000)
+			.saturating_mul(self.millisecs_per_block.into());
+		let compute = ops.div_ceil(per_block.max(1));
+		let window = u128::from(self.base_commit_window).saturating_add(compute);
+		(window <= u128::from(self.max_commit_window)).then_some(window as u32)
+	}
+
+	/// The protocol fee burned on a payment of `payment` (rounded up, as the runtime does).
+	pub fn fee_on(&self, payment: Balance) -> Balance {
+		(payment.saturating_mul(self.protocol_fee_ppb.into())).div_ceil(1_000_000_000)
+	}
+}
+
+/// What the market has destroyed since genesis.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Burned {
+	/// Protocol fees burned by settled jobs (planck).
+	pub fees: Balance,
+	/// Slashed collateral not paid to clients (planck).
+	pub slashes: Balance,
+}
+
+impl Client {
+	/// The market's parameters, from the runtime's constants.
+	pub async fn market_params(&self) -> Result<MarketParams, Error> {
+		let at = self.at_best().await?;
+		let constants = at.constants();
+		let c = runtime::constants();
+		macro_rules! get {
+			($address:expr) => {
+				constants.entry($address).map_err(node_error)?
+			};
+		}
+		Ok(MarketParams {
+			device_bond: get!(c.devices().device_bond()),
+			min_price_per_unit: get!(c.jobs().min_price_per_unit()),
+			ops_per_unit: get!(c.jobs().ops_per_unit()),
+			min_work_units: get!(c.jobs().min_work_units()),
+			protocol_fee_ppb: get!(c.jobs().protocol_fee()).0,
+			min_collateral: get!(c.jobs().min_collateral()),
+			collateral_percent: get!(c.jobs().collateral_percent()),
+			claim_deposit: get!(c.jobs().claim_deposit()),
+			job_deposit: get!(c.jobs().job_deposit()),
+			compensation_share_ppb: get!(c.jobs().compensation_share()).0,
+			base_commit_window: get!(c.jobs().base_commit_window()),
+			max_commit_window: get!(c.jobs().max_commit_window()),
+			millisecs_per_block: get!(c.jobs().millisecs_per_block()),
+			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
+		})
+	}
+
+	/// Protocol fees and slashes burned since genesis.
+	pub async fn burned(&self) -> Result<Burned, Error> {
+		let at = self.at_best().await?;
+		let storage = at.storage();
+		let fees = storage
+			.try_fetch(runtime::storage().jobs().fees_burned(), ())
+			.await
+			.map_err(node_error)?
+			.map(|v| v.decode().map_err(node_error))
+			.transpose()?
+			.unwrap_or_default();
+		let slashes = storage
+			.try_fetch(runtime::storage().jobs().slashes_burned(), ())
+			.await
+			.map_err(node_error)?
+			.map(|v| v.decode().map_err(node_error))
+			.transpose()?
+			.unwrap_or_default();
+		Ok(Burned { fees, slashes })
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn params() -> MarketParams {
+		MarketParams {
+			device_bond: 100,
+			min_price_per_unit: 1,
+			ops_per_unit: 1_000_000_000,
+			min_work_units: 1,
+			protocol_fee_ppb: 50_000_000,
+			min_collateral: 10,
+			collateral_percent: 200,
+			claim_deposit: 1,
+			job_deposit: 1,
+			compensation_share_ppb: 500_000_000,
+			base_commit_window: 20,
+			max_commit_window: 600,
+			millisecs_per_block: 6_000,
+			max_reward_per_fee_ppb: 500_000_000,
+		}
+	}
+
+	#[test]
+	fn collateral_windows_and_fees_follow_the_runtime_formulas() {
+		let p = params();
+		assert_eq!(p.collateral_for(3), 10);
+		assert_eq!(p.collateral_for(30), 60);
+		// 100 GOPS: 6·10¹¹ operations per 6 s block.
+		assert_eq!(p.commit_window(6 * 10u128.pow(11), 100), Some(21));
+		assert_eq!(p.commit_window(6 * 10u128.pow(11) + 1, 100), Some(22));
+		assert_eq!(p.commit_window(10u128.pow(18), 1), None);
+		assert_eq!(p.fee_on(100), 5);
+		assert_eq!(p.fee_on(1), 1, "rounded up");
+	}
+}

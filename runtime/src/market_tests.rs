@@ -1,0 +1,304 @@
+//! The market's defences with the runtime's real parameters (docs/ECONOMICS.md): dynamic
+//! fees, device calls that block stuffing cannot delay, and the expected value of cheating
+//! and of inducing failures.
+
+use codec::Encode;
+use frame_support::{
+	assert_ok,
+	dispatch::{DispatchClass, GetDispatchInfo, Pays},
+	traits::{Get, Hooks},
+	weights::Weight,
+};
+use pallet_transaction_payment::Multiplier;
+use proofgrid_primitives::{
+	device::{
+		registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements,
+	},
+	gemm::GemmShape,
+	job::JobSpec,
+};
+use sp_core::{Pair, H256};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	generic::Era,
+	traits::Header as _,
+	transaction_validity::{TransactionSource, TransactionValidity},
+	FixedPointNumber, Perbill,
+};
+
+use crate::{
+	configs, Balance, Block, Executive, Jobs, Runtime, RuntimeCall, RuntimeOrigin, SignedPayload,
+	System, TransactionPayment, TxExtension, UncheckedExtrinsic, GRID, MILLI_GRID,
+};
+
+fn ext() -> sp_io::TestExternalities {
+	use sp_runtime::BuildStorage;
+	let mut config = crate::RuntimeGenesisConfig::default();
+	config.balances.balances =
+		Sr25519Keyring::well_known().map(|k| (k.to_account_id(), 1_000_000 * GRID)).collect();
+	let mut ext: sp_io::TestExternalities = config.build_storage().expect("genesis").into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// A signed extrinsic of `who` with nonce `nonce` and `tip`, as a wallet would build it.
+fn signed(who: Sr25519Keyring, nonce: u32, tip: Balance, call: RuntimeCall) -> UncheckedExtrinsic {
+	let tx_ext: TxExtension = (
+		frame_system::CheckNonZeroSender::new(),
+		frame_system::CheckSpecVersion::new(),
+		frame_system::CheckTxVersion::new(),
+		frame_system::CheckGenesis::new(),
+		frame_system::CheckEra::from(Era::Immortal),
+		frame_system::CheckNonce::from(nonce),
+		frame_system::CheckWeight::new(),
+		pallet_jobs::CheckDeviceCall::new(),
+		pallet_transaction_payment::ChargeTransactionPayment::from(tip),
+		frame_metadata_hash_extension::CheckMetadataHash::new(false),
+		frame_system::WeightReclaim::new(),
+	);
+	let payload = SignedPayload::new(call.clone(), tx_ext.clone()).expect("implicit data");
+	let signature = payload.using_encoded(|bytes| who.sign(bytes));
+	UncheckedExtrinsic::new_signed(call, who.to_account_id().into(), signature.into(), tx_ext)
+}
+
+fn validate(xt: &UncheckedExtrinsic) -> TransactionValidity {
+	Executive::validate_transaction(TransactionSource::External, xt.clone(), System::parent_hash())
+}
+
+/// Charlie owns device key Ferdie; Eve posts a one-unit job; Ferdie claims and commits it.
+/// Returns the job id and its challenge block.
+fn committed_job() -> (u64, u32) {
+	let owner = Sr25519Keyring::Charlie.to_account_id();
+	let device = Sr25519Keyring::Ferdie;
+	let message = registration_message(&owner, &System::block_hash(0));
+	let spec = DeviceSpec {
+		model: b"test".to_vec().try_into().expect("short"),
+		vram_mib: 16_384,
+		compute_capability: ComputeCapability { major: 9, minor: 0 },
+		multiprocessors: 1,
+		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		advertised_gops: 1_000,
+	};
+	assert_ok!(crate::Devices::register(
+		RuntimeOrigin::signed(owner),
+		device.to_account_id(),
+		spec,
+		100 * MILLI_GRID,
+		device.pair().sign(&message).into(),
+	));
+	let job = pallet_jobs::NextJobId::<Runtime>::get();
+	assert_ok!(Jobs::submit_job(
+		RuntimeOrigin::signed(Sr25519Keyring::Eve.to_account_id()),
+		JobSpec {
+			shape: GemmShape { m: 1024, n: 1024, k: 512 },
+			seed: [3; 32],
+			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		},
+		GRID,
+		100,
+	));
+	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device.to_account_id()), job));
+	assert_ok!(Jobs::commit(RuntimeOrigin::signed(device.to_account_id()), job, H256::zero()));
+	(job, System::block_number() + 1)
+}
+
+/// Starts block `n` the way the block builder does.
+fn start_block(n: u32) {
+	let header = <Block as sp_runtime::traits::Block>::Header::new(
+		n,
+		Default::default(),
+		Default::default(),
+		System::parent_hash(),
+		Default::default(),
+	);
+	Executive::initialize_block(&header);
+}
+
+#[test]
+fn fees_rise_under_sustained_full_blocks_and_fall_back_when_they_empty() {
+	ext().execute_with(|| {
+		let normal = configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_total
+			.unwrap_or(Weight::MAX);
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: Sr25519Keyring::Bob.to_account_id().into(),
+			value: GRID,
+		});
+		let fee = || TransactionPayment::compute_fee(150, &transfer.get_dispatch_info(), 0);
+		let base = fee();
+		let full_block = TransactionPayment::weight_to_fee(normal);
+		println!("a transfer costs {base} planck; filling one block's normal class {full_block}");
+		assert!(full_block >= 100 * GRID, "stuffing a block must cost real money");
+
+		let mut multipliers = vec![];
+		for n in 1..=100 {
+			System::set_block_consumed_resources(normal, 0);
+			TransactionPayment::on_finalize(n);
+			multipliers.push(pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get());
+		}
+		assert!(multipliers.windows(2).all(|w| w[1] > w[0]), "fees rise every full block");
+		let risen = fee();
+		println!(
+			"after 100 full blocks: multiplier {:.3}, transfer fee ×{:.3}",
+			multipliers[99].to_float(),
+			risen as f64 / base as f64
+		);
+		// The multiplier scales the weight part of the fee (the length part is fixed).
+		assert!(multipliers[99] > Multiplier::saturating_from_rational(13, 10));
+		assert!(risen > base * 11 / 10);
+
+		for n in 101..=2_000 {
+			System::set_block_consumed_resources(Weight::zero(), 0);
+			TransactionPayment::on_finalize(n);
+		}
+		let multiplier = pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get();
+		println!("after 1 900 empty blocks: multiplier {:.3}", multiplier.to_float());
+		assert_eq!(multiplier, configs::MinimumMultiplier::get(), "back to the floor, not below");
+		assert_eq!(fee(), base);
+	});
+}
+
+#[test]
+fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first() {
+	ext().execute_with(|| {
+		let (job, challenge_block) = committed_job();
+		let device = Sr25519Keyring::Ferdie;
+		// The challenge block exists and its hash is in state.
+		System::set_block_number(challenge_block);
+		start_block(challenge_block + 1);
+
+		let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
+			job,
+			paths: Default::default(),
+			k_dim_witness: 512,
+		});
+		let info = reveal.get_dispatch_info();
+		assert_eq!((info.class, info.pays_fee), (DispatchClass::Operational, Pays::No));
+		let device_reveal = signed(device, 0, 0, reveal);
+		let transfer = |tip| {
+			signed(
+				Sr25519Keyring::Alice,
+				0,
+				tip,
+				RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+					dest: Sr25519Keyring::Bob.to_account_id().into(),
+					value: GRID,
+				}),
+			)
+		};
+
+		// The pool orders by priority: the reveal outranks zero-tip transfers and any sane
+		// tip; a tip of hundreds of GRID per transaction can at most tie with it.
+		let reveal_priority = validate(&device_reveal).expect("valid").priority;
+		assert_eq!(reveal_priority, u64::MAX);
+		for tip in [0, GRID, 100 * GRID, 10_000 * GRID] {
+			let transfer_priority = validate(&transfer(tip)).expect("valid").priority;
+			println!(
+				"priority: reveal {reveal_priority}, transfer tipping {tip}: {transfer_priority}"
+			);
+			assert!(reveal_priority >= transfer_priority);
+			if tip <= 100 * GRID {
+				assert!(reveal_priority > transfer_priority);
+			}
+		}
+		// Nobody else can send it: Alice's copy of the call is not valid.
+		let forged = signed(
+			Sr25519Keyring::Alice,
+			0,
+			0,
+			RuntimeCall::Jobs(pallet_jobs::Call::reveal {
+				job,
+				paths: Default::default(),
+				k_dim_witness: 512,
+			}),
+		);
+		assert!(validate(&forged).is_err());
+
+		// A block whose normal class is full of transfers still has room for it.
+		let normal = configs::RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_total
+			.unwrap_or(Weight::MAX);
+		System::set_block_consumed_resources(normal, 0);
+		assert!(Executive::apply_extrinsic(transfer(0)).is_err(), "the normal class is full");
+		let free_before = pallet_balances::Pallet::<Runtime>::free_balance(device.to_account_id());
+		assert_ok!(Executive::apply_extrinsic(device_reveal).expect("included"));
+		// Free for the device; the (empty) proof failed, so the job failed and was slashed.
+		assert_eq!(
+			pallet_balances::Pallet::<Runtime>::free_balance(device.to_account_id()),
+			free_before
+		);
+		assert!(pallet_jobs::Jobs::<Runtime>::get(job).is_none());
+	});
+}
+
+/// Expected gain of cheating at fraction `f` over working honestly, for a job of `value` (units ×
+/// price) whose honest computation costs `cost`: the cheater saves `f × cost`, and with
+/// probability `1 − (1 − f)^s` is caught, losing the payment it would have had and the
+/// collateral.
+fn cheating_edge(f: f64, value: Balance, cost: Balance) -> f64 {
+	let samples: u32 = <Runtime as pallet_compute_proof::Config>::Samples::get();
+	let fee = <Runtime as pallet_jobs::Config>::ProtocolFee::get().mul_ceil(value);
+	let collateral = Jobs::collateral_for(value);
+	let detection = 1.0 - (1.0 - f).powi(samples as i32);
+	f * cost as f64 - detection * ((value - fee) as f64 + collateral as f64)
+}
+
+#[test]
+fn cheating_at_any_fraction_has_a_negative_expected_value() {
+	// Jobs worth the least a job can be worth, 0.1 GRID, 10 GRID and 100 000 GRID; the
+	// provider's compute costs as much as the whole price (the worst case: it cannot cost
+	// more, or the provider would not sell at that price).
+	let min_value = configs::MinPricePerUnit::get();
+	println!("{:>14} {:>6} {:>16} {:>12}", "value (GRID)", "f", "edge (GRID)", "detection");
+	for value in [min_value, GRID / 10, 10 * GRID, 100_000 * GRID] {
+		for f in [0.01, 0.05, 0.2, 1.0] {
+			let edge = cheating_edge(f, value, value);
+			let detection = 1.0 - (1.0f64 - f).powi(64);
+			println!(
+				"{:>14.4} {:>6} {:>16.6} {:>12.6}",
+				value as f64 / GRID as f64,
+				f,
+				edge / GRID as f64,
+				detection
+			);
+			assert!(edge < 0.0, "cheating at f = {f} on a job worth {value} pays {edge}");
+		}
+	}
+}
+
+#[test]
+fn inducing_a_failure_does_not_pay() {
+	let share = <Runtime as pallet_jobs::Config>::CompensationShare::get();
+	assert!(share < Perbill::one());
+	for value in [configs::MinPricePerUnit::get(), GRID, 100_000 * GRID] {
+		let collateral = Jobs::collateral_for(value);
+		let compensation = (share * value).min(collateral);
+		// Failing its own client's job: the attacker is both device and client. It loses the
+		// collateral and gets back at most the compensation.
+		let own_failure = compensation as i128 - collateral as i128;
+		// An outsider (the client) cannot make an honest device fail by stuffing blocks (the
+		// test above): it pays the stuffing and gets nothing. Even if it could, it would get at
+		// most half the value of the job it did not receive.
+		let stuffing_cost: Balance = (0..<Runtime as pallet_jobs::Config>::RevealWindow::get())
+			.map(|_| {
+				TransactionPayment::weight_to_fee(
+					configs::RuntimeBlockWeights::get()
+						.get(DispatchClass::Normal)
+						.max_total
+						.unwrap_or(Weight::MAX),
+				)
+			})
+			.sum();
+		println!(
+			"job worth {:.4} GRID: failing it yourself nets {:.4} GRID; stuffing its reveal window costs {:.1} GRID and the reveal still lands",
+			value as f64 / GRID as f64,
+			own_failure as f64 / GRID as f64,
+			stuffing_cost as f64 / GRID as f64
+		);
+		assert!(own_failure < 0);
+		assert!(compensation < value);
+		assert!(stuffing_cost > 0);
+	}
+}
