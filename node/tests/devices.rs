@@ -8,7 +8,7 @@ use common::{device_spec, register_device, seal_block, storage, submit_and_wait,
 use proofgrid_primitives::device::DeviceStatus;
 use proofgrid_runtime::{
 	configs::{DeviceBond, DeviceUnbondingPeriod},
-	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason,
+	AccountId, Balance, Nonce, Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, GRID,
 };
 use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
@@ -44,7 +44,7 @@ async fn register_holds_the_bond_and_withdraw_returns_it() {
 	let device: AccountId = device_pair.public().into();
 	let spec = device_spec();
 	let before = account(&client, &owner).await;
-	let events = register_device(&client, &alice, &device_pair, 1_000).await;
+	let events = register_device(&client, &alice, &device_pair, GRID / 10).await;
 	let bond = DeviceBond::get();
 	assert!(events.contains(&RuntimeEvent::Devices(pallet_devices::Event::Registered {
 		owner: owner.clone(),
