@@ -165,17 +165,23 @@ mod benchmarks {
 	#[benchmark]
 	fn on_initialize(n: Linear<0, { T::MaxDeadlinesPerBlock::get() }>) {
 		let client = client::<T>();
+		let mut jobs = alloc::vec::Vec::new();
 		for i in 0..n {
 			let device = T::BenchmarkHelper::eligible_device(i, cap::<T>());
 			let job = submitted::<T>(&client);
 			Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
 			let root = H256::repeat_byte(1);
 			Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, root).expect("commit");
+			jobs.push(job);
 		}
 		let due = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::ChallengeDelay::get())
 			.saturating_add(T::RevealWindow::get())
 			.saturating_add(One::one());
+		// Exactly the `n` reveal deadlines in the block (the claims' stale commit deadlines may
+		// have landed there too and pushed some on).
+		Deadlines::<T>::insert(due, frame_support::BoundedVec::truncate_from(jobs));
+		Expiries::<T>::remove(due);
 		frame_system::Pallet::<T>::set_block_number(due);
 
 		#[block]

@@ -117,7 +117,8 @@ mod benchmarks {
 	#[benchmark]
 	fn clean_up(n: Linear<1, { T::CleanupBatch::get() }>) {
 		for i in 0..n {
-			EraWork::<T>::insert(0, account::<T::AccountId>("provider", i, 0), 1);
+			let work = Work { units: 1, fees: fees::<T>(1) };
+			EraWork::<T>::insert(0, account::<T::AccountId>("provider", i, 0), work);
 		}
 		Cleanup::<T>::put(frame_support::BoundedVec::truncate_from(alloc::vec![0]));
 
