@@ -147,8 +147,9 @@ impl DeviceWorker {
 		let jobs = self.client.open_jobs().await?;
 		let candidate = jobs.into_iter().find(|(_, job)| {
 			let spec = &job.spec.0;
+			// The pool checks a claim as of the next block.
 			matches!(job.status, JobStatus::Submitted)
-				&& job.deadline > best
+				&& job.deadline > best + 1
 				&& job.price_cap >= info.price_per_unit
 				&& !job.abandoned.0.contains(&me)
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib

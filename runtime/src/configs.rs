@@ -248,8 +248,8 @@ impl pallet_jobs::Config for Runtime {
 	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
 	type MaxJobLifetime = ConstU32<DAYS>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
-	/// The highest: a normal transaction can at most tie with it by tipping hundreds of GRID,
-	/// and it does not compete for normal block space anyway (see docs/ECONOMICS.md).
+	/// The highest: a transfer can at most tie with it by tipping ~6 000 GRID, and it does not
+	/// compete for normal block space anyway (see docs/ECONOMICS.md).
 	type DeviceCallPriority = ConstU64<{ u64::MAX }>;
 	type OnWorkVerified = Rewards;
 	type WeightInfo = pallet_jobs::weights::SubstrateWeight<Runtime>;

@@ -159,6 +159,10 @@ enum JobCommand {
 	List,
 	/// Withdraw a job no device has claimed.
 	Cancel { job: u64 },
+	/// Enforce a deadline of a job that has passed (free when one has): expire a waiting job,
+	/// end a missed commit window or a missing reveal. The chain does it by itself unless its
+	/// deadline queues were full.
+	Expire { job: u64 },
 }
 
 #[derive(Subcommand)]
@@ -561,6 +565,14 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 		JobCommand::Cancel { job } => {
 			client.cancel_job(signer, job).await?;
 			out.print(json!({ "cancelled": job }), || format!("job {job} cancelled"));
+		}
+		JobCommand::Expire { job } => {
+			client.expire_job(signer, job).await?;
+			let state = client.job(job).await?.map(|info| state_name(&info.status));
+			out.print(json!({ "expired": job, "state": state }), || match state {
+				Some(state) => format!("job {job}: deadline enforced, now {state}"),
+				None => format!("job {job}: deadline enforced, the job ended"),
+			});
 		}
 	}
 	Ok(())

@@ -37,6 +37,9 @@ pub(crate) enum Queue {
 	Client,
 }
 
+/// A claim's plan for a runtime `T`.
+pub(crate) type ClaimPlanOf<T> = ClaimPlan<BalanceOf<T>, BlockNumberFor<T>>;
+
 /// What a successful claim will do.
 pub(crate) struct ClaimPlan<Balance, BlockNumber> {
 	/// The device's price per unit.
@@ -100,7 +103,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn check_claim(
 		device: &T::AccountId,
 		job: JobId,
-	) -> Result<(JobOf<T>, ClaimPlan<BalanceOf<T>, BlockNumberFor<T>>), DispatchError> {
+	) -> Result<(JobOf<T>, ClaimPlanOf<T>), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
 		let now = frame_system::Pallet::<T>::block_number();
