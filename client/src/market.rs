@@ -1,6 +1,8 @@
 //! The market's rules as the runtime states them (its constants), what they imply for one job
 //! (collateral, commit window), and what the market has burned so far.
 
+use proofgrid_primitives::gemm::GemmShape;
+
 use crate::{node_error, runtime, Balance, Client, Error};
 
 /// The parameters a provider or a client plans with, read from the runtime's metadata.
@@ -33,6 +35,8 @@ pub struct MarketParams {
 	pub max_commit_window: u32,
 	/// Expected block time, in milliseconds.
 	pub millisecs_per_block: u64,
+	/// Operation-equivalents a commit window grants per output leaf (hashing).
+	pub ops_per_leaf: u64,
 	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
 	pub max_reward_per_fee_ppb: u32,
 }
@@ -43,13 +47,16 @@ impl MarketParams {
 		(value.saturating_mul(self.collateral_percent.into()) / 100).max(self.min_collateral)
 	}
 
-	/// The commit window a device advertising `gops` gets for `ops` operations, or `None` if
+	/// The commit window a device advertising `gops` gets for a GEMM of `shape`, or `None` if
 	/// it is too slow to claim the job at all.
-	pub fn commit_window(&self, ops: u128, gops: u64) -> Option<u32> {
+	pub fn commit_window(&self, shape: &GemmShape, gops: u64) -> Option<u32> {
+		let work = shape.ops().saturating_add(
+			u128::from(shape.leaf_count()).saturating_mul(self.ops_per_leaf.into()),
+		);
 		let per_block = (gops as u128)
 			.saturating_mul(1_000_000)
 			.saturating_mul(self.millisecs_per_block.into());
-		let compute = ops.div_ceil(per_block.max(1));
+		let compute = work.div_ceil(per_block.max(1));
 		let window = u128::from(self.base_commit_window).saturating_add(compute);
 		(window <= u128::from(self.max_commit_window)).then_some(window as u32)
 	}
@@ -95,6 +102,7 @@ impl Client {
 			base_commit_window: get!(c.jobs().base_commit_window()),
 			max_commit_window: get!(c.jobs().max_commit_window()),
 			millisecs_per_block: get!(c.jobs().millisecs_per_block()),
+			ops_per_leaf: get!(c.jobs().ops_per_leaf()),
 			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
 		})
 	}
@@ -140,6 +148,7 @@ mod tests {
 			base_commit_window: 20,
 			max_commit_window: 600,
 			millisecs_per_block: 6_000,
+			ops_per_leaf: 0,
 			max_reward_per_fee_ppb: 500_000_000,
 		}
 	}
@@ -149,10 +158,15 @@ mod tests {
 		let p = params();
 		assert_eq!(p.collateral_for(3), 10);
 		assert_eq!(p.collateral_for(30), 60);
-		// 100 GOPS: 6·10¹¹ operations per 6 s block.
-		assert_eq!(p.commit_window(6 * 10u128.pow(11), 100), Some(21));
-		assert_eq!(p.commit_window(6 * 10u128.pow(11) + 1, 100), Some(22));
-		assert_eq!(p.commit_window(10u128.pow(18), 1), None);
+		// 100 GOPS: 6·10¹¹ operations per 6 s block; 2·4096·4096·4096 = 1.37·10¹¹.
+		let cube = GemmShape { m: 4096, n: 4096, k: 4096 };
+		assert_eq!(p.commit_window(&cube, 100), Some(21));
+		assert_eq!(p.commit_window(&cube, 10), Some(23));
+		assert_eq!(p.commit_window(&cube, 1), Some(43));
+		// Leaves count too: 2²⁰ of them at 10⁶ operations each is 10¹² more.
+		let p = MarketParams { ops_per_leaf: 1_000_000, ..p };
+		assert_eq!(p.commit_window(&cube, 100), Some(22));
+		assert_eq!(p.commit_window(&GemmShape { m: 65_536, n: 65_536, k: 1 }, 1), None);
 		assert_eq!(p.fee_on(100), 5);
 		assert_eq!(p.fee_on(1), 1, "rounded up");
 	}

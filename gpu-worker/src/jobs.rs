@@ -155,7 +155,7 @@ impl DeviceWorker {
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
 				&& spec.requirements.min_gops <= gops
 				&& info.spec.0.kernels.contains(spec.requirements.kernel)
-				&& self.market.commit_window(spec.shape.ops(), gops).is_some()
+				&& self.market.commit_window(&spec.shape, gops).is_some()
 				&& self.top_up_needed(info, self.collateral(info, job)).is_some()
 				&& self.backend.fits(&spec.shape)
 		});

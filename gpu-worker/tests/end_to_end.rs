@@ -289,10 +289,14 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		bond_before - slashed + topped_up,
 		"the bond moved by what the events say"
 	);
+	let call_fees =
+		sum_events(&client, best, |e: runtime::jobs::events::JobAssigned| e.call_fee_burned).await;
+	assert!(call_fees > 0);
 	assert_eq!(
 		client.free_balance(&dapp.account()).await.unwrap(),
-		dapp_before - dapp_fees + compensated,
-		"the dApp got every budget back plus compensation, and paid only its fees"
+		dapp_before - dapp_fees - call_fees + compensated,
+		"the dApp got every budget back plus compensation, and paid only its transaction and \
+		 call fees"
 	);
 	println!("cheater: 3 jobs failed, slashed {slashed}, dApp compensated {compensated}");
 
@@ -455,7 +459,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	);
 	let burned = client.burned().await.unwrap();
 	assert_eq!(held_burned, burned.fees + burned.slashes);
-	assert_eq!(burned.fees, 6 * job_fee);
+	let call_fees =
+		sum_events(&client, best, |e: runtime::jobs::events::JobAssigned| e.call_fee_burned).await;
+	assert_eq!(burned.fees, 6 * job_fee + call_fees, "protocol fees and call fees");
 	assert_eq!(minted, pending.iter().map(|p| p.fees / 2).sum::<Balance>());
 	assert!(minted < burned.fees, "the chain minted less than its clients burned");
 	println!(

@@ -79,10 +79,20 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		})
 		.expect("JobSubmitted");
 	let submit_fee = tx_fee(&submitted);
+	let call_fee = submitted
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { call_fee, .. }) => {
+				Some(*call_fee)
+			}
+			_ => None,
+		})
+		.expect("JobSubmitted");
+	assert!(call_fee > 0, "the client prepays its device's calls");
 	assert_eq!(
 		free(&client, &customer.to_account_id()).await,
-		client_before - submit_fee - GRID - JobDeposit::get(),
-		"budget and deposit held"
+		client_before - submit_fee - GRID - JobDeposit::get() - call_fee,
+		"budget, deposit and call fee held"
 	);
 
 	// The worker's side: claim, compute with the primitives kernel on the stored spec (its
@@ -91,6 +101,11 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job }))
 			.await;
 	assert_eq!(tx_fee(&claimed), 0, "claims are free");
+	assert!(claimed.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::Jobs(pallet_jobs::Event::JobAssigned { call_fee_burned, .. })
+			if *call_fee_burned == call_fee
+	)));
 	let device_view: serde_json::Value = client
 		.request("proofgrid_device", rpc_params![device_id.to_string()])
 		.await
@@ -177,14 +192,14 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	})));
 	assert_eq!(
 		free(&client, &customer.to_account_id()).await,
-		client_before - submit_fee - payment
+		client_before - submit_fee - payment - call_fee
 	);
 	assert_eq!(free(&client, &provider.to_account_id()).await, provider_before + payment - fee);
 	assert_eq!(free(&client, &device_id).await, device_before, "device calls are free");
 	assert_eq!(
 		common::total_issuance(&client).await,
-		issuance_before - submit_fee - fee,
-		"the protocol fee and the client's transaction fee were burned"
+		issuance_before - submit_fee - fee - call_fee,
+		"the protocol fee, the call fee and the client's transaction fee were burned"
 	);
 	let gone: Option<serde_json::Value> =
 		client.request("proofgrid_job", rpc_params![job]).await.expect("proofgrid_job");
@@ -206,7 +221,7 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	let proven = spec.shape.ops() / (blocks * 6_000 * 1_000_000);
 	assert_eq!(device_view["deliveredGops"].as_u64(), Some(proven as u64));
 	println!(
-		"job {job} settled: provider +{}, {fee} burned, client -{payment} (+ {submit_fee} tx fee); {} leaves revealed; device {device_view}",
+		"job {job} settled: provider +{}, {fee} burned, client -{payment} (+ {submit_fee} tx fee, {call_fee} call fee); {} leaves revealed; device {device_view}",
 		payment - fee,
 		indices.len()
 	);

@@ -212,6 +212,16 @@ parameter_types! {
 	pub const JobDeposit: Balance = GRID;
 }
 
+/// Prices a job's device calls like transactions of that weight, at the current multiplier:
+/// the client pays at submission for the claim, commit and reveal its device will send free.
+pub struct DeviceCallFee;
+impl sp_runtime::traits::Convert<Weight, Balance> for DeviceCallFee {
+	fn convert(weight: Weight) -> Balance {
+		let fee = pallet_transaction_payment::Pallet::<Runtime>::weight_to_fee(weight);
+		pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get().saturating_mul_int(fee)
+	}
+}
+
 impl pallet_compute_proof::Config for Runtime {
 	/// k = 64: a provider who faked 20% of its output passes with probability 6.3e-7.
 	type Samples = ConstU32<64>;
@@ -235,6 +245,9 @@ impl pallet_jobs::Config for Runtime {
 	/// Collateral is twice what the device is paid for the job (or MinCollateral).
 	type CollateralPercent = ConstU32<200>;
 	type ClaimDeposit = ClaimDeposit;
+	type CallFee = DeviceCallFee;
+	/// Hashing a 64-byte leaf into the tree costs about as much as 4 096 int8 operations.
+	type OpsPerLeaf = ConstU64<4_096>;
 	type CompensationShare = CompensationShare;
 	type JobDeposit = JobDeposit;
 	/// Two minutes on top of the compute time the device's advertised speed promises…

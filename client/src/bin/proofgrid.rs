@@ -393,6 +393,7 @@ fn job_json(id: u64, job: &Job) -> Value {
 		"priceCap": format_grid(job.price_cap),
 		"budget": format_grid(job.budget),
 		"deposit": format_grid(job.deposit),
+		"callFee": format_grid(job.call_fee),
 		"deadline": job.deadline,
 		"abandonedBy": job.abandoned.0.iter().map(to_address).collect::<Vec<_>>(),
 		"state": state_name(&job.status),
@@ -513,21 +514,24 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let from = client.best_number().await?;
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;
 			let info = client.job(id).await?;
-			let (budget, deposit) = info.map(|j| (j.budget, j.deposit)).unwrap_or_default();
+			let (budget, deposit, call_fee) =
+				info.map(|j| (j.budget, j.deposit, j.call_fee)).unwrap_or_default();
 			out.print(
 				json!({
 					"submitted": id,
 					"units": shape.work_units(),
 					"budget": format_grid(budget),
 					"deposit": format_grid(deposit),
+					"callFee": format_grid(call_fee),
 				}),
 				|| {
 					format!(
-						"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit",
+						"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit + {} GRID call fee",
 						shape.work_units(),
 						format_grid(cap),
 						format_grid(budget),
-						format_grid(deposit)
+						format_grid(deposit),
+						format_grid(call_fee)
 					)
 				},
 			);

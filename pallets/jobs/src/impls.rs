@@ -55,11 +55,18 @@ impl<T: Config> Pallet<T> {
 	/// full. `false` if all were full: the deadline is then enforced by `expire` (or, for a
 	/// waiting job, by `claim` refusing it), never by failing the caller's call.
 	pub(crate) fn schedule(queue: Queue, at: BlockNumberFor<T>, job: JobId) -> bool {
+		let max = T::MaxDeadlinesPerBlock::get() as usize;
 		let mut when = at;
 		for _ in 0..SCHEDULE_PROBES {
+			// A full queue costs the decoding of its length, and nothing is written back.
 			let pushed = match queue {
-				Queue::Protocol => Deadlines::<T>::mutate(when, |q| q.try_push(job).is_ok()),
-				Queue::Client => Expiries::<T>::mutate(when, |q| q.try_push(job).is_ok()),
+				Queue::Protocol if Deadlines::<T>::decode_len(when).unwrap_or(0) < max => {
+					Deadlines::<T>::mutate(when, |q| q.try_push(job).is_ok())
+				}
+				Queue::Client if Expiries::<T>::decode_len(when).unwrap_or(0) < max => {
+					Expiries::<T>::mutate(when, |q| q.try_push(job).is_ok())
+				}
+				_ => false,
 			};
 			if pushed {
 				return true;
@@ -67,6 +74,33 @@ impl<T: Config> Pallet<T> {
 			when = when.saturating_add(One::one());
 		}
 		false
+	}
+
+	/// The weight of a job's device calls: claim, commit and a reveal of inner dimension `k`.
+	pub fn device_calls_weight(k: u32) -> frame_support::weights::Weight {
+		use crate::WeightInfo;
+		use pallet_compute_proof::ComputeVerifier;
+		T::WeightInfo::claim()
+			.saturating_add(T::WeightInfo::commit())
+			.saturating_add(T::WeightInfo::reveal())
+			.saturating_add(T::Verifier::verify_weight(k))
+			.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight())
+	}
+
+	/// Burns the job's call fee from the client's deposit hold (once: a re-claim after an
+	/// abandonment costs the client nothing more). Returns what was burned.
+	pub(crate) fn burn_call_fee(info: &mut JobOf<T>) -> BalanceOf<T> {
+		let fee = core::mem::take(&mut info.call_fee);
+		let burned = T::Currency::burn_held(
+			&HoldReason::JobDeposit.into(),
+			&info.client,
+			fee,
+			Precision::BestEffort,
+			Fortitude::Force,
+		)
+		.unwrap_or_default();
+		FeesBurned::<T>::mutate(|b| *b = b.saturating_add(burned));
+		burned
 	}
 
 	/// Work units of a GEMM: whole [`Config::OpsPerUnit`]s of operations, rounded down.
@@ -87,13 +121,19 @@ impl<T: Config> Pallet<T> {
 		scaled.max(T::MinCollateral::get())
 	}
 
-	/// Blocks a device of throughput `gops` needs for `ops` operations, plus the base window;
-	/// `None` if that exceeds `MaxCommitWindow`.
-	pub fn commit_window(ops: u128, gops: u64) -> Option<BlockNumberFor<T>> {
+	/// Blocks a device of throughput `gops` needs for a GEMM of `shape` (its operations plus
+	/// `OpsPerLeaf` per output leaf, for hashing), plus the base window; `None` if that exceeds
+	/// `MaxCommitWindow`.
+	pub fn commit_window(
+		shape: &proofgrid_primitives::gemm::GemmShape,
+		gops: u64,
+	) -> Option<BlockNumberFor<T>> {
+		let leaves = u128::from(shape.leaf_count());
+		let work = shape.ops().saturating_add(leaves.saturating_mul(T::OpsPerLeaf::get().into()));
 		let ops_per_block = (gops as u128)
 			.saturating_mul(1_000_000)
 			.saturating_mul(T::MillisecsPerBlock::get().into());
-		let compute: u128 = ops.div_ceil(ops_per_block.max(1));
+		let compute: u128 = work.div_ceil(ops_per_block.max(1));
 		let window = T::BaseCommitWindow::get()
 			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));
 		(compute <= u32::MAX as u128 && window <= T::MaxCommitWindow::get()).then_some(window)
@@ -112,7 +152,7 @@ impl<T: Config> Pallet<T> {
 		let price = T::Devices::price_of(device).ok_or(Error::<T>::UnknownDevice)?;
 		let gops = T::Devices::gops_of(device).unwrap_or_default();
 		let window =
-			Self::commit_window(info.spec.shape.ops(), gops).ok_or(Error::<T>::TooSlowForJob)?;
+			Self::commit_window(&info.spec.shape, gops).ok_or(Error::<T>::TooSlowForJob)?;
 		let collateral = Self::collateral_for(Self::job_value(&info, price));
 		T::Devices::ensure_eligible(device, &info.spec.requirements, info.price_cap, collateral)?;
 		Ok((info, ClaimPlan { price, collateral, commit_by: now.saturating_add(window) }))
@@ -167,8 +207,8 @@ impl<T: Config> Pallet<T> {
 		let Some(info) = Jobs::<T>::get(job) else { return };
 		match info.status.clone() {
 			JobStatus::Submitted if now >= info.deadline => Self::expire_job(job, &info),
-			JobStatus::Assigned { device, collateral, price, commit_by, .. } if now > commit_by => {
-				Self::abandon(job, info, device, collateral, price, now)
+			JobStatus::Assigned { device, collateral, commit_by, .. } if now > commit_by => {
+				Self::abandon(job, info, device, collateral, now)
 			}
 			JobStatus::Committed { reveal_by, .. } if now > reveal_by => {
 				Self::fail(job, info, FailureReason::LateReveal)
@@ -177,8 +217,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Releases the client's budget and storage deposit. Releasing what `submit_job` held
-	/// cannot fail while the hold invariants (`try_state`) hold.
+	/// Releases the client's budget, storage deposit and call fee if still held. Releasing what
+	/// `submit_job` held cannot fail while the hold invariants (`try_state`) hold.
 	pub(crate) fn release_client_funds(info: &JobOf<T>) {
 		let _ = T::Currency::release(
 			&HoldReason::JobBudget.into(),
@@ -189,7 +229,7 @@ impl<T: Config> Pallet<T> {
 		let _ = T::Currency::release(
 			&HoldReason::JobDeposit.into(),
 			&info.client,
-			info.deposit,
+			info.deposit.saturating_add(info.call_fee),
 			Precision::BestEffort,
 		);
 	}
@@ -216,29 +256,24 @@ impl<T: Config> Pallet<T> {
 		(slashed, compensation)
 	}
 
-	/// The assigned device missed its commit window: it forfeits the claim deposit and may not
-	/// claim the job again; the job waits for another device (or ends if it is past its
-	/// deadline or abandoned too often).
+	/// The assigned device missed its commit window: it forfeits the claim deposit (burned) and
+	/// may not claim the job again; the job waits for another device, or ends if it is past its
+	/// deadline or `MAX_ABANDONS_PER_JOB` devices have abandoned it.
 	fn abandon(
 		job: JobId,
 		mut info: JobOf<T>,
 		device: T::AccountId,
 		collateral: BalanceOf<T>,
-		price: BalanceOf<T>,
 		now: BlockNumberFor<T>,
 	) {
 		T::Devices::unlock_collateral(&device, collateral);
+		// Burned, not paid to the client: nobody may profit from a missed window.
 		let deposit = T::ClaimDeposit::get().min(collateral);
-		let (forfeited, compensation) =
-			Self::forfeit(&device, &info.client, deposit, Self::job_value(&info, price));
+		let (forfeited, _) = Self::forfeit(&device, &info.client, deposit, Zero::zero());
 		T::Devices::record_failure(&device);
-		Self::deposit_event(Event::JobUnassigned {
-			job,
-			device: device.clone(),
-			forfeited,
-			compensation,
-		});
-		if now >= info.deadline || info.abandoned.try_push(device).is_err() {
+		Self::deposit_event(Event::JobUnassigned { job, device: device.clone(), forfeited });
+		let _ = info.abandoned.try_push(device);
+		if now >= info.deadline || info.abandoned.is_full() {
 			Self::expire_job(job, &info);
 		} else {
 			info.status = JobStatus::Submitted;
@@ -335,8 +370,9 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobFailed { job, device, reason, slashed, compensation });
 	}
 
-	/// Money invariants: each client's held budgets and deposits equal those of its open jobs,
-	/// and each device's locked collateral equals the collateral of its open jobs.
+	/// Money invariants: each client's held budgets equal those of its open jobs, its held
+	/// deposits their deposits and unburned call fees, and each device's locked collateral
+	/// equals the collateral of its open jobs.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
@@ -347,7 +383,7 @@ impl<T: Config> Pallet<T> {
 		for (_, job) in Jobs::<T>::iter() {
 			let sum = budgets.entry(job.client.clone()).or_default();
 			sum.0 = sum.0.saturating_add(job.budget);
-			sum.1 = sum.1.saturating_add(job.deposit);
+			sum.1 = sum.1.saturating_add(job.deposit).saturating_add(job.call_fee);
 			match &job.status {
 				JobStatus::Assigned { device, collateral: c, .. }
 				| JobStatus::Committed { device, collateral: c, .. } => {

@@ -13,8 +13,11 @@
 //!          Cancelled /     the device may not claim it again)                    slashed)
 //!          Expired (full refund)
 //! ```
-//! - `submit_job` holds `units × price_cap` ([`HoldReason::JobBudget`]) and a storage deposit
-//!   ([`Config::JobDeposit`], [`HoldReason::JobDeposit`]) from the client. Work units are whole
+//! - `submit_job` holds `units × price_cap` ([`HoldReason::JobBudget`]), a storage deposit
+//!   ([`Config::JobDeposit`]) and the **call fee** ([`Config::CallFee`] of the weight of the
+//!   device's claim, commit and reveal, [`HoldReason::JobDeposit`]) from the client. The call
+//!   fee is burned at the first claim: the device's calls are free, the client pays for the
+//!   verification it asks for, so they are priced like any other transaction. Work units are whole
 //!   giga-operations rounded down, at least [`Config::MinWorkUnits`]; the price cap is at least
 //!   [`Config::MinPricePerUnit`]. The stored seed is the job's effective seed, bound to the job
 //!   id and client, so one computed output never answers two jobs.
@@ -23,9 +26,11 @@
 //!   CollateralPercent × units × price)`. The commit window is [`Config::BaseCommitWindow`] plus
 //!   the blocks the device's advertised throughput needs for the job: advertising speed is a
 //!   promise backed by collateral.
-//! - A missed commit window forfeits [`Config::ClaimDeposit`] of the collateral (compensation
-//!   to the client, capped like any compensation, the rest burned); the device may not claim
-//!   that job again and the job is open to others at once.
+//! - A missed commit window burns [`Config::ClaimDeposit`] of the collateral (nobody gains from
+//!   it, so nobody profits from making a device miss a window); the device may not claim that
+//!   job again and the job is open to others at once. The window counts the output's leaves
+//!   ([`Config::OpsPerLeaf`]) as well as its operations, so wide, shallow jobs get the time
+//!   their hashing needs.
 //! - `commit` records the output's Merkle root; the challenge is seeded by the hash of the
 //!   block [`Config::ChallengeDelay`] blocks later.
 //! - `reveal` (within [`Config::RevealWindow`] after that block) is checked by the compute-proof
@@ -98,7 +103,7 @@ pub mod pallet {
 	use proofgrid_primitives::job::{effective_seed, JobId, JobSpec, RevealPaths};
 	use sp_core::H256;
 	use sp_runtime::{
-		traits::{CheckedMul, One, Saturating, UniqueSaturatedFrom, Zero},
+		traits::{CheckedMul, Convert, One, Saturating, UniqueSaturatedFrom, Zero},
 		Perbill,
 	};
 
@@ -156,9 +161,19 @@ pub mod pallet {
 		#[pallet::constant]
 		type CollateralPercent: Get<u32>;
 
-		/// Part of the collateral a device forfeits when it lets its commit window lapse.
+		/// Part of the collateral a device forfeits (burned) when it lets its commit window
+		/// lapse.
 		#[pallet::constant]
 		type ClaimDeposit: Get<BalanceOf<Self>>;
+
+		/// Prices the weight of a job's device calls (claim, commit, reveal) for the client, the
+		/// way transaction fees price weight; held at submission, burned at the first claim.
+		type CallFee: Convert<Weight, BalanceOf<Self>>;
+
+		/// Operation-equivalents of committing one output leaf (hashing it into the tree): the
+		/// commit window counts `ops + leaves × OpsPerLeaf`.
+		#[pallet::constant]
+		type OpsPerLeaf: Get<u64>;
 
 		/// A client's compensation for a failed or abandoned job is at most this share of the
 		/// job's value (`units × device price`), and never more than was slashed; the rest of
@@ -255,11 +270,12 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Protocol fees burned since genesis.
+	/// Protocol fees and call fees burned since genesis.
 	#[pallet::storage]
 	pub type FeesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
-	/// Slashed collateral burned (not paid to clients) since genesis.
+	/// Slashed collateral and forfeited claim deposits burned (not paid to clients) since
+	/// genesis.
 	#[pallet::storage]
 	pub type SlashesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
 
@@ -267,34 +283,31 @@ pub mod pallet {
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
-		/// A client posted a job; its budget and storage deposit were held.
+		/// A client posted a job; its budget, storage deposit and call fee were held.
 		JobSubmitted {
 			job: JobId,
 			client: T::AccountId,
 			units: u64,
 			budget: BalanceOf<T>,
 			deposit: BalanceOf<T>,
+			call_fee: BalanceOf<T>,
 			deadline: BlockNumberFor<T>,
 		},
 		/// The client withdrew an unassigned job; its budget and deposit were released.
 		JobCancelled { job: JobId },
-		/// A device claimed a job and locked `collateral` from its bond.
+		/// A device claimed a job and locked `collateral` from its bond; the client's call fee
+		/// (`call_fee_burned`, zero on a re-claim) was burned.
 		JobAssigned {
 			job: JobId,
 			device: T::AccountId,
 			price: BalanceOf<T>,
 			collateral: BalanceOf<T>,
+			call_fee_burned: BalanceOf<T>,
 			commit_by: BlockNumberFor<T>,
 		},
-		/// The device missed its commit window and forfeited `forfeited` (the client got
-		/// `compensation` of it, the rest was burned); it may not claim this job again, and the
-		/// job waits for another device.
-		JobUnassigned {
-			job: JobId,
-			device: T::AccountId,
-			forfeited: BalanceOf<T>,
-			compensation: BalanceOf<T>,
-		},
+		/// The device missed its commit window and `forfeited` that much of its collateral
+		/// (burned); it may not claim this job again, and the job waits for another device.
+		JobUnassigned { job: JobId, device: T::AccountId, forfeited: BalanceOf<T> },
 		/// The device committed the output's root.
 		JobCommitted {
 			job: JobId,
@@ -405,8 +418,8 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Post a job: hold `units × price_cap` and the [`Config::JobDeposit`] from the caller
-		/// until the job ends. The job waits for a device until block `deadline` at the latest.
+		/// Post a job: hold `units × price_cap`, the [`Config::JobDeposit`] and the call fee
+		/// from the caller. The job waits for a device until block `deadline` at the latest.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_job())]
 		pub fn submit_job(
@@ -433,8 +446,13 @@ pub mod pallet {
 
 			let job = NextJobId::<T>::get();
 			let deposit = T::JobDeposit::get();
+			let call_fee = T::CallFee::convert(Self::device_calls_weight(spec.shape.k));
 			T::Currency::hold(&HoldReason::JobBudget.into(), &client, budget)?;
-			T::Currency::hold(&HoldReason::JobDeposit.into(), &client, deposit)?;
+			T::Currency::hold(
+				&HoldReason::JobDeposit.into(),
+				&client,
+				deposit.saturating_add(call_fee),
+			)?;
 			// A full queue only means the expiry waits for `expire` or a claim attempt.
 			Self::schedule(Queue::Client, deadline, job);
 			spec.seed = effective_seed(&spec.seed, job, &client.encode());
@@ -448,6 +466,7 @@ pub mod pallet {
 					units,
 					budget,
 					deposit,
+					call_fee,
 					deadline,
 					abandoned: Default::default(),
 					status: JobStatus::Submitted,
@@ -459,6 +478,7 @@ pub mod pallet {
 				units,
 				budget,
 				deposit,
+				call_fee,
 				deadline,
 			});
 			Ok(())
@@ -486,6 +506,7 @@ pub mod pallet {
 			let device = ensure_signed(origin)?;
 			let (mut info, plan) = Self::check_claim(&device, job)?;
 			T::Devices::lock_collateral(&device, plan.collateral)?;
+			let call_fee_burned = Self::burn_call_fee(&mut info);
 			Self::schedule(Queue::Protocol, plan.commit_by.saturating_add(One::one()), job);
 			info.status = JobStatus::Assigned {
 				device: device.clone(),
@@ -500,6 +521,7 @@ pub mod pallet {
 				device,
 				price: plan.price,
 				collateral: plan.collateral,
+				call_fee_burned,
 				commit_by: plan.commit_by,
 			});
 			Ok(())

@@ -64,10 +64,14 @@ pub const JOB_DEPOSIT: Balance = 20;
 pub const MAX_ACTIVE_JOBS: u32 = 3;
 /// A work unit is 2¹⁶ operations here, so the standard 64×64×8 job is one unit.
 pub const OPS_PER_UNIT: u64 = 65_536;
+/// Hashing a leaf counts as this many operations in a commit window.
+pub const OPS_PER_LEAF: u64 = 1_000;
 /// One millisecond per block: a device of `g` GOPS computes `g·10⁶` operations per block.
 pub const MILLISECS_PER_BLOCK: u64 = 1;
 
 parameter_types! {
+	/// Call fee per millisecond of device-call weight; 0 unless a test sets it.
+	pub static CallFeePerMs: Balance = 0;
 	pub const DeviceBond: Balance = BOND;
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
 	pub const CompensationShare: Perbill = Perbill::from_percent(50);
@@ -109,6 +113,8 @@ impl pallet_jobs::Config for Test {
 	type MinCollateral = ConstU64<MIN_COLLATERAL>;
 	type CollateralPercent = ConstU32<COLLATERAL_PERCENT>;
 	type ClaimDeposit = ConstU64<CLAIM_DEPOSIT>;
+	type CallFee = TestCallFee;
+	type OpsPerLeaf = ConstU64<OPS_PER_LEAF>;
 	type CompensationShare = CompensationShare;
 	type JobDeposit = ConstU64<JOB_DEPOSIT>;
 	type BaseCommitWindow = ConstU64<BASE_COMMIT_WINDOW>;
@@ -128,6 +134,14 @@ impl pallet_jobs::Config for Test {
 parameter_types! {
 	/// What the jobs pallet reported through `OnWorkVerified`, in order.
 	pub static Verified: Vec<(AccountId, u64, Balance)> = Vec::new();
+}
+
+/// Prices device calls at [`CallFeePerMs`] per millisecond of weight.
+pub struct TestCallFee;
+impl sp_runtime::traits::Convert<frame_support::weights::Weight, Balance> for TestCallFee {
+	fn convert(weight: frame_support::weights::Weight) -> Balance {
+		weight.ref_time() / 1_000_000_000 * CallFeePerMs::get()
+	}
 }
 
 /// Records reported work so tests can check it (the real consumer is the rewards pallet).

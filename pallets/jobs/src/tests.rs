@@ -97,6 +97,7 @@ mod submit_and_cancel {
 					units: 1,
 					budget: CAP,
 					deposit: JOB_DEPOSIT,
+					call_fee: 0,
 					deadline: 20,
 				}
 				.into(),
@@ -203,6 +204,7 @@ mod claim_and_commit {
 					device: device(1),
 					price: PRICE,
 					collateral: COLLATERAL,
+					call_fee_burned: 0,
 					commit_by,
 				}
 				.into(),
@@ -335,14 +337,24 @@ mod claim_and_commit {
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job + 1));
 			assert!(matches!(
 				JobsMap::<Test>::get(job + 1).unwrap().status,
-				JobStatus::Assigned { commit_by, .. } if commit_by == 1 + BASE_COMMIT_WINDOW + 9
+				// 8 388 608 operations and 1 024 leaves × 1 000: 10 blocks at 10⁶ per block.
+				JobStatus::Assigned { commit_by, .. } if commit_by == 1 + BASE_COMMIT_WINDOW + 10
 			));
 			// A job the slow device cannot finish within MAX_COMMIT_WINDOW is refused to it.
 			let mut big = job_spec();
-			big.shape = GemmShape { m: 256, n: 256, k: 256 }; // 3.4·10⁷ operations: 34 blocks
+			big.shape = GemmShape { m: 256, n: 256, k: 256 }; // 3.8·10⁷ work: 38 blocks
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), big, cap, 50));
 			assert_noop!(
 				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 2),
+				Error::<Test>::TooSlowForJob
+			);
+			// A wide, shallow job: 2·10⁶ operations (3 blocks) but 65 536 leaves to hash (66
+			// blocks): the window counts the hashing, so the slow device may not take it.
+			let mut wide = job_spec();
+			wide.shape = GemmShape { m: 1_024, n: 1_024, k: 1 };
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), wide, cap, 50));
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 3),
 				Error::<Test>::TooSlowForJob
 			);
 		});
@@ -591,6 +603,48 @@ mod reveal {
 	}
 }
 
+mod call_fee {
+	use super::*;
+
+	#[test]
+	fn the_client_prepays_the_device_calls_burned_at_the_first_claim_only() {
+		build_and_execute(|| {
+			CallFeePerMs::set(10);
+			register_device(1, PRICE);
+			register_device(2, PRICE);
+			let fee = Jobs::device_calls_weight(8).ref_time() / 1_000_000_000 * 10;
+			assert!(fee > 0);
+			// Held with the deposit, returned if nobody claims.
+			let cancelled = submit(50);
+			assert_eq!(deposit_held(&client()), JOB_DEPOSIT + fee);
+			assert_ok!(Jobs::cancel(RuntimeOrigin::signed(client()), cancelled));
+			assert_eq!(free(&client()), ENDOWMENT);
+
+			let job = submit(50);
+			let issuance = Balances::total_issuance();
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			System::assert_last_event(
+				Event::JobAssigned {
+					job,
+					device: device(1),
+					price: PRICE,
+					collateral: COLLATERAL,
+					call_fee_burned: fee,
+					commit_by: System::block_number() + COMMIT_WINDOW,
+				}
+				.into(),
+			);
+			assert_eq!(Balances::total_issuance(), issuance - fee);
+			assert_eq!(FeesBurned::<Test>::get(), fee);
+			assert_eq!(deposit_held(&client()), JOB_DEPOSIT);
+			// The device abandons; the next claim costs the client nothing more.
+			run_to_block(1 + COMMIT_WINDOW + 1);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job));
+			assert_eq!(FeesBurned::<Test>::get(), fee);
+		});
+	}
+}
+
 mod deadlines {
 	use super::*;
 
@@ -621,19 +675,15 @@ mod deadlines {
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			run_to_block(1 + COMMIT_WINDOW + 1);
 			System::assert_has_event(
-				Event::JobUnassigned {
-					job,
-					device: device(1),
-					forfeited: CLAIM_DEPOSIT,
-					compensation: CLAIM_DEPOSIT,
-				}
-				.into(),
+				Event::JobUnassigned { job, device: device(1), forfeited: CLAIM_DEPOSIT }.into(),
 			);
-			// The griefer lost its deposit; the client got it (it is below the cap).
+			// The griefer lost its deposit, burned: nobody, the client included, gains from a
+			// missed window.
 			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - CLAIM_DEPOSIT));
 			assert_eq!(free(&account(PROVIDER)), owner);
-			assert_eq!(free(&client()), client_free + CLAIM_DEPOSIT);
-			assert_eq!(Balances::total_issuance(), issuance);
+			assert_eq!(free(&client()), client_free);
+			assert_eq!(Balances::total_issuance(), issuance - CLAIM_DEPOSIT);
+			assert_eq!(SlashesBurned::<Test>::get(), CLAIM_DEPOSIT);
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked, info.reputation.failed), (0, 0, 1));
 			assert_eq!(JobsMap::<Test>::get(job).unwrap().status, JobStatus::Submitted);
@@ -650,11 +700,12 @@ mod deadlines {
 	#[test]
 	fn a_job_abandoned_too_often_expires_with_a_refund() {
 		build_and_execute(|| {
-			for n in 1..=(MAX_ABANDONS_PER_JOB as u8 + 1) {
+			for n in 1..=(MAX_ABANDONS_PER_JOB as u8) {
 				register_device(n, PRICE);
 			}
 			let job = submit(100);
-			for n in 1..=(MAX_ABANDONS_PER_JOB as u8 + 1) {
+			for n in 1..=(MAX_ABANDONS_PER_JOB as u8) {
+				assert!(JobsMap::<Test>::get(job).is_some(), "open after {} abandonments", n - 1);
 				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), job));
 				run_to_block(System::block_number() + COMMIT_WINDOW + 1);
 			}

@@ -38,6 +38,10 @@ pub struct Job<AccountId, Balance, BlockNumber> {
 	pub budget: Balance,
 	/// Storage deposit held from the client while the job is open; always returned.
 	pub deposit: Balance,
+	/// What the device's free `claim`, `commit` and `reveal` cost the chain, priced like a
+	/// transaction: held from the client at submission, burned at the first claim (returned if
+	/// nobody claims the job).
+	pub call_fee: Balance,
 	/// Last block at which the job may still wait for a device.
 	pub deadline: BlockNumber,
 	/// Devices that let their commit window lapse on this job; they may not claim it again.

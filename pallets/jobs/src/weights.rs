@@ -12,6 +12,9 @@ use frame_support::{
 	weights::{constants::RocksDbWeight, Weight},
 };
 
+/// Deadline-queue lengths read when a block's queue is full (`schedule` tries 16 blocks).
+const PROBES: u64 = 16;
+
 /// Weight functions needed by `pallet-jobs`.
 pub trait WeightInfo {
 	fn submit_job() -> Weight;
@@ -37,21 +40,23 @@ fn weight(
 /// Weights using the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Reads: NextJobId, Expiries, Holds (budget, deposit), Account. Writes: the same plus Jobs.
+	/// Reads: NextJobId, Expiries (up to 16 probes), Holds (budget, deposit), Account.
+	/// Writes: the same plus Jobs.
 	fn submit_job() -> Weight {
-		weight(70, 5, 6, T::DbWeight::get())
+		weight(70, 5 + PROBES, 6, T::DbWeight::get())
 	}
 	/// Reads: Jobs, Holds, Account. Writes: Jobs, Holds, Account.
 	fn cancel() -> Weight {
 		weight(50, 4, 4, T::DbWeight::get())
 	}
-	/// Reads: Jobs, Devices (eligibility, price, busy), Deadlines. Writes: Jobs, Devices, Deadlines.
+	/// Reads: Jobs, Devices (eligibility, price, busy), Deadlines (up to 16 probes), the client's
+	/// hold (call fee). Writes: Jobs, Devices, Deadlines, the hold.
 	fn claim() -> Weight {
-		weight(50, 5, 3, T::DbWeight::get())
+		weight(50, 5 + PROBES, 3, T::DbWeight::get())
 	}
-	/// Reads: Jobs, Deadlines. Writes: Jobs, Deadlines.
+	/// Reads: Jobs, Deadlines (up to 16 probes). Writes: Jobs, Deadlines.
 	fn commit() -> Weight {
-		weight(40, 2, 2, T::DbWeight::get())
+		weight(40, 2 + PROBES, 2, T::DbWeight::get())
 	}
 	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, Devices (owner,
 	/// bond), Holds and accounts of client, provider, treasury. Writes: the same.
@@ -73,16 +78,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures with reference database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		weight(70, 5, 6, RocksDbWeight::get())
+		weight(70, 5 + PROBES, 6, RocksDbWeight::get())
 	}
 	fn cancel() -> Weight {
 		weight(50, 4, 4, RocksDbWeight::get())
 	}
 	fn claim() -> Weight {
-		weight(50, 5, 3, RocksDbWeight::get())
+		weight(50, 5 + PROBES, 3, RocksDbWeight::get())
 	}
 	fn commit() -> Weight {
-		weight(40, 2, 2, RocksDbWeight::get())
+		weight(40, 2 + PROBES, 2, RocksDbWeight::get())
 	}
 	fn reveal() -> Weight {
 		weight(170, 12, 10, RocksDbWeight::get())

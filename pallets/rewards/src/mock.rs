@@ -97,6 +97,8 @@ impl pallet_jobs::Config for Test {
 	type MinCollateral = ConstU64<100>;
 	type CollateralPercent = ConstU32<150>;
 	type ClaimDeposit = ConstU64<50>;
+	type CallFee = sp_runtime::traits::ConvertToValue<ConstU64<0>>;
+	type OpsPerLeaf = ConstU64<0>;
 	type CompensationShare = Half;
 	type JobDeposit = ConstU64<20>;
 	type BaseCommitWindow = ConstU64<5>;
