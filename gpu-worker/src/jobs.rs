@@ -170,6 +170,9 @@ impl DeviceWorker {
 		}
 		match self.client.claim_job(&self.device, id).await {
 			Ok(()) => {
+				// The claim fixed the job's inputs (its seed now includes the hash of the block
+				// before the claim's): compute what the chain stores, not what was listed.
+				let claimed = self.client.job(id).await?.context("the claimed job vanished")?;
 				tracing::info!(
 					device = %self.device.address(),
 					job = id,
@@ -177,7 +180,7 @@ impl DeviceWorker {
 					collateral = %format_grid(collateral),
 					"claimed"
 				);
-				self.store.hold(&HeldJob::claimed(id, &job.spec.0))?;
+				self.store.hold(&HeldJob::claimed(id, &claimed.spec.0))?;
 				Ok(())
 			}
 			// The pool refuses a claim that would fail (another device was faster, the job

@@ -215,9 +215,10 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	assert_eq!(device_view["completed"], 1);
 	// What the job proved: its operations over the blocks from claim to commit (6 s each),
 	// published for everyone to compare with the advertised figure.
+	// The inputs exist from the block before the claim's.
 	let blocks = (view["status"]["committedAt"].as_u64().unwrap()
-		- view["status"]["claimedAt"].as_u64().unwrap())
-	.max(1) as u128;
+		- view["status"]["claimedAt"].as_u64().unwrap()
+		+ 1) as u128;
 	let proven = spec.shape.ops() / (blocks * 6_000 * 1_000_000);
 	assert_eq!(device_view["deliveredGops"].as_u64(), Some(proven as u64));
 	println!(

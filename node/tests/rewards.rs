@@ -125,11 +125,6 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 			_ => None,
 		}));
 	}
-	// The chain binds each job's seed to the job: compute what it stored.
-	let mut specs = vec![];
-	for job in &jobs {
-		specs.push(stored_spec(&client, *job).await);
-	}
 
 	// Start at an era boundary so that both jobs (six blocks) settle in one era.
 	let era = current_era(&client).await + 1;
@@ -150,6 +145,11 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 	for (device, job) in devices.iter().zip(&jobs) {
 		submit_and_wait(&client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: *job }))
 			.await;
+	}
+	// The chain binds each job's seed to the job and its claim: compute what it stored.
+	let mut specs = vec![];
+	for job in &jobs {
+		specs.push(stored_spec(&client, *job).await);
 	}
 	for ((device, job), spec) in devices.iter().zip(&jobs).zip(&specs) {
 		let root = H256(tree(spec).root());

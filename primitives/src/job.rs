@@ -54,6 +54,21 @@ pub fn effective_seed(client_seed: &[u8; 32], job: JobId, client: &[u8]) -> [u8;
 	sp_crypto_hashing::blake2_256(&data)
 }
 
+/// Domain tag of claim seeds.
+const CLAIM_SEED_DOMAIN: &[u8] = b"proofgrid/claim-seed/v1";
+
+/// The seed a claimed job's inputs are generated from: its effective seed bound to the hash of
+/// the block before the claim's block. Nobody knows the inputs before that block exists, so a
+/// device cannot compute a job before claiming it, and the time from claim to commit (plus a
+/// block) bounds how fast it really worked.
+pub fn claim_seed(seed: &[u8; 32], parent_hash: &[u8; 32]) -> [u8; 32] {
+	let mut data = alloc::vec::Vec::with_capacity(CLAIM_SEED_DOMAIN.len() + 64);
+	data.extend_from_slice(CLAIM_SEED_DOMAIN);
+	data.extend_from_slice(seed);
+	data.extend_from_slice(parent_hash);
+	sp_crypto_hashing::blake2_256(&data)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -67,5 +82,7 @@ mod tests {
 		assert_ne!(base, effective_seed(&seed, 1, &[2u8; 32]));
 		assert_ne!(base, effective_seed(&[8u8; 32], 1, &[1u8; 32]));
 		assert_ne!(base, seed);
+		assert_ne!(claim_seed(&base, &[1u8; 32]), claim_seed(&base, &[2u8; 32]));
+		assert_ne!(claim_seed(&base, &[1u8; 32]), base);
 	}
 }

@@ -342,15 +342,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Throughput a settled job proves, in GOPS: its operations over the time from the claim
-	/// to the commitment (at least one block). A lower bound: the device may have been idle.
+	/// Throughput a settled job proves, in GOPS: its operations over the time from the block
+	/// before the claim (when its inputs became known) to the commitment. A lower bound: the
+	/// device cannot have started earlier, and may have been idle.
 	fn delivered_gops(
 		info: &JobOf<T>,
 		claimed_at: BlockNumberFor<T>,
 		committed_at: BlockNumberFor<T>,
 	) -> u64 {
+		// The inputs exist from the block before the claim's: count that block too.
 		let blocks: u128 = committed_at.saturating_sub(claimed_at).unique_saturated_into();
-		let micros = blocks.max(1).saturating_mul(T::MillisecsPerBlock::get().into()) * 1_000;
+		let micros =
+			blocks.saturating_add(1).saturating_mul(T::MillisecsPerBlock::get().into()) * 1_000;
 		// ops / (µs × 1000) = giga-operations per second.
 		(info.spec.shape.ops() / micros.saturating_mul(1_000)).unique_saturated_into()
 	}

@@ -20,7 +20,8 @@
 //!   verification it asks for, so they are priced like any other transaction. Work units are whole
 //!   giga-operations rounded down, at least [`Config::MinWorkUnits`]; the price cap is at least
 //!   [`Config::MinPricePerUnit`]. The stored seed is the job's effective seed, bound to the job
-//!   id and client, so one computed output never answers two jobs.
+//!   id and client, so one computed output never answers two jobs; a claim binds it further to
+//!   the hash of the block before the claim, so nobody can compute a job before claiming it.
 //! - `claim` is signed by a device key; the devices pallet decides eligibility in constant
 //!   time. It locks **collateral** from the device's free bond: `max(MinCollateral,
 //!   CollateralPercent × units × price)`. The commit window is [`Config::BaseCommitWindow`] plus
@@ -100,7 +101,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use pallet_compute_proof::ComputeVerifier;
 	use pallet_devices::DeviceRegistry;
-	use proofgrid_primitives::job::{effective_seed, JobId, JobSpec, RevealPaths};
+	use proofgrid_primitives::job::{claim_seed, effective_seed, JobId, JobSpec, RevealPaths};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{CheckedMul, Convert, One, Saturating, UniqueSaturatedFrom, Zero},
@@ -507,6 +508,8 @@ pub mod pallet {
 			let (mut info, plan) = Self::check_claim(&device, job)?;
 			T::Devices::lock_collateral(&device, plan.collateral)?;
 			let call_fee_burned = Self::burn_call_fee(&mut info);
+			let parent_hash = frame_system::Pallet::<T>::parent_hash();
+			info.spec.seed = claim_seed(&info.spec.seed, &parent_hash.0);
 			Self::schedule(Queue::Protocol, plan.commit_by.saturating_add(One::one()), job);
 			info.status = JobStatus::Assigned {
 				device: device.clone(),

@@ -217,9 +217,9 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 		deadline,
 	)
 	.unwrap();
-	// The chain binds the seed to the job: compute what it stored.
-	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
 	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job).unwrap();
+	// The chain binds the seed to the job and the claim: compute what it stored.
+	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
 	let hashes = (0..spec.shape.leaf_count())
 		.map(|i| {
 			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
