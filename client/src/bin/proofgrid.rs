@@ -214,13 +214,14 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 				format_grid(params.min_price_per_unit)
 			),
 			format!(
-				"client: job deposit {} GRID (returned); protocol fee {}% of the payment, burned",
+				"client: job deposit {} GRID (returned); call fee (its device's calls, priced like \
+				 transactions) burned at the claim; protocol fee {}% of the payment, burned",
 				format_grid(params.job_deposit),
 				percent(params.protocol_fee_ppb)
 			),
 			format!(
 				"device: bond ≥ {} GRID; collateral per job max({} GRID, {}% of its value); \
-				 a missed commit forfeits {} GRID",
+				 a missed commit burns {} GRID",
 				format_grid(params.device_bond),
 				format_grid(params.min_collateral),
 				params.collateral_percent,
@@ -232,7 +233,8 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 				percent(params.compensation_share_ppb)
 			),
 			format!(
-				"commit window: {} blocks + the advertised compute time, at most {} blocks",
+				"commit window: {} blocks + the compute and hashing time the advertised speed \
+				 promises, at most {} blocks",
 				params.base_commit_window, params.max_commit_window
 			),
 			format!(
@@ -240,7 +242,7 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 				percent(params.max_reward_per_fee_ppb)
 			),
 			format!(
-				"burned so far: {} GRID in fees, {} GRID in slashes",
+				"burned so far: {} GRID in protocol and call fees, {} GRID in slashes",
 				format_grid(burned.fees),
 				format_grid(burned.slashes)
 			),
