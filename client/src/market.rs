@@ -111,21 +111,14 @@ impl Client {
 	pub async fn burned(&self) -> Result<Burned, Error> {
 		let at = self.at_best().await?;
 		let storage = at.storage();
-		let fees = storage
-			.try_fetch(runtime::storage().jobs().fees_burned(), ())
-			.await
-			.map_err(node_error)?
-			.map(|v| v.decode().map_err(node_error))
-			.transpose()?
-			.unwrap_or_default();
-		let slashes = storage
-			.try_fetch(runtime::storage().jobs().slashes_burned(), ())
-			.await
-			.map_err(node_error)?
-			.map(|v| v.decode().map_err(node_error))
-			.transpose()?
-			.unwrap_or_default();
-		Ok(Burned { fees, slashes })
+		// Value queries: `fetch` gives the default (zero) before anything was burned.
+		let jobs = runtime::storage().jobs();
+		let fees = storage.fetch(jobs.fees_burned(), ()).await.map_err(node_error)?;
+		let slashes = storage.fetch(jobs.slashes_burned(), ()).await.map_err(node_error)?;
+		Ok(Burned {
+			fees: fees.decode().map_err(node_error)?,
+			slashes: slashes.decode().map_err(node_error)?,
+		})
 	}
 }
 

@@ -27,14 +27,7 @@ async fn apply(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> 
 	seal_block(client).await;
 	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
 	let events = common::events_at(client, hash).await;
-	for event in &events {
-		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
-			dispatch_error, ..
-		}) = event
-		{
-			panic!("extrinsic failed: {dispatch_error:?}");
-		}
-	}
+	common::assert_no_failure(&events);
 	events
 }
 

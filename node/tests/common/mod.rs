@@ -256,7 +256,13 @@ pub async fn submit_and_wait(
 			client.request("chain_getBlockHash", rpc_params![n]).await.expect("block hash");
 		events.extend(events_at(client, hash).await);
 	}
-	for event in &events {
+	assert_no_failure(&events);
+	events
+}
+
+/// Panics if `events` say an extrinsic failed.
+pub fn assert_no_failure(events: &[RuntimeEvent]) {
+	for event in events {
 		if let RuntimeEvent::System(frame_system::Event::ExtrinsicFailed {
 			dispatch_error, ..
 		}) = event
@@ -264,7 +270,6 @@ pub async fn submit_and_wait(
 			panic!("extrinsic failed: {dispatch_error:?}");
 		}
 	}
-	events
 }
 
 /// Asks a sealing node for one more (empty, finalized) block.
