@@ -95,6 +95,9 @@ pub type TxExtension = (
 	frame_system::CheckEra<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
+	// Looks at top-level calls only: a call-wrapping pallet (utility, proxy, multisig) added
+	// later must be taught to refuse wrapped `claim`/`commit`/`reveal`, or their free,
+	// operational dispatch would escape this check.
 	pallet_jobs::CheckDeviceCall<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
