@@ -60,7 +60,8 @@ if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
 else
 	echo "    no GPU found"
 fi
-"$BIN/proofgrid-worker" run --url "$URL" --owner-suri //Charlie --backend auto \
+# The owner's secret goes in the environment (or a 0600 file), never on the command line.
+PROOFGRID_OWNER_SURI=//Charlie "$BIN/proofgrid-worker" run --url "$URL" --backend auto \
 	--base-path "$BASE/worker" --price 0.1 --metrics 127.0.0.1:0 >"$BASE/worker.log" 2>&1 &
 WORKER_PID=$!
 for _ in $(seq 1 240); do

@@ -144,6 +144,11 @@ impl Client {
 		self.api.genesis_hash()
 	}
 
+	/// The chain's type as its node reports it: `Development`, `Local`, `Live`, …
+	pub async fn chain_type(&self) -> Result<String, Error> {
+		self.rpc.system_chain_type().await.map_err(node_error)
+	}
+
 	/// The best block's number.
 	pub async fn best_number(&self) -> Result<u32, Error> {
 		let header = self.rpc.chain_get_header(None).await.map_err(node_error)?;

@@ -144,14 +144,16 @@ impl DeviceWorker {
 	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
 		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
 		let me = self.device.account();
+		let lost = self.store.lost()?;
 		let jobs = self.client.open_jobs().await?;
-		let candidate = jobs.into_iter().find(|(_, job)| {
+		let candidate = jobs.into_iter().find(|(id, job)| {
 			let spec = &job.spec.0;
 			// The pool checks a claim as of the next block.
 			matches!(job.status, JobStatus::Submitted)
 				&& job.deadline > best + 1
 				&& job.price_cap >= info.price_per_unit
 				&& !job.abandoned.0.contains(&me)
+				&& !lost.contains(id)
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
 				&& spec.requirements.min_gops <= gops
 				&& info.spec.0.kernels.contains(spec.requirements.kernel)
@@ -168,11 +170,15 @@ impl DeviceWorker {
 				.context("topping up the bond")?;
 			tracing::info!(device = %self.device.address(), amount = %format_grid(amount), "bond topped up");
 		}
+		// Recorded before it is sent: after a crash here, the chain says whether it landed.
+		let claiming = HeldJob::claiming(id, &job.spec.0);
+		self.store.hold(&claiming)?;
 		match self.client.claim_job(&self.device, id).await {
 			Ok(()) => {
 				// The claim fixed the job's inputs (its seed now includes the hash of the block
 				// before the claim's): compute what the chain stores, not what was listed.
 				let claimed = self.client.job(id).await?.context("the claimed job vanished")?;
+				self.store.hold(&claiming.claimed(&claimed.spec.0))?;
 				tracing::info!(
 					device = %self.device.address(),
 					job = id,
@@ -180,15 +186,15 @@ impl DeviceWorker {
 					collateral = %format_grid(collateral),
 					"claimed"
 				);
-				self.store.hold(&HeldJob::claimed(id, &claimed.spec.0))?;
 				Ok(())
 			}
 			// The pool refuses a claim that would fail (another device was faster, the job
 			// expired): nothing was paid, look again next round.
 			Err(e @ proofgrid_client::Error::Rejected(_)) => {
 				tracing::debug!(job = id, "claim refused: {e}");
-				Ok(())
+				self.store.release(id)
 			}
+			// Unknown outcome (e.g. the connection dropped): the next round asks the chain.
 			Err(e) => Err(e.into()),
 		}
 	}
@@ -199,6 +205,20 @@ impl DeviceWorker {
 		let me = self.device.account();
 		let on_chain: Option<Job> = self.client.job(job).await?;
 		let status = on_chain.as_ref().map(|j| j.status.clone());
+		if held.stage == Stage::Claiming {
+			// A claim whose outcome we did not see: keep the job if it landed, with the spec
+			// the chain fixed at the claim; forget it otherwise (nothing was lost).
+			match (&status, &on_chain) {
+				(Some(JobStatus::Assigned { device, .. }), Some(info)) if *device == me => {
+					held = held.claimed(&info.spec.0);
+					self.store.hold(&held)?;
+				}
+				_ => {
+					tracing::info!(device = %self.device.address(), job, "an unconfirmed claim did not land");
+					return self.store.release(job);
+				}
+			}
+		}
 		match status {
 			Some(JobStatus::Assigned { device, .. }) if device == me => {
 				let spec = held.spec()?;
@@ -283,6 +303,12 @@ impl DeviceWorker {
 			self.metrics.work_units.inc_by(spec.shape.work_units());
 		}
 		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished");
+		// A job that failed or slipped away once is not for this device: never claim it again.
+		if outcome != "settled" {
+			if let Err(e) = self.store.mark_lost(held.job) {
+				tracing::error!("cannot record the lost job: {e:#}");
+			}
+		}
 		if let Err(e) = self.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");
 		}

@@ -2,7 +2,8 @@
 //! each gets its own key (generated on first run), registration, heartbeats and job loop.
 //!
 //! ```text
-//! proofgrid-worker run --url ws://127.0.0.1:9944 --owner-suri //Alice --backend auto
+//! PROOFGRID_OWNER_SURI=//Alice proofgrid-worker run --url ws://127.0.0.1:9944 --backend auto
+//! proofgrid-worker run --owner-suri-file owner.suri   # the secret in a 0600 file, never argv
 //! proofgrid-worker bench --backend cpu --sizes 1024,2048
 //! ```
 
@@ -42,9 +43,11 @@ struct RunArgs {
 	/// Node WebSocket RPC.
 	#[arg(long, default_value = "ws://127.0.0.1:9944")]
 	url: String,
-	/// Secret URI of the owner account (holds bonds, receives payments and rewards).
+	/// File holding the secret URI of the owner account (holds bonds, receives payments and
+	/// rewards); it must be readable by its owner only. Without it the secret comes from the
+	/// `PROOFGRID_OWNER_SURI` environment variable. Never on the command line: `ps` shows it.
 	#[arg(long)]
-	owner_suri: String,
+	owner_suri_file: Option<PathBuf>,
 	/// Where device keys and job state live.
 	#[arg(long, default_value = "proofgrid-worker-data")]
 	base_path: PathBuf,
@@ -111,12 +114,49 @@ fn fault_hook(fraction: f64) -> Option<Arc<LeafHook>> {
 	}))
 }
 
+/// Environment variable holding the owner's secret URI when no `--owner-suri-file` is given.
+const OWNER_SURI_ENV: &str = "PROOFGRID_OWNER_SURI";
+
+/// The owner's secret URI, from its file (refused if others may read it) or the environment.
+fn owner_secret(file: Option<&std::path::Path>) -> Result<String> {
+	match file {
+		Some(path) => {
+			use std::os::unix::fs::PermissionsExt;
+			let mode = std::fs::metadata(path)
+				.with_context(|| format!("--owner-suri-file {}", path.display()))?
+				.permissions()
+				.mode() & 0o777;
+			if mode & 0o077 != 0 {
+				anyhow::bail!(
+					"{} is readable by others (mode {mode:o}); chmod 600 it",
+					path.display()
+				);
+			}
+			Ok(std::fs::read_to_string(path)?.trim().to_string())
+		}
+		None => std::env::var(OWNER_SURI_ENV).map_err(|_| {
+			anyhow::anyhow!(
+				"no owner secret: give --owner-suri-file (mode 0600) or set {OWNER_SURI_ENV}"
+			)
+		}),
+	}
+}
+
 async fn run(args: RunArgs) -> Result<()> {
-	let owner = Keypair::from_suri(&args.owner_suri).context("--owner-suri")?;
+	let secret = owner_secret(args.owner_suri_file.as_deref())?;
+	let owner = Keypair::from_suri(&secret).context("the owner's secret URI")?;
 	let price = parse_grid(&args.price).map_err(anyhow::Error::msg).context("--price")?;
 	let max_bond = parse_grid(&args.max_bond).map_err(anyhow::Error::msg).context("--max-bond")?;
 	let backends = backend::select(args.backend, args.threads, args.memory_mib)?;
 	let client = Client::connect(&args.url).await?;
+	let chain_type = client.chain_type().await?;
+	if secret.starts_with("//") && !matches!(chain_type.as_str(), "Development" | "Local") {
+		tracing::warn!(
+			chain_type,
+			"the owner key is a well-known development key on a {chain_type} chain: anyone can \
+			 spend its funds"
+		);
+	}
 	let market = client.market_params().await.context("reading the market's parameters")?;
 	if price < market.min_price_per_unit {
 		anyhow::bail!(

@@ -57,7 +57,15 @@ impl Metrics {
 		let listener = TcpListener::bind(address).await?;
 		tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
 		loop {
-			let (mut socket, _) = listener.accept().await?;
+			// A failed accept (e.g. out of file descriptors) must not end the server.
+			let mut socket = match listener.accept().await {
+				Ok((socket, _)) => socket,
+				Err(e) => {
+					tracing::warn!("metrics: accept failed: {e}");
+					tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+					continue;
+				}
+			};
 			let body = self.render();
 			tokio::spawn(async move {
 				// The request itself does not matter: every path gets the metrics.

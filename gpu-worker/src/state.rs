@@ -1,7 +1,8 @@
-//! What a device must remember across a crash: the job it holds, how far it got, and the
-//! output's leaf hashes (needed to reveal). Written before each chain step, atomically
-//! (write to a temporary file, then rename), so a restarted worker resumes where it stopped and
-//! never commits a job twice.
+//! What a device must remember across a crash: the job it holds, how far it got, the output's
+//! leaf hashes (needed to reveal), and the jobs it failed or lost (never claimed again).
+//! Written before each chain step, atomically (write a temporary file, fsync it, rename it,
+//! fsync the directory), so a restarted worker resumes where it stopped and never commits a job
+//! twice.
 
 use std::{
 	fs,
@@ -27,6 +28,8 @@ pub fn unix_now() -> u64 {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stage {
+	/// A claim is being sent: the chain decides whether it landed.
+	Claiming,
 	/// Claimed on chain; output not computed yet.
 	Claimed,
 	/// Output computed and saved; root not committed yet.
@@ -51,15 +54,23 @@ pub struct HeldJob {
 }
 
 impl HeldJob {
-	/// A just-claimed job.
-	pub fn claimed(job: JobId, spec: &JobSpec) -> Self {
+	/// A job about to be claimed, recorded before the claim is sent so that a crash in between
+	/// is noticed on restart. `spec` is the listed one; the claim fixes the real inputs.
+	pub fn claiming(job: JobId, spec: &JobSpec) -> Self {
 		Self {
 			job,
 			spec: hex::encode(spec.encode()),
-			stage: Stage::Claimed,
+			stage: Stage::Claiming,
 			root: None,
 			claimed_at: unix_now(),
 		}
+	}
+
+	/// The job as claimed on chain, with the spec the chain stores since the claim.
+	pub fn claimed(mut self, spec: &JobSpec) -> Self {
+		self.spec = hex::encode(spec.encode());
+		self.stage = Stage::Claimed;
+		self
 	}
 
 	/// The job's spec.
@@ -68,6 +79,9 @@ impl HeldJob {
 		Ok(JobSpec::decode(&mut &bytes[..])?)
 	}
 }
+
+/// Failed or lost jobs remembered per device.
+pub const MAX_LOST: usize = 1_024;
 
 /// A device's state directory.
 pub struct Store {
@@ -89,12 +103,43 @@ impl Store {
 		self.dir.join(format!("job-{job}.leaves"))
 	}
 
-	/// Writes `bytes` to `path` so that a crash leaves either the old or the new content.
+	fn lost_path(&self) -> PathBuf {
+		self.dir.join("lost.json")
+	}
+
+	/// Writes `bytes` to `path` so that a crash leaves either the old or the new content, and
+	/// the new one survives a power cut once this returns.
 	fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 		let tmp = path.with_extension("tmp");
 		fs::write(&tmp, bytes)?;
 		fs::File::open(&tmp)?.sync_all()?;
 		fs::rename(&tmp, path)?;
+		// The rename is only durable once the directory entry is.
+		if let Some(dir) = path.parent() {
+			fs::File::open(dir)?.sync_all()?;
+		}
+		Ok(())
+	}
+
+	/// The jobs this device failed or lost, newest last.
+	pub fn lost(&self) -> Result<Vec<JobId>> {
+		match fs::read(self.lost_path()) {
+			Ok(bytes) => Ok(serde_json::from_slice(&bytes).context("corrupt lost.json")?),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	/// Remembers that this device failed or lost `job`, so it never claims it again (the newest
+	/// [`MAX_LOST`] are kept: older jobs are long past their deadlines).
+	pub fn mark_lost(&self, job: JobId) -> Result<()> {
+		let mut lost = self.lost()?;
+		if !lost.contains(&job) {
+			lost.push(job);
+			let excess = lost.len().saturating_sub(MAX_LOST);
+			lost.drain(..excess);
+			Self::write_atomically(&self.lost_path(), &serde_json::to_vec(&lost)?)?;
+		}
 		Ok(())
 	}
 
@@ -158,7 +203,12 @@ mod tests {
 		};
 		let store = Store::open(&dir).unwrap();
 		assert_eq!(store.held().unwrap(), None);
-		let mut held = HeldJob::claimed(3, &spec);
+		let mut held = HeldJob::claiming(3, &spec);
+		store.hold(&held).unwrap();
+		assert_eq!(store.held().unwrap().map(|h| h.stage), Some(Stage::Claiming));
+		let mut claimed_spec = spec.clone();
+		claimed_spec.seed = [8; 32];
+		held = held.claimed(&claimed_spec);
 		store.hold(&held).unwrap();
 		store.save_leaves(3, &[[1; 32], [2; 32]]).unwrap();
 		held.stage = Stage::Committed;
@@ -166,11 +216,28 @@ mod tests {
 
 		let reopened = Store::open(&dir).unwrap();
 		let back = reopened.held().unwrap().unwrap();
-		assert_eq!((back.stage, back.spec().unwrap()), (Stage::Committed, spec));
+		assert_eq!((back.stage, back.spec().unwrap()), (Stage::Committed, claimed_spec));
 		assert_eq!(reopened.leaves(3).unwrap(), Some(vec![[1; 32], [2; 32]]));
 		reopened.release(3).unwrap();
 		assert_eq!(reopened.held().unwrap(), None);
 		assert_eq!(reopened.leaves(3).unwrap(), None);
 		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn lost_jobs_are_remembered_across_a_reopen_and_bounded() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(dir.path()).unwrap();
+		assert!(store.lost().unwrap().is_empty());
+		store.mark_lost(5).unwrap();
+		store.mark_lost(5).unwrap();
+		store.mark_lost(9).unwrap();
+		assert_eq!(Store::open(dir.path()).unwrap().lost().unwrap(), vec![5, 9]);
+		for job in 100..(100 + MAX_LOST as u64) {
+			store.mark_lost(job).unwrap();
+		}
+		let lost = store.lost().unwrap();
+		assert_eq!(lost.len(), MAX_LOST);
+		assert!(!lost.contains(&5) && lost.contains(&(99 + MAX_LOST as u64)));
 	}
 }

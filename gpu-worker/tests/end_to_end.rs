@@ -59,9 +59,20 @@ struct Process {
 
 impl Process {
 	fn spawn(name: &str, program: &Path, args: &[String], dir: &Path) -> Self {
+		Self::spawn_with_env(name, program, args, &[], dir)
+	}
+
+	fn spawn_with_env(
+		name: &str,
+		program: &Path,
+		args: &[String],
+		env: &[(&str, &str)],
+		dir: &Path,
+	) -> Self {
 		let log = dir.join(format!("{name}.log"));
 		let child = Command::new(program)
 			.args(args)
+			.envs(env.iter().copied())
 			.stdout(File::create(&log).unwrap())
 			.stderr(Stdio::from(File::options().append(true).open(&log).unwrap()))
 			.spawn()
@@ -123,8 +134,6 @@ fn worker(
 		"run",
 		"--url",
 		url,
-		"--owner-suri",
-		owner,
 		"--backend",
 		"cpu",
 		"--threads",
@@ -139,7 +148,8 @@ fn worker(
 	.collect();
 	args.extend(["--base-path".into(), base.join(name).display().to_string()]);
 	args.extend(extra.iter().map(|s| s.to_string()));
-	Process::spawn(name, program, &args, base)
+	// The owner's secret travels in the environment, never in argv.
+	Process::spawn_with_env(name, program, &args, &[("PROOFGRID_OWNER_SURI", owner)], base)
 }
 
 /// The smallest kind of job: a 1024×1024×(512 + i) GEMM, one work unit, seed from `i`.
