@@ -52,6 +52,18 @@ impl Client {
 	}
 
 	/// Returns the bond of a device whose unbonding period has passed (the owner signs).
+	/// Changes `device`'s advertised spec and price (signed by its owner).
+	pub async fn update_device(
+		&self,
+		owner: &Keypair,
+		device: &AccountId32,
+		spec: DeviceSpec,
+		price_per_unit: Balance,
+	) -> Result<(), Error> {
+		let call = runtime::tx().devices().update(*device, Static(spec), price_per_unit);
+		self.submit(&call, owner).await.map(|_| ())
+	}
+
 	/// Holds `amount` more of `owner`'s balance as `device`'s bond.
 	pub async fn top_up_bond(
 		&self,

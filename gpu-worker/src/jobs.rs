@@ -42,6 +42,11 @@ pub struct DeviceWorker {
 	pub max_bond: Balance,
 	/// The chain's market parameters (collateral, windows).
 	pub market: MarketParams,
+	/// The backend's measured throughput (GOPS): advertised on chain and used to estimate
+	/// whether a job can be finished in its commit window.
+	pub gops: u64,
+	/// Jobs whose refusal was logged already (once each).
+	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
 	pub metrics: Metrics,
 	pub poll: Duration,
 	/// Fault injection (tests only): falsifies the selected leaves.
@@ -53,7 +58,16 @@ impl DeviceWorker {
 		format!("{} {}", self.backend.name(), self.device.address())
 	}
 
-	/// Registers the device if the chain does not know it, and funds its account for fees.
+	/// What the device advertises: the backend's spec with its measured throughput.
+	fn spec(&self) -> proofgrid_primitives::device::DeviceSpec {
+		proofgrid_primitives::device::DeviceSpec {
+			advertised_gops: self.gops,
+			..self.backend.spec()
+		}
+	}
+
+	/// Registers the device if the chain does not know it (or updates its advertised figures if
+	/// they are not its measured ones), and funds its account.
 	pub async fn ensure_registered(&self) -> Result<()> {
 		let id = self.device.account();
 		match self.client.device(&id).await? {
@@ -62,10 +76,17 @@ impl DeviceWorker {
 				self.device.address(),
 				proofgrid_client::to_address(&info.owner)
 			),
+			Some(info) if info.spec.0 != self.spec() || info.price_per_unit != self.price => {
+				self.client
+					.update_device(&self.owner, &id, self.spec(), self.price)
+					.await
+					.context("updating the device's spec and price")?;
+				tracing::info!(device = %self.device.address(), gops = self.gops, "device updated to its measured throughput and price");
+			}
 			Some(_) => tracing::info!(device = %self.device.address(), "device already registered"),
 			None => {
 				self.client
-					.register_device(&self.owner, &self.device, self.backend.spec(), self.price)
+					.register_device(&self.owner, &self.device, self.spec(), self.price)
 					.await
 					.context("registering the device")?;
 				tracing::info!(
@@ -139,6 +160,40 @@ impl DeviceWorker {
 			.then_some(needed)
 	}
 
+	/// Why this device cannot do `job` (memory, time, collateral), if it cannot.
+	fn cannot_do(&self, info: &DeviceInfo, job: &Job, gops: u64) -> Option<String> {
+		let shape = &job.spec.0.shape;
+		if !self.backend.fits(shape) {
+			return Some(format!(
+				"{}×{}×{} does not fit the backend's memory",
+				shape.m, shape.n, shape.k
+			));
+		}
+		let Some(window) = self.market.commit_window(shape, gops) else {
+			return Some(format!(
+				"too slow: at {gops} GOPS it needs more than the longest commit window ({} blocks)",
+				self.market.max_commit_window
+			));
+		};
+		// Its own measured speed against the window's wall time, with a margin for the chain.
+		let needed =
+			crate::throughput::estimated_seconds(shape, self.market.ops_per_leaf, self.gops);
+		let available = window as f64 * self.market.millisecs_per_block as f64 / 1000.0;
+		if needed > 0.8 * available {
+			return Some(format!(
+				"too slow: an estimated {needed:.0} s at {} GOPS against a {available:.0} s window",
+				self.gops
+			));
+		}
+		if self.top_up_needed(info, self.collateral(info, job)).is_none() {
+			return Some(format!(
+				"its collateral ({} GRID) would take the bond beyond --max-bond",
+				format_grid(self.collateral(info, job))
+			));
+		}
+		None
+	}
+
 	/// Claims the first open job this device may and can do, topping its bond up first if the
 	/// job's collateral needs it.
 	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
@@ -149,17 +204,27 @@ impl DeviceWorker {
 		let candidate = jobs.into_iter().find(|(id, job)| {
 			let spec = &job.spec.0;
 			// The pool checks a claim as of the next block.
-			matches!(job.status, JobStatus::Submitted)
+			let open = matches!(job.status, JobStatus::Submitted)
 				&& job.deadline > best + 1
 				&& job.price_cap >= info.price_per_unit
 				&& !job.abandoned.0.contains(&me)
 				&& !lost.contains(id)
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
 				&& spec.requirements.min_gops <= gops
-				&& info.spec.0.kernels.contains(spec.requirements.kernel)
-				&& self.market.commit_window(&spec.shape, gops).is_some()
-				&& self.top_up_needed(info, self.collateral(info, job)).is_some()
-				&& self.backend.fits(&spec.shape)
+				&& info.spec.0.kernels.contains(spec.requirements.kernel);
+			if !open {
+				return false;
+			}
+			// Jobs this device could take but cannot finish: say why, once.
+			match self.cannot_do(info, job, gops) {
+				None => true,
+				Some(reason) => {
+					if self.refused.lock().map(|mut seen| seen.insert(*id)).unwrap_or(false) {
+						tracing::info!(device = %self.device.address(), job = id, "refused: {reason}");
+					}
+					false
+				}
+			}
 		});
 		let Some((id, job)) = candidate else { return Ok(()) };
 		let collateral = self.collateral(info, &job);

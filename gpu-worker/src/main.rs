@@ -13,6 +13,7 @@ mod jobs;
 mod keystore;
 mod metrics;
 mod state;
+mod throughput;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -186,9 +187,11 @@ async fn run(args: RunArgs) -> Result<()> {
 	for (index, backend) in backends.into_iter().enumerate() {
 		let device =
 			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))?;
-		let store =
-			state::Store::open(&args.base_path.join(format!("devices/{}", device.address())))?;
-		tracing::info!(device = %device.address(), backend = %backend.name(), owner = %owner.address(), "device");
+		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
+		let store = state::Store::open(&state_dir)?;
+		let gops = throughput::measured_gops(backend.as_ref(), &state_dir.join("throughput.json"))
+			.context("measuring the backend's throughput")?;
+		tracing::info!(device = %device.address(), backend = %backend.name(), gops, owner = %owner.address(), "device");
 		let worker = jobs::DeviceWorker {
 			client: client.clone(),
 			owner: owner.clone(),
@@ -197,6 +200,8 @@ async fn run(args: RunArgs) -> Result<()> {
 			store,
 			price,
 			max_bond,
+			gops,
+			refused: Default::default(),
 			market: market.clone(),
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),

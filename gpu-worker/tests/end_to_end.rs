@@ -7,8 +7,11 @@
 //!    dApp is compensated (less than half the job's value each time); the slashed device is
 //!    below the minimum bond, so its worker tops the bond up before each new claim; SIGTERM
 //!    stops it cleanly.
-//! 2. The honest worker takes 5 jobs: all settle, its owner is paid to the unit, and its
-//!    device paid no fee for any claim, commit or reveal.
+//! 2. Hostile jobs come first: a poison job (65 536 × 65 536 × 1: tiny work, 2²⁸ leaves) and
+//!    one too slow for any commit window (16 384 × 16 384 × 65 536). The honest worker refuses
+//!    both with a logged reason, stays up, and takes the 5 honest jobs posted after them: all
+//!    settle, its owner is paid to the unit, and its device paid no fee for any claim, commit
+//!    or reveal.
 //! 3. The honest worker is SIGKILLed right after committing a job and restarted: the job still
 //!    settles, exactly once.
 //! 4. Rewards: each era with verified work mints ρ × the protocol fees its jobs burned (far
@@ -320,6 +323,11 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let owner_before = client.free_balance(&honest_owner.account()).await.unwrap();
 	let device_before = client.free_balance(&honest_device).await.unwrap();
 	let from = client.best_number().await.unwrap();
+	let hostile = |shape: GemmShape| JobSpec { shape, ..spec(0) };
+	let (poison, _) =
+		submit(&client, &dapp, hostile(GemmShape { m: 65_536, n: 65_536, k: 1 })).await;
+	let (slow, _) =
+		submit(&client, &dapp, hostile(GemmShape { m: 16_384, n: 16_384, k: 65_536 })).await;
 	let mut honest_jobs = vec![];
 	for i in 10..15 {
 		honest_jobs.push(submit(&client, &dapp, spec(i)).await.0);
@@ -333,6 +341,19 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			}
 			other => panic!("job {job} of the honest worker: {other:?}"),
 		}
+	}
+
+	// The hostile jobs were refused, with a reason, and are still waiting.
+	for job in [poison, slow] {
+		let info = client.job(job).await.unwrap().expect("still open");
+		assert!(matches!(info.status, JobStatus::Submitted), "job {job} was claimed");
+		let log = std::fs::read_to_string(&honest.log).unwrap();
+		let refusal = log
+			.lines()
+			.find(|l| l.contains("refused") && l.contains(&format!("job={job}")))
+			.unwrap_or_else(|| panic!("no refusal logged for job {job}\n{}", honest.log_tail()));
+		println!("{refusal}");
+		client.cancel_job(&dapp, job).await.unwrap();
 	}
 
 	// 3. A crash right after a commit, and a restart.
