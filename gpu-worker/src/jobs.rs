@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{bail, Context, Result};
 use proofgrid_client::{
 	amount::format_grid,
-	devices::DeviceInfo,
+	devices::{DeviceInfo, DeviceStatus},
 	jobs::{Job, JobStatus},
 	market::MarketParams,
 	Balance, Client, Keypair, GRID,
@@ -97,6 +97,13 @@ impl DeviceWorker {
 				);
 			}
 		}
+		self.ensure_funded().await
+	}
+
+	/// Tops the device account up from the owner when it runs low (heartbeat fees are charged
+	/// up front, then refunded).
+	async fn ensure_funded(&self) -> Result<()> {
+		let id = self.device.account();
 		if self.client.free_balance(&id).await? < DEVICE_MIN_BALANCE {
 			self.client
 				.transfer(&self.owner, &id, DEVICE_TOP_UP)
@@ -135,12 +142,17 @@ impl DeviceWorker {
 			.device(&self.device.account())
 			.await?
 			.context("the device is not registered any more")?;
-		if best.saturating_sub(info.last_heartbeat) >= HEARTBEAT_EVERY {
+		let unbonding = matches!(info.status, DeviceStatus::Unbonding { .. });
+		// An unbonding device's heartbeat would fail and keep its fee: send none.
+		if !unbonding && best.saturating_sub(info.last_heartbeat) >= HEARTBEAT_EVERY {
+			self.ensure_funded().await?;
 			self.client.heartbeat(&self.device).await.context("heartbeat")?;
 			tracing::debug!(device = %self.device.address(), "heartbeat");
 		}
 		match self.store.held()? {
 			Some(held) => self.advance(held, best).await,
+			// A paused or unbonding device takes no work: the pool would refuse its claims.
+			None if !matches!(info.status, DeviceStatus::Active) => Ok(()),
 			None => self.find_and_claim(best, &info).await,
 		}
 	}

@@ -13,7 +13,8 @@
 //!    settle, its owner is paid to the unit, and its device paid no fee for any claim, commit
 //!    or reveal.
 //! 3. The honest worker is SIGKILLed right after committing a job and restarted: the job still
-//!    settles, exactly once.
+//!    settles, exactly once. Then its device is paused on chain: within 10 blocks it claims
+//!    nothing and no transaction fails.
 //! 4. Rewards: each era with verified work mints ρ × the protocol fees its jobs burned (far
 //!    below the schedule), all of the providers' pool to the honest owner, the cheater nothing.
 //! 5. The money invariants `try_state` checks hold, read from outside: no budget or deposit
@@ -408,6 +409,25 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		client.free_balance(&honest_device).await.unwrap() >= device_before,
 		"claims, commits and reveals cost the device nothing (heartbeats are refunded)"
 	);
+
+	// Paused on chain while the worker runs: it claims nothing and sends nothing that fails.
+	let pause = runtime::tx().devices().pause(honest_device);
+	client.submit(&pause, &honest_owner).await.expect("paused");
+	let paused_from = client.best_number().await.unwrap();
+	let (waiting, _) = submit(&client, &dapp, spec(30)).await;
+	while client.best_number().await.unwrap() < paused_from + 10 {
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+	let info = client.job(waiting).await.unwrap().expect("open");
+	assert!(matches!(info.status, JobStatus::Submitted), "a paused device claimed a job");
+	let mut failed = 0;
+	for n in paused_from..=client.best_number().await.unwrap() {
+		let events = client.at(n).await.unwrap().events().fetch().await.unwrap();
+		failed += events.find::<runtime::system::events::ExtrinsicFailed>().count();
+	}
+	assert_eq!(failed, 0, "no failing transaction while paused\n{}", honest.log_tail());
+	client.cancel_job(&dapp, waiting).await.unwrap();
+	println!("paused device: no claim, no failed transaction in 10 blocks");
 	honest.stop();
 
 	// 4. Rewards: wait for the era of the last settlement to end.
