@@ -86,7 +86,16 @@ pub enum Error {
 	/// The transaction pool refused the transaction, or it was dropped.
 	#[error("transaction rejected: {0}")]
 	Rejected(String),
-	/// The transaction was included but failed; the runtime's error, e.g. `Jobs::WrongState`.
+	/// The transaction was included but failed with a pallet's error, decoded from the
+	/// metadata: e.g. `Jobs` / `TooLittleWork`.
+	#[error("transaction failed: {pallet}::{error}")]
+	Module {
+		/// The pallet, e.g. `Jobs`.
+		pallet: String,
+		/// Its error variant, e.g. `TooLittleWork`.
+		error: String,
+	},
+	/// The transaction was included but failed otherwise (a token, arithmetic or origin error).
 	#[error("transaction failed: {0}")]
 	Failed(String),
 	/// A secret URI that is not a key.
@@ -101,14 +110,31 @@ pub enum Error {
 }
 
 impl Error {
-	/// Whether this is the runtime error `pallet::error` (e.g. `"WrongState"`).
-	pub fn is_runtime_error(&self, name: &str) -> bool {
-		matches!(self, Error::Failed(message) if message.contains(name))
+	/// Whether this is the pallet error `pallet::error`, e.g. `("Jobs", "WrongState")`.
+	pub fn is_module_error(&self, pallet: &str, error: &str) -> bool {
+		matches!(self, Error::Module { pallet: p, error: e } if p == pallet && e == error)
 	}
 }
 
 pub(crate) fn node_error(error: impl std::fmt::Display) -> Error {
 	Error::Node(error.to_string())
+}
+
+/// A failed transaction's error: pallet errors by name, anything else as text.
+fn dispatch_failure(error: subxt::error::TransactionEventsError) -> Error {
+	use subxt::error::{DispatchError, TransactionEventsError};
+	match error {
+		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => {
+			match module.details() {
+				Ok(details) => Error::Module {
+					pallet: details.pallet.name().to_string(),
+					error: details.variant.name.clone(),
+				},
+				Err(_) => Error::Failed(module.to_string()),
+			}
+		}
+		other => Error::Failed(other.to_string()),
+	}
 }
 
 /// A connection to a ProofGrid node.
@@ -187,7 +213,7 @@ impl Client {
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until it is in a best block. Returns
-	/// its events; a dispatch error becomes [`Error::Failed`] with the runtime error's name.
+	/// its events; a pallet's dispatch error becomes [`Error::Module`], decoded by name.
 	pub async fn submit<Call: Payload>(
 		&self,
 		call: &Call,
@@ -202,7 +228,7 @@ impl Client {
 		while let Some(status) = progress.next().await {
 			match status.map_err(node_error)? {
 				TransactionStatus::InBestBlock(tx) | TransactionStatus::InFinalizedBlock(tx) => {
-					return tx.wait_for_success().await.map_err(|e| Error::Failed(e.to_string()));
+					return tx.wait_for_success().await.map_err(dispatch_failure);
 				}
 				TransactionStatus::Error { message }
 				| TransactionStatus::Invalid { message }
