@@ -65,7 +65,8 @@ struct RunArgs {
 	/// CPU backend threads (0: one per core).
 	#[arg(long, default_value_t = 0)]
 	threads: usize,
-	/// Largest job memory the CPU backend accepts, MiB.
+	/// Largest memory one job may take, MiB: all of it on the CPU backend; on a GPU, the host
+	/// side (its output's leaf hashes and Merkle tree).
 	#[arg(long, default_value_t = 4096)]
 	memory_mib: u64,
 	/// Prometheus metrics address (`none` to disable).

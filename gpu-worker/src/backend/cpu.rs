@@ -44,7 +44,7 @@ impl CpuBackend {
 	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
 		let b = shape.n as u64 * shape.k as u64;
 		let a = self.threads as u64 * TILE as u64 * shape.k as u64;
-		b + a + shape.leaf_count() * 32 * 3
+		b + a + super::host_bytes_for_output(shape)
 	}
 }
 

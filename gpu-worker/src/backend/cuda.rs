@@ -79,6 +79,8 @@ pub struct CudaBackend {
 	capability: (i32, i32),
 	multiprocessors: u16,
 	total_mem: usize,
+	/// Host memory a job's output may take (leaf hashes and tree), bytes.
+	host_memory: u64,
 	ctx: Arc<CudaContext>,
 	stream: Arc<CudaStream>,
 	gen_lanes: CudaFunction,
@@ -87,8 +89,9 @@ pub struct CudaBackend {
 }
 
 impl CudaBackend {
-	/// Every usable GPU of this host, or an error saying why there is none.
-	pub fn all() -> Result<Vec<Self>> {
+	/// Every usable GPU of this host, or an error saying why there is none. A job's output
+	/// may take at most `host_memory_mib` MiB of host memory.
+	pub fn all(host_memory_mib: u64) -> Result<Vec<Self>> {
 		if !driver_present() {
 			bail!("no CUDA driver (libcuda.so) on this host");
 		}
@@ -96,11 +99,11 @@ impl CudaBackend {
 		if count == 0 {
 			bail!("the CUDA driver sees no GPU");
 		}
-		(0..count as usize).map(Self::open).collect()
+		(0..count as usize).map(|ordinal| Self::open(ordinal, host_memory_mib)).collect()
 	}
 
 	/// Opens GPU `ordinal`: context, stream, kernels compiled for its architecture.
-	pub fn open(ordinal: usize) -> Result<Self> {
+	pub fn open(ordinal: usize, host_memory_mib: u64) -> Result<Self> {
 		let ctx = CudaContext::new(ordinal).with_context(|| format!("opening GPU {ordinal}"))?;
 		let capability = ctx.compute_capability()?;
 		let ptx = compile(arch_of(capability.0, capability.1)?)?;
@@ -114,6 +117,7 @@ impl CudaBackend {
 			capability,
 			multiprocessors: sms.clamp(0, u16::MAX as i32) as u16,
 			total_mem: ctx.total_mem()?,
+			host_memory: host_memory_mib.saturating_mul(1 << 20),
 			stream: ctx.new_stream()?,
 			gen_lanes: module.load_function(KERNEL_NAMES[0])?,
 			leaf_hashes: module.load_function(KERNEL_NAMES[1])?,
@@ -169,7 +173,11 @@ impl Backend for CudaBackend {
 		let b = shape.n as u64 * Self::stride(shape);
 		// Leave a quarter of the memory to the driver and other users.
 		let usable = self.total_mem as u64 / 4 * 3;
-		shape.validate().is_ok() && b < usable && Self::block_rows(shape, usable - b) > 0
+		// The output comes back to the host: a huge m·n with a tiny k must not exhaust it.
+		shape.validate().is_ok()
+			&& super::host_bytes_for_output(shape) <= self.host_memory
+			&& b < usable
+			&& Self::block_rows(shape, usable - b) > 0
 	}
 
 	fn leaf_hashes(
@@ -182,7 +190,11 @@ impl Backend for CudaBackend {
 			bail!("fault injection is a CPU-backend test feature");
 		}
 		let job = self.prepare(shape, seed)?;
-		let mut hashes = Vec::with_capacity(shape.leaf_count() as usize);
+		// Fallible: a failed allocation is an error for this job, not an abort of the process.
+		let mut hashes = Vec::new();
+		hashes
+			.try_reserve_exact(usize::try_from(shape.leaf_count())?)
+			.context("host memory for the leaf hashes")?;
 		for &(row0, rows) in &job.blocks {
 			let a = self.rows_of_a(&job, row0, rows)?;
 			let out = self.hash_block(&job, &a, row0, rows)?;
@@ -415,7 +427,7 @@ mod tests {
 	/// On a machine with a GPU: the CUDA roots equal the CPU roots.
 	#[test]
 	fn cuda_equals_cpu_on_ragged_shapes() {
-		let gpus = match CudaBackend::all() {
+		let gpus = match CudaBackend::all(4096) {
 			Ok(gpus) => gpus,
 			Err(e) => {
 				println!("SKIPPED: no usable GPU: {e:#}");

@@ -28,6 +28,12 @@ pub struct Phases {
 	pub download: f64,
 }
 
+/// Host memory a job's output takes on any backend: its leaf hashes (32 bytes each) and the
+/// Merkle tree built over them (about twice as much again).
+pub fn host_bytes_for_output(shape: &GemmShape) -> u64 {
+	shape.leaf_count().saturating_mul(32 * 3)
+}
+
 /// One compute device.
 pub trait Backend: Send + Sync {
 	/// A short name for logs, e.g. `cpu` or `cuda:0`.
@@ -70,7 +76,10 @@ pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<
 		Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)])
 	};
 	let gpus = || -> Result<Vec<Box<dyn Backend>>> {
-		Ok(cuda::CudaBackend::all()?.into_iter().map(|g| Box::new(g) as Box<dyn Backend>).collect())
+		Ok(cuda::CudaBackend::all(memory_mib)?
+			.into_iter()
+			.map(|g| Box::new(g) as Box<dyn Backend>)
+			.collect())
 	};
 	match kind {
 		BackendKind::Cpu => {
@@ -88,5 +97,20 @@ pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<
 				cpu()
 			}
 		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_poison_job_needs_more_host_memory_than_a_worker_gives_it() {
+		// 65 536 × 65 536 × 1: almost no work, but 2²⁸ leaves: 24 GiB of hashes and tree.
+		let poison = GemmShape { m: 65_536, n: 65_536, k: 1 };
+		assert_eq!(host_bytes_for_output(&poison), 24 << 30);
+		let cpu = cpu::CpuBackend::new(1, 4096).unwrap();
+		assert!(!cpu.fits(&poison));
+		assert!(cpu.fits(&GemmShape { m: 1024, n: 1024, k: 512 }));
 	}
 }
