@@ -184,7 +184,7 @@ impl pallet_devices::Config for Runtime {
 	type DeviceSignature = Signature;
 	type DeviceBond = DeviceBond;
 	type MinPricePerUnit = MinPricePerUnit;
-	type MaxActiveJobs = ConstU32<4>;
+	type MaxActiveJobs = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDevicesPerOwner = ConstU32<64>;
 	type HeartbeatTimeout = DeviceHeartbeatTimeout;
 	type MinHeartbeatInterval = DeviceMinHeartbeatInterval;
@@ -193,6 +193,10 @@ impl pallet_devices::Config for Runtime {
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
+
+/// Open jobs a device may hold at once (the devices pallet enforces it; the jobs pallet's
+/// per-device index is bounded by it).
+pub const MAX_ACTIVE_JOBS: u32 = 4;
 
 /// The treasury's account: receives the treasury share of each era's emission.
 pub const TREASURY_PALLET_ID: frame_support::PalletId = frame_support::PalletId(*b"pg/trsry");
@@ -260,6 +264,7 @@ impl pallet_jobs::Config for Runtime {
 	/// has to cover a worker restart; a longer window would only delay settlement and slashes.
 	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
 	type MaxJobLifetime = ConstU32<DAYS>;
+	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	/// The highest: a transfer can at most tie with it by tipping ~6 000 GRID, and it does not
 	/// compete for normal block space anyway (see docs/ECONOMICS.md).

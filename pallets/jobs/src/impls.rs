@@ -20,8 +20,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, Config, Deadlines, Error, Event, Expiries, FailureReason, FeesBurned, HoldReason,
-	JobOf, JobStatus, Jobs, OnWorkVerified, Pallet, SlashesBurned,
+	BalanceOf, Config, Deadlines, DeviceJobs, Error, Event, Expiries, FailureReason, FeesBurned,
+	HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, Pallet, SlashesBurned,
 };
 
 /// Blocks after the wanted one that `schedule` tries when a block's queue is full.
@@ -150,6 +150,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < info.deadline, Error::<T>::JobExpired);
 		ensure!(!info.abandoned.contains(device), Error::<T>::AbandonedBefore);
 		let price = T::Devices::price_of(device).ok_or(Error::<T>::UnknownDevice)?;
+		ensure!(
+			DeviceJobs::<T>::decode_len(device).unwrap_or(0) < T::MaxJobsPerDevice::get() as usize,
+			Error::<T>::TooManyJobs
+		);
 		let gops = T::Devices::gops_of(device).unwrap_or_default();
 		let window =
 			Self::commit_window(&info.spec.shape, gops).ok_or(Error::<T>::TooSlowForJob)?;
@@ -256,6 +260,18 @@ impl<T: Config> Pallet<T> {
 		(slashed, compensation)
 	}
 
+	/// Removes `job` from `device`'s job index (the job ended or went back to the market).
+	fn forget_device_job(device: &T::AccountId, job: JobId) {
+		DeviceJobs::<T>::mutate_exists(device, |jobs| {
+			if let Some(list) = jobs {
+				list.retain(|j| *j != job);
+				if list.is_empty() {
+					*jobs = None;
+				}
+			}
+		});
+	}
+
 	/// The assigned device missed its commit window: it forfeits the claim deposit (burned) and
 	/// may not claim the job again; the job waits for another device, or ends if it is past its
 	/// deadline or `MAX_ABANDONS_PER_JOB` devices have abandoned it.
@@ -267,6 +283,7 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) {
 		T::Devices::unlock_collateral(&device, collateral);
+		Self::forget_device_job(&device, job);
 		// Burned, not paid to the client: nobody may profit from a missed window.
 		let deposit = T::ClaimDeposit::get().min(collateral);
 		let (forfeited, _) = Self::forfeit(&device, &info.client, deposit, Zero::zero());
@@ -328,6 +345,7 @@ impl<T: Config> Pallet<T> {
 		Self::release_client_funds(&client_funds);
 
 		T::Devices::unlock_collateral(&device, collateral);
+		Self::forget_device_job(&device, job);
 		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
 		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
 		Jobs::<T>::remove(job);
@@ -366,6 +384,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::release_client_funds(&info);
 		T::Devices::unlock_collateral(&device, collateral);
+		Self::forget_device_job(&device, job);
 		let (slashed, compensation) =
 			Self::forfeit(&device, &info.client, collateral, Self::job_value(&info, price));
 		T::Devices::record_failure(&device);
@@ -402,27 +421,43 @@ impl<T: Config> Pallet<T> {
 			let held = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &client);
 			ensure!(held == deposit, "held job deposits differ from the open jobs' deposits");
 		}
-		for (device, locked) in collateral {
+		for (device, locked) in &collateral {
 			ensure!(
-				T::Devices::locked_of(&device) == Some(locked),
+				T::Devices::locked_of(device) == Some(*locked),
 				"a device's locked collateral differs from its open jobs' collateral"
 			);
 		}
+		// The device index lists exactly the jobs assigned to each device.
+		for (device, jobs) in DeviceJobs::<T>::iter() {
+			ensure!(!jobs.is_empty(), "empty device job list kept in storage");
+			for job in jobs.iter() {
+				ensure!(
+					Jobs::<T>::get(job).is_some_and(|info| matches!(
+						&info.status,
+						JobStatus::Assigned { device: d, .. } | JobStatus::Committed { device: d, .. }
+							if *d == device
+					)),
+					"the device job index lists a job not assigned to that device"
+				);
+			}
+		}
+		let assigned = Jobs::<T>::iter_values()
+			.filter(|job| !matches!(job.status, JobStatus::Submitted))
+			.count();
+		let indexed: usize = DeviceJobs::<T>::iter_values().map(|jobs| jobs.len()).sum();
+		ensure!(assigned == indexed, "an assigned job is missing from the device job index");
 		Ok(())
 	}
 }
 
 /// Queries for the runtime API (off-chain reads; they may iterate the open jobs).
 impl<T: Config> Pallet<T> {
-	/// The open jobs assigned to `device`.
+	/// The open jobs assigned to `device`: at most `MaxJobsPerDevice` reads, however many
+	/// jobs are open.
 	pub fn jobs_for_device(device: &T::AccountId) -> alloc::vec::Vec<(JobId, JobOf<T>)> {
-		Jobs::<T>::iter()
-			.filter(|(_, job)| match &job.status {
-				JobStatus::Assigned { device: d, .. } | JobStatus::Committed { device: d, .. } => {
-					d == device
-				}
-				JobStatus::Submitted => false,
-			})
+		DeviceJobs::<T>::get(device)
+			.into_iter()
+			.filter_map(|id| Jobs::<T>::get(id).map(|job| (id, job)))
 			.collect()
 	}
 

@@ -210,6 +210,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxJobLifetime: Get<BlockNumberFor<Self>>;
 
+		/// Open jobs a device may hold (the devices pallet's `MaxActiveJobs`): bounds the
+		/// per-device job index behind `jobs_for_device`.
+		#[pallet::constant]
+		type MaxJobsPerDevice: Get<u32>;
+
 		/// Deadlines of each queue processed per block at most.
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
@@ -268,6 +273,17 @@ pub mod pallet {
 		Twox64Concat,
 		BlockNumberFor<T>,
 		BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// The open jobs assigned to each device, so that a device's jobs are read without scanning
+	/// all jobs.
+	#[pallet::storage]
+	pub type DeviceJobs<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<JobId, T::MaxJobsPerDevice>,
 		ValueQuery,
 	>;
 
@@ -380,6 +396,8 @@ pub mod pallet {
 		WrongWitness,
 		/// None of the job's deadlines has passed: there is nothing to expire.
 		NotDue,
+		/// The device holds `MaxJobsPerDevice` open jobs already.
+		TooManyJobs,
 	}
 
 	#[pallet::hooks]
@@ -506,6 +524,8 @@ pub mod pallet {
 		pub fn claim(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let device = ensure_signed(origin)?;
 			let (mut info, plan) = Self::check_claim(&device, job)?;
+			DeviceJobs::<T>::try_mutate(&device, |jobs| jobs.try_push(job))
+				.map_err(|_| Error::<T>::TooManyJobs)?;
 			T::Devices::lock_collateral(&device, plan.collateral)?;
 			let call_fee_burned = Self::burn_call_fee(&mut info);
 			let parent_hash = frame_system::Pallet::<T>::parent_hash();

@@ -123,6 +123,7 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type MaxJobLifetime = ConstU64<100>;
+	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
 	type DeviceCallPriority = ConstU64<{ u64::MAX / 2 }>;
 	type OnWorkVerified = VerifiedWork;

@@ -21,8 +21,8 @@ use sp_runtime::{
 };
 
 use crate::{
-	mock::*, CheckDeviceCall, Deadlines, Error, Event, Expiries, FailureReason, FeesBurned,
-	HoldReason, JobStatus, Jobs as JobsMap, SlashesBurned, MAX_ABANDONS_PER_JOB,
+	mock::*, CheckDeviceCall, Deadlines, DeviceJobs, Error, Event, Expiries, FailureReason,
+	FeesBurned, HoldReason, JobStatus, Jobs as JobsMap, SlashesBurned, MAX_ABANDONS_PER_JOB,
 };
 
 const CAP: Balance = 1_000;
@@ -298,6 +298,27 @@ mod claim_and_commit {
 	}
 
 	#[test]
+	fn each_device_s_jobs_are_indexed_while_they_are_open() {
+		build_and_execute(|| {
+			register_device(1, MIN_PRICE);
+			let first = submit(50);
+			let second = submit(50);
+			let other = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			assert_eq!(DeviceJobs::<Test>::get(device(1)).into_inner(), vec![first, second]);
+			let listed: Vec<u64> =
+				Jobs::jobs_for_device(&device(1)).iter().map(|(id, _)| *id).collect();
+			assert_eq!(listed, vec![first, second]);
+			assert!(Jobs::jobs_for_device(&device(2)).is_empty());
+			// A missed window takes the job out of the index; so does the job's end.
+			run_to_block(1 + COMMIT_WINDOW + 1);
+			assert!(!DeviceJobs::<Test>::contains_key(device(1)));
+			assert_eq!(JobsMap::<Test>::get(other).unwrap().status, JobStatus::Submitted);
+		});
+	}
+
+	#[test]
 	fn a_device_holds_at_most_max_active_jobs() {
 		build_and_execute(|| {
 			register_device(1, MIN_PRICE);
@@ -308,7 +329,7 @@ mod claim_and_commit {
 			let job = submit(50);
 			assert_noop!(
 				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
-				pallet_devices::Error::<Test>::TooManyJobs
+				Error::<Test>::TooManyJobs
 			);
 		});
 	}

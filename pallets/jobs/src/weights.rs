@@ -49,10 +49,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel() -> Weight {
 		weight(50, 4, 4, T::DbWeight::get())
 	}
-	/// Reads: Jobs, Devices (eligibility, price, busy), Deadlines (up to 16 probes), the client's
-	/// hold (call fee). Writes: Jobs, Devices, Deadlines, the hold.
+	/// Reads: Jobs, DeviceJobs, Devices (eligibility, price, busy), Deadlines (up to 16
+	/// probes), the client's hold (call fee). Writes: Jobs, DeviceJobs, Devices, Deadlines, the
+	/// hold.
 	fn claim() -> Weight {
-		weight(50, 5 + PROBES, 3, T::DbWeight::get())
+		weight(50, 6 + PROBES, 4, T::DbWeight::get())
 	}
 	/// Reads: Jobs, Deadlines (up to 16 probes). Writes: Jobs, Deadlines.
 	fn commit() -> Weight {
@@ -61,17 +62,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, Devices (owner,
 	/// bond), Holds and accounts of client, provider, treasury. Writes: the same.
 	fn reveal() -> Weight {
-		weight(170, 12, 10, T::DbWeight::get())
+		weight(170, 13, 11, T::DbWeight::get())
 	}
 	/// Per deadline: the worst case (a failure with slash) ≈ a reveal's settlement.
 	fn on_initialize(deadlines: u32) -> Weight {
 		weight(5, 1, 1, T::DbWeight::get()).saturating_add(
-			weight(170, 12, 10, T::DbWeight::get()).saturating_mul(deadlines as u64),
+			weight(170, 13, 11, T::DbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}
 	/// One deadline, enforced on request: the worst case is a failure with slash.
 	fn expire() -> Weight {
-		weight(170, 12, 10, T::DbWeight::get())
+		weight(170, 13, 11, T::DbWeight::get())
 	}
 }
 
@@ -84,20 +85,20 @@ impl WeightInfo for () {
 		weight(50, 4, 4, RocksDbWeight::get())
 	}
 	fn claim() -> Weight {
-		weight(50, 5 + PROBES, 3, RocksDbWeight::get())
+		weight(50, 6 + PROBES, 4, RocksDbWeight::get())
 	}
 	fn commit() -> Weight {
 		weight(40, 2 + PROBES, 2, RocksDbWeight::get())
 	}
 	fn reveal() -> Weight {
-		weight(170, 12, 10, RocksDbWeight::get())
+		weight(170, 13, 11, RocksDbWeight::get())
 	}
 	fn on_initialize(deadlines: u32) -> Weight {
 		weight(5, 1, 1, RocksDbWeight::get()).saturating_add(
-			weight(170, 12, 10, RocksDbWeight::get()).saturating_mul(deadlines as u64),
+			weight(170, 13, 11, RocksDbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}
 	fn expire() -> Weight {
-		weight(170, 12, 10, RocksDbWeight::get())
+		weight(170, 13, 11, RocksDbWeight::get())
 	}
 }

@@ -107,6 +107,7 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type RevealWindow = ConstU64<5>;
 	type MaxJobLifetime = ConstU64<100>;
+	type MaxJobsPerDevice = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<16>;
 	type DeviceCallPriority = ConstU64<1>;
 	type OnWorkVerified = Rewards;
