@@ -112,6 +112,18 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		.expect("proofgrid_device");
 	assert_eq!(device_view["locked"], MinCollateral::get().to_string());
 	assert_eq!(device_view["activeJobs"], 1);
+	// Hostile or mistaken arguments get a typed error or null, never a scan or a crash.
+	let bad = client
+		.request::<serde_json::Value, _>("proofgrid_device", rpc_params!["not-an-address"])
+		.await
+		.expect_err("a malformed address is refused");
+	assert!(bad.to_string().contains("bad device address"), "{bad}");
+	let stranger: AccountId = sr25519::Pair::generate().0.public().into();
+	let unknown: Option<serde_json::Value> = client
+		.request("proofgrid_device", rpc_params![stranger.to_string()])
+		.await
+		.expect("proofgrid_device");
+	assert!(unknown.is_none());
 	let spec = stored_spec(&client, job).await;
 	let tree = output_tree(&spec);
 	let root = H256(tree.root());

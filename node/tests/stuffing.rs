@@ -1,6 +1,6 @@
 //! Block stuffing on a real node: the pool holds more zero-tip transactions than a block can
 //! take, and the assigned device's reveal, sent last, is still included first — in the very
-//! next block — and costs the device nothing (DESIGN §6.4, docs/ECONOMICS.md).
+//! next block — and costs the device nothing (docs/PROTOCOL.md §6.4, docs/ECONOMICS.md).
 
 mod common;
 

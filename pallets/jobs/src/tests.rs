@@ -1,5 +1,5 @@
 //! The whole lifecycle, every refusal and every deadline of the jobs pallet, the pool checks
-//! of device calls, and the attacks of DESIGN §6 that live in this pallet (claim-and-abandon,
+//! of device calls, and the attacks of docs/PROTOCOL.md §6 that live in this pallet (claim-and-abandon,
 //! deadline flooding, collateral exhaustion), with the money invariants checked after each test.
 
 use frame_support::{

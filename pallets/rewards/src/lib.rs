@@ -12,7 +12,7 @@
 //!   fees burned in the era)` ([`Config::MaxRewardPerFee`] = ρ < 1) into the pallet's pot
 //!   ([`Config::PalletId`]); [`Config::TreasuryShare`] of it goes to the treasury at once. The
 //!   rest of the schedule is never minted. So every era mints strictly less than its jobs'
-//!   clients burned, and a provider that buys its own work loses money (DESIGN §6.1).
+//!   clients burned, and a provider that buys its own work loses money (docs/PROTOCOL.md §6.1).
 //! - **Payout by claim.** A provider calls `claim(era)` for each finished era: constant weight
 //!   however many providers there are. Its share is `pool × its fees / the era's fees`, rounded
 //!   down; once every provider of an era has claimed, the rounding dust goes to the treasury.

@@ -241,7 +241,7 @@ mod era_end {
 }
 
 mod self_dealing {
-	//! DESIGN §6.1: a provider that buys its own work ends every era poorer, however it sizes
+	//! docs/PROTOCOL.md §6.1: a provider that buys its own work ends every era poorer, however it sizes
 	//! and prices the jobs, even when it is the only provider and takes the whole emission.
 	use super::*;
 	use frame_support::traits::fungible::InspectHold;
