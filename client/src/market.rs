@@ -50,13 +50,11 @@ impl MarketParams {
 	/// The commit window a device advertising `gops` gets for a GEMM of `shape`, or `None` if
 	/// it is too slow to claim the job at all.
 	pub fn commit_window(&self, shape: &GemmShape, gops: u64) -> Option<u32> {
-		let work = shape.ops().saturating_add(
-			u128::from(shape.leaf_count()).saturating_mul(self.ops_per_leaf.into()),
+		let compute = proofgrid_primitives::job::compute_blocks(
+			shape.commit_work(self.ops_per_leaf),
+			gops,
+			self.millisecs_per_block,
 		);
-		let per_block = (gops as u128)
-			.saturating_mul(1_000_000)
-			.saturating_mul(self.millisecs_per_block.into());
-		let compute = work.div_ceil(per_block.max(1));
 		let window = u128::from(self.base_commit_window).saturating_add(compute);
 		(window <= u128::from(self.max_commit_window)).then_some(window as u32)
 	}

@@ -47,8 +47,7 @@ pub fn measured_gops(backend: &dyn Backend, cache: &Path) -> Result<u64> {
 /// Seconds a device of `gops` needs for a job of `shape`, counting `ops_per_leaf` for hashing
 /// each output leaf (the same work the chain sizes the commit window from).
 pub fn estimated_seconds(shape: &GemmShape, ops_per_leaf: u64, gops: u64) -> f64 {
-	let work = shape.ops() as f64 + shape.leaf_count() as f64 * ops_per_leaf as f64;
-	work / (gops.max(1) as f64 * 1e9)
+	shape.commit_work(ops_per_leaf) as f64 / (gops.max(1) as f64 * 1e9)
 }
 
 #[cfg(test)]

@@ -118,6 +118,12 @@ impl GemmShape {
 		(self.ops() / OPS_PER_UNIT) as u64
 	}
 
+	/// The work a commit window is sized for: the operations plus `ops_per_leaf` for hashing each
+	/// output leaf into the tree (a wide, shallow output costs more to hash than to compute).
+	pub fn commit_work(&self, ops_per_leaf: u64) -> u128 {
+		self.ops().saturating_add(u128::from(self.leaf_count()).saturating_mul(ops_per_leaf.into()))
+	}
+
 	/// The tile (row, column) of leaf `index`.
 	pub fn leaf_tile(&self, index: u64) -> (u32, u32) {
 		let cols = self.tile_cols() as u64;

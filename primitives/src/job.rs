@@ -39,6 +39,15 @@ pub struct JobSpec {
 	pub requirements: Requirements,
 }
 
+/// Blocks of `millisecs_per_block` a device of `gops` giga-operations per second needs for
+/// `work` operations (rounded up): the compute part of a commit window, used alike by the
+/// chain (to set it), the worker (to decide what it can take) and the SDK.
+pub fn compute_blocks(work: u128, gops: u64, millisecs_per_block: u64) -> u128 {
+	let per_block =
+		u128::from(gops).saturating_mul(1_000_000).saturating_mul(millisecs_per_block.into());
+	work.div_ceil(per_block.max(1))
+}
+
 /// Domain tag of effective seeds.
 const EFFECTIVE_SEED_DOMAIN: &[u8] = b"proofgrid/effective-seed/v1";
 
@@ -72,6 +81,18 @@ pub fn claim_seed(seed: &[u8; 32], parent_hash: &[u8; 32]) -> [u8; 32] {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn compute_blocks_round_up_and_count_leaf_hashing() {
+		use crate::gemm::GemmShape;
+		// 100 GOPS for 6 s: 6·10¹¹ operations a block.
+		assert_eq!(compute_blocks(6 * 10u128.pow(11), 100, 6_000), 1);
+		assert_eq!(compute_blocks(6 * 10u128.pow(11) + 1, 100, 6_000), 2);
+		assert_eq!(compute_blocks(0, 100, 6_000), 0);
+		let wide = GemmShape { m: 1024, n: 1024, k: 1 };
+		assert_eq!(wide.commit_work(0), wide.ops());
+		assert_eq!(wide.commit_work(4096), wide.ops() + 65_536 * 4096);
+	}
 
 	#[test]
 	fn effective_seeds_differ_per_job_and_client() {

@@ -128,12 +128,11 @@ impl<T: Config> Pallet<T> {
 		shape: &proofgrid_primitives::gemm::GemmShape,
 		gops: u64,
 	) -> Option<BlockNumberFor<T>> {
-		let leaves = u128::from(shape.leaf_count());
-		let work = shape.ops().saturating_add(leaves.saturating_mul(T::OpsPerLeaf::get().into()));
-		let ops_per_block = (gops as u128)
-			.saturating_mul(1_000_000)
-			.saturating_mul(T::MillisecsPerBlock::get().into());
-		let compute: u128 = work.div_ceil(ops_per_block.max(1));
+		let compute = proofgrid_primitives::job::compute_blocks(
+			shape.commit_work(T::OpsPerLeaf::get()),
+			gops,
+			T::MillisecsPerBlock::get(),
+		);
 		let window = T::BaseCommitWindow::get()
 			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));
 		(compute <= u32::MAX as u128 && window <= T::MaxCommitWindow::get()).then_some(window)
@@ -370,10 +369,9 @@ impl<T: Config> Pallet<T> {
 	) -> u64 {
 		// The inputs exist from the block before the claim's: count that block too.
 		let blocks: u128 = committed_at.saturating_sub(claimed_at).unique_saturated_into();
-		let micros =
-			blocks.saturating_add(1).saturating_mul(T::MillisecsPerBlock::get().into()) * 1_000;
-		// ops / (µs × 1000) = giga-operations per second.
-		(info.spec.shape.ops() / micros.saturating_mul(1_000)).unique_saturated_into()
+		let millis = blocks.saturating_add(1).saturating_mul(T::MillisecsPerBlock::get().into());
+		// ops / (ms × 10⁶) = giga-operations per second.
+		(info.spec.shape.ops() / millis.saturating_mul(1_000_000).max(1)).unique_saturated_into()
 	}
 
 	/// A failed job: the client gets its budget and deposit back plus compensation from the
