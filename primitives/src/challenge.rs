@@ -1,6 +1,8 @@
-//! Which leaves a provider must reveal: derived from `hash(job, root, block hash)` where the
-//! block is produced after the commitment, so the provider cannot know the challenge when it
-//! commits.
+//! Which leaves a provider must reveal: derived from `hash(job, root, randomness)` where the
+//! randomness is the VRF output of a block produced after the commitment (the *challenge
+//! block*), so the provider cannot know the challenge when it commits, and the block's author
+//! cannot re-roll it: a VRF output is fixed by the author's key and slot. See
+//! `docs/PROTOCOL.md` (Challenge) for the bound when authors withhold blocks.
 //!
 //! Indices are drawn independently and uniformly (with replacement) and then deduplicated, so a
 //! provider who faked a fraction `f` of the leaves passes with probability exactly `(1 − f)^k`:
@@ -15,13 +17,14 @@ use crate::merkle::Hash32;
 /// Domain tag of challenge seeds.
 pub const CHALLENGE_TAG: &[u8] = b"proofgrid/challenge";
 
-/// The seed of job `job_id`'s challenge, for commitment `root` and challenge block `block_hash`.
-pub fn challenge_seed(job_id: u64, root: &Hash32, block_hash: &Hash32) -> Hash32 {
+/// The seed of job `job_id`'s challenge, for commitment `root` and the challenge block's
+/// `randomness`.
+pub fn challenge_seed(job_id: u64, root: &Hash32, randomness: &Hash32) -> Hash32 {
 	let mut data = Vec::with_capacity(CHALLENGE_TAG.len() + 8 + 64);
 	data.extend_from_slice(CHALLENGE_TAG);
 	data.extend_from_slice(&job_id.to_le_bytes());
 	data.extend_from_slice(root);
-	data.extend_from_slice(block_hash);
+	data.extend_from_slice(randomness);
 	blake2_256(&data)
 }
 

@@ -4,7 +4,7 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{RocksDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		ConstantMultiplier, Weight,
@@ -12,7 +12,6 @@ use frame_support::{
 };
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::{
 	traits::{Bounded, One},
 	FixedPointNumber, Perbill, Perquintill,
@@ -20,7 +19,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeProof, Devices, Hash, Nonce,
+	AccountId, Babe, Balance, Balances, Block, BlockNumber, ComputeProof, Devices, Hash, Nonce,
 	PalletInfo, Rewards, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
 	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Signature, System, DAYS, EXISTENTIAL_DEPOSIT,
 	GRID, HOURS, MILLI_GRID, MILLI_SECS_PER_BLOCK, MINUTES, SLOT_DURATION, VERSION,
@@ -72,13 +71,35 @@ impl frame_system::Config for Runtime {
 	type MaxConsumers = ConstU32<16>;
 }
 
-impl pallet_aura::Config for Runtime {
-	type AuthorityId = AuraId;
+parameter_types! {
+	/// Slots per BABE epoch: one hour. The authorities never change between epochs yet
+	/// ([`pallet_babe::SameAuthoritiesForever`]); the epoch randomness does.
+	pub const EpochDuration: u64 = HOURS as u64;
+	/// BABE's target time between blocks: the slot duration.
+	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
+}
+
+/// BABE at genesis: a primary slot leader (VRF below a threshold) in about 1 slot of 4, and a
+/// secondary author with a VRF output in every other slot. Secondary *VRF* slots, not plain
+/// ones: every block then carries a VRF output fixed by its author's key and slot, which is
+/// what challenges are drawn from (see `pallet_jobs::Config::BlockRandomness`).
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: (1, 4),
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
+
+impl pallet_babe::Config for Runtime {
+	type EpochDuration = EpochDuration;
+	type ExpectedBlockTime = ExpectedBlockTime;
+	type EpochChangeTrigger = pallet_babe::SameAuthoritiesForever;
 	type DisabledValidators = ();
+	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<32>;
-	// One block per slot: a second block in the same slot would be an equivocation.
-	type AllowMultipleBlocksPerSlot = ConstBool<false>;
-	type SlotDuration = pallet_aura::MinimumPeriodTimesTwo<Runtime>;
+	type MaxNominators = ConstU32<0>;
+	// No session/staking pallets: equivocations are not reported on chain yet.
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -95,7 +116,7 @@ impl pallet_grandpa::Config for Runtime {
 impl pallet_timestamp::Config for Runtime {
 	/// A timestamp: milliseconds since the unix epoch.
 	type Moment = u64;
-	type OnTimestampSet = Aura;
+	type OnTimestampSet = Babe;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
 	type WeightInfo = ();
 }
@@ -260,6 +281,7 @@ impl pallet_jobs::Config for Runtime {
 	type MaxCommitWindow = ConstU32<HOURS>;
 	type MillisecsPerBlock = ConstU64<MILLI_SECS_PER_BLOCK>;
 	type ChallengeDelay = ConstU32<1>;
+	type BlockRandomness = pallet_babe::ParentBlockRandomness<Runtime>;
 	/// Reveals cannot be priced out (free, operational, top priority), so two minutes only
 	/// has to cover a worker restart; a longer window would only delay settlement and slashes.
 	type RevealWindow = ConstU32<{ 2 * MINUTES }>;

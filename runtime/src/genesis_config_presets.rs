@@ -5,14 +5,15 @@
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
-use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	configs::TreasuryAccount, AccountId, AuraConfig, Balance, BalancesConfig, BlockNumber,
-	GrandpaConfig, RewardsConfig, RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
+	configs::{TreasuryAccount, BABE_GENESIS_EPOCH_CONFIG},
+	AccountId, BabeConfig, Balance, BalancesConfig, BlockNumber, GrandpaConfig, RewardsConfig,
+	RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
 };
 
 /// Each prefunded dev account starts with one million GRID.
@@ -24,7 +25,7 @@ pub const DEV_ERA_LENGTH: BlockNumber = 10;
 /// A genesis config with the given validators, sudo key, prefunded accounts and era length
 /// (`None`: the runtime's hourly default).
 fn testnet_genesis(
-	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	initial_authorities: Vec<(BabeId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 	era_length: Option<BlockNumber>,
@@ -39,8 +40,9 @@ fn testnet_genesis(
 				.chain(core::iter::once((TreasuryAccount::get(), EXISTENTIAL_DEPOSIT)))
 				.collect::<Vec<_>>(),
 		},
-		aura: AuraConfig {
-			authorities: initial_authorities.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
+		babe: BabeConfig {
+			authorities: initial_authorities.iter().map(|x| (x.0.clone(), 1)).collect::<Vec<_>>(),
+			epoch_config: BABE_GENESIS_EPOCH_CONFIG,
 		},
 		grandpa: GrandpaConfig {
 			authorities: initial_authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
@@ -50,9 +52,9 @@ fn testnet_genesis(
 	})
 }
 
-/// The Aura (sr25519) and GRANDPA (ed25519) keys of a dev validator such as Alice.
-fn authority_keys(aura: Sr25519Keyring, grandpa: Ed25519Keyring) -> (AuraId, GrandpaId) {
-	(aura.public().into(), grandpa.public().into())
+/// The BABE (sr25519) and GRANDPA (ed25519) keys of a dev validator such as Alice.
+fn authority_keys(babe: Sr25519Keyring, grandpa: Ed25519Keyring) -> (BabeId, GrandpaId) {
+	(babe.public().into(), grandpa.public().into())
 }
 
 /// `development`: a single validator, Alice, for `--dev` chains.

@@ -1,7 +1,7 @@
 //! # ProofGrid runtime
 //!
 //! The FRAME runtime of the ProofGrid chain. This first version carries the chain's foundation:
-//! accounts and the GRID token, fees, Aura block production, GRANDPA finality and sudo, plus the
+//! accounts and the GRID token, fees, BABE block production, GRANDPA finality and sudo, plus the
 //! compute market: the device registry (`pallet-devices`), the job market with escrow
 //! (`pallet-jobs`) and on-chain verification of revealed work (`pallet-compute-proof`).
 //!
@@ -51,9 +51,9 @@ pub mod opaque {
 	pub type Hash = <BlakeTwo256 as HashT>::Output;
 
 	impl_opaque_keys! {
-		/// The session keys of a validator: Aura for authoring, GRANDPA for finality.
+		/// The session keys of a validator: BABE for authoring, GRANDPA for finality.
 		pub struct SessionKeys {
-			pub aura: Aura,
+			pub babe: Babe,
 			pub grandpa: Grandpa,
 		}
 	}
@@ -148,7 +148,7 @@ mod runtime {
 	pub type Timestamp = pallet_timestamp;
 
 	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 
 	#[runtime::pallet_index(3)]
 	pub type Grandpa = pallet_grandpa;

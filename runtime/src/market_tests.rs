@@ -167,9 +167,13 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 		// The challenge block exists and its hash is in state.
 		System::set_block_number(challenge_block);
 		start_block(challenge_block + 1);
+		// What BABE's VRF output gives in a real block (this genesis has no BABE authorities).
+		pallet_jobs::ChallengeRandomness::<Runtime>::insert(challenge_block, H256::repeat_byte(9));
+		let challenge_hash = System::block_hash(challenge_block);
 
 		let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 			job,
+			challenge_hash,
 			paths: Default::default(),
 			k_dim_witness: 512,
 		});
@@ -209,6 +213,7 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 			0,
 			RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 				job,
+				challenge_hash,
 				paths: Default::default(),
 				k_dim_witness: 512,
 			}),

@@ -1,5 +1,7 @@
-//! Native tests of the runtime: the genesis presets build, and a transfer works.
+//! Native tests of the runtime: the genesis presets build, a transfer works, and challenge
+//! randomness comes from BABE's VRF.
 
+use codec::Encode;
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
@@ -7,7 +9,7 @@ use sp_runtime::{BuildStorage, TokenError};
 
 use crate::{
 	genesis_config_presets::{self, ENDOWMENT},
-	Aura, Balances, Grandpa, Runtime, RuntimeGenesisConfig, RuntimeOrigin, System,
+	Babe, Balances, Grandpa, Runtime, RuntimeGenesisConfig, RuntimeOrigin, System,
 	EXISTENTIAL_DEPOSIT, GRID,
 };
 
@@ -48,7 +50,7 @@ fn presets_are_listed_and_unknown_ones_refused() {
 #[test]
 fn development_preset_has_alice_as_validator_and_sudo() {
 	ext_from_preset("development").execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 1);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
 		for who in Sr25519Keyring::well_known() {
@@ -60,7 +62,12 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 		// The rewards pot exists from genesis too, holding only its existential deposit.
 		assert_eq!(Balances::balance(&crate::Rewards::pot()), EXISTENTIAL_DEPOSIT);
 		assert_eq!(Balances::total_issuance(), ENDOWMENT * endowed + 2 * EXISTENTIAL_DEPOSIT);
-		assert_eq!(Aura::slot_duration(), 6_000);
+		assert_eq!(Babe::slot_duration(), 6_000);
+		// Every block carries a VRF output, which challenges are drawn from.
+		assert_eq!(
+			pallet_babe::EpochConfig::<Runtime>::get().map(|config| config.allowed_slots),
+			Some(sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots)
+		);
 		// Short eras, so rewards show up within a minute.
 		assert_eq!(
 			pallet_rewards::EraLength::<Runtime>::get(),
@@ -73,10 +80,10 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 #[test]
 fn local_testnet_preset_has_alice_and_bob_as_validators() {
 	ext_from_preset("local_testnet").execute_with(|| {
-		let aura = pallet_aura::Authorities::<Runtime>::get();
-		assert_eq!(aura.len(), 2);
-		assert_eq!(aura[0], Sr25519Keyring::Alice.public().into());
-		assert_eq!(aura[1], Sr25519Keyring::Bob.public().into());
+		let babe = pallet_babe::Authorities::<Runtime>::get();
+		assert_eq!(babe.len(), 2);
+		assert_eq!(babe[0], (Sr25519Keyring::Alice.public().into(), 1));
+		assert_eq!(babe[1], (Sr25519Keyring::Bob.public().into(), 1));
 		assert_eq!(Grandpa::grandpa_authorities().len(), 2);
 		assert_eq!(Balances::balance(&Sr25519Keyring::Ferdie.to_account_id()), ENDOWMENT);
 		assert_eq!(pallet_rewards::EraLength::<Runtime>::get(), crate::HOURS);
@@ -145,4 +152,79 @@ fn a_reveal_for_a_4096_cube_weighs_at_most_one_percent_of_a_block() {
 	assert!(reveal.ref_time() * 100 <= block.ref_time());
 	let samples: u32 = <Runtime as pallet_compute_proof::Config>::Samples::get();
 	assert_eq!(samples, 64);
+}
+
+/// Alice's BABE pre-digest for a secondary VRF claim of `slot`, signed afresh: schnorrkel VRF
+/// proofs are randomized, so two calls give two different signatures (and block hashes) with
+/// the same VRF output.
+fn alice_claims(slot: u64) -> (sp_runtime::Digest, Vec<u8>) {
+	use sp_consensus_babe::digests::{CompatibleDigestItem, PreDigest, SecondaryVRFPreDigest};
+	use sp_core::crypto::VrfSecret;
+
+	let sign_data = sp_consensus_babe::make_vrf_sign_data(
+		&pallet_babe::Randomness::<Runtime>::get(),
+		slot.into(),
+		pallet_babe::EpochIndex::<Runtime>::get(),
+	);
+	let vrf_signature = Sr25519Keyring::Alice.pair().vrf_sign(&sign_data);
+	let proof = vrf_signature.proof.encode();
+	let pre_digest = PreDigest::SecondaryVRF(SecondaryVRFPreDigest {
+		authority_index: 0,
+		slot: slot.into(),
+		vrf_signature,
+	});
+	(sp_runtime::Digest { logs: vec![sp_runtime::DigestItem::babe_pre_digest(pre_digest)] }, proof)
+}
+
+/// Authors block 1 in `slot` as Alice (with a transfer of `amount` if any, so that blocks
+/// differ in content too), starts block 2, and returns block 1's header hash, its VRF proof and
+/// the challenge randomness the jobs pallet recorded for it.
+fn author_block_one(slot: u64, amount: Option<u128>) -> (sp_core::H256, Vec<u8>, sp_core::H256) {
+	use sp_runtime::traits::{Hash as _, Header as _};
+
+	let mut result = None;
+	ext_from_preset("development").execute_with(|| {
+		System::set_block_number(0);
+		let (digest, proof) = alice_claims(slot);
+		let header = crate::Header::new(
+			1,
+			Default::default(),
+			Default::default(),
+			System::parent_hash(),
+			digest,
+		);
+		crate::Executive::initialize_block(&header);
+		assert_ok!(crate::Timestamp::set(RuntimeOrigin::none(), slot * Babe::slot_duration()));
+		if let Some(amount) = amount {
+			assert_ok!(Balances::transfer_keep_alive(
+				RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+				Sr25519Keyring::Bob.to_account_id().into(),
+				amount
+			));
+		}
+		let sealed = crate::Executive::finalize_block();
+		let hash = sp_runtime::traits::BlakeTwo256::hash_of(&sealed);
+		let next =
+			crate::Header::new(2, Default::default(), Default::default(), hash, Default::default());
+		crate::Executive::initialize_block(&next);
+		let randomness = pallet_jobs::ChallengeRandomness::<Runtime>::get(1).expect("recorded");
+		result = Some((hash, proof, randomness));
+	});
+	result.expect("ran")
+}
+
+#[test]
+fn challenge_randomness_is_fixed_by_the_authors_key_and_slot() {
+	// The author seals block 1 twice, with other contents: other signatures, other block
+	// hashes, the same challenge randomness. Re-sealing (or reordering a block) does not
+	// re-roll a challenge.
+	let (hash_a, proof_a, random_a) = author_block_one(1_000, None);
+	let (hash_b, proof_b, random_b) = author_block_one(1_000, Some(GRID));
+	println!("block hashes {hash_a:?} / {hash_b:?}; randomness {random_a:?} / {random_b:?}");
+	assert_ne!(proof_a, proof_b, "VRF proofs are randomized");
+	assert_ne!(hash_a, hash_b);
+	assert_eq!(random_a, random_b);
+	// Another slot is another draw: an author's only choice is to withhold its block.
+	let (_, _, random_c) = author_block_one(1_001, None);
+	assert_ne!(random_a, random_c);
 }

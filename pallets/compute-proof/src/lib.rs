@@ -44,7 +44,7 @@ use sp_core::H256;
 /// What the jobs pallet needs from a compute verifier.
 pub trait ComputeVerifier {
 	/// The leaf indices the provider of `job` must reveal, sorted and distinct.
-	fn challenge(job: JobId, spec: &JobSpec, root: &H256, challenge_block_hash: &H256) -> Vec<u64>;
+	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64>;
 
 	/// `Ok` if `paths` proves the challenged leaves of `root` are the correct output of `spec`;
 	/// otherwise the named reason.
@@ -52,7 +52,7 @@ pub trait ComputeVerifier {
 		job: JobId,
 		spec: &JobSpec,
 		root: &H256,
-		challenge_block_hash: &H256,
+		randomness: &H256,
 		paths: &RevealPaths,
 	) -> DispatchResult;
 
@@ -106,8 +106,8 @@ pub mod pallet {
 }
 
 impl<T: Config> ComputeVerifier for Pallet<T> {
-	fn challenge(job: JobId, spec: &JobSpec, root: &H256, challenge_block_hash: &H256) -> Vec<u64> {
-		let seed = challenge_seed(job, &root.0, &challenge_block_hash.0);
+	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64> {
+		let seed = challenge_seed(job, &root.0, &randomness.0);
 		challenge_indices(&seed, spec.shape.leaf_count(), T::Samples::get())
 	}
 
@@ -115,11 +115,11 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		job: JobId,
 		spec: &JobSpec,
 		root: &H256,
-		challenge_block_hash: &H256,
+		randomness: &H256,
 		paths: &RevealPaths,
 	) -> DispatchResult {
 		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
-		let indices = Self::challenge(job, spec, root, challenge_block_hash);
+		let indices = Self::challenge(job, spec, root, randomness);
 		Self::verify_leaves(spec, root, &indices, paths)
 	}
 

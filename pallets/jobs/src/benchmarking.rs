@@ -139,11 +139,13 @@ mod benchmarks {
 		Pallet::<T>::commit(RawOrigin::Signed(device.clone()).into(), job, root).expect("commit");
 		let challenge_block =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::ChallengeDelay::get());
-		frame_system::BlockHash::<T>::insert(challenge_block, H256::repeat_byte(7));
+		let challenge_hash = H256::repeat_byte(7);
+		let randomness = H256::repeat_byte(8);
+		frame_system::BlockHash::<T>::insert(challenge_block, challenge_hash);
+		ChallengeRandomness::<T>::insert(challenge_block, randomness);
 		frame_system::Pallet::<T>::set_block_number(challenge_block.saturating_add(One::one()));
-		let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 		let paths: alloc::vec::Vec<MerklePath> =
-			T::Verifier::challenge(job, &spec, &root, &block_hash)
+			T::Verifier::challenge(job, &spec, &root, &randomness)
 				.into_iter()
 				.map(|i| {
 					let path: alloc::vec::Vec<H256> =
@@ -154,7 +156,7 @@ mod benchmarks {
 		let paths: RevealPaths = paths.try_into().expect("few");
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(device), job, paths, spec.shape.k);
+		_(RawOrigin::Signed(device), job, challenge_hash, paths, spec.shape.k);
 
 		assert!(!Jobs::<T>::contains_key(job));
 	}

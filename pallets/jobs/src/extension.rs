@@ -86,8 +86,9 @@ where
 				Pallet::<T>::check_commit(who, *job).map_err(invalid)?;
 				(*job, 1)
 			}
-			Some(Call::reveal { job, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, *k_dim_witness).map_err(invalid)?;
+			Some(Call::reveal { job, challenge_hash, k_dim_witness, .. }) => {
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness)
+					.map_err(invalid)?;
 				(*job, 2)
 			}
 			_ => return Ok(None),

@@ -8,21 +8,26 @@ use frame_support::{
 	traits::{
 		fungible::MutateHold,
 		tokens::{Fortitude, Precision, Restriction},
-		Get,
+		Get, Randomness,
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_devices::DeviceRegistry;
 use proofgrid_primitives::job::JobId;
+use sp_core::H256;
 use sp_runtime::{
-	traits::{One, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
+	traits::{CheckedSub, One, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
 	DispatchError,
 };
 
 use crate::{
-	BalanceOf, Config, Deadlines, DeviceJobs, Error, Event, Expiries, FailureReason, FeesBurned,
-	HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, Pallet, SlashesBurned,
+	BalanceOf, ChallengeRandomness, Config, Deadlines, DeviceJobs, Error, Event, Expiries,
+	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, Pallet,
+	SlashesBurned,
 };
+
+/// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
+const CHALLENGE_SUBJECT: &[u8] = b"proofgrid/challenge";
 
 /// Blocks after the wanted one that `schedule` tries when a block's queue is full.
 const SCHEDULE_PROBES: u32 = 16;
@@ -175,12 +180,14 @@ impl<T: Config> Pallet<T> {
 		Ok(info)
 	}
 
-	/// Every check of `reveal(job, _, k_dim_witness)` by `device`.
+	/// Every check of `reveal(job, challenge_hash, _, k_dim_witness)` by `device`; the job and
+	/// the randomness of its challenge.
 	pub(crate) fn check_reveal(
 		device: &T::AccountId,
 		job: JobId,
+		challenge_hash: &H256,
 		k_dim_witness: u32,
-	) -> Result<JobOf<T>, DispatchError> {
+	) -> Result<(JobOf<T>, H256), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, .. } =
 			&info.status
@@ -190,9 +197,33 @@ impl<T: Config> Pallet<T> {
 		ensure!(assigned == device, Error::<T>::NotAssignedDevice);
 		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now > *challenge_block, Error::<T>::ChallengeNotReady);
 		ensure!(now <= *reveal_by, Error::<T>::RevealTooLate);
-		Ok(info)
+		let randomness =
+			ChallengeRandomness::<T>::get(challenge_block).ok_or(Error::<T>::ChallengeNotReady)?;
+		let hash: H256 = frame_system::Pallet::<T>::block_hash(challenge_block).into();
+		ensure!(hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
+		Ok((info, randomness))
+	}
+
+	/// Records the randomness of the parent block (see [`Config::BlockRandomness`]) for the
+	/// challenges it seeds, and forgets the randomness no reveal can use any more.
+	pub(crate) fn record_challenge_randomness(now: BlockNumberFor<T>) {
+		let Some(parent) = now.checked_sub(&One::one()) else { return };
+		let (random, of_block) = T::BlockRandomness::random(CHALLENGE_SUBJECT);
+		match random {
+			Some(random) if of_block == parent => ChallengeRandomness::<T>::insert(parent, random),
+			// Genesis has no VRF output. Any other block without one is a misconfiguration
+			// (BABE must not allow secondary *plain* slots): its commitments stay unchallenged
+			// and their devices miss the reveal, which is safe for clients.
+			_ if parent.is_zero() => {}
+			_ => log::error!(
+				target: "runtime::jobs",
+				"block {parent:?} has no VRF randomness: its challenges cannot be drawn"
+			),
+		}
+		if let Some(stale) = now.checked_sub(&T::RevealWindow::get().saturating_add(One::one())) {
+			ChallengeRandomness::<T>::remove(stale);
+		}
 	}
 
 	/// Whether a deadline of `job` has passed at `now`.
@@ -425,6 +456,11 @@ impl<T: Config> Pallet<T> {
 				"a device's locked collateral differs from its open jobs' collateral"
 			);
 		}
+		let window: u64 = T::RevealWindow::get().saturating_add(One::one()).unique_saturated_into();
+		ensure!(
+			ChallengeRandomness::<T>::iter_keys().count() as u64 <= window,
+			"challenge randomness is kept longer than any reveal can use it"
+		);
 		// The device index lists exactly the jobs assigned to each device.
 		for (device, jobs) in DeviceJobs::<T>::iter() {
 			ensure!(!jobs.is_empty(), "empty device job list kept in storage");
@@ -459,16 +495,12 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// The challenge of committed job `id`, once the hash of its challenge block is stored.
+	/// The challenge of committed job `id`, once its challenge block's randomness is recorded.
 	pub fn challenge_of(id: JobId) -> Option<alloc::vec::Vec<u64>> {
 		use pallet_compute_proof::ComputeVerifier;
 		let job = Jobs::<T>::get(id)?;
 		let JobStatus::Committed { root, challenge_block, .. } = job.status else { return None };
-		// A block's hash is stored when the next block starts.
-		if frame_system::Pallet::<T>::block_number() <= challenge_block {
-			return None;
-		}
-		let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
-		Some(T::Verifier::challenge(id, &job.spec, &root, &block_hash))
+		let randomness = ChallengeRandomness::<T>::get(challenge_block)?;
+		Some(T::Verifier::challenge(id, &job.spec, &root, &randomness))
 	}
 }

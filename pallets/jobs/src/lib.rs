@@ -32,10 +32,14 @@
 //!   job again and the job is open to others at once. The window counts the output's leaves
 //!   ([`Config::OpsPerLeaf`]) as well as its operations, so wide, shallow jobs get the time
 //!   their hashing needs.
-//! - `commit` records the output's Merkle root; the challenge is seeded by the hash of the
-//!   block [`Config::ChallengeDelay`] blocks later.
-//! - `reveal` (within [`Config::RevealWindow`] after that block) is checked by the compute-proof
-//!   pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`],
+//! - `commit` records the output's Merkle root; the challenge is seeded by the VRF randomness of
+//!   the block [`Config::ChallengeDelay`] blocks later (the *challenge block*), which did not
+//!   exist at commit time and which its author cannot re-roll ([`Config::BlockRandomness`]);
+//!   it is recorded in [`ChallengeRandomness`] when the next block starts.
+//! - `reveal` (within [`Config::RevealWindow`] after the challenge block) names the challenge
+//!   block's hash: a reveal computed on another fork is refused without penalty
+//!   ([`Error::WrongChallengeBlock`]), so devices answer once that block is final. It is checked
+//!   by the compute-proof pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`],
 //!   which is **burned**, refunds the rest and reports the burned fee to
 //!   [`Config::OnWorkVerified`] (rewards are bounded by burned fees). Failure refunds the whole
 //!   budget and slashes the whole collateral: the client gets at most
@@ -58,6 +62,8 @@ pub use pallet::*;
 mod extension;
 mod impls;
 pub mod runtime_api;
+#[cfg(feature = "std")]
+pub mod testing;
 mod types;
 pub mod weights;
 
@@ -96,7 +102,10 @@ pub mod pallet {
 	use super::*;
 	use frame_support::{
 		pallet_prelude::*,
-		traits::fungible::{Inspect, Mutate, MutateHold},
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Randomness,
+		},
 	};
 	use frame_system::pallet_prelude::*;
 	use pallet_compute_proof::ComputeVerifier;
@@ -198,9 +207,17 @@ pub mod pallet {
 		#[pallet::constant]
 		type MillisecsPerBlock: Get<u64>;
 
-		/// Blocks between a commitment and the block whose hash seeds its challenge (at least 1).
+		/// Blocks between a commitment and the block whose randomness seeds its challenge (at
+		/// least 1).
 		#[pallet::constant]
 		type ChallengeDelay: Get<BlockNumberFor<Self>>;
+
+		/// The randomness of the parent block, fixed by its author's key and slot (BABE's VRF
+		/// output: `pallet_babe::ParentBlockRandomness`), with the block it belongs to. It must
+		/// not be a block hash or anything else an author can re-roll by re-sealing, or a
+		/// cheating validator could grind its challenges. `None` for a block without such
+		/// randomness.
+		type BlockRandomness: Randomness<Option<H256>, BlockNumberFor<Self>>;
 
 		/// Blocks a device has to reveal after the challenge block.
 		#[pallet::constant]
@@ -286,6 +303,11 @@ pub mod pallet {
 		BoundedVec<JobId, T::MaxJobsPerDevice>,
 		ValueQuery,
 	>;
+
+	/// The randomness of each recent block that challenges are drawn from, recorded when the
+	/// next block starts and kept for [`Config::RevealWindow`] blocks more.
+	#[pallet::storage]
+	pub type ChallengeRandomness<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, H256>;
 
 	/// Protocol fees and call fees burned since genesis.
 	#[pallet::storage]
@@ -388,8 +410,12 @@ pub mod pallet {
 		TooSlowForJob,
 		/// The commit window has passed.
 		CommitTooLate,
-		/// The challenge block has not been produced yet.
+		/// The challenge block's randomness is not on chain yet (it is recorded when the block
+		/// after the challenge block starts).
 		ChallengeNotReady,
+		/// The reveal answers the challenge of another block than the challenge block on this
+		/// chain (it was computed on another fork). Nothing happens: reveal again for this one.
+		WrongChallengeBlock,
 		/// The reveal window has passed.
 		RevealTooLate,
 		/// The witness inner dimension is not the job's.
@@ -403,6 +429,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::record_challenge_randomness(now);
 			let mut count = 0u32;
 			for job in Deadlines::<T>::take(now).into_iter().chain(Expiries::<T>::take(now)) {
 				Self::process_deadline(job, now);
@@ -581,10 +608,12 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Signed by the assigned device: reveal the Merkle paths of the challenged leaves.
-		/// The job settles if they prove the committed output, and fails (with a slash)
-		/// otherwise. `k_dim_witness` must be the job's inner dimension; it prices the
-		/// verification. Free, and admitted to the pool only in the reveal window.
+		/// Signed by the assigned device: reveal the Merkle paths of the challenged leaves of the
+		/// challenge block `challenge_hash`. The job settles if they prove the committed output,
+		/// and fails (with a slash) otherwise; a reveal for another block than this chain's
+		/// challenge block changes nothing ([`Error::WrongChallengeBlock`]). `k_dim_witness` must
+		/// be the job's inner dimension; it prices the verification. Free, and admitted to the
+		/// pool only in the reveal window.
 		#[pallet::call_index(4)]
 		#[pallet::weight((
 			T::WeightInfo::reveal()
@@ -596,16 +625,17 @@ pub mod pallet {
 		pub fn reveal(
 			origin: OriginFor<T>,
 			job: JobId,
+			challenge_hash: H256,
 			paths: RevealPaths,
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let info = Self::check_reveal(&device, job, k_dim_witness)?;
-			let JobStatus::Committed { root, challenge_block, .. } = info.status.clone() else {
+			let (info, randomness) =
+				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness)?;
+			let JobStatus::Committed { root, .. } = info.status.clone() else {
 				return Err(Error::<T>::WrongState.into());
 			};
-			let block_hash = frame_system::Pallet::<T>::block_hash(challenge_block);
-			match T::Verifier::verify(job, &info.spec, &root, &block_hash, &paths) {
+			match T::Verifier::verify(job, &info.spec, &root, &randomness, &paths) {
 				Ok(()) => Self::settle(job, info)?,
 				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
 			}

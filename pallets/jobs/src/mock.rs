@@ -121,6 +121,7 @@ impl pallet_jobs::Config for Test {
 	type MaxCommitWindow = ConstU64<MAX_COMMIT_WINDOW>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type ChallengeDelay = ConstU64<1>;
+	type BlockRandomness = crate::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
@@ -229,8 +230,9 @@ pub fn reveal_paths(
 	challenge_block: u64,
 ) -> RevealPaths {
 	let root = H256(tree.root());
-	let block_hash = System::block_hash(challenge_block);
-	let paths: Vec<MerklePath> = ComputeProof::challenge(job, spec, &root, &block_hash)
+	// Before the randomness is recorded, any paths do for the refusals tests check.
+	let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap_or_default();
+	let paths: Vec<MerklePath> = ComputeProof::challenge(job, spec, &root, &randomness)
 		.into_iter()
 		.map(|i| {
 			tree.proof(i).unwrap().into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()

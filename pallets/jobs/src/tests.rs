@@ -70,7 +70,8 @@ fn committed(
 fn reveal(job: u64, challenge_block: u64, tree: &proofgrid_primitives::merkle::MerkleTree) {
 	run_to_block(challenge_block + 1);
 	let paths = reveal_paths(job, &stored_spec(job), tree, challenge_block);
-	assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8));
+	let challenge_hash = System::block_hash(challenge_block);
+	assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, challenge_hash, paths, 8));
 }
 
 mod submit_and_cancel {
@@ -493,7 +494,14 @@ mod reveal {
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			run_to_block(5);
 			let paths = reveal_paths(job, &stored_spec(job), &tree, 4);
-			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 256));
+			let challenge_hash = System::block_hash(4);
+			assert_ok!(Jobs::reveal(
+				RuntimeOrigin::signed(device(1)),
+				job,
+				challenge_hash,
+				paths,
+				256
+			));
 			// 8 388 608 operations in 3 blocks of 1 ms (the inputs exist from the block before
 			// the claim): 2.8 GOPS, rounded down.
 			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().delivered_gops, 2);
@@ -560,31 +568,99 @@ mod reveal {
 			register_device(2, PRICE);
 			let (job, challenge_block, tree) = committed(|_| false);
 			let paths = reveal_paths(job, &stored_spec(job), &tree, challenge_block);
+			let hash = || System::block_hash(challenge_block);
 			// The challenge block is not produced yet.
 			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), 8),
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, hash(), paths.clone(), 8),
 				Error::<Test>::ChallengeNotReady
 			);
 			run_to_block(challenge_block + 1);
 			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(2)), job, paths.clone(), 8),
+				Jobs::reveal(RuntimeOrigin::signed(device(2)), job, hash(), paths.clone(), 8),
 				Error::<Test>::NotAssignedDevice
 			);
 			for witness in [7, 9, u32::MAX] {
 				assert_noop!(
-					Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths.clone(), witness),
+					Jobs::reveal(
+						RuntimeOrigin::signed(device(1)),
+						job,
+						hash(),
+						paths.clone(),
+						witness
+					),
 					Error::<Test>::WrongWitness
 				);
 			}
 			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(1)), job + 3, paths.clone(), 8),
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), job + 3, hash(), paths.clone(), 8),
 				Error::<Test>::UnknownJob
 			);
 			// After the window (deadline entry not yet run).
 			System::set_block_number(challenge_block + REVEAL_WINDOW + 1);
 			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8),
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, hash(), paths, 8),
 				Error::<Test>::RevealTooLate
+			);
+		});
+	}
+
+	#[test]
+	fn a_reveal_for_another_challenge_block_changes_nothing() {
+		build_and_execute(|| {
+			let (job, challenge_block, tree) = committed(|_| false);
+			run_to_block(challenge_block + 1);
+			let paths = reveal_paths(job, &stored_spec(job), &tree, challenge_block);
+			// Computed on a fork whose challenge block was another one: refused, no slash.
+			let other_fork = H256::repeat_byte(0xEE);
+			assert_ne!(other_fork, System::block_hash(challenge_block));
+			assert_noop!(
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, other_fork, paths, 8),
+				Error::<Test>::WrongChallengeBlock
+			);
+			// The same device answers this chain's challenge block and is paid.
+			reveal(job, challenge_block, &tree);
+			assert!(System::events().iter().any(|r| matches!(
+				r.event,
+				RuntimeEvent::Jobs(Event::JobSettled { job: settled, .. }) if settled == job
+			)));
+		});
+	}
+
+	#[test]
+	fn the_challenge_comes_from_the_blocks_randomness_not_its_hash() {
+		build_and_execute(|| {
+			let (job, challenge_block, _) = committed(|_| false);
+			assert_eq!(Jobs::challenge_of(job), None, "no randomness before the block exists");
+			run_to_block(challenge_block + 1);
+			let challenge = Jobs::challenge_of(job).expect("drawn");
+			// Another seal of the same block (another hash, same author and slot, so the same
+			// VRF output) leaves the challenge as it was.
+			frame_system::BlockHash::<Test>::insert(challenge_block, H256::repeat_byte(0x5E));
+			assert_eq!(Jobs::challenge_of(job).as_ref(), Some(&challenge));
+			// Other randomness is another challenge.
+			crate::testing::VrfSalt::set(1);
+			crate::ChallengeRandomness::<Test>::remove(challenge_block);
+			Jobs::record_challenge_randomness(challenge_block + 1);
+			assert_ne!(Jobs::challenge_of(job), Some(challenge));
+		});
+	}
+
+	#[test]
+	fn challenge_randomness_is_kept_for_the_reveal_window_only() {
+		build_and_execute(|| {
+			run_to_block(3);
+			assert!(crate::ChallengeRandomness::<Test>::get(0).is_none(), "genesis has no VRF");
+			assert!(crate::ChallengeRandomness::<Test>::get(1).is_some());
+			assert!(crate::ChallengeRandomness::<Test>::get(2).is_some());
+			assert!(crate::ChallengeRandomness::<Test>::get(3).is_none(), "not before block 4");
+			// A commitment in block 1 is challenged by block 2, revealed by 2 + REVEAL_WINDOW.
+			run_to_block(2 + REVEAL_WINDOW);
+			assert!(crate::ChallengeRandomness::<Test>::get(2).is_some());
+			run_to_block(2 + REVEAL_WINDOW + 1);
+			assert!(crate::ChallengeRandomness::<Test>::get(2).is_none());
+			assert_eq!(
+				crate::ChallengeRandomness::<Test>::iter_keys().count() as u64,
+				REVEAL_WINDOW
 			);
 		});
 	}
@@ -595,8 +671,9 @@ mod reveal {
 			let (job, challenge_block, tree) = committed(|_| false);
 			reveal(job, challenge_block, &tree);
 			let paths = reveal_paths(job, &job_spec(), &tree, challenge_block);
+			let hash = || System::block_hash(challenge_block);
 			assert_noop!(
-				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, paths, 8),
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), job, hash(), paths, 8),
 				Error::<Test>::UnknownJob
 			);
 		});
@@ -620,7 +697,14 @@ mod reveal {
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), second, H256(tree.root())));
 			run_to_block(3);
 			let paths = reveal_paths(second, &stored_spec(first), &tree, 2);
-			assert_ok!(Jobs::reveal(RuntimeOrigin::signed(device(1)), second, paths, 8));
+			let challenge_hash = System::block_hash(2);
+			assert_ok!(Jobs::reveal(
+				RuntimeOrigin::signed(device(1)),
+				second,
+				challenge_hash,
+				paths,
+				8
+			));
 			assert!(matches!(
 				System::events().last().map(|r| r.event.clone()),
 				Some(RuntimeEvent::Jobs(Event::JobFailed { job, .. })) if job == second
@@ -885,7 +969,12 @@ mod device_calls {
 		for call in [
 			RuntimeCall::Jobs(crate::Call::claim { job: 0 }),
 			RuntimeCall::Jobs(crate::Call::commit { job: 0, root: H256::zero() }),
-			RuntimeCall::Jobs(crate::Call::reveal { job: 0, paths, k_dim_witness: 8 }),
+			RuntimeCall::Jobs(crate::Call::reveal {
+				job: 0,
+				challenge_hash: H256::zero(),
+				paths,
+				k_dim_witness: 8,
+			}),
 		] {
 			let info = call.get_dispatch_info();
 			assert_eq!((info.pays_fee, info.class), (Pays::No, DispatchClass::Operational));
@@ -931,7 +1020,12 @@ mod device_calls {
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			let paths = reveal_paths(job, &stored_spec(job), &tree, 2);
 			let reveal = |k_dim_witness| {
-				RuntimeCall::Jobs(crate::Call::reveal { job, paths: paths.clone(), k_dim_witness })
+				RuntimeCall::Jobs(crate::Call::reveal {
+					job,
+					challenge_hash: System::block_hash(2),
+					paths: paths.clone(),
+					k_dim_witness,
+				})
 			};
 			assert_eq!(validate(device(1), reveal(8)), Err(custom(Error::ChallengeNotReady)));
 			run_to_block(3);

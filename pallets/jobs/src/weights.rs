@@ -59,14 +59,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn commit() -> Weight {
 		weight(40, 2 + PROBES, 2, T::DbWeight::get())
 	}
-	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, Devices (owner,
+	/// Settlement or failure, verification excluded. Reads: Jobs, BlockHash, ChallengeRandomness,
+	/// Devices (owner,
 	/// bond), Holds and accounts of client, provider, treasury. Writes: the same.
 	fn reveal() -> Weight {
 		weight(170, 13, 11, T::DbWeight::get())
 	}
 	/// Per deadline: the worst case (a failure with slash) ≈ a reveal's settlement.
 	fn on_initialize(deadlines: u32) -> Weight {
-		weight(5, 1, 1, T::DbWeight::get()).saturating_add(
+		weight(10, 4, 4, T::DbWeight::get()).saturating_add(
 			weight(170, 13, 11, T::DbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}
@@ -94,7 +95,7 @@ impl WeightInfo for () {
 		weight(170, 13, 11, RocksDbWeight::get())
 	}
 	fn on_initialize(deadlines: u32) -> Weight {
-		weight(5, 1, 1, RocksDbWeight::get()).saturating_add(
+		weight(10, 4, 4, RocksDbWeight::get()).saturating_add(
 			weight(170, 13, 11, RocksDbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}

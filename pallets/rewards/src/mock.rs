@@ -105,6 +105,7 @@ impl pallet_jobs::Config for Test {
 	type MaxCommitWindow = ConstU64<50>;
 	type MillisecsPerBlock = ConstU64<1>;
 	type ChallengeDelay = ConstU64<1>;
+	type BlockRandomness = pallet_jobs::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<5>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<4>;
@@ -235,16 +236,23 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 	pallet_jobs::Pallet::<Test>::commit(RuntimeOrigin::signed(device(p)), job, root).unwrap();
 	let challenge_block = System::block_number() + 1;
 	run_to_block(challenge_block + 1);
-	let block_hash = System::block_hash(challenge_block);
-	let paths: Vec<MerklePath> = ComputeProof::challenge(job, &spec, &root, &block_hash)
+	let randomness = pallet_jobs::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+	let paths: Vec<MerklePath> = ComputeProof::challenge(job, &spec, &root, &randomness)
 		.into_iter()
 		.map(|i| {
 			tree.proof(i).unwrap().into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
 		})
 		.collect();
 	let paths: RevealPaths = paths.try_into().unwrap();
-	pallet_jobs::Pallet::<Test>::reveal(RuntimeOrigin::signed(device(p)), job, paths, spec.shape.k)
-		.unwrap();
+	let challenge_hash = System::block_hash(challenge_block);
+	pallet_jobs::Pallet::<Test>::reveal(
+		RuntimeOrigin::signed(device(p)),
+		job,
+		challenge_hash,
+		paths,
+		spec.shape.k,
+	)
+	.unwrap();
 	pallet_jobs::Jobs::<Test>::get(job).is_none()
 		&& System::events().iter().any(|record| {
 			matches!(
