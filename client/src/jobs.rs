@@ -15,6 +15,19 @@ pub type JobStatus =
 
 use runtime::jobs::events as ev;
 
+/// A committed job's challenge, drawn from its challenge block's randomness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+	/// The challenge block's number.
+	pub block: u32,
+	/// Its hash, which the reveal names.
+	pub block_hash: H256,
+	/// The last block a reveal is accepted in.
+	pub reveal_by: u32,
+	/// The leaves to reveal, sorted.
+	pub indices: Vec<u64>,
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "camelCase")]
@@ -118,12 +131,14 @@ impl Client {
 		Ok(committed.challenge_block)
 	}
 
-	/// The assigned device reveals the Merkle paths of the challenged leaves (in challenge
-	/// order). Returns whether the job settled (`false`: it failed and the device was slashed).
+	/// The assigned device reveals the Merkle paths of the leaves challenged by challenge block
+	/// `challenge_hash` (in challenge order). Returns whether the job settled (`false`: it
+	/// failed and the device was slashed) in the best block; only finality makes that final.
 	pub async fn reveal_job(
 		&self,
 		device: &Keypair,
 		job: JobId,
+		challenge_hash: H256,
 		paths: Vec<Vec<[u8; 32]>>,
 		k_dim: u32,
 	) -> Result<bool, Error> {
@@ -131,7 +146,8 @@ impl Client {
 		let paths = BoundedVec(
 			paths.into_iter().map(|p| BoundedVec(p.into_iter().map(H256).collect())).collect(),
 		);
-		let events = self.submit(&runtime::tx().jobs().reveal(job, paths, k_dim), device).await?;
+		let call = runtime::tx().jobs().reveal(job, challenge_hash, paths, k_dim);
+		let events = self.submit(&call, device).await?;
 		Ok(events.has::<ev::JobSettled>())
 	}
 
@@ -161,12 +177,57 @@ impl Client {
 		Ok(jobs)
 	}
 
-	/// The leaf indices the device of committed job `job` must reveal, once known (from the
-	/// block after the challenge block).
+	/// The leaf indices the device of committed job `job` must reveal, as the best block sees
+	/// them (from the block after the challenge block). A device answers [`Self::final_challenge`]
+	/// instead.
 	pub async fn challenge(&self, job: JobId) -> Result<Option<Vec<u64>>, Error> {
 		let at = self.at_best().await?;
 		let call = runtime::runtime_apis().jobs_api().challenge(job);
 		at.runtime_apis().call(call).await.map_err(node_error)
+	}
+
+	/// The challenge of committed job `job` once its challenge block is final, `None` before.
+	/// A reveal for it cannot be turned into a slash by a reorg: the chain refuses (without
+	/// penalty) a reveal that names another challenge block than its own.
+	pub async fn final_challenge(&self, job: JobId) -> Result<Option<Challenge>, Error> {
+		let at = self.at_finalized().await?;
+		let finalized = at.block_number() as u32;
+		let info = at
+			.storage()
+			.try_fetch(runtime::storage().jobs().jobs(), (job,))
+			.await
+			.map_err(node_error)?;
+		let Some(info) = info.map(|v| v.decode().map_err(node_error)).transpose()? else {
+			return Ok(None);
+		};
+		let JobStatus::Committed { challenge_block, reveal_by, .. } = info.status else {
+			return Ok(None);
+		};
+		// The randomness is recorded when the block after the challenge block starts.
+		if finalized <= challenge_block {
+			return Ok(None);
+		}
+		let call = runtime::runtime_apis().jobs_api().challenge(job);
+		let Some(indices) = at.runtime_apis().call(call).await.map_err(node_error)? else {
+			return Ok(None);
+		};
+		// Below the finalized block, the best chain's hash at a height is the final one.
+		let block_hash = self
+			.block_hash(challenge_block)
+			.await?
+			.ok_or_else(|| Error::Node(format!("no block #{challenge_block}")))?;
+		Ok(Some(Challenge { block: challenge_block, block_hash, reveal_by, indices }))
+	}
+
+	/// Whether `job` is still open at the finalized block.
+	pub async fn is_open_at_finalized(&self, job: JobId) -> Result<bool, Error> {
+		let at = self.at_finalized().await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().jobs().jobs(), (job,))
+			.await
+			.map_err(node_error)?;
+		Ok(value.is_some())
 	}
 
 	/// How `job` ended, if it ended in block `number`.

@@ -187,6 +187,16 @@ impl Client {
 		self.rpc.chain_get_block_hash(Some((number as u64).into())).await.map_err(node_error)
 	}
 
+	/// The finalized block's number: what no reorg can take back.
+	pub async fn finalized_number(&self) -> Result<u32, Error> {
+		Ok(self.at_finalized().await?.block_number() as u32)
+	}
+
+	/// The client at the finalized block.
+	pub async fn at_finalized(&self) -> Result<AtBlock, Error> {
+		self.api.at_current_block().await.map_err(node_error)
+	}
+
 	/// The client at the best block.
 	pub async fn at_best(&self) -> Result<AtBlock, Error> {
 		let number = self.best_number().await?;

@@ -47,6 +47,8 @@ pub struct DeviceWorker {
 	pub gops: u64,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
+	/// Jobs whose wait for a final challenge block was logged already (once each).
+	pub finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
 	pub metrics: Metrics,
 	pub poll: Duration,
 	/// Fault injection (tests only): falsifies the selected leaves.
@@ -310,17 +312,33 @@ impl DeviceWorker {
 				tracing::info!(device = %self.device.address(), job, root = %hex::encode(root), challenge_block, "committed");
 				Ok(())
 			}
-			Some(JobStatus::Committed { device, root, challenge_block, .. }) if device == me => {
-				if held.stage != Stage::Committed {
+			Some(JobStatus::Committed { device, root, challenge_block, reveal_by, .. })
+				if device == me =>
+			{
+				if held.stage == Stage::Revealed {
+					// Our reveal is not in the best chain: a reorg dropped it. Answer again.
+					tracing::warn!(device = %self.device.address(), job, "the reveal left the best chain; revealing again");
+				} else if held.stage != Stage::Committed {
 					// We crashed between the commit and recording it.
 					held.stage = Stage::Committed;
 					held.root = Some(hex::encode(root.0));
+				}
+				if held.challenge != Some((challenge_block, reveal_by)) {
+					held.challenge = Some((challenge_block, reveal_by));
 					self.store.hold(&held)?;
 				}
 				if best <= challenge_block {
 					return Ok(());
 				}
-				let Some(indices) = self.client.challenge(job).await? else { return Ok(()) };
+				// Only a final challenge block: a reveal for a block a reorg replaces would be
+				// refused, and waiting costs nothing (the window covers finality's lag).
+				let Some(challenge) = self.client.final_challenge(job).await? else {
+					if self.finality_waits.lock().map(|mut w| w.insert(job)).unwrap_or(false) {
+						tracing::info!(device = %self.device.address(), job, challenge_block, reveal_by, "waiting for the challenge block to be finalized");
+					}
+					return Ok(());
+				};
+				let indices = challenge.indices;
 				let spec = held.spec()?;
 				let leaves = self.output(&held, &spec).await?;
 				let tree = MerkleTree::from_leaf_hashes(leaves).context("empty output")?;
@@ -331,9 +349,30 @@ impl DeviceWorker {
 					.iter()
 					.map(|&i| tree.proof(i).map_err(|e| anyhow::anyhow!("leaf {i}: {e:?}")))
 					.collect::<Result<Vec<_>>>()?;
-				let settled =
-					self.client.reveal_job(&self.device, job, paths, spec.shape.k).await?;
-				self.finish(&held, if settled { "settled" } else { "failed" }, &spec);
+				let settled = self
+					.client
+					.reveal_job(&self.device, job, challenge.block_hash, paths, spec.shape.k)
+					.await?;
+				held.stage = Stage::Revealed;
+				self.store.hold(&held)?;
+				tracing::info!(
+					device = %self.device.address(),
+					job,
+					challenge_block = challenge.block,
+					settled,
+					"revealed; waiting for the settlement to be finalized"
+				);
+				Ok(())
+			}
+			// Committed and no longer open at the best block: a reveal (ours, or one we sent
+			// before a crash) or a deadline ended it. Done once the finalized block agrees.
+			_ if matches!(held.stage, Stage::Committed | Stage::Revealed) => {
+				if self.client.is_open_at_finalized(job).await? {
+					return Ok(());
+				}
+				let outcome = self.final_outcome(&held).await?;
+				let spec = held.spec()?;
+				self.finish(&held, outcome, &spec);
 				Ok(())
 			}
 			// The job ended, went back to the queue (missed commit window) or is someone else's.
@@ -344,6 +383,30 @@ impl DeviceWorker {
 				Ok(())
 			}
 		}
+	}
+
+	/// How a committed job that is closed at the finalized block ended: its settlement or
+	/// failure event, looked for from its challenge block to shortly after its reveal window.
+	async fn final_outcome(&self, held: &HeldJob) -> Result<&'static str> {
+		use proofgrid_client::jobs::JobOutcome;
+		let finalized = self.client.finalized_number().await?;
+		// Deadlines may be pushed a few blocks on by full queues, or enforced by `expire`.
+		const AFTER_WINDOW: u32 = 32;
+		let (from, to) = match held.challenge {
+			Some((challenge_block, reveal_by)) => {
+				(challenge_block + 1, finalized.min(reveal_by + AFTER_WINDOW))
+			}
+			None => (finalized.saturating_sub(AFTER_WINDOW), finalized),
+		};
+		for number in from..=to {
+			match self.client.job_outcome_in(held.job, number).await? {
+				Some(JobOutcome::Settled { .. }) => return Ok("settled"),
+				Some(JobOutcome::Failed { .. }) => return Ok("failed"),
+				Some(_) => return Ok("lost"),
+				None => {}
+			}
+		}
+		Ok("lost")
 	}
 
 	/// The job's leaf hashes: saved ones, or computed now (and saved).
@@ -379,7 +442,10 @@ impl DeviceWorker {
 		if outcome == "settled" {
 			self.metrics.work_units.inc_by(spec.shape.work_units());
 		}
-		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished");
+		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished (final)");
+		if let Ok(mut waits) = self.finality_waits.lock() {
+			waits.remove(&held.job);
+		}
 		// A job that failed or slipped away once is not for this device: never claim it again.
 		if outcome != "settled" {
 			if let Err(e) = self.store.mark_lost(held.job) {

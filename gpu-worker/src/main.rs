@@ -203,6 +203,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			max_bond,
 			gops,
 			refused: Default::default(),
+			finality_waits: Default::default(),
 			market: market.clone(),
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),

@@ -34,8 +34,11 @@ pub enum Stage {
 	Claimed,
 	/// Output computed and saved; root not committed yet.
 	Computed,
-	/// Root committed on chain; waiting to reveal.
+	/// Root committed on chain; waiting for the challenge block to be final, then revealing.
 	Committed,
+	/// Reveal in a best block; the job is forgotten once the finalized block has no trace of
+	/// it (a reorg may still drop the reveal, which is then sent again).
+	Revealed,
 }
 
 /// The job a device holds.
@@ -51,6 +54,10 @@ pub struct HeldJob {
 	pub root: Option<String>,
 	/// When the device claimed it (UNIX seconds), for latency metrics.
 	pub claimed_at: u64,
+	/// Once committed: the challenge block and the last block of the reveal window, where the
+	/// job's outcome is looked for.
+	#[serde(default)]
+	pub challenge: Option<(u32, u32)>,
 }
 
 impl HeldJob {
@@ -63,6 +70,7 @@ impl HeldJob {
 			stage: Stage::Claiming,
 			root: None,
 			claimed_at: unix_now(),
+			challenge: None,
 		}
 	}
 

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-/// How a dev node makes blocks instead of Aura + GRANDPA.
+/// How a dev node makes blocks instead of BABE + GRANDPA.
 #[derive(Debug, Copy, Clone, PartialEq, Eq)]
 pub enum Sealing {
 	/// A block as soon as a transaction enters the pool; every block finalized at once.
@@ -54,7 +54,7 @@ pub struct Cli {
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
 
-	/// Dev chains only: make blocks with manual seal instead of Aura + GRANDPA.
+	/// Dev chains only: make blocks with manual seal instead of BABE + GRANDPA.
 	/// `instant` (a block per transaction), `manual` (on `engine_createBlock`) or a number of
 	/// milliseconds between blocks. Every sealed block is final at once.
 	#[arg(long, value_name = "instant|manual|MILLISECONDS")]

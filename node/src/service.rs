@@ -1,25 +1,26 @@
 //! Builds the node's services: client and database, transaction pool, network, RPC, and block
-//! production — Aura + GRANDPA for real chains, or manual seal (`--sealing`) for dev chains.
+//! production — BABE + GRANDPA for real chains, or manual seal (`--sealing`) with BABE's
+//! digests for dev chains. BABE gives every block a VRF output that its author cannot re-roll;
+//! the jobs pallet draws challenges from it.
 
 use std::{sync::Arc, time::Duration};
 
 use codec::Decode;
-use futures::{channel::mpsc, stream, FutureExt, StreamExt};
+use futures::{channel::mpsc, future, stream, FutureExt, StreamExt};
 use proofgrid_runtime::{apis::RuntimeApi, opaque::Block, Hash};
 use sc_client_api::{Backend, StorageProvider};
-use sc_consensus_aura::{ImportQueueParams, SlotProportion, StartAuraParams};
+use sc_consensus_babe::{BabeLink, BabeParams, ImportQueueParams, SlotProportion};
 use sc_consensus_grandpa::SharedVoterState;
 use sc_consensus_manual_seal::{
-	consensus::aura::AuraConsensusDataProvider, EngineCommand, ManualSealParams,
+	consensus::babe::{BabeConsensusDataProvider, BabeVerifier},
+	EngineCommand, ManualSealParams,
 };
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
 use sc_telemetry::{Telemetry, TelemetryWorker};
 use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
-use sp_consensus_aura::{
-	sr25519::{AuthorityId as AuraId, AuthorityPair as AuraPair},
-	SlotDuration,
-};
+use sp_consensus_babe::SlotDuration;
 use sp_core::storage::StorageKey;
+use sp_inherents::CreateInherentDataProviders;
 
 use crate::cli::Sealing;
 
@@ -34,6 +35,14 @@ type FullPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
 type GrandpaBlockImport =
 	sc_consensus_grandpa::GrandpaBlockImport<FullBackend, Block, FullClient, FullSelectChain>;
 type GrandpaLink = sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>;
+/// The inherents of a block: its BABE slot and its timestamp (slot × slot duration).
+type SlotAndTimestamp =
+	(sp_consensus_babe::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider);
+/// What BABE's block import checks an imported block's inherents against.
+type ImportInherents =
+	Arc<dyn CreateInherentDataProviders<Block, (), InherentDataProviders = SlotAndTimestamp>>;
+type BabeBlockImport<Inner> =
+	sc_consensus_babe::BabeBlockImport<Block, FullClient, Inner, ImportInherents, FullSelectChain>;
 
 /// Blocks between GRANDPA justifications that are imported and generated.
 const GRANDPA_JUSTIFICATION_PERIOD: u32 = 512;
@@ -45,10 +54,18 @@ const ENGINE_COMMAND_QUEUE: usize = 1024;
 // Built once at start-up and moved twice: the size difference does not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Consensus {
-	/// Aura authorship in 6 s slots, GRANDPA finality.
-	AuraGrandpa { block_import: GrandpaBlockImport, link: GrandpaLink },
-	/// Dev chains: blocks sealed by this node alone and final at once.
-	ManualSeal(Sealing),
+	/// BABE authorship in 6 s slots, GRANDPA finality.
+	BabeGrandpa {
+		block_import: BabeBlockImport<GrandpaBlockImport>,
+		babe_link: BabeLink<Block>,
+		grandpa_link: GrandpaLink,
+	},
+	/// Dev chains: blocks sealed by this node alone (with BABE digests) and final at once.
+	ManualSeal {
+		sealing: Sealing,
+		block_import: BabeBlockImport<Arc<FullClient>>,
+		babe_link: BabeLink<Block>,
+	},
 }
 
 /// The parts of a node that the subcommands (import, export, revert…) also need.
@@ -105,53 +122,62 @@ pub fn new_partial(
 		.build(),
 	);
 
+	let babe_config = sc_consensus_babe::configuration(&*client)?;
+	let slot_duration = babe_config.slot_duration();
+	let offchain_tx_pool_factory = OffchainTransactionPoolFactory::new(transaction_pool.clone());
 	let (import_queue, consensus) = match sealing {
 		Some(sealing) => {
-			let import_queue = sc_consensus_manual_seal::import_queue(
-				Box::new(client.clone()),
+			let (block_import, babe_link) = sc_consensus_babe::block_import(
+				babe_config,
+				client.clone(),
+				client.clone(),
+				sealing_inherents(client.clone(), slot_duration),
+				select_chain.clone(),
+				offchain_tx_pool_factory,
+			)?;
+			let import_queue = sc_consensus::BasicQueue::new(
+				BabeVerifier::new(babe_link.epoch_changes().clone(), client.clone()),
+				Box::new(block_import.clone()),
+				None,
 				&task_manager.spawn_essential_handle(),
 				config.prometheus_registry(),
 			);
-			(import_queue, Consensus::ManualSeal(sealing))
+			(import_queue, Consensus::ManualSeal { sealing, block_import, babe_link })
 		}
 		None => {
-			let (block_import, link) = sc_consensus_grandpa::block_import(
+			let (grandpa_block_import, grandpa_link) = sc_consensus_grandpa::block_import(
 				client.clone(),
 				GRANDPA_JUSTIFICATION_PERIOD,
 				&client,
 				select_chain.clone(),
 				telemetry.as_ref().map(|x| x.handle()),
 			)?;
-
-			let cidp_client = client.clone();
-			let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
-				ImportQueueParams {
-					block_import: block_import.clone(),
-					justification_import: Some(Box::new(block_import.clone())),
-					client: client.clone(),
-					create_inherent_data_providers: move |parent_hash, _| {
-						let cidp_client = cidp_client.clone();
-						async move {
-							let slot_duration = sc_consensus_aura::standalone::slot_duration_at(
-								&*cidp_client,
-								parent_hash,
-							)?;
-							let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-							let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-								*timestamp,
-								slot_duration,
-							);
-							Ok((slot, timestamp))
-						}
-					},
-					spawner: &task_manager.spawn_essential_handle(),
-					registry: config.prometheus_registry(),
-					check_for_equivocation: Default::default(),
-					telemetry: telemetry.as_ref().map(|x| x.handle()),
-					compatibility_mode: Default::default(),
-				},
+			let (block_import, babe_link) = sc_consensus_babe::block_import(
+				babe_config,
+				grandpa_block_import.clone(),
+				client.clone(),
+				wall_clock_inherents(slot_duration),
+				select_chain.clone(),
+				offchain_tx_pool_factory,
 			)?;
-			(import_queue, Consensus::AuraGrandpa { block_import, link })
+			let (import_queue, babe_worker) = sc_consensus_babe::import_queue(ImportQueueParams {
+				link: babe_link.clone(),
+				block_import: block_import.clone(),
+				justification_import: Some(Box::new(grandpa_block_import)),
+				client: client.clone(),
+				slot_duration,
+				spawner: &task_manager.spawn_essential_handle(),
+				registry: config.prometheus_registry(),
+				telemetry: telemetry.as_ref().map(|x| x.handle()),
+			})?;
+			// BABE's worker (epoch queries) is essential and stops when its last handle drops:
+			// the node keeps one for its whole life.
+			task_manager.spawn_handle().spawn(
+				"babe-worker-handle",
+				None,
+				future::pending::<()>().map(move |()| drop(babe_worker)),
+			);
+			(import_queue, Consensus::BabeGrandpa { block_import, babe_link, grandpa_link })
 		}
 	};
 
@@ -195,7 +221,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		&config.chain_spec,
 	);
 	let (grandpa_notification_service, warp_sync_config) = match &consensus {
-		Consensus::AuraGrandpa { link, .. } => {
+		Consensus::BabeGrandpa { grandpa_link, .. } => {
 			let (protocol_config, notification_service) =
 				sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
 					grandpa_protocol_name.clone(),
@@ -205,12 +231,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 			net_config.add_notification_protocol(protocol_config);
 			let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
 				backend.clone(),
-				link.shared_authority_set().clone(),
+				grandpa_link.shared_authority_set().clone(),
 				Vec::default(),
 			));
 			(Some(notification_service), Some(WarpSyncConfig::WithProvider(warp_sync)))
 		}
-		Consensus::ManualSeal(_) => (None, None),
+		Consensus::ManualSeal { .. } => (None, None),
 	};
 
 	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
@@ -259,7 +285,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 	// `engine_*` RPC commands reach the sealing task through this channel; only sealing nodes
 	// serve those RPCs.
 	let (command_sink, rpc_commands) = mpsc::channel(ENGINE_COMMAND_QUEUE);
-	let command_sink = matches!(consensus, Consensus::ManualSeal(_)).then_some(command_sink);
+	let command_sink = matches!(consensus, Consensus::ManualSeal { .. }).then_some(command_sink);
 
 	let rpc_extensions_builder = {
 		let client = client.clone();
@@ -298,18 +324,26 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		prometheus_registry.as_ref(),
 		telemetry.as_ref().map(|x| x.handle()),
 	);
-	let slot_duration = sc_consensus_aura::slot_duration::<AuraId, _, _>(&*client)?;
-
 	match consensus {
-		Consensus::ManualSeal(sealing) => {
+		Consensus::ManualSeal { sealing, block_import, babe_link } => {
 			log::info!("🔧 Dev sealing: {sealing}; every sealed block is final at once");
 			let commands = match sealing {
 				Sealing::Manual => rpc_commands.boxed(),
-				Sealing::Instant => stream::select(
-					rpc_commands,
-					transaction_pool.import_notification_stream().map(|_| seal_command(false)),
-				)
-				.boxed(),
+				// Manual seal spots an empty block by comparing its extrinsics with the number
+				// of inherent *data* (timestamp and BABE slot: two, for one inherent call), so
+				// it would take a block with one transaction for empty. The pool is asked
+				// instead, when the previous block is done.
+				Sealing::Instant => {
+					let pool = transaction_pool.clone();
+					stream::select(
+						rpc_commands,
+						transaction_pool
+							.import_notification_stream()
+							.filter(move |_| future::ready(pool.status().ready > 0))
+							.map(|_| seal_command(true)),
+					)
+					.boxed()
+				}
 				Sealing::Interval(ms) => stream::select(
 					rpc_commands,
 					stream::unfold((), move |()| async move {
@@ -320,25 +354,23 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				.boxed(),
 			};
 
-			let cidp_client = client.clone();
+			let slot_duration = babe_link.config().slot_duration();
+			let digests = BabeConsensusDataProvider::new(
+				client.clone(),
+				keystore_container.keystore(),
+				babe_link.epoch_changes().clone(),
+				babe_link.config().authorities.clone(),
+			)
+			.map_err(|e| ServiceError::Other(format!("BABE digests for sealing: {e}")))?;
 			let authorship = sc_consensus_manual_seal::run_manual_seal(ManualSealParams {
-				block_import: client.clone(),
+				block_import,
 				env: proposer_factory,
 				client: client.clone(),
 				pool: transaction_pool,
 				commands_stream: commands,
 				select_chain,
-				consensus_data_provider: Some(Box::new(
-					AuraConsensusDataProvider::new_with_slot_duration(slot_duration),
-				)),
-				create_inherent_data_providers: move |parent_hash, ()| {
-					let client = cidp_client.clone();
-					async move {
-						let timestamp =
-							next_sealing_timestamp(&client, parent_hash, slot_duration)?;
-						Ok(sp_timestamp::InherentDataProvider::new(timestamp.into()))
-					}
-				},
+				consensus_data_provider: Some(Box::new(digests)),
+				create_inherent_data_providers: sealing_inherents(client.clone(), slot_duration),
 			});
 			task_manager.spawn_essential_handle().spawn_blocking(
 				"manual-seal",
@@ -346,39 +378,37 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				authorship,
 			);
 		}
-		Consensus::AuraGrandpa { block_import, link } => {
+		Consensus::BabeGrandpa { block_import, babe_link, grandpa_link } => {
 			if role.is_authority() {
-				let aura = sc_consensus_aura::start_aura::<AuraPair, _, _, _, _, _, _, _, _, _, _>(
-					StartAuraParams {
-						slot_duration,
-						client,
-						select_chain,
-						block_import,
-						proposer_factory,
-						create_inherent_data_providers: move |_, ()| async move {
-							let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-							let slot = sp_consensus_aura::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-								*timestamp,
-								slot_duration,
-							);
-							Ok((slot, timestamp))
-						},
-						force_authoring,
-						backoff_authoring_blocks: Option::<()>::None,
-						keystore: keystore_container.keystore(),
-						sync_oracle: sync_service.clone(),
-						justification_sync_link: sync_service.clone(),
-						block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-						max_block_proposal_slot_portion: None,
-						telemetry: telemetry.as_ref().map(|x| x.handle()),
-						compatibility_mode: Default::default(),
+				let slot_duration = babe_link.config().slot_duration();
+				let babe = sc_consensus_babe::start_babe(BabeParams {
+					keystore: keystore_container.keystore(),
+					client,
+					select_chain,
+					env: proposer_factory,
+					block_import,
+					sync_oracle: sync_service.clone(),
+					justification_sync_link: sync_service.clone(),
+					create_inherent_data_providers: move |_, ()| async move {
+						let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+						let slot = sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+							*timestamp,
+							slot_duration,
+						);
+						Ok((slot, timestamp))
 					},
-				)?;
+					force_authoring,
+					backoff_authoring_blocks: Option::<()>::None,
+					babe_link,
+					block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+					max_block_proposal_slot_portion: None,
+					telemetry: telemetry.as_ref().map(|x| x.handle()),
+				})?;
 				// Authoring is essential: if it fails, the node stops.
 				task_manager.spawn_essential_handle().spawn_blocking(
-					"aura",
+					"babe",
 					Some("block-authoring"),
-					aura,
+					babe,
 				);
 			}
 
@@ -400,7 +430,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 					.ok_or_else(|| ServiceError::Other("GRANDPA protocol not registered".into()))?;
 				let grandpa_params = sc_consensus_grandpa::GrandpaParams {
 					config: grandpa_config,
-					link,
+					link: grandpa_link,
 					network,
 					sync: Arc::new(sync_service),
 					notification_service,
@@ -428,10 +458,40 @@ fn seal_command(create_empty: bool) -> EngineCommand<Hash> {
 	EngineCommand::SealNewBlock { create_empty, finalize: true, parent_hash: None, sender: None }
 }
 
+/// Inherents of a block authored in its slot: the wall clock and the slot it falls in.
+fn wall_clock_inherents(slot_duration: SlotDuration) -> ImportInherents {
+	Arc::new(move |_, ()| async move {
+		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
+		let slot =
+			sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+				*timestamp,
+				slot_duration,
+			);
+		Ok((slot, timestamp))
+	})
+}
+
+/// Inherents of a sealed dev block: [`next_sealing_timestamp`] and its slot. Used both to seal
+/// and to check sealed blocks on import, which then agree on the slot.
+fn sealing_inherents(client: Arc<FullClient>, slot_duration: SlotDuration) -> ImportInherents {
+	Arc::new(move |parent, ()| {
+		let client = client.clone();
+		async move {
+			let timestamp = next_sealing_timestamp(&client, parent, slot_duration)?;
+			let timestamp = sp_timestamp::InherentDataProvider::new(timestamp.into());
+			let slot = sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
+				*timestamp,
+				slot_duration,
+			);
+			Ok((slot, timestamp))
+		}
+	})
+}
+
 /// Timestamp for the next sealed block: the wall clock, but at least one slot after the
-/// parent's timestamp. Sealing can outpace the 6 s slots, and Aura requires every block to be
-/// in a later slot than its parent (one block per slot), so the clock is pushed ahead if needed.
-/// Reading the parent from storage keeps this right after a restart.
+/// parent's timestamp. Sealing can outpace the 6 s slots, and BABE requires every block to be
+/// in a later slot than its parent, so the clock is pushed ahead if needed. Reading the parent
+/// from storage keeps this right after a restart.
 fn next_sealing_timestamp(
 	client: &FullClient,
 	parent: Hash,

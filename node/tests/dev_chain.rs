@@ -53,10 +53,10 @@ async fn instant_sealing_includes_a_signed_transfer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn aura_and_grandpa_produce_and_finalize_blocks() {
+async fn babe_and_grandpa_produce_and_finalize_blocks() {
 	let (node, client) = Node::start(&["--dev"]).await;
 
-	// Six-second Aura slots: a minute is plenty for a few blocks and GRANDPA rounds.
+	// Six-second BABE slots: a minute is plenty for a few blocks and GRANDPA rounds.
 	let started = Instant::now();
 	loop {
 		let (best, finalized) = best_and_finalized(&client).await;

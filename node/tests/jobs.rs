@@ -12,10 +12,9 @@ use common::{
 };
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use proofgrid_primitives::{
-	challenge::{challenge_indices, challenge_seed},
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
-	job::{JobSpec, MerklePath, RevealPaths},
+	job::JobSpec,
 };
 use proofgrid_runtime::{
 	configs::{JobDeposit, MinCollateral, ProtocolFee},
@@ -143,20 +142,13 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		})
 		.expect("JobCommitted");
 
-	// The challenge is known once the challenge block exists; the chain's state holds a
-	// block's hash from the next block on, so the RPC answers one block later.
+	// The challenge comes from the challenge block's VRF randomness, which the chain records
+	// when the next block starts, so it is known one block later.
 	while common::block_number(&client, None).await <= challenge_block {
 		seal_block(&client).await;
 	}
-	let block_hash: H256 = client
-		.request("chain_getBlockHash", rpc_params![challenge_block])
-		.await
-		.expect("challenge block hash");
-	let indices = challenge_indices(
-		&challenge_seed(job, &root.0, &block_hash.0),
-		spec.shape.leaf_count(),
-		64,
-	);
+	let (indices, reveal) =
+		common::honest_reveal(&client, job, &spec, &tree, challenge_block).await;
 	// The node's RPC gives workers the same challenge and the job's state, no storage layout
 	// knowledge needed.
 	let rpc_indices: Option<Vec<u64>> =
@@ -173,20 +165,25 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	assert_eq!(mine.len(), 1);
 	assert_eq!(mine[0]["id"], job);
 
-	let paths: Vec<MerklePath> = indices
-		.iter()
-		.map(|&i| {
-			let path: Vec<H256> = tree.proof(i).expect("in range").into_iter().map(H256).collect();
-			path.try_into().expect("shallow")
-		})
-		.collect();
-	let paths: RevealPaths = paths.try_into().expect("at most 64");
-	let revealed = submit_and_wait(
-		&client,
-		&device,
-		RuntimeCall::Jobs(pallet_jobs::Call::reveal { job, paths, k_dim_witness: spec.shape.k }),
-	)
-	.await;
+	// A reveal computed on another fork (another challenge block) changes nothing: refused.
+	let RuntimeCall::Jobs(pallet_jobs::Call::reveal { paths, k_dim_witness, .. }) = reveal.clone()
+	else {
+		unreachable!("a reveal")
+	};
+	let other_fork = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
+		job,
+		challenge_hash: H256::repeat_byte(0xEE),
+		paths,
+		k_dim_witness,
+	});
+	let refused: Result<H256, _> = client
+		.request(
+			"author_submitExtrinsic",
+			rpc_params![common::signed_extrinsic(&client, &device, other_fork).await],
+		)
+		.await;
+	assert!(refused.is_err(), "a reveal for another challenge block is refused by the pool");
+	let revealed = submit_and_wait(&client, &device, reveal).await;
 
 	// One unit at the device's price: 5% burned, the rest to the provider, and the client pays
 	// exactly that (plus its own transaction fee); the rest of its budget and the deposit are

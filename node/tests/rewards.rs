@@ -11,10 +11,9 @@ use common::{
 };
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
 use proofgrid_primitives::{
-	challenge::{challenge_indices, challenge_seed},
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
-	job::{JobId, JobSpec, MerklePath, RevealPaths},
+	job::{JobId, JobSpec},
 };
 use proofgrid_runtime::{
 	configs::{
@@ -53,29 +52,8 @@ async fn reveal(
 	challenge_block: u32,
 ) -> u32 {
 	let tree = tree(spec);
-	let block_hash: H256 = client
-		.request("chain_getBlockHash", rpc_params![challenge_block])
-		.await
-		.expect("challenge block hash");
-	let indices = challenge_indices(
-		&challenge_seed(job, &tree.root(), &block_hash.0),
-		spec.shape.leaf_count(),
-		64,
-	);
-	let paths: Vec<MerklePath> = indices
-		.iter()
-		.map(|&i| {
-			let path: Vec<H256> = tree.proof(i).expect("in range").into_iter().map(H256).collect();
-			path.try_into().expect("shallow")
-		})
-		.collect();
-	let paths: RevealPaths = paths.try_into().expect("at most 64");
-	let events = submit_and_wait(
-		client,
-		device,
-		RuntimeCall::Jobs(pallet_jobs::Call::reveal { job, paths, k_dim_witness: spec.shape.k }),
-	)
-	.await;
+	let (_, reveal) = common::honest_reveal(client, job, spec, &tree, challenge_block).await;
+	let events = submit_and_wait(client, device, reveal).await;
 	find(&events, |e| match e {
 		RuntimeEvent::Jobs(pallet_jobs::Event::JobSettled { job: settled, .. })
 			if *settled == job =>

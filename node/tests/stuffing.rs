@@ -95,7 +95,8 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		RuntimeCall::Jobs(pallet_jobs::Call::commit { job, root: H256::repeat_byte(1) }),
 	)
 	.await;
-	// The challenge block, then one more so that its hash is in state.
+	// The challenge block, then one more so that its randomness is in state.
+	let challenge_block = common::block_number(&client, None).await + 1;
 	seal_block(&client).await;
 	seal_block(&client).await;
 	let device_before = free_balance(&client, &device_id).await;
@@ -116,6 +117,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		&device,
 		RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 			job,
+			challenge_hash: common::block_hash(&client, challenge_block).await,
 			paths: Default::default(),
 			k_dim_witness: 512,
 		}),

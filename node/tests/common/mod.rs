@@ -153,6 +153,22 @@ pub async fn free_balance(client: &WsClient, who: &AccountId) -> Balance {
 /// Signs `call` as `signer` with the runtime's exact transaction extensions and submits it.
 /// Returns the transaction hash.
 pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> H256 {
+	client
+		.request(
+			"author_submitExtrinsic",
+			rpc_params![signed_extrinsic(client, signer, call).await],
+		)
+		.await
+		.expect("extrinsic accepted by the pool")
+}
+
+/// `call` signed as `signer` (next nonce, immortal) with the runtime's exact transaction
+/// extensions, hex-encoded for `author_submitExtrinsic`.
+pub async fn signed_extrinsic(
+	client: &WsClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+) -> String {
 	let who: AccountId = signer.public().into();
 	let nonce: Nonce = client
 		.request("system_accountNextIndex", rpc_params![who.to_string()])
@@ -188,10 +204,7 @@ pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: Ru
 		MultiSignature::Sr25519(signature),
 		extension,
 	);
-	client
-		.request("author_submitExtrinsic", rpc_params![format!("0x{}", hex::encode(xt.encode()))])
-		.await
-		.expect("extrinsic accepted by the pool")
+	format!("0x{}", hex::encode(xt.encode()))
 }
 
 /// Reads and decodes the storage value at `key` (best block), if any.
@@ -352,4 +365,49 @@ pub fn output_tree(
 		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
 		.collect();
 	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
+}
+
+/// The hash of block `number` of the best chain.
+pub async fn block_hash(client: &WsClient, number: u32) -> H256 {
+	client.request("chain_getBlockHash", rpc_params![number]).await.expect("block hash")
+}
+
+/// What an honest device reveals for committed job `job` once the block after its challenge
+/// block exists: the challenged leaves, drawn from the challenge block's VRF randomness as the
+/// chain recorded it, and the reveal naming that block. Returns the indices and the call.
+pub async fn honest_reveal(
+	client: &WsClient,
+	job: u64,
+	spec: &proofgrid_primitives::job::JobSpec,
+	tree: &proofgrid_primitives::merkle::MerkleTree,
+	challenge_block: u32,
+) -> (Vec<u64>, RuntimeCall) {
+	use proofgrid_primitives::{
+		challenge::{challenge_indices, challenge_seed},
+		job::{MerklePath, RevealPaths},
+	};
+	let key = pallet_jobs::ChallengeRandomness::<Runtime>::hashed_key_for(challenge_block);
+	let randomness: H256 = storage(client, &key).await.expect("challenge randomness recorded");
+	let challenge_hash = block_hash(client, challenge_block).await;
+	assert_ne!(randomness, challenge_hash, "challenges come from the VRF, not the block hash");
+	let indices = challenge_indices(
+		&challenge_seed(job, &tree.root(), &randomness.0),
+		spec.shape.leaf_count(),
+		64,
+	);
+	let paths: Vec<MerklePath> = indices
+		.iter()
+		.map(|&i| {
+			let path: Vec<H256> = tree.proof(i).expect("in range").into_iter().map(H256).collect();
+			path.try_into().expect("shallow")
+		})
+		.collect();
+	let paths: RevealPaths = paths.try_into().expect("at most 64");
+	let call = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
+		job,
+		challenge_hash,
+		paths,
+		k_dim_witness: spec.shape.k,
+	});
+	(indices, call)
 }
