@@ -33,6 +33,8 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
 pub struct Node {
 	child: Child,
 	pub ws_url: String,
+	/// Its libp2p port on 127.0.0.1, for other nodes' `--bootnodes`.
+	pub p2p_port: u16,
 	log_path: PathBuf,
 	// Removed after the node is killed (fields drop after `Drop::drop`).
 	_base_path: tempfile::TempDir,
@@ -68,15 +70,31 @@ impl Node {
 			.spawn()
 			.expect("proofgrid-node starts");
 
-		let node = Node {
+		let mut node = Node {
 			child,
 			ws_url: format!("ws://127.0.0.1:{rpc_port}"),
+			p2p_port,
 			log_path,
 			_base_path: base_path,
 		};
 		println!("started proofgrid-node {args:?} at {}", node.ws_url);
-		let client = node.connect().await;
-		(node, client)
+		let started = Instant::now();
+		loop {
+			if let Ok(client) = WsClientBuilder::default().build(&node.ws_url).await {
+				println!("RPC up after {:.1} s", started.elapsed().as_secs_f64());
+				return (node, client);
+			}
+			if let Ok(Some(status)) = node.child.try_wait() {
+				panic!(
+					"proofgrid-node exited ({status}) before its RPC was up\n{}",
+					node.log_tail()
+				);
+			}
+			if started.elapsed() > STARTUP_TIMEOUT {
+				panic!("node RPC not up after {STARTUP_TIMEOUT:?}\n{}", node.log_tail());
+			}
+			tokio::time::sleep(Duration::from_millis(250)).await;
+		}
 	}
 
 	/// Connects over WebSocket, retrying until the node is up.

@@ -200,7 +200,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(now <= *reveal_by, Error::<T>::RevealTooLate);
 		let randomness =
 			ChallengeRandomness::<T>::get(challenge_block).ok_or(Error::<T>::ChallengeNotReady)?;
-		let hash: H256 = frame_system::Pallet::<T>::block_hash(challenge_block).into();
+		let hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 		ensure!(hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
 		Ok((info, randomness))
 	}
