@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The ProofGrid demo, the whole story on one machine: build, start a dev chain (Aura + GRANDPA,
+# The ProofGrid demo, the whole story on one machine: build, start a dev chain (BABE + GRANDPA,
 # 6 s blocks; DEMO_SEALING=1000 for 1 s manual-seal blocks), start a provider's worker (CUDA
 # backend when a GPU is usable, else CPU), let it register its device, submit a GEMM-i8 job as
 # a dApp, follow it live until the chain has verified and paid it, then show the provider's
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 PORT=${DEMO_RPC_PORT:-9944}
-SEALING=${DEMO_SEALING:-}         # empty: Aura; a number: a block every that many ms
+SEALING=${DEMO_SEALING:-}         # empty: BABE; a number: a block every that many ms
 SIZE=${DEMO_SIZE:-1024}           # the job is a SIZE×SIZE×SIZE GEMM (at least 1024: one work unit)
 
 command -v cargo >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q wasm32v1-none \
@@ -52,7 +52,7 @@ for _ in $(seq 1 600); do
 	kill -0 "$NODE_PID" 2>/dev/null || { echo "node exited:"; tail -20 "$BASE/node.log"; exit 1; }
 	sleep 0.5
 done
-echo "    node up on $URL ($([ -n "$SEALING" ] && echo "a block every $SEALING ms" || echo "Aura, 6 s blocks, GRANDPA finality"))"
+echo "    node up on $URL ($([ -n "$SEALING" ] && echo "a block every $SEALING ms" || echo "BABE, 6 s blocks, GRANDPA finality"))"
 
 echo "==> Starting the provider's worker for //Charlie (log: $BASE/worker.log)"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
@@ -79,8 +79,11 @@ start=$(date +%s.%N)
 "${CLI[@]}" --suri //Eve job submit --m "$SIZE" --n "$SIZE" --k "$SIZE" --price-cap 0.5 --wait \
 	| sed 's/^/    /'
 echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
+# The worker forgets the job once its settlement is final (GRANDPA runs a few blocks behind).
+for _ in $(seq 1 120); do grep -q "job finished" "$BASE/worker.log" && break; sleep 0.5; done
 echo "    the worker's log of it:"
-grep -E "claimed|computed|committed|job finished" "$BASE/worker.log" | sed -E 's/^[^ ]+ +//; s/^/      /'
+grep -E "claimed|computed|committed|waiting for the challenge|revealed|job finished" "$BASE/worker.log" \
+	| sed -E 's/^[^ ]+ +//; s/^/      /'
 
 echo "==> The market's rules, and what it has burned"
 "${CLI[@]}" market | sed 's/^/    /'

@@ -156,6 +156,25 @@ fn worker(
 	Process::spawn_with_env(name, program, &args, &[("PROOFGRID_OWNER_SURI", owner)], base)
 }
 
+/// Waits until `worker` logged the final outcome of `job` (once the finalized block has no
+/// open job left); returns the line.
+async fn final_outcome_logged(worker: &Process, job: u64) -> String {
+	let started = Instant::now();
+	let tag = format!("job={job} ");
+	loop {
+		let log = std::fs::read_to_string(&worker.log).unwrap_or_default();
+		if let Some(line) = log.lines().find(|l| l.contains("job finished") && l.contains(&tag)) {
+			return line.to_string();
+		}
+		assert!(
+			started.elapsed() < Duration::from_secs(30),
+			"no final outcome logged for job {job}\n{}",
+			worker.log_tail()
+		);
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+}
+
 /// The smallest kind of job: a 1024×1024×(512 + i) GEMM, one work unit, seed from `i`.
 fn spec(i: u8) -> JobSpec {
 	JobSpec {
@@ -342,6 +361,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			}
 			other => panic!("job {job} of the honest worker: {other:?}"),
 		}
+		// The worker forgets a job only once its settlement is final, and knows how it ended.
+		let line = final_outcome_logged(&honest, job).await;
+		assert!(line.contains("settled"), "job {job}: {line}");
 	}
 
 	// The hostile jobs were refused, with a reason, and are still waiting.
@@ -387,6 +409,8 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		JobOutcome::Settled { payment, .. } => paid += payment,
 		other => panic!("job {job} after the restart: {other:?}"),
 	}
+	let line = final_outcome_logged(&honest, job).await;
+	assert!(line.contains("settled"), "job {job} after the restart: {line}");
 	let best = client.best_number().await.unwrap();
 	let settlements = {
 		let mut count = 0;

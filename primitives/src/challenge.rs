@@ -62,6 +62,7 @@ pub fn pass_probability(f: f64, k: u32) -> f64 {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use codec::Encode;
 
 	#[test]
 	fn indices_are_deterministic_in_range_sorted_and_distinct() {
@@ -113,6 +114,39 @@ mod tests {
 				"f = {fraction:.3}, k = {k}: observed pass rate {observed:.4}, (1-f)^k = {expected:.4}"
 			);
 			assert!((observed - expected).abs() < 5.0 * sigma, "{observed} vs {expected}");
+		}
+	}
+
+	/// An author who controls `a` of the blocks that could feed a challenge can withhold its
+	/// blocks and so choose among at most `2^a` challenges: the cheater passes if any of them
+	/// misses every faked leaf, which happens at most `2^a` times as often as with one.
+	#[test]
+	fn withholding_multiplies_the_pass_rate_by_at_most_two_to_the_a() {
+		let leaf_count = 10_000u64;
+		let trials = 4_000u32;
+		let k = 8u32;
+		let faked = |i: u64| (blake2_256(&i.to_le_bytes())[0] as f64) < 0.3 * 256.0;
+		let fraction = (0..leaf_count).filter(|&i| faked(i)).count() as f64 / leaf_count as f64;
+		let single = pass_probability(fraction, k);
+		for a in [1u32, 2, 3] {
+			let choices = 1u64 << a;
+			let passes = (0..trials)
+				.filter(|t| {
+					(0..choices).any(|c| {
+						let randomness = blake2_256(&(*t as u64, c).encode());
+						let seed = challenge_seed(*t as u64, &[9u8; 32], &randomness);
+						challenge_indices(&seed, leaf_count, k).iter().all(|&i| !faked(i))
+					})
+				})
+				.count();
+			let observed = passes as f64 / trials as f64;
+			let bound = choices as f64 * single;
+			let sigma = (bound * (1.0 - bound.min(1.0)) / trials as f64).sqrt().max(1e-3);
+			println!(
+				"a = {a}: best of {choices} challenges passes {observed:.4}; 2^a·(1-f)^k = {bound:.4}, one challenge {single:.4}"
+			);
+			assert!(observed <= bound + 5.0 * sigma, "{observed} > {bound}");
+			assert!(observed > single, "choosing among challenges helps the cheater");
 		}
 	}
 }
