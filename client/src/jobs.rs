@@ -1,8 +1,11 @@
 //! Jobs: submit, cancel, claim, commit, reveal; read open jobs and follow one to its end.
 
-use std::time::Duration;
+use std::{collections::HashSet, time::Duration};
 
-use proofgrid_primitives::job::{JobId, JobSpec};
+use proofgrid_primitives::{
+	device::Kernel,
+	job::{price_bucket, JobId, JobSpec},
+};
 use subxt::utils::Static;
 
 use crate::{node_error, runtime, AccountId32, Balance, Client, Error, Keypair, H256};
@@ -162,7 +165,75 @@ impl Client {
 		value.map(|v| v.decode().map_err(node_error)).transpose()
 	}
 
-	/// All open jobs, by id.
+	/// Up to `limit` waiting jobs of `kernel` whose price cap is at least `min_price`, best-paying
+	/// price bucket first, read from the chain's open-job index (`Jobs::OpenJobs`): one read
+	/// says which buckets hold jobs, then only buckets that can pay `min_price` are read, a page
+	/// of ids at a time, and only ids not in `skip` are fetched. Never reads every job.
+	pub async fn open_jobs_paying(
+		&self,
+		kernel: Kernel,
+		min_price: Balance,
+		skip: &HashSet<JobId>,
+		limit: usize,
+	) -> Result<Vec<(JobId, Job)>, Error> {
+		let at = self.at_best().await?;
+		let lowest = price_bucket(min_price);
+		let mut buckets = Vec::new();
+		let mut counts = at
+			.storage()
+			.iter(runtime::storage().jobs().open_job_count(), (Static(kernel),))
+			.await
+			.map_err(node_error)?;
+		while let Some(entry) = counts.next().await {
+			let (_, bucket): (Static<Kernel>, u8) = entry
+				.map_err(node_error)?
+				.key()
+				.map_err(node_error)?
+				.decode()
+				.map_err(node_error)?;
+			if bucket >= lowest {
+				buckets.push(bucket);
+			}
+		}
+		buckets.sort_unstable_by(|a, b| b.cmp(a));
+		let mut jobs = Vec::new();
+		for bucket in buckets {
+			let mut ids = at
+				.storage()
+				.iter(runtime::storage().jobs().open_jobs(), ((Static(kernel), bucket),))
+				.await
+				.map_err(node_error)?;
+			while let Some(entry) = ids.next().await {
+				let (_, id): ((Static<Kernel>, u8), JobId) = entry
+					.map_err(node_error)?
+					.key()
+					.map_err(node_error)?
+					.decode()
+					.map_err(node_error)?;
+				if skip.contains(&id) {
+					continue;
+				}
+				let job = at
+					.storage()
+					.try_fetch(runtime::storage().jobs().jobs(), (id,))
+					.await
+					.map_err(node_error)?;
+				let Some(job) = job.map(|v| v.decode().map_err(node_error)).transpose()? else {
+					continue;
+				};
+				if job.price_cap >= min_price {
+					jobs.push((id, job));
+					if jobs.len() >= limit {
+						return Ok(jobs);
+					}
+				}
+			}
+		}
+		Ok(jobs)
+	}
+
+	/// All open jobs, by id. Reads every job: for tools and tests, not for a device's loop
+	/// (see [`Self::open_jobs_paying`]).
 	pub async fn open_jobs(&self) -> Result<Vec<(JobId, Job)>, Error> {
 		let at = self.at_best().await?;
 		let mut entries =

@@ -57,6 +57,10 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::device::DeviceSpec",
 		with = "::subxt::utils::Static<::proofgrid_primitives::device::DeviceSpec>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::device::Kernel",
+		with = "::subxt::utils::Static<::proofgrid_primitives::device::Kernel>"
 	)
 )]
 pub mod runtime {}

@@ -12,7 +12,7 @@ use proofgrid_client::{
 	market::MarketParams,
 	Balance, Client, Keypair, GRID,
 };
-use proofgrid_primitives::{job::JobSpec, merkle::MerkleTree};
+use proofgrid_primitives::{device::Kernel, job::JobSpec, merkle::MerkleTree};
 use tokio::sync::watch;
 
 use crate::{
@@ -21,6 +21,10 @@ use crate::{
 	state::{unix_now, HeldJob, Stage, Store},
 };
 
+/// Waiting jobs read from the chain's open-job index per poll at most.
+const CANDIDATES_PER_POLL: usize = 16;
+/// Refused job ids remembered (8 bytes each).
+const MAX_REFUSED: usize = 100_000;
 /// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
 /// refunds one every 10 blocks at most).
 const HEARTBEAT_EVERY: u32 = 30;
@@ -208,32 +212,58 @@ impl DeviceWorker {
 		None
 	}
 
+	/// Remembers that job `id` is not for this device; `true` the first time. The memory is
+	/// bounded: past [`MAX_REFUSED`] ids it starts again (and re-reads a few jobs once).
+	fn remember_refusal(&self, id: u64) -> bool {
+		let Ok(mut refused) = self.refused.lock() else { return false };
+		if refused.len() >= MAX_REFUSED {
+			refused.clear();
+		}
+		refused.insert(id)
+	}
+
 	/// Claims the first open job this device may and can do, topping its bond up first if the
 	/// job's collateral needs it.
 	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
 		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
 		let me = self.device.account();
-		let lost = self.store.lost()?;
-		let jobs = self.client.open_jobs().await?;
+		// Jobs never to look at again: lost or failed here before, or not for this device
+		// (a job's requirements, price cap and abandoning devices never get better for it).
+		let mut skip: std::collections::HashSet<u64> = self.store.lost()?.into_iter().collect();
+		if let Ok(refused) = self.refused.lock() {
+			skip.extend(refused.iter().copied());
+		}
+		let mut jobs = Vec::new();
+		for kernel in Kernel::ALL {
+			if info.spec.0.kernels.contains(kernel) && jobs.len() < CANDIDATES_PER_POLL {
+				let more = self
+					.client
+					.open_jobs_paying(kernel, info.price_per_unit, &skip, CANDIDATES_PER_POLL)
+					.await?;
+				jobs.extend(more);
+			}
+		}
 		let candidate = jobs.into_iter().find(|(id, job)| {
 			let spec = &job.spec.0;
 			// The pool checks a claim as of the next block.
-			let open = matches!(job.status, JobStatus::Submitted)
-				&& job.deadline > best + 1
-				&& job.price_cap >= info.price_per_unit
+			if !matches!(job.status, JobStatus::Submitted) || job.price_cap < info.price_per_unit {
+				return false;
+			}
+			let for_me = job.deadline > best + 1
 				&& !job.abandoned.0.contains(&me)
-				&& !lost.contains(id)
 				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
 				&& spec.requirements.min_gops <= gops
 				&& info.spec.0.kernels.contains(spec.requirements.kernel);
-			if !open {
+			if !for_me {
+				// None of these gets better for this device: never read the job again.
+				self.remember_refusal(*id);
 				return false;
 			}
 			// Jobs this device could take but cannot finish: say why, once.
 			match self.cannot_do(info, job, gops) {
 				None => true,
 				Some(reason) => {
-					if self.refused.lock().map(|mut seen| seen.insert(*id)).unwrap_or(false) {
+					if self.remember_refusal(*id) {
 						tracing::info!(device = %self.device.address(), job = id, "refused: {reason}");
 					}
 					false

@@ -46,6 +46,9 @@ pub enum Kernel {
 }
 
 impl Kernel {
+	/// Every kernel the chain knows.
+	pub const ALL: [Kernel; 1] = [Kernel::GemmI8];
+
 	/// This kernel's bit in a [`KernelSet`].
 	pub const fn bit(self) -> u32 {
 		match self {

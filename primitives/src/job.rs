@@ -78,9 +78,26 @@ pub fn claim_seed(seed: &[u8; 32], parent_hash: &[u8; 32]) -> [u8; 32] {
 	sp_crypto_hashing::blake2_256(&data)
 }
 
+/// The bucket of the chain's open-job index a price cap (planck per work unit) falls in: its
+/// bit length, so bucket `b ≥ 1` holds caps in `[2^(b−1), 2^b)`. A device asking `p` finds every
+/// job that pays `p` in the buckets above `price_bucket(p)`, and checks the jobs of its own.
+pub fn price_bucket(price: u128) -> u8 {
+	(u128::BITS - price.leading_zeros()) as u8
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn price_buckets_are_bit_lengths() {
+		assert_eq!(price_bucket(0), 0);
+		assert_eq!(price_bucket(1), 1);
+		assert_eq!((price_bucket(2), price_bucket(3), price_bucket(4)), (2, 2, 3));
+		assert_eq!(price_bucket(u128::MAX), 128);
+		// Everything in a higher bucket pays more than anything in a lower one.
+		assert!(price_bucket(1 << 20) > price_bucket((1 << 20) - 1));
+	}
 
 	#[test]
 	fn compute_blocks_round_up_and_count_leaf_hashing() {

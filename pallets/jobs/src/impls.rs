@@ -13,7 +13,10 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_devices::DeviceRegistry;
-use proofgrid_primitives::job::JobId;
+use proofgrid_primitives::{
+	device::Kernel,
+	job::{price_bucket, JobId},
+};
 use sp_core::H256;
 use sp_runtime::{
 	traits::{CheckedSub, One, Saturating, UniqueSaturatedFrom, UniqueSaturatedInto, Zero},
@@ -22,8 +25,8 @@ use sp_runtime::{
 
 use crate::{
 	BalanceOf, ChallengeRandomness, Config, Deadlines, DeviceJobs, Error, Event, Expiries,
-	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, Pallet,
-	SlashesBurned,
+	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, OpenJobCount,
+	OpenJobs, Pallet, SlashesBurned,
 };
 
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
@@ -271,6 +274,9 @@ impl<T: Config> Pallet<T> {
 	/// Ends a job nobody did: full refund.
 	fn expire_job(job: JobId, info: &JobOf<T>) {
 		Self::release_client_funds(info);
+		if info.status == JobStatus::Submitted {
+			Self::unlist_open(job, info);
+		}
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobExpired { job });
 	}
@@ -324,7 +330,32 @@ impl<T: Config> Pallet<T> {
 			Self::expire_job(job, &info);
 		} else {
 			info.status = JobStatus::Submitted;
+			Self::list_open(job, &info);
 			Jobs::<T>::insert(job, info);
+		}
+	}
+
+	/// The [`OpenJobs`] bucket of a job.
+	fn open_key(info: &JobOf<T>) -> (Kernel, u8) {
+		(info.spec.requirements.kernel, price_bucket(info.price_cap.unique_saturated_into()))
+	}
+
+	/// Lists waiting job `job` in the open-job index.
+	pub(crate) fn list_open(job: JobId, info: &JobOf<T>) {
+		let (kernel, bucket) = Self::open_key(info);
+		OpenJobs::<T>::insert((kernel, bucket), job, ());
+		OpenJobCount::<T>::mutate(kernel, bucket, |count| {
+			*count = Some(count.unwrap_or(0).saturating_add(1))
+		});
+	}
+
+	/// Takes job `job` out of the open-job index (it was claimed or ended).
+	pub(crate) fn unlist_open(job: JobId, info: &JobOf<T>) {
+		let (kernel, bucket) = Self::open_key(info);
+		if OpenJobs::<T>::take((kernel, bucket), job).is_some() {
+			OpenJobCount::<T>::mutate(kernel, bucket, |count| {
+				*count = count.and_then(|c| c.checked_sub(1)).filter(|c| *c > 0)
+			});
 		}
 	}
 
@@ -454,6 +485,26 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				T::Devices::locked_of(device) == Some(*locked),
 				"a device's locked collateral differs from its open jobs' collateral"
+			);
+		}
+		let waiting: alloc::collections::btree_set::BTreeSet<JobId> = Jobs::<T>::iter()
+			.filter(|(_, job)| job.status == JobStatus::Submitted)
+			.map(|(id, job)| {
+				ensure!(
+					OpenJobs::<T>::contains_key(Self::open_key(&job), id),
+					"a waiting job is missing from the open-job index"
+				);
+				Ok(id)
+			})
+			.collect::<Result<_, sp_runtime::TryRuntimeError>>()?;
+		ensure!(
+			OpenJobs::<T>::iter_keys().count() == waiting.len(),
+			"the open-job index lists jobs that are not waiting"
+		);
+		for (kernel, bucket, count) in OpenJobCount::<T>::iter() {
+			ensure!(
+				count > 0 && OpenJobs::<T>::iter_prefix((kernel, bucket)).count() == count as usize,
+				"an open-job bucket count is wrong"
 			);
 		}
 		let window: u64 = T::RevealWindow::get().saturating_add(One::one()).unique_saturated_into();

@@ -110,7 +110,10 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use pallet_compute_proof::ComputeVerifier;
 	use pallet_devices::DeviceRegistry;
-	use proofgrid_primitives::job::{claim_seed, effective_seed, JobId, JobSpec, RevealPaths};
+	use proofgrid_primitives::{
+		device::Kernel,
+		job::{claim_seed, effective_seed, JobId, JobSpec, RevealPaths},
+	};
 	use sp_core::H256;
 	use sp_runtime::{
 		traits::{CheckedMul, Convert, One, Saturating, UniqueSaturatedFrom, Zero},
@@ -309,6 +312,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ChallengeRandomness<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, H256>;
 
+	/// Waiting jobs by kernel and price bucket
+	/// ([`price_bucket`](proofgrid_primitives::job::price_bucket) of the price cap), so that a
+	/// device reads only the jobs that can pay it, a page of ids at a time, never every job.
+	#[pallet::storage]
+	pub type OpenJobs<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, (Kernel, u8), Twox64Concat, JobId, (), OptionQuery>;
+
+	/// How many waiting jobs each `(kernel, price bucket)` of [`OpenJobs`] holds; buckets
+	/// without jobs have no entry, so a device learns which buckets to read in one page.
+	#[pallet::storage]
+	pub type OpenJobCount<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, Kernel, Twox64Concat, u8, u32, OptionQuery>;
+
 	/// Protocol fees and call fees burned since genesis.
 	#[pallet::storage]
 	pub type FeesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
@@ -503,21 +519,20 @@ pub mod pallet {
 			Self::schedule(Queue::Client, deadline, job);
 			spec.seed = effective_seed(&spec.seed, job, &client.encode());
 			NextJobId::<T>::put(job.saturating_add(1));
-			Jobs::<T>::insert(
-				job,
-				Job {
-					client: client.clone(),
-					spec,
-					price_cap,
-					units,
-					budget,
-					deposit,
-					call_fee,
-					deadline,
-					abandoned: Default::default(),
-					status: JobStatus::Submitted,
-				},
-			);
+			let info = Job {
+				client: client.clone(),
+				spec,
+				price_cap,
+				units,
+				budget,
+				deposit,
+				call_fee,
+				deadline,
+				abandoned: Default::default(),
+				status: JobStatus::Submitted,
+			};
+			Self::list_open(job, &info);
+			Jobs::<T>::insert(job, info);
 			Self::deposit_event(Event::JobSubmitted {
 				job,
 				client,
@@ -539,6 +554,7 @@ pub mod pallet {
 			ensure!(info.client == who, Error::<T>::NotClient);
 			ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
 			Self::release_client_funds(&info);
+			Self::unlist_open(job, &info);
 			Jobs::<T>::remove(job);
 			Self::deposit_event(Event::JobCancelled { job });
 			Ok(())
@@ -554,6 +570,7 @@ pub mod pallet {
 			DeviceJobs::<T>::try_mutate(&device, |jobs| jobs.try_push(job))
 				.map_err(|_| Error::<T>::TooManyJobs)?;
 			T::Devices::lock_collateral(&device, plan.collateral)?;
+			Self::unlist_open(job, &info);
 			let call_fee_burned = Self::burn_call_fee(&mut info);
 			let parent_hash = frame_system::Pallet::<T>::parent_hash();
 			info.spec.seed = claim_seed(&info.spec.seed, &parent_hash.0);

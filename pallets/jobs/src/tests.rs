@@ -320,6 +320,43 @@ mod claim_and_commit {
 	}
 
 	#[test]
+	fn the_open_job_index_lists_exactly_the_waiting_jobs_by_price_bucket() {
+		use crate::{OpenJobCount, OpenJobs};
+		use proofgrid_primitives::{device::Kernel, job::price_bucket};
+		build_and_execute(|| {
+			register_device(1, MIN_PRICE);
+			let listed = |bucket: u8| -> Vec<u64> {
+				let mut ids: Vec<u64> =
+					OpenJobs::<Test>::iter_key_prefix((Kernel::GemmI8, bucket)).collect();
+				ids.sort();
+				ids
+			};
+			let (cheap, dear) = (MIN_PRICE, 5_000);
+			let (low, high) = (price_bucket(cheap as u128), price_bucket(dear as u128));
+			assert!(low < high);
+			let a = crate::NextJobId::<Test>::get();
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), job_spec(), cheap, 50));
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), job_spec(), dear, 50));
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), job_spec(), dear, 50));
+			let (b, c) = (a + 1, a + 2);
+			assert_eq!((listed(low), listed(high)), (vec![a], vec![b, c]));
+			assert_eq!(OpenJobCount::<Test>::get(Kernel::GemmI8, high), Some(2));
+			// Claimed: out of the index. A missed commit window: back in it.
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), b));
+			assert_eq!(listed(high), vec![c]);
+			run_to_block(1 + COMMIT_WINDOW + 1);
+			assert_eq!(listed(high), vec![b, c]);
+			// Cancelled or expired: out, and an empty bucket leaves no count behind.
+			assert_ok!(Jobs::cancel(RuntimeOrigin::signed(client()), a));
+			assert!(listed(low).is_empty());
+			assert_eq!(OpenJobCount::<Test>::get(Kernel::GemmI8, low), None);
+			run_to_block(50);
+			assert!(listed(high).is_empty());
+			assert_eq!(OpenJobCount::<Test>::iter().count(), 0);
+		});
+	}
+
+	#[test]
 	fn a_device_holds_at_most_max_active_jobs() {
 		build_and_execute(|| {
 			register_device(1, MIN_PRICE);

@@ -40,20 +40,20 @@ fn weight(
 /// Weights using the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// Reads: NextJobId, Expiries (up to 16 probes), Holds (budget, deposit), Account.
-	/// Writes: the same plus Jobs.
+	/// Reads: NextJobId, Expiries (up to 16 probes), Holds (budget, deposit), Account,
+	/// OpenJobCount. Writes: the same plus Jobs and OpenJobs.
 	fn submit_job() -> Weight {
-		weight(70, 5 + PROBES, 6, T::DbWeight::get())
+		weight(70, 6 + PROBES, 8, T::DbWeight::get())
 	}
-	/// Reads: Jobs, Holds, Account. Writes: Jobs, Holds, Account.
+	/// Reads: Jobs, Holds, Account, OpenJobs, OpenJobCount. Writes: the same.
 	fn cancel() -> Weight {
-		weight(50, 4, 4, T::DbWeight::get())
+		weight(50, 6, 6, T::DbWeight::get())
 	}
 	/// Reads: Jobs, DeviceJobs, Devices (eligibility, price, busy), Deadlines (up to 16
-	/// probes), the client's hold (call fee). Writes: Jobs, DeviceJobs, Devices, Deadlines, the
-	/// hold.
+	/// probes), the client's hold (call fee), OpenJobs, OpenJobCount. Writes: Jobs, DeviceJobs,
+	/// Devices, Deadlines, the hold, OpenJobs, OpenJobCount.
 	fn claim() -> Weight {
-		weight(50, 6 + PROBES, 4, T::DbWeight::get())
+		weight(50, 8 + PROBES, 6, T::DbWeight::get())
 	}
 	/// Reads: Jobs, Deadlines (up to 16 probes). Writes: Jobs, Deadlines.
 	fn commit() -> Weight {
@@ -65,28 +65,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reveal() -> Weight {
 		weight(170, 13, 11, T::DbWeight::get())
 	}
-	/// Per deadline: the worst case (a failure with slash) ≈ a reveal's settlement.
+	/// Per deadline: the worst case (a failure with slash, or an abandoned job listed again in
+	/// the open-job index) ≈ a reveal's settlement.
 	fn on_initialize(deadlines: u32) -> Weight {
 		weight(10, 4, 4, T::DbWeight::get()).saturating_add(
-			weight(170, 13, 11, T::DbWeight::get()).saturating_mul(deadlines as u64),
+			weight(170, 15, 13, T::DbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}
 	/// One deadline, enforced on request: the worst case is a failure with slash.
 	fn expire() -> Weight {
-		weight(170, 13, 11, T::DbWeight::get())
+		weight(170, 15, 13, T::DbWeight::get())
 	}
 }
 
 /// The same figures with reference database weights, for tests.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		weight(70, 5 + PROBES, 6, RocksDbWeight::get())
+		weight(70, 6 + PROBES, 8, RocksDbWeight::get())
 	}
 	fn cancel() -> Weight {
-		weight(50, 4, 4, RocksDbWeight::get())
+		weight(50, 6, 6, RocksDbWeight::get())
 	}
 	fn claim() -> Weight {
-		weight(50, 6 + PROBES, 4, RocksDbWeight::get())
+		weight(50, 8 + PROBES, 6, RocksDbWeight::get())
 	}
 	fn commit() -> Weight {
 		weight(40, 2 + PROBES, 2, RocksDbWeight::get())
@@ -96,10 +97,10 @@ impl WeightInfo for () {
 	}
 	fn on_initialize(deadlines: u32) -> Weight {
 		weight(10, 4, 4, RocksDbWeight::get()).saturating_add(
-			weight(170, 13, 11, RocksDbWeight::get()).saturating_mul(deadlines as u64),
+			weight(170, 15, 13, RocksDbWeight::get()).saturating_mul(deadlines as u64),
 		)
 	}
 	fn expire() -> Weight {
-		weight(170, 13, 11, RocksDbWeight::get())
+		weight(170, 15, 13, RocksDbWeight::get())
 	}
 }
