@@ -43,7 +43,7 @@ done
 echo "$JOBS jobs open on chain"
 
 PROOFGRID_OWNER_SURI=//Charlie "$WORKER" run --url "$URL" --backend cpu --threads 1 \
-	--base-path "$BASE/worker" --metrics none 2>"$BASE/worker.log" &
+	--base-path "$BASE/worker" --metrics none >"$BASE/worker.log" 2>&1 &
 WORKER_PID=$!
 PIDS+=("$WORKER_PID")
 # Registration, funding and the throughput calibration come first.

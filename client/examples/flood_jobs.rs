@@ -45,6 +45,17 @@ async fn main() -> Result<()> {
 	Ok(())
 }
 
+/// The next nonce of `sender` at the best block.
+async fn chain_nonce(client: &Client, sender: &Keypair) -> Result<u64> {
+	let at = client.at_best().await?;
+	let nonce = at
+		.runtime_apis()
+		.call(runtime::runtime_apis().account_nonce_api().account_nonce(sender.account()))
+		.await
+		.context("nonce")?;
+	Ok(nonce.into())
+}
+
 /// Posts `jobs` one-unit jobs from `sender` at `price` per unit.
 async fn post(
 	client: &Client,
@@ -53,12 +64,7 @@ async fn post(
 	jobs: usize,
 	price: u128,
 ) -> Result<()> {
-	let at = client.at_best().await?;
-	let mut nonce = at
-		.runtime_apis()
-		.call(runtime::runtime_apis().account_nonce_api().account_nonce(sender.account()))
-		.await
-		.context("nonce")? as u64;
+	let mut nonce = chain_nonce(client, sender).await?;
 	let deadline = client.best_number().await? + 2_000;
 	for i in 0..jobs {
 		let spec = JobSpec {
@@ -73,8 +79,15 @@ async fn post(
 			let mut transactions = client.at_best().await?.transactions();
 			match transactions.sign_and_submit(&call, sender, params).await {
 				Ok(_) => break,
-				// The pool is full: wait for blocks to take some.
-				Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+				Err(e) => {
+					// The pool is full (wait for blocks to take some), or the transaction got
+					// in after all (the chain's nonce moved past it).
+					tokio::time::sleep(Duration::from_millis(500)).await;
+					if chain_nonce(client, sender).await? > nonce {
+						break;
+					}
+					eprintln!("{}: job {i} refused, retrying: {e}", sender.address());
+				}
 			}
 		}
 		nonce += 1;
