@@ -5,6 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use anyhow::{bail, Context, Result};
+use codec::Encode;
 use proofgrid_client::{
 	amount::format_grid,
 	devices::{DeviceInfo, DeviceStatus},
@@ -332,6 +333,24 @@ impl DeviceWorker {
 			Some(JobStatus::Assigned { device, .. }) if device == me => {
 				let spec = held.spec()?;
 				let leaves = self.output(&held, &spec).await?;
+				if !self.backend.is_reference() {
+					// Drawn where the backend cannot predict them: the time and the job.
+					let salt = (
+						job,
+						std::time::SystemTime::now()
+							.duration_since(std::time::UNIX_EPOCH)
+							.map(|d| d.as_nanos())
+							.unwrap_or_default(),
+					)
+						.encode();
+					if let Err(mismatch) =
+						crate::spot_check::spot_check(&spec.shape, &spec.seed, &leaves, &salt)
+					{
+						self.store.discard_leaves(job)?;
+						self.metrics.spot_check_failures.inc();
+						bail!("not committing job {job}: {mismatch}; computing it again");
+					}
+				}
 				let root = MerkleTree::from_leaf_hashes(leaves).context("empty output")?.root();
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));

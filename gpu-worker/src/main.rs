@@ -12,6 +12,7 @@ mod bench;
 mod jobs;
 mod keystore;
 mod metrics;
+mod spot_check;
 mod state;
 mod throughput;
 

@@ -24,6 +24,8 @@ pub struct Metrics {
 	pub work_units: IntCounter,
 	/// Work units per second of the last computation.
 	pub units_per_second: Gauge,
+	/// Accelerator outputs the CPU spot check refused (computed again, not committed).
+	pub spot_check_failures: IntCounter,
 }
 
 impl Metrics {
@@ -41,8 +43,13 @@ impl Metrics {
 		registry.register(Box::new(jobs.clone()))?;
 		registry.register(Box::new(job_seconds.clone()))?;
 		registry.register(Box::new(work_units.clone()))?;
+		let spot_check_failures = IntCounter::new(
+			"spot_check_failures_total",
+			"Accelerator outputs that failed the CPU spot check before commit",
+		)?;
 		registry.register(Box::new(units_per_second.clone()))?;
-		Ok(Self { registry, jobs, job_seconds, work_units, units_per_second })
+		registry.register(Box::new(spot_check_failures.clone()))?;
+		Ok(Self { registry, jobs, job_seconds, work_units, units_per_second, spot_check_failures })
 	}
 
 	/// The text exposition format.

@@ -174,6 +174,14 @@ impl Store {
 		}
 	}
 
+	/// Forgets a job's saved leaf hashes (they are computed again).
+	pub fn discard_leaves(&self, job: JobId) -> Result<()> {
+		match fs::remove_file(self.leaves_path(job)) {
+			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+			_ => Ok(()),
+		}
+	}
+
 	/// Saves a job's leaf hashes.
 	pub fn save_leaves(&self, job: JobId, leaves: &[LeafHash]) -> Result<()> {
 		Self::write_atomically(&self.leaves_path(job), &leaves.concat())

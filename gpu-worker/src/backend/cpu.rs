@@ -67,6 +67,10 @@ impl Backend for CpuBackend {
 		format!("cpu({} threads)", self.threads)
 	}
 
+	fn is_reference(&self) -> bool {
+		true
+	}
+
 	fn spec(&self) -> DeviceSpec {
 		DeviceSpec {
 			model: b"CPU reference backend".to_vec().try_into().expect("short name"),

@@ -53,6 +53,12 @@ pub trait Backend: Send + Sync {
 		hook: Option<&LeafHook>,
 	) -> Result<Vec<LeafHash>>;
 
+	/// Whether this is the reference kernel itself (the CPU backend), whose output needs no
+	/// spot check against it.
+	fn is_reference(&self) -> bool {
+		false
+	}
+
 	/// Phase-by-phase timing of a job, for backends that can measure it (`bench`).
 	fn phases(&self, _shape: &GemmShape, _seed: &[u8; 32]) -> Option<Result<Phases>> {
 		None

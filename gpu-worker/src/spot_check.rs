@@ -1,0 +1,74 @@
+//! A CPU spot check of an accelerator's output before it is committed: a few leaves, picked
+//! where the backend cannot predict them, recomputed with the reference kernel of
+//! `proofgrid-primitives`. A wrong output caught here costs a recompute, not the collateral
+//! (a known cuBLAS int8 bug, a flaky GPU or a miscompiled kernel would otherwise be slashed).
+
+use codec::Encode;
+use proofgrid_primitives::{
+	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	merkle::hash_leaf,
+};
+use sp_crypto_hashing::blake2_256;
+
+/// Leaves checked per output.
+pub const SPOT_CHECKS: u64 = 8;
+
+/// A leaf of the output that the reference kernel computes differently.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("leaf {index} of the output differs from the CPU reference")]
+pub struct Mismatch {
+	/// The leaf's index.
+	pub index: u64,
+}
+
+/// Checks [`SPOT_CHECKS`] leaves of `leaves` (the output of `shape` for seeded inputs `seed`),
+/// drawn with `salt`, against the reference kernel.
+pub fn spot_check(
+	shape: &GemmShape,
+	seed: &[u8; 32],
+	leaves: &[[u8; 32]],
+	salt: &[u8],
+) -> Result<(), Mismatch> {
+	let count = leaves.len() as u64;
+	for n in 0..SPOT_CHECKS.min(count) {
+		let draw = blake2_256(&(salt, n).encode());
+		let index = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) % count;
+		let leaf = seeded_leaf(shape, seed, index);
+		if hash_leaf(&encode_leaf(&leaf)) != leaves[index as usize] {
+			return Err(Mismatch { index });
+		}
+	}
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn output(shape: &GemmShape, seed: &[u8; 32]) -> Vec<[u8; 32]> {
+		(0..shape.leaf_count())
+			.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(shape, seed, i))))
+			.collect()
+	}
+
+	#[test]
+	fn a_correct_output_passes_and_a_wrong_one_is_caught() {
+		let shape = GemmShape { m: 64, n: 64, k: 32 };
+		let seed = [3u8; 32];
+		let good = output(&shape, &seed);
+		for salt in 0u8..20 {
+			assert_eq!(spot_check(&shape, &seed, &good, &[salt]), Ok(()));
+		}
+		// Another job's output (other inputs): every leaf differs, the first draw catches it.
+		let other = output(&shape, &[4u8; 32]);
+		assert!(spot_check(&shape, &seed, &other, b"salt").is_err());
+		// One leaf in four wrong: caught by one of the eight draws almost always.
+		let mut quarter = good.clone();
+		for leaf in quarter.iter_mut().step_by(4) {
+			leaf[0] ^= 1;
+		}
+		let caught =
+			(0u8..50).filter(|salt| spot_check(&shape, &seed, &quarter, &[*salt]).is_err()).count();
+		assert!(caught >= 40, "caught {caught} of 50");
+	}
+}
