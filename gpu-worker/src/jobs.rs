@@ -22,6 +22,22 @@ use crate::{
 	state::{unix_now, HeldJob, Stage, Store},
 };
 
+/// Disk kept free beside a job's saved leaf hashes.
+const DISK_RESERVE: u64 = 64 << 20;
+
+/// Why a job of `shape` cannot be taken with `free` bytes of disk: its leaf hashes are saved
+/// there (so that a restart resumes instead of recomputing), 32 bytes per leaf.
+fn disk_refusal(shape: &proofgrid_primitives::gemm::GemmShape, free: u64) -> Option<String> {
+	let needed = shape.leaf_count().saturating_mul(32);
+	(needed.saturating_add(DISK_RESERVE) > free).then(|| {
+		format!(
+			"its leaf hashes need {} MiB of disk and {} MiB are free",
+			needed.div_ceil(1 << 20),
+			free >> 20
+		)
+	})
+}
+
 /// Waiting jobs read from the chain's open-job index per poll at most.
 const CANDIDATES_PER_POLL: usize = 16;
 /// Refused job ids remembered (8 bytes each).
@@ -203,6 +219,13 @@ impl DeviceWorker {
 				"too slow: an estimated {needed:.0} s at {} GOPS against a {available:.0} s window",
 				self.gops
 			));
+		}
+		// An unreadable free space is not a reason to refuse: saving the leaves then fails
+		// before anything is committed.
+		if let Some(reason) =
+			self.store.available_disk().ok().and_then(|free| disk_refusal(shape, free))
+		{
+			return Some(reason);
 		}
 		if self.top_up_needed(info, self.collateral(info, job)).is_none() {
 			return Some(format!(
@@ -504,5 +527,23 @@ impl DeviceWorker {
 		if let Err(e) = self.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proofgrid_primitives::gemm::GemmShape;
+
+	#[test]
+	fn a_job_whose_leaf_hashes_do_not_fit_the_disk_is_refused() {
+		// 2^20 × 2^20 outputs: 2^36 leaves, 2 TiB of leaf hashes.
+		let poison = GemmShape { m: 1 << 20, n: 1 << 20, k: 1 };
+		let reason = disk_refusal(&poison, 100 << 30).expect("refused");
+		assert!(reason.contains("2097152 MiB of disk and 102400 MiB are free"), "{reason}");
+		// 1024² outputs: 65 536 leaves, 2 MiB, plus the reserve.
+		let small = GemmShape { m: 1024, n: 1024, k: 1024 };
+		assert_eq!(disk_refusal(&small, 100 << 30), None);
+		assert!(disk_refusal(&small, DISK_RESERVE).is_some());
 	}
 }

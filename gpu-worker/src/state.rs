@@ -174,6 +174,11 @@ impl Store {
 		}
 	}
 
+	/// Bytes free for the worker on the state directory's file system.
+	pub fn available_disk(&self) -> Result<u64> {
+		Ok(fs2::available_space(&self.dir)?)
+	}
+
 	/// Forgets a job's saved leaf hashes (they are computed again).
 	pub fn discard_leaves(&self, job: JobId) -> Result<()> {
 		match fs::remove_file(self.leaves_path(job)) {
