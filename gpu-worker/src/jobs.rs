@@ -124,7 +124,8 @@ impl DeviceWorker {
 	}
 
 	/// Tops the device account up from the owner when it runs low (heartbeat fees are charged
-	/// up front, then refunded).
+	/// up front, then refunded; an account below the existential deposit could sign nothing,
+	/// not even a free reveal).
 	async fn ensure_funded(&self) -> Result<()> {
 		let id = self.device.account();
 		if self.client.free_balance(&id).await? < DEVICE_MIN_BALANCE {
@@ -303,6 +304,9 @@ impl DeviceWorker {
 				.context("topping up the bond")?;
 			tracing::info!(device = %self.device.address(), amount = %format_grid(amount), "bond topped up");
 		}
+		// Device calls are free, but the account must exist and pay heartbeats: top it up
+		// before every call it signs, not only at heartbeats.
+		self.ensure_funded().await?;
 		// Recorded before it is sent: after a crash here, the chain says whether it landed.
 		let claiming = HeldJob::claiming(id, &job.spec.0);
 		self.store.hold(&claiming)?;
@@ -378,6 +382,7 @@ impl DeviceWorker {
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));
 				self.store.hold(&held)?;
+				self.ensure_funded().await?;
 				let challenge_block = self.client.commit_job(&self.device, job, root).await?;
 				held.stage = Stage::Committed;
 				self.store.hold(&held)?;
@@ -421,6 +426,7 @@ impl DeviceWorker {
 					.iter()
 					.map(|&i| tree.proof(i).map_err(|e| anyhow::anyhow!("leaf {i}: {e:?}")))
 					.collect::<Result<Vec<_>>>()?;
+				self.ensure_funded().await?;
 				let settled = self
 					.client
 					.reveal_job(&self.device, job, challenge.block_hash, paths, spec.shape.k)

@@ -341,7 +341,28 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let honest = start_honest();
 	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
 	let owner_before = client.free_balance(&honest_owner.account()).await.unwrap();
-	let device_before = client.free_balance(&honest_device).await.unwrap();
+	// Drained to near zero (a long run of fees, an operator's mistake): the worker tops the
+	// device account up before the next call it signs.
+	let device_key = std::fs::read_to_string(dir.path().join("honest/keys/device-0.key")).unwrap();
+	let seed: [u8; 32] = hex::decode(device_key.trim()).unwrap().try_into().unwrap();
+	let device_signer = Keypair::from_seed(&seed);
+	assert_eq!(device_signer.account(), honest_device);
+	let sink = Keypair::from_suri("//Ferdie").unwrap().account();
+	let mut drained = false;
+	for _ in 0..5 {
+		let free = client.free_balance(&honest_device).await.unwrap();
+		// The worker may sign at the same moment (same nonce): try again.
+		if client.transfer(&device_signer, &sink, free - GRID / 10).await.is_ok() {
+			drained = true;
+			break;
+		}
+	}
+	assert!(drained, "the device account could not be drained");
+	let drained_to = client.free_balance(&honest_device).await.unwrap();
+	let drained_at = client.best_number().await.unwrap();
+	// What the device holds once topped up (the worker sends 10 GRID): its calls cost nothing
+	// from there on.
+	let device_before = drained_to.min(GRID / 10) + 10 * GRID;
 	let from = client.best_number().await.unwrap();
 	let hostile = |shape: GemmShape| JobSpec { shape, ..spec(0) };
 	let (poison, _) =
@@ -365,6 +386,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		let line = final_outcome_logged(&honest, job).await;
 		assert!(line.contains("settled"), "job {job}: {line}");
 	}
+	let log = std::fs::read_to_string(&honest.log).unwrap();
+	assert!(log.matches("GRID for fees").count() >= 2, "no top-up after the drain\n{log}");
+	assert!(client.free_balance(&honest_device).await.unwrap() >= GRID, "topped up");
+	println!("device account drained to {drained_to} planck, topped up before its next call");
 
 	// The hostile jobs were refused, with a reason, and are still waiting.
 	for job in [poison, slow] {
@@ -424,10 +449,39 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		count
 	};
 	assert_eq!(settlements, 1, "the restarted worker settles the job exactly once");
+	// What the owner spent refilling the drained device account: the transfers and their fees.
+	let mut refills: Balance = 0;
+	let (mut first_refill, mut first_claim) = (None, None);
+	for n in drained_at..=best {
+		let events = client.at(n).await.unwrap().events().fetch().await.unwrap();
+		for e in events.find::<runtime::balances::events::Transfer>() {
+			let e = e.unwrap();
+			if e.from == honest_owner.account() && e.to == honest_device {
+				refills += e.amount;
+				first_refill = first_refill.or(Some(n));
+			}
+		}
+		for e in events.find::<runtime::jobs::events::JobAssigned>() {
+			if e.unwrap().device == honest_device {
+				first_claim = first_claim.or(Some(n));
+			}
+		}
+		for e in events.find::<runtime::transaction_payment::events::TransactionFeePaid>() {
+			let e = e.unwrap();
+			if e.who == honest_owner.account() {
+				refills += e.actual_fee;
+			}
+		}
+	}
+	assert!(refills >= 10 * GRID, "the owner refilled the drained device account");
+	assert!(
+		first_refill <= first_claim && first_refill.is_some(),
+		"refilled (#{first_refill:?}) before the device's next call (claim #{first_claim:?})"
+	);
 	assert_eq!(
 		client.free_balance(&honest_owner.account()).await.unwrap(),
-		owner_before + paid,
-		"the honest owner is paid to the unit"
+		owner_before + paid - refills,
+		"the honest owner is paid to the unit (less the refill)"
 	);
 	assert!(
 		client.free_balance(&honest_device).await.unwrap() >= device_before,
