@@ -156,13 +156,7 @@ impl Client {
 
 	/// An open job (`None` once it has ended).
 	pub async fn job(&self, job: JobId) -> Result<Option<Job>, Error> {
-		let at = self.at_best().await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().jobs().jobs(), (job,))
-			.await
-			.map_err(node_error)?;
-		value.map(|v| v.decode().map_err(node_error)).transpose()
+		job_at(&self.at_best().await?, job).await
 	}
 
 	/// Up to `limit` waiting jobs of `kernel` whose price cap is at least `min_price`, best-paying
@@ -213,14 +207,7 @@ impl Client {
 				if skip.contains(&id) {
 					continue;
 				}
-				let job = at
-					.storage()
-					.try_fetch(runtime::storage().jobs().jobs(), (id,))
-					.await
-					.map_err(node_error)?;
-				let Some(job) = job.map(|v| v.decode().map_err(node_error)).transpose()? else {
-					continue;
-				};
+				let Some(job) = job_at(&at, id).await? else { continue };
 				if job.price_cap >= min_price {
 					jobs.push((id, job));
 					if jobs.len() >= limit {
@@ -263,14 +250,7 @@ impl Client {
 	pub async fn final_challenge(&self, job: JobId) -> Result<Option<Challenge>, Error> {
 		let at = self.at_finalized().await?;
 		let finalized = at.block_number() as u32;
-		let info = at
-			.storage()
-			.try_fetch(runtime::storage().jobs().jobs(), (job,))
-			.await
-			.map_err(node_error)?;
-		let Some(info) = info.map(|v| v.decode().map_err(node_error)).transpose()? else {
-			return Ok(None);
-		};
+		let Some(info) = job_at(&at, job).await? else { return Ok(None) };
 		let JobStatus::Committed { challenge_block, reveal_by, .. } = info.status else {
 			return Ok(None);
 		};
@@ -292,13 +272,7 @@ impl Client {
 
 	/// Whether `job` is still open at the finalized block.
 	pub async fn is_open_at_finalized(&self, job: JobId) -> Result<bool, Error> {
-		let at = self.at_finalized().await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().jobs().jobs(), (job,))
-			.await
-			.map_err(node_error)?;
-		Ok(value.is_some())
+		Ok(job_at(&self.at_finalized().await?, job).await?.is_some())
 	}
 
 	/// How `job` ended, if it ended in block `number`.
@@ -363,14 +337,7 @@ impl Client {
 				if let Some(outcome) = self.job_outcome_in(job, next).await? {
 					return Ok(outcome);
 				}
-				let at = self.at(next).await?;
-				let value = at
-					.storage()
-					.try_fetch(runtime::storage().jobs().jobs(), (job,))
-					.await
-					.map_err(node_error)?;
-				if let Some(value) = value {
-					let info = value.decode().map_err(node_error)?;
+				if let Some(info) = job_at(&self.at(next).await?, job).await? {
 					let state = state_name(&info.status);
 					if state != last_state {
 						last_state = state;
@@ -385,4 +352,14 @@ impl Client {
 			tokio::time::sleep(Duration::from_millis(200)).await;
 		}
 	}
+}
+
+/// Open job `job` as block `at` has it (`None` if it is not open there).
+async fn job_at(at: &crate::AtBlock, job: JobId) -> Result<Option<Job>, Error> {
+	let value = at
+		.storage()
+		.try_fetch(runtime::storage().jobs().jobs(), (job,))
+		.await
+		.map_err(node_error)?;
+	value.map(|v| v.decode().map_err(node_error)).transpose()
 }

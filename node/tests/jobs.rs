@@ -70,13 +70,7 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		}),
 	)
 	.await;
-	let job = submitted
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
-			_ => None,
-		})
-		.expect("JobSubmitted");
+	let job = common::submitted_job(&submitted);
 	let submit_fee = tx_fee(&submitted);
 	let call_fee = submitted
 		.iter()

@@ -121,13 +121,7 @@ async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges(
 		}),
 	)
 	.await;
-	let job = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
-			_ => None,
-		})
-		.expect("JobSubmitted");
+	let job = common::submitted_job(&events);
 
 	// The device's side, as the worker does it.
 	submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;

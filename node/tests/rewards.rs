@@ -98,10 +98,7 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 			}),
 		)
 		.await;
-		jobs.push(find(&events, |e| match e {
-			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
-			_ => None,
-		}));
+		jobs.push(common::submitted_job(&events));
 	}
 
 	// Start at an era boundary so that both jobs (six blocks) settle in one era.

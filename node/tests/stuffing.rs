@@ -81,13 +81,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		}),
 	)
 	.await;
-	let job = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
-			_ => None,
-		})
-		.expect("JobSubmitted");
+	let job = common::submitted_job(&events);
 	apply(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;
 	apply(
 		&client,

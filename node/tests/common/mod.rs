@@ -429,3 +429,14 @@ pub async fn honest_reveal(
 	});
 	(indices, call)
 }
+
+/// The id of the job whose submission `events` report.
+pub fn submitted_job(events: &[RuntimeEvent]) -> u64 {
+	events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobSubmitted { job, .. }) => Some(*job),
+			_ => None,
+		})
+		.expect("JobSubmitted")
+}
