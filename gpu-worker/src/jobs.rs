@@ -13,30 +13,16 @@ use proofgrid_client::{
 	market::MarketParams,
 	Balance, Client, Keypair, GRID,
 };
-use proofgrid_primitives::{device::Kernel, job::JobSpec, merkle::MerkleTree};
+use proofgrid_primitives::{device::Kernel, job::JobSpec};
 use tokio::sync::watch;
 
 use crate::{
+	admission::Capacity,
 	backend::{Backend, LeafHook},
 	metrics::Metrics,
+	output::OutputTree,
 	state::{unix_now, HeldJob, Stage, Store},
 };
-
-/// Disk kept free beside a job's saved leaf hashes.
-const DISK_RESERVE: u64 = 64 << 20;
-
-/// Why a job of `shape` cannot be taken with `free` bytes of disk: its leaf hashes are saved
-/// there (so that a restart resumes instead of recomputing), 32 bytes per leaf.
-fn disk_refusal(shape: &proofgrid_primitives::gemm::GemmShape, free: u64) -> Option<String> {
-	let needed = shape.leaf_count().saturating_mul(32);
-	(needed.saturating_add(DISK_RESERVE) > free).then(|| {
-		format!(
-			"its leaf hashes need {} MiB of disk and {} MiB are free",
-			needed.div_ceil(1 << 20),
-			free >> 20
-		)
-	})
-}
 
 /// Waiting jobs read from the chain's open-job index per poll at most.
 const CANDIDATES_PER_POLL: usize = 16;
@@ -63,9 +49,11 @@ pub struct DeviceWorker {
 	pub max_bond: Balance,
 	/// The chain's market parameters (collateral, windows).
 	pub market: MarketParams,
-	/// The backend's measured throughput (GOPS): advertised on chain and used to estimate
-	/// whether a job can be finished in its commit window.
+	/// The backend's measured throughput (GOPS): used to estimate whether a job can be
+	/// finished in its commit window, and advertised on chain less a margin.
 	pub gops: u64,
+	/// Most disk one job's output tree may take, bytes.
+	pub max_output: u64,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
 	/// Jobs whose wait for a final challenge block was logged already (once each).
@@ -81,10 +69,11 @@ impl DeviceWorker {
 		format!("{} {}", self.backend.name(), self.device.address())
 	}
 
-	/// What the device advertises: the backend's spec with its measured throughput.
+	/// What the device advertises: the backend's spec with its measured throughput, less the
+	/// margin its commit windows need ([`crate::throughput::advertised`]).
 	fn spec(&self) -> proofgrid_primitives::device::DeviceSpec {
 		proofgrid_primitives::device::DeviceSpec {
-			advertised_gops: self.gops,
+			advertised_gops: crate::throughput::advertised(self.gops),
 			..self.backend.spec()
 		}
 	}
@@ -196,36 +185,17 @@ impl DeviceWorker {
 			.then_some(needed)
 	}
 
-	/// Why this device cannot do `job` (memory, time, collateral), if it cannot.
+	/// Why this device cannot do `job` (memory, time, disk, collateral), if it cannot.
 	fn cannot_do(&self, info: &DeviceInfo, job: &Job, gops: u64) -> Option<String> {
-		let shape = &job.spec.0.shape;
-		if !self.backend.fits(shape) {
-			return Some(format!(
-				"{}×{}×{} does not fit the backend's memory",
-				shape.m, shape.n, shape.k
-			));
-		}
-		let Some(window) = self.market.commit_window(shape, gops) else {
-			return Some(format!(
-				"too slow: at {gops} GOPS it needs more than the longest commit window ({} blocks)",
-				self.market.max_commit_window
-			));
+		let capacity = Capacity {
+			backend: self.backend.as_ref(),
+			market: &self.market,
+			chain_gops: gops,
+			gops: self.gops,
+			free_disk: self.store.available_disk().ok(),
+			max_output: self.max_output,
 		};
-		// Its own measured speed against the window's wall time, with a margin for the chain.
-		let needed =
-			crate::throughput::estimated_seconds(shape, self.market.ops_per_leaf, self.gops);
-		let available = window as f64 * self.market.millisecs_per_block as f64 / 1000.0;
-		if needed > 0.8 * available {
-			return Some(format!(
-				"too slow: an estimated {needed:.0} s at {} GOPS against a {available:.0} s window",
-				self.gops
-			));
-		}
-		// An unreadable free space is not a reason to refuse: saving the leaves then fails
-		// before anything is committed.
-		if let Some(reason) =
-			self.store.available_disk().ok().and_then(|free| disk_refusal(shape, free))
-		{
+		if let Some(reason) = capacity.refusal(&job.spec.0.shape) {
 			return Some(reason);
 		}
 		if self.top_up_needed(info, self.collateral(info, job)).is_none() {
@@ -359,7 +329,7 @@ impl DeviceWorker {
 		match status {
 			Some(JobStatus::Assigned { device, .. }) if device == me => {
 				let spec = held.spec()?;
-				let leaves = self.output(&held, &spec).await?;
+				let tree = self.output(&held, &spec).await?;
 				if !self.backend.is_reference() {
 					// Drawn where the backend cannot predict them: the time and the job.
 					let salt = (
@@ -370,15 +340,16 @@ impl DeviceWorker {
 							.unwrap_or_default(),
 					)
 						.encode();
+					let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
 					if let Err(mismatch) =
-						crate::spot_check::spot_check(&spec.shape, &spec.seed, &leaves, &salt)
+						crate::spot_check::spot_check(&spec.shape, &spec.seed, count, leaf, &salt)
 					{
-						self.store.discard_leaves(job)?;
+						self.store.discard_output(job)?;
 						self.metrics.spot_check_failures.inc();
 						bail!("not committing job {job}: {mismatch}; computing it again");
 					}
 				}
-				let root = MerkleTree::from_leaf_hashes(leaves).context("empty output")?.root();
+				let root = tree.root();
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));
 				self.store.hold(&held)?;
@@ -417,14 +388,13 @@ impl DeviceWorker {
 				};
 				let indices = challenge.indices;
 				let spec = held.spec()?;
-				let leaves = self.output(&held, &spec).await?;
-				let tree = MerkleTree::from_leaf_hashes(leaves).context("empty output")?;
+				let tree = self.output(&held, &spec).await?;
 				if tree.root() != root.0 {
 					tracing::warn!(job, "the recomputed output does not match the committed root");
 				}
 				let paths = indices
 					.iter()
-					.map(|&i| tree.proof(i).map_err(|e| anyhow::anyhow!("leaf {i}: {e:?}")))
+					.map(|&i| tree.proof(i).with_context(|| format!("the path of leaf {i}")))
 					.collect::<Result<Vec<_>>>()?;
 				self.ensure_funded().await?;
 				let settled = self
@@ -487,17 +457,21 @@ impl DeviceWorker {
 		Ok("lost")
 	}
 
-	/// The job's leaf hashes: saved ones, or computed now (and saved).
-	async fn output(&self, held: &HeldJob, spec: &JobSpec) -> Result<Vec<[u8; 32]>> {
-		if let Some(leaves) = self.store.leaves(held.job)? {
-			return Ok(leaves);
+	/// The job's output tree: the saved one, or computed now (streamed to disk).
+	async fn output(&self, held: &HeldJob, spec: &JobSpec) -> Result<OutputTree> {
+		let leaf_count = spec.shape.leaf_count();
+		if let Some(tree) = self.store.output(held.job, leaf_count)? {
+			return Ok(tree);
 		}
 		let backend = self.backend.clone();
 		let hook = self.hook.clone();
 		let spec_owned = spec.clone();
+		let mut writer = self.store.output_writer(held.job)?;
 		let started = std::time::Instant::now();
-		let leaves = tokio::task::spawn_blocking(move || {
-			backend.leaf_hashes(&spec_owned.shape, &spec_owned.seed, hook.as_deref())
+		let tree = tokio::task::spawn_blocking(move || {
+			let (shape, seed) = (&spec_owned.shape, &spec_owned.seed);
+			backend.write_leaf_hashes(shape, seed, hook.as_deref(), &mut writer)?;
+			writer.finish(leaf_count)
 		})
 		.await??;
 		let seconds = started.elapsed().as_secs_f64();
@@ -510,8 +484,7 @@ impl DeviceWorker {
 			gops = ops / 1e9 / seconds.max(1e-9),
 			"computed"
 		);
-		self.store.save_leaves(held.job, &leaves)?;
-		Ok(leaves)
+		Ok(tree)
 	}
 
 	fn finish(&self, held: &HeldJob, outcome: &str, spec: &JobSpec) {
@@ -533,23 +506,5 @@ impl DeviceWorker {
 		if let Err(e) = self.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");
 		}
-	}
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use proofgrid_primitives::gemm::GemmShape;
-
-	#[test]
-	fn a_job_whose_leaf_hashes_do_not_fit_the_disk_is_refused() {
-		// 2^20 × 2^20 outputs: 2^36 leaves, 2 TiB of leaf hashes.
-		let poison = GemmShape { m: 1 << 20, n: 1 << 20, k: 1 };
-		let reason = disk_refusal(&poison, 100 << 30).expect("refused");
-		assert!(reason.contains("2097152 MiB of disk and 102400 MiB are free"), "{reason}");
-		// 1024² outputs: 65 536 leaves, 2 MiB, plus the reserve.
-		let small = GemmShape { m: 1024, n: 1024, k: 1024 };
-		assert_eq!(disk_refusal(&small, 100 << 30), None);
-		assert!(disk_refusal(&small, DISK_RESERVE).is_some());
 	}
 }

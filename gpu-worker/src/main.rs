@@ -5,13 +5,17 @@
 //! PROOFGRID_OWNER_SURI=//Alice proofgrid-worker run --url ws://127.0.0.1:9944 --backend auto
 //! proofgrid-worker run --owner-suri-file owner.suri   # the secret in a 0600 file, never argv
 //! proofgrid-worker bench --backend cpu --sizes 1024,2048
+//! proofgrid-worker limits --backend cpu --run   # the largest jobs it takes, timed
 //! ```
 
+mod admission;
 mod backend;
 mod bench;
 mod jobs;
 mod keystore;
+mod limits;
 mod metrics;
+mod output;
 mod spot_check;
 mod state;
 mod throughput;
@@ -38,6 +42,8 @@ enum Command {
 	Run(RunArgs),
 	/// Time the backend on square GEMMs and print GOPS.
 	Bench(bench::BenchArgs),
+	/// The largest jobs this host accepts on a chain, with their estimated (and measured) time.
+	Limits(limits::LimitsArgs),
 }
 
 #[derive(Args)]
@@ -67,9 +73,14 @@ struct RunArgs {
 	#[arg(long, default_value_t = 0)]
 	threads: usize,
 	/// Largest memory one job may take, MiB: all of it on the CPU backend; on a GPU, the host
-	/// side (its output's leaf hashes and Merkle tree).
+	/// side (a batch of its output's leaf hashes on their way to disk).
 	#[arg(long, default_value_t = 4096)]
 	memory_mib: u64,
+	/// Most disk one job's output (its leaf hashes and Merkle tree, about 64 bytes per 4×4
+	/// output tile) may take, MiB; jobs with larger outputs are not taken, and 64 MiB of the
+	/// disk are always left free.
+	#[arg(long, default_value_t = 16_384)]
+	disk_mib: u64,
 	/// Prometheus metrics address (`none` to disable).
 	#[arg(long, default_value = "127.0.0.1:9616")]
 	metrics: String,
@@ -95,6 +106,7 @@ async fn main() {
 	let result = match Cli::parse().command {
 		Command::Run(args) => run(args).await,
 		Command::Bench(args) => bench::run(args),
+		Command::Limits(args) => limits::run(args).await,
 	};
 	if let Err(error) = result {
 		tracing::error!("{error:#}");
@@ -203,6 +215,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			price,
 			max_bond,
 			gops,
+			max_output: args.disk_mib.saturating_mul(1 << 20),
 			refused: Default::default(),
 			finality_waits: Default::default(),
 			market: market.clone(),

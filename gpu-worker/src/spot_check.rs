@@ -13,29 +13,40 @@ use sp_crypto_hashing::blake2_256;
 /// Leaves checked per output.
 pub const SPOT_CHECKS: u64 = 8;
 
-/// A leaf of the output that the reference kernel computes differently.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("leaf {index} of the output differs from the CPU reference")]
-pub struct Mismatch {
-	/// The leaf's index.
-	pub index: u64,
+/// Why an output fails its spot check.
+#[derive(Debug, thiserror::Error)]
+pub enum SpotCheckError {
+	/// A leaf the reference kernel computes differently.
+	#[error("leaf {index} of the output differs from the CPU reference")]
+	Mismatch {
+		/// The leaf's index.
+		index: u64,
+	},
+	/// A leaf could not be read back.
+	#[error("reading leaf {index} of the output: {source:#}")]
+	Unreadable {
+		/// The leaf's index.
+		index: u64,
+		source: anyhow::Error,
+	},
 }
 
-/// Checks [`SPOT_CHECKS`] leaves of `leaves` (the output of `shape` for seeded inputs `seed`),
-/// drawn with `salt`, against the reference kernel.
+/// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` for seeded inputs
+/// `seed`, read with `leaf`), drawn with `salt`, against the reference kernel.
 pub fn spot_check(
 	shape: &GemmShape,
 	seed: &[u8; 32],
-	leaves: &[[u8; 32]],
+	count: u64,
+	leaf: impl Fn(u64) -> anyhow::Result<[u8; 32]>,
 	salt: &[u8],
-) -> Result<(), Mismatch> {
-	let count = leaves.len() as u64;
+) -> Result<(), SpotCheckError> {
 	for n in 0..SPOT_CHECKS.min(count) {
 		let draw = blake2_256(&(salt, n).encode());
 		let index = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) % count;
-		let leaf = seeded_leaf(shape, seed, index);
-		if hash_leaf(&encode_leaf(&leaf)) != leaves[index as usize] {
-			return Err(Mismatch { index });
+		let expected = hash_leaf(&encode_leaf(&seeded_leaf(shape, seed, index)));
+		let got = leaf(index).map_err(|source| SpotCheckError::Unreadable { index, source })?;
+		if got != expected {
+			return Err(SpotCheckError::Mismatch { index });
 		}
 	}
 	Ok(())
@@ -51,24 +62,34 @@ mod tests {
 			.collect()
 	}
 
+	fn check(shape: &GemmShape, seed: &[u8; 32], leaves: &[[u8; 32]], salt: &[u8]) -> bool {
+		spot_check(shape, seed, leaves.len() as u64, |i| Ok(leaves[i as usize]), salt).is_ok()
+	}
+
 	#[test]
 	fn a_correct_output_passes_and_a_wrong_one_is_caught() {
 		let shape = GemmShape { m: 64, n: 64, k: 32 };
 		let seed = [3u8; 32];
 		let good = output(&shape, &seed);
 		for salt in 0u8..20 {
-			assert_eq!(spot_check(&shape, &seed, &good, &[salt]), Ok(()));
+			assert!(check(&shape, &seed, &good, &[salt]));
 		}
 		// Another job's output (other inputs): every leaf differs, the first draw catches it.
 		let other = output(&shape, &[4u8; 32]);
-		assert!(spot_check(&shape, &seed, &other, b"salt").is_err());
+		assert!(!check(&shape, &seed, &other, b"salt"));
 		// One leaf in four wrong: caught by one of the eight draws almost always.
 		let mut quarter = good.clone();
 		for leaf in quarter.iter_mut().step_by(4) {
 			leaf[0] ^= 1;
 		}
-		let caught =
-			(0u8..50).filter(|salt| spot_check(&shape, &seed, &quarter, &[*salt]).is_err()).count();
+		let caught = (0u8..50).filter(|salt| !check(&shape, &seed, &quarter, &[*salt])).count();
 		assert!(caught >= 40, "caught {caught} of 50");
+	}
+
+	#[test]
+	fn an_unreadable_leaf_fails_the_check() {
+		let shape = GemmShape { m: 8, n: 8, k: 8 };
+		let result = spot_check(&shape, &[1; 32], 4, |_| anyhow::bail!("disk gone"), b"s");
+		assert!(matches!(result, Err(SpotCheckError::Unreadable { .. })), "{result:?}");
 	}
 }

@@ -1,5 +1,5 @@
 //! What a device must remember across a crash: the job it holds, how far it got, the output's
-//! leaf hashes (needed to reveal), and the jobs it failed or lost (never claimed again).
+//! tree (needed to reveal), and the jobs it failed or lost (never claimed again).
 //! Written before each chain step, atomically (write a temporary file, fsync it, rename it,
 //! fsync the directory), so a restarted worker resumes where it stopped and never commits a job
 //! twice.
@@ -14,7 +14,7 @@ use codec::{Decode, Encode};
 use proofgrid_primitives::job::{JobId, JobSpec};
 use serde::{Deserialize, Serialize};
 
-use crate::backend::LeafHash;
+use crate::output::{OutputTree, OutputWriter};
 
 /// Seconds since the UNIX epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {
@@ -107,8 +107,8 @@ impl Store {
 		self.dir.join("job.json")
 	}
 
-	fn leaves_path(&self, job: JobId) -> PathBuf {
-		self.dir.join(format!("job-{job}.leaves"))
+	fn output_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.output"))
 	}
 
 	fn lost_path(&self) -> PathBuf {
@@ -165,9 +165,10 @@ impl Store {
 		Self::write_atomically(&self.state_path(), &serde_json::to_vec_pretty(held)?)
 	}
 
-	/// Forgets the held job and its output.
+	/// Forgets the held job and its output (a finished or a partly written one).
 	pub fn release(&self, job: JobId) -> Result<()> {
-		let _ = fs::remove_file(self.leaves_path(job));
+		let _ = fs::remove_file(self.output_path(job));
+		let _ = fs::remove_file(self.output_path(job).with_extension("tmp"));
 		match fs::remove_file(self.state_path()) {
 			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
 			_ => Ok(()),
@@ -179,35 +180,29 @@ impl Store {
 		Ok(fs2::available_space(&self.dir)?)
 	}
 
-	/// Forgets a job's saved leaf hashes (they are computed again).
-	pub fn discard_leaves(&self, job: JobId) -> Result<()> {
-		match fs::remove_file(self.leaves_path(job)) {
+	/// Forgets a job's saved output (it is computed again).
+	pub fn discard_output(&self, job: JobId) -> Result<()> {
+		match fs::remove_file(self.output_path(job)) {
 			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
 			_ => Ok(()),
 		}
 	}
 
-	/// Saves a job's leaf hashes.
-	pub fn save_leaves(&self, job: JobId, leaves: &[LeafHash]) -> Result<()> {
-		Self::write_atomically(&self.leaves_path(job), &leaves.concat())
+	/// Starts writing a job's output (leaf hashes, then its tree).
+	pub fn output_writer(&self, job: JobId) -> Result<OutputWriter> {
+		OutputWriter::create(&self.output_path(job))
 	}
 
-	/// A job's saved leaf hashes, if any.
-	pub fn leaves(&self, job: JobId) -> Result<Option<Vec<LeafHash>>> {
-		match fs::read(self.leaves_path(job)) {
-			Ok(bytes) if bytes.len() % 32 == 0 => {
-				Ok(Some(bytes.chunks_exact(32).map(|c| c.try_into().expect("32 bytes")).collect()))
-			}
-			Ok(_) => Ok(None),
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-			Err(e) => Err(e.into()),
-		}
+	/// A job's saved output of `leaf_count` leaves, if it is whole.
+	pub fn output(&self, job: JobId, leaf_count: u64) -> Result<Option<OutputTree>> {
+		OutputTree::open(&self.output_path(job), leaf_count)
 	}
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::backend::LeafSink;
 	use proofgrid_primitives::{
 		device::{Kernel, Requirements},
 		gemm::GemmShape,
@@ -231,17 +226,20 @@ mod tests {
 		claimed_spec.seed = [8; 32];
 		held = held.claimed(&claimed_spec);
 		store.hold(&held).unwrap();
-		store.save_leaves(3, &[[1; 32], [2; 32]]).unwrap();
+		let mut output = store.output_writer(3).unwrap();
+		output.append(&[[1; 32], [2; 32]]).unwrap();
+		let root = output.finish(2).unwrap().root();
 		held.stage = Stage::Committed;
 		store.hold(&held).unwrap();
 
 		let reopened = Store::open(&dir).unwrap();
 		let back = reopened.held().unwrap().unwrap();
 		assert_eq!((back.stage, back.spec().unwrap()), (Stage::Committed, claimed_spec));
-		assert_eq!(reopened.leaves(3).unwrap(), Some(vec![[1; 32], [2; 32]]));
+		let output = reopened.output(3, 2).unwrap().expect("saved");
+		assert_eq!((output.root(), output.leaf(1).unwrap()), (root, [2; 32]));
 		reopened.release(3).unwrap();
 		assert_eq!(reopened.held().unwrap(), None);
-		assert_eq!(reopened.leaves(3).unwrap(), None);
+		assert!(reopened.output(3, 2).unwrap().is_none());
 		fs::remove_dir_all(&dir).unwrap();
 	}
 

@@ -44,6 +44,14 @@ pub fn measured_gops(backend: &dyn Backend, cache: &Path) -> Result<u64> {
 	Ok(gops)
 }
 
+/// What a device advertises on chain for a measured throughput: 80% of it. The chain sizes
+/// every commit window from the advertised figure, so each window holds a quarter more time
+/// than the device's own estimate — a margin for a job that runs slower than the calibration
+/// that grows with the job, where a fixed margin would cap job size.
+pub fn advertised(measured_gops: u64) -> u64 {
+	(measured_gops.saturating_mul(4) / 5).max(1)
+}
+
 /// Seconds a device of `gops` needs for a job of `shape`, counting `ops_per_leaf` for hashing
 /// each output leaf (the same work the chain sizes the commit window from).
 pub fn estimated_seconds(shape: &GemmShape, ops_per_leaf: u64, gops: u64) -> f64 {

@@ -7,7 +7,7 @@
 //!    dApp is compensated (less than half the job's value each time); the slashed device is
 //!    below the minimum bond, so its worker tops the bond up before each new claim; SIGTERM
 //!    stops it cleanly.
-//! 2. Hostile jobs come first: a poison job (65 536 × 65 536 × 1: tiny work, 2²⁸ leaves) and
+//! 2. Hostile jobs come first: a poison job (2²⁰ × 2²⁰ × 1: tiny work, 2³⁶ leaves) and
 //!    one too slow for any commit window (16 384 × 16 384 × 65 536). The honest worker refuses
 //!    both with a logged reason, stays up, and takes the 5 honest jobs posted after them: all
 //!    settle, its owner is paid to the unit, and its device paid no fee for any claim, commit
@@ -366,7 +366,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let from = client.best_number().await.unwrap();
 	let hostile = |shape: GemmShape| JobSpec { shape, ..spec(0) };
 	let (poison, _) =
-		submit(&client, &dapp, hostile(GemmShape { m: 65_536, n: 65_536, k: 1 })).await;
+		submit(&client, &dapp, hostile(GemmShape { m: 1 << 20, n: 1 << 20, k: 1 })).await;
 	let (slow, _) =
 		submit(&client, &dapp, hostile(GemmShape { m: 16_384, n: 16_384, k: 65_536 })).await;
 	let mut honest_jobs = vec![];
@@ -403,6 +403,25 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		println!("{refusal}");
 		client.cancel_job(&dapp, job).await.unwrap();
 	}
+	// What the worker would take at most on this chain: each family's largest job, and why the
+	// next size is refused (the hostile jobs are far beyond both).
+	let limits = Command::new(env!("CARGO_BIN_EXE_proofgrid-worker"))
+		.args(["limits", "--backend", "cpu", "--threads", "1", "--url", &url, "--base-path"])
+		.arg(dir.path().join("limits"))
+		.output()
+		.unwrap();
+	let report = String::from_utf8_lossy(&limits.stdout);
+	assert!(limits.status.success(), "{report}{}", String::from_utf8_lossy(&limits.stderr));
+	for family in ["cube m = n = k: ", "widest m = n, k = 1: "] {
+		assert!(report.contains(family), "{report}");
+	}
+	// A cube is bound by time (its inputs fit the default 4 GiB), the widest output by time or
+	// by this machine's disk.
+	let lines: Vec<&str> = report.lines().collect();
+	let cube = lines.iter().position(|l| l.starts_with("cube")).expect("a cube line");
+	assert!(lines[cube + 1].starts_with("  next size refused: too slow"), "{report}");
+	assert_eq!(report.matches("next size refused: ").count(), 2, "{report}");
+	println!("{report}");
 
 	// 3. A crash right after a commit, and a restart.
 	let from = client.best_number().await.unwrap();

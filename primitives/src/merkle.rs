@@ -97,6 +97,34 @@ pub fn verify(
 	}
 }
 
+/// The level above `below`: each pair of nodes hashed, a lone last node carried up unchanged.
+/// Provers that build a level in pieces pass pieces of even length (all but the last).
+pub fn parent_level(below: &[Hash32]) -> Vec<Hash32> {
+	below
+		.chunks(2)
+		.map(|pair| match pair {
+			[left, right] => hash_node(left, right),
+			[lone] => *lone,
+			_ => unreachable!("chunks(2) yields one or two"),
+		})
+		.collect()
+}
+
+/// The width of each level of a tree of `leaf_count` leaves, from the leaves up to the root
+/// (empty for no leaves).
+pub fn level_widths(leaf_count: u64) -> Vec<u64> {
+	let mut widths = Vec::new();
+	let mut width = leaf_count;
+	while width > 0 {
+		widths.push(width);
+		if width == 1 {
+			break;
+		}
+		width = width.div_ceil(2);
+	}
+	widths
+}
+
 /// A whole tree kept in memory, level by level (level 0 = leaf hashes). For provers (the worker,
 /// tests); the runtime only verifies.
 #[derive(Clone, Debug)]
@@ -112,15 +140,7 @@ impl MerkleTree {
 		}
 		let mut levels = alloc::vec![leaves];
 		while levels.last().map_or(0, Vec::len) > 1 {
-			let below = levels.last().expect("levels is never empty");
-			let above = below
-				.chunks(2)
-				.map(|pair| match pair {
-					[left, right] => hash_node(left, right),
-					[lone] => *lone,
-					_ => unreachable!("chunks(2) yields one or two"),
-				})
-				.collect();
+			let above = parent_level(levels.last().expect("levels is never empty"));
 			levels.push(above);
 		}
 		Some(Self { levels })
@@ -198,6 +218,18 @@ mod tests {
 		assert_eq!(t.proof(2).unwrap(), vec![hash_node(&l[0], &l[1])]);
 		assert_eq!(proof_len(3, 2), Ok(1));
 		assert_eq!(proof_len(3, 0), Ok(2));
+	}
+
+	#[test]
+	fn level_widths_match_the_tree() {
+		assert!(level_widths(0).is_empty());
+		assert_eq!(level_widths(1), vec![1]);
+		assert_eq!(level_widths(5), vec![5, 3, 2, 1]);
+		for n in 1..40u64 {
+			let (t, _) = tree(n);
+			let widths: Vec<u64> = t.levels.iter().map(|l| l.len() as u64).collect();
+			assert_eq!(level_widths(n), widths, "{n} leaves");
+		}
 	}
 
 	proptest! {

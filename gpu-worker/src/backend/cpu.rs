@@ -15,7 +15,7 @@ use proofgrid_primitives::{
 };
 use rayon::prelude::*;
 
-use super::{Backend, LeafHash, LeafHook};
+use super::{Backend, LeafHash, LeafHook, LeafSink};
 
 const TILE_USIZE: usize = TILE as usize;
 
@@ -39,8 +39,8 @@ impl CpuBackend {
 		Ok(Self { pool, threads, memory_mib })
 	}
 
-	/// Bytes a job needs: `B`'s lanes, `A`'s rows per thread, and the leaf hashes with their
-	/// Merkle tree (about two hashes per leaf).
+	/// Bytes a job needs: `B`'s lanes, `A`'s rows per thread, and a batch of the output (the
+	/// rest of it streams to disk).
 	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
 		let b = shape.n as u64 * shape.k as u64;
 		let a = self.threads as u64 * TILE as u64 * shape.k as u64;
@@ -87,52 +87,75 @@ impl Backend for CpuBackend {
 		shape.validate().is_ok() && self.memory_needed(shape) <= self.memory_mib << 20
 	}
 
-	fn leaf_hashes(
+	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
 		seed: &[u8; 32],
 		hook: Option<&LeafHook>,
-	) -> Result<Vec<LeafHash>> {
+		sink: &mut dyn LeafSink,
+	) -> Result<()> {
 		shape.validate().map_err(|e| anyhow::anyhow!("invalid shape {shape:?}: {e:?}"))?;
 		let (k, key) = (shape.k as usize, seed_key(seed));
-		self.pool.install(|| {
-			let mut b = vec![0i8; shape.n as usize * k];
+		let b = self.pool.install(|| -> Result<Vec<i8>> {
+			let mut b = Vec::new();
+			b.try_reserve_exact(shape.n as usize * k).context("host memory for B")?;
+			b.resize(shape.n as usize * k, 0i8);
 			b.par_chunks_mut(k)
 				.enumerate()
 				.for_each(|(col, out)| lane(key, MATRIX_B, col as u32, shape.k, out));
-			let rows: Vec<Vec<LeafHash>> = (0..shape.tile_rows())
-				.into_par_iter()
-				.map(|tile_row| {
-					let mut a = vec![0i8; TILE_USIZE * k];
-					let live_rows = (shape.m - tile_row * TILE).min(TILE) as usize;
-					for r in 0..live_rows {
-						let row = tile_row * TILE + r as u32;
-						lane(key, MATRIX_A, row, shape.k, &mut a[r * k..(r + 1) * k]);
+			Ok(b)
+		})?;
+		let batch = super::rows_per_batch(shape);
+		let mut first = 0;
+		while first < shape.tile_rows() {
+			let rows = first..(first + batch).min(shape.tile_rows());
+			first = rows.end;
+			let hashes: Vec<LeafHash> = self.pool.install(|| {
+				rows.into_par_iter()
+					.flat_map_iter(|tile_row| self.tile_row(shape, key, &b, tile_row, hook))
+					.collect()
+			});
+			sink.append(&hashes)?;
+		}
+		Ok(())
+	}
+}
+
+impl CpuBackend {
+	/// The leaf hashes of one tile row of the output, against `B`'s lanes `b`.
+	fn tile_row(
+		&self,
+		shape: &GemmShape,
+		key: u64,
+		b: &[i8],
+		tile_row: u32,
+		hook: Option<&LeafHook>,
+	) -> Vec<LeafHash> {
+		let k = shape.k as usize;
+		let mut a = vec![0i8; TILE_USIZE * k];
+		let live_rows = (shape.m - tile_row * TILE).min(TILE) as usize;
+		for r in 0..live_rows {
+			let row = tile_row * TILE + r as u32;
+			lane(key, MATRIX_A, row, shape.k, &mut a[r * k..(r + 1) * k]);
+		}
+		(0..shape.tile_cols())
+			.map(|tile_col| {
+				let mut leaf = [0i32; LEAF_ELEMENTS];
+				let live_cols = (shape.n - tile_col * TILE).min(TILE) as usize;
+				for r in 0..live_rows {
+					let a_row = &a[r * k..(r + 1) * k];
+					for c in 0..live_cols {
+						let col = (tile_col * TILE) as usize + c;
+						leaf[r * TILE_USIZE + c] = dot(a_row, &b[col * k..(col + 1) * k]);
 					}
-					(0..shape.tile_cols())
-						.map(|tile_col| {
-							let mut leaf = [0i32; LEAF_ELEMENTS];
-							let live_cols = (shape.n - tile_col * TILE).min(TILE) as usize;
-							for r in 0..live_rows {
-								let a_row = &a[r * k..(r + 1) * k];
-								for c in 0..live_cols {
-									let col = (tile_col * TILE) as usize + c;
-									leaf[r * TILE_USIZE + c] =
-										dot(a_row, &b[col * k..(col + 1) * k]);
-								}
-							}
-							if let Some(hook) = hook {
-								let index =
-									tile_row as u64 * shape.tile_cols() as u64 + tile_col as u64;
-								hook(index, &mut leaf);
-							}
-							hash_leaf(&encode_leaf(&leaf))
-						})
-						.collect()
-				})
-				.collect();
-			Ok(rows.into_iter().flatten().collect())
-		})
+				}
+				if let Some(hook) = hook {
+					let index = tile_row as u64 * shape.tile_cols() as u64 + tile_col as u64;
+					hook(index, &mut leaf);
+				}
+				hash_leaf(&encode_leaf(&leaf))
+			})
+			.collect()
 	}
 }
 
@@ -183,7 +206,7 @@ mod tests {
 
 	#[test]
 	fn refuses_jobs_that_do_not_fit_and_invalid_shapes() {
-		let backend = CpuBackend::new(1, 1).unwrap();
+		let backend = CpuBackend::new(1, 32).unwrap();
 		assert!(backend.fits(&GemmShape { m: 64, n: 64, k: 64 }));
 		assert!(!backend.fits(&GemmShape { m: 4096, n: 4096, k: 4096 }));
 		assert!(!backend.fits(&GemmShape { m: 0, n: 4, k: 4 }));

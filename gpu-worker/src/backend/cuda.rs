@@ -23,7 +23,7 @@ use proofgrid_primitives::{
 	gemm::{seed_key, GemmShape, MATRIX_A, MATRIX_B, TILE},
 };
 
-use super::{Backend, LeafHash, LeafHook, Phases};
+use super::{Backend, LeafHash, LeafHook, LeafSink, Phases};
 
 /// The kernels' CUDA C source.
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
@@ -173,35 +173,38 @@ impl Backend for CudaBackend {
 		let b = shape.n as u64 * Self::stride(shape);
 		// Leave a quarter of the memory to the driver and other users.
 		let usable = self.total_mem as u64 / 4 * 3;
-		// The output comes back to the host: a huge m·n with a tiny k must not exhaust it.
+		// The output comes back to the host a batch at a time, on its way to disk.
 		shape.validate().is_ok()
 			&& super::host_bytes_for_output(shape) <= self.host_memory
 			&& b < usable
 			&& Self::block_rows(shape, usable - b) > 0
 	}
 
-	fn leaf_hashes(
+	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
 		seed: &[u8; 32],
 		hook: Option<&LeafHook>,
-	) -> Result<Vec<LeafHash>> {
+		sink: &mut dyn LeafSink,
+	) -> Result<()> {
 		if hook.is_some() {
 			bail!("fault injection is a CPU-backend test feature");
 		}
 		let job = self.prepare(shape, seed)?;
-		// Fallible: a failed allocation is an error for this job, not an abort of the process.
-		let mut hashes = Vec::new();
-		hashes
-			.try_reserve_exact(usize::try_from(shape.leaf_count())?)
-			.context("host memory for the leaf hashes")?;
+		let mut batch: Vec<LeafHash> = Vec::new();
 		for &(row0, rows) in &job.blocks {
 			let a = self.rows_of_a(&job, row0, rows)?;
 			let out = self.hash_block(&job, &a, row0, rows)?;
-			let bytes = self.stream.clone_dtoh(&out)?;
-			hashes.extend(bytes.chunks_exact(32).map(|h| <[u8; 32]>::try_from(h).expect("32")));
+			// Fallible: a failed allocation is an error for this job, not an abort.
+			batch.clear();
+			batch.try_reserve_exact(out.len() / 32).context("host memory for the leaf hashes")?;
+			batch.resize(out.len() / 32, [0u8; 32]);
+			self.stream.memcpy_dtoh(&out, batch.as_flattened_mut())?;
+			// Pageable host memory: the copy is complete once the stream is.
+			self.stream.synchronize()?;
+			sink.append(&batch)?;
 		}
-		Ok(hashes)
+		Ok(())
 	}
 
 	fn phases(&self, shape: &GemmShape, seed: &[u8; 32]) -> Option<Result<Phases>> {
@@ -245,7 +248,9 @@ impl CudaBackend {
 		let (key, stride) = (seed_key(seed), Self::stride(shape) as u32);
 		let bt = self.lanes(key, MATRIX_B, 0, shape.n, shape.k, stride)?;
 		let (free, _) = self.ctx.mem_get_info()?;
-		let per_block = Self::block_rows(shape, free as u64 / 4 * 3);
+		// Blocks also stream through the host: at most a batch of leaves each.
+		let per_block =
+			Self::block_rows(shape, free as u64 / 4 * 3).min(super::rows_per_batch(shape) as u64);
 		if per_block == 0 {
 			bail!("{shape:?} does not fit the free memory of {}", self.name());
 		}

@@ -28,10 +28,35 @@ pub struct Phases {
 	pub download: f64,
 }
 
-/// Host memory a job's output takes on any backend: its leaf hashes (32 bytes each) and the
-/// Merkle tree built over them (about twice as much again).
+/// Leaf hashes a backend hands over at once, about (whole tile rows, at least one): what a
+/// job's output takes in host memory however large it is (the rest streams to disk).
+pub const STREAM_LEAVES: u64 = 1 << 20;
+
+/// Tile rows per batch of a job's output (see [`STREAM_LEAVES`]).
+pub fn rows_per_batch(shape: &GemmShape) -> u32 {
+	let rows = (STREAM_LEAVES / shape.tile_cols().max(1) as u64).max(1);
+	rows.min(shape.tile_rows() as u64) as u32
+}
+
+/// Host memory a job's output takes on any backend: one batch of leaf hashes, and the buffers
+/// of the tree built from them on disk.
 pub fn host_bytes_for_output(shape: &GemmShape) -> u64 {
-	shape.leaf_count().saturating_mul(32 * 3)
+	let batch = rows_per_batch(shape) as u64 * shape.tile_cols() as u64;
+	batch * 32 + crate::output::BUILD_MEMORY
+}
+
+/// Receives a job's leaf hashes in leaf-index order, a batch at a time.
+pub trait LeafSink {
+	/// The next `hashes`.
+	fn append(&mut self, hashes: &[LeafHash]) -> Result<()>;
+}
+
+impl LeafSink for Vec<LeafHash> {
+	fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
+		self.try_reserve(hashes.len()).context("host memory for the leaf hashes")?;
+		self.extend_from_slice(hashes);
+		Ok(())
+	}
 }
 
 /// One compute device.
@@ -45,13 +70,27 @@ pub trait Backend: Send + Sync {
 	/// Whether a job of this shape fits the device's memory.
 	fn fits(&self, shape: &GemmShape) -> bool;
 
-	/// The leaf hashes of `C = A·B` for seeded inputs, in leaf-index order.
+	/// Writes the leaf hashes of `C = A·B` for seeded inputs to `sink`, in leaf-index order, in
+	/// batches of about [`STREAM_LEAVES`].
+	fn write_leaf_hashes(
+		&self,
+		shape: &GemmShape,
+		seed: &[u8; 32],
+		hook: Option<&LeafHook>,
+		sink: &mut dyn LeafSink,
+	) -> Result<()>;
+
+	/// The leaf hashes of `C = A·B` for seeded inputs, in memory (tests, benchmarks).
 	fn leaf_hashes(
 		&self,
 		shape: &GemmShape,
 		seed: &[u8; 32],
 		hook: Option<&LeafHook>,
-	) -> Result<Vec<LeafHash>>;
+	) -> Result<Vec<LeafHash>> {
+		let mut leaves = Vec::new();
+		self.write_leaf_hashes(shape, seed, hook, &mut leaves)?;
+		Ok(leaves)
+	}
 
 	/// Whether this is the reference kernel itself (the CPU backend), whose output needs no
 	/// spot check against it.
@@ -111,12 +150,18 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn a_poison_job_needs_more_host_memory_than_a_worker_gives_it() {
-		// 65 536 × 65 536 × 1: almost no work, but 2²⁸ leaves: 24 GiB of hashes and tree.
-		let poison = GemmShape { m: 65_536, n: 65_536, k: 1 };
-		assert_eq!(host_bytes_for_output(&poison), 24 << 30);
-		let cpu = cpu::CpuBackend::new(1, 4096).unwrap();
-		assert!(!cpu.fits(&poison));
+	fn an_output_takes_a_bounded_batch_of_host_memory_however_many_leaves_it_has() {
+		// 2²⁰ × 2²⁰ × 1: 2³⁶ leaves (2 TiB of hashes) stream through one batch of 2¹⁸ leaves.
+		let widest = GemmShape { m: 1 << 20, n: 1 << 20, k: 1 };
+		assert_eq!(rows_per_batch(&widest), 4);
+		assert_eq!(host_bytes_for_output(&widest), (1 << 20) * 32 + crate::output::BUILD_MEMORY);
+		// A narrow output batches many rows, a small one all of its rows.
+		assert_eq!(rows_per_batch(&GemmShape { m: 1 << 20, n: 4, k: 1 }), 1 << 18);
+		assert_eq!(rows_per_batch(&GemmShape { m: 8, n: 8, k: 1 }), 2);
+		let cpu = cpu::CpuBackend::new(1, 256).unwrap();
+		assert!(cpu.fits(&widest), "the output is not what bounds it");
 		assert!(cpu.fits(&GemmShape { m: 1024, n: 1024, k: 512 }));
+		// B's lanes do: 2²⁰ columns of 2¹⁶ elements are 64 GiB.
+		assert!(!cpu.fits(&GemmShape { m: 4, n: 1 << 20, k: 1 << 16 }));
 	}
 }
