@@ -209,13 +209,17 @@ pub fn seeded_leaf(shape: &GemmShape, seed: &[u8; 32], index: u64) -> [i32; LEAF
 	let mut leaf = [0i32; LEAF_ELEMENTS];
 	for (r, a_row) in a_rows.iter().enumerate() {
 		for (c, b_col) in b_cols.iter().enumerate() {
-			leaf[r * TILE as usize + c] = a_row
-				.iter()
-				.zip(b_col)
-				.fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32));
+			leaf[r * TILE as usize + c] = dot(a_row, b_col);
 		}
 	}
 	leaf
+}
+
+/// One element of `C`: the exact dot product of a row of `A` and a column of `B` (over their
+/// common length). |sum| ≤ 65 536 · 128² = 2³⁰ for k ≤ [`MAX_K`], so it never overflows; the
+/// sum wraps rather than panics on longer input.
+pub fn dot(a: &[i8], b: &[i8]) -> i32 {
+	a.iter().zip(b).fold(0i32, |acc, (&x, &y)| acc.wrapping_add(x as i32 * y as i32))
 }
 
 /// The leaf's bytes as hashed into the Merkle tree: 16 little-endian `i32`.

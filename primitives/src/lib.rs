@@ -18,6 +18,7 @@ extern crate alloc;
 pub mod challenge;
 pub mod device;
 pub mod gemm;
+pub mod inputs;
 pub mod job;
 pub mod merkle;
 
@@ -66,9 +67,9 @@ pub mod currency {
 pub mod time {
 	use super::BlockNumber;
 
-	/// Target block time of production chains (Aura slot duration), in milliseconds.
+	/// Target block time of production chains (BABE slot duration), in milliseconds.
 	pub const MILLI_SECS_PER_BLOCK: u64 = 6_000;
-	/// Aura slot duration: one block per slot.
+	/// BABE slot duration: at most one primary block per slot.
 	pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 
 	/// Number of blocks in a minute at the target block time.

@@ -1,0 +1,488 @@
+//! Supplied inputs: a client's own matrices. On chain each matrix is only a commitment — its
+//! shape and the Merkle root over its **lanes** (the rows of `A`, the columns of `B`: the
+//! vectors one output element is the dot product of). A lane is one leaf, so one row of `A`
+//! and one column of `B` with their paths prove the two vectors behind any element of `C`.
+//!
+//! - lane hash = `blake2_256(0x02 ‖ the lane's k bytes)` (`i8` as bytes), domain-separated
+//!   from output leaves (`0x00`) and inner nodes (`0x01`) of [`crate::merkle`];
+//! - the tree over a matrix's lane hashes is [`crate::merkle`]'s, in lane order.
+//!
+//! A reveal for supplied inputs answers each challenged output leaf with a [`SuppliedSample`]:
+//! the leaf's 16 values with their path to the output root, and the row of `A` and column of
+//! `B` of one element of it — chosen by the challenge, not the provider — with their paths to
+//! the input roots. The chain checks the three paths, that cells past the edge of `C` are zero,
+//! and recomputes the element ([`crate::gemm::dot`]). About `2k` bytes per sample, plus paths.
+
+use alloc::vec::Vec;
+use codec::{Compact, CompactLen, Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_crypto_hashing::blake2_256;
+use sp_runtime::BoundedVec;
+
+use crate::{
+	gemm::{dot, encode_leaf, GemmShape, ShapeError, LEAF_ELEMENTS, MAX_K, TILE},
+	job::MerklePath,
+	merkle::{self, hash_leaf, Hash32, MerkleTree, ProofError},
+};
+
+/// Domain tag of lane hashes.
+pub const LANE_PREFIX: u8 = 0x02;
+
+/// Domain tag of the draw of a sample's element.
+const ELEMENT_TAG: &[u8] = b"proofgrid/element";
+
+/// One lane of a supplied matrix, as revealed: at most [`MAX_K`] elements.
+pub type Lane = BoundedVec<i8, ConstU32<MAX_K>>;
+
+/// Hash of a lane's elements.
+pub fn hash_lane(lane: &[i8]) -> Hash32 {
+	let mut data = Vec::with_capacity(lane.len() + 1);
+	data.push(LANE_PREFIX);
+	data.extend(lane.iter().map(|&x| x as u8));
+	blake2_256(&data)
+}
+
+/// A supplied matrix as the chain knows it.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct MatrixCommitment {
+	/// Number of lanes: rows of `A` (`m`), columns of `B` (`n`).
+	pub lanes: u32,
+	/// Elements per lane: the inner dimension `k`.
+	pub lane_len: u32,
+	/// Merkle root over the lane hashes, in lane order.
+	pub root: H256,
+}
+
+/// Why a lane is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LaneError {
+	/// The lane does not have the committed number of elements.
+	WrongLength,
+	/// Its path does not prove it at its index (see [`ProofError`]).
+	Path(ProofError),
+}
+
+impl MatrixCommitment {
+	/// The commitment of a matrix given as its lanes (all of one length); `None` for no lanes,
+	/// empty lanes or lanes of different lengths.
+	pub fn of_lanes<'a>(lanes: impl IntoIterator<Item = &'a [i8]>) -> Option<Self> {
+		let mut lane_len = None;
+		let mut hashes = Vec::new();
+		for lane in lanes {
+			if lane.is_empty() || *lane_len.get_or_insert(lane.len()) != lane.len() {
+				return None;
+			}
+			hashes.push(hash_lane(lane));
+		}
+		let lanes = u32::try_from(hashes.len()).ok()?;
+		let lane_len = u32::try_from(lane_len?).ok()?;
+		let root = MerkleTree::from_leaf_hashes(hashes)?.root();
+		Some(Self { lanes, lane_len, root: H256(root) })
+	}
+
+	/// Checks that `lane` is lane `index` of the committed matrix, proven by `path`.
+	pub fn verify_lane(&self, index: u32, lane: &[i8], path: &[Hash32]) -> Result<(), LaneError> {
+		if lane.len() != self.lane_len as usize {
+			return Err(LaneError::WrongLength);
+		}
+		merkle::verify(&self.root.0, self.lanes.into(), index.into(), hash_lane(lane), path)
+			.map_err(LaneError::Path)
+	}
+}
+
+/// The two matrices of a job with supplied inputs: `A` by its rows, `B` by its columns.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct SuppliedInputs {
+	/// `A` (m×k), committed by its `m` rows.
+	pub a: MatrixCommitment,
+	/// `B` (k×n), committed by its `n` columns.
+	pub b: MatrixCommitment,
+}
+
+/// Why a pair of commitments is not a job's inputs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum InputsError {
+	/// `A`'s rows and `B`'s columns have different lengths.
+	InnerMismatch,
+	/// The shape they make is invalid.
+	Shape(ShapeError),
+}
+
+impl SuppliedInputs {
+	/// The GEMM these inputs make: `m` = rows of `A`, `n` = columns of `B`, `k` their length.
+	pub fn shape(&self) -> Result<GemmShape, InputsError> {
+		if self.a.lane_len != self.b.lane_len {
+			return Err(InputsError::InnerMismatch);
+		}
+		let shape = GemmShape { m: self.a.lanes, n: self.b.lanes, k: self.a.lane_len };
+		shape.validate().map_err(InputsError::Shape)?;
+		Ok(shape)
+	}
+}
+
+/// What a provider reveals for one challenged leaf of a job with supplied inputs.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct SuppliedSample {
+	/// The leaf's 16 values, row-major in its 4×4 tile (zero past the edge of `C`).
+	pub leaf: [i32; LEAF_ELEMENTS],
+	/// The leaf's path to the output root.
+	pub leaf_path: MerklePath,
+	/// The row of `A` of the challenged element.
+	pub row: Lane,
+	/// Its path to `A`'s root.
+	pub row_path: MerklePath,
+	/// The column of `B` of the challenged element.
+	pub col: Lane,
+	/// Its path to `B`'s root.
+	pub col_path: MerklePath,
+}
+
+/// Why a sample is refused. Every variant but none proves the output (or the reveal) wrong.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SampleError {
+	/// The leaf does not lead to the committed output root.
+	Leaf(ProofError),
+	/// The row is not the committed row of `A`.
+	Row(LaneError),
+	/// The column is not the committed column of `B`.
+	Column(LaneError),
+	/// A cell past the edge of `C` is not zero.
+	DeadCell,
+	/// The recomputed element differs from the leaf's: the output is wrong.
+	WrongElement,
+	/// The element asked for is not a cell of the leaf (a caller's error, not the provider's).
+	ElementOutsideLeaf,
+}
+
+/// The element (row and column of `C`) that sample `leaf_index` checks: drawn from the
+/// challenge `seed` among the leaf's cells inside `C`, so the provider cannot choose it.
+pub fn challenged_element(shape: &GemmShape, seed: &Hash32, leaf_index: u64) -> (u32, u32) {
+	let mut data = Vec::with_capacity(ELEMENT_TAG.len() + 40);
+	data.extend_from_slice(ELEMENT_TAG);
+	data.extend_from_slice(seed);
+	data.extend_from_slice(&leaf_index.to_le_bytes());
+	let draw = blake2_256(&data);
+	let word = |at: usize| {
+		let mut bytes = [0u8; 8];
+		bytes.copy_from_slice(&draw[at..at + 8]);
+		u64::from_le_bytes(bytes)
+	};
+	let (tile_row, tile_col) = shape.leaf_tile(leaf_index);
+	let (row0, col0) = (tile_row * TILE, tile_col * TILE);
+	let live_rows = shape.m.saturating_sub(row0).clamp(1, TILE);
+	let live_cols = shape.n.saturating_sub(col0).clamp(1, TILE);
+	(row0 + (word(0) % live_rows as u64) as u32, col0 + (word(8) % live_cols as u64) as u32)
+}
+
+/// Checks one sample of a reveal: leaf `leaf_index` of the output committed as `root` for
+/// `inputs` (of shape `shape`), and its element `(row, col)` recomputed from the revealed lanes.
+pub fn verify_sample(
+	inputs: &SuppliedInputs,
+	shape: &GemmShape,
+	root: &Hash32,
+	leaf_index: u64,
+	(row, col): (u32, u32),
+	sample: &SuppliedSample,
+) -> Result<(), SampleError> {
+	let siblings = |path: &MerklePath| path.iter().map(|h| h.0).collect::<Vec<_>>();
+	let leaf_hash = hash_leaf(&encode_leaf(&sample.leaf));
+	merkle::verify(root, shape.leaf_count(), leaf_index, leaf_hash, &siblings(&sample.leaf_path))
+		.map_err(SampleError::Leaf)?;
+	inputs
+		.a
+		.verify_lane(row, &sample.row, &siblings(&sample.row_path))
+		.map_err(SampleError::Row)?;
+	inputs
+		.b
+		.verify_lane(col, &sample.col, &siblings(&sample.col_path))
+		.map_err(SampleError::Column)?;
+	let (tile_row, tile_col) = shape.leaf_tile(leaf_index);
+	for r in 0..TILE {
+		for c in 0..TILE {
+			let outside = tile_row * TILE + r >= shape.m || tile_col * TILE + c >= shape.n;
+			if outside && sample.leaf[(r * TILE + c) as usize] != 0 {
+				return Err(SampleError::DeadCell);
+			}
+		}
+	}
+	let in_tile = |at: u32, first: u32| at.checked_sub(first).filter(|d| *d < TILE);
+	let (Some(r), Some(c)) = (in_tile(row, tile_row * TILE), in_tile(col, tile_col * TILE)) else {
+		return Err(SampleError::ElementOutsideLeaf);
+	};
+	if sample.leaf[(r * TILE + c) as usize] != dot(&sample.row, &sample.col) {
+		return Err(SampleError::WrongElement);
+	}
+	Ok(())
+}
+
+/// Most bytes a sample takes in a reveal of a job of `shape` (SCALE-encoded): the leaf, two
+/// lanes of `k` bytes and three full-depth paths.
+pub fn sample_bytes(shape: &GemmShape) -> u64 {
+	let prefixed = |items: u32, bytes: u64| Compact::<u32>::compact_len(&items) as u64 + bytes;
+	let path = |leaves: u64| {
+		let depth = merkle::level_widths(leaves).len().saturating_sub(1) as u32;
+		prefixed(depth, 32 * depth as u64)
+	};
+	let lane = prefixed(shape.k, shape.k.into());
+	LEAF_ELEMENTS as u64 * 4
+		+ path(shape.leaf_count())
+		+ 2 * lane
+		+ path(shape.m.into())
+		+ path(shape.n.into())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::gemm::leaves_of;
+
+	/// A small deterministic pseudo-random matrix, as lanes.
+	fn lanes(count: u32, len: u32, salt: u64) -> Vec<Vec<i8>> {
+		(0..count)
+			.map(|l| {
+				(0..len)
+					.map(|i| (crate::gemm::mix64(salt ^ ((l as u64) << 32 | i as u64)) >> 56) as i8)
+					.collect()
+			})
+			.collect()
+	}
+
+	struct Job {
+		shape: GemmShape,
+		rows: Vec<Vec<i8>>,
+		cols: Vec<Vec<i8>>,
+		inputs: SuppliedInputs,
+		leaves: Vec<[i32; LEAF_ELEMENTS]>,
+		tree: MerkleTree,
+		a_tree: MerkleTree,
+		b_tree: MerkleTree,
+	}
+
+	fn tree_of(lanes: &[Vec<i8>]) -> MerkleTree {
+		MerkleTree::from_leaf_hashes(lanes.iter().map(|l| hash_lane(l)).collect()).unwrap()
+	}
+
+	/// A ragged job with its honest output (computed by a plain triple loop).
+	fn job(m: u32, n: u32, k: u32) -> Job {
+		let shape = GemmShape { m, n, k };
+		let (rows, cols) = (lanes(m, k, 1), lanes(n, k, 2));
+		let mut c = alloc::vec![0i32; (m * n) as usize];
+		for r in 0..m as usize {
+			for col in 0..n as usize {
+				c[r * n as usize + col] =
+					(0..k as usize).map(|i| rows[r][i] as i32 * cols[col][i] as i32).sum();
+			}
+		}
+		let inputs = SuppliedInputs {
+			a: MatrixCommitment::of_lanes(rows.iter().map(|l| &l[..])).unwrap(),
+			b: MatrixCommitment::of_lanes(cols.iter().map(|l| &l[..])).unwrap(),
+		};
+		let leaves = leaves_of(&shape, &c);
+		let tree = MerkleTree::from_leaf_hashes(
+			leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
+		)
+		.unwrap();
+		let (a_tree, b_tree) = (tree_of(&rows), tree_of(&cols));
+		Job { shape, rows, cols, inputs, leaves, tree, a_tree, b_tree }
+	}
+
+	fn path(siblings: Vec<Hash32>) -> MerklePath {
+		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
+	}
+
+	impl Job {
+		fn sample(&self, index: u64, (row, col): (u32, u32)) -> SuppliedSample {
+			SuppliedSample {
+				leaf: self.leaves[index as usize],
+				leaf_path: path(self.tree.proof(index).unwrap()),
+				row: self.rows[row as usize].clone().try_into().unwrap(),
+				row_path: path(self.a_tree.proof(row.into()).unwrap()),
+				col: self.cols[col as usize].clone().try_into().unwrap(),
+				col_path: path(self.b_tree.proof(col.into()).unwrap()),
+			}
+		}
+
+		fn verify(
+			&self,
+			index: u64,
+			element: (u32, u32),
+			sample: &SuppliedSample,
+		) -> Result<(), SampleError> {
+			verify_sample(&self.inputs, &self.shape, &self.tree.root(), index, element, sample)
+		}
+	}
+
+	#[test]
+	fn lane_commitments_and_paths_round_trip_and_tampering_is_refused() {
+		let rows = lanes(7, 5, 3);
+		let commitment = MatrixCommitment::of_lanes(rows.iter().map(|l| &l[..])).unwrap();
+		assert_eq!((commitment.lanes, commitment.lane_len), (7, 5));
+		let tree = tree_of(&rows);
+		for (i, lane) in rows.iter().enumerate() {
+			let proof = tree.proof(i as u64).unwrap();
+			assert_eq!(commitment.verify_lane(i as u32, lane, &proof), Ok(()));
+			// Another index, a changed element, a short lane.
+			let other = (i as u32 + 1) % 7;
+			assert!(commitment.verify_lane(other, lane, &proof).is_err());
+			let mut changed = lane.clone();
+			changed[0] = changed[0].wrapping_add(1);
+			assert_eq!(
+				commitment.verify_lane(i as u32, &changed, &proof),
+				Err(LaneError::Path(ProofError::RootMismatch))
+			);
+			assert_eq!(
+				commitment.verify_lane(i as u32, &lane[..4], &proof),
+				Err(LaneError::WrongLength)
+			);
+		}
+		assert_eq!(
+			commitment.verify_lane(7, &rows[0], &[]),
+			Err(LaneError::Path(ProofError::IndexOutOfRange))
+		);
+		// Lanes of different lengths, empty lanes or none are no matrix.
+		assert!(MatrixCommitment::of_lanes([&[1i8, 2][..], &[3][..]]).is_none());
+		assert!(MatrixCommitment::of_lanes([&[][..]]).is_none());
+		assert!(MatrixCommitment::of_lanes(core::iter::empty()).is_none());
+		// A lane is not an output leaf of the same bytes.
+		assert_ne!(hash_lane(&[0; 64]), hash_leaf(&[0; 64]));
+	}
+
+	#[test]
+	fn the_inputs_make_the_jobs_shape() {
+		let other = job(5, 5, 8);
+		let job = job(7, 5, 9);
+		assert_eq!(job.inputs.shape(), Ok(GemmShape { m: 7, n: 5, k: 9 }));
+		let other_k = SuppliedInputs { b: other.inputs.b, ..job.inputs };
+		assert_eq!(other_k.shape(), Err(InputsError::InnerMismatch));
+	}
+
+	#[test]
+	fn an_honest_sample_passes_at_every_leaf_and_element_of_a_ragged_job() {
+		let job = job(7, 6, 9);
+		for index in 0..job.shape.leaf_count() {
+			let (tile_row, tile_col) = job.shape.leaf_tile(index);
+			for row in tile_row * TILE..(tile_row * TILE + TILE).min(7) {
+				for col in tile_col * TILE..(tile_col * TILE + TILE).min(6) {
+					let sample = job.sample(index, (row, col));
+					assert_eq!(
+						job.verify(index, (row, col), &sample),
+						Ok(()),
+						"{index} {row} {col}"
+					);
+				}
+			}
+		}
+	}
+
+	#[test]
+	fn a_wrong_element_a_foreign_lane_and_a_bad_length_are_refused() {
+		let job = job(7, 6, 9);
+		let (index, element) = (3, (5, 4));
+		let honest = job.sample(index, element);
+
+		// The provider's output is wrong at the challenged element and it committed to that.
+		let mut wrong = job.leaves.clone();
+		let cell = ((element.0 % TILE) * TILE + element.1 % TILE) as usize;
+		wrong[index as usize][cell] += 1;
+		let wrong_tree = MerkleTree::from_leaf_hashes(
+			wrong.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
+		)
+		.unwrap();
+		let cheat = SuppliedSample {
+			leaf: wrong[index as usize],
+			leaf_path: path(wrong_tree.proof(index).unwrap()),
+			..honest.clone()
+		};
+		let result =
+			verify_sample(&job.inputs, &job.shape, &wrong_tree.root(), index, element, &cheat);
+		assert_eq!(result, Err(SampleError::WrongElement));
+
+		// A column of B offered as the row of A.
+		let foreign = SuppliedSample { row: honest.col.clone(), ..honest.clone() };
+		assert!(matches!(job.verify(index, element, &foreign), Err(SampleError::Row(_))));
+		// A lane of another length.
+		let mut short = honest.clone();
+		short.col.pop();
+		assert_eq!(
+			job.verify(index, element, &short),
+			Err(SampleError::Column(LaneError::WrongLength))
+		);
+		// The right lanes for another element than the challenged one.
+		let moved = job.sample(index, (element.0, element.1 + 1));
+		assert!(job.verify(index, element, &moved).is_err());
+		// Another leaf's values at this index.
+		let swapped = SuppliedSample { leaf: job.leaves[2], ..honest.clone() };
+		assert!(matches!(job.verify(index, element, &swapped), Err(SampleError::Leaf(_))));
+		assert_eq!(job.verify(index, element, &honest), Ok(()));
+	}
+
+	#[test]
+	fn cells_past_the_edge_must_be_zero() {
+		// 5×5: the last tile row and column hold one live row and column.
+		let job = job(5, 5, 3);
+		let index = job.shape.leaf_count() - 1;
+		let mut leaves = job.leaves.clone();
+		leaves[index as usize][15] = 7;
+		let tree = MerkleTree::from_leaf_hashes(
+			leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
+		)
+		.unwrap();
+		let sample = SuppliedSample {
+			leaf: leaves[index as usize],
+			leaf_path: path(tree.proof(index).unwrap()),
+			..job.sample(index, (4, 4))
+		};
+		let result = verify_sample(&job.inputs, &job.shape, &tree.root(), index, (4, 4), &sample);
+		assert_eq!(result, Err(SampleError::DeadCell));
+	}
+
+	#[test]
+	fn challenged_elements_lie_inside_c_and_cover_the_tile() {
+		let shape = GemmShape { m: 6, n: 5, k: 1 };
+		let mut seen = alloc::collections::BTreeSet::new();
+		for draw in 0u8..200 {
+			for index in 0..shape.leaf_count() {
+				let (row, col) = challenged_element(&shape, &[draw; 32], index);
+				assert!(row < shape.m && col < shape.n);
+				assert_eq!(shape.leaf_tile(index), (row / TILE, col / TILE));
+				seen.insert((row, col));
+			}
+		}
+		assert_eq!(seen.len(), 30, "every element of C is drawn sometime");
+	}
+
+	#[test]
+	fn a_sample_is_about_two_lanes_and_three_paths() {
+		// Exact when every level is even; an odd level's last node has no sibling.
+		let even = job(8, 8, 9);
+		assert_eq!(even.sample(3, (5, 5)).encode().len() as u64, sample_bytes(&even.shape));
+		let ragged = job(7, 6, 9);
+		assert!(ragged.sample(3, (5, 4)).encode().len() as u64 <= sample_bytes(&ragged.shape));
+		// k = 4096, 4096² outputs: 2 lanes of 4 KiB and three paths of 12–20 siblings.
+		let big = GemmShape { m: 4096, n: 4096, k: 4096 };
+		assert_eq!(sample_bytes(&big), 64 + (1 + 32 * 20) + 2 * (2 + 4096) + 2 * (1 + 32 * 12));
+	}
+}
