@@ -67,11 +67,11 @@ async fn post(
 	let mut nonce = chain_nonce(client, sender).await?;
 	let deadline = client.best_number().await? + 2_000;
 	for i in 0..jobs {
-		let spec = JobSpec {
-			shape: GemmShape { m: 1024, n: 1024, k: 512 },
-			seed: [(index * 37 + i % 251) as u8; 32],
-			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-		};
+		let spec = JobSpec::seeded(
+			GemmShape { m: 1024, n: 1024, k: 512 },
+			[(index * 37 + i % 251) as u8; 32],
+			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		);
 		let call = runtime::tx().jobs().submit_job(Static(spec), price, deadline);
 		loop {
 			let params =

@@ -22,7 +22,7 @@
 //! - [`Keypair`]: sr25519 keys from `//Alice`-style secret URIs.
 //!
 //! Transactions are built against the best block and return once they are in a best block
-//! (instant on `--sealing instant` dev chains, one 6 s slot on Aura chains), with their events.
+//! (instant on `--sealing instant` dev chains, one 6 s slot on BABE chains), with their events.
 
 pub mod amount;
 pub mod devices;

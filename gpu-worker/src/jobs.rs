@@ -195,6 +195,11 @@ impl DeviceWorker {
 			free_disk: self.store.available_disk().ok(),
 			max_output: self.max_output,
 		};
+		if job.spec.0.supplied().is_some() {
+			// Their inputs come from the client (upload or URL): the data service that
+			// receives them is not part of this worker yet.
+			return Some("jobs on supplied inputs are not taken by this worker version".into());
+		}
 		if let Some(reason) = capacity.refusal(&job.spec.0.shape) {
 			return Some(reason);
 		}
@@ -330,6 +335,7 @@ impl DeviceWorker {
 			Some(JobStatus::Assigned { device, .. }) if device == me => {
 				let spec = held.spec()?;
 				let tree = self.output(&held, &spec).await?;
+				let seed = spec.seed().context("a job on supplied inputs was claimed")?;
 				if !self.backend.is_reference() {
 					// Drawn where the backend cannot predict them: the time and the job.
 					let salt = (
@@ -342,7 +348,7 @@ impl DeviceWorker {
 						.encode();
 					let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
 					if let Err(mismatch) =
-						crate::spot_check::spot_check(&spec.shape, &spec.seed, count, leaf, &salt)
+						crate::spot_check::spot_check(&spec.shape, seed, count, leaf, &salt)
 					{
 						self.store.discard_output(job)?;
 						self.metrics.spot_check_failures.inc();
@@ -469,8 +475,8 @@ impl DeviceWorker {
 		let mut writer = self.store.output_writer(held.job)?;
 		let started = std::time::Instant::now();
 		let tree = tokio::task::spawn_blocking(move || {
-			let (shape, seed) = (&spec_owned.shape, &spec_owned.seed);
-			backend.write_leaf_hashes(shape, seed, hook.as_deref(), &mut writer)?;
+			let seed = spec_owned.seed().context("supplied inputs are not computed yet")?;
+			backend.write_leaf_hashes(&spec_owned.shape, seed, hook.as_deref(), &mut writer)?;
 			writer.finish(leaf_count)
 		})
 		.await??;

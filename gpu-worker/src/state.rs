@@ -212,18 +212,18 @@ mod tests {
 	fn held_jobs_and_leaves_survive_a_reopen_and_are_released() {
 		let dir = std::env::temp_dir().join(format!("pg-state-{}", std::process::id()));
 		let _ = fs::remove_dir_all(&dir);
-		let spec = JobSpec {
-			shape: GemmShape { m: 4, n: 4, k: 4 },
-			seed: [7; 32],
-			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-		};
+		let spec = JobSpec::seeded(
+			GemmShape { m: 4, n: 4, k: 4 },
+			[7; 32],
+			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		);
 		let store = Store::open(&dir).unwrap();
 		assert_eq!(store.held().unwrap(), None);
 		let mut held = HeldJob::claiming(3, &spec);
 		store.hold(&held).unwrap();
 		assert_eq!(store.held().unwrap().map(|h| h.stage), Some(Stage::Claiming));
 		let mut claimed_spec = spec.clone();
-		claimed_spec.seed = [8; 32];
+		claimed_spec.inputs = proofgrid_primitives::job::JobInputs::Seeded { seed: [8; 32] };
 		held = held.claimed(&claimed_spec);
 		store.hold(&held).unwrap();
 		let mut output = store.output_writer(3).unwrap();

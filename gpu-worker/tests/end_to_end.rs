@@ -177,11 +177,11 @@ async fn final_outcome_logged(worker: &Process, job: u64) -> String {
 
 /// The smallest kind of job: a 1024×1024×(512 + i) GEMM, one work unit, seed from `i`.
 fn spec(i: u8) -> JobSpec {
-	JobSpec {
-		shape: GemmShape { m: 1024, n: 1024, k: 512 + i as u32 },
-		seed: [i; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-	}
+	JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 512 + i as u32 },
+		[i; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	)
 }
 
 /// Submits a job for the dApp; returns its id and the transaction fee.

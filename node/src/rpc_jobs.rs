@@ -146,7 +146,7 @@ fn job_json(id: u64, job: &Job<AccountId, Balance, BlockNumber>) -> Value {
 		"id": id,
 		"client": job.client.to_ss58check(),
 		"shape": { "m": job.spec.shape.m, "n": job.spec.shape.n, "k": job.spec.shape.k },
-		"seed": format!("0x{}", hex::encode(job.spec.seed)),
+		"inputs": inputs_json(&job.spec.inputs),
 		"kernel": format!("{:?}", job.spec.requirements.kernel),
 		"minVramMib": job.spec.requirements.min_vram_mib,
 		"minGops": job.spec.requirements.min_gops,
@@ -221,5 +221,30 @@ where
 			"fees": era.fees.to_string(),
 			"mintable": era.mintable.to_string(),
 		}))
+	}
+}
+
+/// A job's inputs as JSON: `{"seeded": {"seed"}}` or `{"supplied": {"a", "b"}}`, each matrix
+/// with its lanes, lane length, lane root and source (`"upload"` or its URL).
+fn inputs_json(inputs: &proofgrid_primitives::job::JobInputs) -> serde_json::Value {
+	use proofgrid_primitives::job::{InputSource, JobInputs};
+	let matrix = |m: &proofgrid_primitives::inputs::MatrixCommitment, source: &InputSource| {
+		json!({
+			"lanes": m.lanes,
+			"laneLen": m.lane_len,
+			"root": format!("{:?}", m.root),
+			"source": match source {
+				InputSource::Upload => "upload".to_string(),
+				InputSource::Url(url) => String::from_utf8_lossy(url).into_owned(),
+			},
+		})
+	};
+	match inputs {
+		JobInputs::Seeded { seed } => {
+			json!({ "seeded": { "seed": format!("0x{}", hex::encode(seed)) } })
+		}
+		JobInputs::Supplied { matrices, a, b } => {
+			json!({ "supplied": { "a": matrix(&matrices.a, a), "b": matrix(&matrices.b, b) } })
+		}
 	}
 }

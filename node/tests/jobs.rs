@@ -54,11 +54,11 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 
 	// The dApp posts a 1024×1024×512 GEMM (65 536 leaves, one work unit: 1.07·10⁹ operations)
 	// with a cap of 1 GRID a unit.
-	let spec = JobSpec {
-		shape: GemmShape { m: 1024, n: 1024, k: 512 },
-		seed: [42u8; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
-	};
+	let spec = JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 512 },
+		[42u8; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
+	);
 	let best: u32 = common::block_number(&client, None).await;
 	let submitted = submit_and_wait(
 		&client,

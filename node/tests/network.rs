@@ -104,11 +104,11 @@ async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges(
 		}),
 	)
 	.await;
-	let spec = JobSpec {
-		shape: GemmShape { m: 1024, n: 1024, k: 1024 },
-		seed: [7u8; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-	};
+	let spec = JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 1024 },
+		[7u8; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	);
 	let submitted_at = Instant::now();
 	let best = block_number(&client, None).await;
 	let events = submit_and_wait(

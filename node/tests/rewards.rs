@@ -27,11 +27,11 @@ use sp_keyring::Sr25519Keyring;
 
 /// A one-unit job (65 536 leaves) with its own seed.
 fn spec(seed: u8) -> JobSpec {
-	JobSpec {
-		shape: GemmShape { m: 1024, n: 1024, k: 512 },
-		seed: [seed; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
-	}
+	JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 512 },
+		[seed; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1_024, min_gops: 1 },
+	)
 }
 
 fn find<T>(events: &[RuntimeEvent], f: impl Fn(&RuntimeEvent) -> Option<T>) -> T {

@@ -66,11 +66,11 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 	)
 	.await;
 	let best = block_number(&client, None).await;
-	let spec = JobSpec {
-		shape: GemmShape { m: 1024, n: 1024, k: 512 },
-		seed: [7; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-	};
+	let spec = JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 512 },
+		[7; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	);
 	let events = apply(
 		&client,
 		&customer,

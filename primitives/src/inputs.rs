@@ -177,24 +177,44 @@ pub enum SampleError {
 	ElementOutsideLeaf,
 }
 
-/// The element (row and column of `C`) that sample `leaf_index` checks: drawn from the
-/// challenge `seed` among the leaf's cells inside `C`, so the provider cannot choose it.
-pub fn challenged_element(shape: &GemmShape, seed: &Hash32, leaf_index: u64) -> (u32, u32) {
-	let mut data = Vec::with_capacity(ELEMENT_TAG.len() + 40);
-	data.extend_from_slice(ELEMENT_TAG);
-	data.extend_from_slice(seed);
-	data.extend_from_slice(&leaf_index.to_le_bytes());
-	let draw = blake2_256(&data);
-	let word = |at: usize| {
-		let mut bytes = [0u8; 8];
-		bytes.copy_from_slice(&draw[at..at + 8]);
-		u64::from_le_bytes(bytes)
-	};
-	let (tile_row, tile_col) = shape.leaf_tile(leaf_index);
-	let (row0, col0) = (tile_row * TILE, tile_col * TILE);
-	let live_rows = shape.m.saturating_sub(row0).clamp(1, TILE);
-	let live_cols = shape.n.saturating_sub(col0).clamp(1, TILE);
-	(row0 + (word(0) % live_rows as u64) as u32, col0 + (word(8) % live_cols as u64) as u32)
+/// One challenged element of `C`: its leaf and its (row, column).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct Challenged {
+	/// The leaf holding it.
+	pub leaf: u64,
+	/// Its row and column in `C`.
+	pub element: (u32, u32),
+}
+
+/// The elements of `C` a reveal for supplied inputs must prove: `samples` draws from the
+/// challenge `seed`, uniform over the `m·n` elements (so a provider with a fraction `f` of
+/// wrong elements passes with probability `(1 − f)^samples`: duplicates have the same outcome),
+/// sorted by leaf and deduplicated. Several elements of one leaf are separate samples.
+pub fn challenged_elements(shape: &GemmShape, seed: &Hash32, samples: u32) -> Vec<Challenged> {
+	if shape.validate().is_err() {
+		return Vec::new();
+	}
+	let mut drawn: Vec<Challenged> = (0..samples)
+		.map(|draw| {
+			let mut data = Vec::with_capacity(ELEMENT_TAG.len() + 36);
+			data.extend_from_slice(ELEMENT_TAG);
+			data.extend_from_slice(seed);
+			data.extend_from_slice(&draw.to_le_bytes());
+			let hash = blake2_256(&data);
+			let word = |at: usize| {
+				let mut bytes = [0u8; 8];
+				bytes.copy_from_slice(&hash[at..at + 8]);
+				u64::from_le_bytes(bytes)
+			};
+			let row = (word(0) % u64::from(shape.m)) as u32;
+			let col = (word(8) % u64::from(shape.n)) as u32;
+			let leaf = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
+			Challenged { leaf, element: (row, col) }
+		})
+		.collect();
+	drawn.sort_unstable();
+	drawn.dedup();
+	drawn
 }
 
 /// Checks one sample of a reveal: leaf `leaf_index` of the output committed as `root` for
@@ -254,85 +274,137 @@ pub fn sample_bytes(shape: &GemmShape) -> u64 {
 		+ path(shape.n.into())
 }
 
-#[cfg(test)]
-mod tests {
+/// A supplied-input job with its honest (or doctored) output, for tests of every crate that
+/// verifies or produces supplied reveals.
+#[cfg(feature = "std")]
+pub mod fixture {
 	use super::*;
-	use crate::gemm::leaves_of;
+	use crate::{
+		gemm::{leaves_of, mix64},
+		job::SuppliedReveal,
+	};
 
-	/// A small deterministic pseudo-random matrix, as lanes.
-	fn lanes(count: u32, len: u32, salt: u64) -> Vec<Vec<i8>> {
+	/// A small job on pseudo-random matrices, with the trees a provider keeps.
+	pub struct SuppliedJob {
+		/// Its shape.
+		pub shape: GemmShape,
+		/// `A`'s rows.
+		pub rows: Vec<Vec<i8>>,
+		/// `B`'s columns.
+		pub cols: Vec<Vec<i8>>,
+		/// The commitments of `A` and `B`.
+		pub inputs: SuppliedInputs,
+		/// The output's leaves, as the provider committed them.
+		pub leaves: Vec<[i32; LEAF_ELEMENTS]>,
+		/// The output tree over `leaves`.
+		pub tree: MerkleTree,
+		a_tree: MerkleTree,
+		b_tree: MerkleTree,
+	}
+
+	/// `count` pseudo-random lanes of `len` elements.
+	pub fn lanes(count: u32, len: u32, salt: u64) -> Vec<Vec<i8>> {
 		(0..count)
 			.map(|l| {
 				(0..len)
-					.map(|i| (crate::gemm::mix64(salt ^ ((l as u64) << 32 | i as u64)) >> 56) as i8)
+					.map(|i| (mix64(salt ^ ((l as u64) << 32 | i as u64)) >> 56) as i8)
 					.collect()
 			})
 			.collect()
 	}
 
-	struct Job {
-		shape: GemmShape,
-		rows: Vec<Vec<i8>>,
-		cols: Vec<Vec<i8>>,
-		inputs: SuppliedInputs,
-		leaves: Vec<[i32; LEAF_ELEMENTS]>,
-		tree: MerkleTree,
-		a_tree: MerkleTree,
-		b_tree: MerkleTree,
+	fn tree_of(lanes: &[Vec<i8>]) -> MerkleTree {
+		MerkleTree::from_leaf_hashes(lanes.iter().map(|l| hash_lane(l)).collect())
+			.expect("at least one lane")
 	}
+
+	fn path(siblings: Vec<Hash32>) -> MerklePath {
+		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("shallow tree")
+	}
+
+	impl SuppliedJob {
+		/// An `m`×`k` by `k`×`n` job on pseudo-random matrices (`salt` picks them) with its
+		/// honest output, computed by a plain triple loop.
+		pub fn new(m: u32, n: u32, k: u32, salt: u64) -> Self {
+			let shape = GemmShape { m, n, k };
+			let (rows, cols) = (lanes(m, k, salt), lanes(n, k, !salt));
+			let mut c = alloc::vec![0i32; (m * n) as usize];
+			for r in 0..m as usize {
+				for col in 0..n as usize {
+					c[r * n as usize + col] =
+						(0..k as usize).map(|i| rows[r][i] as i32 * cols[col][i] as i32).sum();
+				}
+			}
+			let inputs = SuppliedInputs {
+				a: MatrixCommitment::of_lanes(rows.iter().map(|l| &l[..])).expect("lanes"),
+				b: MatrixCommitment::of_lanes(cols.iter().map(|l| &l[..])).expect("lanes"),
+			};
+			let (a_tree, b_tree) = (tree_of(&rows), tree_of(&cols));
+			let leaves = leaves_of(&shape, &c);
+			let tree = Self::tree_over(&leaves);
+			Self { shape, rows, cols, inputs, leaves, tree, a_tree, b_tree }
+		}
+
+		fn tree_over(leaves: &[[i32; LEAF_ELEMENTS]]) -> MerkleTree {
+			MerkleTree::from_leaf_hashes(
+				leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
+			)
+			.expect("at least one leaf")
+		}
+
+		/// The same job with the output changed by `doctor` (a cheating provider's), committed.
+		pub fn doctored(mut self, doctor: impl Fn(u64, &mut [i32; LEAF_ELEMENTS])) -> Self {
+			for (index, leaf) in self.leaves.iter_mut().enumerate() {
+				doctor(index as u64, leaf);
+			}
+			self.tree = Self::tree_over(&self.leaves);
+			self
+		}
+
+		/// The committed output root.
+		pub fn root(&self) -> Hash32 {
+			self.tree.root()
+		}
+
+		/// The sample answering leaf `index` with element `(row, col)`.
+		pub fn sample(&self, index: u64, (row, col): (u32, u32)) -> SuppliedSample {
+			SuppliedSample {
+				leaf: self.leaves[index as usize],
+				leaf_path: path(self.tree.proof(index).expect("leaf in range")),
+				row: self.rows[row as usize].clone().try_into().expect("k ≤ MAX_K"),
+				row_path: path(self.a_tree.proof(row.into()).expect("row in range")),
+				col: self.cols[col as usize].clone().try_into().expect("k ≤ MAX_K"),
+				col_path: path(self.b_tree.proof(col.into()).expect("column in range")),
+			}
+		}
+
+		/// The reveal answering `challenged` (see [`challenged_elements`]).
+		pub fn reveal(&self, challenged: &[Challenged]) -> SuppliedReveal {
+			let samples: Vec<SuppliedSample> =
+				challenged.iter().map(|c| self.sample(c.leaf, c.element)).collect();
+			samples.try_into().expect("at most MAX_CHALLENGE_SAMPLES")
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::{
+		fixture::{lanes, SuppliedJob},
+		*,
+	};
 
 	fn tree_of(lanes: &[Vec<i8>]) -> MerkleTree {
 		MerkleTree::from_leaf_hashes(lanes.iter().map(|l| hash_lane(l)).collect()).unwrap()
 	}
 
-	/// A ragged job with its honest output (computed by a plain triple loop).
-	fn job(m: u32, n: u32, k: u32) -> Job {
-		let shape = GemmShape { m, n, k };
-		let (rows, cols) = (lanes(m, k, 1), lanes(n, k, 2));
-		let mut c = alloc::vec![0i32; (m * n) as usize];
-		for r in 0..m as usize {
-			for col in 0..n as usize {
-				c[r * n as usize + col] =
-					(0..k as usize).map(|i| rows[r][i] as i32 * cols[col][i] as i32).sum();
-			}
-		}
-		let inputs = SuppliedInputs {
-			a: MatrixCommitment::of_lanes(rows.iter().map(|l| &l[..])).unwrap(),
-			b: MatrixCommitment::of_lanes(cols.iter().map(|l| &l[..])).unwrap(),
-		};
-		let leaves = leaves_of(&shape, &c);
-		let tree = MerkleTree::from_leaf_hashes(
-			leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
-		)
-		.unwrap();
-		let (a_tree, b_tree) = (tree_of(&rows), tree_of(&cols));
-		Job { shape, rows, cols, inputs, leaves, tree, a_tree, b_tree }
-	}
-
-	fn path(siblings: Vec<Hash32>) -> MerklePath {
-		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
-	}
-
-	impl Job {
-		fn sample(&self, index: u64, (row, col): (u32, u32)) -> SuppliedSample {
-			SuppliedSample {
-				leaf: self.leaves[index as usize],
-				leaf_path: path(self.tree.proof(index).unwrap()),
-				row: self.rows[row as usize].clone().try_into().unwrap(),
-				row_path: path(self.a_tree.proof(row.into()).unwrap()),
-				col: self.cols[col as usize].clone().try_into().unwrap(),
-				col_path: path(self.b_tree.proof(col.into()).unwrap()),
-			}
-		}
-
-		fn verify(
-			&self,
-			index: u64,
-			element: (u32, u32),
-			sample: &SuppliedSample,
-		) -> Result<(), SampleError> {
-			verify_sample(&self.inputs, &self.shape, &self.tree.root(), index, element, sample)
-		}
+	fn check(
+		job: &SuppliedJob,
+		index: u64,
+		element: (u32, u32),
+		sample: &SuppliedSample,
+	) -> Result<(), SampleError> {
+		verify_sample(&job.inputs, &job.shape, &job.root(), index, element, sample)
 	}
 
 	#[test]
@@ -372,8 +444,8 @@ mod tests {
 
 	#[test]
 	fn the_inputs_make_the_jobs_shape() {
-		let other = job(5, 5, 8);
-		let job = job(7, 5, 9);
+		let other = SuppliedJob::new(5, 5, 8, 1);
+		let job = SuppliedJob::new(7, 5, 9, 1);
 		assert_eq!(job.inputs.shape(), Ok(GemmShape { m: 7, n: 5, k: 9 }));
 		let other_k = SuppliedInputs { b: other.inputs.b, ..job.inputs };
 		assert_eq!(other_k.shape(), Err(InputsError::InnerMismatch));
@@ -381,14 +453,14 @@ mod tests {
 
 	#[test]
 	fn an_honest_sample_passes_at_every_leaf_and_element_of_a_ragged_job() {
-		let job = job(7, 6, 9);
+		let job = SuppliedJob::new(7, 6, 9, 1);
 		for index in 0..job.shape.leaf_count() {
 			let (tile_row, tile_col) = job.shape.leaf_tile(index);
 			for row in tile_row * TILE..(tile_row * TILE + TILE).min(7) {
 				for col in tile_col * TILE..(tile_col * TILE + TILE).min(6) {
 					let sample = job.sample(index, (row, col));
 					assert_eq!(
-						job.verify(index, (row, col), &sample),
+						check(&job, index, (row, col), &sample),
 						Ok(()),
 						"{index} {row} {col}"
 					);
@@ -399,87 +471,81 @@ mod tests {
 
 	#[test]
 	fn a_wrong_element_a_foreign_lane_and_a_bad_length_are_refused() {
-		let job = job(7, 6, 9);
+		let job = SuppliedJob::new(7, 6, 9, 1);
 		let (index, element) = (3, (5, 4));
 		let honest = job.sample(index, element);
 
 		// The provider's output is wrong at the challenged element and it committed to that.
-		let mut wrong = job.leaves.clone();
 		let cell = ((element.0 % TILE) * TILE + element.1 % TILE) as usize;
-		wrong[index as usize][cell] += 1;
-		let wrong_tree = MerkleTree::from_leaf_hashes(
-			wrong.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
-		)
-		.unwrap();
-		let cheat = SuppliedSample {
-			leaf: wrong[index as usize],
-			leaf_path: path(wrong_tree.proof(index).unwrap()),
-			..honest.clone()
-		};
-		let result =
-			verify_sample(&job.inputs, &job.shape, &wrong_tree.root(), index, element, &cheat);
-		assert_eq!(result, Err(SampleError::WrongElement));
+		let cheater = SuppliedJob::new(7, 6, 9, 1).doctored(|i, leaf| {
+			if i == index {
+				leaf[cell] += 1;
+			}
+		});
+		let cheat = cheater.sample(index, element);
+		assert_eq!(check(&cheater, index, element, &cheat), Err(SampleError::WrongElement));
 
 		// A column of B offered as the row of A.
 		let foreign = SuppliedSample { row: honest.col.clone(), ..honest.clone() };
-		assert!(matches!(job.verify(index, element, &foreign), Err(SampleError::Row(_))));
+		assert!(matches!(check(&job, index, element, &foreign), Err(SampleError::Row(_))));
 		// A lane of another length.
 		let mut short = honest.clone();
 		short.col.pop();
 		assert_eq!(
-			job.verify(index, element, &short),
+			check(&job, index, element, &short),
 			Err(SampleError::Column(LaneError::WrongLength))
 		);
 		// The right lanes for another element than the challenged one.
 		let moved = job.sample(index, (element.0, element.1 + 1));
-		assert!(job.verify(index, element, &moved).is_err());
+		assert!(check(&job, index, element, &moved).is_err());
 		// Another leaf's values at this index.
 		let swapped = SuppliedSample { leaf: job.leaves[2], ..honest.clone() };
-		assert!(matches!(job.verify(index, element, &swapped), Err(SampleError::Leaf(_))));
-		assert_eq!(job.verify(index, element, &honest), Ok(()));
+		assert!(matches!(check(&job, index, element, &swapped), Err(SampleError::Leaf(_))));
+		assert_eq!(check(&job, index, element, &honest), Ok(()));
 	}
 
 	#[test]
 	fn cells_past_the_edge_must_be_zero() {
 		// 5×5: the last tile row and column hold one live row and column.
-		let job = job(5, 5, 3);
-		let index = job.shape.leaf_count() - 1;
-		let mut leaves = job.leaves.clone();
-		leaves[index as usize][15] = 7;
-		let tree = MerkleTree::from_leaf_hashes(
-			leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect(),
-		)
-		.unwrap();
-		let sample = SuppliedSample {
-			leaf: leaves[index as usize],
-			leaf_path: path(tree.proof(index).unwrap()),
-			..job.sample(index, (4, 4))
-		};
-		let result = verify_sample(&job.inputs, &job.shape, &tree.root(), index, (4, 4), &sample);
-		assert_eq!(result, Err(SampleError::DeadCell));
+		let job = SuppliedJob::new(5, 5, 3, 1);
+		let last = job.shape.leaf_count() - 1;
+		assert_eq!(check(&job, last, (4, 4), &job.sample(last, (4, 4))), Ok(()));
+		let job = job.doctored(|i, leaf| {
+			if i == last {
+				leaf[15] = 7;
+			}
+		});
+		assert_eq!(
+			check(&job, last, (4, 4), &job.sample(last, (4, 4))),
+			Err(SampleError::DeadCell)
+		);
 	}
 
 	#[test]
-	fn challenged_elements_lie_inside_c_and_cover_the_tile() {
+	fn challenged_elements_are_inside_c_sorted_by_leaf_and_cover_c() {
 		let shape = GemmShape { m: 6, n: 5, k: 1 };
 		let mut seen = alloc::collections::BTreeSet::new();
-		for draw in 0u8..200 {
-			for index in 0..shape.leaf_count() {
-				let (row, col) = challenged_element(&shape, &[draw; 32], index);
+		for draw in 0u8..100 {
+			let challenged = challenged_elements(&shape, &[draw; 32], 8);
+			assert!(!challenged.is_empty() && challenged.len() <= 8);
+			assert!(challenged.windows(2).all(|w| w[0] < w[1]), "sorted, distinct");
+			for c in challenged {
+				let (row, col) = c.element;
 				assert!(row < shape.m && col < shape.n);
-				assert_eq!(shape.leaf_tile(index), (row / TILE, col / TILE));
-				seen.insert((row, col));
+				assert_eq!(shape.leaf_tile(c.leaf), (row / TILE, col / TILE));
+				seen.insert(c.element);
 			}
 		}
 		assert_eq!(seen.len(), 30, "every element of C is drawn sometime");
+		assert!(challenged_elements(&GemmShape { m: 0, n: 1, k: 1 }, &[0; 32], 8).is_empty());
 	}
 
 	#[test]
 	fn a_sample_is_about_two_lanes_and_three_paths() {
 		// Exact when every level is even; an odd level's last node has no sibling.
-		let even = job(8, 8, 9);
+		let even = SuppliedJob::new(8, 8, 9, 1);
 		assert_eq!(even.sample(3, (5, 5)).encode().len() as u64, sample_bytes(&even.shape));
-		let ragged = job(7, 6, 9);
+		let ragged = SuppliedJob::new(7, 6, 9, 1);
 		assert!(ragged.sample(3, (5, 4)).encode().len() as u64 <= sample_bytes(&ragged.shape));
 		// k = 4096, 4096² outputs: 2 lanes of 4 KiB and three paths of 12–20 siblings.
 		let big = GemmShape { m: 4096, n: 4096, k: 4096 };

@@ -6,7 +6,11 @@ use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
-use crate::{device::Requirements, gemm::GemmShape};
+use crate::{
+	device::Requirements,
+	gemm::GemmShape,
+	inputs::{SuppliedInputs, SuppliedSample},
+};
 
 /// A job's on-chain identifier.
 pub type JobId = u64;
@@ -24,19 +28,99 @@ pub type MerklePath = BoundedVec<H256, ConstU32<MAX_PROOF_DEPTH>>;
 /// themselves are not sent: for seeded inputs the chain recomputes them.
 pub type RevealPaths = BoundedVec<MerklePath, ConstU32<MAX_CHALLENGE_SAMPLES>>;
 
+/// A reveal for supplied inputs: one [`SuppliedSample`] per challenged leaf, in increasing
+/// leaf-index order.
+pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_CHALLENGE_SAMPLES>>;
+
+/// Longest URL an input may be fetched from.
+pub const MAX_URL_LEN: u32 = 256;
+
+/// Where a device gets a supplied matrix's bytes from.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub enum InputSource {
+	/// The client uploads it to the assigned device's data service after the claim.
+	Upload,
+	/// The device fetches it from this `http://` or `https://` URL.
+	Url(BoundedVec<u8, ConstU32<MAX_URL_LEN>>),
+}
+
+impl InputSource {
+	/// Whether the source can be used: an upload, or a URL with an `http` or `https` scheme
+	/// and a host.
+	pub fn is_valid(&self) -> bool {
+		match self {
+			Self::Upload => true,
+			Self::Url(url) => {
+				let rest = url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://"));
+				rest.is_some_and(|rest| {
+					!rest.is_empty()
+						&& !rest.starts_with(b"/")
+						&& rest.iter().all(|b| b.is_ascii_graphic())
+				})
+			}
+		}
+	}
+}
+
+/// Where a job's `A` and `B` come from.
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
+pub enum JobInputs {
+	/// Generated from a seed (see [`crate::gemm`]): benchmarks, demos, capability checks. A
+	/// client chooses any seed; the chain stores the job's [`effective_seed`] (and from the
+	/// claim on its [`claim_seed`]) instead, so one computed output never answers two jobs.
+	Seeded {
+		/// The seed.
+		seed: [u8; 32],
+	},
+	/// The client's own matrices: their commitments, and where the device gets the bytes.
+	Supplied {
+		/// Shapes and lane roots of `A` and `B`.
+		matrices: SuppliedInputs,
+		/// Where `A` comes from.
+		a: InputSource,
+		/// Where `B` comes from.
+		b: InputSource,
+	},
+}
+
 /// The work a client buys.
 #[derive(
 	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
 )]
 pub struct JobSpec {
-	/// The GEMM to compute.
+	/// The GEMM to compute (for supplied inputs, the shape their commitments make).
 	pub shape: GemmShape,
-	/// Seed of the seeded inputs `A` and `B` (see [`crate::gemm`]). A client chooses any seed;
-	/// the chain stores the job's [`effective_seed`] here, which binds the inputs to the job,
-	/// so one computed output can never answer two jobs.
-	pub seed: [u8; 32],
+	/// Where `A` and `B` come from.
+	pub inputs: JobInputs,
 	/// What the device must offer; `requirements.kernel` is the kernel to run.
 	pub requirements: Requirements,
+}
+
+impl JobSpec {
+	/// A job on seeded inputs.
+	pub fn seeded(shape: GemmShape, seed: [u8; 32], requirements: Requirements) -> Self {
+		Self { shape, inputs: JobInputs::Seeded { seed }, requirements }
+	}
+
+	/// The seed of a job on seeded inputs.
+	pub fn seed(&self) -> Option<&[u8; 32]> {
+		match &self.inputs {
+			JobInputs::Seeded { seed } => Some(seed),
+			JobInputs::Supplied { .. } => None,
+		}
+	}
+
+	/// The input commitments of a job on supplied inputs.
+	pub fn supplied(&self) -> Option<&SuppliedInputs> {
+		match &self.inputs {
+			JobInputs::Seeded { .. } => None,
+			JobInputs::Supplied { matrices, .. } => Some(matrices),
+		}
+	}
 }
 
 /// Blocks of `millisecs_per_block` a device of `gops` giga-operations per second needs for
@@ -88,6 +172,17 @@ pub fn price_bucket(price: u128) -> u8 {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn input_urls_need_an_http_scheme_and_a_host() {
+		let url = |s: &str| InputSource::Url(s.as_bytes().to_vec().try_into().unwrap());
+		assert!(url("https://data.example/a.npy").is_valid());
+		assert!(url("http://127.0.0.1:8000/a.npy").is_valid());
+		assert!(InputSource::Upload.is_valid());
+		for bad in ["ftp://x/a", "https://", "https:///a", "file:///etc/passwd", "http://a b", ""] {
+			assert!(!url(bad).is_valid(), "{bad}");
+		}
+	}
 
 	#[test]
 	fn price_buckets_are_bit_lengths() {

@@ -250,6 +250,10 @@ impl sp_runtime::traits::Convert<Weight, Balance> for DeviceCallFee {
 impl pallet_compute_proof::Config for Runtime {
 	/// k = 64: a provider who faked 20% of its output passes with probability 6.3e-7.
 	type Samples = ConstU32<64>;
+	/// 1 MiB: a fifth of a block's length, so a few reveals fit in every block. A seeded
+	/// reveal is ~41 KB at most; a supplied one ~2k bytes per sample, so with 64 samples `k` is
+	/// at most 7 452 for a 4096² output (a 4096³ job's reveal is 619 KB).
+	type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
 	type WeightInfo = pallet_compute_proof::weights::SubstrateWeight<Runtime>;
 }
 
@@ -285,6 +289,9 @@ impl pallet_jobs::Config for Runtime {
 	/// Reveals cannot be priced out (free, operational, top priority), so two minutes only
 	/// has to cover a worker restart; a longer window would only delay settlement and slashes.
 	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
+	/// A client uploads its inputs right after the claim; a device whose inputs have not come
+	/// a minute later may give the job back without penalty.
+	type InputWindow = ConstU32<MINUTES>;
 	type MaxJobLifetime = ConstU32<DAYS>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;

@@ -89,11 +89,11 @@ fn committed_job() -> (u64, u32) {
 	let job = pallet_jobs::NextJobId::<Runtime>::get();
 	assert_ok!(Jobs::submit_job(
 		RuntimeOrigin::signed(Sr25519Keyring::Eve.to_account_id()),
-		JobSpec {
-			shape: GemmShape { m: 1024, n: 1024, k: 512 },
-			seed: [3; 32],
-			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-		},
+		JobSpec::seeded(
+			GemmShape { m: 1024, n: 1024, k: 512 },
+			[3; 32],
+			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		),
 		GRID,
 		100,
 	));

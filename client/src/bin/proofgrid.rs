@@ -507,11 +507,11 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			};
 			let shape = GemmShape { m, n, k };
 			shape.validate().map_err(|e| anyhow::anyhow!("bad shape: {e:?}"))?;
-			let spec = JobSpec {
+			let spec = JobSpec::seeded(
 				shape,
 				seed,
-				requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops },
-			};
+				Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops },
+			);
 			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
 			let from = client.best_number().await?;
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;

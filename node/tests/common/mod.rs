@@ -380,7 +380,9 @@ pub fn output_tree(
 		merkle::{hash_leaf, MerkleTree},
 	};
 	let leaves = (0..spec.shape.leaf_count())
-		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
+		.map(|i| {
+			hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i)))
+		})
 		.collect();
 	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
 }

@@ -47,16 +47,17 @@ mod benchmarks {
 	/// `s` challenged leaves of a 4096×4096 output with inner dimension `d`.
 	#[benchmark]
 	fn verify_reveal(s: Linear<1, 64>, d: Linear<1, 4096>) -> Result<(), BenchmarkError> {
-		let spec = JobSpec {
-			shape: GemmShape { m: 4096, n: 4096, k: d },
-			seed: [7u8; 32],
-			requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
-		};
+		let spec = JobSpec::seeded(
+			GemmShape { m: 4096, n: 4096, k: d },
+			[7u8; 32],
+			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		);
+		let seed = *spec.seed().expect("seeded");
 		// Spread-out, sorted leaf indices.
 		let indices: Vec<u64> = (0..s as u64).map(|i| i * (spec.shape.leaf_count() / 64)).collect();
 		let real: Vec<(u64, Hash32)> = indices
 			.iter()
-			.map(|&i| (i, hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i)))))
+			.map(|&i| (i, hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, i)))))
 			.collect();
 		let (root, paths) = sparse_tree(20, &real);
 		let paths: Vec<MerklePath> = paths

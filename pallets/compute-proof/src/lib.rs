@@ -15,6 +15,13 @@
 //! block can bias it only by re-rolling that block, which multiplies the bound by the number of
 //! re-rolls.
 //!
+//! **Supplied inputs** (a client's own matrices, `proofgrid_primitives::inputs`): the provider
+//! reveals, per challenged leaf, the leaf's values and path, and the row of `A` and column of
+//! `B` of one element of it drawn from the challenge, with their paths to the client's input
+//! roots; this pallet checks the three paths and recomputes that element. A sample is about
+//! `2k` bytes, so a supplied job is admitted only if its whole reveal fits
+//! [`Config::MaxRevealBytes`] ([`ComputeVerifier::reveal_bytes`]).
+//!
 //! The pallet has no calls and no storage: the jobs pallet calls it through [`ComputeVerifier`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -36,14 +43,16 @@ use frame_support::pallet_prelude::*;
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	gemm::{encode_leaf, seeded_leaf},
-	job::{JobId, JobSpec, RevealPaths},
+	inputs::{challenged_elements, sample_bytes, verify_sample, LaneError, SampleError},
+	job::{JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal},
 	merkle::{self, hash_leaf, ProofError},
 };
 use sp_core::H256;
 
 /// What the jobs pallet needs from a compute verifier.
 pub trait ComputeVerifier {
-	/// The leaf indices the provider of `job` must reveal, sorted and distinct.
+	/// The leaf indices the provider of `job` must reveal, sorted; distinct for seeded inputs,
+	/// once per challenged element for supplied inputs.
 	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64>;
 
 	/// `Ok` if `paths` proves the challenged leaves of `root` are the correct output of `spec`;
@@ -58,6 +67,25 @@ pub trait ComputeVerifier {
 
 	/// Weight of [`Self::verify`] for the job's inner dimension `k_dim`.
 	fn verify_weight(k_dim: u32) -> Weight;
+
+	/// `Ok` if `samples` prove the challenged leaves of `root` hold the correct elements of
+	/// `spec`'s product of supplied inputs; otherwise the named reason.
+	fn verify_supplied(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
+		samples: &SuppliedReveal,
+	) -> DispatchResult;
+
+	/// Weight of [`Self::verify_supplied`] for the job's inner dimension `k_dim`.
+	fn verify_supplied_weight(k_dim: u32) -> Weight;
+
+	/// Most bytes the reveal of a job of `spec` takes.
+	fn reveal_bytes(spec: &JobSpec) -> u64;
+
+	/// Largest reveal a job may need: a job whose reveal would be larger is refused.
+	fn max_reveal_bytes() -> u64;
 }
 
 #[frame_support::pallet]
@@ -76,6 +104,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type Samples: Get<u32>;
 
+		/// Largest reveal a job may need, bytes. Supplied inputs reveal about `2k` bytes per
+		/// sample; keeping a reveal well inside a block leaves room for several per block.
+		#[pallet::constant]
+		type MaxRevealBytes: Get<u32>;
+
 		/// Weights of verification.
 		type WeightInfo: WeightInfo;
 	}
@@ -91,6 +124,17 @@ pub mod pallet {
 		WrongPathLength,
 		/// A recomputed leaf does not lead to the committed root: the output was wrong.
 		LeafMismatch,
+		/// The reveal is for other inputs than the job's (seeded paths for supplied inputs or
+		/// the other way round).
+		WrongRevealKind,
+		/// A revealed row of `A` or column of `B` is not the client's (wrong length, or its path
+		/// does not lead to the input root).
+		InputLaneMismatch,
+		/// A revealed leaf has a non-zero cell past the edge of the output.
+		DeadCellNotZero,
+		/// The challenged element recomputed from the client's inputs differs from the
+		/// committed leaf's: the output was wrong.
+		ElementMismatch,
 	}
 
 	#[pallet::hooks]
@@ -108,7 +152,18 @@ pub mod pallet {
 impl<T: Config> ComputeVerifier for Pallet<T> {
 	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64> {
 		let seed = challenge_seed(job, &root.0, &randomness.0);
-		challenge_indices(&seed, spec.shape.leaf_count(), T::Samples::get())
+		match spec.inputs {
+			JobInputs::Seeded { .. } => {
+				challenge_indices(&seed, spec.shape.leaf_count(), T::Samples::get())
+			}
+			// The leaves of the challenged elements (a leaf appears once per element of it).
+			JobInputs::Supplied { .. } => {
+				challenged_elements(&spec.shape, &seed, T::Samples::get())
+					.into_iter()
+					.map(|c| c.leaf)
+					.collect()
+			}
+		}
 	}
 
 	fn verify(
@@ -119,12 +174,65 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		paths: &RevealPaths,
 	) -> DispatchResult {
 		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+		ensure!(spec.seed().is_some(), Error::<T>::WrongRevealKind);
 		let indices = Self::challenge(job, spec, root, randomness);
 		Self::verify_leaves(spec, root, &indices, paths)
 	}
 
 	fn verify_weight(k_dim: u32) -> Weight {
 		T::WeightInfo::verify_reveal(T::Samples::get(), k_dim)
+	}
+
+	fn verify_supplied(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
+		samples: &SuppliedReveal,
+	) -> DispatchResult {
+		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
+		let seed = challenge_seed(job, &root.0, &randomness.0);
+		let challenged = challenged_elements(&spec.shape, &seed, T::Samples::get());
+		ensure!(challenged.len() == samples.len(), Error::<T>::WrongPathCount);
+		for (c, sample) in challenged.iter().zip(samples.iter()) {
+			verify_sample(inputs, &spec.shape, &root.0, c.leaf, c.element, sample).map_err(
+				|e| match e {
+					SampleError::Leaf(ProofError::RootMismatch) => Error::<T>::LeafMismatch,
+					SampleError::Leaf(ProofError::WrongLength) => Error::<T>::WrongPathLength,
+					SampleError::Leaf(_) | SampleError::ElementOutsideLeaf => {
+						Error::<T>::InvalidShape
+					}
+					SampleError::Row(LaneError::WrongLength | LaneError::Path(_))
+					| SampleError::Column(LaneError::WrongLength | LaneError::Path(_)) => {
+						Error::<T>::InputLaneMismatch
+					}
+					SampleError::DeadCell => Error::<T>::DeadCellNotZero,
+					SampleError::WrongElement => Error::<T>::ElementMismatch,
+				},
+			)?;
+		}
+		Ok(())
+	}
+
+	fn verify_supplied_weight(k_dim: u32) -> Weight {
+		T::WeightInfo::verify_supplied(T::Samples::get(), k_dim)
+	}
+
+	fn reveal_bytes(spec: &JobSpec) -> u64 {
+		let samples = u64::from(T::Samples::get());
+		match spec.inputs {
+			// A path per sample: a length byte and up to one sibling per level.
+			JobInputs::Seeded { .. } => {
+				let depth = merkle::level_widths(spec.shape.leaf_count()).len() as u64;
+				samples.saturating_mul(1 + 32 * depth.saturating_sub(1))
+			}
+			JobInputs::Supplied { .. } => samples.saturating_mul(sample_bytes(&spec.shape)),
+		}
+	}
+
+	fn max_reveal_bytes() -> u64 {
+		T::MaxRevealBytes::get().into()
 	}
 }
 
@@ -139,10 +247,11 @@ impl<T: Config> Pallet<T> {
 		paths: &RevealPaths,
 	) -> DispatchResult {
 		ensure!(indices.len() == paths.len(), Error::<T>::WrongPathCount);
+		let seed = spec.seed().ok_or(Error::<T>::WrongRevealKind)?;
 		let leaf_count = spec.shape.leaf_count();
 		for (&index, path) in indices.iter().zip(paths.iter()) {
 			// The chain recomputes the leaf: the provider cannot choose what it proves.
-			let leaf = seeded_leaf(&spec.shape, &spec.seed, index);
+			let leaf = seeded_leaf(&spec.shape, seed, index);
 			let siblings: Vec<[u8; 32]> = path.iter().map(|h| h.0).collect();
 			merkle::verify(&root.0, leaf_count, index, hash_leaf(&encode_leaf(&leaf)), &siblings)
 				.map_err(|e| match e {

@@ -3,9 +3,11 @@
 
 use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types};
 use proofgrid_primitives::{
+	challenge::challenge_seed,
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, seeded_leaf, GemmShape},
-	job::{JobSpec, MerklePath, RevealPaths},
+	inputs::{challenged_elements, fixture::SuppliedJob},
+	job::{InputSource, JobInputs, JobSpec, MerklePath, RevealPaths, SuppliedReveal},
 	merkle::{hash_leaf, MerkleTree},
 };
 use sp_core::H256;
@@ -29,10 +31,12 @@ impl frame_system::Config for Test {
 
 parameter_types! {
 	pub static Samples: u32 = 16;
+	pub const MaxRevealBytes: u32 = 1 << 20;
 }
 
 impl crate::Config for Test {
 	type Samples = Samples;
+	type MaxRevealBytes = MaxRevealBytes;
 	type WeightInfo = ();
 }
 
@@ -40,19 +44,37 @@ pub(crate) fn ext() -> sp_io::TestExternalities {
 	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
 }
 
+const ANY_DEVICE: Requirements =
+	Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 };
+
 fn spec(m: u32, n: u32, k: u32) -> JobSpec {
+	JobSpec::seeded(GemmShape { m, n, k }, [3u8; 32], ANY_DEVICE)
+}
+
+/// The spec of a supplied job (uploaded inputs).
+fn supplied_spec(job: &SuppliedJob) -> JobSpec {
 	JobSpec {
-		shape: GemmShape { m, n, k },
-		seed: [3u8; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		shape: job.shape,
+		inputs: JobInputs::Supplied {
+			matrices: job.inputs,
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+		},
+		requirements: ANY_DEVICE,
 	}
+}
+
+/// What the provider of supplied job `job` reveals for the challenge of `block`.
+fn supplied_reveal(id: u64, job: &SuppliedJob, block: H256) -> SuppliedReveal {
+	let seed = challenge_seed(id, &job.root(), &block.0);
+	job.reveal(&challenged_elements(&job.shape, &seed, Samples::get()))
 }
 
 /// A provider's output: leaf hashes, honest except at the indices `fake` selects.
 fn output(spec: &JobSpec, fake: impl Fn(u64) -> bool) -> MerkleTree {
 	let hashes = (0..spec.shape.leaf_count())
 		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
+			let mut leaf = seeded_leaf(&spec.shape, spec.seed().unwrap(), i);
 			if fake(i) {
 				leaf[0] = leaf[0].wrapping_add(1);
 			}
@@ -185,5 +207,130 @@ fn samples_bound_the_reveal_size() {
 		assert!(indices.len() <= 64 && !indices.is_empty());
 		// 2^20 leaves: 20 siblings of 32 bytes per path.
 		assert_eq!(proofgrid_primitives::merkle::proof_len(spec.shape.leaf_count(), 0), Ok(20));
+	});
+}
+
+#[test]
+fn an_honest_supplied_reveal_verifies_for_ragged_shapes() {
+	ext().execute_with(|| {
+		for (m, n, k) in [(1, 1, 1), (16, 12, 20), (13, 9, 7), (37, 29, 41)] {
+			let job = SuppliedJob::new(m, n, k, m as u64);
+			let spec = supplied_spec(&job);
+			let block = H256::repeat_byte(m as u8);
+			let reveal = supplied_reveal(1, &job, block);
+			assert_ok!(ComputeProof::verify_supplied(
+				1,
+				&spec,
+				&job.root().into(),
+				&block,
+				&reveal
+			));
+			// The challenge's leaves are the samples' leaves.
+			let leaves = ComputeProof::challenge(1, &spec, &job.root().into(), &block);
+			assert_eq!(leaves.len(), reveal.len());
+		}
+	});
+}
+
+#[test]
+fn a_supplied_output_wrong_everywhere_is_caught_and_reveals_of_the_wrong_kind_refused() {
+	ext().execute_with(|| {
+		let block = H256::repeat_byte(3);
+		let wrong_everywhere = SuppliedJob::new(24, 20, 16, 5).doctored(|_, leaf| {
+			for v in leaf.iter_mut() {
+				*v += 1;
+			}
+		});
+		let spec = supplied_spec(&wrong_everywhere);
+		let root = H256(wrong_everywhere.root());
+		let reveal = supplied_reveal(1, &wrong_everywhere, block);
+		assert_noop!(
+			ComputeProof::verify_supplied(1, &spec, &root, &block, &reveal),
+			Error::<Test>::ElementMismatch
+		);
+		// Seeded paths for a supplied job, and supplied samples for a seeded one.
+		let paths: RevealPaths = Default::default();
+		assert_noop!(
+			ComputeProof::verify(1, &spec, &root, &block, &paths),
+			Error::<Test>::WrongRevealKind
+		);
+		assert_noop!(
+			ComputeProof::verify_supplied(1, &self::spec(24, 20, 16), &root, &block, &reveal),
+			Error::<Test>::WrongRevealKind
+		);
+		// A sample missing.
+		let mut fewer = supplied_reveal(1, &wrong_everywhere, block);
+		fewer.pop();
+		assert_noop!(
+			ComputeProof::verify_supplied(1, &spec, &root, &block, &fewer),
+			Error::<Test>::WrongPathCount
+		);
+	});
+}
+
+/// The security claim for supplied inputs, measured: a provider with a fraction `f` of wrong
+/// output *elements* passes as often as `(1 − f)^k` predicts.
+#[test]
+fn supplied_pass_rate_matches_one_minus_f_to_the_k() {
+	ext().execute_with(|| {
+		let honest = SuppliedJob::new(20, 20, 3, 9); // 400 elements, 25 leaves
+		let trials = 1_500u32;
+		for (f_percent, k) in [(20u64, 4u32), (10, 8)] {
+			Samples::set(k);
+			// Fake elements whose (leaf, cell) hashes below f: spread over leaves and cells.
+			let faked = |leaf: u64, cell: usize| {
+				sp_crypto_hashing_blake(leaf * 16 + cell as u64) % 100 < f_percent
+			};
+			let cheater = SuppliedJob::new(20, 20, 3, 9).doctored(|leaf, values| {
+				for (cell, v) in values.iter_mut().enumerate() {
+					if faked(leaf, cell) {
+						*v += 1;
+					}
+				}
+			});
+			let wrong = (0..honest.shape.leaf_count())
+				.map(|leaf| (0..16).filter(|&cell| faked(leaf, cell)).count())
+				.sum::<usize>();
+			let fraction = wrong as f64 / 400.0;
+			let spec = supplied_spec(&cheater);
+			let root = H256(cheater.root());
+			let passes = (0..trials)
+				.filter(|t| {
+					let block = H256::from_low_u64_be(*t as u64 + 1);
+					let reveal = supplied_reveal(7, &cheater, block);
+					ComputeProof::verify_supplied(7, &spec, &root, &block, &reveal).is_ok()
+				})
+				.count();
+			let observed = passes as f64 / trials as f64;
+			let expected = (1.0 - fraction).powi(k as i32);
+			let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
+			println!("supplied f = {fraction:.3}, k = {k}: observed {observed:.4}, (1-f)^k = {expected:.4}");
+			assert!((observed - expected).abs() < 5.0 * sigma, "{observed} vs {expected}");
+		}
+	});
+}
+
+#[test]
+fn a_supplied_reveal_is_about_two_lanes_per_sample() {
+	ext().execute_with(|| {
+		Samples::set(64);
+		let seeded = spec(4096, 4096, 4096);
+		// 64 paths of 20 siblings.
+		assert_eq!(ComputeProof::reveal_bytes(&seeded), 64 * (1 + 32 * 20));
+		let job = SuppliedJob::new(4, 4, 4, 1);
+		let mut supplied = supplied_spec(&job);
+		supplied.shape = GemmShape { m: 4096, n: 4096, k: 4096 };
+		assert_eq!(
+			ComputeProof::reveal_bytes(&supplied),
+			64 * proofgrid_primitives::inputs::sample_bytes(&supplied.shape)
+		);
+		assert_eq!(ComputeProof::reveal_bytes(&supplied), 618_944);
+		// The runtime's 1 MiB admits k up to 7 452 on a 4096² output (docs/PROTOCOL.md).
+		let max = ComputeProof::max_reveal_bytes();
+		supplied.shape.k = 7_452;
+		assert_eq!(ComputeProof::reveal_bytes(&supplied), 1_048_512);
+		assert!(ComputeProof::reveal_bytes(&supplied) <= max);
+		supplied.shape.k = 7_453;
+		assert!(ComputeProof::reveal_bytes(&supplied) > max);
 	});
 }

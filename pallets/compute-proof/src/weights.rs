@@ -15,6 +15,8 @@ use frame_support::weights::Weight;
 pub trait WeightInfo {
 	/// Verifying `samples` leaves of a GEMM with inner dimension `k_dim`.
 	fn verify_reveal(samples: u32, k_dim: u32) -> Weight;
+	/// Verifying `samples` samples of a GEMM on supplied inputs with inner dimension `k_dim`.
+	fn verify_supplied(samples: u32, k_dim: u32) -> Weight;
 }
 
 /// Hand-derived weights (no storage is read).
@@ -27,10 +29,25 @@ impl<T> WeightInfo for SubstrateWeight<T> {
 				Weight::from_parts(40_000, 0).saturating_mul(samples as u64 * k_dim as u64),
 			)
 	}
+
+	/// Per sample: three paths (up to 40 + 2×20 nodes) and a leaf hashed, two lanes of `k_dim`
+	/// bytes hashed (blake2 at ~3 ns per byte natively) and one `k_dim` dot product: no element
+	/// generation, so per k_dim step far less than a seeded leaf's `8·k_dim` draws and
+	/// `16·k_dim` multiply-adds. Same ~3× wasm margin: 20 ns per k_dim step and sample.
+	fn verify_supplied(samples: u32, k_dim: u32) -> Weight {
+		Weight::from_parts(10_000_000, 0)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(samples as u64))
+			.saturating_add(
+				Weight::from_parts(20_000, 0).saturating_mul(samples as u64 * k_dim as u64),
+			)
+	}
 }
 
 impl WeightInfo for () {
 	fn verify_reveal(samples: u32, k_dim: u32) -> Weight {
 		SubstrateWeight::<()>::verify_reveal(samples, k_dim)
+	}
+	fn verify_supplied(samples: u32, k_dim: u32) -> Weight {
+		SubstrateWeight::<()>::verify_supplied(samples, k_dim)
 	}
 }

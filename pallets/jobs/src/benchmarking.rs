@@ -13,7 +13,8 @@ use pallet_compute_proof::ComputeVerifier;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, seeded_leaf, GemmShape},
-	job::{JobId, JobSpec, MerklePath, RevealPaths},
+	inputs::{MatrixCommitment, SuppliedInputs},
+	job::{InputSource, JobId, JobInputs, JobSpec, MerklePath, RevealPaths},
 	merkle::{hash_leaf, MerkleTree},
 };
 use sp_core::H256;
@@ -31,10 +32,28 @@ fn spec<T: Config>() -> JobSpec {
 			break;
 		}
 	}
-	JobSpec {
+	JobSpec::seeded(
 		shape,
-		seed: [1u8; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1, min_gops: 1 },
+		[1u8; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1, min_gops: 1 },
+	)
+}
+
+/// [`spec`]'s shape on supplied (uploaded) inputs; the roots do not matter until a reveal.
+fn supplied_spec<T: Config>() -> JobSpec {
+	let seeded = spec::<T>();
+	let commitment =
+		|lanes| MatrixCommitment { lanes, lane_len: seeded.shape.k, root: H256([1; 32]) };
+	JobSpec {
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs {
+				a: commitment(seeded.shape.m),
+				b: commitment(seeded.shape.n),
+			},
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+		},
+		..seeded
 	}
 }
 
@@ -72,8 +91,9 @@ fn submitted<T: Config>(client: &T::AccountId) -> JobId {
 /// The honest output of job `job`, as stored (with its effective seed).
 fn tree<T: Config>(job: JobId) -> MerkleTree {
 	let spec = Jobs::<T>::get(job).expect("open job").spec;
+	let seed = *spec.seed().expect("seeded");
 	let leaves = (0..spec.shape.leaf_count())
-		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &spec.seed, i))))
+		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, i))))
 		.collect();
 	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
 }
@@ -212,6 +232,31 @@ mod benchmarks {
 		_(RawOrigin::Signed(account("anyone", 0, 0)), job);
 
 		assert!(!Jobs::<T>::contains_key(job));
+	}
+
+	/// A device gives back a supplied job whose inputs did not come.
+	#[benchmark]
+	fn release() {
+		let client = client::<T>();
+		let job = NextJobId::<T>::get();
+		let deadline =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
+		Pallet::<T>::submit_job(
+			RawOrigin::Signed(client).into(),
+			supplied_spec::<T>(),
+			cap::<T>(),
+			deadline,
+		)
+		.expect("submit in setup");
+		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::InputWindow::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(device), job);
+
+		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Submitted)));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

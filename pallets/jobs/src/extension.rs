@@ -1,8 +1,9 @@
 //! [`CheckDeviceCall`]: the transaction extension that makes the device's protocol calls free
 //! without making them a free spam channel.
 //!
-//! `claim`, `commit` and `reveal` are `Pays::No` and operational, so a device never needs funds
-//! to answer a challenge, and block stuffing by normal transactions cannot crowd them out (the
+//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `release`) are `Pays::No` and
+//! operational, so a device never needs funds to answer a challenge, and block stuffing by
+//! normal transactions cannot crowd them out (the
 //! operational class has block space of its own). In exchange this extension admits them to
 //! the pool, and to a block, only when the very checks the call makes pass for the signer now:
 //! the signer is the device that may make this step of this job, in the job's current state,
@@ -31,7 +32,7 @@ use crate::{Call, Config, Pallet};
 /// Tag prefix of the `provides` tags of device calls.
 const TAG: &[u8] = b"pg/jobs";
 
-/// Validates `claim`, `commit` and `reveal` in the pool (see the module docs). Other calls
+/// Validates the device calls in the pool (see the module docs). Other calls
 /// pass untouched.
 #[derive(Encode, Decode, DecodeWithMemTracking, Clone, Eq, PartialEq, TypeInfo)]
 #[scale_info(skip_type_params(T))]
@@ -87,9 +88,18 @@ where
 				(*job, 1)
 			}
 			Some(Call::reveal { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness)
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, false)
 					.map_err(invalid)?;
 				(*job, 2)
+			}
+			Some(Call::reveal_supplied { job, challenge_hash, k_dim_witness, .. }) => {
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, true)
+					.map_err(invalid)?;
+				(*job, 2)
+			}
+			Some(Call::release { job }) => {
+				Pallet::<T>::check_release(who, *job).map_err(invalid)?;
+				(*job, 3)
 			}
 			_ => return Ok(None),
 		};
@@ -111,9 +121,13 @@ where
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		match call.is_sub_type() {
 			// The job and the device record.
-			Some(Call::claim { .. } | Call::commit { .. } | Call::reveal { .. }) => {
-				T::DbWeight::get().reads(2)
-			}
+			Some(
+				Call::claim { .. }
+				| Call::commit { .. }
+				| Call::reveal { .. }
+				| Call::reveal_supplied { .. }
+				| Call::release { .. },
+			) => T::DbWeight::get().reads(2),
 			_ => Weight::zero(),
 		}
 	}

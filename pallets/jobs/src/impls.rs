@@ -15,7 +15,7 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_devices::DeviceRegistry;
 use proofgrid_primitives::{
 	device::Kernel,
-	job::{price_bucket, JobId},
+	job::{price_bucket, JobId, JobInputs, JobSpec},
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -84,14 +84,19 @@ impl<T: Config> Pallet<T> {
 		false
 	}
 
-	/// The weight of a job's device calls: claim, commit and a reveal of inner dimension `k`.
-	pub fn device_calls_weight(k: u32) -> frame_support::weights::Weight {
+	/// The weight of a job's device calls: claim, commit and the reveal its inputs need.
+	pub fn device_calls_weight(spec: &JobSpec) -> frame_support::weights::Weight {
 		use crate::WeightInfo;
 		use pallet_compute_proof::ComputeVerifier;
+		let k = spec.shape.k;
+		let verify = match spec.inputs {
+			JobInputs::Seeded { .. } => T::Verifier::verify_weight(k),
+			JobInputs::Supplied { .. } => T::Verifier::verify_supplied_weight(k),
+		};
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())
 			.saturating_add(T::WeightInfo::reveal())
-			.saturating_add(T::Verifier::verify_weight(k))
+			.saturating_add(verify)
 			.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight())
 	}
 
@@ -183,15 +188,17 @@ impl<T: Config> Pallet<T> {
 		Ok(info)
 	}
 
-	/// Every check of `reveal(job, challenge_hash, _, k_dim_witness)` by `device`; the job and
-	/// the randomness of its challenge.
+	/// Every check of `reveal(job, challenge_hash, _, k_dim_witness)` (or `reveal_supplied`
+	/// when `supplied`) by `device`; the job and the randomness of its challenge.
 	pub(crate) fn check_reveal(
 		device: &T::AccountId,
 		job: JobId,
 		challenge_hash: &H256,
 		k_dim_witness: u32,
+		supplied: bool,
 	) -> Result<(JobOf<T>, H256), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(info.spec.supplied().is_some() == supplied, Error::<T>::WrongRevealKind);
 		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, .. } =
 			&info.status
 		else {
@@ -206,6 +213,24 @@ impl<T: Config> Pallet<T> {
 		let hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 		ensure!(hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
 		Ok((info, randomness))
+	}
+
+	/// Every check of `release(job)` by `device`.
+	pub(crate) fn check_release(
+		device: &T::AccountId,
+		job: JobId,
+	) -> Result<JobOf<T>, DispatchError> {
+		let info = Self::check_commit(device, job)?;
+		let JobStatus::Assigned { claimed_at, .. } = &info.status else {
+			return Err(Error::<T>::WrongState.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			info.spec.supplied().is_some()
+				&& now >= claimed_at.saturating_add(T::InputWindow::get()),
+			Error::<T>::CannotRelease
+		);
+		Ok(info)
 	}
 
 	/// Records the randomness of the parent block (see [`Config::BlockRandomness`]) for the
@@ -245,7 +270,7 @@ impl<T: Config> Pallet<T> {
 		match info.status.clone() {
 			JobStatus::Submitted if now >= info.deadline => Self::expire_job(job, &info),
 			JobStatus::Assigned { device, collateral, commit_by, .. } if now > commit_by => {
-				Self::abandon(job, info, device, collateral, now)
+				Self::give_back(job, info, device, collateral, true)
 			}
 			JobStatus::Committed { reveal_by, .. } if now > reveal_by => {
 				Self::fail(job, info, FailureReason::LateReveal)
@@ -308,23 +333,29 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The assigned device missed its commit window: it forfeits the claim deposit (burned) and
-	/// may not claim the job again; the job waits for another device, or ends if it is past its
-	/// deadline or `MAX_ABANDONS_PER_JOB` devices have abandoned it.
-	fn abandon(
+	/// The assigned device gives the job up: it missed its commit window (`missed`: it
+	/// forfeits the claim deposit, burned) or released a job whose inputs never arrived (no
+	/// penalty). Either way it may not claim the job again; the job waits for another device,
+	/// or ends if it is past its deadline or `MAX_ABANDONS_PER_JOB` devices have given it up.
+	pub(crate) fn give_back(
 		job: JobId,
 		mut info: JobOf<T>,
 		device: T::AccountId,
 		collateral: BalanceOf<T>,
-		now: BlockNumberFor<T>,
+		missed: bool,
 	) {
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
-		// Burned, not paid to the client: nobody may profit from a missed window.
-		let deposit = T::ClaimDeposit::get().min(collateral);
-		let (forfeited, _) = Self::forfeit(&device, &info.client, deposit, Zero::zero());
-		T::Devices::record_failure(&device);
-		Self::deposit_event(Event::JobUnassigned { job, device: device.clone(), forfeited });
+		if missed {
+			// Burned, not paid to the client: nobody may profit from a missed window.
+			let deposit = T::ClaimDeposit::get().min(collateral);
+			let (forfeited, _) = Self::forfeit(&device, &info.client, deposit, Zero::zero());
+			T::Devices::record_failure(&device);
+			Self::deposit_event(Event::JobUnassigned { job, device: device.clone(), forfeited });
+		} else {
+			Self::deposit_event(Event::JobReleased { job, device: device.clone() });
+		}
+		let now = frame_system::Pallet::<T>::block_number();
 		let _ = info.abandoned.try_push(device);
 		if now >= info.deadline || info.abandoned.is_full() {
 			Self::expire_job(job, &info);

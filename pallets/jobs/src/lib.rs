@@ -112,7 +112,7 @@ pub mod pallet {
 	use pallet_devices::DeviceRegistry;
 	use proofgrid_primitives::{
 		device::Kernel,
-		job::{claim_seed, effective_seed, JobId, JobSpec, RevealPaths},
+		job::{claim_seed, effective_seed, JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal},
 	};
 	use sp_core::H256;
 	use sp_runtime::{
@@ -221,6 +221,11 @@ pub mod pallet {
 		/// cheating validator could grind its challenges. `None` for a block without such
 		/// randomness.
 		type BlockRandomness: Randomness<Option<H256>, BlockNumberFor<Self>>;
+
+		/// Blocks after its claim from which the device of a job on supplied inputs may give it
+		/// back without penalty because the inputs did not arrive ([`Pallet::release`]).
+		#[pallet::constant]
+		type InputWindow: Get<BlockNumberFor<Self>>;
 
 		/// Blocks a device has to reveal after the challenge block.
 		#[pallet::constant]
@@ -391,6 +396,10 @@ pub mod pallet {
 		},
 		/// Nobody did the job in time; the budget and deposit were released.
 		JobExpired { job: JobId },
+		/// The device gave a job on supplied inputs back, without penalty, because the inputs
+		/// did not reach it; it may not claim the job again, and the job waits for another
+		/// device.
+		JobReleased { job: JobId, device: T::AccountId },
 	}
 
 	/// Errors of the jobs pallet.
@@ -440,6 +449,20 @@ pub mod pallet {
 		NotDue,
 		/// The device holds `MaxJobsPerDevice` open jobs already.
 		TooManyJobs,
+		/// The supplied inputs' commitments do not make the job's shape (or `A`'s rows and `B`'s
+		/// columns differ in length).
+		InputsMismatch,
+		/// An input's URL is not an `http://` or `https://` URL with a host.
+		BadInputSource,
+		/// The job's reveal would be larger than the chain admits (`MaxRevealBytes`): use a
+		/// smaller inner dimension `k`.
+		RevealTooLarge,
+		/// The reveal is for another kind of inputs than the job's: `reveal` answers seeded
+		/// jobs, `reveal_supplied` supplied ones. Nothing happens.
+		WrongRevealKind,
+		/// Only jobs on supplied inputs can be released, and only `InputWindow` blocks after
+		/// their claim.
+		CannotRelease,
 	}
 
 	#[pallet::hooks]
@@ -493,6 +516,14 @@ pub mod pallet {
 			let client = ensure_signed(origin)?;
 			let mut spec = spec;
 			spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+			if let JobInputs::Supplied { matrices, a, b } = &spec.inputs {
+				ensure!(matrices.shape() == Ok(spec.shape), Error::<T>::InputsMismatch);
+				ensure!(a.is_valid() && b.is_valid(), Error::<T>::BadInputSource);
+			}
+			ensure!(
+				T::Verifier::reveal_bytes(&spec) <= T::Verifier::max_reveal_bytes(),
+				Error::<T>::RevealTooLarge
+			);
 			let units = Self::work_units(&spec.shape);
 			ensure!(units >= T::MinWorkUnits::get(), Error::<T>::TooLittleWork);
 			ensure!(units <= T::MaxWorkUnits::get(), Error::<T>::TooMuchWork);
@@ -508,7 +539,7 @@ pub mod pallet {
 
 			let job = NextJobId::<T>::get();
 			let deposit = T::JobDeposit::get();
-			let call_fee = T::CallFee::convert(Self::device_calls_weight(spec.shape.k));
+			let call_fee = T::CallFee::convert(Self::device_calls_weight(&spec));
 			T::Currency::hold(&HoldReason::JobBudget.into(), &client, budget)?;
 			T::Currency::hold(
 				&HoldReason::JobDeposit.into(),
@@ -517,7 +548,9 @@ pub mod pallet {
 			)?;
 			// A full queue only means the expiry waits for `expire` or a claim attempt.
 			Self::schedule(Queue::Client, deadline, job);
-			spec.seed = effective_seed(&spec.seed, job, &client.encode());
+			if let JobInputs::Seeded { seed } = &mut spec.inputs {
+				*seed = effective_seed(seed, job, &client.encode());
+			}
 			NextJobId::<T>::put(job.saturating_add(1));
 			let info = Job {
 				client: client.clone(),
@@ -572,8 +605,9 @@ pub mod pallet {
 			T::Devices::lock_collateral(&device, plan.collateral)?;
 			Self::unlist_open(job, &info);
 			let call_fee_burned = Self::burn_call_fee(&mut info);
-			let parent_hash = frame_system::Pallet::<T>::parent_hash();
-			info.spec.seed = claim_seed(&info.spec.seed, &parent_hash.0);
+			if let JobInputs::Seeded { seed } = &mut info.spec.inputs {
+				*seed = claim_seed(seed, &frame_system::Pallet::<T>::parent_hash().0);
+			}
 			Self::schedule(Queue::Protocol, plan.commit_by.saturating_add(One::one()), job);
 			info.status = JobStatus::Assigned {
 				device: device.clone(),
@@ -648,7 +682,7 @@ pub mod pallet {
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
 			let (info, randomness) =
-				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness)?;
+				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness, false)?;
 			let JobStatus::Committed { root, .. } = info.status.clone() else {
 				return Err(Error::<T>::WrongState.into());
 			};
@@ -671,6 +705,60 @@ pub mod pallet {
 			ensure!(Self::is_due(job, now)?, Error::<T>::NotDue);
 			Self::process_deadline(job, now);
 			Ok(Pays::No.into())
+		}
+
+		/// Signed by the assigned device of a job on supplied inputs: reveal, for each element
+		/// of the output the challenge of block `challenge_hash` draws, its leaf and the row of
+		/// `A` and column of `B` it is the product of, each with its Merkle path. The chain
+		/// recomputes the elements: the job settles if they match, and fails (with a slash)
+		/// otherwise. As [`Pallet::reveal`] otherwise.
+		#[pallet::call_index(6)]
+		#[pallet::weight((
+			T::WeightInfo::reveal()
+				.saturating_add(T::Verifier::verify_supplied_weight(*k_dim_witness))
+				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
+			DispatchClass::Operational,
+			Pays::No
+		))]
+		pub fn reveal_supplied(
+			origin: OriginFor<T>,
+			job: JobId,
+			challenge_hash: H256,
+			samples: SuppliedReveal,
+			k_dim_witness: u32,
+		) -> DispatchResult {
+			let device = ensure_signed(origin)?;
+			let (info, randomness) =
+				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness, true)?;
+			let JobStatus::Committed { root, .. } = info.status.clone() else {
+				return Err(Error::<T>::WrongState.into());
+			};
+			match T::Verifier::verify_supplied(job, &info.spec, &root, &randomness, &samples) {
+				Ok(()) => Self::settle(job, info)?,
+				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
+			}
+			Ok(())
+		}
+
+		/// Signed by the assigned device of a job on supplied inputs, from
+		/// [`Config::InputWindow`] blocks after its claim until it commits: give the job back
+		/// because its inputs did not arrive (no upload, an unreachable URL, bytes that do not
+		/// match the commitment). The chain cannot tell whose fault that is, so nobody is
+		/// penalised: the collateral is unlocked, the device may not claim the job again (as
+		/// for a missed window), and the job waits for another device — or ends with a full
+		/// refund once [`MAX_ABANDONS_PER_JOB`] devices gave it up. The client has paid the
+		/// call fee (burned at the first claim). Free, and admitted to the pool only when it
+		/// would succeed.
+		#[pallet::call_index(7)]
+		#[pallet::weight((T::WeightInfo::release(), DispatchClass::Operational, Pays::No))]
+		pub fn release(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let device = ensure_signed(origin)?;
+			let info = Self::check_release(&device, job)?;
+			let JobStatus::Assigned { collateral, .. } = info.status else {
+				return Err(Error::<T>::WrongState.into());
+			};
+			Self::give_back(job, info, device, collateral, false);
+			Ok(())
 		}
 	}
 }

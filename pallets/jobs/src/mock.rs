@@ -96,6 +96,8 @@ impl pallet_devices::Config for Test {
 
 impl pallet_compute_proof::Config for Test {
 	type Samples = ConstU32<8>;
+	/// 64 KiB: 8 supplied samples at k = 4096 do not fit (~9.7 KB each), at k = 8 they do.
+	type MaxRevealBytes = ConstU32<{ 64 << 10 }>;
 	type WeightInfo = ();
 }
 
@@ -123,6 +125,7 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = crate::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
@@ -196,11 +199,11 @@ pub fn register_device_with_gops(n: u8, price: Balance, gops: u64) {
 /// A 64×64 output (256 leaves) with inner dimension 8: one work unit here. The chain stores
 /// the job's effective seed; use [`stored_spec`] to compute its output.
 pub fn job_spec() -> JobSpec {
-	JobSpec {
-		shape: GemmShape { m: 64, n: 64, k: 8 },
-		seed: [5u8; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
-	}
+	JobSpec::seeded(
+		GemmShape { m: 64, n: 64, k: 8 },
+		[5u8; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
+	)
 }
 
 /// The spec of job `job` as stored (with its effective seed), as a worker reads it.
@@ -212,7 +215,7 @@ pub fn stored_spec(job: u64) -> JobSpec {
 pub fn output(spec: &JobSpec, fake: impl Fn(u64) -> bool) -> MerkleTree {
 	let hashes = (0..spec.shape.leaf_count())
 		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
+			let mut leaf = seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i);
 			if fake(i) {
 				leaf[3] ^= 1;
 			}

@@ -87,9 +87,12 @@ mod submit_and_cancel {
 			// The stored seed binds the job and its client: the same request twice gives two
 			// different input sets, so one output cannot answer both.
 			let client_bytes = codec::Encode::encode(&client());
-			assert_eq!(info.spec.seed, effective_seed(&job_spec().seed, job, &client_bytes));
+			assert_eq!(
+				info.spec.seed(),
+				Some(&effective_seed(job_spec().seed().unwrap(), job, &client_bytes))
+			);
 			let second = submit(20);
-			assert_ne!(stored_spec(second).seed, info.spec.seed);
+			assert_ne!(stored_spec(second).seed(), info.spec.seed());
 			assert_eq!(second, job + 1, "ids increase");
 			System::assert_last_event(
 				Event::JobSubmitted {
@@ -197,11 +200,11 @@ mod claim_and_commit {
 		build_and_execute(|| {
 			register_device(1, PRICE);
 			let job = submit(20);
-			let seed = stored_spec(job).seed;
+			let seed = *stored_spec(job).seed().unwrap();
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			// The inputs are fixed only now: nobody could compute them before the claim.
-			assert_eq!(stored_spec(job).seed, claim_seed(&seed, &System::parent_hash().0));
-			assert_ne!(stored_spec(job).seed, seed);
+			assert_eq!(stored_spec(job).seed(), Some(&claim_seed(&seed, &System::parent_hash().0)));
+			assert_ne!(stored_spec(job).seed(), Some(&seed));
 			let commit_by = 1 + COMMIT_WINDOW;
 			System::assert_last_event(
 				Event::JobAssigned {
@@ -759,7 +762,7 @@ mod call_fee {
 			CallFeePerMs::set(10);
 			register_device(1, PRICE);
 			register_device(2, PRICE);
-			let fee = Jobs::device_calls_weight(8).ref_time() / 1_000_000_000 * 10;
+			let fee = Jobs::device_calls_weight(&job_spec()).ref_time() / 1_000_000_000 * 10;
 			assert!(fee > 0);
 			// Held with the deposit, returned if nobody claims.
 			let cancelled = submit(50);
@@ -975,7 +978,7 @@ mod deadlines {
 mod device_calls {
 	use super::*;
 
-	fn validate(
+	pub(super) fn validate(
 		who: AccountId,
 		call: RuntimeCall,
 	) -> Result<sp_runtime::transaction_validity::ValidTransaction, TransactionValidityError> {
@@ -992,7 +995,7 @@ mod device_calls {
 			.map(|(valid, _, _)| valid)
 	}
 
-	fn custom(error: Error<Test>) -> TransactionValidityError {
+	pub(super) fn custom(error: Error<Test>) -> TransactionValidityError {
 		let index = match sp_runtime::DispatchError::from(error) {
 			sp_runtime::DispatchError::Module(e) => e.error[0],
 			_ => unreachable!("a pallet error"),
@@ -1078,6 +1081,266 @@ mod device_calls {
 		build_and_execute(|| {
 			let call = RuntimeCall::Jobs(crate::Call::cancel { job: 7 });
 			assert_eq!(validate(client(), call), Ok(Default::default()));
+		});
+	}
+}
+
+mod supplied_inputs {
+	use super::{
+		device_calls::{custom, validate},
+		*,
+	};
+	use proofgrid_primitives::{
+		challenge::challenge_seed,
+		inputs::{challenged_elements, fixture::SuppliedJob, MatrixCommitment},
+		job::{InputSource, JobInputs, JobSpec},
+	};
+
+	/// The standard job's shape (64×64×8, one unit) on the client's own matrices.
+	fn matrices() -> SuppliedJob {
+		SuppliedJob::new(64, 64, 8, 42)
+	}
+
+	fn supplied_spec(job: &SuppliedJob) -> JobSpec {
+		JobSpec {
+			shape: job.shape,
+			inputs: JobInputs::Supplied {
+				matrices: job.inputs,
+				a: InputSource::Upload,
+				b: InputSource::Url(b"https://data.example/b.npy".to_vec().try_into().unwrap()),
+			},
+			requirements: job_spec().requirements,
+		}
+	}
+
+	/// Registers device 1, submits `job`'s spec, claims it and commits `job`'s output root.
+	fn committed(job: &SuppliedJob) -> (u64, u64) {
+		register_device(1, PRICE);
+		let id = crate::NextJobId::<Test>::get();
+		let spec = supplied_spec(job);
+		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec.clone(), CAP, 50));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+		// Supplied inputs are stored as submitted: no seed to bind.
+		assert_eq!(stored_spec(id), spec);
+		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
+		(id, System::block_number() + 1)
+	}
+
+	/// What device 1 reveals for `job` (id `id`) once its challenge block exists.
+	fn reveal_supplied(
+		id: u64,
+		challenge_block: u64,
+		job: &SuppliedJob,
+	) -> sp_runtime::DispatchResult {
+		run_to_block(challenge_block + 1);
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let seed = challenge_seed(id, &job.root(), &randomness.0);
+		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
+		let hash = System::block_hash(challenge_block);
+		Jobs::reveal_supplied(RuntimeOrigin::signed(device(1)), id, hash, samples, 8)
+	}
+
+	#[test]
+	fn an_honest_supplied_job_settles_and_pays_as_a_seeded_one() {
+		build_and_execute(|| {
+			let job = matrices();
+			let (id, challenge_block) = committed(&job);
+			let provider = free(&account(PROVIDER));
+			assert_ok!(reveal_supplied(id, challenge_block, &job));
+			System::assert_last_event(
+				Event::JobSettled {
+					job: id,
+					device: device(1),
+					provider: account(PROVIDER),
+					payment: 540,
+					fee_burned: 60,
+					refund: 400,
+				}
+				.into(),
+			);
+			assert_eq!(free(&account(PROVIDER)), provider + 540);
+			assert_eq!(free(&client()), ENDOWMENT - 600);
+		});
+	}
+
+	#[test]
+	fn a_wrong_supplied_output_is_slashed() {
+		build_and_execute(|| {
+			let cheat = matrices().doctored(|_, leaf| leaf.iter_mut().for_each(|v| *v += 1));
+			let (id, challenge_block) = committed(&cheat);
+			assert_ok!(reveal_supplied(id, challenge_block, &cheat));
+			System::assert_last_event(
+				Event::JobFailed {
+					job: id,
+					device: device(1),
+					reason: FailureReason::BadProof(
+						pallet_compute_proof::Error::<Test>::ElementMismatch.into(),
+					),
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
+				}
+				.into(),
+			);
+			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - COLLATERAL));
+		});
+	}
+
+	#[test]
+	fn a_reveal_of_the_wrong_kind_changes_nothing() {
+		build_and_execute(|| {
+			let job = matrices();
+			let (id, challenge_block) = committed(&job);
+			run_to_block(challenge_block + 1);
+			let hash = System::block_hash(challenge_block);
+			assert_noop!(
+				Jobs::reveal(RuntimeOrigin::signed(device(1)), id, hash, Default::default(), 8),
+				Error::<Test>::WrongRevealKind
+			);
+			let call = RuntimeCall::Jobs(crate::Call::reveal {
+				job: id,
+				challenge_hash: hash,
+				paths: Default::default(),
+				k_dim_witness: 8,
+			});
+			assert_eq!(validate(device(1), call), Err(custom(Error::WrongRevealKind)));
+			// And supplied samples for a seeded job.
+			register_device(2, PRICE);
+			let seeded = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded));
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), seeded, H256::zero()));
+			run_to_block(System::block_number() + 2);
+			let hash = System::block_hash(System::block_number() - 1);
+			assert_noop!(
+				Jobs::reveal_supplied(
+					RuntimeOrigin::signed(device(2)),
+					seeded,
+					hash,
+					Default::default(),
+					8
+				),
+				Error::<Test>::WrongRevealKind
+			);
+			// The honest reveal still settles the supplied job.
+			assert_ok!(reveal_supplied(id, challenge_block, &job));
+			assert!(JobsMap::<Test>::get(id).is_none());
+		});
+	}
+
+	#[test]
+	fn submit_refuses_inputs_that_do_not_make_the_shape_bad_urls_and_oversized_reveals() {
+		build_and_execute(|| {
+			let job = matrices();
+			let submit =
+				|spec: JobSpec| Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50);
+			let mut other_shape = supplied_spec(&job);
+			other_shape.shape.m = 60;
+			assert_noop!(submit(other_shape), Error::<Test>::InputsMismatch);
+			let mut ftp = supplied_spec(&job);
+			if let JobInputs::Supplied { a, .. } = &mut ftp.inputs {
+				*a = InputSource::Url(b"ftp://data.example/a".to_vec().try_into().unwrap());
+			}
+			assert_noop!(submit(ftp), Error::<Test>::BadInputSource);
+			// k = 4 096: 8 samples of ~9.7 KB are more than the 64 KiB a reveal may take.
+			let commitment =
+				|lanes| MatrixCommitment { lanes, lane_len: 4_096, root: H256::repeat_byte(1) };
+			let deep = JobSpec {
+				shape: GemmShape { m: 64, n: 64, k: 4_096 },
+				inputs: JobInputs::Supplied {
+					matrices: proofgrid_primitives::inputs::SuppliedInputs {
+						a: commitment(64),
+						b: commitment(64),
+					},
+					a: InputSource::Upload,
+					b: InputSource::Upload,
+				},
+				requirements: job_spec().requirements,
+			};
+			assert_noop!(submit(deep), Error::<Test>::RevealTooLarge);
+			assert_ok!(submit(supplied_spec(&job)));
+		});
+	}
+
+	#[test]
+	fn a_device_without_its_inputs_releases_the_job_without_penalty_after_the_input_window() {
+		build_and_execute(|| {
+			let job = matrices();
+			register_device(1, PRICE);
+			let id = crate::NextJobId::<Test>::get();
+			let client_before = free(&client());
+			assert_ok!(Jobs::submit_job(
+				RuntimeOrigin::signed(client()),
+				supplied_spec(&job),
+				CAP,
+				50
+			));
+			let call_fee = JobsMap::<Test>::get(id).unwrap().call_fee;
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+			let release = RuntimeCall::Jobs(crate::Call::release { job: id });
+			// Not before the input window has passed, and only by the assigned device.
+			assert_noop!(
+				Jobs::release(RuntimeOrigin::signed(device(1)), id),
+				Error::<Test>::CannotRelease
+			);
+			assert_eq!(validate(device(1), release.clone()), Err(custom(Error::CannotRelease)));
+			run_to_block(System::block_number() + 3);
+			assert_noop!(
+				Jobs::release(RuntimeOrigin::signed(device(2)), id),
+				Error::<Test>::NotAssignedDevice
+			);
+			assert!(validate(device(1), release).is_ok());
+			let bond = Devices::bond_of(&device(1));
+			assert_ok!(Jobs::release(RuntimeOrigin::signed(device(1)), id));
+			System::assert_last_event(Event::JobReleased { job: id, device: device(1) }.into());
+			// No penalty: the whole bond is free again; the job waits for another device.
+			assert_eq!(Devices::bond_of(&device(1)), bond);
+			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().locked, 0);
+			assert_eq!(JobsMap::<Test>::get(id).unwrap().status, JobStatus::Submitted);
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), id),
+				Error::<Test>::AbandonedBefore
+			);
+			// Each device can hold the job up once: after MAX_ABANDONS_PER_JOB it ends, and the
+			// client has lost exactly the call fee it paid at the first claim.
+			for n in 2..(2 + MAX_ABANDONS_PER_JOB as u8 - 1) {
+				register_device(n, PRICE);
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), id));
+				run_to_block(System::block_number() + 3);
+				assert_ok!(Jobs::release(RuntimeOrigin::signed(device(n)), id));
+			}
+			System::assert_last_event(Event::JobExpired { job: id }.into());
+			assert_eq!(free(&client()), client_before - call_fee);
+			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
+		});
+	}
+
+	#[test]
+	fn seeded_and_committed_jobs_cannot_be_released() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let seeded = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), seeded));
+			run_to_block(System::block_number() + 3);
+			assert_noop!(
+				Jobs::release(RuntimeOrigin::signed(device(1)), seeded),
+				Error::<Test>::CannotRelease
+			);
+			let job = matrices();
+			let id = crate::NextJobId::<Test>::get();
+			assert_ok!(Jobs::submit_job(
+				RuntimeOrigin::signed(client()),
+				supplied_spec(&job),
+				CAP,
+				50
+			));
+			register_device(2, PRICE);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), id));
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), id, H256(job.root())));
+			run_to_block(System::block_number() + 3);
+			assert_noop!(
+				Jobs::release(RuntimeOrigin::signed(device(2)), id),
+				Error::<Test>::WrongState
+			);
 		});
 	}
 }

@@ -24,6 +24,7 @@ pub trait WeightInfo {
 	fn reveal() -> Weight;
 	fn on_initialize(deadlines: u32) -> Weight;
 	fn expire() -> Weight;
+	fn release() -> Weight;
 }
 
 fn weight(
@@ -76,6 +77,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn expire() -> Weight {
 		weight(170, 15, 13, T::DbWeight::get())
 	}
+	/// Reads: Jobs, Devices (collateral), DeviceJobs, OpenJobs, OpenJobCount. Writes: the same
+	/// (or the client's holds, when the job ends with a refund).
+	fn release() -> Weight {
+		weight(60, 7, 7, T::DbWeight::get())
+	}
 }
 
 /// The same figures with reference database weights, for tests.
@@ -102,5 +108,8 @@ impl WeightInfo for () {
 	}
 	fn expire() -> Weight {
 		weight(170, 15, 13, RocksDbWeight::get())
+	}
+	fn release() -> Weight {
+		weight(60, 7, 7, RocksDbWeight::get())
 	}
 }

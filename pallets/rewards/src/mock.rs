@@ -80,6 +80,7 @@ impl pallet_devices::Config for Test {
 
 impl pallet_compute_proof::Config for Test {
 	type Samples = ConstU32<8>;
+	type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
 	type WeightInfo = ();
 }
 
@@ -107,6 +108,7 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = pallet_jobs::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<5>;
+	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<4>;
 	type MaxDeadlinesPerBlock = ConstU32<16>;
@@ -194,11 +196,11 @@ pub fn register_device_at(p: u8, price: Balance) {
 
 /// A small GEMM: one work unit here, four leaves.
 pub fn job_spec(seed: u8) -> JobSpec {
-	JobSpec {
-		shape: GemmShape { m: 8, n: 8, k: 4 },
-		seed: [seed; 32],
-		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
-	}
+	JobSpec::seeded(
+		GemmShape { m: 8, n: 8, k: 4 },
+		[seed; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 8_000, min_gops: 1 },
+	)
 }
 
 /// Runs a whole one-unit job for [`CLIENT`] on device `p`, honest or not, through the jobs
@@ -224,7 +226,7 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
 	let hashes = (0..spec.shape.leaf_count())
 		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, &spec.seed, i);
+			let mut leaf = seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i);
 			if !honest {
 				leaf[0] ^= 1;
 			}
