@@ -476,7 +476,8 @@ impl DeviceWorker {
 		let started = std::time::Instant::now();
 		let tree = tokio::task::spawn_blocking(move || {
 			let seed = spec_owned.seed().context("supplied inputs are not computed yet")?;
-			backend.write_leaf_hashes(&spec_owned.shape, seed, hook.as_deref(), &mut writer)?;
+			let inputs = crate::backend::Inputs::Seeded(seed);
+			backend.write_leaf_hashes(&spec_owned.shape, inputs, hook.as_deref(), &mut writer)?;
 			writer.finish(leaf_count)
 		})
 		.await??;

@@ -12,7 +12,7 @@ use proofgrid_primitives::gemm::{GemmShape, MAX_DIM, MAX_K};
 
 use crate::{
 	admission::{largest, Capacity},
-	backend::{self, Backend, BackendKind},
+	backend::{self, Backend, BackendKind, Inputs},
 	output::{tree_bytes, OutputWriter},
 	throughput,
 };
@@ -108,7 +108,7 @@ pub async fn run(args: LimitsArgs) -> Result<()> {
 fn compute(device: &dyn Backend, shape: &GemmShape, path: &std::path::Path) -> Result<f64> {
 	let started = Instant::now();
 	let mut writer = OutputWriter::create(path)?;
-	device.write_leaf_hashes(shape, &[7; 32], None, &mut writer)?;
+	device.write_leaf_hashes(shape, Inputs::Seeded(&[7; 32]), None, &mut writer)?;
 	writer.finish(shape.leaf_count())?;
 	let seconds = started.elapsed().as_secs_f64();
 	std::fs::remove_file(path)?;

@@ -4,7 +4,7 @@
 //! takes a tile row, generates its 4 rows of `A`, and computes every 4×4 tile of that row
 //! against `B`'s lanes before hashing it. Memory: `n·k` bytes for `B` plus `4·k` per thread.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use proofgrid_primitives::{
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet},
 	gemm::{
@@ -15,7 +15,7 @@ use proofgrid_primitives::{
 };
 use rayon::prelude::*;
 
-use super::{Backend, LeafHash, LeafHook, LeafSink};
+use super::{Backend, Inputs, LeafHash, LeafHook, LeafSink};
 
 const TILE_USIZE: usize = TILE as usize;
 
@@ -90,54 +90,92 @@ impl Backend for CpuBackend {
 	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
-		seed: &[u8; 32],
+		inputs: Inputs,
 		hook: Option<&LeafHook>,
 		sink: &mut dyn LeafSink,
 	) -> Result<()> {
 		shape.validate().map_err(|e| anyhow::anyhow!("invalid shape {shape:?}: {e:?}"))?;
-		let (k, key) = (shape.k as usize, seed_key(seed));
-		let b = self.pool.install(|| -> Result<Vec<i8>> {
-			let mut b = Vec::new();
-			b.try_reserve_exact(shape.n as usize * k).context("host memory for B")?;
-			b.resize(shape.n as usize * k, 0i8);
-			b.par_chunks_mut(k)
-				.enumerate()
-				.for_each(|(col, out)| lane(key, MATRIX_B, col as u32, shape.k, out));
-			Ok(b)
-		})?;
+		let k = shape.k as usize;
+		let (m, n) = (shape.m as usize, shape.n as usize);
+		// `B`'s lanes: generated once for seeded inputs, the client's columns otherwise.
+		let generated;
+		let (b, a) = match inputs {
+			Inputs::Seeded(seed) => {
+				let key = seed_key(seed);
+				generated = self.pool.install(|| -> Result<Vec<i8>> {
+					let mut b = Vec::new();
+					b.try_reserve_exact(n * k).context("host memory for B")?;
+					b.resize(n * k, 0i8);
+					b.par_chunks_mut(k)
+						.enumerate()
+						.for_each(|(col, out)| lane(key, MATRIX_B, col as u32, shape.k, out));
+					Ok(b)
+				})?;
+				(&generated[..], RowsOfA::Seeded(key))
+			}
+			Inputs::Supplied { rows, cols } => {
+				if rows.len() != m * k || cols.len() != n * k {
+					bail!("the inputs are not {m}×{k} and {k}×{n}");
+				}
+				(cols, RowsOfA::Supplied(rows))
+			}
+		};
+		let keep_values = matches!(inputs, Inputs::Supplied { .. });
 		let batch = super::rows_per_batch(shape);
 		let mut first = 0;
 		while first < shape.tile_rows() {
 			let rows = first..(first + batch).min(shape.tile_rows());
 			first = rows.end;
-			let hashes: Vec<LeafHash> = self.pool.install(|| {
+			let leaves: Vec<[i32; LEAF_ELEMENTS]> = self.pool.install(|| {
 				rows.into_par_iter()
-					.flat_map_iter(|tile_row| self.tile_row(shape, key, &b, tile_row, hook))
+					.flat_map_iter(|tile_row| self.tile_row(shape, &a, b, tile_row, hook))
 					.collect()
 			});
+			if keep_values {
+				sink.append_values(&leaves)?;
+			}
+			let hashes: Vec<LeafHash> = self
+				.pool
+				.install(|| leaves.par_iter().map(|leaf| hash_leaf(&encode_leaf(leaf))).collect());
 			sink.append(&hashes)?;
 		}
 		Ok(())
 	}
 }
 
+/// Where a tile row's rows of `A` come from.
+enum RowsOfA<'a> {
+	/// Generated from the seed's key.
+	Seeded(u64),
+	/// The client's rows, row-major.
+	Supplied(&'a [i8]),
+}
+
 impl CpuBackend {
-	/// The leaf hashes of one tile row of the output, against `B`'s lanes `b`.
+	/// The leaves of one tile row of the output, against `B`'s lanes `b`.
 	fn tile_row(
 		&self,
 		shape: &GemmShape,
-		key: u64,
+		a_rows: &RowsOfA,
 		b: &[i8],
 		tile_row: u32,
 		hook: Option<&LeafHook>,
-	) -> Vec<LeafHash> {
+	) -> Vec<[i32; LEAF_ELEMENTS]> {
 		let k = shape.k as usize;
-		let mut a = vec![0i8; TILE_USIZE * k];
 		let live_rows = (shape.m - tile_row * TILE).min(TILE) as usize;
-		for r in 0..live_rows {
-			let row = tile_row * TILE + r as u32;
-			lane(key, MATRIX_A, row, shape.k, &mut a[r * k..(r + 1) * k]);
-		}
+		let first_row = (tile_row * TILE) as usize;
+		let mut generated = Vec::new();
+		let a: &[i8] = match a_rows {
+			RowsOfA::Seeded(key) => {
+				generated.resize(TILE_USIZE * k, 0i8);
+				for r in 0..live_rows {
+					let row = (first_row + r) as u32;
+					lane(*key, MATRIX_A, row, shape.k, &mut generated[r * k..(r + 1) * k]);
+				}
+				&generated
+			}
+			RowsOfA::Supplied(rows) => &rows[first_row * k..(first_row + live_rows) * k],
+		};
 		(0..shape.tile_cols())
 			.map(|tile_col| {
 				let mut leaf = [0i32; LEAF_ELEMENTS];
@@ -153,7 +191,7 @@ impl CpuBackend {
 					let index = tile_row as u64 * shape.tile_cols() as u64 + tile_col as u64;
 					hook(index, &mut leaf);
 				}
-				hash_leaf(&encode_leaf(&leaf))
+				leaf
 			})
 			.collect()
 	}
@@ -211,5 +249,36 @@ mod tests {
 		assert!(!backend.fits(&GemmShape { m: 4096, n: 4096, k: 4096 }));
 		assert!(!backend.fits(&GemmShape { m: 0, n: 4, k: 4 }));
 		assert!(backend.leaf_hashes(&GemmShape { m: 0, n: 4, k: 4 }, &[0; 32], None).is_err());
+	}
+
+	#[test]
+	fn supplied_inputs_give_the_reference_product_and_their_values() {
+		use proofgrid_primitives::inputs::fixture::SuppliedJob;
+		struct Collect(Vec<[i32; LEAF_ELEMENTS]>, Vec<LeafHash>);
+		impl LeafSink for Collect {
+			fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
+				self.1.extend_from_slice(hashes);
+				Ok(())
+			}
+			fn append_values(&mut self, values: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
+				self.0.extend_from_slice(values);
+				Ok(())
+			}
+		}
+		let backend = CpuBackend::new(2, 64).unwrap();
+		for (m, n, k) in SHAPES {
+			let job = SuppliedJob::new(m, n, k, 3);
+			let (rows, cols) = (job.rows.concat(), job.cols.concat());
+			let mut out = Collect(Vec::new(), Vec::new());
+			let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
+			backend.write_leaf_hashes(&job.shape, inputs, None, &mut out).unwrap();
+			assert_eq!(out.0, job.leaves, "{m}×{n}×{k}");
+			let hashes: Vec<LeafHash> =
+				job.leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect();
+			assert_eq!(out.1, hashes);
+		}
+		let job = SuppliedJob::new(8, 8, 4, 3);
+		let short = Inputs::Supplied { rows: &[0; 31], cols: &[0; 32] };
+		assert!(backend.write_leaf_hashes(&job.shape, short, None, &mut Vec::new()).is_err());
 	}
 }

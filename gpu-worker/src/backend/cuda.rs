@@ -23,7 +23,7 @@ use proofgrid_primitives::{
 	gemm::{seed_key, GemmShape, MATRIX_A, MATRIX_B, TILE},
 };
 
-use super::{Backend, LeafHash, LeafHook, LeafSink, Phases};
+use super::{Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases};
 
 /// The kernels' CUDA C source.
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
@@ -183,13 +183,16 @@ impl Backend for CudaBackend {
 	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
-		seed: &[u8; 32],
+		inputs: Inputs,
 		hook: Option<&LeafHook>,
 		sink: &mut dyn LeafSink,
 	) -> Result<()> {
 		if hook.is_some() {
 			bail!("fault injection is a CPU-backend test feature");
 		}
+		let Inputs::Seeded(seed) = inputs else {
+			bail!("supplied inputs are computed on the CPU backend only, for now");
+		};
 		let job = self.prepare(shape, seed)?;
 		let mut batch: Vec<LeafHash> = Vec::new();
 		for &(row0, rows) in &job.blocks {

@@ -45,10 +45,31 @@ pub fn host_bytes_for_output(shape: &GemmShape) -> u64 {
 	batch * 32 + crate::output::BUILD_MEMORY
 }
 
+/// A job's `A` and `B`.
+#[derive(Clone, Copy)]
+pub enum Inputs<'a> {
+	/// Generated from this seed.
+	Seeded(&'a [u8; 32]),
+	/// The client's own: `A`'s `m` rows and `B`'s `n` columns, `k` elements each, lane after
+	/// lane.
+	Supplied {
+		/// `A`, row-major (m × k).
+		rows: &'a [i8],
+		/// `B`, column after column (n × k).
+		cols: &'a [i8],
+	},
+}
+
 /// Receives a job's leaf hashes in leaf-index order, a batch at a time.
 pub trait LeafSink {
 	/// The next `hashes`.
 	fn append(&mut self, hashes: &[LeafHash]) -> Result<()>;
+
+	/// The values of the leaves whose hashes come next (supplied inputs only: their output is
+	/// delivered to the client). Ignored by default.
+	fn append_values(&mut self, _values: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
+		Ok(())
+	}
 }
 
 impl LeafSink for Vec<LeafHash> {
@@ -70,12 +91,12 @@ pub trait Backend: Send + Sync {
 	/// Whether a job of this shape fits the device's memory.
 	fn fits(&self, shape: &GemmShape) -> bool;
 
-	/// Writes the leaf hashes of `C = A·B` for seeded inputs to `sink`, in leaf-index order, in
-	/// batches of about [`STREAM_LEAVES`].
+	/// Writes the leaf hashes of `C = A·B` to `sink`, in leaf-index order, in batches of about
+	/// [`STREAM_LEAVES`] (with their values first, for supplied inputs).
 	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
-		seed: &[u8; 32],
+		inputs: Inputs,
 		hook: Option<&LeafHook>,
 		sink: &mut dyn LeafSink,
 	) -> Result<()>;
@@ -88,7 +109,7 @@ pub trait Backend: Send + Sync {
 		hook: Option<&LeafHook>,
 	) -> Result<Vec<LeafHash>> {
 		let mut leaves = Vec::new();
-		self.write_leaf_hashes(shape, seed, hook, &mut leaves)?;
+		self.write_leaf_hashes(shape, Inputs::Seeded(seed), hook, &mut leaves)?;
 		Ok(leaves)
 	}
 
