@@ -91,6 +91,34 @@ impl Client {
 		value.map(|v| v.decode().map_err(node_error)).transpose()
 	}
 
+	/// Publishes (`Some`) or withdraws (`None`) the URL of `device`'s data service.
+	pub async fn set_endpoint(
+		&self,
+		owner: &Keypair,
+		device: &AccountId32,
+		endpoint: Option<&str>,
+	) -> Result<(), Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let endpoint = endpoint.map(|url| BoundedVec(url.as_bytes().to_vec()));
+		let call = runtime::tx().devices().set_endpoint(*device, endpoint);
+		self.submit(&call, owner).await.map(|_| ())
+	}
+
+	/// The URL of `device`'s data service, if it published one.
+	pub async fn endpoint(&self, device: &AccountId32) -> Result<Option<String>, Error> {
+		let at = self.at_best().await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().devices().endpoints(), (*device,))
+			.await
+			.map_err(node_error)?;
+		Ok(value.map(|v| v.decode().map_err(node_error)).transpose()?.map(
+			|url: runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec<u8>| {
+				String::from_utf8_lossy(&url.0).into_owned()
+			},
+		))
+	}
+
 	/// The devices registered by `owner`.
 	pub async fn devices_of(&self, owner: &AccountId32) -> Result<Vec<AccountId32>, Error> {
 		let at = self.at_best().await?;

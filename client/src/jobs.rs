@@ -4,6 +4,7 @@ use std::{collections::HashSet, time::Duration};
 
 use proofgrid_primitives::{
 	device::Kernel,
+	inputs::SuppliedSample,
 	job::{price_bucket, JobId, JobSpec},
 };
 use subxt::utils::Static;
@@ -29,6 +30,8 @@ pub struct Challenge {
 	pub reveal_by: u32,
 	/// The leaves to reveal, sorted.
 	pub indices: Vec<u64>,
+	/// The challenge block's randomness (supplied-input provers draw their elements from it).
+	pub randomness: H256,
 }
 
 /// How a job ended.
@@ -154,6 +157,30 @@ impl Client {
 		Ok(events.has::<ev::JobSettled>())
 	}
 
+	/// The assigned device of a job on supplied inputs reveals, for each element the challenge
+	/// of block `challenge_hash` draws, its leaf and lanes with their paths. Returns whether
+	/// the job settled in the best block (`false`: it failed and the device was slashed).
+	pub async fn reveal_supplied(
+		&self,
+		device: &Keypair,
+		job: JobId,
+		challenge_hash: H256,
+		samples: Vec<SuppliedSample>,
+		k_dim: u32,
+	) -> Result<bool, Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let samples = BoundedVec(samples.into_iter().map(Static).collect());
+		let call = runtime::tx().jobs().reveal_supplied(job, challenge_hash, samples, k_dim);
+		let events = self.submit(&call, device).await?;
+		Ok(events.has::<ev::JobSettled>())
+	}
+
+	/// The assigned device gives back a job on supplied inputs whose inputs did not arrive
+	/// (allowed from `InputWindow` blocks after the claim until the commit; no penalty).
+	pub async fn release_job(&self, device: &Keypair, job: JobId) -> Result<(), Error> {
+		self.submit(&runtime::tx().jobs().release(job), device).await.map(|_| ())
+	}
+
 	/// An open job (`None` once it has ended).
 	pub async fn job(&self, job: JobId) -> Result<Option<Job>, Error> {
 		job_at(&self.at_best().await?, job).await
@@ -267,7 +294,15 @@ impl Client {
 			.block_hash(challenge_block)
 			.await?
 			.ok_or_else(|| Error::Node(format!("no block #{challenge_block}")))?;
-		Ok(Some(Challenge { block: challenge_block, block_hash, reveal_by, indices }))
+		let randomness = at
+			.storage()
+			.try_fetch(runtime::storage().jobs().challenge_randomness(), (challenge_block,))
+			.await
+			.map_err(node_error)?
+			.map(|v| v.decode().map_err(node_error))
+			.transpose()?
+			.ok_or_else(|| Error::Node(format!("no randomness for #{challenge_block}")))?;
+		Ok(Some(Challenge { block: challenge_block, block_hash, reveal_by, indices, randomness }))
 	}
 
 	/// Whether `job` is still open at the finalized block.

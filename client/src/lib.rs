@@ -18,6 +18,7 @@
 //! - `devices.rs`: register, heartbeat, deregister, withdraw, read devices;
 //! - `jobs.rs`: submit, cancel, claim, commit, reveal, read and follow jobs;
 //! - `rewards.rs`: pending rewards, the current era, claims;
+//! - `data.rs`: upload a job's own matrices to its device, download and check its output;
 //! - `market.rs`: the market's parameters (collateral, windows, fees) and what it burned;
 //! - [`Keypair`]: sr25519 keys from `//Alice`-style secret URIs.
 //!
@@ -25,6 +26,7 @@
 //! (instant on `--sealing instant` dev chains, one 6 s slot on BABE chains), with their events.
 
 pub mod amount;
+pub mod data;
 pub mod devices;
 pub mod jobs;
 mod keys;
@@ -61,6 +63,10 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::device::Kernel",
 		with = "::subxt::utils::Static<::proofgrid_primitives::device::Kernel>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::inputs::SuppliedSample",
+		with = "::subxt::utils::Static<::proofgrid_primitives::inputs::SuppliedSample>"
 	)
 )]
 pub mod runtime {}
@@ -102,6 +108,10 @@ pub enum Error {
 	/// The transaction was included but failed otherwise (a token, arithmetic or origin error).
 	#[error("transaction failed: {0}")]
 	Failed(String),
+	/// A device's data service refused a request, could not be reached, or served bytes that
+	/// do not match the chain's commitment.
+	#[error("data service: {0}")]
+	Data(String),
 	/// A secret URI that is not a key.
 	#[error("bad key: {0}")]
 	BadKey(String),

@@ -39,6 +39,11 @@ pub struct MarketParams {
 	pub ops_per_leaf: u64,
 	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
 	pub max_reward_per_fee_ppb: u32,
+	/// Samples a challenge draws (leaves for seeded inputs, elements for supplied ones).
+	pub samples: u32,
+	/// Blocks after its claim from which a device may release a supplied job whose inputs did
+	/// not arrive.
+	pub input_window: u32,
 }
 
 impl MarketParams {
@@ -102,6 +107,8 @@ impl Client {
 			millisecs_per_block: get!(c.jobs().millisecs_per_block()),
 			ops_per_leaf: get!(c.jobs().ops_per_leaf()),
 			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
+			samples: get!(c.compute_proof().samples()),
+			input_window: get!(c.jobs().input_window()),
 		})
 	}
 
@@ -141,6 +148,8 @@ mod tests {
 			millisecs_per_block: 6_000,
 			ops_per_leaf: 0,
 			max_reward_per_fee_ppb: 500_000_000,
+			samples: 64,
+			input_window: 10,
 		}
 	}
 

@@ -144,6 +144,8 @@ mod tests {
 			millisecs_per_block: 6_000,
 			ops_per_leaf: 4_096,
 			max_reward_per_fee_ppb: 500_000_000,
+			samples: 64,
+			input_window: 10,
 		}
 	}
 

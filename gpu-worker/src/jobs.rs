@@ -54,6 +54,11 @@ pub struct DeviceWorker {
 	pub gops: u64,
 	/// Most disk one job's output tree may take, bytes.
 	pub max_output: u64,
+	/// The URL of this worker's data service, published on chain for the device (supplied
+	/// jobs need it: their inputs are uploaded to it).
+	pub endpoint: Option<String>,
+	/// How long a supplied job's output is kept for its client.
+	pub retention: Duration,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
 	/// Jobs whose wait for a final challenge block was logged already (once each).
@@ -109,6 +114,13 @@ impl DeviceWorker {
 				);
 			}
 		}
+		if self.client.endpoint(&id).await? != self.endpoint {
+			self.client
+				.set_endpoint(&self.owner, &id, self.endpoint.as_deref())
+				.await
+				.context("publishing the data service's URL")?;
+			tracing::info!(device = %self.device.address(), endpoint = ?self.endpoint, "data service endpoint published");
+		}
 		self.ensure_funded().await
 	}
 
@@ -160,6 +172,7 @@ impl DeviceWorker {
 		if !unbonding && best.saturating_sub(info.last_heartbeat) >= HEARTBEAT_EVERY {
 			self.ensure_funded().await?;
 			self.client.heartbeat(&self.device).await.context("heartbeat")?;
+			self.store.sweep_outputs(self.retention)?;
 			tracing::debug!(device = %self.device.address(), "heartbeat");
 		}
 		match self.store.held()? {
@@ -195,10 +208,17 @@ impl DeviceWorker {
 			free_disk: self.store.available_disk().ok(),
 			max_output: self.max_output,
 		};
-		if job.spec.0.supplied().is_some() {
-			// Their inputs come from the client (upload or URL): the data service that
-			// receives them is not part of this worker yet.
-			return Some("jobs on supplied inputs are not taken by this worker version".into());
+		if let proofgrid_primitives::job::JobInputs::Supplied { a, b, .. } = &job.spec.0.inputs {
+			use proofgrid_primitives::job::InputSource;
+			if self.endpoint.is_none() {
+				return Some("supplied inputs need the data service (--public-url)".into());
+			}
+			if *a != InputSource::Upload || *b != InputSource::Upload {
+				return Some("inputs from URLs are not fetched by this worker version".into());
+			}
+			if !self.backend.is_reference() {
+				return Some("supplied inputs are computed on the CPU backend only".into());
+			}
 		}
 		if let Some(reason) = capacity.refusal(&job.spec.0.shape) {
 			return Some(reason);
@@ -332,11 +352,21 @@ impl DeviceWorker {
 			}
 		}
 		match status {
-			Some(JobStatus::Assigned { device, .. }) if device == me => {
+			Some(JobStatus::Assigned { device, claimed_at, .. }) if device == me => {
 				let spec = held.spec()?;
+				if spec.supplied().is_some() && self.store.inputs(job)?.is_none() {
+					// Waiting for the client's upload; past the input window the job goes back
+					// without penalty (the chain cannot tell whose fault it is).
+					if best + 1 < claimed_at + self.market.input_window {
+						return Ok(());
+					}
+					self.client.release_job(&self.device, job).await?;
+					tracing::warn!(device = %self.device.address(), job, "inputs did not arrive in the input window; released the job");
+					self.finish(&held, "lost", &spec);
+					return Ok(());
+				}
 				let tree = self.output(&held, &spec).await?;
-				let seed = spec.seed().context("a job on supplied inputs was claimed")?;
-				if !self.backend.is_reference() {
+				if let (false, Some(seed)) = (self.backend.is_reference(), spec.seed()) {
 					// Drawn where the backend cannot predict them: the time and the job.
 					let salt = (
 						job,
@@ -398,15 +428,34 @@ impl DeviceWorker {
 				if tree.root() != root.0 {
 					tracing::warn!(job, "the recomputed output does not match the committed root");
 				}
-				let paths = indices
-					.iter()
-					.map(|&i| tree.proof(i).with_context(|| format!("the path of leaf {i}")))
-					.collect::<Result<Vec<_>>>()?;
 				self.ensure_funded().await?;
-				let settled = self
-					.client
-					.reveal_job(&self.device, job, challenge.block_hash, paths, spec.shape.k)
-					.await?;
+				let settled = if spec.supplied().is_some() {
+					let samples = crate::supplied::reveal(
+						&self.store,
+						job,
+						&spec,
+						&tree,
+						&challenge.randomness.0,
+						self.market.samples,
+					)?;
+					self.client
+						.reveal_supplied(
+							&self.device,
+							job,
+							challenge.block_hash,
+							samples,
+							spec.shape.k,
+						)
+						.await?
+				} else {
+					let paths = indices
+						.iter()
+						.map(|&i| tree.proof(i).with_context(|| format!("the path of leaf {i}")))
+						.collect::<Result<Vec<_>>>()?;
+					self.client
+						.reveal_job(&self.device, job, challenge.block_hash, paths, spec.shape.k)
+						.await?
+				};
 				held.stage = Stage::Revealed;
 				self.store.hold(&held)?;
 				tracing::info!(
@@ -472,11 +521,18 @@ impl DeviceWorker {
 		let backend = self.backend.clone();
 		let hook = self.hook.clone();
 		let spec_owned = spec.clone();
-		let mut writer = self.store.output_writer(held.job)?;
+		let supplied = match spec.supplied() {
+			Some(_) => Some(self.store.inputs(held.job)?.context("the inputs have not arrived")?),
+			None => None,
+		};
+		let mut writer = self.store.output_writer(held.job, supplied.is_some())?;
 		let started = std::time::Instant::now();
 		let tree = tokio::task::spawn_blocking(move || {
-			let seed = spec_owned.seed().context("supplied inputs are not computed yet")?;
-			let inputs = crate::backend::Inputs::Seeded(seed);
+			let inputs = match (&supplied, spec_owned.seed()) {
+				(Some((rows, cols)), _) => crate::backend::Inputs::Supplied { rows, cols },
+				(None, Some(seed)) => crate::backend::Inputs::Seeded(seed),
+				(None, None) => bail!("a supplied job without inputs"),
+			};
 			backend.write_leaf_hashes(&spec_owned.shape, inputs, hook.as_deref(), &mut writer)?;
 			writer.finish(leaf_count)
 		})

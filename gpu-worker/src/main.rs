@@ -11,6 +11,7 @@
 mod admission;
 mod backend;
 mod bench;
+mod data_service;
 mod jobs;
 mod keystore;
 mod limits;
@@ -18,6 +19,7 @@ mod metrics;
 mod output;
 mod spot_check;
 mod state;
+mod supplied;
 mod throughput;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -81,6 +83,20 @@ struct RunArgs {
 	/// disk are always left free.
 	#[arg(long, default_value_t = 16_384)]
 	disk_mib: u64,
+	/// Address the data service listens on (clients upload supplied inputs and download
+	/// outputs there); without it, jobs on supplied inputs are not taken.
+	#[arg(long)]
+	data_addr: Option<SocketAddr>,
+	/// The data service's URL as clients reach it (published on chain for every device), e.g.
+	/// `http://203.0.113.7:9700`. Defaults to `http://` + `--data-addr`.
+	#[arg(long)]
+	public_url: Option<String>,
+	/// Largest input upload accepted, MiB.
+	#[arg(long, default_value_t = 1024)]
+	max_input_mib: usize,
+	/// Hours a supplied job's output is kept for its client to download.
+	#[arg(long, default_value_t = 24)]
+	retention_hours: u64,
 	/// Prometheus metrics address (`none` to disable).
 	#[arg(long, default_value = "127.0.0.1:9616")]
 	metrics: String,
@@ -197,11 +213,22 @@ async fn run(args: RunArgs) -> Result<()> {
 	}
 
 	let (stop, stopped) = watch::channel(false);
+	let public_url =
+		args.public_url.clone().or_else(|| args.data_addr.map(|a| format!("http://{a}")));
+	if let Some(url) = &public_url {
+		anyhow::ensure!(
+			proofgrid_primitives::job::is_http_url(url.as_bytes())
+				&& url.len() <= proofgrid_primitives::device::MAX_ENDPOINT_LEN as usize,
+			"--public-url {url} is not an http(s) URL of at most 128 bytes"
+		);
+	}
+	let mut data_devices = std::collections::BTreeMap::new();
 	let mut tasks = Vec::new();
 	for (index, backend) in backends.into_iter().enumerate() {
 		let device =
 			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))?;
 		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
+		data_devices.insert(device.account().0, state_dir.clone());
 		let store = state::Store::open(&state_dir)?;
 		let gops = throughput::measured_gops(backend.as_ref(), &state_dir.join("throughput.json"))
 			.context("measuring the backend's throughput")?;
@@ -216,6 +243,8 @@ async fn run(args: RunArgs) -> Result<()> {
 			max_bond,
 			gops,
 			max_output: args.disk_mib.saturating_mul(1 << 20),
+			endpoint: public_url.clone().filter(|_| args.data_addr.is_some()),
+			retention: Duration::from_secs(args.retention_hours.saturating_mul(3600)),
 			refused: Default::default(),
 			finality_waits: Default::default(),
 			market: market.clone(),
@@ -224,6 +253,17 @@ async fn run(args: RunArgs) -> Result<()> {
 			hook: hook.clone(),
 		};
 		tasks.push(tokio::spawn(worker.run(stopped.clone())));
+	}
+
+	if let Some(address) = args.data_addr {
+		let service =
+			Arc::new(data_service::DataService { client: client.clone(), devices: data_devices });
+		let mut stopped = stopped.clone();
+		let shutdown = async move {
+			let _ = stopped.changed().await;
+		};
+		let max = args.max_input_mib.saturating_mul(1 << 20);
+		tasks.push(tokio::spawn(async move { service.serve(address, max, shutdown).await }));
 	}
 
 	shutdown_signal().await;

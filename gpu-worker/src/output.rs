@@ -16,7 +16,10 @@ use std::{
 };
 
 use anyhow::{bail, Context, Result};
-use proofgrid_primitives::merkle::{self, Hash32};
+use proofgrid_primitives::{
+	gemm::{encode_leaf, LEAF_BYTES, LEAF_ELEMENTS},
+	merkle::{self, Hash32},
+};
 use rayon::prelude::*;
 
 use crate::backend::LeafSink;
@@ -37,12 +40,14 @@ pub fn tree_bytes(leaf_count: u64) -> u64 {
 		.fold(0u64, |sum, w| sum.saturating_add(w.saturating_mul(32)))
 }
 
-/// Receives a job's leaf hashes and writes them, then the tree, to disk.
+/// Receives a job's leaf hashes and writes them, then the tree, to disk (and, for outputs
+/// delivered to a client, the leaves' values: 16 little-endian `i32` per leaf, leaf order).
 pub struct OutputWriter {
 	tmp: PathBuf,
 	path: PathBuf,
 	file: BufWriter<File>,
 	leaves: u64,
+	values: Option<(PathBuf, PathBuf, BufWriter<File>)>,
 }
 
 impl OutputWriter {
@@ -62,7 +67,16 @@ impl OutputWriter {
 			path: path.to_path_buf(),
 			file: BufWriter::with_capacity(WRITE_BUFFER, file),
 			leaves: 0,
+			values: None,
 		})
+	}
+
+	/// Also keeps the leaves' values, at `path` once finished.
+	pub fn with_values(mut self, path: &Path) -> Result<Self> {
+		let tmp = path.with_extension("values-tmp");
+		let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+		self.values = Some((tmp, path.to_path_buf(), BufWriter::with_capacity(WRITE_BUFFER, file)));
+		Ok(self)
 	}
 
 	/// Builds the upper levels over the `leaf_count` leaves written, syncs the file and gives it
@@ -70,6 +84,11 @@ impl OutputWriter {
 	pub fn finish(self, leaf_count: u64) -> Result<OutputTree> {
 		if self.leaves != leaf_count || leaf_count == 0 {
 			bail!("the backend produced {} leaves, the job has {leaf_count}", self.leaves);
+		}
+		if let Some((tmp, path, mut values)) = self.values {
+			values.flush()?;
+			values.get_ref().sync_all()?;
+			fs::rename(&tmp, &path)?;
 		}
 		let mut writer = self.file;
 		writer.flush()?;
@@ -108,6 +127,27 @@ impl LeafSink for OutputWriter {
 		self.leaves += hashes.len() as u64;
 		Ok(())
 	}
+
+	fn append_values(&mut self, leaves: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
+		if let Some((_, _, file)) = &mut self.values {
+			for leaf in leaves {
+				file.write_all(&encode_leaf(leaf)).context("writing leaf values")?;
+			}
+		}
+		Ok(())
+	}
+}
+
+/// The values of leaf `index` in a values file written by [`OutputWriter::with_values`].
+pub fn read_leaf_values(path: &Path, index: u64) -> Result<[i32; LEAF_ELEMENTS]> {
+	let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+	let mut bytes = [0u8; LEAF_BYTES];
+	file.read_exact_at(&mut bytes, index * LEAF_BYTES as u64)?;
+	let mut leaf = [0i32; LEAF_ELEMENTS];
+	for (value, chunk) in leaf.iter_mut().zip(bytes.chunks_exact(4)) {
+		*value = i32::from_le_bytes(chunk.try_into().expect("4 bytes"));
+	}
+	Ok(leaf)
 }
 
 /// `count` nodes of the file from byte `offset`.

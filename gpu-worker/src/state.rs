@@ -111,6 +111,44 @@ impl Store {
 		self.dir.join(format!("job-{job}.output"))
 	}
 
+	/// The lanes of input `matrix` (`'a'`: rows of `A`; `'b'`: columns of `B`) of a job.
+	fn input_path(&self, job: JobId, matrix: char) -> PathBuf {
+		self.dir.join(format!("job-{job}.{matrix}"))
+	}
+
+	/// The values of a supplied job's output (kept after the job for clients to download).
+	pub fn values_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.values"))
+	}
+
+	/// Saves input `matrix` of `job` (already checked against its commitment).
+	pub fn save_input(&self, job: JobId, matrix: char, lanes: &[u8]) -> Result<()> {
+		Self::write_atomically(&self.input_path(job, matrix), lanes)
+	}
+
+	/// Both inputs of `job` (rows of `A`, columns of `B`), once both arrived.
+	pub fn inputs(&self, job: JobId) -> Result<Option<(Vec<i8>, Vec<i8>)>> {
+		let read = |matrix| match fs::read(self.input_path(job, matrix)) {
+			Ok(bytes) => Ok(Some(bytes.into_iter().map(|b| b as i8).collect::<Vec<i8>>())),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(anyhow::Error::from(e)),
+		};
+		Ok(read('a')?.zip(read('b')?))
+	}
+
+	/// Deletes delivered outputs older than `retention`.
+	pub fn sweep_outputs(&self, retention: std::time::Duration) -> Result<()> {
+		for entry in fs::read_dir(&self.dir)? {
+			let entry = entry?;
+			let is_values = entry.path().extension().is_some_and(|e| e == "values");
+			let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
+			if is_values && age > retention {
+				let _ = fs::remove_file(entry.path());
+			}
+		}
+		Ok(())
+	}
+
 	fn lost_path(&self) -> PathBuf {
 		self.dir.join("lost.json")
 	}
@@ -165,10 +203,14 @@ impl Store {
 		Self::write_atomically(&self.state_path(), &serde_json::to_vec_pretty(held)?)
 	}
 
-	/// Forgets the held job and its output (a finished or a partly written one).
+	/// Forgets the held job, its inputs and its output tree (a finished or a partly written
+	/// one). A supplied job's output values stay for clients to download, until
+	/// [`Self::sweep_outputs`].
 	pub fn release(&self, job: JobId) -> Result<()> {
 		let _ = fs::remove_file(self.output_path(job));
 		let _ = fs::remove_file(self.output_path(job).with_extension("tmp"));
+		let _ = fs::remove_file(self.input_path(job, 'a'));
+		let _ = fs::remove_file(self.input_path(job, 'b'));
 		match fs::remove_file(self.state_path()) {
 			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
 			_ => Ok(()),
@@ -188,9 +230,15 @@ impl Store {
 		}
 	}
 
-	/// Starts writing a job's output (leaf hashes, then its tree).
-	pub fn output_writer(&self, job: JobId) -> Result<OutputWriter> {
-		OutputWriter::create(&self.output_path(job))
+	/// Starts writing a job's output (leaf hashes, then its tree; with `values`, the leaves'
+	/// values too).
+	pub fn output_writer(&self, job: JobId, values: bool) -> Result<OutputWriter> {
+		let writer = OutputWriter::create(&self.output_path(job))?;
+		if values {
+			writer.with_values(&self.values_path(job))
+		} else {
+			Ok(writer)
+		}
 	}
 
 	/// A job's saved output of `leaf_count` leaves, if it is whole.
@@ -226,7 +274,7 @@ mod tests {
 		claimed_spec.inputs = proofgrid_primitives::job::JobInputs::Seeded { seed: [8; 32] };
 		held = held.claimed(&claimed_spec);
 		store.hold(&held).unwrap();
-		let mut output = store.output_writer(3).unwrap();
+		let mut output = store.output_writer(3, false).unwrap();
 		output.append(&[[1; 32], [2; 32]]).unwrap();
 		let root = output.finish(2).unwrap().root();
 		held.stage = Stage::Committed;

@@ -12,6 +12,10 @@
 //!    both with a logged reason, stays up, and takes the 5 honest jobs posted after them: all
 //!    settle, its owner is paid to the unit, and its device paid no fee for any claim, commit
 //!    or reveal.
+//!    Then a dApp's own matrices (1000×517 by 517×1029): only its client may upload them and
+//!    only the committed bytes; the worker computes, the chain checks challenged elements
+//!    against the uploaded rows and columns and pays, and the downloaded `C` equals a plain
+//!    multiplication done here.
 //! 3. The honest worker is SIGKILLed right after committing a job and restarted: the job still
 //!    settles, exactly once. Then its device is paused on chain: within 10 blocks it claims
 //!    nothing and no transaction fails.
@@ -33,13 +37,15 @@ use std::{
 };
 
 use proofgrid_client::{
+	data::Matrix,
 	jobs::{JobOutcome, JobStatus},
 	runtime, AccountId32, Balance, Client, Keypair, GRID,
 };
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
-	gemm::GemmShape,
-	job::JobSpec,
+	gemm::{mix64, GemmShape},
+	inputs::{MatrixCommitment, SuppliedInputs},
+	job::{InputSource, JobInputs, JobSpec},
 };
 use subxt::utils::Static;
 
@@ -334,9 +340,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	println!("cheater: 3 jobs failed, slashed {slashed}, dApp compensated {compensated}");
 
 	// 2. The honest worker (the normal build), started again after its crash in step 3.
+	let data_addr = format!("127.0.0.1:{}", free_port());
 	let start_honest = || {
 		let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
-		worker(program, "honest", &url, "//Charlie", dir.path(), &[])
+		worker(program, "honest", &url, "//Charlie", dir.path(), &["--data-addr", &data_addr])
 	};
 	let honest = start_honest();
 	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
@@ -422,6 +429,79 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert!(lines[cube + 1].starts_with("  next size refused: too slow"), "{report}");
 	assert_eq!(report.matches("next size refused: ").count(), 2, "{report}");
 	println!("{report}");
+
+	// 2b. A dApp's own matrices: ragged, 1000×517 by 517×1029 (one work unit), uploaded to
+	// the assigned device; the chain verifies the result and the dApp downloads `C`.
+	let (m, k, n) = (1_000u32, 517u32, 1_029u32);
+	let random = |count: u32, salt: u64| -> Vec<i8> {
+		(0..count as u64).map(|i| (mix64(i ^ salt.rotate_left(40)) >> 56) as i8).collect()
+	};
+	let (rows, cols) = (random(m * k, 1), random(n * k, 2));
+	let commitment = |lanes: &[i8]| MatrixCommitment::of_lanes(lanes.chunks(k as usize)).unwrap();
+	let shape = GemmShape { m, n, k };
+	let supplied = JobSpec {
+		shape,
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+		},
+		requirements: spec(0).requirements,
+	};
+	let from = client.best_number().await.unwrap();
+	let (job, _) = submit(&client, &dapp, supplied).await;
+	let started = Instant::now();
+	while !matches!(
+		client.job(job).await.unwrap().map(|j| j.status),
+		Some(JobStatus::Assigned { .. })
+	) {
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", honest.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	// Only the job's client may upload, and only the committed bytes.
+	let stranger = Keypair::from_suri("//Ferdie").unwrap();
+	let refused = client.upload_input(&stranger, job, Matrix::A, &rows).await.unwrap_err();
+	assert!(refused.to_string().contains("not signed by the job's client"), "{refused}");
+	let mut wrong = rows.clone();
+	wrong[0] = wrong[0].wrapping_add(1);
+	let refused = client.upload_input(&dapp, job, Matrix::A, &wrong).await.unwrap_err();
+	assert!(refused.to_string().contains("do not match the job's commitment"), "{refused}");
+	let upload_started = Instant::now();
+	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
+	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
+	let upload_seconds = upload_started.elapsed().as_secs_f64();
+	let root = loop {
+		match client.job(job).await.unwrap().map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => break root.0,
+			Some(JobStatus::Assigned { .. }) => {}
+			other => panic!("supplied job {job}: {other:?}\n{}", honest.log_tail()),
+		}
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", honest.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	};
+	match outcome(&client, job, from, &honest).await {
+		JobOutcome::Settled { payment, .. } => paid += payment,
+		other => panic!("supplied job {job}: {other:?}"),
+	}
+	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
+	let download_started = Instant::now();
+	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
+	let download_seconds = download_started.elapsed().as_secs_f64();
+	let (m, n, k) = (m as usize, n as usize, k as usize);
+	for i in 0..m {
+		for j in 0..n {
+			let expected: i32 =
+				(0..k).map(|x| rows[i * k + x] as i32 * cols[j * k + x] as i32).sum();
+			assert_eq!(c[i * n + j], expected, "C[{i}][{j}]");
+		}
+	}
+	println!(
+		"supplied job {job}: {m}×{k} by {k}×{n} uploaded ({} KB) in {upload_seconds:.3} s, \
+		 settled, C ({} KB) downloaded and checked in {download_seconds:.3} s, {:.1} s after submit",
+		(rows.len() + cols.len()) / 1000,
+		c.len() * 4 / 1000,
+		started.elapsed().as_secs_f64()
+	);
 
 	// 3. A crash right after a commit, and a restart.
 	let from = client.best_number().await.unwrap();
@@ -535,9 +615,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert!(client.pending_rewards(&cheater_owner.account()).await.unwrap().is_empty());
 	let pending = client.pending_rewards(&honest_owner.account()).await.unwrap();
 	let units: u64 = pending.iter().map(|p| p.units).sum();
-	assert_eq!(units, 6, "one unit per settled job, all for the honest owner");
+	// Five honest seeded jobs, the supplied one and the one across the restart.
+	assert_eq!(units, 7, "one unit per settled job, all for the honest owner");
 	let job_fee = market.fee_on(price);
-	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 6 * job_fee);
+	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 7 * job_fee);
 	for reward in &pending {
 		// The sole provider of an era gets its whole pool: the era minted ρ (50%) of the fees
 		// burned, the treasury took 10% of that.
@@ -609,7 +690,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(held_burned, burned.fees + burned.slashes);
 	let call_fees =
 		sum_events(&client, best, |e: runtime::jobs::events::JobAssigned| e.call_fee_burned).await;
-	assert_eq!(burned.fees, 6 * job_fee + call_fees, "protocol fees and call fees");
+	assert_eq!(burned.fees, 7 * job_fee + call_fees, "protocol fees and call fees");
 	assert_eq!(minted, pending.iter().map(|p| p.fees / 2).sum::<Balance>());
 	assert!(minted < burned.fees, "the chain minted less than its clients burned");
 	println!(

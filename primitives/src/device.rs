@@ -7,6 +7,9 @@ use scale_info::TypeInfo;
 use sp_core::ConstU32;
 use sp_runtime::BoundedVec;
 
+/// Longest endpoint URL a device may publish, in bytes.
+pub const MAX_ENDPOINT_LEN: u32 = 128;
+
 /// Longest GPU model name stored on chain, in bytes.
 pub const MAX_MODEL_NAME_LEN: u32 = 64;
 

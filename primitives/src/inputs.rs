@@ -29,6 +29,20 @@ use crate::{
 /// Domain tag of lane hashes.
 pub const LANE_PREFIX: u8 = 0x02;
 
+/// Domain tag of the message a client signs to upload a job's input.
+pub const UPLOAD_TAG: &[u8] = b"proofgrid/upload/v1";
+
+/// What a job's client signs (sr25519, with its account key) to upload the matrix committed as
+/// `root` to the device assigned to job `job`: the device takes bytes for a job only from its
+/// client, and only the bytes committed on chain.
+pub fn upload_message(job: u64, root: &[u8; 32]) -> [u8; 32] {
+	let mut data = Vec::with_capacity(UPLOAD_TAG.len() + 40);
+	data.extend_from_slice(UPLOAD_TAG);
+	data.extend_from_slice(&job.to_le_bytes());
+	data.extend_from_slice(root);
+	blake2_256(&data)
+}
+
 /// Domain tag of the draw of a sample's element.
 const ELEMENT_TAG: &[u8] = b"proofgrid/element";
 

@@ -47,21 +47,22 @@ pub enum InputSource {
 }
 
 impl InputSource {
-	/// Whether the source can be used: an upload, or a URL with an `http` or `https` scheme
-	/// and a host.
+	/// Whether the source can be used: an upload, or an [`is_http_url`].
 	pub fn is_valid(&self) -> bool {
 		match self {
 			Self::Upload => true,
-			Self::Url(url) => {
-				let rest = url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://"));
-				rest.is_some_and(|rest| {
-					!rest.is_empty()
-						&& !rest.starts_with(b"/")
-						&& rest.iter().all(|b| b.is_ascii_graphic())
-				})
-			}
+			Self::Url(url) => is_http_url(url),
 		}
 	}
+}
+
+/// Whether `url` is an `http://` or `https://` URL with a host and no spaces or control
+/// characters (what inputs are fetched from and device endpoints are reached at).
+pub fn is_http_url(url: &[u8]) -> bool {
+	let rest = url.strip_prefix(b"https://").or_else(|| url.strip_prefix(b"http://"));
+	rest.is_some_and(|rest| {
+		!rest.is_empty() && !rest.starts_with(b"/") && rest.iter().all(|b| b.is_ascii_graphic())
+	})
 }
 
 /// Where a job's `A` and `B` come from.

@@ -133,6 +133,19 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_endpoint() {
+		let (owner, device) = registered::<T>();
+		let mut url = b"https://".to_vec();
+		url.resize(proofgrid_primitives::device::MAX_ENDPOINT_LEN as usize, b'a');
+		let endpoint: EndpointOf = url.try_into().expect("fits");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), device.clone(), Some(endpoint));
+
+		assert!(Endpoints::<T>::contains_key(&device));
+	}
+
+	#[benchmark]
 	fn top_up_bond() {
 		let (owner, device) = registered::<T>();
 		let amount = T::DeviceBond::get();

@@ -150,6 +150,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Devices<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, DeviceInfoOf<T>>;
 
+	/// The data service of each device that published one: where clients upload a job's
+	/// inputs and download its output (`http://` or `https://`, see `proofgrid-worker`).
+	#[pallet::storage]
+	pub type Endpoints<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, EndpointOf>;
+
 	/// The devices of each owner.
 	#[pallet::storage]
 	pub type OwnerDevices<T: Config> = StorageMap<
@@ -182,6 +187,8 @@ pub mod pallet {
 		Slashed { device: T::AccountId, amount: BalanceOf<T> },
 		/// The owner added `amount` to a device's bond, which is now `bond`.
 		BondToppedUp { device: T::AccountId, amount: BalanceOf<T>, bond: BalanceOf<T> },
+		/// An owner published (`Some`) or withdrew (`None`) a device's data-service endpoint.
+		EndpointSet { device: T::AccountId, endpoint: Option<EndpointOf> },
 	}
 
 	/// Errors of the devices pallet.
@@ -237,6 +244,8 @@ pub mod pallet {
 		TooManyJobs,
 		/// A top-up of zero.
 		ZeroAmount,
+		/// An endpoint is not an `http://` or `https://` URL with a host.
+		BadEndpoint,
 	}
 
 	#[pallet::hooks]
@@ -419,6 +428,7 @@ pub mod pallet {
 				Precision::Exact,
 			)?;
 			Devices::<T>::remove(&device);
+			Endpoints::<T>::remove(&device);
 			OwnerDevices::<T>::mutate_exists(&owner, |devices| {
 				if let Some(list) = devices {
 					list.retain(|d| d != &device);
@@ -453,6 +463,33 @@ pub mod pallet {
 				Ok(info.bond)
 			})?;
 			Self::deposit_event(Event::BondToppedUp { device, amount, bond });
+			Ok(())
+		}
+
+		/// Publish (`Some`) or withdraw (`None`) the URL of `device`'s data service, where the
+		/// clients of its jobs upload inputs and download outputs. Owner only; at most
+		/// `MAX_ENDPOINT_LEN` bytes per device (the bond pays for its storage); removed with
+		/// the device.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_endpoint())]
+		pub fn set_endpoint(
+			origin: OriginFor<T>,
+			device: T::AccountId,
+			endpoint: Option<EndpointOf>,
+		) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			if let Some(url) = &endpoint {
+				ensure!(proofgrid_primitives::job::is_http_url(url), Error::<T>::BadEndpoint);
+			}
+			Self::mutate_owned(&owner, &device, |info| {
+				ensure!(
+					!matches!(info.status, DeviceStatus::Unbonding { .. }),
+					Error::<T>::Unbonding
+				);
+				Ok(())
+			})?;
+			Endpoints::<T>::set(&device, endpoint.clone());
+			Self::deposit_event(Event::EndpointSet { device, endpoint });
 			Ok(())
 		}
 	}

@@ -741,6 +741,66 @@ mod slashing {
 	}
 }
 
+mod endpoint {
+	use super::*;
+	use crate::{EndpointOf, Endpoints};
+
+	fn url(s: &str) -> EndpointOf {
+		s.as_bytes().to_vec().try_into().unwrap()
+	}
+
+	#[test]
+	fn the_owner_publishes_changes_and_withdraws_an_endpoint_and_it_goes_with_the_device() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			let alice = RuntimeOrigin::signed(account(ALICE));
+			let first = url("http://127.0.0.1:9700");
+			assert_ok!(Devices::set_endpoint(alice.clone(), device(1), Some(first.clone())));
+			System::assert_last_event(
+				Event::EndpointSet { device: device(1), endpoint: Some(first.clone()) }.into(),
+			);
+			assert_eq!(Endpoints::<Test>::get(device(1)), Some(first));
+			let second = url("https://gpu.example:8443/proofgrid");
+			assert_ok!(Devices::set_endpoint(alice.clone(), device(1), Some(second.clone())));
+			assert_eq!(Endpoints::<Test>::get(device(1)), Some(second.clone()));
+			assert_ok!(Devices::set_endpoint(alice.clone(), device(1), None));
+			assert_eq!(Endpoints::<Test>::get(device(1)), None);
+
+			// Removed with the device.
+			assert_ok!(Devices::set_endpoint(alice.clone(), device(1), Some(second)));
+			assert_ok!(Devices::deregister(alice.clone(), device(1)));
+			run_to_block(1 + UNBONDING_PERIOD);
+			assert_ok!(Devices::withdraw_bond(alice, device(1)));
+			assert_eq!(Endpoints::<Test>::get(device(1)), None);
+		});
+	}
+
+	#[test]
+	fn strangers_bad_urls_and_unbonding_devices_are_refused() {
+		build_and_execute(|| {
+			register(ALICE, 1);
+			let alice = RuntimeOrigin::signed(account(ALICE));
+			let good = Some(url("http://127.0.0.1:9700"));
+			assert_noop!(
+				Devices::set_endpoint(RuntimeOrigin::signed(account(BOB)), device(1), good.clone()),
+				Error::<Test>::NotOwner
+			);
+			assert_noop!(
+				Devices::set_endpoint(alice.clone(), device(2), good.clone()),
+				Error::<Test>::UnknownDevice
+			);
+			for bad in ["ftp://x", "http://", "https:///a", "http://a b", "127.0.0.1:9700"] {
+				assert_noop!(
+					Devices::set_endpoint(alice.clone(), device(1), Some(url(bad))),
+					Error::<Test>::BadEndpoint
+				);
+			}
+			assert_ok!(Devices::deregister(alice.clone(), device(1)));
+			assert_noop!(Devices::set_endpoint(alice, device(1), good), Error::<Test>::Unbonding);
+		});
+	}
+}
+
 #[test]
 fn try_state_catches_a_bond_mismatch() {
 	new_test_ext().execute_with(|| {

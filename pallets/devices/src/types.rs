@@ -11,6 +11,12 @@ use sp_runtime::DispatchError;
 
 use crate::Config;
 
+/// A device's published data-service URL.
+pub type EndpointOf = sp_runtime::BoundedVec<
+	u8,
+	sp_core::ConstU32<{ proofgrid_primitives::device::MAX_ENDPOINT_LEN }>,
+>;
+
 /// Balance type of the pallet's currency.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;

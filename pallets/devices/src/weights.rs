@@ -23,6 +23,7 @@ pub trait WeightInfo {
 	fn deregister() -> Weight;
 	fn withdraw_bond() -> Weight;
 	fn top_up_bond() -> Weight;
+	fn set_endpoint() -> Weight;
 }
 
 /// Weights for `pallet-devices` using the runtime's database weights.
@@ -78,6 +79,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	/// Reads/writes: Devices (ownership), Endpoints.
+	fn set_endpoint() -> Weight {
+		Weight::from_parts(20_000_000, 3_800)
+			.saturating_add(T::DbWeight::get().reads(1))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
 }
 
 /// The same figures with reference database weights, for tests and mocks.
@@ -122,5 +129,10 @@ impl WeightInfo for () {
 		Weight::from_parts(40_000_000, 6_000)
 			.saturating_add(RocksDbWeight::get().reads(3))
 			.saturating_add(RocksDbWeight::get().writes(3))
+	}
+	fn set_endpoint() -> Weight {
+		Weight::from_parts(20_000_000, 3_800)
+			.saturating_add(RocksDbWeight::get().reads(1))
+			.saturating_add(RocksDbWeight::get().writes(2))
 	}
 }

@@ -1,0 +1,160 @@
+//! Supplied inputs and delivered outputs: upload a job's own matrices to the data service of
+//! the device assigned to it (signed by the job's client, checked there against the chain's
+//! commitment), and download a computed output, checked here against the committed root
+//! before a single value is returned.
+
+use proofgrid_primitives::{
+	gemm::{encode_leaf, GemmShape, LEAF_BYTES, LEAF_ELEMENTS, TILE},
+	inputs::upload_message,
+	job::{InputSource, JobId, JobInputs},
+	merkle::{hash_leaf, MerkleTree},
+};
+
+use crate::{jobs::JobStatus, Client, Error, Keypair};
+
+/// One of a job's two inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Matrix {
+	/// `A`, sent as its `m` rows of `k` elements.
+	A,
+	/// `B`, sent as its `n` columns of `k` elements.
+	B,
+}
+
+impl Client {
+	/// Uploads input `matrix` of job `job` — its lanes, `k` bytes each, lane after lane — to
+	/// the data service of the device the job is assigned to, signed by the job's client
+	/// `signer`. The device refuses bytes that do not match the commitment.
+	pub async fn upload_input(
+		&self,
+		signer: &Keypair,
+		job: JobId,
+		matrix: Matrix,
+		lanes: &[i8],
+	) -> Result<(), Error> {
+		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let JobInputs::Supplied { matrices, a, b } = &info.spec.0.inputs else {
+			return Err(Error::Data(format!("job {job} has seeded inputs")));
+		};
+		let (commitment, source, name) = match matrix {
+			Matrix::A => (matrices.a, a, "a"),
+			Matrix::B => (matrices.b, b, "b"),
+		};
+		if *source != InputSource::Upload {
+			return Err(Error::Data(format!("input {name} of job {job} comes from a URL")));
+		}
+		let JobStatus::Assigned { device, .. } = info.status else {
+			return Err(Error::Data(format!("job {job} is not assigned to a device yet")));
+		};
+		let endpoint = self
+			.endpoint(&device)
+			.await?
+			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
+		let signature = signer.sign_bytes(&upload_message(job, &commitment.root.0));
+		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
+		let response = reqwest::Client::new()
+			.put(format!("{}/v1/jobs/{job}/inputs/{name}", endpoint.trim_end_matches('/')))
+			.header("x-proofgrid-signature", format!("0x{}", hex::encode(signature)))
+			.body(body)
+			.send()
+			.await
+			.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
+		if !response.status().is_success() {
+			let status = response.status();
+			let reason = response.text().await.unwrap_or_default();
+			return Err(Error::Data(format!("{status}: {reason}")));
+		}
+		Ok(())
+	}
+
+	/// Downloads the output of job `job` (of `shape`, committed as `root`) from the data
+	/// service at `endpoint`, checks every leaf against `root`, and returns `C` row-major
+	/// (`m × n` values).
+	pub async fn download_output(
+		&self,
+		endpoint: &str,
+		job: JobId,
+		shape: &GemmShape,
+		root: &[u8; 32],
+	) -> Result<Vec<i32>, Error> {
+		let url = format!("{}/v1/jobs/{job}/output", endpoint.trim_end_matches('/'));
+		let response =
+			reqwest::get(&url).await.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
+		if !response.status().is_success() {
+			let status = response.status();
+			let reason = response.text().await.unwrap_or_default();
+			return Err(Error::Data(format!("{status}: {reason}")));
+		}
+		let bytes = response.bytes().await.map_err(|e| Error::Data(e.to_string()))?;
+		output_from_leaves(shape, &bytes, root)
+	}
+}
+
+/// `C` row-major from an output's leaf values (16 little-endian `i32` per leaf, leaf order),
+/// if they are the output committed as `root`.
+pub fn output_from_leaves(
+	shape: &GemmShape,
+	bytes: &[u8],
+	root: &[u8; 32],
+) -> Result<Vec<i32>, Error> {
+	if bytes.len() as u64 != shape.leaf_count() * LEAF_BYTES as u64 {
+		return Err(Error::Data(format!(
+			"{} bytes for {} leaves of {LEAF_BYTES}",
+			bytes.len(),
+			shape.leaf_count()
+		)));
+	}
+	let leaves: Vec<[i32; LEAF_ELEMENTS]> = bytes
+		.chunks_exact(LEAF_BYTES)
+		.map(|leaf| {
+			let mut values = [0i32; LEAF_ELEMENTS];
+			for (v, b) in values.iter_mut().zip(leaf.chunks_exact(4)) {
+				*v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
+			}
+			values
+		})
+		.collect();
+	let hashes = leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect();
+	let tree = MerkleTree::from_leaf_hashes(hashes).ok_or(Error::Data("an empty output".into()))?;
+	if &tree.root() != root {
+		return Err(Error::Data("the output does not match the committed root".into()));
+	}
+	let (m, n) = (shape.m as usize, shape.n as usize);
+	let mut c = vec![0i32; m * n];
+	for (index, leaf) in leaves.iter().enumerate() {
+		let (tile_row, tile_col) = shape.leaf_tile(index as u64);
+		for r in 0..TILE {
+			for col in 0..TILE {
+				let (i, j) = ((tile_row * TILE + r) as usize, (tile_col * TILE + col) as usize);
+				if i < m && j < n {
+					c[i * n + j] = leaf[(r * TILE + col) as usize];
+				}
+			}
+		}
+	}
+	Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proofgrid_primitives::inputs::fixture::SuppliedJob;
+
+	#[test]
+	fn an_output_is_returned_row_major_only_if_it_matches_the_root() {
+		let job = SuppliedJob::new(7, 6, 5, 1);
+		let bytes: Vec<u8> = job.leaves.iter().flat_map(encode_leaf).collect();
+		let c = output_from_leaves(&job.shape, &bytes, &job.root()).unwrap();
+		for i in 0..7 {
+			for j in 0..6 {
+				let expected: i32 =
+					(0..5).map(|x| job.rows[i][x] as i32 * job.cols[j][x] as i32).sum();
+				assert_eq!(c[i * 6 + j], expected);
+			}
+		}
+		let mut tampered = bytes.clone();
+		tampered[0] ^= 1;
+		assert!(output_from_leaves(&job.shape, &tampered, &job.root()).is_err());
+		assert!(output_from_leaves(&job.shape, &bytes[..64], &job.root()).is_err());
+	}
+}

@@ -1,0 +1,165 @@
+//! The worker's data service: where the clients of its supplied jobs upload inputs and
+//! download outputs. One HTTP server (axum) for all devices of the worker; its public URL is
+//! published on chain for each device (`Devices::set_endpoint`).
+//!
+//! - `PUT /v1/jobs/{job}/inputs/{a|b}`: the lanes of `A` (its `m` rows) or `B` (its `n`
+//!   columns), `k` bytes each, as raw `i8`. Taken only for a job on supplied, uploaded inputs
+//!   that is assigned to one of this worker's devices, only with the header
+//!   `x-proofgrid-signature: 0x…` — the job client's sr25519 signature of
+//!   [`upload_message`]`(job, root)` — and only if the bytes have the committed shape and lane
+//!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
+//! - `GET /v1/jobs/{job}/output`: a computed supplied job's output values, 16 little-endian
+//!   `i32` per leaf in leaf order (the client checks them against the committed root).
+//!
+//! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once;
+//! every check that needs no body runs before the body is read.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
+
+use axum::{
+	body::Bytes,
+	extract::{DefaultBodyLimit, Path, State},
+	http::{HeaderMap, StatusCode},
+	routing::{get, put},
+	Router,
+};
+use proofgrid_client::{jobs::JobStatus, Client};
+use proofgrid_primitives::{
+	inputs::{upload_message, MatrixCommitment},
+	job::{InputSource, JobInputs},
+};
+use sp_core::{sr25519, Pair};
+
+use crate::state::Store;
+
+/// Requests served at once at most.
+pub const MAX_CONCURRENT: usize = 16;
+
+/// What the service needs.
+pub struct DataService {
+	pub client: Client,
+	/// The state directory of each device of this worker, by device account bytes.
+	pub devices: BTreeMap<[u8; 32], PathBuf>,
+}
+
+type Refusal = (StatusCode, String);
+
+fn refuse(status: StatusCode, reason: impl Into<String>) -> Refusal {
+	(status, reason.into())
+}
+
+impl DataService {
+	/// The router, with its limits.
+	pub fn router(self: Arc<Self>, max_input_bytes: usize) -> Router {
+		Router::new()
+			.route("/v1/jobs/{job}/inputs/{matrix}", put(put_input))
+			.route("/v1/jobs/{job}/output", get(get_output))
+			.layer(DefaultBodyLimit::max(max_input_bytes))
+			.layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
+			.with_state(self)
+	}
+
+	/// Serves until `shutdown` resolves.
+	pub async fn serve(
+		self: Arc<Self>,
+		address: SocketAddr,
+		max_input_bytes: usize,
+		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+	) -> anyhow::Result<()> {
+		let listener = tokio::net::TcpListener::bind(address).await?;
+		tracing::info!(%address, "data service listening");
+		axum::serve(listener, self.router(max_input_bytes))
+			.with_graceful_shutdown(shutdown)
+			.await?;
+		Ok(())
+	}
+}
+
+async fn put_input(
+	State(service): State<Arc<DataService>>,
+	Path((job, matrix)): Path<(u64, String)>,
+	headers: HeaderMap,
+	body: Bytes,
+) -> Result<StatusCode, Refusal> {
+	let info = service
+		.client
+		.job(job)
+		.await
+		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
+		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
+	let JobInputs::Supplied { matrices, a, b } = &info.spec.0.inputs else {
+		return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"));
+	};
+	let (which, commitment, source) = match matrix.as_str() {
+		"a" => ('a', matrices.a, a),
+		"b" => ('b', matrices.b, b),
+		_ => return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a' or 'b'")),
+	};
+	if *source != InputSource::Upload {
+		return Err(refuse(StatusCode::CONFLICT, "this input comes from a URL, not an upload"));
+	}
+	let JobStatus::Assigned { device, .. } = &info.status else {
+		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs"));
+	};
+	let dir = service.devices.get(&device.0).ok_or_else(|| {
+		refuse(StatusCode::CONFLICT, "the job is assigned to a device of another worker")
+	})?;
+	let signature = headers
+		.get("x-proofgrid-signature")
+		.and_then(|v| v.to_str().ok())
+		.and_then(|v| hex::decode(v.trim_start_matches("0x")).ok())
+		.and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+		.ok_or_else(|| {
+			refuse(StatusCode::UNAUTHORIZED, "no x-proofgrid-signature (0x + 64 bytes)")
+		})?;
+	let message = upload_message(job, &commitment.root.0);
+	let client = sr25519::Public::from_raw(info.client.0);
+	if !sr25519::Pair::verify(&sr25519::Signature::from_raw(signature), message, &client) {
+		return Err(refuse(StatusCode::UNAUTHORIZED, "not signed by the job's client"));
+	}
+	let k = commitment.lane_len as usize;
+	if body.len() != commitment.lanes as usize * k {
+		return Err(refuse(
+			StatusCode::BAD_REQUEST,
+			format!("expected {} lanes of {k} bytes, got {} bytes", commitment.lanes, body.len()),
+		));
+	}
+	let lanes: Vec<i8> = body.iter().map(|&b| b as i8).collect();
+	let got =
+		tokio::task::spawn_blocking(move || MatrixCommitment::of_lanes(lanes.chunks_exact(k)))
+			.await
+			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	if got != Some(commitment) {
+		return Err(refuse(
+			StatusCode::UNPROCESSABLE_ENTITY,
+			"the bytes do not match the job's commitment (lane root)",
+		));
+	}
+	let store =
+		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	store
+		.save_input(job, which, &body)
+		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	tracing::info!(job, matrix = %which, bytes = body.len(), "input received");
+	Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_output(
+	State(service): State<Arc<DataService>>,
+	Path(job): Path<u64>,
+) -> Result<Vec<u8>, Refusal> {
+	for dir in service.devices.values() {
+		let path = Store::open(dir)
+			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+			.values_path(job);
+		match tokio::task::spawn_blocking(move || std::fs::read(path))
+			.await
+			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+		{
+			Ok(bytes) => return Ok(bytes),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+			Err(e) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+		}
+	}
+	Err(refuse(StatusCode::NOT_FOUND, format!("no output of job {job} here")))
+}
