@@ -62,7 +62,8 @@ else
 fi
 # The owner's secret goes in the environment (or a 0600 file), never on the command line.
 PROOFGRID_OWNER_SURI=//Charlie "$BIN/proofgrid-worker" run --url "$URL" --backend auto \
-	--base-path "$BASE/worker" --price 0.1 --metrics 127.0.0.1:0 >"$BASE/worker.log" 2>&1 &
+	--base-path "$BASE/worker" --price 0.1 --metrics 127.0.0.1:0 \
+	--data-addr "127.0.0.1:${DATA_PORT:-9700}" >"$BASE/worker.log" 2>&1 &
 WORKER_PID=$!
 for _ in $(seq 1 240); do
 	grep -q "job loop started" "$BASE/worker.log" && break

@@ -135,6 +135,61 @@ pub fn output_from_leaves(
 	Ok(c)
 }
 
+/// A 2-D int8 `.npy` file: its rows, columns and values (row-major). C order only: NumPy
+/// writes it by default (`np.ascontiguousarray` otherwise).
+pub fn read_npy_i8(path: &std::path::Path) -> Result<(usize, usize, Vec<i8>), Error> {
+	let fail = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
+	let file = std::fs::File::open(path).map_err(fail)?;
+	let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(fail)?;
+	let (rows, cols) = match npy.shape() {
+		[rows, cols] => (*rows as usize, *cols as usize),
+		shape => {
+			return Err(Error::Data(format!("{}: shape {shape:?} is not 2-D", path.display())))
+		}
+	};
+	if npy.order() != npyz::Order::C {
+		return Err(Error::Data(format!(
+			"{}: Fortran order; save it C-contiguous",
+			path.display()
+		)));
+	}
+	let values = npy.into_vec::<i8>().map_err(|e| {
+		Error::Data(format!("{}: not int8 ({e}); use A.astype(np.int8)", path.display()))
+	})?;
+	Ok((rows, cols, values))
+}
+
+/// The columns of a row-major `rows × cols` matrix, column after column (`B`'s lanes).
+pub fn columns_of(values: &[i8], rows: usize, cols: usize) -> Vec<i8> {
+	let mut lanes = vec![0i8; rows * cols];
+	for r in 0..rows {
+		for c in 0..cols {
+			lanes[c * rows + r] = values[r * cols + c];
+		}
+	}
+	lanes
+}
+
+/// Writes a row-major `rows × cols` int32 matrix as a `.npy` file (C order).
+pub fn write_npy_i32(
+	path: &std::path::Path,
+	rows: usize,
+	cols: usize,
+	values: &[i32],
+) -> Result<(), Error> {
+	use npyz::WriterBuilder;
+	let fail = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
+	let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
+	let mut writer = npyz::WriteOptions::new()
+		.default_dtype()
+		.shape(&[rows as u64, cols as u64])
+		.writer(file)
+		.begin_nd()
+		.map_err(fail)?;
+	writer.extend(values.iter().copied()).map_err(fail)?;
+	writer.finish().map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -156,5 +211,37 @@ mod tests {
 		tampered[0] ^= 1;
 		assert!(output_from_leaves(&job.shape, &tampered, &job.root()).is_err());
 		assert!(output_from_leaves(&job.shape, &bytes[..64], &job.root()).is_err());
+	}
+
+	#[test]
+	fn npy_files_round_trip_and_columns_are_lanes() {
+		let dir = std::env::temp_dir().join(format!("pg-npy-{}", std::process::id()));
+		std::fs::create_dir_all(&dir).unwrap();
+		let c = dir.join("c.npy");
+		write_npy_i32(&c, 2, 3, &[1, -2, 3, 4, 5, -6]).unwrap();
+		let bytes = std::fs::read(&c).unwrap();
+		assert!(bytes.starts_with(b"\x93NUMPY"));
+		let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+		assert_eq!(npy.shape(), &[2, 3]);
+		assert_eq!(npy.into_vec::<i32>().unwrap(), vec![1, -2, 3, 4, 5, -6]);
+		// An int8 file (as `np.save` writes `A.astype(np.int8)`) reads back row-major.
+		let a = dir.join("a.npy");
+		{
+			use npyz::WriterBuilder;
+			let file = std::fs::File::create(&a).unwrap();
+			let mut w = npyz::WriteOptions::new()
+				.default_dtype()
+				.shape(&[2, 2])
+				.writer(file)
+				.begin_nd()
+				.unwrap();
+			w.extend([1i8, -128, 127, 0]).unwrap();
+			w.finish().unwrap();
+		}
+		assert_eq!(read_npy_i8(&a).unwrap(), (2, 2, vec![1, -128, 127, 0]));
+		// An int32 file is not an int8 input.
+		assert!(read_npy_i8(&c).unwrap_err().to_string().contains("not int8"));
+		assert_eq!(columns_of(&[1, 2, 3, 4, 5, 6], 2, 3), vec![1, 4, 2, 5, 3, 6]);
+		std::fs::remove_dir_all(&dir).unwrap();
 	}
 }

@@ -10,6 +10,7 @@
 //! proofgrid rewards claim
 //! ```
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -116,14 +117,25 @@ struct SpecArgs {
 
 #[derive(Subcommand)]
 enum JobCommand {
-	/// Post a GEMM-i8 job C = A·B (A m×k, B k×n, seeded inputs).
+	/// Post a GEMM-i8 job C = A·B: on your own matrices (`--a A.npy --b B.npy`, int8; they
+	/// are uploaded to the device that takes the job) or on seeded ones (`--m --n --k`).
 	Submit {
-		#[arg(long)]
-		m: u32,
-		#[arg(long)]
-		n: u32,
-		#[arg(long)]
-		k: u32,
+		/// `A` (m×k, int8 `.npy`): your own input.
+		#[arg(long, requires = "b", conflicts_with_all = ["m", "n", "k", "seed"])]
+		a: Option<PathBuf>,
+		/// `B` (k×n, int8 `.npy`): your own input.
+		#[arg(long, requires = "a")]
+		b: Option<PathBuf>,
+		/// Write the verified output `C` (m×n, int32 `.npy`) here once the device has committed
+		/// it (your own inputs only). Implies following the job.
+		#[arg(long, requires = "a")]
+		out: Option<PathBuf>,
+		#[arg(long, required_unless_present = "a")]
+		m: Option<u32>,
+		#[arg(long, required_unless_present = "a")]
+		n: Option<u32>,
+		#[arg(long, required_unless_present = "a")]
+		k: Option<u32>,
 		/// Input seed (64 hex digits); random by default.
 		#[arg(long)]
 		seed: Option<String>,
@@ -497,21 +509,45 @@ async fn watch(
 
 async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobCommand) -> Result<()> {
 	match command {
-		JobCommand::Submit { m, n, k, seed, price_cap, lifetime, min_vram_mib, min_gops, wait } => {
-			let seed = match seed {
-				Some(hex_seed) => {
-					let bytes = hex::decode(hex_seed.trim_start_matches("0x"))?;
-					bytes.try_into().map_err(|_| anyhow::anyhow!("the seed is 32 bytes"))?
+		JobCommand::Submit {
+			a,
+			b,
+			out: out_path,
+			m,
+			n,
+			k,
+			seed,
+			price_cap,
+			lifetime,
+			min_vram_mib,
+			min_gops,
+			wait,
+		} => {
+			let requirements = Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops };
+			let (spec, lanes) = match (a, b) {
+				(Some(a), Some(b)) => {
+					let (spec, lanes) = supplied_spec(&a, &b, requirements)?;
+					(spec, Some(lanes))
 				}
-				None => random_seed(),
+				_ => {
+					let seed = match seed {
+						Some(hex_seed) => {
+							let bytes = hex::decode(hex_seed.trim_start_matches("0x"))?;
+							bytes.try_into().map_err(|_| anyhow::anyhow!("the seed is 32 bytes"))?
+						}
+						None => random_seed(),
+					};
+					let shape = GemmShape {
+						m: m.context("--m")?,
+						n: n.context("--n")?,
+						k: k.context("--k")?,
+					};
+					(JobSpec::seeded(shape, seed, requirements), None)
+				}
 			};
-			let shape = GemmShape { m, n, k };
+			let shape = spec.shape;
+			let (m, n, k) = (shape.m, shape.n, shape.k);
 			shape.validate().map_err(|e| anyhow::anyhow!("bad shape: {e:?}"))?;
-			let spec = JobSpec::seeded(
-				shape,
-				seed,
-				Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops },
-			);
 			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
 			let from = client.best_number().await?;
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;
@@ -537,6 +573,20 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					)
 				},
 			);
+			if let Some((rows, cols)) = lanes {
+				let c = deliver(client, signer, out, id, &shape, &rows, &cols, lifetime).await?;
+				if let Some(path) = &out_path {
+					proofgrid_client::data::write_npy_i32(path, m as usize, n as usize, &c)?;
+					out.print(json!({ "job": id, "out": path }), || {
+						let first: Vec<String> = c.iter().take(4).map(|v| v.to_string()).collect();
+						format!(
+							"job {id}: C ({m}×{n}, checked against the committed root) written to {}; first values {}",
+							path.display(),
+							first.join(", ")
+						)
+					});
+				}
+			}
 			if wait {
 				watch(client, out, id, from + 1, Duration::from_secs(600)).await?;
 			}
@@ -582,6 +632,81 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 		}
 	}
 	Ok(())
+}
+
+/// `A`'s rows and `B`'s columns, `k` elements each, lane after lane.
+type Lanes = (Vec<i8>, Vec<i8>);
+
+/// The spec of a job on the matrices in `a` (m×k) and `b` (k×n), and their [`Lanes`].
+fn supplied_spec(
+	a: &std::path::Path,
+	b: &std::path::Path,
+	requirements: Requirements,
+) -> Result<(JobSpec, Lanes)> {
+	use proofgrid_client::data::{columns_of, read_npy_i8};
+	use proofgrid_primitives::{
+		inputs::{MatrixCommitment, SuppliedInputs},
+		job::{InputSource, JobInputs},
+	};
+	let (m, k, rows) = read_npy_i8(a)?;
+	let (k_b, n, b_values) = read_npy_i8(b)?;
+	anyhow::ensure!(k == k_b, "A is {m}×{k} but B is {k_b}×{n}: the inner dimensions differ");
+	anyhow::ensure!(k > 0 && m > 0 && n > 0, "an empty matrix");
+	let cols = columns_of(&b_values, k, n);
+	let commit = |lanes: &[i8]| {
+		MatrixCommitment::of_lanes(lanes.chunks(k)).context("a matrix without lanes")
+	};
+	let spec = JobSpec {
+		shape: GemmShape { m: m.try_into()?, n: n.try_into()?, k: k.try_into()? },
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs { a: commit(&rows)?, b: commit(&cols)? },
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+		},
+		requirements,
+	};
+	Ok((spec, (rows, cols)))
+}
+
+/// Uploads a supplied job's inputs once a device claims it, then downloads `C` once the device
+/// has committed it, checked against the committed root.
+#[allow(clippy::too_many_arguments)]
+async fn deliver(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	id: u64,
+	shape: &GemmShape,
+	rows: &[i8],
+	cols: &[i8],
+	lifetime: u32,
+) -> Result<Vec<i32>> {
+	use proofgrid_client::data::Matrix;
+	let deadline = client.best_number().await? + lifetime;
+	let device = loop {
+		match client.job(id).await?.map(|j| j.status) {
+			Some(JobStatus::Assigned { device, .. }) => break device,
+			Some(JobStatus::Submitted) if client.best_number().await? <= deadline => {}
+			other => anyhow::bail!("job {id} was not claimed: {other:?}"),
+		}
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	};
+	client.upload_input(signer, id, Matrix::A, rows).await?;
+	client.upload_input(signer, id, Matrix::B, cols).await?;
+	out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
+		format!("job {id}: inputs uploaded to device {}", to_address(&device))
+	});
+	let root = loop {
+		match client.job(id).await?.map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => break root.0,
+			Some(JobStatus::Assigned { .. }) => {}
+			other => anyhow::bail!("job {id} ended before its output was committed: {other:?}"),
+		}
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	};
+	let endpoint =
+		client.endpoint(&device).await?.context("the device withdrew its data service")?;
+	Ok(client.download_output(&endpoint, id, shape, &root).await?)
 }
 
 fn random_seed() -> [u8; 32] {
