@@ -12,12 +12,13 @@
 //!   `i32` per leaf in leaf order (the client checks them against the committed root).
 //!
 //! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once;
-//! every check that needs no body runs before the body is read.
+//! every check that needs no body (the job, the assignment, the signature) runs before the body
+//! is read, and the body is read no further than the committed size.
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
 use axum::{
-	body::Bytes,
+	body::Body,
 	extract::{DefaultBodyLimit, Path, State},
 	http::{HeaderMap, StatusCode},
 	routing::{get, put},
@@ -40,6 +41,8 @@ pub struct DataService {
 	pub client: Client,
 	/// The state directory of each device of this worker, by device account bytes.
 	pub devices: BTreeMap<[u8; 32], PathBuf>,
+	/// Largest upload, bytes.
+	pub max_input_bytes: usize,
 }
 
 type Refusal = (StatusCode, String);
@@ -50,11 +53,11 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Refusal {
 
 impl DataService {
 	/// The router, with its limits.
-	pub fn router(self: Arc<Self>, max_input_bytes: usize) -> Router {
+	pub fn router(self: Arc<Self>) -> Router {
 		Router::new()
 			.route("/v1/jobs/{job}/inputs/{matrix}", put(put_input))
 			.route("/v1/jobs/{job}/output", get(get_output))
-			.layer(DefaultBodyLimit::max(max_input_bytes))
+			.layer(DefaultBodyLimit::max(self.max_input_bytes))
 			.layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
 			.with_state(self)
 	}
@@ -63,14 +66,11 @@ impl DataService {
 	pub async fn serve(
 		self: Arc<Self>,
 		address: SocketAddr,
-		max_input_bytes: usize,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
 		let listener = tokio::net::TcpListener::bind(address).await?;
 		tracing::info!(%address, "data service listening");
-		axum::serve(listener, self.router(max_input_bytes))
-			.with_graceful_shutdown(shutdown)
-			.await?;
+		axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
 		Ok(())
 	}
 }
@@ -79,7 +79,7 @@ async fn put_input(
 	State(service): State<Arc<DataService>>,
 	Path((job, matrix)): Path<(u64, String)>,
 	headers: HeaderMap,
-	body: Bytes,
+	body: Body,
 ) -> Result<StatusCode, Refusal> {
 	let info = service
 		.client
@@ -117,8 +117,16 @@ async fn put_input(
 	if !sr25519::Pair::verify(&sr25519::Signature::from_raw(signature), message, &client) {
 		return Err(refuse(StatusCode::UNAUTHORIZED, "not signed by the job's client"));
 	}
+	// Only now is the body read, and no further than the committed size (or the limit).
 	let k = commitment.lane_len as usize;
-	if body.len() != commitment.lanes as usize * k {
+	let expected = commitment.lanes as usize * k;
+	if expected > service.max_input_bytes {
+		return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the input exceeds --max-input-mib"));
+	}
+	let body = axum::body::to_bytes(body, expected).await.map_err(|_| {
+		refuse(StatusCode::BAD_REQUEST, format!("more than the expected {expected} bytes"))
+	})?;
+	if body.len() != expected {
 		return Err(refuse(
 			StatusCode::BAD_REQUEST,
 			format!("expected {} lanes of {k} bytes, got {} bytes", commitment.lanes, body.len()),

@@ -256,14 +256,16 @@ async fn run(args: RunArgs) -> Result<()> {
 	}
 
 	if let Some(address) = args.data_addr {
-		let service =
-			Arc::new(data_service::DataService { client: client.clone(), devices: data_devices });
+		let service = Arc::new(data_service::DataService {
+			client: client.clone(),
+			devices: data_devices,
+			max_input_bytes: args.max_input_mib.saturating_mul(1 << 20),
+		});
 		let mut stopped = stopped.clone();
 		let shutdown = async move {
 			let _ = stopped.changed().await;
 		};
-		let max = args.max_input_mib.saturating_mul(1 << 20);
-		tasks.push(tokio::spawn(async move { service.serve(address, max, shutdown).await }));
+		tasks.push(tokio::spawn(async move { service.serve(address, shutdown).await }));
 	}
 
 	shutdown_signal().await;
