@@ -554,6 +554,15 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let info = client.job(id).await?;
 			let (budget, deposit, call_fee) =
 				info.map(|j| (j.budget, j.deposit, j.call_fee)).unwrap_or_default();
+			// What the challenge catches: a device that faked a fraction f of the output (of
+			// its leaves for seeded inputs, of its elements for supplied ones) passes with
+			// probability (1 − f)^samples.
+			let samples = client.market_params().await?.samples;
+			let unit = if lanes.is_some() { "elements" } else { "leaves" };
+			let detection: Vec<(f64, f64)> = [0.01, 0.05, 0.2]
+				.iter()
+				.map(|&f| (f, 1.0 - proofgrid_primitives::challenge::pass_probability(f, samples)))
+				.collect();
 			out.print(
 				json!({
 					"submitted": id,
@@ -561,15 +570,29 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					"budget": format_grid(budget),
 					"deposit": format_grid(deposit),
 					"callFee": format_grid(call_fee),
+					"samples": samples,
+					"detection": detection
+						.iter()
+						.map(|(f, p)| json!({ "faked": f, "caught": p }))
+						.collect::<Vec<_>>(),
 				}),
 				|| {
+					let caught: Vec<String> = detection
+						.iter()
+						.map(|(f, p)| match p {
+							p if *p > 0.999 => format!("{:.0}% faked → caught 1 − {:.1e}", f * 100.0, 1.0 - p),
+							p => format!("{:.0}% faked → caught {p:.3}", f * 100.0),
+						})
+						.collect();
 					format!(
-						"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit + {} GRID call fee",
+						"submitted job {id}: {m}×{n}×{k}, {} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit + {} GRID call fee\n\
+						 {samples} {unit} checked: {}",
 						shape.work_units(),
 						format_grid(cap),
 						format_grid(budget),
 						format_grid(deposit),
-						format_grid(call_fee)
+						format_grid(call_fee),
+						caught.join(", ")
 					)
 				},
 			);
