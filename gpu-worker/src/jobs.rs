@@ -208,13 +208,10 @@ impl DeviceWorker {
 			free_disk: self.store.available_disk().ok(),
 			max_output: self.max_output,
 		};
-		if let proofgrid_primitives::job::JobInputs::Supplied { a, b, .. } = &job.spec.0.inputs {
-			use proofgrid_primitives::job::InputSource;
+		if job.spec.0.supplied().is_some() {
+			// Uploads arrive, and every output is delivered, through the data service.
 			if self.endpoint.is_none() {
-				return Some("supplied inputs need the data service (--public-url)".into());
-			}
-			if *a != InputSource::Upload || *b != InputSource::Upload {
-				return Some("inputs from URLs are not fetched by this worker version".into());
+				return Some("supplied inputs need the data service (--data-addr)".into());
 			}
 			if !self.backend.is_reference() {
 				return Some("supplied inputs are computed on the CPU backend only".into());
@@ -331,6 +328,28 @@ impl DeviceWorker {
 		}
 	}
 
+	/// Fetches the inputs of supplied job `job` that come from URLs and have not arrived yet.
+	/// A failure is logged and tried again next round, until the input window closes.
+	async fn fetch_url_inputs(&self, job: u64, spec: &JobSpec) -> Result<()> {
+		use proofgrid_primitives::job::{InputSource, JobInputs};
+		let JobInputs::Supplied { matrices, a, b } = &spec.inputs else { return Ok(()) };
+		for (name, source, commitment) in [('a', a, &matrices.a), ('b', b, &matrices.b)] {
+			let InputSource::Url(url) = source else { continue };
+			if self.store.has_input(job, name) {
+				continue;
+			}
+			let url = String::from_utf8_lossy(url);
+			match crate::fetch::fetch_input(&url, commitment).await {
+				Ok(bytes) => {
+					self.store.save_input(job, name, &bytes)?;
+					tracing::info!(job, matrix = %name, bytes = bytes.len(), %url, "input fetched");
+				}
+				Err(e) => tracing::warn!(job, matrix = %name, "{e}"),
+			}
+		}
+		Ok(())
+	}
+
 	/// Moves the held job one step on, according to what the chain says about it at `best`.
 	async fn advance(&self, mut held: HeldJob, best: u32) -> Result<()> {
 		let job = held.job;
@@ -355,8 +374,12 @@ impl DeviceWorker {
 			Some(JobStatus::Assigned { device, claimed_at, .. }) if device == me => {
 				let spec = held.spec()?;
 				if spec.supplied().is_some() && self.store.inputs(job)?.is_none() {
-					// Waiting for the client's upload; past the input window the job goes back
-					// without penalty (the chain cannot tell whose fault it is).
+					self.fetch_url_inputs(job, &spec).await?;
+				}
+				if spec.supplied().is_some() && self.store.inputs(job)?.is_none() {
+					// Waiting for the client's upload (or a reachable URL); past the input
+					// window the job goes back without penalty (the chain cannot tell whose
+					// fault it is).
 					if best + 1 < claimed_at + self.market.input_window {
 						return Ok(());
 					}

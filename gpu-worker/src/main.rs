@@ -12,6 +12,7 @@ mod admission;
 mod backend;
 mod bench;
 mod data_service;
+mod fetch;
 mod jobs;
 mod keystore;
 mod limits;

@@ -126,6 +126,11 @@ impl Store {
 		Self::write_atomically(&self.input_path(job, matrix), lanes)
 	}
 
+	/// Whether input `matrix` of `job` arrived.
+	pub fn has_input(&self, job: JobId, matrix: char) -> bool {
+		self.input_path(job, matrix).exists()
+	}
+
 	/// Both inputs of `job` (rows of `A`, columns of `B`), once both arrived.
 	pub fn inputs(&self, job: JobId) -> Result<Option<(Vec<i8>, Vec<i8>)>> {
 		let read = |matrix| match fs::read(self.input_path(job, matrix)) {

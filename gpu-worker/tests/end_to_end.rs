@@ -503,6 +503,74 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		started.elapsed().as_secs_f64()
 	);
 
+	// The same matrices from URLs (a local HTTP server): the device fetches and checks them.
+	// Then a URL serving other bytes than committed: refused, the job given back, no slash.
+	let served: std::collections::HashMap<&str, Vec<u8>> = [
+		("/a", rows.iter().map(|&x| x as u8).collect()),
+		("/b", cols.iter().map(|&x| x as u8).collect()),
+		("/wrong", wrong.iter().map(|&x| x as u8).collect()),
+	]
+	.into();
+	let served = std::sync::Arc::new(served);
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let files = format!("http://{}", listener.local_addr().unwrap());
+	let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+		let served = served.clone();
+		async move { served.get(uri.path()).cloned().unwrap_or_default() }
+	});
+	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+	let url =
+		|path: &str| InputSource::Url(format!("{files}{path}").into_bytes().try_into().unwrap());
+	let from_urls = |a: &str| JobSpec {
+		shape,
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
+			a: url(a),
+			b: url("/b"),
+		},
+		requirements: spec(0).requirements,
+	};
+	let from = client.best_number().await.unwrap();
+	let (job, _) = submit(&client, &dapp, from_urls("/a")).await;
+	let started = Instant::now();
+	let root = loop {
+		match client.job(job).await.unwrap().map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => break root.0,
+			Some(JobStatus::Submitted | JobStatus::Assigned { .. }) => {}
+			other => panic!("URL job {job}: {other:?}\n{}", honest.log_tail()),
+		}
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", honest.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	};
+	match outcome(&client, job, from, &honest).await {
+		JobOutcome::Settled { payment, .. } => paid += payment,
+		other => panic!("URL job {job}: {other:?}"),
+	}
+	assert_eq!(client.download_output(&endpoint, job, &shape, &root).await.unwrap(), c);
+	println!("URL job {job}: fetched, settled, same C, {:.1} s", started.elapsed().as_secs_f64());
+	let bond = client.device(&honest_device).await.unwrap().unwrap().bond;
+	let (job, _) = submit(&client, &dapp, from_urls("/wrong")).await;
+	let started = Instant::now();
+	loop {
+		let released = std::fs::read_to_string(&honest.log)
+			.unwrap()
+			.lines()
+			.any(|l| l.contains("released the job") && l.contains(&format!("job={job}")));
+		if released {
+			break;
+		}
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not released\n{}", honest.log_tail());
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	let log = std::fs::read_to_string(&honest.log).unwrap();
+	assert!(log.contains("do not match the job's commitment"), "{}", honest.log_tail());
+	let info = client.job(job).await.unwrap().expect("open again");
+	assert!(matches!(info.status, JobStatus::Submitted), "{:?}", info.status);
+	assert_eq!(info.abandoned.0, vec![honest_device], "the device may not claim it again");
+	assert_eq!(client.device(&honest_device).await.unwrap().unwrap().bond, bond, "no slash");
+	client.cancel_job(&dapp, job).await.unwrap();
+	println!("URL job {job} with bytes that do not match: refused, released, not slashed");
+
 	// 3. A crash right after a commit, and a restart.
 	let from = client.best_number().await.unwrap();
 	let (job, _) = submit(&client, &dapp, spec(20)).await;
@@ -615,10 +683,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert!(client.pending_rewards(&cheater_owner.account()).await.unwrap().is_empty());
 	let pending = client.pending_rewards(&honest_owner.account()).await.unwrap();
 	let units: u64 = pending.iter().map(|p| p.units).sum();
-	// Five honest seeded jobs, the supplied one and the one across the restart.
-	assert_eq!(units, 7, "one unit per settled job, all for the honest owner");
+	// Five honest seeded jobs, the two supplied ones and the one across the restart.
+	assert_eq!(units, 8, "one unit per settled job, all for the honest owner");
 	let job_fee = market.fee_on(price);
-	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 7 * job_fee);
+	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 8 * job_fee);
 	for reward in &pending {
 		// The sole provider of an era gets its whole pool: the era minted ρ (50%) of the fees
 		// burned, the treasury took 10% of that.
@@ -690,7 +758,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(held_burned, burned.fees + burned.slashes);
 	let call_fees =
 		sum_events(&client, best, |e: runtime::jobs::events::JobAssigned| e.call_fee_burned).await;
-	assert_eq!(burned.fees, 7 * job_fee + call_fees, "protocol fees and call fees");
+	assert_eq!(burned.fees, 8 * job_fee + call_fees, "protocol fees and call fees");
 	assert_eq!(minted, pending.iter().map(|p| p.fees / 2).sum::<Balance>());
 	assert!(minted < burned.fees, "the chain minted less than its clients burned");
 	println!(
