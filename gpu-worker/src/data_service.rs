@@ -26,7 +26,7 @@ use axum::{
 };
 use proofgrid_client::{jobs::JobStatus, Client};
 use proofgrid_primitives::{
-	inputs::{upload_message, MatrixCommitment},
+	inputs::upload_message,
 	job::{InputSource, JobInputs},
 };
 use sp_core::{sr25519, Pair};
@@ -132,12 +132,7 @@ async fn put_input(
 			format!("expected {} lanes of {k} bytes, got {} bytes", commitment.lanes, body.len()),
 		));
 	}
-	let lanes: Vec<i8> = body.iter().map(|&b| b as i8).collect();
-	let got =
-		tokio::task::spawn_blocking(move || MatrixCommitment::of_lanes(lanes.chunks_exact(k)))
-			.await
-			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	if got != Some(commitment) {
+	if !crate::fetch::matches_commitment(body.clone(), commitment).await {
 		return Err(refuse(
 			StatusCode::UNPROCESSABLE_ENTITY,
 			"the bytes do not match the job's commitment (lane root)",

@@ -22,6 +22,18 @@ pub enum FetchError {
 	Mismatch { url: String },
 }
 
+/// Whether `bytes` are the lanes of the matrix committed as `commitment` (hashed off the async
+/// threads: up to a gigabyte of input).
+pub async fn matches_commitment(bytes: axum::body::Bytes, commitment: MatrixCommitment) -> bool {
+	let k = commitment.lane_len as usize;
+	tokio::task::spawn_blocking(move || {
+		let lanes: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
+		MatrixCommitment::of_lanes(lanes.chunks_exact(k)) == Some(commitment)
+	})
+	.await
+	.unwrap_or(false)
+}
+
 /// The lanes of the matrix committed as `commitment`, fetched from `url`.
 pub async fn fetch_input(url: &str, commitment: &MatrixCommitment) -> Result<Vec<u8>, FetchError> {
 	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
@@ -46,13 +58,7 @@ pub async fn fetch_input(url: &str, commitment: &MatrixCommitment) -> Result<Vec
 	if bytes.len() != expected {
 		return Err(FetchError::Size { url: url.to_string(), got: bytes.len(), expected });
 	}
-	let k = commitment.lane_len as usize;
-	let lanes: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
-	let matches =
-		tokio::task::spawn_blocking(move || MatrixCommitment::of_lanes(lanes.chunks_exact(k)))
-			.await
-			.map_err(|e| request(e.to_string()))?;
-	if matches != Some(*commitment) {
+	if !matches_commitment(bytes.clone().into(), *commitment).await {
 		return Err(FetchError::Mismatch { url: url.to_string() });
 	}
 	Ok(bytes)
