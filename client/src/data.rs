@@ -21,6 +21,28 @@ pub enum Matrix {
 	B,
 }
 
+impl Matrix {
+	/// The lanes (rows of `A`, columns of `B`) of a row-major `rows × cols` matrix, lane after
+	/// lane: what its commitment is made of.
+	pub fn lanes(self, rows: usize, cols: usize, values: Vec<i8>) -> Vec<i8> {
+		match self {
+			Self::A => values,
+			Self::B => columns_of(&values, rows, cols),
+		}
+	}
+
+	/// `(lanes, lane length)` of a row-major `rows × cols` matrix in this role.
+	pub fn lane_shape(self, rows: usize, cols: usize) -> (usize, usize) {
+		match self {
+			Self::A => (rows, cols),
+			Self::B => (cols, rows),
+		}
+	}
+}
+
+/// Most bytes a `.npy` file may hold before its values (its header); NumPy writes ~128.
+pub const MAX_NPY_HEADER: usize = 64 << 10;
+
 impl Client {
 	/// Uploads input `matrix` of job `job` — its lanes, `k` bytes each, lane after lane — to
 	/// the data service of the device the job is assigned to, signed by the job's client
@@ -33,7 +55,7 @@ impl Client {
 		lanes: &[i8],
 	) -> Result<(), Error> {
 		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
-		let JobInputs::Supplied { matrices, a, b } = &info.spec.0.inputs else {
+		let JobInputs::Supplied { matrices, a, b, .. } = &info.spec.0.inputs else {
 			return Err(Error::Data(format!("job {job} has seeded inputs")));
 		};
 		let (commitment, source, name) = match matrix {
@@ -138,25 +160,65 @@ pub fn output_from_leaves(
 /// A 2-D int8 `.npy` file: its rows, columns and values (row-major). C order only: NumPy
 /// writes it by default (`np.ascontiguousarray` otherwise).
 pub fn read_npy_i8(path: &std::path::Path) -> Result<(usize, usize, Vec<i8>), Error> {
-	let fail = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
-	let file = std::fs::File::open(path).map_err(fail)?;
-	let npy = npyz::NpyFile::new(std::io::BufReader::new(file)).map_err(fail)?;
+	let file =
+		std::fs::File::open(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+	parse_npy_i8(std::io::BufReader::new(file), &path.display().to_string())
+}
+
+/// [`read_npy_i8`] of the bytes of a `.npy` file (`name` says where they came from).
+pub fn parse_npy_i8(
+	reader: impl std::io::Read,
+	name: &str,
+) -> Result<(usize, usize, Vec<i8>), Error> {
+	let fail = |e: std::io::Error| Error::Data(format!("{name}: {e}"));
+	let npy = npyz::NpyFile::new(reader).map_err(fail)?;
 	let (rows, cols) = match npy.shape() {
 		[rows, cols] => (*rows as usize, *cols as usize),
-		shape => {
-			return Err(Error::Data(format!("{}: shape {shape:?} is not 2-D", path.display())))
-		}
+		shape => return Err(Error::Data(format!("{name}: shape {shape:?} is not 2-D"))),
 	};
 	if npy.order() != npyz::Order::C {
-		return Err(Error::Data(format!(
-			"{}: Fortran order; save it C-contiguous",
-			path.display()
-		)));
+		return Err(Error::Data(format!("{name}: Fortran order; save it C-contiguous")));
 	}
-	let values = npy.into_vec::<i8>().map_err(|e| {
-		Error::Data(format!("{}: not int8 ({e}); use A.astype(np.int8)", path.display()))
-	})?;
+	let values = npy
+		.into_vec::<i8>()
+		.map_err(|e| Error::Data(format!("{name}: not int8 ({e}); use A.astype(np.int8)")))?;
+	if values.len() != rows * cols {
+		return Err(Error::Data(format!("{name}: {} values for {rows}×{cols}", values.len())));
+	}
 	Ok((rows, cols, values))
+}
+
+/// The `.npy` file of a row-major int8 `rows × cols` matrix (C order).
+pub fn npy_i8_bytes(rows: usize, cols: usize, values: &[i8]) -> Vec<u8> {
+	use npyz::WriterBuilder;
+	let mut bytes = Vec::with_capacity(values.len() + 128);
+	let mut writer = npyz::WriteOptions::new()
+		.default_dtype()
+		.shape(&[rows as u64, cols as u64])
+		.writer(&mut bytes)
+		.begin_nd()
+		.expect("writing to memory");
+	writer.extend(values.iter().copied()).expect("writing to memory");
+	writer.finish().expect("writing to memory");
+	bytes
+}
+
+/// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no
+/// further than `max_bytes`.
+pub async fn fetch_npy_i8(url: &str, max_bytes: usize) -> Result<(usize, usize, Vec<i8>), Error> {
+	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
+	let mut response = reqwest::get(url).await.map_err(fail)?;
+	if !response.status().is_success() {
+		return Err(Error::Data(format!("{url}: {}", response.status())));
+	}
+	let mut bytes = Vec::new();
+	while let Some(chunk) = response.chunk().await.map_err(fail)? {
+		if bytes.len() + chunk.len() > max_bytes {
+			return Err(Error::Data(format!("{url}: more than {max_bytes} bytes")));
+		}
+		bytes.extend_from_slice(&chunk);
+	}
+	parse_npy_i8(&bytes[..], url)
 }
 
 /// The columns of a row-major `rows × cols` matrix, column after column (`B`'s lanes).
@@ -226,19 +288,15 @@ mod tests {
 		assert_eq!(npy.into_vec::<i32>().unwrap(), vec![1, -2, 3, 4, 5, -6]);
 		// An int8 file (as `np.save` writes `A.astype(np.int8)`) reads back row-major.
 		let a = dir.join("a.npy");
-		{
-			use npyz::WriterBuilder;
-			let file = std::fs::File::create(&a).unwrap();
-			let mut w = npyz::WriteOptions::new()
-				.default_dtype()
-				.shape(&[2, 2])
-				.writer(file)
-				.begin_nd()
-				.unwrap();
-			w.extend([1i8, -128, 127, 0]).unwrap();
-			w.finish().unwrap();
-		}
+		std::fs::write(&a, npy_i8_bytes(2, 2, &[1, -128, 127, 0])).unwrap();
 		assert_eq!(read_npy_i8(&a).unwrap(), (2, 2, vec![1, -128, 127, 0]));
+		// A truncated file is refused, not padded.
+		let short = npy_i8_bytes(2, 2, &[1, -128, 127, 0]);
+		assert!(parse_npy_i8(&short[..short.len() - 1], "short").is_err());
+		// B's lanes are its columns; A's its rows.
+		assert_eq!(Matrix::B.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 4, 2, 5, 3, 6]);
+		assert_eq!(Matrix::A.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 2, 3, 4, 5, 6]);
+		assert_eq!((Matrix::A.lane_shape(2, 3), Matrix::B.lane_shape(2, 3)), ((2, 3), (3, 2)));
 		// An int32 file is not an int8 input.
 		assert!(read_npy_i8(&c).unwrap_err().to_string().contains("not int8"));
 		assert_eq!(columns_of(&[1, 2, 3, 4, 5, 6], 2, 3), vec![1, 4, 2, 5, 3, 6]);

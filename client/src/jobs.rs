@@ -4,6 +4,7 @@ use std::{collections::HashSet, time::Duration};
 
 use proofgrid_primitives::{
 	device::Kernel,
+	gemm::GemmShape,
 	inputs::SuppliedSample,
 	job::{price_bucket, JobId, JobSpec},
 };
@@ -385,6 +386,85 @@ impl Client {
 				return Err(Error::Node(format!("job {job} did not end within {timeout:?}")));
 			}
 			tokio::time::sleep(Duration::from_millis(200)).await;
+		}
+	}
+}
+
+/// A job's committed output: who computed it, its root, and whether the chain verified it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommittedOutput {
+	/// The device that computed and serves it.
+	pub device: AccountId32,
+	/// The committed Merkle root of its leaves.
+	pub root: [u8; 32],
+	/// The job's GEMM shape.
+	pub shape: GemmShape,
+	/// Whether the job settled (the chain checked the output); `false` while its reveal is
+	/// pending (a job that failed has no output worth downloading, and is an error).
+	pub settled: bool,
+}
+
+impl Client {
+	/// The committed output of `job`, open or ended. An ended job is found in the chain's
+	/// history (two binary searches over blocks, ~2·log₂(height) reads), so it needs the state
+	/// of the block before it ended: within the node's pruning window (256 blocks by
+	/// default), or any block on an archive node (`--state-pruning archive`).
+	pub async fn committed_output(&self, job: JobId) -> Result<CommittedOutput, Error> {
+		let best = self.best_number().await?;
+		let committed = |info: Job| match info.status {
+			JobStatus::Committed { device, root, .. } => Ok((device, root.0, info.spec.0.shape)),
+			status => Err(Error::Data(format!(
+				"job {job} has no committed output yet (it is {})",
+				state_name(&status)
+			))),
+		};
+		if let Some(info) = self.job(job).await? {
+			let (device, root, shape) = committed(info)?;
+			return Ok(CommittedOutput { device, root, shape, settled: false });
+		}
+		let next_id = |number: u32| async move {
+			let at = self.at(number).await?;
+			let next = at
+				.storage()
+				.try_fetch(runtime::storage().jobs().next_job_id(), ())
+				.await
+				.map_err(node_error)?;
+			next.map(|v| v.decode().map_err(node_error)).transpose().map(Option::unwrap_or_default)
+		};
+		if next_id(best).await? <= job {
+			return Err(Error::Data(format!("there is no job {job}")));
+		}
+		// The block that submitted it: the first whose next id is past it.
+		let (mut lo, mut hi) = (0, best);
+		while lo < hi {
+			let mid = lo + (hi - lo) / 2;
+			if next_id(mid).await? > job {
+				hi = mid;
+			} else {
+				lo = mid + 1;
+			}
+		}
+		// The last block it was open in: it is open from its submission until it ends.
+		let (mut open, mut ended) = (lo, best);
+		while ended - open > 1 {
+			let mid = open + (ended - open) / 2;
+			if job_at(&self.at(mid).await?, job).await?.is_some() {
+				open = mid;
+			} else {
+				ended = mid;
+			}
+		}
+		let info = job_at(&self.at(open).await?, job)
+			.await?
+			.ok_or_else(|| Error::Data(format!("job {job} ended in the block it was submitted")))?;
+		let (device, root, shape) = committed(info)?;
+		match self.job_outcome_in(job, ended).await? {
+			Some(JobOutcome::Settled { .. }) => {
+				Ok(CommittedOutput { device, root, shape, settled: true })
+			}
+			outcome => Err(Error::Data(format!(
+				"job {job} did not settle: its output was not verified ({outcome:?})"
+			))),
 		}
 	}
 }

@@ -39,8 +39,12 @@ pub struct MarketParams {
 	pub ops_per_leaf: u64,
 	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
 	pub max_reward_per_fee_ppb: u32,
-	/// Samples a challenge draws (leaves for seeded inputs, elements for supplied ones).
+	/// Leaves the challenge of a seeded job draws.
 	pub samples: u32,
+	/// Fewest output elements the challenge of a supplied job may draw (its client chooses).
+	pub min_supplied_samples: u32,
+	/// Elements the challenge of a supplied job draws unless its client chooses.
+	pub default_supplied_samples: u32,
 	/// Blocks after its claim from which a device may release a supplied job whose inputs did
 	/// not arrive.
 	pub input_window: u32,
@@ -108,6 +112,8 @@ impl Client {
 			ops_per_leaf: get!(c.jobs().ops_per_leaf()),
 			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
 			samples: get!(c.compute_proof().samples()),
+			min_supplied_samples: get!(c.compute_proof().min_supplied_samples()),
+			default_supplied_samples: get!(c.compute_proof().default_supplied_samples()),
 			input_window: get!(c.jobs().input_window()),
 		})
 	}
@@ -149,6 +155,8 @@ mod tests {
 			ops_per_leaf: 0,
 			max_reward_per_fee_ppb: 500_000_000,
 			samples: 64,
+			min_supplied_samples: 32,
+			default_supplied_samples: 64,
 			input_window: 10,
 		}
 	}

@@ -87,7 +87,7 @@ async fn put_input(
 		.await
 		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
 		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
-	let JobInputs::Supplied { matrices, a, b } = &info.spec.0.inputs else {
+	let JobInputs::Supplied { matrices, a, b, .. } = &info.spec.0.inputs else {
 		return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"));
 	};
 	let (which, commitment, source) = match matrix.as_str() {

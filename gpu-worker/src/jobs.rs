@@ -2,7 +2,11 @@
 //! loop — find an eligible job, claim, compute, commit, wait for the challenge, reveal — with
 //! every step recorded in the device's [`Store`] first, so a restart resumes the held job.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+	collections::HashMap,
+	sync::Arc,
+	time::{Duration, Instant},
+};
 
 use anyhow::{bail, Context, Result};
 use codec::Encode;
@@ -26,6 +30,10 @@ use crate::{
 
 /// Waiting jobs read from the chain's open-job index per poll at most.
 const CANDIDATES_PER_POLL: usize = 16;
+/// Wait before fetching a URL input again after a failure (doubled after each).
+const FETCH_BACKOFF: Duration = Duration::from_secs(1);
+/// Longest wait between fetches of a URL input.
+const MAX_FETCH_BACKOFF: Duration = Duration::from_secs(60);
 /// Refused job ids remembered (8 bytes each).
 const MAX_REFUSED: usize = 100_000;
 /// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
@@ -61,6 +69,9 @@ pub struct DeviceWorker {
 	pub retention: Duration,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
+	/// When each failed URL input (job, matrix) may be fetched again, and the back-off after
+	/// that: a bad URL is not fetched every round.
+	pub fetch_retries: std::sync::Mutex<HashMap<(u64, char), (Instant, Duration)>>,
 	/// Jobs whose wait for a final challenge block was logged already (once each).
 	pub finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
 	pub metrics: Metrics,
@@ -329,22 +340,39 @@ impl DeviceWorker {
 	}
 
 	/// Fetches the inputs of supplied job `job` that come from URLs and have not arrived yet.
-	/// A failure is logged and tried again next round, until the input window closes.
+	/// A failure is logged and tried again after a back-off ([`FETCH_BACKOFF`], doubling up to
+	/// [`MAX_FETCH_BACKOFF`]) until the input window closes and the job is released.
 	async fn fetch_url_inputs(&self, job: u64, spec: &JobSpec) -> Result<()> {
+		use proofgrid_client::data::Matrix;
 		use proofgrid_primitives::job::{InputSource, JobInputs};
-		let JobInputs::Supplied { matrices, a, b } = &spec.inputs else { return Ok(()) };
-		for (name, source, commitment) in [('a', a, &matrices.a), ('b', b, &matrices.b)] {
+		let JobInputs::Supplied { matrices, a, b, .. } = &spec.inputs else { return Ok(()) };
+		let inputs = [('a', Matrix::A, a, &matrices.a), ('b', Matrix::B, b, &matrices.b)];
+		for (name, matrix, source, commitment) in inputs {
 			let InputSource::Url(url) = source else { continue };
 			if self.store.has_input(job, name) {
 				continue;
 			}
+			let retry = self.fetch_retries.lock().expect("not poisoned").get(&(job, name)).copied();
+			if retry.is_some_and(|(at, _)| Instant::now() < at) {
+				continue;
+			}
 			let url = String::from_utf8_lossy(url);
-			match crate::fetch::fetch_input(&url, commitment).await {
+			match crate::fetch::fetch_input(&url, matrix, commitment).await {
 				Ok(bytes) => {
 					self.store.save_input(job, name, &bytes)?;
+					self.fetch_retries.lock().expect("not poisoned").remove(&(job, name));
 					tracing::info!(job, matrix = %name, bytes = bytes.len(), %url, "input fetched");
 				}
-				Err(e) => tracing::warn!(job, matrix = %name, "{e}"),
+				Err(e) => {
+					let backoff =
+						retry.map_or(FETCH_BACKOFF, |(_, b)| (b * 2).min(MAX_FETCH_BACKOFF));
+					let now = Instant::now();
+					let mut retries = self.fetch_retries.lock().expect("not poisoned");
+					// Forget jobs long given up (released or ended).
+					retries.retain(|_, (at, _)| now.duration_since(*at) < 10 * MAX_FETCH_BACKOFF);
+					retries.insert((job, name), (now + backoff, backoff));
+					tracing::warn!(job, matrix = %name, retry_in = ?backoff, "{e}");
+				}
 			}
 		}
 		Ok(())
@@ -459,7 +487,6 @@ impl DeviceWorker {
 						&spec,
 						&tree,
 						&challenge.randomness.0,
-						self.market.samples,
 					)?;
 					self.client
 						.reveal_supplied(

@@ -139,9 +139,10 @@ fn fault_hook(fraction: f64) -> Option<Arc<LeafHook>> {
 	}
 	tracing::warn!("FAULT INJECTION: falsifying {:.0}% of output leaves", fraction * 100.0);
 	let threshold = (fraction.min(1.0) * u64::MAX as f64) as u64;
+	// Every element of a falsified leaf is wrong: supplied jobs are checked element by element.
 	Some(Arc::new(move |index: u64, leaf: &mut [i32; 16]| {
 		if proofgrid_primitives::gemm::mix64(index ^ 0x5eed) <= threshold {
-			leaf[0] = leaf[0].wrapping_add(1);
+			leaf.iter_mut().for_each(|v| *v = v.wrapping_add(1));
 		}
 	}))
 }
@@ -248,6 +249,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			retention: Duration::from_secs(args.retention_hours.saturating_mul(3600)),
 			refused: Default::default(),
 			finality_waits: Default::default(),
+			fetch_retries: Default::default(),
 			market: market.clone(),
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),

@@ -23,15 +23,16 @@ fn path(siblings: Vec<Hash32>) -> Result<MerklePath> {
 		.map_err(|_| anyhow::anyhow!("a path deeper than the chain accepts"))
 }
 
-/// The samples answering the challenge of `randomness` for `job`, whose output is `tree`.
+/// The samples (as many as the client asked for) answering the challenge of `randomness` for
+/// `job`, whose output is `tree`.
 pub fn reveal(
 	store: &Store,
 	job: JobId,
 	spec: &JobSpec,
 	tree: &OutputTree,
 	randomness: &Hash32,
-	samples: u32,
 ) -> Result<Vec<SuppliedSample>> {
+	let samples = spec.supplied_samples().context("not a job on supplied inputs")?;
 	let (rows, cols) = store.inputs(job)?.context("the job's inputs are gone")?;
 	let k = spec.shape.k as usize;
 	ensure!(k > 0 && rows.len() % k == 0 && cols.len() % k == 0, "inputs of the wrong size");

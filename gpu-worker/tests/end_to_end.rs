@@ -37,7 +37,7 @@ use std::{
 };
 
 use proofgrid_client::{
-	data::Matrix,
+	data::{npy_i8_bytes, Matrix},
 	jobs::{JobOutcome, JobStatus},
 	runtime, AccountId32, Balance, Client, Keypair, GRID,
 };
@@ -286,9 +286,29 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let honest_owner = Keypair::from_suri("//Charlie").unwrap();
 	let cheater_owner = Keypair::from_suri("//Dave").unwrap();
 
-	// 1. The cheater alone.
-	let cheater =
-		worker(&faulty, "cheater", &url, "//Dave", dir.path(), &["--corrupt-fraction", "0.3"]);
+	// A dApp's own matrices: ragged, 1000×517 by 517×1029 (one work unit).
+	let (m, k, n) = (1_000u32, 517u32, 1_029u32);
+	let random = |count: u32, salt: u64| -> Vec<i8> {
+		(0..count as u64).map(|i| (mix64(i ^ salt.rotate_left(40)) >> 56) as i8).collect()
+	};
+	let (rows, cols) = (random(m * k, 1), random(n * k, 2));
+	let commitment = |lanes: &[i8]| MatrixCommitment::of_lanes(lanes.chunks(k as usize)).unwrap();
+	let shape = GemmShape { m, n, k };
+	let supplied = JobSpec {
+		shape,
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+			samples: 64,
+		},
+		requirements: spec(0).requirements,
+	};
+
+	// 1. The cheater alone: three seeded jobs and one on the dApp's matrices.
+	let cheater_addr = format!("127.0.0.1:{}", free_port());
+	let cheater_args = ["--corrupt-fraction", "0.3", "--data-addr", &cheater_addr];
+	let cheater = worker(&faulty, "cheater", &url, "//Dave", dir.path(), &cheater_args);
 	let cheater_device = wait_for_device(&client, &cheater_owner.account(), &cheater).await;
 	let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
 	let dapp_before = client.free_balance(&dapp.account()).await.unwrap();
@@ -300,6 +320,19 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		dapp_fees += fee;
 		cheated.push(job);
 	}
+	let (job, fee) = submit(&client, &dapp, supplied.clone()).await;
+	dapp_fees += fee;
+	cheated.push(job);
+	let started = Instant::now();
+	while !matches!(
+		client.job(job).await.unwrap().map(|j| j.status),
+		Some(JobStatus::Assigned { .. })
+	) {
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", cheater.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
+	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let market = client.market_params().await.unwrap();
 	let price = client.device(&cheater_device).await.unwrap().unwrap().price_per_unit;
 	let (mut slashed, mut compensated) = (0, 0);
@@ -337,7 +370,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		"the dApp got every budget back plus compensation, and paid only its transaction and \
 		 call fees"
 	);
-	println!("cheater: 3 jobs failed, slashed {slashed}, dApp compensated {compensated}");
+	println!(
+		"cheater: 3 seeded jobs and 1 on supplied inputs failed, slashed {slashed}, dApp \
+		 compensated {compensated}"
+	);
 
 	// 2. The honest worker (the normal build), started again after its crash in step 3.
 	let data_addr = format!("127.0.0.1:{}", free_port());
@@ -430,24 +466,8 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(report.matches("next size refused: ").count(), 2, "{report}");
 	println!("{report}");
 
-	// 2b. A dApp's own matrices: ragged, 1000×517 by 517×1029 (one work unit), uploaded to
-	// the assigned device; the chain verifies the result and the dApp downloads `C`.
-	let (m, k, n) = (1_000u32, 517u32, 1_029u32);
-	let random = |count: u32, salt: u64| -> Vec<i8> {
-		(0..count as u64).map(|i| (mix64(i ^ salt.rotate_left(40)) >> 56) as i8).collect()
-	};
-	let (rows, cols) = (random(m * k, 1), random(n * k, 2));
-	let commitment = |lanes: &[i8]| MatrixCommitment::of_lanes(lanes.chunks(k as usize)).unwrap();
-	let shape = GemmShape { m, n, k };
-	let supplied = JobSpec {
-		shape,
-		inputs: JobInputs::Supplied {
-			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
-			a: InputSource::Upload,
-			b: InputSource::Upload,
-		},
-		requirements: spec(0).requirements,
-	};
+	// 2b. The dApp's matrices uploaded to the honest device; the chain verifies the result and
+	// the dApp downloads `C`.
 	let from = client.best_number().await.unwrap();
 	let (job, _) = submit(&client, &dapp, supplied).await;
 	let started = Instant::now();
@@ -503,12 +523,14 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		started.elapsed().as_secs_f64()
 	);
 
-	// The same matrices from URLs (a local HTTP server): the device fetches and checks them.
-	// Then a URL serving other bytes than committed: refused, the job given back, no slash.
+	// The same matrices as `.npy` files at URLs (a local HTTP server): the device fetches and
+	// checks them. Then a URL serving another matrix than committed: refused, the job given
+	// back, no slash.
+	let b_row_major: Vec<i8> = (0..k * n).map(|i| cols[(i % n) * k + i / n]).collect();
 	let served: std::collections::HashMap<&str, Vec<u8>> = [
-		("/a", rows.iter().map(|&x| x as u8).collect()),
-		("/b", cols.iter().map(|&x| x as u8).collect()),
-		("/wrong", wrong.iter().map(|&x| x as u8).collect()),
+		("/a", npy_i8_bytes(m, k, &rows)),
+		("/b", npy_i8_bytes(k, n, &b_row_major)),
+		("/wrong", npy_i8_bytes(m, k, &wrong)),
 	]
 	.into();
 	let served = std::sync::Arc::new(served);
@@ -527,6 +549,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
 			a: url(a),
 			b: url("/b"),
+			samples: 64,
 		},
 		requirements: spec(0).requirements,
 	};
@@ -547,6 +570,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		other => panic!("URL job {job}: {other:?}"),
 	}
 	assert_eq!(client.download_output(&endpoint, job, &shape, &root).await.unwrap(), c);
+	// Later, from the job's id alone (`proofgrid job result`): found in the chain's history.
+	let output = client.committed_output(job).await.unwrap();
+	assert!(output.settled && output.root == root && output.device == honest_device);
 	println!("URL job {job}: fetched, settled, same C, {:.1} s", started.elapsed().as_secs_f64());
 	let bond = client.device(&honest_device).await.unwrap().unwrap().bond;
 	let (job, _) = submit(&client, &dapp, from_urls("/wrong")).await;
@@ -563,7 +589,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		tokio::time::sleep(Duration::from_millis(100)).await;
 	}
 	let log = std::fs::read_to_string(&honest.log).unwrap();
-	assert!(log.contains("do not match the job's commitment"), "{}", honest.log_tail());
+	assert!(log.contains("does not match the job's commitment"), "{}", honest.log_tail());
 	let info = client.job(job).await.unwrap().expect("open again");
 	assert!(matches!(info.status, JobStatus::Submitted), "{:?}", info.status);
 	assert_eq!(info.abandoned.0, vec![honest_device], "the device may not claim it again");

@@ -243,8 +243,12 @@ fn inputs_json(inputs: &proofgrid_primitives::job::JobInputs) -> serde_json::Val
 		JobInputs::Seeded { seed } => {
 			json!({ "seeded": { "seed": format!("0x{}", hex::encode(seed)) } })
 		}
-		JobInputs::Supplied { matrices, a, b } => {
-			json!({ "supplied": { "a": matrix(&matrices.a, a), "b": matrix(&matrices.b, b) } })
-		}
+		JobInputs::Supplied { matrices, a, b, samples } => json!({
+			"supplied": {
+				"a": matrix(&matrices.a, a),
+				"b": matrix(&matrices.b, b),
+				"samples": samples,
+			}
+		}),
 	}
 }

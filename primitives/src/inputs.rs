@@ -396,7 +396,7 @@ pub mod fixture {
 		pub fn reveal(&self, challenged: &[Challenged]) -> SuppliedReveal {
 			let samples: Vec<SuppliedSample> =
 				challenged.iter().map(|c| self.sample(c.leaf, c.element)).collect();
-			samples.try_into().expect("at most MAX_CHALLENGE_SAMPLES")
+			samples.try_into().expect("at most MAX_SUPPLIED_SAMPLES")
 		}
 	}
 }

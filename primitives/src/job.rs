@@ -15,8 +15,13 @@ use crate::{
 /// A job's on-chain identifier.
 pub type JobId = u64;
 
-/// Most leaves a reveal may open (the chain's challenge sample count `k` is at most this).
+/// Most leaves a reveal of a seeded job may open (the chain's challenge sample count is at most
+/// this).
 pub const MAX_CHALLENGE_SAMPLES: u32 = 64;
+
+/// Most samples the client of a job on supplied inputs may ask for (each costs the client the
+/// verification of one element; the chain sets the minimum).
+pub const MAX_SUPPLIED_SAMPLES: u32 = 256;
 
 /// Deepest Merkle path accepted: trees of up to 2^40 leaves.
 pub const MAX_PROOF_DEPTH: u32 = 40;
@@ -30,7 +35,7 @@ pub type RevealPaths = BoundedVec<MerklePath, ConstU32<MAX_CHALLENGE_SAMPLES>>;
 
 /// A reveal for supplied inputs: one [`SuppliedSample`] per challenged leaf, in increasing
 /// leaf-index order.
-pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_CHALLENGE_SAMPLES>>;
+pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
 
 /// Longest URL an input may be fetched from.
 pub const MAX_URL_LEN: u32 = 256;
@@ -85,6 +90,10 @@ pub enum JobInputs {
 		a: InputSource,
 		/// Where `B` comes from.
 		b: InputSource,
+		/// Output elements the challenge draws, and the device reveals and the chain recomputes
+		/// (the client pays for their verification): a device computing a fraction `f` of the
+		/// output wrongly is caught with probability `1 − (1 − f)^samples`.
+		samples: u32,
 	},
 }
 
@@ -112,6 +121,14 @@ impl JobSpec {
 		match &self.inputs {
 			JobInputs::Seeded { seed } => Some(seed),
 			JobInputs::Supplied { .. } => None,
+		}
+	}
+
+	/// The sample count a job on supplied inputs asked for.
+	pub fn supplied_samples(&self) -> Option<u32> {
+		match &self.inputs {
+			JobInputs::Seeded { .. } => None,
+			JobInputs::Supplied { samples, .. } => Some(*samples),
 		}
 	}
 

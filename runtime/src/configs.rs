@@ -250,6 +250,11 @@ impl sp_runtime::traits::Convert<Weight, Balance> for DeviceCallFee {
 impl pallet_compute_proof::Config for Runtime {
 	/// k = 64: a provider who faked 20% of its output passes with probability 6.3e-7.
 	type Samples = ConstU32<64>;
+	/// A supplied job asks for 32 to 256 samples (64 unless its client chooses): at 32 a
+	/// device that got 20% of the output wrong still passes with probability 7.9e-4, at 64 with
+	/// 6.3e-7. More samples catch rarer errors; the client pays for their verification.
+	type MinSuppliedSamples = ConstU32<32>;
+	type DefaultSuppliedSamples = ConstU32<64>;
 	/// 1 MiB: a fifth of a block's length, so a few reveals fit in every block. A seeded
 	/// reveal is ~41 KB at most; a supplied one ~2k bytes per sample, so with 64 samples `k` is
 	/// at most 7 452 for a 4096² output (a 4096³ job's reveal is 619 KB).

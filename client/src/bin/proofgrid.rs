@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use proofgrid_client::{
 	amount::{format_grid, parse_grid},
+	data::Matrix,
 	devices::{DeviceInfo, DeviceStatus},
 	jobs::{state_name, Job, JobOutcome, JobStatus},
 	parse_address, to_address, AccountId32, Client, Keypair,
@@ -118,23 +119,36 @@ struct SpecArgs {
 #[derive(Subcommand)]
 enum JobCommand {
 	/// Post a GEMM-i8 job C = A·B: on your own matrices (`--a A.npy --b B.npy`, int8; they
-	/// are uploaded to the device that takes the job) or on seeded ones (`--m --n --k`).
+	/// are uploaded to the device that takes the job; or `--a-url/--b-url`, fetched by it) or
+	/// on seeded ones (`--m --n --k`).
 	Submit {
-		/// `A` (m×k, int8 `.npy`): your own input.
-		#[arg(long, requires = "b", conflicts_with_all = ["m", "n", "k", "seed"])]
+		/// `A` (m×k, int8 `.npy`): your own input, uploaded to the device that takes the job.
+		#[arg(long, conflicts_with_all = ["a_url", "m", "n", "k", "seed"])]
 		a: Option<PathBuf>,
-		/// `B` (k×n, int8 `.npy`): your own input.
-		#[arg(long, requires = "a")]
+		/// `A` as an int8 `.npy` file at this `http://` or `https://` URL, fetched by the device
+		/// that takes the job (and once by this command, to commit to it).
+		#[arg(long, conflicts_with_all = ["m", "n", "k", "seed"])]
+		a_url: Option<String>,
+		/// `B` (k×n, int8 `.npy`): your own input, uploaded to the device that takes the job.
+		#[arg(long, conflicts_with = "b_url")]
 		b: Option<PathBuf>,
+		/// `B` as an int8 `.npy` file at this URL (as `--a-url`).
+		#[arg(long)]
+		b_url: Option<String>,
+		/// Output elements the chain checks (your own inputs only; the chain's default and
+		/// minimum by default): a device that got a fraction f of `C` wrong is caught with
+		/// probability 1 − (1 − f)^samples. More samples cost a higher call fee.
+		#[arg(long)]
+		samples: Option<u32>,
 		/// Write the verified output `C` (m×n, int32 `.npy`) here once the device has committed
 		/// it (your own inputs only). Implies following the job.
-		#[arg(long, requires = "a")]
+		#[arg(long)]
 		out: Option<PathBuf>,
-		#[arg(long, required_unless_present = "a")]
+		#[arg(long, required_unless_present_any = ["a", "a_url"])]
 		m: Option<u32>,
-		#[arg(long, required_unless_present = "a")]
+		#[arg(long, required_unless_present_any = ["a", "a_url"])]
 		n: Option<u32>,
-		#[arg(long, required_unless_present = "a")]
+		#[arg(long, required_unless_present_any = ["a", "a_url"])]
 		k: Option<u32>,
 		/// Input seed (64 hex digits); random by default.
 		#[arg(long)]
@@ -157,6 +171,16 @@ enum JobCommand {
 	},
 	/// An open job.
 	Status { job: u64 },
+	/// Download the output `C` of a job on your own inputs from the device that computed it,
+	/// check it against the committed root, and write it (int32 `.npy`). Works while the job is
+	/// open and after it settled (within the node's state-pruning window, or on an archive
+	/// node), for as long as the device keeps outputs (`--retention-hours`).
+	Result {
+		job: u64,
+		/// Where to write `C`.
+		#[arg(long)]
+		out: PathBuf,
+	},
 	/// Follow a job until it ends, a line per state.
 	Watch {
 		job: u64,
@@ -511,7 +535,10 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 	match command {
 		JobCommand::Submit {
 			a,
+			a_url,
 			b,
+			b_url,
+			samples,
 			out: out_path,
 			m,
 			n,
@@ -524,12 +551,25 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			wait,
 		} => {
 			let requirements = Requirements { kernel: Kernel::GemmI8, min_vram_mib, min_gops };
-			let (spec, lanes) = match (a, b) {
+			let a = InputArg::of(a, a_url);
+			let b = InputArg::of(b, b_url);
+			let (spec, uploads) = match (a, b) {
 				(Some(a), Some(b)) => {
-					let (spec, lanes) = supplied_spec(&a, &b, requirements)?;
-					(spec, Some(lanes))
+					let samples = match samples {
+						Some(samples) => samples,
+						None => client.market_params().await?.default_supplied_samples,
+					};
+					let (spec, uploads) = supplied_spec(a, b, samples, requirements).await?;
+					(spec, Some(uploads))
+				}
+				(Some(_), None) | (None, Some(_)) => {
+					bail!("give both inputs: --a or --a-url, and --b or --b-url")
 				}
 				_ => {
+					anyhow::ensure!(
+						samples.is_none() && out_path.is_none(),
+						"--samples and --out are for your own inputs (--a, --b)"
+					);
 					let seed = match seed {
 						Some(hex_seed) => {
 							let bytes = hex::decode(hex_seed.trim_start_matches("0x"))?;
@@ -550,6 +590,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			shape.validate().map_err(|e| anyhow::anyhow!("bad shape: {e:?}"))?;
 			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
 			let from = client.best_number().await?;
+			let supplied_samples = spec.supplied_samples();
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;
 			let info = client.job(id).await?;
 			let (budget, deposit, call_fee) =
@@ -557,8 +598,11 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			// What the challenge catches: a device that faked a fraction f of the output (of
 			// its leaves for seeded inputs, of its elements for supplied ones) passes with
 			// probability (1 − f)^samples.
-			let samples = client.market_params().await?.samples;
-			let unit = if lanes.is_some() { "elements" } else { "leaves" };
+			let samples = match supplied_samples {
+				Some(samples) => samples,
+				None => client.market_params().await?.samples,
+			};
+			let unit = if uploads.is_some() { "elements" } else { "leaves" };
 			let detection: Vec<(f64, f64)> = [0.01, 0.05, 0.2]
 				.iter()
 				.map(|&f| (f, 1.0 - proofgrid_primitives::challenge::pass_probability(f, samples)))
@@ -596,16 +640,15 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					)
 				},
 			);
-			if let Some((rows, cols)) = lanes {
-				let c = deliver(client, signer, out, id, &shape, &rows, &cols, lifetime).await?;
+			if let Some(uploads) = uploads {
+				let c = deliver(client, signer, out, id, &shape, uploads, lifetime).await?;
 				if let Some(path) = &out_path {
 					proofgrid_client::data::write_npy_i32(path, m as usize, n as usize, &c)?;
 					out.print(json!({ "job": id, "out": path }), || {
-						let first: Vec<String> = c.iter().take(4).map(|v| v.to_string()).collect();
 						format!(
 							"job {id}: C ({m}×{n}, checked against the committed root) written to {}; first values {}",
 							path.display(),
-							first.join(", ")
+							first_values(&c)
 						)
 					});
 				}
@@ -623,6 +666,24 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				format!("job {job} is not open (finished jobs are in the events; `job watch {job} --from <block>`)")
 			}),
 		},
+		JobCommand::Result { job, out: path } => {
+			let output = client.committed_output(job).await?;
+			let endpoint = client
+				.endpoint(&output.device)
+				.await?
+				.context("the device that computed the job no longer publishes a data service")?;
+			let c = client.download_output(&endpoint, job, &output.shape, &output.root).await?;
+			let GemmShape { m, n, .. } = output.shape;
+			proofgrid_client::data::write_npy_i32(&path, m as usize, n as usize, &c)?;
+			let verified = if output.settled { "verified" } else { "committed, reveal pending" };
+			out.print(json!({ "job": job, "out": path, "settled": output.settled }), || {
+				format!(
+					"job {job}: C ({m}×{n}, {verified}, checked against the committed root) written to {}; first values {}",
+					path.display(),
+					first_values(&c)
+				)
+			});
+		}
 		JobCommand::Watch { job, from, timeout } => {
 			let from = match from {
 				Some(from) => from,
@@ -657,54 +718,87 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 	Ok(())
 }
 
-/// `A`'s rows and `B`'s columns, `k` elements each, lane after lane.
-type Lanes = (Vec<i8>, Vec<i8>);
+/// Where one of a job's own inputs comes from, as given on the command line.
+enum InputArg {
+	/// A local `.npy` file, uploaded to the device.
+	File(PathBuf),
+	/// A URL the device fetches an `.npy` file from.
+	Url(String),
+}
 
-/// The spec of a job on the matrices in `a` (m×k) and `b` (k×n), and their [`Lanes`].
-fn supplied_spec(
-	a: &std::path::Path,
-	b: &std::path::Path,
+impl InputArg {
+	fn of(file: Option<PathBuf>, url: Option<String>) -> Option<Self> {
+		file.map(Self::File).or(url.map(Self::Url))
+	}
+}
+
+/// The lanes to upload once a device takes the job: `A`'s rows, `B`'s columns (`None` for an
+/// input the device fetches from a URL).
+type Uploads = [(Matrix, Option<Vec<i8>>); 2];
+
+/// The spec of a job on the matrices `a` (m×k) and `b` (k×n) with `samples`, and what to
+/// upload.
+async fn supplied_spec(
+	a: InputArg,
+	b: InputArg,
+	samples: u32,
 	requirements: Requirements,
-) -> Result<(JobSpec, Lanes)> {
-	use proofgrid_client::data::{columns_of, read_npy_i8};
+) -> Result<(JobSpec, Uploads)> {
+	use proofgrid_client::data::{fetch_npy_i8, read_npy_i8, MAX_NPY_HEADER};
 	use proofgrid_primitives::{
 		inputs::{MatrixCommitment, SuppliedInputs},
 		job::{InputSource, JobInputs},
 	};
-	let (m, k, rows) = read_npy_i8(a)?;
-	let (k_b, n, b_values) = read_npy_i8(b)?;
+	// A URL input is read here once, to commit to it: no larger than the chain's largest.
+	const MAX_URL_INPUT: usize = (1 << 30) + MAX_NPY_HEADER;
+	let load = |input: InputArg| async move {
+		let (source, (rows, cols, values)) = match input {
+			InputArg::File(path) => (InputSource::Upload, read_npy_i8(&path)?),
+			InputArg::Url(url) => {
+				let source = InputSource::Url(
+					url.clone()
+						.into_bytes()
+						.try_into()
+						.map_err(|_| anyhow::anyhow!("URL too long"))?,
+				);
+				anyhow::ensure!(source.is_valid(), "{url} is not an http:// or https:// URL");
+				(source, fetch_npy_i8(&url, MAX_URL_INPUT).await?)
+			}
+		};
+		anyhow::Ok((source, rows, cols, values))
+	};
+	let (a_source, m, k, a_values) = load(a).await?;
+	let (b_source, k_b, n, b_values) = load(b).await?;
 	anyhow::ensure!(k == k_b, "A is {m}×{k} but B is {k_b}×{n}: the inner dimensions differ");
 	anyhow::ensure!(k > 0 && m > 0 && n > 0, "an empty matrix");
-	let cols = columns_of(&b_values, k, n);
+	let rows = Matrix::A.lanes(m, k, a_values);
+	let cols = Matrix::B.lanes(k, n, b_values);
 	let commit = |lanes: &[i8]| {
 		MatrixCommitment::of_lanes(lanes.chunks(k)).context("a matrix without lanes")
 	};
+	let matrices = SuppliedInputs { a: commit(&rows)?, b: commit(&cols)? };
+	let upload =
+		|source: &InputSource, lanes: Vec<i8>| (*source == InputSource::Upload).then_some(lanes);
+	let uploads = [(Matrix::A, upload(&a_source, rows)), (Matrix::B, upload(&b_source, cols))];
 	let spec = JobSpec {
 		shape: GemmShape { m: m.try_into()?, n: n.try_into()?, k: k.try_into()? },
-		inputs: JobInputs::Supplied {
-			matrices: SuppliedInputs { a: commit(&rows)?, b: commit(&cols)? },
-			a: InputSource::Upload,
-			b: InputSource::Upload,
-		},
+		inputs: JobInputs::Supplied { matrices, a: a_source, b: b_source, samples },
 		requirements,
 	};
-	Ok((spec, (rows, cols)))
+	Ok((spec, uploads))
 }
 
 /// Uploads a supplied job's inputs once a device claims it, then downloads `C` once the device
 /// has committed it, checked against the committed root.
-#[allow(clippy::too_many_arguments)]
 async fn deliver(
 	client: &Client,
 	signer: &Keypair,
 	out: &Output,
 	id: u64,
 	shape: &GemmShape,
-	rows: &[i8],
-	cols: &[i8],
+	uploads: Uploads,
 	lifetime: u32,
 ) -> Result<Vec<i32>> {
-	use proofgrid_client::data::Matrix;
 	let deadline = client.best_number().await? + lifetime;
 	let device = loop {
 		match client.job(id).await?.map(|j| j.status) {
@@ -714,11 +808,16 @@ async fn deliver(
 		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	};
-	client.upload_input(signer, id, Matrix::A, rows).await?;
-	client.upload_input(signer, id, Matrix::B, cols).await?;
-	out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
-		format!("job {id}: inputs uploaded to device {}", to_address(&device))
-	});
+	for (matrix, lanes) in &uploads {
+		if let Some(lanes) = lanes {
+			client.upload_input(signer, id, *matrix, lanes).await?;
+		}
+	}
+	if uploads.iter().any(|(_, lanes)| lanes.is_some()) {
+		out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
+			format!("job {id}: inputs uploaded to device {}", to_address(&device))
+		});
+	}
 	let root = loop {
 		match client.job(id).await?.map(|j| j.status) {
 			Some(JobStatus::Committed { root, .. }) => break root.0,
@@ -730,6 +829,11 @@ async fn deliver(
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;
 	Ok(client.download_output(&endpoint, id, shape, &root).await?)
+}
+
+/// The first values of an output, for a glance.
+fn first_values(c: &[i32]) -> String {
+	c.iter().take(4).map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn random_seed() -> [u8; 32] {

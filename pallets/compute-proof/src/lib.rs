@@ -44,7 +44,7 @@ use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	gemm::{encode_leaf, seeded_leaf},
 	inputs::{challenged_elements, sample_bytes, verify_sample, LaneError, SampleError},
-	job::{JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal},
+	job::{JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal, MAX_SUPPLIED_SAMPLES},
 	merkle::{self, hash_leaf, ProofError},
 };
 use sp_core::H256;
@@ -78,8 +78,12 @@ pub trait ComputeVerifier {
 		samples: &SuppliedReveal,
 	) -> DispatchResult;
 
-	/// Weight of [`Self::verify_supplied`] for the job's inner dimension `k_dim`.
-	fn verify_supplied_weight(k_dim: u32) -> Weight;
+	/// Weight of [`Self::verify_supplied`] for `samples` samples of inner dimension `k_dim`.
+	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight;
+
+	/// Fewest samples a job on supplied inputs may ask for (at most
+	/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES)).
+	fn min_supplied_samples() -> u32;
 
 	/// Most bytes the reveal of a job of `spec` takes.
 	fn reveal_bytes(spec: &JobSpec) -> u64;
@@ -103,6 +107,17 @@ pub mod pallet {
 		/// [`MAX_CHALLENGE_SAMPLES`](proofgrid_primitives::job::MAX_CHALLENGE_SAMPLES).
 		#[pallet::constant]
 		type Samples: Get<u32>;
+
+		/// Fewest samples the client of a job on supplied inputs may ask for: below this the
+		/// chain would settle jobs it has barely checked.
+		#[pallet::constant]
+		type MinSuppliedSamples: Get<u32>;
+
+		/// Samples a client asks for when it does not choose (used by the SDK and CLI; the
+		/// chain only checks the client's choice against [`Config::MinSuppliedSamples`] and
+		/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES)).
+		#[pallet::constant]
+		type DefaultSuppliedSamples: Get<u32>;
 
 		/// Largest reveal a job may need, bytes. Supplied inputs reveal about `2k` bytes per
 		/// sample; keeping a reveal well inside a block leaves room for several per block.
@@ -145,6 +160,12 @@ pub mod pallet {
 					&& T::Samples::get() <= proofgrid_primitives::job::MAX_CHALLENGE_SAMPLES,
 				"Samples must be in 1..=MAX_CHALLENGE_SAMPLES"
 			);
+			let supplied = T::MinSuppliedSamples::get()..=MAX_SUPPLIED_SAMPLES;
+			assert!(
+				T::MinSuppliedSamples::get() > 0
+					&& supplied.contains(&T::DefaultSuppliedSamples::get()),
+				"0 < MinSuppliedSamples <= DefaultSuppliedSamples <= MAX_SUPPLIED_SAMPLES"
+			);
 		}
 	}
 }
@@ -157,12 +178,10 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				challenge_indices(&seed, spec.shape.leaf_count(), T::Samples::get())
 			}
 			// The leaves of the challenged elements (a leaf appears once per element of it).
-			JobInputs::Supplied { .. } => {
-				challenged_elements(&spec.shape, &seed, T::Samples::get())
-					.into_iter()
-					.map(|c| c.leaf)
-					.collect()
-			}
+			JobInputs::Supplied { samples, .. } => challenged_elements(&spec.shape, &seed, samples)
+				.into_iter()
+				.map(|c| c.leaf)
+				.collect(),
 		}
 	}
 
@@ -192,8 +211,9 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 	) -> DispatchResult {
 		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
 		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
+		let count = spec.supplied_samples().ok_or(Error::<T>::WrongRevealKind)?;
 		let seed = challenge_seed(job, &root.0, &randomness.0);
-		let challenged = challenged_elements(&spec.shape, &seed, T::Samples::get());
+		let challenged = challenged_elements(&spec.shape, &seed, count);
 		ensure!(challenged.len() == samples.len(), Error::<T>::WrongPathCount);
 		for (c, sample) in challenged.iter().zip(samples.iter()) {
 			verify_sample(inputs, &spec.shape, &root.0, c.leaf, c.element, sample).map_err(
@@ -215,19 +235,24 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		Ok(())
 	}
 
-	fn verify_supplied_weight(k_dim: u32) -> Weight {
-		T::WeightInfo::verify_supplied(T::Samples::get(), k_dim)
+	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight {
+		T::WeightInfo::verify_supplied(samples, k_dim)
+	}
+
+	fn min_supplied_samples() -> u32 {
+		T::MinSuppliedSamples::get()
 	}
 
 	fn reveal_bytes(spec: &JobSpec) -> u64 {
-		let samples = u64::from(T::Samples::get());
 		match spec.inputs {
 			// A path per sample: a length byte and up to one sibling per level.
 			JobInputs::Seeded { .. } => {
 				let depth = merkle::level_widths(spec.shape.leaf_count()).len() as u64;
-				samples.saturating_mul(1 + 32 * depth.saturating_sub(1))
+				u64::from(T::Samples::get()).saturating_mul(1 + 32 * depth.saturating_sub(1))
 			}
-			JobInputs::Supplied { .. } => samples.saturating_mul(sample_bytes(&spec.shape)),
+			JobInputs::Supplied { samples, .. } => {
+				u64::from(samples).saturating_mul(sample_bytes(&spec.shape))
+			}
 		}
 	}
 

@@ -1,7 +1,7 @@
 //! Verification of honest and dishonest reveals, and the statistical check that a provider who
 //! faked a fraction `f` of its output passes at the rate `(1 − f)^k` predicts.
 
-use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types};
+use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types, traits::ConstU32};
 use proofgrid_primitives::{
 	challenge::challenge_seed,
 	device::{Kernel, Requirements},
@@ -36,6 +36,8 @@ parameter_types! {
 
 impl crate::Config for Test {
 	type Samples = Samples;
+	type MinSuppliedSamples = ConstU32<8>;
+	type DefaultSuppliedSamples = ConstU32<64>;
 	type MaxRevealBytes = MaxRevealBytes;
 	type WeightInfo = ();
 }
@@ -51,23 +53,24 @@ fn spec(m: u32, n: u32, k: u32) -> JobSpec {
 	JobSpec::seeded(GemmShape { m, n, k }, [3u8; 32], ANY_DEVICE)
 }
 
-/// The spec of a supplied job (uploaded inputs).
-fn supplied_spec(job: &SuppliedJob) -> JobSpec {
+/// The spec of a supplied job (uploaded inputs) whose client asked for `samples`.
+fn supplied_spec(job: &SuppliedJob, samples: u32) -> JobSpec {
 	JobSpec {
 		shape: job.shape,
 		inputs: JobInputs::Supplied {
 			matrices: job.inputs,
 			a: InputSource::Upload,
 			b: InputSource::Upload,
+			samples,
 		},
 		requirements: ANY_DEVICE,
 	}
 }
 
-/// What the provider of supplied job `job` reveals for the challenge of `block`.
-fn supplied_reveal(id: u64, job: &SuppliedJob, block: H256) -> SuppliedReveal {
+/// What the provider of supplied job `job` with `samples` reveals for the challenge of `block`.
+fn supplied_reveal(id: u64, job: &SuppliedJob, samples: u32, block: H256) -> SuppliedReveal {
 	let seed = challenge_seed(id, &job.root(), &block.0);
-	job.reveal(&challenged_elements(&job.shape, &seed, Samples::get()))
+	job.reveal(&challenged_elements(&job.shape, &seed, samples))
 }
 
 /// A provider's output: leaf hashes, honest except at the indices `fake` selects.
@@ -215,9 +218,9 @@ fn an_honest_supplied_reveal_verifies_for_ragged_shapes() {
 	ext().execute_with(|| {
 		for (m, n, k) in [(1, 1, 1), (16, 12, 20), (13, 9, 7), (37, 29, 41)] {
 			let job = SuppliedJob::new(m, n, k, m as u64);
-			let spec = supplied_spec(&job);
+			let spec = supplied_spec(&job, 16);
 			let block = H256::repeat_byte(m as u8);
-			let reveal = supplied_reveal(1, &job, block);
+			let reveal = supplied_reveal(1, &job, 16, block);
 			assert_ok!(ComputeProof::verify_supplied(
 				1,
 				&spec,
@@ -241,9 +244,9 @@ fn a_supplied_output_wrong_everywhere_is_caught_and_reveals_of_the_wrong_kind_re
 				*v += 1;
 			}
 		});
-		let spec = supplied_spec(&wrong_everywhere);
+		let spec = supplied_spec(&wrong_everywhere, 16);
 		let root = H256(wrong_everywhere.root());
-		let reveal = supplied_reveal(1, &wrong_everywhere, block);
+		let reveal = supplied_reveal(1, &wrong_everywhere, 16, block);
 		assert_noop!(
 			ComputeProof::verify_supplied(1, &spec, &root, &block, &reveal),
 			Error::<Test>::ElementMismatch
@@ -259,10 +262,16 @@ fn a_supplied_output_wrong_everywhere_is_caught_and_reveals_of_the_wrong_kind_re
 			Error::<Test>::WrongRevealKind
 		);
 		// A sample missing.
-		let mut fewer = supplied_reveal(1, &wrong_everywhere, block);
+		let mut fewer = supplied_reveal(1, &wrong_everywhere, 16, block);
 		fewer.pop();
 		assert_noop!(
 			ComputeProof::verify_supplied(1, &spec, &root, &block, &fewer),
+			Error::<Test>::WrongPathCount
+		);
+		// The samples of a cheaper challenge than the client asked for.
+		let cheaper = supplied_reveal(1, &wrong_everywhere, 8, block);
+		assert_noop!(
+			ComputeProof::verify_supplied(1, &spec, &root, &block, &cheaper),
 			Error::<Test>::WrongPathCount
 		);
 	});
@@ -276,7 +285,6 @@ fn supplied_pass_rate_matches_one_minus_f_to_the_k() {
 		let honest = SuppliedJob::new(20, 20, 3, 9); // 400 elements, 25 leaves
 		let trials = 1_500u32;
 		for (f_percent, k) in [(20u64, 4u32), (10, 8)] {
-			Samples::set(k);
 			// Fake elements whose (leaf, cell) hashes below f: spread over leaves and cells.
 			let faked = |leaf: u64, cell: usize| {
 				sp_crypto_hashing_blake(leaf * 16 + cell as u64) % 100 < f_percent
@@ -292,12 +300,12 @@ fn supplied_pass_rate_matches_one_minus_f_to_the_k() {
 				.map(|leaf| (0..16).filter(|&cell| faked(leaf, cell)).count())
 				.sum::<usize>();
 			let fraction = wrong as f64 / 400.0;
-			let spec = supplied_spec(&cheater);
+			let spec = supplied_spec(&cheater, k);
 			let root = H256(cheater.root());
 			let passes = (0..trials)
 				.filter(|t| {
 					let block = H256::from_low_u64_be(*t as u64 + 1);
-					let reveal = supplied_reveal(7, &cheater, block);
+					let reveal = supplied_reveal(7, &cheater, k, block);
 					ComputeProof::verify_supplied(7, &spec, &root, &block, &reveal).is_ok()
 				})
 				.count();
@@ -318,7 +326,7 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		// 64 paths of 20 siblings.
 		assert_eq!(ComputeProof::reveal_bytes(&seeded), 64 * (1 + 32 * 20));
 		let job = SuppliedJob::new(4, 4, 4, 1);
-		let mut supplied = supplied_spec(&job);
+		let mut supplied = supplied_spec(&job, 64);
 		supplied.shape = GemmShape { m: 4096, n: 4096, k: 4096 };
 		assert_eq!(
 			ComputeProof::reveal_bytes(&supplied),
@@ -332,5 +340,15 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		assert!(ComputeProof::reveal_bytes(&supplied) <= max);
 		supplied.shape.k = 7_453;
 		assert!(ComputeProof::reveal_bytes(&supplied) > max);
+		// The client pays for what it asks: the reveal and its weight grow with its samples.
+		let mut more = supplied_spec(&job, 256);
+		more.shape = GemmShape { m: 4096, n: 4096, k: 1024 };
+		let less = supplied_spec(&job, 64);
+		let less = JobSpec { shape: more.shape, ..less };
+		assert_eq!(ComputeProof::reveal_bytes(&more), 4 * ComputeProof::reveal_bytes(&less));
+		assert!(
+			ComputeProof::verify_supplied_weight(256, 1024).ref_time()
+				> 3 * ComputeProof::verify_supplied_weight(64, 1024).ref_time()
+		);
 	});
 }

@@ -52,6 +52,7 @@ fn supplied_spec<T: Config>() -> JobSpec {
 			},
 			a: InputSource::Upload,
 			b: InputSource::Upload,
+			samples: T::Verifier::min_supplied_samples(),
 		},
 		..seeded
 	}

@@ -91,7 +91,7 @@ impl<T: Config> Pallet<T> {
 		let k = spec.shape.k;
 		let verify = match spec.inputs {
 			JobInputs::Seeded { .. } => T::Verifier::verify_weight(k),
-			JobInputs::Supplied { .. } => T::Verifier::verify_supplied_weight(k),
+			JobInputs::Supplied { samples, .. } => T::Verifier::verify_supplied_weight(samples, k),
 		};
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())

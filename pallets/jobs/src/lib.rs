@@ -112,7 +112,10 @@ pub mod pallet {
 	use pallet_devices::DeviceRegistry;
 	use proofgrid_primitives::{
 		device::Kernel,
-		job::{claim_seed, effective_seed, JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal},
+		job::{
+			claim_seed, effective_seed, JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal,
+			MAX_SUPPLIED_SAMPLES,
+		},
 	};
 	use sp_core::H256;
 	use sp_runtime::{
@@ -463,6 +466,9 @@ pub mod pallet {
 		/// Only jobs on supplied inputs can be released, and only `InputWindow` blocks after
 		/// their claim.
 		CannotRelease,
+		/// The sample count of a job on supplied inputs is below the verifier's minimum or above
+		/// [`MAX_SUPPLIED_SAMPLES`].
+		BadSampleCount,
 	}
 
 	#[pallet::hooks]
@@ -516,9 +522,13 @@ pub mod pallet {
 			let client = ensure_signed(origin)?;
 			let mut spec = spec;
 			spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
-			if let JobInputs::Supplied { matrices, a, b } = &spec.inputs {
+			if let JobInputs::Supplied { matrices, a, b, samples } = &spec.inputs {
 				ensure!(matrices.shape() == Ok(spec.shape), Error::<T>::InputsMismatch);
 				ensure!(a.is_valid() && b.is_valid(), Error::<T>::BadInputSource);
+				ensure!(
+					(T::Verifier::min_supplied_samples()..=MAX_SUPPLIED_SAMPLES).contains(samples),
+					Error::<T>::BadSampleCount
+				);
 			}
 			ensure!(
 				T::Verifier::reveal_bytes(&spec) <= T::Verifier::max_reveal_bytes(),
@@ -715,7 +725,10 @@ pub mod pallet {
 		#[pallet::call_index(6)]
 		#[pallet::weight((
 			T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_supplied_weight(*k_dim_witness))
+				.saturating_add(T::Verifier::verify_supplied_weight(
+					samples.len() as u32,
+					*k_dim_witness
+				))
 				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
 			DispatchClass::Operational,
 			Pays::No

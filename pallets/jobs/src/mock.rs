@@ -96,6 +96,8 @@ impl pallet_devices::Config for Test {
 
 impl pallet_compute_proof::Config for Test {
 	type Samples = ConstU32<8>;
+	type MinSuppliedSamples = ConstU32<4>;
+	type DefaultSuppliedSamples = ConstU32<8>;
 	/// 64 KiB: 8 supplied samples at k = 4096 do not fit (~9.7 KB each), at k = 8 they do.
 	type MaxRevealBytes = ConstU32<{ 64 << 10 }>;
 	type WeightInfo = ();

@@ -1093,7 +1093,7 @@ mod supplied_inputs {
 	use proofgrid_primitives::{
 		challenge::challenge_seed,
 		inputs::{challenged_elements, fixture::SuppliedJob, MatrixCommitment},
-		job::{InputSource, JobInputs, JobSpec},
+		job::{InputSource, JobInputs, JobSpec, MAX_SUPPLIED_SAMPLES},
 	};
 
 	/// The standard job's shape (64×64×8, one unit) on the client's own matrices.
@@ -1101,13 +1101,19 @@ mod supplied_inputs {
 		SuppliedJob::new(64, 64, 8, 42)
 	}
 
+	/// `job`'s spec with 8 samples (the mock verifier's default).
 	fn supplied_spec(job: &SuppliedJob) -> JobSpec {
+		with_samples(job, 8)
+	}
+
+	fn with_samples(job: &SuppliedJob, samples: u32) -> JobSpec {
 		JobSpec {
 			shape: job.shape,
 			inputs: JobInputs::Supplied {
 				matrices: job.inputs,
 				a: InputSource::Upload,
 				b: InputSource::Url(b"https://data.example/b.npy".to_vec().try_into().unwrap()),
+				samples,
 			},
 			requirements: job_spec().requirements,
 		}
@@ -1253,11 +1259,67 @@ mod supplied_inputs {
 					},
 					a: InputSource::Upload,
 					b: InputSource::Upload,
+					samples: 8,
 				},
 				requirements: job_spec().requirements,
 			};
 			assert_noop!(submit(deep), Error::<Test>::RevealTooLarge);
 			assert_ok!(submit(supplied_spec(&job)));
+		});
+	}
+
+	#[test]
+	fn the_client_chooses_its_samples_within_bounds_and_pays_for_their_verification() {
+		build_and_execute(|| {
+			CallFeePerMs::set(10);
+			let job = matrices();
+			let submit =
+				|spec: JobSpec| Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50);
+			// The mock verifier's minimum is 4; the most any job may ask for is 256.
+			assert_noop!(submit(with_samples(&job, 3)), Error::<Test>::BadSampleCount);
+			assert_noop!(submit(with_samples(&job, 0)), Error::<Test>::BadSampleCount);
+			assert_noop!(
+				submit(with_samples(&job, MAX_SUPPLIED_SAMPLES + 1)),
+				Error::<Test>::BadSampleCount
+			);
+			// More samples: a larger call fee held from the client, for a heavier reveal.
+			let fee = |samples| {
+				let id = crate::NextJobId::<Test>::get();
+				assert_ok!(submit(with_samples(&job, samples)));
+				JobsMap::<Test>::get(id).unwrap().call_fee
+			};
+			let (few, many) = (fee(4), fee(64));
+			assert!(many > few && few > 0, "{few} vs {many}");
+			let weight = |samples| {
+				Jobs::device_calls_weight(&with_samples(&job, samples)).ref_time() / 1_000_000_000
+			};
+			assert_eq!(many - few, (weight(64) - weight(4)) * 10);
+			// The most samples must still fit the reveal size the chain admits (64 KiB here).
+			assert_noop!(
+				submit(with_samples(&job, MAX_SUPPLIED_SAMPLES)),
+				Error::<Test>::RevealTooLarge
+			);
+		});
+	}
+
+	#[test]
+	fn a_reveal_with_fewer_samples_than_the_client_asked_for_is_slashed() {
+		build_and_execute(|| {
+			let job = matrices();
+			register_device(1, PRICE);
+			let id = crate::NextJobId::<Test>::get();
+			let spec = with_samples(&job, 16);
+			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
+			let challenge_block = System::block_number() + 1;
+			// The device answers the mock default's 8 samples instead of the 16 asked for.
+			assert_ok!(reveal_supplied(id, challenge_block, &job));
+			assert!(matches!(
+				System::events().last().map(|r| r.event.clone()),
+				Some(RuntimeEvent::Jobs(Event::JobFailed { job, .. })) if job == id
+			));
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - COLLATERAL));
 		});
 	}
 

@@ -80,6 +80,8 @@ impl pallet_devices::Config for Test {
 
 impl pallet_compute_proof::Config for Test {
 	type Samples = ConstU32<8>;
+	type MinSuppliedSamples = ConstU32<4>;
+	type DefaultSuppliedSamples = ConstU32<8>;
 	type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
 	type WeightInfo = ();
 }
