@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The ProofGrid demo, the whole story on one machine: build, start a dev chain (BABE + GRANDPA,
 # 6 s blocks; DEMO_SEALING=1000 for 1 s manual-seal blocks), start a provider's worker (CUDA
-# backend when a GPU is usable, else CPU), let it register its device, submit a GEMM-i8 job as
-# a dApp, follow it live until the chain has verified and paid it, then show the provider's
+# backend when a GPU is usable, else CPU), let it register its device, submit a GEMM-i8 job on a
+# dApp's own matrices (A.npy, B.npy; DEMO_INPUTS=seeded for generated ones), follow it live
+# until the chain has verified and paid it, write the verified C.npy, then show the provider's
 # reward for the era and stop everything cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ source scripts/env.sh
 PORT=${DEMO_RPC_PORT:-9944}
 SEALING=${DEMO_SEALING:-}         # empty: BABE; a number: a block every that many ms
 SIZE=${DEMO_SIZE:-1024}           # the job is a SIZE×SIZE×SIZE GEMM (at least 1024: one work unit)
+INPUTS=${DEMO_INPUTS:-supplied}   # supplied: the dApp's own matrices (.npy); seeded: generated
 
 command -v cargo >/dev/null 2>&1 && rustup target list --installed 2>/dev/null | grep -q wasm32v1-none \
 	|| bash scripts/setup.sh
@@ -57,6 +59,8 @@ echo "    node up on $URL ($([ -n "$SEALING" ] && echo "a block every $SEALING m
 echo "==> Starting the provider's worker for //Charlie (log: $BASE/worker.log)"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
 	echo "    GPU found: $(nvidia-smi -L | head -1)"
+	# The CUDA backend computes seeded jobs only so far (supplied inputs run on the CPU backend).
+	[ -z "${DEMO_INPUTS:-}" ] && INPUTS=seeded && echo "    (CUDA backend: the demo job uses seeded inputs)"
 else
 	echo "    no GPU found"
 fi
@@ -75,15 +79,26 @@ echo "    worker $(grep -o 'backend: [a-z]*.*' "$BASE/worker.log" | head -1)"
 echo "    registered device:"
 "${CLI[@]}" --suri //Charlie device list | sed 's/^/      /'
 
-echo "==> dApp //Eve submits a ${SIZE}×${SIZE}×${SIZE} GEMM-i8 job (seeded inputs) and follows it"
 start=$(date +%s.%N)
-"${CLI[@]}" --suri //Eve job submit --m "$SIZE" --n "$SIZE" --k "$SIZE" --price-cap 0.5 --wait \
-	| sed 's/^/    /'
+if [ "$INPUTS" = seeded ]; then
+	echo "==> dApp //Eve submits a ${SIZE}×${SIZE}×${SIZE} GEMM-i8 job (seeded inputs) and follows it"
+	"${CLI[@]}" --suri //Eve job submit --m "$SIZE" --n "$SIZE" --k "$SIZE" --price-cap 0.5 --wait \
+		| sed 's/^/    /'
+else
+	echo "==> dApp //Eve multiplies its own int8 matrices: A (${SIZE}×${SIZE}) · B (${SIZE}×${SIZE})"
+	python3 scripts/demo_matrices.py make "$BASE/A.npy" "$SIZE" "$SIZE"
+	python3 scripts/demo_matrices.py make "$BASE/B.npy" "$SIZE" "$SIZE"
+	echo "    A.npy, B.npy written (random bytes); submitting, uploading to the device that takes the job, following it"
+	"${CLI[@]}" --suri //Eve job submit --a "$BASE/A.npy" --b "$BASE/B.npy" --out "$BASE/C.npy" \
+		--price-cap 0.5 --wait | sed 's/^/    /'
+	echo "    the verified result, checked here:"
+	python3 scripts/demo_matrices.py check "$BASE/A.npy" "$BASE/B.npy" "$BASE/C.npy" | sed 's/^/      /'
+fi
 echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 # The worker forgets the job once its settlement is final (GRANDPA runs a few blocks behind).
 for _ in $(seq 1 120); do grep -q "job finished" "$BASE/worker.log" && break; sleep 0.5; done
 echo "    the worker's log of it:"
-grep -E "claimed|computed|committed|waiting for the challenge|revealed|job finished" "$BASE/worker.log" \
+grep -E "claimed|input received|computed|committed|waiting for the challenge|revealed|job finished" "$BASE/worker.log" \
 	| sed -E 's/^[^ ]+ +//; s/^/      /'
 
 echo "==> The market's rules, and what it has burned"
