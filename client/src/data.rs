@@ -112,6 +112,52 @@ impl Client {
 	}
 }
 
+impl Client {
+	/// Downloads leaf `index` (16 values) of the output of job `job` (of `shape`, committed as
+	/// `root`) with its Merkle path from the data service at `endpoint`, and returns its values
+	/// only if the path proves them against `root`: a spot check without the whole output.
+	pub async fn download_leaf(
+		&self,
+		endpoint: &str,
+		job: JobId,
+		shape: &GemmShape,
+		root: &[u8; 32],
+		index: u64,
+	) -> Result<[i32; LEAF_ELEMENTS], Error> {
+		#[derive(serde::Deserialize)]
+		struct Leaf {
+			values: [i32; LEAF_ELEMENTS],
+			path: Vec<String>,
+		}
+		let url = format!("{}/v1/jobs/{job}/output/leaves/{index}", endpoint.trim_end_matches('/'));
+		let response =
+			reqwest::get(&url).await.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
+		if !response.status().is_success() {
+			let status = response.status();
+			let reason = response.text().await.unwrap_or_default();
+			return Err(Error::Data(format!("{status}: {reason}")));
+		}
+		let bytes = response.bytes().await.map_err(|e| Error::Data(e.to_string()))?;
+		let leaf: Leaf = serde_json::from_slice(&bytes)
+			.map_err(|e| Error::Data(format!("{url}: not a leaf ({e})")))?;
+		let path = leaf
+			.path
+			.iter()
+			.map(|h| {
+				let bytes = hex::decode(h.trim_start_matches("0x")).ok()?;
+				<[u8; 32]>::try_from(bytes).ok()
+			})
+			.collect::<Option<Vec<[u8; 32]>>>()
+			.ok_or_else(|| Error::Data(format!("{url}: a path of non-hashes")))?;
+		let hash = hash_leaf(&encode_leaf(&leaf.values));
+		proofgrid_primitives::merkle::verify(root, shape.leaf_count(), index, hash, &path)
+			.map_err(|e| {
+				Error::Data(format!("leaf {index} does not match the committed root ({e:?})"))
+			})?;
+		Ok(leaf.values)
+	}
+}
+
 /// `C` row-major from an output's leaf values (16 little-endian `i32` per leaf, leaf order),
 /// if they are the output committed as `root`.
 pub fn output_from_leaves(

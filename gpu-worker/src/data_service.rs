@@ -9,7 +9,11 @@
 //!   [`upload_message`]`(job, root)` — and only if the bytes have the committed shape and lane
 //!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
 //! - `GET /v1/jobs/{job}/output`: a computed supplied job's output values, 16 little-endian
-//!   `i32` per leaf in leaf order (the client checks them against the committed root).
+//!   `i32` per leaf in leaf order (the client checks them against the committed root), streamed
+//!   from disk.
+//! - `GET /v1/jobs/{job}/output/leaves/{index}`: one leaf, as JSON `{"index", "leafCount",
+//!   "values": [16 i32], "path": ["0x…" sibling hashes, bottom up]}`, for a client that checks
+//!   a few elements against the committed root without downloading the whole output.
 //!
 //! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once;
 //! every check that needs no body (the job, the assignment, the signature) runs before the body
@@ -17,6 +21,7 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
+use anyhow::Context;
 use axum::{
 	body::Body,
 	extract::{DefaultBodyLimit, Path, State},
@@ -25,6 +30,7 @@ use axum::{
 	Router,
 };
 use proofgrid_client::{jobs::JobStatus, Client};
+use proofgrid_primitives::gemm::LEAF_BYTES;
 use proofgrid_primitives::{
 	inputs::upload_message,
 	job::{InputSource, JobInputs},
@@ -57,6 +63,7 @@ impl DataService {
 		Router::new()
 			.route("/v1/jobs/{job}/inputs/{matrix}", put(put_input))
 			.route("/v1/jobs/{job}/output", get(get_output))
+			.route("/v1/jobs/{job}/output/leaves/{index}", get(get_leaf))
 			.layer(DefaultBodyLimit::max(self.max_input_bytes))
 			.layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
 			.with_state(self)
@@ -147,22 +154,62 @@ async fn put_input(
 	Ok(StatusCode::NO_CONTENT)
 }
 
-async fn get_output(
-	State(service): State<Arc<DataService>>,
-	Path(job): Path<u64>,
-) -> Result<Vec<u8>, Refusal> {
+/// The values file of `job`'s output in the store of one of this worker's devices.
+fn find_values(service: &DataService, job: u64) -> Result<(Store, PathBuf), Refusal> {
 	for dir in service.devices.values() {
-		let path = Store::open(dir)
-			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-			.values_path(job);
-		match tokio::task::spawn_blocking(move || std::fs::read(path))
-			.await
-			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-		{
-			Ok(bytes) => return Ok(bytes),
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-			Err(e) => return Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+		let store = Store::open(dir)
+			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+		let path = store.values_path(job);
+		if path.exists() {
+			return Ok((store, path));
 		}
 	}
 	Err(refuse(StatusCode::NOT_FOUND, format!("no output of job {job} here")))
+}
+
+async fn get_output(
+	State(service): State<Arc<DataService>>,
+	Path(job): Path<u64>,
+) -> Result<axum::response::Response, Refusal> {
+	let (_, path) = find_values(&service, job)?;
+	let internal = |e: std::io::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+	let file = tokio::fs::File::open(&path).await.map_err(internal)?;
+	let length = file.metadata().await.map_err(internal)?.len();
+	// Streamed: an output of many gigabytes is never held in memory.
+	let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+	axum::response::Response::builder()
+		.header(axum::http::header::CONTENT_LENGTH, length)
+		.header(axum::http::header::CONTENT_TYPE, "application/octet-stream")
+		.body(body)
+		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+async fn get_leaf(
+	State(service): State<Arc<DataService>>,
+	Path((job, index)): Path<(u64, u64)>,
+) -> Result<impl axum::response::IntoResponse, Refusal> {
+	let (store, path) = find_values(&service, job)?;
+	let internal = |e: anyhow::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+	let leaf = tokio::task::spawn_blocking(move || {
+		let leaf_count = std::fs::metadata(&path)?.len() / LEAF_BYTES as u64;
+		if index >= leaf_count {
+			return Ok(None);
+		}
+		let tree = store.output(job, leaf_count)?.context("the output tree is gone")?;
+		let values = crate::output::read_leaf_values(&path, index)?;
+		anyhow::Ok(Some((leaf_count, values, tree.proof(index)?)))
+	})
+	.await
+	.map_err(|e| internal(e.into()))?
+	.map_err(internal)?;
+	let (leaf_count, values, path) = leaf.ok_or_else(|| {
+		refuse(StatusCode::NOT_FOUND, format!("job {job}'s output has no leaf {index}"))
+	})?;
+	let leaf = serde_json::json!({
+		"index": index,
+		"leafCount": leaf_count,
+		"values": values,
+		"path": path.iter().map(|h| format!("0x{}", hex::encode(h))).collect::<Vec<_>>(),
+	});
+	Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], leaf.to_string()))
 }

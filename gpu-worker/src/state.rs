@@ -141,13 +141,14 @@ impl Store {
 		Ok(read('a')?.zip(read('b')?))
 	}
 
-	/// Deletes delivered outputs older than `retention`.
+	/// Deletes delivered outputs (values and tree) older than `retention`.
 	pub fn sweep_outputs(&self, retention: std::time::Duration) -> Result<()> {
 		for entry in fs::read_dir(&self.dir)? {
 			let entry = entry?;
 			let is_values = entry.path().extension().is_some_and(|e| e == "values");
 			let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
 			if is_values && age > retention {
+				let _ = fs::remove_file(entry.path().with_extension("output"));
 				let _ = fs::remove_file(entry.path());
 			}
 		}
@@ -209,10 +210,12 @@ impl Store {
 	}
 
 	/// Forgets the held job, its inputs and its output tree (a finished or a partly written
-	/// one). A supplied job's output values stay for clients to download, until
-	/// [`Self::sweep_outputs`].
+	/// one). A supplied job's output values and tree stay for clients to download (whole, or a
+	/// leaf with its path), until [`Self::sweep_outputs`].
 	pub fn release(&self, job: JobId) -> Result<()> {
-		let _ = fs::remove_file(self.output_path(job));
+		if !self.values_path(job).exists() {
+			let _ = fs::remove_file(self.output_path(job));
+		}
 		let _ = fs::remove_file(self.output_path(job).with_extension("tmp"));
 		let _ = fs::remove_file(self.input_path(job, 'a'));
 		let _ = fs::remove_file(self.input_path(job, 'b'));

@@ -507,6 +507,13 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let download_started = Instant::now();
 	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
 	let download_seconds = download_started.elapsed().as_secs_f64();
+	// One leaf with its path (a spot check without the whole output): leaf 5 is C[0..4][20..24].
+	let leaf = client.download_leaf(&endpoint, job, &shape, &root, 5).await.unwrap();
+	let expected: Vec<i32> =
+		(0..16).map(|cell| c[(cell / 4) * n as usize + 20 + cell % 4]).collect();
+	assert_eq!(leaf.to_vec(), expected);
+	let other_root = [7u8; 32];
+	assert!(client.download_leaf(&endpoint, job, &shape, &other_root, 5).await.is_err());
 	let (m, n, k) = (m as usize, n as usize, k as usize);
 	for i in 0..m {
 		for j in 0..n {

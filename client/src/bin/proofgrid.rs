@@ -25,7 +25,7 @@ use proofgrid_client::{
 use proofgrid_primitives::{
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements},
 	gemm::GemmShape,
-	job::JobSpec,
+	job::{JobSpec, MAX_SUPPLIED_SAMPLES},
 };
 use serde_json::{json, Value};
 
@@ -555,10 +555,13 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let b = InputArg::of(b, b_url);
 			let (spec, uploads) = match (a, b) {
 				(Some(a), Some(b)) => {
-					let samples = match samples {
-						Some(samples) => samples,
-						None => client.market_params().await?.default_supplied_samples,
-					};
+					let market = client.market_params().await?;
+					let samples = samples.unwrap_or(market.default_supplied_samples);
+					let (min, max) = (market.min_supplied_samples, MAX_SUPPLIED_SAMPLES);
+					anyhow::ensure!(
+						(min..=max).contains(&samples),
+						"--samples {samples}: the chain checks {min} to {max} elements of a job"
+					);
 					let (spec, uploads) = supplied_spec(a, b, samples, requirements).await?;
 					(spec, Some(uploads))
 				}

@@ -340,6 +340,14 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		assert!(ComputeProof::reveal_bytes(&supplied) <= max);
 		supplied.shape.k = 7_453;
 		assert!(ComputeProof::reveal_bytes(&supplied) > max);
+		// The largest k on a 4096² output at the fewest and the most samples a client may ask.
+		for (samples, largest, bytes) in [(32, 15_644, 1_048_544), (256, 1_308, 1_048_320)] {
+			let mut spec = supplied_spec(&job, samples);
+			spec.shape = GemmShape { m: 4096, n: 4096, k: largest };
+			assert_eq!(ComputeProof::reveal_bytes(&spec), bytes);
+			spec.shape.k += 1;
+			assert!(ComputeProof::reveal_bytes(&spec) > max);
+		}
 		// The client pays for what it asks: the reveal and its weight grow with its samples.
 		let mut more = supplied_spec(&job, 256);
 		more.shape = GemmShape { m: 4096, n: 4096, k: 1024 };
