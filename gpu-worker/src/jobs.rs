@@ -45,6 +45,28 @@ const DEVICE_MIN_BALANCE: Balance = GRID;
 /// What the owner sends when topping up.
 const DEVICE_TOP_UP: Balance = 10 * GRID;
 
+/// How a job this device held ended, as final on chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Finished {
+	/// Verified and paid.
+	Settled,
+	/// Its reveal failed: the collateral was slashed.
+	Failed,
+	/// No longer this device's: released, a missed window, expired, or its end not found.
+	Lost,
+}
+
+impl Finished {
+	/// The name in logs and in the `proofgrid_worker_jobs_total{outcome}` metric.
+	pub fn as_str(self) -> &'static str {
+		match self {
+			Self::Settled => "settled",
+			Self::Failed => "failed",
+			Self::Lost => "lost",
+		}
+	}
+}
+
 /// Everything one device needs.
 pub struct DeviceWorker {
 	pub client: Client,
@@ -413,7 +435,7 @@ impl DeviceWorker {
 					}
 					self.client.release_job(&self.device, job).await?;
 					tracing::warn!(device = %self.device.address(), job, "inputs did not arrive in the input window; released the job");
-					self.finish(&held, "lost", &spec);
+					self.finish(&held, Finished::Lost, &spec);
 					return Ok(());
 				}
 				let tree = self.output(&held, &spec).await?;
@@ -532,7 +554,7 @@ impl DeviceWorker {
 			_ => {
 				tracing::warn!(device = %self.device.address(), job, "job no longer assigned to this device; dropping it");
 				let spec = held.spec()?;
-				self.finish(&held, "lost", &spec);
+				self.finish(&held, Finished::Lost, &spec);
 				Ok(())
 			}
 		}
@@ -540,7 +562,7 @@ impl DeviceWorker {
 
 	/// How a committed job that is closed at the finalized block ended: its settlement or
 	/// failure event, looked for from its challenge block to shortly after its reveal window.
-	async fn final_outcome(&self, held: &HeldJob) -> Result<&'static str> {
+	async fn final_outcome(&self, held: &HeldJob) -> Result<Finished> {
 		use proofgrid_client::jobs::JobOutcome;
 		let finalized = self.client.finalized_number().await?;
 		// Deadlines may be pushed a few blocks on by full queues, or enforced by `expire`.
@@ -553,13 +575,13 @@ impl DeviceWorker {
 		};
 		for number in from..=to {
 			match self.client.job_outcome_in(held.job, number).await? {
-				Some(JobOutcome::Settled { .. }) => return Ok("settled"),
-				Some(JobOutcome::Failed { .. }) => return Ok("failed"),
-				Some(_) => return Ok("lost"),
+				Some(JobOutcome::Settled { .. }) => return Ok(Finished::Settled),
+				Some(JobOutcome::Failed { .. }) => return Ok(Finished::Failed),
+				Some(_) => return Ok(Finished::Lost),
 				None => {}
 			}
 		}
-		Ok("lost")
+		Ok(Finished::Lost)
 	}
 
 	/// The job's output tree: the saved one, or computed now (streamed to disk).
@@ -600,10 +622,11 @@ impl DeviceWorker {
 		Ok(tree)
 	}
 
-	fn finish(&self, held: &HeldJob, outcome: &str, spec: &JobSpec) {
+	fn finish(&self, held: &HeldJob, finished: Finished, spec: &JobSpec) {
+		let outcome = finished.as_str();
 		self.metrics.jobs.with_label_values(&[outcome]).inc();
 		self.metrics.job_seconds.observe(unix_now().saturating_sub(held.claimed_at) as f64);
-		if outcome == "settled" {
+		if finished == Finished::Settled {
 			self.metrics.work_units.inc_by(spec.shape.work_units());
 		}
 		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished (final)");
@@ -611,7 +634,7 @@ impl DeviceWorker {
 			waits.remove(&held.job);
 		}
 		// A job that failed or slipped away once is not for this device: never claim it again.
-		if outcome != "settled" {
+		if finished != Finished::Settled {
 			if let Err(e) = self.store.mark_lost(held.job) {
 				tracing::error!("cannot record the lost job: {e:#}");
 			}
