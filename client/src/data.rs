@@ -40,8 +40,11 @@ impl Matrix {
 	}
 }
 
-/// Most bytes a `.npy` file may hold before its values (its header); NumPy writes ~128.
-pub const MAX_NPY_HEADER: usize = 64 << 10;
+/// Most bytes a `.npy` file's header may take; NumPy writes ~128.
+pub const MAX_NPY_HEADER: usize = 4 << 10;
+
+/// How long a download may stall (connecting, or between two reads) before it is given up.
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Client {
 	/// Uploads input `matrix` of job `job` — its lanes, `k` bytes each, lane after lane — to
@@ -206,32 +209,109 @@ pub fn output_from_leaves(
 /// A 2-D int8 `.npy` file: its rows, columns and values (row-major). C order only: NumPy
 /// writes it by default (`np.ascontiguousarray` otherwise).
 pub fn read_npy_i8(path: &std::path::Path) -> Result<(usize, usize, Vec<i8>), Error> {
-	let file =
-		std::fs::File::open(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
-	parse_npy_i8(std::io::BufReader::new(file), &path.display().to_string())
+	let bytes = std::fs::read(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+	parse_npy_i8(&bytes, &path.display().to_string())
 }
 
-/// [`read_npy_i8`] of the bytes of a `.npy` file (`name` says where they came from).
-pub fn parse_npy_i8(
-	reader: impl std::io::Read,
-	name: &str,
-) -> Result<(usize, usize, Vec<i8>), Error> {
-	let fail = |e: std::io::Error| Error::Data(format!("{name}: {e}"));
-	let npy = npyz::NpyFile::new(reader).map_err(fail)?;
-	let (rows, cols) = match npy.shape() {
-		[rows, cols] => (*rows as usize, *cols as usize),
-		shape => return Err(Error::Data(format!("{name}: shape {shape:?} is not 2-D"))),
-	};
-	if npy.order() != npyz::Order::C {
-		return Err(Error::Data(format!("{name}: Fortran order; save it C-contiguous")));
+/// [`read_npy_i8`] of the bytes of a `.npy` file (`name` says where they came from). Safe on
+/// hostile bytes: the header is at most [`MAX_NPY_HEADER`] bytes of printable ASCII nested no
+/// deeper than a 2-D file's, and its shape must fit the bytes that follow, all checked before
+/// the header is parsed.
+pub fn parse_npy_i8(bytes: &[u8], name: &str) -> Result<(usize, usize, Vec<i8>), Error> {
+	let fail = |reason: String| Error::Data(format!("{name}: {reason}"));
+	let (rows, cols) = check_npy_header(bytes).map_err(fail)?;
+	let npy = npyz::NpyFile::new(bytes).map_err(|e| fail(e.to_string()))?;
+	if npy.shape() != [rows as u64, cols as u64] {
+		return Err(fail(format!("shape {:?} is not 2-D", npy.shape())));
 	}
-	let values = npy
-		.into_vec::<i8>()
-		.map_err(|e| Error::Data(format!("{name}: not int8 ({e}); use A.astype(np.int8)")))?;
+	if npy.order() != npyz::Order::C {
+		return Err(fail("Fortran order; save it C-contiguous".into()));
+	}
+	let values =
+		npy.into_vec::<i8>().map_err(|e| fail(format!("not int8 ({e}); use A.astype(np.int8)")))?;
 	if values.len() != rows * cols {
-		return Err(Error::Data(format!("{name}: {} values for {rows}×{cols}", values.len())));
+		return Err(fail(format!("{} values for {rows}×{cols}", values.len())));
 	}
 	Ok((rows, cols, values))
+}
+
+/// The shape of a 2-D `.npy` file whose header is safe to parse, or why it is not.
+fn check_npy_header(bytes: &[u8]) -> Result<(usize, usize), String> {
+	let preamble = bytes.get(..12).ok_or("too short for a .npy file")?;
+	if &preamble[..6] != b"\x93NUMPY" {
+		return Err("not a .npy file".into());
+	}
+	let (length, start) = match preamble[6] {
+		1 => (u16::from_le_bytes([preamble[8], preamble[9]]) as usize, 10),
+		2 | 3 => (u32::from_le_bytes(preamble[8..12].try_into().expect("4 bytes")) as usize, 12),
+		version => return Err(format!(".npy format version {version} is unknown")),
+	};
+	if length > MAX_NPY_HEADER {
+		return Err(format!("a header of {length} bytes (at most {MAX_NPY_HEADER})"));
+	}
+	let header = bytes.get(start..start + length).ok_or("the header is cut short")?;
+	// A 2-D file's header nests two deep ({ … ( … ) }): deeper nesting is not one (and would
+	// make the parser recurse at the sender's will).
+	let mut depth = 0u32;
+	for &b in header {
+		match b {
+			b'{' | b'[' | b'(' => depth += 1,
+			b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+			b' '..=b'~' | b'\n' => {}
+			_ => return Err("a header that is not printable ASCII".into()),
+		}
+		if depth > 2 {
+			return Err("a header nested deeper than a 2-D file's".into());
+		}
+	}
+	let header = std::str::from_utf8(header).map_err(|_| "a header that is not ASCII")?;
+	let shape = header
+		.split_once("'shape':")
+		.and_then(|(_, rest)| rest.trim_start().strip_prefix('('))
+		.and_then(|rest| rest.split_once(')'))
+		.map(|(dims, _)| dims)
+		.ok_or("a header without a shape")?;
+	let dims: Vec<usize> = shape
+		.split(',')
+		.map(str::trim)
+		.filter(|d| !d.is_empty())
+		.map(|d| d.trim_end_matches('L').parse::<usize>())
+		.collect::<Result<_, _>>()
+		.map_err(|_| format!("shape ({shape}) is not a list of sizes"))?;
+	let [rows, cols] = dims[..] else {
+		return Err(format!("shape ({shape}) is not 2-D"));
+	};
+	let body = bytes.len() - start - length;
+	match rows.checked_mul(cols) {
+		Some(values) if values <= body => Ok((rows, cols)),
+		_ => Err(format!("shape ({shape}) needs more than the {body} bytes that follow")),
+	}
+}
+
+/// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no
+/// further than `max_bytes`, within [`FETCH_TIMEOUT`] of silence.
+pub async fn fetch_npy_i8(url: &str, max_bytes: usize) -> Result<(usize, usize, Vec<i8>), Error> {
+	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
+	let client = reqwest::Client::builder()
+		.connect_timeout(FETCH_TIMEOUT)
+		.read_timeout(FETCH_TIMEOUT)
+		.build()
+		.map_err(fail)?;
+	let mut response = client.get(url).send().await.map_err(fail)?;
+	if !response.status().is_success() {
+		return Err(Error::Data(format!("{url}: {}", response.status())));
+	}
+	let mut bytes = Vec::new();
+	while let Some(chunk) = response.chunk().await.map_err(fail)? {
+		if bytes.len() + chunk.len() > max_bytes {
+			return Err(Error::Data(format!("{url}: more than {max_bytes} bytes")));
+		}
+		bytes.extend_from_slice(&chunk);
+	}
+	let url = url.to_string();
+	tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &url))
+		.await
+		.map_err(|e| Error::Data(e.to_string()))?
 }
 
 /// The `.npy` file of a row-major int8 `rows × cols` matrix (C order).
@@ -247,24 +327,6 @@ pub fn npy_i8_bytes(rows: usize, cols: usize, values: &[i8]) -> Vec<u8> {
 	writer.extend(values.iter().copied()).expect("writing to memory");
 	writer.finish().expect("writing to memory");
 	bytes
-}
-
-/// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no
-/// further than `max_bytes`.
-pub async fn fetch_npy_i8(url: &str, max_bytes: usize) -> Result<(usize, usize, Vec<i8>), Error> {
-	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
-	let mut response = reqwest::get(url).await.map_err(fail)?;
-	if !response.status().is_success() {
-		return Err(Error::Data(format!("{url}: {}", response.status())));
-	}
-	let mut bytes = Vec::new();
-	while let Some(chunk) = response.chunk().await.map_err(fail)? {
-		if bytes.len() + chunk.len() > max_bytes {
-			return Err(Error::Data(format!("{url}: more than {max_bytes} bytes")));
-		}
-		bytes.extend_from_slice(&chunk);
-	}
-	parse_npy_i8(&bytes[..], url)
 }
 
 /// The columns of a row-major `rows × cols` matrix, column after column (`B`'s lanes).
@@ -339,6 +401,23 @@ mod tests {
 		// A truncated file is refused, not padded.
 		let short = npy_i8_bytes(2, 2, &[1, -128, 127, 0]);
 		assert!(parse_npy_i8(&short[..short.len() - 1], "short").is_err());
+		// Hostile headers are refused before they are parsed.
+		let with_header = |header: &str| {
+			let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+			bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+			bytes.extend_from_slice(header.as_bytes());
+			bytes.extend_from_slice(&[0; 4]);
+			parse_npy_i8(&bytes, "hostile").unwrap_err().to_string()
+		};
+		let deep = format!("{{'descr': '|i1', 'x': {}, 'shape': (2, 2), }}", "[".repeat(100_000));
+		assert!(with_header(&deep[..4000]).contains("nested deeper"));
+		let huge = "{'descr': '|i1', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
+		assert!(with_header(huge).contains("needs more than the 4 bytes"));
+		let three = "{'descr': '|i1', 'fortran_order': False, 'shape': (1, 2, 2), }";
+		assert!(with_header(three).contains("not 2-D"));
+		let mut long = b"\x93NUMPY\x02\x00".to_vec();
+		long.extend_from_slice(&u32::MAX.to_le_bytes());
+		assert!(parse_npy_i8(&long, "long").unwrap_err().to_string().contains("at most"));
 		// B's lanes are its columns; A's its rows.
 		assert_eq!(Matrix::B.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 4, 2, 5, 3, 6]);
 		assert_eq!(Matrix::A.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 2, 3, 4, 5, 6]);

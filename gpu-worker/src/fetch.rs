@@ -2,22 +2,31 @@
 //! job, no more than the committed size, within a timeout, and kept only if they match the
 //! committed lane root.
 
-use std::time::Duration;
-
-use proofgrid_client::data::{parse_npy_i8, Matrix, MAX_NPY_HEADER};
+use proofgrid_client::data::{parse_npy_i8, Matrix, FETCH_TIMEOUT, MAX_NPY_HEADER};
 use proofgrid_primitives::inputs::MatrixCommitment;
 
-/// How long one fetch may take.
-pub const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// What may be fetched.
+#[derive(Clone, Debug)]
+pub struct FetchPolicy {
+	/// Largest input, bytes (`--max-input-mib`).
+	pub max_bytes: usize,
+	/// Whether loopback, private and link-local addresses may be fetched from.
+	pub private_addresses: bool,
+}
 
 /// Why a URL's bytes were not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-	/// The request failed (unreachable, timeout, not a success status).
+	/// The request failed (unreachable, stalled, a redirect, not a success status).
 	#[error("fetching {url}: {reason}")]
 	Request { url: String, reason: String },
-	/// More bytes than an `.npy` file of the committed matrix holds.
-	#[error("{url} served more than {limit} bytes; the committed matrix's .npy file is smaller")]
+	/// The host is not a public address (and `--fetch-private-urls` is off).
+	#[error("{url}: {address} is not a public address (--fetch-private-urls allows it)")]
+	Private { url: String, address: std::net::IpAddr },
+	/// More bytes than an `.npy` file of the committed matrix holds, or than the worker takes.
+	#[error(
+		"{url}: more than {limit} bytes (the committed matrix's .npy file, or --max-input-mib)"
+	)]
 	TooLarge { url: String, limit: usize },
 	/// Not a 2-D int8 `.npy` file.
 	#[error("{url}: {reason}")]
@@ -42,19 +51,68 @@ pub async fn matches_commitment(bytes: axum::body::Bytes, commitment: MatrixComm
 	.unwrap_or(false)
 }
 
+/// Whether `address` is reachable from anywhere on the internet (not loopback, private,
+/// link-local, shared, documentation or unspecified).
+fn is_public(address: std::net::IpAddr) -> bool {
+	use std::net::IpAddr;
+	match address {
+		IpAddr::V4(v4) => {
+			let [a, b, ..] = v4.octets();
+			!(v4.is_loopback()
+				|| v4.is_private()
+				|| v4.is_link_local()
+				|| v4.is_unspecified()
+				|| v4.is_broadcast()
+				|| v4.is_documentation()
+				|| a == 0 || (a == 100 && (64..128).contains(&b)))
+		}
+		IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+			Some(v4) => is_public(IpAddr::V4(v4)),
+			None => {
+				let first = v6.segments()[0];
+				!(v6.is_loopback()
+					|| v6.is_unspecified()
+					|| (first & 0xfe00) == 0xfc00
+					|| (first & 0xffc0) == 0xfe80)
+			}
+		},
+	}
+}
+
 /// The lanes of input `matrix`, committed as `commitment`, fetched from `url` as an int8
-/// `.npy` file (`A` as m×k, `B` as k×n, as NumPy holds them): no further than that file's
-/// size, checked against the commitment.
+/// `.npy` file (`A` as m×k, `B` as k×n, as NumPy holds them): from a public address only
+/// (unless `policy` allows private ones; the address checked is the one connected to, and no
+/// redirect is followed), no further than that file's size, giving up after
+/// [`FETCH_TIMEOUT`] of silence, checked against the commitment.
 pub async fn fetch_input(
 	url: &str,
 	matrix: Matrix,
 	commitment: &MatrixCommitment,
+	policy: &FetchPolicy,
 ) -> Result<Vec<u8>, FetchError> {
 	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
 	let (lanes, lane_len) = (commitment.lanes as usize, commitment.lane_len as usize);
-	let limit = lanes * lane_len + MAX_NPY_HEADER;
+	if lanes.saturating_mul(lane_len) > policy.max_bytes {
+		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
+	}
+	let limit = lanes * lane_len + MAX_NPY_HEADER + 12;
+	let parsed = reqwest::Url::parse(url).map_err(|e| request(e.to_string()))?;
+	let host = parsed.host_str().ok_or_else(|| request("no host".into()))?.to_string();
+	let port = parsed.port_or_known_default().ok_or_else(|| request("no port".into()))?;
+	let address = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+		.await
+		.map_err(|e| request(e.to_string()))?
+		.next()
+		.ok_or_else(|| request(format!("{host} has no address")))?;
+	if !policy.private_addresses && !is_public(address.ip()) {
+		return Err(FetchError::Private { url: url.to_string(), address: address.ip() });
+	}
 	let client = reqwest::Client::builder()
-		.timeout(FETCH_TIMEOUT)
+		// Connect to the address checked above, not to whatever a second lookup returns.
+		.resolve(&host, address)
+		.redirect(reqwest::redirect::Policy::none())
+		.connect_timeout(FETCH_TIMEOUT)
+		.read_timeout(FETCH_TIMEOUT)
 		.build()
 		.map_err(|e| request(e.to_string()))?;
 	let mut response = client.get(url).send().await.map_err(|e| request(e.to_string()))?;
@@ -69,8 +127,12 @@ pub async fn fetch_input(
 		}
 		bytes.extend_from_slice(&chunk);
 	}
-	let (rows, cols, values) = parse_npy_i8(&bytes[..], url)
-		.map_err(|e| FetchError::NotNpy { url: url.to_string(), reason: e.to_string() })?;
+	let name = url.to_string();
+	let parsed = tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &name))
+		.await
+		.map_err(|e| request(e.to_string()))?;
+	let (rows, cols, values) =
+		parsed.map_err(|e| FetchError::NotNpy { url: url.to_string(), reason: e.to_string() })?;
 	if matrix.lane_shape(rows, cols) != (lanes, lane_len) {
 		let expected = match matrix {
 			Matrix::A => format!("{lanes}×{lane_len}"),
@@ -78,17 +140,26 @@ pub async fn fetch_input(
 		};
 		return Err(FetchError::Shape { url: url.to_string(), matrix, rows, cols, expected });
 	}
-	let lanes: Vec<u8> = matrix.lanes(rows, cols, values).into_iter().map(|x| x as u8).collect();
-	if !matches_commitment(lanes.clone().into(), *commitment).await {
+	let lanes: Vec<u8> = tokio::task::spawn_blocking(move || {
+		matrix.lanes(rows, cols, values).into_iter().map(|x| x as u8).collect()
+	})
+	.await
+	.map_err(|e| request(e.to_string()))?;
+	let lanes = axum::body::Bytes::from(lanes);
+	if !matches_commitment(lanes.clone(), *commitment).await {
 		return Err(FetchError::Mismatch { url: url.to_string() });
 	}
-	Ok(lanes)
+	Ok(lanes.into())
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use std::time::Duration;
 	use tokio::io::AsyncReadExt;
+
+	/// Local test servers are private addresses.
+	const OPEN: FetchPolicy = FetchPolicy { max_bytes: 1 << 20, private_addresses: true };
 
 	/// A one-shot server that answers `response` and hands back the request's first bytes.
 	async fn server(response: Vec<u8>) -> (String, tokio::task::JoinHandle<Vec<u8>>) {
@@ -118,7 +189,8 @@ mod tests {
 	async fn https_urls_are_spoken_to_over_tls() {
 		let (address, server) = server(vec![]).await;
 		let commitment = MatrixCommitment { lanes: 1, lane_len: 1, root: Default::default() };
-		let result = fetch_input(&format!("https://{address}/a.npy"), Matrix::A, &commitment).await;
+		let result =
+			fetch_input(&format!("https://{address}/a.npy"), Matrix::A, &commitment, &OPEN).await;
 		assert!(matches!(result, Err(FetchError::Request { .. })), "{result:?}");
 		// A TLS handshake record (0x16, version 3.x): the client opened a TLS session.
 		assert_eq!(server.await.unwrap()[..2], [0x16, 0x03]);
@@ -132,25 +204,62 @@ mod tests {
 		let columns = [1i8, 4, 2, 5, 3, 6];
 		let commitment = MatrixCommitment::of_lanes(columns.chunks(2)).unwrap();
 		let (address, _) = server(http_ok(&npy_i8_bytes(2, 3, &b))).await;
-		let lanes = fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment).await;
+		let lanes =
+			fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment, &OPEN).await;
 		assert_eq!(lanes.unwrap(), columns.iter().map(|&x| x as u8).collect::<Vec<_>>());
 		// The same bytes as A: a 2×3 matrix is not the committed 3×2 one.
 		let (address, _) = server(http_ok(&npy_i8_bytes(2, 3, &b))).await;
-		let wrong = fetch_input(&format!("http://{address}/b.npy"), Matrix::A, &commitment).await;
+		let wrong =
+			fetch_input(&format!("http://{address}/b.npy"), Matrix::A, &commitment, &OPEN).await;
 		assert!(matches!(wrong, Err(FetchError::Shape { .. })), "{wrong:?}");
 		// Its transpose has the shape of `A` but not the committed lanes.
 		let (address, _) = server(http_ok(&npy_i8_bytes(3, 2, &b))).await;
-		let other = fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment).await;
+		let other =
+			fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(other, Err(FetchError::Shape { .. })), "{other:?}");
 		let (address, _) = server(http_ok(&npy_i8_bytes(2, 3, &[1, 2, 3, 4, 5, 7]))).await;
-		let changed = fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment).await;
+		let changed =
+			fetch_input(&format!("http://{address}/b.npy"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(changed, Err(FetchError::Mismatch { .. })), "{changed:?}");
 		// Raw bytes are not an `.npy` file; an endless body is cut at the committed size.
 		let (address, _) = server(http_ok(&[1, 4, 2, 5, 3, 6])).await;
-		let raw = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment).await;
+		let raw = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(raw, Err(FetchError::NotNpy { .. })), "{raw:?}");
-		let (address, _) = server(http_ok(&vec![0; MAX_NPY_HEADER + 7])).await;
-		let huge = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment).await;
+		let (address, _) = server(http_ok(&vec![0; MAX_NPY_HEADER + 64])).await;
+		let huge = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(huge, Err(FetchError::TooLarge { .. })), "{huge:?}");
+	}
+
+	#[tokio::test]
+	async fn private_addresses_redirects_and_oversized_inputs_are_refused() {
+		let commitment = MatrixCommitment { lanes: 2, lane_len: 3, root: Default::default() };
+		let closed = FetchPolicy { private_addresses: false, ..OPEN };
+		for url in ["http://127.0.0.1:9/a.npy", "http://10.1.2.3/a.npy", "http://[::1]:9/a"] {
+			let refused = fetch_input(url, Matrix::A, &commitment, &closed).await;
+			assert!(matches!(refused, Err(FetchError::Private { .. })), "{url}: {refused:?}");
+		}
+		for (address, public) in [
+			("8.8.8.8", true),
+			("169.254.169.254", false),
+			("100.64.0.1", false),
+			("::ffff:10.0.0.1", false),
+			("2001:4860::8888", true),
+			("fd00::1", false),
+		] {
+			assert_eq!(is_public(address.parse().unwrap()), public, "{address}");
+		}
+		// A redirect is not followed (it could point anywhere).
+		let (address, _) = server(
+			b"HTTP/1.1 302 Found\r\nlocation: http://10.0.0.1/\r\ncontent-length: 0\r\n\r\n"
+				.to_vec(),
+		)
+		.await;
+		let redirected =
+			fetch_input(&format!("http://{address}/a"), Matrix::A, &commitment, &OPEN).await;
+		assert!(matches!(redirected, Err(FetchError::Request { .. })), "{redirected:?}");
+		// A matrix larger than the worker takes is not fetched at all.
+		let small = FetchPolicy { max_bytes: 5, ..OPEN };
+		let large = fetch_input("http://127.0.0.1:9/a", Matrix::A, &commitment, &small).await;
+		assert!(matches!(large, Err(FetchError::TooLarge { limit: 5, .. })), "{large:?}");
 	}
 }

@@ -89,6 +89,8 @@ pub struct DeviceWorker {
 	pub endpoint: Option<String>,
 	/// How long a supplied job's output is kept for its client.
 	pub retention: Duration,
+	/// What URL inputs may be fetched.
+	pub fetch: crate::fetch::FetchPolicy,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
 	/// When each failed URL input (job, matrix) may be fetched again, and the back-off after
@@ -379,7 +381,7 @@ impl DeviceWorker {
 				continue;
 			}
 			let url = String::from_utf8_lossy(url);
-			match crate::fetch::fetch_input(&url, matrix, commitment).await {
+			match crate::fetch::fetch_input(&url, matrix, commitment, &self.fetch).await {
 				Ok(bytes) => {
 					self.store.save_input(job, name, &bytes)?;
 					self.fetch_retries.lock().expect("not poisoned").remove(&(job, name));

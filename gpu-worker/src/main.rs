@@ -92,9 +92,14 @@ struct RunArgs {
 	/// `http://203.0.113.7:9700`. Defaults to `http://` + `--data-addr`.
 	#[arg(long)]
 	public_url: Option<String>,
-	/// Largest input upload accepted, MiB.
+	/// Largest input accepted (uploaded or fetched from a URL), MiB.
 	#[arg(long, default_value_t = 1024)]
 	max_input_mib: usize,
+	/// Fetch URL inputs from loopback, private and link-local addresses too (tests, a private
+	/// network). Refused by default, so that a client cannot make the worker reach into its
+	/// own network.
+	#[arg(long)]
+	fetch_private_urls: bool,
 	/// Hours a supplied job's output is kept for its client to download.
 	#[arg(long, default_value_t = 24)]
 	retention_hours: u64,
@@ -247,6 +252,10 @@ async fn run(args: RunArgs) -> Result<()> {
 			max_output: args.disk_mib.saturating_mul(1 << 20),
 			endpoint: public_url.clone().filter(|_| args.data_addr.is_some()),
 			retention: Duration::from_secs(args.retention_hours.saturating_mul(3600)),
+			fetch: fetch::FetchPolicy {
+				max_bytes: args.max_input_mib.saturating_mul(1 << 20),
+				private_addresses: args.fetch_private_urls,
+			},
 			refused: Default::default(),
 			finality_waits: Default::default(),
 			fetch_retries: Default::default(),

@@ -379,7 +379,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let data_addr = format!("127.0.0.1:{}", free_port());
 	let start_honest = || {
 		let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
-		worker(program, "honest", &url, "//Charlie", dir.path(), &["--data-addr", &data_addr])
+		// The URL inputs below are served on loopback.
+		let args = ["--data-addr", &data_addr, "--fetch-private-urls"];
+		worker(program, "honest", &url, "//Charlie", dir.path(), &args)
 	};
 	let honest = start_honest();
 	let honest_device = wait_for_device(&client, &honest_owner.account(), &honest).await;
