@@ -640,6 +640,9 @@ impl DeviceWorker {
 			if let Err(e) = self.store.mark_lost(held.job) {
 				tracing::error!("cannot record the lost job: {e:#}");
 			}
+			if let Err(e) = self.store.discard_values(held.job) {
+				tracing::error!("cannot delete the job's output: {e:#}");
+			}
 		}
 		if let Err(e) = self.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");

@@ -141,11 +141,14 @@ impl Store {
 		Ok(read('a')?.zip(read('b')?))
 	}
 
-	/// Deletes delivered outputs (values and tree) older than `retention`.
+	/// Deletes delivered outputs (values and tree) older than `retention`, except the held
+	/// job's (its tree answers the challenge).
 	pub fn sweep_outputs(&self, retention: std::time::Duration) -> Result<()> {
+		let held = self.held()?.map(|held| self.values_path(held.job));
 		for entry in fs::read_dir(&self.dir)? {
 			let entry = entry?;
-			let is_values = entry.path().extension().is_some_and(|e| e == "values");
+			let is_values = entry.path().extension().is_some_and(|e| e == "values")
+				&& Some(entry.path()) != held;
 			let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
 			if is_values && age > retention {
 				let _ = fs::remove_file(entry.path().with_extension("output"));
@@ -230,6 +233,14 @@ impl Store {
 		Ok(fs2::available_space(&self.dir)?)
 	}
 
+	/// Forgets a job's output values: a job that did not settle has no output worth serving.
+	pub fn discard_values(&self, job: JobId) -> Result<()> {
+		match fs::remove_file(self.values_path(job)) {
+			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+			_ => Ok(()),
+		}
+	}
+
 	/// Forgets a job's saved output (it is computed again).
 	pub fn discard_output(&self, job: JobId) -> Result<()> {
 		match fs::remove_file(self.output_path(job)) {
@@ -296,6 +307,34 @@ mod tests {
 		reopened.release(3).unwrap();
 		assert_eq!(reopened.held().unwrap(), None);
 		assert!(reopened.output(3, 2).unwrap().is_none());
+		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn the_sweep_keeps_the_held_job_and_a_settled_output_until_its_retention_ends() {
+		let dir = std::env::temp_dir().join(format!("pg-sweep-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let store = Store::open(&dir).unwrap();
+		let spec = JobSpec::seeded(
+			GemmShape { m: 4, n: 4, k: 4 },
+			[7; 32],
+			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+		);
+		// Job 1 ended and was delivered; job 2 is held (committed, its challenge pending).
+		for job in [1, 2] {
+			fs::write(store.values_path(job), [0u8; 64]).unwrap();
+			fs::write(store.output_path(job), [0u8; 64]).unwrap();
+		}
+		store.hold(&HeldJob::claiming(2, &spec)).unwrap();
+		store.sweep_outputs(std::time::Duration::from_secs(3600)).unwrap();
+		assert!(store.values_path(1).exists() && store.output_path(1).exists(), "within retention");
+		store.sweep_outputs(std::time::Duration::ZERO).unwrap();
+		assert!(!store.values_path(1).exists() && !store.output_path(1).exists(), "swept");
+		assert!(store.values_path(2).exists() && store.output_path(2).exists(), "held: kept");
+		// A job that did not settle keeps nothing once released.
+		store.discard_values(2).unwrap();
+		store.release(2).unwrap();
+		assert!(!store.values_path(2).exists() && !store.output_path(2).exists());
 		fs::remove_dir_all(&dir).unwrap();
 	}
 
