@@ -77,7 +77,7 @@ impl Client {
 			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
 		let signature = signer.sign_bytes(&upload_message(job, &commitment.root.0));
 		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
-		let response = reqwest::Client::new()
+		let response = http()?
 			.put(format!("{}/v1/jobs/{job}/inputs/{name}", endpoint.trim_end_matches('/')))
 			.header("x-proofgrid-signature", format!("0x{}", hex::encode(signature)))
 			.body(body)
@@ -103,14 +103,8 @@ impl Client {
 		root: &[u8; 32],
 	) -> Result<Vec<i32>, Error> {
 		let url = format!("{}/v1/jobs/{job}/output", endpoint.trim_end_matches('/'));
-		let response =
-			reqwest::get(&url).await.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
-		if !response.status().is_success() {
-			let status = response.status();
-			let reason = response.text().await.unwrap_or_default();
-			return Err(Error::Data(format!("{status}: {reason}")));
-		}
-		let bytes = response.bytes().await.map_err(|e| Error::Data(e.to_string()))?;
+		let expected = (shape.leaf_count() * LEAF_BYTES as u64) as usize;
+		let bytes = get_at_most(&url, expected).await?;
 		output_from_leaves(shape, &bytes, root)
 	}
 }
@@ -133,14 +127,8 @@ impl Client {
 			path: Vec<String>,
 		}
 		let url = format!("{}/v1/jobs/{job}/output/leaves/{index}", endpoint.trim_end_matches('/'));
-		let response =
-			reqwest::get(&url).await.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
-		if !response.status().is_success() {
-			let status = response.status();
-			let reason = response.text().await.unwrap_or_default();
-			return Err(Error::Data(format!("{status}: {reason}")));
-		}
-		let bytes = response.bytes().await.map_err(|e| Error::Data(e.to_string()))?;
+		// 16 values and at most 40 hashes, as JSON.
+		let bytes = get_at_most(&url, 8 << 10).await?;
 		let leaf: Leaf = serde_json::from_slice(&bytes)
 			.map_err(|e| Error::Data(format!("{url}: not a leaf ({e})")))?;
 		let path = leaf
@@ -159,6 +147,34 @@ impl Client {
 			})?;
 		Ok(leaf.values)
 	}
+}
+
+/// An HTTP client that gives up on a server silent for [`FETCH_TIMEOUT`].
+fn http() -> Result<reqwest::Client, Error> {
+	reqwest::Client::builder()
+		.connect_timeout(FETCH_TIMEOUT)
+		.read_timeout(FETCH_TIMEOUT)
+		.build()
+		.map_err(|e| Error::Data(e.to_string()))
+}
+
+/// The body of a successful `GET url`, refused past `max_bytes`.
+async fn get_at_most(url: &str, max_bytes: usize) -> Result<Vec<u8>, Error> {
+	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
+	let mut response = http()?.get(url).send().await.map_err(fail)?;
+	if !response.status().is_success() {
+		let status = response.status();
+		let reason = response.text().await.unwrap_or_default();
+		return Err(Error::Data(format!("{status}: {reason}")));
+	}
+	let mut bytes = Vec::with_capacity(max_bytes.min(64 << 20));
+	while let Some(chunk) = response.chunk().await.map_err(fail)? {
+		if bytes.len() + chunk.len() > max_bytes {
+			return Err(Error::Data(format!("{url}: more than the {max_bytes} bytes expected")));
+		}
+		bytes.extend_from_slice(&chunk);
+	}
+	Ok(bytes)
 }
 
 /// `C` row-major from an output's leaf values (16 little-endian `i32` per leaf, leaf order),
@@ -291,23 +307,7 @@ fn check_npy_header(bytes: &[u8]) -> Result<(usize, usize), String> {
 /// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no
 /// further than `max_bytes`, within [`FETCH_TIMEOUT`] of silence.
 pub async fn fetch_npy_i8(url: &str, max_bytes: usize) -> Result<(usize, usize, Vec<i8>), Error> {
-	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
-	let client = reqwest::Client::builder()
-		.connect_timeout(FETCH_TIMEOUT)
-		.read_timeout(FETCH_TIMEOUT)
-		.build()
-		.map_err(fail)?;
-	let mut response = client.get(url).send().await.map_err(fail)?;
-	if !response.status().is_success() {
-		return Err(Error::Data(format!("{url}: {}", response.status())));
-	}
-	let mut bytes = Vec::new();
-	while let Some(chunk) = response.chunk().await.map_err(fail)? {
-		if bytes.len() + chunk.len() > max_bytes {
-			return Err(Error::Data(format!("{url}: more than {max_bytes} bytes")));
-		}
-		bytes.extend_from_slice(&chunk);
-	}
+	let bytes = get_at_most(url, max_bytes).await?;
 	let url = url.to_string();
 	tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &url))
 		.await

@@ -406,10 +406,12 @@ pub struct CommittedOutput {
 
 impl Client {
 	/// The committed output of `job`, open or ended. An ended job is found in the chain's
-	/// history (two binary searches over blocks, ~2·log₂(height) reads), so it needs the state
-	/// of the block before it ended: within the node's pruning window (256 blocks by
-	/// default), or any block on an archive node (`--state-pruning archive`).
+	/// recent history: going back from the best block in doubling steps to a block the job was
+	/// open in, then bisecting to the last such block (~2·log₂(age) reads). That needs the state
+	/// of the blocks read: within the node's pruning window (256 blocks by default) for a job
+	/// that ended recently, any block on an archive node (`--state-pruning archive`).
 	pub async fn committed_output(&self, job: JobId) -> Result<CommittedOutput, Error> {
+		// Every read is at a fixed block number, so a job ending meanwhile changes nothing.
 		let best = self.best_number().await?;
 		let committed = |info: Job| match info.status {
 			JobStatus::Committed { device, root, .. } => Ok((device, root.0, info.spec.0.shape)),
@@ -418,45 +420,61 @@ impl Client {
 				state_name(&status)
 			))),
 		};
-		if let Some(info) = self.job(job).await? {
-			let (device, root, shape) = committed(info)?;
-			return Ok(CommittedOutput { device, root, shape, settled: false });
-		}
-		let next_id = |number: u32| async move {
+		let open_at = |number: u32| async move { job_at(&self.at(number).await?, job).await };
+		let submitted_by = |number: u32| async move {
 			let at = self.at(number).await?;
 			let next = at
 				.storage()
 				.try_fetch(runtime::storage().jobs().next_job_id(), ())
 				.await
 				.map_err(node_error)?;
-			next.map(|v| v.decode().map_err(node_error)).transpose().map(Option::unwrap_or_default)
+			let next: JobId =
+				next.map(|v| v.decode().map_err(node_error)).transpose()?.unwrap_or_default();
+			Ok::<_, Error>(next > job)
 		};
-		if next_id(best).await? <= job {
+		if let Some(info) = open_at(best).await? {
+			let (device, root, shape) = committed(info)?;
+			return Ok(CommittedOutput { device, root, shape, settled: false });
+		}
+		if !submitted_by(best).await? {
 			return Err(Error::Data(format!("there is no job {job}")));
 		}
-		// The block that submitted it: the first whose next id is past it.
-		let (mut lo, mut hi) = (0, best);
-		while lo < hi {
-			let mid = lo + (hi - lo) / 2;
-			if next_id(mid).await? > job {
-				hi = mid;
-			} else {
-				lo = mid + 1;
+		// `ended`: a block after the job ended. Step back until a block it was open in, or one
+		// before it was submitted (then it was open at its submission block, found by bisection).
+		let (mut ended, mut step) = (best, 1u32);
+		let open = loop {
+			let probe = ended.saturating_sub(step);
+			if open_at(probe).await?.is_some() {
+				break probe;
 			}
-		}
-		// The last block it was open in: it is open from its submission until it ends.
-		let (mut open, mut ended) = (lo, best);
+			if !submitted_by(probe).await? {
+				let (mut before, mut after) = (probe, ended);
+				while after - before > 1 {
+					let mid = before + (after - before) / 2;
+					if submitted_by(mid).await? {
+						after = mid;
+					} else {
+						before = mid;
+					}
+				}
+				break after;
+			}
+			if probe == 0 {
+				return Err(Error::Data(format!("job {job} was never open")));
+			}
+			(ended, step) = (probe, step.saturating_mul(2));
+		};
+		let (mut open, mut ended) = (open, ended);
 		while ended - open > 1 {
 			let mid = open + (ended - open) / 2;
-			if job_at(&self.at(mid).await?, job).await?.is_some() {
+			if open_at(mid).await?.is_some() {
 				open = mid;
 			} else {
 				ended = mid;
 			}
 		}
-		let info = job_at(&self.at(open).await?, job)
-			.await?
-			.ok_or_else(|| Error::Data(format!("job {job} ended in the block it was submitted")))?;
+		let info =
+			open_at(open).await?.ok_or_else(|| Error::Data(format!("job {job} vanished")))?;
 		let (device, root, shape) = committed(info)?;
 		match self.job_outcome_in(job, ended).await? {
 			Some(JobOutcome::Settled { .. }) => {

@@ -752,8 +752,9 @@ async fn supplied_spec(
 		inputs::{MatrixCommitment, SuppliedInputs},
 		job::{InputSource, JobInputs},
 	};
-	// A URL input is read here once, to commit to it: no larger than the chain's largest.
-	const MAX_URL_INPUT: usize = (1 << 30) + MAX_NPY_HEADER;
+	// A URL input is read here once, to commit to it: no larger than a worker takes by default
+	// (`--max-input-mib` 1024).
+	const MAX_URL_INPUT: usize = (1 << 30) + MAX_NPY_HEADER + 12;
 	let load = |input: InputArg| async move {
 		let (source, (rows, cols, values)) = match input {
 			InputArg::File(path) => (InputSource::Upload, read_npy_i8(&path)?),
