@@ -5,6 +5,9 @@
 //!
 //! - [`device`]: what a GPU device advertises and a job requires, registration proofs;
 //! - [`gemm`]: the GEMM-i8 kernel's definition (seeded inputs, exact int32 output, leaf layout);
+//! - [`linear`]: the `linear-i8` kernel's requantization (bias, fixed-point scale, saturation,
+//!   ReLU), exact integer arithmetic;
+//! - [`inputs`]: commitments to a client's own matrices and the samples that reveal them;
 //! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
 //! - [`challenge`]: which leaves a provider must reveal;
 //! - [`job`]: job specs and reveal formats.
@@ -20,6 +23,7 @@ pub mod device;
 pub mod gemm;
 pub mod inputs;
 pub mod job;
+pub mod linear;
 pub mod merkle;
 
 use sp_runtime::{
