@@ -10,6 +10,7 @@
 //! - [`inputs`]: commitments to a client's own matrices and the samples that reveal them;
 //! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
 //! - [`challenge`]: which leaves a provider must reveal;
+//! - [`check`]: a client's check of a whole downloaded output (Freivalds' algorithm);
 //! - [`job`]: job specs and reveal formats.
 //!
 //! One definition each, used to compute off chain and to verify on chain.
@@ -19,6 +20,7 @@
 extern crate alloc;
 
 pub mod challenge;
+pub mod check;
 pub mod device;
 pub mod gemm;
 pub mod inputs;

@@ -1,0 +1,135 @@
+//! Client-side checking of a whole output: Freivalds' algorithm.
+//!
+//! A client that holds `A` (as its rows) and `B` (as its columns) checks a downloaded
+//! `C = A·B` in `O(m·k + k·n + m·n)` instead of the `O(m·n·k)` of recomputing it: for a random
+//! vector `r`, `C·r` must equal `A·(B·r)`. Arithmetic is in ℤ/2⁶⁴ (wrapping `u64`), which is
+//! exact for what is compared and needs no big integers.
+//!
+//! **Error bound.** If `C ≠ A·B`, some row `i` of `D = C − A·B` has an element `d_j ≠ 0`, and
+//! `|d_j| < 2³³`, so `d_j = 2^t·odd` with `t ≤ 32`. Whatever the other entries of `r`, the
+//! row's check `Σ d_j·r_j ≡ 0 (mod 2⁶⁴)` holds for at most `2^t` of the `2⁶⁴` values of `r_j`:
+//! a wrong output passes one round with probability at most `2⁻³²`, and `rounds` independent
+//! rounds with at most `2^(−32·rounds)`. `r` is drawn from a seed the checker picks *after*
+//! receiving `C`, so the provider cannot aim at it.
+
+use alloc::vec::Vec;
+
+use crate::gemm::{dot, mix64};
+
+/// Rounds [`freivalds`] runs by default: a wrong output passes with probability ≤ 2⁻⁶⁴.
+pub const DEFAULT_ROUNDS: u32 = 2;
+
+/// Where `C` differs from `A·B`: the row and column of one wrong element, and its correct value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WrongElement {
+	/// Row of `C`.
+	pub row: usize,
+	/// Column of `C`.
+	pub column: usize,
+	/// `A`'s row times `B`'s column.
+	pub expected: i32,
+	/// What `C` holds there.
+	pub found: i32,
+}
+
+/// Checks that `c` (m×n, row-major) is `A·B`, given `A`'s `m` rows and `B`'s `n` columns of `k`
+/// values each (lane after lane), with `rounds` random vectors drawn from `seed`. On a
+/// mismatch, finds one wrong element (one row recomputed: `O(n·k)`).
+pub fn freivalds(
+	rows: &[i8],
+	columns: &[i8],
+	c: &[i32],
+	k: usize,
+	seed: u64,
+	rounds: u32,
+) -> Result<(), WrongElement> {
+	let (m, n) = (rows.len() / k.max(1), columns.len() / k.max(1));
+	assert!(k > 0 && rows.len() == m * k && columns.len() == n * k && c.len() == m * n);
+	for round in 0..rounds as u64 {
+		// SplitMix64 over a counter: `mix64` is a bijection with `mix64(0) = 0`, so the counter
+		// is offset by the golden gamma (a zero entry would leave its column unchecked).
+		let r: Vec<u64> = (0..n as u64)
+			.map(|j| mix64(seed ^ mix64((round << 40 | j).wrapping_add(0x9E37_79B9_7F4A_7C15))))
+			.collect();
+		// B·r: for each of the k inner indices, Σ_j B[x][j]·r_j (B held as columns).
+		let mut br = alloc::vec![0u64; k];
+		for (column, &rj) in columns.chunks_exact(k).zip(&r) {
+			for (acc, &b) in br.iter_mut().zip(column) {
+				*acc = acc.wrapping_add((b as i64 as u64).wrapping_mul(rj));
+			}
+		}
+		for (i, row) in rows.chunks_exact(k).enumerate() {
+			let abr = row
+				.iter()
+				.zip(&br)
+				.fold(0u64, |acc, (&a, &x)| acc.wrapping_add((a as i64 as u64).wrapping_mul(x)));
+			let cr = c[i * n..(i + 1) * n]
+				.iter()
+				.zip(&r)
+				.fold(0u64, |acc, (&v, &rj)| acc.wrapping_add((v as i64 as u64).wrapping_mul(rj)));
+			if abr != cr {
+				return Err(wrong_in_row(row, columns, &c[i * n..(i + 1) * n], i, k));
+			}
+		}
+	}
+	Ok(())
+}
+
+/// A wrong element of row `i` of `C`, which Freivalds' check found wrong.
+fn wrong_in_row(row: &[i8], columns: &[i8], c_row: &[i32], i: usize, k: usize) -> WrongElement {
+	columns
+		.chunks_exact(k)
+		.zip(c_row)
+		.enumerate()
+		.find_map(|(j, (column, &found))| {
+			let expected = dot(row, column);
+			(expected != found).then_some(WrongElement { row: i, column: j, expected, found })
+		})
+		// The row's sums differ, so some element does.
+		.expect("a row whose check failed has a wrong element")
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn lanes(count: usize, k: usize, salt: u64) -> Vec<i8> {
+		(0..(count * k) as u64).map(|i| (mix64(i ^ salt) >> 56) as i8).collect()
+	}
+
+	fn product(rows: &[i8], columns: &[i8], k: usize) -> Vec<i32> {
+		rows.chunks(k).flat_map(|row| columns.chunks(k).map(move |col| dot(row, col))).collect()
+	}
+
+	#[test]
+	fn a_correct_product_passes_and_any_single_wrong_element_is_found() {
+		let (m, n, k) = (37, 29, 41);
+		let (rows, columns) = (lanes(m, k, 1), lanes(n, k, 2));
+		let c = product(&rows, &columns, k);
+		for seed in 0..20 {
+			assert_eq!(freivalds(&rows, &columns, &c, k, seed, DEFAULT_ROUNDS), Ok(()));
+		}
+		// Off by one, by 2³¹ (only the top bit of a difference), at the edges and inside.
+		for (index, delta) in [(0, 1), (m * n - 1, -1), (17 * n + 3, i32::MIN), (5, 1 << 20)] {
+			let mut wrong = c.clone();
+			wrong[index] = wrong[index].wrapping_add(delta);
+			for seed in 0..20 {
+				let found = freivalds(&rows, &columns, &wrong, k, seed, 1).unwrap_err();
+				assert_eq!((found.row, found.column), (index / n, index % n));
+				assert_eq!((found.expected, found.found), (c[index], wrong[index]));
+			}
+		}
+	}
+
+	#[test]
+	fn extreme_values_stay_exact() {
+		// All −128 at k = 4096: every element is 2²⁶, and B·r wraps many times.
+		let k = 4096;
+		let (rows, columns) = (alloc::vec![-128i8; 3 * k], alloc::vec![-128i8; 2 * k]);
+		let c = alloc::vec![1i32 << 26; 6];
+		assert_eq!(freivalds(&rows, &columns, &c, k, 7, 4), Ok(()));
+		let mut wrong = c.clone();
+		wrong[4] += 1;
+		assert_eq!(freivalds(&rows, &columns, &wrong, k, 7, 1).unwrap_err().column, 0);
+	}
+}
