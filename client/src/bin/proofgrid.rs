@@ -23,6 +23,7 @@ use proofgrid_client::{
 	parse_address, to_address, AccountId32, Client, Keypair,
 };
 use proofgrid_primitives::{
+	check::{freivalds, DEFAULT_ROUNDS},
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements},
 	gemm::GemmShape,
 	job::{JobSpec, MAX_SUPPLIED_SAMPLES},
@@ -643,8 +644,27 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					)
 				},
 			);
-			if let Some(uploads) = uploads {
-				let c = deliver(client, signer, out, id, &shape, uploads, lifetime).await?;
+			if let Some(inputs) = uploads {
+				let c = deliver(client, signer, out, id, &shape, &inputs, lifetime).await?;
+				// The root proves which C the device committed; Freivalds' check proves it is A·B.
+				let started = std::time::Instant::now();
+				let seed = u64::from_le_bytes(random_seed()[..8].try_into().expect("8 bytes"));
+				let (rows, cols, k) = (&inputs.rows, &inputs.cols, k as usize);
+				if let Err(wrong) = freivalds(rows, cols, &c, k, seed, DEFAULT_ROUNDS) {
+					bail!(
+						"job {id}: the committed C is wrong: C[{}][{}] is {}, A·B gives {} (not written)",
+						wrong.row,
+						wrong.column,
+						wrong.found,
+						wrong.expected
+					);
+				}
+				let millis = started.elapsed().as_secs_f64() * 1e3;
+				out.print(json!({ "job": id, "freivalds": { "rounds": DEFAULT_ROUNDS, "ms": millis } }), || {
+					format!(
+						"job {id}: C = A·B checked here in {millis:.0} ms (Freivalds, {DEFAULT_ROUNDS} rounds: a wrong C passes with probability ≤ 2⁻⁶⁴)"
+					)
+				});
 				if let Some(path) = &out_path {
 					proofgrid_client::data::write_npy_i32(path, m as usize, n as usize, &c)?;
 					out.print(json!({ "job": id, "out": path }), || {
@@ -735,9 +755,14 @@ impl InputArg {
 	}
 }
 
-/// The lanes to upload once a device takes the job: `A`'s rows, `B`'s columns (`None` for an
-/// input the device fetches from a URL).
-type Uploads = [(Matrix, Option<Vec<i8>>); 2];
+/// A job's own inputs as lanes (`A`'s rows, `B`'s columns, `k` values each), and which of them
+/// to upload once a device takes the job (the others it fetches from their URLs).
+struct OwnInputs {
+	rows: Vec<i8>,
+	cols: Vec<i8>,
+	upload_a: bool,
+	upload_b: bool,
+}
 
 /// The spec of a job on the matrices `a` (m×k) and `b` (k×n) with `samples`, and what to
 /// upload.
@@ -746,7 +771,7 @@ async fn supplied_spec(
 	b: InputArg,
 	samples: u32,
 	requirements: Requirements,
-) -> Result<(JobSpec, Uploads)> {
+) -> Result<(JobSpec, OwnInputs)> {
 	use proofgrid_client::data::{fetch_npy_i8, read_npy_i8, MAX_NPY_HEADER};
 	use proofgrid_primitives::{
 		inputs::{MatrixCommitment, SuppliedInputs},
@@ -781,15 +806,18 @@ async fn supplied_spec(
 		MatrixCommitment::of_lanes(lanes.chunks(k)).context("a matrix without lanes")
 	};
 	let matrices = SuppliedInputs { a: commit(&rows)?, b: commit(&cols)? };
-	let upload =
-		|source: &InputSource, lanes: Vec<i8>| (*source == InputSource::Upload).then_some(lanes);
-	let uploads = [(Matrix::A, upload(&a_source, rows)), (Matrix::B, upload(&b_source, cols))];
+	let inputs = OwnInputs {
+		rows,
+		cols,
+		upload_a: a_source == InputSource::Upload,
+		upload_b: b_source == InputSource::Upload,
+	};
 	let spec = JobSpec {
 		shape: GemmShape { m: m.try_into()?, n: n.try_into()?, k: k.try_into()? },
 		inputs: JobInputs::Supplied { matrices, a: a_source, b: b_source, samples },
 		requirements,
 	};
-	Ok((spec, uploads))
+	Ok((spec, inputs))
 }
 
 /// Uploads a supplied job's inputs once a device claims it, then downloads `C` once the device
@@ -800,7 +828,7 @@ async fn deliver(
 	out: &Output,
 	id: u64,
 	shape: &GemmShape,
-	uploads: Uploads,
+	inputs: &OwnInputs,
 	lifetime: u32,
 ) -> Result<Vec<i32>> {
 	let deadline = client.best_number().await? + lifetime;
@@ -812,12 +840,14 @@ async fn deliver(
 		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	};
-	for (matrix, lanes) in &uploads {
-		if let Some(lanes) = lanes {
-			client.upload_input(signer, id, *matrix, lanes).await?;
+	let uploads =
+		[(Matrix::A, inputs.upload_a, &inputs.rows), (Matrix::B, inputs.upload_b, &inputs.cols)];
+	for (matrix, upload, lanes) in uploads {
+		if upload {
+			client.upload_input(signer, id, matrix, lanes).await?;
 		}
 	}
-	if uploads.iter().any(|(_, lanes)| lanes.is_some()) {
+	if inputs.upload_a || inputs.upload_b {
 		out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
 			format!("job {id}: inputs uploaded to device {}", to_address(&device))
 		});
