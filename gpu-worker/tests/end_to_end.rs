@@ -42,6 +42,7 @@ use proofgrid_client::{
 	runtime, AccountId32, Balance, Client, Keypair, GRID,
 };
 use proofgrid_primitives::{
+	check::{freivalds, DEFAULT_ROUNDS},
 	device::{Kernel, Requirements},
 	gemm::{mix64, GemmShape},
 	inputs::{MatrixCommitment, SuppliedInputs},
@@ -333,6 +334,21 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	}
 	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
+	// The dApp's own check of the whole output (Freivalds) finds a wrong element of what the
+	// cheater committed, whatever the chain's samples hit.
+	let root = loop {
+		match client.job(job).await.unwrap().map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => break root.0,
+			Some(JobStatus::Assigned { .. }) => {}
+			other => panic!("cheated job {job}: {other:?}\n{}", cheater.log_tail()),
+		}
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", cheater.log_tail());
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	};
+	let endpoint = client.endpoint(&cheater_device).await.unwrap().expect("published");
+	let faked = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
+	let wrong = freivalds(&rows, &cols, &faked, k as usize, 99, DEFAULT_ROUNDS).unwrap_err();
+	assert_ne!(wrong.found, wrong.expected);
 	let market = client.market_params().await.unwrap();
 	let price = client.device(&cheater_device).await.unwrap().unwrap().price_per_unit;
 	let (mut slashed, mut compensated) = (0, 0);
