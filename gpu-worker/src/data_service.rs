@@ -15,7 +15,9 @@
 //!   "values": [16 i32], "path": ["0x…" sibling hashes, bottom up]}`, for a client that checks
 //!   a few elements against the committed root without downloading the whole output.
 //!
-//! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once;
+//! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once
+//! and [`MAX_CONNECTIONS`](crate::connections::MAX_CONNECTIONS) connections, each closed after
+//! [`IDLE_TIMEOUT`](crate::connections::IDLE_TIMEOUT) without progress;
 //! every check that needs no body (the job, the assignment, the signature) runs before the body
 //! is read, and the body is read no further than the committed size.
 
@@ -75,7 +77,9 @@ impl DataService {
 		address: SocketAddr,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
-		let listener = tokio::net::TcpListener::bind(address).await?;
+		use crate::connections::{LimitedListener, IDLE_TIMEOUT, MAX_CONNECTIONS};
+		let tcp = tokio::net::TcpListener::bind(address).await?;
+		let listener = LimitedListener::new(tcp, MAX_CONNECTIONS, IDLE_TIMEOUT);
 		tracing::info!(%address, "data service listening");
 		axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
 		Ok(())

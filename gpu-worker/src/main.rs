@@ -11,6 +11,7 @@
 mod admission;
 mod backend;
 mod bench;
+mod connections;
 mod data_service;
 mod fetch;
 mod jobs;
