@@ -281,6 +281,10 @@ fn check_npy_header(bytes: &[u8]) -> Result<(usize, usize), String> {
 		}
 	}
 	let header = std::str::from_utf8(header).map_err(|_| "a header that is not ASCII")?;
+	// One spelling of each key, once: the parser below must see the shape checked here.
+	if header.contains('"') || header.matches("'shape'").count() != 1 {
+		return Err("a header with other than one 'shape' key".into());
+	}
 	let shape = header
 		.split_once("'shape':")
 		.and_then(|(_, rest)| rest.trim_start().strip_prefix('('))
@@ -415,6 +419,10 @@ mod tests {
 		assert!(with_header(huge).contains("needs more than the 4 bytes"));
 		let three = "{'descr': '|i1', 'fortran_order': False, 'shape': (1, 2, 2), }";
 		assert!(with_header(three).contains("not 2-D"));
+		let twice = "{'descr': '|i1', 'shape': (1, 1), 'shape': (4294967296, 4294967296), }";
+		assert!(with_header(twice).contains("one 'shape'"));
+		let quoted = "{\"descr\": '|i1', 'shape': (1, 1), \"shape\": (65536, 65536), }";
+		assert!(with_header(quoted).contains("one 'shape'"));
 		let mut long = b"\x93NUMPY\x02\x00".to_vec();
 		long.extend_from_slice(&u32::MAX.to_le_bytes());
 		assert!(parse_npy_i8(&long, "long").unwrap_err().to_string().contains("at most"));

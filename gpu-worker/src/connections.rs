@@ -1,15 +1,17 @@
-//! The data service's connections: at most [`MAX_CONNECTIONS`] open at once, and each closed
-//! once it has made no progress for [`IDLE_TIMEOUT`]. Without both, clients that open many
+//! The data service's connections: at most [`MAX_CONNECTIONS`] open at once and
+//! [`MAX_PER_ADDRESS`] from one IP address, and each closed once it has made no progress for
+//! [`IDLE_TIMEOUT`]. Without both, clients that open many
 //! downloads and read them slowly would hold the worker's file descriptors and memory for as
 //! long as they like (the request-concurrency limit only covers a request until its response
 //! starts streaming).
 
 use std::{
+	collections::HashMap,
 	future::Future,
 	io,
-	net::SocketAddr,
+	net::{IpAddr, SocketAddr},
 	pin::Pin,
-	sync::Arc,
+	sync::{Arc, Mutex},
 	task::{Context, Poll},
 	time::Duration,
 };
@@ -24,22 +26,55 @@ use tokio::{
 /// Connections open at once at most; further ones wait in the kernel's accept queue.
 pub const MAX_CONNECTIONS: usize = 64;
 
+/// Connections one IP address may hold open; further ones are closed at once, so that one
+/// client cannot take every [`MAX_CONNECTIONS`] slot.
+pub const MAX_PER_ADDRESS: usize = 8;
+
 /// A connection with no byte read or written for this long is closed (long enough for the
 /// service to check a 1 GiB upload against its commitment before it answers).
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Open connections per IP address.
+type PerAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
 
 /// A TCP listener that holds a permit per open connection.
 pub struct LimitedListener {
 	listener: TcpListener,
 	permits: Arc<Semaphore>,
+	per_address: PerAddress,
+	max_per_address: usize,
 	idle: Duration,
 }
 
 impl LimitedListener {
-	/// `listener`, with at most `max` connections open, each closed after `idle` without
-	/// progress.
-	pub fn new(listener: TcpListener, max: usize, idle: Duration) -> Self {
-		Self { listener, permits: Arc::new(Semaphore::new(max)), idle }
+	/// `listener`, with at most `max` connections open, `max_per_address` from one address,
+	/// each closed after `idle` without progress.
+	pub fn new(listener: TcpListener, max: usize, max_per_address: usize, idle: Duration) -> Self {
+		Self {
+			listener,
+			permits: Arc::new(Semaphore::new(max)),
+			per_address: Default::default(),
+			max_per_address,
+			idle,
+		}
+	}
+}
+
+/// A connection counted against its address until dropped.
+struct AddressSlot {
+	per_address: PerAddress,
+	address: IpAddr,
+}
+
+impl Drop for AddressSlot {
+	fn drop(&mut self) {
+		let mut counts = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
+		if let Some(count) = counts.get_mut(&self.address) {
+			*count -= 1;
+			if *count == 0 {
+				counts.remove(&self.address);
+			}
+		}
 	}
 }
 
@@ -53,9 +88,26 @@ impl axum::serve::Listener for LimitedListener {
 		loop {
 			match self.listener.accept().await {
 				Ok((stream, address)) => {
+					let ip = address.ip();
+					{
+						let mut counts = self.per_address.lock().unwrap_or_else(|e| e.into_inner());
+						let count = counts.entry(ip).or_default();
+						if *count >= self.max_per_address {
+							tracing::debug!(%address, "data service: too many connections from it");
+							continue; // dropping `stream` closes it
+						}
+						*count += 1;
+					}
+					let slot = AddressSlot { per_address: self.per_address.clone(), address: ip };
 					let _ = stream.set_nodelay(true);
 					let deadline = Box::pin(sleep(self.idle));
-					let io = LimitedStream { stream, _permit: permit, idle: self.idle, deadline };
+					let io = LimitedStream {
+						stream,
+						_permit: permit,
+						_slot: slot,
+						idle: self.idle,
+						deadline,
+					};
 					return (io, address);
 				}
 				// Out of descriptors and the like: wait a little rather than spin.
@@ -76,6 +128,7 @@ impl axum::serve::Listener for LimitedListener {
 pub struct LimitedStream {
 	stream: TcpStream,
 	_permit: OwnedSemaphorePermit,
+	_slot: AddressSlot,
 	idle: Duration,
 	deadline: Pin<Box<Sleep>>,
 }
@@ -122,6 +175,20 @@ impl AsyncWrite for LimitedStream {
 		this.check(cx, poll)
 	}
 
+	fn poll_write_vectored(
+		self: Pin<&mut Self>,
+		cx: &mut Context<'_>,
+		bufs: &[io::IoSlice<'_>],
+	) -> Poll<io::Result<usize>> {
+		let this = self.get_mut();
+		let poll = Pin::new(&mut this.stream).poll_write_vectored(cx, bufs);
+		this.check(cx, poll)
+	}
+
+	fn is_write_vectored(&self) -> bool {
+		self.stream.is_write_vectored()
+	}
+
 	fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
 		let this = self.get_mut();
 		let poll = Pin::new(&mut this.stream).poll_flush(cx);
@@ -143,7 +210,7 @@ mod tests {
 	async fn connections_beyond_the_limit_wait_and_idle_ones_are_closed() {
 		let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let address = tcp.local_addr().unwrap();
-		let mut listener = LimitedListener::new(tcp, 1, Duration::from_millis(300));
+		let mut listener = LimitedListener::new(tcp, 1, 8, Duration::from_millis(300));
 		let _first = TcpStream::connect(address).await.unwrap();
 		let _second = TcpStream::connect(address).await.unwrap();
 		let (mut held, _) = listener.accept().await;
@@ -160,5 +227,28 @@ mod tests {
 			tokio::time::timeout(Duration::from_secs(2), listener.accept()).await.unwrap();
 		// Progress keeps a connection open.
 		next.write_all(b"x").await.unwrap();
+	}
+
+	#[tokio::test]
+	async fn one_address_cannot_take_every_slot() {
+		let tcp = TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = tcp.local_addr().unwrap();
+		let mut listener = LimitedListener::new(tcp, 10, 2, Duration::from_secs(30));
+		let mut clients = vec![];
+		for _ in 0..3 {
+			clients.push(TcpStream::connect(address).await.unwrap());
+		}
+		let (_a, _) = listener.accept().await;
+		let (_b, _) = listener.accept().await;
+		// The third connection from the same address is closed, not served.
+		let third = tokio::time::timeout(Duration::from_millis(300), listener.accept()).await;
+		assert!(third.is_err(), "a third connection from one address was accepted");
+		let mut buf = [0u8; 1];
+		let closed = tokio::time::timeout(Duration::from_secs(2), clients[2].read(&mut buf)).await;
+		assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "{closed:?}");
+		// Once one closes, the address may connect again.
+		drop(_a);
+		let _fourth = TcpStream::connect(address).await.unwrap();
+		assert!(tokio::time::timeout(Duration::from_secs(2), listener.accept()).await.is_ok());
 	}
 }

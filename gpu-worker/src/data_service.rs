@@ -77,9 +77,9 @@ impl DataService {
 		address: SocketAddr,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
-		use crate::connections::{LimitedListener, IDLE_TIMEOUT, MAX_CONNECTIONS};
+		use crate::connections::{LimitedListener, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_PER_ADDRESS};
 		let tcp = tokio::net::TcpListener::bind(address).await?;
-		let listener = LimitedListener::new(tcp, MAX_CONNECTIONS, IDLE_TIMEOUT);
+		let listener = LimitedListener::new(tcp, MAX_CONNECTIONS, MAX_PER_ADDRESS, IDLE_TIMEOUT);
 		tracing::info!(%address, "data service listening");
 		axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
 		Ok(())

@@ -10,11 +10,13 @@
 //! row's check `Σ d_j·r_j ≡ 0 (mod 2⁶⁴)` holds for at most `2^t` of the `2⁶⁴` values of `r_j`:
 //! a wrong output passes one round with probability at most `2⁻³²`, and `rounds` independent
 //! rounds with at most `2^(−32·rounds)`. `r` is drawn from a seed the checker picks *after*
-//! receiving `C`, so the provider cannot aim at it.
+//! receiving `C`, so the provider cannot aim at it. (The entries of `r` come from one 64-bit
+//! seed through SplitMix64, so the bound assumes that mixer behaves as a random function over
+//! the few entries that matter: the standard assumption for a seeded generator.)
 
 use alloc::vec::Vec;
 
-use crate::gemm::{dot, mix64};
+use crate::gemm::{dot, mix64, MAX_K};
 
 /// Rounds [`freivalds`] runs by default: a wrong output passes with probability ≤ 2⁻⁶⁴.
 pub const DEFAULT_ROUNDS: u32 = 2;
@@ -45,6 +47,8 @@ pub fn freivalds(
 ) -> Result<(), WrongElement> {
 	let (m, n) = (rows.len() / k.max(1), columns.len() / k.max(1));
 	assert!(k > 0 && rows.len() == m * k && columns.len() == n * k && c.len() == m * n);
+	// Beyond MAX_K an int32 element could overflow and the locator would not be exact.
+	assert!(k <= MAX_K as usize, "k = {k} is larger than MAX_K");
 	for round in 0..rounds as u64 {
 		// SplitMix64 over a counter: `mix64` is a bijection with `mix64(0) = 0`, so the counter
 		// is offset by the golden gamma (a zero entry would leave its column unchecked).

@@ -67,11 +67,12 @@ impl Requant {
 	}
 
 	/// The int8 output of accumulator `acc` (a row of `A` times a column of `W`) in a column
-	/// whose bias is `bias`.
+	/// whose bias is `bias`. For parameters that pass [`Self::validate`]; others never panic
+	/// (the shift is capped at [`MAX_SHIFT`]) but are not a defined layer.
 	pub fn apply(&self, acc: i32, bias: i32) -> i8 {
 		let z = acc as i64 + bias as i64;
 		let product = z as i128 * self.multiplier as i128;
-		let rounded = round_shift(product, self.shift);
+		let rounded = round_shift(product, self.shift.min(MAX_SHIFT));
 		let saturated = rounded.clamp(i8::MIN as i128, i8::MAX as i128) as i8;
 		if self.relu {
 			saturated.max(0)
@@ -172,6 +173,11 @@ mod tests {
 			let r = mix64(i);
 			let m = ((r >> 33) as i32).max(1);
 			cases.push((r as i32, (r >> 16) as i32, m, (r >> 58) as u8 % (MAX_SHIFT + 1)));
+			// Small sums and the usual scales (multiplier in [2^30, 2^31), shift 31..=40), so
+			// that results land inside [-128, 127] rather than saturating.
+			let small = (r as i32) >> 12;
+			let usual = (1 << 30) | ((r >> 34) as i32 & ((1 << 30) - 1));
+			cases.push((small, (r >> 40) as i32 >> 20, usual, 31 + (r >> 60) as u8 % 10));
 		}
 		for (acc, bias, multiplier, shift) in cases {
 			let p = (acc as i128 + bias as i128) * multiplier as i128;

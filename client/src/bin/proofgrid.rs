@@ -649,8 +649,13 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				// The root proves which C the device committed; Freivalds' check proves it is A·B.
 				let started = std::time::Instant::now();
 				let seed = u64::from_le_bytes(random_seed()[..8].try_into().expect("8 bytes"));
-				let (rows, cols, k) = (&inputs.rows, &inputs.cols, k as usize);
-				if let Err(wrong) = freivalds(rows, cols, &c, k, seed, DEFAULT_ROUNDS) {
+				let (rows, cols, k) = (inputs.rows, inputs.cols, k as usize);
+				let (c, checked) = tokio::task::spawn_blocking(move || {
+					let checked = freivalds(&rows, &cols, &c, k, seed, DEFAULT_ROUNDS);
+					(c, checked)
+				})
+				.await?;
+				if let Err(wrong) = checked {
 					bail!(
 						"job {id}: the committed C is wrong: C[{}][{}] is {}, A·B gives {} (not written)",
 						wrong.row,
