@@ -49,6 +49,17 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
+/// `--chain devnet`: four validators (Alice, Bob, Charlie, Dave), the network
+/// `scripts/devnet.sh` runs.
+pub fn devnet_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"ProofGrid Devnet",
+		"proofgrid_devnet",
+		ChainType::Local,
+		proofgrid_runtime::genesis_config_presets::DEVNET_PRESET,
+	)
+}
+
 /// `--chain local`: two validators (Alice and Bob) for a local network.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	from_preset(

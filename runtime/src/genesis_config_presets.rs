@@ -1,5 +1,7 @@
-//! Genesis presets: `development` (one validator, Alice) and `local_testnet` (Alice and Bob).
-//! In both, the well-known dev accounts are prefunded and Alice is sudo. No devices are
+//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob) and
+//! `devnet` (Alice, Bob, Charlie and Dave: GRANDPA needs more than two thirds, so four
+//! validators keep finalizing with one of them down). In all, the well-known dev accounts are
+//! prefunded and Alice is sudo. No devices are
 //! registered at genesis: providers register them with the worker.
 
 use alloc::{vec, vec::Vec};
@@ -83,11 +85,33 @@ pub fn local_config_genesis() -> Value {
 	)
 }
 
+/// The id of the four-validator preset.
+pub const DEVNET_PRESET: &str = "devnet";
+
+/// `devnet`: four validators, Alice, Bob, Charlie and Dave (`scripts/devnet.sh`).
+pub fn devnet_config_genesis() -> Value {
+	testnet_genesis(
+		vec![
+			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			authority_keys(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+		],
+		Sr25519Keyring::iter()
+			.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
+			.map(|k| k.to_account_id())
+			.collect(),
+		Sr25519Keyring::Alice.to_account_id(),
+		Some(DEV_ERA_LENGTH),
+	)
+}
+
 /// The JSON patch of the preset with the given id, if there is one.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		DEVNET_PRESET => devnet_config_genesis(),
 		_ => return None,
 	};
 	// Serialising a `Value` cannot fail; `ok()` keeps the runtime free of panics regardless.
@@ -99,5 +123,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(DEVNET_PRESET),
 	]
 }

@@ -43,8 +43,27 @@ fn presets_are_listed_and_unknown_ones_refused() {
 		.into_iter()
 		.map(|id| String::from_utf8(id.into()).expect("utf8"))
 		.collect();
-	assert_eq!(names, vec!["development", "local_testnet"]);
+	assert_eq!(names, vec!["development", "local_testnet", "devnet"]);
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
+}
+
+#[test]
+fn devnet_preset_has_four_validators() {
+	ext_from_preset("devnet").execute_with(|| {
+		// GRANDPA needs more than two thirds: four validators keep finalizing with one down.
+		let babe: Vec<_> =
+			pallet_babe::Authorities::<Runtime>::get().into_iter().map(|(id, _)| id).collect();
+		let expected = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.map(|k| sp_consensus_babe::AuthorityId::from(k.public()));
+		assert_eq!(babe, expected.to_vec());
+		assert_eq!(Grandpa::grandpa_authorities().len(), 4);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
+	});
 }
 
 #[test]
