@@ -12,6 +12,7 @@ use common::{
 	Node,
 };
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
+use pallet_jobs::JobStatus;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
@@ -36,6 +37,36 @@ async fn wait_finalized(client: &WsClient, number: u32, what: &str) -> u32 {
 			return finalized;
 		}
 		assert!(started.elapsed() < Duration::from_secs(120), "{what}: #{number} never final");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// Job `job` as the finalized state holds it once it is in a state `wanted` accepts there
+/// (what no fork can take back).
+async fn final_job(
+	client: &WsClient,
+	job: u64,
+	wanted: impl Fn(&JobStatus<proofgrid_runtime::AccountId, proofgrid_runtime::Balance, u32>) -> bool,
+) -> pallet_jobs::Job<proofgrid_runtime::AccountId, proofgrid_runtime::Balance, u32> {
+	use codec::Decode;
+	let key = pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(job);
+	let started = Instant::now();
+	loop {
+		let data: Option<String> = client
+			.request(
+				"state_getStorage",
+				rpc_params![format!("0x{}", hex::encode(&key)), finalized_head(client).await],
+			)
+			.await
+			.expect("storage");
+		let info = data.map(|d| {
+			let bytes = hex::decode(d.trim_start_matches("0x")).expect("hex");
+			pallet_jobs::Job::decode(&mut &bytes[..]).expect("a job")
+		});
+		if let Some(info) = info.filter(|info| wanted(&info.status)) {
+			return info;
+		}
+		assert!(started.elapsed() < Duration::from_secs(120), "job {job}: step never final");
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
 }
@@ -123,27 +154,23 @@ async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges(
 	.await;
 	let job = common::submitted_job(&events);
 
-	// The device's side, as the worker does it.
+	// The device's side, as the worker does it. Two validators fork now and then: a step's
+	// block may be replaced and the step included again in another one (with another claim
+	// seed, another challenge block), so each step is read back from the finalized state.
 	submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;
-	let spec = stored_spec(&client, job).await;
+	let spec = final_job(&client, job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
+	assert_eq!(spec.shape, stored_spec(&client, job).await.shape);
 	let tree = output_tree(&spec);
-	let events = submit_and_wait(
+	submit_and_wait(
 		&client,
 		&device,
 		RuntimeCall::Jobs(pallet_jobs::Call::commit { job, root: H256(tree.root()) }),
 	)
 	.await;
-	let (challenge_block, reveal_by) = events
-		.iter()
-		.find_map(|e| match e {
-			RuntimeEvent::Jobs(pallet_jobs::Event::JobCommitted {
-				challenge_block,
-				reveal_by,
-				..
-			}) => Some((*challenge_block, *reveal_by)),
-			_ => None,
-		})
-		.expect("JobCommitted");
+	let committed = final_job(&client, job, |s| matches!(s, JobStatus::Committed { .. })).await;
+	let JobStatus::Committed { challenge_block, reveal_by, .. } = committed.status else {
+		unreachable!("waited for the commitment")
+	};
 	// Answer only once the challenge block (and the next, which records its randomness) is
 	// final: no reorg can change the challenge after that.
 	// What finality costs: the time from the challenge being known at the best block (when
