@@ -211,6 +211,32 @@ fn fee_of(events: &subxt::extrinsics::ExtrinsicEvents<subxt::PolkadotConfig>) ->
 		.sum()
 }
 
+/// Waits until `job` is assigned to a device (`worker` is the one expected to claim it).
+async fn wait_assigned(client: &Client, job: u64, worker: &Process) {
+	let started = Instant::now();
+	while !matches!(
+		client.job(job).await.unwrap().map(|j| j.status),
+		Some(JobStatus::Assigned { .. })
+	) {
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", worker.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
+	}
+}
+
+/// Waits until `worker` has committed `job`'s output; returns the root.
+async fn wait_committed(client: &Client, job: u64, worker: &Process) -> [u8; 32] {
+	let started = Instant::now();
+	loop {
+		match client.job(job).await.unwrap().map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => return root.0,
+			Some(JobStatus::Submitted | JobStatus::Assigned { .. }) => {}
+			other => panic!("job {job}: {other:?}\n{}", worker.log_tail()),
+		}
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", worker.log_tail());
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+}
+
 async fn wait_for_device(client: &Client, owner: &AccountId32, worker: &Process) -> AccountId32 {
 	let started = Instant::now();
 	loop {
@@ -324,27 +350,12 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let (job, fee) = submit(&client, &dapp, supplied.clone()).await;
 	dapp_fees += fee;
 	cheated.push(job);
-	let started = Instant::now();
-	while !matches!(
-		client.job(job).await.unwrap().map(|j| j.status),
-		Some(JobStatus::Assigned { .. })
-	) {
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", cheater.log_tail());
-		tokio::time::sleep(Duration::from_millis(50)).await;
-	}
+	wait_assigned(&client, job, &cheater).await;
 	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	// The dApp's own check of the whole output (Freivalds) finds a wrong element of what the
 	// cheater committed, whatever the chain's samples hit.
-	let root = loop {
-		match client.job(job).await.unwrap().map(|j| j.status) {
-			Some(JobStatus::Committed { root, .. }) => break root.0,
-			Some(JobStatus::Assigned { .. }) => {}
-			other => panic!("cheated job {job}: {other:?}\n{}", cheater.log_tail()),
-		}
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", cheater.log_tail());
-		tokio::time::sleep(Duration::from_millis(20)).await;
-	};
+	let root = wait_committed(&client, job, &cheater).await;
 	let endpoint = client.endpoint(&cheater_device).await.unwrap().expect("published");
 	let faked = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
 	let wrong = freivalds(&rows, &cols, &faked, k as usize, 99, DEFAULT_ROUNDS).unwrap_err();
@@ -489,13 +500,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let from = client.best_number().await.unwrap();
 	let (job, _) = submit(&client, &dapp, supplied).await;
 	let started = Instant::now();
-	while !matches!(
-		client.job(job).await.unwrap().map(|j| j.status),
-		Some(JobStatus::Assigned { .. })
-	) {
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", honest.log_tail());
-		tokio::time::sleep(Duration::from_millis(50)).await;
-	}
+	wait_assigned(&client, job, &honest).await;
 	// Only the job's client may upload, and only the committed bytes.
 	let stranger = Keypair::from_suri("//Ferdie").unwrap();
 	let refused = client.upload_input(&stranger, job, Matrix::A, &rows).await.unwrap_err();
@@ -508,15 +513,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let upload_seconds = upload_started.elapsed().as_secs_f64();
-	let root = loop {
-		match client.job(job).await.unwrap().map(|j| j.status) {
-			Some(JobStatus::Committed { root, .. }) => break root.0,
-			Some(JobStatus::Assigned { .. }) => {}
-			other => panic!("supplied job {job}: {other:?}\n{}", honest.log_tail()),
-		}
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", honest.log_tail());
-		tokio::time::sleep(Duration::from_millis(50)).await;
-	};
+	let root = wait_committed(&client, job, &honest).await;
 	match outcome(&client, job, from, &honest).await {
 		JobOutcome::Settled { payment, .. } => paid += payment,
 		other => panic!("supplied job {job}: {other:?}"),
@@ -581,15 +578,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let from = client.best_number().await.unwrap();
 	let (job, _) = submit(&client, &dapp, from_urls("/a")).await;
 	let started = Instant::now();
-	let root = loop {
-		match client.job(job).await.unwrap().map(|j| j.status) {
-			Some(JobStatus::Committed { root, .. }) => break root.0,
-			Some(JobStatus::Submitted | JobStatus::Assigned { .. }) => {}
-			other => panic!("URL job {job}: {other:?}\n{}", honest.log_tail()),
-		}
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not committed\n{}", honest.log_tail());
-		tokio::time::sleep(Duration::from_millis(50)).await;
-	};
+	let root = wait_committed(&client, job, &honest).await;
 	match outcome(&client, job, from, &honest).await {
 		JobOutcome::Settled { payment, .. } => paid += payment,
 		other => panic!("URL job {job}: {other:?}"),

@@ -69,6 +69,15 @@ pub fn development_config_genesis() -> Value {
 	)
 }
 
+/// The accounts prefunded on multi-validator test networks: every dev keyring account but
+/// `One` and `Two`.
+fn testnet_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::iter()
+		.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
+		.map(|k| k.to_account_id())
+		.collect()
+}
+
 /// `local_testnet`: two validators, Alice and Bob, for a local multi-node network.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
@@ -76,10 +85,7 @@ pub fn local_config_genesis() -> Value {
 			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 		],
-		Sr25519Keyring::iter()
-			.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
-			.map(|k| k.to_account_id())
-			.collect(),
+		testnet_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		None,
 	)
@@ -97,10 +103,7 @@ pub fn devnet_config_genesis() -> Value {
 			authority_keys(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			authority_keys(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
-		Sr25519Keyring::iter()
-			.filter(|k| k != &Sr25519Keyring::One && k != &Sr25519Keyring::Two)
-			.map(|k| k.to_account_id())
-			.collect(),
+		testnet_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 		Some(DEV_ERA_LENGTH),
 	)
