@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A four-validator ProofGrid network on this machine, without Docker: Alice, Bob, Charlie and
-# Dave on the `devnet` chain (BABE, 6 s slots, GRANDPA), on loopback, each with its own base
+# Dave on the `local` chain (BABE, 6 s slots, GRANDPA), on loopback, each with its own base
 # path and fixed network key, and two CPU workers (providers Ferdie and Eve).
 #
 #   scripts/devnet.sh up       build if needed, start everything, wait for finality
@@ -41,7 +41,7 @@ up() {
 		alive "$name" && { echo "$name already running"; continue; }
 		local boot=()
 		[ "$i" -gt 0 ] && boot=(--bootnodes "/ip4/127.0.0.1/tcp/$(p2p_port 0)/p2p/$alice_id")
-		"$BIN/proofgrid-node" --chain devnet "--$name" --base-path "$DIR/$name" \
+		"$BIN/proofgrid-node" --chain local "--$name" --base-path "$DIR/$name" \
 			--node-key "$(node_key "$i")" --rpc-port "$(rpc_port "$i")" \
 			--listen-addr "/ip4/127.0.0.1/tcp/$(p2p_port "$i")" --allow-private-ip \
 			--no-prometheus --no-telemetry --no-mdns "${boot[@]}" >"$DIR/$name.log" 2>&1 &

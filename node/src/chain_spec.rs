@@ -1,5 +1,6 @@
-//! Chain specifications: `dev` (one validator) and `local` (Alice + Bob), both built from the
-//! runtime's genesis presets, or any JSON chain spec file.
+//! Chain specifications built from the runtime's genesis presets: `dev` (one validator),
+//! `local` (Alice, Bob, Charlie, Dave) and `testnet-template` (no keys: the starting point of
+//! a network with the operator's own keys); or any JSON chain spec file.
 
 use proofgrid_runtime::WASM_BINARY;
 use sc_service::ChainType;
@@ -49,23 +50,24 @@ pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	)
 }
 
-/// `--chain devnet`: four validators (Alice, Bob, Charlie, Dave), the network
-/// `scripts/devnet.sh` runs.
-pub fn devnet_chain_spec() -> Result<ChainSpec, String> {
-	from_preset(
-		"ProofGrid Devnet",
-		"proofgrid_devnet",
-		ChainType::Local,
-		proofgrid_runtime::genesis_config_presets::DEVNET_PRESET,
-	)
-}
-
-/// `--chain local`: two validators (Alice and Bob) for a local network.
+/// `--chain local`: four validators (Alice, Bob, Charlie, Dave), the network
+/// `scripts/devnet.sh` and `docker-compose.yml` run.
 pub fn local_chain_spec() -> Result<ChainSpec, String> {
 	from_preset(
 		"ProofGrid Local Testnet",
 		"proofgrid_local",
 		ChainType::Local,
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
+	)
+}
+
+/// `--chain testnet-template`: a live network's spec without validators, sudo key or
+/// balances, for `build-spec` to print and the operator to fill in (`scripts/testnet-spec.sh`).
+pub fn testnet_template_chain_spec() -> Result<ChainSpec, String> {
+	from_preset(
+		"ProofGrid Testnet",
+		"proofgrid_testnet",
+		ChainType::Live,
+		proofgrid_runtime::genesis_config_presets::TESTNET_PRESET,
 	)
 }

@@ -1,7 +1,17 @@
-//! Two validators, Alice and Bob, on the `local` chain (real 6 s slots): BABE authors blocks,
-//! GRANDPA finalizes them, and a job settles with a reveal that answers a *final* challenge
-//! block, the way the worker answers. Prints GRANDPA's lag behind the best block and the job's
-//! latency from submission to final settlement.
+//! Four validators, Alice, Bob, Charlie and Dave, on the `local` chain (real 6 s slots), and
+//! what they survive. GRANDPA needs more than two thirds of the votes, so four validators keep
+//! finalizing with one of them down and stop with two down:
+//!
+//! 1. all four finalize;
+//! 2. Dave is killed (SIGKILL): blocks and finality go on, and a job submitted meanwhile
+//!    settles with a reveal that answers a *final* challenge block, the way the worker answers;
+//! 3. Dave restarts on his base path, catches up to the others' finalized head and authors
+//!    again;
+//! 4. Charlie and Dave are killed: finality stops while BABE goes on; Charlie comes back and
+//!    finality resumes, with every node on the same finalized chain.
+//!
+//! Prints the figures an operator asks for: the job's latency, the restarted validator's
+//! catch-up time, GRANDPA's lag and the time finality takes to resume.
 
 mod common;
 
@@ -22,23 +32,95 @@ use proofgrid_runtime::{RuntimeCall, RuntimeEvent, GRID};
 use sp_core::{sr25519, Pair, H256};
 use sp_keyring::Sr25519Keyring;
 
-/// Alice's network key and the peer id it gives, so that Bob can find her. Validators on a
-/// non-dev chain must be given a network key.
-const ALICE_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000001";
-const BOB_NODE_KEY: &str = "0000000000000000000000000000000000000000000000000000000000000002";
+/// The peer id of Alice's network key (…0001, see `node_key`), so that the others can find her.
 const ALICE_PEER_ID: &str = "12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp";
 
-/// Waits until the finalized block is at least `number`; returns it.
-async fn wait_finalized(client: &WsClient, number: u32, what: &str) -> u32 {
+/// The validators, in the order of the chain spec's authorities (BABE's authority index).
+const VALIDATORS: [&str; 4] = ["alice", "bob", "charlie", "dave"];
+const CHARLIE: usize = 2;
+const DAVE: usize = 3;
+
+/// Validator `i`'s network key: fixed, so that a restarted node keeps its peer id. Validators
+/// on a non-dev chain must be given one.
+fn node_key(i: usize) -> String {
+	format!("{:064x}", i + 1)
+}
+
+/// How long any one step may take before the test fails.
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// A validator's node and a client connected to it.
+struct Validator {
+	name: &'static str,
+	node: Node,
+	client: WsClient,
+}
+
+impl Validator {
+	/// Starts validator `i` on `--chain local`; all but Alice bootstrap from Alice.
+	async fn start(i: usize, alice_p2p_port: Option<u16>) -> Validator {
+		let name = VALIDATORS[i];
+		let key = node_key(i);
+		let flag = format!("--{name}");
+		let bootnode =
+			alice_p2p_port.map(|port| format!("/ip4/127.0.0.1/tcp/{port}/p2p/{ALICE_PEER_ID}"));
+		let mut args = vec!["--chain", "local", &flag, "--node-key", &key, "--allow-private-ip"];
+		if let Some(bootnode) = &bootnode {
+			args.extend(["--bootnodes", bootnode]);
+		}
+		let (node, client) = Node::start(&args).await;
+		Validator { name, node, client }
+	}
+
+	fn kill(&mut self) {
+		self.node.kill();
+		println!("killed {} (SIGKILL)", self.name);
+	}
+
+	async fn restart(&mut self) {
+		self.client = self.node.restart().await;
+	}
+}
+
+/// Waits until `check` holds for the best and finalized block numbers `client` reports; returns
+/// them. `what` and the validators' logs go into the failure message.
+async fn wait_until(
+	client: &WsClient,
+	what: &str,
+	validators: &[Validator],
+	check: impl Fn(u32, u32) -> bool,
+) -> (u32, u32) {
 	let started = Instant::now();
 	loop {
-		let (_, finalized) = best_and_finalized(client).await;
-		if finalized >= number {
-			return finalized;
+		let (best, finalized) = best_and_finalized(client).await;
+		if check(best, finalized) {
+			return (best, finalized);
 		}
-		assert!(started.elapsed() < Duration::from_secs(120), "{what}: #{number} never final");
+		if started.elapsed() > STEP_TIMEOUT {
+			let logs: Vec<String> =
+				validators.iter().map(|v| format!("{}:\n{}", v.name, v.node.log_tail())).collect();
+			panic!(
+				"{what}: not within {STEP_TIMEOUT:?} (best #{best}, finalized #{finalized})\n{}",
+				logs.join("\n")
+			);
+		}
 		tokio::time::sleep(Duration::from_millis(500)).await;
 	}
+}
+
+/// The BABE authority index of the author of block `number` on `client`'s best chain.
+async fn author_index(client: &WsClient, number: u32) -> Option<u32> {
+	use codec::Decode;
+	use sp_consensus_babe::digests::CompatibleDigestItem;
+	let header: serde_json::Value = client
+		.request("chain_getHeader", rpc_params![common::block_hash(client, number).await])
+		.await
+		.ok()?;
+	header["digest"]["logs"].as_array()?.iter().find_map(|log| {
+		let bytes = hex::decode(log.as_str()?.trim_start_matches("0x")).ok()?;
+		let item = sp_runtime::DigestItem::decode(&mut &bytes[..]).ok()?;
+		item.as_babe_pre_digest().map(|pre| pre.authority_index())
+	})
 }
 
 /// Job `job` as the finalized state holds it once it is in a state `wanted` accepts there
@@ -77,47 +159,36 @@ async fn finalized_head(client: &WsClient) -> H256 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges() {
-	let (alice, client) = Node::start(&[
-		"--chain",
-		"local",
-		"--alice",
-		"--node-key",
-		ALICE_NODE_KEY,
-		"--allow-private-ip",
-	])
-	.await;
-	let bootnode = format!("/ip4/127.0.0.1/tcp/{}/p2p/{ALICE_PEER_ID}", alice.p2p_port);
-	let (bob, bob_client) = Node::start(&[
-		"--chain",
-		"local",
-		"--bob",
-		"--node-key",
-		BOB_NODE_KEY,
-		"--bootnodes",
-		&bootnode,
-		"--allow-private-ip",
-	])
-	.await;
+async fn four_validators_survive_one_down_and_stall_with_two_down() {
+	let alice = Validator::start(0, None).await;
+	let alice_port = alice.node.p2p_port;
+	let mut validators = vec![alice];
+	for i in 1..VALIDATORS.len() {
+		validators.push(Validator::start(i, Some(alice_port)).await);
+	}
+	// A connection of its own to Alice, for the steps that do not name a validator.
+	let client = validators[0].node.connect().await;
 
-	// GRANDPA needs both votes (2 of 2 > 2/3): finality proves the nodes talk.
+	// 1. All four finalize: finality proves they talk.
 	let started = Instant::now();
-	let finalized = loop {
-		let (best, finalized) = best_and_finalized(&bob_client).await;
-		if finalized >= 3 {
-			break finalized;
-		}
-		assert!(
-			started.elapsed() < Duration::from_secs(120),
-			"no finality with two validators (best #{best})\nAlice:\n{}\nBob:\n{}",
-			alice.log_tail(),
-			bob.log_tail()
-		);
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	};
+	for v in &validators {
+		wait_until(&v.client, &format!("{} sees finality", v.name), &validators, |_, f| f >= 3)
+			.await;
+	}
+	println!("four validators finalized #3 after {:.0} s", started.elapsed().as_secs_f64());
+
+	// 2. Dave goes down hard. Three of four votes are more than two thirds: blocks and
+	// finality go on.
+	let (dave_best, _) = best_and_finalized(&validators[DAVE].client).await;
+	validators[DAVE].kill();
+	let outage = Instant::now();
+	let (_, finalized_at_kill) = best_and_finalized(&client).await;
+	wait_until(&client, "finality with Dave down", &validators, |_, f| f >= finalized_at_kill + 3)
+		.await;
 	println!(
-		"both validators finalized #{finalized} after {:.0} s",
-		started.elapsed().as_secs_f64()
+		"with Dave down, finalized #{} in {:.0} s",
+		finalized_at_kill + 3,
+		outage.elapsed().as_secs_f64()
 	);
 
 	// A device of Charlie's; Eve posts a one-unit job.
@@ -203,7 +274,7 @@ async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges(
 	assert!(settled_in, "the job settled");
 	// Final once the finalized chain has no open job left.
 	let settled_at = block_number(&client, None).await;
-	wait_finalized(&client, settled_at, "the settlement").await;
+	wait_until(&client, "the settlement final", &validators, |_, f| f >= settled_at).await;
 	let key = pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(job);
 	let open: Option<String> = client
 		.request(
@@ -218,16 +289,91 @@ async fn two_validators_finalize_with_babe_and_settle_a_job_on_final_challenges(
 		submitted_at.elapsed().as_secs_f64(),
 	);
 
-	// GRANDPA's lag behind the best block, sampled over half a minute.
+	// 3. Dave comes back on his base path: he imports what he missed, reaches the others'
+	// finalized head and authors again (BABE gives him a quarter of the secondary slots).
+	let (best_at_restart, finalized_at_restart) = best_and_finalized(&client).await;
+	let restarted = Instant::now();
+	validators[DAVE].restart().await;
+	wait_until(&validators[DAVE].client, "Dave catches up", &validators, |_, f| {
+		f >= finalized_at_restart
+	})
+	.await;
+	println!(
+		"Dave, down for {:.0} s, restarted {} blocks behind (best #{best_at_restart}): at the others' finalized #{finalized_at_restart} after {:.1} s",
+		restarted.duration_since(outage).as_secs_f64(),
+		best_at_restart.saturating_sub(dave_best),
+		restarted.elapsed().as_secs_f64()
+	);
+	let mut next = best_at_restart + 1;
+	let authored = loop {
+		let (best, _) = best_and_finalized(&client).await;
+		while next <= best {
+			if author_index(&client, next).await == Some(DAVE as u32) {
+				break;
+			}
+			next += 1;
+		}
+		if next <= best {
+			break next;
+		}
+		assert!(restarted.elapsed() < STEP_TIMEOUT, "Dave authored nothing after his restart");
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	};
+	println!("Dave authored #{authored} after his restart");
+
+	// GRANDPA's lag behind the best block with all four up, sampled over half a minute.
 	let mut lags = Vec::new();
 	for _ in 0..10 {
-		let (best, finalized) = best_and_finalized(&bob_client).await;
+		let (best, finalized) = best_and_finalized(&client).await;
 		lags.push(best - finalized);
 		tokio::time::sleep(Duration::from_secs(3)).await;
 	}
 	println!(
-		"GRANDPA lag over 30 s: {:?} blocks (max {})",
+		"GRANDPA lag over 30 s with four validators: {:?} blocks (max {})",
 		lags,
 		lags.iter().max().copied().unwrap_or(0)
 	);
+
+	// 4. Charlie and Dave go down: two of four votes are not enough. BABE goes on (Alice and
+	// Bob win slots of their own); finality stops once the round in flight is over.
+	validators[CHARLIE].kill();
+	validators[DAVE].kill();
+	tokio::time::sleep(Duration::from_secs(12)).await;
+	let (_, stalled_at) = best_and_finalized(&client).await;
+	let (best, finalized) =
+		wait_until(&client, "blocks with two validators down", &validators, |b, _| {
+			b >= stalled_at + 4
+		})
+		.await;
+	assert_eq!(finalized, stalled_at, "two of four validators finalized nothing (best #{best})");
+	println!("with two validators down: best #{best}, finalized stays at #{stalled_at}");
+
+	// Charlie comes back: three votes again, finality resumes past where it stopped.
+	let back = Instant::now();
+	validators[CHARLIE].restart().await;
+	let (_, resumed) = wait_until(&client, "finality resumes", &validators, |_, f| f > best).await;
+	println!(
+		"Charlie back: finality resumed past #{best} (to #{resumed}) {:.1} s after his restart",
+		back.elapsed().as_secs_f64()
+	);
+
+	// No fork left: the three running nodes hold the same finalized chain.
+	let up = [0, 1, CHARLIE];
+	let mut common = u32::MAX;
+	for &i in &up {
+		let (_, f) =
+			wait_until(&validators[i].client, "finality on every node", &validators, |_, f| {
+				f > best
+			})
+			.await;
+		common = common.min(f);
+	}
+	for number in [stalled_at, common] {
+		let mut hashes = Vec::new();
+		for &i in &up {
+			hashes.push(common::block_hash(&validators[i].client, number).await);
+		}
+		assert!(hashes.windows(2).all(|w| w[0] == w[1]), "#{number} differs: {hashes:?}");
+	}
+	println!("Alice, Bob and Charlie agree on #{stalled_at} and #{common}");
 }

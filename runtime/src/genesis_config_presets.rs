@@ -1,7 +1,11 @@
-//! Genesis presets: `development` (one validator, Alice), `local_testnet` (Alice and Bob) and
-//! `devnet` (Alice, Bob, Charlie and Dave: GRANDPA needs more than two thirds, so four
-//! validators keep finalizing with one of them down). In all, the well-known dev accounts are
-//! prefunded and Alice is sudo. No devices are
+//! Genesis presets:
+//! - `development`: one validator, Alice;
+//! - `local_testnet`: Alice, Bob, Charlie and Dave (GRANDPA needs more than two thirds, so four
+//!   validators keep finalizing with one of them down);
+//! - `testnet`: a template with no validators, no sudo key and no balances, which the operator
+//!   fills with keys of their own (`scripts/testnet-spec.sh`, docs/OPERATIONS.md).
+//!
+//! In the first two the well-known dev accounts are prefunded and Alice is sudo. No devices are
 //! registered at genesis: providers register them with the worker.
 
 use alloc::{vec, vec::Vec};
@@ -78,24 +82,9 @@ fn testnet_accounts() -> Vec<AccountId> {
 		.collect()
 }
 
-/// `local_testnet`: two validators, Alice and Bob, for a local multi-node network.
+/// `local_testnet`: four validators, Alice, Bob, Charlie and Dave (`scripts/devnet.sh`,
+/// `docker-compose.yml`).
 pub fn local_config_genesis() -> Value {
-	testnet_genesis(
-		vec![
-			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
-			authority_keys(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
-		],
-		testnet_accounts(),
-		Sr25519Keyring::Alice.to_account_id(),
-		None,
-	)
-}
-
-/// The id of the four-validator preset.
-pub const DEVNET_PRESET: &str = "devnet";
-
-/// `devnet`: four validators, Alice, Bob, Charlie and Dave (`scripts/devnet.sh`).
-pub fn devnet_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
 			authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
@@ -109,12 +98,28 @@ pub fn devnet_config_genesis() -> Value {
 	)
 }
 
+/// The id of the template for networks with the operator's own keys.
+pub const TESTNET_PRESET: &str = "testnet";
+
+/// `testnet`: no validators, no sudo key, nothing prefunded but the treasury, hourly eras. No
+/// well-known key is in it: the operator adds the validators' session keys, the sudo key and
+/// the balances to the chain spec before building its raw form (`scripts/testnet-spec.sh`).
+pub fn testnet_template_genesis() -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig { balances: vec![(TreasuryAccount::get(), EXISTENTIAL_DEPOSIT)] },
+		babe: BabeConfig { authorities: vec![], epoch_config: BABE_GENESIS_EPOCH_CONFIG },
+		grandpa: GrandpaConfig { authorities: vec![] },
+		sudo: SudoConfig { key: None },
+		rewards: RewardsConfig { era_length: None },
+	})
+}
+
 /// The JSON patch of the preset with the given id, if there is one.
 pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
-		DEVNET_PRESET => devnet_config_genesis(),
+		TESTNET_PRESET => testnet_template_genesis(),
 		_ => return None,
 	};
 	// Serialising a `Value` cannot fail; `ok()` keeps the runtime free of panics regardless.
@@ -126,6 +131,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
-		PresetId::from(DEVNET_PRESET),
+		PresetId::from(TESTNET_PRESET),
 	]
 }

@@ -43,13 +43,13 @@ fn presets_are_listed_and_unknown_ones_refused() {
 		.into_iter()
 		.map(|id| String::from_utf8(id.into()).expect("utf8"))
 		.collect();
-	assert_eq!(names, vec!["development", "local_testnet", "devnet"]);
+	assert_eq!(names, vec!["development", "local_testnet", "testnet"]);
 	assert!(genesis_config_presets::get_preset(&"mainnet".into()).is_none());
 }
 
 #[test]
-fn devnet_preset_has_four_validators() {
-	ext_from_preset("devnet").execute_with(|| {
+fn local_testnet_preset_has_four_validators() {
+	ext_from_preset("local_testnet").execute_with(|| {
 		// GRANDPA needs more than two thirds: four validators keep finalizing with one down.
 		let babe: Vec<_> =
 			pallet_babe::Authorities::<Runtime>::get().into_iter().map(|(id, _)| id).collect();
@@ -97,14 +97,15 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 }
 
 #[test]
-fn local_testnet_preset_has_alice_and_bob_as_validators() {
-	ext_from_preset("local_testnet").execute_with(|| {
-		let babe = pallet_babe::Authorities::<Runtime>::get();
-		assert_eq!(babe.len(), 2);
-		assert_eq!(babe[0], (Sr25519Keyring::Alice.public().into(), 1));
-		assert_eq!(babe[1], (Sr25519Keyring::Bob.public().into(), 1));
-		assert_eq!(Grandpa::grandpa_authorities().len(), 2);
-		assert_eq!(Balances::balance(&Sr25519Keyring::Ferdie.to_account_id()), ENDOWMENT);
+fn testnet_template_holds_no_well_known_key() {
+	ext_from_preset("testnet").execute_with(|| {
+		assert!(pallet_babe::Authorities::<Runtime>::get().is_empty());
+		assert!(Grandpa::grandpa_authorities().is_empty());
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), None);
+		for who in Sr25519Keyring::iter() {
+			assert_eq!(Balances::balance(&who.to_account_id()), 0, "{who:?} is not prefunded");
+		}
+		assert_eq!(Balances::total_issuance(), 2 * EXISTENTIAL_DEPOSIT);
 		assert_eq!(pallet_rewards::EraLength::<Runtime>::get(), crate::HOURS);
 	});
 }

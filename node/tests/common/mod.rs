@@ -35,9 +35,11 @@ pub struct Node {
 	pub ws_url: String,
 	/// Its libp2p port on 127.0.0.1, for other nodes' `--bootnodes`.
 	pub p2p_port: u16,
+	rpc_port: u16,
+	args: Vec<String>,
 	log_path: PathBuf,
 	// Removed after the node is killed (fields drop after `Drop::drop`).
-	_base_path: tempfile::TempDir,
+	base_path: tempfile::TempDir,
 }
 
 /// A port nobody listens on right now.
@@ -48,6 +50,29 @@ fn free_port() -> u16 {
 		.expect("a free loopback port")
 }
 
+/// Starts `proofgrid-node` with `args` on the given base path and loopback ports, logging to
+/// `log` (appended to, so that a restarted node's log follows its first life's).
+fn spawn_node(
+	args: &[String],
+	base_path: &std::path::Path,
+	rpc_port: u16,
+	p2p_port: u16,
+	log: &std::path::Path,
+) -> Child {
+	let log = File::options().create(true).append(true).open(log).expect("log file");
+	Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
+		.args(args)
+		.arg("--base-path")
+		.arg(base_path)
+		.args(["--rpc-port", &rpc_port.to_string()])
+		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
+		.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+		.stdout(Stdio::null())
+		.stderr(log)
+		.spawn()
+		.expect("proofgrid-node starts")
+}
+
 impl Node {
 	/// Starts `proofgrid-node` with `args` plus a temporary base path and loopback-only ports,
 	/// and waits until its RPC answers.
@@ -56,42 +81,57 @@ impl Node {
 		let rpc_port = free_port();
 		let p2p_port = free_port();
 		let log_path = base_path.path().join("node.log");
-		let log = File::create(&log_path).expect("log file");
-
-		let child = Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
-			.args(args)
-			.arg("--base-path")
-			.arg(base_path.path())
-			.args(["--rpc-port", &rpc_port.to_string()])
-			.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
-			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
-			.stdout(Stdio::null())
-			.stderr(log)
-			.spawn()
-			.expect("proofgrid-node starts");
-
+		let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+		let child = spawn_node(&args, base_path.path(), rpc_port, p2p_port, &log_path);
 		let mut node = Node {
 			child,
 			ws_url: format!("ws://127.0.0.1:{rpc_port}"),
 			p2p_port,
+			rpc_port,
+			args,
 			log_path,
-			_base_path: base_path,
+			base_path,
 		};
-		println!("started proofgrid-node {args:?} at {}", node.ws_url);
+		println!("started proofgrid-node {:?} at {}", node.args, node.ws_url);
+		let client = node.wait_for_rpc().await;
+		(node, client)
+	}
+
+	/// Kills the node with SIGKILL (no clean shutdown), keeping its base path.
+	pub fn kill(&mut self) {
+		let _ = self.child.kill();
+		let _ = self.child.wait();
+	}
+
+	/// Starts a killed node again with the same arguments, base path and ports.
+	pub async fn restart(&mut self) -> WsClient {
+		self.child = spawn_node(
+			&self.args,
+			self.base_path.path(),
+			self.rpc_port,
+			self.p2p_port,
+			&self.log_path,
+		);
+		println!("restarted proofgrid-node {:?} at {}", self.args, self.ws_url);
+		self.wait_for_rpc().await
+	}
+
+	/// Waits until the node's RPC answers; panics if the node exits or takes too long.
+	async fn wait_for_rpc(&mut self) -> WsClient {
 		let started = Instant::now();
 		loop {
-			if let Ok(client) = WsClientBuilder::default().build(&node.ws_url).await {
+			if let Ok(client) = WsClientBuilder::default().build(&self.ws_url).await {
 				println!("RPC up after {:.1} s", started.elapsed().as_secs_f64());
-				return (node, client);
+				return client;
 			}
-			if let Ok(Some(status)) = node.child.try_wait() {
+			if let Ok(Some(status)) = self.child.try_wait() {
 				panic!(
 					"proofgrid-node exited ({status}) before its RPC was up\n{}",
-					node.log_tail()
+					self.log_tail()
 				);
 			}
 			if started.elapsed() > STARTUP_TIMEOUT {
-				panic!("node RPC not up after {STARTUP_TIMEOUT:?}\n{}", node.log_tail());
+				panic!("node RPC not up after {STARTUP_TIMEOUT:?}\n{}", self.log_tail());
 			}
 			tokio::time::sleep(Duration::from_millis(250)).await;
 		}
