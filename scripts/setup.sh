@@ -6,11 +6,13 @@ cd "$(dirname "$0")/.."
 
 say() { echo "[setup] $*"; }
 
-# System packages: clang/libclang for bindgen (-sys crates), protoc for libp2p's protobufs.
+# System packages: clang/libclang for bindgen (-sys crates), protoc for libp2p's protobufs,
+# docker-compose to validate docker-compose.yml in the tests (it needs no Docker engine).
 missing=()
 command -v clang >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -18,7 +20,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-	say "apt packages present: clang libclang-dev protobuf-compiler"
+	say "apt packages present: clang libclang-dev protobuf-compiler docker-compose"
 fi
 
 # Rust: rustup reads rust-toolchain.toml (1.95.0, wasm targets, rust-src) and installs what

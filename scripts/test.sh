@@ -12,6 +12,8 @@ source scripts/env.sh
 
 echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
+echo "[test] docker-compose.yml (docker-compose config, no engine needed)"
+python3 scripts/check-compose.py
 
 start=$(date +%s)
 # The end-to-end test runs a cheating worker: the `fault-injection` build, kept aside. Built

@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# ProofGrid's release binaries in a slim image: proofgrid-node (the entry point),
+# proofgrid-worker and the proofgrid CLI. docker-compose.yml runs a four-validator network of
+# it. Build: `docker build -t proofgrid .` (most of an hour on two cores, the first time).
+#
+# Targets: `runtime` (CPU workers) and `runtime-gpu` (adds NVRTC, which the CUDA backend
+# compiles its kernels with; the driver comes from the NVIDIA container toolkit at run time).
+
+# --- build: the pinned toolchain (rust-toolchain.toml) and scripts/setup.sh, as on any machine.
+FROM rust:1.95.0-bookworm AS build
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends python3-pip \
+	&& rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+ENV CARGO_TARGET_DIR=/target PROOFGRID_CACHE=/opt/proofgrid
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+	--mount=type=cache,target=/target \
+	bash scripts/setup.sh \
+	&& cargo build --locked --release --features proofgrid-node/metadata-hash \
+		-p proofgrid-node -p proofgrid-worker -p proofgrid-client \
+	&& mkdir -p /out \
+	&& cp /target/release/proofgrid-node /target/release/proofgrid-worker \
+		/target/release/proofgrid /out/
+
+# --- runtime: the binaries, curl for health checks, a non-root user owning /data.
+FROM debian:bookworm-slim AS runtime
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends ca-certificates curl \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& useradd --system --uid 10001 --create-home --home-dir /home/proofgrid proofgrid \
+	&& mkdir /data \
+	&& chown proofgrid:proofgrid /data
+COPY --from=build /out/ /usr/local/bin/
+USER proofgrid
+WORKDIR /data
+VOLUME ["/data"]
+# RPC, p2p, Prometheus (node), data service (worker).
+EXPOSE 9944 30333 9615 9700
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+	CMD curl -sf -H 'Content-Type: application/json' \
+		-d '{"id":1,"jsonrpc":"2.0","method":"system_health","params":[]}' \
+		http://127.0.0.1:9944 || exit 1
+ENTRYPOINT ["proofgrid-node"]
+
+# --- runtime-gpu: the same, with NVRTC for the CUDA backend.
+FROM runtime AS runtime-gpu
+COPY --from=build /opt/proofgrid/nvrtc-13.0.88/lib /opt/nvrtc/lib
+ENV LD_LIBRARY_PATH=/opt/nvrtc/lib
