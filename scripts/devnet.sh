@@ -48,16 +48,19 @@ up() {
 		echo $! >"$DIR/$name.pid"
 		echo "started $name (RPC ws://127.0.0.1:$(rpc_port "$i"), log $DIR/$name.log)"
 	done
-	for _ in $(seq 1 120); do
-		rpc "$(rpc_port 0)" system_health >/dev/null 2>&1 && break
-		sleep 1
-	done
 	for i in "${!WORKERS[@]}"; do
 		local name=${WORKERS[$i]}
 		alive "$name" && { echo "$name already running"; continue; }
+		# Ferdie talks to Bob's RPC, Eve to Charlie's (as in docker-compose.yml): wait for it
+		# (a debug node takes a while to start).
+		local node=$((i + 1))
+		for _ in $(seq 1 120); do
+			rpc "$(rpc_port "$node")" system_health 2>/dev/null | grep -q result && break
+			sleep 1
+		done
 		# Providers' secrets go in the environment (dev keys here), never on the command line.
 		PROOFGRID_OWNER_SURI="//${name^}" "$BIN/proofgrid-worker" run \
-			--url "ws://127.0.0.1:$(rpc_port "$i")" --backend cpu --threads 1 \
+			--url "ws://127.0.0.1:$(rpc_port "$node")" --backend cpu --threads 1 \
 			--base-path "$DIR/$name" --price 0.1 --metrics none \
 			--data-addr "127.0.0.1:$((9700 + i))" >"$DIR/$name.log" 2>&1 &
 		echo $! >"$DIR/$name.pid"
