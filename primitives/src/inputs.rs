@@ -272,6 +272,51 @@ pub fn verify_sample(
 	Ok(())
 }
 
+/// A fraud proof against a job on supplied inputs: one element of its committed output, with
+/// what the chain needs to recompute it — the element's leaf and the row of `A` and column of
+/// `B` behind it, each with its Merkle path. Unlike a reveal's samples, the element is the
+/// accuser's choice: a client that found a wrong element (by Freivalds' check, say) proves
+/// that one.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct FraudProof {
+	/// The element's row and column in `C`.
+	pub element: (u32, u32),
+	/// Its leaf, row and column with their paths.
+	pub sample: SuppliedSample,
+}
+
+/// Why a fraud proof does not show the output wrong.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum FraudRefused {
+	/// The element is not in `C`.
+	OutsideOutput,
+	/// A path does not prove its part against the committed roots: the proof shows nothing.
+	Invalid(SampleError),
+	/// The element is right (and so is every cell of its leaf past the edge of `C`).
+	ElementCorrect,
+}
+
+/// `Ok` if `proof` shows that the output committed as `root` for `inputs` (of shape `shape`)
+/// is wrong: a proven element differs from the product of its proven row and column, or a cell
+/// of its proven leaf past the edge of `C` is not zero. About the cost of one sample of a reveal.
+pub fn fraud_proven(
+	inputs: &SuppliedInputs,
+	shape: &GemmShape,
+	root: &Hash32,
+	proof: &FraudProof,
+) -> Result<(), FraudRefused> {
+	let (row, col) = proof.element;
+	if shape.validate().is_err() || row >= shape.m || col >= shape.n {
+		return Err(FraudRefused::OutsideOutput);
+	}
+	let leaf = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
+	match verify_sample(inputs, shape, root, leaf, (row, col), &proof.sample) {
+		Err(SampleError::WrongElement | SampleError::DeadCell) => Ok(()),
+		Ok(()) => Err(FraudRefused::ElementCorrect),
+		Err(error) => Err(FraudRefused::Invalid(error)),
+	}
+}
+
 /// Most bytes a sample takes in a reveal of a job of `shape` (SCALE-encoded): the leaf, two
 /// lanes of `k` bytes and three full-depth paths.
 pub fn sample_bytes(shape: &GemmShape) -> u64 {
@@ -390,6 +435,13 @@ pub mod fixture {
 				col: self.cols[col as usize].clone().try_into().expect("k ≤ MAX_K"),
 				col_path: path(self.b_tree.proof(col.into()).expect("column in range")),
 			}
+		}
+
+		/// A fraud proof of element `(row, col)` against the committed output.
+		pub fn fraud_proof(&self, (row, col): (u32, u32)) -> FraudProof {
+			let leaf =
+				u64::from(row / TILE) * u64::from(self.shape.tile_cols()) + u64::from(col / TILE);
+			FraudProof { element: (row, col), sample: self.sample(leaf, (row, col)) }
 		}
 
 		/// The reveal answering `challenged` (see [`challenged_elements`]).
@@ -564,5 +616,51 @@ mod tests {
 		// k = 4096, 4096² outputs: 2 lanes of 4 KiB and three paths of 12–20 siblings.
 		let big = GemmShape { m: 4096, n: 4096, k: 4096 };
 		assert_eq!(sample_bytes(&big), 64 + (1 + 32 * 20) + 2 * (2 + 4096) + 2 * (1 + 32 * 12));
+	}
+
+	#[test]
+	fn a_fraud_proof_shows_a_wrong_element_and_nothing_else() {
+		// Element (5, 3) of a ragged 7×6 output (in leaf 2: tile row 1, column 0) is off by
+		// one; (6, 5)'s leaf is honest.
+		let job = SuppliedJob::new(7, 6, 9, 4).doctored(|index, leaf| {
+			if index == 2 {
+				leaf[1 * TILE as usize + 3] += 1;
+			}
+		});
+		let check = |proof: &FraudProof| fraud_proven(&job.inputs, &job.shape, &job.root(), proof);
+		assert_eq!(check(&job.fraud_proof((5, 3))), Ok(()));
+		assert_eq!(check(&job.fraud_proof((6, 5))), Err(FraudRefused::ElementCorrect));
+		// An honest element of the doctored leaf proves nothing either.
+		assert_eq!(check(&job.fraud_proof((5, 2))), Err(FraudRefused::ElementCorrect));
+		// Outside `C`, even inside the last leaf's tile.
+		let mut outside = job.fraud_proof((6, 5));
+		outside.element = (7, 5);
+		assert_eq!(check(&outside), Err(FraudRefused::OutsideOutput));
+		// A lane that is not the committed one, or a leaf that is not the committed one, shows
+		// nothing, even though the element then differs from the product.
+		let mut forged = job.fraud_proof((6, 5));
+		forged.sample.row[0] = forged.sample.row[0].wrapping_add(1);
+		assert!(matches!(check(&forged), Err(FraudRefused::Invalid(SampleError::Row(_)))));
+		let mut forged = job.fraud_proof((6, 5));
+		forged.sample.leaf[2 * TILE as usize + 1] ^= 1;
+		assert!(matches!(check(&forged), Err(FraudRefused::Invalid(SampleError::Leaf(_)))));
+		// A proof against another element's leaf: refused, not proven.
+		let mut moved = job.fraud_proof((5, 3));
+		moved.element = (0, 0);
+		assert!(matches!(check(&moved), Err(FraudRefused::Invalid(_))));
+	}
+
+	#[test]
+	fn a_fraud_proof_shows_a_dead_cell_that_is_not_zero() {
+		// 7×6: the last leaf's row 3 (row 7 of C) is past the edge.
+		let job = SuppliedJob::new(7, 6, 9, 5).doctored(|index, leaf| {
+			if index == 3 {
+				leaf[3 * TILE as usize] = 9;
+			}
+		});
+		assert_eq!(
+			fraud_proven(&job.inputs, &job.shape, &job.root(), &job.fraud_proof((6, 5))),
+			Ok(())
+		);
 	}
 }

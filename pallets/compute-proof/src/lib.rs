@@ -43,7 +43,10 @@ use frame_support::pallet_prelude::*;
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	gemm::{encode_leaf, seeded_leaf},
-	inputs::{challenged_elements, sample_bytes, verify_sample, LaneError, SampleError},
+	inputs::{
+		challenged_elements, fraud_proven, sample_bytes, verify_sample, FraudProof, FraudRefused,
+		LaneError, SampleError,
+	},
 	job::{JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal, MAX_SUPPLIED_SAMPLES},
 	merkle::{self, hash_leaf, ProofError},
 };
@@ -84,6 +87,13 @@ pub trait ComputeVerifier {
 	/// Fewest samples a job on supplied inputs may ask for (at most
 	/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES)).
 	fn min_supplied_samples() -> u32;
+
+	/// `Ok` if `proof` shows that the output committed as `root` for `spec` (a job on supplied
+	/// inputs) is wrong; otherwise why it does not.
+	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult;
+
+	/// Weight of [`Self::verify_fraud`] for inner dimension `k_dim`.
+	fn verify_fraud_weight(k_dim: u32) -> Weight;
 
 	/// Most bytes the reveal of a job of `spec` takes.
 	fn reveal_bytes(spec: &JobSpec) -> u64;
@@ -150,6 +160,10 @@ pub mod pallet {
 		/// The challenged element recomputed from the client's inputs differs from the
 		/// committed leaf's: the output was wrong.
 		ElementMismatch,
+		/// A fraud proof names an element outside the output.
+		ElementOutsideOutput,
+		/// A fraud proof's element is right: it proves nothing.
+		ElementCorrect,
 	}
 
 	#[pallet::hooks]
@@ -216,21 +230,8 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		let challenged = challenged_elements(&spec.shape, &seed, count);
 		ensure!(challenged.len() == samples.len(), Error::<T>::WrongPathCount);
 		for (c, sample) in challenged.iter().zip(samples.iter()) {
-			verify_sample(inputs, &spec.shape, &root.0, c.leaf, c.element, sample).map_err(
-				|e| match e {
-					SampleError::Leaf(ProofError::RootMismatch) => Error::<T>::LeafMismatch,
-					SampleError::Leaf(ProofError::WrongLength) => Error::<T>::WrongPathLength,
-					SampleError::Leaf(_) | SampleError::ElementOutsideLeaf => {
-						Error::<T>::InvalidShape
-					}
-					SampleError::Row(LaneError::WrongLength | LaneError::Path(_))
-					| SampleError::Column(LaneError::WrongLength | LaneError::Path(_)) => {
-						Error::<T>::InputLaneMismatch
-					}
-					SampleError::DeadCell => Error::<T>::DeadCellNotZero,
-					SampleError::WrongElement => Error::<T>::ElementMismatch,
-				},
-			)?;
+			verify_sample(inputs, &spec.shape, &root.0, c.leaf, c.element, sample)
+				.map_err(Pallet::<T>::sample_error)?;
 		}
 		Ok(())
 	}
@@ -241,6 +242,20 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 
 	fn min_supplied_samples() -> u32 {
 		T::MinSuppliedSamples::get()
+	}
+
+	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult {
+		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
+		fraud_proven(inputs, &spec.shape, &root.0, proof).map_err(|refused| match refused {
+			FraudRefused::OutsideOutput => Error::<T>::ElementOutsideOutput.into(),
+			FraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
+			FraudRefused::Invalid(error) => Pallet::<T>::sample_error(error),
+		})
+	}
+
+	fn verify_fraud_weight(k_dim: u32) -> Weight {
+		// One element recomputed and three paths checked: a reveal's sample.
+		T::WeightInfo::verify_supplied(1, k_dim)
 	}
 
 	fn reveal_bytes(spec: &JobSpec) -> u64 {
@@ -262,6 +277,22 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
+	/// The error a refused sample of a reveal (or of a fraud proof) gives.
+	fn sample_error(error: SampleError) -> DispatchError {
+		match error {
+			SampleError::Leaf(ProofError::RootMismatch) => Error::<T>::LeafMismatch,
+			SampleError::Leaf(ProofError::WrongLength) => Error::<T>::WrongPathLength,
+			SampleError::Leaf(_) | SampleError::ElementOutsideLeaf => Error::<T>::InvalidShape,
+			SampleError::Row(LaneError::WrongLength | LaneError::Path(_))
+			| SampleError::Column(LaneError::WrongLength | LaneError::Path(_)) => {
+				Error::<T>::InputLaneMismatch
+			}
+			SampleError::DeadCell => Error::<T>::DeadCellNotZero,
+			SampleError::WrongElement => Error::<T>::ElementMismatch,
+		}
+		.into()
+	}
+
 	/// Checks that leaf `indices[i]` of `spec`'s correct output is proven by `paths[i]` against
 	/// `root`. The costly part of [`ComputeVerifier::verify`], benchmarked on its own because the
 	/// challenge indices depend on the root.

@@ -360,3 +360,39 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		);
 	});
 }
+
+#[test]
+fn a_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwise() {
+	type V = crate::Pallet<Test>;
+	// One element of a 9×7 output is off by one: a 1/63 fault most challenges miss.
+	let job = SuppliedJob::new(9, 7, 12, 3).doctored(|index, leaf| {
+		if index == 0 {
+			leaf[5] -= 1;
+		}
+	});
+	let spec = supplied_spec(&job, 8);
+	let root = H256(job.root());
+	ext().execute_with(|| {
+		assert_ok!(V::verify_fraud(&spec, &root, &job.fraud_proof((1, 1))));
+		assert_noop!(
+			V::verify_fraud(&spec, &root, &job.fraud_proof((8, 6))),
+			Error::<Test>::ElementCorrect
+		);
+		let mut outside = job.fraud_proof((8, 6));
+		outside.element = (9, 0);
+		assert_noop!(V::verify_fraud(&spec, &root, &outside), Error::<Test>::ElementOutsideOutput);
+		let mut forged = job.fraud_proof((8, 6));
+		forged.sample.col[3] = forged.sample.col[3].wrapping_add(1);
+		assert_noop!(V::verify_fraud(&spec, &root, &forged), Error::<Test>::InputLaneMismatch);
+		// Against another root (another job's output): the leaf is not proven.
+		assert_noop!(
+			V::verify_fraud(&spec, &H256([1; 32]), &job.fraud_proof((1, 1))),
+			Error::<Test>::LeafMismatch
+		);
+		// Seeded jobs have no client inputs to prove anything against.
+		assert_noop!(
+			V::verify_fraud(&self::spec(8, 8, 8), &root, &job.fraud_proof((1, 1))),
+			Error::<Test>::WrongRevealKind
+		);
+	});
+}
