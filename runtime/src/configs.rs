@@ -294,6 +294,11 @@ impl pallet_jobs::Config for Runtime {
 	/// Reveals cannot be priced out (free, operational, top priority), so two minutes only
 	/// has to cover a worker restart; a longer window would only delay settlement and slashes.
 	type RevealWindow = ConstU32<{ 2 * MINUTES }>;
+	/// Ten minutes for a client to download a verified output and check all of it (Freivalds'
+	/// check of a 4096² output takes well under a second; the download takes the rest).
+	type DisputeWindow = ConstU32<{ 10 * MINUTES }>;
+	/// A refused fraud proof burns 1 GRID, ten times the heaviest proof's fee.
+	type DisputeDeposit = ConstU128<GRID>;
 	/// A client uploads its inputs right after the claim; a device whose inputs have not come
 	/// a minute later may give the job back without penalty.
 	type InputWindow = ConstU32<MINUTES>;

@@ -13,7 +13,7 @@ use pallet_compute_proof::ComputeVerifier;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, seeded_leaf, GemmShape},
-	inputs::{MatrixCommitment, SuppliedInputs},
+	inputs::{hash_lane, FraudProof, MatrixCommitment, SuppliedInputs, SuppliedSample},
 	job::{InputSource, JobId, JobInputs, JobSpec, MerklePath, RevealPaths},
 	merkle::{hash_leaf, MerkleTree},
 };
@@ -258,6 +258,84 @@ mod benchmarks {
 		_(RawOrigin::Signed(device), job);
 
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Submitted)));
+	}
+
+	/// The worst case: a fraud proof that is upheld, so the job fails and the device is
+	/// slashed. The job multiplies zero matrices; its provider committed an output whose
+	/// element (0, 0) is 1.
+	#[benchmark]
+	fn dispute() {
+		let client = client::<T>();
+		let shape = spec::<T>().shape;
+		let path = |tree: &MerkleTree, index: u64| -> MerklePath {
+			let siblings: alloc::vec::Vec<H256> =
+				tree.proof(index).expect("in range").into_iter().map(H256).collect();
+			siblings.try_into().expect("shallow")
+		};
+		let lane = alloc::vec![0i8; shape.k as usize];
+		let lanes_tree = |count: u32| {
+			MerkleTree::from_leaf_hashes(alloc::vec![hash_lane(&lane); count as usize])
+				.expect("lanes")
+		};
+		let (a_tree, b_tree) = (lanes_tree(shape.m), lanes_tree(shape.n));
+		let commitment = |tree: &MerkleTree, lanes: u32| MatrixCommitment {
+			lanes,
+			lane_len: shape.k,
+			root: H256(tree.root()),
+		};
+		let mut wrong = [0i32; proofgrid_primitives::gemm::LEAF_ELEMENTS];
+		wrong[0] = 1;
+		let mut leaves =
+			alloc::vec![hash_leaf(&encode_leaf(&[0; 16])); shape.leaf_count() as usize];
+		leaves[0] = hash_leaf(&encode_leaf(&wrong));
+		let output = MerkleTree::from_leaf_hashes(leaves).expect("leaves");
+		let spec = JobSpec {
+			shape,
+			inputs: JobInputs::Supplied {
+				matrices: SuppliedInputs {
+					a: commitment(&a_tree, shape.m),
+					b: commitment(&b_tree, shape.n),
+				},
+				a: InputSource::Upload,
+				b: InputSource::Upload,
+				samples: T::Verifier::min_supplied_samples(),
+			},
+			requirements: spec::<T>().requirements,
+		};
+		let job = NextJobId::<T>::get();
+		let deadline =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
+		Pallet::<T>::submit_job(
+			RawOrigin::Signed(client.clone()).into(),
+			spec,
+			cap::<T>(),
+			deadline,
+		)
+		.expect("submit in setup");
+		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, H256(output.root()))
+			.expect("commit");
+		// As if its reveal had checked out (the challenge missed element (0, 0)).
+		Pallet::<T>::open_dispute_window(job, Jobs::<T>::get(job).expect("open job"))
+			.expect("verified");
+		let lane: proofgrid_primitives::inputs::Lane = lane.try_into().expect("k ≤ MAX_K");
+		let proof = FraudProof {
+			element: (0, 0),
+			sample: SuppliedSample {
+				leaf: wrong,
+				leaf_path: path(&output, 0),
+				row: lane.clone(),
+				row_path: path(&a_tree, 0),
+				col: lane,
+				col_path: path(&b_tree, 0),
+			},
+		};
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), job, proof, shape.k);
+
+		assert!(!Jobs::<T>::contains_key(job));
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -261,6 +261,7 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Submitted => now >= info.deadline,
 			JobStatus::Assigned { commit_by, .. } => now > commit_by,
 			JobStatus::Committed { reveal_by, .. } => now > reveal_by,
+			JobStatus::Verified { dispute_until, .. } => now > dispute_until,
 		})
 	}
 
@@ -274,6 +275,14 @@ impl<T: Config> Pallet<T> {
 			}
 			JobStatus::Committed { reveal_by, .. } if now > reveal_by => {
 				Self::fail(job, info, FailureReason::LateReveal)
+			}
+			JobStatus::Verified { dispute_until, .. } if now > dispute_until => {
+				// Cannot fail while the hold invariants (`try_state`) hold and the device is
+				// registered (a device with locked collateral cannot leave); if it did, the
+				// job stays verified and `expire` can try again.
+				if let Err(error) = Self::settle(job, info) {
+					log::warn!(target: "runtime::jobs", "job {job}: settlement failed: {error:?}");
+				}
 			}
 			_ => {}
 		}
@@ -410,13 +419,49 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
+	/// A job on supplied inputs whose reveal checked out: it waits, verified, for
+	/// [`Config::DisputeWindow`] blocks, during which its client checks the whole output and
+	/// anyone may prove an element wrong, and settles after (at once if the window is zero).
+	/// The device's job slot is freed now; its collateral stays locked until then.
+	pub(crate) fn open_dispute_window(job: JobId, mut info: JobOf<T>) -> DispatchResult {
+		let JobStatus::Committed {
+			device, price, collateral, claimed_at, committed_at, root, ..
+		} = info.status.clone()
+		else {
+			return Err(Error::<T>::WrongState.into());
+		};
+		let window = T::DisputeWindow::get();
+		if window.is_zero() {
+			return Self::settle(job, info);
+		}
+		let dispute_until = frame_system::Pallet::<T>::block_number().saturating_add(window);
+		Self::schedule(Queue::Protocol, dispute_until.saturating_add(One::one()), job);
+		Self::forget_device_job(&device, job);
+		info.status = JobStatus::Verified {
+			device: device.clone(),
+			price,
+			collateral,
+			claimed_at,
+			committed_at,
+			root,
+			dispute_until,
+		};
+		Jobs::<T>::insert(job, info);
+		Self::deposit_event(Event::JobVerified { job, device, dispute_until });
+		Ok(())
+	}
+
 	/// A verified job: the provider gets `units × price` less the protocol fee, the fee is
 	/// burned, the client gets the rest of its budget and its deposit back.
 	pub(crate) fn settle(job: JobId, info: JobOf<T>) -> DispatchResult {
-		let JobStatus::Committed { device, price, collateral, claimed_at, committed_at, .. } =
-			info.status.clone()
-		else {
-			return Err(Error::<T>::WrongState.into());
+		let (device, price, collateral, claimed_at, committed_at) = match info.status.clone() {
+			JobStatus::Committed {
+				device, price, collateral, claimed_at, committed_at, ..
+			}
+			| JobStatus::Verified { device, price, collateral, claimed_at, committed_at, .. } => {
+				(device, price, collateral, claimed_at, committed_at)
+			}
+			_ => return Err(Error::<T>::WrongState.into()),
 		};
 		let provider = T::Devices::owner_of(&device).ok_or(Error::<T>::NotAssignedDevice)?;
 		let payment = Self::job_value(&info, price);
@@ -470,7 +515,9 @@ impl<T: Config> Pallet<T> {
 	/// A failed job: the client gets its budget and deposit back plus compensation from the
 	/// device's slashed collateral; the rest of the collateral is burned.
 	pub(crate) fn fail(job: JobId, info: JobOf<T>, reason: FailureReason) {
-		let JobStatus::Committed { device, price, collateral, .. } = info.status.clone() else {
+		let (JobStatus::Committed { device, price, collateral, .. }
+		| JobStatus::Verified { device, price, collateral, .. }) = info.status.clone()
+		else {
 			return;
 		};
 		Self::release_client_funds(&info);
@@ -499,7 +546,8 @@ impl<T: Config> Pallet<T> {
 			sum.1 = sum.1.saturating_add(job.deposit).saturating_add(job.call_fee);
 			match &job.status {
 				JobStatus::Assigned { device, collateral: c, .. }
-				| JobStatus::Committed { device, collateral: c, .. } => {
+				| JobStatus::Committed { device, collateral: c, .. }
+				| JobStatus::Verified { device, collateral: c, .. } => {
 					let locked = collateral.entry(device.clone()).or_default();
 					*locked = locked.saturating_add(*c);
 				}
@@ -557,8 +605,11 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 		}
+		// Verified jobs have left their device's index (the device's work is done).
 		let assigned = Jobs::<T>::iter_values()
-			.filter(|job| !matches!(job.status, JobStatus::Submitted))
+			.filter(|job| {
+				matches!(job.status, JobStatus::Assigned { .. } | JobStatus::Committed { .. })
+			})
 			.count();
 		let indexed: usize = DeviceJobs::<T>::iter_values().map(|jobs| jobs.len()).sum();
 		ensure!(assigned == indexed, "an assigned job is missing from the device job index");

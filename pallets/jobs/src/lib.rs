@@ -104,6 +104,7 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
+			tokens::{Fortitude, Precision, Preservation},
 			Randomness,
 		},
 	};
@@ -112,6 +113,7 @@ pub mod pallet {
 	use pallet_devices::DeviceRegistry;
 	use proofgrid_primitives::{
 		device::Kernel,
+		inputs::FraudProof,
 		job::{
 			claim_seed, effective_seed, JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal,
 			MAX_SUPPLIED_SAMPLES,
@@ -233,6 +235,18 @@ pub mod pallet {
 		/// Blocks a device has to reveal after the challenge block.
 		#[pallet::constant]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
+
+		/// Blocks after a verified reveal of a job on supplied inputs during which anyone may
+		/// prove an element of its output wrong ([`Pallet::dispute`]): time for the client to
+		/// download the output and check all of it. The payment waits until the window closes.
+		/// Zero settles such jobs at the reveal, as seeded ones.
+		#[pallet::constant]
+		type DisputeWindow: Get<BlockNumberFor<Self>>;
+
+		/// Burned from an accuser whose fraud proof shows nothing: a dispute costs the chain a
+		/// verification, and harassing a provider must not be free.
+		#[pallet::constant]
+		type DisputeDeposit: Get<BalanceOf<Self>>;
 
 		/// Longest a job may wait for a device.
 		#[pallet::constant]
@@ -399,6 +413,18 @@ pub mod pallet {
 		},
 		/// Nobody did the job in time; the budget and deposit were released.
 		JobExpired { job: JobId },
+		/// The reveal of a job on supplied inputs checked out: its client may download and check
+		/// the output, and anyone may prove an element wrong (`dispute`), until `dispute_until`;
+		/// then the job settles.
+		JobVerified { job: JobId, device: T::AccountId, dispute_until: BlockNumberFor<T> },
+		/// A fraud proof did not show the output wrong (`reason` says why): the accuser's
+		/// `deposit_burned` was burned and the job goes on.
+		DisputeRejected {
+			job: JobId,
+			accuser: T::AccountId,
+			reason: DispatchError,
+			deposit_burned: BalanceOf<T>,
+		},
 		/// The device gave a job on supplied inputs back, without penalty, because the inputs
 		/// did not reach it; it may not claim the job again, and the job waits for another
 		/// device.
@@ -450,6 +476,13 @@ pub mod pallet {
 		WrongWitness,
 		/// None of the job's deadlines has passed: there is nothing to expire.
 		NotDue,
+		/// The job is not open to disputes: it is not a job on supplied inputs whose reveal
+		/// checked out.
+		NotDisputable,
+		/// The job's dispute window has closed: it is settled (or about to be).
+		DisputeWindowClosed,
+		/// The accuser cannot pay the [`Config::DisputeDeposit`] a refused fraud proof costs.
+		CannotPayDisputeDeposit,
 		/// The device holds `MaxJobsPerDevice` open jobs already.
 		TooManyJobs,
 		/// The supplied inputs' commitments do not make the job's shape (or `A`'s rows and `B`'s
@@ -480,7 +513,10 @@ pub mod pallet {
 				Self::process_deadline(job, now);
 				count = count.saturating_add(1);
 			}
-			T::WeightInfo::on_initialize(count)
+			// A deadline may settle a verified job, which tells `OnWorkVerified`.
+			T::WeightInfo::on_initialize(count).saturating_add(
+				<T::OnWorkVerified as OnWorkVerified<_, _>>::weight().saturating_mul(count.into()),
+			)
 		}
 
 		fn integrity_test() {
@@ -720,8 +756,9 @@ pub mod pallet {
 		/// Signed by the assigned device of a job on supplied inputs: reveal, for each element
 		/// of the output the challenge of block `challenge_hash` draws, its leaf and the row of
 		/// `A` and column of `B` it is the product of, each with its Merkle path. The chain
-		/// recomputes the elements: the job settles if they match, and fails (with a slash)
-		/// otherwise. As [`Pallet::reveal`] otherwise.
+		/// recomputes the elements: if they match, the job is verified and settles at the end
+		/// of its dispute window ([`Config::DisputeWindow`]); otherwise it fails (with a
+		/// slash). As [`Pallet::reveal`] otherwise.
 		#[pallet::call_index(6)]
 		#[pallet::weight((
 			T::WeightInfo::reveal()
@@ -747,7 +784,7 @@ pub mod pallet {
 				return Err(Error::<T>::WrongState.into());
 			};
 			match T::Verifier::verify_supplied(job, &info.spec, &root, &randomness, &samples) {
-				Ok(()) => Self::settle(job, info)?,
+				Ok(()) => Self::open_dispute_window(job, info)?,
 				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
 			}
 			Ok(())
@@ -772,6 +809,64 @@ pub mod pallet {
 			};
 			Self::give_back(job, info, device, collateral, false);
 			Ok(())
+		}
+
+		/// Anyone (the client, typically, after checking the whole output): prove an element of
+		/// a verified job's output wrong, until the end of its dispute window. `proof` gives the
+		/// element's leaf and the row of `A` and column of `B` behind it, each with its Merkle
+		/// path; the chain recomputes the element. If it is wrong the job fails as a failed
+		/// reveal would: the device's collateral is slashed, the client refunded and
+		/// compensated, nobody paid — and the call is free. If it is right (or the proof proves
+		/// nothing) the accuser's [`Config::DisputeDeposit`] is burned and the job goes on.
+		/// `k_dim_witness` must be the job's inner dimension; it prices the verification.
+		#[pallet::call_index(8)]
+		#[pallet::weight(
+			T::WeightInfo::dispute().saturating_add(T::Verifier::verify_fraud_weight(*k_dim_witness))
+		)]
+		pub fn dispute(
+			origin: OriginFor<T>,
+			job: JobId,
+			proof: FraudProof,
+			k_dim_witness: u32,
+		) -> DispatchResultWithPostInfo {
+			let accuser = ensure_signed(origin)?;
+			let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			let JobStatus::Verified { root, dispute_until, .. } = info.status.clone() else {
+				return Err(Error::<T>::NotDisputable.into());
+			};
+			let now = frame_system::Pallet::<T>::block_number();
+			ensure!(now <= dispute_until, Error::<T>::DisputeWindowClosed);
+			ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
+			let deposit = T::DisputeDeposit::get();
+			ensure!(
+				T::Currency::reducible_balance(&accuser, Preservation::Preserve, Fortitude::Polite)
+					>= deposit,
+				Error::<T>::CannotPayDisputeDeposit
+			);
+			match T::Verifier::verify_fraud(&info.spec, &root, &proof) {
+				Ok(()) => {
+					let (row, col) = proof.element;
+					Self::fail(job, info, FailureReason::FraudProven { row, col });
+					Ok(Pays::No.into())
+				}
+				Err(reason) => {
+					let burned = T::Currency::burn_from(
+						&accuser,
+						deposit,
+						Preservation::Preserve,
+						Precision::Exact,
+						Fortitude::Polite,
+					)?;
+					SlashesBurned::<T>::mutate(|b| *b = b.saturating_add(burned));
+					Self::deposit_event(Event::DisputeRejected {
+						job,
+						accuser,
+						reason,
+						deposit_burned: burned,
+					});
+					Ok(Pays::Yes.into())
+				}
+			}
 		}
 	}
 }

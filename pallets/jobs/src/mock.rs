@@ -62,6 +62,8 @@ pub const COLLATERAL_PERCENT: u32 = 150;
 pub const CLAIM_DEPOSIT: Balance = 50;
 pub const JOB_DEPOSIT: Balance = 20;
 pub const MAX_ACTIVE_JOBS: u32 = 3;
+pub const DISPUTE_BLOCKS: u64 = 10;
+pub const DISPUTE_DEPOSIT: Balance = 40;
 /// A work unit is 2¹⁶ operations here, so the standard 64×64×8 job is one unit.
 pub const OPS_PER_UNIT: u64 = 65_536;
 /// Hashing a leaf counts as this many operations in a commit window.
@@ -72,6 +74,8 @@ pub const MILLISECS_PER_BLOCK: u64 = 1;
 parameter_types! {
 	/// Call fee per millisecond of device-call weight; 0 unless a test sets it.
 	pub static CallFeePerMs: Balance = 0;
+	/// Blocks a verified supplied job waits for fraud proofs (zero: it settles at the reveal).
+	pub static DisputeWindow: u64 = DISPUTE_BLOCKS;
 	pub const DeviceBond: Balance = BOND;
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
 	pub const CompensationShare: Perbill = Perbill::from_percent(50);
@@ -127,6 +131,8 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = crate::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
+	type DisputeWindow = DisputeWindow;
+	type DisputeDeposit = ConstU64<DISPUTE_DEPOSIT>;
 	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;

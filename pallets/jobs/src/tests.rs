@@ -1147,12 +1147,28 @@ mod supplied_inputs {
 	}
 
 	#[test]
-	fn an_honest_supplied_job_settles_and_pays_as_a_seeded_one() {
+	fn an_honest_supplied_job_is_verified_then_settles_once_after_its_dispute_window() {
 		build_and_execute(|| {
 			let job = matrices();
 			let (id, challenge_block) = committed(&job);
 			let provider = free(&account(PROVIDER));
 			assert_ok!(reveal_supplied(id, challenge_block, &job));
+			let dispute_until = System::block_number() + DISPUTE_BLOCKS;
+			System::assert_last_event(
+				Event::JobVerified { job: id, device: device(1), dispute_until }.into(),
+			);
+			// Nobody is paid yet; the collateral stays locked; the device's slot is free.
+			assert_eq!(free(&account(PROVIDER)), provider);
+			assert_eq!(free(&client()), ENDOWMENT - CAP - JOB_DEPOSIT);
+			assert_eq!(Devices::locked_of(&device(1)), Some(COLLATERAL));
+			assert!(crate::DeviceJobs::<Test>::get(device(1)).is_empty());
+			assert!(Verified::get().is_empty());
+			run_to_block(dispute_until);
+			assert!(matches!(
+				JobsMap::<Test>::get(id).map(|j| j.status),
+				Some(JobStatus::Verified { .. })
+			));
+			run_to_block(dispute_until + 1);
 			System::assert_last_event(
 				Event::JobSettled {
 					job: id,
@@ -1164,7 +1180,22 @@ mod supplied_inputs {
 				}
 				.into(),
 			);
-			assert_eq!(free(&account(PROVIDER)), provider + 540);
+			run_to_block(dispute_until + 10);
+			assert_eq!(free(&account(PROVIDER)), provider + 540, "paid once");
+			assert_eq!(free(&client()), ENDOWMENT - 600);
+			assert_eq!(Devices::locked_of(&device(1)), Some(0));
+			assert_eq!(Verified::get(), vec![(account(PROVIDER), 1, 60)]);
+		});
+	}
+
+	#[test]
+	fn without_a_dispute_window_a_supplied_job_settles_at_its_reveal() {
+		build_and_execute(|| {
+			DisputeWindow::set(0);
+			let job = matrices();
+			let (id, challenge_block) = committed(&job);
+			assert_ok!(reveal_supplied(id, challenge_block, &job));
+			assert!(JobsMap::<Test>::get(id).is_none());
 			assert_eq!(free(&client()), ENDOWMENT - 600);
 		});
 	}
@@ -1227,9 +1258,12 @@ mod supplied_inputs {
 				),
 				Error::<Test>::WrongRevealKind
 			);
-			// The honest reveal still settles the supplied job.
+			// The honest reveal still verifies the supplied job.
 			assert_ok!(reveal_supplied(id, challenge_block, &job));
-			assert!(JobsMap::<Test>::get(id).is_none());
+			assert!(matches!(
+				JobsMap::<Test>::get(id).map(|j| j.status),
+				Some(JobStatus::Verified { .. })
+			));
 		});
 	}
 
@@ -1430,4 +1464,184 @@ fn try_state_catches_a_deposit_or_collateral_mismatch() {
 		DevicesMap::<Test>::mutate(device(1), |d| d.as_mut().unwrap().locked = 1);
 		assert!(Jobs::do_try_state().is_err());
 	});
+}
+
+mod disputes {
+	use super::*;
+	use frame_support::dispatch::Pays;
+	use proofgrid_primitives::{
+		challenge::challenge_seed,
+		inputs::{challenged_elements, fixture::SuppliedJob},
+		job::{InputSource, JobInputs, JobSpec},
+	};
+
+	/// A 64×64×8 job on the client's own matrices with 8 samples, committed by device 1 with
+	/// `job`'s output, revealed, and verified; its id and last dispute block.
+	fn verified(job: &SuppliedJob) -> (u64, u64) {
+		register_device(1, PRICE);
+		let id = crate::NextJobId::<Test>::get();
+		let spec = JobSpec {
+			shape: job.shape,
+			inputs: JobInputs::Supplied {
+				matrices: job.inputs,
+				a: InputSource::Upload,
+				b: InputSource::Upload,
+				samples: 8,
+			},
+			requirements: job_spec().requirements,
+		};
+		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
+		let challenge_block = System::block_number() + 1;
+		run_to_block(challenge_block + 1);
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let seed = challenge_seed(id, &job.root(), &randomness.0);
+		let challenged = challenged_elements(&job.shape, &seed, 8);
+		let hash = System::block_hash(challenge_block);
+		assert_ok!(Jobs::reveal_supplied(
+			RuntimeOrigin::signed(device(1)),
+			id,
+			hash,
+			job.reveal(&challenged),
+			8
+		));
+		let Some(JobStatus::Verified { dispute_until, .. }) =
+			JobsMap::<Test>::get(id).map(|j| j.status)
+		else {
+			panic!("the reveal checked out (the challenge missed the doctored element)");
+		};
+		(id, dispute_until)
+	}
+
+	/// The honest output with element (37, 21) off by one: one of 4 096 elements, which 8
+	/// samples miss 99.8% of the time (and this test's challenge misses).
+	fn one_wrong_element() -> SuppliedJob {
+		SuppliedJob::new(64, 64, 8, 42).doctored(|index, leaf| {
+			if index == (37 / 4) * 16 + 21 / 4 {
+				leaf[(37 % 4) * 4 + 21 % 4] += 1;
+			}
+		})
+	}
+
+	#[test]
+	fn a_fraud_proof_catches_what_the_spot_check_missed_and_the_cheater_loses_its_collateral() {
+		build_and_execute(|| {
+			let cheat = one_wrong_element();
+			let (id, _) = verified(&cheat);
+			let owner = free(&account(PROVIDER));
+			let bond = Devices::bond_of(&device(1)).unwrap();
+			let issuance = Balances::total_issuance();
+
+			let proof = cheat.fraud_proof((37, 21));
+			let post = Jobs::dispute(RuntimeOrigin::signed(client()), id, proof, 8).unwrap();
+			assert_eq!(post.pays_fee, Pays::No, "an upheld dispute is free");
+			System::assert_last_event(
+				Event::JobFailed {
+					job: id,
+					device: device(1),
+					reason: FailureReason::FraudProven { row: 37, col: 21 },
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
+				}
+				.into(),
+			);
+			// The cheater: nothing paid, its whole collateral gone. The client: its budget and
+			// deposit back, plus compensation.
+			assert_eq!(free(&account(PROVIDER)), owner);
+			assert_eq!(Devices::bond_of(&device(1)), Some(bond - COLLATERAL));
+			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
+			assert_eq!(Balances::total_issuance(), issuance - (COLLATERAL - MAX_COMPENSATION));
+			assert!(JobsMap::<Test>::get(id).is_none());
+			assert!(Verified::get().is_empty(), "no reward for refuted work");
+			// Nothing happens at the end of the window; a second proof finds no job.
+			run_to_block(System::block_number() + DISPUTE_BLOCKS + 2);
+			assert_eq!(free(&account(PROVIDER)), owner);
+			assert_noop!(
+				Jobs::dispute(RuntimeOrigin::signed(client()), id, cheat.fraud_proof((37, 21)), 8),
+				Error::<Test>::UnknownJob
+			);
+		});
+	}
+
+	#[test]
+	fn a_fraud_proof_of_a_right_element_costs_the_accuser_its_deposit_and_the_provider_nothing() {
+		build_and_execute(|| {
+			let job = SuppliedJob::new(64, 64, 8, 42);
+			let (id, dispute_until) = verified(&job);
+			let stranger = account(STRANGER);
+			let before = free(&stranger);
+			let issuance = Balances::total_issuance();
+			let owner = free(&account(PROVIDER));
+
+			let post = Jobs::dispute(
+				RuntimeOrigin::signed(stranger.clone()),
+				id,
+				job.fraud_proof((5, 9)),
+				8,
+			)
+			.unwrap();
+			assert_eq!(post.pays_fee, Pays::Yes);
+			System::assert_last_event(
+				Event::DisputeRejected {
+					job: id,
+					accuser: stranger.clone(),
+					reason: pallet_compute_proof::Error::<Test>::ElementCorrect.into(),
+					deposit_burned: DISPUTE_DEPOSIT,
+				}
+				.into(),
+			);
+			// A forged proof (a row of A that is not the client's) proves nothing either.
+			let mut forged = job.fraud_proof((5, 9));
+			forged.sample.row[0] = forged.sample.row[0].wrapping_add(1);
+			assert_ok!(Jobs::dispute(RuntimeOrigin::signed(stranger.clone()), id, forged, 8));
+			System::assert_last_event(
+				Event::DisputeRejected {
+					job: id,
+					accuser: stranger.clone(),
+					reason: pallet_compute_proof::Error::<Test>::InputLaneMismatch.into(),
+					deposit_burned: DISPUTE_DEPOSIT,
+				}
+				.into(),
+			);
+			assert_eq!(free(&stranger), before - 2 * DISPUTE_DEPOSIT);
+			assert_eq!(Balances::total_issuance(), issuance - 2 * DISPUTE_DEPOSIT);
+			assert_eq!(crate::SlashesBurned::<Test>::get(), 2 * DISPUTE_DEPOSIT);
+			// The provider is paid in full, on time.
+			run_to_block(dispute_until + 1);
+			assert_eq!(free(&account(PROVIDER)), owner + 540);
+		});
+	}
+
+	#[test]
+	fn only_a_verified_job_in_its_window_can_be_disputed() {
+		build_and_execute(|| {
+			let job = SuppliedJob::new(64, 64, 8, 42);
+			let dispute = |id: u64, k: u32| {
+				Jobs::dispute(RuntimeOrigin::signed(client()), id, job.fraud_proof((0, 0)), k)
+			};
+			// A seeded job: committed, then settled at its reveal — never disputable.
+			register_device(2, PRICE);
+			let seeded = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded));
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), seeded, H256::zero()));
+			assert_noop!(dispute(seeded, 8), Error::<Test>::NotDisputable);
+			assert_noop!(dispute(99, 8), Error::<Test>::UnknownJob);
+
+			let (id, dispute_until) = verified(&job);
+			assert_noop!(dispute(id, 9), Error::<Test>::WrongWitness);
+			// An accuser who could not pay for a refused proof is turned away before the check.
+			let broke = account(77);
+			assert_noop!(
+				Jobs::dispute(RuntimeOrigin::signed(broke), id, job.fraud_proof((0, 0)), 8),
+				Error::<Test>::CannotPayDisputeDeposit
+			);
+			// Past the window (its deadline not yet enforced): closed; `expire` settles it.
+			System::set_block_number(dispute_until + 1);
+			assert_noop!(dispute(id, 8), Error::<Test>::DisputeWindowClosed);
+			assert_ok!(Jobs::expire(RuntimeOrigin::signed(account(STRANGER)), id));
+			assert!(JobsMap::<Test>::get(id).is_none());
+			assert_noop!(dispute(id, 8), Error::<Test>::UnknownJob);
+		});
+	}
 }

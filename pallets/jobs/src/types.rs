@@ -89,6 +89,25 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		/// Last block for `reveal`.
 		reveal_by: BlockNumber,
 	},
+	/// A job on supplied inputs whose reveal checked out: its output may be downloaded and
+	/// checked by its client, and anyone may prove an element of it wrong (`dispute`) until
+	/// `dispute_until`. The payment and the collateral wait until then.
+	Verified {
+		/// The device that did the work.
+		device: AccountId,
+		/// The device's price per unit when it claimed.
+		price: Balance,
+		/// Still locked from the device's bond: slashed if a fraud proof is upheld.
+		collateral: Balance,
+		/// Block of the claim.
+		claimed_at: BlockNumber,
+		/// Block of the commitment.
+		committed_at: BlockNumber,
+		/// Merkle root of the whole output.
+		root: H256,
+		/// Last block for `dispute`; the job settles after it.
+		dispute_until: BlockNumber,
+	},
 }
 
 /// Why a job failed (and its device's collateral was slashed).
@@ -98,6 +117,13 @@ pub enum FailureReason {
 	BadProof(DispatchError),
 	/// No reveal before the deadline.
 	LateReveal,
+	/// After the reveal, a fraud proof showed element `(row, col)` of the output wrong.
+	FraudProven {
+		/// The element's row in the output.
+		row: u32,
+		/// Its column.
+		col: u32,
+	},
 }
 
 /// Sets up what the jobs pallet's benchmarks need from other pallets.

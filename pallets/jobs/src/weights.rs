@@ -25,6 +25,7 @@ pub trait WeightInfo {
 	fn on_initialize(deadlines: u32) -> Weight;
 	fn expire() -> Weight;
 	fn release() -> Weight;
+	fn dispute() -> Weight;
 }
 
 fn weight(
@@ -82,6 +83,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn release() -> Weight {
 		weight(60, 7, 7, T::DbWeight::get())
 	}
+	/// Verification excluded; the worst case is an upheld proof, a failure with slash. Reads:
+	/// Jobs, the accuser's account, Devices (bond), Holds and accounts of client and device.
+	/// Writes: the same.
+	fn dispute() -> Weight {
+		weight(170, 12, 10, T::DbWeight::get())
+	}
 }
 
 /// The same figures with reference database weights, for tests.
@@ -111,5 +118,8 @@ impl WeightInfo for () {
 	}
 	fn release() -> Weight {
 		weight(60, 7, 7, RocksDbWeight::get())
+	}
+	fn dispute() -> Weight {
+		weight(170, 12, 10, RocksDbWeight::get())
 	}
 }
