@@ -111,8 +111,9 @@ impl Client {
 
 impl Client {
 	/// Downloads leaf `index` (16 values) of the output of job `job` (of `shape`, committed as
-	/// `root`) with its Merkle path from the data service at `endpoint`, and returns its values
-	/// only if the path proves them against `root`: a spot check without the whole output.
+	/// `root`) with its Merkle path from the data service at `endpoint`, and returns both only
+	/// if the path proves the values against `root`: a spot check without the whole output,
+	/// and the leaf half of a fraud proof.
 	pub async fn download_leaf(
 		&self,
 		endpoint: &str,
@@ -120,7 +121,7 @@ impl Client {
 		shape: &GemmShape,
 		root: &[u8; 32],
 		index: u64,
-	) -> Result<[i32; LEAF_ELEMENTS], Error> {
+	) -> Result<ProvenLeaf, Error> {
 		#[derive(serde::Deserialize)]
 		struct Leaf {
 			values: [i32; LEAF_ELEMENTS],
@@ -145,8 +146,17 @@ impl Client {
 			.map_err(|e| {
 				Error::Data(format!("leaf {index} does not match the committed root ({e:?})"))
 			})?;
-		Ok(leaf.values)
+		Ok(ProvenLeaf { values: leaf.values, path })
 	}
+}
+
+/// An output leaf proven against its job's committed root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvenLeaf {
+	/// Its 16 values, row-major in its 4×4 tile.
+	pub values: [i32; LEAF_ELEMENTS],
+	/// Its Merkle path (sibling hashes, bottom up).
+	pub path: Vec<[u8; 32]>,
 }
 
 /// An HTTP client that gives up on a server silent for [`FETCH_TIMEOUT`].

@@ -54,7 +54,19 @@ pub enum JobOutcome {
 		/// Block of settlement.
 		block: u32,
 	},
-	/// The proof failed or was late: the client was refunded and compensated.
+	/// (Supplied inputs.) The reveal checked out: the client may download and check the
+	/// output, and anyone may prove an element wrong, until `dispute_until`; then the job
+	/// settles. Not an end: an upheld fraud proof still fails it.
+	Verified {
+		/// The device that did it.
+		device: String,
+		/// Last block for a fraud proof.
+		dispute_until: u32,
+		/// Block of the reveal.
+		block: u32,
+	},
+	/// The proof failed or was late, or a fraud proof was upheld: the client was refunded and
+	/// compensated.
 	Failed {
 		/// The device that failed.
 		device: String,
@@ -79,12 +91,13 @@ pub enum JobOutcome {
 	},
 }
 
-/// A short name of a job's state: `submitted`, `assigned`, `committed`.
+/// A short name of a job's state: `submitted`, `assigned`, `committed`, `verified`.
 pub fn state_name(status: &JobStatus) -> &'static str {
 	match status {
 		JobStatus::Submitted => "submitted",
 		JobStatus::Assigned { .. } => "assigned",
 		JobStatus::Committed { .. } => "committed",
+		JobStatus::Verified { .. } => "verified",
 	}
 }
 
@@ -160,7 +173,8 @@ impl Client {
 
 	/// The assigned device of a job on supplied inputs reveals, for each element the challenge
 	/// of block `challenge_hash` draws, its leaf and lanes with their paths. Returns whether
-	/// the job settled in the best block (`false`: it failed and the device was slashed).
+	/// the reveal checked out in the best block (the job is verified, and settles at the end
+	/// of its dispute window; `false`: it failed and the device was slashed).
 	pub async fn reveal_supplied(
 		&self,
 		device: &Keypair,
@@ -173,7 +187,7 @@ impl Client {
 		let samples = BoundedVec(samples.into_iter().map(Static).collect());
 		let call = runtime::tx().jobs().reveal_supplied(job, challenge_hash, samples, k_dim);
 		let events = self.submit(&call, device).await?;
-		Ok(events.has::<ev::JobSettled>())
+		Ok(events.has::<ev::JobVerified>() || events.has::<ev::JobSettled>())
 	}
 
 	/// The assigned device gives back a job on supplied inputs whose inputs did not arrive
@@ -306,12 +320,18 @@ impl Client {
 		Ok(Some(Challenge { block: challenge_block, block_hash, reveal_by, indices, randomness }))
 	}
 
+	/// Open job `job` as the finalized block has it (`None` if it is not open there).
+	pub async fn job_at_finalized(&self, job: JobId) -> Result<Option<Job>, Error> {
+		job_at(&self.at_finalized().await?, job).await
+	}
+
 	/// Whether `job` is still open at the finalized block.
 	pub async fn is_open_at_finalized(&self, job: JobId) -> Result<bool, Error> {
 		Ok(job_at(&self.at_finalized().await?, job).await?.is_some())
 	}
 
-	/// How `job` ended, if it ended in block `number`.
+	/// How `job` ended, if it ended in block `number` (or was verified there: see
+	/// [`JobOutcome::Verified`]).
 	pub async fn job_outcome_in(
 		&self,
 		job: JobId,
@@ -345,6 +365,16 @@ impl Client {
 				}));
 			}
 		}
+		for event in events.find::<ev::JobVerified>() {
+			let e = event.map_err(node_error)?;
+			if e.job == job {
+				return Ok(Some(JobOutcome::Verified {
+					device: address(&e.device),
+					dispute_until: e.dispute_until,
+					block: number,
+				}));
+			}
+		}
 		if events.find::<ev::JobExpired>().flatten().any(|e| e.job == job) {
 			return Ok(Some(JobOutcome::Expired { block: number }));
 		}
@@ -354,9 +384,9 @@ impl Client {
 		Ok(None)
 	}
 
-	/// Follows `job` block by block from block `from` until it ends, calling `on_state` with
-	/// each new state (`submitted`, `assigned`, `committed`). Returns how it ended, or `None`
-	/// if it was already gone at `from` and its end was not found after it.
+	/// Follows `job` block by block from block `from` until it ends or is verified, calling
+	/// `on_state` with each new state (`submitted`, `assigned`, `committed`). Returns how it
+	/// ended (or [`JobOutcome::Verified`]).
 	pub async fn watch_job(
 		&self,
 		job: JobId,
@@ -399,9 +429,9 @@ pub struct CommittedOutput {
 	pub root: [u8; 32],
 	/// The job's GEMM shape.
 	pub shape: GemmShape,
-	/// Whether the job settled (the chain checked the output); `false` while its reveal is
-	/// pending (a job that failed has no output worth downloading, and is an error).
-	pub settled: bool,
+	/// Whether the chain checked the output (the job is verified or settled); `false` while its
+	/// reveal is pending (a job that failed has no output worth downloading, and is an error).
+	pub verified: bool,
 }
 
 impl Client {
@@ -414,7 +444,12 @@ impl Client {
 		// Every read is at a fixed block number, so a job ending meanwhile changes nothing.
 		let best = self.best_number().await?;
 		let committed = |info: Job| match info.status {
-			JobStatus::Committed { device, root, .. } => Ok((device, root.0, info.spec.0.shape)),
+			JobStatus::Committed { device, root, .. } => {
+				Ok((device, root.0, info.spec.0.shape, false))
+			}
+			JobStatus::Verified { device, root, .. } => {
+				Ok((device, root.0, info.spec.0.shape, true))
+			}
 			status => Err(Error::Data(format!(
 				"job {job} has no committed output yet (it is {})",
 				state_name(&status)
@@ -433,8 +468,8 @@ impl Client {
 			Ok::<_, Error>(next > job)
 		};
 		if let Some(info) = open_at(best).await? {
-			let (device, root, shape) = committed(info)?;
-			return Ok(CommittedOutput { device, root, shape, settled: false });
+			let (device, root, shape, verified) = committed(info)?;
+			return Ok(CommittedOutput { device, root, shape, verified });
 		}
 		if !submitted_by(best).await? {
 			return Err(Error::Data(format!("there is no job {job}")));
@@ -475,10 +510,10 @@ impl Client {
 		}
 		let info =
 			open_at(open).await?.ok_or_else(|| Error::Data(format!("job {job} vanished")))?;
-		let (device, root, shape) = committed(info)?;
+		let (device, root, shape, _) = committed(info)?;
 		match self.job_outcome_in(job, ended).await? {
 			Some(JobOutcome::Settled { .. }) => {
-				Ok(CommittedOutput { device, root, shape, settled: true })
+				Ok(CommittedOutput { device, root, shape, verified: true })
 			}
 			outcome => Err(Error::Data(format!(
 				"job {job} did not settle: its output was not verified ({outcome:?})"

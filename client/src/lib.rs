@@ -28,6 +28,7 @@
 pub mod amount;
 pub mod data;
 pub mod devices;
+pub mod disputes;
 pub mod jobs;
 mod keys;
 pub mod market;
@@ -67,6 +68,10 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::inputs::SuppliedSample",
 		with = "::subxt::utils::Static<::proofgrid_primitives::inputs::SuppliedSample>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::inputs::FraudProof",
+		with = "::subxt::utils::Static<::proofgrid_primitives::inputs::FraudProof>"
 	)
 )]
 pub mod runtime {}

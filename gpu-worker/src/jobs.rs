@@ -536,9 +536,24 @@ impl DeviceWorker {
 					device = %self.device.address(),
 					job,
 					challenge_block = challenge.block,
-					settled,
-					"revealed; waiting for the settlement to be finalized"
+					checked_out = settled,
+					"revealed; waiting for the outcome to be finalized"
 				);
+				Ok(())
+			}
+			// A job on supplied inputs whose reveal checked out: it settles by itself when its
+			// dispute window closes, and its output stays downloadable (retention) meanwhile.
+			// The device is done with it once the finalized block agrees.
+			Some(JobStatus::Verified { device, dispute_until, .. })
+				if device == me && matches!(held.stage, Stage::Committed | Stage::Revealed) =>
+			{
+				let finalized = self.client.job_at_finalized(job).await?.map(|j| j.status);
+				if !matches!(finalized, Some(JobStatus::Verified { .. })) {
+					return Ok(());
+				}
+				tracing::info!(device = %self.device.address(), job, dispute_until, "verified; paid when its dispute window closes");
+				let spec = held.spec()?;
+				self.finish(&held, Finished::Settled, &spec);
 				Ok(())
 			}
 			// Committed and no longer open at the best block: a reveal (ours, or one we sent
@@ -577,7 +592,11 @@ impl DeviceWorker {
 		};
 		for number in from..=to {
 			match self.client.job_outcome_in(held.job, number).await? {
-				Some(JobOutcome::Settled { .. }) => return Ok(Finished::Settled),
+				// Verified (supplied inputs): it settled when its dispute window closed, unless a
+				// fraud proof was upheld after the range looked at here.
+				Some(JobOutcome::Settled { .. } | JobOutcome::Verified { .. }) => {
+					return Ok(Finished::Settled)
+				}
 				Some(JobOutcome::Failed { .. }) => return Ok(Finished::Failed),
 				Some(_) => return Ok(Finished::Lost),
 				None => {}

@@ -258,6 +258,23 @@ async fn outcome(client: &Client, job: u64, from: u32, worker: &Process) -> JobO
 	}
 }
 
+/// The payment of supplied job `job`, verified in block `verified_at`, once its dispute window
+/// has closed and it settled.
+async fn settled_payment(client: &Client, job: u64, verified_at: u32, worker: &Process) -> Balance {
+	let timeout = Duration::from_secs(180);
+	match client.watch_job(job, verified_at + 1, timeout, |_, _| {}).await {
+		Ok(JobOutcome::Settled { payment, .. }) => payment,
+		Ok(other) => panic!("supplied job {job} after its dispute window: {other:?}"),
+		Err(e) => panic!(
+			"job {job}: {e}
+{} log:
+{}",
+			worker.name,
+			worker.log_tail()
+		),
+	}
+}
+
 /// Sum of a value over every block's events, 1..=best.
 async fn sum_events<E, F>(client: &Client, best: u32, value: F) -> Balance
 where
@@ -402,6 +419,72 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		 compensated {compensated}"
 	);
 
+	// 1b. A subtler cheater: ~0.01% of its leaves wrong, which 64 samples miss >99% of the
+	// time. The spot check passes; the dApp's CLI checks the whole output (Freivalds), finds a
+	// wrong element and proves it on chain within the dispute window: the cheater loses its
+	// collateral all the same.
+	let subtle_args = ["--corrupt-fraction", "0.0001", "--data-addr", &cheater_addr];
+	let subtle = worker(&faulty, "cheater", &url, "//Dave", dir.path(), &subtle_args);
+	let b_row_major: Vec<i8> = (0..k * n).map(|i| cols[((i % n) * k + i / n) as usize]).collect();
+	std::fs::write(dir.path().join("A.npy"), npy_i8_bytes(m as usize, k as usize, &rows)).unwrap();
+	std::fs::write(dir.path().join("B.npy"), npy_i8_bytes(k as usize, n as usize, &b_row_major))
+		.unwrap();
+	let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
+	let from = client.best_number().await.unwrap();
+	let cli = Command::new(target_dir().join("proofgrid"))
+		.args(["--url", &url, "--suri", "//Eve", "--json", "job", "submit", "--samples", "64"])
+		.args(["--price-cap", "1", "--wait", "--a"])
+		.arg(dir.path().join("A.npy"))
+		.arg("--b")
+		.arg(dir.path().join("B.npy"))
+		.arg("--out")
+		.arg(dir.path().join("C.npy"))
+		.output()
+		.unwrap();
+	let stdout = String::from_utf8_lossy(&cli.stdout);
+	let stderr = String::from_utf8_lossy(&cli.stderr);
+	assert!(!cli.status.success(), "a wrong C is not accepted\n{stdout}{stderr}");
+	assert!(!dir.path().join("C.npy").exists(), "a wrong C is not written");
+	let line = |key: &str| {
+		stdout
+			.lines()
+			.filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+			.find(|v| v.get(key).is_some())
+	};
+	let job = line("submitted").and_then(|v| v["submitted"].as_u64()).expect("submitted");
+	let mut end = outcome(&client, job, from, &subtle).await;
+	if let JobOutcome::Verified { block, .. } = end {
+		// The spot check passed: what came after is the dispute.
+		end = outcome(&client, job, block + 1, &subtle).await;
+	}
+	match end {
+		JobOutcome::Failed { reason, slashed, .. } => {
+			assert_eq!(slashed, market.collateral_for(price));
+			if reason.contains("FraudProven") {
+				let verdict = line("dispute").expect("the CLI's dispute");
+				assert_eq!(verdict["dispute"]["verdict"], "upheld", "{verdict}");
+				println!(
+					"subtle cheater: the spot check passed; the dApp's fraud proof: {verdict}"
+				);
+			} else {
+				// 64 samples hit one of the few wrong leaves (<1% of runs): the chain's own
+				// check caught it, and the CLI had nothing to prove.
+				assert!(line("dispute").is_none());
+				println!("subtle cheater: caught by the spot check this time ({reason})");
+			}
+		}
+		other => panic!("job {job} of the subtle cheater: {other:?}\n{stdout}{stderr}"),
+	}
+	let best = client.best_number().await.unwrap();
+	let topped =
+		sum_events(&client, best, |e: runtime::devices::events::BondToppedUp| e.amount).await;
+	assert_eq!(
+		client.device(&cheater_device).await.unwrap().unwrap().bond,
+		bond_before - market.collateral_for(price) + (topped - topped_up),
+		"the collateral went"
+	);
+	subtle.stop();
+
 	// 2. The honest worker (the normal build), started again after its crash in step 3.
 	let data_addr = format!("127.0.0.1:{}", free_port());
 	let start_honest = || {
@@ -514,8 +597,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let upload_seconds = upload_started.elapsed().as_secs_f64();
 	let root = wait_committed(&client, job, &honest).await;
+	// Verified, then paid when its dispute window closes (checked before the books below).
+	let mut verified = vec![];
 	match outcome(&client, job, from, &honest).await {
-		JobOutcome::Settled { payment, .. } => paid += payment,
+		JobOutcome::Verified { block, .. } => verified.push((job, block)),
 		other => panic!("supplied job {job}: {other:?}"),
 	}
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
@@ -523,7 +608,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
 	let download_seconds = download_started.elapsed().as_secs_f64();
 	// One leaf with its path (a spot check without the whole output): leaf 5 is C[0..4][20..24].
-	let leaf = client.download_leaf(&endpoint, job, &shape, &root, 5).await.unwrap();
+	let leaf = client.download_leaf(&endpoint, job, &shape, &root, 5).await.unwrap().values;
 	let expected: Vec<i32> =
 		(0..16).map(|cell| c[(cell / 4) * n as usize + 20 + cell % 4]).collect();
 	assert_eq!(leaf.to_vec(), expected);
@@ -539,7 +624,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	}
 	println!(
 		"supplied job {job}: {m}×{k} by {k}×{n} uploaded ({} KB) in {upload_seconds:.3} s, \
-		 settled, C ({} KB) downloaded and checked in {download_seconds:.3} s, {:.1} s after submit",
+		 verified, C ({} KB) downloaded and checked in {download_seconds:.3} s, {:.1} s after submit",
 		(rows.len() + cols.len()) / 1000,
 		c.len() * 4 / 1000,
 		started.elapsed().as_secs_f64()
@@ -580,14 +665,14 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let started = Instant::now();
 	let root = wait_committed(&client, job, &honest).await;
 	match outcome(&client, job, from, &honest).await {
-		JobOutcome::Settled { payment, .. } => paid += payment,
+		JobOutcome::Verified { block, .. } => verified.push((job, block)),
 		other => panic!("URL job {job}: {other:?}"),
 	}
 	assert_eq!(client.download_output(&endpoint, job, &shape, &root).await.unwrap(), c);
 	// Later, from the job's id alone (`proofgrid job result`): found in the chain's history.
 	let output = client.committed_output(job).await.unwrap();
-	assert!(output.settled && output.root == root && output.device == honest_device);
-	println!("URL job {job}: fetched, settled, same C, {:.1} s", started.elapsed().as_secs_f64());
+	assert!(output.verified && output.root == root && output.device == honest_device);
+	println!("URL job {job}: fetched, verified, same C, {:.1} s", started.elapsed().as_secs_f64());
 	let bond = client.device(&honest_device).await.unwrap().unwrap().bond;
 	let (job, _) = submit(&client, &dapp, from_urls("/wrong")).await;
 	let started = Instant::now();
@@ -656,6 +741,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		count
 	};
 	assert_eq!(settlements, 1, "the restarted worker settles the job exactly once");
+	for (job, block) in verified {
+		paid += settled_payment(&client, job, block, &honest).await;
+	}
 	// What the owner spent refilling the drained device account: the transfers and their fees.
 	let mut refills: Balance = 0;
 	let (mut first_refill, mut first_claim) = (None, None);

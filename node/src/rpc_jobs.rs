@@ -141,6 +141,24 @@ fn job_json(id: u64, job: &Job<AccountId, Balance, BlockNumber>) -> Value {
 			"challengeBlock": challenge_block,
 			"revealBy": reveal_by,
 		}),
+		JobStatus::Verified {
+			device,
+			price,
+			collateral,
+			claimed_at,
+			committed_at,
+			root,
+			dispute_until,
+		} => json!({
+			"state": "verified",
+			"device": device.to_ss58check(),
+			"price": price.to_string(),
+			"collateral": collateral.to_string(),
+			"claimedAt": claimed_at,
+			"committedAt": committed_at,
+			"root": format!("{root:?}"),
+			"disputeUntil": dispute_until,
+		}),
 	};
 	json!({
 		"id": id,

@@ -19,6 +19,7 @@ use proofgrid_client::{
 	amount::{format_grid, parse_grid},
 	data::Matrix,
 	devices::{DeviceInfo, DeviceStatus},
+	disputes::DisputeOutcome,
 	jobs::{state_name, Job, JobOutcome, JobStatus},
 	parse_address, to_address, AccountId32, Client, Keypair,
 };
@@ -465,6 +466,23 @@ fn job_json(id: u64, job: &Job) -> Value {
 			value["challengeBlock"] = json!(challenge_block);
 			value["revealBy"] = json!(reveal_by);
 		}
+		JobStatus::Verified {
+			device,
+			price,
+			collateral,
+			claimed_at,
+			committed_at,
+			root,
+			dispute_until,
+		} => {
+			value["device"] = json!(to_address(device));
+			value["price"] = json!(format_grid(*price));
+			value["collateral"] = json!(format_grid(*collateral));
+			value["claimedAt"] = json!(claimed_at);
+			value["committedAt"] = json!(committed_at);
+			value["root"] = json!(format!("0x{}", hex::encode(root.0)));
+			value["disputeUntil"] = json!(dispute_until);
+		}
 	}
 	value
 }
@@ -491,6 +509,9 @@ fn job_line(value: &Value) -> String {
 
 fn outcome_line(job: u64, outcome: &JobOutcome) -> String {
 	match outcome {
+		JobOutcome::Verified { device, dispute_until, block } => format!(
+			"job {job} verified in #{block}: proof checked on chain; device {device} is paid after #{dispute_until} unless an element is proven wrong before"
+		),
 		JobOutcome::Settled { provider, payment, fee_burned, refund, block, .. } => format!(
 			"job {job} settled in #{block}: proof verified; provider {provider} paid {} GRID, fee {} GRID burned, refund {} GRID + deposit",
 			format_grid(*payment),
@@ -525,7 +546,7 @@ async fn watch(
 		})
 		.await?;
 	out.print(json!({ "id": job, "end": outcome }), || outcome_line(job, &outcome));
-	if matches!(outcome, JobOutcome::Settled { .. }) {
+	if matches!(outcome, JobOutcome::Settled { .. } | JobOutcome::Verified { .. }) {
 		Ok(())
 	} else {
 		bail!("job {job} did not settle")
@@ -650,19 +671,21 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				let started = std::time::Instant::now();
 				let seed = u64::from_le_bytes(random_seed()[..8].try_into().expect("8 bytes"));
 				let (rows, cols, k) = (inputs.rows, inputs.cols, k as usize);
-				let (c, checked) = tokio::task::spawn_blocking(move || {
+				let (rows, cols, c, checked) = tokio::task::spawn_blocking(move || {
 					let checked = freivalds(&rows, &cols, &c, k, seed, DEFAULT_ROUNDS);
-					(c, checked)
+					(rows, cols, c, checked)
 				})
 				.await?;
 				if let Err(wrong) = checked {
-					bail!(
-						"job {id}: the committed C is wrong: C[{}][{}] is {}, A·B gives {} (not written)",
-						wrong.row,
-						wrong.column,
-						wrong.found,
-						wrong.expected
+					out.print(
+						json!({ "job": id, "wrongElement": { "row": wrong.row, "column": wrong.column, "committed": wrong.found, "expected": wrong.expected } }),
+						|| format!(
+							"job {id}: the committed C is WRONG: C[{}][{}] is {}, A·B gives {} (C not written)",
+							wrong.row, wrong.column, wrong.found, wrong.expected
+						),
 					);
+					prove_wrong(client, signer, out, id, from + 1, &shape, &rows, &cols, &wrong).await?;
+					bail!("job {id}: the device's output was wrong");
 				}
 				let millis = started.elapsed().as_secs_f64() * 1e3;
 				out.print(json!({ "job": id, "freivalds": { "rounds": DEFAULT_ROUNDS, "ms": millis } }), || {
@@ -703,8 +726,8 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let c = client.download_output(&endpoint, job, &output.shape, &output.root).await?;
 			let GemmShape { m, n, .. } = output.shape;
 			proofgrid_client::data::write_npy_i32(&path, m as usize, n as usize, &c)?;
-			let verified = if output.settled { "verified" } else { "committed, reveal pending" };
-			out.print(json!({ "job": job, "out": path, "settled": output.settled }), || {
+			let verified = if output.verified { "verified" } else { "committed, reveal pending" };
+			out.print(json!({ "job": job, "out": path, "verified": output.verified }), || {
 				format!(
 					"job {job}: C ({m}×{n}, {verified}, checked against the committed root) written to {}; first values {}",
 					path.display(),
@@ -827,6 +850,52 @@ async fn supplied_spec(
 
 /// Uploads a supplied job's inputs once a device claims it, then downloads `C` once the device
 /// has committed it, checked against the committed root.
+/// After Freivalds' check found `wrong` in job `id`'s committed output: once the chain has
+/// ruled on the reveal, prove the element wrong there (if the spot check missed it) and print
+/// the verdict.
+#[allow(clippy::too_many_arguments)]
+async fn prove_wrong(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	id: u64,
+	from: u32,
+	shape: &GemmShape,
+	rows: &[i8],
+	cols: &[i8],
+	wrong: &proofgrid_primitives::check::WrongElement,
+) -> Result<()> {
+	let outcome = client.watch_job(id, from, Duration::from_secs(600), |_, _| {}).await?;
+	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome));
+	if !matches!(outcome, JobOutcome::Verified { .. }) {
+		// The chain's own check caught it (or the job ended otherwise): nothing to prove.
+		return Ok(());
+	}
+	let output = client.committed_output(id).await?;
+	let endpoint = client
+		.endpoint(&output.device)
+		.await?
+		.context("the device withdrew its data service: its leaf cannot be downloaded")?;
+	let (row, col) = (wrong.row as u32, wrong.column as u32);
+	let leaf_index = u64::from(row / 4) * u64::from(shape.tile_cols()) + u64::from(col / 4);
+	let leaf = client.download_leaf(&endpoint, id, shape, &output.root, leaf_index).await?;
+	let proof =
+		proofgrid_client::disputes::fraud_proof(rows, cols, shape.k as usize, (row, col), leaf)?;
+	let verdict = client.dispute(signer, id, proof, shape.k).await?;
+	out.print(json!({ "job": id, "dispute": verdict }), || match &verdict {
+		DisputeOutcome::Upheld { slashed, compensation } => format!(
+			"job {id}: fraud proof of C[{row}][{col}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
+			format_grid(*slashed),
+			format_grid(*compensation)
+		),
+		DisputeOutcome::Rejected { reason, deposit_burned } => format!(
+			"job {id}: fraud proof of C[{row}][{col}] REJECTED ({reason}); {} GRID deposit burned",
+			format_grid(*deposit_burned)
+		),
+	});
+	Ok(())
+}
+
 async fn deliver(
 	client: &Client,
 	signer: &Keypair,

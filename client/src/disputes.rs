@@ -1,0 +1,126 @@
+//! Fraud proofs: a client that finds an element of a verified job's output wrong (by
+//! Freivalds' check of the whole output, say) proves it on chain within the job's dispute
+//! window. The chain recomputes the element from the client's own row of `A` and column of `B`;
+//! if the output was wrong the device's collateral is slashed and the client refunded and
+//! compensated, even though the random spot check had passed.
+
+use crate::{
+	data::ProvenLeaf, node_error, runtime, runtime::jobs::events as ev, Balance, Client, Error,
+	Keypair, H256,
+};
+use proofgrid_primitives::{
+	inputs::{hash_lane, FraudProof, SuppliedSample},
+	job::{JobId, MerklePath},
+	merkle::MerkleTree,
+};
+use subxt::utils::Static;
+
+/// What the chain made of a fraud proof.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "verdict", rename_all = "camelCase")]
+pub enum DisputeOutcome {
+	/// The element was wrong: the job failed, the device was slashed.
+	Upheld {
+		/// Taken from the device's bond, in planck.
+		slashed: Balance,
+		/// Of which to the client, in planck.
+		compensation: Balance,
+	},
+	/// The proof showed nothing (the element is right, or a path did not check out): the
+	/// accuser's deposit was burned and the job goes on.
+	Rejected {
+		/// The chain's reason.
+		reason: String,
+		/// Burned from the accuser, in planck.
+		deposit_burned: Balance,
+	},
+}
+
+/// The Merkle path of lane `index` of a matrix given as its lanes (each `k` values, one after
+/// the other), against the root its commitment holds.
+pub fn lane_path(lanes: &[i8], k: usize, index: usize) -> Result<MerklePath, Error> {
+	let hashes = lanes.chunks_exact(k).map(hash_lane).collect();
+	let tree = MerkleTree::from_leaf_hashes(hashes)
+		.ok_or_else(|| Error::Data("a matrix without lanes".into()))?;
+	let path = tree
+		.proof(index as u64)
+		.map_err(|e| Error::Data(format!("no lane {index} ({e:?})")))?
+		.into_iter()
+		.map(H256)
+		.collect::<Vec<_>>();
+	path.try_into().map_err(|_| Error::Data("a lane path deeper than any job's".into()))
+}
+
+/// The fraud proof of element `(row, col)` of a job on `A` (its rows, each `k` values) and `B`
+/// (its columns): the element's leaf as the device committed it (downloaded with its path) and
+/// the row and column with their paths.
+pub fn fraud_proof(
+	rows: &[i8],
+	cols: &[i8],
+	k: usize,
+	(row, col): (u32, u32),
+	leaf: ProvenLeaf,
+) -> Result<FraudProof, Error> {
+	let lane = |lanes: &[i8], index: u32| {
+		let start = index as usize * k;
+		lanes
+			.get(start..start + k)
+			.ok_or_else(|| Error::Data(format!("no lane {index}")))?
+			.to_vec()
+			.try_into()
+			.map_err(|_| Error::Data("k is larger than any job's".into()))
+	};
+	let leaf_path = leaf
+		.path
+		.into_iter()
+		.map(H256)
+		.collect::<Vec<_>>()
+		.try_into()
+		.map_err(|_| Error::Data("a leaf path deeper than any job's".into()))?;
+	Ok(FraudProof {
+		element: (row, col),
+		sample: SuppliedSample {
+			leaf: leaf.values,
+			leaf_path,
+			row: lane(rows, row)?,
+			row_path: lane_path(rows, k, row as usize)?,
+			col: lane(cols, col)?,
+			col_path: lane_path(cols, k, col as usize)?,
+		},
+	})
+}
+
+impl Client {
+	/// Submits `proof` against verified job `job` (inner dimension `k_dim`), signed by
+	/// `accuser`, and returns the chain's verdict. A rejected proof burns the accuser's
+	/// dispute deposit; an upheld one is free.
+	pub async fn dispute(
+		&self,
+		accuser: &Keypair,
+		job: JobId,
+		proof: FraudProof,
+		k_dim: u32,
+	) -> Result<DisputeOutcome, Error> {
+		let call = runtime::tx().jobs().dispute(job, Static(proof), k_dim);
+		let events = self.submit(&call, accuser).await?;
+		for event in events.find::<ev::JobFailed>() {
+			let e = event.map_err(node_error)?;
+			if e.job == job {
+				return Ok(DisputeOutcome::Upheld {
+					slashed: e.slashed,
+					compensation: e.compensation,
+				});
+			}
+		}
+		for event in events.find::<ev::DisputeRejected>() {
+			let e = event.map_err(node_error)?;
+			if e.job == job {
+				return Ok(DisputeOutcome::Rejected {
+					reason: format!("{:?}", e.reason),
+					deposit_burned: e.deposit_burned,
+				});
+			}
+		}
+		Err(Error::MissingEvent("Jobs::JobFailed or Jobs::DisputeRejected"))
+	}
+}
