@@ -624,7 +624,7 @@ mod tests {
 		// one; (6, 5)'s leaf is honest.
 		let job = SuppliedJob::new(7, 6, 9, 4).doctored(|index, leaf| {
 			if index == 2 {
-				leaf[1 * TILE as usize + 3] += 1;
+				leaf[TILE as usize + 3] += 1; // row 1, column 3 of the tile
 			}
 		});
 		let check = |proof: &FraudProof| fraud_proven(&job.inputs, &job.shape, &job.root(), proof);

@@ -1518,8 +1518,9 @@ mod disputes {
 	/// samples miss 99.8% of the time (and this test's challenge misses).
 	fn one_wrong_element() -> SuppliedJob {
 		SuppliedJob::new(64, 64, 8, 42).doctored(|index, leaf| {
-			if index == (37 / 4) * 16 + 21 / 4 {
-				leaf[(37 % 4) * 4 + 21 % 4] += 1;
+			// Tile (9, 5) of 16 per row; row 1, column 1 within it.
+			if index == 9 * 16 + 5 {
+				leaf[4 + 1] += 1;
 			}
 		})
 	}

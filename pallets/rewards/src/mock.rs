@@ -110,6 +110,8 @@ impl pallet_jobs::Config for Test {
 	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = pallet_jobs::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<5>;
+	type DisputeWindow = ConstU64<10>;
+	type DisputeDeposit = ConstU64<40>;
 	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<4>;
