@@ -297,7 +297,8 @@ impl pallet_jobs::Config for Runtime {
 	/// Ten minutes for a client to download a verified output and check all of it (Freivalds'
 	/// check of a 4096² output takes well under a second; the download takes the rest).
 	type DisputeWindow = ConstU32<{ 10 * MINUTES }>;
-	/// A refused fraud proof burns 1 GRID, ten times the heaviest proof's fee.
+	/// A refused fraud proof burns 1 GRID: over three times the fee of the largest proof
+	/// (0.28 GRID at k = 4096, mostly its length), on top of that fee.
 	type DisputeDeposit = ConstU128<GRID>;
 	/// A client uploads its inputs right after the claim; a device whose inputs have not come
 	/// a minute later may give the job back without penalty.

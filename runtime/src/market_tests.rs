@@ -307,3 +307,49 @@ fn inducing_a_failure_does_not_pay() {
 		assert!(stuffing_cost > 0);
 	}
 }
+
+#[test]
+fn a_fraud_proof_at_k_4096_is_small_and_cheap_and_a_refused_one_costs_more_than_its_fee() {
+	use pallet_compute_proof::ComputeVerifier;
+	use pallet_jobs::WeightInfo;
+	use proofgrid_primitives::inputs::sample_bytes;
+	// The largest proof at k = 4096: a 4096² output's leaf and path, a row and a column of
+	// 4096 bytes and their paths, and the element (two u32).
+	let shape = GemmShape { m: 4096, n: 4096, k: 4096 };
+	let bytes = sample_bytes(&shape) + 8;
+	let weight = pallet_jobs::weights::SubstrateWeight::<Runtime>::dispute()
+		.saturating_add(<Runtime as pallet_jobs::Config>::Verifier::verify_fraud_weight(4096));
+	let block = configs::RuntimeBlockWeights::get().max_block;
+	let share = weight.ref_time() as f64 / block.ref_time() as f64;
+	// What a refused proof costs its accuser: the deposit plus the call's fee.
+	let call = RuntimeCall::Jobs(pallet_jobs::Call::dispute {
+		job: 0,
+		proof: proofgrid_primitives::inputs::FraudProof {
+			element: (0, 0),
+			sample: proofgrid_primitives::inputs::SuppliedSample {
+				leaf: [0; 16],
+				leaf_path: vec![H256::zero(); 20].try_into().unwrap(),
+				row: vec![0i8; 4096].try_into().unwrap(),
+				row_path: vec![H256::zero(); 12].try_into().unwrap(),
+				col: vec![0i8; 4096].try_into().unwrap(),
+				col_path: vec![H256::zero(); 12].try_into().unwrap(),
+			},
+		},
+		k_dim_witness: 4096,
+	});
+	let fee = ext().execute_with(|| {
+		TransactionPayment::compute_fee(call.encoded_size() as u32, &call.get_dispatch_info(), 0)
+	});
+	let deposit: Balance = <Runtime as pallet_jobs::Config>::DisputeDeposit::get();
+	println!(
+		"fraud proof at k = 4096: {bytes} bytes ({} encoded), {:.3} ms of weight = {:.4}% of a block; a refused one costs {:.4} GRID of fee + {} GRID deposit",
+		call.encoded_size(),
+		weight.ref_time() as f64 / 1e9,
+		share * 100.0,
+		fee as f64 / GRID as f64,
+		deposit / GRID
+	);
+	assert!(bytes < 20_000, "two lanes and three paths");
+	assert!(share < 0.01, "a dispute takes under 1% of a block");
+	assert!(deposit >= 2 * fee, "a refused proof costs at least twice its own fee");
+}
