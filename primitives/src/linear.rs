@@ -14,10 +14,186 @@
 //! scheme (TFLite, gemmlowp): a real scale `s ∈ (0, 1)` is `multiplier / 2^shift` with
 //! `multiplier` in `[2^30, 2^31)`.
 
+//!
+//! **Commitments.** A layer's output `Y` (m×n int8) is committed by its **rows as lanes**, as
+//! a client commits `A` ([`MatrixCommitment`]: `m` lanes of `n` values): so the output of one
+//! layer is, as it stands, the committed input `A` of the next. The bias vector is committed
+//! by a Merkle root over its `n` values ([`bias_root`], leaves `blake2_256(0x03 ‖ value as
+//! 4 little-endian bytes)`, domain-separated from output leaves `0x00`, inner nodes `0x01` and
+//! lanes `0x02`). One element `Y[i][j]` is proven by a [`LayerSample`]: output row `i`, row `i`
+//! of `A`, column `j` of `W` and `bias[j]`, each with its path ([`verify_layer_sample`]).
+
+use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+use sp_core::H256;
+use sp_crypto_hashing::blake2_256;
 
-use crate::gemm::dot;
+use crate::{
+	gemm::{dot, GemmShape},
+	inputs::{Lane, LaneError, MatrixCommitment, SuppliedInputs},
+	job::MerklePath,
+	merkle::{self, Hash32, MerkleTree, ProofError},
+};
+
+/// Domain tag of bias leaves.
+pub const BIAS_PREFIX: u8 = 0x03;
+
+/// Hash of one column's bias.
+pub fn hash_bias(value: i32) -> Hash32 {
+	let mut data = [0u8; 5];
+	data[0] = BIAS_PREFIX;
+	data[1..].copy_from_slice(&value.to_le_bytes());
+	blake2_256(&data)
+}
+
+/// The tree over a bias vector's leaves, in column order (`None` for an empty vector).
+pub fn bias_tree(bias: &[i32]) -> Option<MerkleTree> {
+	MerkleTree::from_leaf_hashes(bias.iter().map(|&b| hash_bias(b)).collect())
+}
+
+/// The commitment of a bias vector: the root of [`bias_tree`].
+pub fn bias_root(bias: &[i32]) -> Option<H256> {
+	bias_tree(bias).map(|tree| H256(tree.root()))
+}
+
+/// What a `linear-i8` job names beyond its inputs: the bias commitment (one value per output
+/// column) and the requantization.
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
+pub struct Layer {
+	/// [`bias_root`] of the `n` biases.
+	pub bias: H256,
+	/// How accumulators become int8 outputs.
+	pub requant: Requant,
+}
+
+/// The commitment of a layer's output of `shape`, given its root: `m` row lanes of `n` values.
+pub fn output_commitment(shape: &GemmShape, root: H256) -> MatrixCommitment {
+	MatrixCommitment { lanes: shape.m, lane_len: shape.n, root }
+}
+
+/// What proves one element `Y[i][j]` of a layer's output.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct LayerSample {
+	/// Row `i` of `Y` (`n` values).
+	pub output_row: Lane,
+	/// Its path to the output root.
+	pub output_path: MerklePath,
+	/// Row `i` of `A`.
+	pub row: Lane,
+	/// Its path to `A`'s root.
+	pub row_path: MerklePath,
+	/// Column `j` of `W`.
+	pub col: Lane,
+	/// Its path to `W`'s root.
+	pub col_path: MerklePath,
+	/// `bias[j]`.
+	pub bias: i32,
+	/// Its path to the bias root.
+	pub bias_path: MerklePath,
+}
+
+/// Why a layer sample is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LayerSampleError {
+	/// The output row is not the committed one.
+	Output(LaneError),
+	/// The row of `A` is not the committed one.
+	Row(LaneError),
+	/// The column of `W` is not the committed one.
+	Column(LaneError),
+	/// The bias is not the committed one.
+	Bias(ProofError),
+	/// The element is outside the output.
+	OutsideOutput,
+	/// The recomputed element differs from the committed output's: the output is wrong.
+	WrongElement,
+}
+
+/// Checks `sample` as the proof of element `(i, j)` of the output committed as `output_root`
+/// for `inputs` (of shape `shape`) and `layer`: the four paths, then the element recomputed by
+/// [`linear_element`].
+pub fn verify_layer_sample(
+	inputs: &SuppliedInputs,
+	layer: &Layer,
+	shape: &GemmShape,
+	output_root: &H256,
+	(i, j): (u32, u32),
+	sample: &LayerSample,
+) -> Result<(), LayerSampleError> {
+	if i >= shape.m || j >= shape.n {
+		return Err(LayerSampleError::OutsideOutput);
+	}
+	let siblings = |path: &MerklePath| path.iter().map(|h| h.0).collect::<Vec<_>>();
+	output_commitment(shape, *output_root)
+		.verify_lane(i, &sample.output_row, &siblings(&sample.output_path))
+		.map_err(LayerSampleError::Output)?;
+	inputs
+		.a
+		.verify_lane(i, &sample.row, &siblings(&sample.row_path))
+		.map_err(LayerSampleError::Row)?;
+	inputs
+		.b
+		.verify_lane(j, &sample.col, &siblings(&sample.col_path))
+		.map_err(LayerSampleError::Column)?;
+	merkle::verify(
+		&layer.bias.0,
+		shape.n.into(),
+		j.into(),
+		hash_bias(sample.bias),
+		&siblings(&sample.bias_path),
+	)
+	.map_err(LayerSampleError::Bias)?;
+	let expected = linear_element(&sample.row, &sample.col, sample.bias, &layer.requant);
+	if sample.output_row[j as usize] != expected {
+		return Err(LayerSampleError::WrongElement);
+	}
+	Ok(())
+}
+
+/// A whole layer on the CPU, the plain way: `Y` (m×n, row-major) from `A`'s rows and `W`'s
+/// columns (each `k` values, lane after lane). The reference every backend is checked against.
+pub fn layer_output(
+	rows: &[i8],
+	cols: &[i8],
+	k: usize,
+	bias: &[i32],
+	requant: &Requant,
+) -> Vec<i8> {
+	let mut y = Vec::with_capacity(rows.len() / k.max(1) * bias.len());
+	for row in rows.chunks_exact(k) {
+		for (col, &b) in cols.chunks_exact(k).zip(bias) {
+			y.push(linear_element(row, col, b, requant));
+		}
+	}
+	y
+}
+
+/// Most bytes a layer sample takes (SCALE-encoded) for `shape`: two lanes of `k`, the output
+/// row of `n`, the bias and four full-depth paths.
+pub fn layer_sample_bytes(shape: &GemmShape) -> u64 {
+	use codec::{Compact, CompactLen};
+	let prefixed = |items: u32, bytes: u64| Compact::<u32>::compact_len(&items) as u64 + bytes;
+	let path = |leaves: u64| {
+		let depth = merkle::level_widths(leaves).len().saturating_sub(1) as u32;
+		prefixed(depth, 32 * depth as u64)
+	};
+	prefixed(shape.n, shape.n.into())
+		+ 2 * prefixed(shape.k, shape.k.into())
+		+ 4 + path(shape.m.into()) * 2
+		+ path(shape.n.into()) * 2
+}
 
 /// Largest shift a [`Requant`] may use.
 pub const MAX_SHIFT: u8 = 62;
@@ -199,5 +375,144 @@ mod tests {
 		assert_eq!(q(-1, 0, false).validate(), Err(RequantError::NonPositiveMultiplier));
 		assert_eq!(q(1, MAX_SHIFT + 1, false).validate(), Err(RequantError::ShiftTooLarge));
 		assert_eq!(q(i32::MAX, MAX_SHIFT, true).validate(), Ok(()));
+	}
+
+	/// A layer on pseudo-random inputs with its trees: what a provider keeps.
+	struct Fixture {
+		shape: GemmShape,
+		rows: Vec<i8>,
+		cols: Vec<i8>,
+		bias: Vec<i32>,
+		layer: Layer,
+		inputs: SuppliedInputs,
+		y: Vec<i8>,
+	}
+
+	fn lanes_tree(lanes: &[i8], len: usize) -> MerkleTree {
+		MerkleTree::from_leaf_hashes(
+			lanes.chunks_exact(len).map(crate::inputs::hash_lane).collect(),
+		)
+		.unwrap()
+	}
+
+	fn path(siblings: Vec<Hash32>) -> MerklePath {
+		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
+	}
+
+	impl Fixture {
+		fn new(m: u32, n: u32, k: u32, requant: Requant) -> Self {
+			let shape = GemmShape { m, n, k };
+			let rows: Vec<i8> = (0..m * k).map(|i| (mix64(i as u64) >> 56) as i8).collect();
+			let cols: Vec<i8> = (0..n * k).map(|i| (mix64(!(i as u64)) >> 56) as i8).collect();
+			let bias: Vec<i32> =
+				(0..n).map(|j| (mix64(j as u64 + 7) >> 48) as i16 as i32).collect();
+			let layer = Layer { bias: bias_root(&bias).unwrap(), requant };
+			let of =
+				|lanes: &[i8]| MatrixCommitment::of_lanes(lanes.chunks_exact(k as usize)).unwrap();
+			let inputs = SuppliedInputs { a: of(&rows), b: of(&cols) };
+			let y = layer_output(&rows, &cols, k as usize, &bias, &requant);
+			Fixture { shape, rows, cols, bias, layer, inputs, y }
+		}
+
+		fn root(&self) -> H256 {
+			H256(lanes_tree(&self.y, self.shape.n as usize).root())
+		}
+
+		fn sample(&self, (i, j): (u32, u32)) -> LayerSample {
+			let (n, k) = (self.shape.n as usize, self.shape.k as usize);
+			let lane = |v: &[i8], index: usize, len: usize| -> Lane {
+				v[index * len..(index + 1) * len].to_vec().try_into().unwrap()
+			};
+			LayerSample {
+				output_row: lane(&self.y, i as usize, n),
+				output_path: path(lanes_tree(&self.y, n).proof(i.into()).unwrap()),
+				row: lane(&self.rows, i as usize, k),
+				row_path: path(lanes_tree(&self.rows, k).proof(i.into()).unwrap()),
+				col: lane(&self.cols, j as usize, k),
+				col_path: path(lanes_tree(&self.cols, k).proof(j.into()).unwrap()),
+				bias: self.bias[j as usize],
+				bias_path: path(bias_tree(&self.bias).unwrap().proof(j.into()).unwrap()),
+			}
+		}
+
+		fn check(
+			&self,
+			root: &H256,
+			element: (u32, u32),
+			sample: &LayerSample,
+		) -> Result<(), LayerSampleError> {
+			verify_layer_sample(&self.inputs, &self.layer, &self.shape, root, element, sample)
+		}
+	}
+
+	/// The usual scale: about 2⁻¹⁰, so that the outputs spread over int8 rather than saturate.
+	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
+
+	#[test]
+	fn the_reference_layer_is_the_element_definition_everywhere() {
+		let f = Fixture::new(5, 7, 33, SCALE);
+		for i in 0..5usize {
+			for j in 0..7usize {
+				let row = &f.rows[i * 33..(i + 1) * 33];
+				let col = &f.cols[j * 33..(j + 1) * 33];
+				let acc: i64 = row.iter().zip(col).map(|(&a, &b)| a as i64 * b as i64).sum();
+				assert_eq!(f.y[i * 7 + j], SCALE.apply(acc as i32, f.bias[j]));
+			}
+		}
+		// ReLU'd and not all zero: the scale spreads the outputs.
+		assert!(f.y.iter().all(|&v| v >= 0) && f.y.iter().any(|&v| v > 0));
+	}
+
+	#[test]
+	fn an_honest_layer_sample_passes_for_every_element_and_any_change_is_refused() {
+		let f = Fixture::new(6, 5, 9, Requant { multiplier: 3 << 28, shift: 33, relu: false });
+		let root = f.root();
+		for i in 0..6 {
+			for j in 0..5 {
+				assert_eq!(f.check(&root, (i, j), &f.sample((i, j))), Ok(()), "({i}, {j})");
+			}
+		}
+		let honest = f.sample((4, 2));
+		let mut wrong_bias = honest.clone();
+		wrong_bias.bias += 1;
+		assert!(matches!(f.check(&root, (4, 2), &wrong_bias), Err(LayerSampleError::Bias(_))));
+		let mut wrong_col = honest.clone();
+		wrong_col.col[0] = wrong_col.col[0].wrapping_add(1);
+		assert!(matches!(f.check(&root, (4, 2), &wrong_col), Err(LayerSampleError::Column(_))));
+		let mut wrong_out = honest.clone();
+		wrong_out.output_row[2] = wrong_out.output_row[2].wrapping_add(1);
+		assert!(matches!(f.check(&root, (4, 2), &wrong_out), Err(LayerSampleError::Output(_))));
+		assert_eq!(f.check(&root, (6, 2), &honest), Err(LayerSampleError::OutsideOutput));
+		// Another element's sample does not prove this one.
+		assert!(f.check(&root, (3, 2), &honest).is_err());
+	}
+
+	#[test]
+	fn a_wrong_committed_element_is_caught() {
+		let mut f = Fixture::new(4, 4, 16, SCALE);
+		f.y[2 * 4 + 3] = f.y[2 * 4 + 3].wrapping_add(1);
+		let root = f.root();
+		assert_eq!(f.check(&root, (2, 3), &f.sample((2, 3))), Err(LayerSampleError::WrongElement));
+		// The rest of the row is right.
+		assert_eq!(f.check(&root, (2, 1), &f.sample((2, 1))), Ok(()));
+		// A layer's output is committed the way the next layer's input is.
+		let next = MatrixCommitment::of_lanes(f.y.chunks_exact(4)).unwrap();
+		assert_eq!(next, output_commitment(&f.shape, root));
+	}
+
+	#[test]
+	fn bias_leaves_are_their_own_domain() {
+		assert_ne!(hash_bias(0), crate::inputs::hash_lane(&[0, 0, 0, 0]));
+		assert_ne!(hash_bias(1), hash_bias(1 << 8));
+		assert!(bias_root(&[]).is_none());
+	}
+
+	#[test]
+	fn a_layer_sample_is_about_two_lanes_and_an_output_row() {
+		let shape = GemmShape { m: 64, n: 10, k: 256 };
+		let f = Fixture::new(64, 10, 256, SCALE);
+		let encoded = f.sample((63, 9)).encode().len() as u64;
+		assert!(encoded <= layer_sample_bytes(&shape), "{encoded}");
+		assert!(layer_sample_bytes(&shape) < 2 * 256 + 10 + 4 + 4 * 8 * 33 + 8);
 	}
 }
