@@ -6,7 +6,8 @@ use alloc::{collections::btree_map::BTreeMap, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
-	gemm::GemmShape,
+	gemm::{dot, GemmShape, LEAF_ELEMENTS},
+	inputs::{challenged_elements, hash_lane, MatrixCommitment, SuppliedInputs, SuppliedSample},
 	job::MerklePath,
 	merkle::{hash_node, Hash32},
 };
@@ -71,6 +72,74 @@ mod benchmarks {
 		{
 			Pallet::<T>::verify_leaves(&spec, &root, &indices, &paths)
 				.map_err(|_| BenchmarkError::Stop("honest reveal refused"))?;
+		}
+		Ok(())
+	}
+
+	/// `s` samples of a 4096×4096 output on supplied inputs with inner dimension `d`: the
+	/// elements drawn from the challenge (as `verify_supplied` does before anything else), then
+	/// each sample's three paths (20, 12 and 12 siblings) checked and its element recomputed.
+	#[benchmark]
+	fn verify_supplied(s: Linear<1, 256>, d: Linear<1, 4096>) -> Result<(), BenchmarkError> {
+		let shape = GemmShape { m: 4096, n: 4096, k: d };
+		// Distinct rows and columns, one element per sample.
+		let elements: Vec<(u32, u32)> = (0..s).map(|i| (i * 16, i * 16 + 1)).collect();
+		let lane = |salt: u32| -> Vec<i8> {
+			(0..d).map(|i| (i.wrapping_mul(31).wrapping_add(salt) % 251) as i8).collect()
+		};
+		let rows: Vec<Vec<i8>> = elements.iter().map(|&(r, _)| lane(r)).collect();
+		let cols: Vec<Vec<i8>> = elements.iter().map(|&(_, c)| lane(c)).collect();
+		let lane_tree = |at: &dyn Fn(usize) -> u32, lanes: &[Vec<i8>]| {
+			let real: Vec<(u64, Hash32)> =
+				lanes.iter().enumerate().map(|(i, l)| (at(i) as u64, hash_lane(l))).collect();
+			sparse_tree(12, &real)
+		};
+		let (a_root, a_paths) = lane_tree(&|i| elements[i].0, &rows);
+		let (b_root, b_paths) = lane_tree(&|i| elements[i].1, &cols);
+		let inputs = SuppliedInputs {
+			a: MatrixCommitment { lanes: 4096, lane_len: d, root: H256(a_root) },
+			b: MatrixCommitment { lanes: 4096, lane_len: d, root: H256(b_root) },
+		};
+		let leaves: Vec<(u64, [i32; LEAF_ELEMENTS])> = elements
+			.iter()
+			.enumerate()
+			.map(|(i, &(r, c))| {
+				let mut leaf = [0i32; LEAF_ELEMENTS];
+				leaf[((r % 4) * 4 + c % 4) as usize] = dot(&rows[i], &cols[i]);
+				(u64::from(r / 4) * 1024 + u64::from(c / 4), leaf)
+			})
+			.collect();
+		let real: Vec<(u64, Hash32)> =
+			leaves.iter().map(|(i, l)| (*i, hash_leaf(&encode_leaf(l)))).collect();
+		let (root, leaf_paths) = sparse_tree(20, &real);
+		let path = |p: Vec<Hash32>| -> MerklePath {
+			p.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("shallow")
+		};
+		let samples: Vec<SuppliedSample> = (0..s as usize)
+			.map(|i| SuppliedSample {
+				leaf: leaves[i].1,
+				leaf_path: path(leaf_paths[i].clone()),
+				row: rows[i].clone().try_into().expect("d ≤ MAX_K"),
+				row_path: path(a_paths[i].clone()),
+				col: cols[i].clone().try_into().expect("d ≤ MAX_K"),
+				col_path: path(b_paths[i].clone()),
+			})
+			.collect();
+
+		#[block]
+		{
+			core::hint::black_box(challenged_elements(&shape, &[9u8; 32], s));
+			for (i, sample) in samples.iter().enumerate() {
+				proofgrid_primitives::inputs::verify_sample(
+					&inputs,
+					&shape,
+					&root,
+					leaves[i].0,
+					elements[i],
+					sample,
+				)
+				.map_err(|_| BenchmarkError::Stop("honest sample refused"))?;
+			}
 		}
 		Ok(())
 	}
