@@ -138,11 +138,18 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		})
 	}
 
+	fn release_slot(device: &T::AccountId) {
+		Devices::<T>::mutate(device, |info| {
+			if let Some(info) = info {
+				info.active_jobs = info.active_jobs.saturating_sub(1);
+			}
+		});
+	}
+
 	fn unlock_collateral(device: &T::AccountId, collateral: BalanceOf<T>) {
 		Devices::<T>::mutate(device, |info| {
 			if let Some(info) = info {
 				info.locked = info.locked.saturating_sub(collateral);
-				info.active_jobs = info.active_jobs.saturating_sub(1);
 			}
 		});
 	}

@@ -401,7 +401,9 @@ pub mod pallet {
 					!matches!(info.status, DeviceStatus::Unbonding { .. }),
 					Error::<T>::Unbonding
 				);
-				ensure!(info.active_jobs == 0, Error::<T>::DeviceBusy);
+				// Idle, and no collateral at stake (a verified job's waits out its dispute
+				// window after the device's slot is free).
+				ensure!(info.active_jobs == 0 && info.locked.is_zero(), Error::<T>::DeviceBusy);
 				info.status = DeviceStatus::Unbonding { until };
 				Ok(())
 			})?;

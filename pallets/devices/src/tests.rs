@@ -404,6 +404,9 @@ mod unbonding {
 			let alice = RuntimeOrigin::signed(account(ALICE));
 			assert_ok!(Devices::lock_collateral(&device(1), 10));
 			assert_noop!(Devices::deregister(alice.clone(), device(1)), Error::<Test>::DeviceBusy);
+			// Done working, but the collateral is still at stake: still busy.
+			Devices::release_slot(&device(1));
+			assert_noop!(Devices::deregister(alice.clone(), device(1)), Error::<Test>::DeviceBusy);
 			Devices::unlock_collateral(&device(1), 10);
 			assert_ok!(Devices::deregister(alice.clone(), device(1)));
 			assert_noop!(Devices::deregister(alice, device(1)), Error::<Test>::Unbonding);
@@ -540,6 +543,9 @@ mod registry {
 				Devices::lock_collateral(&device(1), BOND - 299),
 				Error::<Test>::InsufficientCollateral
 			);
+			Devices::release_slot(&device(1));
+			let info = DevicesMap::<Test>::get(device(1)).unwrap();
+			assert_eq!((info.active_jobs, info.locked), (1, 300), "the slot only");
 			Devices::unlock_collateral(&device(1), 100);
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked), (1, 200));

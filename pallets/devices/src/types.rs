@@ -104,7 +104,12 @@ pub trait DeviceRegistry<AccountId, Balance> {
 	/// cannot deregister until it is idle.
 	fn lock_collateral(device: &AccountId, collateral: Balance) -> DispatchResult;
 
-	/// One job of `device` finished (in any way): its `collateral` is unlocked.
+	/// `device` is done working on one job ([`Self::lock_collateral`] took a slot for it): it
+	/// may take another. The job's collateral stays locked until [`Self::unlock_collateral`]
+	/// (a verified job waits out its dispute window that way).
+	fn release_slot(device: &AccountId);
+
+	/// One job of `device` ended (in any way): its `collateral` is unlocked.
 	fn unlock_collateral(device: &AccountId, collateral: Balance);
 
 	/// `device` completed a job with a valid proof, at a proven `delivered_gops` or more.

@@ -353,6 +353,7 @@ impl<T: Config> Pallet<T> {
 		collateral: BalanceOf<T>,
 		missed: bool,
 	) {
+		T::Devices::release_slot(&device);
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		if missed {
@@ -422,7 +423,8 @@ impl<T: Config> Pallet<T> {
 	/// A job on supplied inputs whose reveal checked out: it waits, verified, for
 	/// [`Config::DisputeWindow`] blocks, during which its client checks the whole output and
 	/// anyone may prove an element wrong, and settles after (at once if the window is zero).
-	/// The device's job slot is freed now; its collateral stays locked until then.
+	/// The device's job slot is freed now (it may take other jobs); its collateral stays locked
+	/// until then.
 	pub(crate) fn open_dispute_window(job: JobId, mut info: JobOf<T>) -> DispatchResult {
 		let JobStatus::Committed {
 			device, price, collateral, claimed_at, committed_at, root, ..
@@ -436,6 +438,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let dispute_until = frame_system::Pallet::<T>::block_number().saturating_add(window);
 		Self::schedule(Queue::Protocol, dispute_until.saturating_add(One::one()), job);
+		T::Devices::release_slot(&device);
 		Self::forget_device_job(&device, job);
 		info.status = JobStatus::Verified {
 			device: device.clone(),
@@ -481,6 +484,9 @@ impl<T: Config> Pallet<T> {
 		client_funds.budget = info.budget.saturating_sub(to_provider).saturating_sub(fee_burned);
 		Self::release_client_funds(&client_funds);
 
+		if matches!(info.status, JobStatus::Committed { .. }) {
+			T::Devices::release_slot(&device);
+		}
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
@@ -521,6 +527,9 @@ impl<T: Config> Pallet<T> {
 			return;
 		};
 		Self::release_client_funds(&info);
+		if matches!(info.status, JobStatus::Committed { .. }) {
+			T::Devices::release_slot(&device);
+		}
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		let (slashed, compensation) =

@@ -1162,6 +1162,8 @@ mod supplied_inputs {
 			assert_eq!(free(&client()), ENDOWMENT - CAP - JOB_DEPOSIT);
 			assert_eq!(Devices::locked_of(&device(1)), Some(COLLATERAL));
 			assert!(crate::DeviceJobs::<Test>::get(device(1)).is_empty());
+			let slots = pallet_devices::Devices::<Test>::get(device(1)).unwrap().active_jobs;
+			assert_eq!(slots, 0, "the device may take other jobs meanwhile");
 			assert!(Verified::get().is_empty());
 			run_to_block(dispute_until);
 			assert!(matches!(
