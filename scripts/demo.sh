@@ -104,9 +104,15 @@ else
 	python3 scripts/demo_matrices.py make "$BASE/B.npy" "$SIZE" "$SIZE"
 	echo "    A.npy, B.npy written (random bytes); submitting, uploading to the device that takes the job, following it"
 	"${CLI[@]}" --suri "$DAPP" job submit --a "$BASE/A.npy" --b "$BASE/B.npy" --out "$BASE/C.npy" \
-		--price-cap 0.5 --wait | sed 's/^/    /'
+		--price-cap 0.5 --wait | tee "$BASE/submit.log" | sed 's/^/    /'
 	echo "    the verified result, checked here:"
 	python3 scripts/demo_matrices.py check "$BASE/A.npy" "$BASE/B.npy" "$BASE/C.npy" | sed 's/^/      /'
+	echo "    submit → verified: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
+	# The provider is paid when the dispute window closes: until then anyone holding A and B
+	# (the dApp's CLI did, above) may prove an element of C wrong on chain.
+	job=$(grep -o 'submitted job [0-9]*' "$BASE/submit.log" | awk '{print $3}')
+	echo "==> The dispute window: until it closes anyone may prove an element of C wrong; then the provider is paid"
+	"${CLI[@]}" job watch "$job" | sed 's/^/    /'
 fi
 echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 if [ -z "$REMOTE" ]; then

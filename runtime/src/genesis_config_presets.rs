@@ -18,7 +18,8 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
 	configs::{TreasuryAccount, BABE_GENESIS_EPOCH_CONFIG},
-	AccountId, BabeConfig, Balance, BalancesConfig, BlockNumber, GrandpaConfig, RewardsConfig,
+	AccountId, BabeConfig, Balance, BalancesConfig, BlockNumber, GrandpaConfig, JobsConfig,
+	RewardsConfig,
 	RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
 };
 
@@ -28,14 +29,20 @@ pub const ENDOWMENT: Balance = 1_000_000 * GRID;
 /// Blocks per rewards era on dev chains (one minute at 6 s blocks), so rewards show up quickly.
 pub const DEV_ERA_LENGTH: BlockNumber = 10;
 
-/// A genesis config with the given validators, sudo key, prefunded accounts and era length
-/// (`None`: the runtime's hourly default).
+/// Blocks a verified job waits for fraud proofs on dev chains (one minute at 6 s blocks, the
+/// runtime's default is ten), so that demos see jobs paid soon.
+pub const DEV_DISPUTE_WINDOW: BlockNumber = 10;
+
+/// A genesis config with the given validators, sudo key and prefunded accounts, with
+/// [`DEV_ERA_LENGTH`] and [`DEV_DISPUTE_WINDOW`] (`short`) or the runtime's defaults.
 fn testnet_genesis(
 	initial_authorities: Vec<(BabeId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
-	era_length: Option<BlockNumber>,
+	short: bool,
 ) -> Value {
+	let era_length = short.then_some(DEV_ERA_LENGTH);
+	let dispute_window = short.then_some(DEV_DISPUTE_WINDOW);
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts
@@ -55,6 +62,7 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: Some(root) },
 		rewards: RewardsConfig { era_length },
+		jobs: JobsConfig { dispute_window },
 	})
 }
 
@@ -69,7 +77,7 @@ pub fn development_config_genesis() -> Value {
 		vec![authority_keys(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
-		Some(DEV_ERA_LENGTH),
+		true,
 	)
 }
 
@@ -94,7 +102,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		testnet_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
-		Some(DEV_ERA_LENGTH),
+		true,
 	)
 }
 

@@ -92,6 +92,11 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 			pallet_rewards::EraLength::<Runtime>::get(),
 			genesis_config_presets::DEV_ERA_LENGTH
 		);
+		// A short dispute window, so verified jobs are paid within a minute.
+		assert_eq!(
+			pallet_jobs::DisputeWindowBlocks::<Runtime>::get(),
+			genesis_config_presets::DEV_DISPUTE_WINDOW
+		);
 		crate::Rewards::do_try_state().expect("rewards books balance at genesis");
 	});
 }
@@ -107,6 +112,7 @@ fn testnet_template_holds_no_well_known_key() {
 		}
 		assert_eq!(Balances::total_issuance(), 2 * EXISTENTIAL_DEPOSIT);
 		assert_eq!(pallet_rewards::EraLength::<Runtime>::get(), crate::HOURS);
+		assert_eq!(pallet_jobs::DisputeWindowBlocks::<Runtime>::get(), 10 * crate::MINUTES);
 	});
 }
 

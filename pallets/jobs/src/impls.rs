@@ -432,7 +432,7 @@ impl<T: Config> Pallet<T> {
 		else {
 			return Err(Error::<T>::WrongState.into());
 		};
-		let window = T::DisputeWindow::get();
+		let window = crate::DisputeWindowBlocks::<T>::get();
 		if window.is_zero() {
 			return Self::settle(job, info);
 		}

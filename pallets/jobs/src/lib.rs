@@ -239,7 +239,8 @@ pub mod pallet {
 		/// Blocks after a verified reveal of a job on supplied inputs during which anyone may
 		/// prove an element of its output wrong ([`Pallet::dispute`]): time for the client to
 		/// download the output and check all of it. The payment waits until the window closes.
-		/// Zero settles such jobs at the reveal, as seeded ones.
+		/// Zero settles such jobs at the reveal, as seeded ones. The genesis may set another
+		/// ([`DisputeWindowBlocks`]).
 		#[pallet::constant]
 		type DisputeWindow: Get<BlockNumberFor<Self>>;
 
@@ -355,6 +356,35 @@ pub mod pallet {
 	/// genesis.
 	#[pallet::storage]
 	pub type SlashesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Blocks a verified job on supplied inputs waits for fraud proofs:
+	/// [`Config::DisputeWindow`] unless the genesis set another (dev chains use a short one).
+	#[pallet::storage]
+	pub type DisputeWindowBlocks<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultDisputeWindow<T>>;
+
+	/// [`Config::DisputeWindow`].
+	#[pallet::type_value]
+	pub fn DefaultDisputeWindow<T: Config>() -> BlockNumberFor<T> {
+		T::DisputeWindow::get()
+	}
+
+	/// Genesis: the dispute window (dev chains use a short one).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Blocks a verified job waits for fraud proofs; [`Config::DisputeWindow`] if `None`.
+		pub dispute_window: Option<BlockNumberFor<T>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			if let Some(window) = self.dispute_window {
+				DisputeWindowBlocks::<T>::put(window);
+			}
+		}
+	}
 
 	/// Events of the jobs pallet.
 	#[pallet::event]
