@@ -25,7 +25,7 @@ fi
 BENCH_TARGET="$CARGO_TARGET_DIR/bench"
 echo "[weights] building the runtime wasm with runtime-benchmarks"
 CARGO_TARGET_DIR="$BENCH_TARGET" cargo build --locked -p proofgrid-runtime --features runtime-benchmarks
-WASM="$BENCH_TARGET/debug/wbuild/proofgrid-runtime/proofgrid_runtime.compact.compressed.wasm"
+WASM="$BENCH_TARGET/debug/wbuild/proofgrid-runtime/proofgrid_runtime.wasm"
 
 declare -A DIRS=(
 	[pallet_devices]=pallets/devices
