@@ -19,8 +19,7 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use crate::{
 	configs::{TreasuryAccount, BABE_GENESIS_EPOCH_CONFIG},
 	AccountId, BabeConfig, Balance, BalancesConfig, BlockNumber, GrandpaConfig, JobsConfig,
-	RewardsConfig,
-	RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
+	RewardsConfig, RuntimeGenesisConfig, SudoConfig, EXISTENTIAL_DEPOSIT, GRID,
 };
 
 /// Each prefunded dev account starts with one million GRID.
