@@ -111,8 +111,9 @@ else
 	# The provider is paid when the dispute window closes: until then anyone holding A and B
 	# (the dApp's CLI did, above) may prove an element of C wrong on chain.
 	job=$(grep -o 'submitted job [0-9]*' "$BASE/submit.log" | awk '{print $3}')
+	verified=$(grep -o 'verified in #[0-9]*' "$BASE/submit.log" | tr -dc '0-9')
 	echo "==> The dispute window: until it closes anyone may prove an element of C wrong; then the provider is paid"
-	"${CLI[@]}" job watch "$job" | sed 's/^/    /'
+	"${CLI[@]}" job watch "$job" --from $((verified + 1)) | sed 's/^/    /'
 fi
 echo "    submit → settled: $(python3 -c "print(round($(date +%s.%N) - $start, 1))") s"
 if [ -z "$REMOTE" ]; then
