@@ -320,17 +320,22 @@ pub fn fraud_proven(
 /// Most bytes a sample takes in a reveal of a job of `shape` (SCALE-encoded): the leaf, two
 /// lanes of `k` bytes and three full-depth paths.
 pub fn sample_bytes(shape: &GemmShape) -> u64 {
-	let prefixed = |items: u32, bytes: u64| Compact::<u32>::compact_len(&items) as u64 + bytes;
-	let path = |leaves: u64| {
-		let depth = merkle::level_widths(leaves).len().saturating_sub(1) as u32;
-		prefixed(depth, 32 * depth as u64)
-	};
-	let lane = prefixed(shape.k, shape.k.into());
 	LEAF_ELEMENTS as u64 * 4
-		+ path(shape.leaf_count())
-		+ 2 * lane
-		+ path(shape.m.into())
-		+ path(shape.n.into())
+		+ path_bytes(shape.leaf_count())
+		+ 2 * lane_bytes(shape.k)
+		+ path_bytes(shape.m.into())
+		+ path_bytes(shape.n.into())
+}
+
+/// Bytes of a SCALE-encoded lane of `len` values: its compact length and the values.
+pub(crate) fn lane_bytes(len: u32) -> u64 {
+	Compact::<u32>::compact_len(&len) as u64 + u64::from(len)
+}
+
+/// Bytes of a SCALE-encoded full-depth Merkle path in a tree of `leaves` leaves.
+pub(crate) fn path_bytes(leaves: u64) -> u64 {
+	let depth = merkle::level_widths(leaves).len().saturating_sub(1) as u32;
+	Compact::<u32>::compact_len(&depth) as u64 + 32 * u64::from(depth)
 }
 
 /// A supplied-input job with its honest (or doctored) output, for tests of every crate that

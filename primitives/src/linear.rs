@@ -183,16 +183,11 @@ pub fn layer_output(
 /// Most bytes a layer sample takes (SCALE-encoded) for `shape`: two lanes of `k`, the output
 /// row of `n`, the bias and four full-depth paths.
 pub fn layer_sample_bytes(shape: &GemmShape) -> u64 {
-	use codec::{Compact, CompactLen};
-	let prefixed = |items: u32, bytes: u64| Compact::<u32>::compact_len(&items) as u64 + bytes;
-	let path = |leaves: u64| {
-		let depth = merkle::level_widths(leaves).len().saturating_sub(1) as u32;
-		prefixed(depth, 32 * depth as u64)
-	};
-	prefixed(shape.n, shape.n.into())
-		+ 2 * prefixed(shape.k, shape.k.into())
-		+ 4 + path(shape.m.into()) * 2
-		+ path(shape.n.into()) * 2
+	use crate::inputs::{lane_bytes, path_bytes};
+	lane_bytes(shape.n)
+		+ 2 * lane_bytes(shape.k)
+		+ 4 + path_bytes(shape.m.into()) * 2
+		+ path_bytes(shape.n.into()) * 2
 }
 
 /// Largest shift a [`Requant`] may use.
