@@ -8,22 +8,6 @@
 //! proofgrid-worker limits --backend cpu --run   # the largest jobs it takes, timed
 //! ```
 
-mod admission;
-mod backend;
-mod bench;
-mod connections;
-mod data_service;
-mod fetch;
-mod jobs;
-mod keystore;
-mod limits;
-mod metrics;
-mod output;
-mod spot_check;
-mod state;
-mod supplied;
-mod throughput;
-
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result};
@@ -31,7 +15,10 @@ use clap::{Args, Parser, Subcommand};
 use proofgrid_client::{amount::parse_grid, Client, Keypair};
 use tokio::sync::watch;
 
-use crate::backend::{BackendKind, LeafHook};
+use proofgrid_worker::{
+	backend::{self, BackendKind, LeafHook},
+	bench, connections, data_service, jobs, keystore, limits, metrics,
+};
 
 #[derive(Parser)]
 #[command(name = "proofgrid-worker", version, about = "ProofGrid provider worker")]

@@ -317,13 +317,16 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		tracing_execute_block: None,
 	})?;
 
-	let proposer_factory = sc_basic_authorship::ProposerFactory::new(
+	let mut proposer_factory = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
 		client.clone(),
 		transaction_pool.clone(),
 		prometheus_registry.as_ref(),
 		telemetry.as_ref().map(|x| x.handle()),
 	);
+	// The builder's own default (4 MiB) would leave a fifth of the runtime's limit unused.
+	proposer_factory
+		.set_default_block_size_limit(proofgrid_runtime::configs::MAX_BLOCK_LENGTH as usize);
 	match consensus {
 		Consensus::ManualSeal { sealing, block_import, babe_link } => {
 			log::info!("🔧 Dev sealing: {sealing}; every sealed block is final at once");

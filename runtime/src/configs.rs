@@ -29,8 +29,8 @@ use super::{
 /// operational calls and inherents.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
-/// Largest encoded block, in bytes.
-const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+/// Largest encoded block, in bytes (the node's block builder is told the same limit).
+pub const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
 
 parameter_types! {
 	pub const BlockHashCount: BlockNumber = 2400;

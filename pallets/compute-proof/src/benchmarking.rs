@@ -1,12 +1,15 @@
-//! Benchmark of verification as a function of the sample count and the GEMM inner dimension,
-//! on a 4096×4096 output (2^20 leaves, 20-sibling paths).
+//! Benchmarks of verification, per sample, as a function of the GEMM inner dimension over its
+//! whole range (1 to `MAX_K`), on the largest output a job may have (`MAX_DIM`², 2^36 leaves,
+//! 36-sibling paths; lanes under 20-sibling paths). A reveal's cost is its sample count times a
+//! sample's: per-sample benchmarks give that product exactly, where a two-component linear fit
+//! of `samples` and `k` would not.
 
 use super::*;
 use alloc::{collections::btree_map::BTreeMap, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
-	gemm::{dot, GemmShape, LEAF_ELEMENTS},
+	gemm::{dot, GemmShape, LEAF_ELEMENTS, MAX_DIM, MAX_K},
 	inputs::{challenged_elements, hash_lane, MatrixCommitment, SuppliedInputs, SuppliedSample},
 	job::MerklePath,
 	merkle::{hash_node, Hash32},
@@ -45,101 +48,85 @@ fn sparse_tree(depth: u32, real: &[(u64, Hash32)]) -> (Hash32, Vec<Vec<Hash32>>)
 mod benchmarks {
 	use super::*;
 
-	/// `s` challenged leaves of a 4096×4096 output with inner dimension `d`.
+	/// Depth of the largest output's tree: `MAX_DIM`² elements in 4×4 leaves.
+	const LEAF_DEPTH: u32 = 36;
+	/// Depth of the largest matrix's lane tree: `MAX_DIM` lanes.
+	const LANE_DEPTH: u32 = 20;
+
+	/// One challenged leaf of a seeded job with inner dimension `k`: its index drawn, the leaf
+	/// recomputed from the seed and its path checked.
 	#[benchmark]
-	fn verify_reveal(s: Linear<1, 64>, d: Linear<1, 4096>) -> Result<(), BenchmarkError> {
+	fn verify_reveal_sample(k: Linear<1, MAX_K>) -> Result<(), BenchmarkError> {
 		let spec = JobSpec::seeded(
-			GemmShape { m: 4096, n: 4096, k: d },
+			GemmShape { m: MAX_DIM, n: MAX_DIM, k },
 			[7u8; 32],
 			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
 		);
+		debug_assert_eq!(spec.shape.leaf_count(), 1 << LEAF_DEPTH);
 		let seed = *spec.seed().expect("seeded");
-		// Spread-out, sorted leaf indices.
-		let indices: Vec<u64> = (0..s as u64).map(|i| i * (spec.shape.leaf_count() / 64)).collect();
-		let real: Vec<(u64, Hash32)> = indices
-			.iter()
-			.map(|&i| (i, hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, i)))))
-			.collect();
-		let (root, paths) = sparse_tree(20, &real);
-		let paths: Vec<MerklePath> = paths
-			.into_iter()
-			.map(|p| p.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("20 < 40"))
-			.collect();
-		let paths: RevealPaths = paths.try_into().map_err(|_| BenchmarkError::Stop("too many"))?;
+		let index = spec.shape.leaf_count() / 3;
+		let leaf = hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, index)));
+		let (root, paths) = sparse_tree(LEAF_DEPTH, &[(index, leaf)]);
+		let path: MerklePath =
+			paths[0].iter().copied().map(H256).collect::<Vec<_>>().try_into().expect("36 < 40");
+		let paths: RevealPaths = vec![path].try_into().expect("one path");
 		let root = H256(root);
 
 		#[block]
 		{
-			Pallet::<T>::verify_leaves(&spec, &root, &indices, &paths)
+			core::hint::black_box(challenge_indices(&[9u8; 32], spec.shape.leaf_count(), 1));
+			Pallet::<T>::verify_leaves(&spec, &root, &[index], &paths)
 				.map_err(|_| BenchmarkError::Stop("honest reveal refused"))?;
 		}
 		Ok(())
 	}
 
-	/// `s` samples of a 4096×4096 output on supplied inputs with inner dimension `d`: the
-	/// elements drawn from the challenge (as `verify_supplied` does before anything else), then
-	/// each sample's three paths (20, 12 and 12 siblings) checked and its element recomputed.
+	/// One sample of a job on supplied inputs with inner dimension `k`: its element drawn from
+	/// the challenge, its three paths checked (36, 20 and 20 siblings) and the element
+	/// recomputed from the row and column. A fraud proof costs the same.
 	#[benchmark]
-	fn verify_supplied(s: Linear<1, 256>, d: Linear<1, 4096>) -> Result<(), BenchmarkError> {
-		let shape = GemmShape { m: 4096, n: 4096, k: d };
-		// Distinct rows and columns, one element per sample.
-		let elements: Vec<(u32, u32)> = (0..s).map(|i| (i * 16, i * 16 + 1)).collect();
+	fn verify_supplied_sample(k: Linear<1, MAX_K>) -> Result<(), BenchmarkError> {
+		let shape = GemmShape { m: MAX_DIM, n: MAX_DIM, k };
+		let (r, c) = (MAX_DIM / 3, MAX_DIM / 5);
 		let lane = |salt: u32| -> Vec<i8> {
-			(0..d).map(|i| (i.wrapping_mul(31).wrapping_add(salt) % 251) as i8).collect()
+			(0..k).map(|i| (i.wrapping_mul(31).wrapping_add(salt) % 251) as i8).collect()
 		};
-		let rows: Vec<Vec<i8>> = elements.iter().map(|&(r, _)| lane(r)).collect();
-		let cols: Vec<Vec<i8>> = elements.iter().map(|&(_, c)| lane(c)).collect();
-		let lane_tree = |at: &dyn Fn(usize) -> u32, lanes: &[Vec<i8>]| {
-			let real: Vec<(u64, Hash32)> =
-				lanes.iter().enumerate().map(|(i, l)| (at(i) as u64, hash_lane(l))).collect();
-			sparse_tree(12, &real)
-		};
-		let (a_root, a_paths) = lane_tree(&|i| elements[i].0, &rows);
-		let (b_root, b_paths) = lane_tree(&|i| elements[i].1, &cols);
+		let (row, col) = (lane(r), lane(c));
+		let (a_root, a_paths) = sparse_tree(LANE_DEPTH, &[(r.into(), hash_lane(&row))]);
+		let (b_root, b_paths) = sparse_tree(LANE_DEPTH, &[(c.into(), hash_lane(&col))]);
 		let inputs = SuppliedInputs {
-			a: MatrixCommitment { lanes: 4096, lane_len: d, root: H256(a_root) },
-			b: MatrixCommitment { lanes: 4096, lane_len: d, root: H256(b_root) },
+			a: MatrixCommitment { lanes: MAX_DIM, lane_len: k, root: H256(a_root) },
+			b: MatrixCommitment { lanes: MAX_DIM, lane_len: k, root: H256(b_root) },
 		};
-		let leaves: Vec<(u64, [i32; LEAF_ELEMENTS])> = elements
-			.iter()
-			.enumerate()
-			.map(|(i, &(r, c))| {
-				let mut leaf = [0i32; LEAF_ELEMENTS];
-				leaf[((r % 4) * 4 + c % 4) as usize] = dot(&rows[i], &cols[i]);
-				(u64::from(r / 4) * 1024 + u64::from(c / 4), leaf)
-			})
-			.collect();
-		let real: Vec<(u64, Hash32)> =
-			leaves.iter().map(|(i, l)| (*i, hash_leaf(&encode_leaf(l)))).collect();
-		let (root, leaf_paths) = sparse_tree(20, &real);
-		let path = |p: Vec<Hash32>| -> MerklePath {
-			p.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("shallow")
+		let mut leaf = [0i32; LEAF_ELEMENTS];
+		leaf[((r % 4) * 4 + c % 4) as usize] = dot(&row, &col);
+		let index = u64::from(r / 4) * u64::from(shape.tile_cols()) + u64::from(c / 4);
+		let (root, leaf_paths) =
+			sparse_tree(LEAF_DEPTH, &[(index, hash_leaf(&encode_leaf(&leaf)))]);
+		let path = |p: &[Hash32]| -> MerklePath {
+			p.iter().copied().map(H256).collect::<Vec<_>>().try_into().expect("≤ 36 siblings")
 		};
-		let samples: Vec<SuppliedSample> = (0..s as usize)
-			.map(|i| SuppliedSample {
-				leaf: leaves[i].1,
-				leaf_path: path(leaf_paths[i].clone()),
-				row: rows[i].clone().try_into().expect("d ≤ MAX_K"),
-				row_path: path(a_paths[i].clone()),
-				col: cols[i].clone().try_into().expect("d ≤ MAX_K"),
-				col_path: path(b_paths[i].clone()),
-			})
-			.collect();
+		let sample = SuppliedSample {
+			leaf,
+			leaf_path: path(&leaf_paths[0]),
+			row: row.try_into().expect("k ≤ MAX_K"),
+			row_path: path(&a_paths[0]),
+			col: col.try_into().expect("k ≤ MAX_K"),
+			col_path: path(&b_paths[0]),
+		};
 
 		#[block]
 		{
-			core::hint::black_box(challenged_elements(&shape, &[9u8; 32], s));
-			for (i, sample) in samples.iter().enumerate() {
-				proofgrid_primitives::inputs::verify_sample(
-					&inputs,
-					&shape,
-					&root,
-					leaves[i].0,
-					elements[i],
-					sample,
-				)
-				.map_err(|_| BenchmarkError::Stop("honest sample refused"))?;
-			}
+			core::hint::black_box(challenged_elements(&shape, &[9u8; 32], 1));
+			proofgrid_primitives::inputs::verify_sample(
+				&inputs,
+				&shape,
+				&root,
+				index,
+				(r, c),
+				&sample,
+			)
+			.map_err(|_| BenchmarkError::Stop("honest sample refused"))?;
 		}
 		Ok(())
 	}

@@ -213,7 +213,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 	}
 
 	fn verify_weight(k_dim: u32) -> Weight {
-		T::WeightInfo::verify_reveal(T::Samples::get(), k_dim)
+		T::WeightInfo::verify_reveal_sample(k_dim).saturating_mul(T::Samples::get().into())
 	}
 
 	fn verify_supplied(
@@ -237,7 +237,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 	}
 
 	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight {
-		T::WeightInfo::verify_supplied(samples, k_dim)
+		T::WeightInfo::verify_supplied_sample(k_dim).saturating_mul(samples.into())
 	}
 
 	fn min_supplied_samples() -> u32 {
@@ -255,7 +255,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 
 	fn verify_fraud_weight(k_dim: u32) -> Weight {
 		// One element recomputed and three paths checked: a reveal's sample.
-		T::WeightInfo::verify_supplied(1, k_dim)
+		T::WeightInfo::verify_supplied_sample(k_dim)
 	}
 
 	fn reveal_bytes(spec: &JobSpec) -> u64 {

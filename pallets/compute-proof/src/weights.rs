@@ -1,56 +1,78 @@
-//! Weights of `pallet-compute-proof`.
-//!
-//! HAND-DERIVED for now (a later issue regenerates them with `frame-omni-bencher` on the runtime
-//! wasm). Per challenged leaf the verifier draws `8·k_dim` seeded elements (one SplitMix round
-//! each), does `16·k_dim` multiply-adds, hashes the leaf and up to 40 path nodes with blake2-256.
-//!
-//! Calibration: `cargo run --release -p proofgrid-primitives --example verify_cost` measured
-//! 3.45 ms natively for 64 leaves at k_dim = 4096 (≈ 12 ns per k_dim step and leaf, a few µs
-//! of hashing per leaf) on this project's 2-core machine. The figures below are ~3× that, to
-//! cover wasm execution: 40 ns per k_dim step and leaf, 30 µs per leaf.
+// This file is part of ProofGrid.
 
-use frame_support::weights::Weight;
+//! Weights of `pallet_compute_proof`, measured by `frame-omni-bencher` against the runtime's wasm.
+//!
+//! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
+//! DATE: 2026-11-30, STEPS: `20`, REPEAT: `10`
+//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! WASM-EXECUTION: `Compiled`
+//! Regenerate with `scripts/bench-weights.sh`; do not edit by hand.
 
-/// Weight functions needed by `pallet-compute-proof`.
+// Executed command:
+// /root/.cache/proofgrid/tools/bin/frame-omni-bencher
+// v1
+// benchmark
+// pallet
+// --runtime
+// /root/.cache/proofgrid/target/bench/debug/wbuild/proofgrid-runtime/proofgrid_runtime.wasm
+// --genesis-builder-preset
+// development
+// --pallet
+// pallet_compute_proof
+// --extrinsic
+// *
+// --steps
+// 20
+// --repeat
+// 10
+// --template
+// scripts/weights/template.hbs
+// --header
+// scripts/weights/header.txt
+// --output
+// pallets/compute-proof/src/weights.rs
+
+#![cfg_attr(rustfmt, rustfmt_skip)]
+#![allow(unused_parens)]
+#![allow(unused_imports)]
+#![allow(missing_docs)]
+
+use core::marker::PhantomData;
+use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
+
+/// Weight functions of `pallet_compute_proof`.
 pub trait WeightInfo {
-	/// Verifying `samples` leaves of a GEMM with inner dimension `k_dim`.
-	fn verify_reveal(samples: u32, k_dim: u32) -> Weight;
-	/// Verifying `samples` samples of a GEMM on supplied inputs with inner dimension `k_dim`.
-	fn verify_supplied(samples: u32, k_dim: u32) -> Weight;
+	fn verify_reveal_sample(k: u32, ) -> Weight;
+	fn verify_supplied_sample(k: u32, ) -> Weight;
 }
 
-/// Hand-derived weights (no storage is read).
-pub struct SubstrateWeight<T>(core::marker::PhantomData<T>);
-impl<T> WeightInfo for SubstrateWeight<T> {
-	fn verify_reveal(samples: u32, k_dim: u32) -> Weight {
-		Weight::from_parts(10_000_000, 0)
-			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(samples as u64))
-			.saturating_add(
-				Weight::from_parts(40_000, 0).saturating_mul(samples as u64 * k_dim as u64),
-			)
+/// Measured weights, with the runtime's database weights.
+pub struct SubstrateWeight<T>(PhantomData<T>);
+impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	/// The range of component `k` is `[1, 65536]`.
+	fn verify_reveal_sample(k: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 39_068_000 picoseconds.
+		Weight::from_parts(51_785_681, 0)
+			.saturating_add(Weight::from_parts(26_259, 0).saturating_mul(k.into()))
 	}
-
-	/// Per sample: three paths (up to 40 + 2×20 nodes) and a leaf hashed, two lanes of `k_dim`
-	/// bytes hashed (blake2 at ~3 ns per byte natively) and one `k_dim` dot product: no element
-	/// generation, so per k_dim step far less than a seeded leaf's `8·k_dim` draws and
-	/// `16·k_dim` multiply-adds. Same ~3× wasm margin: 20 ns per k_dim step and sample.
-	///
-	/// The base covers drawing the job's samples (up to 256 blake2 draws and a sort), done
-	/// before the reveal's sample count is checked: ~1 ms in wasm at most.
-	fn verify_supplied(samples: u32, k_dim: u32) -> Weight {
-		Weight::from_parts(1_000_000_000, 0)
-			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(samples as u64))
-			.saturating_add(
-				Weight::from_parts(20_000, 0).saturating_mul(samples as u64 * k_dim as u64),
-			)
+	/// The range of component `k` is `[1, 65536]`.
+	fn verify_supplied_sample(k: u32, ) -> Weight {
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 79_197_000 picoseconds.
+		Weight::from_parts(86_760_170, 0)
+			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
 	}
 }
 
+/// The same weights with ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn verify_reveal(samples: u32, k_dim: u32) -> Weight {
-		SubstrateWeight::<()>::verify_reveal(samples, k_dim)
+	fn verify_reveal_sample(k: u32, ) -> Weight {
+		Weight::from_parts(51_785_681, 0)
+			.saturating_add(Weight::from_parts(26_259, 0).saturating_mul(k.into()))
 	}
-	fn verify_supplied(samples: u32, k_dim: u32) -> Weight {
-		SubstrateWeight::<()>::verify_supplied(samples, k_dim)
+	fn verify_supplied_sample(k: u32, ) -> Weight {
+		Weight::from_parts(86_760_170, 0)
+			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
 	}
 }
