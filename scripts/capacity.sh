@@ -2,7 +2,7 @@
 # The chain's capacity in transactions and verified jobs per block, measured on this machine:
 # starts a release proofgrid-node (dev chain, manual seal: the production runtime and block
 # limits, a block made on request) and runs gpu-worker/examples/capacity.rs against it, which
-# prints a row per block and a summary (docs/CAPACITY.md has a run and how to read it).
+# prints a row per block and a summary (docs/WEIGHTS.md has a run and how to read it).
 #
 #   scripts/capacity.sh                                  the default sizes
 #   scripts/capacity.sh --transfers 20000 --seeded 300   any of the example's options
@@ -15,7 +15,7 @@ source scripts/env.sh
 PORT=${CAPACITY_RPC_PORT:-9977}
 # The same features as scripts/build-release.sh, so that both share one release build.
 cargo build --locked --release --features proofgrid-node/metadata-hash \
-	-p proofgrid-node -p proofgrid-worker -p proofgrid-client --example capacity
+	-p proofgrid-node -p proofgrid-worker -p proofgrid-client --bins --example capacity
 REL="$CARGO_TARGET_DIR/release"
 BASE=$(mktemp -d)
 NODE_PID=

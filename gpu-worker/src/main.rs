@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use proofgrid_worker::{
 	backend::{self, BackendKind, LeafHook},
-	bench, connections, data_service, jobs, keystore, limits, metrics,
+	bench, data_service, fetch, jobs, keystore, limits, metrics, state, throughput,
 };
 
 #[derive(Parser)]

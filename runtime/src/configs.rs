@@ -66,7 +66,7 @@ impl frame_system::Config for Runtime {
 	// The node stores state in ParityDB only: its reference weights (8 µs a read, 50 µs a
 	// write, from Parity's ParityDB benchmarks on reference hardware). Measuring them here
 	// would take `benchmark storage` from frame-benchmarking-cli inside the node, which this
-	// project keeps out of it (docs/OPERATIONS.md, "Weights").
+	// project keeps out of it (docs/WEIGHTS.md).
 	type DbWeight = ParityDbWeight;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<Balance>;
@@ -300,8 +300,8 @@ impl pallet_jobs::Config for Runtime {
 	/// Ten minutes for a client to download a verified output and check all of it (Freivalds'
 	/// check of a 4096² output takes well under a second; the download takes the rest).
 	type DisputeWindow = ConstU32<{ 10 * MINUTES }>;
-	/// A refused fraud proof burns 1 GRID: over three times the fee of the largest proof
-	/// (0.28 GRID at k = 4096, mostly its length), on top of that fee.
+	/// A refused fraud proof burns 1 GRID: over eight times the fee of the largest proof
+	/// (0.12 GRID at k = 4096, mostly its length), on top of that fee.
 	type DisputeDeposit = ConstU128<GRID>;
 	/// A client uploads its inputs right after the claim; a device whose inputs have not come
 	/// a minute later may give the job back without penalty.
