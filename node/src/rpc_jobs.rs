@@ -242,19 +242,23 @@ where
 	}
 }
 
-/// A job's inputs as JSON: `{"seeded": {"seed"}}` or `{"supplied": {"a", "b"}}`, each matrix
-/// with its lanes, lane length, lane root and source (`"upload"` or its URL).
+/// A job's inputs as JSON: `{"seeded": {"seed"}}`, `{"supplied": {"a", "b", "samples"}}` or
+/// `{"layer": {"a", "b", "bias", "requant", "samples"}}`, each matrix with its lanes, lane
+/// length, lane root and source (`"upload"`, its URL, or `"job:ID"` for an earlier job's
+/// output).
 fn inputs_json(inputs: &proofgrid_primitives::job::JobInputs) -> serde_json::Value {
 	use proofgrid_primitives::job::{InputSource, JobInputs};
-	let matrix = |m: &proofgrid_primitives::inputs::MatrixCommitment, source: &InputSource| {
+	let source = |source: &InputSource| match source {
+		InputSource::Upload => "upload".to_string(),
+		InputSource::Url(url) => String::from_utf8_lossy(url).into_owned(),
+		InputSource::Job(job) => format!("job:{job}"),
+	};
+	let matrix = |m: &proofgrid_primitives::inputs::MatrixCommitment, from: &InputSource| {
 		json!({
 			"lanes": m.lanes,
 			"laneLen": m.lane_len,
 			"root": format!("{:?}", m.root),
-			"source": match source {
-				InputSource::Upload => "upload".to_string(),
-				InputSource::Url(url) => String::from_utf8_lossy(url).into_owned(),
-			},
+			"source": source(from),
 		})
 	};
 	match inputs {
@@ -265,6 +269,22 @@ fn inputs_json(inputs: &proofgrid_primitives::job::JobInputs) -> serde_json::Val
 			"supplied": {
 				"a": matrix(&matrices.a, a),
 				"b": matrix(&matrices.b, b),
+				"samples": samples,
+			}
+		}),
+		JobInputs::Layer { matrices, a, b, bias, layer, samples } => json!({
+			"layer": {
+				"a": matrix(&matrices.a, a),
+				"b": matrix(&matrices.b, b),
+				"bias": {
+					"root": format!("{:?}", layer.bias),
+					"source": source(bias),
+				},
+				"requant": {
+					"multiplier": layer.requant.multiplier,
+					"shift": layer.requant.shift,
+					"relu": layer.requant.relu,
+				},
 				"samples": samples,
 			}
 		}),

@@ -46,16 +46,19 @@ pub fn registration_message<AccountId: Encode, Hash: AsRef<[u8]>>(
 pub enum Kernel {
 	/// `C = A·B` over int8 with exact int32 accumulation.
 	GemmI8,
+	/// One quantized layer, `Y = act(sat_i8(requant(A·W + bias)))` (see [`crate::linear`]).
+	LinearI8,
 }
 
 impl Kernel {
 	/// Every kernel the chain knows.
-	pub const ALL: [Kernel; 1] = [Kernel::GemmI8];
+	pub const ALL: [Kernel; 2] = [Kernel::GemmI8, Kernel::LinearI8];
 
 	/// This kernel's bit in a [`KernelSet`].
 	pub const fn bit(self) -> u32 {
 		match self {
 			Kernel::GemmI8 => 1 << 0,
+			Kernel::LinearI8 => 1 << 1,
 		}
 	}
 }

@@ -7,9 +7,10 @@ use sp_core::{ConstU32, H256};
 use sp_runtime::BoundedVec;
 
 use crate::{
-	device::Requirements,
+	device::{Kernel, Requirements},
 	gemm::GemmShape,
 	inputs::{SuppliedInputs, SuppliedSample},
+	linear::{Layer, LayerSample},
 };
 
 /// A job's on-chain identifier.
@@ -37,6 +38,10 @@ pub type RevealPaths = BoundedVec<MerklePath, ConstU32<MAX_CHALLENGE_SAMPLES>>;
 /// leaf-index order.
 pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
 
+/// A reveal of a `linear-i8` job: one [`LayerSample`] per challenged element, in challenge
+/// order.
+pub type LayerReveal = BoundedVec<LayerSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
+
 /// Longest URL an input may be fetched from.
 pub const MAX_URL_LEN: u32 = 256;
 
@@ -49,13 +54,18 @@ pub enum InputSource {
 	Upload,
 	/// The device fetches it from this `http://` or `https://` URL.
 	Url(BoundedVec<u8, ConstU32<MAX_URL_LEN>>),
+	/// The output of this earlier `linear-i8` job, settled: its rows are the lanes of `A`
+	/// (the chain checks that `A`'s commitment is that job's output), and the device fetches
+	/// them from the device that computed them. For `A` only.
+	Job(JobId),
 }
 
 impl InputSource {
-	/// Whether the source can be used: an upload, or an [`is_http_url`].
+	/// Whether the source can be used: an upload, an [`is_http_url`] or an earlier job (which
+	/// the chain checks further).
 	pub fn is_valid(&self) -> bool {
 		match self {
-			Self::Upload => true,
+			Self::Upload | Self::Job(_) => true,
 			Self::Url(url) => is_http_url(url),
 		}
 	}
@@ -95,6 +105,24 @@ pub enum JobInputs {
 		/// output wrongly is caught with probability `1 − (1 − f)^samples`.
 		samples: u32,
 	},
+	/// A `linear-i8` layer ([`Kernel::LinearI8`]) on the client's matrices: `A` (m×k, by rows)
+	/// and `W` (k×n, by columns) as for [`Self::Supplied`], `n` int32 biases and the
+	/// requantization. The output `Y` (m×n int8) is committed by its rows as lanes
+	/// ([`crate::linear::output_commitment`]), so a later job can take it as its `A`.
+	Layer {
+		/// Shapes and lane roots of `A` and `W`.
+		matrices: SuppliedInputs,
+		/// Where `A` comes from (possibly an earlier layer's output: [`InputSource::Job`]).
+		a: InputSource,
+		/// Where `W` comes from.
+		b: InputSource,
+		/// Where the biases come from (`n` little-endian int32 values).
+		bias: InputSource,
+		/// The bias commitment and the requantization.
+		layer: Layer,
+		/// Output elements the challenge draws, as for [`Self::Supplied`].
+		samples: u32,
+	},
 }
 
 /// The work a client buys.
@@ -120,25 +148,71 @@ impl JobSpec {
 	pub fn seed(&self) -> Option<&[u8; 32]> {
 		match &self.inputs {
 			JobInputs::Seeded { seed } => Some(seed),
-			JobInputs::Supplied { .. } => None,
+			JobInputs::Supplied { .. } | JobInputs::Layer { .. } => None,
 		}
 	}
 
-	/// The sample count a job on supplied inputs asked for.
+	/// The sample count a job on supplied inputs (a GEMM or a layer) asked for.
 	pub fn supplied_samples(&self) -> Option<u32> {
 		match &self.inputs {
 			JobInputs::Seeded { .. } => None,
-			JobInputs::Supplied { samples, .. } => Some(*samples),
+			JobInputs::Supplied { samples, .. } | JobInputs::Layer { samples, .. } => {
+				Some(*samples)
+			}
 		}
 	}
 
-	/// The input commitments of a job on supplied inputs.
+	/// The input commitments of a job on supplied inputs: a GEMM's `A` and `B`, or a layer's
+	/// `A` and `W`.
 	pub fn supplied(&self) -> Option<&SuppliedInputs> {
 		match &self.inputs {
 			JobInputs::Seeded { .. } => None,
-			JobInputs::Supplied { matrices, .. } => Some(matrices),
+			JobInputs::Supplied { matrices, .. } | JobInputs::Layer { matrices, .. } => {
+				Some(matrices)
+			}
 		}
 	}
+
+	/// The bias commitment and requantization of a `linear-i8` job.
+	pub fn layer(&self) -> Option<&Layer> {
+		match &self.inputs {
+			JobInputs::Layer { layer, .. } => Some(layer),
+			_ => None,
+		}
+	}
+
+	/// How the job's output is committed and revealed, which its kernel and inputs decide
+	/// together; `None` for a combination the chain does not accept.
+	pub fn output_kind(&self) -> Option<OutputKind> {
+		match (&self.inputs, self.requirements.kernel) {
+			(JobInputs::Seeded { .. }, Kernel::GemmI8) => Some(OutputKind::Seeded),
+			(JobInputs::Supplied { .. }, Kernel::GemmI8) => Some(OutputKind::Supplied),
+			(JobInputs::Layer { .. }, Kernel::LinearI8) => Some(OutputKind::Layer),
+			_ => None,
+		}
+	}
+
+	/// The job whose output is this job's `A`, if any.
+	pub fn chained_from(&self) -> Option<JobId> {
+		match &self.inputs {
+			JobInputs::Supplied { a: InputSource::Job(job), .. }
+			| JobInputs::Layer { a: InputSource::Job(job), .. } => Some(*job),
+			_ => None,
+		}
+	}
+}
+
+/// How a job's output is committed, and so which reveal answers its challenge.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum OutputKind {
+	/// GEMM leaves of 4×4 int32 values, recomputed from the seed (`reveal`).
+	Seeded,
+	/// GEMM leaves, proven with the input lanes behind each challenged element
+	/// (`reveal_supplied`).
+	Supplied,
+	/// Rows of the layer's int8 output as lanes, proven with the inputs and bias behind each
+	/// challenged element (`reveal_layer`).
+	Layer,
 }
 
 /// Blocks of `millisecs_per_block` a device of `gops` giga-operations per second needs for
@@ -200,6 +274,47 @@ mod tests {
 		for bad in ["ftp://x/a", "https://", "https:///a", "file:///etc/passwd", "http://a b", ""] {
 			assert!(!url(bad).is_valid(), "{bad}");
 		}
+	}
+
+	#[test]
+	fn the_kernel_and_the_inputs_decide_the_output_kind_together() {
+		use crate::{
+			inputs::{MatrixCommitment, SuppliedInputs},
+			linear::{Layer, Requant},
+		};
+		let shape = GemmShape { m: 4, n: 4, k: 4 };
+		let lanes = MatrixCommitment { lanes: 4, lane_len: 4, root: H256([1; 32]) };
+		let matrices = SuppliedInputs { a: lanes, b: lanes };
+		let layer = Layer {
+			bias: H256([2; 32]),
+			requant: Requant { multiplier: 1 << 30, shift: 31, relu: true },
+		};
+		let spec = |inputs, kernel| JobSpec {
+			shape,
+			inputs,
+			requirements: Requirements { kernel, min_vram_mib: 0, min_gops: 0 },
+		};
+		let supplied = |a| JobInputs::Supplied { matrices, a, b: InputSource::Upload, samples: 32 };
+		let layered = |a| JobInputs::Layer {
+			matrices,
+			a,
+			b: InputSource::Upload,
+			bias: InputSource::Upload,
+			layer,
+			samples: 32,
+		};
+		let seeded = JobInputs::Seeded { seed: [0; 32] };
+		assert_eq!(spec(seeded.clone(), Kernel::GemmI8).output_kind(), Some(OutputKind::Seeded));
+		assert_eq!(spec(seeded, Kernel::LinearI8).output_kind(), None);
+		let gemm = spec(supplied(InputSource::Upload), Kernel::GemmI8);
+		assert_eq!(gemm.output_kind(), Some(OutputKind::Supplied));
+		assert_eq!(spec(supplied(InputSource::Upload), Kernel::LinearI8).output_kind(), None);
+		let linear = spec(layered(InputSource::Job(7)), Kernel::LinearI8);
+		assert_eq!(linear.output_kind(), Some(OutputKind::Layer));
+		assert_eq!(spec(layered(InputSource::Upload), Kernel::GemmI8).output_kind(), None);
+		assert_eq!((linear.chained_from(), gemm.chained_from()), (Some(7), None));
+		assert_eq!((linear.layer(), gemm.layer()), (Some(&layer), None));
+		assert_eq!((linear.supplied(), linear.supplied_samples()), (Some(&matrices), Some(32)));
 	}
 
 	#[test]

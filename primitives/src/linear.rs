@@ -162,6 +162,45 @@ pub fn verify_layer_sample(
 	Ok(())
 }
 
+/// A fraud proof against a `linear-i8` job: one element of its committed output, chosen by the
+/// accuser, with what the chain needs to recompute it (as a reveal's [`LayerSample`]).
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct LayerFraudProof {
+	/// The element's row and column in `Y`.
+	pub element: (u32, u32),
+	/// Its output row, row of `A`, column of `W` and bias, with their paths.
+	pub sample: LayerSample,
+}
+
+/// Why a layer fraud proof does not show the output wrong.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LayerFraudRefused {
+	/// The element is not in `Y`.
+	OutsideOutput,
+	/// A path does not prove its part against the committed roots: the proof shows nothing.
+	Invalid(LayerSampleError),
+	/// The element is right.
+	ElementCorrect,
+}
+
+/// `Ok` if `proof` shows that the output committed as `output_root` for `inputs`, `layer` (of
+/// shape `shape`) is wrong: a proven element differs from what its proven row, column and bias
+/// give. The cost of one sample of a reveal.
+pub fn layer_fraud_proven(
+	inputs: &SuppliedInputs,
+	layer: &Layer,
+	shape: &GemmShape,
+	output_root: &H256,
+	proof: &LayerFraudProof,
+) -> Result<(), LayerFraudRefused> {
+	match verify_layer_sample(inputs, layer, shape, output_root, proof.element, &proof.sample) {
+		Err(LayerSampleError::WrongElement) => Ok(()),
+		Err(LayerSampleError::OutsideOutput) => Err(LayerFraudRefused::OutsideOutput),
+		Ok(()) => Err(LayerFraudRefused::ElementCorrect),
+		Err(error) => Err(LayerFraudRefused::Invalid(error)),
+	}
+}
+
 /// A whole layer on the CPU, the plain way: `Y` (m×n, row-major) from `A`'s rows and `W`'s
 /// columns (each `k` values, lane after lane). The reference every backend is checked against.
 pub fn layer_output(
@@ -188,6 +227,140 @@ pub fn layer_sample_bytes(shape: &GemmShape) -> u64 {
 		+ 2 * lane_bytes(shape.k)
 		+ 4 + path_bytes(shape.m.into()) * 2
 		+ path_bytes(shape.n.into()) * 2
+}
+
+/// A `linear-i8` job with its honest (or doctored) output, for tests of every crate that
+/// verifies or produces layer reveals.
+#[cfg(feature = "std")]
+pub mod fixture {
+	use super::*;
+	use crate::{
+		inputs::{fixture::lanes, hash_lane, Challenged},
+		job::LayerReveal,
+	};
+
+	/// A small layer on pseudo-random matrices and biases, with the trees a provider keeps.
+	pub struct LayerJob {
+		/// Its shape.
+		pub shape: GemmShape,
+		/// `A`'s rows.
+		pub rows: Vec<Vec<i8>>,
+		/// `W`'s columns.
+		pub cols: Vec<Vec<i8>>,
+		/// The biases.
+		pub bias: Vec<i32>,
+		/// The commitments of `A` and `W`.
+		pub inputs: SuppliedInputs,
+		/// The bias root and requantization.
+		pub layer: Layer,
+		/// The output's rows, as the provider committed them.
+		pub output: Vec<Vec<i8>>,
+		/// The output tree over the rows.
+		pub tree: MerkleTree,
+		a_tree: MerkleTree,
+		b_tree: MerkleTree,
+		bias_tree: MerkleTree,
+	}
+
+	fn tree_of(lanes: &[Vec<i8>]) -> MerkleTree {
+		MerkleTree::from_leaf_hashes(lanes.iter().map(|l| hash_lane(l)).collect())
+			.expect("at least one lane")
+	}
+
+	fn path(siblings: Vec<Hash32>) -> MerklePath {
+		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("shallow tree")
+	}
+
+	impl LayerJob {
+		/// An `m`×`k` by `k`×`n` layer on pseudo-random matrices and biases (`salt` picks
+		/// them) requantized by `requant`, with its honest output.
+		pub fn new(m: u32, n: u32, k: u32, salt: u64, requant: Requant) -> Self {
+			let (rows, cols) = (lanes(m, k, salt), lanes(n, k, !salt));
+			// Biases of the size of the sums (|sum| ≲ 128²·√k), so that they matter.
+			let bias: Vec<i32> = lanes(1, n, salt ^ 0xb1a5)[0]
+				.iter()
+				.map(|&b| i32::from(b) * 64 * (k as i32).max(1))
+				.collect();
+			Self::with(rows, cols, bias, requant)
+		}
+
+		/// The layer of these rows of `A`, columns of `W` and biases.
+		pub fn with(
+			rows: Vec<Vec<i8>>,
+			cols: Vec<Vec<i8>>,
+			bias: Vec<i32>,
+			requant: Requant,
+		) -> Self {
+			let k = rows[0].len();
+			let shape = GemmShape { m: rows.len() as u32, n: cols.len() as u32, k: k as u32 };
+			let output: Vec<Vec<i8>> = rows
+				.iter()
+				.map(|row| {
+					cols.iter()
+						.zip(&bias)
+						.map(|(col, &b)| linear_element(row, col, b, &requant))
+						.collect()
+				})
+				.collect();
+			let inputs = SuppliedInputs {
+				a: MatrixCommitment::of_lanes(rows.iter().map(|l| &l[..])).expect("lanes"),
+				b: MatrixCommitment::of_lanes(cols.iter().map(|l| &l[..])).expect("lanes"),
+			};
+			let layer = Layer { bias: bias_root(&bias).expect("biases"), requant };
+			let (a_tree, b_tree) = (tree_of(&rows), tree_of(&cols));
+			let bias_tree = bias_tree(&bias).expect("biases");
+			let tree = tree_of(&output);
+			Self { shape, rows, cols, bias, inputs, layer, output, tree, a_tree, b_tree, bias_tree }
+		}
+
+		/// The same job with the output changed by `doctor` (a cheating provider's), committed.
+		pub fn doctored(mut self, doctor: impl Fn(u32, u32, &mut i8)) -> Self {
+			for (i, row) in self.output.iter_mut().enumerate() {
+				for (j, value) in row.iter_mut().enumerate() {
+					doctor(i as u32, j as u32, value);
+				}
+			}
+			self.tree = tree_of(&self.output);
+			self
+		}
+
+		/// The committed output root.
+		pub fn root(&self) -> H256 {
+			H256(self.tree.root())
+		}
+
+		/// The commitment of the output, as the next layer's `A`.
+		pub fn output_commitment(&self) -> MatrixCommitment {
+			output_commitment(&self.shape, self.root())
+		}
+
+		/// The sample proving element `(i, j)`.
+		pub fn sample(&self, (i, j): (u32, u32)) -> LayerSample {
+			let lane = |l: &Vec<i8>| -> Lane { l.clone().try_into().expect("≤ MAX_K") };
+			LayerSample {
+				output_row: lane(&self.output[i as usize]),
+				output_path: path(self.tree.proof(i.into()).expect("row in range")),
+				row: lane(&self.rows[i as usize]),
+				row_path: path(self.a_tree.proof(i.into()).expect("row in range")),
+				col: lane(&self.cols[j as usize]),
+				col_path: path(self.b_tree.proof(j.into()).expect("column in range")),
+				bias: self.bias[j as usize],
+				bias_path: path(self.bias_tree.proof(j.into()).expect("column in range")),
+			}
+		}
+
+		/// A fraud proof of element `(i, j)` against the committed output.
+		pub fn fraud_proof(&self, element: (u32, u32)) -> LayerFraudProof {
+			LayerFraudProof { element, sample: self.sample(element) }
+		}
+
+		/// The reveal answering `challenged` (see [`crate::inputs::challenged_elements`]).
+		pub fn reveal(&self, challenged: &[Challenged]) -> LayerReveal {
+			let samples: Vec<LayerSample> =
+				challenged.iter().map(|c| self.sample(c.element)).collect();
+			samples.try_into().expect("at most MAX_SUPPLIED_SAMPLES")
+		}
+	}
 }
 
 /// Largest shift a [`Requant`] may use.
@@ -275,7 +448,7 @@ pub fn linear_element(row: &[i8], column: &[i8], bias: i32, q: &Requant) -> i8 {
 
 #[cfg(test)]
 mod tests {
-	use super::*;
+	use super::{fixture::LayerJob, *};
 	use crate::gemm::mix64;
 
 	/// The nearest integer to `p / 2^s`, ties away from zero, by exact rational comparison:
@@ -372,127 +545,106 @@ mod tests {
 		assert_eq!(q(i32::MAX, MAX_SHIFT, true).validate(), Ok(()));
 	}
 
-	/// A layer on pseudo-random inputs with its trees: what a provider keeps.
-	struct Fixture {
-		shape: GemmShape,
-		rows: Vec<i8>,
-		cols: Vec<i8>,
-		bias: Vec<i32>,
-		layer: Layer,
-		inputs: SuppliedInputs,
-		y: Vec<i8>,
-	}
-
-	fn lanes_tree(lanes: &[i8], len: usize) -> MerkleTree {
-		MerkleTree::from_leaf_hashes(
-			lanes.chunks_exact(len).map(crate::inputs::hash_lane).collect(),
-		)
-		.unwrap()
-	}
-
-	fn path(siblings: Vec<Hash32>) -> MerklePath {
-		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
-	}
-
-	impl Fixture {
-		fn new(m: u32, n: u32, k: u32, requant: Requant) -> Self {
-			let shape = GemmShape { m, n, k };
-			let rows: Vec<i8> = (0..m * k).map(|i| (mix64(i as u64) >> 56) as i8).collect();
-			let cols: Vec<i8> = (0..n * k).map(|i| (mix64(!(i as u64)) >> 56) as i8).collect();
-			let bias: Vec<i32> =
-				(0..n).map(|j| (mix64(j as u64 + 7) >> 48) as i16 as i32).collect();
-			let layer = Layer { bias: bias_root(&bias).unwrap(), requant };
-			let of =
-				|lanes: &[i8]| MatrixCommitment::of_lanes(lanes.chunks_exact(k as usize)).unwrap();
-			let inputs = SuppliedInputs { a: of(&rows), b: of(&cols) };
-			let y = layer_output(&rows, &cols, k as usize, &bias, &requant);
-			Fixture { shape, rows, cols, bias, layer, inputs, y }
-		}
-
-		fn root(&self) -> H256 {
-			H256(lanes_tree(&self.y, self.shape.n as usize).root())
-		}
-
-		fn sample(&self, (i, j): (u32, u32)) -> LayerSample {
-			let (n, k) = (self.shape.n as usize, self.shape.k as usize);
-			let lane = |v: &[i8], index: usize, len: usize| -> Lane {
-				v[index * len..(index + 1) * len].to_vec().try_into().unwrap()
-			};
-			LayerSample {
-				output_row: lane(&self.y, i as usize, n),
-				output_path: path(lanes_tree(&self.y, n).proof(i.into()).unwrap()),
-				row: lane(&self.rows, i as usize, k),
-				row_path: path(lanes_tree(&self.rows, k).proof(i.into()).unwrap()),
-				col: lane(&self.cols, j as usize, k),
-				col_path: path(lanes_tree(&self.cols, k).proof(j.into()).unwrap()),
-				bias: self.bias[j as usize],
-				bias_path: path(bias_tree(&self.bias).unwrap().proof(j.into()).unwrap()),
-			}
-		}
-
-		fn check(
-			&self,
-			root: &H256,
-			element: (u32, u32),
-			sample: &LayerSample,
-		) -> Result<(), LayerSampleError> {
-			verify_layer_sample(&self.inputs, &self.layer, &self.shape, root, element, sample)
-		}
-	}
-
 	/// The usual scale: about 2⁻¹⁰, so that the outputs spread over int8 rather than saturate.
 	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
 
+	fn check(
+		f: &LayerJob,
+		root: &H256,
+		element: (u32, u32),
+		sample: &LayerSample,
+	) -> Result<(), LayerSampleError> {
+		verify_layer_sample(&f.inputs, &f.layer, &f.shape, root, element, sample)
+	}
+
 	#[test]
 	fn the_reference_layer_is_the_element_definition_everywhere() {
-		let f = Fixture::new(5, 7, 33, SCALE);
+		let f = LayerJob::new(5, 7, 33, 1, SCALE);
+		let y = layer_output(&f.rows.concat(), &f.cols.concat(), 33, &f.bias, &SCALE);
 		for i in 0..5usize {
 			for j in 0..7usize {
-				let row = &f.rows[i * 33..(i + 1) * 33];
-				let col = &f.cols[j * 33..(j + 1) * 33];
+				let (row, col) = (&f.rows[i], &f.cols[j]);
 				let acc: i64 = row.iter().zip(col).map(|(&a, &b)| a as i64 * b as i64).sum();
-				assert_eq!(f.y[i * 7 + j], SCALE.apply(acc as i32, f.bias[j]));
+				assert_eq!(y[i * 7 + j], SCALE.apply(acc as i32, f.bias[j]));
+				assert_eq!(f.output[i][j], y[i * 7 + j]);
 			}
 		}
 		// ReLU'd and not all zero: the scale spreads the outputs.
-		assert!(f.y.iter().all(|&v| v >= 0) && f.y.iter().any(|&v| v > 0));
+		assert!(y.iter().all(|&v| v >= 0) && y.iter().any(|&v| v > 0));
 	}
 
 	#[test]
 	fn an_honest_layer_sample_passes_for_every_element_and_any_change_is_refused() {
-		let f = Fixture::new(6, 5, 9, Requant { multiplier: 3 << 28, shift: 33, relu: false });
+		let f = LayerJob::new(6, 5, 9, 2, Requant { multiplier: 3 << 28, shift: 33, relu: false });
 		let root = f.root();
 		for i in 0..6 {
 			for j in 0..5 {
-				assert_eq!(f.check(&root, (i, j), &f.sample((i, j))), Ok(()), "({i}, {j})");
+				assert_eq!(check(&f, &root, (i, j), &f.sample((i, j))), Ok(()), "({i}, {j})");
 			}
 		}
 		let honest = f.sample((4, 2));
 		let mut wrong_bias = honest.clone();
 		wrong_bias.bias += 1;
-		assert!(matches!(f.check(&root, (4, 2), &wrong_bias), Err(LayerSampleError::Bias(_))));
+		assert!(matches!(check(&f, &root, (4, 2), &wrong_bias), Err(LayerSampleError::Bias(_))));
 		let mut wrong_col = honest.clone();
 		wrong_col.col[0] = wrong_col.col[0].wrapping_add(1);
-		assert!(matches!(f.check(&root, (4, 2), &wrong_col), Err(LayerSampleError::Column(_))));
+		assert!(matches!(check(&f, &root, (4, 2), &wrong_col), Err(LayerSampleError::Column(_))));
 		let mut wrong_out = honest.clone();
 		wrong_out.output_row[2] = wrong_out.output_row[2].wrapping_add(1);
-		assert!(matches!(f.check(&root, (4, 2), &wrong_out), Err(LayerSampleError::Output(_))));
-		assert_eq!(f.check(&root, (6, 2), &honest), Err(LayerSampleError::OutsideOutput));
+		assert!(matches!(check(&f, &root, (4, 2), &wrong_out), Err(LayerSampleError::Output(_))));
+		assert_eq!(check(&f, &root, (6, 2), &honest), Err(LayerSampleError::OutsideOutput));
 		// Another element's sample does not prove this one.
-		assert!(f.check(&root, (3, 2), &honest).is_err());
+		assert!(check(&f, &root, (3, 2), &honest).is_err());
 	}
 
 	#[test]
 	fn a_wrong_committed_element_is_caught() {
-		let mut f = Fixture::new(4, 4, 16, SCALE);
-		f.y[2 * 4 + 3] = f.y[2 * 4 + 3].wrapping_add(1);
+		let f = LayerJob::new(4, 4, 16, 3, SCALE).doctored(|i, j, v| {
+			if (i, j) == (2, 3) {
+				*v = v.wrapping_add(1)
+			}
+		});
 		let root = f.root();
-		assert_eq!(f.check(&root, (2, 3), &f.sample((2, 3))), Err(LayerSampleError::WrongElement));
+		assert_eq!(
+			check(&f, &root, (2, 3), &f.sample((2, 3))),
+			Err(LayerSampleError::WrongElement)
+		);
 		// The rest of the row is right.
-		assert_eq!(f.check(&root, (2, 1), &f.sample((2, 1))), Ok(()));
+		assert_eq!(check(&f, &root, (2, 1), &f.sample((2, 1))), Ok(()));
 		// A layer's output is committed the way the next layer's input is.
-		let next = MatrixCommitment::of_lanes(f.y.chunks_exact(4)).unwrap();
+		let next = MatrixCommitment::of_lanes(f.output.iter().map(|r| &r[..])).unwrap();
 		assert_eq!(next, output_commitment(&f.shape, root));
+		assert_eq!(next, f.output_commitment());
+	}
+
+	#[test]
+	fn a_fraud_proof_shows_a_wrong_element_and_nothing_else() {
+		let honest = LayerJob::new(8, 6, 20, 4, SCALE);
+		let bad = LayerJob::new(8, 6, 20, 4, SCALE).doctored(|i, j, v| {
+			if (i, j) == (5, 1) {
+				*v = v.wrapping_add(3)
+			}
+		});
+		let proven = |f: &LayerJob, proof: &LayerFraudProof| {
+			layer_fraud_proven(&f.inputs, &f.layer, &f.shape, &f.root(), proof)
+		};
+		assert_eq!(proven(&bad, &bad.fraud_proof((5, 1))), Ok(()));
+		// A right element of the same wrong output, or any element of the honest one: refused.
+		assert_eq!(proven(&bad, &bad.fraud_proof((5, 2))), Err(LayerFraudRefused::ElementCorrect));
+		assert_eq!(
+			proven(&honest, &honest.fraud_proof((5, 1))),
+			Err(LayerFraudRefused::ElementCorrect)
+		);
+		// A forged column does not make a right element wrong.
+		let mut forged = honest.fraud_proof((2, 2));
+		forged.sample.col[0] = forged.sample.col[0].wrapping_add(1);
+		assert!(matches!(
+			proven(&honest, &forged),
+			Err(LayerFraudRefused::Invalid(LayerSampleError::Column(_)))
+		));
+		let mut outside = honest.fraud_proof((7, 5));
+		outside.element = (8, 0);
+		assert_eq!(proven(&honest, &outside), Err(LayerFraudRefused::OutsideOutput));
 	}
 
 	#[test]
@@ -505,7 +657,7 @@ mod tests {
 	#[test]
 	fn a_layer_sample_is_about_two_lanes_and_an_output_row() {
 		let shape = GemmShape { m: 64, n: 10, k: 256 };
-		let f = Fixture::new(64, 10, 256, SCALE);
+		let f = LayerJob::new(64, 10, 256, 5, SCALE);
 		let encoded = f.sample((63, 9)).encode().len() as u64;
 		assert!(encoded <= layer_sample_bytes(&shape), "{encoded}");
 		assert!(layer_sample_bytes(&shape) < 2 * 256 + 10 + 4 + 4 * 8 * 33 + 8);

@@ -303,6 +303,8 @@ impl pallet_jobs::Config for Runtime {
 	/// A refused fraud proof burns 1 GRID: over eight times the fee of the largest proof
 	/// (0.12 GRID at k = 4096, mostly its length), on top of that fee.
 	type DisputeDeposit = ConstU128<GRID>;
+	/// A day: the next layer of a network is submitted minutes after the last one settles.
+	type OutputRetention = ConstU32<DAYS>;
 	/// A client uploads its inputs right after the claim; a device whose inputs have not come
 	/// a minute later may give the job back without penalty.
 	type InputWindow = ConstU32<MINUTES>;

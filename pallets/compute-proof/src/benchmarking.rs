@@ -12,7 +12,8 @@ use proofgrid_primitives::{
 	gemm::{dot, GemmShape, LEAF_ELEMENTS, MAX_DIM, MAX_K},
 	inputs::{challenged_elements, hash_lane, MatrixCommitment, SuppliedInputs, SuppliedSample},
 	job::MerklePath,
-	merkle::{hash_node, Hash32},
+	linear::{hash_bias, linear_element, Layer, LayerSample, Requant},
+	merkle::{hash_node, Hash32, MerkleTree},
 };
 
 /// Root and paths of a 2^`depth`-leaf tree whose leaves are zero except at `real`. Lets the
@@ -127,6 +128,69 @@ mod benchmarks {
 				&sample,
 			)
 			.map_err(|_| BenchmarkError::Stop("honest sample refused"))?;
+		}
+		Ok(())
+	}
+
+	/// One sample of a `linear-i8` job with lanes of `k` values and output rows of `n` values
+	/// (`n` columns of `W`, `n` biases): its element drawn, its four paths checked (20
+	/// siblings for the output row and the row of `A`, ⌈log₂ n⌉ for the column and the bias)
+	/// and the element recomputed. A layer fraud proof costs the same.
+	#[benchmark]
+	fn verify_layer_sample(k: Linear<1, MAX_K>, n: Linear<1, MAX_K>) -> Result<(), BenchmarkError> {
+		let shape = GemmShape { m: MAX_DIM, n, k };
+		let (i, j) = (MAX_DIM / 3, n / 2);
+		let lane = |salt: u32, len: u32| -> Vec<i8> {
+			(0..len).map(|x| (x.wrapping_mul(31).wrapping_add(salt) % 251) as i8).collect()
+		};
+		let (row, col) = (lane(i, k), lane(j, k));
+		let (bias, requant) = (-12_345, Requant { multiplier: 1 << 30, shift: 40, relu: true });
+		let mut output_row = lane(7, n);
+		output_row[j as usize] = linear_element(&row, &col, bias, &requant);
+		// Trees over `n` leaves are built whole (other leaves a dummy hash); trees over
+		// `MAX_DIM` leaves sparsely.
+		let dummy = [5u8; 32];
+		let whole = |real: Hash32| -> MerkleTree {
+			let mut leaves = vec![dummy; n as usize];
+			leaves[j as usize] = real;
+			MerkleTree::from_leaf_hashes(leaves).expect("n ≥ 1")
+		};
+		let (b_tree, bias_tree) = (whole(hash_lane(&col)), whole(hash_bias(bias)));
+		let (a_root, a_paths) = sparse_tree(LANE_DEPTH, &[(i.into(), hash_lane(&row))]);
+		let (y_root, y_paths) = sparse_tree(LANE_DEPTH, &[(i.into(), hash_lane(&output_row))]);
+		let inputs = SuppliedInputs {
+			a: MatrixCommitment { lanes: MAX_DIM, lane_len: k, root: H256(a_root) },
+			b: MatrixCommitment { lanes: n, lane_len: k, root: H256(b_tree.root()) },
+		};
+		let layer = Layer { bias: H256(bias_tree.root()), requant };
+		let path = |p: Vec<Hash32>| -> MerklePath {
+			p.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("≤ 20 siblings")
+		};
+		let proof = |tree: &MerkleTree| path(tree.proof(j.into()).expect("j < n"));
+		let sample = LayerSample {
+			output_row: output_row.try_into().expect("n ≤ MAX_K"),
+			output_path: path(y_paths[0].clone()),
+			row: row.try_into().expect("k ≤ MAX_K"),
+			row_path: path(a_paths[0].clone()),
+			col: col.try_into().expect("k ≤ MAX_K"),
+			col_path: proof(&b_tree),
+			bias,
+			bias_path: proof(&bias_tree),
+		};
+		let root = H256(y_root);
+
+		#[block]
+		{
+			core::hint::black_box(challenged_elements(&shape, &[9u8; 32], 1));
+			proofgrid_primitives::linear::verify_layer_sample(
+				&inputs,
+				&layer,
+				&shape,
+				&root,
+				(i, j),
+				&sample,
+			)
+			.map_err(|_| BenchmarkError::Stop("honest layer sample refused"))?;
 		}
 		Ok(())
 	}

@@ -47,7 +47,14 @@ use proofgrid_primitives::{
 		challenged_elements, fraud_proven, sample_bytes, verify_sample, FraudProof, FraudRefused,
 		LaneError, SampleError,
 	},
-	job::{JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal, MAX_SUPPLIED_SAMPLES},
+	job::{
+		JobId, JobInputs, JobSpec, LayerReveal, OutputKind, RevealPaths, SuppliedReveal,
+		MAX_SUPPLIED_SAMPLES,
+	},
+	linear::{
+		layer_fraud_proven, layer_sample_bytes, verify_layer_sample, LayerFraudProof,
+		LayerFraudRefused, LayerSampleError,
+	},
 	merkle::{self, hash_leaf, ProofError},
 };
 use sp_core::H256;
@@ -94,6 +101,28 @@ pub trait ComputeVerifier {
 
 	/// Weight of [`Self::verify_fraud`] for inner dimension `k_dim`.
 	fn verify_fraud_weight(k_dim: u32) -> Weight;
+
+	/// `Ok` if `samples` prove the challenged elements of the `linear-i8` output committed as
+	/// `root` are those `spec`'s inputs, biases and requantization give; otherwise the named
+	/// reason.
+	fn verify_layer(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
+		samples: &LayerReveal,
+	) -> DispatchResult;
+
+	/// Weight of [`Self::verify_layer`] for `samples` samples with lanes of `k_dim` values and
+	/// output rows of `n` values.
+	fn verify_layer_weight(samples: u32, k_dim: u32, n: u32) -> Weight;
+
+	/// `Ok` if `proof` shows that the `linear-i8` output committed as `root` for `spec` is
+	/// wrong; otherwise why it does not.
+	fn verify_layer_fraud(spec: &JobSpec, root: &H256, proof: &LayerFraudProof) -> DispatchResult;
+
+	/// Weight of [`Self::verify_layer_fraud`]: one sample of [`Self::verify_layer`].
+	fn verify_layer_fraud_weight(k_dim: u32, n: u32) -> Weight;
 
 	/// Most bytes the reveal of a job of `spec` takes.
 	fn reveal_bytes(spec: &JobSpec) -> u64;
@@ -164,6 +193,11 @@ pub mod pallet {
 		ElementOutsideOutput,
 		/// A fraud proof's element is right: it proves nothing.
 		ElementCorrect,
+		/// A revealed row of a layer's output is not the committed one (wrong length, or its
+		/// path does not lead to the output root).
+		OutputRowMismatch,
+		/// A revealed bias is not the client's (its path does not lead to the bias root).
+		BiasMismatch,
 	}
 
 	#[pallet::hooks]
@@ -196,6 +230,11 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				.into_iter()
 				.map(|c| c.leaf)
 				.collect(),
+			// A layer's output is committed by rows: the rows of the challenged elements.
+			JobInputs::Layer { samples, .. } => challenged_elements(&spec.shape, &seed, samples)
+				.into_iter()
+				.map(|c| c.element.0.into())
+				.collect(),
 		}
 	}
 
@@ -224,6 +263,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		samples: &SuppliedReveal,
 	) -> DispatchResult {
 		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+		ensure!(spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::WrongRevealKind);
 		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
 		let count = spec.supplied_samples().ok_or(Error::<T>::WrongRevealKind)?;
 		let seed = challenge_seed(job, &root.0, &randomness.0);
@@ -245,6 +285,7 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 	}
 
 	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult {
+		ensure!(spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::WrongRevealKind);
 		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
 		fraud_proven(inputs, &spec.shape, &root.0, proof).map_err(|refused| match refused {
 			FraudRefused::OutsideOutput => Error::<T>::ElementOutsideOutput.into(),
@@ -258,6 +299,49 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		T::WeightInfo::verify_supplied_sample(k_dim)
 	}
 
+	fn verify_layer(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
+		samples: &LayerReveal,
+	) -> DispatchResult {
+		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+		let (Some(inputs), Some(layer), Some(count)) =
+			(spec.supplied(), spec.layer(), spec.supplied_samples())
+		else {
+			return Err(Error::<T>::WrongRevealKind.into());
+		};
+		let seed = challenge_seed(job, &root.0, &randomness.0);
+		let challenged = challenged_elements(&spec.shape, &seed, count);
+		ensure!(challenged.len() == samples.len(), Error::<T>::WrongPathCount);
+		for (c, sample) in challenged.iter().zip(samples.iter()) {
+			verify_layer_sample(inputs, layer, &spec.shape, root, c.element, sample)
+				.map_err(Pallet::<T>::layer_sample_error)?;
+		}
+		Ok(())
+	}
+
+	fn verify_layer_weight(samples: u32, k_dim: u32, n: u32) -> Weight {
+		T::WeightInfo::verify_layer_sample(k_dim, n).saturating_mul(samples.into())
+	}
+
+	fn verify_layer_fraud(spec: &JobSpec, root: &H256, proof: &LayerFraudProof) -> DispatchResult {
+		let (Some(inputs), Some(layer)) = (spec.supplied(), spec.layer()) else {
+			return Err(Error::<T>::WrongRevealKind.into());
+		};
+		layer_fraud_proven(inputs, layer, &spec.shape, root, proof).map_err(|refused| match refused
+		{
+			LayerFraudRefused::OutsideOutput => Error::<T>::ElementOutsideOutput.into(),
+			LayerFraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
+			LayerFraudRefused::Invalid(error) => Pallet::<T>::layer_sample_error(error),
+		})
+	}
+
+	fn verify_layer_fraud_weight(k_dim: u32, n: u32) -> Weight {
+		T::WeightInfo::verify_layer_sample(k_dim, n)
+	}
+
 	fn reveal_bytes(spec: &JobSpec) -> u64 {
 		match spec.inputs {
 			// A path per sample: a length byte and up to one sibling per level.
@@ -267,6 +351,9 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			}
 			JobInputs::Supplied { samples, .. } => {
 				u64::from(samples).saturating_mul(sample_bytes(&spec.shape))
+			}
+			JobInputs::Layer { samples, .. } => {
+				u64::from(samples).saturating_mul(layer_sample_bytes(&spec.shape))
 			}
 		}
 	}
@@ -289,6 +376,18 @@ impl<T: Config> Pallet<T> {
 			}
 			SampleError::DeadCell => Error::<T>::DeadCellNotZero,
 			SampleError::WrongElement => Error::<T>::ElementMismatch,
+		}
+		.into()
+	}
+
+	/// The error a refused sample of a layer's reveal (or of a layer fraud proof) gives.
+	fn layer_sample_error(error: LayerSampleError) -> DispatchError {
+		match error {
+			LayerSampleError::Output(_) => Error::<T>::OutputRowMismatch,
+			LayerSampleError::Row(_) | LayerSampleError::Column(_) => Error::<T>::InputLaneMismatch,
+			LayerSampleError::Bias(_) => Error::<T>::BiasMismatch,
+			LayerSampleError::OutsideOutput => Error::<T>::ElementOutsideOutput,
+			LayerSampleError::WrongElement => Error::<T>::ElementMismatch,
 		}
 		.into()
 	}

@@ -7,7 +7,8 @@ use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, seeded_leaf, GemmShape},
 	inputs::{challenged_elements, fixture::SuppliedJob},
-	job::{InputSource, JobInputs, JobSpec, MerklePath, RevealPaths, SuppliedReveal},
+	job::{InputSource, JobInputs, JobSpec, LayerReveal, MerklePath, RevealPaths, SuppliedReveal},
+	linear::{fixture::LayerJob, Requant},
 	merkle::{hash_leaf, MerkleTree},
 };
 use sp_core::H256;
@@ -392,6 +393,152 @@ fn a_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwise() {
 		// Seeded jobs have no client inputs to prove anything against.
 		assert_noop!(
 			V::verify_fraud(&self::spec(8, 8, 8), &root, &job.fraud_proof((1, 1))),
+			Error::<Test>::WrongRevealKind
+		);
+	});
+}
+
+/// The spec of a `linear-i8` job (uploaded inputs) whose client asked for `samples`.
+fn layer_spec(job: &LayerJob, samples: u32) -> JobSpec {
+	JobSpec {
+		shape: job.shape,
+		inputs: JobInputs::Layer {
+			matrices: job.inputs,
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+			bias: InputSource::Upload,
+			layer: job.layer,
+			samples,
+		},
+		requirements: Requirements { kernel: Kernel::LinearI8, ..ANY_DEVICE },
+	}
+}
+
+/// The reveal of layer job `id` answering the challenge of `block`'s randomness.
+fn layer_reveal(id: u64, job: &LayerJob, samples: u32, block: H256) -> LayerReveal {
+	let seed = challenge_seed(id, &job.root().0, &block.0);
+	job.reveal(&challenged_elements(&job.shape, &seed, samples))
+}
+
+const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 38, relu: true };
+
+#[test]
+fn an_honest_layer_reveal_verifies_and_a_wrong_row_is_caught() {
+	type V = crate::Pallet<Test>;
+	ext().execute_with(|| {
+		for (m, n, k) in [(1, 1, 1), (16, 12, 20), (13, 9, 7)] {
+			let job = LayerJob::new(m, n, k, m as u64, SCALE);
+			let spec = layer_spec(&job, 16);
+			let block = H256::repeat_byte(m as u8);
+			let reveal = layer_reveal(1, &job, 16, block);
+			assert_ok!(V::verify_layer(1, &spec, &job.root(), &block, &reveal));
+			// The challenge names the rows the samples open.
+			let rows = V::challenge(1, &spec, &job.root(), &block);
+			assert_eq!(rows.len(), reveal.len());
+		}
+		// Every element of one row wrong: the challenged elements of that row are caught.
+		let bad = LayerJob::new(16, 12, 20, 7, SCALE).doctored(|i, _, v| {
+			if i == 3 {
+				*v = v.wrapping_add(1)
+			}
+		});
+		let spec = layer_spec(&bad, 64);
+		let caught = (0..40u64)
+			.filter(|t| {
+				let block = H256::from_low_u64_be(t + 1);
+				let reveal = layer_reveal(1, &bad, 64, block);
+				V::verify_layer(1, &spec, &bad.root(), &block, &reveal).is_err()
+			})
+			.count();
+		// A 1/16 fault at 64 samples passes with probability (15/16)^64 ≈ 1.6%.
+		assert!(caught >= 36, "caught {caught} of 40");
+		let block = H256::repeat_byte(9);
+		let reveal = layer_reveal(1, &bad, 64, block);
+		if let Err(e) = V::verify_layer(1, &spec, &bad.root(), &block, &reveal) {
+			assert_eq!(e, Error::<Test>::ElementMismatch.into());
+		}
+	});
+}
+
+#[test]
+fn layer_reveals_of_the_wrong_kind_or_count_are_refused() {
+	type V = crate::Pallet<Test>;
+	ext().execute_with(|| {
+		let job = LayerJob::new(8, 8, 8, 2, SCALE);
+		let spec = layer_spec(&job, 16);
+		let block = H256::repeat_byte(4);
+		let reveal = layer_reveal(1, &job, 16, block);
+		let mut fewer = reveal.clone();
+		fewer.pop();
+		assert_noop!(
+			V::verify_layer(1, &spec, &job.root(), &block, &fewer),
+			Error::<Test>::WrongPathCount
+		);
+		// A GEMM reveal for a layer job, a layer reveal for a GEMM job or a seeded one.
+		let gemm = SuppliedJob::new(8, 8, 8, 2);
+		let samples = supplied_reveal(1, &gemm, 16, block);
+		assert_noop!(
+			V::verify_supplied(1, &spec, &job.root(), &block, &samples),
+			Error::<Test>::WrongRevealKind
+		);
+		for other in [supplied_spec(&gemm, 16), self::spec(8, 8, 8)] {
+			assert_noop!(
+				V::verify_layer(1, &other, &job.root(), &block, &reveal),
+				Error::<Test>::WrongRevealKind
+			);
+		}
+		// The right elements, proven against another output root: the rows are not proven.
+		let other = H256([1; 32]);
+		let elements = challenged_elements(&job.shape, &challenge_seed(1, &other.0, &block.0), 16);
+		assert_noop!(
+			V::verify_layer(1, &spec, &other, &block, &job.reveal(&elements)),
+			Error::<Test>::OutputRowMismatch
+		);
+		// A reveal is bounded by its samples: two lanes of k, a row of n and four paths each.
+		let mut wide = spec.clone();
+		wide.shape = GemmShape { m: 4096, n: 1024, k: 4096 };
+		assert_eq!(
+			V::reveal_bytes(&wide),
+			16 * proofgrid_primitives::linear::layer_sample_bytes(&wide.shape)
+		);
+	});
+}
+
+#[test]
+fn a_layer_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwise() {
+	type V = crate::Pallet<Test>;
+	let job = LayerJob::new(9, 7, 12, 3, SCALE).doctored(|i, j, v| {
+		if (i, j) == (4, 5) {
+			*v = v.wrapping_sub(1)
+		}
+	});
+	let spec = layer_spec(&job, 8);
+	let root = job.root();
+	ext().execute_with(|| {
+		assert_ok!(V::verify_layer_fraud(&spec, &root, &job.fraud_proof((4, 5))));
+		assert_noop!(
+			V::verify_layer_fraud(&spec, &root, &job.fraud_proof((4, 4))),
+			Error::<Test>::ElementCorrect
+		);
+		let mut outside = job.fraud_proof((8, 6));
+		outside.element = (9, 0);
+		assert_noop!(
+			V::verify_layer_fraud(&spec, &root, &outside),
+			Error::<Test>::ElementOutsideOutput
+		);
+		let mut forged = job.fraud_proof((8, 6));
+		forged.sample.bias += 1;
+		assert_noop!(V::verify_layer_fraud(&spec, &root, &forged), Error::<Test>::BiasMismatch);
+		let mut forged = job.fraud_proof((8, 6));
+		forged.sample.row[0] = forged.sample.row[0].wrapping_add(1);
+		assert_noop!(
+			V::verify_layer_fraud(&spec, &root, &forged),
+			Error::<Test>::InputLaneMismatch
+		);
+		// A GEMM job's spec: nothing to prove a layer element against.
+		let gemm = supplied_spec(&SuppliedJob::new(9, 7, 12, 3), 8);
+		assert_noop!(
+			V::verify_layer_fraud(&gemm, &root, &job.fraud_proof((4, 5))),
 			Error::<Test>::WrongRevealKind
 		);
 	});

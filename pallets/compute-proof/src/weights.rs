@@ -44,6 +44,7 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 pub trait WeightInfo {
 	fn verify_reveal_sample(k: u32, ) -> Weight;
 	fn verify_supplied_sample(k: u32, ) -> Weight;
+	fn verify_layer_sample(k: u32, n: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -63,6 +64,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(86_760_170, 0)
 			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
 	}
+	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
+		// Minimum execution time: 0_000 picoseconds.
+		Weight::from_parts(100_000_000, 0)
+			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(n.into()))
+	}
 }
 
 /// The same weights with ParityDB's reference database weights, for tests and mocks.
@@ -74,5 +81,11 @@ impl WeightInfo for () {
 	fn verify_supplied_sample(k: u32, ) -> Weight {
 		Weight::from_parts(86_760_170, 0)
 			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
+	}
+	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
+		// Minimum execution time: 0_000 picoseconds.
+		Weight::from_parts(100_000_000, 0)
+			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(n.into()))
 	}
 }

@@ -1,7 +1,7 @@
 //! [`CheckDeviceCall`]: the transaction extension that makes the device's protocol calls free
 //! without making them a free spam channel.
 //!
-//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `release`) are `Pays::No` and
+//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `reveal_layer`, `release`) are `Pays::No` and
 //! operational, so a device never needs funds to answer a challenge, and block stuffing by
 //! normal transactions cannot crowd them out (the
 //! operational class has block space of its own). In exchange this extension admits them to
@@ -28,6 +28,7 @@ use sp_runtime::{
 };
 
 use crate::{Call, Config, Pallet};
+use proofgrid_primitives::job::OutputKind::{Layer, Seeded, Supplied};
 
 /// Tag prefix of the `provides` tags of device calls.
 const TAG: &[u8] = b"pg/jobs";
@@ -88,12 +89,17 @@ where
 				(*job, 1)
 			}
 			Some(Call::reveal { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, false)
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Seeded)
 					.map_err(invalid)?;
 				(*job, 2)
 			}
 			Some(Call::reveal_supplied { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, true)
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Supplied)
+					.map_err(invalid)?;
+				(*job, 2)
+			}
+			Some(Call::reveal_layer { job, challenge_hash, k_dim_witness, .. }) => {
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Layer)
 					.map_err(invalid)?;
 				(*job, 2)
 			}
@@ -126,6 +132,7 @@ where
 				| Call::commit { .. }
 				| Call::reveal { .. }
 				| Call::reveal_supplied { .. }
+				| Call::reveal_layer { .. }
 				| Call::release { .. },
 			) => T::DbWeight::get().reads(2),
 			_ => Weight::zero(),

@@ -3,11 +3,12 @@
 //! failure, abandonment, and `try_state`.
 
 use frame_support::{
+	dispatch::{DispatchResultWithPostInfo, Pays},
 	ensure,
 	pallet_prelude::DispatchResult,
 	traits::{
-		fungible::MutateHold,
-		tokens::{Fortitude, Precision, Restriction},
+		fungible::{Inspect, Mutate, MutateHold},
+		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, Randomness,
 	},
 };
@@ -15,7 +16,9 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use pallet_devices::DeviceRegistry;
 use proofgrid_primitives::{
 	device::Kernel,
-	job::{price_bucket, JobId, JobInputs, JobSpec},
+	gemm::MAX_K,
+	job::{price_bucket, InputSource, JobId, JobInputs, JobSpec, OutputKind, MAX_SUPPLIED_SAMPLES},
+	linear::output_commitment,
 };
 use sp_core::H256;
 use sp_runtime::{
@@ -25,8 +28,8 @@ use sp_runtime::{
 
 use crate::{
 	BalanceOf, ChallengeRandomness, Config, Deadlines, DeviceJobs, Error, Event, Expiries,
-	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, OnWorkVerified, OpenJobCount,
-	OpenJobs, Pallet, SlashesBurned,
+	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, LayerOutput, LayerOutputs,
+	OnWorkVerified, OpenJobCount, OpenJobs, Pallet, SlashesBurned,
 };
 
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
@@ -84,6 +87,119 @@ impl<T: Config> Pallet<T> {
 		false
 	}
 
+	/// Every check of a job's kernel and inputs at submission: the kernel takes these inputs,
+	/// the commitments make the shape, the sources and the sample count are usable, a layer's
+	/// requantization is valid and its rows fit a lane, and an `A` taken from an earlier job
+	/// is that job's kept output.
+	pub(crate) fn check_inputs(spec: &JobSpec) -> DispatchResult {
+		use pallet_compute_proof::ComputeVerifier;
+		ensure!(spec.output_kind().is_some(), Error::<T>::KernelMismatch);
+		let (matrices, a, b, samples) = match &spec.inputs {
+			JobInputs::Seeded { .. } => return Ok(()),
+			JobInputs::Supplied { matrices, a, b, samples } => (matrices, a, b, samples),
+			JobInputs::Layer { matrices, a, b, bias, layer, samples } => {
+				layer.requant.validate().map_err(|_| Error::<T>::BadRequant)?;
+				ensure!(spec.shape.n <= MAX_K, Error::<T>::LayerTooWide);
+				ensure!(
+					bias.is_valid() && !matches!(bias, InputSource::Job(_)),
+					Error::<T>::BadInputSource
+				);
+				(matrices, a, b, samples)
+			}
+		};
+		ensure!(matrices.shape() == Ok(spec.shape), Error::<T>::InputsMismatch);
+		// Only `A` can be an earlier output: a layer's rows are the next layer's rows.
+		ensure!(
+			a.is_valid() && b.is_valid() && !matches!(b, InputSource::Job(_)),
+			Error::<T>::BadInputSource
+		);
+		ensure!(
+			(T::Verifier::min_supplied_samples()..=MAX_SUPPLIED_SAMPLES).contains(samples),
+			Error::<T>::BadSampleCount
+		);
+		if let InputSource::Job(earlier) = a {
+			let output = LayerOutputs::<T>::get(earlier).ok_or(Error::<T>::UnknownChainedOutput)?;
+			ensure!(output.commitment == matrices.a, Error::<T>::ChainedInputMismatch);
+		}
+		Ok(())
+	}
+
+	/// Every check of a dispute of `job` by `accuser` with `k_dim_witness`: the job is verified,
+	/// its window open, the witness right and the deposit payable. The job and its output root.
+	pub(crate) fn check_dispute(
+		accuser: &T::AccountId,
+		job: JobId,
+		k_dim_witness: u32,
+	) -> Result<(JobOf<T>, H256), DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let JobStatus::Verified { root, dispute_until, .. } = info.status.clone() else {
+			return Err(Error::<T>::NotDisputable.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= dispute_until, Error::<T>::DisputeWindowClosed);
+		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
+		ensure!(
+			T::Currency::reducible_balance(accuser, Preservation::Preserve, Fortitude::Polite)
+				>= T::DisputeDeposit::get(),
+			Error::<T>::CannotPayDisputeDeposit
+		);
+		Ok((info, root))
+	}
+
+	/// The outcome of a dispute whose fraud proof of `element` the verifier judged `verdict`:
+	/// upheld, the job fails and the call is free; refused, the accuser's deposit is burned.
+	pub(crate) fn judge(
+		job: JobId,
+		info: JobOf<T>,
+		accuser: T::AccountId,
+		(row, col): (u32, u32),
+		verdict: DispatchResult,
+	) -> DispatchResultWithPostInfo {
+		match verdict {
+			Ok(()) => {
+				Self::fail(job, info, FailureReason::FraudProven { row, col });
+				Ok(Pays::No.into())
+			}
+			Err(reason) => {
+				let burned = T::Currency::burn_from(
+					&accuser,
+					T::DisputeDeposit::get(),
+					Preservation::Preserve,
+					Precision::Exact,
+					Fortitude::Polite,
+				)?;
+				SlashesBurned::<T>::mutate(|b| *b = b.saturating_add(burned));
+				Self::deposit_event(Event::DisputeRejected {
+					job,
+					accuser,
+					reason,
+					deposit_burned: burned,
+				});
+				Ok(Pays::Yes.into())
+			}
+		}
+	}
+
+	/// Keeps the output of settled `linear-i8` job `job` for [`Config::OutputRetention`]
+	/// blocks, for later jobs to take as their `A`.
+	fn keep_layer_output(job: JobId, info: &JobOf<T>, device: &T::AccountId, root: H256) {
+		if info.spec.output_kind() != Some(OutputKind::Layer) {
+			return;
+		}
+		let kept_until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::OutputRetention::get());
+		// A full queue only means the record waits for `expire` to remove it.
+		Self::schedule(Queue::Protocol, kept_until.saturating_add(One::one()), job);
+		LayerOutputs::<T>::insert(
+			job,
+			LayerOutput {
+				commitment: output_commitment(&info.spec.shape, root),
+				device: device.clone(),
+				kept_until,
+			},
+		);
+	}
+
 	/// The weight of a job's device calls: claim, commit and the reveal its inputs need.
 	pub fn device_calls_weight(spec: &JobSpec) -> frame_support::weights::Weight {
 		use crate::WeightInfo;
@@ -92,6 +208,9 @@ impl<T: Config> Pallet<T> {
 		let verify = match spec.inputs {
 			JobInputs::Seeded { .. } => T::Verifier::verify_weight(k),
 			JobInputs::Supplied { samples, .. } => T::Verifier::verify_supplied_weight(samples, k),
+			JobInputs::Layer { samples, .. } => {
+				T::Verifier::verify_layer_weight(samples, k, spec.shape.n)
+			}
 		};
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())
@@ -188,17 +307,18 @@ impl<T: Config> Pallet<T> {
 		Ok(info)
 	}
 
-	/// Every check of `reveal(job, challenge_hash, _, k_dim_witness)` (or `reveal_supplied`
-	/// when `supplied`) by `device`; the job and the randomness of its challenge.
+	/// Every check of a reveal of `kind` (`reveal`, `reveal_supplied` or `reveal_layer`) of
+	/// `job` for `challenge_hash` and `k_dim_witness` by `device`; the job and the randomness of
+	/// its challenge.
 	pub(crate) fn check_reveal(
 		device: &T::AccountId,
 		job: JobId,
 		challenge_hash: &H256,
 		k_dim_witness: u32,
-		supplied: bool,
+		kind: OutputKind,
 	) -> Result<(JobOf<T>, H256), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-		ensure!(info.spec.supplied().is_some() == supplied, Error::<T>::WrongRevealKind);
+		ensure!(info.spec.output_kind() == Some(kind), Error::<T>::WrongRevealKind);
 		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, .. } =
 			&info.status
 		else {
@@ -256,7 +376,11 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether a deadline of `job` has passed at `now`.
 	pub(crate) fn is_due(job: JobId, now: BlockNumberFor<T>) -> Result<bool, DispatchError> {
-		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let Some(info) = Jobs::<T>::get(job) else {
+			// A settled layer's kept output is due for removal after its retention.
+			let output = LayerOutputs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			return Ok(now > output.kept_until);
+		};
 		Ok(match info.status {
 			JobStatus::Submitted => now >= info.deadline,
 			JobStatus::Assigned { commit_by, .. } => now > commit_by,
@@ -267,7 +391,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Enforces whatever deadline of `job` has passed at `now`.
 	pub(crate) fn process_deadline(job: JobId, now: BlockNumberFor<T>) {
-		let Some(info) = Jobs::<T>::get(job) else { return };
+		let Some(info) = Jobs::<T>::get(job) else {
+			if LayerOutputs::<T>::get(job).is_some_and(|output| now > output.kept_until) {
+				LayerOutputs::<T>::remove(job);
+			}
+			return;
+		};
 		match info.status.clone() {
 			JobStatus::Submitted if now >= info.deadline => Self::expire_job(job, &info),
 			JobStatus::Assigned { device, collateral, commit_by, .. } if now > commit_by => {
@@ -457,13 +586,26 @@ impl<T: Config> Pallet<T> {
 	/// A verified job: the provider gets `units × price` less the protocol fee, the fee is
 	/// burned, the client gets the rest of its budget and its deposit back.
 	pub(crate) fn settle(job: JobId, info: JobOf<T>) -> DispatchResult {
-		let (device, price, collateral, claimed_at, committed_at) = match info.status.clone() {
+		let (device, price, collateral, claimed_at, committed_at, root) = match info.status.clone()
+		{
 			JobStatus::Committed {
-				device, price, collateral, claimed_at, committed_at, ..
+				device,
+				price,
+				collateral,
+				claimed_at,
+				committed_at,
+				root,
+				..
 			}
-			| JobStatus::Verified { device, price, collateral, claimed_at, committed_at, .. } => {
-				(device, price, collateral, claimed_at, committed_at)
-			}
+			| JobStatus::Verified {
+				device,
+				price,
+				collateral,
+				claimed_at,
+				committed_at,
+				root,
+				..
+			} => (device, price, collateral, claimed_at, committed_at, root),
 			_ => return Err(Error::<T>::WrongState.into()),
 		};
 		let provider = T::Devices::owner_of(&device).ok_or(Error::<T>::NotAssignedDevice)?;
@@ -491,6 +633,7 @@ impl<T: Config> Pallet<T> {
 		Self::forget_device_job(&device, job);
 		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
 		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
+		Self::keep_layer_output(job, &info, &device, root);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobSettled {
 			job,

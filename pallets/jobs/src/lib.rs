@@ -104,7 +104,6 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::{
 			fungible::{Inspect, Mutate, MutateHold},
-			tokens::{Fortitude, Precision, Preservation},
 			Randomness,
 		},
 	};
@@ -115,9 +114,10 @@ pub mod pallet {
 		device::Kernel,
 		inputs::FraudProof,
 		job::{
-			claim_seed, effective_seed, JobId, JobInputs, JobSpec, RevealPaths, SuppliedReveal,
-			MAX_SUPPLIED_SAMPLES,
+			claim_seed, effective_seed, JobId, JobInputs, JobSpec, LayerReveal, OutputKind,
+			RevealPaths, SuppliedReveal,
 		},
+		linear::LayerFraudProof,
 	};
 	use sp_core::H256;
 	use sp_runtime::{
@@ -249,6 +249,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type DisputeDeposit: Get<BalanceOf<Self>>;
 
+		/// Blocks a settled `linear-i8` job's output stays available as the input of later jobs
+		/// ([`LayerOutputs`]).
+		#[pallet::constant]
+		type OutputRetention: Get<BlockNumberFor<Self>>;
+
 		/// Longest a job may wait for a device.
 		#[pallet::constant]
 		type MaxJobLifetime: Get<BlockNumberFor<Self>>;
@@ -356,6 +361,12 @@ pub mod pallet {
 	/// genesis.
 	#[pallet::storage]
 	pub type SlashesBurned<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Outputs of settled `linear-i8` jobs that later jobs may take as their `A`, until their
+	/// `kept_until` (then the deadline queue removes them).
+	#[pallet::storage]
+	pub type LayerOutputs<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, LayerOutput<T::AccountId, BlockNumberFor<T>>>;
 
 	/// Blocks a verified job on supplied inputs waits for fraud proofs:
 	/// [`Config::DisputeWindow`] unless the genesis set another (dev chains use a short one).
@@ -468,8 +479,6 @@ pub mod pallet {
 		InvalidShape,
 		/// The job is larger than `MaxWorkUnits`.
 		TooMuchWork,
-		/// The job is smaller than `MinWorkUnits`.
-		TooLittleWork,
 		/// The price cap is below `MinPricePerUnit`.
 		PriceTooLow,
 		/// `units × price_cap` overflows.
@@ -530,8 +539,21 @@ pub mod pallet {
 		/// their claim.
 		CannotRelease,
 		/// The sample count of a job on supplied inputs is below the verifier's minimum or above
-		/// [`MAX_SUPPLIED_SAMPLES`].
+		/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES).
 		BadSampleCount,
+		/// The job's kernel does not take its inputs: `gemm-i8` takes seeded or supplied
+		/// matrices, `linear-i8` a layer ([`JobInputs::Layer`]).
+		KernelMismatch,
+		/// The layer's requantization is not usable (a multiplier that is not positive, or a
+		/// shift above `MAX_SHIFT`).
+		BadRequant,
+		/// A layer's output rows would be longer than a lane (`n` above [`MAX_K`](proofgrid_primitives::gemm::MAX_K)).
+		LayerTooWide,
+		/// The earlier job named as `A` has no output on chain: it is not a settled `linear-i8`
+		/// job, or its output is past `OutputRetention`.
+		UnknownChainedOutput,
+		/// `A`'s commitment is not the output of the earlier job it names.
+		ChainedInputMismatch,
 	}
 
 	#[pallet::hooks]
@@ -588,20 +610,14 @@ pub mod pallet {
 			let client = ensure_signed(origin)?;
 			let mut spec = spec;
 			spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
-			if let JobInputs::Supplied { matrices, a, b, samples } = &spec.inputs {
-				ensure!(matrices.shape() == Ok(spec.shape), Error::<T>::InputsMismatch);
-				ensure!(a.is_valid() && b.is_valid(), Error::<T>::BadInputSource);
-				ensure!(
-					(T::Verifier::min_supplied_samples()..=MAX_SUPPLIED_SAMPLES).contains(samples),
-					Error::<T>::BadSampleCount
-				);
-			}
+			Self::check_inputs(&spec)?;
 			ensure!(
 				T::Verifier::reveal_bytes(&spec) <= T::Verifier::max_reveal_bytes(),
 				Error::<T>::RevealTooLarge
 			);
-			let units = Self::work_units(&spec.shape);
-			ensure!(units >= T::MinWorkUnits::get(), Error::<T>::TooLittleWork);
+			// A job smaller than `MinWorkUnits` is billed as that much: a tiny layer is still
+			// worth running, and costs what the smallest job costs.
+			let units = Self::work_units(&spec.shape).max(T::MinWorkUnits::get());
 			ensure!(units <= T::MaxWorkUnits::get(), Error::<T>::TooMuchWork);
 			ensure!(price_cap >= T::MinPricePerUnit::get(), Error::<T>::PriceTooLow);
 			let budget = price_cap
@@ -757,8 +773,13 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, randomness) =
-				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness, false)?;
+			let (info, randomness) = Self::check_reveal(
+				&device,
+				job,
+				&challenge_hash,
+				k_dim_witness,
+				OutputKind::Seeded,
+			)?;
 			let JobStatus::Committed { root, .. } = info.status.clone() else {
 				return Err(Error::<T>::WrongState.into());
 			};
@@ -808,8 +829,13 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, randomness) =
-				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness, true)?;
+			let (info, randomness) = Self::check_reveal(
+				&device,
+				job,
+				&challenge_hash,
+				k_dim_witness,
+				OutputKind::Supplied,
+			)?;
 			let JobStatus::Committed { root, .. } = info.status.clone() else {
 				return Err(Error::<T>::WrongState.into());
 			};
@@ -860,43 +886,75 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResultWithPostInfo {
 			let accuser = ensure_signed(origin)?;
-			let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
-			let JobStatus::Verified { root, dispute_until, .. } = info.status.clone() else {
-				return Err(Error::<T>::NotDisputable.into());
+			let (info, root) = Self::check_dispute(&accuser, job, k_dim_witness)?;
+			let verdict = T::Verifier::verify_fraud(&info.spec, &root, &proof);
+			Self::judge(job, info, accuser, proof.element, verdict)
+		}
+
+		/// Signed by the assigned device of a `linear-i8` job: reveal, for each element of the
+		/// output the challenge of block `challenge_hash` draws, its output row, the row of `A`,
+		/// the column of `W` and the bias behind it, each with its Merkle path. The chain
+		/// recomputes the elements: if they match, the job is verified and settles at the end
+		/// of its dispute window (its output then stays on chain for later layers,
+		/// [`LayerOutputs`]); otherwise it fails (with a slash). As [`Pallet::reveal`]
+		/// otherwise; the weight counts the output rows' length from the samples themselves.
+		#[pallet::call_index(9)]
+		#[pallet::weight((
+			T::WeightInfo::reveal()
+				.saturating_add(T::Verifier::verify_layer_weight(
+					samples.len() as u32,
+					*k_dim_witness,
+					samples.iter().map(|s| s.output_row.len() as u32).max().unwrap_or(0),
+				))
+				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
+			DispatchClass::Operational,
+			Pays::No
+		))]
+		pub fn reveal_layer(
+			origin: OriginFor<T>,
+			job: JobId,
+			challenge_hash: H256,
+			samples: LayerReveal,
+			k_dim_witness: u32,
+		) -> DispatchResult {
+			let device = ensure_signed(origin)?;
+			let (info, randomness) = Self::check_reveal(
+				&device,
+				job,
+				&challenge_hash,
+				k_dim_witness,
+				OutputKind::Layer,
+			)?;
+			let JobStatus::Committed { root, .. } = info.status.clone() else {
+				return Err(Error::<T>::WrongState.into());
 			};
-			let now = frame_system::Pallet::<T>::block_number();
-			ensure!(now <= dispute_until, Error::<T>::DisputeWindowClosed);
-			ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
-			let deposit = T::DisputeDeposit::get();
-			ensure!(
-				T::Currency::reducible_balance(&accuser, Preservation::Preserve, Fortitude::Polite)
-					>= deposit,
-				Error::<T>::CannotPayDisputeDeposit
-			);
-			match T::Verifier::verify_fraud(&info.spec, &root, &proof) {
-				Ok(()) => {
-					let (row, col) = proof.element;
-					Self::fail(job, info, FailureReason::FraudProven { row, col });
-					Ok(Pays::No.into())
-				}
-				Err(reason) => {
-					let burned = T::Currency::burn_from(
-						&accuser,
-						deposit,
-						Preservation::Preserve,
-						Precision::Exact,
-						Fortitude::Polite,
-					)?;
-					SlashesBurned::<T>::mutate(|b| *b = b.saturating_add(burned));
-					Self::deposit_event(Event::DisputeRejected {
-						job,
-						accuser,
-						reason,
-						deposit_burned: burned,
-					});
-					Ok(Pays::Yes.into())
-				}
+			match T::Verifier::verify_layer(job, &info.spec, &root, &randomness, &samples) {
+				Ok(()) => Self::open_dispute_window(job, info)?,
+				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
 			}
+			Ok(())
+		}
+
+		/// Anyone: prove an element of a verified `linear-i8` job's output wrong, until the end
+		/// of its dispute window — as [`Pallet::dispute`] does for GEMM jobs, with the element's
+		/// output row, row of `A`, column of `W` and bias, each with its path.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::dispute().saturating_add(
+			T::Verifier::verify_layer_fraud_weight(
+				*k_dim_witness,
+				proof.sample.output_row.len() as u32,
+			)
+		))]
+		pub fn dispute_layer(
+			origin: OriginFor<T>,
+			job: JobId,
+			proof: LayerFraudProof,
+			k_dim_witness: u32,
+		) -> DispatchResultWithPostInfo {
+			let accuser = ensure_signed(origin)?;
+			let (info, root) = Self::check_dispute(&accuser, job, k_dim_witness)?;
+			let verdict = T::Verifier::verify_layer_fraud(&info.spec, &root, &proof);
+			Self::judge(job, info, accuser, proof.element, verdict)
 		}
 	}
 }

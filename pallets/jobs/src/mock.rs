@@ -64,6 +64,8 @@ pub const JOB_DEPOSIT: Balance = 20;
 pub const MAX_ACTIVE_JOBS: u32 = 3;
 pub const DISPUTE_BLOCKS: u64 = 10;
 pub const DISPUTE_DEPOSIT: Balance = 40;
+/// Blocks a settled layer's output stays available to later jobs.
+pub const OUTPUT_RETENTION: u64 = 20;
 /// A work unit is 2¹⁶ operations here, so the standard 64×64×8 job is one unit.
 pub const OPS_PER_UNIT: u64 = 65_536;
 /// Hashing a leaf counts as this many operations in a commit window.
@@ -133,6 +135,7 @@ impl pallet_jobs::Config for Test {
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type DisputeWindow = DisputeWindow;
 	type DisputeDeposit = ConstU64<DISPUTE_DEPOSIT>;
+	type OutputRetention = ConstU64<OUTPUT_RETENTION>;
 	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
@@ -198,7 +201,7 @@ pub fn register_device_with_gops(n: u8, price: Balance, gops: u64) {
 		vram_mib: 16_000,
 		compute_capability: ComputeCapability { major: 8, minor: 0 },
 		multiprocessors: 80,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		kernels: KernelSet::of(&[Kernel::GemmI8, Kernel::LinearI8]),
 		advertised_gops: gops,
 	};
 	Devices::register(RuntimeOrigin::signed(owner), device(n), spec, price, proof).unwrap();

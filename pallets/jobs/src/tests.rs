@@ -122,13 +122,6 @@ mod submit_and_cancel {
 			let mut huge = job_spec();
 			huge.shape = GemmShape { m: 65_536, n: 65_536, k: MAX_K };
 			assert_noop!(Jobs::submit_job(who.clone(), huge, CAP, 20), Error::<Test>::TooMuchWork);
-			// 2·8·8·8 = 1 024 operations: not one whole unit, and never rounded up to one.
-			let mut tiny = job_spec();
-			tiny.shape = GemmShape { m: 8, n: 8, k: 8 };
-			assert_noop!(
-				Jobs::submit_job(who.clone(), tiny, CAP, 20),
-				Error::<Test>::TooLittleWork
-			);
 			assert_noop!(
 				Jobs::submit_job(who.clone(), job_spec(), MIN_PRICE - 1, 20),
 				Error::<Test>::PriceTooLow
@@ -1645,6 +1638,306 @@ mod disputes {
 			assert_ok!(Jobs::expire(RuntimeOrigin::signed(account(STRANGER)), id));
 			assert!(JobsMap::<Test>::get(id).is_none());
 			assert_noop!(dispute(id, 8), Error::<Test>::UnknownJob);
+		});
+	}
+}
+
+mod layers {
+	use super::{
+		device_calls::{custom, validate},
+		*,
+	};
+	use frame_support::dispatch::Pays;
+	use proofgrid_primitives::{
+		challenge::challenge_seed,
+		device::Kernel,
+		inputs::challenged_elements,
+		job::{InputSource, JobInputs, JobSpec},
+		linear::{fixture::LayerJob, Requant},
+	};
+
+	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 38, relu: true };
+
+	/// A 64×64×8 layer (one unit) on the client's own matrices and biases.
+	fn layer() -> LayerJob {
+		LayerJob::new(64, 64, 8, 42, SCALE)
+	}
+
+	/// `job`'s spec with 8 samples, its `A` from `a`.
+	fn layer_spec(job: &LayerJob, a: InputSource) -> JobSpec {
+		JobSpec {
+			shape: job.shape,
+			inputs: JobInputs::Layer {
+				matrices: job.inputs,
+				a,
+				b: InputSource::Upload,
+				bias: InputSource::Upload,
+				layer: job.layer,
+				samples: 8,
+			},
+			requirements: Requirements { kernel: Kernel::LinearI8, ..job_spec().requirements },
+		}
+	}
+
+	fn submit(spec: JobSpec) -> Result<u64, sp_runtime::DispatchError> {
+		let id = crate::NextJobId::<Test>::get();
+		Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50).map(|_| id)
+	}
+
+	/// Device `device` claims job `id` and commits `job`'s output; the challenge block.
+	fn committed(device_n: u8, id: u64, job: &LayerJob) -> u64 {
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(device_n)), id));
+		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(device_n)), id, job.root()));
+		System::block_number() + 1
+	}
+
+	/// Device `device_n`'s reveal of `job` (id `id`) once its challenge block exists.
+	fn reveal_layer(
+		device_n: u8,
+		id: u64,
+		challenge_block: u64,
+		job: &LayerJob,
+	) -> sp_runtime::DispatchResult {
+		run_to_block(challenge_block + 1);
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let seed = challenge_seed(id, &job.root().0, &randomness.0);
+		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
+		let hash = System::block_hash(challenge_block);
+		Jobs::reveal_layer(RuntimeOrigin::signed(device(device_n)), id, hash, samples, job.shape.k)
+	}
+
+	#[test]
+	fn a_layer_is_verified_settles_and_its_output_feeds_the_next_layer_until_it_expires() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let first = layer();
+			let id = submit(layer_spec(&first, InputSource::Upload)).unwrap();
+			let challenge_block = committed(1, id, &first);
+			assert_ok!(reveal_layer(1, id, challenge_block, &first));
+			let dispute_until = System::block_number() + DISPUTE_BLOCKS;
+			System::assert_last_event(
+				Event::JobVerified { job: id, device: device(1), dispute_until }.into(),
+			);
+			// Not yet settled: its output cannot be chained from.
+			let next = LayerJob::with(
+				first.output.clone(),
+				LayerJob::new(64, 8, 64, 7, SCALE).cols,
+				vec![100; 8],
+				SCALE,
+			);
+			assert_eq!(next.inputs.a, first.output_commitment());
+			assert_noop!(
+				submit(layer_spec(&next, InputSource::Job(id))),
+				Error::<Test>::UnknownChainedOutput
+			);
+			run_to_block(dispute_until + 1);
+			assert!(JobsMap::<Test>::get(id).is_none(), "settled");
+			let kept = crate::LayerOutputs::<Test>::get(id).unwrap();
+			assert_eq!(kept.commitment, first.output_commitment());
+			assert_eq!((kept.device, kept.kept_until), (device(1), dispute_until + 1 + 20));
+
+			// The next layer takes it as its `A`: the chain checks the commitment is the output.
+			let mut forged = next.inputs;
+			forged.a.root = H256::repeat_byte(9);
+			let mut wrong = layer_spec(&next, InputSource::Job(id));
+			if let JobInputs::Layer { matrices, .. } = &mut wrong.inputs {
+				*matrices = forged;
+			}
+			assert_noop!(submit(wrong), Error::<Test>::ChainedInputMismatch);
+			let second = submit(layer_spec(&next, InputSource::Job(id))).unwrap();
+			register_device(2, PRICE);
+			let challenge_block = committed(2, second, &next);
+			assert_ok!(reveal_layer(2, second, challenge_block, &next));
+			assert!(matches!(
+				JobsMap::<Test>::get(second).map(|j| j.status),
+				Some(JobStatus::Verified { .. })
+			));
+
+			// After the retention the output is gone, and nothing can chain from it.
+			run_to_block(kept.kept_until);
+			assert!(crate::LayerOutputs::<Test>::get(id).is_some());
+			run_to_block(kept.kept_until + 1);
+			assert!(crate::LayerOutputs::<Test>::get(id).is_none());
+			assert_noop!(
+				submit(layer_spec(&next, InputSource::Job(id))),
+				Error::<Test>::UnknownChainedOutput
+			);
+		});
+	}
+
+	#[test]
+	fn submit_refuses_a_layer_the_chain_cannot_check() {
+		build_and_execute(|| {
+			let job = layer();
+			// A kernel that does not take the inputs, either way round.
+			let mut gemm_kernel = layer_spec(&job, InputSource::Upload);
+			gemm_kernel.requirements.kernel = Kernel::GemmI8;
+			assert_noop!(submit(gemm_kernel), Error::<Test>::KernelMismatch);
+			let mut seeded_layer = job_spec();
+			seeded_layer.requirements.kernel = Kernel::LinearI8;
+			assert_noop!(submit(seeded_layer), Error::<Test>::KernelMismatch);
+			// A requantization that is not one.
+			for requant in [
+				Requant { multiplier: 0, ..SCALE },
+				Requant { shift: proofgrid_primitives::linear::MAX_SHIFT + 1, ..SCALE },
+			] {
+				let mut spec = layer_spec(&job, InputSource::Upload);
+				if let JobInputs::Layer { layer, .. } = &mut spec.inputs {
+					layer.requant = requant;
+				}
+				assert_noop!(submit(spec), Error::<Test>::BadRequant);
+			}
+			// Only `A` may come from an earlier job; biases and `W` may not.
+			let mut spec = layer_spec(&job, InputSource::Upload);
+			if let JobInputs::Layer { b, .. } = &mut spec.inputs {
+				*b = InputSource::Job(0);
+			}
+			assert_noop!(submit(spec), Error::<Test>::BadInputSource);
+			let mut spec = layer_spec(&job, InputSource::Upload);
+			if let JobInputs::Layer { bias, .. } = &mut spec.inputs {
+				*bias = InputSource::Job(0);
+			}
+			assert_noop!(submit(spec), Error::<Test>::BadInputSource);
+			// Output rows longer than a lane.
+			let wide = proofgrid_primitives::gemm::MAX_K + 1;
+			let mut spec = layer_spec(&job, InputSource::Upload);
+			spec.shape = GemmShape { m: 1, n: wide, k: 8 };
+			if let JobInputs::Layer { matrices, .. } = &mut spec.inputs {
+				matrices.a.lanes = 1;
+				matrices.b.lanes = wide;
+			}
+			assert_noop!(submit(spec), Error::<Test>::LayerTooWide);
+			assert_ok!(submit(layer_spec(&job, InputSource::Upload)));
+		});
+	}
+
+	#[test]
+	fn a_wrong_layer_is_slashed_and_reveals_of_the_wrong_kind_change_nothing() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let cheat = layer().doctored(|_, _, v| *v = v.wrapping_add(1));
+			let id = submit(layer_spec(&cheat, InputSource::Upload)).unwrap();
+			let challenge_block = committed(1, id, &cheat);
+			run_to_block(challenge_block + 1);
+			let hash = System::block_hash(challenge_block);
+			// A GEMM reveal for a layer job: refused, by the call and by the pool.
+			assert_noop!(
+				Jobs::reveal_supplied(
+					RuntimeOrigin::signed(device(1)),
+					id,
+					hash,
+					Default::default(),
+					8
+				),
+				Error::<Test>::WrongRevealKind
+			);
+			let call = RuntimeCall::Jobs(crate::Call::reveal_supplied {
+				job: id,
+				challenge_hash: hash,
+				samples: Default::default(),
+				k_dim_witness: 8,
+			});
+			assert_eq!(validate(device(1), call), Err(custom(Error::WrongRevealKind)));
+			let layer_call = RuntimeCall::Jobs(crate::Call::reveal_layer {
+				job: id,
+				challenge_hash: hash,
+				samples: Default::default(),
+				k_dim_witness: 8,
+			});
+			assert!(validate(device(1), layer_call).is_ok());
+			assert_ok!(reveal_layer(1, id, challenge_block, &cheat));
+			System::assert_last_event(
+				Event::JobFailed {
+					job: id,
+					device: device(1),
+					reason: FailureReason::BadProof(
+						pallet_compute_proof::Error::<Test>::ElementMismatch.into(),
+					),
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
+				}
+				.into(),
+			);
+			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
+			assert!(crate::LayerOutputs::<Test>::get(id).is_none(), "a failed layer feeds nothing");
+		});
+	}
+
+	#[test]
+	fn a_layer_fraud_proof_slashes_and_a_refused_one_costs_the_accuser_its_deposit() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			// One wrong element of 4 096, which 8 samples miss (this challenge does).
+			let cheat = layer().doctored(|i, j, v| {
+				if (i, j) == (37, 21) {
+					*v = v.wrapping_add(1)
+				}
+			});
+			let id = submit(layer_spec(&cheat, InputSource::Upload)).unwrap();
+			let challenge_block = committed(1, id, &cheat);
+			assert_ok!(reveal_layer(1, id, challenge_block, &cheat));
+			assert!(matches!(
+				JobsMap::<Test>::get(id).map(|j| j.status),
+				Some(JobStatus::Verified { .. })
+			));
+			// A proof of a right element: refused, the accuser's deposit burned.
+			let accuser = free(&client());
+			let post = Jobs::dispute_layer(
+				RuntimeOrigin::signed(client()),
+				id,
+				cheat.fraud_proof((37, 20)),
+				8,
+			)
+			.unwrap();
+			assert_eq!(post.pays_fee, Pays::Yes);
+			assert_eq!(free(&client()), accuser - DISPUTE_DEPOSIT);
+			// The witness must be the job's inner dimension.
+			assert_noop!(
+				Jobs::dispute_layer(
+					RuntimeOrigin::signed(client()),
+					id,
+					cheat.fraud_proof((37, 21)),
+					9
+				),
+				Error::<Test>::WrongWitness
+			);
+			// The wrong element: the job fails, the collateral is slashed, the call is free.
+			let bond = Devices::bond_of(&device(1)).unwrap();
+			let post = Jobs::dispute_layer(
+				RuntimeOrigin::signed(client()),
+				id,
+				cheat.fraud_proof((37, 21)),
+				8,
+			)
+			.unwrap();
+			assert_eq!(post.pays_fee, Pays::No);
+			System::assert_last_event(
+				Event::JobFailed {
+					job: id,
+					device: device(1),
+					reason: FailureReason::FraudProven { row: 37, col: 21 },
+					slashed: COLLATERAL,
+					compensation: MAX_COMPENSATION,
+				}
+				.into(),
+			);
+			assert_eq!(Devices::bond_of(&device(1)), Some(bond - COLLATERAL));
+			run_to_block(System::block_number() + DISPUTE_BLOCKS + 2);
+			assert!(
+				crate::LayerOutputs::<Test>::get(id).is_none(),
+				"a refuted layer feeds nothing"
+			);
+		});
+	}
+
+	#[test]
+	fn a_layer_smaller_than_a_unit_is_billed_as_one() {
+		build_and_execute(|| {
+			// 2·8·8·8 = 1 024 operations: a sixty-fourth of a unit.
+			let small = LayerJob::new(8, 8, 8, 3, SCALE);
+			let id = submit(layer_spec(&small, InputSource::Upload)).unwrap();
+			let job = JobsMap::<Test>::get(id).unwrap();
+			assert_eq!((job.units, job.budget), (1, CAP));
 		});
 	}
 }

@@ -3,7 +3,7 @@
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{traits::fungible::Inspect, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use proofgrid_primitives::job::JobSpec;
+use proofgrid_primitives::{inputs::MatrixCommitment, job::JobSpec};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_runtime::DispatchError;
@@ -108,6 +108,18 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		/// Last block for `dispute`; the job settles after it.
 		dispute_until: BlockNumber,
 	},
+}
+
+/// The output of a settled `linear-i8` job, kept for [`Config::OutputRetention`] blocks so that
+/// later jobs can take it as their `A` ([`InputSource::Job`](proofgrid_primitives::job::InputSource)).
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct LayerOutput<AccountId, BlockNumber> {
+	/// The output's commitment: its rows as lanes.
+	pub commitment: MatrixCommitment,
+	/// The device that computed it, which serves its bytes.
+	pub device: AccountId,
+	/// The last block a job may name it as an input.
+	pub kept_until: BlockNumber,
 }
 
 /// Why a job failed (and its device's collateral was slashed).

@@ -112,6 +112,7 @@ impl pallet_jobs::Config for Test {
 	type RevealWindow = ConstU64<5>;
 	type DisputeWindow = ConstU64<10>;
 	type DisputeDeposit = ConstU64<40>;
+	type OutputRetention = ConstU64<20>;
 	type InputWindow = ConstU64<3>;
 	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<4>;
