@@ -88,16 +88,46 @@ struct Phase {
 	rows: Vec<Row>,
 }
 
+/// What one transaction of a phase takes of a block, in percent: of the normal class's weight,
+/// of the whole block's weight, of the block's length.
+#[derive(Clone, Copy, Default)]
+struct Share {
+	normal: f64,
+	total: f64,
+	length: f64,
+}
+
+impl Share {
+	fn add(self, other: Share) -> Share {
+		Share {
+			normal: self.normal + other.normal,
+			total: self.total + other.total,
+			length: self.length + other.length,
+		}
+	}
+
+	/// How many of these fit in a block, and the resource that runs out first.
+	fn per_block(self) -> (f64, &'static str) {
+		[(self.normal, "weight (normal class)"), (self.total, "weight"), (self.length, "length")]
+			.into_iter()
+			.filter(|(share, _)| *share > 0.0)
+			.map(|(share, what)| (100.0 / share, what))
+			.min_by(|a, b| a.0.total_cmp(&b.0))
+			.unwrap_or((f64::INFINITY, "nothing"))
+	}
+}
+
 impl Phase {
-	/// The largest count in a block that something other than an empty pool ended (the
-	/// capacity), or the largest of all if every block emptied the pool.
-	fn capacity(&self) -> (usize, &'static str) {
-		self.rows
-			.iter()
-			.filter(|r| r.limit != "pool")
-			.map(|r| (r.count, r.limit))
-			.max()
-			.unwrap_or_else(|| (self.rows.iter().map(|r| r.count).max().unwrap_or(0), "pool"))
+	/// A transaction's share of a block, measured over all the phase's blocks.
+	fn share(&self) -> Share {
+		let count = self.rows.iter().map(|r| r.count).sum::<usize>().max(1) as f64;
+		let sum = |f: fn(&Row) -> f64| self.rows.iter().map(f).sum::<f64>() / count;
+		Share { normal: sum(|r| r.normal), total: sum(|r| r.total), length: sum(|r| r.length) }
+	}
+
+	/// The most transactions a block of the phase held.
+	fn most(&self) -> usize {
+		self.rows.iter().map(|r| r.count).max().unwrap_or(0)
 	}
 }
 
@@ -217,12 +247,25 @@ async fn submit_all<C: Payload + Send + Sync + 'static>(
 			let mut nonce: u64 = at.runtime_apis().call(nonce_call).await?.into();
 			let mut transactions = at.transactions();
 			for call in calls {
-				let params =
-					DefaultExtrinsicParamsBuilder::<PolkadotConfig>::new().nonce(nonce).build();
-				transactions
-					.sign_and_submit(&call, &signer, params)
-					.await
-					.with_context(|| format!("{} nonce {nonce}", signer.address()))?;
+				// Immortal: with blocks made on request, the best block's hash is not yet in the
+				// chain's block-hash map that a mortal transaction's birth block is looked up in.
+				let params = || {
+					DefaultExtrinsicParamsBuilder::<PolkadotConfig>::new()
+						.nonce(nonce)
+						.immortal()
+						.build()
+				};
+				// The pool learns of a new block shortly after `engine_createBlock` returns and
+				// validates against the block before until then: retry a little.
+				let mut tries = 0;
+				while let Err(e) = transactions.sign_and_submit(&call, &signer, params()).await {
+					tries += 1;
+					if tries == 50 {
+						// Debug: the node's reason is in the error's data, which Display omits.
+						bail!("{} nonce {nonce}: {e:?}", signer.address());
+					}
+					tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+				}
 				nonce += 1;
 			}
 			anyhow::Ok(())
@@ -570,37 +613,37 @@ async fn lifecycles(
 }
 
 fn summary(phases: &[Phase]) {
-	println!("\n| phase | blocks | per block (capacity) | ended by | build ms (max) |");
-	println!("|---|---:|---:|---|---:|");
-	let mut capacity = BTreeMap::new();
+	println!(
+		"\n| phase | blocks | most in a block | a block holds | limited by | build ms (max) |"
+	);
+	println!("|---|---:|---:|---:|---|---:|");
+	let mut shares = BTreeMap::new();
 	for phase in phases {
-		let (per_block, limit) = phase.capacity();
+		let (per_block, limit) = phase.share().per_block();
 		let build = phase.rows.iter().map(|r| r.build_ms).fold(0.0, f64::max);
-		println!("| {} | {} | {per_block} | {limit} | {build:.0} |", phase.name, phase.rows.len());
-		capacity.insert(phase.name.clone(), (per_block, limit));
+		println!(
+			"| {} | {} | {} | {per_block:.0} | {limit} | {build:.0} |",
+			phase.name,
+			phase.rows.len(),
+			phase.most()
+		);
+		shares.insert(phase.name.clone(), phase.share());
 	}
-	let transfers = capacity.get("transfers").map_or(0, |c| c.0);
+	let transfers = shares.get("transfers").map_or(0.0, |s| s.per_block().0);
 	println!();
 	for kind in ["seeded 1024³", "supplied k=1024", "supplied k=4096"] {
-		let steps: Vec<(usize, &str)> = ["submit", "claim", "commit", "reveal"]
+		let steps: Vec<Share> = ["submit", "claim", "commit", "reveal"]
 			.iter()
-			.filter_map(|s| capacity.get(&format!("{kind}: {s}")).copied())
+			.filter_map(|s| shares.get(&format!("{kind}: {s}")).copied())
 			.collect();
 		if steps.len() < 4 {
 			continue;
 		}
-		// A block of whole lifecycles holds as many of each step: each takes its share of
-		// the block's room, so the lifecycles per block are the harmonic sum.
-		let full: Vec<_> = steps.iter().filter(|(_, limit)| *limit != "pool").collect();
-		let lifecycles = 1.0 / steps.iter().map(|(n, _)| 1.0 / (*n).max(1) as f64).sum::<f64>();
-		let note = if full.len() < steps.len() {
-			" (a lower bound: some steps emptied the pool before a block filled)"
-		} else {
-			""
-		};
+		// A block of whole lifecycles holds one of each step per lifecycle.
+		let (lifecycles, limit) = steps.into_iter().fold(Share::default(), Share::add).per_block();
 		println!(
-			"{kind}: about {lifecycles:.0} whole lifecycles per block{note}; {:.3} of a block of transfers ({transfers})",
-			lifecycles / transfers.max(1) as f64
+			"{kind}: {lifecycles:.0} whole lifecycles (submit, claim, commit, reveal) per block, limited by {limit}; {:.3} of the {transfers:.0} transfers a block holds",
+			lifecycles / transfers.max(1.0)
 		);
 	}
 }
