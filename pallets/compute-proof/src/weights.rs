@@ -53,39 +53,41 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_reveal_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 39_068_000 picoseconds.
-		Weight::from_parts(51_785_681, 0)
-			.saturating_add(Weight::from_parts(26_259, 0).saturating_mul(k.into()))
+		// Minimum execution time: 39_649_000 picoseconds.
+		Weight::from_parts(33_858_755, 0)
+			.saturating_add(Weight::from_parts(21_703, 0).saturating_mul(k.into()))
 	}
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_supplied_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 79_197_000 picoseconds.
-		Weight::from_parts(86_760_170, 0)
-			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
+		// Minimum execution time: 80_199_000 picoseconds.
+		Weight::from_parts(77_514_373, 0)
+			.saturating_add(Weight::from_parts(14_687, 0).saturating_mul(k.into()))
 	}
+	/// The range of component `k` is `[1, 65536]`.
+	/// The range of component `n` is `[1, 65536]`.
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
-		// Minimum execution time: 0_000 picoseconds.
-		Weight::from_parts(100_000_000, 0)
-			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(n.into()))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 532_548_000 picoseconds.
+		Weight::from_parts(111_739_243, 0)
+			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn verify_reveal_sample(k: u32, ) -> Weight {
-		Weight::from_parts(51_785_681, 0)
-			.saturating_add(Weight::from_parts(26_259, 0).saturating_mul(k.into()))
+		Weight::from_parts(33_858_755, 0)
+			.saturating_add(Weight::from_parts(21_703, 0).saturating_mul(k.into()))
 	}
 	fn verify_supplied_sample(k: u32, ) -> Weight {
-		Weight::from_parts(86_760_170, 0)
-			.saturating_add(Weight::from_parts(16_123, 0).saturating_mul(k.into()))
+		Weight::from_parts(77_514_373, 0)
+			.saturating_add(Weight::from_parts(14_687, 0).saturating_mul(k.into()))
 	}
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
-		// Minimum execution time: 0_000 picoseconds.
-		Weight::from_parts(100_000_000, 0)
-			.saturating_add(Weight::from_parts(20_000, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(n.into()))
+		Weight::from_parts(111_739_243, 0)
+			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
 	}
 }
