@@ -102,12 +102,12 @@ pub enum Error {
 	#[error("transaction rejected: {0}")]
 	Rejected(String),
 	/// The transaction was included but failed with a pallet's error, decoded from the
-	/// metadata: e.g. `Jobs` / `TooLittleWork`.
+	/// metadata: e.g. `Jobs` / `PriceTooLow`.
 	#[error("transaction failed: {pallet}::{error}")]
 	Module {
 		/// The pallet, e.g. `Jobs`.
 		pallet: String,
-		/// Its error variant, e.g. `TooLittleWork`.
+		/// Its error variant, e.g. `PriceTooLow`.
 		error: String,
 	},
 	/// The transaction was included but failed otherwise (a token, arithmetic or origin error).

@@ -16,7 +16,10 @@
 
 use alloc::vec::Vec;
 
-use crate::gemm::{dot, mix64, MAX_K};
+use crate::{
+	gemm::{dot, mix64, MAX_K},
+	linear::{linear_element, Requant},
+};
 
 /// Rounds [`freivalds`] runs by default: a wrong output passes with probability ≤ 2⁻⁶⁴.
 pub const DEFAULT_ROUNDS: u32 = 2;
@@ -93,6 +96,77 @@ fn wrong_in_row(row: &[i8], columns: &[i8], c_row: &[i32], i: usize, k: usize) -
 		.expect("a row whose check failed has a wrong element")
 }
 
+/// Where a layer's output `Y` differs from `act(sat(requant(A·W + bias)))`: one wrong element and
+/// its correct value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WrongLayerElement {
+	/// Row of `Y`.
+	pub row: usize,
+	/// Column of `Y`.
+	pub column: usize,
+	/// The layer's value there.
+	pub expected: i8,
+	/// What `Y` holds there.
+	pub found: i8,
+}
+
+/// Checks that `y` (m×n int8, row-major) is the `linear-i8` layer of `A`'s `m` rows, `W`'s `n`
+/// columns (`k` values each, lane after lane), `bias` and `requant`, using the device's int32
+/// accumulators `acc` (m×n, meant to be `A·W`) as a hint: Freivalds' check of `acc` (as
+/// [`freivalds`], same bound), then every element of `y` against `requant` of its accumulator.
+/// `O(m·k + k·n + m·n)` when the device is honest. The hint proves nothing by itself: where it
+/// is wrong the client recomputes (a row of `acc` that fails the check, or an element of `y`
+/// that disagrees with it), so a wrong hint costs the client time, never a wrong verdict. On a
+/// mismatch, one wrong element of `y`.
+#[allow(clippy::too_many_arguments)]
+pub fn check_layer(
+	rows: &[i8],
+	columns: &[i8],
+	bias: &[i32],
+	requant: &Requant,
+	acc: &[i32],
+	y: &[i8],
+	k: usize,
+	seed: u64,
+	rounds: u32,
+) -> Result<(), WrongLayerElement> {
+	let n = bias.len();
+	assert!(k > 0 && n > 0 && columns.len() == n * k && acc.len() == y.len());
+	assert!(rows.len() / k * n == y.len(), "y is m×n");
+	let element = |i: usize, j: usize| {
+		linear_element(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k], bias[j], requant)
+	};
+	let mismatch = |i: usize, j: usize, expected: i8| {
+		(expected != y[i * n + j]).then_some(WrongLayerElement {
+			row: i,
+			column: j,
+			expected,
+			found: y[i * n + j],
+		})
+	};
+	let mut acc = acc.to_vec();
+	// Until the accumulators pass: a failing row is recomputed, its outputs checked, and the
+	// row repaired. At most every row once, which is recomputing the layer.
+	while let Err(wrong) = freivalds(rows, columns, &acc, k, seed, rounds) {
+		let i = wrong.row;
+		for j in 0..n {
+			let exact = dot(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k]);
+			if let Some(found) = mismatch(i, j, requant.apply(exact, bias[j])) {
+				return Err(found);
+			}
+			acc[i * n + j] = exact;
+		}
+	}
+	// The accumulators are `A·W` (but for a 2^(−32·rounds) chance): check `y` against them.
+	for (index, (&a, &value)) in acc.iter().zip(y).enumerate() {
+		let (i, j) = (index / n, index % n);
+		if requant.apply(a, bias[j]) != value {
+			return Err(mismatch(i, j, element(i, j)).expect("y disagrees with its exact sum"));
+		}
+	}
+	Ok(())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -123,6 +197,40 @@ mod tests {
 				assert_eq!((found.expected, found.found), (c[index], wrong[index]));
 			}
 		}
+	}
+
+	#[test]
+	fn a_layer_is_checked_with_its_accumulators_and_a_wrong_hint_changes_no_verdict() {
+		use crate::linear::layer_output;
+		let (m, n, k) = (23, 17, 40);
+		let (rows, columns) = (lanes(m, k, 3), lanes(n, k, 4));
+		let bias: Vec<i32> = (0..n as i32).map(|j| (j - 8) * 3000).collect();
+		let requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
+		let acc = product(&rows, &columns, k);
+		let y = layer_output(&rows, &columns, k, &bias, &requant);
+		let check = |acc: &[i32], y: &[i8]| {
+			check_layer(&rows, &columns, &bias, &requant, acc, y, k, 11, DEFAULT_ROUNDS)
+		};
+		assert_eq!(check(&acc, &y), Ok(()));
+		// A wrong output element, with honest accumulators or with accumulators that agree
+		// with the lie: found, with its right value.
+		let mut wrong_y = y.clone();
+		wrong_y[5 * n + 9] = wrong_y[5 * n + 9].wrapping_add(1);
+		let found = check(&acc, &wrong_y).unwrap_err();
+		assert_eq!((found.row, found.column, found.expected), (5, 9, y[5 * n + 9]));
+		let mut lying_acc = acc.clone();
+		lying_acc[5 * n + 9] += 1 << 20;
+		let mut lie = y.clone();
+		lie[5 * n + 9] = requant.apply(lying_acc[5 * n + 9], bias[9]);
+		assert_ne!(lie, y, "the lie changes the output");
+		let found = check(&lying_acc, &lie).unwrap_err();
+		assert_eq!((found.row, found.column, found.expected), (5, 9, y[5 * n + 9]));
+		// A wrong hint with a right output: still accepted.
+		let mut bad_hint = acc.clone();
+		bad_hint[3] -= 7;
+		bad_hint[20 * n + 16] = 0;
+		assert_eq!(check(&bad_hint, &y), Ok(()));
+		assert_eq!(check(&vec![0; m * n], &y), Ok(()));
 	}
 
 	#[test]
