@@ -56,6 +56,16 @@ fn main() {
 				.saturating_add(Proof::verify_supplied_weight(256, 4096))
 				.saturating_add(on_verified),
 		),
+		(
+			"jobs::reveal_layer, 64 samples, k = 4096, n = 1024".into(),
+			Jobs::reveal()
+				.saturating_add(Proof::verify_layer_weight(64, 4096, 1024))
+				.saturating_add(on_verified),
+		),
+		(
+			"jobs::dispute_layer, k = 4096, n = 1024".into(),
+			Jobs::dispute().saturating_add(Proof::verify_layer_fraud_weight(4096, 1024)),
+		),
 		("jobs::expire".into(), Jobs::expire()),
 		("jobs::release".into(), Jobs::release()),
 		(
