@@ -297,7 +297,7 @@ impl Kind {
 			Kind::Supplied(job) => JobSpec {
 				shape: job.shape,
 				inputs: JobInputs::Supplied {
-					matrices: job.inputs.clone(),
+					matrices: job.inputs,
 					a: InputSource::Upload,
 					b: InputSource::Upload,
 					samples: 64,
