@@ -11,9 +11,11 @@ use crate::{
 use proofgrid_primitives::{
 	inputs::{hash_lane, FraudProof, SuppliedSample},
 	job::{JobId, MerklePath},
+	linear::LayerFraudProof,
 	merkle::MerkleTree,
 };
 use subxt::utils::Static;
+use subxt::{extrinsics::ExtrinsicEvents, PolkadotConfig};
 
 /// What the chain made of a fraud proof.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -102,25 +104,39 @@ impl Client {
 		k_dim: u32,
 	) -> Result<DisputeOutcome, Error> {
 		let call = runtime::tx().jobs().dispute(job, Static(proof), k_dim);
-		let events = self.submit(&call, accuser).await?;
-		for event in events.find::<ev::JobFailed>() {
-			let e = event.map_err(node_error)?;
-			if e.job == job {
-				return Ok(DisputeOutcome::Upheld {
-					slashed: e.slashed,
-					compensation: e.compensation,
-				});
-			}
-		}
-		for event in events.find::<ev::DisputeRejected>() {
-			let e = event.map_err(node_error)?;
-			if e.job == job {
-				return Ok(DisputeOutcome::Rejected {
-					reason: format!("{:?}", e.reason),
-					deposit_burned: e.deposit_burned,
-				});
-			}
-		}
-		Err(Error::MissingEvent("Jobs::JobFailed or Jobs::DisputeRejected"))
+		verdict(&self.submit(&call, accuser).await?, job)
 	}
+
+	/// Submits `proof` against verified `linear-i8` job `job` (inner dimension `k_dim`), as
+	/// [`Self::dispute`] does for a GEMM job.
+	pub async fn dispute_layer(
+		&self,
+		accuser: &Keypair,
+		job: JobId,
+		proof: LayerFraudProof,
+		k_dim: u32,
+	) -> Result<DisputeOutcome, Error> {
+		let call = runtime::tx().jobs().dispute_layer(job, Static(proof), k_dim);
+		verdict(&self.submit(&call, accuser).await?, job)
+	}
+}
+
+/// The verdict on a dispute of `job` that `events` report.
+fn verdict(events: &ExtrinsicEvents<PolkadotConfig>, job: JobId) -> Result<DisputeOutcome, Error> {
+	for event in events.find::<ev::JobFailed>() {
+		let e = event.map_err(node_error)?;
+		if e.job == job {
+			return Ok(DisputeOutcome::Upheld { slashed: e.slashed, compensation: e.compensation });
+		}
+	}
+	for event in events.find::<ev::DisputeRejected>() {
+		let e = event.map_err(node_error)?;
+		if e.job == job {
+			return Ok(DisputeOutcome::Rejected {
+				reason: format!("{:?}", e.reason),
+				deposit_burned: e.deposit_burned,
+			});
+		}
+	}
+	Err(Error::MissingEvent("Jobs::JobFailed or Jobs::DisputeRejected"))
 }

@@ -7,6 +7,7 @@ use proofgrid_primitives::{
 	gemm::GemmShape,
 	inputs::SuppliedSample,
 	job::{price_bucket, JobId, JobSpec},
+	linear::LayerSample,
 };
 use subxt::utils::Static;
 
@@ -17,6 +18,9 @@ pub type Job = runtime::runtime_types::pallet_jobs::types::Job<AccountId32, Bala
 /// Where an open job is.
 pub type JobStatus =
 	runtime::runtime_types::pallet_jobs::types::JobStatus<AccountId32, Balance, u32>;
+
+/// A settled layer's output as kept on chain for later jobs.
+pub type LayerOutput = runtime::runtime_types::pallet_jobs::types::LayerOutput<AccountId32, u32>;
 
 use runtime::jobs::events as ev;
 
@@ -188,6 +192,37 @@ impl Client {
 		let call = runtime::tx().jobs().reveal_supplied(job, challenge_hash, samples, k_dim);
 		let events = self.submit(&call, device).await?;
 		Ok(events.has::<ev::JobVerified>() || events.has::<ev::JobSettled>())
+	}
+
+	/// The assigned device of a `linear-i8` job reveals, for each element the challenge of
+	/// block `challenge_hash` draws, its output row, row of `A`, column of `W` and bias with
+	/// their paths. Returns whether the reveal checked out in the best block (the job is
+	/// verified, and settles at the end of its dispute window).
+	pub async fn reveal_layer(
+		&self,
+		device: &Keypair,
+		job: JobId,
+		challenge_hash: H256,
+		samples: Vec<LayerSample>,
+		k_dim: u32,
+	) -> Result<bool, Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let samples = BoundedVec(samples.into_iter().map(Static).collect());
+		let call = runtime::tx().jobs().reveal_layer(job, challenge_hash, samples, k_dim);
+		let events = self.submit(&call, device).await?;
+		Ok(events.has::<ev::JobVerified>() || events.has::<ev::JobSettled>())
+	}
+
+	/// The kept output of settled `linear-i8` job `job` (its commitment, the device that
+	/// serves it, the last block a job may take it as `A`), `None` if there is none.
+	pub async fn layer_output(&self, job: JobId) -> Result<Option<LayerOutput>, Error> {
+		let at = self.at_best().await?;
+		at.storage()
+			.try_fetch(runtime::storage().jobs().layer_outputs(), (job,))
+			.await
+			.map_err(node_error)?
+			.map(|v| v.decode().map_err(node_error))
+			.transpose()
 	}
 
 	/// The assigned device gives back a job on supplied inputs whose inputs did not arrive

@@ -72,6 +72,14 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::inputs::FraudProof",
 		with = "::subxt::utils::Static<::proofgrid_primitives::inputs::FraudProof>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::linear::LayerSample",
+		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerSample>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::linear::LayerFraudProof",
+		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerFraudProof>"
 	)
 )]
 pub mod runtime {}

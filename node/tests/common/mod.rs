@@ -312,17 +312,38 @@ pub async fn submit_and_wait(
 		frame_system::AccountInfo<Nonce, pallet_balances::AccountData<Balance>>,
 	>| { info.map(|i| i.nonce).unwrap_or(0) };
 	let nonce_before = nonce_of(storage(client, &account_key).await);
-	let first = block_number(client, None).await + 1;
+	let submitted_at = block_number(client, None).await;
 
-	sign_and_submit(client, signer, call).await;
+	let extrinsic = signed_extrinsic(client, signer, call).await;
+	let _: H256 = client
+		.request("author_submitExtrinsic", rpc_params![extrinsic.clone()])
+		.await
+		.expect("extrinsic accepted by the pool");
 	let started = Instant::now();
 	while nonce_of(storage(client, &account_key).await) == nonce_before {
 		assert!(started.elapsed() < Duration::from_secs(30), "transaction not included");
 		tokio::time::sleep(Duration::from_millis(20)).await;
 	}
 
+	// From the block that holds it: with several authors a reorg can put it below the best
+	// block seen at submission.
+	let best = block_number(client, None).await;
+	let mut first = submitted_at + 1;
+	for n in (submitted_at.saturating_sub(16).max(1)..=best).rev() {
+		let hash: H256 =
+			client.request("chain_getBlockHash", rpc_params![n]).await.expect("block hash");
+		let block: Value =
+			client.request("chain_getBlock", rpc_params![hash]).await.expect("block");
+		let holds = block["block"]["extrinsics"]
+			.as_array()
+			.is_some_and(|xts| xts.iter().any(|x| x.as_str() == Some(extrinsic.as_str())));
+		if holds {
+			first = n;
+			break;
+		}
+	}
 	let mut events = Vec::new();
-	for n in first..=block_number(client, None).await {
+	for n in first..=best {
 		let hash: H256 =
 			client.request("chain_getBlockHash", rpc_params![n]).await.expect("block hash");
 		events.extend(events_at(client, hash).await);
@@ -359,7 +380,7 @@ pub fn device_spec() -> proofgrid_primitives::device::DeviceSpec {
 		vram_mib: 81_559,
 		compute_capability: ComputeCapability { major: 9, minor: 0 },
 		multiprocessors: 132,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
+		kernels: KernelSet::of(&[Kernel::GemmI8, Kernel::LinearI8]),
 		advertised_gops: 1_979_000,
 	}
 }
