@@ -179,3 +179,32 @@ extern "C" __global__ void pg_gemm_fold(
 		for (int c = 0; c < PG_TILE; c++) fold ^= (u32)tile[r][c];
 	folds[j] = fold;
 }
+
+// The linear-i8 epilogue, element by element: Y = act(sat_i8(requant(acc + bias)))  <->
+// linear::Requant::apply. acc is A·W (int32, from the GEMM above); the column's int32 bias is
+// added exactly; times the int32 multiplier and divided by 2^shift, rounded to the nearest
+// integer with ties away from zero; saturated to [-128, 127]; ReLU when relu != 0.
+// For a valid requantization (multiplier > 0, shift <= 62) everything fits 64 bits:
+// |acc + bias| <= 2^32 and multiplier < 2^31, so |p| < 2^63; |p| + 2^(shift-1) < 2^64.
+__device__ __forceinline__ signed char pg_requant(int acc, int bias, int multiplier, u32 shift, u32 relu) {
+	long long z = (long long)acc + (long long)bias;
+	long long p = z * (long long)multiplier;
+	u64 magnitude = p < 0 ? (u64)0 - (u64)p : (u64)p;
+	if (shift > 62) shift = 62;
+	if (shift > 0) magnitude = (magnitude + (1ULL << (shift - 1))) >> shift;
+	long long rounded = p < 0 ? -(long long)magnitude : (long long)magnitude;
+	if (rounded > 127) rounded = 127;
+	if (rounded < -128) rounded = -128;
+	if (relu && rounded < 0) rounded = 0;
+	return (signed char)rounded;
+}
+
+// One thread per element of Y (m x n, row-major) from the accumulators (same layout) and the
+// n biases.
+extern "C" __global__ void pg_linear_epilogue(
+	const int* acc, const int* bias, u32 m, u32 n, int multiplier, u32 shift, u32 relu,
+	signed char* y) {
+	u64 idx = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	if (idx >= (u64)m * n) return;
+	y[idx] = pg_requant(acc[idx], bias[idx % n], multiplier, shift, relu);
+}

@@ -3,11 +3,14 @@
 // `kernels_match_the_reference_when_emulated_on_the_host`). Not part of the worker.
 //
 //   c++ -O1 -std=c++17 host_emulation.cpp -o emu && ./emu M N K SEED_KEY
-// prints one leaf hash (hex) per line, in leaf-index order.
+// prints one leaf hash (hex) per line, in leaf-index order;
+//   ./emu requant MULTIPLIER SHIFT RELU < "M N", N biases, M*N accumulators
+// prints the linear-i8 epilogue's M*N outputs (pg_linear_epilogue), one per line.
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 struct PgDim3 {
@@ -40,7 +43,27 @@ static void launch(uint64_t threads, F kernel) {
 	}
 }
 
+// The epilogue kernel on stdin's "M N", then N biases, then the M x N accumulators (row-major);
+// prints the M x N outputs, one per line.
+static int requant(int multiplier, u32 shift, u32 relu) {
+	u32 m, n;
+	if (scanf("%u %u", &m, &n) != 2) return 2;
+	std::vector<int> bias(n), acc((size_t)m * n);
+	for (auto& b : bias)
+		if (scanf("%d", &b) != 1) return 2;
+	for (auto& a : acc)
+		if (scanf("%d", &a) != 1) return 2;
+	std::vector<signed char> y(acc.size());
+	launch((uint64_t)m * n, [&] {
+		pg_linear_epilogue(acc.data(), bias.data(), m, n, multiplier, shift, relu, y.data());
+	});
+	for (signed char v : y) printf("%d\n", (int)v);
+	return 0;
+}
+
 int main(int argc, char** argv) {
+	if (argc == 5 && std::string(argv[1]) == "requant")
+		return requant((int)strtol(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10));
 	if (argc != 5) return 2;
 	u32 m = strtoul(argv[1], 0, 10), n = strtoul(argv[2], 0, 10), k = strtoul(argv[3], 0, 10);
 	u64 key = strtoull(argv[4], 0, 10);

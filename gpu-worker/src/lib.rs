@@ -10,6 +10,7 @@ pub mod data_service;
 pub mod fetch;
 pub mod jobs;
 pub mod keystore;
+pub mod layer;
 pub mod limits;
 pub mod metrics;
 pub mod output;

@@ -29,6 +29,9 @@ use super::{Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases};
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
 /// The kernels the worker calls.
 pub const KERNEL_NAMES: [&str; 3] = ["pg_gen_lanes", "pg_leaf_hashes", "pg_gemm_fold"];
+/// The `linear-i8` epilogue (`Y = act(sat_i8(requant(acc + bias)))` on the GEMM's
+/// accumulators): compiled and checked against the definition, not yet run by a job.
+pub const LINEAR_EPILOGUE: &str = "pg_linear_epilogue";
 const THREADS_PER_BLOCK: u32 = 256;
 
 /// Whether the CUDA driver library (`libcuda`) can be loaded.
@@ -386,25 +389,24 @@ mod tests {
 			let text = ptx.to_src();
 			let target = arch.replace("compute_", "sm_");
 			assert!(text.contains(&format!(".target {target}")), "{arch}: no .target {target}");
-			for kernel in KERNEL_NAMES {
+			for kernel in KERNEL_NAMES.into_iter().chain([LINEAR_EPILOGUE]) {
 				assert!(text.contains(&format!(".entry {kernel}")), "{arch}: no kernel {kernel}");
 			}
 			println!("{arch}: {} bytes of PTX, kernels {:?}", text.len(), KERNEL_NAMES);
 		}
 	}
 
-	/// Runs the kernel source on the CPU (`kernels/host_emulation.cpp`, built with the host's
-	/// C++ compiler), so that its arithmetic is checked against the reference without a GPU.
-	#[test]
-	fn kernels_match_the_reference_when_emulated_on_the_host() {
+	/// The kernel source built for the CPU (`kernels/host_emulation.cpp`, with the host's C++
+	/// compiler) as `name`, or `None` (printed) without a compiler.
+	fn emulator(name: &str) -> Option<std::path::PathBuf> {
 		let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
-		let exe = std::env::temp_dir().join(format!("pg-kernel-emulation-{}", std::process::id()));
+		let exe = std::env::temp_dir().join(format!("pg-{name}-{}", std::process::id()));
 		let compiler = ["c++", "clang++", "g++"]
 			.into_iter()
 			.find(|c| Command::new(c).arg("--version").output().is_ok());
 		let Some(compiler) = compiler else {
 			println!("SKIPPED: no C++ compiler to emulate the kernels with");
-			return;
+			return None;
 		};
 		let built = Command::new(compiler)
 			.args(["-O1", "-std=c++17", "-o"])
@@ -413,6 +415,14 @@ mod tests {
 			.output()
 			.unwrap();
 		assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+		Some(exe)
+	}
+
+	/// Runs the kernel source on the CPU, so that its arithmetic is checked against the
+	/// reference without a GPU.
+	#[test]
+	fn kernels_match_the_reference_when_emulated_on_the_host() {
+		let Some(exe) = emulator("kernel-emulation") else { return };
 		let cpu = CpuBackend::new(2, 1024).unwrap();
 		for (m, n, k) in SHAPES {
 			let shape = GemmShape { m, n, k };
@@ -429,6 +439,54 @@ mod tests {
 				cpu.leaf_hashes(&shape, &seed, None).unwrap().iter().map(hex::encode).collect();
 			assert_eq!(emulated, reference, "{shape:?}");
 		}
+		let _ = std::fs::remove_file(&exe);
+	}
+
+	/// The `linear-i8` epilogue kernel, run on the CPU, against `linear::Requant::apply`: the
+	/// edges (±2³¹ sums, shifts 0, 31 and 62, the largest multiplier, ReLU) and pseudo-random
+	/// accumulators and biases, over a 37 × 29 output (so that each column's bias is its own).
+	#[test]
+	fn the_linear_epilogue_matches_the_definition_when_emulated_on_the_host() {
+		use proofgrid_primitives::{gemm::mix64, linear::Requant};
+		use std::io::Write;
+		let Some(exe) = emulator("epilogue-emulation") else { return };
+		let (m, n) = (37usize, 29usize);
+		let edges = [i32::MIN, i32::MIN + 1, -65_536, -129, -128, -1, 0, 1, 127, 128, i32::MAX];
+		let value = |i: u64| edges.get(i as usize).copied().unwrap_or((mix64(i) >> 32) as i32);
+		let bias: Vec<i32> = (0..n as u64).map(|j| value((j * 7) % 40)).collect();
+		let acc: Vec<i32> = (0..(m * n) as u64).map(|i| value(i % 97)).collect();
+		let mut checked = 0;
+		for multiplier in [1, 3, 1 << 30, i32::MAX] {
+			for shift in [0u8, 1, 17, 31, 40, 62] {
+				for relu in [false, true] {
+					let mut child = Command::new(&exe)
+						.args(["requant", &multiplier.to_string(), &shift.to_string()])
+						.arg(if relu { "1" } else { "0" })
+						.stdin(std::process::Stdio::piped())
+						.stdout(std::process::Stdio::piped())
+						.spawn()
+						.unwrap();
+					let mut input = format!("{m} {n}\n");
+					for v in bias.iter().chain(&acc) {
+						input.push_str(&format!("{v} "));
+					}
+					child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+					let out = child.wait_with_output().unwrap();
+					assert!(out.status.success());
+					let emulated: Vec<i8> = String::from_utf8(out.stdout)
+						.unwrap()
+						.lines()
+						.map(|l| l.parse().unwrap())
+						.collect();
+					let q = Requant { multiplier, shift, relu };
+					let reference: Vec<i8> =
+						acc.iter().enumerate().map(|(i, &a)| q.apply(a, bias[i % n])).collect();
+					assert_eq!(emulated, reference, "{q:?}");
+					checked += reference.len();
+				}
+			}
+		}
+		println!("linear epilogue: {checked} elements equal to the definition");
 		let _ = std::fs::remove_file(&exe);
 	}
 
