@@ -10,13 +10,15 @@ use proofgrid_primitives::{
 	challenge::challenge_seed,
 	gemm::{GemmShape, LEAF_ELEMENTS, TILE},
 	inputs::{challenged_elements, hash_lane},
-	job::{JobId, MerklePath},
+	job::JobId,
 	linear::{bias_tree, LayerSample, Requant},
 	merkle::{Hash32, MerkleTree},
 };
-use sp_core::H256;
 
-use crate::backend::{Backend, Inputs, LeafHash, LeafSink};
+use crate::{
+	backend::{Backend, Inputs, LeafHash, LeafSink},
+	supplied::path,
+};
 
 /// A computed layer: its output, the accumulators behind it and the output's tree.
 pub struct LayerOutput {
@@ -78,16 +80,6 @@ pub fn compute(
 	let tree = MerkleTree::from_leaf_hashes(y.chunks_exact(n).map(hash_lane).collect())
 		.context("an output without rows")?;
 	Ok(LayerOutput { y, acc, tree })
-}
-
-/// A Merkle path as the chain takes it.
-fn path(siblings: Vec<Hash32>) -> Result<MerklePath> {
-	siblings
-		.into_iter()
-		.map(H256)
-		.collect::<Vec<_>>()
-		.try_into()
-		.map_err(|_| anyhow!("a path deeper than the chain accepts"))
 }
 
 /// The samples answering the challenge of `randomness` for layer job `job` (`samples` of
@@ -156,7 +148,7 @@ mod tests {
 			let out =
 				compute(&cpu, &reference.shape, &rows, &cols, &reference.bias, &SCALE).unwrap();
 			assert_eq!(out.y, reference.output.concat(), "{m}×{n}×{k}");
-			assert_eq!(H256(out.tree.root()), reference.root());
+			assert_eq!(sp_core::H256(out.tree.root()), reference.root());
 			let acc = proofgrid_primitives::check::check_layer(
 				&rows,
 				&cols,

@@ -14,7 +14,7 @@ use sp_core::H256;
 use crate::{output::OutputTree, state::Store};
 
 /// A Merkle path as the chain takes it.
-fn path(siblings: Vec<Hash32>) -> Result<MerklePath> {
+pub(crate) fn path(siblings: Vec<Hash32>) -> Result<MerklePath> {
 	siblings
 		.into_iter()
 		.map(H256)

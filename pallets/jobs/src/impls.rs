@@ -308,18 +308,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every check of a reveal of `kind` (`reveal`, `reveal_supplied` or `reveal_layer`) of
-	/// `job` for `challenge_hash` and `k_dim_witness` by `device`; the job and the randomness of
-	/// its challenge.
+	/// `job` for `challenge_hash` and `k_dim_witness` by `device`; the job, its committed root
+	/// and the randomness of its challenge.
 	pub(crate) fn check_reveal(
 		device: &T::AccountId,
 		job: JobId,
 		challenge_hash: &H256,
 		k_dim_witness: u32,
 		kind: OutputKind,
-	) -> Result<(JobOf<T>, H256), DispatchError> {
+	) -> Result<(JobOf<T>, H256, H256), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(info.spec.output_kind() == Some(kind), Error::<T>::WrongRevealKind);
-		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, .. } =
+		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, root, .. } =
 			&info.status
 		else {
 			return Err(Error::<T>::WrongState.into());
@@ -332,7 +332,28 @@ impl<T: Config> Pallet<T> {
 			ChallengeRandomness::<T>::get(challenge_block).ok_or(Error::<T>::ChallengeNotReady)?;
 		let hash = frame_system::Pallet::<T>::block_hash(challenge_block);
 		ensure!(hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
-		Ok((info, randomness))
+		let root = *root;
+		Ok((info, root, randomness))
+	}
+
+	/// The end of a reveal the verifier judged `verdict`: a seeded job settles, a job on
+	/// supplied inputs (a GEMM or a layer) is verified and waits out its dispute window; a
+	/// refused reveal fails the job, with a slash.
+	pub(crate) fn conclude_reveal(
+		job: JobId,
+		info: JobOf<T>,
+		verdict: DispatchResult,
+	) -> DispatchResult {
+		match verdict {
+			Ok(()) if info.spec.output_kind() == Some(OutputKind::Seeded) => {
+				Self::settle(job, info)
+			}
+			Ok(()) => Self::open_dispute_window(job, info),
+			Err(error) => {
+				Self::fail(job, info, FailureReason::BadProof(error));
+				Ok(())
+			}
+		}
 	}
 
 	/// Every check of `release(job)` by `device`.

@@ -773,21 +773,15 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, randomness) = Self::check_reveal(
+			let (info, root, randomness) = Self::check_reveal(
 				&device,
 				job,
 				&challenge_hash,
 				k_dim_witness,
 				OutputKind::Seeded,
 			)?;
-			let JobStatus::Committed { root, .. } = info.status.clone() else {
-				return Err(Error::<T>::WrongState.into());
-			};
-			match T::Verifier::verify(job, &info.spec, &root, &randomness, &paths) {
-				Ok(()) => Self::settle(job, info)?,
-				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
-			}
-			Ok(())
+			let verdict = T::Verifier::verify(job, &info.spec, &root, &randomness, &paths);
+			Self::conclude_reveal(job, info, verdict)
 		}
 
 		/// Anyone: enforce a deadline of `job` that has passed (expiry of a waiting job, a
@@ -829,21 +823,16 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, randomness) = Self::check_reveal(
+			let (info, root, randomness) = Self::check_reveal(
 				&device,
 				job,
 				&challenge_hash,
 				k_dim_witness,
 				OutputKind::Supplied,
 			)?;
-			let JobStatus::Committed { root, .. } = info.status.clone() else {
-				return Err(Error::<T>::WrongState.into());
-			};
-			match T::Verifier::verify_supplied(job, &info.spec, &root, &randomness, &samples) {
-				Ok(()) => Self::open_dispute_window(job, info)?,
-				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
-			}
-			Ok(())
+			let verdict =
+				T::Verifier::verify_supplied(job, &info.spec, &root, &randomness, &samples);
+			Self::conclude_reveal(job, info, verdict)
 		}
 
 		/// Signed by the assigned device of a job on supplied inputs, from
@@ -918,21 +907,15 @@ pub mod pallet {
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, randomness) = Self::check_reveal(
+			let (info, root, randomness) = Self::check_reveal(
 				&device,
 				job,
 				&challenge_hash,
 				k_dim_witness,
 				OutputKind::Layer,
 			)?;
-			let JobStatus::Committed { root, .. } = info.status.clone() else {
-				return Err(Error::<T>::WrongState.into());
-			};
-			match T::Verifier::verify_layer(job, &info.spec, &root, &randomness, &samples) {
-				Ok(()) => Self::open_dispute_window(job, info)?,
-				Err(error) => Self::fail(job, info, FailureReason::BadProof(error)),
-			}
-			Ok(())
+			let verdict = T::Verifier::verify_layer(job, &info.spec, &root, &randomness, &samples);
+			Self::conclude_reveal(job, info, verdict)
 		}
 
 		/// Anyone: prove an element of a verified `linear-i8` job's output wrong, until the end
