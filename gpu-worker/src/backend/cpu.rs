@@ -15,7 +15,10 @@ use proofgrid_primitives::{
 };
 use rayon::prelude::*;
 
-use super::{Backend, Inputs, LeafHash, LeafHook, LeafSink};
+use super::{
+	dot::{DotFn, DotPath},
+	Backend, Inputs, LeafHash, LeafHook, LeafSink,
+};
 
 const TILE_USIZE: usize = TILE as usize;
 
@@ -24,6 +27,7 @@ pub struct CpuBackend {
 	pool: rayon::ThreadPool,
 	threads: usize,
 	memory_mib: u64,
+	dot: DotPath,
 }
 
 impl CpuBackend {
@@ -36,7 +40,15 @@ impl CpuBackend {
 			.build()
 			.context("starting the CPU backend's threads")?;
 		let threads = pool.current_num_threads();
-		Ok(Self { pool, threads, memory_mib })
+		Ok(Self { pool, threads, memory_mib, dot: DotPath::best() })
+	}
+
+	/// The same backend with its dot product on `path`; `None` if this CPU lacks it (tests
+	/// force each path this way).
+	pub fn with_dot(mut self, path: DotPath) -> Option<Self> {
+		path.function()?;
+		self.dot = path;
+		Some(self)
 	}
 
 	/// Bytes a job needs: `B`'s lanes, `A`'s rows per thread, and a batch of the output (the
@@ -56,15 +68,9 @@ fn lane(key: u64, matrix: u8, index: u32, k: u32, out: &mut [i8]) {
 	}
 }
 
-/// Exact int8 dot product: |sum| ≤ 65 536 · 128² = 2³⁰ for k ≤ MAX_K, so i32 never overflows.
-#[inline]
-fn dot(a: &[i8], b: &[i8]) -> i32 {
-	a.iter().zip(b).map(|(&x, &y)| x as i32 * y as i32).sum()
-}
-
 impl Backend for CpuBackend {
 	fn name(&self) -> String {
-		format!("cpu({} threads)", self.threads)
+		format!("cpu({} threads, {})", self.threads, self.dot.name())
 	}
 
 	fn is_reference(&self) -> bool {
@@ -162,6 +168,7 @@ impl CpuBackend {
 		hook: Option<&LeafHook>,
 	) -> Vec<[i32; LEAF_ELEMENTS]> {
 		let k = shape.k as usize;
+		let dot: DotFn = self.dot.function().unwrap_or(super::dot::portable);
 		let live_rows = (shape.m - tile_row * TILE).min(TILE) as usize;
 		let first_row = (tile_row * TILE) as usize;
 		let mut generated = Vec::new();
@@ -216,6 +223,28 @@ mod tests {
 				.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&shape, &seed, i))))
 				.collect();
 			assert_eq!(backend.leaf_hashes(&shape, &seed, None).unwrap(), expected, "{shape:?}");
+		}
+	}
+
+	#[test]
+	fn every_dot_path_gives_the_definitions_leaves() {
+		let shape = GemmShape { m: 33, n: 17, k: 65 };
+		let reference = CpuBackend::new(2, 64)
+			.unwrap()
+			.with_dot(DotPath::Portable)
+			.unwrap()
+			.leaf_hashes(&shape, &[3; 32], None)
+			.unwrap();
+		for path in DotPath::ALL {
+			match CpuBackend::new(2, 64).unwrap().with_dot(path) {
+				Some(backend) => assert_eq!(
+					backend.leaf_hashes(&shape, &[3; 32], None).unwrap(),
+					reference,
+					"{}",
+					path.name()
+				),
+				None => println!("SKIPPED: this CPU has no {} path", path.name()),
+			}
 		}
 	}
 

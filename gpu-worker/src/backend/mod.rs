@@ -4,6 +4,7 @@
 
 pub mod cpu;
 pub mod cuda;
+pub mod dot;
 
 use anyhow::{Context, Result};
 use proofgrid_primitives::{device::DeviceSpec, gemm::GemmShape, gemm::LEAF_ELEMENTS};
