@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
-use proofgrid_client::data::read_npy_i8;
+use proofgrid_client::data::{read_npy_i32_vector, read_npy_i8};
 use proofgrid_primitives::linear::{layer_output, Requant};
 
 /// One layer of the model: `W` by its columns (`n` lanes of `k`), biases, requantization.
@@ -33,12 +33,6 @@ struct Model {
 	layers: Vec<Layer>,
 	labels: Vec<usize>,
 	logits: Vec<i8>,
-}
-
-fn read_i32(path: &Path) -> Result<Vec<i32>> {
-	let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-	let npy = npyz::NpyFile::new(&bytes[..])?;
-	Ok(npy.into_vec::<i32>()?)
 }
 
 fn load(dir: &Path) -> Result<Model> {
@@ -62,7 +56,7 @@ fn load(dir: &Path) -> Result<Model> {
 		layers.push(Layer {
 			k,
 			columns: columns.collect(),
-			bias: read_i32(&file("bias"))?,
+			bias: read_npy_i32_vector(&file("bias"))?,
 			requant,
 		});
 		k = n;
@@ -109,6 +103,26 @@ fn main() -> Result<()> {
 	ensure!(logits == model.logits, "the logits differ from the model's own pipeline");
 	println!("the logits are byte for byte those of the model's own integer pipeline");
 	Ok(())
+}
+
+#[test]
+fn each_layer_is_a_job_and_the_second_chains_from_the_first() {
+	use proofgrid_client::layers::layer_spec;
+	use proofgrid_primitives::{inputs::MatrixCommitment, job::InputSource};
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mlp");
+	let model = load(&dir).unwrap();
+	let (first, second) = (&model.layers[0], &model.layers[1]);
+	let hidden = layer_output(&model.inputs, &first.columns, first.k, &first.bias, &first.requant);
+	let spec = |layer: &Layer, rows: &[i8], a| {
+		layer_spec(rows, &layer.columns, layer.k, &layer.bias, layer.requant, a, 32).unwrap()
+	};
+	let one = spec(first, &model.inputs, InputSource::Upload);
+	let two = spec(second, &hidden, InputSource::Job(1));
+	assert_eq!((one.shape.m, one.shape.n, one.shape.k), (64, 256, 784));
+	assert_eq!((two.shape.m, two.shape.n, two.shape.k), (64, 10, 256));
+	// Layer 2's `A` is committed exactly as the chain keeps layer 1's output.
+	let output = MatrixCommitment::of_lanes(hidden.chunks_exact(256)).unwrap();
+	assert_eq!(two.supplied().map(|m| m.a), Some(output));
 }
 
 #[test]

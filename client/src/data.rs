@@ -245,7 +245,10 @@ pub fn read_npy_i8(path: &std::path::Path) -> Result<(usize, usize, Vec<i8>), Er
 /// the header is parsed.
 pub fn parse_npy_i8(bytes: &[u8], name: &str) -> Result<(usize, usize, Vec<i8>), Error> {
 	let fail = |reason: String| Error::Data(format!("{name}: {reason}"));
-	let (rows, cols) = check_npy_header(bytes).map_err(fail)?;
+	let dims = check_npy_header(bytes, 1).map_err(fail)?;
+	let [rows, cols] = dims[..] else {
+		return Err(fail(format!("shape {dims:?} is not 2-D")));
+	};
 	let npy = npyz::NpyFile::new(bytes).map_err(|e| fail(e.to_string()))?;
 	if npy.shape() != [rows as u64, cols as u64] {
 		return Err(fail(format!("shape {:?} is not 2-D", npy.shape())));
@@ -261,8 +264,33 @@ pub fn parse_npy_i8(bytes: &[u8], name: &str) -> Result<(usize, usize, Vec<i8>),
 	Ok((rows, cols, values))
 }
 
-/// The shape of a 2-D `.npy` file whose header is safe to parse, or why it is not.
-fn check_npy_header(bytes: &[u8]) -> Result<(usize, usize), String> {
+/// A 1-D int32 `.npy` file's values (a layer's biases, `np.save(path, b.astype(np.int32))`),
+/// parsed as safely as [`parse_npy_i8`] parses a matrix.
+pub fn parse_npy_i32_vector(bytes: &[u8], name: &str) -> Result<Vec<i32>, Error> {
+	let fail = |reason: String| Error::Data(format!("{name}: {reason}"));
+	let dims = check_npy_header(bytes, 4).map_err(fail)?;
+	let [len] = dims[..] else {
+		return Err(fail(format!("shape {dims:?} is not 1-D")));
+	};
+	let npy = npyz::NpyFile::new(bytes).map_err(|e| fail(e.to_string()))?;
+	let values = npy
+		.into_vec::<i32>()
+		.map_err(|e| fail(format!("not int32 ({e}); use b.astype(np.int32)")))?;
+	if values.len() != len {
+		return Err(fail(format!("{} values for {len}", values.len())));
+	}
+	Ok(values)
+}
+
+/// [`parse_npy_i32_vector`] of a file.
+pub fn read_npy_i32_vector(path: &std::path::Path) -> Result<Vec<i32>, Error> {
+	let bytes = std::fs::read(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+	parse_npy_i32_vector(&bytes, &path.display().to_string())
+}
+
+/// The shape (one or two sizes) of a `.npy` file of `element_size`-byte values whose header is
+/// safe to parse, or why it is not.
+fn check_npy_header(bytes: &[u8], element_size: usize) -> Result<Vec<usize>, String> {
 	let preamble = bytes.get(..12).ok_or("too short for a .npy file")?;
 	if &preamble[..6] != b"\x93NUMPY" {
 		return Err("not a .npy file".into());
@@ -308,12 +336,13 @@ fn check_npy_header(bytes: &[u8]) -> Result<(usize, usize), String> {
 		.map(|d| d.trim_end_matches('L').parse::<usize>())
 		.collect::<Result<_, _>>()
 		.map_err(|_| format!("shape ({shape}) is not a list of sizes"))?;
-	let [rows, cols] = dims[..] else {
-		return Err(format!("shape ({shape}) is not 2-D"));
-	};
+	if !(1..=2).contains(&dims.len()) {
+		return Err(format!("shape ({shape}) is not 1-D or 2-D"));
+	}
 	let body = bytes.len() - start - length;
-	match rows.checked_mul(cols) {
-		Some(values) if values <= body => Ok((rows, cols)),
+	let needed = dims.iter().try_fold(element_size, |bytes, &d| bytes.checked_mul(d));
+	match needed {
+		Some(needed) if needed <= body => Ok(dims),
 		_ => Err(format!("shape ({shape}) needs more than the {body} bytes that follow")),
 	}
 }
@@ -428,7 +457,7 @@ mod tests {
 		let huge = "{'descr': '|i1', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
 		assert!(with_header(huge).contains("needs more than the 4 bytes"));
 		let three = "{'descr': '|i1', 'fortran_order': False, 'shape': (1, 2, 2), }";
-		assert!(with_header(three).contains("not 2-D"));
+		assert!(with_header(three).contains("not 1-D or 2-D"));
 		let twice = "{'descr': '|i1', 'shape': (1, 1), 'shape': (4294967296, 4294967296), }";
 		assert!(with_header(twice).contains("one 'shape'"));
 		let quoted = "{\"descr\": '|i1', 'shape': (1, 1), \"shape\": (65536, 65536), }";
@@ -444,5 +473,34 @@ mod tests {
 		assert!(read_npy_i8(&c).unwrap_err().to_string().contains("not int8"));
 		assert_eq!(columns_of(&[1, 2, 3, 4, 5, 6], 2, 3), vec![1, 4, 2, 5, 3, 6]);
 		std::fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn biases_read_as_a_safe_int32_vector() {
+		use npyz::WriterBuilder;
+		let vector = |values: &[i32]| {
+			let mut bytes = Vec::new();
+			let mut writer = npyz::WriteOptions::new()
+				.default_dtype()
+				.shape(&[values.len() as u64])
+				.writer(&mut bytes)
+				.begin_nd()
+				.unwrap();
+			writer.extend(values.iter().copied()).unwrap();
+			writer.finish().unwrap();
+			bytes
+		};
+		let bias = [i32::MIN, -1, 0, 7, i32::MAX];
+		assert_eq!(parse_npy_i32_vector(&vector(&bias), "b").unwrap(), bias);
+		// Cut short by one byte: a length that needs more bytes than follow.
+		let bytes = vector(&bias);
+		let short = parse_npy_i32_vector(&bytes[..bytes.len() - 1], "b").unwrap_err();
+		assert!(short.to_string().contains("needs more than"), "{short}");
+		// An int8 matrix is neither 1-D nor int32; an int32 vector is not a matrix.
+		let matrix = npy_i8_bytes(2, 2, &[1, 2, 3, 4]);
+		assert!(parse_npy_i32_vector(&matrix, "m").is_err());
+		assert!(parse_npy_i8(&vector(&bias), "v").unwrap_err().to_string().contains("not 2-D"));
+		let int8_vector = b"\x93NUMPY\x01\x00\x46\x00{'descr': '|i1', 'fortran_order': False, 'shape': (4,), }                      \n\x01\x02\x03\x04";
+		assert!(parse_npy_i32_vector(int8_vector, "i8").is_err());
 	}
 }

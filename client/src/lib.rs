@@ -31,6 +31,7 @@ pub mod devices;
 pub mod disputes;
 pub mod jobs;
 mod keys;
+pub mod layers;
 pub mod market;
 pub mod rewards;
 mod rpc;

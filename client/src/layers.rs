@@ -1,0 +1,101 @@
+//! `linear-i8` layer jobs from the client's side: a layer's spec from its matrices and biases.
+//! The chain checks the rest (docs/PROTOCOL.md, "`linear-i8` jobs").
+
+use proofgrid_primitives::{
+	device::{Kernel, Requirements},
+	inputs::{MatrixCommitment, SuppliedInputs},
+	job::{InputSource, JobInputs, JobSpec},
+	linear::{bias_root, Layer, Requant},
+};
+
+use crate::Error;
+
+/// The spec of a layer on `A`'s rows and `W`'s columns (`k` values each, lane after lane),
+/// `bias` (one per column of `W`) and `requant`, with `A` from `a` (an upload, a URL, or the
+/// output of an earlier layer job, whose rows these must be), `W` and the biases uploaded, and
+/// `samples` challenged elements.
+pub fn layer_spec(
+	rows: &[i8],
+	cols: &[i8],
+	k: usize,
+	bias: &[i32],
+	requant: Requant,
+	a: InputSource,
+	samples: u32,
+) -> Result<JobSpec, Error> {
+	let bad = |what: &str| Error::Data(what.to_string());
+	requant.validate().map_err(|e| bad(&format!("requantization: {e:?}")))?;
+	if k == 0 || !rows.len().is_multiple_of(k) || !cols.len().is_multiple_of(k) {
+		return Err(bad("A and W must be lanes of k values"));
+	}
+	if cols.len() / k != bias.len() {
+		return Err(bad("one bias per column of W"));
+	}
+	let commit = |lanes: &[i8]| {
+		MatrixCommitment::of_lanes(lanes.chunks_exact(k)).ok_or_else(|| bad("an empty matrix"))
+	};
+	let matrices = SuppliedInputs { a: commit(rows)?, b: commit(cols)? };
+	let shape = matrices.shape().map_err(|e| bad(&format!("shape: {e:?}")))?;
+	let layer = Layer { bias: bias_root(bias).ok_or_else(|| bad("no biases"))?, requant };
+	Ok(JobSpec {
+		shape,
+		inputs: JobInputs::Layer {
+			matrices,
+			a,
+			b: InputSource::Upload,
+			bias: InputSource::Upload,
+			layer,
+			samples,
+		},
+		requirements: Requirements { kernel: Kernel::LinearI8, min_vram_mib: 0, min_gops: 0 },
+	})
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proofgrid_primitives::linear::fixture::LayerJob;
+
+	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
+
+	#[test]
+	fn a_layers_spec_commits_to_its_matrices_and_biases_and_chains_by_output() {
+		let first = LayerJob::new(9, 7, 5, 1, SCALE);
+		let spec = layer_spec(
+			&first.rows.concat(),
+			&first.cols.concat(),
+			5,
+			&first.bias,
+			SCALE,
+			InputSource::Upload,
+			32,
+		)
+		.unwrap();
+		assert_eq!(spec.shape, first.shape);
+		assert_eq!(spec.supplied(), Some(&first.inputs));
+		assert_eq!(spec.layer(), Some(&first.layer));
+		assert_eq!(spec.output_kind(), Some(proofgrid_primitives::job::OutputKind::Layer));
+		// The next layer on the first's output: its `A` commitment is that output's.
+		let cols = LayerJob::new(9, 3, 7, 2, SCALE).cols.concat();
+		let next = layer_spec(
+			&first.output.concat(),
+			&cols,
+			7,
+			&[1, 2, 3],
+			SCALE,
+			InputSource::Job(4),
+			32,
+		)
+		.unwrap();
+		assert_eq!(next.supplied().map(|m| m.a), Some(first.output_commitment()));
+		assert_eq!(next.chained_from(), Some(4));
+		// What the chain would refuse anyway is refused here with a reason.
+		let refuse = |rows: &[i8], cols: &[i8], k, bias: &[i32], requant| {
+			layer_spec(rows, cols, k, bias, requant, InputSource::Upload, 32).unwrap_err()
+		};
+		refuse(&[1; 4], &[1; 4], 2, &[0], SCALE); // two columns, one bias
+		refuse(&[1; 5], &[1; 4], 2, &[0, 0], SCALE); // rows not lanes of k
+		refuse(&[1; 4], &[1; 4], 2, &[0, 0], Requant { multiplier: 0, ..SCALE });
+		refuse(&[], &[], 2, &[], SCALE);
+	}
+}
