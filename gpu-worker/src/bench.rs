@@ -1,7 +1,8 @@
 //! `proofgrid-worker bench`: times whole verified jobs (generate inputs, multiply, hash every
 //! output leaf, build the Merkle tree) on square shapes, prints GOPS, and with `--verify`
-//! checks that the root equals the CPU reference's. The CUDA backend also reports each phase
-//! (input generation, GEMM alone, hashing, download) and int8 TOPS. Build with `--release`.
+//! checks that the root equals the CPU reference's. Each backend also reports its phases
+//! (input generation, GEMM alone, hashing, and for the GPU the download), each with its share
+//! of the time. Build with `--release`.
 
 use std::time::Instant;
 
@@ -87,15 +88,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
 			println!("{line}");
 			if let Some(phases) = device.phases(&shape, &[7; 32]) {
 				let p = phases?;
-				let tops = |seconds: f64| shape.ops() as f64 / 1e12 / seconds.max(1e-12);
+				let gops = |seconds: f64| shape.ops() as f64 / 1e9 / seconds.max(1e-12);
+				let hashing = (p.gemm_and_hash - p.gemm).max(0.0);
+				let whole = p.generate + p.gemm_and_hash + p.download;
+				let share = |seconds: f64| 100.0 * seconds / whole.max(1e-12);
 				println!(
-					"        phases: generate {:.4} s, GEMM {:.4} s ({:.1} TOPS), hashing {:.4} s, download {:.4} s; whole job {:.1} TOPS",
+					"        phases: generate {:.4} s ({:.0}%), GEMM {:.4} s ({:.0}%, {:.1} GOPS alone), hashing {:.4} s ({:.0}%), download {:.4} s; {:.1} GOPS in all",
 					p.generate,
+					share(p.generate),
 					p.gemm,
-					tops(p.gemm),
-					(p.gemm_and_hash - p.gemm).max(0.0),
+					share(p.gemm),
+					gops(p.gemm),
+					hashing,
+					share(hashing),
 					p.download,
-					tops(p.generate + p.gemm_and_hash + p.download)
+					gops(whole)
 				);
 			}
 		}

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::{
 	dot::{DotFn, DotPath},
-	Backend, Inputs, LeafHash, LeafHook, LeafSink,
+	Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases,
 };
 
 const TILE_USIZE: usize = TILE as usize;
@@ -93,6 +93,10 @@ impl Backend for CpuBackend {
 		shape.validate().is_ok() && self.memory_needed(shape) <= self.memory_mib << 20
 	}
 
+	fn phases(&self, shape: &GemmShape, seed: &[u8; 32]) -> Option<Result<Phases>> {
+		Some(self.profile(shape, seed))
+	}
+
 	fn write_leaf_hashes(
 		&self,
 		shape: &GemmShape,
@@ -146,6 +150,45 @@ impl Backend for CpuBackend {
 			sink.append(&hashes)?;
 		}
 		Ok(())
+	}
+}
+
+impl CpuBackend {
+	/// A seeded job phase by phase, for `bench`: generating `A` and `B` whole, the GEMM alone
+	/// (every leaf's values), then hashing the leaves. Needs `A` and all leaves in memory, which
+	/// a real job never holds.
+	pub fn profile(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Phases> {
+		use std::time::Instant;
+		let (m, n, k) = (shape.m as usize, shape.n as usize, shape.k as usize);
+		let key = seed_key(seed);
+		let started = Instant::now();
+		let (a, b) = self.pool.install(|| {
+			let generate = |count: usize, matrix: u8| {
+				let mut lanes = vec![0i8; count * k];
+				lanes.par_chunks_mut(k).enumerate().for_each(|(i, out)| {
+					lane(key, matrix, i as u32, shape.k, out);
+				});
+				lanes
+			};
+			(generate(m, MATRIX_A), generate(n, MATRIX_B))
+		});
+		let generate = started.elapsed().as_secs_f64();
+		let started = Instant::now();
+		let rows = RowsOfA::Supplied(&a);
+		let leaves: Vec<[i32; LEAF_ELEMENTS]> = self.pool.install(|| {
+			(0..shape.tile_rows())
+				.into_par_iter()
+				.flat_map_iter(|tile_row| self.tile_row(shape, &rows, &b, tile_row, None))
+				.collect()
+		});
+		let gemm = started.elapsed().as_secs_f64();
+		let started = Instant::now();
+		let hashes: Vec<LeafHash> = self
+			.pool
+			.install(|| leaves.par_iter().map(|leaf| hash_leaf(&encode_leaf(leaf))).collect());
+		std::hint::black_box(&hashes);
+		let hash = started.elapsed().as_secs_f64();
+		Ok(Phases { generate, gemm, gemm_and_hash: gemm + hash, download: 0.0 })
 	}
 }
 
@@ -246,6 +289,14 @@ mod tests {
 				None => println!("SKIPPED: this CPU has no {} path", path.name()),
 			}
 		}
+	}
+
+	#[test]
+	fn the_profile_times_every_phase() {
+		let backend = CpuBackend::new(2, 64).unwrap();
+		let phases = backend.profile(&GemmShape { m: 64, n: 64, k: 64 }, &[1; 32]).unwrap();
+		assert!(phases.generate > 0.0 && phases.gemm > 0.0 && phases.gemm_and_hash > phases.gemm);
+		assert_eq!(phases.download, 0.0);
 	}
 
 	#[test]
