@@ -11,9 +11,8 @@ use common::{register_device, seal_block, submit_and_wait, Node};
 use jsonrpsee::{core::client::ClientT, rpc_params};
 use proofgrid_primitives::{
 	challenge::challenge_seed,
-	device::{Kernel, Requirements},
 	inputs::challenged_elements,
-	job::{InputSource, JobInputs, JobSpec},
+	job::{InputSource, JobSpec},
 	linear::{fixture::LayerJob, Requant},
 };
 use proofgrid_runtime::{
@@ -28,18 +27,7 @@ const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
 const SAMPLES: u32 = 32;
 
 fn layer_spec(job: &LayerJob, a: InputSource) -> JobSpec {
-	JobSpec {
-		shape: job.shape,
-		inputs: JobInputs::Layer {
-			matrices: job.inputs,
-			a,
-			b: InputSource::Upload,
-			bias: InputSource::Upload,
-			layer: job.layer,
-			samples: SAMPLES,
-		},
-		requirements: Requirements { kernel: Kernel::LinearI8, min_vram_mib: 0, min_gops: 0 },
-	}
+	job.spec(a, SAMPLES)
 }
 
 /// The first event `pick` finds in `events`.

@@ -235,8 +235,9 @@ pub fn layer_sample_bytes(shape: &GemmShape) -> u64 {
 pub mod fixture {
 	use super::*;
 	use crate::{
+		device::{Kernel, Requirements},
 		inputs::{fixture::lanes, hash_lane, Challenged},
-		job::LayerReveal,
+		job::{InputSource, JobInputs, JobSpec, LayerReveal},
 	};
 
 	/// A small layer on pseudo-random matrices and biases, with the trees a provider keeps.
@@ -322,6 +323,27 @@ pub mod fixture {
 			}
 			self.tree = tree_of(&self.output);
 			self
+		}
+
+		/// The job's spec: `A` from `a`, `W` and the biases uploaded, `samples` challenged
+		/// elements, any device that runs `linear-i8`.
+		pub fn spec(&self, a: InputSource, samples: u32) -> JobSpec {
+			JobSpec {
+				shape: self.shape,
+				inputs: JobInputs::Layer {
+					matrices: self.inputs,
+					a,
+					b: InputSource::Upload,
+					bias: InputSource::Upload,
+					layer: self.layer,
+					samples,
+				},
+				requirements: Requirements {
+					kernel: Kernel::LinearI8,
+					min_vram_mib: 0,
+					min_gops: 0,
+				},
+			}
 		}
 
 		/// The committed output root.

@@ -400,18 +400,7 @@ fn a_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwise() {
 
 /// The spec of a `linear-i8` job (uploaded inputs) whose client asked for `samples`.
 fn layer_spec(job: &LayerJob, samples: u32) -> JobSpec {
-	JobSpec {
-		shape: job.shape,
-		inputs: JobInputs::Layer {
-			matrices: job.inputs,
-			a: InputSource::Upload,
-			b: InputSource::Upload,
-			bias: InputSource::Upload,
-			layer: job.layer,
-			samples,
-		},
-		requirements: Requirements { kernel: Kernel::LinearI8, ..ANY_DEVICE },
-	}
+	job.spec(InputSource::Upload, samples)
 }
 
 /// The reveal of layer job `id` answering the challenge of `block`'s randomness.

@@ -1665,18 +1665,8 @@ mod layers {
 
 	/// `job`'s spec with 8 samples, its `A` from `a`.
 	fn layer_spec(job: &LayerJob, a: InputSource) -> JobSpec {
-		JobSpec {
-			shape: job.shape,
-			inputs: JobInputs::Layer {
-				matrices: job.inputs,
-				a,
-				b: InputSource::Upload,
-				bias: InputSource::Upload,
-				layer: job.layer,
-				samples: 8,
-			},
-			requirements: Requirements { kernel: Kernel::LinearI8, ..job_spec().requirements },
-		}
+		let requirements = Requirements { kernel: Kernel::LinearI8, ..job_spec().requirements };
+		JobSpec { requirements, ..job.spec(a, 8) }
 	}
 
 	fn submit(spec: JobSpec) -> Result<u64, sp_runtime::DispatchError> {
