@@ -5,7 +5,7 @@
 
 use proofgrid_primitives::{
 	gemm::{encode_leaf, GemmShape, LEAF_BYTES, LEAF_ELEMENTS, TILE},
-	inputs::upload_message,
+	inputs::{upload_message, MatrixCommitment},
 	job::{InputSource, JobId, JobInputs},
 	merkle::{hash_leaf, MerkleTree},
 };
@@ -58,25 +58,65 @@ impl Client {
 		lanes: &[i8],
 	) -> Result<(), Error> {
 		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
-		let JobInputs::Supplied { matrices, a, b, .. } = &info.spec.0.inputs else {
-			return Err(Error::Data(format!("job {job} has seeded inputs")));
+		let (matrices, a, b) = match &info.spec.0.inputs {
+			JobInputs::Supplied { matrices, a, b, .. }
+			| JobInputs::Layer { matrices, a, b, .. } => (matrices, a, b),
+			JobInputs::Seeded { .. } => {
+				return Err(Error::Data(format!("job {job} has seeded inputs")))
+			}
 		};
 		let (commitment, source, name) = match matrix {
 			Matrix::A => (matrices.a, a, "a"),
 			Matrix::B => (matrices.b, b, "b"),
 		};
 		if *source != InputSource::Upload {
-			return Err(Error::Data(format!("input {name} of job {job} comes from a URL")));
+			return Err(Error::Data(format!(
+				"input {name} of job {job} is not uploaded ({source:?})"
+			)));
 		}
-		let JobStatus::Assigned { device, .. } = info.status else {
+		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
+		self.put_input(signer, job, &info.status, name, &commitment.root.0, body).await
+	}
+
+	/// Uploads the `n` biases of `linear-i8` job `job` to the data service of its device, signed
+	/// by the job's client `signer`, as [`Self::upload_input`] does for a matrix. The device
+	/// refuses biases that do not match the job's bias root.
+	pub async fn upload_bias(
+		&self,
+		signer: &Keypair,
+		job: JobId,
+		bias: &[i32],
+	) -> Result<(), Error> {
+		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let JobInputs::Layer { bias: source, layer, .. } = &info.spec.0.inputs else {
+			return Err(Error::Data(format!("job {job} is not a linear-i8 layer")));
+		};
+		if *source != InputSource::Upload {
+			return Err(Error::Data(format!("the biases of job {job} are not uploaded")));
+		}
+		let body = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
+		self.put_input(signer, job, &info.status, "bias", &layer.bias.0, body).await
+	}
+
+	/// PUTs `body` as input `name` of `job` (in state `status`) to its device's data service,
+	/// with the client's signature of the input's commitment `root`.
+	async fn put_input(
+		&self,
+		signer: &Keypair,
+		job: JobId,
+		status: &JobStatus,
+		name: &str,
+		root: &[u8; 32],
+		body: Vec<u8>,
+	) -> Result<(), Error> {
+		let JobStatus::Assigned { device, .. } = status else {
 			return Err(Error::Data(format!("job {job} is not assigned to a device yet")));
 		};
 		let endpoint = self
-			.endpoint(&device)
+			.endpoint(device)
 			.await?
 			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
-		let signature = signer.sign_bytes(&upload_message(job, &commitment.root.0));
-		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
+		let signature = signer.sign_bytes(&upload_message(job, root));
 		let response = http()?
 			.put(format!("{}/v1/jobs/{job}/inputs/{name}", endpoint.trim_end_matches('/')))
 			.header("x-proofgrid-signature", format!("0x{}", hex::encode(signature)))
@@ -106,6 +146,49 @@ impl Client {
 		let expected = (shape.leaf_count() * LEAF_BYTES as u64) as usize;
 		let bytes = get_at_most(&url, expected).await?;
 		output_from_leaves(shape, &bytes, root)
+	}
+
+	/// Downloads the rows of a `linear-i8` output committed as `commitment` (`lanes` rows of
+	/// `lane_len` int8 values: the output of job `job`) from the data service at `endpoint`,
+	/// and returns them (row-major) only if they match the commitment.
+	pub async fn download_layer_rows(
+		&self,
+		endpoint: &str,
+		job: JobId,
+		commitment: &MatrixCommitment,
+	) -> Result<Vec<i8>, Error> {
+		let url = format!("{}/v1/jobs/{job}/output", endpoint.trim_end_matches('/'));
+		let expected = commitment.lanes as usize * commitment.lane_len as usize;
+		let bytes = get_at_most(&url, expected).await?;
+		let rows: Vec<i8> = bytes.into_iter().map(|b| b as i8).collect();
+		let lane_len = (commitment.lane_len as usize).max(1);
+		if rows.len() != expected
+			|| MatrixCommitment::of_lanes(rows.chunks_exact(lane_len)) != Some(*commitment)
+		{
+			return Err(Error::Data(format!(
+				"{url}: the rows do not match the committed output of job {job}"
+			)));
+		}
+		Ok(rows)
+	}
+
+	/// Downloads the int32 accumulators (`A·W`, m×n row-major) behind the output of
+	/// `linear-i8` job `job` (of `shape`) from the data service at `endpoint`. They are the
+	/// device's *hint* for checking the output quickly (`check::check_layer`): nothing proves
+	/// them, and a wrong hint only makes the check slower.
+	pub async fn download_accumulators(
+		&self,
+		endpoint: &str,
+		job: JobId,
+		shape: &GemmShape,
+	) -> Result<Vec<i32>, Error> {
+		let url = format!("{}/v1/jobs/{job}/output/accumulators", endpoint.trim_end_matches('/'));
+		let expected = shape.m as usize * shape.n as usize * 4;
+		let bytes = get_at_most(&url, expected).await?;
+		if bytes.len() != expected {
+			return Err(Error::Data(format!("{url}: {} bytes, not {expected}", bytes.len())));
+		}
+		Ok(bytes.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 	}
 }
 
@@ -364,6 +447,21 @@ pub fn npy_i8_bytes(rows: usize, cols: usize, values: &[i8]) -> Vec<u8> {
 	let mut writer = npyz::WriteOptions::new()
 		.default_dtype()
 		.shape(&[rows as u64, cols as u64])
+		.writer(&mut bytes)
+		.begin_nd()
+		.expect("writing to memory");
+	writer.extend(values.iter().copied()).expect("writing to memory");
+	writer.finish().expect("writing to memory");
+	bytes
+}
+
+/// The `.npy` file of an int32 vector (a layer's biases).
+pub fn npy_i32_vector_bytes(values: &[i32]) -> Vec<u8> {
+	use npyz::WriterBuilder;
+	let mut bytes = Vec::with_capacity(values.len() * 4 + 128);
+	let mut writer = npyz::WriteOptions::new()
+		.default_dtype()
+		.shape(&[values.len() as u64])
 		.writer(&mut bytes)
 		.begin_nd()
 		.expect("writing to memory");

@@ -79,6 +79,10 @@ use subxt::{
 		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerSample>"
 	),
 	substitute_type(
+		path = "proofgrid_primitives::inputs::MatrixCommitment",
+		with = "::subxt::utils::Static<::proofgrid_primitives::inputs::MatrixCommitment>"
+	),
+	substitute_type(
 		path = "proofgrid_primitives::linear::LayerFraudProof",
 		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerFraudProof>"
 	)

@@ -8,9 +8,14 @@
 //!   `x-proofgrid-signature: 0x…` — the job client's sr25519 signature of
 //!   [`upload_message`]`(job, root)` — and only if the bytes have the committed shape and lane
 //!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
+//! - `PUT /v1/jobs/{job}/inputs/bias`: a `linear-i8` job's `n` biases, 4 little-endian bytes
+//!   each, signed and checked in the same way against the job's bias root.
 //! - `GET /v1/jobs/{job}/output`: a computed supplied job's output values, 16 little-endian
 //!   `i32` per leaf in leaf order (the client checks them against the committed root), streamed
-//!   from disk.
+//!   from disk; for a `linear-i8` job, `Y`'s `m` rows of `n` bytes (what its client checks, and
+//!   what the device of a job chained from it fetches as `A`).
+//! - `GET /v1/jobs/{job}/output/accumulators`: a `linear-i8` job's int32 accumulators (`A·W`,
+//!   m×n little-endian), the client's hint for checking `Y` in `O(n²)`.
 //! - `GET /v1/jobs/{job}/output/leaves/{index}`: one leaf, as JSON `{"index", "leafCount",
 //!   "values": [16 i32], "path": ["0x…" sibling hashes, bottom up]}`, for a client that checks
 //!   a few elements against the committed root without downloading the whole output.
@@ -34,10 +39,11 @@ use axum::{
 use proofgrid_client::{jobs::JobStatus, Client};
 use proofgrid_primitives::gemm::LEAF_BYTES;
 use proofgrid_primitives::{
-	inputs::upload_message,
+	inputs::{upload_message, MatrixCommitment},
 	job::{InputSource, JobInputs},
+	linear::bias_root,
 };
-use sp_core::{sr25519, Pair};
+use sp_core::{sr25519, Pair, H256};
 
 use crate::state::Store;
 
@@ -66,6 +72,7 @@ impl DataService {
 			.route("/v1/jobs/{job}/inputs/{matrix}", put(put_input))
 			.route("/v1/jobs/{job}/output", get(get_output))
 			.route("/v1/jobs/{job}/output/leaves/{index}", get(get_leaf))
+			.route("/v1/jobs/{job}/output/accumulators", get(get_accumulators))
 			.layer(DefaultBodyLimit::max(self.max_input_bytes))
 			.layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
 			.with_state(self)
@@ -98,16 +105,31 @@ async fn put_input(
 		.await
 		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
 		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
-	let JobInputs::Supplied { matrices, a, b, .. } = &info.spec.0.inputs else {
-		return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"));
-	};
-	let (which, commitment, source) = match matrix.as_str() {
-		"a" => ('a', matrices.a, a),
-		"b" => ('b', matrices.b, b),
+	// What the upload must be: its signed root, its size, and the check of its bytes.
+	enum Expected {
+		Lanes(char, MatrixCommitment),
+		Bias(u32, H256),
+	}
+	let (expected, source) = match (&info.spec.0.inputs, matrix.as_str()) {
+		(JobInputs::Seeded { .. }, _) => {
+			return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"))
+		}
+		(JobInputs::Supplied { matrices, a, .. } | JobInputs::Layer { matrices, a, .. }, "a") => {
+			(Expected::Lanes('a', matrices.a), a)
+		}
+		(JobInputs::Supplied { matrices, b, .. } | JobInputs::Layer { matrices, b, .. }, "b") => {
+			(Expected::Lanes('b', matrices.b), b)
+		}
+		(JobInputs::Layer { bias, layer, .. }, "bias") => {
+			(Expected::Bias(info.spec.0.shape.n, layer.bias), bias)
+		}
+		(JobInputs::Layer { .. }, _) => {
+			return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a', 'b' or 'bias'"))
+		}
 		_ => return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a' or 'b'")),
 	};
 	if *source != InputSource::Upload {
-		return Err(refuse(StatusCode::CONFLICT, "this input comes from a URL, not an upload"));
+		return Err(refuse(StatusCode::CONFLICT, "this input is not uploaded (a URL or a job)"));
 	}
 	let JobStatus::Assigned { device, .. } = &info.status else {
 		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs"));
@@ -123,47 +145,66 @@ async fn put_input(
 		.ok_or_else(|| {
 			refuse(StatusCode::UNAUTHORIZED, "no x-proofgrid-signature (0x + 64 bytes)")
 		})?;
-	let message = upload_message(job, &commitment.root.0);
+	let (root, size) = match &expected {
+		Expected::Lanes(_, c) => (c.root, c.lanes as usize * c.lane_len as usize),
+		Expected::Bias(n, root) => (*root, *n as usize * 4),
+	};
+	let message = upload_message(job, &root.0);
 	let client = sr25519::Public::from_raw(info.client.0);
 	if !sr25519::Pair::verify(&sr25519::Signature::from_raw(signature), message, &client) {
 		return Err(refuse(StatusCode::UNAUTHORIZED, "not signed by the job's client"));
 	}
-	// Only now is the body read, and no further than the committed size (or the limit).
-	let k = commitment.lane_len as usize;
-	let expected = commitment.lanes as usize * k;
-	if expected > service.max_input_bytes {
+	if size > service.max_input_bytes {
 		return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the input exceeds --max-input-mib"));
 	}
-	let body = axum::body::to_bytes(body, expected).await.map_err(|_| {
-		refuse(StatusCode::BAD_REQUEST, format!("more than the expected {expected} bytes"))
+	// Only now is the body read, and no further than the committed size.
+	let body = axum::body::to_bytes(body, size).await.map_err(|_| {
+		refuse(StatusCode::BAD_REQUEST, format!("more than the expected {size} bytes"))
 	})?;
-	if body.len() != expected {
+	if body.len() != size {
 		return Err(refuse(
 			StatusCode::BAD_REQUEST,
-			format!("expected {} lanes of {k} bytes, got {} bytes", commitment.lanes, body.len()),
+			format!("expected {size} bytes, got {}", body.len()),
 		));
 	}
-	if !crate::fetch::matches_commitment(body.clone(), commitment).await {
-		return Err(refuse(
-			StatusCode::UNPROCESSABLE_ENTITY,
-			"the bytes do not match the job's commitment (lane root)",
-		));
-	}
+	let mismatch =
+		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
 	let store =
 		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	store
-		.save_input(job, which, &body)
-		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	tracing::info!(job, matrix = %which, bytes = body.len(), "input received");
+	let saved = match expected {
+		Expected::Lanes(which, commitment) => {
+			if !crate::fetch::matches_commitment(body.clone(), commitment).await {
+				return Err(mismatch());
+			}
+			store.save_input(job, which, &body)
+		}
+		Expected::Bias(_, root) => {
+			let bias: Vec<i32> = body
+				.chunks_exact(4)
+				.map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+				.collect();
+			if bias_root(&bias) != Some(root) {
+				return Err(mismatch());
+			}
+			store.save_bias(job, &bias)
+		}
+	};
+	saved.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	tracing::info!(job, input = %matrix, bytes = body.len(), "input received");
 	Ok(StatusCode::NO_CONTENT)
 }
 
-/// The values file of `job`'s output in the store of one of this worker's devices.
-fn find_values(service: &DataService, job: u64) -> Result<(Store, PathBuf), Refusal> {
+/// The file `which` picks (a GEMM's values, a layer's `Y` or accumulators) of `job`'s output
+/// in the store of one of this worker's devices.
+fn find_output(
+	service: &DataService,
+	job: u64,
+	which: fn(&Store, u64) -> PathBuf,
+) -> Result<(Store, PathBuf), Refusal> {
 	for dir in service.devices.values() {
 		let store = Store::open(dir)
 			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-		let path = store.values_path(job);
+		let path = which(&store, job);
 		if path.exists() {
 			return Ok((store, path));
 		}
@@ -175,7 +216,20 @@ async fn get_output(
 	State(service): State<Arc<DataService>>,
 	Path(job): Path<u64>,
 ) -> Result<axum::response::Response, Refusal> {
-	let (_, path) = find_values(&service, job)?;
+	let (_, path) = find_output(&service, job, Store::values_path)
+		.or_else(|_| find_output(&service, job, Store::layer_path))?;
+	stream_file(path).await
+}
+
+async fn get_accumulators(
+	State(service): State<Arc<DataService>>,
+	Path(job): Path<u64>,
+) -> Result<axum::response::Response, Refusal> {
+	stream_file(find_output(&service, job, Store::accumulators_path)?.1).await
+}
+
+/// The file at `path` as an `application/octet-stream` response.
+async fn stream_file(path: PathBuf) -> Result<axum::response::Response, Refusal> {
 	let internal = |e: std::io::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
 	let file = tokio::fs::File::open(&path).await.map_err(internal)?;
 	let length = file.metadata().await.map_err(internal)?.len();
@@ -192,7 +246,7 @@ async fn get_leaf(
 	State(service): State<Arc<DataService>>,
 	Path((job, index)): Path<(u64, u64)>,
 ) -> Result<impl axum::response::IntoResponse, Refusal> {
-	let (store, path) = find_values(&service, job)?;
+	let (store, path) = find_output(&service, job, Store::values_path)?;
 	let internal = |e: anyhow::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
 	let leaf = tokio::task::spawn_blocking(move || {
 		let leaf_count = std::fs::metadata(&path)?.len() / LEAF_BYTES as u64;

@@ -2,8 +2,11 @@
 //! job, no more than the committed size, within a timeout, and kept only if they match the
 //! committed lane root.
 
-use proofgrid_client::data::{parse_npy_i8, Matrix, FETCH_TIMEOUT, MAX_NPY_HEADER};
-use proofgrid_primitives::inputs::MatrixCommitment;
+use proofgrid_client::data::{
+	parse_npy_i32_vector, parse_npy_i8, Matrix, FETCH_TIMEOUT, MAX_NPY_HEADER,
+};
+use proofgrid_primitives::{inputs::MatrixCommitment, linear::bias_root};
+use sp_core::H256;
 
 /// What may be fetched.
 #[derive(Clone, Debug)]
@@ -35,7 +38,7 @@ pub enum FetchError {
 	#[error("{url} holds a {rows}×{cols} matrix; the job commits {matrix:?} as {expected}")]
 	Shape { url: String, matrix: Matrix, rows: usize, cols: usize, expected: String },
 	/// The bytes are not the committed matrix.
-	#[error("{url} served a matrix that does not match the job's commitment (lane root)")]
+	#[error("{url} served data that does not match the job's commitment")]
 	Mismatch { url: String },
 }
 
@@ -79,23 +82,11 @@ fn is_public(address: std::net::IpAddr) -> bool {
 	}
 }
 
-/// The lanes of input `matrix`, committed as `commitment`, fetched from `url` as an int8
-/// `.npy` file (`A` as m×k, `B` as k×n, as NumPy holds them): from a public address only
-/// (unless `policy` allows private ones; the address checked is the one connected to, and no
-/// redirect is followed), no further than that file's size, giving up after
-/// [`FETCH_TIMEOUT`] of silence, checked against the commitment.
-pub async fn fetch_input(
-	url: &str,
-	matrix: Matrix,
-	commitment: &MatrixCommitment,
-	policy: &FetchPolicy,
-) -> Result<Vec<u8>, FetchError> {
+/// The body at `url`, no more than `limit` bytes: from a public address only (unless `policy`
+/// allows private ones; the address checked is the one connected to, and no redirect is
+/// followed), giving up after [`FETCH_TIMEOUT`] of silence.
+async fn get_limited(url: &str, limit: usize, policy: &FetchPolicy) -> Result<Vec<u8>, FetchError> {
 	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
-	let (lanes, lane_len) = (commitment.lanes as usize, commitment.lane_len as usize);
-	if lanes.saturating_mul(lane_len) > policy.max_bytes {
-		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
-	}
-	let limit = lanes * lane_len + MAX_NPY_HEADER + 12;
 	let parsed = reqwest::Url::parse(url).map_err(|e| request(e.to_string()))?;
 	let host = parsed.host_str().ok_or_else(|| request("no host".into()))?.to_string();
 	let port = parsed.port_or_known_default().ok_or_else(|| request("no port".into()))?;
@@ -107,8 +98,8 @@ pub async fn fetch_input(
 	if !policy.private_addresses && !is_public(address.ip()) {
 		return Err(FetchError::Private { url: url.to_string(), address: address.ip() });
 	}
+	// Connect to the address checked, not to whatever a second lookup returns.
 	let client = reqwest::Client::builder()
-		// Connect to the address checked above, not to whatever a second lookup returns.
 		.resolve(&host, address)
 		.redirect(reqwest::redirect::Policy::none())
 		.connect_timeout(FETCH_TIMEOUT)
@@ -119,7 +110,6 @@ pub async fn fetch_input(
 	if !response.status().is_success() {
 		return Err(request(response.status().to_string()));
 	}
-	// Read no further than the committed size, whatever the server announces.
 	let mut bytes = Vec::with_capacity(limit.min(64 << 20));
 	while let Some(chunk) = response.chunk().await.map_err(|e| request(e.to_string()))? {
 		if bytes.len() + chunk.len() > limit {
@@ -127,6 +117,24 @@ pub async fn fetch_input(
 		}
 		bytes.extend_from_slice(&chunk);
 	}
+	Ok(bytes)
+}
+
+/// The lanes of input `matrix`, committed as `commitment`, fetched from `url` as an int8
+/// `.npy` file (`A` as m×k, `B` as k×n, as NumPy holds them) by [`get_limited`], no further
+/// than that file's size, checked against the commitment.
+pub async fn fetch_input(
+	url: &str,
+	matrix: Matrix,
+	commitment: &MatrixCommitment,
+	policy: &FetchPolicy,
+) -> Result<Vec<u8>, FetchError> {
+	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
+	let (lanes, lane_len) = (commitment.lanes as usize, commitment.lane_len as usize);
+	if lanes.saturating_mul(lane_len) > policy.max_bytes {
+		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
+	}
+	let bytes = get_limited(url, lanes * lane_len + MAX_NPY_HEADER + 12, policy).await?;
 	let name = url.to_string();
 	let parsed = tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &name))
 		.await
@@ -150,6 +158,42 @@ pub async fn fetch_input(
 		return Err(FetchError::Mismatch { url: url.to_string() });
 	}
 	Ok(lanes.into())
+}
+
+/// The rows of an earlier layer's output, committed as `commitment`, fetched raw (`lanes`
+/// rows of `lane_len` bytes, as data services serve a layer's output) from `url` by
+/// [`get_limited`], checked against the commitment.
+pub async fn fetch_rows(
+	url: &str,
+	commitment: &MatrixCommitment,
+	policy: &FetchPolicy,
+) -> Result<Vec<u8>, FetchError> {
+	let size = (commitment.lanes as usize).saturating_mul(commitment.lane_len as usize);
+	if size > policy.max_bytes {
+		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
+	}
+	let bytes = get_limited(url, size, policy).await?;
+	if bytes.len() != size || !matches_commitment(bytes.clone().into(), *commitment).await {
+		return Err(FetchError::Mismatch { url: url.to_string() });
+	}
+	Ok(bytes)
+}
+
+/// The `n` biases of a layer, committed as `root`, fetched from `url` as an int32 `.npy`
+/// vector by [`get_limited`], checked against the root.
+pub async fn fetch_bias(
+	url: &str,
+	n: u32,
+	root: &H256,
+	policy: &FetchPolicy,
+) -> Result<Vec<i32>, FetchError> {
+	let bytes = get_limited(url, n as usize * 4 + MAX_NPY_HEADER + 12, policy).await?;
+	let bias = parse_npy_i32_vector(&bytes, url)
+		.map_err(|e| FetchError::NotNpy { url: url.to_string(), reason: e.to_string() })?;
+	if bias.len() != n as usize || bias_root(&bias).as_ref() != Some(root) {
+		return Err(FetchError::Mismatch { url: url.to_string() });
+	}
+	Ok(bias)
 }
 
 #[cfg(test)]
@@ -228,6 +272,38 @@ mod tests {
 		let (address, _) = server(http_ok(&vec![0; MAX_NPY_HEADER + 64])).await;
 		let huge = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(huge, Err(FetchError::TooLarge { .. })), "{huge:?}");
+	}
+
+	#[tokio::test]
+	async fn a_chained_layers_rows_and_biases_are_taken_only_as_committed() {
+		use proofgrid_client::data::npy_i32_vector_bytes;
+		let rows = [1u8, 2, 3, 4, 5, 6];
+		let commitment =
+			MatrixCommitment::of_lanes([[1i8, 2, 3], [4, 5, 6]].iter().map(|lane| &lane[..]))
+				.unwrap();
+		let (address, _) = server(http_ok(&rows)).await;
+		let url = format!("http://{address}/v1/jobs/3/output");
+		assert_eq!(fetch_rows(&url, &commitment, &OPEN).await.unwrap(), rows);
+		for served in [&[1u8, 2, 3, 4, 5, 7][..], &rows[..5]] {
+			let (address, _) = server(http_ok(served)).await;
+			let url = format!("http://{address}/v1/jobs/3/output");
+			let wrong = fetch_rows(&url, &commitment, &OPEN).await;
+			assert!(matches!(wrong, Err(FetchError::Mismatch { .. })), "{wrong:?}");
+		}
+		let (address, _) = server(http_ok(&[rows, rows].concat())).await;
+		let url = format!("http://{address}/v1/jobs/3/output");
+		let long = fetch_rows(&url, &commitment, &OPEN).await;
+		assert!(matches!(long, Err(FetchError::TooLarge { .. })), "{long:?}");
+
+		let bias = [i32::MIN, 0, 77];
+		let root = bias_root(&bias).unwrap();
+		let (address, _) = server(http_ok(&npy_i32_vector_bytes(&bias))).await;
+		let url = format!("http://{address}/b.npy");
+		assert_eq!(fetch_bias(&url, 3, &root, &OPEN).await.unwrap(), bias);
+		let (address, _) = server(http_ok(&npy_i32_vector_bytes(&[i32::MIN, 0, 78]))).await;
+		let url = format!("http://{address}/b.npy");
+		let wrong = fetch_bias(&url, 3, &root, &OPEN).await;
+		assert!(matches!(wrong, Err(FetchError::Mismatch { .. })), "{wrong:?}");
 	}
 
 	#[tokio::test]

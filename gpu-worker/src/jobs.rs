@@ -22,7 +22,7 @@ use tokio::sync::watch;
 
 use crate::{
 	admission::Capacity,
-	backend::{Backend, LeafHook},
+	backend::{Backend, ElementHook, LeafHook},
 	metrics::Metrics,
 	output::OutputTree,
 	state::{unix_now, HeldJob, Stage, Store},
@@ -102,6 +102,8 @@ pub struct DeviceWorker {
 	pub poll: Duration,
 	/// Fault injection (tests only): falsifies the selected leaves.
 	pub hook: Option<Arc<LeafHook>>,
+	/// Fault injection (tests only): falsifies the selected elements of a layer's output.
+	pub layer_hook: Option<Arc<ElementHook>>,
 }
 
 impl DeviceWorker {
@@ -363,29 +365,72 @@ impl DeviceWorker {
 		}
 	}
 
-	/// Fetches the inputs of supplied job `job` that come from URLs and have not arrived yet.
-	/// A failure is logged and tried again after a back-off ([`FETCH_BACKOFF`], doubling up to
+	/// Fetches the inputs of supplied job `job` that come from URLs (or, for a layer's `A`, from
+	/// the device that computed the earlier layer) and have not arrived yet. A failure is logged
+	/// and tried again after a back-off ([`FETCH_BACKOFF`], doubling up to
 	/// [`MAX_FETCH_BACKOFF`]) until the input window closes and the job is released.
-	async fn fetch_url_inputs(&self, job: u64, spec: &JobSpec) -> Result<()> {
+	async fn fetch_inputs(&self, job: u64, spec: &JobSpec) -> Result<()> {
 		use proofgrid_client::data::Matrix;
 		use proofgrid_primitives::job::{InputSource, JobInputs};
-		let JobInputs::Supplied { matrices, a, b, .. } = &spec.inputs else { return Ok(()) };
-		let inputs = [('a', Matrix::A, a, &matrices.a), ('b', Matrix::B, b, &matrices.b)];
-		for (name, matrix, source, commitment) in inputs {
-			let InputSource::Url(url) = source else { continue };
-			if self.store.has_input(job, name) {
-				continue;
+		let (matrices, a, b, bias) = match &spec.inputs {
+			JobInputs::Supplied { matrices, a, b, .. } => (matrices, a, b, None),
+			JobInputs::Layer { matrices, a, b, bias, layer, .. } => {
+				(matrices, a, b, Some((bias, layer.bias)))
 			}
+			JobInputs::Seeded { .. } => return Ok(()),
+		};
+		let mut missing = Vec::new();
+		for (name, source) in [('a', a), ('b', b)] {
+			if !matches!(source, InputSource::Upload) && !self.store.has_input(job, name) {
+				missing.push((name, source));
+			}
+		}
+		if let Some((source, _)) = bias {
+			if *source != InputSource::Upload && self.store.bias(job)?.is_none() {
+				missing.push(('w', source));
+			}
+		}
+		for (name, source) in missing {
 			let retry = self.fetch_retries.lock().expect("not poisoned").get(&(job, name)).copied();
 			if retry.is_some_and(|(at, _)| Instant::now() < at) {
 				continue;
 			}
-			let url = String::from_utf8_lossy(url);
-			match crate::fetch::fetch_input(&url, matrix, commitment, &self.fetch).await {
-				Ok(bytes) => {
-					self.store.save_input(job, name, &bytes)?;
+			let fetched: Result<(usize, String)> = async {
+				match (name, source) {
+					('a', InputSource::Job(earlier)) => {
+						let (bytes, from) = self.chained_rows(*earlier, &matrices.a).await?;
+						self.store.save_input(job, 'a', &bytes)?;
+						Ok((bytes.len(), from))
+					}
+					('w', InputSource::Url(url)) => {
+						let url = String::from_utf8_lossy(url).into_owned();
+						let root = bias.map(|(_, root)| root).unwrap_or_default();
+						let values =
+							crate::fetch::fetch_bias(&url, spec.shape.n, &root, &self.fetch)
+								.await?;
+						self.store.save_bias(job, &values)?;
+						Ok((values.len() * 4, url))
+					}
+					(name, InputSource::Url(url)) => {
+						let url = String::from_utf8_lossy(url).into_owned();
+						let (matrix, commitment) = match name {
+							'a' => (Matrix::A, &matrices.a),
+							_ => (Matrix::B, &matrices.b),
+						};
+						let bytes =
+							crate::fetch::fetch_input(&url, matrix, commitment, &self.fetch)
+								.await?;
+						self.store.save_input(job, name, &bytes)?;
+						Ok((bytes.len(), url))
+					}
+					(_, source) => bail!("input {name} cannot come from {source:?}"),
+				}
+			}
+			.await;
+			match fetched {
+				Ok((bytes, from)) => {
 					self.fetch_retries.lock().expect("not poisoned").remove(&(job, name));
-					tracing::info!(job, matrix = %name, bytes = bytes.len(), %url, "input fetched");
+					tracing::info!(job, input = %name, bytes, %from, "input fetched");
 				}
 				Err(e) => {
 					let backoff =
@@ -395,11 +440,48 @@ impl DeviceWorker {
 					// Forget jobs long given up (released or ended).
 					retries.retain(|_, (at, _)| now.duration_since(*at) < 10 * MAX_FETCH_BACKOFF);
 					retries.insert((job, name), (now + backoff, backoff));
-					tracing::warn!(job, matrix = %name, retry_in = ?backoff, "{e}");
+					tracing::warn!(job, input = %name, retry_in = ?backoff, "{e:#}");
 				}
 			}
 		}
 		Ok(())
+	}
+
+	/// The rows of settled layer job `earlier`'s output, committed as `commitment` (which the
+	/// chain checked against its kept output): from this device's own store if it computed
+	/// them, else from the data service of the device that did. Returns them and where from.
+	async fn chained_rows(
+		&self,
+		earlier: u64,
+		commitment: &proofgrid_primitives::inputs::MatrixCommitment,
+	) -> Result<(Vec<u8>, String)> {
+		let kept = self
+			.client
+			.layer_output(earlier)
+			.await?
+			.with_context(|| format!("job {earlier}'s output is no longer kept on chain"))?;
+		if kept.device == self.device.account() {
+			if let Some((y, _)) = self.store.layer(earlier)? {
+				let bytes: Vec<u8> = y.iter().map(|&v| v as u8).collect();
+				if crate::fetch::matches_commitment(bytes.clone().into(), *commitment).await {
+					return Ok((bytes, "this device".into()));
+				}
+			}
+		}
+		let endpoint = self
+			.client
+			.endpoint(&kept.device)
+			.await?
+			.context("the device that computed it publishes no data service")?;
+		let url = format!("{}/v1/jobs/{earlier}/output", endpoint.trim_end_matches('/'));
+		let bytes = crate::fetch::fetch_rows(&url, commitment, &self.fetch).await?;
+		Ok((bytes, url))
+	}
+
+	/// Whether every input of supplied job `job` has arrived (uploaded, fetched).
+	fn inputs_arrived(&self, job: u64, spec: &JobSpec) -> Result<bool> {
+		let matrices = self.store.inputs(job)?.is_some();
+		Ok(matrices && (spec.layer().is_none() || self.store.bias(job)?.is_some()))
 	}
 
 	/// Moves the held job one step on, according to what the chain says about it at `best`.
@@ -425,10 +507,10 @@ impl DeviceWorker {
 		match status {
 			Some(JobStatus::Assigned { device, claimed_at, .. }) if device == me => {
 				let spec = held.spec()?;
-				if spec.supplied().is_some() && self.store.inputs(job)?.is_none() {
-					self.fetch_url_inputs(job, &spec).await?;
+				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
+					self.fetch_inputs(job, &spec).await?;
 				}
-				if spec.supplied().is_some() && self.store.inputs(job)?.is_none() {
+				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
 					// Waiting for the client's upload (or a reachable URL); past the input
 					// window the job goes back without penalty (the chain cannot tell whose
 					// fault it is).
@@ -440,27 +522,10 @@ impl DeviceWorker {
 					self.finish(&held, Finished::Lost, &spec);
 					return Ok(());
 				}
-				let tree = self.output(&held, &spec).await?;
-				if let (false, Some(seed)) = (self.backend.is_reference(), spec.seed()) {
-					// Drawn where the backend cannot predict them: the time and the job.
-					let salt = (
-						job,
-						std::time::SystemTime::now()
-							.duration_since(std::time::UNIX_EPOCH)
-							.map(|d| d.as_nanos())
-							.unwrap_or_default(),
-					)
-						.encode();
-					let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
-					if let Err(mismatch) =
-						crate::spot_check::spot_check(&spec.shape, seed, count, leaf, &salt)
-					{
-						self.store.discard_output(job)?;
-						self.metrics.spot_check_failures.inc();
-						bail!("not committing job {job}: {mismatch}; computing it again");
-					}
-				}
-				let root = tree.root();
+				let root = match spec.layer() {
+					Some(_) => self.layer(&held, &spec).await?.tree.root(),
+					None => self.gemm_root(&held, &spec).await?,
+				};
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));
 				self.store.hold(&held)?;
@@ -499,11 +564,44 @@ impl DeviceWorker {
 				};
 				let indices = challenge.indices;
 				let spec = held.spec()?;
+				self.ensure_funded().await?;
+				if spec.layer().is_some() {
+					let output = self.layer(&held, &spec).await?;
+					if output.tree.root() != root.0 {
+						tracing::warn!(job, "the saved layer does not match the committed root");
+					}
+					let (rows, cols) =
+						self.store.inputs(job)?.context("the job's inputs are gone")?;
+					let bias = self.store.bias(job)?.context("the job's biases are gone")?;
+					let samples = crate::layer::reveal(
+						job,
+						&spec.shape,
+						spec.supplied_samples().unwrap_or_default(),
+						&rows,
+						&cols,
+						&bias,
+						&output,
+						&challenge.randomness.0,
+					)?;
+					let settled = self
+						.client
+						.reveal_layer(
+							&self.device,
+							job,
+							challenge.block_hash,
+							samples,
+							spec.shape.k,
+						)
+						.await?;
+					held.stage = Stage::Revealed;
+					self.store.hold(&held)?;
+					tracing::info!(device = %self.device.address(), job, challenge_block = challenge.block, checked_out = settled, "layer revealed; waiting for the outcome to be finalized");
+					return Ok(());
+				}
 				let tree = self.output(&held, &spec).await?;
 				if tree.root() != root.0 {
 					tracing::warn!(job, "the recomputed output does not match the committed root");
 				}
-				self.ensure_funded().await?;
 				let settled = if spec.supplied().is_some() {
 					let samples = crate::supplied::reveal(
 						&self.store,
@@ -603,6 +701,69 @@ impl DeviceWorker {
 			}
 		}
 		Ok(Finished::Lost)
+	}
+
+	/// The root of a GEMM job's output, computed (or read back), and spot-checked against the
+	/// CPU reference where the backend is not the reference itself.
+	async fn gemm_root(&self, held: &HeldJob, spec: &JobSpec) -> Result<[u8; 32]> {
+		let job = held.job;
+		let tree = self.output(held, spec).await?;
+		if let (false, Some(seed)) = (self.backend.is_reference(), spec.seed()) {
+			// Drawn where the backend cannot predict them: the time and the job.
+			let salt = (
+				job,
+				std::time::SystemTime::now()
+					.duration_since(std::time::UNIX_EPOCH)
+					.map(|d| d.as_nanos())
+					.unwrap_or_default(),
+			)
+				.encode();
+			let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
+			if let Err(mismatch) =
+				crate::spot_check::spot_check(&spec.shape, seed, count, leaf, &salt)
+			{
+				self.store.discard_output(job)?;
+				self.metrics.spot_check_failures.inc();
+				bail!("not committing job {job}: {mismatch}; computing it again");
+			}
+		}
+		Ok(tree.root())
+	}
+
+	/// A `linear-i8` job's output: the saved one, or computed now from its inputs and saved
+	/// (`Y` and the accumulators, served to its client and to chained jobs).
+	async fn layer(&self, held: &HeldJob, spec: &JobSpec) -> Result<crate::layer::LayerOutput> {
+		let (job, n) = (held.job, spec.shape.n as usize);
+		if let Some((y, acc)) = self.store.layer(job)? {
+			return crate::layer::LayerOutput::new(y, acc, n);
+		}
+		let layer = *spec.layer().context("not a layer")?;
+		let (rows, cols) = self.store.inputs(job)?.context("the inputs have not arrived")?;
+		let bias = self.store.bias(job)?.context("the biases have not arrived")?;
+		let (backend, hook, shape) = (self.backend.clone(), self.layer_hook.clone(), spec.shape);
+		let started = std::time::Instant::now();
+		let output = tokio::task::spawn_blocking(move || {
+			crate::layer::compute(
+				backend.as_ref(),
+				&shape,
+				&rows,
+				&cols,
+				&bias,
+				&layer.requant,
+				hook.as_deref(),
+			)
+		})
+		.await??;
+		self.store.save_layer(job, &output.y, &output.acc)?;
+		let seconds = started.elapsed().as_secs_f64();
+		tracing::info!(
+			job,
+			shape = ?(shape.m, shape.n, shape.k),
+			seconds,
+			gops = shape.ops() as f64 / 1e9 / seconds.max(1e-9),
+			"layer computed"
+		);
+		Ok(output)
 	}
 
 	/// The job's output tree: the saved one, or computed now (streamed to disk).

@@ -16,7 +16,7 @@ use proofgrid_primitives::{
 };
 
 use crate::{
-	backend::{Backend, Inputs, LeafHash, LeafSink},
+	backend::{Backend, ElementHook, Inputs, LeafHash, LeafSink},
 	supplied::path,
 };
 
@@ -60,7 +60,7 @@ impl LeafSink for Accumulators<'_> {
 }
 
 /// The layer of `A`'s rows and `W`'s columns (`k` values each, lane after lane), `bias` and
-/// `requant`, with `backend` doing the GEMM.
+/// `requant`, with `backend` doing the GEMM (and `corrupt`, in tests, falsifying elements).
 pub fn compute(
 	backend: &dyn Backend,
 	shape: &GemmShape,
@@ -68,6 +68,7 @@ pub fn compute(
 	cols: &[i8],
 	bias: &[i32],
 	requant: &Requant,
+	corrupt: Option<&ElementHook>,
 ) -> Result<LayerOutput> {
 	let (m, n, k) = (shape.m as usize, shape.n as usize, shape.k as usize);
 	ensure!(rows.len() == m * k && cols.len() == n * k, "inputs of the wrong size");
@@ -76,10 +77,21 @@ pub fn compute(
 	backend.write_leaf_hashes(shape, Inputs::Supplied { rows, cols }, None, &mut sink)?;
 	ensure!(sink.next_leaf == shape.leaf_count(), "the backend delivered no accumulators");
 	let acc = sink.acc;
-	let y: Vec<i8> = acc.iter().enumerate().map(|(i, &a)| requant.apply(a, bias[i % n])).collect();
-	let tree = MerkleTree::from_leaf_hashes(y.chunks_exact(n).map(hash_lane).collect())
-		.context("an output without rows")?;
-	Ok(LayerOutput { y, acc, tree })
+	let mut y: Vec<i8> =
+		acc.iter().enumerate().map(|(i, &a)| requant.apply(a, bias[i % n])).collect();
+	if let Some(corrupt) = corrupt {
+		y.iter_mut().enumerate().for_each(|(i, value)| corrupt(i as u64, value));
+	}
+	LayerOutput::new(y, acc, n)
+}
+
+impl LayerOutput {
+	/// The output `y` (rows of `n`) with its accumulators, and its tree.
+	pub fn new(y: Vec<i8>, acc: Vec<i32>, n: usize) -> Result<Self> {
+		let tree = MerkleTree::from_leaf_hashes(y.chunks_exact(n.max(1)).map(hash_lane).collect())
+			.context("an output without rows")?;
+		Ok(Self { y, acc, tree })
+	}
 }
 
 /// The samples answering the challenge of `randomness` for layer job `job` (`samples` of
@@ -145,8 +157,8 @@ mod tests {
 		for (m, n, k) in [(1, 1, 1), (5, 7, 3), (33, 17, 65), (64, 10, 200)] {
 			let reference = LayerJob::new(m, n, k, m as u64, SCALE);
 			let (rows, cols) = (reference.rows.concat(), reference.cols.concat());
-			let out =
-				compute(&cpu, &reference.shape, &rows, &cols, &reference.bias, &SCALE).unwrap();
+			let out = compute(&cpu, &reference.shape, &rows, &cols, &reference.bias, &SCALE, None)
+				.unwrap();
 			assert_eq!(out.y, reference.output.concat(), "{m}×{n}×{k}");
 			assert_eq!(sp_core::H256(out.tree.root()), reference.root());
 			let acc = proofgrid_primitives::check::check_layer(
@@ -188,7 +200,7 @@ mod tests {
 	fn inputs_of_the_wrong_size_are_refused() {
 		let cpu = CpuBackend::new(1, 256).unwrap();
 		let shape = GemmShape { m: 2, n: 2, k: 2 };
-		assert!(compute(&cpu, &shape, &[0; 3], &[0; 4], &[0; 2], &SCALE).is_err());
-		assert!(compute(&cpu, &shape, &[0; 4], &[0; 4], &[0; 3], &SCALE).is_err());
+		assert!(compute(&cpu, &shape, &[0; 3], &[0; 4], &[0; 2], &SCALE, None).is_err());
+		assert!(compute(&cpu, &shape, &[0; 4], &[0; 4], &[0; 3], &SCALE, None).is_err());
 	}
 }

@@ -16,7 +16,7 @@ use proofgrid_client::{amount::parse_grid, Client, Keypair};
 use tokio::sync::watch;
 
 use proofgrid_worker::{
-	backend::{self, BackendKind, LeafHook},
+	backend::{self, BackendKind, ElementHook, LeafHook},
 	bench, data_service, fetch, jobs, keystore, limits, metrics, state, throughput,
 };
 
@@ -97,7 +97,7 @@ struct RunArgs {
 	/// How often the job loop polls the chain, milliseconds.
 	#[arg(long, default_value_t = 500)]
 	poll_ms: u64,
-	/// TESTS ONLY: falsify this fraction of every job's output leaves.
+	/// TESTS ONLY: falsify this fraction of every job's output leaves (of a layer's elements).
 	#[cfg(feature = "fault-injection")]
 	#[arg(long, default_value_t = 0.0)]
 	corrupt_fraction: f64,
@@ -130,12 +130,30 @@ fn fault_hook(fraction: f64) -> Option<Arc<LeafHook>> {
 	if fraction <= 0.0 {
 		return None;
 	}
-	tracing::warn!("FAULT INJECTION: falsifying {:.0}% of output leaves", fraction * 100.0);
+	tracing::warn!(
+		"FAULT INJECTION: falsifying {:.2}% of output leaves (of elements for layers)",
+		fraction * 100.0
+	);
 	let threshold = (fraction.min(1.0) * u64::MAX as f64) as u64;
 	// Every element of a falsified leaf is wrong: supplied jobs are checked element by element.
 	Some(Arc::new(move |index: u64, leaf: &mut [i32; 16]| {
 		if proofgrid_primitives::gemm::mix64(index ^ 0x5eed) <= threshold {
 			leaf.iter_mut().for_each(|v| *v = v.wrapping_add(1));
+		}
+	}))
+}
+
+/// Which elements of a layer's output the fault-injection build falsifies: a fixed
+/// pseudo-random `fraction` of them.
+#[cfg(feature = "fault-injection")]
+fn fault_element_hook(fraction: f64) -> Option<Arc<ElementHook>> {
+	if fraction <= 0.0 {
+		return None;
+	}
+	let threshold = (fraction.min(1.0) * u64::MAX as f64) as u64;
+	Some(Arc::new(move |index: u64, value: &mut i8| {
+		if proofgrid_primitives::gemm::mix64(index ^ 0x1a7e) <= threshold {
+			*value = value.wrapping_add(1);
 		}
 	}))
 }
@@ -193,9 +211,10 @@ async fn run(args: RunArgs) -> Result<()> {
 	}
 	let metrics = metrics::Metrics::new()?;
 	#[cfg(feature = "fault-injection")]
-	let hook = fault_hook(args.corrupt_fraction);
+	let (hook, layer_hook) =
+		(fault_hook(args.corrupt_fraction), fault_element_hook(args.corrupt_fraction));
 	#[cfg(not(feature = "fault-injection"))]
-	let hook: Option<Arc<LeafHook>> = None;
+	let (hook, layer_hook): (Option<Arc<LeafHook>>, Option<Arc<ElementHook>>) = (None, None);
 
 	if args.metrics != "none" {
 		let address: SocketAddr = args.metrics.parse().context("--metrics")?;
@@ -251,6 +270,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),
 			hook: hook.clone(),
+			layer_hook: layer_hook.clone(),
 		};
 		tasks.push(tokio::spawn(worker.run(stopped.clone())));
 	}

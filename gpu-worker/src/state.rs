@@ -121,6 +121,64 @@ impl Store {
 		self.dir.join(format!("job-{job}.values"))
 	}
 
+	/// The biases of a `linear-i8` job (`n` little-endian int32 values).
+	fn bias_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.bias"))
+	}
+
+	/// A `linear-i8` job's output `Y` (m×n int8, row-major), kept after the job for its client
+	/// and for the device of a job chained from it.
+	pub fn layer_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.y"))
+	}
+
+	/// The int32 accumulators behind a layer's `Y` (m×n little-endian, row-major): the client's
+	/// hint for checking `Y` quickly.
+	pub fn accumulators_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.acc"))
+	}
+
+	/// Saves the biases of `job` (already checked against the job's bias root).
+	pub fn save_bias(&self, job: JobId, bias: &[i32]) -> Result<()> {
+		let bytes: Vec<u8> = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
+		Self::write_atomically(&self.bias_path(job), &bytes)
+	}
+
+	/// The biases of `job`, once they arrived.
+	pub fn bias(&self, job: JobId) -> Result<Option<Vec<i32>>> {
+		match fs::read(self.bias_path(job)) {
+			Ok(bytes) => Ok(Some(
+				bytes
+					.chunks_exact(4)
+					.map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+					.collect(),
+			)),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+
+	/// Saves a layer's output and the accumulators behind it (the accumulators first: a saved
+	/// `Y` means both are whole).
+	pub fn save_layer(&self, job: JobId, y: &[i8], acc: &[i32]) -> Result<()> {
+		let acc: Vec<u8> = acc.iter().flat_map(|a| a.to_le_bytes()).collect();
+		Self::write_atomically(&self.accumulators_path(job), &acc)?;
+		let y: Vec<u8> = y.iter().map(|&v| v as u8).collect();
+		Self::write_atomically(&self.layer_path(job), &y)
+	}
+
+	/// A layer's saved output and accumulators, if computed.
+	pub fn layer(&self, job: JobId) -> Result<Option<(Vec<i8>, Vec<i32>)>> {
+		let y = match fs::read(self.layer_path(job)) {
+			Ok(bytes) => bytes.into_iter().map(|b| b as i8).collect::<Vec<_>>(),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+			Err(e) => return Err(e.into()),
+		};
+		let acc = fs::read(self.accumulators_path(job))?;
+		let acc = acc.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+		Ok(Some((y, acc.collect())))
+	}
+
 	/// Saves input `matrix` of `job` (already checked against its commitment).
 	pub fn save_input(&self, job: JobId, matrix: char, lanes: &[u8]) -> Result<()> {
 		Self::write_atomically(&self.input_path(job, matrix), lanes)
@@ -144,15 +202,17 @@ impl Store {
 	/// Deletes delivered outputs (values and tree) older than `retention`, except the held
 	/// job's (its tree answers the challenge).
 	pub fn sweep_outputs(&self, retention: std::time::Duration) -> Result<()> {
-		let held = self.held()?.map(|held| self.values_path(held.job));
+		let held = self.held()?.map(|held| [self.values_path(held.job), self.layer_path(held.job)]);
 		for entry in fs::read_dir(&self.dir)? {
-			let entry = entry?;
-			let is_values = entry.path().extension().is_some_and(|e| e == "values")
-				&& Some(entry.path()) != held;
-			let age = entry.metadata()?.modified()?.elapsed().unwrap_or_default();
-			if is_values && age > retention {
-				let _ = fs::remove_file(entry.path().with_extension("output"));
-				let _ = fs::remove_file(entry.path());
+			let path = entry?.path();
+			// A GEMM's values (with its tree) or a layer's `Y` (with its accumulators).
+			let is_output = path.extension().is_some_and(|e| e == "values" || e == "y")
+				&& !held.as_ref().is_some_and(|held| held.contains(&path));
+			let age = fs::metadata(&path)?.modified()?.elapsed().unwrap_or_default();
+			if is_output && age > retention {
+				let _ = fs::remove_file(path.with_extension("output"));
+				let _ = fs::remove_file(path.with_extension("acc"));
+				let _ = fs::remove_file(&path);
 			}
 		}
 		Ok(())
@@ -222,6 +282,7 @@ impl Store {
 		let _ = fs::remove_file(self.output_path(job).with_extension("tmp"));
 		let _ = fs::remove_file(self.input_path(job, 'a'));
 		let _ = fs::remove_file(self.input_path(job, 'b'));
+		let _ = fs::remove_file(self.bias_path(job));
 		match fs::remove_file(self.state_path()) {
 			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
 			_ => Ok(()),
@@ -235,10 +296,13 @@ impl Store {
 
 	/// Forgets a job's output values: a job that did not settle has no output worth serving.
 	pub fn discard_values(&self, job: JobId) -> Result<()> {
-		match fs::remove_file(self.values_path(job)) {
-			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
-			_ => Ok(()),
+		for path in [self.values_path(job), self.layer_path(job), self.accumulators_path(job)] {
+			match fs::remove_file(path) {
+				Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+				_ => {}
+			}
 		}
+		Ok(())
 	}
 
 	/// Forgets a job's saved output (it is computed again).
@@ -336,6 +400,32 @@ mod tests {
 		store.release(2).unwrap();
 		assert!(!store.values_path(2).exists() && !store.output_path(2).exists());
 		fs::remove_dir_all(&dir).unwrap();
+	}
+
+	#[test]
+	fn a_layers_inputs_and_output_are_kept_and_swept_like_a_gemms() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(dir.path()).unwrap();
+		assert_eq!((store.bias(4).unwrap(), store.layer(4).unwrap()), (None, None));
+		store.save_bias(4, &[i32::MIN, -1, 7]).unwrap();
+		store.save_layer(4, &[-128, 0, 127, 5], &[i32::MAX, -2, 0, 9]).unwrap();
+		let reopened = Store::open(dir.path()).unwrap();
+		assert_eq!(reopened.bias(4).unwrap(), Some(vec![i32::MIN, -1, 7]));
+		let (y, acc) = reopened.layer(4).unwrap().unwrap();
+		assert_eq!((y, acc), (vec![-128, 0, 127, 5], vec![i32::MAX, -2, 0, 9]));
+		// Released: the inputs go, the output stays for its client and chained jobs.
+		reopened.release(4).unwrap();
+		assert_eq!(reopened.bias(4).unwrap(), None);
+		assert!(reopened.layer(4).unwrap().is_some());
+		reopened.sweep_outputs(std::time::Duration::from_secs(3600)).unwrap();
+		assert!(reopened.layer(4).unwrap().is_some(), "within retention");
+		reopened.sweep_outputs(std::time::Duration::ZERO).unwrap();
+		assert!(reopened.layer(4).unwrap().is_none());
+		assert!(!reopened.accumulators_path(4).exists());
+		// A layer that did not settle keeps nothing.
+		reopened.save_layer(5, &[1], &[1]).unwrap();
+		reopened.discard_values(5).unwrap();
+		assert!(reopened.layer(5).unwrap().is_none() && !reopened.accumulators_path(5).exists());
 	}
 
 	#[test]

@@ -83,7 +83,7 @@ impl Backend for CpuBackend {
 			vram_mib: self.memory_mib.min(u32::MAX as u64) as u32,
 			compute_capability: ComputeCapability { major: 0, minor: 0 },
 			multiprocessors: self.threads.min(u16::MAX as usize) as u16,
-			kernels: KernelSet::of(&[Kernel::GemmI8]),
+			kernels: KernelSet::of(&[Kernel::GemmI8, Kernel::LinearI8]),
 			// A conservative figure for a few cores; the chain trusts measurements, not this.
 			advertised_gops: 2 * self.threads as u64,
 		}

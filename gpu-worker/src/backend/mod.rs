@@ -15,6 +15,9 @@ pub type LeafHash = [u8; 32];
 /// Called on each output leaf (index, values) before it is hashed. Only the fault-injection
 /// build uses it, to falsify leaves on purpose.
 pub type LeafHook = dyn Fn(u64, &mut [i32; LEAF_ELEMENTS]) + Send + Sync;
+/// Tests only: changes element `index` (row-major) of a layer's output `Y` before it is
+/// committed, as a cheating worker would.
+pub type ElementHook = dyn Fn(u64, &mut i8) + Send + Sync;
 
 /// Seconds a job spends in each phase (see `CudaBackend::profile`).
 #[derive(Clone, Copy, Debug, Default)]

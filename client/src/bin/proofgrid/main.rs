@@ -31,6 +31,8 @@ use proofgrid_primitives::{
 };
 use serde_json::{json, Value};
 
+mod layer;
+
 #[derive(Parser)]
 #[command(name = "proofgrid", version, about = "ProofGrid client: jobs, devices and rewards")]
 struct Cli {
@@ -171,6 +173,10 @@ enum JobCommand {
 		#[arg(long)]
 		wait: bool,
 	},
+	/// Post one `linear-i8` layer Y = act(sat_i8(requant(A·W + bias))) on your own data, or
+	/// chained from an earlier layer's output (`--a-job`); check the committed Y here before
+	/// accepting it, and prove a wrong element on chain.
+	Layer(layer::LayerArgs),
 	/// An open job.
 	Status { job: u64 },
 	/// Download the output `C` of a job on your own inputs from the device that computed it,
@@ -708,6 +714,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				watch(client, out, id, from + 1, Duration::from_secs(600)).await?;
 			}
 		}
+		JobCommand::Layer(args) => layer::run(client, signer, out, args).await?,
 		JobCommand::Status { job } => match client.job(job).await? {
 			Some(info) => {
 				let value = job_json(job, &info);
@@ -905,15 +912,7 @@ async fn deliver(
 	inputs: &OwnInputs,
 	lifetime: u32,
 ) -> Result<Vec<i32>> {
-	let deadline = client.best_number().await? + lifetime;
-	let device = loop {
-		match client.job(id).await?.map(|j| j.status) {
-			Some(JobStatus::Assigned { device, .. }) => break device,
-			Some(JobStatus::Submitted) if client.best_number().await? <= deadline => {}
-			other => anyhow::bail!("job {id} was not claimed: {other:?}"),
-		}
-		tokio::time::sleep(Duration::from_millis(250)).await;
-	};
+	let device = wait_assigned(client, id, lifetime).await?;
 	let uploads =
 		[(Matrix::A, inputs.upload_a, &inputs.rows), (Matrix::B, inputs.upload_b, &inputs.cols)];
 	for (matrix, upload, lanes) in uploads {
@@ -926,17 +925,35 @@ async fn deliver(
 			format!("job {id}: inputs uploaded to device {}", to_address(&device))
 		});
 	}
-	let root = loop {
+	let root = wait_committed(client, id).await?;
+	let endpoint =
+		client.endpoint(&device).await?.context("the device withdrew its data service")?;
+	Ok(client.download_output(&endpoint, id, shape, &root).await?)
+}
+
+/// Waits until a device claims job `id` (for `lifetime` blocks at most); returns the device.
+async fn wait_assigned(client: &Client, id: u64, lifetime: u32) -> Result<AccountId32> {
+	let deadline = client.best_number().await? + lifetime;
+	loop {
 		match client.job(id).await?.map(|j| j.status) {
-			Some(JobStatus::Committed { root, .. }) => break root.0,
+			Some(JobStatus::Assigned { device, .. }) => return Ok(device),
+			Some(JobStatus::Submitted) if client.best_number().await? <= deadline => {}
+			other => anyhow::bail!("job {id} was not claimed: {other:?}"),
+		}
+		tokio::time::sleep(Duration::from_millis(250)).await;
+	}
+}
+
+/// Waits until the device of job `id` commits its output; returns the committed root.
+async fn wait_committed(client: &Client, id: u64) -> Result<[u8; 32]> {
+	loop {
+		match client.job(id).await?.map(|j| j.status) {
+			Some(JobStatus::Committed { root, .. }) => return Ok(root.0),
 			Some(JobStatus::Assigned { .. }) => {}
 			other => anyhow::bail!("job {id} ended before its output was committed: {other:?}"),
 		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
-	};
-	let endpoint =
-		client.endpoint(&device).await?.context("the device withdrew its data service")?;
-	Ok(client.download_output(&endpoint, id, shape, &root).await?)
+	}
 }
 
 /// The first values of an output, for a glance.
