@@ -28,18 +28,20 @@
 //! The cheater binary comes from `PROOFGRID_FAULTY_WORKER` (set by `scripts/test.sh`, which
 //! builds it with `--features proofgrid-worker/fault-injection`).
 
+mod common;
+
 use std::{
-	fs::File,
-	net::TcpListener,
 	path::{Path, PathBuf},
-	process::{Child, Command, Stdio},
+	process::Command,
 	time::{Duration, Instant},
 };
+
+use common::*;
 
 use proofgrid_client::{
 	data::{npy_i8_bytes, Matrix},
 	jobs::{JobOutcome, JobStatus},
-	runtime, AccountId32, Balance, Client, Keypair, GRID,
+	runtime, Balance, Client, Keypair, GRID,
 };
 use proofgrid_primitives::{
 	check::{freivalds, DEFAULT_ROUNDS},
@@ -49,138 +51,6 @@ use proofgrid_primitives::{
 	job::{InputSource, JobInputs, JobSpec},
 };
 use subxt::utils::Static;
-
-const BLOCK_MS: &str = "500";
-const JOB_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn target_dir() -> PathBuf {
-	Path::new(env!("CARGO_BIN_EXE_proofgrid-worker")).parent().unwrap().to_path_buf()
-}
-
-/// A child process killed on drop, with its log kept for failure messages.
-struct Process {
-	name: String,
-	child: Child,
-	log: PathBuf,
-}
-
-impl Process {
-	fn spawn(name: &str, program: &Path, args: &[String], dir: &Path) -> Self {
-		Self::spawn_with_env(name, program, args, &[], dir)
-	}
-
-	fn spawn_with_env(
-		name: &str,
-		program: &Path,
-		args: &[String],
-		env: &[(&str, &str)],
-		dir: &Path,
-	) -> Self {
-		let log = dir.join(format!("{name}.log"));
-		let child = Command::new(program)
-			.args(args)
-			.envs(env.iter().copied())
-			.stdout(File::create(&log).unwrap())
-			.stderr(Stdio::from(File::options().append(true).open(&log).unwrap()))
-			.spawn()
-			.unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
-		println!("started {name} (pid {})", child.id());
-		Self { name: name.into(), child, log }
-	}
-
-	fn log_tail(&self) -> String {
-		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-		let lines: Vec<&str> = text.lines().collect();
-		lines[lines.len().saturating_sub(30)..].join("\n")
-	}
-
-	/// SIGTERM, then wait for a clean exit.
-	fn stop(mut self) {
-		Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-		let started = Instant::now();
-		loop {
-			if let Some(status) = self.child.try_wait().unwrap() {
-				assert!(
-					status.success(),
-					"{} exited with {status}\n{}",
-					self.name,
-					self.log_tail()
-				);
-				println!("{} stopped cleanly on SIGTERM", self.name);
-				return;
-			}
-			assert!(started.elapsed() < Duration::from_secs(30), "{} ignored SIGTERM", self.name);
-			std::thread::sleep(Duration::from_millis(50));
-		}
-	}
-
-	/// SIGKILL: a crash.
-	fn crash(mut self) {
-		self.child.kill().unwrap();
-		self.child.wait().unwrap();
-		println!("{} killed with SIGKILL", self.name);
-	}
-}
-
-impl Drop for Process {
-	fn drop(&mut self) {
-		let _ = self.child.kill();
-		let _ = self.child.wait();
-	}
-}
-
-fn worker(
-	program: &Path,
-	name: &str,
-	url: &str,
-	owner: &str,
-	base: &Path,
-	extra: &[&str],
-) -> Process {
-	let mut args: Vec<String> = [
-		"run",
-		"--url",
-		url,
-		"--backend",
-		"cpu",
-		"--threads",
-		"1",
-		"--poll-ms",
-		"100",
-		"--metrics",
-		"none",
-	]
-	.iter()
-	.map(|s| s.to_string())
-	.collect();
-	args.extend(["--base-path".into(), base.join(name).display().to_string()]);
-	args.extend(extra.iter().map(|s| s.to_string()));
-	// The owner's secret travels in the environment, never in argv.
-	Process::spawn_with_env(name, program, &args, &[("PROOFGRID_OWNER_SURI", owner)], base)
-}
-
-/// Waits until `worker` logged the final outcome of `job` (once the finalized block has no
-/// open job left); returns the line.
-async fn final_outcome_logged(worker: &Process, job: u64) -> String {
-	let started = Instant::now();
-	let tag = format!("job={job} ");
-	loop {
-		let log = std::fs::read_to_string(&worker.log).unwrap_or_default();
-		if let Some(line) = log.lines().find(|l| l.contains("job finished") && l.contains(&tag)) {
-			return line.to_string();
-		}
-		assert!(
-			started.elapsed() < Duration::from_secs(30),
-			"no final outcome logged for job {job}\n{}",
-			worker.log_tail()
-		);
-		tokio::time::sleep(Duration::from_millis(100)).await;
-	}
-}
 
 /// The smallest kind of job: a 1024×1024×(512 + i) GEMM, one work unit, seed from `i`.
 fn spec(i: u8) -> JobSpec {
@@ -237,27 +107,6 @@ async fn wait_committed(client: &Client, job: u64, worker: &Process) -> [u8; 32]
 	}
 }
 
-async fn wait_for_device(client: &Client, owner: &AccountId32, worker: &Process) -> AccountId32 {
-	let started = Instant::now();
-	loop {
-		if let Some(device) = client.devices_of(owner).await.unwrap().first() {
-			// Registered; wait until the owner has funded it too (the worker's last setup step).
-			if client.free_balance(device).await.unwrap() >= GRID {
-				return *device;
-			}
-		}
-		assert!(started.elapsed() < Duration::from_secs(60), "no device\n{}", worker.log_tail());
-		tokio::time::sleep(Duration::from_millis(200)).await;
-	}
-}
-
-async fn outcome(client: &Client, job: u64, from: u32, worker: &Process) -> JobOutcome {
-	match client.watch_job(job, from, JOB_TIMEOUT, |_, _| {}).await {
-		Ok(outcome) => outcome,
-		Err(e) => panic!("job {job}: {e}\n{} log:\n{}", worker.name, worker.log_tail()),
-	}
-}
-
 /// The payment of supplied job `job`, verified in block `verified_at`, once its dispute window
 /// has closed and it settled.
 async fn settled_payment(client: &Client, job: u64, verified_at: u32, worker: &Process) -> Balance {
@@ -291,7 +140,6 @@ where
 
 #[tokio::test(flavor = "multi_thread")]
 async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
-	let started = Instant::now();
 	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
 		panic!(
 			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
@@ -299,33 +147,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		);
 	};
 	let dir = tempfile::tempdir().unwrap();
-	let rpc_port = free_port();
-	let url = format!("ws://127.0.0.1:{rpc_port}");
-	let node_args: Vec<String> = [
-		"--dev",
-		"--sealing",
-		BLOCK_MS,
-		"--rpc-port",
-		&rpc_port.to_string(),
-		"--listen-addr",
-		&format!("/ip4/127.0.0.1/tcp/{}", free_port()),
-		"--no-prometheus",
-		"--no-telemetry",
-		"--no-mdns",
-		"--base-path",
-		&dir.path().join("node").display().to_string(),
-	]
-	.iter()
-	.map(|s| s.to_string())
-	.collect();
-	let node = Process::spawn("node", &target_dir().join("proofgrid-node"), &node_args, dir.path());
-	let client = loop {
-		if let Ok(client) = Client::connect(&url).await {
-			break client;
-		}
-		assert!(started.elapsed() < Duration::from_secs(180), "node down\n{}", node.log_tail());
-		tokio::time::sleep(Duration::from_millis(250)).await;
-	};
+	let (node, client, url) = start_node(dir.path()).await;
 	let dapp = Keypair::from_suri("//Eve").unwrap();
 	let honest_owner = Keypair::from_suri("//Charlie").unwrap();
 	let cheater_owner = Keypair::from_suri("//Dave").unwrap();

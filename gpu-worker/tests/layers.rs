@@ -1,0 +1,217 @@
+//! `linear-i8` layers end to end with real binaries on loopback: a dev node (a block every
+//! 500 ms), workers of the normal build and of the `fault-injection` build, and a dApp using
+//! the `proofgrid` CLI.
+//!
+//! 1. The int8 MLP of `examples/mlp` (784-256-10, 64 inputs) runs as two chained layer jobs.
+//!    Layer 1 (inputs uploaded) is computed by one worker, checked by the CLI, settled. Layer 2
+//!    takes layer 1's output as its `A` (`--a-job`): another worker computes it, fetching the
+//!    rows from the first worker's data service (the chain checks they are layer 1's). Both
+//!    outputs are byte for byte the local reference, and the logits those of the model's own
+//!    NumPy pipeline.
+//! 2. A cheater (1% of each layer output's elements falsified) takes layer jobs with the
+//!    chain's minimum of 32 samples, which miss 1% of wrong elements 72% of the time. Every
+//!    time, the CLI's own check finds a wrong element, writes no output and fails; the device
+//!    is slashed, by the chain's spot check or, when that passed, by the CLI's fraud proof.
+//!    It runs until a fraud proof has been upheld (expected 1.4 rounds).
+//!
+//! The cheater binary comes from `PROOFGRID_FAULTY_WORKER` (set by `scripts/test.sh`).
+
+mod common;
+
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+};
+
+use common::*;
+use proofgrid_client::{
+	data::{columns_of, read_npy_i32_vector, read_npy_i8},
+	jobs::JobOutcome,
+	runtime, Keypair,
+};
+use proofgrid_primitives::linear::{layer_output, Requant};
+use serde_json::Value;
+
+/// A layer of the model, as `model.json` describes it.
+struct ModelLayer {
+	weights: PathBuf,
+	bias: PathBuf,
+	requant: Requant,
+}
+
+fn model() -> (PathBuf, Vec<ModelLayer>, Vec<i8>) {
+	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/mlp");
+	let json: Value = serde_json::from_slice(&std::fs::read(dir.join("model.json")).unwrap())
+		.expect("model.json");
+	let layers = json["layers"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.map(|l| ModelLayer {
+			weights: dir.join(l["weights"].as_str().unwrap()),
+			bias: dir.join(l["bias"].as_str().unwrap()),
+			requant: Requant {
+				multiplier: l["multiplier"].as_i64().unwrap() as i32,
+				shift: l["shift"].as_u64().unwrap() as u8,
+				relu: l["relu"].as_bool().unwrap(),
+			},
+		})
+		.collect();
+	let logits = json["logits"]
+		.as_array()
+		.unwrap()
+		.iter()
+		.flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i8))
+		.collect();
+	(dir.join("x.npy"), layers, logits)
+}
+
+/// `proofgrid job layer` for the dApp: whether it succeeded, its JSON lines, its whole output.
+fn job_layer(url: &str, layer: &ModelLayer, args: &[&str]) -> (bool, Vec<Value>, String) {
+	let q = &layer.requant;
+	let (multiplier, shift) = (q.multiplier.to_string(), q.shift.to_string());
+	let mut command = Command::new(target_dir().join("proofgrid"));
+	command
+		.args(["--url", url, "--suri", "//Eve", "--json", "job", "layer", "--w"])
+		.arg(&layer.weights)
+		.arg("--bias")
+		.arg(&layer.bias)
+		.args(["--multiplier", &multiplier, "--shift", &shift, "--price-cap", "1"])
+		.args(args);
+	if q.relu {
+		command.arg("--relu");
+	}
+	let output = command.output().unwrap();
+	let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+	let lines = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+	(output.status.success(), lines, stdout + &String::from_utf8_lossy(&output.stderr))
+}
+
+/// The first JSON line holding `key`.
+fn line<'a>(lines: &'a [Value], key: &str) -> Option<&'a Value> {
+	lines.iter().find(|v| v.get(key).is_some())
+}
+
+/// The local reference: the layer of `rows` (m×k row-major) and `layer`.
+fn reference(rows: &[i8], layer: &ModelLayer) -> Vec<i8> {
+	let (k, n, w) = read_npy_i8(&layer.weights).unwrap();
+	let bias = read_npy_i32_vector(&layer.bias).unwrap();
+	layer_output(rows, &columns_of(&w, k, n), k, &bias, &layer.requant)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed() {
+	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
+		panic!(
+			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
+			 fault-injection worker first"
+		);
+	};
+	let dir = tempfile::tempdir().unwrap();
+	let (node, client, url) = start_node(dir.path()).await;
+	let (x, layers, logits) = model();
+	let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
+
+	// 1. Layer 1 on the first worker.
+	let first_addr = format!("127.0.0.1:{}", free_port());
+	let first =
+		worker(program, "first", &url, "//Charlie", dir.path(), &["--data-addr", &first_addr]);
+	let first_owner = Keypair::from_suri("//Charlie").unwrap();
+	let first_device = wait_for_device(&client, &first_owner.account(), &first).await;
+	let hidden_path = dir.path().join("hidden.npy");
+	let hidden_out = hidden_path.display().to_string();
+	let x_arg = x.display().to_string();
+	let (ok, lines, output) =
+		job_layer(&url, &layers[0], &["--a", &x_arg, "--out", &hidden_out, "--wait"]);
+	assert!(ok, "layer 1\n{output}\n{}", first.log_tail());
+	let id1 = line(&lines, "submitted").and_then(|v| v["submitted"].as_u64()).unwrap();
+	assert!(line(&lines, "checked").is_some(), "the CLI checked Y\n{output}");
+	assert!(lines.iter().any(|v| v["end"]["outcome"] == "settled"), "layer 1 settled\n{output}");
+	let (batch, features, inputs) = read_npy_i8(&x).unwrap();
+	assert_eq!(features, 784);
+	let (rows, cols, hidden) = read_npy_i8(&hidden_path).unwrap();
+	assert_eq!((rows, cols), (batch, 256));
+	assert_eq!(hidden, reference(&inputs, &layers[0]), "layer 1 is the local reference");
+	println!("layer 1 (job {id1}): {batch}×256 settled and equal to the local reference");
+
+	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
+	// service still serves layer 1's output).
+	let pause = runtime::tx().devices().pause(first_device);
+	client.submit(&pause, &first_owner).await.expect("paused");
+	let second_addr = format!("127.0.0.1:{}", free_port());
+	// The first worker's data service is on loopback.
+	let second_args = ["--data-addr", &second_addr, "--fetch-private-urls"];
+	let second = worker(program, "second", &url, "//Ferdie", dir.path(), &second_args);
+	wait_for_device(&client, &Keypair::from_suri("//Ferdie").unwrap().account(), &second).await;
+	let logits_path = dir.path().join("logits.npy");
+	let logits_out = logits_path.display().to_string();
+	let a_job = id1.to_string();
+	let (ok, lines, output) =
+		job_layer(&url, &layers[1], &["--a-job", &a_job, "--out", &logits_out, "--wait"]);
+	assert!(ok, "layer 2\n{output}\n{}", second.log_tail());
+	let id2 = line(&lines, "submitted").and_then(|v| v["submitted"].as_u64()).unwrap();
+	let fetched = std::fs::read_to_string(&second.log).unwrap();
+	assert!(
+		fetched.lines().any(|l| l.contains("input fetched")
+			&& l.contains(&format!("job={id2} "))
+			&& l.contains(&format!("http://{first_addr}/v1/jobs/{id1}/output"))),
+		"layer 2's A came from the first worker\n{}",
+		second.log_tail()
+	);
+	let (_, classes, out) = read_npy_i8(&logits_path).unwrap();
+	assert_eq!(classes, 10);
+	assert_eq!(out, logits, "the logits are the model's own pipeline's, byte for byte");
+	let predicted: Vec<usize> = out
+		.chunks_exact(10)
+		.map(|row| (0..10).max_by_key(|&j| (row[j], std::cmp::Reverse(j))).unwrap())
+		.collect();
+	println!("layer 2 (job {id2}, A = job {id1}'s output): predicted classes {predicted:?}");
+	second.stop();
+
+	// 3. The cheater, alone in the market (the first device is paused, the second stopped).
+	let cheater_args = ["--corrupt-fraction", "0.01", "--data-addr", &first_addr];
+	first.stop();
+	let cheater = worker(&faulty, "cheater", &url, "//Dave", dir.path(), &cheater_args);
+	let cheater_owner = Keypair::from_suri("//Dave").unwrap();
+	let cheater_device = wait_for_device(&client, &cheater_owner.account(), &cheater).await;
+	let mut proven = 0;
+	for round in 1..=8 {
+		let from = client.best_number().await.unwrap();
+		let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
+		let out = dir.path().join(format!("cheated-{round}.npy"));
+		let out_arg = out.display().to_string();
+		let args = ["--a", &x_arg, "--samples", "32", "--out", &out_arg];
+		let (ok, lines, output) = job_layer(&url, &layers[0], &args);
+		assert!(!ok, "a wrong Y is not accepted\n{output}");
+		assert!(!out.exists(), "a wrong Y is not written");
+		let wrong = line(&lines, "wrongElement").unwrap_or_else(|| panic!("no check\n{output}"));
+		let job = line(&lines, "submitted").and_then(|v| v["submitted"].as_u64()).unwrap();
+		let mut end = outcome(&client, job, from, &cheater).await;
+		if let JobOutcome::Verified { block, .. } = end {
+			end = outcome(&client, job, block + 1, &cheater).await;
+		}
+		let JobOutcome::Failed { reason, slashed, compensation, .. } = end else {
+			panic!("round {round}: job {job} of the cheater: {end:?}\n{output}");
+		};
+		assert!(slashed > 0 && compensation > 0, "{reason}: {slashed} slashed");
+		let bond = client.device(&cheater_device).await.unwrap().unwrap().bond;
+		let topped = bond + slashed - bond_before;
+		assert!(bond + slashed >= bond_before, "the bond lost at least the collateral");
+		match line(&lines, "dispute") {
+			Some(verdict) => {
+				assert!(reason.contains("FraudProven"), "{reason}");
+				assert_eq!(verdict["dispute"]["verdict"], "upheld", "{verdict}");
+				println!(
+					"round {round}: the spot check passed; the CLI found {} and its fraud proof slashed {slashed} (bond topped up {topped} since)",
+					wrong["wrongElement"]
+				);
+				proven += 1;
+				break;
+			}
+			None => println!("round {round}: the chain's spot check caught it ({reason})"),
+		}
+	}
+	assert_eq!(proven, 1, "no round passed the spot check in 8 (probability 0.28⁸ = 4·10⁻⁵)");
+	cheater.stop();
+	drop(node);
+}
