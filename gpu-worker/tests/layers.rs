@@ -2,13 +2,13 @@
 //! 500 ms), workers of the normal build and of the `fault-injection` build, and a dApp using
 //! the `proofgrid` CLI.
 //!
-//! 1. The int8 MLP of `examples/mlp` (784-256-10, 64 inputs) runs as two chained layer jobs.
-//!    Layer 1 (inputs uploaded) is computed by one worker, checked by the CLI, settled. Layer 2
-//!    takes layer 1's output as its `A` (`--a-job`): another worker computes it, fetching the
-//!    rows from the first worker's data service (the chain checks they are layer 1's). Both
-//!    outputs are byte for byte the local reference, and the logits those of the model's own
-//!    NumPy pipeline.
-//! 2. A cheater (1% of each layer output's elements falsified) takes layer jobs with the
+//! 1. The int8 MLP of `examples/mlp` (784-256-10, 64 inputs) runs as two chained layer jobs
+//!    (`proofgrid model run`) on one worker: each checked by the CLI and settled; the logits are
+//!    byte for byte those of the model's own NumPy pipeline.
+//! 2. Layer 2 again (`proofgrid job layer --a-job`), on another worker: it fetches layer 1's
+//!    output from the first worker's data service (the chain checks it is layer 1's), and the
+//!    logits are again the model's.
+//! 3. A cheater (1% of each layer output's elements falsified) takes layer jobs with the
 //!    chain's minimum of 32 samples, which miss 1% of wrong elements 72% of the time. Every
 //!    time, the CLI's own check finds a wrong element, writes no output and fails; the device
 //!    is slashed, by the chain's spot check or, when that passed, by the CLI's fraud proof.
@@ -30,7 +30,7 @@ use proofgrid_client::{
 	runtime, Keypair,
 };
 use proofgrid_primitives::linear::{layer_output, Requant};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A layer of the model, as `model.json` describes it.
 struct ModelLayer {
@@ -112,27 +112,30 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	let (x, layers, logits) = model();
 	let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
 
-	// 1. Layer 1 on the first worker.
+	// 1. The whole network on the first worker: `proofgrid model run`.
 	let first_addr = format!("127.0.0.1:{}", free_port());
 	let first =
 		worker(program, "first", &url, "//Charlie", dir.path(), &["--data-addr", &first_addr]);
 	let first_owner = Keypair::from_suri("//Charlie").unwrap();
 	let first_device = wait_for_device(&client, &first_owner.account(), &first).await;
-	let hidden_path = dir.path().join("hidden.npy");
-	let hidden_out = hidden_path.display().to_string();
-	let x_arg = x.display().to_string();
-	let (ok, lines, output) =
-		job_layer(&url, &layers[0], &["--a", &x_arg, "--out", &hidden_out, "--wait"]);
-	assert!(ok, "layer 1\n{output}\n{}", first.log_tail());
-	let id1 = line(&lines, "submitted").and_then(|v| v["submitted"].as_u64()).unwrap();
-	assert!(line(&lines, "checked").is_some(), "the CLI checked Y\n{output}");
-	assert!(lines.iter().any(|v| v["end"]["outcome"] == "settled"), "layer 1 settled\n{output}");
-	let (batch, features, inputs) = read_npy_i8(&x).unwrap();
-	assert_eq!(features, 784);
-	let (rows, cols, hidden) = read_npy_i8(&hidden_path).unwrap();
-	assert_eq!((rows, cols), (batch, 256));
-	assert_eq!(hidden, reference(&inputs, &layers[0]), "layer 1 is the local reference");
-	println!("layer 1 (job {id1}): {batch}×256 settled and equal to the local reference");
+	let model_dir = x.parent().unwrap().display().to_string();
+	let output = Command::new(target_dir().join("proofgrid"))
+		.args(["--url", &url, "--suri", "//Eve", "--json", "model", "run", &model_dir])
+		.output()
+		.unwrap();
+	let stdout = String::from_utf8_lossy(&output.stdout);
+	let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+	assert!(output.status.success(), "model run\n{text}\n{}", first.log_tail());
+	let lines: Vec<Value> = stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+	let jobs: Vec<u64> = lines.iter().filter_map(|v| v["submitted"].as_u64()).collect();
+	assert_eq!(jobs.len(), 2, "one job per layer\n{text}");
+	let settled = lines.iter().filter(|v| v["end"]["outcome"] == "settled").count();
+	assert_eq!(settled, 2, "both layers settled\n{text}");
+	assert_eq!(lines.iter().filter(|v| v.get("checked").is_some()).count(), 2, "{text}");
+	let result = line(&lines, "classes").unwrap_or_else(|| panic!("no classes\n{text}"));
+	assert_eq!(result["sameAsModel"], true, "{result}");
+	println!("model run: jobs {jobs:?}, {result}");
+	let id1 = jobs[0];
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
 	// service still serves layer 1's output).
@@ -160,12 +163,16 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	);
 	let (_, classes, out) = read_npy_i8(&logits_path).unwrap();
 	assert_eq!(classes, 10);
+	let (_, _, inputs) = read_npy_i8(&x).unwrap();
+	let local = reference(&reference(&inputs, &layers[0]), &layers[1]);
+	assert_eq!(out, local, "the logits are the local reference's");
 	assert_eq!(out, logits, "the logits are the model's own pipeline's, byte for byte");
 	let predicted: Vec<usize> = out
 		.chunks_exact(10)
 		.map(|row| (0..10).max_by_key(|&j| (row[j], std::cmp::Reverse(j))).unwrap())
 		.collect();
-	println!("layer 2 (job {id2}, A = job {id1}'s output): predicted classes {predicted:?}");
+	assert_eq!(json!(predicted), result["classes"]);
+	println!("layer 2 again (job {id2}, A = job {id1}'s output): predicted classes {predicted:?}");
 	second.stop();
 
 	// 3. The cheater, alone in the market (the first device is paused, the second stopped).
@@ -180,6 +187,7 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 		let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
 		let out = dir.path().join(format!("cheated-{round}.npy"));
 		let out_arg = out.display().to_string();
+		let x_arg = x.display().to_string();
 		let args = ["--a", &x_arg, "--samples", "32", "--out", &out_arg];
 		let (ok, lines, output) = job_layer(&url, &layers[0], &args);
 		assert!(!ok, "a wrong Y is not accepted\n{output}");

@@ -38,44 +38,44 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(3600);
 pub struct LayerArgs {
 	/// `A` (m×k, int8 `.npy`): the layer's input rows, uploaded to the device that takes the job.
 	#[arg(long, conflicts_with = "a_job", required_unless_present = "a_job")]
-	a: Option<PathBuf>,
+	pub a: Option<PathBuf>,
 	/// Take `A` from the output of this settled `linear-i8` job (chained): the device fetches it
 	/// from the device that computed it; this command downloads it too, to check the layer.
 	#[arg(long)]
-	a_job: Option<u64>,
+	pub a_job: Option<u64>,
 	/// `W` (k×n, int8 `.npy`): the weights.
 	#[arg(long)]
-	w: PathBuf,
+	pub w: PathBuf,
 	/// The `n` biases (int32 `.npy` vector).
 	#[arg(long)]
-	bias: PathBuf,
+	pub bias: PathBuf,
 	/// Requantization multiplier (positive int32; a scale s is multiplier / 2^shift).
 	#[arg(long, allow_negative_numbers = true)]
-	multiplier: i32,
+	pub multiplier: i32,
 	/// Requantization right shift (0..=62).
 	#[arg(long)]
-	shift: u8,
+	pub shift: u8,
 	/// Apply ReLU (negative outputs become 0).
 	#[arg(long)]
-	relu: bool,
+	pub relu: bool,
 	/// Output elements the chain checks (the chain's default by default): a device that got a
 	/// fraction f of `Y` wrong passes with probability (1 − f)^samples, and this command's own
 	/// check catches it anyway.
 	#[arg(long)]
-	samples: Option<u32>,
+	pub samples: Option<u32>,
 	/// Write the checked output `Y` (m×n, int8 `.npy`) here.
 	#[arg(long)]
-	out: Option<PathBuf>,
+	pub out: Option<PathBuf>,
 	/// Most you pay per work unit, in GRID.
 	#[arg(long, default_value = "1")]
-	price_cap: String,
+	pub price_cap: String,
 	/// Blocks the job may wait for a device.
 	#[arg(long, default_value_t = 100)]
-	lifetime: u32,
+	pub lifetime: u32,
 	/// Follow the job until it settles at the end of its dispute window: its output is then
 	/// kept on chain, for a next layer to take with `--a-job`.
 	#[arg(long)]
-	wait: bool,
+	pub wait: bool,
 }
 
 /// The layer's inputs as lanes: `A`'s rows and `W`'s columns (`k` values each) and the biases.
@@ -86,8 +86,18 @@ struct LayerData {
 	k: usize,
 }
 
+/// A layer job that settled with a checked output.
+pub struct Done {
+	/// The job.
+	pub id: u64,
+	/// Its output `Y`, m×n row-major.
+	pub y: Vec<i8>,
+	/// Its shape.
+	pub shape: GemmShape,
+}
+
 /// Runs `proofgrid job layer`.
-pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArgs) -> Result<()> {
+pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArgs) -> Result<Done> {
 	let (rows, a_source, k) = match (&args.a, args.a_job) {
 		(Some(path), _) => {
 			let (_, k, values) = read_npy_i8(path)?;
@@ -220,7 +230,7 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	if args.wait {
 		until_settled(client, out, id, from + 1).await?;
 	}
-	Ok(())
+	Ok(Done { id, y, shape })
 }
 
 /// Follows job `id` from block `from` to its settlement, a line per outcome.

@@ -32,6 +32,7 @@ use proofgrid_primitives::{
 use serde_json::{json, Value};
 
 mod layer;
+mod model;
 
 #[derive(Parser)]
 #[command(name = "proofgrid", version, about = "ProofGrid client: jobs, devices and rewards")]
@@ -62,6 +63,16 @@ enum Command {
 	Rewards(RewardsCommand),
 	/// The market's rules (prices, collateral, deposits, windows) and what it has burned.
 	Market,
+	/// Run a quantized network as chained, verified `linear-i8` jobs.
+	#[command(subcommand)]
+	Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+	/// Run the network of a model directory (`model.json`, `x.npy`, weights, biases; see
+	/// `examples/mlp`) on its batch, layer after layer, and print the predicted classes.
+	Run(model::ModelArgs),
 }
 
 #[derive(Subcommand)]
@@ -242,6 +253,7 @@ async fn run(cli: Cli) -> Result<()> {
 		Command::Job(command) => job(&client, &signer, &out, command).await,
 		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
 		Command::Market => market(&client, &out).await,
+		Command::Model(ModelCommand::Run(args)) => model::run(&client, &signer, &out, args).await,
 	}
 }
 
@@ -714,7 +726,9 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				watch(client, out, id, from + 1, Duration::from_secs(600)).await?;
 			}
 		}
-		JobCommand::Layer(args) => layer::run(client, signer, out, args).await?,
+		JobCommand::Layer(args) => {
+			layer::run(client, signer, out, args).await?;
+		}
 		JobCommand::Status { job } => match client.job(job).await? {
 			Some(info) => {
 				let value = job_json(job, &info);
