@@ -10,7 +10,8 @@
 //! ```
 //!
 //! On chain each layer is a `linear-i8` job, the second chained from the first's settled
-//! output (docs/PROTOCOL.md); running them through a worker is the next step of this example.
+//! output (docs/PROTOCOL.md): `proofgrid model run examples/mlp` runs them so, and must print
+//! the same classes.
 
 use std::path::{Path, PathBuf};
 

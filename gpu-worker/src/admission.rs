@@ -122,6 +122,22 @@ pub fn largest(
 	Some((shape(good), next))
 }
 
+/// Why a `linear-i8` job of `shape` is refused for its memory: its output `Y` and the
+/// accumulators behind it (5 bytes per element) are held in memory and on disk, and may take no
+/// more than `max_bytes` (`--max-input-mib`, the bound on what a job brings in).
+pub fn layer_refusal(shape: &GemmShape, max_bytes: usize) -> Option<String> {
+	let bytes = u64::from(shape.m).saturating_mul(shape.n.into()).saturating_mul(5);
+	(bytes > max_bytes as u64).then(|| {
+		format!(
+			"its output and accumulators ({}×{}) take {} MiB, more than --max-input-mib {}",
+			shape.m,
+			shape.n,
+			bytes.div_ceil(1 << 20),
+			max_bytes >> 20
+		)
+	})
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -225,5 +241,15 @@ mod tests {
 		// Nothing is accepted by a device that can hold nothing.
 		let tiny = Capacity { free_disk: Some(0), ..capacity };
 		assert!(largest(&tiny, 65_536, cube).is_none());
+	}
+
+	#[test]
+	fn a_layer_whose_output_outgrows_the_input_limit_is_refused() {
+		let shape = |m, n| GemmShape { m, n, k: 1 };
+		assert_eq!(layer_refusal(&shape(1024, 1024), 5 << 20), None);
+		let refused = layer_refusal(&shape(1024, 1025), 5 << 20).expect("refused");
+		assert!(refused.contains("--max-input-mib 5"), "{refused}");
+		// The largest shapes the chain accepts do not overflow the estimate.
+		assert!(layer_refusal(&shape(u32::MAX, u32::MAX), usize::MAX).is_none());
 	}
 }

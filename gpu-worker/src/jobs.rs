@@ -254,6 +254,13 @@ impl DeviceWorker {
 				return Some("supplied inputs are computed on the CPU backend only".into());
 			}
 		}
+		if job.spec.0.layer().is_some() {
+			if let Some(reason) =
+				crate::admission::layer_refusal(&job.spec.0.shape, self.fetch.max_bytes)
+			{
+				return Some(reason);
+			}
+		}
 		if let Some(reason) = capacity.refusal(&job.spec.0.shape) {
 			return Some(reason);
 		}

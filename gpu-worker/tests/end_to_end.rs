@@ -81,18 +81,6 @@ fn fee_of(events: &subxt::extrinsics::ExtrinsicEvents<subxt::PolkadotConfig>) ->
 		.sum()
 }
 
-/// Waits until `job` is assigned to a device (`worker` is the one expected to claim it).
-async fn wait_assigned(client: &Client, job: u64, worker: &Process) {
-	let started = Instant::now();
-	while !matches!(
-		client.job(job).await.unwrap().map(|j| j.status),
-		Some(JobStatus::Assigned { .. })
-	) {
-		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", worker.log_tail());
-		tokio::time::sleep(Duration::from_millis(50)).await;
-	}
-}
-
 /// Waits until `worker` has committed `job`'s output; returns the root.
 async fn wait_committed(client: &Client, job: u64, worker: &Process) -> [u8; 32] {
 	let started = Instant::now();

@@ -25,11 +25,14 @@ use std::{
 
 use common::*;
 use proofgrid_client::{
-	data::{columns_of, read_npy_i32_vector, read_npy_i8},
+	data::{columns_of, read_npy_i32_vector, read_npy_i8, Matrix},
 	jobs::JobOutcome,
-	runtime, Keypair,
+	runtime, Keypair, GRID,
 };
-use proofgrid_primitives::linear::{layer_output, Requant};
+use proofgrid_primitives::{
+	job::InputSource,
+	linear::{layer_output, Requant},
+};
 use serde_json::{json, Value};
 
 /// A layer of the model, as `model.json` describes it.
@@ -136,6 +139,41 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	assert_eq!(result["sameAsModel"], true, "{result}");
 	println!("model run: jobs {jobs:?}, {result}");
 	let id1 = jobs[0];
+
+	// 1b. The biases' upload, by hand (the SDK): only the job's client, only the committed values.
+	let (_, _, inputs) = read_npy_i8(&x).unwrap();
+	let (k, n, w) = read_npy_i8(&layers[0].weights).unwrap();
+	let cols = columns_of(&w, k, n);
+	let bias = read_npy_i32_vector(&layers[0].bias).unwrap();
+	let spec = proofgrid_client::layers::layer_spec(
+		&inputs,
+		&cols,
+		k,
+		&bias,
+		layers[0].requant,
+		InputSource::Upload,
+		32,
+	)
+	.unwrap();
+	let dapp = Keypair::from_suri("//Eve").unwrap();
+	let job = client.submit_job(&dapp, spec, GRID, 100).await.unwrap();
+	wait_assigned(&client, job, &first).await;
+	let stranger = Keypair::from_suri("//Bob").unwrap();
+	let refused = client.upload_bias(&stranger, job, &bias).await.unwrap_err();
+	assert!(refused.to_string().contains("401"), "{refused}");
+	let mut wrong = bias.clone();
+	wrong[7] += 1;
+	let refused = client.upload_bias(&dapp, job, &wrong).await.unwrap_err();
+	assert!(refused.to_string().contains("422"), "{refused}");
+	let refused = client.upload_bias(&dapp, job, &bias[1..]).await.unwrap_err();
+	assert!(refused.to_string().contains("400"), "{refused}");
+	client.upload_bias(&dapp, job, &bias).await.unwrap();
+	client.upload_input(&dapp, job, Matrix::A, &inputs).await.unwrap();
+	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
+	let from = client.best_number().await.unwrap();
+	let end = outcome(&client, job, from, &first).await;
+	assert!(matches!(end, JobOutcome::Verified { .. }), "{end:?}");
+	println!("bias upload: a stranger's and wrong values refused; the job verified");
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
 	// service still serves layer 1's output).

@@ -11,7 +11,10 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use proofgrid_client::{jobs::JobOutcome, AccountId32, Client, GRID};
+use proofgrid_client::{
+	jobs::{JobOutcome, JobStatus},
+	AccountId32, Client, GRID,
+};
 
 pub const BLOCK_MS: &str = "500";
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
@@ -142,6 +145,18 @@ pub async fn final_outcome_logged(worker: &Process, job: u64) -> String {
 			worker.log_tail()
 		);
 		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+}
+
+/// Waits until `job` is assigned to a device (`worker` is the one expected to claim it).
+pub async fn wait_assigned(client: &Client, job: u64, worker: &Process) {
+	let started = Instant::now();
+	while !matches!(
+		client.job(job).await.unwrap().map(|j| j.status),
+		Some(JobStatus::Assigned { .. })
+	) {
+		assert!(started.elapsed() < JOB_TIMEOUT, "job {job} not claimed\n{}", worker.log_tail());
+		tokio::time::sleep(Duration::from_millis(50)).await;
 	}
 }
 

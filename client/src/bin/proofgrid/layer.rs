@@ -141,24 +141,25 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	let cap = parse_grid(&args.price_cap).map_err(anyhow::Error::msg)?;
 	let from = client.best_number().await?;
 	let id = client.submit_job(signer, spec, cap, args.lifetime).await?;
+	// What the chain bills: a layer below the minimum work is billed as the minimum.
+	let units = client.job(id).await?.map_or(shape.work_units(), |job| job.units.into());
 	let caught = 1.0 - proofgrid_primitives::challenge::pass_probability(0.01, samples);
 	out.print(
 		json!({
 			"submitted": id,
 			"kernel": "linear-i8",
 			"shape": { "m": shape.m, "n": shape.n, "k": shape.k },
-			"units": shape.work_units(),
+			"units": units,
 			"samples": samples,
 			"chainedFrom": args.a_job,
 		}),
 		|| {
 			let chained = args.a_job.map(|j| format!(", A from job {j}")).unwrap_or_default();
 			format!(
-				"submitted layer job {id}: {}×{}×{}{chained}, {} work unit(s), cap {} GRID/unit; {samples} elements checked on chain (1% wrong → caught {caught:.3}), every element checked here",
+				"submitted layer job {id}: {}×{}×{}{chained}, {units} work unit(s), cap {} GRID/unit; {samples} elements checked on chain (1% wrong → caught {caught:.3}), every element checked here",
 				shape.m,
 				shape.n,
 				shape.k,
-				shape.work_units(),
 				format_grid(cap)
 			)
 		},
