@@ -142,7 +142,7 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	let from = client.best_number().await?;
 	let id = client.submit_job(signer, spec, cap, args.lifetime).await?;
 	// What the chain bills: a layer below the minimum work is billed as the minimum.
-	let units = client.job(id).await?.map_or(shape.work_units(), |job| job.units.into());
+	let units = client.job(id).await?.map_or(shape.work_units(), |job| job.units);
 	let caught = 1.0 - proofgrid_primitives::challenge::pass_probability(0.01, samples);
 	out.print(
 		json!({
