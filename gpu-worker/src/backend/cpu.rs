@@ -226,15 +226,34 @@ impl CpuBackend {
 			}
 			RowsOfA::Supplied(rows) => &rows[first_row * k..(first_row + live_rows) * k],
 		};
+		let tile = self.dot.tile();
+		// Rows and columns past the output's edge are lanes of zeros: cells of 0.
+		let zero = vec![0i8; if tile.is_some() { k } else { 0 }];
+		let row_of = |r: usize| if r < live_rows { &a[r * k..(r + 1) * k] } else { &zero[..] };
 		(0..shape.tile_cols())
 			.map(|tile_col| {
 				let mut leaf = [0i32; LEAF_ELEMENTS];
 				let live_cols = (shape.n - tile_col * TILE).min(TILE) as usize;
-				for r in 0..live_rows {
-					let a_row = &a[r * k..(r + 1) * k];
-					for c in 0..live_cols {
-						let col = (tile_col * TILE) as usize + c;
-						leaf[r * TILE_USIZE + c] = dot(a_row, &b[col * k..(col + 1) * k]);
+				let first_col = (tile_col * TILE) as usize;
+				match tile {
+					Some(tile) => {
+						let col_of = |c: usize| {
+							if c < live_cols {
+								&b[(first_col + c) * k..(first_col + c + 1) * k]
+							} else {
+								&zero[..]
+							}
+						};
+						leaf = tile([0, 1, 2, 3].map(row_of), [0, 1, 2, 3].map(col_of));
+					}
+					None => {
+						for r in 0..live_rows {
+							let a_row = &a[r * k..(r + 1) * k];
+							for c in 0..live_cols {
+								let col = &b[(first_col + c) * k..(first_col + c + 1) * k];
+								leaf[r * TILE_USIZE + c] = dot(a_row, col);
+							}
+						}
 					}
 				}
 				if let Some(hook) = hook {
