@@ -8,6 +8,7 @@ pub mod bench;
 pub mod connections;
 pub mod data_service;
 pub mod fetch;
+pub mod hashing;
 pub mod jobs;
 pub mod keystore;
 pub mod layer;

@@ -102,8 +102,10 @@ impl OutputWriter {
 				let count = (width - done).min(LEVEL_PIECE as u64) as usize;
 				let below = read_nodes(&reader, offset + done * 32, count)
 					.with_context(|| format!("reading level {level} of the output tree"))?;
-				let above: Vec<Hash32> =
-					below.par_chunks(PAR_PIECE).flat_map_iter(merkle::parent_level).collect();
+				let above: Vec<Hash32> = below
+					.par_chunks(PAR_PIECE)
+					.flat_map_iter(crate::hashing::parent_level)
+					.collect();
 				writer.write_all(above.as_flattened())?;
 				done += count as u64;
 			}
