@@ -222,6 +222,13 @@ impl CpuBackend {
 		let k = shape.k as usize;
 		let dot: DotFn = self.dot.function().unwrap_or(super::dot::portable);
 		let tile = self.dot.tile();
+		let sum_of = |first_col: usize, c: usize| match tile {
+			Some(_) if first_col + c < shape.n as usize => {
+				let col = first_col + c;
+				super::dot::column_sum(&b[col * k..(col + 1) * k])
+			}
+			_ => 0,
+		};
 		let first_row = (first_tile_row * TILE) as usize;
 		let end_row = ((last_tile_row + 1) * TILE).min(shape.m) as usize;
 		let mut generated = Vec::new();
@@ -252,13 +259,14 @@ impl CpuBackend {
 					&zero[..]
 				}
 			};
+			let sums = [0, 1, 2, 3].map(|c| sum_of(first_col, c));
 			for local in 0..group.len() {
 				let leaf = &mut leaves[local * tile_cols + tile_col];
 				let top = local * TILE_USIZE;
 				match tile {
 					Some(tile) => {
-						*leaf =
-							tile([0, 1, 2, 3].map(|r| row_of(top + r)), [0, 1, 2, 3].map(col_of))
+						let rows = [0, 1, 2, 3].map(|r| row_of(top + r));
+						*leaf = tile(rows, [0, 1, 2, 3].map(col_of), sums)
 					}
 					None => {
 						for r in 0..rows.saturating_sub(top).min(TILE_USIZE) {

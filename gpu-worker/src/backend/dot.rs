@@ -17,8 +17,14 @@
 pub type DotFn = fn(&[i8], &[i8]) -> i32;
 
 /// The 16 dot products of 4 rows and 4 columns (all lanes of one length), row-major: one
-/// output tile.
-pub type TileFn = fn([&[i8]; 4], [&[i8]; 4]) -> [i32; 16];
+/// output tile. The third argument is each column's sum ([`column_sum`]), computed once per
+/// column rather than once per tile.
+pub type TileFn = fn([&[i8]; 4], [&[i8]; 4], [i32; 4]) -> [i32; 16];
+
+/// The sum of a lane's values (what [`TileFn`]s take for each column).
+pub fn column_sum(lane: &[i8]) -> i32 {
+	lane.iter().map(|&x| i32::from(x)).sum()
+}
 
 /// The instruction sets the backend can use for its dot product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +55,11 @@ impl DotPath {
 			#[cfg(target_arch = "x86_64")]
 			DotPath::Avx512Vnni if has_avx512_vnni() => Some(|a, b| {
 				let zero = vec![0i8; a.len()];
-				vnni_tile([a, &zero, &zero, &zero], [b, &zero, &zero, &zero])[0]
+				vnni_tile(
+					[a, &zero, &zero, &zero],
+					[b, &zero, &zero, &zero],
+					[column_sum(b), 0, 0, 0],
+				)[0]
 			}),
 			DotPath::Avx2 | DotPath::Avx512Vnni => None,
 		}
@@ -120,24 +130,22 @@ fn has_avx512_vnni() -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-fn vnni_tile(rows: [&[i8]; 4], cols: [&[i8]; 4]) -> [i32; 16] {
+fn vnni_tile(rows: [&[i8]; 4], cols: [&[i8]; 4], col_sums: [i32; 4]) -> [i32; 16] {
 	// Only handed out by `DotPath::tile` after the CPU was seen to support AVX-512 VNNI.
-	unsafe { vnni_tile_unchecked(rows, cols) }
+	unsafe { vnni_tile_unchecked(rows, cols, col_sums) }
 }
 
 /// # Safety
 /// The CPU must support AVX-512 F, BW and VNNI.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-unsafe fn vnni_tile_unchecked(rows: [&[i8]; 4], cols: [&[i8]; 4]) -> [i32; 16] {
+unsafe fn vnni_tile_unchecked(rows: [&[i8]; 4], cols: [&[i8]; 4], col_sums: [i32; 4]) -> [i32; 16] {
 	use std::arch::x86_64::*;
 	let len = rows.iter().chain(&cols).map(|l| l.len()).min().unwrap_or(0);
 	let mut out = [0i32; 16];
 	unsafe {
 		let flip = _mm512_set1_epi8(i8::MIN);
-		let ones = _mm512_set1_epi8(1);
 		let mut acc = [_mm512_setzero_si512(); 16];
-		let mut col_sums = [_mm512_setzero_si512(); 4];
 		let mut i = 0;
 		while i < len {
 			// The last step loads only the bytes left (the rest read as 0: no products).
@@ -146,18 +154,16 @@ unsafe fn vnni_tile_unchecked(rows: [&[i8]; 4], cols: [&[i8]; 4]) -> [i32; 16] {
 			let r = [0, 1, 2, 3].map(|x| _mm512_xor_si512(load(rows[x]), flip));
 			let c = [0, 1, 2, 3].map(|x| load(cols[x]));
 			for (y, col) in c.iter().enumerate() {
-				col_sums[y] = _mm512_dpbusd_epi32(col_sums[y], ones, *col);
 				for (x, row) in r.iter().enumerate() {
 					acc[x * 4 + y] = _mm512_dpbusd_epi32(acc[x * 4 + y], *row, *col);
 				}
 			}
 			i += 64;
 		}
-		let sums = col_sums.map(|s| _mm512_reduce_add_epi32(s));
 		for (cell, value) in out.iter_mut().enumerate() {
 			// Σ (a + 128)·b − 128·Σ b, in wrapping arithmetic: exact, since the result fits.
-			*value =
-				_mm512_reduce_add_epi32(acc[cell]).wrapping_sub(sums[cell % 4].wrapping_mul(128));
+			*value = _mm512_reduce_add_epi32(acc[cell])
+				.wrapping_sub(col_sums[cell % 4].wrapping_mul(128));
 		}
 	}
 	out
@@ -214,7 +220,8 @@ mod tests {
 				let rows: Vec<Vec<i8>> = (0..4).map(|x| lane(len, x)).collect();
 				let cols: Vec<Vec<i8>> = (4..8).map(|y| lane(len, y)).collect();
 				let tile_of = |r: &[Vec<i8>], c: &[Vec<i8>]| {
-					tile([&r[0], &r[1], &r[2], &r[3]], [&c[0], &c[1], &c[2], &c[3]])
+					let sums = [0, 1, 2, 3].map(|y| column_sum(&c[y]));
+					tile([&r[0], &r[1], &r[2], &r[3]], [&c[0], &c[1], &c[2], &c[3]], sums)
 				};
 				let expected: Vec<i32> =
 					(0..16).map(|cell| dot(&rows[cell / 4], &cols[cell % 4])).collect();
@@ -228,7 +235,8 @@ mod tests {
 			// The extremes at the largest k: all −128 (2³⁰ each), −128 against 127, 127 against
 			// −128 and 127 against 127.
 			let (low, high) = (vec![-128i8; MAX_K as usize], vec![127i8; MAX_K as usize]);
-			let got = tile([&low, &high, &low, &high], [&low, &low, &high, &high]);
+			let cols: [&[i8]; 4] = [&low, &low, &high, &high];
+			let got = tile([&low, &high, &low, &high], cols, cols.map(column_sum));
 			for (cell, value) in got.iter().enumerate() {
 				let (r, c) =
 					([&low, &high, &low, &high][cell / 4], [&low, &low, &high, &high][cell % 4]);
