@@ -202,7 +202,6 @@ parameter_types! {
 }
 
 impl pallet_devices::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = Signature;
@@ -266,7 +265,6 @@ impl pallet_compute_proof::Config for Runtime {
 }
 
 impl pallet_jobs::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
@@ -336,7 +334,6 @@ parameter_types! {
 /// Hourly eras (the dev preset uses 10 blocks) halving yearly: at most 2 × 1 000 × 8 760 =
 /// 17.52 million GRID is ever scheduled, emission reaches zero after 8 760 × 50 eras.
 impl pallet_rewards::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type PalletId = RewardsPalletId;
 	type Treasury = TreasuryAccount;

@@ -83,10 +83,6 @@ pub mod pallet {
 	/// Configuration of the devices pallet.
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-
 		/// The currency in which bonds are held.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>

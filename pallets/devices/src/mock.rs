@@ -58,7 +58,6 @@ parameter_types! {
 }
 
 impl pallet_devices::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;

@@ -131,10 +131,6 @@ pub mod pallet {
 	/// Configuration of the jobs pallet.
 	#[pallet::config]
 	pub trait Config: frame_system::Config<Hash = H256> {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-
 		/// The currency in which budgets are held and providers paid.
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>

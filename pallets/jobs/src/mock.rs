@@ -84,7 +84,6 @@ parameter_types! {
 }
 
 impl pallet_devices::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;
@@ -110,7 +109,6 @@ impl pallet_compute_proof::Config for Test {
 }
 
 impl pallet_jobs::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;

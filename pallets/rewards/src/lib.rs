@@ -59,10 +59,6 @@ pub mod pallet {
 	/// Configuration of the rewards pallet.
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The overarching event type.
-		#[allow(deprecated)]
-		type RuntimeEvent: From<Event<Self>> + IsType<<Self as frame_system::Config>::RuntimeEvent>;
-
 		/// The currency minted as rewards.
 		type Currency: Inspect<Self::AccountId> + Mutate<Self::AccountId>;
 

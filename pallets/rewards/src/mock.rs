@@ -62,7 +62,6 @@ parameter_types! {
 }
 
 impl pallet_devices::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type DeviceSignature = MultiSignature;
@@ -87,7 +86,6 @@ impl pallet_compute_proof::Config for Test {
 }
 
 impl pallet_jobs::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
@@ -147,7 +145,6 @@ pub const HISTORY: u32 = 3;
 pub const CLEANUP_BATCH: u32 = 2;
 
 impl pallet_rewards::Config for Test {
-	type RuntimeEvent = RuntimeEvent;
 	type Currency = Balances;
 	type PalletId = RewardsPalletId;
 	type Treasury = TreasuryAccount;
