@@ -69,10 +69,10 @@ impl Client {
 			Matrix::A => (matrices.a, a, "a"),
 			Matrix::B => (matrices.b, b, "b"),
 		};
-		if *source != InputSource::Upload {
-			return Err(Error::Data(format!(
-				"input {name} of job {job} is not uploaded ({source:?})"
-			)));
+		// A chained `A` is fetched by the device, or uploaded by the client if it must be.
+		let chained_a = matrix == Matrix::A && matches!(source, InputSource::Job(_));
+		if *source != InputSource::Upload && !chained_a {
+			return Err(Error::Data(format!("input {name} of job {job} comes from a URL")));
 		}
 		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
 		self.put_input(signer, job, &info.status, name, &commitment.root.0, body).await

@@ -128,8 +128,11 @@ async fn put_input(
 		}
 		_ => return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a' or 'b'")),
 	};
-	if *source != InputSource::Upload {
-		return Err(refuse(StatusCode::CONFLICT, "this input is not uploaded (a URL or a job)"));
+	// A chained `A` may be uploaded too: the client's way round an earlier device that does
+	// not serve its output (the bytes are checked against the same commitment).
+	let chained_a = matrix == "a" && matches!(source, InputSource::Job(_));
+	if *source != InputSource::Upload && !chained_a {
+		return Err(refuse(StatusCode::CONFLICT, "this input comes from a URL, not an upload"));
 	}
 	let JobStatus::Assigned { device, .. } = &info.status else {
 		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs"));
@@ -171,6 +174,14 @@ async fn put_input(
 		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
 	let store =
 		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	// Once stored, an input is what the device computes from: never replaced.
+	let stored = match &expected {
+		Expected::Lanes(which, _) => store.has_input(job, *which),
+		Expected::Bias(..) => store.bias(job).ok().flatten().is_some(),
+	};
+	if stored {
+		return Err(refuse(StatusCode::CONFLICT, "this input was received already"));
+	}
 	let saved = match expected {
 		Expected::Lanes(which, commitment) => {
 			if !crate::fetch::matches_commitment(body.clone(), commitment).await {

@@ -8,7 +8,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use codec::Encode;
 use proofgrid_client::{
 	amount::format_grid,
@@ -402,7 +402,12 @@ impl DeviceWorker {
 			if retry.is_some_and(|(at, _)| Instant::now() < at) {
 				continue;
 			}
-			let fetched: Result<(usize, String)> = async {
+			// Never longer than the input window: a server that drips its bytes must not hold
+			// the job loop (and the device's heartbeats) past the point of giving the job back.
+			let limit = Duration::from_millis(
+				u64::from(self.market.input_window).saturating_mul(self.market.millisecs_per_block),
+			);
+			let fetching = async {
 				match (name, source) {
 					('a', InputSource::Job(earlier)) => {
 						let (bytes, from) = self.chained_rows(*earlier, &matrices.a).await?;
@@ -432,8 +437,10 @@ impl DeviceWorker {
 					}
 					(_, source) => bail!("input {name} cannot come from {source:?}"),
 				}
-			}
-			.await;
+			};
+			let fetched: Result<(usize, String)> = tokio::time::timeout(limit, fetching)
+				.await
+				.unwrap_or_else(|_| Err(anyhow::anyhow!("gave up after {limit:?}")));
 			match fetched {
 				Ok((bytes, from)) => {
 					self.fetch_retries.lock().expect("not poisoned").remove(&(job, name));
@@ -573,9 +580,19 @@ impl DeviceWorker {
 				let spec = held.spec()?;
 				self.ensure_funded().await?;
 				if spec.layer().is_some() {
-					let output = self.layer(&held, &spec).await?;
+					let mut output = self.layer(&held, &spec).await?;
 					if output.tree.root() != root.0 {
-						tracing::warn!(job, "the saved layer does not match the committed root");
+						// A damaged file: compute it again from the inputs.
+						tracing::warn!(
+							job,
+							"the saved layer does not match the committed root; computing it again"
+						);
+						self.store.discard_values(job)?;
+						output = self.layer(&held, &spec).await?;
+						ensure!(
+							output.tree.root() == root.0,
+							"job {job}: the layer computed again does not match the committed root"
+						);
 					}
 					let (rows, cols) =
 						self.store.inputs(job)?.context("the job's inputs are gone")?;

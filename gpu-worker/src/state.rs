@@ -96,6 +96,9 @@ pub struct Store {
 	dir: PathBuf,
 }
 
+/// How much longer than the retention a layer's output is kept (see [`Store::sweep_outputs`]).
+pub const LAYER_RETENTION_MARGIN: std::time::Duration = std::time::Duration::from_secs(3600);
+
 impl Store {
 	/// The store in `dir` (created if missing).
 	pub fn open(dir: &Path) -> Result<Self> {
@@ -209,7 +212,14 @@ impl Store {
 			let is_output = path.extension().is_some_and(|e| e == "values" || e == "y")
 				&& !held.as_ref().is_some_and(|held| held.contains(&path));
 			let age = fs::metadata(&path)?.modified()?.elapsed().unwrap_or_default();
-			if is_output && age > retention {
+			// The chain lists a layer's output for chained jobs from its settlement, which
+			// comes a dispute window after it was computed: keep it that much longer.
+			let margin = if path.extension().is_some_and(|e| e == "y") {
+				LAYER_RETENTION_MARGIN
+			} else {
+				std::time::Duration::ZERO
+			};
+			if is_output && age > retention + margin {
 				let _ = fs::remove_file(path.with_extension("output"));
 				let _ = fs::remove_file(path.with_extension("acc"));
 				let _ = fs::remove_file(&path);
@@ -225,7 +235,12 @@ impl Store {
 	/// Writes `bytes` to `path` so that a crash leaves either the old or the new content, and
 	/// the new one survives a power cut once this returns.
 	fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-		let tmp = path.with_extension("tmp");
+		// A temporary file of its own per write: two files of a job (or two writes of one)
+		// never share one, whatever runs at once (an upload, a fetch, a computation).
+		static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+		let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+		let name = path.file_name().unwrap_or_default().to_string_lossy();
+		let tmp = path.with_file_name(format!("{name}.{}-{unique}.part", std::process::id()));
 		fs::write(&tmp, bytes)?;
 		fs::File::open(&tmp)?.sync_all()?;
 		fs::rename(&tmp, path)?;
@@ -283,6 +298,14 @@ impl Store {
 		let _ = fs::remove_file(self.input_path(job, 'a'));
 		let _ = fs::remove_file(self.input_path(job, 'b'));
 		let _ = fs::remove_file(self.bias_path(job));
+		// Writes a crash or a refused upload left half done.
+		let prefix = format!("job-{job}.");
+		for entry in fs::read_dir(&self.dir)?.flatten() {
+			let name = entry.file_name().to_string_lossy().into_owned();
+			if name.starts_with(&prefix) && name.ends_with(".part") {
+				let _ = fs::remove_file(entry.path());
+			}
+		}
 		match fs::remove_file(self.state_path()) {
 			Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
 			_ => Ok(()),
@@ -413,12 +436,25 @@ mod tests {
 		assert_eq!(reopened.bias(4).unwrap(), Some(vec![i32::MIN, -1, 7]));
 		let (y, acc) = reopened.layer(4).unwrap().unwrap();
 		assert_eq!((y, acc), (vec![-128, 0, 127, 5], vec![i32::MAX, -2, 0, 9]));
-		// Released: the inputs go, the output stays for its client and chained jobs.
+		// Released: the inputs (and any half-done write) go, the output stays for its client
+		// and chained jobs.
+		let part = dir.path().join("job-4.a.77-3.part");
+		fs::write(&part, [1u8]).unwrap();
 		reopened.release(4).unwrap();
+		assert!(!part.exists());
 		assert_eq!(reopened.bias(4).unwrap(), None);
 		assert!(reopened.layer(4).unwrap().is_some());
 		reopened.sweep_outputs(std::time::Duration::from_secs(3600)).unwrap();
 		assert!(reopened.layer(4).unwrap().is_some(), "within retention");
+		reopened.sweep_outputs(std::time::Duration::ZERO).unwrap();
+		assert!(reopened.layer(4).unwrap().is_some(), "kept a dispute window longer");
+		let old = std::time::SystemTime::now() - LAYER_RETENTION_MARGIN * 2;
+		fs::File::options()
+			.write(true)
+			.open(reopened.layer_path(4))
+			.unwrap()
+			.set_modified(old)
+			.unwrap();
 		reopened.sweep_outputs(std::time::Duration::ZERO).unwrap();
 		assert!(reopened.layer(4).unwrap().is_none());
 		assert!(!reopened.accumulators_path(4).exists());

@@ -168,12 +168,17 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	let refused = client.upload_bias(&dapp, job, &bias[1..]).await.unwrap_err();
 	assert!(refused.to_string().contains("400"), "{refused}");
 	client.upload_bias(&dapp, job, &bias).await.unwrap();
+	// Once received, an input is never replaced (the device may be computing from it).
+	let again = client.upload_bias(&dapp, job, &bias).await.unwrap_err();
+	assert!(again.to_string().contains("409"), "{again}");
 	client.upload_input(&dapp, job, Matrix::A, &inputs).await.unwrap();
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let from = client.best_number().await.unwrap();
 	let end = outcome(&client, job, from, &first).await;
 	assert!(matches!(end, JobOutcome::Verified { .. }), "{end:?}");
-	println!("bias upload: a stranger's and wrong values refused; the job verified");
+	println!(
+		"bias upload: a stranger's, wrong, short and repeated uploads refused; the job verified"
+	);
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
 	// service still serves layer 1's output).

@@ -96,6 +96,10 @@ fn wrong_in_row(row: &[i8], columns: &[i8], c_row: &[i32], i: usize, k: usize) -
 		.expect("a row whose check failed has a wrong element")
 }
 
+/// Rows of a wrong accumulator hint [`check_layer`] repairs one by one before it recomputes
+/// them all.
+const MAX_REPAIRED_ROWS: usize = 4;
+
 /// Where a layer's output `Y` differs from `act(sat(requant(A·W + bias)))`: one wrong element and
 /// its correct value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -146,15 +150,24 @@ pub fn check_layer(
 	};
 	let mut acc = acc.to_vec();
 	// Until the accumulators pass: a failing row is recomputed, its outputs checked, and the
-	// row repaired. At most every row once, which is recomputing the layer.
+	// row repaired. A hint wrong in more than a few rows is dropped: every row is recomputed
+	// (the layer's own cost), never one Freivalds pass per wrong row.
+	let mut repaired = 0;
 	while let Err(wrong) = freivalds(rows, columns, &acc, k, seed, rounds) {
-		let i = wrong.row;
-		for j in 0..n {
-			let exact = dot(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k]);
-			if let Some(found) = mismatch(i, j, requant.apply(exact, bias[j])) {
-				return Err(found);
+		let failing = if repaired < MAX_REPAIRED_ROWS {
+			repaired += 1;
+			wrong.row..wrong.row + 1
+		} else {
+			0..y.len() / n
+		};
+		for i in failing {
+			for j in 0..n {
+				let exact = dot(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k]);
+				if let Some(found) = mismatch(i, j, requant.apply(exact, bias[j])) {
+					return Err(found);
+				}
+				acc[i * n + j] = exact;
 			}
-			acc[i * n + j] = exact;
 		}
 	}
 	// The accumulators are `A·W` (but for a 2^(−32·rounds) chance): check `y` against them.
@@ -231,6 +244,9 @@ mod tests {
 		bad_hint[20 * n + 16] = 0;
 		assert_eq!(check(&bad_hint, &y), Ok(()));
 		assert_eq!(check(&vec![0; m * n], &y), Ok(()));
+		// No hint at all (every row fails, so all are recomputed at once): the lie is found.
+		let found = check(&vec![0; m * n], &wrong_y).unwrap_err();
+		assert_eq!((found.row, found.column, found.expected), (5, 9, y[5 * n + 9]));
 	}
 
 	#[test]
