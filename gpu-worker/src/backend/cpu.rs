@@ -244,7 +244,7 @@ impl CpuBackend {
 		};
 		// Rows and columns past the output's edge are lanes of zeros: cells of 0.
 		let zero = vec![0i8; if tile.is_some() { k } else { 0 }];
-		let rows = (end_row - first_row) as usize;
+		let rows = end_row - first_row;
 		let row_of = |r: usize| if r < rows { &a[r * k..(r + 1) * k] } else { &zero[..] };
 		let tile_cols = shape.tile_cols() as usize;
 		let mut leaves = vec![[0i32; LEAF_ELEMENTS]; group.len() * tile_cols];
