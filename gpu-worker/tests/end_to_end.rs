@@ -31,7 +31,7 @@
 mod common;
 
 use std::{
-	path::{Path, PathBuf},
+	path::Path,
 	process::Command,
 	time::{Duration, Instant},
 };
@@ -128,12 +128,7 @@ where
 
 #[tokio::test(flavor = "multi_thread")]
 async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
-	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
-		panic!(
-			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
-			 fault-injection worker first"
-		);
-	};
+	let faulty = faulty_worker();
 	let dir = tempfile::tempdir().unwrap();
 	let (node, client, url) = start_node(dir.path()).await;
 	let dapp = Keypair::from_suri("//Eve").unwrap();

@@ -104,12 +104,7 @@ fn reference(rows: &[i8], layer: &ModelLayer) -> Vec<i8> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed() {
-	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
-		panic!(
-			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
-			 fault-injection worker first"
-		);
-	};
+	let faulty = faulty_worker();
 	let dir = tempfile::tempdir().unwrap();
 	let (node, client, url) = start_node(dir.path()).await;
 	let (x, layers, logits) = model();

@@ -19,6 +19,17 @@ use proofgrid_client::{
 pub const BLOCK_MS: &str = "500";
 pub const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// The fault-injection worker (`PROOFGRID_FAULTY_WORKER`, which `scripts/test.sh` builds).
+pub fn faulty_worker() -> PathBuf {
+	let Some(faulty) = std::env::var_os("PROOFGRID_FAULTY_WORKER").map(PathBuf::from) else {
+		panic!(
+			"PROOFGRID_FAULTY_WORKER is not set: run scripts/test.sh, which builds the \
+			 fault-injection worker first"
+		);
+	};
+	faulty
+}
+
 pub fn free_port() -> u16 {
 	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -27,7 +27,7 @@ use proofgrid_primitives::{
 use serde_json::json;
 use sp_core::H256;
 
-use crate::{outcome_line, random_seed, wait_assigned, wait_committed, Output};
+use crate::{outcome_line, print_wrong, random_seed, wait_assigned, wait_committed, Output};
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
 /// minutes on a production chain).
@@ -205,13 +205,8 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	})
 	.await?;
 	if let Err(wrong) = checked {
-		out.print(
-			json!({ "job": id, "wrongElement": { "row": wrong.row, "column": wrong.column, "committed": wrong.found, "expected": wrong.expected } }),
-			|| format!(
-				"job {id}: the committed Y is WRONG: Y[{}][{}] is {}, the layer gives {} (Y not written)",
-				wrong.row, wrong.column, wrong.found, wrong.expected
-			),
-		);
+		let (found, expected) = (wrong.found.into(), wrong.expected.into());
+		print_wrong(out, id, "Y", "the layer", (wrong.row, wrong.column), found, expected);
 		prove_wrong(client, signer, out, id, from + 1, &shape, &data, &y, &wrong).await?;
 		bail!("job {id}: the device's output was wrong");
 	}

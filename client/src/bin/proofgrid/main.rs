@@ -695,13 +695,8 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				})
 				.await?;
 				if let Err(wrong) = checked {
-					out.print(
-						json!({ "job": id, "wrongElement": { "row": wrong.row, "column": wrong.column, "committed": wrong.found, "expected": wrong.expected } }),
-						|| format!(
-							"job {id}: the committed C is WRONG: C[{}][{}] is {}, A·B gives {} (C not written)",
-							wrong.row, wrong.column, wrong.found, wrong.expected
-						),
-					);
+					let (found, expected) = (wrong.found.into(), wrong.expected.into());
+					print_wrong(out, id, "C", "A·B", (wrong.row, wrong.column), found, expected);
 					prove_wrong(client, signer, out, id, from + 1, &shape, &rows, &cols, &wrong).await?;
 					bail!("job {id}: the device's output was wrong");
 				}
@@ -968,6 +963,25 @@ async fn wait_committed(client: &Client, id: u64) -> Result<[u8; 32]> {
 		}
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	}
+}
+
+/// Prints the wrong element a client's check found in `matrix` of job `id`: where, what the
+/// device committed, and what `reference` gives.
+fn print_wrong(
+	out: &Output,
+	id: u64,
+	matrix: &str,
+	reference: &str,
+	(row, column): (usize, usize),
+	found: i64,
+	expected: i64,
+) {
+	out.print(
+		json!({ "job": id, "wrongElement": { "row": row, "column": column, "committed": found, "expected": expected } }),
+		|| format!(
+			"job {id}: the committed {matrix} is WRONG: {matrix}[{row}][{column}] is {found}, {reference} gives {expected} ({matrix} not written)"
+		),
+	);
 }
 
 /// The first values of an output, for a glance.
