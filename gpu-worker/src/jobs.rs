@@ -312,9 +312,7 @@ impl DeviceWorker {
 			}
 			let for_me = job.deadline > best + 1
 				&& !job.abandoned.0.contains(&me)
-				&& spec.requirements.min_vram_mib <= info.spec.0.vram_mib
-				&& spec.requirements.min_gops <= gops
-				&& info.spec.0.kernels.contains(spec.requirements.kernel);
+				&& spec.requirements.unmet_by(&info.spec.0, gops).is_none();
 			if !for_me {
 				// None of these gets better for this device: never read the job again.
 				self.remember_refusal(*id);

@@ -161,6 +161,35 @@ pub struct Requirements {
 	pub min_gops: u64,
 }
 
+/// Which of a job's [`Requirements`] a device does not meet.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Unmet {
+	/// It does not run the job's kernel.
+	Kernel,
+	/// It has less memory than the job needs.
+	Vram,
+	/// Its throughput (measured, else advertised) is below the job's minimum.
+	Throughput,
+}
+
+impl Requirements {
+	/// The first of these requirements a device of `spec` does not meet, whose throughput
+	/// counts as `gops` (the chain's measurement of it, else its advertised figure); `None` if
+	/// it meets them all. The one rule: the chain applies it to a claim
+	/// (`DeviceRegistry::ensure_eligible`), a worker to the jobs it looks at.
+	pub fn unmet_by(&self, spec: &DeviceSpec, gops: u64) -> Option<Unmet> {
+		if !spec.kernels.contains(self.kernel) {
+			Some(Unmet::Kernel)
+		} else if spec.vram_mib < self.min_vram_mib {
+			Some(Unmet::Vram)
+		} else if gops < self.min_gops {
+			Some(Unmet::Throughput)
+		} else {
+			None
+		}
+	}
+}
+
 /// Where a device is in its life on chain.
 #[derive(
 	Encode,
@@ -228,4 +257,28 @@ pub enum Attestation {
 	/// No hardware evidence: the device is trusted only through its bond and proofs.
 	#[default]
 	Unattested,
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn requirements_are_met_or_the_first_unmet_one_is_named() {
+		let spec = DeviceSpec {
+			model: Default::default(),
+			vram_mib: 1000,
+			compute_capability: ComputeCapability { major: 9, minor: 0 },
+			multiprocessors: 1,
+			kernels: KernelSet::of(&[Kernel::GemmI8]),
+			advertised_gops: 50,
+		};
+		let needs = Requirements { kernel: Kernel::GemmI8, min_vram_mib: 1000, min_gops: 100 };
+		assert_eq!(needs.unmet_by(&spec, 100), None, "exactly enough");
+		assert_eq!(needs.unmet_by(&spec, 99), Some(Unmet::Throughput));
+		let more_memory = Requirements { min_vram_mib: 1001, ..needs };
+		assert_eq!(more_memory.unmet_by(&spec, 0), Some(Unmet::Vram));
+		let layer = Requirements { kernel: Kernel::LinearI8, ..more_memory };
+		assert_eq!(layer.unmet_by(&spec, 0), Some(Unmet::Kernel), "the kernel first");
+	}
 }

@@ -9,7 +9,7 @@ use frame_support::{
 		Get,
 	},
 };
-use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements};
+use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements, Unmet};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchError,
@@ -102,9 +102,12 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			Self::is_fresh(&info, frame_system::Pallet::<T>::block_number()),
 			Error::<T>::Stale
 		);
-		ensure!(info.spec.kernels.contains(requirements.kernel), Error::<T>::KernelUnsupported);
-		ensure!(info.spec.vram_mib >= requirements.min_vram_mib, Error::<T>::InsufficientVram);
-		ensure!(info.effective_gops() >= requirements.min_gops, Error::<T>::TooSlow);
+		match requirements.unmet_by(&info.spec, info.effective_gops()) {
+			Some(Unmet::Kernel) => Err(Error::<T>::KernelUnsupported)?,
+			Some(Unmet::Vram) => Err(Error::<T>::InsufficientVram)?,
+			Some(Unmet::Throughput) => Err(Error::<T>::TooSlow)?,
+			None => {}
+		}
 		ensure!(info.price_per_unit <= price_cap, Error::<T>::PriceTooHigh);
 		ensure!(info.active_jobs < T::MaxActiveJobs::get(), Error::<T>::TooManyJobs);
 		ensure!(info.bond >= T::DeviceBond::get(), Error::<T>::BondTooLow);
