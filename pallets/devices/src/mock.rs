@@ -143,5 +143,5 @@ pub fn build_and_execute(test: impl FnOnce()) {
 
 /// Moves to block `n`.
 pub fn run_to_block(n: u64) {
-	System::set_block_number(n);
+	System::run_to_block::<AllPalletsWithSystem>(n);
 }
