@@ -2,7 +2,7 @@
 
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, Hooks},
+	traits::{ConstU32, ConstU64},
 };
 use proofgrid_primitives::{
 	device::{
@@ -288,15 +288,16 @@ pub fn build_and_execute(test: impl FnOnce()) {
 /// Advances to block `n`, giving each block a distinct hash and running the jobs pallet's
 /// deadline processing.
 pub fn run_to_block(n: u64) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		if next > 1 {
-			frame_system::BlockHash::<Test>::insert(
-				next - 1,
-				H256::repeat_byte((next % 251) as u8 + 1),
-			);
-		}
-		System::set_block_number(next);
-		Jobs::on_initialize(next);
-	}
+	// Each block's parent gets a distinct hash (the challenge randomness of the mocks).
+	System::run_to_block_with::<AllPalletsWithSystem>(
+		n,
+		frame_system::RunToBlockHooks::default().before_initialize(|next| {
+			if next > 1 {
+				frame_system::BlockHash::<Test>::insert(
+					next - 1,
+					H256::repeat_byte((next % 251) as u8 + 1),
+				);
+			}
+		}),
+	);
 }
