@@ -174,18 +174,19 @@ async fn put_input(
 		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
 	let store =
 		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	// Once stored, an input is what the device computes from: never replaced.
+	// Once stored, an input is what the device computes from: never rewritten. The same bytes
+	// again (a client's fallback upload racing the device's own fetch) are taken as a no-op.
 	let stored = match &expected {
 		Expected::Lanes(which, _) => store.has_input(job, *which),
 		Expected::Bias(..) => store.bias(job).ok().flatten().is_some(),
 	};
-	if stored {
-		return Err(refuse(StatusCode::CONFLICT, "this input was received already"));
-	}
 	let saved = match expected {
 		Expected::Lanes(which, commitment) => {
 			if !crate::fetch::matches_commitment(body.clone(), commitment).await {
 				return Err(mismatch());
+			}
+			if stored {
+				return Ok(StatusCode::NO_CONTENT);
 			}
 			store.save_input(job, which, &body)
 		}
@@ -196,6 +197,9 @@ async fn put_input(
 				.collect();
 			if bias_root(&bias) != Some(root) {
 				return Err(mismatch());
+			}
+			if stored {
+				return Ok(StatusCode::NO_CONTENT);
 			}
 			store.save_bias(job, &bias)
 		}

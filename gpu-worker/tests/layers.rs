@@ -7,7 +7,8 @@
 //!    byte for byte those of the model's own NumPy pipeline.
 //! 2. Layer 2 again (`proofgrid job layer --a-job`), on another worker: it fetches layer 1's
 //!    output from the first worker's data service (the chain checks it is layer 1's), and the
-//!    logits are again the model's.
+//!    logits are again the model's. Then the first worker stops: the dApp gives layer 1's
+//!    output itself (`--a` with `--a-job`), and layer 2 runs a third time.
 //! 3. A cheater (1% of each layer output's elements falsified) takes layer jobs with the
 //!    chain's minimum of 32 samples, which miss 1% of wrong elements 72% of the time. Every
 //!    time, the CLI's own check finds a wrong element, writes no output and fails; the device
@@ -25,7 +26,7 @@ use std::{
 
 use common::*;
 use proofgrid_client::{
-	data::{columns_of, read_npy_i32_vector, read_npy_i8, Matrix},
+	data::{columns_of, npy_i8_bytes, read_npy_i32_vector, read_npy_i8, Matrix},
 	jobs::JobOutcome,
 	runtime, Keypair, GRID,
 };
@@ -163,16 +164,18 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	let refused = client.upload_bias(&dapp, job, &bias[1..]).await.unwrap_err();
 	assert!(refused.to_string().contains("400"), "{refused}");
 	client.upload_bias(&dapp, job, &bias).await.unwrap();
-	// Once received, an input is never replaced (the device may be computing from it).
-	let again = client.upload_bias(&dapp, job, &bias).await.unwrap_err();
-	assert!(again.to_string().contains("409"), "{again}");
+	// Once received, an input is never rewritten: the same bytes again are a no-op, others
+	// are refused as before.
+	client.upload_bias(&dapp, job, &bias).await.unwrap();
+	let refused = client.upload_bias(&dapp, job, &wrong).await.unwrap_err();
+	assert!(refused.to_string().contains("422"), "{refused}");
 	client.upload_input(&dapp, job, Matrix::A, &inputs).await.unwrap();
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let from = client.best_number().await.unwrap();
 	let end = outcome(&client, job, from, &first).await;
 	assert!(matches!(end, JobOutcome::Verified { .. }), "{end:?}");
 	println!(
-		"bias upload: a stranger's, wrong, short and repeated uploads refused; the job verified"
+		"bias upload: a stranger's, wrong and short uploads refused, a repeated one a no-op; the job verified"
 	);
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
@@ -211,11 +214,26 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 		.collect();
 	assert_eq!(json!(predicted), result["classes"]);
 	println!("layer 2 again (job {id2}, A = job {id1}'s output): predicted classes {predicted:?}");
+
+	// 2b. The first worker stops, and its data service with it: the second device cannot fetch
+	// layer 1's output any more, so the dApp gives it (`--a` with `--a-job`: the rows it saved,
+	// checked here against the chain's commitment and uploaded).
+	first.stop();
+	let hidden_path = dir.path().join("hidden.npy");
+	let hidden = reference(&inputs, &layers[0]);
+	std::fs::write(&hidden_path, npy_i8_bytes(inputs.len() / 784, 256, &hidden)).unwrap();
+	let again_path = dir.path().join("logits-again.npy");
+	let (hidden_arg, again_arg) =
+		(hidden_path.display().to_string(), again_path.display().to_string());
+	let args = ["--a-job", &a_job, "--a", &hidden_arg, "--out", &again_arg];
+	let (ok, _, output) = job_layer(&url, &layers[1], &args);
+	assert!(ok, "layer 2 with A uploaded\n{output}\n{}", second.log_tail());
+	assert_eq!(read_npy_i8(&again_path).unwrap().2, logits, "the same logits");
+	println!("layer 2 once more, A uploaded by the dApp (its first device gone): the same logits");
 	second.stop();
 
 	// 3. The cheater, alone in the market (the first device is paused, the second stopped).
 	let cheater_args = ["--corrupt-fraction", "0.01", "--data-addr", &first_addr];
-	first.stop();
 	let cheater = worker(&faulty, "cheater", &url, "//Dave", dir.path(), &cheater_args);
 	let cheater_owner = Keypair::from_suri("//Dave").unwrap();
 	let cheater_device = wait_for_device(&client, &cheater_owner.account(), &cheater).await;

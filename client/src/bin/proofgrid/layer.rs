@@ -21,6 +21,7 @@ use proofgrid_client::{
 use proofgrid_primitives::{
 	check::{check_layer, WrongLayerElement, DEFAULT_ROUNDS},
 	gemm::GemmShape,
+	inputs::MatrixCommitment,
 	job::{InputSource, MAX_SUPPLIED_SAMPLES},
 	linear::{output_commitment, Requant},
 };
@@ -37,10 +38,13 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(3600);
 #[derive(Args)]
 pub struct LayerArgs {
 	/// `A` (m×k, int8 `.npy`): the layer's input rows, uploaded to the device that takes the job.
-	#[arg(long, conflicts_with = "a_job", required_unless_present = "a_job")]
+	/// With `--a-job`, that job's output as you saved it (`--out`): uploaded as well, for when
+	/// the device that computed it no longer serves it.
+	#[arg(long, required_unless_present = "a_job")]
 	pub a: Option<PathBuf>,
 	/// Take `A` from the output of this settled `linear-i8` job (chained): the device fetches it
-	/// from the device that computed it; this command downloads it too, to check the layer.
+	/// from the device that computed it; this command downloads it too (unless `--a` gives it),
+	/// to check the layer.
 	#[arg(long)]
 	pub a_job: Option<u64>,
 	/// `W` (k×n, int8 `.npy`): the weights.
@@ -99,22 +103,37 @@ pub struct Done {
 /// Runs `proofgrid job layer`.
 pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArgs) -> Result<Done> {
 	let (rows, a_source, k) = match (&args.a, args.a_job) {
-		(Some(path), _) => {
+		(Some(path), None) => {
 			let (_, k, values) = read_npy_i8(path)?;
 			(values, InputSource::Upload, k)
 		}
-		(None, Some(earlier)) => {
+		(a, Some(earlier)) => {
 			let kept = client.layer_output(earlier).await?.with_context(|| {
 				format!(
 					"job {earlier} has no output kept on chain: not a settled linear-i8 job, or its retention ended"
 				)
 			})?;
-			let endpoint = client
-				.endpoint(&kept.device)
-				.await?
-				.context("the device that computed it publishes no data service")?;
-			let rows = client.download_layer_rows(&endpoint, earlier, &kept.commitment.0).await?;
-			(rows, InputSource::Job(earlier), kept.commitment.0.lane_len as usize)
+			let commitment = kept.commitment.0;
+			let rows = match a {
+				Some(path) => {
+					let (_, _, rows) = read_npy_i8(path)?;
+					let lanes = rows.chunks_exact(commitment.lane_len.max(1) as usize);
+					ensure!(
+						MatrixCommitment::of_lanes(lanes) == Some(commitment),
+						"{} is not job {earlier}'s output as the chain keeps it",
+						path.display()
+					);
+					rows
+				}
+				None => {
+					let endpoint = client
+						.endpoint(&kept.device)
+						.await?
+						.context("the device that computed it publishes no data service")?;
+					client.download_layer_rows(&endpoint, earlier, &commitment).await?
+				}
+			};
+			(rows, InputSource::Job(earlier), commitment.lane_len as usize)
 		}
 		(None, None) => bail!("give --a or --a-job"),
 	};
@@ -165,7 +184,8 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 		},
 	);
 	let device = wait_assigned(client, id, args.lifetime).await?;
-	if a_source == InputSource::Upload {
+	// A chained `A` given here is uploaded too: the device takes whichever arrives first.
+	if args.a.is_some() {
 		client.upload_input(signer, id, Matrix::A, &data.rows).await?;
 	}
 	client.upload_input(signer, id, Matrix::B, &data.cols).await?;
