@@ -11,7 +11,8 @@
 //! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
 //! - [`challenge`]: which leaves a provider must reveal;
 //! - [`check`]: a client's check of a whole downloaded output (Freivalds' algorithm);
-//! - [`job`]: job specs and reveal formats.
+//! - [`job`]: job specs and reveal formats;
+//! - [`traits`]: how the pallets call one another (devices, verifier, rewards).
 //!
 //! One definition each, used to compute off chain and to verify on chain.
 
@@ -27,6 +28,7 @@ pub mod inputs;
 pub mod job;
 pub mod linear;
 pub mod merkle;
+pub mod traits;
 
 use sp_runtime::{
 	traits::{IdentifyAccount, Verify},

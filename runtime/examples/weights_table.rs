@@ -6,10 +6,10 @@
 //!     cargo run -q -p proofgrid-runtime --example weights_table
 
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
-use pallet_compute_proof::ComputeVerifier;
 use pallet_devices::WeightInfo as _;
 use pallet_jobs::WeightInfo as _;
 use pallet_rewards::WeightInfo as _;
+use proofgrid_primitives::traits::ComputeVerifier;
 use proofgrid_runtime::{configs::RuntimeBlockWeights, Runtime};
 
 type Devices = <Runtime as pallet_devices::Config>::WeightInfo;

@@ -310,9 +310,9 @@ fn inducing_a_failure_does_not_pay() {
 
 #[test]
 fn a_fraud_proof_at_k_4096_is_small_and_cheap_and_a_refused_one_costs_more_than_its_fee() {
-	use pallet_compute_proof::ComputeVerifier;
 	use pallet_jobs::WeightInfo;
 	use proofgrid_primitives::inputs::sample_bytes;
+	use proofgrid_primitives::traits::ComputeVerifier;
 	// The largest proof at k = 4096: a 4096² output's leaf and path, a row and a column of
 	// 4096 bytes and their paths, and the element (two u32).
 	let shape = GemmShape { m: 4096, n: 4096, k: 4096 };

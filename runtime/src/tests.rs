@@ -164,8 +164,8 @@ fn transfer_beyond_balance_or_below_existential_deposit_fails() {
 #[test]
 fn a_reveal_for_a_4096_cube_weighs_at_most_one_percent_of_a_block() {
 	use frame_support::traits::Get;
-	use pallet_compute_proof::ComputeVerifier;
 	use pallet_jobs::WeightInfo;
+	use proofgrid_primitives::traits::ComputeVerifier;
 
 	let reveal = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal()
 		.saturating_add(crate::ComputeProof::verify_weight(4096));

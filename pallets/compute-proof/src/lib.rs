@@ -20,9 +20,10 @@
 //! `B` of one element of it drawn from the challenge, with their paths to the client's input
 //! roots; this pallet checks the three paths and recomputes that element. A sample is about
 //! `2k` bytes, so a supplied job is admitted only if its whole reveal fits
-//! [`Config::MaxRevealBytes`] ([`ComputeVerifier::reveal_bytes`]).
+//! [`Config::MaxRevealBytes`] ([`ComputeVerifier::reveal_bytes`](proofgrid_primitives::traits::ComputeVerifier::reveal_bytes)).
 //!
-//! The pallet has no calls and no storage: the jobs pallet calls it through [`ComputeVerifier`].
+//! The pallet has no calls and no storage: the jobs pallet calls it through
+//! [`ComputeVerifier`](proofgrid_primitives::traits::ComputeVerifier).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -40,6 +41,7 @@ mod tests;
 
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
+use proofgrid_primitives::traits::ComputeVerifier;
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	gemm::{encode_leaf, seeded_leaf},
@@ -58,78 +60,6 @@ use proofgrid_primitives::{
 	merkle::{self, hash_leaf, ProofError},
 };
 use sp_core::H256;
-
-/// What the jobs pallet needs from a compute verifier.
-pub trait ComputeVerifier {
-	/// The leaf indices the provider of `job` must reveal, sorted; distinct for seeded inputs,
-	/// once per challenged element for supplied inputs.
-	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64>;
-
-	/// `Ok` if `paths` proves the challenged leaves of `root` are the correct output of `spec`;
-	/// otherwise the named reason.
-	fn verify(
-		job: JobId,
-		spec: &JobSpec,
-		root: &H256,
-		randomness: &H256,
-		paths: &RevealPaths,
-	) -> DispatchResult;
-
-	/// Weight of [`Self::verify`] for the job's inner dimension `k_dim`.
-	fn verify_weight(k_dim: u32) -> Weight;
-
-	/// `Ok` if `samples` prove the challenged leaves of `root` hold the correct elements of
-	/// `spec`'s product of supplied inputs; otherwise the named reason.
-	fn verify_supplied(
-		job: JobId,
-		spec: &JobSpec,
-		root: &H256,
-		randomness: &H256,
-		samples: &SuppliedReveal,
-	) -> DispatchResult;
-
-	/// Weight of [`Self::verify_supplied`] for `samples` samples of inner dimension `k_dim`.
-	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight;
-
-	/// Fewest samples a job on supplied inputs may ask for (at most
-	/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES)).
-	fn min_supplied_samples() -> u32;
-
-	/// `Ok` if `proof` shows that the output committed as `root` for `spec` (a job on supplied
-	/// inputs) is wrong; otherwise why it does not.
-	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult;
-
-	/// Weight of [`Self::verify_fraud`] for inner dimension `k_dim`.
-	fn verify_fraud_weight(k_dim: u32) -> Weight;
-
-	/// `Ok` if `samples` prove the challenged elements of the `linear-i8` output committed as
-	/// `root` are those `spec`'s inputs, biases and requantization give; otherwise the named
-	/// reason.
-	fn verify_layer(
-		job: JobId,
-		spec: &JobSpec,
-		root: &H256,
-		randomness: &H256,
-		samples: &LayerReveal,
-	) -> DispatchResult;
-
-	/// Weight of [`Self::verify_layer`] for `samples` samples with lanes of `k_dim` values and
-	/// output rows of `n` values.
-	fn verify_layer_weight(samples: u32, k_dim: u32, n: u32) -> Weight;
-
-	/// `Ok` if `proof` shows that the `linear-i8` output committed as `root` for `spec` is
-	/// wrong; otherwise why it does not.
-	fn verify_layer_fraud(spec: &JobSpec, root: &H256, proof: &LayerFraudProof) -> DispatchResult;
-
-	/// Weight of [`Self::verify_layer_fraud`]: one sample of [`Self::verify_layer`].
-	fn verify_layer_fraud_weight(k_dim: u32, n: u32) -> Weight;
-
-	/// Most bytes the reveal of a job of `spec` takes.
-	fn reveal_bytes(spec: &JobSpec) -> u64;
-
-	/// Largest reveal a job may need: a job whose reveal would be larger is refused.
-	fn max_reveal_bytes() -> u64;
-}
 
 #[frame_support::pallet]
 pub mod pallet {

@@ -14,7 +14,8 @@ use proofgrid_primitives::{
 use sp_core::H256;
 use sp_runtime::BuildStorage;
 
-use crate::{self as pallet_compute_proof, ComputeVerifier, Error};
+use crate::{self as pallet_compute_proof, Error};
+use proofgrid_primitives::traits::ComputeVerifier;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 

@@ -9,15 +9,16 @@ use frame_support::{
 		Get,
 	},
 };
-use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Requirements, Unmet};
+use proofgrid_primitives::{
+	device::{DeviceSpec, DeviceStatus, Requirements, Unmet},
+	traits::DeviceRegistry,
+};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	DispatchError,
 };
 
-use crate::{
-	BalanceOf, Config, DeviceInfoOf, DeviceRegistry, Devices, Error, Event, HoldReason, Pallet,
-};
+use crate::{BalanceOf, Config, DeviceInfoOf, Devices, Error, Event, HoldReason, Pallet};
 
 impl<T: Config> Pallet<T> {
 	/// Refuses specs no job could ever match.

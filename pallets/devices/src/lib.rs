@@ -19,7 +19,7 @@
 //!
 //! ## Bond and collateral
 //! The bond is the device's stake. The jobs pallet locks part of it as collateral for each job
-//! the device claims ([`DeviceRegistry::lock_collateral`]) and slashes that collateral if the
+//! the device claims ([`DeviceRegistry::lock_collateral`](proofgrid_primitives::traits::DeviceRegistry::lock_collateral)) and slashes that collateral if the
 //! job fails. A slashed device whose bond fell below [`Config::DeviceBond`] takes no work until
 //! its owner calls `top_up_bond`. Prices below [`Config::MinPricePerUnit`] are refused, so work
 //! is never sold for nothing.
@@ -37,7 +37,7 @@
 //! it, so a provider cannot escape a slash by leaving.
 //!
 //! ## For sibling pallets
-//! The jobs pallet sees devices only through [`DeviceRegistry`]: eligibility, owner, price,
+//! The jobs pallet sees devices only through [`DeviceRegistry`](proofgrid_primitives::traits::DeviceRegistry): eligibility, owner, price,
 //! busy/idle, reputation, and slashing a bond to named beneficiaries.
 
 #![cfg_attr(not(feature = "std"), no_std)]

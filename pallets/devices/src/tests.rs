@@ -6,12 +6,13 @@ use frame_support::{
 	dispatch::Pays,
 	traits::fungible::{hold::Inspect as HoldInspect, Inspect},
 };
-use proofgrid_primitives::device::{DeviceStatus, Kernel, KernelSet, Requirements};
+use proofgrid_primitives::{
+	device::{DeviceStatus, Kernel, KernelSet, Requirements},
+	traits::DeviceRegistry,
+};
 use sp_runtime::TokenError;
 
-use crate::{
-	mock::*, DeviceRegistry, Devices as DevicesMap, Error, Event, HoldReason, OwnerDevices,
-};
+use crate::{mock::*, Devices as DevicesMap, Error, Event, HoldReason, OwnerDevices};
 
 fn held(who: u8) -> Balance {
 	Balances::balance_on_hold(&HoldReason::DeviceBond.into(), &account(who))

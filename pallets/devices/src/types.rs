@@ -1,13 +1,10 @@
-//! Types of the devices pallet: the stored device record and the trait sibling pallets use.
+//! Types of the devices pallet: the stored device record.
 
 use codec::{Decode, Encode, MaxEncodedLen};
-use frame_support::{pallet_prelude::DispatchResult, traits::fungible::Inspect};
+use frame_support::traits::fungible::Inspect;
 use frame_system::pallet_prelude::BlockNumberFor;
-use proofgrid_primitives::device::{
-	Attestation, DeviceSpec, DeviceStatus, Reputation, Requirements,
-};
+use proofgrid_primitives::device::{Attestation, DeviceSpec, DeviceStatus, Reputation};
 use scale_info::TypeInfo;
-use sp_runtime::DispatchError;
 
 use crate::Config;
 
@@ -74,62 +71,6 @@ impl<AccountId, Balance: sp_runtime::Saturating + Copy, BlockNumber>
 	pub fn free_bond(&self) -> Balance {
 		self.bond.saturating_sub(self.locked)
 	}
-}
-
-/// What the jobs pallet (or any sibling) may ask of and do to devices.
-pub trait DeviceRegistry<AccountId, Balance> {
-	/// `Ok` if `device` can take a job with `requirements` at a price of at most `price_cap`
-	/// per unit now, with `collateral` locked from its free bond; otherwise the named reason
-	/// why not.
-	fn ensure_eligible(
-		device: &AccountId,
-		requirements: &Requirements,
-		price_cap: Balance,
-		collateral: Balance,
-	) -> DispatchResult;
-
-	/// The owner of `device`, if registered.
-	fn owner_of(device: &AccountId) -> Option<AccountId>;
-
-	/// The asking price per unit of `device`, if registered.
-	fn price_of(device: &AccountId) -> Option<Balance>;
-
-	/// The bond still held for `device`, if registered.
-	fn bond_of(device: &AccountId) -> Option<Balance>;
-
-	/// The throughput (GOPS) `device` promises, if registered: it sizes commit windows.
-	fn gops_of(device: &AccountId) -> Option<u64>;
-
-	/// One more job is assigned to `device` with `collateral` locked from its free bond; it
-	/// cannot deregister until it is idle.
-	fn lock_collateral(device: &AccountId, collateral: Balance) -> DispatchResult;
-
-	/// `device` is done working on one job ([`Self::lock_collateral`] took a slot for it): it
-	/// may take another. The job's collateral stays locked until [`Self::unlock_collateral`]
-	/// (a verified job waits out its dispute window that way).
-	fn release_slot(device: &AccountId);
-
-	/// One job of `device` ended (in any way): its `collateral` is unlocked.
-	fn unlock_collateral(device: &AccountId, collateral: Balance);
-
-	/// `device` completed a job with a valid proof, at a proven `delivered_gops` or more.
-	fn record_success(device: &AccountId, delivered_gops: u64);
-
-	/// `device` failed a job (bad or late proof, missed window).
-	fn record_failure(device: &AccountId);
-
-	/// Collateral locked by `device`'s open jobs, if registered.
-	fn locked_of(device: &AccountId) -> Option<Balance>;
-
-	/// Slash up to `amount` from `device`'s free bond (also while unbonding): up to
-	/// `max_compensation` of it goes to `victim`, the rest is burned. Returns `(slashed,
-	/// compensation)`; `slashed` is less than `amount` only if the free bond was smaller.
-	fn slash(
-		device: &AccountId,
-		amount: Balance,
-		victim: &AccountId,
-		max_compensation: Balance,
-	) -> Result<(Balance, Balance), DispatchError>;
 }
 
 /// Makes a device key and its registration proof inside the runtime, for benchmarks.

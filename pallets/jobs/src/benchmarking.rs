@@ -9,7 +9,7 @@ use frame_support::traits::{
 	Get, Hooks,
 };
 use frame_system::RawOrigin;
-use pallet_compute_proof::ComputeVerifier;
+use proofgrid_primitives::traits::ComputeVerifier;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, seeded_leaf, GemmShape},

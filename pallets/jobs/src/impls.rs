@@ -13,7 +13,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use pallet_devices::DeviceRegistry;
+use proofgrid_primitives::traits::{DeviceRegistry, OnWorkVerified};
 use proofgrid_primitives::{
 	device::Kernel,
 	gemm::MAX_K,
@@ -29,7 +29,7 @@ use sp_runtime::{
 use crate::{
 	BalanceOf, ChallengeRandomness, Config, Deadlines, DeviceJobs, Error, Event, Expiries,
 	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, LayerOutput, LayerOutputs,
-	OnWorkVerified, OpenJobCount, OpenJobs, Pallet, SlashesBurned,
+	OpenJobCount, OpenJobs, Pallet, SlashesBurned,
 };
 
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
@@ -92,7 +92,7 @@ impl<T: Config> Pallet<T> {
 	/// requantization is valid and its rows fit a lane, and an `A` taken from an earlier job
 	/// is that job's kept output.
 	pub(crate) fn check_inputs(spec: &JobSpec) -> DispatchResult {
-		use pallet_compute_proof::ComputeVerifier;
+		use proofgrid_primitives::traits::ComputeVerifier;
 		ensure!(spec.output_kind().is_some(), Error::<T>::KernelMismatch);
 		let (matrices, a, b, samples) = match &spec.inputs {
 			JobInputs::Seeded { .. } => return Ok(()),
@@ -203,7 +203,7 @@ impl<T: Config> Pallet<T> {
 	/// The weight of a job's device calls: claim, commit and the reveal its inputs need.
 	pub fn device_calls_weight(spec: &JobSpec) -> frame_support::weights::Weight {
 		use crate::WeightInfo;
-		use pallet_compute_proof::ComputeVerifier;
+		use proofgrid_primitives::traits::ComputeVerifier;
 		let k = spec.shape.k;
 		let verify = match spec.inputs {
 			JobInputs::Seeded { .. } => T::Verifier::verify_weight(k),
@@ -803,7 +803,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The challenge of committed job `id`, once its challenge block's randomness is recorded.
 	pub fn challenge_of(id: JobId) -> Option<alloc::vec::Vec<u64>> {
-		use pallet_compute_proof::ComputeVerifier;
+		use proofgrid_primitives::traits::ComputeVerifier;
 		let job = Jobs::<T>::get(id)?;
 		let JobStatus::Committed { root, challenge_block, .. } = job.status else { return None };
 		let randomness = ChallengeRandomness::<T>::get(challenge_block)?;

@@ -79,24 +79,6 @@ use impls::Queue;
 pub use types::*;
 pub use weights::WeightInfo;
 
-/// Told about every job whose proof the chain verified, e.g. to pay token rewards for it.
-/// Called from `reveal`, so it must be cheap and bounded; its [`OnWorkVerified::weight`] is
-/// added to `reveal`'s.
-pub trait OnWorkVerified<AccountId, Balance> {
-	/// `provider` (the device's owner) settled a job of `units` verified work units whose
-	/// client paid `fee_burned` in burned protocol fees.
-	fn on_work_verified(provider: &AccountId, units: u64, fee_burned: Balance);
-	/// Upper bound of [`OnWorkVerified::on_work_verified`]'s weight.
-	fn weight() -> frame_support::weights::Weight;
-}
-
-impl<AccountId, Balance> OnWorkVerified<AccountId, Balance> for () {
-	fn on_work_verified(_: &AccountId, _: u64, _: Balance) {}
-	fn weight() -> frame_support::weights::Weight {
-		frame_support::weights::Weight::zero()
-	}
-}
-
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -108,8 +90,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use pallet_compute_proof::ComputeVerifier;
-	use pallet_devices::DeviceRegistry;
+	use proofgrid_primitives::traits::{ComputeVerifier, DeviceRegistry, OnWorkVerified};
 	use proofgrid_primitives::{
 		device::Kernel,
 		inputs::FraudProof,

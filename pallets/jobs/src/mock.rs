@@ -16,7 +16,7 @@ use sp_core::{sr25519, Pair, H256};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, Perbill};
 
 use crate as pallet_jobs;
-use pallet_compute_proof::ComputeVerifier;
+use proofgrid_primitives::traits::ComputeVerifier;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = AccountId32;
@@ -160,7 +160,7 @@ impl sp_runtime::traits::Convert<frame_support::weights::Weight, Balance> for Te
 
 /// Records reported work so tests can check it (the real consumer is the rewards pallet).
 pub struct VerifiedWork;
-impl crate::OnWorkVerified<AccountId, Balance> for VerifiedWork {
+impl proofgrid_primitives::traits::OnWorkVerified<AccountId, Balance> for VerifiedWork {
 	fn on_work_verified(provider: &AccountId, units: u64, fee_burned: Balance) {
 		Verified::mutate(|v| v.push((provider.clone(), units, fee_burned)));
 	}

@@ -7,7 +7,8 @@ use frame_support::{
 	dispatch::{DispatchClass, GetDispatchInfo, Pays},
 	traits::fungible::{hold::Inspect as HoldInspect, Inspect},
 };
-use pallet_devices::{DeviceRegistry, Devices as DevicesMap};
+use pallet_devices::Devices as DevicesMap;
+use proofgrid_primitives::traits::DeviceRegistry;
 use proofgrid_primitives::{
 	device::Requirements,
 	gemm::{GemmShape, MAX_K},

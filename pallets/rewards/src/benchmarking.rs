@@ -8,7 +8,7 @@ use frame_support::traits::{
 	Get, Hooks,
 };
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use pallet_jobs::OnWorkVerified;
+use proofgrid_primitives::traits::OnWorkVerified;
 use sp_runtime::traits::Saturating;
 
 fn provider<T: Config>(i: u32) -> T::AccountId {

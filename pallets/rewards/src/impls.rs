@@ -288,7 +288,9 @@ impl<T: Config> Pallet<T> {
 }
 
 /// The jobs pallet reports verified work here.
-impl<T: Config> pallet_jobs::OnWorkVerified<T::AccountId, BalanceOf<T>> for Pallet<T> {
+impl<T: Config> proofgrid_primitives::traits::OnWorkVerified<T::AccountId, BalanceOf<T>>
+	for Pallet<T>
+{
 	fn on_work_verified(provider: &T::AccountId, units: u64, fee_burned: BalanceOf<T>) {
 		Self::record_work(provider, units, fee_burned);
 	}

@@ -6,7 +6,7 @@
 //!   [`Config::FirstEraEmission`] halved every [`Config::HalvingInterval`] eras (rounded down;
 //!   see [`schedule`]), and never mints past [`Config::MaxIssuance`] of total issuance.
 //! - **Work.** The jobs pallet reports each settled job's provider, work units and the protocol
-//!   fee its client burned through [`pallet_jobs::OnWorkVerified`]; they add up per era and
+//!   fee its client burned through [`OnWorkVerified`](proofgrid_primitives::traits::OnWorkVerified); they add up per era and
 //!   provider.
 //! - **Era end.** In the first block after an era, it mints `min(schedule, MaxRewardPerFee ×
 //!   fees burned in the era)` ([`Config::MaxRewardPerFee`] = ρ < 1) into the pallet's pot

@@ -18,7 +18,7 @@ use sp_core::{sr25519, Pair, H256};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, Perbill};
 
 use crate as pallet_rewards;
-use pallet_compute_proof::ComputeVerifier;
+use proofgrid_primitives::traits::ComputeVerifier;
 
 type Block = frame_system::mocking::MockBlock<Test>;
 pub type AccountId = AccountId32;

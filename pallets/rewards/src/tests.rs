@@ -2,7 +2,7 @@
 //! with work earned through real jobs where it matters.
 
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
-use pallet_jobs::OnWorkVerified;
+use proofgrid_primitives::traits::OnWorkVerified;
 
 use crate::{
 	mock::*, Cleanup, CurrentEra, CurrentEraFees, CurrentEraUnits, EraLength, EraReward, EraStatus,
