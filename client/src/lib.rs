@@ -115,13 +115,18 @@ pub enum Error {
 	#[error("transaction rejected: {0}")]
 	Rejected(String),
 	/// The transaction was included but failed with a pallet's error, decoded from the
-	/// metadata: e.g. `Jobs` / `PriceTooLow`.
+	/// metadata: e.g. `Jobs` / `PriceTooLow`. Match on [`Error::module_error`] rather than the
+	/// names.
 	#[error("transaction failed: {pallet}::{error}")]
 	Module {
 		/// The pallet, e.g. `Jobs`.
 		pallet: String,
 		/// Its error variant, e.g. `PriceTooLow`.
 		error: String,
+		/// The error as the generated enum, e.g.
+		/// `runtime::Error::Jobs(runtime::jobs::Error::PriceTooLow)`; `None` if the node's
+		/// runtime has an error this SDK's metadata does not know (a newer runtime).
+		decoded: Option<Box<runtime::Error>>,
 	},
 	/// The transaction was included but failed otherwise (a token, arithmetic or origin error).
 	#[error("transaction failed: {0}")]
@@ -142,9 +147,13 @@ pub enum Error {
 }
 
 impl Error {
-	/// Whether this is the pallet error `pallet::error`, e.g. `("Jobs", "WrongState")`.
-	pub fn is_module_error(&self, pallet: &str, error: &str) -> bool {
-		matches!(self, Error::Module { pallet: p, error: e } if p == pallet && e == error)
+	/// The pallet error a transaction failed with, as the generated enum, e.g.
+	/// `Some(runtime::Error::Jobs(runtime::jobs::Error::WrongState))`.
+	pub fn module_error(&self) -> Option<&runtime::Error> {
+		match self {
+			Error::Module { decoded, .. } => decoded.as_deref(),
+			_ => None,
+		}
 	}
 }
 
@@ -161,6 +170,7 @@ fn dispatch_failure(error: subxt::error::TransactionEventsError) -> Error {
 				Ok(details) => Error::Module {
 					pallet: details.pallet.name().to_string(),
 					error: details.variant.name.clone(),
+					decoded: module.as_root_error::<runtime::Error>().ok().map(Box::new),
 				},
 				Err(_) => Error::Failed(module.to_string()),
 			}
@@ -255,7 +265,7 @@ impl Client {
 	}
 
 	/// Signs `call` with `signer`, submits it and waits until it is in a best block. Returns
-	/// its events; a pallet's dispatch error becomes [`Error::Module`], decoded by name.
+	/// its events; a pallet's dispatch error becomes [`Error::Module`], decoded by name and as the generated enum.
 	pub async fn submit<Call: Payload>(
 		&self,
 		call: &Call,

@@ -397,6 +397,15 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let stranger = Keypair::from_suri("//Ferdie").unwrap();
 	let refused = client.upload_input(&stranger, job, Matrix::A, &rows).await.unwrap_err();
 	assert!(refused.to_string().contains("not signed by the job's client"), "{refused}");
+	// Nor may anyone else cancel it: the pallet's error arrives decoded as the generated enum.
+	let refused = client.cancel_job(&stranger, job).await.unwrap_err();
+	assert!(
+		matches!(
+			refused.module_error(),
+			Some(runtime::Error::Jobs(runtime::jobs::Error::NotClient))
+		),
+		"{refused:?}"
+	);
 	let mut wrong = rows.clone();
 	wrong[0] = wrong[0].wrapping_add(1);
 	let refused = client.upload_input(&dapp, job, Matrix::A, &wrong).await.unwrap_err();

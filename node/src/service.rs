@@ -16,7 +16,7 @@ use sc_consensus_manual_seal::{
 	EngineCommand, ManualSealParams,
 };
 use sc_service::{error::Error as ServiceError, Configuration, TaskManager, WarpSyncConfig};
-use sc_telemetry::{Telemetry, TelemetryWorker};
+use sc_telemetry::{Telemetry, TelemetryHandle, TelemetryWorker};
 use sc_transaction_pool_api::{OffchainTransactionPoolFactory, TransactionPool};
 use sp_consensus_babe::SlotDuration;
 use sp_core::storage::StorageKey;
@@ -208,14 +208,14 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		transaction_pool,
 		other: (consensus, mut telemetry),
 	} = new_partial(&config, sealing)?;
+	let keystore = keystore_container.keystore();
 
+	// 1. The network, with GRANDPA's gossip protocol unless this node seals.
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<Block, Hash, N>::new(
 		&config.network,
 		config.prometheus_registry().cloned(),
 	);
 	let metrics = N::register_notification_metrics(config.prometheus_registry());
-
-	// GRANDPA gossips on its own notification protocol; sealing nodes do not run it.
 	let grandpa_protocol_name = sc_consensus_grandpa::protocol_standard_name(
 		&client.chain_info().genesis_hash,
 		&config.chain_spec,
@@ -238,7 +238,6 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		}
 		Consensus::ManualSeal { .. } => (None, None),
 	};
-
 	let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
 		sc_service::build_network(sc_service::BuildNetworkParams {
 			config: &config,
@@ -255,12 +254,13 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 			gap_sync_body_policy: None,
 		})?;
 
+	// 2. Offchain workers, if enabled.
 	if config.offchain_worker.enabled {
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),
 				is_validator: config.role.is_authority(),
-				keystore: Some(keystore_container.keystore()),
+				keystore: Some(keystore.clone()),
 				offchain_db: backend.offchain_storage(),
 				transaction_pool: Some(OffchainTransactionPoolFactory::new(
 					transaction_pool.clone(),
@@ -276,21 +276,18 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		);
 	}
 
+	// 3. RPC and the standard tasks. `engine_*` RPC commands reach the sealing task through a
+	// channel; only sealing nodes serve those RPCs.
 	let role = config.role;
 	let force_authoring = config.force_authoring;
 	let name = config.network.node_name.clone();
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
-
-	// `engine_*` RPC commands reach the sealing task through this channel; only sealing nodes
-	// serve those RPCs.
 	let (command_sink, rpc_commands) = mpsc::channel(ENGINE_COMMAND_QUEUE);
 	let command_sink = matches!(consensus, Consensus::ManualSeal { .. }).then_some(command_sink);
-
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
-		let command_sink = command_sink.clone();
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
@@ -300,11 +297,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
-
 	let _rpc_handlers = sc_service::spawn_tasks(sc_service::SpawnTasksParams {
 		network: network.clone(),
 		client: client.clone(),
-		keystore: keystore_container.keystore(),
+		keystore: keystore.clone(),
 		task_manager: &mut task_manager,
 		transaction_pool: transaction_pool.clone(),
 		rpc_builder: rpc_extensions_builder,
@@ -317,7 +313,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		tracing_execute_block: None,
 	})?;
 
-	let mut proposer_factory = sc_basic_authorship::ProposerFactory::new(
+	// 4. Block production and finality.
+	let mut proposer = sc_basic_authorship::ProposerFactory::new(
 		task_manager.spawn_handle(),
 		client.clone(),
 		transaction_pool.clone(),
@@ -325,100 +322,34 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 		telemetry.as_ref().map(|x| x.handle()),
 	);
 	// The builder's own default (4 MiB) would leave a fifth of the runtime's limit unused.
-	proposer_factory
-		.set_default_block_size_limit(proofgrid_runtime::configs::MAX_BLOCK_LENGTH as usize);
+	proposer.set_default_block_size_limit(proofgrid_runtime::configs::MAX_BLOCK_LENGTH as usize);
+	let authoring = Authoring {
+		task_manager: &task_manager,
+		client,
+		select_chain,
+		pool: transaction_pool,
+		keystore,
+		proposer,
+	};
 	match consensus {
 		Consensus::ManualSeal { sealing, block_import, babe_link } => {
-			log::info!("🔧 Dev sealing: {sealing}; every sealed block is final at once");
-			let commands = match sealing {
-				Sealing::Manual => rpc_commands.boxed(),
-				// Manual seal spots an empty block by comparing its extrinsics with the number
-				// of inherent *data* (timestamp and BABE slot: two, for one inherent call), so
-				// it would take a block with one transaction for empty. The pool is asked
-				// instead, when the previous block is done.
-				Sealing::Instant => {
-					let pool = transaction_pool.clone();
-					stream::select(
-						rpc_commands,
-						transaction_pool
-							.import_notification_stream()
-							.filter(move |_| future::ready(pool.status().ready > 0))
-							.map(|_| seal_command(true)),
-					)
-					.boxed()
-				}
-				Sealing::Interval(ms) => stream::select(
-					rpc_commands,
-					stream::unfold((), move |()| async move {
-						tokio::time::sleep(Duration::from_millis(ms)).await;
-						Some((seal_command(true), ()))
-					}),
-				)
-				.boxed(),
-			};
-
-			let slot_duration = babe_link.config().slot_duration();
-			let digests = BabeConsensusDataProvider::new(
-				client.clone(),
-				keystore_container.keystore(),
-				babe_link.epoch_changes().clone(),
-				babe_link.config().authorities.clone(),
-			)
-			.map_err(|e| ServiceError::Other(format!("BABE digests for sealing: {e}")))?;
-			let authorship = sc_consensus_manual_seal::run_manual_seal(ManualSealParams {
-				block_import,
-				env: proposer_factory,
-				client: client.clone(),
-				pool: transaction_pool,
-				commands_stream: commands,
-				select_chain,
-				consensus_data_provider: Some(Box::new(digests)),
-				create_inherent_data_providers: sealing_inherents(client.clone(), slot_duration),
-			});
-			task_manager.spawn_essential_handle().spawn_blocking(
-				"manual-seal",
-				Some("block-authoring"),
-				authorship,
-			);
+			authoring.start_manual_seal(sealing, block_import, babe_link, rpc_commands)?;
 		}
 		Consensus::BabeGrandpa { block_import, babe_link, grandpa_link } => {
+			let pool = authoring.pool.clone();
 			if role.is_authority() {
-				let slot_duration = babe_link.config().slot_duration();
-				let babe = sc_consensus_babe::start_babe(BabeParams {
-					keystore: keystore_container.keystore(),
-					client,
-					select_chain,
-					env: proposer_factory,
+				let telemetry = telemetry.as_ref().map(|x| x.handle());
+				authoring.start_babe(
 					block_import,
-					sync_oracle: sync_service.clone(),
-					justification_sync_link: sync_service.clone(),
-					create_inherent_data_providers: move |_, ()| async move {
-						let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-						let slot = sp_consensus_babe::inherents::InherentDataProvider::from_timestamp_and_slot_duration(
-							*timestamp,
-							slot_duration,
-						);
-						Ok((slot, timestamp))
-					},
-					force_authoring,
-					backoff_authoring_blocks: Option::<()>::None,
 					babe_link,
-					block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
-					max_block_proposal_slot_portion: None,
-					telemetry: telemetry.as_ref().map(|x| x.handle()),
-				})?;
-				// Authoring is essential: if it fails, the node stops.
-				task_manager.spawn_essential_handle().spawn_blocking(
-					"babe",
-					Some("block-authoring"),
-					babe,
-				);
+					sync_service.clone(),
+					force_authoring,
+					telemetry,
+				)?;
 			}
-
 			if enable_grandpa {
 				// Only authorities vote, so only they need the keystore.
-				let keystore =
-					if role.is_authority() { Some(keystore_container.keystore()) } else { None };
+				let keystore = role.is_authority().then(|| keystore_container.keystore());
 				let grandpa_config = sc_consensus_grandpa::Config {
 					gossip_duration: Duration::from_millis(333),
 					justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
@@ -441,7 +372,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 					prometheus_registry,
 					shared_voter_state: SharedVoterState::empty(),
 					telemetry: telemetry.as_ref().map(|x| x.handle()),
-					offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(transaction_pool),
+					offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(pool),
 				};
 				// The voter is essential too: a failure stops the node.
 				task_manager.spawn_essential_handle().spawn_blocking(
@@ -454,6 +385,124 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 	}
 
 	Ok(task_manager)
+}
+
+/// What block production takes from the services built before it.
+struct Authoring<'a> {
+	task_manager: &'a TaskManager,
+	client: Arc<FullClient>,
+	select_chain: FullSelectChain,
+	pool: Arc<FullPool>,
+	keystore: sp_keystore::KeystorePtr,
+	proposer: sc_basic_authorship::ProposerFactory<FullPool, FullClient>,
+}
+
+impl Authoring<'_> {
+	/// Dev chains: seals blocks as `sealing` says (and on `engine_*` RPC commands), each with
+	/// BABE digests, and finalizes each at once.
+	fn start_manual_seal(
+		self,
+		sealing: Sealing,
+		block_import: BabeBlockImport<Arc<FullClient>>,
+		babe_link: BabeLink<Block>,
+		rpc_commands: mpsc::Receiver<EngineCommand<Hash>>,
+	) -> Result<(), ServiceError> {
+		log::info!("🔧 Dev sealing: {sealing}; every sealed block is final at once");
+		let commands = match sealing {
+			Sealing::Manual => rpc_commands.boxed(),
+			// Manual seal spots an empty block by comparing its extrinsics with the number of
+			// inherent *data* (timestamp and BABE slot: two, for one inherent call), so it
+			// would take a block with one transaction for empty. The pool is asked instead,
+			// when the previous block is done.
+			Sealing::Instant => {
+				let pool = self.pool.clone();
+				stream::select(
+					rpc_commands,
+					self.pool
+						.import_notification_stream()
+						.filter(move |_| future::ready(pool.status().ready > 0))
+						.map(|_| seal_command(true)),
+				)
+				.boxed()
+			}
+			Sealing::Interval(ms) => stream::select(
+				rpc_commands,
+				stream::unfold((), move |()| async move {
+					tokio::time::sleep(Duration::from_millis(ms)).await;
+					Some((seal_command(true), ()))
+				}),
+			)
+			.boxed(),
+		};
+		let slot_duration = babe_link.config().slot_duration();
+		let digests = BabeConsensusDataProvider::new(
+			self.client.clone(),
+			self.keystore,
+			babe_link.epoch_changes().clone(),
+			babe_link.config().authorities.clone(),
+		)
+		.map_err(|e| ServiceError::Other(format!("BABE digests for sealing: {e}")))?;
+		let authorship = sc_consensus_manual_seal::run_manual_seal(ManualSealParams {
+			block_import,
+			env: self.proposer,
+			client: self.client.clone(),
+			pool: self.pool,
+			commands_stream: commands,
+			select_chain: self.select_chain,
+			consensus_data_provider: Some(Box::new(digests)),
+			create_inherent_data_providers: sealing_inherents(self.client, slot_duration),
+		});
+		self.task_manager.spawn_essential_handle().spawn_blocking(
+			"manual-seal",
+			Some("block-authoring"),
+			authorship,
+		);
+		Ok(())
+	}
+
+	/// Validators: authors BABE blocks in the slots this node's keys win.
+	fn start_babe<Sync>(
+		self,
+		block_import: BabeBlockImport<GrandpaBlockImport>,
+		babe_link: BabeLink<Block>,
+		sync: Sync,
+		force_authoring: bool,
+		telemetry: Option<TelemetryHandle>,
+	) -> Result<(), ServiceError>
+	where
+		Sync: sp_consensus::SyncOracle
+			+ sc_consensus::JustificationSyncLink<Block>
+			+ Clone
+			+ Send
+			+ std::marker::Sync
+			+ 'static,
+	{
+		let babe = sc_consensus_babe::start_babe(BabeParams {
+			keystore: self.keystore,
+			client: self.client,
+			select_chain: self.select_chain,
+			env: self.proposer,
+			block_import,
+			sync_oracle: sync.clone(),
+			justification_sync_link: sync,
+			create_inherent_data_providers: wall_clock_inherents(
+				babe_link.config().slot_duration(),
+			),
+			force_authoring,
+			backoff_authoring_blocks: Option::<()>::None,
+			babe_link,
+			block_proposal_slot_portion: SlotProportion::new(2f32 / 3f32),
+			max_block_proposal_slot_portion: None,
+			telemetry,
+		})?;
+		// Authoring is essential: if it fails, the node stops.
+		self.task_manager.spawn_essential_handle().spawn_blocking(
+			"babe",
+			Some("block-authoring"),
+			babe,
+		);
+		Ok(())
+	}
 }
 
 /// A command that seals one block on the best block and finalizes it.

@@ -12,7 +12,8 @@
 //! - [`challenge`]: which leaves a provider must reveal;
 //! - [`check`]: a client's check of a whole downloaded output (Freivalds' algorithm);
 //! - [`job`]: job specs and reveal formats;
-//! - [`traits`]: how the pallets call one another (devices, verifier, rewards).
+//! - [`traits`]: how the pallets call one another (devices, verifier, rewards);
+//! - [`testing`]: fixtures for tests and benchmarks (a device, an output tree, reveal paths).
 //!
 //! One definition each, used to compute off chain and to verify on chain.
 
@@ -28,6 +29,7 @@ pub mod inputs;
 pub mod job;
 pub mod linear;
 pub mod merkle;
+pub mod testing;
 pub mod traits;
 
 use sp_runtime::{

@@ -268,9 +268,7 @@ pub mod fixture {
 			.expect("at least one lane")
 	}
 
-	fn path(siblings: Vec<Hash32>) -> MerklePath {
-		siblings.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("shallow tree")
-	}
+	use crate::testing::as_path as path;
 
 	impl LayerJob {
 		/// An `m`×`k` by `k`×`n` layer on pseudo-random matrices and biases (`salt` picks

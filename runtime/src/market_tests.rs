@@ -11,9 +11,7 @@ use frame_support::{
 };
 use pallet_transaction_payment::Multiplier;
 use proofgrid_primitives::{
-	device::{
-		registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements,
-	},
+	device::{registration_message, DeviceSpec, Kernel, Requirements},
 	gemm::GemmShape,
 	job::JobSpec,
 };
@@ -72,12 +70,8 @@ fn committed_job() -> (u64, u32) {
 	let device = Sr25519Keyring::Ferdie;
 	let message = registration_message(&owner, &System::block_hash(0));
 	let spec = DeviceSpec {
-		model: b"test".to_vec().try_into().expect("short"),
 		vram_mib: 16_384,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		multiprocessors: 1,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 1_000,
+		..proofgrid_primitives::testing::device_spec(&[Kernel::GemmI8], 1_000)
 	};
 	assert_ok!(crate::Devices::register(
 		RuntimeOrigin::signed(owner),

@@ -374,15 +374,8 @@ pub async fn seal_block(client: &WsClient) {
 
 /// A plausible H100 spec for tests.
 pub fn device_spec() -> proofgrid_primitives::device::DeviceSpec {
-	use proofgrid_primitives::device::{ComputeCapability, DeviceSpec, Kernel, KernelSet};
-	DeviceSpec {
-		model: b"NVIDIA H100 80GB HBM3".to_vec().try_into().expect("short"),
-		vram_mib: 81_559,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		multiprocessors: 132,
-		kernels: KernelSet::of(&[Kernel::GemmI8, Kernel::LinearI8]),
-		advertised_gops: 1_979_000,
-	}
+	use proofgrid_primitives::device::Kernel;
+	proofgrid_primitives::testing::device_spec(&[Kernel::GemmI8, Kernel::LinearI8], 1_979_000)
 }
 
 /// The genesis hash of the chain `client` talks to.
@@ -436,16 +429,7 @@ pub async fn stored_spec(client: &WsClient, job: u64) -> proofgrid_primitives::j
 pub fn output_tree(
 	spec: &proofgrid_primitives::job::JobSpec,
 ) -> proofgrid_primitives::merkle::MerkleTree {
-	use proofgrid_primitives::{
-		gemm::{encode_leaf, seeded_leaf},
-		merkle::{hash_leaf, MerkleTree},
-	};
-	let leaves = (0..spec.shape.leaf_count())
-		.map(|i| {
-			hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i)))
-		})
-		.collect();
-	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
+	proofgrid_primitives::testing::seeded_output(spec, |_| false)
 }
 
 /// The hash of block `number` of the best chain.
@@ -463,10 +447,7 @@ pub async fn honest_reveal(
 	tree: &proofgrid_primitives::merkle::MerkleTree,
 	challenge_block: u32,
 ) -> (Vec<u64>, RuntimeCall) {
-	use proofgrid_primitives::{
-		challenge::{challenge_indices, challenge_seed},
-		job::{MerklePath, RevealPaths},
-	};
+	use proofgrid_primitives::challenge::{challenge_indices, challenge_seed};
 	let key = pallet_jobs::ChallengeRandomness::<Runtime>::hashed_key_for(challenge_block);
 	let randomness: H256 = storage(client, &key).await.expect("challenge randomness recorded");
 	let challenge_hash = block_hash(client, challenge_block).await;
@@ -476,14 +457,7 @@ pub async fn honest_reveal(
 		spec.shape.leaf_count(),
 		64,
 	);
-	let paths: Vec<MerklePath> = indices
-		.iter()
-		.map(|&i| {
-			let path: Vec<H256> = tree.proof(i).expect("in range").into_iter().map(H256).collect();
-			path.try_into().expect("shallow")
-		})
-		.collect();
-	let paths: RevealPaths = paths.try_into().expect("at most 64");
+	let paths = proofgrid_primitives::testing::reveal_paths(tree, &indices);
 	let call = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 		job,
 		challenge_hash,

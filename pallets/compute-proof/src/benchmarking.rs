@@ -11,9 +11,9 @@ use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{dot, GemmShape, LEAF_ELEMENTS, MAX_DIM, MAX_K},
 	inputs::{challenged_elements, hash_lane, MatrixCommitment, SuppliedInputs, SuppliedSample},
-	job::MerklePath,
 	linear::{hash_bias, linear_element, Layer, LayerSample, Requant},
 	merkle::{hash_node, Hash32, MerkleTree},
+	testing::{as_path, merkle_path},
 };
 
 /// Root and paths of a 2^`depth`-leaf tree whose leaves are zero except at `real`. Lets the
@@ -68,9 +68,7 @@ mod benchmarks {
 		let index = spec.shape.leaf_count() / 3;
 		let leaf = hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, index)));
 		let (root, paths) = sparse_tree(LEAF_DEPTH, &[(index, leaf)]);
-		let path: MerklePath =
-			paths[0].iter().copied().map(H256).collect::<Vec<_>>().try_into().expect("36 < 40");
-		let paths: RevealPaths = vec![path].try_into().expect("one path");
+		let paths: RevealPaths = vec![as_path(paths[0].clone())].try_into().expect("one path");
 		let root = H256(root);
 
 		#[block]
@@ -104,9 +102,7 @@ mod benchmarks {
 		let index = u64::from(r / 4) * u64::from(shape.tile_cols()) + u64::from(c / 4);
 		let (root, leaf_paths) =
 			sparse_tree(LEAF_DEPTH, &[(index, hash_leaf(&encode_leaf(&leaf)))]);
-		let path = |p: &[Hash32]| -> MerklePath {
-			p.iter().copied().map(H256).collect::<Vec<_>>().try_into().expect("≤ 36 siblings")
-		};
+		let path = |p: &[Hash32]| as_path(p.to_vec());
 		let sample = SuppliedSample {
 			leaf,
 			leaf_path: path(&leaf_paths[0]),
@@ -163,10 +159,8 @@ mod benchmarks {
 			b: MatrixCommitment { lanes: n, lane_len: k, root: H256(b_tree.root()) },
 		};
 		let layer = Layer { bias: H256(bias_tree.root()), requant };
-		let path = |p: Vec<Hash32>| -> MerklePath {
-			p.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("≤ 20 siblings")
-		};
-		let proof = |tree: &MerkleTree| path(tree.proof(j.into()).expect("j < n"));
+		let path = as_path;
+		let proof = |tree: &MerkleTree| merkle_path(tree, j.into());
 		let sample = LayerSample {
 			output_row: output_row.try_into().expect("n ≤ MAX_K"),
 			output_path: path(y_paths[0].clone()),

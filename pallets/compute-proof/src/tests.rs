@@ -5,11 +5,12 @@ use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types, traits
 use proofgrid_primitives::{
 	challenge::challenge_seed,
 	device::{Kernel, Requirements},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	gemm::GemmShape,
 	inputs::{challenged_elements, fixture::SuppliedJob},
-	job::{InputSource, JobInputs, JobSpec, LayerReveal, MerklePath, RevealPaths, SuppliedReveal},
+	job::{InputSource, JobInputs, JobSpec, LayerReveal, RevealPaths, SuppliedReveal},
 	linear::{fixture::LayerJob, Requant},
 	merkle::{hash_leaf, MerkleTree},
+	testing::{reveal_paths, seeded_output},
 };
 use sp_core::H256;
 use sp_runtime::BuildStorage;
@@ -75,31 +76,10 @@ fn supplied_reveal(id: u64, job: &SuppliedJob, samples: u32, block: H256) -> Sup
 	job.reveal(&challenged_elements(&job.shape, &seed, samples))
 }
 
-/// A provider's output: leaf hashes, honest except at the indices `fake` selects.
-fn output(spec: &JobSpec, fake: impl Fn(u64) -> bool) -> MerkleTree {
-	let hashes = (0..spec.shape.leaf_count())
-		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, spec.seed().unwrap(), i);
-			if fake(i) {
-				leaf[0] = leaf[0].wrapping_add(1);
-			}
-			hash_leaf(&encode_leaf(&leaf))
-		})
-		.collect();
-	MerkleTree::from_leaf_hashes(hashes).expect("non-empty")
-}
-
 /// What the provider reveals for the challenge of `block`.
 fn reveal(job: u64, spec: &JobSpec, tree: &MerkleTree, block: H256) -> (H256, RevealPaths) {
 	let root = H256(tree.root());
-	let paths: Vec<MerklePath> = ComputeProof::challenge(job, spec, &root, &block)
-		.into_iter()
-		.map(|i| {
-			let path: Vec<H256> = tree.proof(i).unwrap().into_iter().map(H256).collect();
-			path.try_into().expect("shallow tree")
-		})
-		.collect();
-	(root, paths.try_into().expect("at most MAX_CHALLENGE_SAMPLES"))
+	(root, reveal_paths(tree, &ComputeProof::challenge(job, spec, &root, &block)))
 }
 
 #[test]
@@ -107,7 +87,7 @@ fn an_honest_reveal_verifies_for_ragged_shapes() {
 	ext().execute_with(|| {
 		for (m, n, k) in [(1, 1, 1), (16, 12, 20), (13, 9, 7), (64, 64, 64)] {
 			let spec = spec(m, n, k);
-			let tree = output(&spec, |_| false);
+			let tree = seeded_output(&spec, |_| false);
 			let block = H256::repeat_byte(m as u8);
 			let (root, paths) = reveal(1, &spec, &tree, block);
 			assert_ok!(ComputeProof::verify(1, &spec, &root, &block, &paths));
@@ -121,7 +101,7 @@ fn a_faked_challenged_leaf_is_caught() {
 		let spec = spec(32, 32, 16);
 		let block = H256::repeat_byte(1);
 		// Every leaf faked: whatever the challenge, the first path checked fails.
-		let tree = output(&spec, |_| true);
+		let tree = seeded_output(&spec, |_| true);
 		let (root, paths) = reveal(1, &spec, &tree, block);
 		assert_noop!(
 			ComputeProof::verify(1, &spec, &root, &block, &paths),
@@ -134,7 +114,7 @@ fn a_faked_challenged_leaf_is_caught() {
 fn malformed_reveals_are_refused_by_name() {
 	ext().execute_with(|| {
 		let spec = spec(32, 32, 8);
-		let tree = output(&spec, |_| false);
+		let tree = seeded_output(&spec, |_| false);
 		let block = H256::repeat_byte(2);
 		let (root, paths) = reveal(1, &spec, &tree, block);
 
@@ -180,7 +160,7 @@ fn dishonest_pass_rate_matches_one_minus_f_to_the_k() {
 			let faked = |i: u64| (sp_crypto_hashing_blake(i) % 100) < f_percent;
 			let fraction = (0..spec.shape.leaf_count()).filter(|&i| faked(i)).count() as f64
 				/ spec.shape.leaf_count() as f64;
-			let tree = output(&spec, faked);
+			let tree = seeded_output(&spec, faked);
 			let passes = (0..trials)
 				.filter(|t| {
 					let block = H256::from_low_u64_be(*t as u64 + 1);

@@ -4,9 +4,7 @@ use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::traits::Get;
 use frame_system::RawOrigin;
-use proofgrid_primitives::device::{
-	ComputeCapability, DeviceSpec, DeviceStatus, Kernel, KernelSet,
-};
+use proofgrid_primitives::device::{DeviceSpec, DeviceStatus, Kernel};
 use sp_runtime::traits::Saturating;
 
 fn spec() -> DeviceSpec {
@@ -15,11 +13,7 @@ fn spec() -> DeviceSpec {
 		model: alloc::vec![b'x'; proofgrid_primitives::device::MAX_MODEL_NAME_LEN as usize]
 			.try_into()
 			.expect("exactly the maximum length"),
-		vram_mib: 81_559,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		multiprocessors: 132,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 1_000_000,
+		..proofgrid_primitives::testing::device_spec(&[Kernel::GemmI8], 1_000_000)
 	}
 }
 

@@ -245,19 +245,16 @@ impl<T: Config> Pallet<T> {
 	/// benchmarks. Returns the device account.
 	pub fn benchmark_device(seed: u32, price: BalanceOf<T>) -> T::AccountId {
 		use frame_support::traits::fungible::{Inspect, Mutate};
-		use proofgrid_primitives::device::{ComputeCapability, DeviceSpec, Kernel, KernelSet};
+		use proofgrid_primitives::{
+			device::{DeviceSpec, Kernel},
+			testing::device_spec,
+		};
 
 		let (owner, device, proof) = Self::benchmark_owner_and_device(seed);
 		// The device key pays its own fees.
 		T::Currency::set_balance(&device, T::Currency::balance(&owner));
-		let spec = DeviceSpec {
-			model: alloc::vec![b'x'; 8].try_into().expect("short"),
-			vram_mib: u32::MAX,
-			compute_capability: ComputeCapability { major: 9, minor: 0 },
-			multiprocessors: 132,
-			kernels: KernelSet::of(&[Kernel::GemmI8]),
-			advertised_gops: u64::MAX,
-		};
+		// Enough memory and speed for any job.
+		let spec = DeviceSpec { vram_mib: u32::MAX, ..device_spec(&[Kernel::GemmI8], u64::MAX) };
 		Self::register(
 			frame_system::RawOrigin::Signed(owner).into(),
 			device.clone(),

@@ -4,8 +4,9 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64},
 };
-use proofgrid_primitives::device::{
-	registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet,
+use proofgrid_primitives::{
+	device::{registration_message, DeviceSpec, Kernel},
+	testing::device_spec,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_keystore::{testing::MemoryKeystore, KeystoreExt};
@@ -93,14 +94,7 @@ pub fn device(n: u8) -> AccountId {
 
 /// A valid GPU spec: 80 GiB, 1000 TOPS, GEMM-i8.
 pub fn spec() -> DeviceSpec {
-	DeviceSpec {
-		model: b"NVIDIA H100 80GB HBM3".to_vec().try_into().expect("short name"),
-		vram_mib: 81_559,
-		compute_capability: ComputeCapability { major: 9, minor: 0 },
-		multiprocessors: 132,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 1_000_000,
-	}
+	device_spec(&[Kernel::GemmI8], 1_000_000)
 }
 
 /// The device key's proof that `owner` may register it on this (test) chain.

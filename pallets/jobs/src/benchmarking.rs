@@ -12,10 +12,11 @@ use frame_system::RawOrigin;
 use proofgrid_primitives::traits::ComputeVerifier;
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	gemm::{encode_leaf, GemmShape},
 	inputs::{hash_lane, FraudProof, MatrixCommitment, SuppliedInputs, SuppliedSample},
-	job::{InputSource, JobId, JobInputs, JobSpec, MerklePath, RevealPaths},
+	job::{InputSource, JobId, JobInputs, JobSpec},
 	merkle::{hash_leaf, MerkleTree},
+	testing::{merkle_path, reveal_paths, seeded_output},
 };
 use sp_core::H256;
 use sp_runtime::traits::{One, Saturating, UniqueSaturatedFrom};
@@ -94,12 +95,7 @@ fn submitted<T: Config>(client: &T::AccountId) -> JobId {
 
 /// The honest output of job `job`, as stored (with its effective seed).
 fn tree<T: Config>(job: JobId) -> MerkleTree {
-	let spec = Jobs::<T>::get(job).expect("open job").spec;
-	let seed = *spec.seed().expect("seeded");
-	let leaves = (0..spec.shape.leaf_count())
-		.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&spec.shape, &seed, i))))
-		.collect();
-	MerkleTree::from_leaf_hashes(leaves).expect("non-empty")
+	seeded_output(&Jobs::<T>::get(job).expect("open job").spec, |_| false)
 }
 
 #[benchmarks]
@@ -168,16 +164,7 @@ mod benchmarks {
 		frame_system::BlockHash::<T>::insert(challenge_block, challenge_hash);
 		ChallengeRandomness::<T>::insert(challenge_block, randomness);
 		frame_system::Pallet::<T>::set_block_number(challenge_block.saturating_add(One::one()));
-		let paths: alloc::vec::Vec<MerklePath> =
-			T::Verifier::challenge(job, &spec, &root, &randomness)
-				.into_iter()
-				.map(|i| {
-					let path: alloc::vec::Vec<H256> =
-						tree.proof(i).expect("in range").into_iter().map(H256).collect();
-					path.try_into().expect("shallow")
-				})
-				.collect();
-		let paths: RevealPaths = paths.try_into().expect("few");
+		let paths = reveal_paths(&tree, &T::Verifier::challenge(job, &spec, &root, &randomness));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(device), job, challenge_hash, paths, spec.shape.k);
@@ -270,11 +257,7 @@ mod benchmarks {
 	fn dispute() {
 		let client = client::<T>();
 		let shape = spec::<T>().shape;
-		let path = |tree: &MerkleTree, index: u64| -> MerklePath {
-			let siblings: alloc::vec::Vec<H256> =
-				tree.proof(index).expect("in range").into_iter().map(H256).collect();
-			siblings.try_into().expect("shallow")
-		};
+		let path = merkle_path;
 		let lane = alloc::vec![0i8; shape.k as usize];
 		let lanes_tree = |count: u32| {
 			MerkleTree::from_leaf_hashes(alloc::vec![hash_lane(&lane); count as usize])

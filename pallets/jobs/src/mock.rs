@@ -4,13 +4,13 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64},
 };
+pub use proofgrid_primitives::testing::seeded_output;
 use proofgrid_primitives::{
-	device::{
-		registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements,
-	},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
-	job::{JobSpec, MerklePath, RevealPaths},
-	merkle::{hash_leaf, MerkleTree},
+	device::{registration_message, DeviceSpec, Kernel, Requirements},
+	gemm::GemmShape,
+	job::{JobSpec, RevealPaths},
+	merkle::MerkleTree,
+	testing::device_spec,
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, Perbill};
@@ -194,14 +194,8 @@ pub fn register_device_with_gops(n: u8, price: Balance, gops: u64) {
 	let owner = account(PROVIDER);
 	let proof: MultiSignature =
 		device_pair(n).sign(&registration_message(&owner, &System::block_hash(0))).into();
-	let spec = DeviceSpec {
-		model: b"test GPU".to_vec().try_into().unwrap(),
-		vram_mib: 16_000,
-		compute_capability: ComputeCapability { major: 8, minor: 0 },
-		multiprocessors: 80,
-		kernels: KernelSet::of(&[Kernel::GemmI8, Kernel::LinearI8]),
-		advertised_gops: gops,
-	};
+	let spec =
+		DeviceSpec { vram_mib: 16_000, ..device_spec(&[Kernel::GemmI8, Kernel::LinearI8], gops) };
 	Devices::register(RuntimeOrigin::signed(owner), device(n), spec, price, proof).unwrap();
 }
 
@@ -220,20 +214,6 @@ pub fn stored_spec(job: u64) -> JobSpec {
 	crate::Jobs::<Test>::get(job).expect("open job").spec
 }
 
-/// The provider's output tree; leaves selected by `fake` are wrong.
-pub fn output(spec: &JobSpec, fake: impl Fn(u64) -> bool) -> MerkleTree {
-	let hashes = (0..spec.shape.leaf_count())
-		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i);
-			if fake(i) {
-				leaf[3] ^= 1;
-			}
-			hash_leaf(&encode_leaf(&leaf))
-		})
-		.collect();
-	MerkleTree::from_leaf_hashes(hashes).unwrap()
-}
-
 /// The reveal for job `job`'s challenge, read from the chain like a worker would.
 pub fn reveal_paths(
 	job: u64,
@@ -244,13 +224,8 @@ pub fn reveal_paths(
 	let root = H256(tree.root());
 	// Before the randomness is recorded, any paths do for the refusals tests check.
 	let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap_or_default();
-	let paths: Vec<MerklePath> = ComputeProof::challenge(job, spec, &root, &randomness)
-		.into_iter()
-		.map(|i| {
-			tree.proof(i).unwrap().into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
-		})
-		.collect();
-	paths.try_into().unwrap()
+	let indices = ComputeProof::challenge(job, spec, &root, &randomness);
+	proofgrid_primitives::testing::reveal_paths(tree, &indices)
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

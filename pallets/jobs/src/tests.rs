@@ -61,7 +61,7 @@ fn committed(
 	register_device(1, PRICE);
 	let job = submit(50);
 	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
-	let tree = output(&stored_spec(job), tree_fake);
+	let tree = seeded_output(&stored_spec(job), tree_fake);
 	assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 	let challenge_block = System::block_number() + 1;
 	(job, challenge_block, tree)
@@ -524,7 +524,7 @@ mod reveal {
 			));
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
 			run_to_block(3);
-			let tree = output(&stored_spec(job), |_| false);
+			let tree = seeded_output(&stored_spec(job), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			run_to_block(5);
 			let paths = reveal_paths(job, &stored_spec(job), &tree, 4);
@@ -727,7 +727,7 @@ mod reveal {
 			let second = submit(50);
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first));
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
-			let tree = output(&stored_spec(first), |_| false);
+			let tree = seeded_output(&stored_spec(first), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), second, H256(tree.root())));
 			run_to_block(3);
 			let paths = reveal_paths(second, &stored_spec(first), &tree, 2);
@@ -926,7 +926,7 @@ mod deadlines {
 			// all probes were full); with client deadlines kept apart the lifecycle lands.
 			let job = submit(50);
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
-			let tree = output(&stored_spec(job), |_| false);
+			let tree = seeded_output(&stored_spec(job), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			reveal(job, 2, &tree);
 			assert!(matches!(
@@ -1050,7 +1050,7 @@ mod device_calls {
 			assert_eq!(validate(device(2), commit.clone()), Err(custom(Error::NotAssignedDevice)));
 			assert!(validate(device(1), commit.clone()).is_ok());
 
-			let tree = output(&stored_spec(job), |_| false);
+			let tree = seeded_output(&stored_spec(job), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			let paths = reveal_paths(job, &stored_spec(job), &tree, 2);
 			let reveal = |k_dim_witness| {

@@ -7,12 +7,10 @@ use frame_support::{
 	PalletId,
 };
 use proofgrid_primitives::{
-	device::{
-		registration_message, ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements,
-	},
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
-	job::{JobSpec, MerklePath, RevealPaths},
-	merkle::{hash_leaf, MerkleTree},
+	device::{registration_message, DeviceSpec, Kernel, Requirements},
+	gemm::GemmShape,
+	job::JobSpec,
+	testing::{device_spec, reveal_paths, seeded_output},
 };
 use sp_core::{sr25519, Pair, H256};
 use sp_runtime::{traits::IdentityLookup, AccountId32, BuildStorage, MultiSignature, Perbill};
@@ -185,14 +183,7 @@ pub fn register_device_at(p: u8, price: Balance) {
 	let owner = account(p);
 	let proof: MultiSignature =
 		device_pair(p).sign(&registration_message(&owner, &System::block_hash(0))).into();
-	let spec = DeviceSpec {
-		model: b"test GPU".to_vec().try_into().unwrap(),
-		vram_mib: 16_000,
-		compute_capability: ComputeCapability { major: 8, minor: 0 },
-		multiprocessors: 80,
-		kernels: KernelSet::of(&[Kernel::GemmI8]),
-		advertised_gops: 100_000,
-	};
+	let spec = DeviceSpec { vram_mib: 16_000, ..device_spec(&[Kernel::GemmI8], 100_000) };
 	Devices::register(RuntimeOrigin::signed(owner), device(p), spec, price, proof).unwrap();
 }
 
@@ -226,28 +217,13 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job).unwrap();
 	// The chain binds the seed to the job and the claim: compute what it stored.
 	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
-	let hashes = (0..spec.shape.leaf_count())
-		.map(|i| {
-			let mut leaf = seeded_leaf(&spec.shape, spec.seed().expect("seeded"), i);
-			if !honest {
-				leaf[0] ^= 1;
-			}
-			hash_leaf(&encode_leaf(&leaf))
-		})
-		.collect();
-	let tree = MerkleTree::from_leaf_hashes(hashes).unwrap();
+	let tree = seeded_output(&spec, |_| !honest);
 	let root = H256(tree.root());
 	pallet_jobs::Pallet::<Test>::commit(RuntimeOrigin::signed(device(p)), job, root).unwrap();
 	let challenge_block = System::block_number() + 1;
 	run_to_block(challenge_block + 1);
 	let randomness = pallet_jobs::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
-	let paths: Vec<MerklePath> = ComputeProof::challenge(job, &spec, &root, &randomness)
-		.into_iter()
-		.map(|i| {
-			tree.proof(i).unwrap().into_iter().map(H256).collect::<Vec<_>>().try_into().unwrap()
-		})
-		.collect();
-	let paths: RevealPaths = paths.try_into().unwrap();
+	let paths = reveal_paths(&tree, &ComputeProof::challenge(job, &spec, &root, &randomness));
 	let challenge_hash = System::block_hash(challenge_block);
 	pallet_jobs::Pallet::<Test>::reveal(
 		RuntimeOrigin::signed(device(p)),
