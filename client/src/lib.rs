@@ -37,6 +37,8 @@ pub mod rewards;
 mod rpc;
 
 pub use keys::{parse_address, to_address, Keypair};
+/// The `proofgrid_*` RPC: its views (the CLI's `--json` shapes), error codes and client.
+pub use proofgrid_rpc_api as rpc_api;
 pub use subxt::utils::{AccountId32, H256};
 
 use subxt::{
@@ -184,6 +186,8 @@ fn dispatch_failure(error: subxt::error::TransactionEventsError) -> Error {
 pub struct Client {
 	api: OnlineClient<PolkadotConfig>,
 	rpc: LegacyRpcMethods<RpcConfigFor<PolkadotConfig>>,
+	/// The same connection, for the `proofgrid_*` RPC's generated client.
+	ws: std::sync::Arc<jsonrpsee::ws_client::WsClient>,
 }
 
 impl Client {
@@ -192,6 +196,7 @@ impl Client {
 		let transport = rpc::Transport::connect(url)
 			.await
 			.map_err(|e| Error::Connect { url: url.into(), reason: e.to_string() })?;
+		let ws = transport.0.clone();
 		let rpc_client = RpcClient::new(transport);
 		let backend = LegacyBackend::builder().build(rpc_client.clone());
 		// ProofGrid has no history older than its metadata: no Polkadot legacy types.
@@ -199,7 +204,28 @@ impl Client {
 		let api = OnlineClient::from_backend_with_config(config, std::sync::Arc::new(backend))
 			.await
 			.map_err(|e| Error::Connect { url: url.into(), reason: e.to_string() })?;
-		Ok(Self { api, rpc: LegacyRpcMethods::new(rpc_client) })
+		Ok(Self { api, rpc: LegacyRpcMethods::new(rpc_client), ws })
+	}
+
+	/// The node's `proofgrid_*` RPC through its generated client, e.g.
+	/// `ProofGridApiClient::current_era(client.proofgrid())`.
+	pub fn proofgrid(&self) -> &impl proofgrid_rpc_api::ProofGridApiClient {
+		&*self.ws
+	}
+
+	/// Open job `job` as the node's `proofgrid_job` shows it (the CLI's `--json` shape), or
+	/// `None` once it is finished.
+	pub async fn job_view(&self, job: u64) -> Result<Option<proofgrid_rpc_api::JobView>, Error> {
+		proofgrid_rpc_api::ProofGridApiClient::job(&*self.ws, job).await.map_err(node_error)
+	}
+
+	/// Device `device` as the node's `proofgrid_device` shows it, or `None` if unregistered.
+	pub async fn device_view(
+		&self,
+		device: &AccountId32,
+	) -> Result<Option<proofgrid_rpc_api::DeviceView>, Error> {
+		let address = to_address(device);
+		proofgrid_rpc_api::ProofGridApiClient::device(&*self.ws, address).await.map_err(node_error)
 	}
 
 	/// The subxt client, for anything the typed helpers do not cover.

@@ -16,8 +16,8 @@ use subxt::rpcs::{
 	Error, UserError,
 };
 
-/// A WebSocket JSON-RPC connection to a node.
-pub struct Transport(WsClient);
+/// A WebSocket JSON-RPC connection to a node, shared by subxt and the `proofgrid_*` client.
+pub struct Transport(pub(crate) std::sync::Arc<WsClient>);
 
 impl Transport {
 	/// Connects to `url` (`ws://` or `wss://`).
@@ -26,7 +26,7 @@ impl Transport {
 			.max_buffer_capacity_per_subscription(4096)
 			.build(url)
 			.await?;
-		Ok(Self(client))
+		Ok(Self(std::sync::Arc::new(client)))
 	}
 }
 

@@ -16,6 +16,7 @@ use proofgrid_primitives::{
 	gemm::GemmShape,
 	job::JobSpec,
 };
+use proofgrid_rpc_api::{ErrorCode, JobStateView, Planck, ProofGridApiClient};
 use proofgrid_runtime::{
 	configs::{JobDeposit, MinCollateral, ProtocolFee},
 	AccountId, Balance, RuntimeCall, RuntimeEvent, GRID,
@@ -99,23 +100,24 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		RuntimeEvent::Jobs(pallet_jobs::Event::JobAssigned { call_fee_burned, .. })
 			if *call_fee_burned == call_fee
 	)));
-	let device_view: serde_json::Value = client
-		.request("proofgrid_device", rpc_params![device_id.to_string()])
+	// The generated client of `proofgrid-rpc-api` gives typed views.
+	let device_view = ProofGridApiClient::device(&client, device_id.to_string())
 		.await
-		.expect("proofgrid_device");
-	assert_eq!(device_view["locked"], MinCollateral::get().to_string());
-	assert_eq!(device_view["activeJobs"], 1);
+		.expect("proofgrid_device")
+		.expect("registered");
+	assert_eq!(device_view.locked, Planck(MinCollateral::get()));
+	assert_eq!(device_view.active_jobs, 1);
+	assert_eq!(device_view.device, device_id.to_string());
 	// Hostile or mistaken arguments get a typed error or null, never a scan or a crash.
-	let bad = client
-		.request::<serde_json::Value, _>("proofgrid_device", rpc_params!["not-an-address"])
+	let bad = ProofGridApiClient::device(&client, "not-an-address".into())
 		.await
 		.expect_err("a malformed address is refused");
-	assert!(bad.to_string().contains("bad device address"), "{bad}");
+	let jsonrpsee::core::client::Error::Call(bad) = bad else { panic!("{bad}") };
+	assert_eq!(ErrorCode::of(bad.code()), Some(ErrorCode::BadAddress), "{bad}");
+	assert!(bad.message().contains("bad device address"), "{bad}");
 	let stranger: AccountId = sr25519::Pair::generate().0.public().into();
-	let unknown: Option<serde_json::Value> = client
-		.request("proofgrid_device", rpc_params![stranger.to_string()])
-		.await
-		.expect("proofgrid_device");
+	let unknown =
+		ProofGridApiClient::device(&client, stranger.to_string()).await.expect("proofgrid_device");
 	assert!(unknown.is_none());
 	let spec = stored_spec(&client, job).await;
 	let tree = output_tree(&spec);
@@ -145,19 +147,24 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 		common::honest_reveal(&client, job, &spec, &tree, challenge_block).await;
 	// The node's RPC gives workers the same challenge and the job's state, no storage layout
 	// knowledge needed.
-	let rpc_indices: Option<Vec<u64>> =
-		client.request("proofgrid_challenge", rpc_params![job]).await.expect("proofgrid_challenge");
+	let rpc_indices =
+		ProofGridApiClient::challenge(&client, job).await.expect("proofgrid_challenge");
 	assert_eq!(rpc_indices.as_ref(), Some(&indices));
-	let view: serde_json::Value =
+	let view = ProofGridApiClient::job(&client, job).await.expect("proofgrid_job").expect("open");
+	assert!(
+		matches!(view.status, JobStateView::Committed { challenge_block: c, .. } if c == challenge_block),
+		"{view:?}"
+	);
+	// The same view as raw JSON: the shape dApps in other languages read.
+	let raw: serde_json::Value =
 		client.request("proofgrid_job", rpc_params![job]).await.expect("proofgrid_job");
-	assert_eq!(view["status"]["state"], "committed");
-	assert_eq!(view["status"]["challengeBlock"], challenge_block);
-	let mine: Vec<serde_json::Value> = client
-		.request("proofgrid_jobsForDevice", rpc_params![device_id.to_string()])
+	assert_eq!(raw["status"]["state"], "committed");
+	assert_eq!(raw["status"]["challengeBlock"], challenge_block);
+	let mine = ProofGridApiClient::jobs_for_device(&client, device_id.to_string())
 		.await
 		.expect("proofgrid_jobsForDevice");
 	assert_eq!(mine.len(), 1);
-	assert_eq!(mine[0]["id"], job);
+	assert_eq!(mine[0].id, job);
 
 	// A reveal computed on another fork (another challenge block) changes nothing: refused.
 	let RuntimeCall::Jobs(pallet_jobs::Call::reveal { paths, k_dim_witness, .. }) = reveal.clone()
@@ -207,25 +214,22 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	let gone: Option<serde_json::Value> =
 		client.request("proofgrid_job", rpc_params![job]).await.expect("proofgrid_job");
 	assert!(gone.is_none(), "finished jobs leave storage");
-	let device_view: serde_json::Value = client
-		.request("proofgrid_device", rpc_params![device_id.to_string()])
+	let device_view = ProofGridApiClient::device(&client, device_id.to_string())
 		.await
-		.expect("proofgrid_device");
-	assert_eq!(
-		(device_view["locked"].as_str(), device_view["activeJobs"].as_u64()),
-		(Some("0"), Some(0))
-	);
-	assert_eq!(device_view["completed"], 1);
+		.expect("proofgrid_device")
+		.expect("registered");
+	assert_eq!((device_view.locked, device_view.active_jobs), (Planck(0), 0));
+	assert_eq!(device_view.completed, 1);
 	// What the job proved: its operations over the blocks from claim to commit (6 s each),
 	// published for everyone to compare with the advertised figure.
 	// The inputs exist from the block before the claim's.
-	let blocks = (view["status"]["committedAt"].as_u64().unwrap()
-		- view["status"]["claimedAt"].as_u64().unwrap()
+	let blocks = (raw["status"]["committedAt"].as_u64().unwrap()
+		- raw["status"]["claimedAt"].as_u64().unwrap()
 		+ 1) as u128;
 	let proven = spec.shape.ops() / (blocks * 6_000 * 1_000_000);
-	assert_eq!(device_view["deliveredGops"].as_u64(), Some(proven as u64));
+	assert_eq!(device_view.delivered_gops, proven as u64);
 	println!(
-		"job {job} settled: provider +{}, {fee} burned, client -{payment} (+ {submit_fee} tx fee, {call_fee} call fee); {} leaves revealed; device {device_view}",
+		"job {job} settled: provider +{}, {fee} burned, client -{payment} (+ {submit_fee} tx fee, {call_fee} call fee); {} leaves revealed; device {device_view:?}",
 		payment - fee,
 		indices.len()
 	);

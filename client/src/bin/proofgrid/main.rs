@@ -18,10 +18,11 @@ use clap::{Args, Parser, Subcommand};
 use proofgrid_client::{
 	amount::{format_grid, parse_grid},
 	data::Matrix,
-	devices::{DeviceInfo, DeviceStatus},
 	disputes::DisputeOutcome,
 	jobs::{state_name, Job, JobOutcome, JobStatus},
-	parse_address, to_address, AccountId32, Client, Keypair,
+	parse_address,
+	rpc_api::{DeviceStateView, DeviceView, JobView, ShapeView},
+	to_address, AccountId32, Client, Keypair,
 };
 use proofgrid_primitives::{
 	check::{freivalds, DEFAULT_ROUNDS},
@@ -330,46 +331,33 @@ fn address_or(text: Option<&str>, default: &Keypair) -> Result<AccountId32> {
 	})
 }
 
-fn device_json(id: &AccountId32, info: &DeviceInfo) -> Value {
-	let status = match &info.status {
-		DeviceStatus::Active => json!("active"),
-		DeviceStatus::Paused => json!("paused"),
-		DeviceStatus::Unbonding { until } => json!({ "unbondingUntil": until }),
+fn device_line(view: &DeviceView) -> String {
+	let status = match view.status {
+		DeviceStateView::Active => "active".to_string(),
+		DeviceStateView::Paused => "paused".to_string(),
+		DeviceStateView::Unbonding { until } => format!("unbonding until #{until}"),
 	};
-	json!({
-		"device": to_address(id),
-		"owner": to_address(&info.owner),
-		"model": String::from_utf8_lossy(&info.spec.0.model),
-		"vramMib": info.spec.0.vram_mib,
-		"advertisedGops": info.spec.0.advertised_gops,
-		"deliveredGops": info.delivered_gops,
-		"pricePerUnit": format_grid(info.price_per_unit),
-		"bond": format_grid(info.bond),
-		"locked": format_grid(info.locked),
-		"freeBond": format_grid(info.bond.saturating_sub(info.locked)),
-		"status": status,
-		"lastHeartbeat": info.last_heartbeat,
-		"activeJobs": info.active_jobs,
-		"completed": info.reputation.completed,
-		"failed": info.reputation.failed,
-	})
+	format!(
+		"{}  {}  price {} GRID/unit  bond {} GRID ({} locked)  {status}  done {} failed {}  \
+		 delivered {} GOPS  heartbeat #{}",
+		view.device,
+		view.model,
+		format_grid(view.price_per_unit.0),
+		format_grid(view.bond.0),
+		format_grid(view.locked.0),
+		view.completed,
+		view.failed,
+		view.delivered_gops,
+		view.last_heartbeat,
+	)
 }
 
-fn device_line(value: &Value) -> String {
-	format!(
-		"{}  {}  price {} GRID/unit  bond {} GRID ({} locked)  {}  done {} failed {}  \
-		 delivered {} GOPS  heartbeat #{}",
-		value["device"].as_str().unwrap_or_default(),
-		value["model"].as_str().unwrap_or_default(),
-		value["pricePerUnit"].as_str().unwrap_or_default(),
-		value["bond"].as_str().unwrap_or_default(),
-		value["locked"].as_str().unwrap_or_default(),
-		value["status"],
-		value["completed"],
-		value["failed"],
-		value["deliveredGops"],
-		value["lastHeartbeat"],
-	)
+/// Device `id` as the node's RPC shows it, printed as JSON or a line.
+async fn print_device(client: &Client, out: &Output, id: &AccountId32) -> Result<()> {
+	let view =
+		client.device_view(id).await?.with_context(|| format!("no device {}", to_address(id)))?;
+	out.print(serde_json::to_value(&view)?, || device_line(&view));
+	Ok(())
 }
 
 async fn device(
@@ -403,11 +391,11 @@ async fn device(
 			let owner = address_or(owner.as_deref(), signer)?;
 			let mut rows = vec![];
 			for id in client.devices_of(&owner).await? {
-				if let Some(info) = client.device(&id).await? {
-					rows.push(device_json(&id, &info));
+				if let Some(view) = client.device_view(&id).await? {
+					rows.push(view);
 				}
 			}
-			out.print(json!(rows), || {
+			out.print(serde_json::to_value(&rows)?, || {
 				if rows.is_empty() {
 					format!("{} has no devices", to_address(&owner))
 				} else {
@@ -416,10 +404,7 @@ async fn device(
 			});
 		}
 		DeviceCommand::Info { device } => {
-			let id = parse_address(&device)?;
-			let info = client.device(&id).await?.with_context(|| format!("no device {device}"))?;
-			let value = device_json(&id, &info);
-			out.print(value.clone(), || device_line(&value));
+			print_device(client, out, &parse_address(&device)?).await?;
 		}
 		DeviceCommand::Deregister { device } => {
 			client.deregister_device(signer, &parse_address(&device)?).await?;
@@ -433,94 +418,46 @@ async fn device(
 			let id = parse_address(&device)?;
 			let amount = parse_grid(&amount).map_err(anyhow::Error::msg)?;
 			client.top_up_bond(signer, &id, amount).await?;
-			let info = client.device(&id).await?.with_context(|| format!("no device {device}"))?;
-			let value = device_json(&id, &info);
-			out.print(value.clone(), || device_line(&value));
+			print_device(client, out, &id).await?;
 		}
 	}
 	Ok(())
 }
 
-fn job_json(id: u64, job: &Job) -> Value {
-	let spec = &job.spec.0;
-	let mut value = json!({
-		"id": id,
-		"client": to_address(&job.client),
-		"shape": { "m": spec.shape.m, "n": spec.shape.n, "k": spec.shape.k },
-		"units": job.units,
-		"priceCap": format_grid(job.price_cap),
-		"budget": format_grid(job.budget),
-		"deposit": format_grid(job.deposit),
-		"callFee": format_grid(job.call_fee),
-		"deadline": job.deadline,
-		"abandonedBy": job.abandoned.0.iter().map(to_address).collect::<Vec<_>>(),
-		"state": state_name(&job.status),
-	});
-	match &job.status {
-		JobStatus::Submitted => {}
-		JobStatus::Assigned { device, price, collateral, claimed_at, commit_by } => {
-			value["device"] = json!(to_address(device));
-			value["price"] = json!(format_grid(*price));
-			value["collateral"] = json!(format_grid(*collateral));
-			value["claimedAt"] = json!(claimed_at);
-			value["commitBy"] = json!(commit_by);
-		}
-		JobStatus::Committed {
-			device,
-			price,
-			collateral,
-			claimed_at,
-			committed_at,
-			root,
-			challenge_block,
-			reveal_by,
-		} => {
-			value["device"] = json!(to_address(device));
-			value["price"] = json!(format_grid(*price));
-			value["collateral"] = json!(format_grid(*collateral));
-			value["claimedAt"] = json!(claimed_at);
-			value["committedAt"] = json!(committed_at);
-			value["root"] = json!(format!("0x{}", hex::encode(root.0)));
-			value["challengeBlock"] = json!(challenge_block);
-			value["revealBy"] = json!(reveal_by);
-		}
-		JobStatus::Verified {
-			device,
-			price,
-			collateral,
-			claimed_at,
-			committed_at,
-			root,
-			dispute_until,
-		} => {
-			value["device"] = json!(to_address(device));
-			value["price"] = json!(format_grid(*price));
-			value["collateral"] = json!(format_grid(*collateral));
-			value["claimedAt"] = json!(claimed_at);
-			value["committedAt"] = json!(committed_at);
-			value["root"] = json!(format!("0x{}", hex::encode(root.0)));
-			value["disputeUntil"] = json!(dispute_until);
-		}
+/// A job's line as `job watch` prints it each time its state changes (the same as
+/// [`job_line`], read from the chain's record instead of the RPC's view).
+fn watch_line(id: u64, job: &Job) -> String {
+	let GemmShape { m, n, k } = job.spec.0.shape;
+	let mut line = format!(
+		"job {id}  {}  {m}×{n}×{k}  {} unit(s)  cap {} GRID/unit",
+		state_name(&job.status),
+		job.units,
+		format_grid(job.price_cap),
+	);
+	if let JobStatus::Assigned { device, collateral, .. }
+	| JobStatus::Committed { device, collateral, .. }
+	| JobStatus::Verified { device, collateral, .. } = &job.status
+	{
+		line += &format!(
+			"  device {} (collateral {} GRID)",
+			to_address(device),
+			format_grid(*collateral)
+		);
 	}
-	value
+	line
 }
 
-fn job_line(value: &Value) -> String {
+fn job_line(view: &JobView) -> String {
+	let ShapeView { m, n, k } = view.shape;
 	let mut line = format!(
-		"job {}  {}  {}×{}×{}  {} unit(s)  cap {} GRID/unit",
-		value["id"],
-		value["state"].as_str().unwrap_or_default(),
-		value["shape"]["m"],
-		value["shape"]["n"],
-		value["shape"]["k"],
-		value["units"],
-		value["priceCap"].as_str().unwrap_or_default(),
+		"job {}  {}  {m}×{n}×{k}  {} unit(s)  cap {} GRID/unit",
+		view.id,
+		view.status.name(),
+		view.units,
+		format_grid(view.price_cap.0),
 	);
-	if let Some(device) = value["device"].as_str() {
-		line += &format!(
-			"  device {device} (collateral {} GRID)",
-			value["collateral"].as_str().unwrap_or_default()
-		);
+	if let Some((device, collateral)) = view.status.device() {
+		line += &format!("  device {device} (collateral {} GRID)", format_grid(collateral.0));
 	}
 	line
 }
@@ -557,9 +494,8 @@ async fn watch(
 ) -> Result<()> {
 	let outcome = client
 		.watch_job(job, from, timeout, |block, info| {
-			let value = job_json(job, info);
 			if !out.json {
-				println!("#{block}  {}", job_line(&value));
+				println!("#{block}  {}", watch_line(job, info));
 			}
 		})
 		.await?;
@@ -724,11 +660,8 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 		JobCommand::Layer(args) => {
 			layer::run(client, signer, out, args).await?;
 		}
-		JobCommand::Status { job } => match client.job(job).await? {
-			Some(info) => {
-				let value = job_json(job, &info);
-				out.print(value.clone(), || job_line(&value));
-			}
+		JobCommand::Status { job } => match client.job_view(job).await? {
+			Some(view) => out.print(serde_json::to_value(&view)?, || job_line(&view)),
 			None => out.print(json!(null), || {
 				format!("job {job} is not open (finished jobs are in the events; `job watch {job} --from <block>`)")
 			}),
@@ -759,9 +692,12 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			watch(client, out, job, from, Duration::from_secs(timeout)).await?;
 		}
 		JobCommand::List => {
-			let jobs = client.open_jobs().await?;
-			let rows: Vec<Value> = jobs.iter().map(|(id, job)| job_json(*id, job)).collect();
-			out.print(json!(rows), || {
+			// The node's view of each open job: the same shape as `proofgrid_job`.
+			let mut rows = vec![];
+			for (id, _) in client.open_jobs().await? {
+				rows.extend(client.job_view(id).await?);
+			}
+			out.print(serde_json::to_value(&rows)?, || {
 				if rows.is_empty() {
 					"no open jobs".into()
 				} else {
