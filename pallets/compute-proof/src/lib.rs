@@ -69,8 +69,30 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
+	/// Default configurations of this pallet, for `#[derive_impl]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{derive_impl, traits::ConstU32};
+
+		/// A test runtime's configuration: 8 samples a challenge, supplied jobs between 4 and
+		/// 8 samples by default, reveals up to 1 MiB. Mocks override what their tests need.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			type Samples = ConstU32<8>;
+			type MinSuppliedSamples = ConstU32<4>;
+			type DefaultSuppliedSamples = ConstU32<8>;
+			type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
+			type WeightInfo = ();
+		}
+	}
+
 	/// Configuration of the compute-proof pallet.
-	#[pallet::config]
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config {
 		/// Leaves drawn per challenge (`k`), at most
 		/// [`MAX_CHALLENGE_SAMPLES`](proofgrid_primitives::job::MAX_CHALLENGE_SAMPLES).

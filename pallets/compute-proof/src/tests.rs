@@ -34,15 +34,13 @@ impl frame_system::Config for Test {
 
 parameter_types! {
 	pub static Samples: u32 = 16;
-	pub const MaxRevealBytes: u32 = 1 << 20;
 }
 
+#[derive_impl(crate::config_preludes::TestDefaultConfig)]
 impl crate::Config for Test {
 	type Samples = Samples;
 	type MinSuppliedSamples = ConstU32<8>;
 	type DefaultSuppliedSamples = ConstU32<64>;
-	type MaxRevealBytes = MaxRevealBytes;
-	type WeightInfo = ();
 }
 
 pub(crate) fn ext() -> sp_io::TestExternalities {

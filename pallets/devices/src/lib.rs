@@ -80,19 +80,55 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
+	/// Default configurations of this pallet, for `#[derive_impl]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{
+			derive_impl,
+			traits::{ConstU32, ConstU64},
+		};
+
+		/// A test runtime's configuration (`u64` balances and block numbers, `MultiSignature`
+		/// device keys): a 1 000 bond, a minimum price of 10, 4 jobs per device, 8 devices per
+		/// owner, 1 000-block heartbeat timeout, 10-block unbonding. Mocks override what their
+		/// tests need.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type DeviceSignature = sp_runtime::MultiSignature;
+			type DeviceBond = ConstU64<1_000>;
+			type MinPricePerUnit = ConstU64<10>;
+			type MaxActiveJobs = ConstU32<4>;
+			type MaxDevicesPerOwner = ConstU32<8>;
+			type HeartbeatTimeout = ConstU64<1_000>;
+			type MinHeartbeatInterval = ConstU64<1>;
+			type UnbondingPeriod = ConstU64<10>;
+			type WeightInfo = ();
+		}
+	}
+
 	/// Configuration of the devices pallet.
-	#[pallet::config]
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config {
 		/// The currency in which bonds are held.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// Signature of a device key over its registration message. Its signer is the device's
 		/// account, so a device account *is* its public key.
+		#[pallet::no_default_bounds]
 		type DeviceSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
 			+ Parameter
 			+ MaxEncodedLen;
@@ -100,10 +136,12 @@ pub mod pallet {
 		/// Bond held from the owner for each registered device, and the least bond a device must
 		/// keep to take work (a slashed device tops up with `top_up_bond`).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DeviceBond: Get<BalanceOf<Self>>;
 
 		/// Lowest price per work unit a device may ask.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinPricePerUnit: Get<BalanceOf<Self>>;
 
 		/// Most open (assigned or committed) jobs a device may hold at once.
@@ -116,14 +154,17 @@ pub mod pallet {
 
 		/// A device whose last heartbeat is older than this many blocks gets no work.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type HeartbeatTimeout: Get<BlockNumberFor<Self>>;
 
 		/// A device's heartbeats are free at most once per this many blocks.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinHeartbeatInterval: Get<BlockNumberFor<Self>>;
 
 		/// Blocks between `deregister` and `withdraw_bond`.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type UnbondingPeriod: Get<BlockNumberFor<Self>>;
 
 		/// Weights of this pallet's calls.
@@ -131,6 +172,7 @@ pub mod pallet {
 
 		/// Makes device keys and proofs for benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, Self::DeviceSignature>;
 	}
 

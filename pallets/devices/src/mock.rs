@@ -58,10 +58,9 @@ parameter_types! {
 	pub const UnbondingPeriod: u64 = UNBONDING_PERIOD;
 }
 
+#[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type DeviceSignature = MultiSignature;
 	type DeviceBond = DeviceBond;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type MaxActiveJobs = ConstU32<MAX_ACTIVE_JOBS>;
@@ -69,7 +68,6 @@ impl pallet_devices::Config for Test {
 	type HeartbeatTimeout = HeartbeatTimeout;
 	type MinHeartbeatInterval = MinHeartbeatInterval;
 	type UnbondingPeriod = UnbondingPeriod;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::Sr25519BenchmarkHelper;
 }

@@ -109,21 +109,84 @@ pub mod pallet {
 	#[pallet::pallet]
 	pub struct Pallet<T>(_);
 
+	/// Default configurations of this pallet, for `#[derive_impl]`.
+	pub mod config_preludes {
+		use super::*;
+		use frame_support::{
+			derive_impl, parameter_types,
+			traits::{ConstU32, ConstU64},
+		};
+
+		parameter_types! {
+			/// 10% of a job's payment is burned.
+			pub const TenPercent: Perbill = Perbill::from_percent(10);
+			/// A failed device's client gets up to half the slash.
+			pub const Half: Perbill = Perbill::from_percent(50);
+		}
+
+		/// A test runtime's configuration (`u64` balances and block numbers): a work unit of
+		/// 2¹⁶ operations, prices from 10, collateral max(100, 150%), free device calls,
+		/// 1 ms blocks (so windows are short), 5-block commit base and reveal windows,
+		/// 10-block dispute windows, jobs living at most 100 blocks. Mocks name the sibling
+		/// pallets and override what their tests need.
+		pub struct TestDefaultConfig;
+
+		#[derive_impl(frame_system::config_preludes::TestDefaultConfig, no_aggregated_types)]
+		impl frame_system::DefaultConfig for TestDefaultConfig {}
+
+		#[frame_support::register_default_impl(TestDefaultConfig)]
+		impl DefaultConfig for TestDefaultConfig {
+			#[inject_runtime_type]
+			type RuntimeHoldReason = ();
+			type ProtocolFee = TenPercent;
+			type MinPricePerUnit = ConstU64<10>;
+			type OpsPerUnit = ConstU64<65_536>;
+			type MinWorkUnits = ConstU64<1>;
+			type MaxWorkUnits = ConstU64<1_000>;
+			type MinCollateral = ConstU64<100>;
+			type CollateralPercent = ConstU32<150>;
+			type ClaimDeposit = ConstU64<50>;
+			type CallFee = sp_runtime::traits::ConvertToValue<ConstU64<0>>;
+			type OpsPerLeaf = ConstU64<0>;
+			type CompensationShare = Half;
+			type JobDeposit = ConstU64<20>;
+			type BaseCommitWindow = ConstU64<5>;
+			type MaxCommitWindow = ConstU64<50>;
+			type MillisecsPerBlock = ConstU64<1>;
+			type ChallengeDelay = ConstU64<1>;
+			type InputWindow = ConstU64<3>;
+			type RevealWindow = ConstU64<5>;
+			type DisputeWindow = ConstU64<10>;
+			type DisputeDeposit = ConstU64<40>;
+			type OutputRetention = ConstU64<20>;
+			type MaxJobLifetime = ConstU64<100>;
+			type MaxJobsPerDevice = ConstU32<4>;
+			type MaxDeadlinesPerBlock = ConstU32<16>;
+			type DeviceCallPriority = ConstU64<{ u64::MAX / 2 }>;
+			type OnWorkVerified = ();
+			type WeightInfo = ();
+		}
+	}
+
 	/// Configuration of the jobs pallet.
-	#[pallet::config]
+	#[pallet::config(with_default)]
 	pub trait Config: frame_system::Config<Hash = H256> {
 		/// The currency in which budgets are held and providers paid.
+		#[pallet::no_default]
 		type Currency: Inspect<Self::AccountId>
 			+ Mutate<Self::AccountId>
 			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
 
 		/// The overarching hold reason.
+		#[pallet::no_default_bounds]
 		type RuntimeHoldReason: From<HoldReason>;
 
 		/// The device registry.
+		#[pallet::no_default]
 		type Devices: DeviceRegistry<Self::AccountId, BalanceOf<Self>>;
 
 		/// The compute-proof verifier.
+		#[pallet::no_default]
 		type Verifier: ComputeVerifier;
 
 		/// Share of each payment burned as the protocol fee. Token rewards are bounded by
@@ -133,6 +196,7 @@ pub mod pallet {
 
 		/// Lowest price cap per work unit a job may name.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinPricePerUnit: Get<BalanceOf<Self>>;
 
 		/// Operations in one work unit (`2·m·n·k` operations per GEMM).
@@ -149,6 +213,7 @@ pub mod pallet {
 
 		/// Least collateral a claim locks from the device's bond.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MinCollateral: Get<BalanceOf<Self>>;
 
 		/// Collateral a claim locks, in percent of the job's value (`units × device price`), when
@@ -159,10 +224,12 @@ pub mod pallet {
 		/// Part of the collateral a device forfeits (burned) when it lets its commit window
 		/// lapse.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type ClaimDeposit: Get<BalanceOf<Self>>;
 
 		/// Prices the weight of a job's device calls (claim, commit, reveal) for the client, the
 		/// way transaction fees price weight; held at submission, burned at the first claim.
+		#[pallet::no_default_bounds]
 		type CallFee: Convert<Weight, BalanceOf<Self>>;
 
 		/// Operation-equivalents of committing one output leaf (hashing it into the tree): the
@@ -178,14 +245,17 @@ pub mod pallet {
 
 		/// Storage deposit held from the client for each open job.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type JobDeposit: Get<BalanceOf<Self>>;
 
 		/// Blocks a device has to commit on top of what its advertised throughput needs.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type BaseCommitWindow: Get<BlockNumberFor<Self>>;
 
 		/// Longest commit window: a device too slow to finish a job within it cannot claim it.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxCommitWindow: Get<BlockNumberFor<Self>>;
 
 		/// Expected block time, to turn throughput (operations per second) into blocks.
@@ -195,6 +265,7 @@ pub mod pallet {
 		/// Blocks between a commitment and the block whose randomness seeds its challenge (at
 		/// least 1).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type ChallengeDelay: Get<BlockNumberFor<Self>>;
 
 		/// The randomness of the parent block, fixed by its author's key and slot (BABE's VRF
@@ -202,15 +273,18 @@ pub mod pallet {
 		/// not be a block hash or anything else an author can re-roll by re-sealing, or a
 		/// cheating validator could grind its challenges. `None` for a block without such
 		/// randomness.
+		#[pallet::no_default]
 		type BlockRandomness: Randomness<Option<H256>, BlockNumberFor<Self>>;
 
 		/// Blocks after its claim from which the device of a job on supplied inputs may give it
 		/// back without penalty because the inputs did not arrive ([`Pallet::release`]).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type InputWindow: Get<BlockNumberFor<Self>>;
 
 		/// Blocks a device has to reveal after the challenge block.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type RevealWindow: Get<BlockNumberFor<Self>>;
 
 		/// Blocks after a verified reveal of a job on supplied inputs during which anyone may
@@ -219,20 +293,24 @@ pub mod pallet {
 		/// Zero settles such jobs at the reveal, as seeded ones. The genesis may set another
 		/// ([`DisputeWindowBlocks`]).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DisputeWindow: Get<BlockNumberFor<Self>>;
 
 		/// Burned from an accuser whose fraud proof shows nothing: a dispute costs the chain a
 		/// verification, and harassing a provider must not be free.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type DisputeDeposit: Get<BalanceOf<Self>>;
 
 		/// Blocks a settled `linear-i8` job's output stays available as the input of later jobs
 		/// ([`LayerOutputs`]).
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type OutputRetention: Get<BlockNumberFor<Self>>;
 
 		/// Longest a job may wait for a device.
 		#[pallet::constant]
+		#[pallet::no_default_bounds]
 		type MaxJobLifetime: Get<BlockNumberFor<Self>>;
 
 		/// Open jobs a device may hold (the devices pallet's `MaxActiveJobs`): bounds the
@@ -249,6 +327,7 @@ pub mod pallet {
 		type DeviceCallPriority: Get<TransactionPriority>;
 
 		/// Told about each settled job's verified work and burned fee (the rewards pallet).
+		#[pallet::no_default_bounds]
 		type OnWorkVerified: OnWorkVerified<Self::AccountId, BalanceOf<Self>>;
 
 		/// Weights of this pallet's calls.
@@ -256,6 +335,7 @@ pub mod pallet {
 
 		/// Registers eligible devices for benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
+		#[pallet::no_default]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
 	}
 

@@ -83,41 +83,30 @@ parameter_types! {
 	pub const CompensationShare: Perbill = Perbill::from_percent(50);
 }
 
+#[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type DeviceSignature = MultiSignature;
 	type DeviceBond = DeviceBond;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type MaxActiveJobs = ConstU32<MAX_ACTIVE_JOBS>;
-	type MaxDevicesPerOwner = ConstU32<8>;
-	type HeartbeatTimeout = ConstU64<1_000>;
-	type MinHeartbeatInterval = ConstU64<1>;
-	type UnbondingPeriod = ConstU64<10>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
 
+#[derive_impl(pallet_compute_proof::config_preludes::TestDefaultConfig)]
 impl pallet_compute_proof::Config for Test {
-	type Samples = ConstU32<8>;
-	type MinSuppliedSamples = ConstU32<4>;
-	type DefaultSuppliedSamples = ConstU32<8>;
 	/// 64 KiB: 8 supplied samples at k = 4096 do not fit (~9.7 KB each), at k = 8 they do.
 	type MaxRevealBytes = ConstU32<{ 64 << 10 }>;
-	type WeightInfo = ();
 }
 
+#[derive_impl(pallet_jobs::config_preludes::TestDefaultConfig)]
 impl pallet_jobs::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
 	type ProtocolFee = ProtocolFee;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;
-	type MinWorkUnits = ConstU64<1>;
-	type MaxWorkUnits = ConstU64<1_000>;
 	type MinCollateral = ConstU64<MIN_COLLATERAL>;
 	type CollateralPercent = ConstU32<COLLATERAL_PERCENT>;
 	type ClaimDeposit = ConstU64<CLAIM_DEPOSIT>;
@@ -128,19 +117,14 @@ impl pallet_jobs::Config for Test {
 	type BaseCommitWindow = ConstU64<BASE_COMMIT_WINDOW>;
 	type MaxCommitWindow = ConstU64<MAX_COMMIT_WINDOW>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
-	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = crate::testing::TestRandomness<Test>;
 	type RevealWindow = ConstU64<REVEAL_WINDOW>;
 	type DisputeWindow = DisputeWindow;
 	type DisputeDeposit = ConstU64<DISPUTE_DEPOSIT>;
 	type OutputRetention = ConstU64<OUTPUT_RETENTION>;
-	type InputWindow = ConstU64<3>;
-	type MaxJobLifetime = ConstU64<100>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<MAX_DEADLINES>;
-	type DeviceCallPriority = ConstU64<{ u64::MAX / 2 }>;
 	type OnWorkVerified = VerifiedWork;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::DevicesBenchmarkHelper<Test>;
 }

@@ -59,70 +59,34 @@ parameter_types! {
 	pub static MaxIssuance: Balance = Balance::MAX;
 }
 
+#[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
 impl pallet_devices::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
-	type DeviceSignature = MultiSignature;
 	type DeviceBond = ConstU64<BOND>;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
-	type MaxActiveJobs = ConstU32<4>;
 	type MaxDevicesPerOwner = ConstU32<4>;
-	type HeartbeatTimeout = ConstU64<1_000>;
-	type MinHeartbeatInterval = ConstU64<1>;
-	type UnbondingPeriod = ConstU64<10>;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
 
-impl pallet_compute_proof::Config for Test {
-	type Samples = ConstU32<8>;
-	type MinSuppliedSamples = ConstU32<4>;
-	type DefaultSuppliedSamples = ConstU32<8>;
-	type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
-	type WeightInfo = ();
-}
+#[derive_impl(pallet_compute_proof::config_preludes::TestDefaultConfig)]
+impl pallet_compute_proof::Config for Test {}
 
+#[derive_impl(pallet_jobs::config_preludes::TestDefaultConfig)]
 impl pallet_jobs::Config for Test {
 	type Currency = Balances;
-	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
-	type ProtocolFee = ConstPerbill10;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;
-	type MinWorkUnits = ConstU64<1>;
-	type MaxWorkUnits = ConstU64<MAX_WORK_UNITS>;
-	type MinCollateral = ConstU64<100>;
-	type CollateralPercent = ConstU32<150>;
-	type ClaimDeposit = ConstU64<50>;
-	type CallFee = sp_runtime::traits::ConvertToValue<ConstU64<0>>;
-	type OpsPerLeaf = ConstU64<0>;
-	type CompensationShare = Half;
-	type JobDeposit = ConstU64<20>;
-	type BaseCommitWindow = ConstU64<5>;
-	type MaxCommitWindow = ConstU64<50>;
-	type MillisecsPerBlock = ConstU64<1>;
-	type ChallengeDelay = ConstU64<1>;
 	type BlockRandomness = pallet_jobs::testing::TestRandomness<Test>;
-	type RevealWindow = ConstU64<5>;
-	type DisputeWindow = ConstU64<10>;
-	type DisputeDeposit = ConstU64<40>;
-	type OutputRetention = ConstU64<20>;
-	type InputWindow = ConstU64<3>;
-	type MaxJobLifetime = ConstU64<100>;
-	type MaxJobsPerDevice = ConstU32<4>;
-	type MaxDeadlinesPerBlock = ConstU32<16>;
 	type DeviceCallPriority = ConstU64<1>;
 	type OnWorkVerified = Rewards;
-	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = pallet_jobs::DevicesBenchmarkHelper<Test>;
 }
 
 parameter_types! {
-	pub const ConstPerbill10: Perbill = Perbill::from_percent(10);
-	pub const Half: Perbill = Perbill::from_percent(50);
 	/// ρ: an era mints at most half of the fees its jobs burned.
 	pub const MaxRewardPerFee: Perbill = Perbill::from_percent(RHO_PERCENT);
 }
@@ -133,7 +97,6 @@ pub const MIN_PRICE: Balance = 10;
 pub const PRICE: Balance = 10_000;
 /// The standard 8×8×4 job (512 operations) is one unit.
 pub const OPS_PER_UNIT: u64 = 512;
-pub const MAX_WORK_UNITS: u64 = 1_000;
 pub const RHO_PERCENT: u32 = 50;
 
 pub const ERA_LENGTH: u64 = 10;
