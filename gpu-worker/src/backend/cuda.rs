@@ -34,6 +34,38 @@ pub const KERNEL_NAMES: [&str; 3] = ["pg_gen_lanes", "pg_leaf_hashes", "pg_gemm_
 pub const LINEAR_EPILOGUE: &str = "pg_linear_epilogue";
 const THREADS_PER_BLOCK: u32 = 256;
 
+/// Why the GPUs of this host could not be opened. Only [`CudaError::NoDriver`] and
+/// [`CudaError::NoDevice`] mean "no GPU here"; anything else is a GPU that is present but
+/// broken (a kernel that does not compile for it, a driver error) and must not be hidden.
+#[derive(Debug, thiserror::Error)]
+pub enum CudaError {
+	/// The CUDA driver library (`libcuda.so`) cannot be loaded.
+	#[error("no CUDA driver (libcuda.so) on this host")]
+	NoDriver,
+	/// The driver loads but sees no GPU.
+	#[error("the CUDA driver sees no GPU")]
+	NoDevice,
+	/// The driver failed while counting GPUs.
+	#[error("counting CUDA devices: {0}")]
+	Driver(cudarc::driver::DriverError),
+	/// GPU `ordinal` is present but could not be opened.
+	#[error("GPU {ordinal}: {source:#}")]
+	Open {
+		/// Which GPU.
+		ordinal: usize,
+		/// What failed: context, NVRTC compile, module load, attributes.
+		source: anyhow::Error,
+	},
+}
+
+impl CudaError {
+	/// Whether this host simply has no GPU (so the CPU backend is the right choice), as opposed
+	/// to a GPU that failed.
+	pub fn no_gpu(&self) -> bool {
+		matches!(self, Self::NoDriver | Self::NoDevice)
+	}
+}
+
 /// Whether the CUDA driver library (`libcuda`) can be loaded.
 pub fn driver_present() -> bool {
 	// SAFETY: only tries to open the library; nothing is called.
@@ -94,15 +126,25 @@ pub struct CudaBackend {
 impl CudaBackend {
 	/// Every usable GPU of this host, or an error saying why there is none. A job's output
 	/// may take at most `host_memory_mib` MiB of host memory.
-	pub fn all(host_memory_mib: u64) -> Result<Vec<Self>> {
+	pub fn all(host_memory_mib: u64) -> Result<Vec<Self>, CudaError> {
+		use cudarc::driver::{sys::CUresult, DriverError};
 		if !driver_present() {
-			bail!("no CUDA driver (libcuda.so) on this host");
+			return Err(CudaError::NoDriver);
 		}
-		let count = CudaContext::device_count().context("counting CUDA devices")?;
+		let count = match CudaContext::device_count() {
+			Ok(count) => count,
+			Err(DriverError(CUresult::CUDA_ERROR_NO_DEVICE)) => 0,
+			Err(e) => return Err(CudaError::Driver(e)),
+		};
 		if count == 0 {
-			bail!("the CUDA driver sees no GPU");
+			return Err(CudaError::NoDevice);
 		}
-		(0..count as usize).map(|ordinal| Self::open(ordinal, host_memory_mib)).collect()
+		(0..count as usize)
+			.map(|ordinal| {
+				Self::open(ordinal, host_memory_mib)
+					.map_err(|source| CudaError::Open { ordinal, source })
+			})
+			.collect()
 	}
 
 	/// Opens GPU `ordinal`: context, stream, kernels compiled for its architecture.
@@ -495,10 +537,11 @@ mod tests {
 	fn cuda_equals_cpu_on_ragged_shapes() {
 		let gpus = match CudaBackend::all(4096) {
 			Ok(gpus) => gpus,
-			Err(e) => {
-				println!("SKIPPED: no usable GPU: {e:#}");
+			Err(e) if e.no_gpu() => {
+				println!("SKIPPED: no GPU: {e}");
 				return;
 			}
+			Err(e) => panic!("a GPU is present but failed: {e}"),
 		};
 		let cpu = CpuBackend::new(2, 4096).unwrap();
 		for gpu in &gpus {

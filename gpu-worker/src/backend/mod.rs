@@ -145,7 +145,7 @@ pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<
 	let cpu = || -> Result<Vec<Box<dyn Backend>>> {
 		Ok(vec![Box::new(cpu::CpuBackend::new(threads, memory_mib)?)])
 	};
-	let gpus = || -> Result<Vec<Box<dyn Backend>>> {
+	let gpus = || -> Result<Vec<Box<dyn Backend>>, cuda::CudaError> {
 		Ok(cuda::CudaBackend::all(memory_mib)?
 			.into_iter()
 			.map(|g| Box::new(g) as Box<dyn Backend>)
@@ -157,15 +157,20 @@ pub fn select(kind: BackendKind, threads: usize, memory_mib: u64) -> Result<Vec<
 			cpu()
 		}
 		BackendKind::Cuda => gpus().context("--backend cuda"),
+		// Only a host without a GPU falls back: a GPU that fails (a kernel that does not
+		// compile for it, a driver error) stops the worker instead of selling CPU speed.
 		BackendKind::Auto => match gpus() {
 			Ok(gpus) => {
 				tracing::info!("backend: cuda ({} GPU(s))", gpus.len());
 				Ok(gpus)
 			}
-			Err(reason) => {
-				tracing::info!("backend: cpu (no usable GPU: {reason:#})");
+			Err(reason) if reason.no_gpu() => {
+				tracing::info!("backend: cpu ({reason})");
 				cpu()
 			}
+			Err(reason) => Err(anyhow::Error::new(reason).context(
+				"--backend auto: a GPU is present but failed; fix it, or choose --backend cpu",
+			)),
 		},
 	}
 }
@@ -188,5 +193,29 @@ mod tests {
 		assert!(cpu.fits(&GemmShape { m: 1024, n: 1024, k: 512 }));
 		// B's lanes do: 2²⁰ columns of 2¹⁶ elements are 64 GiB.
 		assert!(!cpu.fits(&GemmShape { m: 4, n: 1 << 20, k: 1 << 16 }));
+	}
+
+	#[test]
+	fn auto_falls_back_only_when_the_host_has_no_gpu() {
+		use cuda::CudaError;
+		assert!(CudaError::NoDriver.no_gpu());
+		assert!(CudaError::NoDevice.no_gpu());
+		let broken = CudaError::Open { ordinal: 0, source: anyhow::anyhow!("NVRTC: bad kernel") };
+		assert!(!broken.no_gpu(), "a failing GPU is not 'no GPU'");
+		// On this host: a GPU opens, or there is none and the CPU backend is chosen; a
+		// present but failing GPU is an error.
+		match cuda::CudaBackend::all(256) {
+			Ok(_) => println!("this host has a usable GPU"),
+			Err(e) if e.no_gpu() => {
+				let backends = select(BackendKind::Auto, 1, 256).expect("the CPU fallback");
+				assert_eq!(backends.len(), 1);
+				assert!(backends[0].name().starts_with("cpu"), "{}", backends[0].name());
+				println!("no GPU here ({e}): auto chose {}", backends[0].name());
+			}
+			Err(e) => {
+				let refused = select(BackendKind::Auto, 1, 256).err().expect("no silent fallback");
+				println!("a failing GPU stops auto: {refused:#} ({e})");
+			}
+		}
 	}
 }
