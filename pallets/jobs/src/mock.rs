@@ -244,19 +244,8 @@ pub fn build_and_execute(test: impl FnOnce()) {
 	});
 }
 
-/// Advances to block `n`, giving each block a distinct hash and running the jobs pallet's
-/// deadline processing.
+/// Advances to block `n`, running every pallet's hooks, each block's parent with a distinct
+/// hash.
 pub fn run_to_block(n: u64) {
-	// Each block's parent gets a distinct hash (the challenge randomness of the mocks).
-	System::run_to_block_with::<AllPalletsWithSystem>(
-		n,
-		frame_system::RunToBlockHooks::default().before_initialize(|next| {
-			if next > 1 {
-				frame_system::BlockHash::<Test>::insert(
-					next - 1,
-					H256::repeat_byte((next % 251) as u8 + 1),
-				);
-			}
-		}),
-	);
+	crate::testing::run_to_block::<Test, AllPalletsWithSystem>(n);
 }

@@ -30,3 +30,27 @@ where
 		(random, parent)
 	}
 }
+
+/// Advances a mock runtime `T` to block `n`, running the hooks of `AllPallets` (a runtime's
+/// `AllPalletsWithSystem`) in runtime order and giving each block's parent a distinct hash, as
+/// the challenge's block hash needs.
+pub fn run_to_block<T, AllPallets>(n: BlockNumberFor<T>)
+where
+	T: frame_system::Config<Hash = H256>,
+	BlockNumberFor<T>: Into<u64>,
+	AllPallets: frame_support::traits::OnInitialize<BlockNumberFor<T>>
+		+ frame_support::traits::OnFinalize<BlockNumberFor<T>>,
+{
+	frame_system::Pallet::<T>::run_to_block_with::<AllPallets>(
+		n,
+		frame_system::RunToBlockHooks::<T>::default().before_initialize(|next| {
+			let number: u64 = next.into();
+			if number > 1u64 {
+				frame_system::BlockHash::<T>::insert(
+					next.saturating_sub(One::one()),
+					H256::repeat_byte((number % 251) as u8 + 1),
+				);
+			}
+		}),
+	);
+}
