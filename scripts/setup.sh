@@ -13,6 +13,8 @@ command -v clang >/dev/null 2>&1 || missing+=(clang)
 ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+# libgomp: oneDNN's OpenMP threads (below).
+ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1 ' || missing+=(libgomp1)
 if [ ${#missing[@]} -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -20,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-	say "apt packages present: clang libclang-dev protobuf-compiler docker-compose"
+	say "apt packages present: clang libclang-dev protobuf-compiler docker-compose libgomp1"
 fi
 
 # Rust: rustup reads rust-toolchain.toml (1.95.0, wasm targets, rust-src) and installs what
@@ -75,4 +77,34 @@ with zipfile.ZipFile(wheel) as z:
                 dst.write(src.read())
 PY
 	rm -rf "$tmp"
+fi
+
+# oneDNN (Intel's deep-learning kernels, ~39 MB download): the CPU backend's int8 GEMM on CPUs
+# with AVX-512 VNNI or AMX. From PyPI's onednn-cpu-gomp wheel (oneDNN 3.2, OpenMP threads),
+# unpacked into ProofGrid's cache, where the worker loads it at run time; without it the worker
+# uses its own VNNI kernel (docs/OPERATIONS.md, "CPU backend"). PROOFGRID_SKIP_ONEDNN=1 skips it.
+ONEDNN_VERSION=2023.2.0
+ONEDNN_DIR="${PROOFGRID_CACHE:-$HOME/.cache/proofgrid}/onednn-$ONEDNN_VERSION"
+if [ "${PROOFGRID_SKIP_ONEDNN:-0}" = 1 ]; then
+	say "oneDNN skipped (PROOFGRID_SKIP_ONEDNN=1)"
+elif [ -e "$ONEDNN_DIR/lib/libdnnl.so.3" ]; then
+	say "oneDNN $ONEDNN_VERSION present in $ONEDNN_DIR"
+else
+	say "installing oneDNN $ONEDNN_VERSION (onednn-cpu-gomp wheel, ~39 MB download) into $ONEDNN_DIR"
+	tmp=$(mktemp -d)
+	python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" \
+		"onednn-cpu-gomp==$ONEDNN_VERSION"
+	mkdir -p "$ONEDNN_DIR/lib"
+	python3 - "$tmp" "$ONEDNN_DIR/lib" <<'PY'
+import glob, os, sys, zipfile
+wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        # The wheel holds the library three times (no symlinks in wheels): keep one.
+        if name.endswith("/lib/libdnnl.so.3"):
+            with z.open(name) as src, open(os.path.join(sys.argv[2], "libdnnl.so.3"), "wb") as dst:
+                dst.write(src.read())
+PY
+	rm -rf "$tmp"
+	[ -e "$ONEDNN_DIR/lib/libdnnl.so.3" ] || { echo "oneDNN: libdnnl.so.3 not in the wheel" >&2; exit 1; }
 fi

@@ -1,8 +1,9 @@
 //! `proofgrid-worker bench`: times whole verified jobs (generate inputs, multiply, hash every
 //! output leaf, build the Merkle tree) on square shapes, prints GOPS, and with `--verify`
 //! checks that the root equals the CPU reference's. Each backend also reports its phases
-//! (input generation, GEMM alone, hashing, and for the GPU the download), each with its share
-//! of the time. Build with `--release`.
+//! (input generation, GEMM alone, hashing, tree, and for the GPU the download), each with its
+//! share of the time, and where the CPU backend runs oneDNN, the library's GEMM alone on the
+//! same product, against which the whole job is measured. Build with `--release`.
 
 use std::time::Instant;
 
@@ -95,10 +96,10 @@ pub fn run(args: BenchArgs) -> Result<()> {
 				let p = phases?;
 				let gops = |seconds: f64| shape.ops() as f64 / 1e9 / seconds.max(1e-12);
 				let hashing = (p.gemm_and_hash - p.gemm).max(0.0);
-				let whole = p.generate + p.gemm_and_hash + p.download;
+				let whole = p.generate + p.gemm_and_hash + p.download + p.tree;
 				let share = |seconds: f64| 100.0 * seconds / whole.max(1e-12);
 				println!(
-					"        phases: generate {:.4} s ({:.0}%), GEMM {:.4} s ({:.0}%, {:.1} GOPS alone), hashing {:.4} s ({:.0}%), download {:.4} s; {:.1} GOPS in all",
+					"        phases: generate {:.4} s ({:.0}%), GEMM {:.4} s ({:.0}%, {:.1} GOPS alone), hashing {:.4} s ({:.0}%), tree {:.4} s ({:.0}%), download {:.4} s; {:.1} GOPS in all",
 					p.generate,
 					share(p.generate),
 					p.gemm,
@@ -106,9 +107,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
 					gops(p.gemm),
 					hashing,
 					share(hashing),
+					p.tree,
+					share(p.tree),
 					p.download,
 					gops(whole)
 				);
+				if let Some((library, library_seconds)) = &p.library_gemm {
+					println!(
+						"        {library} GEMM alone: {library_seconds:.4} s, {:.1} GOPS; the whole job runs at {:.0}% of it",
+						gops(*library_seconds),
+						100.0 * library_seconds / seconds
+					);
+				}
 			}
 		}
 	}

@@ -1,8 +1,11 @@
 //! The CPU backend: the reference implementation, multithreaded with rayon.
 //!
-//! `B` is generated once as `n` lanes of `k` elements (its columns, contiguous); each thread
-//! takes a tile row, generates its 4 rows of `A`, and computes every 4×4 tile of that row
-//! against `B`'s lanes before hashing it. Memory: `n·k` bytes for `B` plus `4·k` per thread.
+//! `B` is generated once as `n` lanes of `k` elements (its columns, contiguous). The GEMM is
+//! oneDNN's exact int8 matmul where it loads and proves exact (`onednn.rs`: CPUs with AVX-512
+//! VNNI or AMX), a batch of `A`'s rows at a time; otherwise each thread takes a group of tile
+//! rows, generates their rows of `A`, and computes every 4×4 tile against `B`'s lanes with the
+//! best dot product this CPU has (`dot.rs`). Then the leaves are hashed, multi-buffer. Memory:
+//! `n·k` bytes for `B`, a batch of `A`'s rows and of `C`.
 
 use anyhow::{bail, Context, Result};
 use proofgrid_primitives::{
@@ -13,6 +16,7 @@ use rayon::prelude::*;
 
 use super::{
 	dot::{DotFn, DotPath},
+	onednn::OneDnn,
 	Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases,
 };
 
@@ -24,6 +28,8 @@ pub struct CpuBackend {
 	threads: usize,
 	memory_mib: u64,
 	dot: DotPath,
+	/// oneDNN's GEMM, when it loaded and proved exact here; else the tiles on `dot`.
+	onednn: Option<std::sync::Arc<OneDnn>>,
 }
 
 impl CpuBackend {
@@ -36,22 +42,54 @@ impl CpuBackend {
 			.build()
 			.context("starting the CPU backend's threads")?;
 		let threads = pool.current_num_threads();
-		Ok(Self { pool, threads, memory_mib, dot: DotPath::best() })
+		let onednn = match OneDnn::load() {
+			Ok(dnnl) => {
+				tracing::debug!("CPU GEMM: {}", dnnl.version());
+				Some(std::sync::Arc::new(dnnl))
+			}
+			Err(reason) => {
+				tracing::debug!("CPU GEMM: own tiles ({reason:#})");
+				None
+			}
+		};
+		Ok(Self { pool, threads, memory_mib, dot: DotPath::best(), onednn })
 	}
 
-	/// The same backend with its dot product on `path`; `None` if this CPU lacks it (tests
-	/// force each path this way).
+	/// The same backend with its dot product on `path` and without oneDNN; `None` if this CPU
+	/// lacks the path (tests force each path this way).
 	pub fn with_dot(mut self, path: DotPath) -> Option<Self> {
 		path.function()?;
 		self.dot = path;
+		self.onednn = None;
 		Some(self)
+	}
+
+	/// The same backend with oneDNN as its GEMM; `None` if oneDNN is not usable here.
+	pub fn with_onednn(mut self) -> Option<Self> {
+		self.onednn = Some(std::sync::Arc::new(OneDnn::load().ok()?));
+		Some(self)
+	}
+
+	/// Which GEMM this backend runs: `oneDNN 3.2.0` or its dot product path.
+	pub fn gemm_name(&self) -> String {
+		match &self.onednn {
+			Some(dnnl) => dnnl.version().to_string(),
+			None => self.dot.name().to_string(),
+		}
 	}
 
 	/// Bytes a job needs: `B`'s lanes, `A`'s rows per thread, and a batch of the output (the
 	/// rest of it streams to disk).
 	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
 		let b = shape.n as u64 * shape.k as u64;
-		let a = self.threads as u64 * TILE as u64 * shape.k as u64;
+		let a = match self.onednn {
+			// A batch of `A`'s rows and of `C` (the leaves' values are counted as output).
+			Some(_) => {
+				let rows = super::rows_per_batch(shape) as u64 * TILE as u64;
+				rows * (shape.k as u64 + 4 * shape.n as u64)
+			}
+			None => self.threads as u64 * TILE as u64 * shape.k as u64,
+		};
 		b + a + super::host_bytes_for_output(shape)
 	}
 }
@@ -66,7 +104,7 @@ fn lane(key: u64, matrix: u8, index: u32, k: u32, out: &mut [i8]) {
 
 impl Backend for CpuBackend {
 	fn name(&self) -> String {
-		format!("cpu({} threads, {})", self.threads, self.dot.name())
+		format!("cpu({} threads, {})", self.threads, self.gemm_name())
 	}
 
 	fn is_reference(&self) -> bool {
@@ -132,12 +170,15 @@ impl Backend for CpuBackend {
 		while first < shape.tile_rows() {
 			let rows = first..(first + batch).min(shape.tile_rows());
 			first = rows.end;
-			let leaves: Vec<[i32; LEAF_ELEMENTS]> = self.pool.install(|| {
-				let rows: Vec<u32> = rows.collect();
-				rows.par_chunks(TILE_ROWS_PER_TASK)
-					.flat_map_iter(|group| self.tile_rows(shape, &a, b, group, hook))
-					.collect()
-			});
+			let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
+				Some(dnnl) => self.library_tile_rows(dnnl, shape, &a, b, rows, hook)?,
+				None => self.pool.install(|| {
+					let rows: Vec<u32> = rows.collect();
+					rows.par_chunks(TILE_ROWS_PER_TASK)
+						.flat_map_iter(|group| self.tile_rows(shape, &a, b, group, hook))
+						.collect()
+				}),
+			};
 			if keep_values {
 				sink.append_values(&leaves)?;
 			}
@@ -172,21 +213,109 @@ impl CpuBackend {
 		let generate = started.elapsed().as_secs_f64();
 		let started = Instant::now();
 		let rows = RowsOfA::Supplied(&a);
-		let leaves: Vec<[i32; LEAF_ELEMENTS]> = self.pool.install(|| {
-			let tile_rows: Vec<u32> = (0..shape.tile_rows()).collect();
-			tile_rows
-				.par_chunks(TILE_ROWS_PER_TASK)
-				.flat_map_iter(|group| self.tile_rows(shape, &rows, &b, group, None))
-				.collect()
-		});
+		let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
+			Some(dnnl) => {
+				self.library_tile_rows(dnnl, shape, &rows, &b, 0..shape.tile_rows(), None)?
+			}
+			None => self.pool.install(|| {
+				let tile_rows: Vec<u32> = (0..shape.tile_rows()).collect();
+				tile_rows
+					.par_chunks(TILE_ROWS_PER_TASK)
+					.flat_map_iter(|group| self.tile_rows(shape, &rows, &b, group, None))
+					.collect()
+			}),
+		};
 		let gemm = started.elapsed().as_secs_f64();
 		let started = Instant::now();
 		let hashes: Vec<LeafHash> = self.pool.install(|| {
 			leaves.par_chunks(HASH_PIECE).flat_map_iter(crate::hashing::leaf_hashes).collect()
 		});
-		std::hint::black_box(&hashes);
 		let hash = started.elapsed().as_secs_f64();
-		Ok(Phases { generate, gemm, gemm_and_hash: gemm + hash, download: 0.0 })
+		drop(leaves);
+		let started = Instant::now();
+		let mut level = hashes;
+		self.pool.install(|| {
+			while level.len() > 1 {
+				level =
+					level.par_chunks(1 << 12).flat_map_iter(crate::hashing::parent_level).collect();
+			}
+		});
+		std::hint::black_box(&level);
+		let tree = started.elapsed().as_secs_f64();
+		// The library alone on the same product: the GEMM's ceiling on this CPU.
+		let library_gemm = match &self.onednn {
+			Some(dnnl) => {
+				let mut c = vec![0i32; m * n];
+				let started = Instant::now();
+				dnnl.gemm(self.threads, &a, m, &b, n, k, &mut c)?;
+				Some((dnnl.version().to_string(), started.elapsed().as_secs_f64()))
+			}
+			None => None,
+		};
+		Ok(Phases { generate, gemm, gemm_and_hash: gemm + hash, download: 0.0, tree, library_gemm })
+	}
+}
+
+impl CpuBackend {
+	/// The leaves of tile rows `tile_rows` through oneDNN: their rows of `A` (generated in
+	/// parallel for seeded inputs) times `B`'s lanes `b` into `C`, then cut into 4×4 leaves
+	/// (cells past the edge are 0), in leaf order.
+	fn library_tile_rows(
+		&self,
+		dnnl: &OneDnn,
+		shape: &GemmShape,
+		a_rows: &RowsOfA,
+		b: &[i8],
+		tile_rows: std::ops::Range<u32>,
+		hook: Option<&LeafHook>,
+	) -> Result<Vec<[i32; LEAF_ELEMENTS]>> {
+		let (n, k) = (shape.n as usize, shape.k as usize);
+		let first_row = (tile_rows.start * TILE) as usize;
+		let end_row = (tile_rows.end * TILE).min(shape.m) as usize;
+		let rows = end_row.saturating_sub(first_row);
+		let generated;
+		let a: &[i8] = match a_rows {
+			RowsOfA::Seeded(key) => {
+				generated = self.pool.install(|| {
+					let mut a = vec![0i8; rows * k];
+					a.par_chunks_mut(k.max(1)).enumerate().for_each(|(r, out)| {
+						lane(*key, MATRIX_A, (first_row + r) as u32, shape.k, out)
+					});
+					a
+				});
+				&generated
+			}
+			RowsOfA::Supplied(all) => &all[first_row * k..end_row * k],
+		};
+		let mut c = Vec::new();
+		c.try_reserve_exact(rows * n).context("host memory for C")?;
+		c.resize(rows * n, 0i32);
+		dnnl.gemm(self.threads, a, rows, b, n, k, &mut c)?;
+		let tile_cols = shape.tile_cols() as usize;
+		let mut leaves = vec![[0i32; LEAF_ELEMENTS]; tile_rows.len() * tile_cols];
+		self.pool.install(|| {
+			leaves.par_chunks_mut(tile_cols.max(1)).enumerate().for_each(|(t, row_of_leaves)| {
+				let top = t * TILE_USIZE;
+				for (tile_col, leaf) in row_of_leaves.iter_mut().enumerate() {
+					let left = tile_col * TILE_USIZE;
+					for r in 0..TILE_USIZE.min(rows.saturating_sub(top)) {
+						let row = &c[(top + r) * n..(top + r + 1) * n];
+						for col in 0..TILE_USIZE.min(n - left) {
+							leaf[r * TILE_USIZE + col] = row[left + col];
+						}
+					}
+				}
+			})
+		});
+		if let Some(hook) = hook {
+			for (local, tile_row) in tile_rows.enumerate() {
+				for tile_col in 0..tile_cols {
+					let index = u64::from(tile_row) * tile_cols as u64 + tile_col as u64;
+					hook(index, &mut leaves[local * tile_cols + tile_col]);
+				}
+			}
+		}
+		Ok(leaves)
 	}
 }
 
@@ -339,11 +468,39 @@ mod tests {
 	}
 
 	#[test]
+	fn the_onednn_gemm_gives_the_definitions_leaves_and_values() {
+		let Some(library) = CpuBackend::new(2, 64).unwrap().with_onednn() else {
+			println!("SKIPPED: oneDNN unavailable here ({:#})", OneDnn::load().err().unwrap());
+			return;
+		};
+		let tiles = CpuBackend::new(2, 64).unwrap().with_dot(DotPath::Portable).unwrap();
+		println!("{} against {}", library.name(), tiles.name());
+		for (m, n, k) in SHAPES.into_iter().chain([(129, 67, 1000)]) {
+			let shape = GemmShape { m, n, k };
+			let seed = [k as u8; 32];
+			let expected = tiles.leaf_hashes(&shape, &seed, None).unwrap();
+			assert_eq!(library.leaf_hashes(&shape, &seed, None).unwrap(), expected, "{shape:?}");
+		}
+		// The fault-injection hook sees oneDNN's leaves too.
+		let shape = GemmShape { m: 8, n: 8, k: 4 };
+		let flip: &LeafHook = &|index, leaf| {
+			if index == 3 {
+				leaf[15] ^= 1;
+			}
+		};
+		let honest = library.leaf_hashes(&shape, &[2; 32], None).unwrap();
+		let faked = library.leaf_hashes(&shape, &[2; 32], Some(flip)).unwrap();
+		assert_eq!((0..4).filter(|&i| honest[i] != faked[i]).collect::<Vec<_>>(), vec![3]);
+	}
+
+	#[test]
 	fn the_profile_times_every_phase() {
 		let backend = CpuBackend::new(2, 64).unwrap();
 		let phases = backend.profile(&GemmShape { m: 64, n: 64, k: 64 }, &[1; 32]).unwrap();
 		assert!(phases.generate > 0.0 && phases.gemm > 0.0 && phases.gemm_and_hash > phases.gemm);
+		assert!(phases.tree > 0.0);
 		assert_eq!(phases.download, 0.0);
+		assert_eq!(phases.library_gemm.is_some(), backend.onednn.is_some());
 	}
 
 	#[test]

@@ -5,6 +5,7 @@
 pub mod cpu;
 pub mod cuda;
 pub mod dot;
+pub mod onednn;
 
 use anyhow::{Context, Result};
 use proofgrid_primitives::{device::DeviceSpec, gemm::GemmShape, gemm::LEAF_ELEMENTS};
@@ -19,8 +20,8 @@ pub type LeafHook = dyn Fn(u64, &mut [i32; LEAF_ELEMENTS]) + Send + Sync;
 /// committed, as a cheating worker would.
 pub type ElementHook = dyn Fn(u64, &mut i8) + Send + Sync;
 
-/// Seconds a job spends in each phase (see `CudaBackend::profile`).
-#[derive(Clone, Copy, Debug, Default)]
+/// Seconds a job spends in each phase (see `CudaBackend::profile`, `CpuBackend::profile`).
+#[derive(Clone, Debug, Default)]
 pub struct Phases {
 	/// Generating the seeded inputs.
 	pub generate: f64,
@@ -30,6 +31,12 @@ pub struct Phases {
 	pub gemm_and_hash: f64,
 	/// Copying the leaf hashes to the host.
 	pub download: f64,
+	/// Building the Merkle tree over the leaf hashes.
+	pub tree: f64,
+	/// A GEMM library's own time for the same product (no leaves, no hashes), and its name:
+	/// what a provider's hardware does with the best library, against which the whole job is
+	/// measured.
+	pub library_gemm: Option<(String, f64)>,
 }
 
 /// Leaf hashes a backend hands over at once, about (whole tile rows, at least one): what a
