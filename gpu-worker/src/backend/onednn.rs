@@ -455,7 +455,7 @@ mod tests {
 	#[test]
 	fn mismatched_buffers_are_refused() {
 		let Some(dnnl) = loaded() else { return };
-		let mut c = vec![0i32; 4];
+		let mut c = [0i32; 4];
 		assert!(dnnl.gemm(1, &[0; 6], 2, &[0; 6], 2, 3, &mut c[..3]).is_err());
 	}
 }
