@@ -35,7 +35,7 @@ pub struct BenchArgs {
 }
 
 /// Best wall time of `repeat` runs of a whole job, and its root.
-fn time_job(backend: &dyn Backend, shape: &GemmShape, repeat: u32) -> Result<(f64, [u8; 32])> {
+pub fn time_job(backend: &dyn Backend, shape: &GemmShape, repeat: u32) -> Result<(f64, [u8; 32])> {
 	let mut best = f64::MAX;
 	let mut root = [0u8; 32];
 	for _ in 0..repeat.max(1) {

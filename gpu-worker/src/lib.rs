@@ -15,6 +15,7 @@ pub mod layer;
 pub mod limits;
 pub mod metrics;
 pub mod output;
+pub mod selftest;
 pub mod spot_check;
 pub mod state;
 pub mod supplied;

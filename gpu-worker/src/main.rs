@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use proofgrid_worker::{
 	backend::{self, BackendKind, ElementHook, LeafHook},
-	bench, data_service, fetch, jobs, keystore, limits, metrics, state, throughput,
+	bench, data_service, fetch, jobs, keystore, limits, metrics, selftest, state, throughput,
 };
 
 #[derive(Parser)]
@@ -35,6 +35,9 @@ enum Command {
 	Bench(bench::BenchArgs),
 	/// The largest jobs this host accepts on a chain, with their estimated (and measured) time.
 	Limits(limits::LimitsArgs),
+	/// Check a GPU host in one command: driver, NVRTC, golden roots bit for bit, bench; JSON
+	/// report. Without a GPU it says so and checks the rest.
+	GpuSelftest(selftest::SelftestArgs),
 }
 
 #[derive(Args)]
@@ -117,6 +120,7 @@ async fn main() {
 		Command::Run(args) => run(args).await,
 		Command::Bench(args) => bench::run(args),
 		Command::Limits(args) => limits::run(args).await,
+		Command::GpuSelftest(args) => selftest::run(args),
 	};
 	if let Err(error) = result {
 		tracing::error!("{error:#}");

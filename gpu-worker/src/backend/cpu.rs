@@ -83,11 +83,8 @@ impl CpuBackend {
 	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
 		let b = shape.n as u64 * shape.k as u64;
 		let a = match self.onednn {
-			// A batch of `A`'s rows and of `C` (the leaves' values are counted as output).
-			Some(_) => {
-				let rows = super::rows_per_batch(shape) as u64 * TILE as u64;
-				rows * (shape.k as u64 + 4 * shape.n as u64)
-			}
+			// The rows of `A` and of `C` of one oneDNN call (the leaves count as output).
+			Some(_) => library_tile_rows(shape) as u64 * TILE as u64 * lane_bytes(shape),
 			None => self.threads as u64 * TILE as u64 * shape.k as u64,
 		};
 		b + a + super::host_bytes_for_output(shape)
@@ -171,7 +168,17 @@ impl Backend for CpuBackend {
 			let rows = first..(first + batch).min(shape.tile_rows());
 			first = rows.end;
 			let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
-				Some(dnnl) => self.library_tile_rows(dnnl, shape, &a, b, rows, hook)?,
+				Some(dnnl) => {
+					let mut leaves = Vec::new();
+					let step = library_tile_rows(shape);
+					let mut first = rows.start;
+					while first < rows.end {
+						let part = first..(first + step).min(rows.end);
+						first = part.end;
+						leaves.extend(self.library_tile_rows(dnnl, shape, &a, b, part, hook)?);
+					}
+					leaves
+				}
 				None => self.pool.install(|| {
 					let rows: Vec<u32> = rows.collect();
 					rows.par_chunks(TILE_ROWS_PER_TASK)
@@ -317,6 +324,22 @@ impl CpuBackend {
 		}
 		Ok(leaves)
 	}
+}
+
+/// Bytes of `A` and `C` one oneDNN call takes at most: enough rows for the library to run at
+/// full speed (hundreds at k = 4096), few enough that a long `k` does not take the memory a
+/// job's output batch was sized for.
+const LIBRARY_CALL_BYTES: u64 = 16 << 20;
+
+/// Bytes of one output row's `A` row (`k`) and `C` row (`4·n`).
+fn lane_bytes(shape: &GemmShape) -> u64 {
+	shape.k as u64 + 4 * shape.n as u64
+}
+
+/// Tile rows per oneDNN call (see [`LIBRARY_CALL_BYTES`]), at least one.
+fn library_tile_rows(shape: &GemmShape) -> u32 {
+	let rows = LIBRARY_CALL_BYTES / (TILE as u64 * lane_bytes(shape)).max(1);
+	rows.clamp(1, super::rows_per_batch(shape) as u64) as u32
 }
 
 /// Where a tile row's rows of `A` come from.

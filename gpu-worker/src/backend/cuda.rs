@@ -171,6 +171,11 @@ impl CudaBackend {
 		})
 	}
 
+	/// NVRTC's name of this GPU's architecture, e.g. `compute_90`.
+	pub fn arch(&self) -> Result<&'static str> {
+		arch_of(self.capability.0, self.capability.1)
+	}
+
 	/// Row stride of a lane: `k` rounded up to whole 32-bit words.
 	fn stride(shape: &GemmShape) -> u64 {
 		(shape.k as u64).div_ceil(4) * 4

@@ -1,0 +1,330 @@
+//! `proofgrid-worker gpu-selftest`: what a GPU run must show, in one command, printed as it goes
+//! and written as JSON (`--out`):
+//!
+//! 1. the CUDA driver and its GPUs (model, compute capability, memory);
+//! 2. the kernels compiled by NVRTC for each GPU's architecture (for sm_80 and sm_90 when there
+//!    is no GPU), every kernel present in the PTX;
+//! 3. the CPU reference against the golden roots (`gpu-worker/golden/roots.json`: seeded jobs
+//!    on ragged shapes and a long inner dimension, roots computed by the CPU reference and
+//!    checked by a unit test), so the file itself is known good on this host;
+//! 4. every GPU against the golden roots, bit for bit;
+//! 5. a bench: the whole verified job (inputs, GEMM, leaf hashes, tree) on each GPU and on the
+//!    CPU backend, GOPS and the speed-up.
+//!
+//! Without a GPU it says so, runs what needs none (2, 3, and the CPU's bench) and passes; any
+//! failed check fails the command (exit 1), after the report is written.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use proofgrid_primitives::{gemm::GemmShape, merkle::MerkleTree};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{
+	cpu::CpuBackend,
+	cuda::{self, CudaBackend},
+	Backend,
+};
+
+/// The golden roots: seeded jobs and their Merkle roots by the CPU reference.
+pub const GOLDEN: &str = include_str!("../golden/roots.json");
+
+#[derive(Args)]
+pub struct SelftestArgs {
+	/// Where the JSON report goes.
+	#[arg(long, default_value = "gpu-selftest.json")]
+	out: PathBuf,
+	/// Square bench sizes m = n = k for the GPUs, comma separated (each only if it fits).
+	#[arg(long, value_delimiter = ',', default_value = "1024,4096,8192,16384")]
+	sizes: Vec<u32>,
+	/// The largest bench size the CPU backend also runs (its time grows as the cube).
+	#[arg(long, default_value_t = 4096)]
+	cpu_max_size: u32,
+	/// CPU backend threads (0: one per core).
+	#[arg(long, default_value_t = 0)]
+	threads: usize,
+	/// Repetitions per bench size (the best is reported).
+	#[arg(long, default_value_t = 2)]
+	repeat: u32,
+}
+
+/// One golden job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoldenRoot {
+	/// Its shape.
+	pub m: u32,
+	/// Its shape.
+	pub n: u32,
+	/// Its shape.
+	pub k: u32,
+	/// The job's seed, hex.
+	pub seed: String,
+	/// The Merkle root of its output, hex.
+	pub root: String,
+}
+
+impl GoldenRoot {
+	fn shape(&self) -> GemmShape {
+		GemmShape { m: self.m, n: self.n, k: self.k }
+	}
+
+	fn seed(&self) -> Result<[u8; 32]> {
+		let bytes = hex::decode(&self.seed).context("golden seed")?;
+		bytes.try_into().map_err(|_| anyhow::anyhow!("a golden seed is not 32 bytes"))
+	}
+}
+
+/// The golden roots file, parsed.
+pub fn golden() -> Result<Vec<GoldenRoot>> {
+	serde_json::from_str(GOLDEN).context("golden/roots.json")
+}
+
+/// The Merkle root of seeded job (`shape`, `seed`) on `backend`.
+pub fn root_of(backend: &dyn Backend, shape: &GemmShape, seed: &[u8; 32]) -> Result<[u8; 32]> {
+	let leaves = backend.leaf_hashes(shape, seed, None)?;
+	Ok(MerkleTree::from_leaf_hashes(leaves).context("an empty output")?.root())
+}
+
+/// The report, as written to `--out`.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+	/// This worker's version.
+	pub worker: String,
+	/// The CPU backend, e.g. `cpu(16 threads, oneDNN 3.2.0)`.
+	pub cpu_backend: String,
+	/// Why no GPU was found, when none was.
+	pub no_gpu: Option<String>,
+	/// The GPUs found.
+	pub gpus: Vec<Gpu>,
+	/// NVRTC compiles.
+	pub nvrtc: Vec<Check>,
+	/// Whether cuBLASLt (`libcublasLt.so.13`) loads here: informational, the CUDA backend's
+	/// GEMM is still its own kernel.
+	pub cublaslt: String,
+	/// Golden roots on the CPU reference.
+	pub golden_cpu: Vec<Check>,
+	/// Golden roots on each GPU.
+	pub golden_gpu: Vec<Check>,
+	/// Bench rows.
+	pub bench: Vec<BenchRow>,
+	/// Whether every check passed.
+	pub passed: bool,
+}
+
+/// A GPU.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Gpu {
+	/// The backend's name (model and ordinal).
+	pub name: String,
+	/// Compute capability, e.g. `9.0`.
+	pub compute_capability: String,
+	/// Memory, MiB.
+	pub memory_mib: u32,
+}
+
+/// One check and its outcome.
+#[derive(Debug, Serialize)]
+pub struct Check {
+	/// What was checked.
+	pub what: String,
+	/// Whether it passed.
+	pub ok: bool,
+	/// Details: sizes, or why it failed.
+	pub detail: String,
+}
+
+/// One bench measurement.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BenchRow {
+	/// The backend.
+	pub backend: String,
+	/// m = n = k.
+	pub size: u32,
+	/// Best wall time of the whole job, seconds.
+	pub seconds: f64,
+	/// Operations (2·m·n·k) per second, 10⁹.
+	pub gops: f64,
+	/// The root, hex (equal across backends for a size).
+	pub root: String,
+}
+
+fn check(report: &mut Vec<Check>, what: String, result: Result<String>) -> bool {
+	let (ok, detail) = match result {
+		Ok(detail) => (true, detail),
+		Err(e) => (false, format!("{e:#}")),
+	};
+	println!("  {} {what}: {detail}", if ok { "ok  " } else { "FAIL" });
+	report.push(Check { what, ok, detail });
+	ok
+}
+
+pub fn run(args: SelftestArgs) -> Result<()> {
+	let mut report = Report { worker: env!("CARGO_PKG_VERSION").to_string(), ..Default::default() };
+	let cpu = CpuBackend::new(args.threads, u64::MAX >> 20)?;
+	report.cpu_backend = cpu.name();
+	let mut passed = true;
+
+	println!("1. driver and GPUs");
+	let gpus = match CudaBackend::all(u64::MAX >> 20) {
+		Ok(gpus) => gpus,
+		Err(e) if e.no_gpu() => {
+			println!("  NO GPU: {e}; the GPU checks are skipped, the rest runs");
+			report.no_gpu = Some(e.to_string());
+			Vec::new()
+		}
+		Err(e) => {
+			println!("  FAIL a GPU is present but failed: {e}");
+			report.no_gpu = None;
+			passed = false;
+			Vec::new()
+		}
+	};
+	for gpu in &gpus {
+		let spec = gpu.spec();
+		let cc = format!("{}.{}", spec.compute_capability.major, spec.compute_capability.minor);
+		println!("  {} (compute {cc}, {} MiB)", gpu.name(), spec.vram_mib);
+		report.gpus.push(Gpu {
+			name: gpu.name(),
+			compute_capability: cc,
+			memory_mib: spec.vram_mib,
+		});
+	}
+
+	println!("2. NVRTC");
+	let archs: Vec<&'static str> = if gpus.is_empty() {
+		vec!["compute_80", "compute_90"]
+	} else {
+		gpus.iter().filter_map(|g| g.arch().ok()).collect()
+	};
+	for arch in archs {
+		passed &= check(
+			&mut report.nvrtc,
+			format!("kernels for {arch}"),
+			cuda::compile(arch).and_then(|ptx| {
+				let text = ptx.to_src();
+				let kernels: Vec<_> =
+					cuda::KERNEL_NAMES.into_iter().chain([cuda::LINEAR_EPILOGUE]).collect();
+				let missing: Vec<_> =
+					kernels.iter().filter(|k| !text.contains(&format!(".entry {k}"))).collect();
+				anyhow::ensure!(missing.is_empty(), "kernels missing from the PTX: {missing:?}");
+				Ok(format!("{} bytes of PTX, all {} kernels", text.len(), kernels.len()))
+			}),
+		);
+	}
+
+	// SAFETY: only opens the library (its initialisers have no preconditions); nothing is called.
+	report.cublaslt = match unsafe { libloading::Library::new("libcublasLt.so.13") } {
+		Ok(_) => {
+			"libcublasLt.so.13 loads (not used yet: the GEMM is the worker's own kernel)".into()
+		}
+		Err(e) => format!("libcublasLt.so.13 does not load: {e}"),
+	};
+	println!("  cuBLASLt: {}", report.cublaslt);
+
+	println!("3. golden roots on the CPU reference ({})", cpu.name());
+	let golden = golden()?;
+	for job in &golden {
+		let what = format!("{}×{}×{}", job.m, job.n, job.k);
+		passed &= check(&mut report.golden_cpu, what, compare(&cpu, job));
+	}
+
+	println!("4. golden roots on the GPUs");
+	for gpu in &gpus {
+		for job in &golden {
+			let what = format!("{} {}×{}×{}", gpu.name(), job.m, job.n, job.k);
+			passed &= check(&mut report.golden_gpu, what, compare(gpu, job));
+		}
+	}
+
+	println!("5. bench (whole verified job: inputs, GEMM, leaf hashes, tree)");
+	for &size in &args.sizes {
+		let shape = GemmShape { m: size, n: size, k: size };
+		let mut roots = Vec::new();
+		let backends: Vec<&dyn Backend> = gpus
+			.iter()
+			.map(|g| g as &dyn Backend)
+			.chain((size <= args.cpu_max_size).then_some(&cpu as &dyn Backend))
+			.collect();
+		let mut cpu_seconds = None;
+		for backend in backends {
+			if !backend.fits(&shape) {
+				println!("  {size:>6} {}: does not fit", backend.name());
+				continue;
+			}
+			let (seconds, root) = crate::bench::time_job(backend, &shape, args.repeat)?;
+			let gops = shape.ops() as f64 / 1e9 / seconds;
+			if backend.is_reference() {
+				cpu_seconds = Some(seconds);
+			}
+			println!("  {size:>6} {}: {seconds:.3} s, {gops:.1} GOPS", backend.name());
+			roots.push(root);
+			report.bench.push(BenchRow {
+				backend: backend.name(),
+				size,
+				seconds,
+				gops,
+				root: hex::encode(root),
+			});
+		}
+		if let Some(cpu_seconds) = cpu_seconds {
+			for row in report.bench.iter().filter(|r| r.size == size && r.backend != cpu.name()) {
+				println!(
+					"  {size:>6} {}: {:.1}x the CPU backend",
+					row.backend,
+					cpu_seconds / row.seconds
+				);
+			}
+		}
+		if roots.windows(2).any(|w| w[0] != w[1]) {
+			println!("  FAIL {size}: the backends' roots differ");
+			passed = false;
+		}
+	}
+
+	report.passed = passed;
+	std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
+		.with_context(|| format!("writing {}", args.out.display()))?;
+	println!(
+		"{}; report written to {}",
+		if passed { "PASSED" } else { "FAILED" },
+		args.out.display()
+	);
+	if !passed {
+		anyhow::bail!("gpu-selftest failed (see above)");
+	}
+	Ok(())
+}
+
+fn compare(backend: &dyn Backend, job: &GoldenRoot) -> Result<String> {
+	let started = std::time::Instant::now();
+	let root = hex::encode(root_of(backend, &job.shape(), &job.seed()?)?);
+	anyhow::ensure!(root == job.root, "root {root}, golden {}", job.root);
+	Ok(format!("root equal ({:.3} s)", started.elapsed().as_secs_f64()))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// The golden file is what the CPU reference computes: every root, on the reference's
+	/// portable path (the plain loop) and on this host's best GEMM.
+	#[test]
+	fn the_golden_roots_are_the_cpu_references() {
+		let portable = CpuBackend::new(2, 1024)
+			.unwrap()
+			.with_dot(crate::backend::dot::DotPath::Portable)
+			.unwrap();
+		let best = CpuBackend::new(2, 1024).unwrap();
+		let golden = golden().unwrap();
+		assert!(golden.len() >= 6);
+		assert!(golden.iter().any(|j| j.k == proofgrid_primitives::gemm::MAX_K));
+		for job in &golden {
+			compare(&portable, job).unwrap();
+			compare(&best, job).unwrap();
+		}
+	}
+}
