@@ -50,61 +50,53 @@ for component in rust-src rustfmt clippy; do
 done
 say "Rust $toolchain with wasm32v1-none, wasm32-unknown-unknown, rust-src: ready"
 
-# NVRTC (CUDA's run-time compiler, ~110 MB) so that tests compile every CUDA kernel to PTX on
-# machines without a GPU or a CUDA toolkit. From PyPI's nvidia-cuda-nvrtc wheel (CUDA 13.0, as
-# on the lent GPU machines), unpacked into ProofGrid's cache; scripts/env.sh puts it on
-# LD_LIBRARY_PATH. Set PROOFGRID_SKIP_NVRTC=1 to do without (the NVRTC test then skips).
-NVRTC_VERSION=13.0.88
-NVRTC_DIR="${PROOFGRID_CACHE:-$HOME/.cache/proofgrid}/nvrtc-$NVRTC_VERSION"
-if [ "${PROOFGRID_SKIP_NVRTC:-0}" = 1 ]; then
-	say "NVRTC skipped (PROOFGRID_SKIP_NVRTC=1)"
-elif [ -e "$NVRTC_DIR/lib/libnvrtc.so.13" ]; then
-	say "NVRTC $NVRTC_VERSION present in $NVRTC_DIR"
-else
-	say "installing NVRTC $NVRTC_VERSION (nvidia-cuda-nvrtc wheel, ~90 MB download) into $NVRTC_DIR"
-	tmp=$(mktemp -d)
-	python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" \
-		"nvidia-cuda-nvrtc==$NVRTC_VERSION"
-	mkdir -p "$NVRTC_DIR/lib"
-	python3 - "$tmp" "$NVRTC_DIR/lib" <<'PY'
-import glob, os, sys, zipfile
+# Shared libraries from a PyPI wheel, unpacked into ProofGrid's cache (no pip install, no
+# Python package left behind):
+#   install_wheel TITLE PACKAGE==VERSION DIR LIBRARY KEEP SKIP_VAR
+# copies the files of the wheel's lib/ whose name matches the regular expression KEEP into
+# DIR/lib, and checks that LIBRARY is among them. (Wheels have no symlinks: oneDNN's holds
+# libdnnl.so, .so.3 and .so.3.2 as three copies, so KEEP takes the one the worker loads.)
+install_wheel() {
+	local title=$1 package=$2 dir=$3 library=$4 keep=$5 skip=$6
+	if [ "${!skip:-0}" = 1 ]; then
+		say "$title skipped ($skip=1)"
+	elif [ -e "$dir/lib/$library" ]; then
+		say "$title present in $dir"
+	else
+		say "installing $title ($package wheel from PyPI) into $dir"
+		local tmp
+		tmp=$(mktemp -d)
+		python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" "$package"
+		mkdir -p "$dir/lib"
+		python3 - "$tmp" "$dir/lib" "$keep" <<'PY'
+import glob, os, re, sys, zipfile
 wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
 with zipfile.ZipFile(wheel) as z:
     for name in z.namelist():
-        if "/lib/" in name and ".so" in name and not ".alt." in name:
-            target = os.path.join(sys.argv[2], os.path.basename(name))
-            with z.open(name) as src, open(target, "wb") as dst:
+        base = os.path.basename(name)
+        if "/lib/" in name and re.fullmatch(sys.argv[3], base):
+            with z.open(name) as src, open(os.path.join(sys.argv[2], base), "wb") as dst:
                 dst.write(src.read())
 PY
-	rm -rf "$tmp"
-fi
+		rm -rf "$tmp"
+		[ -e "$dir/lib/$library" ] || { echo "$title: $library not in the wheel" >&2; exit 1; }
+	fi
+}
 
-# oneDNN (Intel's deep-learning kernels, ~39 MB download): the CPU backend's int8 GEMM on CPUs
-# with AVX-512 VNNI or AMX. From PyPI's onednn-cpu-gomp wheel (oneDNN 3.2, OpenMP threads),
-# unpacked into ProofGrid's cache, where the worker loads it at run time; without it the worker
-# uses its own VNNI kernel (docs/OPERATIONS.md, "CPU backend"). PROOFGRID_SKIP_ONEDNN=1 skips it.
+CACHE="${PROOFGRID_CACHE:-$HOME/.cache/proofgrid}"
+
+# NVRTC (CUDA's run-time compiler, ~90 MB download, 110 MB on disk) so that tests compile every
+# CUDA kernel to PTX on machines without a GPU or a CUDA toolkit (CUDA 13.0, as on the lent GPU
+# machines); scripts/env.sh puts it on LD_LIBRARY_PATH. PROOFGRID_SKIP_NVRTC=1 does without (the
+# NVRTC test then skips).
+NVRTC_VERSION=13.0.88
+install_wheel "NVRTC $NVRTC_VERSION" "nvidia-cuda-nvrtc==$NVRTC_VERSION" \
+	"$CACHE/nvrtc-$NVRTC_VERSION" libnvrtc.so.13 'libnvrtc(-builtins)?\.so[.0-9]*' PROOFGRID_SKIP_NVRTC
+
+# oneDNN (Intel's deep-learning kernels, ~39 MB download, 55 MB on disk): the CPU backend's int8
+# GEMM on CPUs with AVX-512 VNNI or AMX (oneDNN 3.2, OpenMP threads). The worker loads it at run
+# time; without it the worker uses its own VNNI kernel (docs/OPERATIONS.md, "The CPU backend's
+# GEMM"). PROOFGRID_SKIP_ONEDNN=1 does without.
 ONEDNN_VERSION=2023.2.0
-ONEDNN_DIR="${PROOFGRID_CACHE:-$HOME/.cache/proofgrid}/onednn-$ONEDNN_VERSION"
-if [ "${PROOFGRID_SKIP_ONEDNN:-0}" = 1 ]; then
-	say "oneDNN skipped (PROOFGRID_SKIP_ONEDNN=1)"
-elif [ -e "$ONEDNN_DIR/lib/libdnnl.so.3" ]; then
-	say "oneDNN $ONEDNN_VERSION present in $ONEDNN_DIR"
-else
-	say "installing oneDNN $ONEDNN_VERSION (onednn-cpu-gomp wheel, ~39 MB download) into $ONEDNN_DIR"
-	tmp=$(mktemp -d)
-	python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" \
-		"onednn-cpu-gomp==$ONEDNN_VERSION"
-	mkdir -p "$ONEDNN_DIR/lib"
-	python3 - "$tmp" "$ONEDNN_DIR/lib" <<'PY'
-import glob, os, sys, zipfile
-wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
-with zipfile.ZipFile(wheel) as z:
-    for name in z.namelist():
-        # The wheel holds the library three times (no symlinks in wheels): keep one.
-        if name.endswith("/lib/libdnnl.so.3"):
-            with z.open(name) as src, open(os.path.join(sys.argv[2], "libdnnl.so.3"), "wb") as dst:
-                dst.write(src.read())
-PY
-	rm -rf "$tmp"
-	[ -e "$ONEDNN_DIR/lib/libdnnl.so.3" ] || { echo "oneDNN: libdnnl.so.3 not in the wheel" >&2; exit 1; }
-fi
+install_wheel "oneDNN $ONEDNN_VERSION" "onednn-cpu-gomp==$ONEDNN_VERSION" \
+	"$CACHE/onednn-$ONEDNN_VERSION" libdnnl.so.3 'libdnnl\.so\.3' PROOFGRID_SKIP_ONEDNN
