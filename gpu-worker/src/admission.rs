@@ -181,7 +181,7 @@ mod tests {
 
 	#[test]
 	fn memory_time_and_disk_each_refuse_with_their_reason() {
-		let backend = CpuBackend::new(1, 128).unwrap();
+		let backend = CpuBackend::new(1, 512).unwrap();
 		let market = market();
 		let capacity = Capacity {
 			backend: &backend,

@@ -13,6 +13,7 @@ use proofgrid_primitives::{
 	gemm::{lane_element, lane_key, seed_key, GemmShape, LEAF_ELEMENTS, MATRIX_A, MATRIX_B, TILE},
 };
 use rayon::prelude::*;
+use std::sync::Arc;
 
 use super::{
 	dot::{DotFn, DotPath},
@@ -29,7 +30,7 @@ pub struct CpuBackend {
 	memory_mib: u64,
 	dot: DotPath,
 	/// oneDNN's GEMM, when it loaded and proved exact here; else the tiles on `dot`.
-	onednn: Option<std::sync::Arc<OneDnn>>,
+	onednn: Option<Arc<OneDnn>>,
 }
 
 impl CpuBackend {
@@ -42,10 +43,10 @@ impl CpuBackend {
 			.build()
 			.context("starting the CPU backend's threads")?;
 		let threads = pool.current_num_threads();
-		let onednn = match OneDnn::load() {
+		let onednn = match OneDnn::shared() {
 			Ok(dnnl) => {
 				tracing::debug!("CPU GEMM: {}", dnnl.version());
-				Some(std::sync::Arc::new(dnnl))
+				Some(dnnl)
 			}
 			Err(reason) => {
 				tracing::debug!("CPU GEMM: own tiles ({reason:#})");
@@ -66,7 +67,7 @@ impl CpuBackend {
 
 	/// The same backend with oneDNN as its GEMM; `None` if oneDNN is not usable here.
 	pub fn with_onednn(mut self) -> Option<Self> {
-		self.onednn = Some(std::sync::Arc::new(OneDnn::load().ok()?));
+		self.onednn = Some(OneDnn::shared().ok()?);
 		Some(self)
 	}
 
@@ -82,12 +83,21 @@ impl CpuBackend {
 	/// rest of it streams to disk).
 	pub fn memory_needed(&self, shape: &GemmShape) -> u64 {
 		let b = shape.n as u64 * shape.k as u64;
-		let a = match self.onednn {
-			// The rows of `A` and of `C` of one oneDNN call (the leaves count as output).
-			Some(_) => library_tile_rows(shape) as u64 * TILE as u64 * lane_bytes(shape),
-			None => self.threads as u64 * TILE as u64 * shape.k as u64,
+		// A batch's leaf values (their hashes are counted as output).
+		let leaves = super::rows_per_batch(shape) as u64 * shape.tile_cols() as u64 * LEAF_BYTES;
+		let work = match self.onednn {
+			// One oneDNN call's rows of `A`, `C` (and a slice's partial sums) and its leaves.
+			Some(_) => {
+				let rows = tile_rows_per_library_call(shape) as u64 * TILE as u64;
+				rows * (shape.k as u64 + 2 * 4 * shape.n as u64)
+					+ tile_rows_per_library_call(shape) as u64
+						* shape.tile_cols() as u64
+						* LEAF_BYTES
+			}
+			// Each task's rows of `A`.
+			None => self.threads as u64 * TILE_ROWS_PER_TASK as u64 * TILE as u64 * shape.k as u64,
 		};
-		b + a + super::host_bytes_for_output(shape)
+		b + leaves + work + super::host_bytes_for_output(shape)
 	}
 }
 
@@ -170,7 +180,10 @@ impl Backend for CpuBackend {
 			let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
 				Some(dnnl) => {
 					let mut leaves = Vec::new();
-					let step = library_tile_rows(shape);
+					leaves
+						.try_reserve_exact(rows.len() * shape.tile_cols() as usize)
+						.context("host memory for the leaves")?;
+					let step = tile_rows_per_library_call(shape);
 					let mut first = rows.start;
 					while first < rows.end {
 						let part = first..(first + step).min(rows.end);
@@ -336,10 +349,13 @@ fn lane_bytes(shape: &GemmShape) -> u64 {
 	shape.k as u64 + 4 * shape.n as u64
 }
 
+/// Bytes of one leaf's values.
+const LEAF_BYTES: u64 = 4 * LEAF_ELEMENTS as u64;
+
 /// Tile rows per oneDNN call (see [`LIBRARY_CALL_BYTES`]), at least one.
-fn library_tile_rows(shape: &GemmShape) -> u32 {
+fn tile_rows_per_library_call(shape: &GemmShape) -> u32 {
 	let rows = LIBRARY_CALL_BYTES / (TILE as u64 * lane_bytes(shape)).max(1);
-	rows.clamp(1, super::rows_per_batch(shape) as u64) as u32
+	rows.min(super::rows_per_batch(shape) as u64).max(1) as u32
 }
 
 /// Where a tile row's rows of `A` come from.
@@ -493,7 +509,7 @@ mod tests {
 	#[test]
 	fn the_onednn_gemm_gives_the_definitions_leaves_and_values() {
 		let Some(library) = CpuBackend::new(2, 64).unwrap().with_onednn() else {
-			println!("SKIPPED: oneDNN unavailable here ({:#})", OneDnn::load().err().unwrap());
+			println!("SKIPPED: oneDNN unavailable here ({:#})", OneDnn::shared().err().unwrap());
 			return;
 		};
 		let tiles = CpuBackend::new(2, 64).unwrap().with_dot(DotPath::Portable).unwrap();

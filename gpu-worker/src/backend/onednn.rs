@@ -2,20 +2,30 @@
 //!
 //! The library is loaded at run time (`dlopen`), so the worker runs without it: `scripts/setup.sh`
 //! unpacks PyPI's `onednn-cpu-gomp` wheel (oneDNN 3.2, OpenMP threads) into ProofGrid's cache,
-//! and [`OneDnn::load`] looks there, in `$PROOFGRID_ONEDNN_LIB`, and on the system's library
+//! and [`OneDnn::shared`] looks there, in `$PROOFGRID_ONEDNN_LIB`, and on the system's library
 //! path. Only oneDNN's VNNI and AMX paths are exact: its older paths (AVX-512 without VNNI,
-//! AVX2, SSE4.1) multiply through saturating int16 pairs. So [`OneDnn::load`] refuses a CPU
+//! AVX2, SSE4.1) multiply through saturating int16 pairs. So [`OneDnn::shared`] refuses a CPU
 //! without AVX-512 VNNI, and then proves exactness on the values that would saturate (127 ·
 //! 127 and −128 · −128 over a long inner dimension) before it is used: a wrong GEMM would be
 //! slashed on chain.
 //!
-//! Even on VNNI, oneDNN 3.2 hands its int32 accumulators to the destination through `f32`
-//! (measured here: 127 · 127 over k = 4099 came out as 66 112 772, one more than the exact
-//! 66 112 771, the nearest `f32`). A float holds every integer up to 2²⁴ exactly, and a product
-//! of two int8 values is at most 2¹⁴ in size, so the GEMM runs in slices of
-//! [`EXACT_K`] = 2¹⁰ of the inner dimension, each exact, summed here in int32.
+//! Even on VNNI, oneDNN 3.2's fast int8 matmul (`brg:avx512_core_vnni`, or its AMX variant)
+//! hands its int32 accumulators to the destination through `f32` (measured here: 127 · 127 over
+//! k = 4099 came out as 66 112 772, one more than the exact 66 112 771, the nearest `f32`). A
+//! float holds every integer up to 2²⁴ exactly, and a product of two int8 values is at most 2¹⁴
+//! in size, so the GEMM runs in slices of [`EXACT_K`] = 2¹⁰ of the inner dimension, each exact,
+//! summed here in int32. (A job with k ≤ 1024 is one dense call on that fast kernel; the slices
+//! of a longer k are strided, which oneDNN runs on its integer `gemm:jit` instead — exact
+//! either way, and the load-time probe runs both.)
+//!
+//! The library is loaded once per process ([`OneDnn::shared`]) and never unloaded: its OpenMP
+//! threads outlive any one backend.
 
-use std::{ffi::c_void, path::PathBuf, sync::Mutex};
+use std::{
+	ffi::c_void,
+	path::PathBuf,
+	sync::{Arc, Mutex, OnceLock},
+};
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -101,7 +111,7 @@ fn check(status: Status, what: &str) -> Result<()> {
 	}
 }
 
-/// Where [`OneDnn::load`] looks for `libdnnl.so.3`, in order.
+/// Where [`OneDnn::shared`] looks for `libdnnl.so.3`, in order.
 pub fn candidates() -> Vec<PathBuf> {
 	let mut paths = Vec::new();
 	if let Some(path) = std::env::var_os("PROOFGRID_ONEDNN_LIB") {
@@ -121,9 +131,19 @@ pub fn candidates() -> Vec<PathBuf> {
 pub const ONEDNN_VERSION: &str = "2023.2.0";
 
 impl OneDnn {
+	/// This process's oneDNN, loaded and proven exact on first use; the reason when it cannot be
+	/// used (kept, so the probe runs once).
+	pub fn shared() -> Result<Arc<Self>> {
+		static SHARED: OnceLock<Result<Arc<OneDnn>, String>> = OnceLock::new();
+		SHARED
+			.get_or_init(|| Self::load().map(Arc::new).map_err(|e| format!("{e:#}")))
+			.clone()
+			.map_err(|reason| anyhow!(reason))
+	}
+
 	/// Loads oneDNN and proves its int8 GEMM exact on this CPU; the reason when it cannot be
 	/// used.
-	pub fn load() -> Result<Self> {
+	fn load() -> Result<Self> {
 		if !std::arch::is_x86_feature_detected!("avx512vnni") {
 			bail!("this CPU has no AVX-512 VNNI: oneDNN's int8 paths without it are not exact");
 		}
@@ -264,6 +284,10 @@ impl OneDnn {
 		// `B`'s lanes are its columns: element (i, j) at j·k + i.
 		let weights = self.desc([len64, n64], [1, k64], DATA_S8)?;
 		let dst = self.desc([r, n64], [n64, 1], DATA_S32)?;
+		// oneDNN fixes a primitive's thread count when its descriptor is made, from the calling
+		// thread's OpenMP setting: set it first.
+		// SAFETY: libgomp's setter for the calling thread; no other precondition.
+		unsafe { (api.omp_set_num_threads)(threads.clamp(1, i32::MAX as usize) as i32) };
 		let mut pd: Handle = std::ptr::null_mut();
 		// SAFETY: valid engine and descriptors; no bias, default attributes.
 		check(
@@ -300,7 +324,6 @@ impl OneDnn {
 		// SAFETY: every handle is valid; the buffers outlive the call (it waits below) and
 		// match the descriptors (checked above); sources are only read.
 		unsafe {
-			(api.omp_set_num_threads)(threads.clamp(1, i32::MAX as usize) as i32);
 			check((api.primitive_execute)(primitive.0, *stream, 3, args.as_ptr()), "matmul")?;
 			check((api.stream_wait)(*stream), "stream wait")?;
 		}
@@ -341,9 +364,17 @@ impl OneDnn {
 	}
 
 	/// Refuses a library whose int8 GEMM is not exact here: values whose products would
-	/// saturate an int16 pair sum, over an inner dimension long enough to show it.
+	/// saturate an int16 pair sum, over inner dimensions that reach each kernel the GEMM uses
+	/// (one dense call at [`EXACT_K`], strided slices beyond it).
 	fn prove_exact(&self) -> Result<()> {
-		let (rows, n, k) = (3, 3, 4099);
+		for k in [EXACT_K, EXACT_K + 1, 4099] {
+			self.prove_exact_at(k)?;
+		}
+		Ok(())
+	}
+
+	fn prove_exact_at(&self, k: usize) -> Result<()> {
+		let (rows, n) = (3, 3);
 		let lane = |i: usize, which: u8| -> Vec<i8> {
 			(0..k)
 				.map(|x| match (i, which) {
@@ -369,7 +400,7 @@ impl OneDnn {
 				let exact: i32 = (0..k).map(|x| a[i * k + x] as i32 * b[j * k + x] as i32).sum();
 				if c[i * n + j] != exact {
 					bail!(
-						"{} is not exact on this CPU: C[{i}][{j}] = {} instead of {exact}",
+						"{} is not exact on this CPU: C[{i}][{j}] = {} instead of {exact} (k = {k})",
 						self.version,
 						c[i * n + j]
 					);
@@ -408,8 +439,8 @@ impl Drop for Owned {
 mod tests {
 	use super::*;
 
-	fn loaded() -> Option<OneDnn> {
-		match OneDnn::load() {
+	fn loaded() -> Option<Arc<OneDnn>> {
+		match OneDnn::shared() {
 			Ok(dnnl) => Some(dnnl),
 			Err(e) => {
 				println!("SKIPPED: oneDNN unavailable here: {e:#}");
