@@ -88,11 +88,9 @@ impl CpuBackend {
 		let work = match self.onednn {
 			// One oneDNN call's rows of `A`, `C` (and a slice's partial sums) and its leaves.
 			Some(_) => {
-				let rows = tile_rows_per_library_call(shape) as u64 * TILE as u64;
-				rows * (shape.k as u64 + 2 * 4 * shape.n as u64)
-					+ tile_rows_per_library_call(shape) as u64
-						* shape.tile_cols() as u64
-						* LEAF_BYTES
+				let tile_rows = tile_rows_per_library_call(shape) as u64;
+				tile_rows * TILE as u64 * (shape.k as u64 + 2 * 4 * shape.n as u64)
+					+ tile_rows * shape.tile_cols() as u64 * LEAF_BYTES
 			}
 			// Each task's rows of `A`.
 			None => self.threads as u64 * TILE_ROWS_PER_TASK as u64 * TILE as u64 * shape.k as u64,
@@ -178,20 +176,7 @@ impl Backend for CpuBackend {
 			let rows = first..(first + batch).min(shape.tile_rows());
 			first = rows.end;
 			let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
-				Some(dnnl) => {
-					let mut leaves = Vec::new();
-					leaves
-						.try_reserve_exact(rows.len() * shape.tile_cols() as usize)
-						.context("host memory for the leaves")?;
-					let step = tile_rows_per_library_call(shape);
-					let mut first = rows.start;
-					while first < rows.end {
-						let part = first..(first + step).min(rows.end);
-						first = part.end;
-						leaves.extend(self.library_tile_rows(dnnl, shape, &a, b, part, hook)?);
-					}
-					leaves
-				}
+				Some(dnnl) => self.library_leaves(dnnl, shape, &a, b, rows, hook)?,
 				None => self.pool.install(|| {
 					let rows: Vec<u32> = rows.collect();
 					rows.par_chunks(TILE_ROWS_PER_TASK)
@@ -235,7 +220,7 @@ impl CpuBackend {
 		let rows = RowsOfA::Supplied(&a);
 		let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
 			Some(dnnl) => {
-				self.library_tile_rows(dnnl, shape, &rows, &b, 0..shape.tile_rows(), None)?
+				self.library_leaves(dnnl, shape, &rows, &b, 0..shape.tile_rows(), None)?
 			}
 			None => self.pool.install(|| {
 				let tile_rows: Vec<u32> = (0..shape.tile_rows()).collect();
@@ -277,10 +262,35 @@ impl CpuBackend {
 }
 
 impl CpuBackend {
-	/// The leaves of tile rows `tile_rows` through oneDNN: their rows of `A` (generated in
+	/// The leaves of tile rows `tile_rows` through oneDNN, in leaf order, a bounded number of
+	/// tile rows per call ([`tile_rows_per_library_call`]).
+	fn library_leaves(
+		&self,
+		dnnl: &OneDnn,
+		shape: &GemmShape,
+		a_rows: &RowsOfA,
+		b: &[i8],
+		tile_rows: std::ops::Range<u32>,
+		hook: Option<&LeafHook>,
+	) -> Result<Vec<[i32; LEAF_ELEMENTS]>> {
+		let mut leaves = Vec::new();
+		leaves
+			.try_reserve_exact(tile_rows.len() * shape.tile_cols() as usize)
+			.context("host memory for the leaves")?;
+		let step = tile_rows_per_library_call(shape);
+		let mut first = tile_rows.start;
+		while first < tile_rows.end {
+			let part = first..(first + step).min(tile_rows.end);
+			first = part.end;
+			leaves.extend(self.library_call(dnnl, shape, a_rows, b, part, hook)?);
+		}
+		Ok(leaves)
+	}
+
+	/// The leaves of tile rows `tile_rows` in one oneDNN call: their rows of `A` (generated in
 	/// parallel for seeded inputs) times `B`'s lanes `b` into `C`, then cut into 4×4 leaves
 	/// (cells past the edge are 0), in leaf order.
-	fn library_tile_rows(
+	fn library_call(
 		&self,
 		dnnl: &OneDnn,
 		shape: &GemmShape,
