@@ -69,14 +69,14 @@ install_wheel() {
 		python3 -m pip download -q --no-deps --only-binary=:all: --dest "$tmp" "$package"
 		mkdir -p "$dir/lib"
 		python3 - "$tmp" "$dir/lib" "$keep" <<'PY'
-import glob, os, re, sys, zipfile
+import glob, os, re, shutil, sys, zipfile
 wheel = glob.glob(os.path.join(sys.argv[1], "*.whl"))[0]
 with zipfile.ZipFile(wheel) as z:
     for name in z.namelist():
         base = os.path.basename(name)
         if "/lib/" in name and re.fullmatch(sys.argv[3], base):
             with z.open(name) as src, open(os.path.join(sys.argv[2], base), "wb") as dst:
-                dst.write(src.read())
+                shutil.copyfileobj(src, dst, 1 << 20)
 PY
 		rm -rf "$tmp"
 		[ -e "$dir/lib/$library" ] || { echo "$title: $library not in the wheel" >&2; exit 1; }
@@ -100,3 +100,11 @@ install_wheel "NVRTC $NVRTC_VERSION" "nvidia-cuda-nvrtc==$NVRTC_VERSION" \
 ONEDNN_VERSION=2023.2.0
 install_wheel "oneDNN $ONEDNN_VERSION" "onednn-cpu-gomp==$ONEDNN_VERSION" \
 	"$CACHE/onednn-$ONEDNN_VERSION" libdnnl.so.3 'libdnnl\.so\.3' PROOFGRID_SKIP_ONEDNN
+
+# cuBLASLt (CUDA 13.0's, ~420 MB download, 540 MB on disk) so that tests create the int8 GEMM's
+# descriptors and layouts on machines without a GPU (backend/cublaslt.rs); a GPU host uses its
+# own CUDA's. scripts/env.sh puts it on LD_LIBRARY_PATH. PROOFGRID_SKIP_CUBLASLT=1 does without
+# (that test then skips).
+CUBLAS_VERSION=13.0.2.14
+install_wheel "cuBLASLt $CUBLAS_VERSION" "nvidia-cublas==$CUBLAS_VERSION" \
+	"$CACHE/cublaslt-$CUBLAS_VERSION" libcublasLt.so.13 'libcublasLt\.so\.13' PROOFGRID_SKIP_CUBLASLT

@@ -1,5 +1,6 @@
 //! Writes `gpu-worker/golden/roots.json`: seeded jobs on ragged shapes (and the longest inner
-//! dimension) with their Merkle roots, computed by the CPU reference on its portable path (the
+//! dimension), and supplied jobs of constant inputs at the extremes (every sum ±2³⁰), with their
+//! Merkle roots, computed by the CPU reference on its portable path (the
 //! plain loop of `proofgrid-primitives`' definition). `gpu-selftest` checks every GPU against
 //! them; the unit test `the_golden_roots_are_the_cpu_references` keeps the file honest.
 //!
@@ -27,7 +28,13 @@ fn main() -> anyhow::Result<()> {
 	for (i, (m, n, k)) in shapes.into_iter().enumerate() {
 		let seed = [0x60 + i as u8; 32];
 		let root = root_of(&reference, &GemmShape { m, n, k }, &seed)?;
-		golden.push(GoldenRoot { m, n, k, seed: hex::encode(seed), root: hex::encode(root) });
+		let seed = Some(hex::encode(seed));
+		golden.push(GoldenRoot { m, n, k, seed, fill: None, root: hex::encode(root) });
+	}
+	for (m, n, k, fill) in [(16, 16, MAX_K, [-128, -128]), (5, 7, MAX_K, [127, -128])] {
+		let mut job = GoldenRoot { m, n, k, seed: None, fill: Some(fill), root: String::new() };
+		job.root = hex::encode(job.root_on(&reference)?);
+		golden.push(job);
 	}
 	println!("{}", serde_json::to_string_pretty(&golden)?);
 	Ok(())

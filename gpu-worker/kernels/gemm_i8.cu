@@ -3,8 +3,14 @@
 // function mirrors its `proofgrid-primitives` definition bit for bit:
 //   - pg_mix64 / pg_lane_key / pg_lane_element   <->  gemm::{mix64, lane_key, lane_element}
 //   - a leaf is the 4x4 tile of C, row-major, zero past the edges of C  <->  gemm::seeded_leaf
-//   - pg_blake2b_256 over 0x00 || 16 little-endian i32  <->  merkle::hash_leaf(encode_leaf(..))
+//   - pg_blake2b_leaf over 0x00 || 16 little-endian i32  <->  merkle::hash_leaf(encode_leaf(..))
 // Compiled at run time by NVRTC (no nvcc, no CUDA toolkit at build time).
+//
+// Layout (backend/cuda.rs, `Padded`): A's rows and B's columns are "lanes" of `kp` bytes (k
+// rounded up to 16, zeros after k); lanes past m or n are zero too. A block's C is int32,
+// row-major, `rows` x `np` (n rounded up to 16). cuBLASLt writes it (backend/cublaslt.rs), or
+// pg_gemm_tiles where cuBLASLt is missing; pg_hash_tiles hashes its 4x4 tiles. The zero padding
+// is what makes C zero past its edges, as the definition wants.
 
 typedef unsigned long long u64;
 typedef unsigned int u32;
@@ -29,35 +35,31 @@ __device__ __forceinline__ signed char pg_lane_element(u64 lane_key, u32 i) {
 }
 
 // Lanes `first .. first + count` of seeded matrix `matrix` (0 = A by rows, 1 = B by columns),
-// each `k` elements long, stored with a stride of `stride` bytes (k rounded up to 4, padded
-// with zeros so the GEMM can read whole 32-bit words).
+// each `k` elements long, stored `stride` bytes apart (a multiple of 4) with zeros after `k`.
+// Lanes at or past `live` (relative to `first`) are all zeros: the padding past the edge of A
+// or B. One thread per 4-byte word, so that a lane's key is mixed once per 4 elements.
 extern "C" __global__ void pg_gen_lanes(
-	u64 key, u32 matrix, u32 first, u32 count, u32 k, u32 stride, signed char* out) {
+	u64 key, u32 matrix, u32 first, u32 live, u32 count, u32 k, u32 stride, u32* out) {
 	u64 idx = (u64)blockIdx.x * blockDim.x + threadIdx.x;
-	u64 total = (u64)count * stride;
-	if (idx >= total) return;
-	u32 lane = (u32)(idx / stride);
-	u32 i = (u32)(idx % stride);
-	out[idx] = i < k ? pg_lane_element(pg_lane_key(key, matrix, first + lane), i) : 0;
+	u32 words = stride / 4;
+	if (idx >= (u64)count * words) return;
+	u32 lane = (u32)(idx / words);
+	u32 i = (u32)(idx % words) * 4;
+	u32 word = 0;
+	if (lane < live) {
+		u64 lane_key = pg_lane_key(key, matrix, first + lane);
+		for (u32 b = 0; b < 4; b++)
+			if (i + b < k) word |= (u32)(u8)pg_lane_element(lane_key, i + b) << (8 * b);
+	}
+	out[idx] = word;
 }
 
-__constant__ u64 PG_IV[8] = {
-	0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
-	0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL};
-
-__constant__ u8 PG_SIGMA[12][16] = {
-	{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-	{14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-	{11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
-	{7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
-	{9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
-	{2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
-	{12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
-	{13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
-	{6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
-	{10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-	{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-	{14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3}};
+// Every one of `len` bytes set to `value`: the all -128 inputs that check a cuBLASLt algorithm
+// before the backend uses it.
+extern "C" __global__ void pg_fill(u8* out, u64 len, u32 value) {
+	u64 idx = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	if (idx < len) out[idx] = (u8)value;
+}
 
 __device__ __forceinline__ u64 pg_rotr64(u64 x, int n) { return (x >> n) | (x << (64 - n)); }
 
@@ -71,113 +73,126 @@ __device__ __forceinline__ u64 pg_rotr64(u64 x, int n) { return (x >> n) | (x <<
 	c = c + d;                          \
 	b = pg_rotr64(b ^ c, 63);
 
-// BLAKE2b with a 32-byte digest of a message of `len` <= 128 bytes, given as 16 little-endian
-// words (zero padded): a single, final compression.
-__device__ void pg_blake2b_256(const u64 m[16], u32 len, u8 out[32]) {
-	u64 h[8];
-	for (int i = 0; i < 8; i++) h[i] = PG_IV[i];
-	h[0] ^= 0x01010020ULL;  // digest length 32, no key, fanout 1, depth 1
-	u64 v[16];
-	for (int i = 0; i < 8; i++) {
-		v[i] = h[i];
-		v[i + 8] = PG_IV[i];
-	}
-	v[12] ^= (u64)len;
-	v[14] = ~v[14];
-	for (int r = 0; r < 12; r++) {
-		const u8* s = PG_SIGMA[r];
-		PG_G(v[0], v[4], v[8], v[12], m[s[0]], m[s[1]]);
-		PG_G(v[1], v[5], v[9], v[13], m[s[2]], m[s[3]]);
-		PG_G(v[2], v[6], v[10], v[14], m[s[4]], m[s[5]]);
-		PG_G(v[3], v[7], v[11], v[15], m[s[6]], m[s[7]]);
-		PG_G(v[0], v[5], v[10], v[15], m[s[8]], m[s[9]]);
-		PG_G(v[1], v[6], v[11], v[12], m[s[10]], m[s[11]]);
-		PG_G(v[2], v[7], v[8], v[13], m[s[12]], m[s[13]]);
-		PG_G(v[3], v[4], v[9], v[14], m[s[14]], m[s[15]]);
-	}
-	for (int i = 0; i < 4; i++) {
-		u64 word = h[i] ^ v[i] ^ v[i + 8];
-		for (int b = 0; b < 8; b++) out[i * 8 + b] = (u8)(word >> (8 * b));
-	}
+// One BLAKE2b round with its message schedule written out: every index is a constant, so the
+// message and state stay in registers (a table lookup, m[SIGMA[r][i]], would index them at run
+// time and put both in local memory).
+#define PG_ROUND(s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, s12, s13, s14, s15) \
+	PG_G(v0, v4, v8, v12, m[s0], m[s1]);                                              \
+	PG_G(v1, v5, v9, v13, m[s2], m[s3]);                                              \
+	PG_G(v2, v6, v10, v14, m[s4], m[s5]);                                             \
+	PG_G(v3, v7, v11, v15, m[s6], m[s7]);                                             \
+	PG_G(v0, v5, v10, v15, m[s8], m[s9]);                                             \
+	PG_G(v1, v6, v11, v12, m[s10], m[s11]);                                           \
+	PG_G(v2, v7, v8, v13, m[s12], m[s13]);                                            \
+	PG_G(v3, v4, v9, v14, m[s14], m[s15]);
+
+#define PG_IV0 0x6a09e667f3bcc908ULL
+#define PG_IV1 0xbb67ae8584caa73bULL
+#define PG_IV2 0x3c6ef372fe94f82bULL
+#define PG_IV3 0xa54ff53a5f1d36f1ULL
+#define PG_IV4 0x510e527fade682d1ULL
+#define PG_IV5 0x9b05688c2b3e6c1fULL
+#define PG_IV6 0x1f83d9abfb41bd6bULL
+#define PG_IV7 0x5be0cd19137e2179ULL
+
+// BLAKE2b-256 of a message of `len` <= 128 bytes given as 16 little-endian words (zero padded):
+// a single, final compression. The digest is written as 4 little-endian words.
+__device__ __forceinline__ void pg_blake2b_256(const u64 m[16], u32 len, u64 out[4]) {
+	// h = IV with the parameter block (digest length 32, no key, fanout 1, depth 1) in h[0].
+	const u64 h0 = PG_IV0 ^ 0x01010020ULL;
+	u64 v0 = h0, v1 = PG_IV1, v2 = PG_IV2, v3 = PG_IV3, v4 = PG_IV4, v5 = PG_IV5, v6 = PG_IV6,
+	    v7 = PG_IV7;
+	u64 v8 = PG_IV0, v9 = PG_IV1, v10 = PG_IV2, v11 = PG_IV3, v12 = PG_IV4 ^ (u64)len,
+	    v13 = PG_IV5, v14 = ~PG_IV6, v15 = PG_IV7;
+	PG_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+	PG_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
+	PG_ROUND(11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4)
+	PG_ROUND(7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8)
+	PG_ROUND(9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13)
+	PG_ROUND(2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9)
+	PG_ROUND(12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11)
+	PG_ROUND(13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10)
+	PG_ROUND(6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5)
+	PG_ROUND(10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0)
+	PG_ROUND(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+	PG_ROUND(14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3)
+	out[0] = h0 ^ v0 ^ v8;
+	out[1] = PG_IV1 ^ v1 ^ v9;
+	out[2] = PG_IV2 ^ v2 ^ v10;
+	out[3] = PG_IV3 ^ v3 ^ v11;
 }
 
-// The 4x4 tile of C at leaf `j` of a block of tile rows starting at `row0` (see
-// pg_leaf_hashes), zero past the edges of C.
-__device__ __forceinline__ void pg_tile(
-	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 tile_cols,
-	u64 j, int out[PG_TILE][PG_TILE]) {
-	u32 tile_row = row0 + (u32)(j / tile_cols);
-	u32 tile_col = (u32)(j % tile_cols);
-	int acc[PG_TILE][PG_TILE];
-	for (int r = 0; r < PG_TILE; r++)
-		for (int c = 0; c < PG_TILE; c++) acc[r][c] = 0;
+// The leaf hash of 16 outputs (row-major): BLAKE2b-256 of 0x00 || 16 little-endian i32, 65
+// bytes. With the 64 value bytes as 8 words p[0..8], message word i is the last byte of p[i-1]
+// and the first 7 of p[i] (the prefix byte shifts everything by one); word 8 holds p[7]'s last
+// byte; words 9..15 are zero.
+__device__ __forceinline__ void pg_blake2b_leaf(const int vals[16], u64 out[4]) {
+	u64 m[16];
+	u64 prev = 0;
+	for (int i = 0; i < 8; i++) {
+		u64 p = (u64)(u32)vals[2 * i] | ((u64)(u32)vals[2 * i + 1] << 32);
+		m[i] = (prev >> 56) | (p << 8);
+		prev = p;
+	}
+	m[8] = prev >> 56;
+	for (int i = 9; i < 16; i++) m[i] = 0;
+	pg_blake2b_256(m, 65, out);
+}
+
+// The fallback GEMM, for GPUs where cuBLASLt cannot be loaded: one thread per 4x4 tile of the
+// block's C (`rows` x `np`, row-major), int8 dot products with exact int32 `dp4a`. `a` holds
+// the block's `rows` lanes of A, `bt` B's `np` lanes, both `kp` bytes apart (kp, rows and np
+// multiples of 16, so every load is whole and aligned).
+extern "C" __global__ void pg_gemm_tiles(
+	const signed char* a, const signed char* bt, u32 kp, u32 rows, u32 np, int* c) {
+	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	u32 tiles_per_row = np / PG_TILE;
+	if (j >= (u64)(rows / PG_TILE) * tiles_per_row) return;
+	u32 row = (u32)(j / tiles_per_row) * PG_TILE;
+	u32 col = (u32)(j % tiles_per_row) * PG_TILE;
 	const int* a_words[PG_TILE];
 	const int* b_words[PG_TILE];
-	bool row_live[PG_TILE], col_live[PG_TILE];
 	for (int t = 0; t < PG_TILE; t++) {
-		u32 row = tile_row * PG_TILE + t;
-		u32 col = tile_col * PG_TILE + t;
-		row_live[t] = row < m;
-		col_live[t] = col < n;
-		// Dead lanes point at lane 0 and are zeroed below: no reads out of bounds.
-		a_words[t] = (const int*)(a + (u64)(row_live[t] ? row - row0 * PG_TILE : 0) * stride);
-		b_words[t] = (const int*)(bt + (u64)(col_live[t] ? col : 0) * stride);
+		a_words[t] = (const int*)(a + (u64)(row + t) * kp);
+		b_words[t] = (const int*)(bt + (u64)(col + t) * kp);
 	}
-	for (u32 w = 0; w < stride / 4; w++) {
+	int acc[PG_TILE][PG_TILE];
+	for (int r = 0; r < PG_TILE; r++)
+		for (int q = 0; q < PG_TILE; q++) acc[r][q] = 0;
+	for (u32 w = 0; w < kp / 4; w++) {
 		int av[PG_TILE], bv[PG_TILE];
 		for (int t = 0; t < PG_TILE; t++) {
 			av[t] = a_words[t][w];
 			bv[t] = b_words[t][w];
 		}
 		for (int r = 0; r < PG_TILE; r++)
-			for (int c = 0; c < PG_TILE; c++) acc[r][c] = __dp4a(av[r], bv[c], acc[r][c]);
+			for (int q = 0; q < PG_TILE; q++) acc[r][q] = __dp4a(av[r], bv[q], acc[r][q]);
 	}
 	for (int r = 0; r < PG_TILE; r++)
-		for (int c = 0; c < PG_TILE; c++) out[r][c] = (row_live[r] && col_live[c]) ? acc[r][c] : 0;
+		for (int q = 0; q < PG_TILE; q++) c[(u64)(row + r) * np + col + q] = acc[r][q];
 }
 
-// The hashes of leaves in tile rows `row0 .. row0 + rows` (all tile columns), one thread per
-// leaf. `a` holds this block's rows of A (row `row0 * 4` first), `bt` all of B's columns, both
-// with a stride of `stride` bytes. Hash `j` of the block goes to `hashes + 32 * j`.
-extern "C" __global__ void pg_leaf_hashes(
-	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 rows,
-	u32 tile_cols, u8* hashes) {
+// The leaf hashes of a block: one thread per leaf of its `rows / 4` tile rows and `tile_cols`
+// tile columns (the live ones: np may hold up to 3 tile columns more). `c` is the block's C
+// (`rows` x `np`, int32, row-major, 16-byte aligned); leaf `j` of the block is hashed into
+// `hashes[4 j .. 4 j + 4]`. The tile is read as four 16-byte loads, hashed in registers.
+extern "C" __global__ void pg_hash_tiles(
+	const int* c, u32 rows, u32 np, u32 tile_cols, u64* hashes) {
 	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
-	if (j >= (u64)rows * tile_cols) return;
-	int tile[PG_TILE][PG_TILE];
-	pg_tile(a, bt, m, n, stride, row0, tile_cols, j, tile);
-	// 0x00 || 16 little-endian i32 = 65 bytes, in 16 zero-padded little-endian words.
-	u8 bytes[128];
-	for (int i = 0; i < 128; i++) bytes[i] = 0;
-	for (int r = 0; r < PG_TILE; r++)
-		for (int c = 0; c < PG_TILE; c++) {
-			u32 bits = (u32)tile[r][c];
-			int at = 1 + 4 * (r * PG_TILE + c);
-			for (int b = 0; b < 4; b++) bytes[at + b] = (u8)(bits >> (8 * b));
-		}
-	u64 words[16];
-	for (int i = 0; i < 16; i++) {
-		u64 word = 0;
-		for (int b = 0; b < 8; b++) word |= (u64)bytes[i * 8 + b] << (8 * b);
-		words[i] = word;
+	if (j >= (u64)(rows / PG_TILE) * tile_cols) return;
+	u64 row = (j / tile_cols) * PG_TILE;
+	u64 col = (j % tile_cols) * PG_TILE;
+	int vals[16];
+	for (int r = 0; r < PG_TILE; r++) {
+		int4 q = *(const int4*)(c + (row + r) * np + col);
+		vals[4 * r] = q.x;
+		vals[4 * r + 1] = q.y;
+		vals[4 * r + 2] = q.z;
+		vals[4 * r + 3] = q.w;
 	}
-	pg_blake2b_256(words, 65, hashes + 32 * j);
-}
-
-// For `bench` only: the same GEMM without hashing; each leaf's 16 values are XOR-folded into
-// `folds[j]` so the work cannot be optimised away. Timing it against pg_leaf_hashes splits a
-// job's time into GEMM and hashing.
-extern "C" __global__ void pg_gemm_fold(
-	const signed char* a, const signed char* bt, u32 m, u32 n, u32 stride, u32 row0, u32 rows,
-	u32 tile_cols, u32* folds) {
-	u64 j = (u64)blockIdx.x * blockDim.x + threadIdx.x;
-	if (j >= (u64)rows * tile_cols) return;
-	int tile[PG_TILE][PG_TILE];
-	pg_tile(a, bt, m, n, stride, row0, tile_cols, j, tile);
-	u32 fold = 0;
-	for (int r = 0; r < PG_TILE; r++)
-		for (int c = 0; c < PG_TILE; c++) fold ^= (u32)tile[r][c];
-	folds[j] = fold;
+	u64 out[4];
+	pg_blake2b_leaf(vals, out);
+	for (int i = 0; i < 4; i++) hashes[4 * j + i] = out[i];
 }
 
 // The linear-i8 epilogue, element by element: Y = act(sat_i8(requant(acc + bias)))  <->

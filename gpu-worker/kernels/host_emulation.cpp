@@ -4,6 +4,8 @@
 //
 //   c++ -O1 -std=c++17 host_emulation.cpp -o emu && ./emu M N K SEED_KEY
 // prints one leaf hash (hex) per line, in leaf-index order;
+//   ./emu fill M N K A_VALUE B_VALUE
+// the same for inputs whose every element is A_VALUE (in A) or B_VALUE (in B);
 //   ./emu requant MULTIPLIER SHIFT RELU < "M N", N biases, M*N accumulators
 // prints the linear-i8 epilogue's M*N outputs (pg_linear_epilogue), one per line.
 
@@ -22,6 +24,10 @@ static PgDim3 blockIdx, threadIdx, blockDim;
 #define __device__
 #define __forceinline__ inline
 #define __constant__ static const
+
+struct int4 {
+	int x, y, z, w;
+};
 
 // __dp4a(a, b, c): c + the dot product of the four signed bytes of a and b.
 static inline int __dp4a(int a, int b, int c) {
@@ -61,30 +67,51 @@ static int requant(int multiplier, u32 shift, u32 relu) {
 	return 0;
 }
 
-int main(int argc, char** argv) {
-	if (argc == 5 && std::string(argv[1]) == "requant")
-		return requant((int)strtol(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10));
-	if (argc != 5) return 2;
-	u32 m = strtoul(argv[1], 0, 10), n = strtoul(argv[2], 0, 10), k = strtoul(argv[3], 0, 10);
-	u64 key = strtoull(argv[4], 0, 10);
-	u32 stride = (k + 3) / 4 * 4;
+// The job's leaf hashes, block by block as the backend runs it (the fallback GEMM, then the leaf
+// hashes), with A's rows and B's columns from `lanes(matrix, first, live, count, kp, out)`.
+template <typename Lanes>
+static void leaf_hashes(u32 m, u32 n, u32 k, Lanes lanes) {
+	u32 kp = (k + 15) / 16 * 16, np = (n + 15) / 16 * 16;
 	u32 tile_rows = (m + 3) / 4, tile_cols = (n + 3) / 4;
-	std::vector<signed char> bt((size_t)n * stride);
-	launch((uint64_t)n * stride, [&] { pg_gen_lanes(key, 1, 0, n, k, stride, bt.data()); });
-	// Two tile rows per block, as the backend does when memory is short.
-	const u32 block_rows = 2;
+	std::vector<signed char> bt((size_t)np * kp);
+	lanes(1, 0, n, np, kp, bt.data());
+	// Four tile rows (16 rows of A) per block, so that small shapes run several blocks.
+	const u32 block_rows = 4;
 	for (u32 row0 = 0; row0 < tile_rows; row0 += block_rows) {
 		u32 rows = tile_rows - row0 < block_rows ? tile_rows - row0 : block_rows;
 		u32 first = row0 * 4, live = (m - first) < rows * 4 ? (m - first) : rows * 4;
-		std::vector<signed char> a((size_t)live * stride);
-		launch((uint64_t)live * stride, [&] { pg_gen_lanes(key, 0, first, live, k, stride, a.data()); });
-		std::vector<u8> hashes((size_t)rows * tile_cols * 32);
-		launch((uint64_t)rows * tile_cols,
-			[&] { pg_leaf_hashes(a.data(), bt.data(), m, n, stride, row0, rows, tile_cols, hashes.data()); });
+		u32 a_rows = (rows * 4 + 15) / 16 * 16;
+		std::vector<signed char> a((size_t)a_rows * kp);
+		lanes(0, first, live, a_rows, kp, a.data());
+		std::vector<int> c((size_t)a_rows * np);
+		launch((uint64_t)(a_rows / 4) * (np / 4),
+			[&] { pg_gemm_tiles(a.data(), bt.data(), kp, a_rows, np, c.data()); });
+		std::vector<u64> hashes((size_t)rows * tile_cols * 4);
+		launch((uint64_t)rows * tile_cols, [&] { pg_hash_tiles(c.data(), rows * 4, np, tile_cols, hashes.data()); });
 		for (size_t j = 0; j < (size_t)rows * tile_cols; j++) {
-			for (int b = 0; b < 32; b++) printf("%02x", hashes[j * 32 + b]);
+			for (int b = 0; b < 32; b++) printf("%02x", (unsigned)(u8)(hashes[j * 4 + b / 8] >> (8 * (b % 8))));
 			printf("\n");
 		}
 	}
+}
+
+int main(int argc, char** argv) {
+	if (argc == 5 && std::string(argv[1]) == "requant")
+		return requant((int)strtol(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10));
+	// ./emu fill M N K A_VALUE B_VALUE: every element of A and of B is the same value.
+	if (argc == 7 && std::string(argv[1]) == "fill") {
+		u32 m = strtoul(argv[2], 0, 10), n = strtoul(argv[3], 0, 10), k = strtoul(argv[4], 0, 10);
+		signed char value[2] = {(signed char)strtol(argv[5], 0, 10), (signed char)strtol(argv[6], 0, 10)};
+		leaf_hashes(m, n, k, [&](u32 matrix, u32, u32 live, u32 count, u32 kp, signed char* out) {
+			for (u64 i = 0; i < (u64)count * kp; i++) out[i] = (i / kp < live && i % kp < k) ? value[matrix] : 0;
+		});
+		return 0;
+	}
+	if (argc != 5) return 2;
+	u32 m = strtoul(argv[1], 0, 10), n = strtoul(argv[2], 0, 10), k = strtoul(argv[3], 0, 10);
+	u64 key = strtoull(argv[4], 0, 10);
+	leaf_hashes(m, n, k, [&](u32 matrix, u32 first, u32 live, u32 count, u32 kp, signed char* out) {
+		launch((uint64_t)count * kp / 4, [&] { pg_gen_lanes(key, matrix, first, live, count, k, kp, (u32*)out); });
+	});
 	return 0;
 }

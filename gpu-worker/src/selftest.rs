@@ -3,13 +3,17 @@
 //!
 //! 1. the CUDA driver and its GPUs (model, compute capability, memory);
 //! 2. the kernels compiled by NVRTC for each GPU's architecture (for sm_80 and sm_90 when there
-//!    is no GPU), every kernel present in the PTX;
+//!    is no GPU), every kernel present in the PTX, and `ptxas`' registers and spills for each
+//!    (none may spill); whether cuBLASLt loads;
 //! 3. the CPU reference against the golden roots (`gpu-worker/golden/roots.json`: seeded jobs
-//!    on ragged shapes and a long inner dimension, roots computed by the CPU reference and
-//!    checked by a unit test), so the file itself is known good on this host;
-//! 4. every GPU against the golden roots, bit for bit;
+//!    on ragged shapes and a long inner dimension, and the extremes: all −128 at k = 65 536;
+//!    roots computed by the CPU reference and checked by a unit test), so the file itself is
+//!    known good on this host;
+//! 4. every GPU against the golden roots, bit for bit, and the cuBLASLt algorithms it chose
+//!    (each checked on the device against an all −128 product first);
 //! 5. a bench: the whole verified job (inputs, GEMM, leaf hashes, tree) on each GPU and on the
-//!    CPU backend, GOPS and the speed-up.
+//!    CPU backend, GOPS and the speed-up; for each GPU also cuBLASLt's GEMM alone on the same
+//!    product and the whole job's share of it.
 //!
 //! Without a GPU it says so, runs what needs none (2, 3, and the CPU's bench) and passes; any
 //! failed check fails the command (exit 1), after the report is written.
@@ -23,8 +27,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::backend::{
 	cpu::CpuBackend,
+	cublaslt,
 	cuda::{self, CudaBackend},
-	Backend,
+	Backend, Inputs,
 };
 
 /// The golden roots: seeded jobs and their Merkle roots by the CPU reference.
@@ -49,7 +54,8 @@ pub struct SelftestArgs {
 	repeat: u32,
 }
 
-/// One golden job.
+/// One golden job: seeded, or with supplied inputs whose every element is the same (the
+/// extremes a GEMM gets wrong when it saturates or sums through floats).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoldenRoot {
 	/// Its shape.
@@ -58,8 +64,12 @@ pub struct GoldenRoot {
 	pub n: u32,
 	/// Its shape.
 	pub k: u32,
-	/// The job's seed, hex.
-	pub seed: String,
+	/// The job's seed, hex (seeded jobs).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub seed: Option<String>,
+	/// Every element of `A`, then of `B` (supplied jobs).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub fill: Option<[i8; 2]>,
 	/// The Merkle root of its output, hex.
 	pub root: String,
 }
@@ -69,9 +79,36 @@ impl GoldenRoot {
 		GemmShape { m: self.m, n: self.n, k: self.k }
 	}
 
-	fn seed(&self) -> Result<[u8; 32]> {
-		let bytes = hex::decode(&self.seed).context("golden seed")?;
-		bytes.try_into().map_err(|_| anyhow::anyhow!("a golden seed is not 32 bytes"))
+	/// Its name in reports, e.g. `13×9×65536` or `16×16×65536 of -128 by -128`.
+	fn what(&self) -> String {
+		let shape = format!("{}×{}×{}", self.m, self.n, self.k);
+		match self.fill {
+			Some([a, b]) => format!("{shape} of {a} by {b}"),
+			None => shape,
+		}
+	}
+
+	/// The Merkle root of this job's output on `backend`.
+	pub fn root_on(&self, backend: &dyn Backend) -> Result<[u8; 32]> {
+		let shape = self.shape();
+		match (&self.seed, self.fill) {
+			(Some(seed), None) => {
+				let bytes = hex::decode(seed).context("golden seed")?;
+				let seed: [u8; 32] = bytes
+					.try_into()
+					.map_err(|_| anyhow::anyhow!("a golden seed is not 32 bytes"))?;
+				root_of(backend, &shape, &seed)
+			}
+			(None, Some([a, b])) => {
+				let rows = vec![a; shape.m as usize * shape.k as usize];
+				let cols = vec![b; shape.n as usize * shape.k as usize];
+				let mut leaves = Vec::new();
+				let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
+				backend.write_leaf_hashes(&shape, inputs, None, &mut leaves)?;
+				Ok(MerkleTree::from_leaf_hashes(leaves).context("an empty output")?.root())
+			}
+			_ => anyhow::bail!("a golden job has a seed or a fill, not both or neither"),
+		}
 	}
 }
 
@@ -100,8 +137,9 @@ pub struct Report {
 	pub gpus: Vec<Gpu>,
 	/// NVRTC compiles.
 	pub nvrtc: Vec<Check>,
-	/// Whether cuBLASLt (`libcublasLt.so.13`) loads here: informational, the CUDA backend's
-	/// GEMM is still its own kernel.
+	/// `ptxas`' resources per kernel and architecture.
+	pub kernels: Vec<cuda::KernelResources>,
+	/// Whether cuBLASLt (`libcublasLt.so.13`) loads here.
 	pub cublaslt: String,
 	/// Golden roots on the CPU reference.
 	pub golden_cpu: Vec<Check>,
@@ -123,6 +161,9 @@ pub struct Gpu {
 	pub compute_capability: String,
 	/// Memory, MiB.
 	pub memory_mib: u32,
+	/// What multiplies on it, after the golden jobs: cuBLASLt and the algorithm checked and
+	/// chosen per block shape, or the worker's kernel and why.
+	pub gemm: String,
 }
 
 /// One check and its outcome.
@@ -150,6 +191,12 @@ pub struct BenchRow {
 	pub gops: f64,
 	/// The root, hex (equal across backends for a size).
 	pub root: String,
+	/// The GEMM library's own time on the same product (GPUs: cuBLASLt, one call), and GOPS.
+	pub library: Option<String>,
+	/// The library's GEMM alone, 10⁹ operations per second.
+	pub library_gops: Option<f64>,
+	/// The whole job's speed as a share of the library's GEMM alone (the goal: ≥ 50% at 8192).
+	pub job_vs_library: Option<f64>,
 }
 
 fn check(report: &mut Vec<Check>, what: String, result: Result<String>) -> bool {
@@ -190,6 +237,7 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 			name: gpu.name(),
 			compute_capability: cc,
 			memory_mib: spec.vram_mib,
+			gemm: String::new(),
 		});
 	}
 
@@ -215,28 +263,59 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 		);
 	}
 
-	// SAFETY: only opens the library (its initialisers have no preconditions); nothing is called.
-	report.cublaslt = match unsafe { libloading::Library::new("libcublasLt.so.13") } {
-		Ok(_) => {
-			"libcublasLt.so.13 loads (not used yet: the GEMM is the worker's own kernel)".into()
-		}
-		Err(e) => format!("libcublasLt.so.13 does not load: {e}"),
+	let sms: Vec<String> = if gpus.is_empty() {
+		vec!["sm_80".into(), "sm_90".into()]
+	} else {
+		gpus.iter().filter_map(|g| g.arch().ok()).map(|a| a.replace("compute_", "sm_")).collect()
+	};
+	for sm in sms {
+		let (result, resources) = match cuda::ptxas_report(&sm) {
+			Ok(resources) => {
+				let detail = resources
+					.iter()
+					.map(|k| {
+						format!(
+							"{} {} registers, {} B spilled",
+							k.kernel, k.registers, k.spill_bytes
+						)
+					})
+					.collect::<Vec<_>>()
+					.join("; ");
+				let spilled = resources.iter().any(|k| k.spill_bytes > 0);
+				(
+					if spilled { Err(anyhow::anyhow!("spills: {detail}")) } else { Ok(detail) },
+					resources,
+				)
+			}
+			Err(e) => (Err(e), Vec::new()),
+		};
+		passed &= check(&mut report.nvrtc, format!("ptxas for {sm}, no spills"), result);
+		report.kernels.extend(resources);
+	}
+	report.cublaslt = if cublaslt::present() {
+		format!("{} loads", cublaslt::LIBRARY)
+	} else {
+		format!(
+			"{} does not load: the GPUs multiply with the worker's dp4a kernel",
+			cublaslt::LIBRARY
+		)
 	};
 	println!("  cuBLASLt: {}", report.cublaslt);
 
 	println!("3. golden roots on the CPU reference ({})", cpu.name());
 	let golden = golden()?;
 	for job in &golden {
-		let what = format!("{}×{}×{}", job.m, job.n, job.k);
-		passed &= check(&mut report.golden_cpu, what, compare(&cpu, job));
+		passed &= check(&mut report.golden_cpu, job.what(), compare(&cpu, job));
 	}
 
 	println!("4. golden roots on the GPUs");
-	for gpu in &gpus {
+	for (i, gpu) in gpus.iter().enumerate() {
 		for job in &golden {
-			let what = format!("{} {}×{}×{}", gpu.name(), job.m, job.n, job.k);
+			let what = format!("{} {}", gpu.name(), job.what());
 			passed &= check(&mut report.golden_gpu, what, compare(gpu, job));
 		}
+		report.gpus[i].gemm = gpu.gemm_name();
+		println!("  {}: {}", gpu.name(), report.gpus[i].gemm);
 	}
 
 	println!("5. bench (whole verified job: inputs, GEMM, leaf hashes, tree)");
@@ -261,13 +340,31 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 			}
 			println!("  {size:>6} {}: {seconds:.3} s, {gops:.1} GOPS", backend.name());
 			roots.push(root);
-			report.bench.push(BenchRow {
+			let mut row = BenchRow {
 				backend: backend.name(),
 				size,
 				seconds,
 				gops,
 				root: hex::encode(root),
-			});
+				library: None,
+				library_gops: None,
+				job_vs_library: None,
+			};
+			if !backend.is_reference() {
+				if let Some((library, library_seconds)) =
+					backend.phases(&shape, &[7; 32]).transpose()?.and_then(|p| p.library_gemm)
+				{
+					let library_gops = shape.ops() as f64 / 1e9 / library_seconds;
+					println!(
+						"  {size:>6} {library}: {library_gops:.1} GOPS; the whole job runs at {:.0}% of it",
+						100.0 * gops / library_gops
+					);
+					row.library = Some(library);
+					row.library_gops = Some(library_gops);
+					row.job_vs_library = Some(gops / library_gops);
+				}
+			}
+			report.bench.push(row);
 		}
 		if let Some(cpu_seconds) = cpu_seconds {
 			for row in report.bench.iter().filter(|r| r.size == size && r.backend != cpu.name()) {
@@ -300,7 +397,7 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 
 fn compare(backend: &dyn Backend, job: &GoldenRoot) -> Result<String> {
 	let started = std::time::Instant::now();
-	let root = hex::encode(root_of(backend, &job.shape(), &job.seed()?)?);
+	let root = hex::encode(job.root_on(backend)?);
 	anyhow::ensure!(root == job.root, "root {root}, golden {}", job.root);
 	Ok(format!("root equal ({:.3} s)", started.elapsed().as_secs_f64()))
 }
@@ -320,7 +417,9 @@ mod tests {
 		let best = CpuBackend::new(2, 1024).unwrap();
 		let golden = golden().unwrap();
 		assert!(golden.len() >= 6);
-		assert!(golden.iter().any(|j| j.k == proofgrid_primitives::gemm::MAX_K));
+		let max_k = proofgrid_primitives::gemm::MAX_K;
+		assert!(golden.iter().any(|j| j.k == max_k && j.seed.is_some()));
+		assert!(golden.iter().any(|j| j.k == max_k && j.fill == Some([-128, -128])));
 		for job in &golden {
 			compare(&portable, job).unwrap();
 			compare(&best, job).unwrap();

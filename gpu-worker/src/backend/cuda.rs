@@ -1,38 +1,54 @@
-//! The CUDA backend: every GPU is its own device, with its own context and stream.
+//! The CUDA backend: every GPU is its own device, with its own context and streams.
 //!
 //! The kernels (`kernels/gemm_i8.cu`) are CUDA C compiled at start-up by NVRTC for the GPU's
 //! own architecture; CUDA itself is loaded at run time (cudarc's dynamic loading), so the worker
 //! builds and runs on machines without CUDA and says so instead of panicking.
 //!
-//! Per job: `B`'s columns are generated on the device once (`n·k` bytes); then, tile-row block
-//! by block, `A`'s rows are generated and every leaf of the block is computed (int8 `dp4a`,
-//! exact int32) and hashed (BLAKE2b-256) on the device. Only the leaf hashes (32 bytes per 16
-//! outputs) come back; the worker keeps them to build the Merkle tree and to reveal after a
-//! crash. Blocks are sized to the device's free memory, so no job needs more than it has; a job
-//! whose `B` alone does not fit is refused.
+//! A job runs as a pipeline of tile-row blocks over two slots, each with its own stream and
+//! buffers. `B`'s lanes go to the device once (generated there, or uploaded); then, block by
+//! block, `A`'s lanes are generated (or uploaded), multiplied by cuBLASLt (`cublaslt.rs`; the
+//! worker's `dp4a` kernel where cuBLASLt cannot be loaded or has no exact algorithm), and every
+//! 4×4 tile of the block's `C` is hashed on the device, in registers. Only the leaf hashes
+//! (32 bytes per 16 outputs) cross PCIe, into pinned memory, while the other slot computes; the
+//! worker writes them to disk and builds the Merkle tree there in parallel (`output.rs`), which
+//! is what a reveal reads, also after a crash. Blocks are sized to the device's free memory, so
+//! no job needs more than it has; a job whose `B` alone does not fit is refused.
 
-use std::sync::Arc;
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+};
 
 use anyhow::{anyhow, bail, Context, Result};
 use cudarc::{
-	driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg},
+	driver::{
+		sys::CUevent_flags, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream,
+		LaunchConfig, PinnedHostSlice, PushKernelArg,
+	},
 	nvrtc::{compile_ptx_with_opts, CompileOptions, Ptx},
 };
 use proofgrid_primitives::{
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet},
-	gemm::{seed_key, GemmShape, MATRIX_A, MATRIX_B, TILE},
+	gemm::{seed_key, GemmShape, LEAF_ELEMENTS, MATRIX_A, MATRIX_B, TILE},
 };
 
-use super::{Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases};
+use super::{
+	cublaslt::{self, TnShape},
+	Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases,
+};
 
 /// The kernels' CUDA C source.
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
 /// The kernels the worker calls.
-pub const KERNEL_NAMES: [&str; 3] = ["pg_gen_lanes", "pg_leaf_hashes", "pg_gemm_fold"];
+pub const KERNEL_NAMES: [&str; 4] = ["pg_gen_lanes", "pg_fill", "pg_gemm_tiles", "pg_hash_tiles"];
 /// The `linear-i8` epilogue (`Y = act(sat_i8(requant(acc + bias)))` on the GEMM's
 /// accumulators): compiled and checked against the definition, not yet run by a job.
 pub const LINEAR_EPILOGUE: &str = "pg_linear_epilogue";
 const THREADS_PER_BLOCK: u32 = 256;
+/// Blocks in flight: one computing while the other's hashes come back and go to disk.
+const SLOTS: usize = 2;
+/// Device memory left to the driver and other users: a quarter.
+const RESERVED_FRACTION: u64 = 4;
 
 /// Why the GPUs of this host could not be opened. Only [`CudaError::NoDriver`] and
 /// [`CudaError::NoDevice`] mean "no GPU here"; anything else is a GPU that is present but
@@ -92,6 +108,80 @@ pub fn compile(arch: &'static str) -> Result<Ptx> {
 	compile_ptx_with_opts(KERNELS, options).map_err(|e| anyhow!("NVRTC ({arch}): {e:?}"))
 }
 
+/// What `ptxas` reports for each kernel compiled for the real architecture `sm` (e.g.
+/// `sm_90`), through NVRTC: registers, and the bytes of local memory and spills, per kernel.
+/// This is how the tests and the self-test show that hashing stays in registers.
+pub fn ptxas_report(sm: &str) -> Result<Vec<KernelResources>> {
+	use cudarc::nvrtc::result;
+	use std::ffi::CString;
+	if !nvrtc_present() {
+		bail!("the NVRTC library (libnvrtc.so.13) cannot be loaded; see scripts/setup.sh");
+	}
+	let src = CString::new(KERNELS)?;
+	let name = CString::new("gemm_i8.cu")?;
+	let prog = result::create_program(&src, Some(&name)).map_err(|e| anyhow!("NVRTC: {e:?}"))?;
+	let options =
+		[format!("--gpu-architecture={sm}"), "--std=c++17".into(), "--ptxas-options=-v".into()];
+	// SAFETY: `prog` is live until destroyed below; the log is read after compiling.
+	let (compiled, log) = unsafe {
+		let compiled = result::compile_program(prog, &options);
+		let log = result::get_program_log(prog);
+		let _ = result::destroy_program(prog);
+		(compiled, log)
+	};
+	let log = log.map_err(|e| anyhow!("NVRTC log: {e:?}"))?;
+	let log: String = log.iter().take_while(|&&c| c != 0).map(|&c| c as u8 as char).collect();
+	compiled.map_err(|e| anyhow!("NVRTC ({sm}): {e:?}: {log}"))?;
+	Ok(KernelResources::parse(&log))
+}
+
+/// One kernel's resources as `ptxas -v` reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct KernelResources {
+	/// The kernel's name.
+	pub kernel: String,
+	/// Registers per thread.
+	pub registers: u32,
+	/// Bytes of local memory per thread (the stack frame).
+	pub stack_bytes: u32,
+	/// Bytes stored to and loaded from local memory because registers ran out.
+	pub spill_bytes: u32,
+}
+
+impl KernelResources {
+	/// Parses `ptxas -v`'s lines: "Compiling entry function 'NAME'", "N bytes stack frame, N
+	/// bytes spill stores, N bytes spill loads", "Used N registers".
+	fn parse(log: &str) -> Vec<Self> {
+		let number_before = |line: &str, what: &str| -> u32 {
+			line.find(what)
+				.and_then(|at| line[..at].split_whitespace().last())
+				.and_then(|n| n.parse().ok())
+				.unwrap_or(0)
+		};
+		let mut kernels: Vec<Self> = Vec::new();
+		for line in log.lines() {
+			if let Some(rest) = line.split("entry function '").nth(1) {
+				let kernel = rest.split('\'').next().unwrap_or_default().to_string();
+				kernels.push(Self { kernel, ..Default::default() });
+			} else if let Some(k) = kernels.last_mut() {
+				if line.contains("stack frame") {
+					k.stack_bytes = number_before(line, "bytes stack frame");
+					k.spill_bytes = number_before(line, "bytes spill stores")
+						+ number_before(line, "bytes spill loads");
+				} else if line.contains("Used") && line.contains("registers") {
+					k.registers = line
+						.split("Used ")
+						.nth(1)
+						.and_then(|r| r.split_whitespace().next())
+						.and_then(|n| n.parse().ok())
+						.unwrap_or(0);
+				}
+			}
+		}
+		kernels
+	}
+}
+
 /// NVRTC's name of a compute capability (a static string, as cudarc wants).
 fn arch_of(major: i32, minor: i32) -> Result<&'static str> {
 	Ok(match (major, minor) {
@@ -107,6 +197,132 @@ fn arch_of(major: i32, minor: i32) -> Result<&'static str> {
 	})
 }
 
+/// How a GPU multiplies.
+pub enum GemmPath {
+	/// cuBLASLt, with the algorithms checked so far.
+	CublasLt(Mutex<Lt>),
+	/// The worker's own `dp4a` kernel, and why cuBLASLt is not used.
+	Kernel(String),
+}
+
+/// A GPU's cuBLASLt handle and, per block shape, the algorithm that computed the all −128
+/// product exactly (`None`: none did, so that shape runs on the worker's kernel).
+pub struct Lt {
+	handle: cublaslt::Handle,
+	plans: HashMap<TnShape, Option<cublaslt::Plan>>,
+}
+
+/// A job's geometry on the device (see `kernels/gemm_i8.cu`): lanes of `kp` bytes, `np` lanes
+/// of `B`, blocks of `A` rounded up to 16 lanes, all padding zero.
+#[derive(Clone, Copy, Debug)]
+struct Padded {
+	shape: GemmShape,
+	kp: u32,
+	np: u32,
+	tile_cols: u32,
+}
+
+impl Padded {
+	fn new(shape: &GemmShape) -> Self {
+		Self {
+			shape: *shape,
+			kp: shape.k.next_multiple_of(16),
+			np: shape.n.next_multiple_of(16),
+			tile_cols: shape.tile_cols(),
+		}
+	}
+
+	/// Lanes of `A` a block of `rows` tile rows holds.
+	fn a_rows(rows: u32) -> u32 {
+		(rows * TILE).next_multiple_of(16)
+	}
+
+	/// Device bytes of `B`'s lanes.
+	fn b_bytes(&self) -> u64 {
+		self.np as u64 * self.kp as u64
+	}
+
+	/// Device bytes of one slot for blocks of `rows` tile rows: `A`'s lanes, `C`, the hashes,
+	/// cuBLASLt's workspace.
+	fn slot_bytes(&self, rows: u32) -> u64 {
+		let a_rows = Self::a_rows(rows) as u64;
+		a_rows * self.kp as u64
+			+ a_rows * self.np as u64 * 4
+			+ rows as u64 * self.tile_cols as u64 * 32
+			+ cublaslt::WORKSPACE as u64
+	}
+
+	/// The most tile rows a block may have with `free` bytes for [`SLOTS`] slots (a multiple
+	/// of 4 unless the whole job has fewer), at most a host batch; 0 if not even one fits.
+	fn block_rows(&self, free: u64) -> u32 {
+		let tile_rows = self.shape.tile_rows();
+		let batch = super::rows_per_batch(&self.shape);
+		let mut rows =
+			if tile_rows <= 4 { tile_rows } else { (batch / 4 * 4).clamp(4, tile_rows / 4 * 4) };
+		while rows > 0 && SLOTS as u64 * self.slot_bytes(rows) > free {
+			rows = if rows > 4 { (rows / 2).next_multiple_of(4).min(rows - 4) } else { 0 };
+		}
+		rows
+	}
+
+	/// cuBLASLt's shape for a block of `rows` tile rows.
+	fn tn(&self, rows: u32) -> Result<TnShape> {
+		TnShape::new(self.np as u64, Self::a_rows(rows) as u64, self.kp as u64)
+	}
+}
+
+/// The inputs a job's blocks read, on the host side: a seed's key or the client's matrices.
+#[derive(Clone, Copy)]
+enum Source<'a> {
+	Seeded(u64),
+	Supplied { rows: &'a [i8], cols: &'a [i8] },
+}
+
+impl<'a> Source<'a> {
+	fn of(inputs: Inputs<'a>, shape: &GemmShape) -> Result<Self> {
+		Ok(match inputs {
+			Inputs::Seeded(seed) => Self::Seeded(seed_key(seed)),
+			Inputs::Supplied { rows, cols } => {
+				let k = shape.k as usize;
+				if rows.len() != shape.m as usize * k || cols.len() != shape.n as usize * k {
+					bail!("supplied inputs do not match {shape:?}");
+				}
+				Self::Supplied { rows, cols }
+			}
+		})
+	}
+}
+
+/// `count` lanes of `k` bytes from `lanes` (lane `first` first; lanes past its end are zero),
+/// each padded to `kp` bytes: a supplied matrix laid out as the device wants it.
+fn pad_lanes(lanes: &[i8], k: usize, first: usize, count: usize, kp: usize) -> Vec<i8> {
+	let mut out = vec![0i8; count * kp];
+	for (dst, src) in out.chunks_exact_mut(kp).zip(lanes.chunks_exact(k).skip(first)) {
+		dst[..k].copy_from_slice(src);
+	}
+	out
+}
+
+/// One slot of the pipeline: a stream and the buffers of one block.
+struct Slot {
+	stream: Arc<CudaStream>,
+	a: CudaSlice<i8>,
+	c: CudaSlice<i32>,
+	hashes: CudaSlice<u8>,
+	host: PinnedHostSlice<u8>,
+	workspace: CudaSlice<u8>,
+	/// The block queued on it and not yet handed to the sink: `(row0, rows)`.
+	pending: Option<(u32, u32)>,
+}
+
+/// A job on one GPU: its geometry, `B` on the device, and its tile-row blocks.
+struct DeviceJob<'a> {
+	padded: Padded,
+	source: Source<'a>,
+	bt: CudaSlice<i8>,
+	blocks: Vec<(u32, u32)>,
+}
+
 /// One GPU.
 pub struct CudaBackend {
 	ordinal: usize,
@@ -117,10 +333,12 @@ pub struct CudaBackend {
 	/// Host memory a job's output may take (leaf hashes and tree), bytes.
 	host_memory: u64,
 	ctx: Arc<CudaContext>,
-	stream: Arc<CudaStream>,
+	streams: [Arc<CudaStream>; SLOTS],
 	gen_lanes: CudaFunction,
-	leaf_hashes: CudaFunction,
-	gemm_fold: CudaFunction,
+	fill: CudaFunction,
+	gemm_tiles: CudaFunction,
+	hash_tiles: CudaFunction,
+	gemm: GemmPath,
 }
 
 impl CudaBackend {
@@ -147,7 +365,8 @@ impl CudaBackend {
 			.collect()
 	}
 
-	/// Opens GPU `ordinal`: context, stream, kernels compiled for its architecture.
+	/// Opens GPU `ordinal`: context, streams, kernels compiled for its architecture, and
+	/// cuBLASLt where it loads (else the reason is logged and the worker's kernel multiplies).
 	pub fn open(ordinal: usize, host_memory_mib: u64) -> Result<Self> {
 		let ctx = CudaContext::new(ordinal).with_context(|| format!("opening GPU {ordinal}"))?;
 		let capability = ctx.compute_capability()?;
@@ -156,6 +375,17 @@ impl CudaBackend {
 		let sms = ctx.attribute(
 			cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
 		)?;
+		let gemm = match cublaslt::Handle::new(&ctx) {
+			Ok(handle) => GemmPath::CublasLt(Mutex::new(Lt { handle, plans: HashMap::new() })),
+			Err(e) => {
+				let reason = format!("{e:#}");
+				tracing::warn!(
+					gpu = ordinal,
+					"cuBLASLt not used, the worker's dp4a kernel multiplies: {reason}"
+				);
+				GemmPath::Kernel(reason)
+			}
+		};
 		Ok(Self {
 			ordinal,
 			model: ctx.name()?,
@@ -163,10 +393,12 @@ impl CudaBackend {
 			multiprocessors: sms.clamp(0, u16::MAX as i32) as u16,
 			total_mem: ctx.total_mem()?,
 			host_memory: host_memory_mib.saturating_mul(1 << 20),
-			stream: ctx.new_stream()?,
-			gen_lanes: module.load_function(KERNEL_NAMES[0])?,
-			leaf_hashes: module.load_function(KERNEL_NAMES[1])?,
-			gemm_fold: module.load_function(KERNEL_NAMES[2])?,
+			streams: [ctx.new_stream()?, ctx.new_stream()?],
+			gen_lanes: module.load_function("pg_gen_lanes")?,
+			fill: module.load_function("pg_fill")?,
+			gemm_tiles: module.load_function("pg_gemm_tiles")?,
+			hash_tiles: module.load_function("pg_hash_tiles")?,
+			gemm,
 			ctx,
 		})
 	}
@@ -176,15 +408,28 @@ impl CudaBackend {
 		arch_of(self.capability.0, self.capability.1)
 	}
 
-	/// Row stride of a lane: `k` rounded up to whole 32-bit words.
-	fn stride(shape: &GemmShape) -> u64 {
-		(shape.k as u64).div_ceil(4) * 4
-	}
-
-	/// Tile rows per block so that a block's `A` rows and hashes fit in `free` bytes.
-	fn block_rows(shape: &GemmShape, free: u64) -> u64 {
-		let per_tile_row = TILE as u64 * Self::stride(shape) + shape.tile_cols() as u64 * 32;
-		(free / per_tile_row.max(1)).clamp(0, shape.tile_rows() as u64)
+	/// What multiplies on this GPU, for logs and the self-test: cuBLASLt with the algorithms
+	/// chosen so far, or the worker's kernel and why.
+	pub fn gemm_name(&self) -> String {
+		match &self.gemm {
+			GemmPath::Kernel(reason) => format!("dp4a kernel (cuBLASLt not used: {reason})"),
+			GemmPath::CublasLt(lt) => {
+				let lt = lt.lock().unwrap_or_else(|e| e.into_inner());
+				let mut chosen: Vec<String> = lt
+					.plans
+					.iter()
+					.map(|(s, p)| match p {
+						Some(p) => format!("{}x{}x{}: algorithm #{}", s.rows, s.np, s.kp, p.rank),
+						None => format!("{}x{}x{}: none exact, dp4a kernel", s.rows, s.np, s.kp),
+					})
+					.collect();
+				chosen.sort();
+				format!(
+					"cuBLASLt ({})",
+					if chosen.is_empty() { "no shape yet".into() } else { chosen.join(", ") }
+				)
+			}
+		}
 	}
 
 	fn launch_config(threads: u64) -> Result<LaunchConfig> {
@@ -194,6 +439,329 @@ impl CudaBackend {
 			block_dim: (THREADS_PER_BLOCK, 1, 1),
 			shared_mem_bytes: 0,
 		})
+	}
+
+	/// Every byte of `out` set to `value`, on `stream`.
+	fn fill(&self, stream: &CudaStream, out: &mut CudaSlice<i8>, value: i8) -> Result<()> {
+		let (len, value) = (out.len() as u64, value as u8 as u32);
+		let mut launch = stream.launch_builder(&self.fill);
+		launch.arg(out).arg(&len).arg(&value);
+		// SAFETY: the arguments match `pg_fill`; `out` holds `len` bytes.
+		unsafe { launch.launch(Self::launch_config(len)?)? };
+		Ok(())
+	}
+
+	/// `count` lanes (`first` first, those past `live` zero) of seeded `matrix` into `out`.
+	#[allow(clippy::too_many_arguments)]
+	fn gen_lanes(
+		&self,
+		stream: &CudaStream,
+		key: u64,
+		matrix: u8,
+		first: u32,
+		live: u32,
+		count: u32,
+		p: &Padded,
+		out: &mut CudaSlice<i8>,
+	) -> Result<()> {
+		let words = count as u64 * p.kp as u64 / 4;
+		if (out.len() as u64) < words * 4 {
+			bail!("lane buffer too small");
+		}
+		let (matrix, k) = (matrix as u32, p.shape.k);
+		let mut launch = stream.launch_builder(&self.gen_lanes);
+		launch
+			.arg(&key)
+			.arg(&matrix)
+			.arg(&first)
+			.arg(&live)
+			.arg(&count)
+			.arg(&k)
+			.arg(&p.kp)
+			.arg(out);
+		// SAFETY: the arguments match `pg_gen_lanes`; `out` holds `count·kp` bytes.
+		unsafe { launch.launch(Self::launch_config(words)?)? };
+		Ok(())
+	}
+
+	/// `C` of a block of `rows` tile rows: `slot.c` = `slot.a` × `bt`, on the slot's stream,
+	/// by cuBLASLt's checked algorithm for the shape or else the worker's kernel.
+	fn multiply(&self, p: &Padded, rows: u32, bt: &CudaSlice<i8>, slot: &mut Slot) -> Result<()> {
+		let tn = p.tn(rows)?;
+		if let GemmPath::CublasLt(lt) = &self.gemm {
+			let lt = lt.lock().map_err(|_| anyhow!("cuBLASLt state poisoned"))?;
+			if let Some(Some(plan)) = lt.plans.get(&tn) {
+				return lt.handle.run(
+					plan,
+					&slot.stream,
+					&slot.a,
+					bt,
+					&mut slot.c,
+					&mut slot.workspace,
+				);
+			}
+		}
+		let (a_rows, tiles) = (tn.rows as u32, tn.rows * tn.np / 16);
+		let mut launch = slot.stream.launch_builder(&self.gemm_tiles);
+		launch.arg(&slot.a).arg(bt).arg(&p.kp).arg(&a_rows).arg(&p.np).arg(&mut slot.c);
+		// SAFETY: the arguments match `pg_gemm_tiles`; `a` holds `a_rows` lanes, `bt` `np`,
+		// `c` `a_rows·np` int32 (the slot is sized for the largest block).
+		unsafe { launch.launch(Self::launch_config(tiles)?)? };
+		Ok(())
+	}
+
+	/// The leaf hashes of a block of `rows` tile rows from its `C`, into `slot.hashes`.
+	fn hash(&self, p: &Padded, rows: u32, slot: &mut Slot) -> Result<()> {
+		let (c_rows, leaves) = (rows * TILE, rows as u64 * p.tile_cols as u64);
+		let mut launch = slot.stream.launch_builder(&self.hash_tiles);
+		launch.arg(&slot.c).arg(&c_rows).arg(&p.np).arg(&p.tile_cols).arg(&mut slot.hashes);
+		// SAFETY: the arguments match `pg_hash_tiles`; `c` holds the block's `C`, `hashes`
+		// 32 bytes per leaf.
+		unsafe { launch.launch(Self::launch_config(leaves)?)? };
+		Ok(())
+	}
+
+	/// Makes sure every block shape of `job` has a checked cuBLASLt algorithm (or is known to
+	/// have none): each candidate multiplies all −128 lanes of the block's dimensions, and
+	/// the first whose every sum is `16 384 · kp` is kept. Uses the job's buffers, before
+	/// `B` is loaded.
+	fn check_algorithms(&self, job: &mut DeviceJob, slot: &mut Slot) -> Result<()> {
+		let GemmPath::CublasLt(lt) = &self.gemm else { return Ok(()) };
+		let p = job.padded;
+		let mut shapes: Vec<(u32, TnShape)> = Vec::new();
+		for &(_, rows) in &job.blocks {
+			let tn = p.tn(rows)?;
+			if !shapes.iter().any(|(_, s)| *s == tn) {
+				shapes.push((rows, tn));
+			}
+		}
+		let mut lt = lt.lock().map_err(|_| anyhow!("cuBLASLt state poisoned"))?;
+		for (rows, tn) in shapes {
+			if lt.plans.contains_key(&tn) {
+				continue;
+			}
+			self.fill(&slot.stream, &mut job.bt, -128)?;
+			self.fill(&slot.stream, &mut slot.a, -128)?;
+			let want = 16_384 * tn.kp as i64;
+			let mut chosen = None;
+			for plan in lt.handle.candidates(tn)? {
+				slot.stream.memset_zeros(&mut slot.c)?;
+				if let Err(e) = lt.handle.run(
+					&plan,
+					&slot.stream,
+					&slot.a,
+					&job.bt,
+					&mut slot.c,
+					&mut slot.workspace,
+				) {
+					tracing::warn!(
+						gpu = self.ordinal,
+						"cuBLASLt algorithm #{} failed on {tn:?}: {e:#}",
+						plan.rank
+					);
+					continue;
+				}
+				let c = slot.stream.clone_dtoh(&slot.c.slice(..(tn.rows * tn.np) as usize))?;
+				match c.iter().position(|&v| v as i64 != want) {
+					None => {
+						chosen = Some(plan);
+						break;
+					}
+					Some(at) => tracing::warn!(
+						gpu = self.ordinal,
+						"cuBLASLt algorithm #{} is not exact on {tn:?}: C[{at}] = {} instead of {want}",
+						plan.rank,
+						c[at]
+					),
+				}
+			}
+			if chosen.is_none() {
+				tracing::warn!(gpu = self.ordinal, "no exact cuBLASLt algorithm for {tn:?} ({rows} tile rows): the dp4a kernel multiplies it");
+			}
+			lt.plans.insert(tn, chosen);
+		}
+		Ok(())
+	}
+
+	/// Sets a job up: its geometry and blocks, `B`'s lanes and the slots allocated (sized to
+	/// the free memory), cuBLASLt's algorithms checked. `B` is not loaded yet.
+	fn prepare<'a>(
+		&self,
+		shape: &GemmShape,
+		inputs: Inputs<'a>,
+	) -> Result<(DeviceJob<'a>, Vec<Slot>)> {
+		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
+		self.ctx.bind_to_thread()?;
+		let p = Padded::new(shape);
+		let source = Source::of(inputs, shape)?;
+		let bt = self.streams[0].alloc_zeros::<i8>(p.b_bytes() as usize)?;
+		let (free, _) = self.ctx.mem_get_info()?;
+		let per_block = p.block_rows(free as u64 / RESERVED_FRACTION * (RESERVED_FRACTION - 1));
+		if per_block == 0 {
+			bail!("{shape:?} does not fit the free memory of {}", self.name());
+		}
+		let mut blocks = Vec::new();
+		let mut row0 = 0u32;
+		while row0 < shape.tile_rows() {
+			let rows = (shape.tile_rows() - row0).min(per_block);
+			blocks.push((row0, rows));
+			row0 += rows;
+		}
+		let a_rows = Padded::a_rows(per_block) as usize;
+		let leaves = per_block as usize * p.tile_cols as usize;
+		let mut slots = Vec::with_capacity(SLOTS);
+		for stream in &self.streams {
+			slots.push(Slot {
+				stream: stream.clone(),
+				a: stream.alloc_zeros::<i8>(a_rows * p.kp as usize)?,
+				c: stream.alloc_zeros::<i32>(a_rows * p.np as usize)?,
+				hashes: stream.alloc_zeros::<u8>(leaves * 32)?,
+				// SAFETY: only read after a copy has filled it (`finish`). Not write-combined:
+				// the host reads it.
+				host: unsafe { self.ctx.alloc_pinned_with_flags::<u8>(leaves * 32, 0)? },
+				workspace: stream.alloc_zeros::<u8>(cublaslt::WORKSPACE)?,
+				pending: None,
+			});
+		}
+		let mut job = DeviceJob { padded: p, source, bt, blocks };
+		self.check_algorithms(&mut job, &mut slots[0])?;
+		Ok((job, slots))
+	}
+
+	/// Loads `B`'s lanes: generated on the device, or the client's uploaded.
+	fn load_b(&self, job: &mut DeviceJob, stream: &Arc<CudaStream>) -> Result<()> {
+		let p = job.padded;
+		match job.source {
+			Source::Seeded(key) => {
+				self.gen_lanes(stream, key, MATRIX_B, 0, p.shape.n, p.np, &p, &mut job.bt)
+			}
+			Source::Supplied { cols, .. } => {
+				let host = pad_lanes(cols, p.shape.k as usize, 0, p.np as usize, p.kp as usize);
+				Ok(stream.memcpy_htod(&host, &mut job.bt)?)
+			}
+		}
+	}
+
+	/// Loads the lanes of `A` of the block at `row0` (`rows` tile rows) into `slot.a`.
+	fn load_a(&self, job: &DeviceJob, row0: u32, rows: u32, slot: &mut Slot) -> Result<()> {
+		let p = job.padded;
+		let (first, count) = (row0 * TILE, Padded::a_rows(rows));
+		let live = (p.shape.m - first).min(count);
+		match job.source {
+			Source::Seeded(key) => {
+				self.gen_lanes(&slot.stream, key, MATRIX_A, first, live, count, &p, &mut slot.a)
+			}
+			Source::Supplied { rows: a, .. } => {
+				let host =
+					pad_lanes(a, p.shape.k as usize, first as usize, count as usize, p.kp as usize);
+				Ok(slot.stream.memcpy_htod(&host, &mut slot.a)?)
+			}
+		}
+	}
+
+	/// Queues a block on `slot`: `A`, the GEMM, the hashes, and their copy to the host.
+	fn enqueue(&self, job: &DeviceJob, row0: u32, rows: u32, slot: &mut Slot) -> Result<()> {
+		self.load_a(job, row0, rows, slot)?;
+		self.multiply(&job.padded, rows, &job.bt, slot)?;
+		self.hash(&job.padded, rows, slot)?;
+		let bytes = rows as usize * job.padded.tile_cols as usize * 32;
+		slot.stream.memcpy_dtoh(&slot.hashes.slice(..bytes), &mut slot.host)?;
+		slot.pending = Some((row0, rows));
+		Ok(())
+	}
+
+	/// Waits for the block queued on `slot` and hands its leaves to `sink` (with their values
+	/// first, for supplied inputs).
+	fn finish(&self, job: &DeviceJob, slot: &mut Slot, sink: &mut dyn LeafSink) -> Result<()> {
+		let Some((_, rows)) = slot.pending.take() else { return Ok(()) };
+		let p = job.padded;
+		let leaves = rows as usize * p.tile_cols as usize;
+		if let Source::Supplied { .. } = job.source {
+			let np = p.np as usize;
+			let c = slot.stream.clone_dtoh(&slot.c.slice(..rows as usize * TILE as usize * np))?;
+			let mut values = vec![[0i32; LEAF_ELEMENTS]; leaves];
+			for (j, leaf) in values.iter_mut().enumerate() {
+				let (row, col) = (j / p.tile_cols as usize * 4, j % p.tile_cols as usize * 4);
+				for (r, four) in leaf.chunks_exact_mut(4).enumerate() {
+					four.copy_from_slice(&c[(row + r) * np + col..][..4]);
+				}
+			}
+			sink.append_values(&values)?;
+		}
+		// Waits for the copy (the pinned buffer's event).
+		let bytes = &slot.host.as_slice()?[..leaves * 32];
+		let (hashes, _): (&[LeafHash], _) = bytes.as_chunks::<32>();
+		sink.append(hashes)
+	}
+
+	/// Times a job phase by phase on one stream, with CUDA events: loading `B` and `A`, the
+	/// GEMM, the leaf hashes, their copy to the host; and cuBLASLt alone on the whole product
+	/// in one call (best of three), where it is used and the product fits.
+	pub fn profile(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Phases> {
+		let (mut job, mut slots) = self.prepare(shape, Inputs::Seeded(seed))?;
+		let slot = &mut slots[0];
+		let stream = slot.stream.clone();
+		let event = || stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT));
+		let seconds = |from: &CudaEvent, to: &CudaEvent| -> Result<f64> {
+			Ok(from.elapsed_ms(to)? as f64 / 1e3)
+		};
+		let mut phases = Phases::default();
+		let start = event()?;
+		self.load_b(&mut job, &stream)?;
+		phases.generate += seconds(&start, &event()?)?;
+		let blocks = job.blocks.clone();
+		let (mut gemm, mut hash) = (0.0, 0.0);
+		for (row0, rows) in blocks {
+			let e0 = event()?;
+			self.load_a(&job, row0, rows, slot)?;
+			let e1 = event()?;
+			self.multiply(&job.padded, rows, &job.bt, slot)?;
+			let e2 = event()?;
+			self.hash(&job.padded, rows, slot)?;
+			let e3 = event()?;
+			let bytes = rows as usize * job.padded.tile_cols as usize * 32;
+			stream.memcpy_dtoh(&slot.hashes.slice(..bytes), &mut slot.host)?;
+			let e4 = event()?;
+			phases.generate += seconds(&e0, &e1)?;
+			gemm += seconds(&e1, &e2)?;
+			hash += seconds(&e2, &e3)?;
+			phases.download += seconds(&e3, &e4)?;
+		}
+		phases.gemm = gemm;
+		phases.gemm_and_hash = gemm + hash;
+		drop(slots);
+		phases.library_gemm = self.library_gemm(&job).transpose()?;
+		Ok(phases)
+	}
+
+	/// cuBLASLt alone on the job's whole product in one call, best of three, with its name;
+	/// `None` where the worker's kernel multiplies or the product does not fit.
+	fn library_gemm(&self, job: &DeviceJob) -> Option<Result<(String, f64)>> {
+		let GemmPath::CublasLt(lt) = &self.gemm else { return None };
+		let p = job.padded;
+		let tn =
+			TnShape::new(p.np as u64, p.shape.m.next_multiple_of(16) as u64, p.kp as u64).ok()?;
+		let (free, _) = self.ctx.mem_get_info().ok()?;
+		if tn.rows * tn.kp + tn.d_bytes() + cublaslt::WORKSPACE as u64 > free as u64 / 4 * 3 {
+			return None;
+		}
+		Some((|| {
+			let stream = &self.streams[0];
+			let a = stream.alloc_zeros::<i8>((tn.rows * tn.kp) as usize)?;
+			let mut c = stream.alloc_zeros::<i32>((tn.rows * tn.np) as usize)?;
+			let mut workspace = stream.alloc_zeros::<u8>(cublaslt::WORKSPACE)?;
+			let lt = lt.lock().map_err(|_| anyhow!("cuBLASLt state poisoned"))?;
+			let plan =
+				lt.handle.candidates(tn)?.into_iter().next().context("no cuBLASLt algorithm")?;
+			let mut best = f64::MAX;
+			for _ in 0..3 {
+				let start = stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+				lt.handle.run(&plan, stream, &a, &job.bt, &mut c, &mut workspace)?;
+				let end = stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+				best = best.min(start.elapsed_ms(&end)? as f64 / 1e3);
+			}
+			Ok((format!("cuBLASLt int8 GEMM alone (algorithm #{}, one call)", plan.rank), best))
+		})())
 	}
 }
 
@@ -215,19 +783,18 @@ impl Backend for CudaBackend {
 			multiprocessors: self.multiprocessors,
 			kernels: KernelSet::of(&[Kernel::GemmI8]),
 			// Conservative until capability proofs measure it: ~1 TOPS of int8 per 10 SMs.
-			advertised_gops: 100_000 * self.multiprocessors as u64 / 10,
+			advertised_gops: 1_000 * self.multiprocessors as u64 / 10,
 		}
 	}
 
 	fn fits(&self, shape: &GemmShape) -> bool {
-		let b = shape.n as u64 * Self::stride(shape);
-		// Leave a quarter of the memory to the driver and other users.
-		let usable = self.total_mem as u64 / 4 * 3;
+		let p = Padded::new(shape);
+		let usable = self.total_mem as u64 / RESERVED_FRACTION * (RESERVED_FRACTION - 1);
 		// The output comes back to the host a batch at a time, on its way to disk.
 		shape.validate().is_ok()
 			&& super::host_bytes_for_output(shape) <= self.host_memory
-			&& b < usable
-			&& Self::block_rows(shape, usable - b) > 0
+			&& p.b_bytes() < usable
+			&& p.block_rows(usable - p.b_bytes()) > 0
 	}
 
 	fn write_leaf_hashes(
@@ -240,171 +807,24 @@ impl Backend for CudaBackend {
 		if hook.is_some() {
 			bail!("fault injection is a CPU-backend test feature");
 		}
-		let Inputs::Seeded(seed) = inputs else {
-			bail!("supplied inputs are computed on the CPU backend only, for now");
-		};
-		let job = self.prepare(shape, seed)?;
-		let mut batch: Vec<LeafHash> = Vec::new();
-		for &(row0, rows) in &job.blocks {
-			let a = self.rows_of_a(&job, row0, rows)?;
-			let out = self.hash_block(&job, &a, row0, rows)?;
-			// Fallible: a failed allocation is an error for this job, not an abort.
-			batch.clear();
-			batch.try_reserve_exact(out.len() / 32).context("host memory for the leaf hashes")?;
-			batch.resize(out.len() / 32, [0u8; 32]);
-			self.stream.memcpy_dtoh(&out, batch.as_flattened_mut())?;
-			// Pageable host memory: the copy is complete once the stream is.
-			self.stream.synchronize()?;
-			sink.append(&batch)?;
+		let (mut job, mut slots) = self.prepare(shape, inputs)?;
+		self.load_b(&mut job, &self.streams[0])?;
+		let blocks = job.blocks.clone();
+		// Block i runs on slot i % 2: queuing it first hands block i - 2 (that slot's last)
+		// to the sink, while block i - 1 computes on the other slot.
+		for (i, &(row0, rows)) in blocks.iter().enumerate() {
+			let slot = &mut slots[i % SLOTS];
+			self.finish(&job, slot, sink)?;
+			self.enqueue(&job, row0, rows, slot)?;
+		}
+		for i in blocks.len()..blocks.len() + SLOTS {
+			self.finish(&job, &mut slots[i % SLOTS], sink)?;
 		}
 		Ok(())
 	}
 
 	fn phases(&self, shape: &GemmShape, seed: &[u8; 32]) -> Option<Result<Phases>> {
 		Some(self.profile(shape, seed))
-	}
-}
-
-/// A job being computed: its shape, key, `B` on the device, and its tile-row blocks.
-struct DeviceJob {
-	shape: GemmShape,
-	key: u64,
-	stride: u32,
-	bt: CudaSlice<i8>,
-	blocks: Vec<(u32, u32)>,
-}
-
-impl CudaBackend {
-	/// Lanes `first .. first + count` of `matrix`, generated on the device.
-	fn lanes(
-		&self,
-		key: u64,
-		matrix: u8,
-		first: u32,
-		count: u32,
-		k: u32,
-		stride: u32,
-	) -> Result<CudaSlice<i8>> {
-		let mut out = self.stream.alloc_zeros::<i8>(count as usize * stride as usize)?;
-		let matrix = matrix as u32;
-		let mut launch = self.stream.launch_builder(&self.gen_lanes);
-		launch.arg(&key).arg(&matrix).arg(&first).arg(&count).arg(&k).arg(&stride).arg(&mut out);
-		// SAFETY: the arguments match `pg_gen_lanes`; `out` holds `count·stride` bytes.
-		unsafe { launch.launch(Self::launch_config(count as u64 * stride as u64)?)? };
-		Ok(out)
-	}
-
-	/// Generates `B` and splits the job into tile-row blocks that fit the free memory.
-	fn prepare(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<DeviceJob> {
-		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
-		self.ctx.bind_to_thread()?;
-		let (key, stride) = (seed_key(seed), Self::stride(shape) as u32);
-		let bt = self.lanes(key, MATRIX_B, 0, shape.n, shape.k, stride)?;
-		let (free, _) = self.ctx.mem_get_info()?;
-		// Blocks also stream through the host: at most a batch of leaves each.
-		let per_block =
-			Self::block_rows(shape, free as u64 / 4 * 3).min(super::rows_per_batch(shape) as u64);
-		if per_block == 0 {
-			bail!("{shape:?} does not fit the free memory of {}", self.name());
-		}
-		let mut blocks = Vec::new();
-		let mut row0 = 0u32;
-		while row0 < shape.tile_rows() {
-			let rows = (shape.tile_rows() - row0).min(per_block as u32);
-			blocks.push((row0, rows));
-			row0 += rows;
-		}
-		Ok(DeviceJob { shape: *shape, key, stride, bt, blocks })
-	}
-
-	/// The live rows of `A` for a block.
-	fn rows_of_a(&self, job: &DeviceJob, row0: u32, rows: u32) -> Result<CudaSlice<i8>> {
-		let first = row0 * TILE;
-		let live = (job.shape.m - first).min(rows * TILE);
-		self.lanes(job.key, MATRIX_A, first, live, job.shape.k, job.stride)
-	}
-
-	/// Runs `kernel` (`pg_leaf_hashes` or `pg_gemm_fold`) over a block into `out`.
-	fn block_kernel<T>(
-		&self,
-		kernel: &CudaFunction,
-		job: &DeviceJob,
-		a: &CudaSlice<i8>,
-		row0: u32,
-		rows: u32,
-		out: &mut CudaSlice<T>,
-	) -> Result<()> {
-		let (m, n, tile_cols) = (job.shape.m, job.shape.n, job.shape.tile_cols());
-		let mut launch = self.stream.launch_builder(kernel);
-		launch
-			.arg(a)
-			.arg(&job.bt)
-			.arg(&m)
-			.arg(&n)
-			.arg(&job.stride)
-			.arg(&row0)
-			.arg(&rows)
-			.arg(&tile_cols)
-			.arg(out);
-		// SAFETY: `a` holds the block's live rows, `bt` all columns, `out` one item per leaf.
-		unsafe { launch.launch(Self::launch_config(rows as u64 * tile_cols as u64)?)? };
-		Ok(())
-	}
-
-	/// The block's leaf hashes, on the device.
-	fn hash_block(
-		&self,
-		job: &DeviceJob,
-		a: &CudaSlice<i8>,
-		row0: u32,
-		rows: u32,
-	) -> Result<CudaSlice<u8>> {
-		let leaves = rows as usize * job.shape.tile_cols() as usize;
-		let mut out = self.stream.alloc_zeros::<u8>(leaves * 32)?;
-		self.block_kernel(&self.leaf_hashes, job, a, row0, rows, &mut out)?;
-		Ok(out)
-	}
-
-	/// Times a job phase by phase (each phase synchronised): input generation, the GEMM alone
-	/// (`pg_gemm_fold`), GEMM + leaf hashes, and the hashes' trip back to the host.
-	pub fn profile(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Phases> {
-		let timed = |f: &mut dyn FnMut() -> Result<()>| -> Result<f64> {
-			let started = std::time::Instant::now();
-			f()?;
-			self.stream.synchronize()?;
-			Ok(started.elapsed().as_secs_f64())
-		};
-		let mut phases = Phases::default();
-		let mut job = None;
-		phases.generate += timed(&mut || {
-			job = Some(self.prepare(shape, seed)?);
-			Ok(())
-		})?;
-		let job = job.expect("prepared");
-		for &(row0, rows) in &job.blocks {
-			let mut a = None;
-			phases.generate += timed(&mut || {
-				a = Some(self.rows_of_a(&job, row0, rows)?);
-				Ok(())
-			})?;
-			let a = a.expect("generated");
-			let leaves = rows as usize * shape.tile_cols() as usize;
-			let mut folds = self.stream.alloc_zeros::<u32>(leaves)?;
-			phases.gemm += timed(&mut || {
-				self.block_kernel(&self.gemm_fold, &job, &a, row0, rows, &mut folds)
-			})?;
-			let mut hashes = None;
-			phases.gemm_and_hash += timed(&mut || {
-				hashes = Some(self.hash_block(&job, &a, row0, rows)?);
-				Ok(())
-			})?;
-			let hashes = hashes.expect("hashed");
-			phases.download += timed(&mut || {
-				self.stream.clone_dtoh(&hashes)?;
-				Ok(())
-			})?;
-		}
-		Ok(phases)
 	}
 }
 
@@ -424,6 +844,29 @@ mod tests {
 			println!("SKIPPED: {what} (set PROOFGRID_REQUIRE_NVRTC=1 to require it; scripts/test.sh does)");
 		}
 		required
+	}
+
+	/// Every kernel, built for real sm_80 and sm_90 by ptxas (through NVRTC), keeps its state in
+	/// registers: no spills, and no stack frame in the hashing kernel.
+	#[test]
+	fn no_kernel_spills_registers_on_sm80_or_sm90() {
+		if !nvrtc_present() && !required("NVRTC is not installed") {
+			return;
+		}
+		for sm in ["sm_80", "sm_90"] {
+			let report = ptxas_report(sm).unwrap_or_else(|e| panic!("{e:#}"));
+			for kernel in KERNEL_NAMES.into_iter().chain([LINEAR_EPILOGUE]) {
+				let k = report
+					.iter()
+					.find(|k| k.kernel == kernel)
+					.unwrap_or_else(|| panic!("{sm}: ptxas says nothing of {kernel}: {report:?}"));
+				assert!(k.registers > 0, "{sm}: {k:?}");
+				assert_eq!(k.spill_bytes, 0, "{sm}: {k:?}");
+				println!("{sm}: {k:?}");
+			}
+			let hash = report.iter().find(|k| k.kernel == "pg_hash_tiles").unwrap();
+			assert_eq!(hash.stack_bytes, 0, "{sm}: the hash's message and state in local memory");
+		}
 	}
 
 	#[test]
@@ -487,6 +930,86 @@ mod tests {
 			assert_eq!(emulated, reference, "{shape:?}");
 		}
 		let _ = std::fs::remove_file(&exe);
+	}
+
+	/// The supplied-input leaves of constant `A` and `B` by the CPU reference.
+	fn filled_reference(m: u32, n: u32, k: u32, a: i8, b: i8) -> Vec<LeafHash> {
+		let cpu = CpuBackend::new(2, 4096).unwrap();
+		let (rows, cols) = (vec![a; (m * k) as usize], vec![b; (n * k) as usize]);
+		let mut leaves = Vec::new();
+		cpu.write_leaf_hashes(
+			&GemmShape { m, n, k },
+			Inputs::Supplied { rows: &rows, cols: &cols },
+			None,
+			&mut leaves,
+		)
+		.unwrap();
+		leaves
+	}
+
+	/// The extremes, emulated: every sum at ±2³⁰ (all −128, or 127 by −128, at k = 65 536),
+	/// which a GEMM that passes sums through f32 or saturates gets wrong.
+	#[test]
+	fn kernels_are_exact_at_the_extremes_when_emulated_on_the_host() {
+		let Some(exe) = emulator("kernel-extremes") else { return };
+		for (m, n, k, a, b) in
+			[(5, 7, 65_536, -128, -128), (17, 3, 65_536, 127, -128), (4, 4, 65_535, -128, 127)]
+		{
+			let out = Command::new(&exe)
+				.args(["fill".to_string(), m.to_string(), n.to_string(), k.to_string()])
+				.args([a.to_string(), b.to_string()])
+				.output()
+				.unwrap();
+			assert!(out.status.success());
+			let emulated: Vec<String> =
+				String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
+			let reference: Vec<String> =
+				filled_reference(m, n, k, a, b).iter().map(hex::encode).collect();
+			assert_eq!(emulated, reference, "{m}x{n}x{k} of {a} by {b}");
+		}
+		let _ = std::fs::remove_file(&exe);
+	}
+
+	#[test]
+	fn blocks_are_whole_tile_rows_that_fit_and_lanes_are_padded_to_16() {
+		let p = Padded::new(&GemmShape { m: 130, n: 66, k: 257 });
+		assert_eq!((p.kp, p.np, p.tile_cols), (272, 80, 17));
+		assert_eq!(Padded::a_rows(1), 16);
+		assert_eq!(Padded::a_rows(33), 144);
+		// All of a small job in one block when memory allows; smaller blocks of 4-tile-row
+		// multiples when it does not; none when not even 4 tile rows fit.
+		assert_eq!(p.block_rows(u64::MAX), 32);
+		let four = SLOTS as u64 * p.slot_bytes(4);
+		assert_eq!(p.block_rows(four), 4);
+		assert_eq!(p.block_rows(four - 1), 0);
+		assert_eq!(Padded::new(&GemmShape { m: 3, n: 3, k: 3 }).block_rows(u64::MAX), 1);
+		// A host batch bounds a block: 2²⁰ leaves of a 2¹⁶-wide output are 64 tile rows.
+		let wide = Padded::new(&GemmShape { m: 1 << 16, n: 1 << 16, k: 16 });
+		assert_eq!(wide.block_rows(u64::MAX), 64);
+		assert_eq!(wide.tn(64).unwrap(), TnShape::new(1 << 16, 256, 16).unwrap());
+	}
+
+	#[test]
+	fn supplied_lanes_are_padded_with_zeros() {
+		let lanes: Vec<i8> = (1..=6).collect(); // two lanes of k = 3
+		assert_eq!(pad_lanes(&lanes, 3, 0, 3, 4), [1, 2, 3, 0, 4, 5, 6, 0, 0, 0, 0, 0]);
+		assert_eq!(pad_lanes(&lanes, 3, 1, 2, 4), [4, 5, 6, 0, 0, 0, 0, 0]);
+	}
+
+	#[test]
+	fn ptxas_reports_are_parsed() {
+		let log = "ptxas info    : Compiling entry function 'pg_hash_tiles' for 'sm_90'\n\
+			ptxas info    : Function properties for pg_hash_tiles\n\
+			    8 bytes stack frame, 4 bytes spill stores, 12 bytes spill loads\n\
+			ptxas info    : Used 56 registers, used 0 barriers, 384 bytes cmem[0]\n";
+		let parsed = KernelResources::parse(log);
+		let want = KernelResources {
+			kernel: "pg_hash_tiles".into(),
+			registers: 56,
+			stack_bytes: 8,
+			spill_bytes: 16,
+		};
+		assert_eq!(parsed, [want]);
 	}
 
 	/// The `linear-i8` epilogue kernel, run on the CPU, against `linear::Requant::apply`: the
@@ -560,6 +1083,20 @@ mod tests {
 					gpu.name()
 				);
 			}
+			for (m, n, k, a, b) in [(5, 7, 65_536, -128i8, -128i8), (4096, 64, 65_536, 127, -128)] {
+				let (rows, cols) = (vec![a; m * k], vec![b; n * k]);
+				let shape = GemmShape { m: m as u32, n: n as u32, k: k as u32 };
+				let mut leaves: Vec<LeafHash> = Vec::new();
+				gpu.write_leaf_hashes(
+					&shape,
+					Inputs::Supplied { rows: &rows, cols: &cols },
+					None,
+					&mut leaves,
+				)
+				.unwrap();
+				assert_eq!(leaves, filled_reference(shape.m, shape.n, shape.k, a, b), "{shape:?}");
+			}
+			println!("{}: {}", gpu.name(), gpu.gemm_name());
 		}
 	}
 }

@@ -3,6 +3,7 @@
 //! reference every other backend is tested against.
 
 pub mod cpu;
+pub mod cublaslt;
 pub mod cuda;
 pub mod dot;
 pub mod onednn;
