@@ -122,21 +122,24 @@ __device__ __forceinline__ void pg_blake2b_256(const u64 m[16], u32 len, u64 out
 	out[3] = PG_IV3 ^ v3 ^ v11;
 }
 
-// The leaf hash of 16 outputs (row-major): BLAKE2b-256 of 0x00 || 16 little-endian i32, 65
-// bytes. With the 64 value bytes as 8 words p[0..8], message word i is the last byte of p[i-1]
-// and the first 7 of p[i] (the prefix byte shifts everything by one); word 8 holds p[7]'s last
-// byte; words 9..15 are zero.
-__device__ __forceinline__ void pg_blake2b_leaf(const int vals[16], u64 out[4]) {
+// BLAKE2b-256 of a 65-byte message: the byte `prefix`, then 64 bytes given as 8 little-endian
+// words p[0..8]. Message word i is the last byte of p[i-1] and the first 7 of p[i] (the prefix
+// shifts everything by one); word 8 holds p[7]'s last byte; words 9..15 are zero.
+__device__ __forceinline__ void pg_blake2b_65(u32 prefix, const u64 p[8], u64 out[4]) {
 	u64 m[16];
-	u64 prev = 0;
-	for (int i = 0; i < 8; i++) {
-		u64 p = (u64)(u32)vals[2 * i] | ((u64)(u32)vals[2 * i + 1] << 32);
-		m[i] = (prev >> 56) | (p << 8);
-		prev = p;
-	}
-	m[8] = prev >> 56;
+	m[0] = (u64)prefix | (p[0] << 8);
+	for (int i = 1; i < 8; i++) m[i] = (p[i - 1] >> 56) | (p[i] << 8);
+	m[8] = p[7] >> 56;
 	for (int i = 9; i < 16; i++) m[i] = 0;
 	pg_blake2b_256(m, 65, out);
+}
+
+// The leaf hash of 16 outputs (row-major): BLAKE2b-256 of 0x00 || 16 little-endian i32
+// <-> merkle::hash_leaf(encode_leaf(..)).
+__device__ __forceinline__ void pg_blake2b_leaf(const int vals[16], u64 out[4]) {
+	u64 p[8];
+	for (int i = 0; i < 8; i++) p[i] = (u64)(u32)vals[2 * i] | ((u64)(u32)vals[2 * i + 1] << 32);
+	pg_blake2b_65(0x00, p, out);
 }
 
 // The fallback GEMM, for GPUs where cuBLASLt cannot be loaded: one thread per 4x4 tile of the
@@ -193,6 +196,24 @@ extern "C" __global__ void pg_hash_tiles(
 	u64 out[4];
 	pg_blake2b_leaf(vals, out);
 	for (int i = 0; i < 4; i++) hashes[4 * j + i] = out[i];
+}
+
+// One level of the Merkle tree: node i of `above` is the hash of nodes 2i and 2i+1 of `below`
+// (`width` nodes, 4 words each), BLAKE2b-256 of 0x01 || left || right; a lone last node is
+// carried up unchanged  <->  merkle::parent_level.
+extern "C" __global__ void pg_tree_level(const u64* below, u64 width, u64* above) {
+	u64 i = (u64)blockIdx.x * blockDim.x + threadIdx.x;
+	if (i >= (width + 1) / 2) return;
+	const u64* left = below + 8 * i;
+	if (2 * i + 1 == width) {
+		for (int w = 0; w < 4; w++) above[4 * i + w] = left[w];
+		return;
+	}
+	u64 p[8];
+	for (int w = 0; w < 8; w++) p[w] = left[w];
+	u64 out[4];
+	pg_blake2b_65(0x01, p, out);
+	for (int w = 0; w < 4; w++) above[4 * i + w] = out[w];
 }
 
 // The linear-i8 epilogue, element by element: Y = act(sat_i8(requant(acc + bias)))  <->

@@ -6,6 +6,8 @@
 // prints one leaf hash (hex) per line, in leaf-index order;
 //   ./emu fill M N K A_VALUE B_VALUE
 // the same for inputs whose every element is A_VALUE (in A) or B_VALUE (in B);
+//   ./emu tree < leaf hashes (hex, one per line)
+// prints the Merkle root built by pg_tree_level;
 //   ./emu requant MULTIPLIER SHIFT RELU < "M N", N biases, M*N accumulators
 // prints the linear-i8 epilogue's M*N outputs (pg_linear_epilogue), one per line.
 
@@ -95,7 +97,33 @@ static void leaf_hashes(u32 m, u32 n, u32 k, Lanes lanes) {
 	}
 }
 
+// The Merkle root of stdin's leaf hashes (hex, one per line) by pg_tree_level, level by level.
+static int tree() {
+	std::vector<u64> level;
+	char line[80];
+	while (scanf("%79s", line) == 1) {
+		u64 words[4] = {0, 0, 0, 0};
+		for (int b = 0; b < 32; b++) {
+			unsigned byte;
+			if (sscanf(line + 2 * b, "%2x", &byte) != 1) return 2;
+			words[b / 8] |= (u64)byte << (8 * (b % 8));
+		}
+		level.insert(level.end(), words, words + 4);
+	}
+	u64 width = level.size() / 4;
+	while (width > 1) {
+		std::vector<u64> above((width + 1) / 2 * 4);
+		launch((width + 1) / 2, [&] { pg_tree_level(level.data(), width, above.data()); });
+		level.swap(above);
+		width = (width + 1) / 2;
+	}
+	for (int b = 0; b < 32; b++) printf("%02x", (unsigned)(u8)(level[b / 8] >> (8 * (b % 8))));
+	printf("\n");
+	return 0;
+}
+
 int main(int argc, char** argv) {
+	if (argc == 2 && std::string(argv[1]) == "tree") return tree();
 	if (argc == 5 && std::string(argv[1]) == "requant")
 		return requant((int)strtol(argv[2], 0, 10), strtoul(argv[3], 0, 10), strtoul(argv[4], 0, 10));
 	// ./emu fill M N K A_VALUE B_VALUE: every element of A and of B is the same value.

@@ -112,6 +112,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 					p.download,
 					gops(whole)
 				);
+				if let Some((device_tree, _)) = p.device_tree {
+					println!(
+						"        tree on the device: {device_tree:.4} s (on the host: {:.4} s), same root",
+						p.tree
+					);
+				}
 				if let Some((library, library_seconds)) = &p.library_gemm {
 					println!(
 						"        {library} GEMM alone: {library_seconds:.4} s, {:.1} GOPS; the whole job runs at {:.0}% of it",

@@ -25,6 +25,7 @@ use crate::{
 	backend::{Backend, ElementHook, LeafHook},
 	metrics::Metrics,
 	output::OutputTree,
+	spot_check::Reference,
 	state::{unix_now, HeldJob, Stage, Store},
 };
 
@@ -249,9 +250,6 @@ impl DeviceWorker {
 			// Uploads arrive, and every output is delivered, through the data service.
 			if self.endpoint.is_none() {
 				return Some("supplied inputs need the data service (--data-addr)".into());
-			}
-			if !self.backend.is_reference() {
-				return Some("supplied inputs are computed on the CPU backend only".into());
 			}
 		}
 		if job.spec.0.layer().is_some() {
@@ -730,7 +728,7 @@ impl DeviceWorker {
 	async fn gemm_root(&self, held: &HeldJob, spec: &JobSpec) -> Result<[u8; 32]> {
 		let job = held.job;
 		let tree = self.output(held, spec).await?;
-		if let (false, Some(seed)) = (self.backend.is_reference(), spec.seed()) {
+		if !self.backend.is_reference() {
 			// Drawn where the backend cannot predict them: the time and the job.
 			let salt = (
 				job,
@@ -740,9 +738,18 @@ impl DeviceWorker {
 					.unwrap_or_default(),
 			)
 				.encode();
+			let supplied = match spec.supplied() {
+				Some(_) => Some(self.store.inputs(job)?.context("the inputs have gone")?),
+				None => None,
+			};
+			let reference = match (&supplied, spec.seed()) {
+				(Some((rows, cols)), _) => Reference::Supplied { rows, cols },
+				(None, Some(seed)) => Reference::Seeded(seed),
+				(None, None) => bail!("a supplied job without inputs"),
+			};
 			let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
 			if let Err(mismatch) =
-				crate::spot_check::spot_check(&spec.shape, seed, count, leaf, &salt)
+				crate::spot_check::spot_check(&spec.shape, reference, count, leaf, &salt)
 			{
 				self.store.discard_output(job)?;
 				self.metrics.spot_check_failures.inc();

@@ -5,7 +5,7 @@
 
 use codec::Encode;
 use proofgrid_primitives::{
-	gemm::{encode_leaf, seeded_leaf, GemmShape},
+	gemm::{dot, encode_leaf, seeded_leaf, GemmShape, LEAF_ELEMENTS, TILE},
 	merkle::hash_leaf,
 };
 use sp_crypto_hashing::blake2_256;
@@ -31,11 +31,52 @@ pub enum SpotCheckError {
 	},
 }
 
-/// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` for seeded inputs
-/// `seed`, read with `leaf`), drawn with `salt`, against the reference kernel.
+/// The inputs a spot check recomputes leaves from.
+#[derive(Clone, Copy)]
+pub enum Reference<'a> {
+	/// Generated from this seed.
+	Seeded(&'a [u8; 32]),
+	/// The client's: `A`'s rows and `B`'s columns, `k` elements each.
+	Supplied {
+		/// `A`, row-major.
+		rows: &'a [i8],
+		/// `B`, column after column.
+		cols: &'a [i8],
+	},
+}
+
+impl Reference<'_> {
+	/// The 16 values of leaf `index` by the definition (zero past the edges of `C`).
+	pub fn leaf(&self, shape: &GemmShape, index: u64) -> [i32; LEAF_ELEMENTS] {
+		let (rows, cols) = match *self {
+			Self::Seeded(seed) => return seeded_leaf(shape, seed, index),
+			Self::Supplied { rows, cols } => (rows, cols),
+		};
+		let (tile_row, tile_col) = shape.leaf_tile(index);
+		let k = shape.k as usize;
+		let lane = |lanes: &[i8], i: u32| {
+			lanes.get(i as usize * k..(i as usize + 1) * k).map(<[i8]>::to_vec)
+		};
+		let mut leaf = [0i32; LEAF_ELEMENTS];
+		for r in 0..TILE {
+			for c in 0..TILE {
+				let (row, col) = (tile_row * TILE + r, tile_col * TILE + c);
+				if row < shape.m && col < shape.n {
+					if let (Some(a), Some(b)) = (lane(rows, row), lane(cols, col)) {
+						leaf[(r * TILE + c) as usize] = dot(&a, &b);
+					}
+				}
+			}
+		}
+		leaf
+	}
+}
+
+/// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` for the inputs of
+/// `reference`, read with `leaf`), drawn with `salt`, against the reference kernel.
 pub fn spot_check(
 	shape: &GemmShape,
-	seed: &[u8; 32],
+	reference: Reference,
 	count: u64,
 	leaf: impl Fn(u64) -> anyhow::Result<[u8; 32]>,
 	salt: &[u8],
@@ -43,7 +84,7 @@ pub fn spot_check(
 	for n in 0..SPOT_CHECKS.min(count) {
 		let draw = blake2_256(&(salt, n).encode());
 		let index = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) % count;
-		let expected = hash_leaf(&encode_leaf(&seeded_leaf(shape, seed, index)));
+		let expected = hash_leaf(&encode_leaf(&reference.leaf(shape, index)));
 		let got = leaf(index).map_err(|source| SpotCheckError::Unreadable { index, source })?;
 		if got != expected {
 			return Err(SpotCheckError::Mismatch { index });
@@ -63,7 +104,8 @@ mod tests {
 	}
 
 	fn check(shape: &GemmShape, seed: &[u8; 32], leaves: &[[u8; 32]], salt: &[u8]) -> bool {
-		spot_check(shape, seed, leaves.len() as u64, |i| Ok(leaves[i as usize]), salt).is_ok()
+		let reference = Reference::Seeded(seed);
+		spot_check(shape, reference, leaves.len() as u64, |i| Ok(leaves[i as usize]), salt).is_ok()
 	}
 
 	#[test]
@@ -86,10 +128,46 @@ mod tests {
 		assert!(caught >= 40, "caught {caught} of 50");
 	}
 
+	/// Supplied inputs: the reference leaves are the definition's, so a right output passes
+	/// and one leaf wrong in every other is caught.
+	#[test]
+	fn supplied_outputs_are_checked_against_their_inputs() {
+		use crate::backend::{cpu::CpuBackend, Backend, Inputs};
+		let shape = GemmShape { m: 13, n: 10, k: 7 };
+		let rows: Vec<i8> = (0..13 * 7).map(|i| (i * 37 % 256) as u8 as i8).collect();
+		let cols: Vec<i8> = (0..10 * 7).map(|i| (i * 91 % 256) as u8 as i8).collect();
+		let mut good = Vec::new();
+		let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
+		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, None, &mut good).unwrap();
+		let reference = Reference::Supplied { rows: &rows, cols: &cols };
+		for index in 0..shape.leaf_count() {
+			assert_eq!(
+				hash_leaf(&encode_leaf(&reference.leaf(&shape, index))),
+				good[index as usize]
+			);
+		}
+		let count = good.len() as u64;
+		assert!(spot_check(&shape, reference, count, |i| Ok(good[i as usize]), b"s").is_ok());
+		let mut bad = good.clone();
+		bad.iter_mut().step_by(2).for_each(|leaf| leaf[0] ^= 1);
+		let caught = (0u8..20)
+			.filter(|salt| {
+				spot_check(&shape, reference, count, |i| Ok(bad[i as usize]), &[*salt]).is_err()
+			})
+			.count();
+		assert!(caught >= 18, "caught {caught} of 20");
+	}
+
 	#[test]
 	fn an_unreadable_leaf_fails_the_check() {
 		let shape = GemmShape { m: 8, n: 8, k: 8 };
-		let result = spot_check(&shape, &[1; 32], 4, |_| anyhow::bail!("disk gone"), b"s");
+		let result = spot_check(
+			&shape,
+			Reference::Seeded(&[1; 32]),
+			4,
+			|_| anyhow::bail!("disk gone"),
+			b"s",
+		);
 		assert!(matches!(result, Err(SpotCheckError::Unreadable { .. })), "{result:?}");
 	}
 }

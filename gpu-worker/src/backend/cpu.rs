@@ -257,7 +257,16 @@ impl CpuBackend {
 			}
 			None => None,
 		};
-		Ok(Phases { generate, gemm, gemm_and_hash: gemm + hash, download: 0.0, tree, library_gemm })
+		let gemm_and_hash = gemm + hash;
+		Ok(Phases {
+			generate,
+			gemm,
+			gemm_and_hash,
+			download: 0.0,
+			tree,
+			device_tree: None,
+			library_gemm,
+		})
 	}
 }
 

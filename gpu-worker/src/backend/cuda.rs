@@ -19,7 +19,7 @@ use std::{
 	sync::{Arc, Mutex},
 };
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use cudarc::{
 	driver::{
 		sys::CUevent_flags, CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream,
@@ -40,7 +40,8 @@ use super::{
 /// The kernels' CUDA C source.
 pub const KERNELS: &str = include_str!("../../kernels/gemm_i8.cu");
 /// The kernels the worker calls.
-pub const KERNEL_NAMES: [&str; 4] = ["pg_gen_lanes", "pg_fill", "pg_gemm_tiles", "pg_hash_tiles"];
+pub const KERNEL_NAMES: [&str; 5] =
+	["pg_gen_lanes", "pg_fill", "pg_gemm_tiles", "pg_hash_tiles", "pg_tree_level"];
 /// The `linear-i8` epilogue (`Y = act(sat_i8(requant(acc + bias)))` on the GEMM's
 /// accumulators): compiled and checked against the definition, not yet run by a job.
 pub const LINEAR_EPILOGUE: &str = "pg_linear_epilogue";
@@ -338,6 +339,7 @@ pub struct CudaBackend {
 	fill: CudaFunction,
 	gemm_tiles: CudaFunction,
 	hash_tiles: CudaFunction,
+	tree_level: CudaFunction,
 	gemm: GemmPath,
 }
 
@@ -398,6 +400,7 @@ impl CudaBackend {
 			fill: module.load_function("pg_fill")?,
 			gemm_tiles: module.load_function("pg_gemm_tiles")?,
 			hash_tiles: module.load_function("pg_hash_tiles")?,
+			tree_level: module.load_function("pg_tree_level")?,
 			gemm,
 			ctx,
 		})
@@ -695,7 +698,8 @@ impl CudaBackend {
 	}
 
 	/// Times a job phase by phase on one stream, with CUDA events: loading `B` and `A`, the
-	/// GEMM, the leaf hashes, their copy to the host; and cuBLASLt alone on the whole product
+	/// GEMM, the leaf hashes, their copy to the host; the Merkle tree on the host (wall
+	/// clock); and cuBLASLt alone on the whole product
 	/// in one call (best of three), where it is used and the product fits.
 	pub fn profile(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Phases> {
 		let (mut job, mut slots) = self.prepare(shape, Inputs::Seeded(seed))?;
@@ -711,6 +715,14 @@ impl CudaBackend {
 		phases.generate += seconds(&start, &event()?)?;
 		let blocks = job.blocks.clone();
 		let (mut gemm, mut hash) = (0.0, 0.0);
+		let mut leaves: Vec<LeafHash> = Vec::new();
+		// Every leaf hash also kept on the device, where it fits, to time the tree there.
+		let leaf_bytes = shape.leaf_count() as usize * 32;
+		let (free, _) = self.ctx.mem_get_info()?;
+		let mut on_device = match leaf_bytes as u64 * 2 < free as u64 / 2 {
+			true => Some(stream.alloc_zeros::<u8>(leaf_bytes)?),
+			false => None,
+		};
 		for (row0, rows) in blocks {
 			let e0 = event()?;
 			self.load_a(&job, row0, rows, slot)?;
@@ -726,12 +738,63 @@ impl CudaBackend {
 			gemm += seconds(&e1, &e2)?;
 			hash += seconds(&e2, &e3)?;
 			phases.download += seconds(&e3, &e4)?;
+			leaves.extend_from_slice(slot.host.as_slice()?[..bytes].as_chunks::<32>().0);
+			if let Some(all) = on_device.as_mut() {
+				let at = (row0 as usize * job.padded.tile_cols as usize) * 32;
+				stream
+					.memcpy_dtod(&slot.hashes.slice(..bytes), &mut all.slice_mut(at..at + bytes))?;
+			}
+		}
+		if let Some(all) = on_device {
+			let (root, seconds) = self.device_root(&stream, all, shape.leaf_count())?;
+			phases.device_tree = Some((seconds, root));
+		}
+		// The tree as a job builds it (`output.rs`): on the host, levels in parallel pieces.
+		let started = std::time::Instant::now();
+		while leaves.len() > 1 {
+			use rayon::prelude::*;
+			leaves =
+				leaves.par_chunks(1 << 12).flat_map_iter(crate::hashing::parent_level).collect();
+		}
+		phases.tree = started.elapsed().as_secs_f64();
+		if let Some((_, root)) = phases.device_tree {
+			ensure!(
+				leaves.first() == Some(&root),
+				"the device's Merkle root differs from the host's"
+			);
 		}
 		phases.gemm = gemm;
 		phases.gemm_and_hash = gemm + hash;
 		drop(slots);
 		phases.library_gemm = self.library_gemm(&job).transpose()?;
 		Ok(phases)
+	}
+
+	/// The Merkle root of the `count` leaf hashes in `leaves`, built on the device level by
+	/// level (`pg_tree_level`), and the seconds it took (CUDA events).
+	fn device_root(
+		&self,
+		stream: &Arc<CudaStream>,
+		leaves: CudaSlice<u8>,
+		count: u64,
+	) -> Result<(LeafHash, f64)> {
+		let mut above = stream.alloc_zeros::<u8>((count.div_ceil(2) * 32).max(32) as usize)?;
+		let mut below = leaves;
+		let mut width = count;
+		let start = stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+		while width > 1 {
+			let mut launch = stream.launch_builder(&self.tree_level);
+			launch.arg(&below).arg(&width).arg(&mut above);
+			// SAFETY: the arguments match `pg_tree_level`; `below` holds `width` nodes and
+			// `above` at least `ceil(width / 2)`.
+			unsafe { launch.launch(Self::launch_config(width.div_ceil(2))?)? };
+			std::mem::swap(&mut below, &mut above);
+			width = width.div_ceil(2);
+		}
+		let end = stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
+		let seconds = start.elapsed_ms(&end)? as f64 / 1e3;
+		let root = stream.clone_dtoh(&below.slice(..32))?;
+		Ok((root.try_into().map_err(|_| anyhow!("a root of 32 bytes"))?, seconds))
 	}
 
 	/// cuBLASLt alone on the job's whole product in one call, best of three, with its name;
@@ -760,7 +823,7 @@ impl CudaBackend {
 				let end = stream.record_event(Some(CUevent_flags::CU_EVENT_DEFAULT))?;
 				best = best.min(start.elapsed_ms(&end)? as f64 / 1e3);
 			}
-			Ok((format!("cuBLASLt int8 GEMM alone (algorithm #{}, one call)", plan.rank), best))
+			Ok((format!("cuBLASLt (algorithm #{}, one call)", plan.rank), best))
 		})())
 	}
 }
@@ -928,6 +991,32 @@ mod tests {
 			let reference: Vec<String> =
 				cpu.leaf_hashes(&shape, &seed, None).unwrap().iter().map(hex::encode).collect();
 			assert_eq!(emulated, reference, "{shape:?}");
+		}
+		let _ = std::fs::remove_file(&exe);
+	}
+
+	/// The tree kernel, run on the CPU, builds the root `primitives` defines, for widths that
+	/// are odd and even at every level.
+	#[test]
+	fn the_tree_kernel_matches_the_definition_when_emulated_on_the_host() {
+		use proofgrid_primitives::merkle::MerkleTree;
+		use std::io::Write;
+		let Some(exe) = emulator("tree-emulation") else { return };
+		for count in [1u64, 2, 3, 5, 8, 13, 64, 1000] {
+			let leaves: Vec<LeafHash> =
+				(0..count).map(|i| sp_crypto_hashing::blake2_256(&i.to_le_bytes())).collect();
+			let mut child = Command::new(&exe)
+				.arg("tree")
+				.stdin(std::process::Stdio::piped())
+				.stdout(std::process::Stdio::piped())
+				.spawn()
+				.unwrap();
+			let input: String = leaves.iter().map(|l| hex::encode(l) + "\n").collect();
+			child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+			let out = child.wait_with_output().unwrap();
+			assert!(out.status.success());
+			let root = MerkleTree::from_leaf_hashes(leaves).unwrap().root();
+			assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), hex::encode(root), "{count}");
 		}
 		let _ = std::fs::remove_file(&exe);
 	}

@@ -32,8 +32,11 @@ pub struct Phases {
 	pub gemm_and_hash: f64,
 	/// Copying the leaf hashes to the host.
 	pub download: f64,
-	/// Building the Merkle tree over the leaf hashes.
+	/// Building the Merkle tree over the leaf hashes (on the host, as a job does).
 	pub tree: f64,
+	/// The same tree built on the device (GPUs, where the leaves fit twice), and its root,
+	/// equal to the host's.
+	pub device_tree: Option<(f64, LeafHash)>,
 	/// A GEMM library's own time for the same product (no leaves, no hashes), and its name:
 	/// what a provider's hardware does with the best library, against which the whole job is
 	/// measured.
