@@ -6,8 +6,10 @@
 #                                     roots bit for bit, bench), each step under a timeout; the
 #                                     logs and gpu-selftest.json go to DIR (default gpu-check/).
 # It needs the NVIDIA driver and NVRTC (CUDA 13: libnvrtc.so.13, e.g. /usr/local/cuda/lib64, or
-# the nvidia-cuda-nvrtc wheel scripts/setup.sh unpacks); it finishes within 10 minutes on an
-# H100/H200 (GPU_CHECK_SIZES, default 1024,4096,8192,16384, trims the bench).
+# the nvidia-cuda-nvrtc wheel scripts/setup.sh unpacks); cuBLASLt (libcublasLt.so.13) where it
+# is, else the GPU multiplies with the worker's own kernel and the self-test says why. It
+# finishes within 10 minutes on an H100/H200 (GPU_CHECK_SIZES, default 1024,4096,8192,16384,
+# trims the bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZES=${GPU_CHECK_SIZES:-1024,4096,8192,16384}
@@ -23,10 +25,22 @@ build)
 run)
 	out=${2:-gpu-check}
 	mkdir -p "$out"
-	# NVRTC and the driver where CUDA installs put them, then ProofGrid's own NVRTC.
-	for dir in /usr/local/cuda/lib64 /usr/local/cuda-13*/lib64 "$HOME/.cache/proofgrid/nvrtc-13.0.88/lib"; do
+	# NVRTC and cuBLASLt (CUDA 13: libnvrtc.so.13, libcublasLt.so.13) where CUDA installs put
+	# them, in Python's NVIDIA wheels, then in ProofGrid's cache; the driver's own path stays.
+	purelib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null || true)
+	for dir in "$HOME/.cache/proofgrid/nvrtc-13.0.88/lib" "$HOME/.cache/proofgrid/cublaslt-13.0.2.14/lib" \
+		${purelib:+"$purelib"/nvidia/cu13/lib} /usr/local/cuda-13*/lib64 /usr/local/cuda/lib64; do
 		[ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 	done
+	echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}" | tee "$out/libraries.log"
+	for lib in libcuda.so.1 libnvrtc.so.13 libcublasLt.so.13; do
+		where="not on LD_LIBRARY_PATH (the system loader may still find it)"
+		IFS=: read -ra dirs <<<"${LD_LIBRARY_PATH:-}"
+		for d in "${dirs[@]}" /usr/lib/x86_64-linux-gnu /usr/local/nvidia/lib64; do
+			if [ -e "$d/$lib" ]; then where="$d/$lib"; break; fi
+		done
+		echo "$lib: $where"
+	done 2>&1 | tee -a "$out/libraries.log"
 	{
 		date -u
 		timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv || echo "nvidia-smi: none or failed"
@@ -35,7 +49,8 @@ run)
 	status=0
 	timeout 420 ./.device/proofgrid-worker gpu-selftest --sizes "$SIZES" --out "$out/gpu-selftest.json" 2>&1 \
 		| tee "$out/gpu-selftest.log" || status=1
-	# The phase split (inputs, GEMM alone, hashing, download) of the CUDA backend.
+	# The phase split (inputs, GEMM alone, hashing, download, tree on the host and on the
+	# device) of the CUDA backend, and cuBLASLt alone on the same product.
 	timeout 120 ./.device/proofgrid-worker bench --backend cuda --sizes 4096,8192 --repeat 1 2>&1 \
 		| tee "$out/bench-phases.log" || true
 	exit $status
