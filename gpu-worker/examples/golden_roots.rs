@@ -1,5 +1,6 @@
 //! Writes `gpu-worker/golden/roots.json`: seeded jobs on ragged shapes (and the longest inner
-//! dimension), and supplied jobs of constant inputs at the extremes (every sum ±2³⁰), with their
+//! dimension), and supplied jobs of constant inputs at the extremes (sums at or near ±2³⁰; all
+//! 127 also catches a GEMM that sums in f32, 16 129 being odd), with their
 //! Merkle roots, computed by the CPU reference on its portable path (the
 //! plain loop of `proofgrid-primitives`' definition). `gpu-selftest` checks every GPU against
 //! them; the unit test `the_golden_roots_are_the_cpu_references` keeps the file honest.
@@ -31,7 +32,9 @@ fn main() -> anyhow::Result<()> {
 		let seed = Some(hex::encode(seed));
 		golden.push(GoldenRoot { m, n, k, seed, fill: None, root: hex::encode(root) });
 	}
-	for (m, n, k, fill) in [(16, 16, MAX_K, [-128, -128]), (5, 7, MAX_K, [127, -128])] {
+	for (m, n, k, fill) in
+		[(16, 16, MAX_K, [-128, -128]), (5, 7, MAX_K, [127, -128]), (7, 5, MAX_K, [127, 127])]
+	{
 		let mut job = GoldenRoot { m, n, k, seed: None, fill: Some(fill), root: String::new() };
 		job.root = hex::encode(job.root_on(&reference)?);
 		golden.push(job);

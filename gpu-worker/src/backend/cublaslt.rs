@@ -182,7 +182,8 @@ impl Handle {
 		Ok(Self(result::create_handle().context("cublasLtCreate")?))
 	}
 
-	/// The heuristic's algorithms for `shape` within [`WORKSPACE`], best first, as plans.
+	/// The heuristic's algorithms for `shape` within [`WORKSPACE`], best first, as plans (none
+	/// where cuBLASLt supports no algorithm for it).
 	pub fn candidates(&self, shape: TnShape) -> Result<Vec<Plan>> {
 		let pref = result::create_matmul_pref()?;
 		let found = (|| {
@@ -204,7 +205,7 @@ impl Handle {
 			let [a, b, d] = probe.layouts;
 			// SAFETY: live handle, descriptor, layouts and preference; `results` holds
 			// CANDIDATES entries and `count` receives how many were written.
-			unsafe {
+			let status = unsafe {
 				sys::cublasLtMatmulAlgoGetHeuristic(
 					self.0,
 					probe.desc,
@@ -217,8 +218,13 @@ impl Handle {
 					results.as_mut_ptr(),
 					&mut count,
 				)
-				.result()?
 			};
+			// "Not supported" is the answer for a configuration no algorithm takes: none.
+			if status == sys::cublasStatus_t::CUBLAS_STATUS_NOT_SUPPORTED {
+				count = 0;
+			} else {
+				status.result()?;
+			}
 			results.truncate(count.clamp(0, CANDIDATES as i32) as usize);
 			Ok::<_, CublasError>(results)
 		})();
