@@ -112,10 +112,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
 					p.download,
 					gops(whole)
 				);
-				if let Some((device_tree, _)) = p.device_tree {
+				if let (Some((device_tree, _)), Some(on_device)) = (p.device_tree, p.on_device()) {
 					println!(
-						"        tree on the device: {device_tree:.4} s (on the host: {:.4} s), same root",
-						p.tree
+						"        tree on the device: {device_tree:.4} s (on the host: {:.4} s), same root; the job on the device alone (inputs, GEMM, hashes, tree): {on_device:.4} s, {:.1} GOPS",
+						p.tree,
+						gops(on_device)
 					);
 				}
 				if let Some((library, library_seconds)) = &p.library_gemm {
@@ -124,6 +125,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
 						gops(*library_seconds),
 						100.0 * library_seconds / seconds
 					);
+					if let Some(on_device) = p.on_device() {
+						println!(
+							"        the job on the device alone runs at {:.0}% of it",
+							100.0 * library_seconds / on_device
+						);
+					}
 				}
 			}
 		}

@@ -43,6 +43,14 @@ pub struct Phases {
 	pub library_gemm: Option<(String, f64)>,
 }
 
+impl Phases {
+	/// Seconds of the job with everything on the device (inputs, GEMM, leaf hashes, the tree
+	/// built there; only the root would cross PCIe), where the tree was built on the device.
+	pub fn on_device(&self) -> Option<f64> {
+		self.device_tree.map(|(tree, _)| self.generate + self.gemm_and_hash + tree)
+	}
+}
+
 /// Leaf hashes a backend hands over at once, about (whole tile rows, at least one): what a
 /// job's output takes in host memory however large it is (the rest streams to disk).
 pub const STREAM_LEAVES: u64 = 1 << 20;
