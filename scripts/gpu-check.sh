@@ -51,7 +51,7 @@ run)
 		| tee "$out/gpu-selftest.log" || status=1
 	# The phase split (inputs, GEMM alone, hashing, download, tree on the host and on the
 	# device) of the CUDA backend, and cuBLASLt alone on the same product.
-	timeout 120 ./.device/proofgrid-worker bench --backend cuda --sizes 4096,8192 --repeat 1 2>&1 \
+	timeout 120 ./.device/proofgrid-worker bench --backend cuda --sizes 4096,8192 --repeat 2 2>&1 \
 		| tee "$out/bench-phases.log" || true
 	exit $status
 	;;
