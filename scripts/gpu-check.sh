@@ -25,6 +25,7 @@ build)
 run)
 	out=${2:-gpu-check}
 	mkdir -p "$out"
+	chmod +x .device/proofgrid-worker
 	# NVRTC and cuBLASLt (CUDA 13: libnvrtc.so.13, libcublasLt.so.13) where CUDA installs put
 	# them, in Python's NVIDIA wheels, then in ProofGrid's cache; the driver's own path stays.
 	purelib=$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])' 2>/dev/null || true)
@@ -41,17 +42,20 @@ run)
 		done
 		echo "$lib: $where"
 	done 2>&1 | tee -a "$out/libraries.log"
+	{ ldconfig -p 2>/dev/null | grep -E 'libcuda\.|libnvrtc|libcublasLt' || true; } | tee -a "$out/libraries.log"
 	{
 		date -u
 		timeout 30 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv || echo "nvidia-smi: none or failed"
 		timeout 30 nvidia-smi | head -4 || true
 	} 2>&1 | tee "$out/nvidia-smi.log"
 	status=0
-	timeout 420 ./.device/proofgrid-worker gpu-selftest --sizes "$SIZES" --out "$out/gpu-selftest.json" 2>&1 \
+	# The CPU computes up to 8192 too, so that the GPU's multi-block jobs have a root to equal.
+	timeout 240 ./.device/proofgrid-worker gpu-selftest --sizes "$SIZES" --cpu-max-size 8192 \
+		--out "$out/gpu-selftest.json" 2>&1 \
 		| tee "$out/gpu-selftest.log" || status=1
 	# The phase split (inputs, GEMM alone, hashing, download, tree on the host and on the
 	# device) of the CUDA backend, and cuBLASLt alone on the same product.
-	timeout 120 ./.device/proofgrid-worker bench --backend cuda --sizes 4096,8192 --repeat 2 2>&1 \
+	timeout 90 ./.device/proofgrid-worker bench --backend cuda --sizes 4096,8192 --repeat 2 2>&1 \
 		| tee "$out/bench-phases.log" || true
 	exit $status
 	;;

@@ -738,23 +738,19 @@ impl DeviceWorker {
 					.unwrap_or_default(),
 			)
 				.encode();
-			let supplied = match spec.supplied() {
-				Some(_) => Some(self.store.inputs(job)?.context("the inputs have gone")?),
-				None => None,
-			};
-			let reference = match (&supplied, spec.seed()) {
-				(Some((rows, cols)), _) => Reference::Supplied { rows, cols },
-				(None, Some(seed)) => Reference::Seeded(seed),
-				(None, None) => bail!("a supplied job without inputs"),
-			};
-			let (count, leaf) = (tree.leaf_count(), |i| tree.leaf(i));
-			if let Err(mismatch) =
-				crate::spot_check::spot_check(&spec.shape, reference, count, leaf, &salt)
-			{
+			let (store, spec_owned) = (self.store.clone(), spec.clone());
+			// Reading the inputs back and recomputing leaves blocks: off the async threads.
+			let (checked, tree) = tokio::task::spawn_blocking(move || {
+				let checked = spot_check_output(&store, job, &spec_owned, &tree, &salt);
+				(checked, tree)
+			})
+			.await?;
+			if let Err(mismatch) = checked? {
 				self.store.discard_output(job)?;
 				self.metrics.spot_check_failures.inc();
 				bail!("not committing job {job}: {mismatch}; computing it again");
 			}
+			return Ok(tree.root());
 		}
 		Ok(tree.root())
 	}
@@ -856,5 +852,102 @@ impl DeviceWorker {
 		if let Err(e) = self.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");
 		}
+	}
+}
+
+/// The spot check of a GEMM job's output on a backend other than the reference: the sampled
+/// leaves' hashes against the reference kernel on the job's seed or its uploaded inputs, and
+/// for supplied inputs the values delivered to the client too. `Err` if the check could not
+/// run; `Ok(Err(..))` if the output is wrong.
+fn spot_check_output(
+	store: &Store,
+	job: u64,
+	spec: &JobSpec,
+	tree: &OutputTree,
+	salt: &[u8],
+) -> Result<Result<(), crate::spot_check::SpotCheckError>> {
+	let supplied = match spec.supplied() {
+		Some(_) => Some(store.inputs(job)?.context("the inputs have gone")?),
+		None => None,
+	};
+	let reference = match (&supplied, spec.seed()) {
+		(Some((rows, cols)), _) => Reference::Supplied { rows, cols },
+		(None, Some(seed)) => Reference::Seeded(seed),
+		(None, None) => bail!("a supplied job without inputs"),
+	};
+	let values_path = store.values_path(job);
+	let values = |i| crate::output::read_leaf_values(&values_path, i);
+	let values: Option<crate::spot_check::LeafValues> = supplied.is_some().then_some(&values);
+	let leaf = |i| tree.leaf(i);
+	Ok(crate::spot_check::spot_check(&spec.shape, reference, tree.leaf_count(), leaf, values, salt))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{backend::cpu::CpuBackend, backend::Inputs, spot_check::SpotCheckError};
+	use proofgrid_primitives::{
+		device::{Kernel, Requirements},
+		gemm::GemmShape,
+		inputs::fixture::SuppliedJob,
+		job::{InputSource, JobInputs},
+	};
+
+	fn requirements() -> Requirements {
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 }
+	}
+
+	/// A job's output computed by the CPU backend into `store`, as `output` writes it.
+	fn computed(store: &Store, job: u64, spec: &JobSpec, inputs: Inputs) -> OutputTree {
+		let mut writer = store.output_writer(job, spec.supplied().is_some()).unwrap();
+		CpuBackend::new(1, 64)
+			.unwrap()
+			.write_leaf_hashes(&spec.shape, inputs, None, &mut writer)
+			.unwrap();
+		writer.finish(spec.shape.leaf_count()).unwrap()
+	}
+
+	/// What a GPU's output goes through before it is committed: its leaves against the seed,
+	/// or against the inputs the client uploaded, and then the values the client will get.
+	#[test]
+	fn a_gpu_output_is_spot_checked_against_its_seed_or_its_uploaded_inputs() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = Store::open(dir.path()).unwrap();
+		let fixture = SuppliedJob::new(13, 10, 7, 5);
+		let spec = JobSpec {
+			shape: fixture.shape,
+			inputs: JobInputs::Supplied {
+				matrices: fixture.inputs.clone(),
+				a: InputSource::Upload,
+				b: InputSource::Upload,
+				samples: 8,
+			},
+			requirements: requirements(),
+		};
+		let (rows, cols) = (fixture.rows.concat(), fixture.cols.concat());
+		store.save_input(1, 'a', &rows.iter().map(|&x| x as u8).collect::<Vec<_>>()).unwrap();
+		store.save_input(1, 'b', &cols.iter().map(|&x| x as u8).collect::<Vec<_>>()).unwrap();
+		let tree = computed(&store, 1, &spec, Inputs::Supplied { rows: &rows, cols: &cols });
+		assert!(spot_check_output(&store, 1, &spec, &tree, b"s").unwrap().is_ok());
+		// The values delivered to the client, falsified after the hashes: caught.
+		let values = std::fs::read(store.values_path(1)).unwrap();
+		let falsified: Vec<u8> = values.iter().map(|b| b ^ 1).collect();
+		std::fs::write(store.values_path(1), falsified).unwrap();
+		let checked = spot_check_output(&store, 1, &spec, &tree, b"s").unwrap();
+		assert!(matches!(checked, Err(SpotCheckError::ValuesMismatch { .. })), "{checked:?}");
+		// Another job's inputs: its leaves are not this output's.
+		let other = SuppliedJob::new(13, 10, 7, 6);
+		let (rows, cols) = (other.rows.concat(), other.cols.concat());
+		store.save_input(1, 'a', &rows.iter().map(|&x| x as u8).collect::<Vec<_>>()).unwrap();
+		store.save_input(1, 'b', &cols.iter().map(|&x| x as u8).collect::<Vec<_>>()).unwrap();
+		let checked = spot_check_output(&store, 1, &spec, &tree, b"s").unwrap();
+		assert!(matches!(checked, Err(SpotCheckError::Mismatch { .. })), "{checked:?}");
+		// Seeded: against the seed; another seed's output is caught.
+		let seeded = JobSpec::seeded(GemmShape { m: 9, n: 17, k: 33 }, [4; 32], requirements());
+		let tree = computed(&store, 2, &seeded, Inputs::Seeded(&[4; 32]));
+		assert!(spot_check_output(&store, 2, &seeded, &tree, b"s").unwrap().is_ok());
+		let tree = computed(&store, 3, &seeded, Inputs::Seeded(&[5; 32]));
+		let checked = spot_check_output(&store, 3, &seeded, &tree, b"s").unwrap();
+		assert!(matches!(checked, Err(SpotCheckError::Mismatch { .. })), "{checked:?}");
 	}
 }

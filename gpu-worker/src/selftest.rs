@@ -147,6 +147,11 @@ pub struct Report {
 	pub golden_gpu: Vec<Check>,
 	/// Bench rows.
 	pub bench: Vec<BenchRow>,
+	/// Bench sizes that failed, and why.
+	pub bench_errors: Vec<Check>,
+	/// The CUDA, NVRTC, cuBLASLt and oneDNN libraries this process loaded (from
+	/// `/proc/self/maps`), so the log says which copies ran.
+	pub loaded_libraries: Vec<String>,
 	/// Whether every check passed.
 	pub passed: bool,
 }
@@ -323,6 +328,9 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 		println!("  {}: {}", gpu.name(), report.gpus[i].gemm);
 	}
 
+	report.loaded_libraries = loaded_libraries();
+	println!("  libraries loaded: {}", report.loaded_libraries.join(", "));
+
 	println!("5. bench (whole verified job: inputs, GEMM, leaf hashes, tree)");
 	for &size in &args.sizes {
 		let shape = GemmShape { m: size, n: size, k: size };
@@ -338,7 +346,15 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 				println!("  {size:>6} {}: does not fit", backend.name());
 				continue;
 			}
-			let (seconds, root) = crate::bench::time_job(backend, &shape, args.repeat)?;
+			let (seconds, root) = match crate::bench::time_job(backend, &shape, args.repeat) {
+				Ok(timed) => timed,
+				Err(e) => {
+					// A failed size fails the self-test, and the rest still runs and is reported.
+					let what = format!("bench {size} on {}", backend.name());
+					passed &= check(&mut report.bench_errors, what, Err(e));
+					continue;
+				}
+			};
 			let gops = shape.ops() as f64 / 1e9 / seconds;
 			if backend.is_reference() {
 				cpu_seconds = Some(seconds);
@@ -358,7 +374,14 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 				on_device_vs_library: None,
 			};
 			if !backend.is_reference() {
-				let phases = backend.phases(&shape, &[7; 32]).transpose()?;
+				let phases = match backend.phases(&shape, &[7; 32]).transpose() {
+					Ok(phases) => phases,
+					Err(e) => {
+						let what = format!("profile {size} on {}", backend.name());
+						passed &= check(&mut report.bench_errors, what, Err(e));
+						None
+					}
+				};
 				let to_gops = |seconds: f64| shape.ops() as f64 / 1e9 / seconds.max(1e-12);
 				row.on_device_gops = phases.as_ref().and_then(|p| p.on_device()).map(to_gops);
 				if let Some(on_device) = row.on_device_gops {
@@ -395,6 +418,11 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 			passed = false;
 		}
 	}
+	for (i, gpu) in gpus.iter().enumerate() {
+		// Now with the bench's block shapes too.
+		report.gpus[i].gemm = gpu.gemm_name();
+		println!("  {}: {}", gpu.name(), report.gpus[i].gemm);
+	}
 
 	report.passed = passed;
 	std::fs::write(&args.out, serde_json::to_string_pretty(&report)?)
@@ -408,6 +436,22 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 		anyhow::bail!("gpu-selftest failed (see above)");
 	}
 	Ok(())
+}
+
+/// The paths of the CUDA, NVRTC, cuBLASLt and oneDNN libraries mapped into this process.
+fn loaded_libraries() -> Vec<String> {
+	let maps = std::fs::read_to_string("/proc/self/maps").unwrap_or_default();
+	let mut paths: Vec<String> = maps
+		.lines()
+		.filter_map(|line| line.split_whitespace().nth(5))
+		.filter(|path| {
+			["libcuda", "libnvrtc", "libcublasLt", "libdnnl"].iter().any(|l| path.contains(l))
+		})
+		.map(String::from)
+		.collect();
+	paths.sort();
+	paths.dedup();
+	paths
 }
 
 fn compare(backend: &dyn Backend, job: &GoldenRoot) -> Result<String> {

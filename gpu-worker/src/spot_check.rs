@@ -22,6 +22,12 @@ pub enum SpotCheckError {
 		/// The leaf's index.
 		index: u64,
 	},
+	/// A leaf whose values, as delivered to the client, are not the reference's.
+	#[error("the values of leaf {index} differ from the CPU reference")]
+	ValuesMismatch {
+		/// The leaf's index.
+		index: u64,
+	},
 	/// A leaf could not be read back.
 	#[error("reading leaf {index} of the output: {source:#}")]
 	Unreadable {
@@ -72,22 +78,35 @@ impl Reference<'_> {
 	}
 }
 
+/// The values of an output's leaves, where they are delivered to a client.
+pub type LeafValues<'a> = &'a dyn Fn(u64) -> anyhow::Result<[i32; LEAF_ELEMENTS]>;
+
 /// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` for the inputs of
-/// `reference`, read with `leaf`), drawn with `salt`, against the reference kernel.
+/// `reference`, read with `leaf`, and with `values` where the output's values are delivered),
+/// drawn with `salt`, against the reference kernel.
 pub fn spot_check(
 	shape: &GemmShape,
 	reference: Reference,
 	count: u64,
 	leaf: impl Fn(u64) -> anyhow::Result<[u8; 32]>,
+	values: Option<LeafValues>,
 	salt: &[u8],
 ) -> Result<(), SpotCheckError> {
 	for n in 0..SPOT_CHECKS.min(count) {
 		let draw = blake2_256(&(salt, n).encode());
 		let index = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) % count;
-		let expected = hash_leaf(&encode_leaf(&reference.leaf(shape, index)));
+		let expected_values = reference.leaf(shape, index);
+		let expected = hash_leaf(&encode_leaf(&expected_values));
 		let got = leaf(index).map_err(|source| SpotCheckError::Unreadable { index, source })?;
 		if got != expected {
 			return Err(SpotCheckError::Mismatch { index });
+		}
+		if let Some(values) = values {
+			let got =
+				values(index).map_err(|source| SpotCheckError::Unreadable { index, source })?;
+			if got != expected_values {
+				return Err(SpotCheckError::ValuesMismatch { index });
+			}
 		}
 	}
 	Ok(())
@@ -105,7 +124,8 @@ mod tests {
 
 	fn check(shape: &GemmShape, seed: &[u8; 32], leaves: &[[u8; 32]], salt: &[u8]) -> bool {
 		let reference = Reference::Seeded(seed);
-		spot_check(shape, reference, leaves.len() as u64, |i| Ok(leaves[i as usize]), salt).is_ok()
+		spot_check(shape, reference, leaves.len() as u64, |i| Ok(leaves[i as usize]), None, salt)
+			.is_ok()
 	}
 
 	#[test]
@@ -136,9 +156,23 @@ mod tests {
 		let shape = GemmShape { m: 13, n: 10, k: 7 };
 		let rows: Vec<i8> = (0..13 * 7).map(|i| (i * 37 % 256) as u8 as i8).collect();
 		let cols: Vec<i8> = (0..10 * 7).map(|i| (i * 91 % 256) as u8 as i8).collect();
-		let mut good = Vec::new();
+		/// The leaf hashes and the values delivered, as a backend writes them.
+		#[derive(Default)]
+		struct Output(Vec<[u8; 32]>, Vec<[i32; LEAF_ELEMENTS]>);
+		impl crate::backend::LeafSink for Output {
+			fn append(&mut self, hashes: &[[u8; 32]]) -> anyhow::Result<()> {
+				self.0.extend_from_slice(hashes);
+				Ok(())
+			}
+			fn append_values(&mut self, values: &[[i32; LEAF_ELEMENTS]]) -> anyhow::Result<()> {
+				self.1.extend_from_slice(values);
+				Ok(())
+			}
+		}
+		let mut out = Output::default();
 		let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
-		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, None, &mut good).unwrap();
+		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, None, &mut out).unwrap();
+		let Output(good, values) = out;
 		let reference = Reference::Supplied { rows: &rows, cols: &cols };
 		for index in 0..shape.leaf_count() {
 			assert_eq!(
@@ -147,15 +181,31 @@ mod tests {
 			);
 		}
 		let count = good.len() as u64;
-		assert!(spot_check(&shape, reference, count, |i| Ok(good[i as usize]), b"s").is_ok());
+		let right = |i: u64| Ok(values[i as usize]);
+		let check = |hashes: &[[u8; 32]], values: LeafValues, salt: &[u8]| {
+			spot_check(&shape, reference, count, |i| Ok(hashes[i as usize]), Some(values), salt)
+		};
+		assert!(check(&good, &right, b"s").is_ok());
+		// Wrong hashes, or right hashes with wrong values delivered: caught.
 		let mut bad = good.clone();
 		bad.iter_mut().step_by(2).for_each(|leaf| leaf[0] ^= 1);
-		let caught = (0u8..20)
-			.filter(|salt| {
-				spot_check(&shape, reference, count, |i| Ok(bad[i as usize]), &[*salt]).is_err()
-			})
-			.count();
-		assert!(caught >= 18, "caught {caught} of 20");
+		let wrong = |i: u64| {
+			let mut leaf = values[i as usize];
+			leaf[3] = leaf[3].wrapping_add(i.is_multiple_of(2) as i32);
+			Ok(leaf)
+		};
+		let (mut caught, mut caught_values) = (0, 0);
+		for salt in 0u8..20 {
+			caught += usize::from(matches!(
+				check(&bad, &right, &[salt]),
+				Err(SpotCheckError::Mismatch { .. })
+			));
+			caught_values += usize::from(matches!(
+				check(&good, &wrong, &[salt]),
+				Err(SpotCheckError::ValuesMismatch { .. })
+			));
+		}
+		assert!(caught >= 18 && caught_values >= 18, "caught {caught} and {caught_values} of 20");
 	}
 
 	#[test]
@@ -166,6 +216,7 @@ mod tests {
 			Reference::Seeded(&[1; 32]),
 			4,
 			|_| anyhow::bail!("disk gone"),
+			None,
 			b"s",
 		);
 		assert!(matches!(result, Err(SpotCheckError::Unreadable { .. })), "{result:?}");

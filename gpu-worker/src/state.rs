@@ -92,6 +92,7 @@ impl HeldJob {
 pub const MAX_LOST: usize = 1_024;
 
 /// A device's state directory.
+#[derive(Clone)]
 pub struct Store {
 	dir: PathBuf,
 }
