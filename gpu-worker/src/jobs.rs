@@ -917,7 +917,7 @@ mod tests {
 		let spec = JobSpec {
 			shape: fixture.shape,
 			inputs: JobInputs::Supplied {
-				matrices: fixture.inputs.clone(),
+				matrices: fixture.inputs,
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: 8,
