@@ -748,6 +748,7 @@ impl DeviceWorker {
 			if let Err(mismatch) = checked? {
 				self.store.discard_output(job)?;
 				self.metrics.spot_check_failures.inc();
+				self.backend.distrust_fast_path();
 				bail!("not committing job {job}: {mismatch}; computing it again");
 			}
 			return Ok(tree.root());

@@ -214,6 +214,8 @@ pub enum GemmPath {
 pub struct Lt {
 	handle: cublaslt::Handle,
 	plans: HashMap<TnShape, Option<cublaslt::Plan>>,
+	/// Set when an output failed its spot check: no algorithm is used from then on.
+	distrusted: bool,
 }
 
 /// A job's geometry on the device (see `kernels/gemm_i8.cu`): lanes of `kp` bytes, `np` lanes
@@ -395,7 +397,11 @@ impl CudaBackend {
 			cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
 		)?;
 		let gemm = match cublaslt::Handle::new(&ctx) {
-			Ok(handle) => GemmPath::CublasLt(Mutex::new(Lt { handle, plans: HashMap::new() })),
+			Ok(handle) => GemmPath::CublasLt(Mutex::new(Lt {
+				handle,
+				plans: HashMap::new(),
+				distrusted: false,
+			})),
 			Err(e) => {
 				let reason = format!("{e:#}");
 				tracing::warn!(
@@ -591,6 +597,10 @@ impl CudaBackend {
 	/// Overwrites the buffers.
 	fn check_shape(&self, lt: &mut Lt, tn: TnShape, buf: CheckBuffers) -> Result<()> {
 		if lt.plans.contains_key(&tn) {
+			return Ok(());
+		}
+		if lt.distrusted {
+			lt.plans.insert(tn, None);
 			return Ok(());
 		}
 		let candidates = match lt.handle.candidates(tn) {
@@ -1008,6 +1018,15 @@ impl Backend for CudaBackend {
 
 	fn phases(&self, shape: &GemmShape, seed: &[u8; 32]) -> Option<Result<Phases>> {
 		Some(self.profile(shape, seed))
+	}
+
+	fn distrust_fast_path(&self) {
+		if let GemmPath::CublasLt(lt) = &self.gemm {
+			let mut lt = lt.lock().unwrap_or_else(|e| e.into_inner());
+			lt.distrusted = true;
+			lt.plans.values_mut().for_each(|plan| *plan = None);
+			tracing::warn!(gpu = self.ordinal, "an output failed its spot check: cuBLASLt is no longer used, the dp4a kernel multiplies");
+		}
 	}
 }
 

@@ -142,6 +142,11 @@ pub trait Backend: Send + Sync {
 		false
 	}
 
+	/// Told that an output of this backend failed its spot check against the CPU reference:
+	/// a backend with a faster, less proven path (a library's algorithms) stops using it, so
+	/// that computing the job again does not repeat the same mistake until the job is lost.
+	fn distrust_fast_path(&self) {}
+
 	/// Phase-by-phase timing of a job, for backends that can measure it (`bench`).
 	fn phases(&self, _shape: &GemmShape, _seed: &[u8; 32]) -> Option<Result<Phases>> {
 		None
