@@ -25,7 +25,6 @@ use crate::{
 	backend::{Backend, ElementHook, LeafHook},
 	metrics::Metrics,
 	output::OutputTree,
-	spot_check::Reference,
 	state::{unix_now, HeldJob, Stage, Store},
 };
 
@@ -872,8 +871,8 @@ fn spot_check_output(
 		None => None,
 	};
 	let reference = match (&supplied, spec.seed()) {
-		(Some((rows, cols)), _) => Reference::Supplied { rows, cols },
-		(None, Some(seed)) => Reference::Seeded(seed),
+		(Some((rows, cols)), _) => crate::backend::Inputs::Supplied { rows, cols },
+		(None, Some(seed)) => crate::backend::Inputs::Seeded(seed),
 		(None, None) => bail!("a supplied job without inputs"),
 	};
 	let values_path = store.values_path(job);

@@ -10,6 +10,8 @@ use proofgrid_primitives::{
 };
 use sp_crypto_hashing::blake2_256;
 
+use crate::backend::Inputs;
+
 /// Leaves checked per output.
 pub const SPOT_CHECKS: u64 = 8;
 
@@ -37,56 +39,42 @@ pub enum SpotCheckError {
 	},
 }
 
-/// The inputs a spot check recomputes leaves from.
-#[derive(Clone, Copy)]
-pub enum Reference<'a> {
-	/// Generated from this seed.
-	Seeded(&'a [u8; 32]),
-	/// The client's: `A`'s rows and `B`'s columns, `k` elements each.
-	Supplied {
-		/// `A`, row-major.
-		rows: &'a [i8],
-		/// `B`, column after column.
-		cols: &'a [i8],
-	},
-}
-
-impl Reference<'_> {
-	/// The 16 values of leaf `index` by the definition (zero past the edges of `C`).
-	pub fn leaf(&self, shape: &GemmShape, index: u64) -> [i32; LEAF_ELEMENTS] {
-		let (rows, cols) = match *self {
-			Self::Seeded(seed) => return seeded_leaf(shape, seed, index),
-			Self::Supplied { rows, cols } => (rows, cols),
-		};
-		let (tile_row, tile_col) = shape.leaf_tile(index);
-		let k = shape.k as usize;
-		let lane = |lanes: &[i8], i: u32| {
-			lanes.get(i as usize * k..(i as usize + 1) * k).map(<[i8]>::to_vec)
-		};
-		let mut leaf = [0i32; LEAF_ELEMENTS];
-		for r in 0..TILE {
-			for c in 0..TILE {
-				let (row, col) = (tile_row * TILE + r, tile_col * TILE + c);
-				if row < shape.m && col < shape.n {
-					if let (Some(a), Some(b)) = (lane(rows, row), lane(cols, col)) {
-						leaf[(r * TILE + c) as usize] = dot(&a, &b);
-					}
+/// The 16 values of leaf `index` of the job (`shape`, `inputs`) by the definition (zero past the
+/// edges of `C`).
+pub fn reference_leaf(inputs: Inputs, shape: &GemmShape, index: u64) -> [i32; LEAF_ELEMENTS] {
+	let (rows, cols) = match inputs {
+		Inputs::Seeded(seed) => return seeded_leaf(shape, seed, index),
+		Inputs::Supplied { rows, cols } => (rows, cols),
+	};
+	let (tile_row, tile_col) = shape.leaf_tile(index);
+	let k = shape.k as usize;
+	// A short input (never stored: inputs are checked against their commitment) gives zeros.
+	fn lane(lanes: &[i8], i: u32, k: usize) -> Option<&[i8]> {
+		lanes.get(i as usize * k..(i as usize + 1) * k)
+	}
+	let mut leaf = [0i32; LEAF_ELEMENTS];
+	for r in 0..TILE {
+		for c in 0..TILE {
+			let (row, col) = (tile_row * TILE + r, tile_col * TILE + c);
+			if row < shape.m && col < shape.n {
+				if let (Some(a), Some(b)) = (lane(rows, row, k), lane(cols, col, k)) {
+					leaf[(r * TILE + c) as usize] = dot(a, b);
 				}
 			}
 		}
-		leaf
 	}
+	leaf
 }
 
 /// The values of an output's leaves, where they are delivered to a client.
 pub type LeafValues<'a> = &'a dyn Fn(u64) -> anyhow::Result<[i32; LEAF_ELEMENTS]>;
 
-/// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` for the inputs of
-/// `reference`, read with `leaf`, and with `values` where the output's values are delivered),
+/// Checks [`SPOT_CHECKS`] of the `count` leaves of an output (of `shape` on `inputs`, read
+/// with `leaf`, and with `values` where the output's values are delivered),
 /// drawn with `salt`, against the reference kernel.
 pub fn spot_check(
 	shape: &GemmShape,
-	reference: Reference,
+	inputs: Inputs,
 	count: u64,
 	leaf: impl Fn(u64) -> anyhow::Result<[u8; 32]>,
 	values: Option<LeafValues>,
@@ -95,7 +83,7 @@ pub fn spot_check(
 	for n in 0..SPOT_CHECKS.min(count) {
 		let draw = blake2_256(&(salt, n).encode());
 		let index = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) % count;
-		let expected_values = reference.leaf(shape, index);
+		let expected_values = reference_leaf(inputs, shape, index);
 		let expected = hash_leaf(&encode_leaf(&expected_values));
 		let got = leaf(index).map_err(|source| SpotCheckError::Unreadable { index, source })?;
 		if got != expected {
@@ -123,7 +111,7 @@ mod tests {
 	}
 
 	fn check(shape: &GemmShape, seed: &[u8; 32], leaves: &[[u8; 32]], salt: &[u8]) -> bool {
-		let reference = Reference::Seeded(seed);
+		let reference = Inputs::Seeded(seed);
 		spot_check(shape, reference, leaves.len() as u64, |i| Ok(leaves[i as usize]), None, salt)
 			.is_ok()
 	}
@@ -152,7 +140,7 @@ mod tests {
 	/// and one leaf wrong in every other is caught.
 	#[test]
 	fn supplied_outputs_are_checked_against_their_inputs() {
-		use crate::backend::{cpu::CpuBackend, Backend, Inputs};
+		use crate::backend::{cpu::CpuBackend, Backend};
 		let shape = GemmShape { m: 13, n: 10, k: 7 };
 		let rows: Vec<i8> = (0..13 * 7).map(|i| (i * 37 % 256) as u8 as i8).collect();
 		let cols: Vec<i8> = (0..10 * 7).map(|i| (i * 91 % 256) as u8 as i8).collect();
@@ -173,10 +161,10 @@ mod tests {
 		let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
 		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, None, &mut out).unwrap();
 		let Output(good, values) = out;
-		let reference = Reference::Supplied { rows: &rows, cols: &cols };
+		let reference = inputs;
 		for index in 0..shape.leaf_count() {
 			assert_eq!(
-				hash_leaf(&encode_leaf(&reference.leaf(&shape, index))),
+				hash_leaf(&encode_leaf(&reference_leaf(reference, &shape, index))),
 				good[index as usize]
 			);
 		}
@@ -213,7 +201,7 @@ mod tests {
 		let shape = GemmShape { m: 8, n: 8, k: 8 };
 		let result = spot_check(
 			&shape,
-			Reference::Seeded(&[1; 32]),
+			Inputs::Seeded(&[1; 32]),
 			4,
 			|_| anyhow::bail!("disk gone"),
 			None,
