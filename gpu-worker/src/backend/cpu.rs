@@ -45,11 +45,11 @@ impl CpuBackend {
 		let threads = pool.current_num_threads();
 		let onednn = match OneDnn::shared() {
 			Ok(dnnl) => {
-				tracing::debug!("CPU GEMM: {}", dnnl.version());
+				tracing::info!("CPU GEMM: {}", dnnl.version());
 				Some(dnnl)
 			}
 			Err(reason) => {
-				tracing::debug!("CPU GEMM: own tiles ({reason:#})");
+				tracing::info!("CPU GEMM: own tiles ({reason:#})");
 				None
 			}
 		};
