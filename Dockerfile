@@ -4,7 +4,8 @@
 # it. Build: `docker build -t proofgrid .` (most of an hour on two cores, the first time).
 #
 # Targets: `runtime` (CPU workers) and `runtime-gpu` (adds NVRTC, which the CUDA backend
-# compiles its kernels with; the driver comes from the NVIDIA container toolkit at run time).
+# compiles its kernels with, and cuBLASLt, its int8 GEMM; the driver comes from the NVIDIA
+# container toolkit at run time).
 
 # --- build: the pinned toolchain (rust-toolchain.toml) and scripts/setup.sh, as on any machine.
 FROM rust:1.95.0-bookworm AS build
@@ -43,7 +44,8 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
 		http://127.0.0.1:9944 || exit 1
 ENTRYPOINT ["proofgrid-node"]
 
-# --- runtime-gpu: the same, with NVRTC for the CUDA backend.
+# --- runtime-gpu: the same, with NVRTC and cuBLASLt (540 MB) for the CUDA backend.
 FROM runtime AS runtime-gpu
 COPY --from=build /opt/proofgrid/nvrtc-13.0.88/lib /opt/nvrtc/lib
-ENV LD_LIBRARY_PATH=/opt/nvrtc/lib
+COPY --from=build /opt/proofgrid/cublaslt-13.0.2.14/lib /opt/cublaslt/lib
+ENV LD_LIBRARY_PATH=/opt/nvrtc/lib:/opt/cublaslt/lib
