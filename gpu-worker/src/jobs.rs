@@ -727,30 +727,29 @@ impl DeviceWorker {
 	async fn gemm_root(&self, held: &HeldJob, spec: &JobSpec) -> Result<[u8; 32]> {
 		let job = held.job;
 		let tree = self.output(held, spec).await?;
-		if !self.backend.is_reference() {
-			// Drawn where the backend cannot predict them: the time and the job.
-			let salt = (
-				job,
-				std::time::SystemTime::now()
-					.duration_since(std::time::UNIX_EPOCH)
-					.map(|d| d.as_nanos())
-					.unwrap_or_default(),
-			)
-				.encode();
-			let (store, spec_owned) = (self.store.clone(), spec.clone());
-			// Reading the inputs back and recomputing leaves blocks: off the async threads.
-			let (checked, tree) = tokio::task::spawn_blocking(move || {
-				let checked = spot_check_output(&store, job, &spec_owned, &tree, &salt);
-				(checked, tree)
-			})
-			.await?;
-			if let Err(mismatch) = checked? {
-				self.store.discard_output(job)?;
-				self.metrics.spot_check_failures.inc();
-				self.backend.distrust_fast_path();
-				bail!("not committing job {job}: {mismatch}; computing it again");
-			}
+		if self.backend.is_reference() {
 			return Ok(tree.root());
+		}
+		// Drawn where the backend cannot predict them: the time and the job.
+		let salt = (
+			job,
+			std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.map(|d| d.as_nanos())
+				.unwrap_or_default(),
+		)
+			.encode();
+		let (store, spec_owned) = (self.store.clone(), spec.clone());
+		// Reading the inputs back and recomputing leaves blocks: off the async threads.
+		let (checked, tree) = tokio::task::spawn_blocking(move || {
+			(spot_check_output(&store, job, &spec_owned, &tree, &salt), tree)
+		})
+		.await?;
+		if let Err(mismatch) = checked? {
+			self.store.discard_output(job)?;
+			self.metrics.spot_check_failures.inc();
+			self.backend.distrust_fast_path();
+			bail!("not committing job {job}: {mismatch}; computing it again");
 		}
 		Ok(tree.root())
 	}

@@ -319,13 +319,12 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 	}
 
 	println!("4. golden roots on the GPUs");
-	for (i, gpu) in gpus.iter().enumerate() {
+	for gpu in &gpus {
 		for job in &golden {
 			let what = format!("{} {}", gpu.name(), job.what());
 			passed &= check(&mut report.golden_gpu, what, compare(gpu, job));
 		}
-		report.gpus[i].gemm = gpu.gemm_name();
-		println!("  {}: {}", gpu.name(), report.gpus[i].gemm);
+		println!("  {}: {}", gpu.name(), gpu.gemm_name());
 	}
 
 	report.loaded_libraries = loaded_libraries();
@@ -419,7 +418,7 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 		}
 	}
 	for (i, gpu) in gpus.iter().enumerate() {
-		// Now with the bench's block shapes too.
+		// The golden shapes' algorithms and the bench's.
 		report.gpus[i].gemm = gpu.gemm_name();
 		println!("  {}: {}", gpu.name(), report.gpus[i].gemm);
 	}

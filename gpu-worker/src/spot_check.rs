@@ -5,7 +5,7 @@
 
 use codec::Encode;
 use proofgrid_primitives::{
-	gemm::{dot, encode_leaf, seeded_leaf, GemmShape, LEAF_ELEMENTS, TILE},
+	gemm::{encode_leaf, leaf_of_lanes, seeded_leaf, GemmShape, LEAF_ELEMENTS},
 	merkle::hash_leaf,
 };
 use sp_crypto_hashing::blake2_256;
@@ -42,28 +42,18 @@ pub enum SpotCheckError {
 /// The 16 values of leaf `index` of the job (`shape`, `inputs`) by the definition (zero past the
 /// edges of `C`).
 pub fn reference_leaf(inputs: Inputs, shape: &GemmShape, index: u64) -> [i32; LEAF_ELEMENTS] {
-	let (rows, cols) = match inputs {
-		Inputs::Seeded(seed) => return seeded_leaf(shape, seed, index),
-		Inputs::Supplied { rows, cols } => (rows, cols),
-	};
-	let (tile_row, tile_col) = shape.leaf_tile(index);
-	let k = shape.k as usize;
-	// A short input (never stored: inputs are checked against their commitment) gives zeros.
-	fn lane(lanes: &[i8], i: u32, k: usize) -> Option<&[i8]> {
-		lanes.get(i as usize * k..(i as usize + 1) * k)
-	}
-	let mut leaf = [0i32; LEAF_ELEMENTS];
-	for r in 0..TILE {
-		for c in 0..TILE {
-			let (row, col) = (tile_row * TILE + r, tile_col * TILE + c);
-			if row < shape.m && col < shape.n {
-				if let (Some(a), Some(b)) = (lane(rows, row, k), lane(cols, col, k)) {
-					leaf[(r * TILE + c) as usize] = dot(a, b);
-				}
-			}
+	match inputs {
+		Inputs::Seeded(seed) => seeded_leaf(shape, seed, index),
+		Inputs::Supplied { rows, cols } => {
+			let k = shape.k as usize;
+			// A short input (never stored: inputs are checked against their commitment)
+			// counts as zeros.
+			let lane = |i: u32| i as usize * k..(i as usize + 1) * k;
+			let row = |r| rows.get(lane(r)).unwrap_or_default();
+			let col = |c| cols.get(lane(c)).unwrap_or_default();
+			leaf_of_lanes(shape, index, row, col)
 		}
 	}
-	leaf
 }
 
 /// The values of an output's leaves, where they are delivered to a client.

@@ -191,25 +191,31 @@ pub fn seeded_element(seed: &[u8; 32], matrix: u8, row: u32, col: u32) -> i8 {
 /// multiply-adds.
 pub fn seeded_leaf(shape: &GemmShape, seed: &[u8; 32], index: u64) -> [i32; LEAF_ELEMENTS] {
 	let key = seed_key(seed);
+	let lane = |matrix: u8, at: u32| -> alloc::vec::Vec<i8> {
+		let lane = lane_key(key, matrix, at);
+		(0..shape.k).map(|i| lane_element(lane, i)).collect()
+	};
+	leaf_of_lanes(shape, index, |row| lane(MATRIX_A, row), |col| lane(MATRIX_B, col))
+}
+
+/// The 16 output elements of leaf `index`, row-major inside the tile, from the lanes behind
+/// it: `row(r)` is row `r` of `A` and `col(c)` column `c` of `B`, each asked once, for the
+/// tile's rows and columns inside `C` only; cells past the edge of `C` are zero.
+pub fn leaf_of_lanes<L: AsRef<[i8]>>(
+	shape: &GemmShape,
+	index: u64,
+	row: impl Fn(u32) -> L,
+	col: impl Fn(u32) -> L,
+) -> [i32; LEAF_ELEMENTS] {
 	let (tile_row, tile_col) = shape.leaf_tile(index);
-	let rows = (0..TILE).map(|r| tile_row * TILE + r).filter(|&row| row < shape.m);
-	let cols = || (0..TILE).map(|c| tile_col * TILE + c).filter(|&col| col < shape.n);
-	let a_rows: alloc::vec::Vec<alloc::vec::Vec<i8>> = rows
-		.map(|row| {
-			let lane = lane_key(key, MATRIX_A, row);
-			(0..shape.k).map(|i| lane_element(lane, i)).collect()
-		})
-		.collect();
-	let b_cols: alloc::vec::Vec<alloc::vec::Vec<i8>> = cols()
-		.map(|col| {
-			let lane = lane_key(key, MATRIX_B, col);
-			(0..shape.k).map(|i| lane_element(lane, i)).collect()
-		})
-		.collect();
+	let rows = (0..TILE).map(|r| tile_row * TILE + r).filter(|&r| r < shape.m);
+	let cols = (0..TILE).map(|c| tile_col * TILE + c).filter(|&c| c < shape.n);
+	let a_rows: alloc::vec::Vec<L> = rows.map(row).collect();
+	let b_cols: alloc::vec::Vec<L> = cols.map(col).collect();
 	let mut leaf = [0i32; LEAF_ELEMENTS];
 	for (r, a_row) in a_rows.iter().enumerate() {
 		for (c, b_col) in b_cols.iter().enumerate() {
-			leaf[r * TILE as usize + c] = dot(a_row, b_col);
+			leaf[r * TILE as usize + c] = dot(a_row.as_ref(), b_col.as_ref());
 		}
 	}
 	leaf

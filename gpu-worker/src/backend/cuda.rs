@@ -262,40 +262,19 @@ impl Padded {
 	/// of 4 unless the whole job has fewer), at most a host batch; 0 if not even one fits.
 	fn block_rows(&self, free: u64) -> u32 {
 		let tile_rows = self.shape.tile_rows();
-		let batch = super::rows_per_batch(&self.shape);
-		let mut rows =
-			if tile_rows <= 4 { tile_rows } else { (batch / 4 * 4).clamp(4, tile_rows / 4 * 4) };
-		while rows > 0 && SLOTS as u64 * self.slot_bytes(rows) > free {
-			rows = if rows > 4 { (rows / 2).next_multiple_of(4).min(rows - 4) } else { 0 };
+		if tile_rows <= 4 {
+			return if SLOTS as u64 * self.slot_bytes(tile_rows) <= free { tile_rows } else { 0 };
 		}
-		rows
+		// A slot's bytes grow by the same amount per 4 tile rows (16 lanes of `A`).
+		let per_four = self.slot_bytes(4) - self.slot_bytes(0);
+		let fours = (free / SLOTS as u64).saturating_sub(self.slot_bytes(0)) / per_four;
+		let batch = (super::rows_per_batch(&self.shape) / 4).max(1);
+		(fours.min(batch as u64).min(tile_rows as u64 / 4) * 4) as u32
 	}
 
 	/// cuBLASLt's shape for a block of `rows` tile rows.
 	fn tn(&self, rows: u32) -> Result<TnShape> {
 		TnShape::new(self.np as u64, Self::a_rows(rows) as u64, self.kp as u64)
-	}
-}
-
-/// The inputs a job's blocks read, on the host side: a seed's key or the client's matrices.
-#[derive(Clone, Copy)]
-enum Source<'a> {
-	Seeded(u64),
-	Supplied { rows: &'a [i8], cols: &'a [i8] },
-}
-
-impl<'a> Source<'a> {
-	fn of(inputs: Inputs<'a>, shape: &GemmShape) -> Result<Self> {
-		Ok(match inputs {
-			Inputs::Seeded(seed) => Self::Seeded(seed_key(seed)),
-			Inputs::Supplied { rows, cols } => {
-				let k = shape.k as usize;
-				if rows.len() != shape.m as usize * k || cols.len() != shape.n as usize * k {
-					bail!("supplied inputs do not match {shape:?}");
-				}
-				Self::Supplied { rows, cols }
-			}
-		})
 	}
 }
 
@@ -335,7 +314,7 @@ struct CheckBuffers<'a> {
 /// A job on one GPU: its geometry, `B` on the device, and its tile-row blocks.
 struct DeviceJob<'a> {
 	padded: Padded,
-	source: Source<'a>,
+	inputs: Inputs<'a>,
 	bt: CudaSlice<i8>,
 	blocks: Vec<(u32, u32)>,
 }
@@ -686,7 +665,13 @@ impl CudaBackend {
 		shape.validate().map_err(|e| anyhow!("invalid shape {shape:?}: {e:?}"))?;
 		self.ctx.bind_to_thread()?;
 		let p = Padded::new(shape);
-		let source = Source::of(inputs, shape)?;
+		if let Inputs::Supplied { rows, cols } = inputs {
+			let k = shape.k as usize;
+			ensure!(
+				rows.len() == shape.m as usize * k && cols.len() == shape.n as usize * k,
+				"supplied inputs do not match {shape:?}"
+			);
+		}
 		// Memory freed asynchronously by the last job is free once the device is idle.
 		self.ctx.synchronize()?;
 		let bt = self.streams[0].alloc_zeros::<i8>(p.b_bytes() as usize)?;
@@ -718,7 +703,7 @@ impl CudaBackend {
 				pending: None,
 			});
 		}
-		let mut job = DeviceJob { padded: p, source, bt, blocks };
+		let mut job = DeviceJob { padded: p, inputs, bt, blocks };
 		self.check_algorithms(&mut job, &mut slots)?;
 		Ok((job, slots))
 	}
@@ -726,11 +711,12 @@ impl CudaBackend {
 	/// Loads `B`'s lanes: generated on the device, or the client's uploaded.
 	fn load_b(&self, job: &mut DeviceJob, stream: &Arc<CudaStream>) -> Result<()> {
 		let p = job.padded;
-		match job.source {
-			Source::Seeded(key) => {
+		match job.inputs {
+			Inputs::Seeded(seed) => {
+				let key = seed_key(seed);
 				self.gen_lanes(stream, key, MATRIX_B, 0, p.shape.n, p.np, &p, &mut job.bt)
 			}
-			Source::Supplied { cols, .. } => {
+			Inputs::Supplied { cols, .. } => {
 				let host = pad_lanes(cols, p.shape.k as usize, 0, p.np as usize, p.kp as usize);
 				Ok(stream.memcpy_htod(&host, &mut job.bt)?)
 			}
@@ -742,11 +728,12 @@ impl CudaBackend {
 		let p = job.padded;
 		let (first, count) = (row0 * TILE, Padded::a_rows(rows));
 		let live = (p.shape.m - first).min(count);
-		match job.source {
-			Source::Seeded(key) => {
+		match job.inputs {
+			Inputs::Seeded(seed) => {
+				let key = seed_key(seed);
 				self.gen_lanes(&slot.stream, key, MATRIX_A, first, live, count, &p, &mut slot.a)
 			}
-			Source::Supplied { rows: a, .. } => {
+			Inputs::Supplied { rows: a, .. } => {
 				let host =
 					pad_lanes(a, p.shape.k as usize, first as usize, count as usize, p.kp as usize);
 				Ok(slot.stream.memcpy_htod(&host, &mut slot.a)?)
@@ -771,7 +758,7 @@ impl CudaBackend {
 		let Some((_, rows)) = slot.pending.take() else { return Ok(()) };
 		let p = job.padded;
 		let leaves = rows as usize * p.tile_cols as usize;
-		if let Source::Supplied { .. } = job.source {
+		if let Inputs::Supplied { .. } = job.inputs {
 			let np = p.np as usize;
 			let c = slot.stream.clone_dtoh(&slot.c.slice(..rows as usize * TILE as usize * np))?;
 			let mut values = vec![[0i32; LEAF_ELEMENTS]; leaves];
@@ -943,7 +930,8 @@ impl CudaBackend {
 		let Some(Some(plan)) = lt.plans.get(&tn) else { return Ok(None) };
 		// The job's own lanes, as the pipeline multiplies them.
 		self.load_b(job, stream)?;
-		if let Source::Seeded(key) = job.source {
+		if let Inputs::Seeded(seed) = job.inputs {
+			let key = seed_key(seed);
 			self.gen_lanes(stream, key, MATRIX_A, 0, p.shape.m, tn.rows as u32, &p, &mut a)?;
 		}
 		let mut best = f64::MAX;
