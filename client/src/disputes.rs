@@ -140,3 +140,77 @@ fn verdict(events: &ExtrinsicEvents<PolkadotConfig>, job: JobId) -> Result<Dispu
 	}
 	Err(Error::MissingEvent("Jobs::JobFailed or Jobs::DisputeRejected"))
 }
+
+/// Data-availability demands: a client that cannot get a verified job's output from its device
+/// makes the device publish the leaves it names on chain (or be slashed), then proves a wrong
+/// element from them with [`fraud_proof`].
+impl Client {
+	/// The client of verified job `job` (inner dimension `k_dim`) demands that its device
+	/// publish the leaves holding `elements` (at most
+	/// [`MAX_DEMANDED_ELEMENTS`](proofgrid_primitives::job::MAX_DEMANDED_ELEMENTS)) within a
+	/// reveal window. Returns the last block for the answer.
+	pub async fn demand_data(
+		&self,
+		client: &Keypair,
+		job: JobId,
+		elements: Vec<(u32, u32)>,
+		k_dim: u32,
+	) -> Result<u32, Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		if elements.len() > proofgrid_primitives::job::MAX_DEMANDED_ELEMENTS as usize {
+			return Err(Error::Data("more elements than one demand may name".into()));
+		}
+		let call = runtime::tx().jobs().demand_data(job, BoundedVec(elements), k_dim);
+		let events = self.submit(&call, client).await?;
+		let demanded = events
+			.find_first::<ev::DataDemanded>()
+			.ok_or(Error::MissingEvent("Jobs::DataDemanded"))?
+			.map_err(node_error)?;
+		Ok(demanded.answer_by)
+	}
+
+	/// The open demands on `device`'s verified jobs: each job and the elements it must publish.
+	pub async fn demands_for_device(
+		&self,
+		device: &crate::AccountId32,
+	) -> Result<Vec<(JobId, Vec<(u32, u32)>)>, Error> {
+		let at = self.at_best().await?;
+		let mut entries = at
+			.storage()
+			.iter(runtime::storage().jobs().demands(), (device.clone(),))
+			.await
+			.map_err(node_error)?;
+		let mut demands = Vec::new();
+		while let Some(entry) = entries.next().await {
+			let entry = entry.map_err(node_error)?;
+			let (_, job) = entry.key().map_err(node_error)?.decode().map_err(node_error)?;
+			let demand = entry.value().decode().map_err(node_error)?;
+			demands.push((job, demand.elements.0.to_vec()));
+		}
+		Ok(demands)
+	}
+
+	/// The device of `job` publishes `leaves` (the leaf of each demanded element, in order).
+	pub async fn publish_data(
+		&self,
+		device: &Keypair,
+		job: JobId,
+		leaves: Vec<ProvenLeaf>,
+	) -> Result<(), Error> {
+		let leaves = leaves
+			.into_iter()
+			.map(|leaf| {
+				let path = leaf.path.into_iter().map(H256).collect::<Vec<_>>().try_into();
+				path.map(|path| proofgrid_primitives::job::PublishedLeaf {
+					values: leaf.values,
+					path,
+				})
+				.map_err(|_| Error::Data("a leaf path deeper than any job's".into()))
+			})
+			.collect::<Result<Vec<_>, _>>()?;
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let leaves = BoundedVec(leaves.into_iter().map(Static).collect());
+		let call = runtime::tx().jobs().publish_data(job, leaves);
+		self.submit(&call, device).await.map(|_| ())
+	}
+}

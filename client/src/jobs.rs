@@ -19,6 +19,10 @@ pub type Job = runtime::runtime_types::pallet_jobs::types::Job<AccountId32, Bala
 pub type JobStatus =
 	runtime::runtime_types::pallet_jobs::types::JobStatus<AccountId32, Balance, u32>;
 
+/// How far below the best block a claim's basis is: deep enough that the usual one- or
+/// two-block reorgs keep it, well within the runtime's `MaxClaimBasisAge` (8).
+pub const CLAIM_BASIS_DEPTH: u32 = 2;
+
 /// A settled layer's output as kept on chain for later jobs.
 pub type LayerOutput = runtime::runtime_types::pallet_jobs::types::LayerOutput<AccountId32, u32>;
 
@@ -31,7 +35,8 @@ pub struct Challenge {
 	pub block: u32,
 	/// Its hash, which the reveal names.
 	pub block_hash: H256,
-	/// The last block a reveal is accepted in.
+	/// The last block a reveal is accepted in, as the chain read sees it: the job's
+	/// `reveal_by` plus the congested blocks since its challenge block.
 	pub reveal_by: u32,
 	/// The leaves to reveal, sorted.
 	pub indices: Vec<u64>,
@@ -135,9 +140,18 @@ impl Client {
 		self.submit(&runtime::tx().jobs().expire(job), signer).await.map(|_| ())
 	}
 
-	/// A device takes a waiting job.
+	/// A device takes a waiting job. The claim names a block [`CLAIM_BASIS_DEPTH`] below the
+	/// best as its basis, so that a seeded job's inputs stay the same if a reorg re-includes
+	/// the claim under another parent (and the claim is refused, without penalty, on a fork
+	/// without that block).
 	pub async fn claim_job(&self, device: &Keypair, job: JobId) -> Result<(), Error> {
-		self.submit(&runtime::tx().jobs().claim(job), device).await.map(|_| ())
+		let number = self.best_number().await?.saturating_sub(CLAIM_BASIS_DEPTH);
+		let hash = self
+			.block_hash(number)
+			.await?
+			.ok_or_else(|| Error::Node(format!("no block #{number}")))?;
+		let call = runtime::tx().jobs().claim(job, Some((number, hash)));
+		self.submit(&call, device).await.map(|_| ())
 	}
 
 	/// The assigned device commits the output's Merkle root; returns the challenge block.
@@ -318,41 +332,38 @@ impl Client {
 	pub async fn challenge(&self, job: JobId) -> Result<Option<Vec<u64>>, Error> {
 		let at = self.at_best().await?;
 		let call = runtime::runtime_apis().jobs_api().challenge(job);
-		at.runtime_apis().call(call).await.map_err(node_error)
+		let challenge = at.runtime_apis().call(call).await.map_err(node_error)?;
+		Ok(challenge.map(|(_, indices)| indices))
 	}
 
 	/// The challenge of committed job `job` once its challenge block is final, `None` before.
 	/// A reveal for it cannot be turned into a slash by a reorg: the chain refuses (without
 	/// penalty) a reveal that names another challenge block than its own.
 	pub async fn final_challenge(&self, job: JobId) -> Result<Option<Challenge>, Error> {
-		let at = self.at_finalized().await?;
-		let finalized = at.block_number() as u32;
-		let Some(info) = job_at(&at, job).await? else { return Ok(None) };
-		let JobStatus::Committed { challenge_block, reveal_by, .. } = info.status else {
-			return Ok(None);
-		};
-		// The randomness is recorded when the block after the challenge block starts.
-		if finalized <= challenge_block {
-			return Ok(None);
+		challenge_at(&self.at_finalized().await?, job).await
+	}
+
+	/// The challenge a device should answer now: the final one, or — when finality lags and
+	/// the best block is within `margin` blocks of the reveal deadline — the best chain's. A
+	/// reveal on a fork that loses is refused without penalty, so answering the best chain
+	/// near the deadline risks nothing, and a stall of finality longer than the reveal window
+	/// no longer makes an honest device late. After a reorg, the device answers again.
+	pub async fn challenge_to_answer(
+		&self,
+		job: JobId,
+		margin: u32,
+	) -> Result<Option<Challenge>, Error> {
+		if let Some(challenge) = self.final_challenge(job).await? {
+			return Ok(Some(challenge));
 		}
-		let call = runtime::runtime_apis().jobs_api().challenge(job);
-		let Some(indices) = at.runtime_apis().call(call).await.map_err(node_error)? else {
-			return Ok(None);
-		};
-		// Below the finalized block, the best chain's hash at a height is the final one.
-		let block_hash = self
-			.block_hash(challenge_block)
-			.await?
-			.ok_or_else(|| Error::Node(format!("no block #{challenge_block}")))?;
-		let randomness = at
-			.storage()
-			.try_fetch(runtime::storage().jobs().challenge_randomness(), (challenge_block,))
-			.await
-			.map_err(node_error)?
-			.map(|v| v.decode().map_err(node_error))
-			.transpose()?
-			.ok_or_else(|| Error::Node(format!("no randomness for #{challenge_block}")))?;
-		Ok(Some(Challenge { block: challenge_block, block_hash, reveal_by, indices, randomness }))
+		let at = self.at_best().await?;
+		let best = at.block_number() as u32;
+		match challenge_at(&at, job).await? {
+			Some(challenge) if best.saturating_add(margin) >= challenge.reveal_by => {
+				Ok(Some(challenge))
+			}
+			_ => Ok(None),
+		}
 	}
 
 	/// Open job `job` as the finalized block has it (`None` if it is not open there).
@@ -565,4 +576,45 @@ async fn job_at(at: &crate::AtBlock, job: JobId) -> Result<Option<Job>, Error> {
 		.await
 		.map_err(node_error)?;
 	value.map(|v| v.decode().map_err(node_error)).transpose()
+}
+
+/// The challenge of committed job `job` as block `at` sees it, once its challenge block's seed
+/// is recorded there.
+async fn challenge_at(at: &crate::AtBlock, job: JobId) -> Result<Option<Challenge>, Error> {
+	let Some(info) = job_at(at, job).await? else { return Ok(None) };
+	let JobStatus::Committed { challenge_block: earliest, reveal_by, .. } = info.status else {
+		return Ok(None);
+	};
+	// The runtime picks the challenge block (a block after two authors' blocks, from
+	// `earliest` on) and draws the indices.
+	let call = runtime::runtime_apis().jobs_api().challenge(job);
+	let Some((block, indices)) = at.runtime_apis().call(call).await.map_err(node_error)? else {
+		return Ok(None);
+	};
+	let storage = at.storage();
+	let jobs = runtime::storage().jobs();
+	let seed = storage
+		.try_fetch(jobs.challenge_randomness(), (block,))
+		.await
+		.map_err(node_error)?
+		.map(|v| v.decode().map_err(node_error))
+		.transpose()?
+		.ok_or_else(|| Error::Node(format!("no challenge seed for #{block}")))?;
+	let congested: u32 = storage
+		.fetch(jobs.congested_blocks(), ())
+		.await
+		.map_err(node_error)?
+		.decode()
+		.map_err(node_error)?;
+	// As the runtime counts it: the window after the challenge block, plus congested blocks.
+	let window = reveal_by.saturating_sub(earliest);
+	Ok(Some(Challenge {
+		block,
+		block_hash: seed.block_hash,
+		reveal_by: block
+			.saturating_add(window)
+			.saturating_add(congested.saturating_sub(seed.congested_before)),
+		indices,
+		randomness: seed.randomness,
+	}))
 }

@@ -87,6 +87,10 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::linear::LayerFraudProof",
 		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerFraudProof>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::job::PublishedLeaf",
+		with = "::subxt::utils::Static<::proofgrid_primitives::job::PublishedLeaf>"
 	)
 )]
 pub mod runtime {}

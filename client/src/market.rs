@@ -27,8 +27,6 @@ pub struct MarketParams {
 	pub claim_deposit: Balance,
 	/// Storage deposit per open job, returned when it ends (planck).
 	pub job_deposit: Balance,
-	/// A client's compensation is at most this share of the job's value, in parts per billion.
-	pub compensation_share_ppb: u32,
 	/// Commit window on top of the advertised compute time, in blocks.
 	pub base_commit_window: u32,
 	/// Longest commit window, in blocks.
@@ -46,8 +44,12 @@ pub struct MarketParams {
 	/// Elements the challenge of a supplied job draws unless its client chooses.
 	pub default_supplied_samples: u32,
 	/// Blocks after its claim from which a device may release a supplied job whose inputs did
-	/// not arrive.
+	/// not arrive, for inputs of no size…
 	pub input_window: u32,
+	/// …plus one block per this many bytes of inputs.
+	pub input_bytes_per_block: u64,
+	/// Blocks a device has to reveal after the challenge block, not counting congested blocks.
+	pub reveal_window: u32,
 }
 
 impl MarketParams {
@@ -66,6 +68,19 @@ impl MarketParams {
 		);
 		let window = u128::from(self.base_commit_window).saturating_add(compute);
 		(window <= u128::from(self.max_commit_window)).then_some(window as u32)
+	}
+
+	/// Blocks after its claim from which the device of `spec` may release it, its inputs not
+	/// having arrived (as the runtime counts them: a block more per `input_bytes_per_block`).
+	pub fn input_window_for(&self, spec: &proofgrid_primitives::job::JobSpec) -> u32 {
+		if spec.supplied().is_none() {
+			return self.input_window;
+		}
+		let shape = &spec.shape;
+		let matrices = (u64::from(shape.m) + u64::from(shape.n)).saturating_mul(shape.k.into());
+		let bias = if spec.layer().is_some() { 4 * u64::from(shape.n) } else { 0 };
+		let upload = matrices.saturating_add(bias).div_ceil(self.input_bytes_per_block.max(1));
+		self.input_window.saturating_add(upload.min(u64::from(u32::MAX)) as u32)
 	}
 
 	/// The protocol fee burned on a payment of `payment` (rounded up, as the runtime does).
@@ -105,7 +120,6 @@ impl Client {
 			collateral_percent: get!(c.jobs().collateral_percent()),
 			claim_deposit: get!(c.jobs().claim_deposit()),
 			job_deposit: get!(c.jobs().job_deposit()),
-			compensation_share_ppb: get!(c.jobs().compensation_share()).0,
 			base_commit_window: get!(c.jobs().base_commit_window()),
 			max_commit_window: get!(c.jobs().max_commit_window()),
 			millisecs_per_block: get!(c.jobs().millisecs_per_block()),
@@ -115,6 +129,8 @@ impl Client {
 			min_supplied_samples: get!(c.compute_proof().min_supplied_samples()),
 			default_supplied_samples: get!(c.compute_proof().default_supplied_samples()),
 			input_window: get!(c.jobs().input_window()),
+			input_bytes_per_block: get!(c.jobs().input_bytes_per_block()),
+			reveal_window: get!(c.jobs().reveal_window()),
 		})
 	}
 
@@ -148,7 +164,6 @@ mod tests {
 			collateral_percent: 200,
 			claim_deposit: 1,
 			job_deposit: 1,
-			compensation_share_ppb: 500_000_000,
 			base_commit_window: 20,
 			max_commit_window: 600,
 			millisecs_per_block: 6_000,
@@ -158,6 +173,8 @@ mod tests {
 			min_supplied_samples: 32,
 			default_supplied_samples: 64,
 			input_window: 10,
+			input_bytes_per_block: 1_000,
+			reveal_window: 20,
 		}
 	}
 

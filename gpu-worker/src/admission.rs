@@ -154,7 +154,6 @@ mod tests {
 			collateral_percent: 200,
 			claim_deposit: 1,
 			job_deposit: 1,
-			compensation_share_ppb: 500_000_000,
 			base_commit_window: 10,
 			max_commit_window: 600,
 			millisecs_per_block: 6_000,
@@ -164,6 +163,8 @@ mod tests {
 			min_supplied_samples: 32,
 			default_supplied_samples: 64,
 			input_window: 10,
+			input_bytes_per_block: 37_500_000,
+			reveal_window: 20,
 		}
 	}
 

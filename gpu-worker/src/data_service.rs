@@ -160,6 +160,10 @@ async fn put_input(
 	if size > service.max_input_bytes {
 		return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the input exceeds --max-input-mib"));
 	}
+	let store =
+		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	// While the body arrives the device does not release the job for want of it.
+	let _uploading = store.begin_upload(job);
 	// Only now is the body read, and no further than the committed size.
 	let body = axum::body::to_bytes(body, size).await.map_err(|_| {
 		refuse(StatusCode::BAD_REQUEST, format!("more than the expected {size} bytes"))
@@ -172,8 +176,6 @@ async fn put_input(
 	}
 	let mismatch =
 		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
-	let store =
-		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
 	// Once stored, an input is what the device computes from: never rewritten. The same bytes
 	// again (a client's fallback upload racing the device's own fetch) are taken as a no-op.
 	let stored = match &expected {

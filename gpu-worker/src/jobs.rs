@@ -44,6 +44,8 @@ const HEARTBEAT_EVERY: u32 = 30;
 const DEVICE_MIN_BALANCE: Balance = GRID;
 /// What the owner sends when topping up.
 const DEVICE_TOP_UP: Balance = 10 * GRID;
+/// The period of the bond's loss budget (`--max-top-up-per-day`).
+pub const TOP_UP_PERIOD: Duration = Duration::from_secs(24 * 3600);
 
 /// How a job this device held ended, as final on chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +79,9 @@ pub struct DeviceWorker {
 	pub price: Balance,
 	/// Most bond to hold for this device (top-ups stop here).
 	pub max_bond: Balance,
+	/// Most the owner adds to this device's bond in any [`TOP_UP_PERIOD`]: a loss budget, so
+	/// that failures, whoever causes them, cannot drain the owner's account through refills.
+	pub max_top_up_per_period: Balance,
 	/// The chain's market parameters (collateral, windows).
 	pub market: MarketParams,
 	/// The backend's measured throughput (GOPS): used to estimate whether a job can be
@@ -212,6 +217,10 @@ impl DeviceWorker {
 			self.store.sweep_outputs(self.retention)?;
 			tracing::debug!(device = %self.device.address(), "heartbeat");
 		}
+		// A demand on a verified job left unanswered would fail it: answer first.
+		if let Err(error) = self.answer_demands().await {
+			tracing::warn!(device = %self.device.address(), "answering data demands: {error:#}");
+		}
 		match self.store.held()? {
 			Some(held) => self.advance(held, best).await,
 			// A paused or unbonding device takes no work: the pool would refuse its claims.
@@ -220,18 +229,57 @@ impl DeviceWorker {
 		}
 	}
 
+	/// Publishes on chain the leaves (values and paths) that clients demand of this device's
+	/// verified jobs, from the output it keeps for them: a demand left unanswered fails the job
+	/// as a wrong result would.
+	async fn answer_demands(&self) -> Result<()> {
+		for (job, elements) in self.client.demands_for_device(&self.device.account()).await? {
+			let info = self.client.job(job).await?.context("a demanded job is not open")?;
+			let shape = info.spec.0.shape;
+			let values = self.store.values_path(job);
+			let tree = self
+				.store
+				.output(job, shape.leaf_count())?
+				.with_context(|| format!("job {job}'s output tree is gone"))?;
+			let leaves = elements
+				.iter()
+				.map(|&(row, col)| {
+					let index = u64::from(row / 4) * u64::from(shape.tile_cols()) + u64::from(col / 4);
+					Ok(proofgrid_client::data::ProvenLeaf {
+						values: crate::output::read_leaf_values(&values, index)?,
+						path: tree.proof(index)?,
+					})
+				})
+				.collect::<Result<Vec<_>>>()?;
+			self.ensure_funded().await?;
+			self.client.publish_data(&self.device, job, leaves).await?;
+			tracing::info!(device = %self.device.address(), job, elements = elements.len(), "published the leaves its client demanded");
+		}
+		Ok(())
+	}
+
 	/// Collateral the chain locks if this device claims `job`.
 	fn collateral(&self, info: &DeviceInfo, job: &Job) -> Balance {
 		self.market.collateral_for(info.price_per_unit.saturating_mul(job.units.into()))
 	}
 
 	/// Bond to add so that the device meets the minimum bond and its free bond covers
-	/// `collateral`; `None` if that would take the bond beyond `--max-bond`.
+	/// `collateral`; `None` if that would take the bond beyond `--max-bond`, or the top-ups of
+	/// the last [`TOP_UP_PERIOD`] beyond `--max-top-up-per-day`.
 	fn top_up_needed(&self, info: &DeviceInfo, collateral: Balance) -> Option<Balance> {
 		let free = info.bond.saturating_sub(info.locked);
 		let needed =
 			self.market.device_bond.saturating_sub(info.bond).max(collateral.saturating_sub(free));
-		(info.bond.saturating_add(needed) <= self.max_bond.max(self.market.device_bond))
+		if needed == 0 {
+			return Some(0);
+		}
+		let spent: Balance = match self.store.top_ups_since(TOP_UP_PERIOD) {
+			Ok(recent) => recent.iter().map(|(_, amount)| amount).sum(),
+			// Unknown spending: refuse to spend more.
+			Err(_) => return None,
+		};
+		(info.bond.saturating_add(needed) <= self.max_bond.max(self.market.device_bond)
+			&& spent.saturating_add(needed) <= self.max_top_up_per_period)
 			.then_some(needed)
 	}
 
@@ -263,7 +311,8 @@ impl DeviceWorker {
 		}
 		if self.top_up_needed(info, self.collateral(info, job)).is_none() {
 			return Some(format!(
-				"its collateral ({} GRID) would take the bond beyond --max-bond",
+				"its collateral ({} GRID) would take the bond beyond --max-bond, or the day's \
+				 top-ups beyond --max-top-up-per-day",
 				format_grid(self.collateral(info, job))
 			));
 		}
@@ -333,6 +382,7 @@ impl DeviceWorker {
 				.top_up_bond(&self.owner, &me, amount)
 				.await
 				.context("topping up the bond")?;
+			self.store.record_top_up(amount, TOP_UP_PERIOD)?;
 			tracing::info!(device = %self.device.address(), amount = %format_grid(amount), "bond topped up");
 		}
 		// Device calls are free, but the account must exist and pay heartbeats: top it up
@@ -400,7 +450,8 @@ impl DeviceWorker {
 			// Never longer than the input window: a server that drips its bytes must not hold
 			// the job loop (and the device's heartbeats) past the point of giving the job back.
 			let limit = Duration::from_millis(
-				u64::from(self.market.input_window).saturating_mul(self.market.millisecs_per_block),
+				u64::from(self.market.input_window_for(spec))
+					.saturating_mul(self.market.millisecs_per_block),
 			);
 			let fetching = async {
 				match (name, source) {
@@ -514,7 +565,7 @@ impl DeviceWorker {
 			}
 		}
 		match status {
-			Some(JobStatus::Assigned { device, claimed_at, .. }) if device == me => {
+			Some(JobStatus::Assigned { device, claimed_at, commit_by, .. }) if device == me => {
 				let spec = held.spec()?;
 				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
 					self.fetch_inputs(job, &spec).await?;
@@ -523,7 +574,20 @@ impl DeviceWorker {
 					// Waiting for the client's upload (or a reachable URL); past the input
 					// window the job goes back without penalty (the chain cannot tell whose
 					// fault it is).
-					if best + 1 < claimed_at + self.market.input_window {
+					if best + 1 < claimed_at + self.market.input_window_for(&spec) {
+						return Ok(());
+					}
+					// An upload still arriving is waited for, as long as the compute still fits
+					// the commit window (with half the base window to spare).
+					let compute = self
+						.market
+						.commit_window(&spec.shape, self.gops)
+						.unwrap_or(u32::MAX)
+						.saturating_sub(self.market.base_commit_window / 2);
+					if self.store.upload_in_progress(job)
+						&& best.saturating_add(1).saturating_add(compute) < commit_by
+					{
+						tracing::info!(device = %self.device.address(), job, "an upload is under way; not releasing yet");
 						return Ok(());
 					}
 					self.client.release_job(&self.device, job).await?;
@@ -563,9 +627,12 @@ impl DeviceWorker {
 				if best <= challenge_block {
 					return Ok(());
 				}
-				// Only a final challenge block: a reveal for a block a reorg replaces would be
-				// refused, and waiting costs nothing (the window covers finality's lag).
-				let Some(challenge) = self.client.final_challenge(job).await? else {
+				// A final challenge block while there is time: a reveal for a block a reorg
+				// replaces would be refused and sent again. Near the deadline, the best chain's
+				// (a stall of finality must not make an honest device late); after a reorg the
+				// job is still committed at the best block and is answered again.
+				let margin = self.market.reveal_window / 2;
+				let Some(challenge) = self.client.challenge_to_answer(job, margin).await? else {
 					if self.finality_waits.lock().map(|mut w| w.insert(job)).unwrap_or(false) {
 						tracing::info!(device = %self.device.address(), job, challenge_block, reveal_by, "waiting for the challenge block to be finalized");
 					}

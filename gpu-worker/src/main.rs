@@ -63,6 +63,11 @@ struct RunArgs {
 	/// owner) to cover a job's collateral or after a slash, but never beyond this.
 	#[arg(long, default_value = "1000")]
 	max_bond: String,
+	/// Most the owner adds to one device's bond in 24 hours, in GRID (default: --max-bond): a
+	/// loss budget. Slashes are refilled from the owner's account only within it, so repeated
+	/// failures — whoever causes them — cost the owner at most this much a day.
+	#[arg(long)]
+	max_top_up_per_day: Option<String>,
 	/// CPU backend threads (0: one per core).
 	#[arg(long, default_value_t = 0)]
 	threads: usize,
@@ -195,6 +200,12 @@ async fn run(args: RunArgs) -> Result<()> {
 	let owner = Keypair::from_suri(&secret).context("the owner's secret URI")?;
 	let price = parse_grid(&args.price).map_err(anyhow::Error::msg).context("--price")?;
 	let max_bond = parse_grid(&args.max_bond).map_err(anyhow::Error::msg).context("--max-bond")?;
+	let max_top_up_per_period = match &args.max_top_up_per_day {
+		Some(amount) => {
+			parse_grid(amount).map_err(anyhow::Error::msg).context("--max-top-up-per-day")?
+		}
+		None => max_bond,
+	};
 	let backends = backend::select(args.backend, args.threads, args.memory_mib)?;
 	let client = Client::connect(&args.url).await?;
 	let chain_type = client.chain_type().await?;
@@ -259,6 +270,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			store,
 			price,
 			max_bond,
+			max_top_up_per_period,
 			gops,
 			max_output: args.disk_mib.saturating_mul(1 << 20),
 			endpoint: public_url.clone().filter(|_| args.data_addr.is_some()),

@@ -97,6 +97,15 @@ pub struct Store {
 	dir: PathBuf,
 }
 
+/// An upload under way ([`Store::begin_upload`]); its marker is removed when dropped.
+pub struct UploadGuard(PathBuf);
+
+impl Drop for UploadGuard {
+	fn drop(&mut self) {
+		let _ = fs::remove_file(&self.0);
+	}
+}
+
 /// How much longer than the retention a layer's output is kept (see [`Store::sweep_outputs`]).
 pub const LAYER_RETENTION_MARGIN: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -274,6 +283,41 @@ impl Store {
 		Ok(())
 	}
 
+	fn top_ups_path(&self) -> PathBuf {
+		self.dir.join("top-ups.json")
+	}
+
+	/// The bond top-ups of the last `period` (unix seconds, planck), oldest first.
+	pub fn top_ups_since(&self, period: std::time::Duration) -> Result<Vec<(u64, u128)>> {
+		let since = unix_now().saturating_sub(period.as_secs());
+		let all: Vec<(u64, u128)> = match fs::read(self.top_ups_path()) {
+			Ok(bytes) => serde_json::from_slice(&bytes).context("corrupt top-ups.json")?,
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+			Err(e) => return Err(e.into()),
+		};
+		Ok(all.into_iter().filter(|(at, _)| *at >= since).collect())
+	}
+
+	/// Records a bond top-up of `amount` now; entries older than `keep` are dropped.
+	pub fn record_top_up(&self, amount: u128, keep: std::time::Duration) -> Result<()> {
+		let mut recent = self.top_ups_since(keep)?;
+		recent.push((unix_now(), amount));
+		Self::write_atomically(&self.top_ups_path(), &serde_json::to_vec(&recent)?)
+	}
+
+	/// Marks an upload of an input of `job` as under way until the guard is dropped: the
+	/// device does not give the job back while its inputs are still arriving.
+	pub fn begin_upload(&self, job: JobId) -> UploadGuard {
+		let path = self.dir.join(format!("job-{job}.uploading"));
+		let _ = fs::write(&path, b"");
+		UploadGuard(path)
+	}
+
+	/// Whether an upload of an input of `job` is under way.
+	pub fn upload_in_progress(&self, job: JobId) -> bool {
+		self.dir.join(format!("job-{job}.uploading")).exists()
+	}
+
 	/// The held job, if any.
 	pub fn held(&self) -> Result<Option<HeldJob>> {
 		match fs::read(self.state_path()) {
@@ -303,7 +347,8 @@ impl Store {
 		let prefix = format!("job-{job}.");
 		for entry in fs::read_dir(&self.dir)?.flatten() {
 			let name = entry.file_name().to_string_lossy().into_owned();
-			if name.starts_with(&prefix) && name.ends_with(".part") {
+			if name.starts_with(&prefix) && (name.ends_with(".part") || name.ends_with(".uploading"))
+			{
 				let _ = fs::remove_file(entry.path());
 			}
 		}

@@ -160,7 +160,8 @@ where
 
 	fn challenge(&self, id: u64) -> RpcResult<Option<Vec<u64>>> {
 		let at = self.client.info().best_hash;
-		self.client.runtime_api().challenge(at, id).map_err(runtime_error)
+		let challenge = self.client.runtime_api().challenge(at, id).map_err(runtime_error)?;
+		Ok(challenge.map(|(_, indices)| indices))
 	}
 
 	fn device(&self, device: String) -> RpcResult<Option<DeviceView>> {

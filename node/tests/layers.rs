@@ -56,7 +56,7 @@ async fn run_layer(
 	)
 	.await;
 	let id = common::submitted_job(&submitted);
-	submit_and_wait(client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: id })).await;
+	submit_and_wait(client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: id, basis: None })).await;
 	let committed = submit_and_wait(
 		client,
 		device,
@@ -73,8 +73,9 @@ async fn run_layer(
 		seal_block(client).await;
 	}
 	let key = pallet_jobs::ChallengeRandomness::<Runtime>::hashed_key_for(challenge_block);
-	let randomness: H256 = common::storage(client, &key).await.expect("randomness recorded");
-	let seed = challenge_seed(id, &job.root().0, &randomness.0);
+	let recorded: pallet_jobs::ChallengeSeed =
+		common::storage(client, &key).await.expect("randomness recorded");
+	let seed = challenge_seed(id, &job.root().0, &recorded.randomness.0);
 	let samples = job.reveal(&challenged_elements(&job.shape, &seed, SAMPLES));
 	let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal_layer {
 		job: id,

@@ -82,7 +82,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 	)
 	.await;
 	let job = common::submitted_job(&events);
-	apply(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job })).await;
+	apply(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None })).await;
 	apply(
 		&client,
 		&device,

@@ -42,6 +42,48 @@ pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_SUPPLIED_SAMPL
 /// order.
 pub type LayerReveal = BoundedVec<LayerSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
 
+/// Most output elements one data-availability demand names.
+pub const MAX_DEMANDED_ELEMENTS: u32 = 8;
+
+/// The elements `(row, column)` of a verified job's output that its client demands the device
+/// publish on chain.
+pub type DemandedElements = BoundedVec<(u32, u32), ConstU32<MAX_DEMANDED_ELEMENTS>>;
+
+/// A leaf of a committed output published on chain: its 16 values and its path to the root.
+/// With it and its own inputs, a client can prove an element wrong (a fraud proof) even if
+/// the device never served its output.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct PublishedLeaf {
+	/// The leaf's values, row-major in its 4×4 tile.
+	pub values: [i32; crate::gemm::LEAF_ELEMENTS],
+	/// Its path to the output root.
+	pub path: MerklePath,
+}
+
+/// A device's answer to a data-availability demand: the leaf of each demanded element, in the
+/// demand's order.
+pub type DataAnswer = BoundedVec<PublishedLeaf, ConstU32<MAX_DEMANDED_ELEMENTS>>;
+
+/// `Ok` if `answer` publishes, for each of `elements` in order, the leaf of the output of
+/// `shape` committed as `root` that holds it; the index of the first leaf that does not prove
+/// otherwise (or of the first missing one).
+pub fn check_data_answer(
+	shape: &GemmShape,
+	root: &[u8; 32],
+	elements: &[(u32, u32)],
+	answer: &[PublishedLeaf],
+) -> Result<(), usize> {
+	use crate::{gemm::TILE, merkle};
+	for (i, &(row, col)) in elements.iter().enumerate() {
+		let leaf = answer.get(i).ok_or(i)?;
+		let index = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
+		let siblings: alloc::vec::Vec<[u8; 32]> = leaf.path.iter().map(|h| h.0).collect();
+		let hash = merkle::hash_leaf(&crate::gemm::encode_leaf(&leaf.values));
+		merkle::verify(root, shape.leaf_count(), index, hash, &siblings).map_err(|_| i)?;
+	}
+	if answer.len() == elements.len() { Ok(()) } else { Err(elements.len()) }
+}
+
 /// Longest URL an input may be fetched from.
 pub const MAX_URL_LEN: u32 = 256;
 

@@ -245,7 +245,7 @@ impl_runtime_apis! {
 			Jobs::jobs_for_device(&device)
 		}
 
-		fn challenge(id: JobId) -> Option<Vec<u64>> {
+		fn challenge(id: JobId) -> Option<(BlockNumber, Vec<u64>)> {
 			Jobs::challenge_of(id)
 		}
 	}

@@ -229,8 +229,6 @@ parameter_types! {
 		sp_runtime::traits::AccountIdConversion::into_account_truncating(&TREASURY_PALLET_ID);
 	/// 5% of each payment is burned: the fee that bounds token rewards.
 	pub const ProtocolFee: Perbill = Perbill::from_percent(5);
-	/// A failed job's client is compensated with at most half the job's value.
-	pub const CompensationShare: Perbill = Perbill::from_percent(50);
 	/// A claim locks at least 10 GRID of the device's bond…
 	pub const MinCollateral: Balance = 10 * GRID;
 	/// …of which a missed commit window forfeits 1 GRID.
@@ -238,6 +236,41 @@ parameter_types! {
 	/// Storage deposit of an open job, returned when it ends.
 	pub const JobDeposit: Balance = GRID;
 }
+
+/// Whether the block being finalized has room left for the largest reveal: its length leaves
+/// `MaxRevealBytes` (plus a margin for the call's other fields) and its weight leaves the
+/// operational share a reveal may take ([`MAX_REVEAL_WEIGHT_SHARE`]). A block without room
+/// does not count towards reveal windows (`pallet_jobs::CongestedBlocks`).
+pub struct RevealRoom;
+impl frame_support::traits::Get<bool> for RevealRoom {
+	fn get() -> bool {
+		use frame_support::traits::Get;
+		let reveal =
+			<<Runtime as pallet_compute_proof::Config>::MaxRevealBytes as Get<u32>>::get()
+				.saturating_add(REVEAL_LENGTH_MARGIN);
+		let length = System::block_size();
+		let weights = RuntimeBlockWeights::get();
+		let used = System::block_weight().total().ref_time();
+		let room = weights.max_block.ref_time().saturating_sub(used);
+		length.saturating_add(reveal) <= MAX_BLOCK_LENGTH
+			&& room >= MAX_REVEAL_WEIGHT_SHARE * weights.max_block.ref_time()
+	}
+}
+
+/// The number of BABE authorities.
+pub struct BabeAuthorityCount;
+impl frame_support::traits::Get<u32> for BabeAuthorityCount {
+	fn get() -> u32 {
+		pallet_babe::Authorities::<Runtime>::decode_len().unwrap_or(0) as u32
+	}
+}
+
+/// Bytes of a reveal extrinsic besides its samples: signature, extensions, job id, hashes.
+pub const REVEAL_LENGTH_MARGIN: u32 = 1_024;
+
+/// Largest share of a block's weight one reveal may take; the market tests check that every
+/// reveal a job can ask for fits in it.
+pub const MAX_REVEAL_WEIGHT_SHARE: Perbill = Perbill::from_percent(10);
 
 /// Prices a job's device calls like transactions of that weight, at the current multiplier:
 /// the client pays at submission for the claim, commit and reveal its device will send free.
@@ -283,7 +316,6 @@ impl pallet_jobs::Config for Runtime {
 	type CallFee = DeviceCallFee;
 	/// Hashing a 64-byte leaf into the tree costs about as much as 4 096 int8 operations.
 	type OpsPerLeaf = ConstU64<4_096>;
-	type CompensationShare = CompensationShare;
 	type JobDeposit = JobDeposit;
 	/// Two minutes on top of the compute time the device's advertised speed promises…
 	type BaseCommitWindow = ConstU32<{ 2 * MINUTES }>;
@@ -306,6 +338,18 @@ impl pallet_jobs::Config for Runtime {
 	/// A client uploads its inputs right after the claim; a device whose inputs have not come
 	/// a minute later may give the job back without penalty.
 	type InputWindow = ConstU32<MINUTES>;
+	/// …plus a block per 37.5 MB of `A` and `B`: 50 Mbit/s, half the 100 Mbit/s a client on an
+	/// ordinary link gets, so 1 GiB of inputs adds 29 blocks (~3 minutes) to the input and
+	/// commit windows.
+	type InputBytesPerBlock = ConstU64<37_500_000>;
+	/// A claim names one of the last 8 blocks (48 s) as its basis: the worker names a block a
+	/// little below its best, so a re-included claim keeps its inputs.
+	type MaxClaimBasisAge = ConstU32<8>;
+	type BlockHadRoom = RevealRoom;
+	/// A device that gave a job back waits ten minutes before claiming again.
+	type ReleaseCooldown = ConstU32<{ 10 * MINUTES }>;
+	type AuthorityCount = BabeAuthorityCount;
+	type BlockAuthor = Babe;
 	type MaxJobLifetime = ConstU32<DAYS>;
 	type MaxJobsPerDevice = ConstU32<MAX_ACTIVE_JOBS>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;

@@ -66,32 +66,50 @@ fn validate(xt: &UncheckedExtrinsic) -> TransactionValidity {
 /// Charlie owns device key Ferdie; Eve posts a one-unit job; Ferdie claims and commits it.
 /// Returns the job id and its challenge block.
 fn committed_job() -> (u64, u32) {
+	committed_job_of(1, 100 * MILLI_GRID)
+}
+
+/// As [`committed_job`], for a job of `units` work units (1 or 1 000) at `price` per unit, the
+/// device's bond topped up to cover its collateral.
+fn committed_job_of(units: u64, price: Balance) -> (u64, u32) {
 	let owner = Sr25519Keyring::Charlie.to_account_id();
 	let device = Sr25519Keyring::Ferdie;
 	let message = registration_message(&owner, &System::block_hash(0));
 	let spec = DeviceSpec {
 		vram_mib: 16_384,
-		..proofgrid_primitives::testing::device_spec(&[Kernel::GemmI8], 1_000)
+		..proofgrid_primitives::testing::device_spec(&[Kernel::GemmI8], 1_000_000)
 	};
 	assert_ok!(crate::Devices::register(
-		RuntimeOrigin::signed(owner),
+		RuntimeOrigin::signed(owner.clone()),
 		device.to_account_id(),
 		spec,
-		100 * MILLI_GRID,
+		price,
 		device.pair().sign(&message).into(),
 	));
+	assert_ok!(crate::Devices::top_up_bond(
+		RuntimeOrigin::signed(owner),
+		device.to_account_id(),
+		Jobs::collateral_for(price * units as Balance),
+	));
+	let shape = match units {
+		1 => GemmShape { m: 1024, n: 1024, k: 512 },
+		// 2 · 8192² · 7451 = 1.00004 · 10¹² operations.
+		1_000 => GemmShape { m: 8192, n: 8192, k: 7451 },
+		_ => unimplemented!("a shape of {units} units"),
+	};
 	let job = pallet_jobs::NextJobId::<Runtime>::get();
 	assert_ok!(Jobs::submit_job(
 		RuntimeOrigin::signed(Sr25519Keyring::Eve.to_account_id()),
 		JobSpec::seeded(
-			GemmShape { m: 1024, n: 1024, k: 512 },
+			shape,
 			[3; 32],
 			Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
 		),
-		GRID,
+		price.max(GRID / 1000),
 		100,
 	));
-	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device.to_account_id()), job));
+	assert_eq!(pallet_jobs::Jobs::<Runtime>::get(job).unwrap().units, units);
+	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device.to_account_id()), job, None));
 	assert_ok!(Jobs::commit(RuntimeOrigin::signed(device.to_account_id()), job, H256::zero()));
 	(job, System::block_number() + 1)
 }
@@ -162,8 +180,15 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 		System::set_block_number(challenge_block);
 		start_block(challenge_block + 1);
 		// What BABE's VRF output gives in a real block (this genesis has no BABE authorities).
-		pallet_jobs::ChallengeRandomness::<Runtime>::insert(challenge_block, H256::repeat_byte(9));
 		let challenge_hash = System::block_hash(challenge_block);
+		pallet_jobs::ChallengeRandomness::<Runtime>::insert(
+			challenge_block,
+			pallet_jobs::ChallengeSeed {
+				randomness: H256::repeat_byte(9),
+				block_hash: challenge_hash,
+				congested_before: 0,
+			},
+		);
 
 		let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 			job,
@@ -267,39 +292,179 @@ fn cheating_at_any_fraction_has_a_negative_expected_value() {
 	}
 }
 
+/// Attack 1 of issue 31, with the runtime's parameters: a client that makes its job fail gets
+/// back what it held and the call fee it paid, nothing more — before, it got half the job's
+/// value on top (about +49 GRID on a 100 GRID job). The device's loss is the collateral.
 #[test]
-fn inducing_a_failure_does_not_pay() {
-	let share = <Runtime as pallet_jobs::Config>::CompensationShare::get();
-	assert!(share < Perbill::one());
-	for value in [configs::MinPricePerUnit::get(), GRID, 100_000 * GRID] {
-		let collateral = Jobs::collateral_for(value);
-		let compensation = (share * value).min(collateral);
-		// Failing its own client's job: the attacker is both device and client. It loses the
-		// collateral and gets back at most the compensation.
-		let own_failure = compensation as i128 - collateral as i128;
-		// An outsider (the client) cannot make an honest device fail by stuffing blocks (the
-		// test above): it pays the stuffing and gets nothing. Even if it could, it would get at
-		// most half the value of the job it did not receive.
-		let stuffing_cost: Balance = (0..<Runtime as pallet_jobs::Config>::RevealWindow::get())
-			.map(|_| {
-				TransactionPayment::weight_to_fee(
-					configs::RuntimeBlockWeights::get()
-						.get(DispatchClass::Normal)
-						.max_total
-						.unwrap_or(Weight::MAX),
-				)
-			})
-			.sum();
+fn inducing_a_failure_does_not_pay_its_client() {
+	ext().execute_with(|| {
+		let eve = Sr25519Keyring::Eve.to_account_id();
+		let free = |who: &crate::AccountId| pallet_balances::Pallet::<Runtime>::free_balance(who);
+		let before = free(&eve);
+		// A job worth 100 GRID to the device: 1 000 units at 0.1 GRID.
+		let (job, challenge_block) = committed_job_of(1_000, 100 * MILLI_GRID);
+		let value = 100 * GRID;
+		let info = pallet_jobs::Jobs::<Runtime>::get(job).expect("committed");
+		let fee_paid = info.fee_paid;
+		let pallet_jobs::JobStatus::Committed { collateral, .. } = info.status else {
+			unreachable!()
+		};
+		// The committed root is not the output: the reveal fails (any failure the client
+		// could provoke ends the same way).
+		reveal_empty(job, challenge_block);
+		assert!(pallet_jobs::Jobs::<Runtime>::get(job).is_none(), "failed");
+		let gain = free(&eve) as i128 - before as i128;
+		let old_rule = Perbill::from_percent(50) * value;
 		println!(
-			"job worth {:.4} GRID: failing it yourself nets {:.4} GRID; stuffing its reveal window costs {:.1} GRID and the reveal still lands",
-			value as f64 / GRID as f64,
-			own_failure as f64 / GRID as f64,
-			stuffing_cost as f64 / GRID as f64
+			"a failed job worth {} GRID: its client's gain {:.4} GRID (call fee paid {:.4} GRID, returned); under the old rule +{:.4} GRID; the device lost {} GRID of collateral",
+			value / GRID,
+			gain as f64 / GRID as f64,
+			fee_paid as f64 / GRID as f64,
+			(old_rule as f64 - fee_paid as f64) / GRID as f64,
+			collateral / GRID,
 		);
-		assert!(own_failure < 0);
-		assert!(compensation < value);
-		assert!(stuffing_cost > 0);
+		assert!(fee_paid > 0);
+		assert_eq!(gain, 0, "the client ends where it started");
+		// Failing one's own job as device and client loses the collateral less the fee.
+		assert!((fee_paid as i128) - (collateral as i128) < 0);
+	});
+}
+
+/// Attack 2 of issue 31, with the runtime's parameters: blocks stuffed so that the largest
+/// reveal no longer fits (by length) do not count towards reveal windows. The attacker pays for
+/// every such block, however long; the honest device's reveal lands after and nothing is
+/// slashed. Before, stuffing the 21 blocks of a window slashed every device with a reveal due.
+#[test]
+fn stuffing_blocks_delays_a_reveal_and_never_slashes_it() {
+	use frame_support::traits::Hooks;
+	ext().execute_with(|| {
+		let (job, challenge_block) = committed_job_of(1, 100 * MILLI_GRID);
+		let device = Sr25519Keyring::Ferdie.to_account_id();
+		let bond = crate::Devices::bond_of(&device);
+		let window: u32 = <Runtime as pallet_jobs::Config>::RevealWindow::get();
+		let max_reveal: u32 = <Runtime as pallet_compute_proof::Config>::MaxRevealBytes::get();
+		// Leaves less room than the largest reveal: what the attacker must fill.
+		let stuffed = (configs::MAX_BLOCK_LENGTH - max_reveal) as usize;
+		let normal_share = (Perbill::from_percent(75) * configs::MAX_BLOCK_LENGTH) as usize;
+		let run_block = |n: u32, len: usize| {
+			System::set_block_number(n);
+			System::set_block_consumed_resources(Weight::zero(), len);
+			Jobs::on_finalize(n);
+		};
+		// The challenge block, and a window and a half of stuffed blocks after it.
+		run_block(challenge_block, 0);
+		record_seed(challenge_block);
+		let stuffed_blocks = window + window / 2;
+		for n in challenge_block + 1..=challenge_block + stuffed_blocks {
+			run_block(n, stuffed);
+		}
+		System::set_block_consumed_resources(Weight::zero(), stuffed);
+		assert!(!configs::RevealRoom::get(), "a stuffed block has no room");
+		System::set_block_consumed_resources(Weight::zero(), normal_share);
+		assert!(configs::RevealRoom::get(), "the normal class alone cannot close the room");
+		let deadline = Jobs::reveal_deadline(challenge_block, challenge_block + window);
+		assert_eq!(deadline, challenge_block + window + stuffed_blocks);
+		// The stuffer's cost: at the least the length fee of the normal class of each block
+		// (device calls, the only operational ones, cost their own jobs' call fees on top).
+		let per_block = TransactionPayment::length_to_fee(normal_share as u32);
+		println!(
+			"a block stuffed past {} of {} bytes costs the stuffer >= {:.3} GRID; {} such blocks (>= {:.1} GRID) moved the reveal deadline from #{} to #{} and slashed nothing",
+			stuffed,
+			configs::MAX_BLOCK_LENGTH,
+			per_block as f64 / GRID as f64,
+			stuffed_blocks,
+			(per_block * stuffed_blocks as u128) as f64 / GRID as f64,
+			challenge_block + window,
+			deadline,
+		);
+		// The old deadline has passed: the job is still there, the device's bond untouched.
+		System::set_block_number(challenge_block + window + 1);
+		Jobs::on_initialize(challenge_block + window + 1);
+		assert!(pallet_jobs::Jobs::<Runtime>::get(job).is_some(), "not failed at the old deadline");
+		assert_eq!(crate::Devices::bond_of(&device), bond);
+		assert!(per_block >= GRID, "each stuffed block costs at least a GRID");
+	});
+}
+
+/// Every reveal a job can ask for fits the weight a block with room leaves
+/// (`MAX_REVEAL_WEIGHT_SHARE`), so "room for the largest reveal" is a true statement.
+#[test]
+fn every_reveal_fits_the_weight_room_a_block_keeps() {
+	use pallet_jobs::WeightInfo;
+	use proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES;
+	use proofgrid_primitives::traits::ComputeVerifier;
+	type Verifier = <Runtime as pallet_jobs::Config>::Verifier;
+	let block = configs::RuntimeBlockWeights::get().max_block.ref_time();
+	let room = configs::MAX_REVEAL_WEIGHT_SHARE * block;
+	let base = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal()
+		.saturating_add(<Runtime as pallet_jobs::Config>::OnWorkVerified::weight());
+	let max_bytes = Verifier::max_reveal_bytes();
+	let mut heaviest = 0u64;
+	for k in (6..=16).map(|e| 1u32 << e) {
+		let shape = GemmShape { m: 4096, n: 4096, k };
+		let requirements = Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 };
+		let seeded = JobSpec::seeded(shape, [0; 32], requirements);
+		let mut candidates = vec![(Verifier::verify_weight(k), Verifier::reveal_bytes(&seeded))];
+		for samples in [32, 64, MAX_SUPPLIED_SAMPLES] {
+			let mut supplied = seeded.clone();
+			supplied.inputs = supplied_inputs(shape, samples);
+			let bytes = Verifier::reveal_bytes(&supplied);
+			candidates.push((Verifier::verify_supplied_weight(samples, k), bytes));
+			candidates.push((Verifier::verify_layer_weight(samples, k, shape.n), bytes));
+		}
+		for (verify, bytes) in candidates {
+			if bytes <= max_bytes {
+				heaviest = heaviest.max(base.saturating_add(verify).ref_time());
+			}
+		}
 	}
+	println!(
+		"heaviest admissible reveal: {:.1} ms of weight, {:.1}% of a block (room kept: {:.0}%)",
+		heaviest as f64 / 1e9,
+		heaviest as f64 * 100.0 / block as f64,
+		configs::MAX_REVEAL_WEIGHT_SHARE.deconstruct() as f64 / 1e7
+	);
+	assert!(heaviest <= room, "a reveal heavier than the room a block keeps");
+}
+
+fn supplied_inputs(shape: GemmShape, samples: u32) -> proofgrid_primitives::job::JobInputs {
+	use proofgrid_primitives::inputs::{MatrixCommitment, SuppliedInputs};
+	use proofgrid_primitives::job::InputSource;
+	let lanes = |lanes| MatrixCommitment { lanes, lane_len: shape.k, root: H256::zero() };
+	proofgrid_primitives::job::JobInputs::Supplied {
+		matrices: SuppliedInputs { a: lanes(shape.m), b: lanes(shape.n) },
+		a: InputSource::Upload,
+		b: InputSource::Upload,
+		samples,
+	}
+}
+
+/// Records a challenge seed for `block` as the next block's start would (this genesis has no
+/// BABE authorities, so no VRF output).
+fn record_seed(block: u32) {
+	pallet_jobs::ChallengeRandomness::<Runtime>::insert(
+		block,
+		pallet_jobs::ChallengeSeed {
+			randomness: H256::repeat_byte(9),
+			block_hash: System::block_hash(block),
+			congested_before: pallet_jobs::CongestedBlocks::<Runtime>::get(),
+		},
+	);
+}
+
+/// Device Ferdie reveals nothing for `job` (the empty reveal fails the job).
+fn reveal_empty(job: u64, challenge_block: u32) {
+	System::set_block_number(challenge_block);
+	record_seed(challenge_block);
+	System::set_block_number(challenge_block + 1);
+	let k = pallet_jobs::Jobs::<Runtime>::get(job).unwrap().spec.shape.k;
+	assert_ok!(Jobs::reveal(
+		RuntimeOrigin::signed(Sr25519Keyring::Ferdie.to_account_id()),
+		job,
+		System::block_hash(challenge_block),
+		Default::default(),
+		k,
+	));
 }
 
 #[test]

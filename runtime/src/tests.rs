@@ -233,7 +233,8 @@ fn author_block_one(slot: u64, amount: Option<u128>) -> (sp_core::H256, Vec<u8>,
 		let next =
 			crate::Header::new(2, Default::default(), Default::default(), hash, Default::default());
 		crate::Executive::initialize_block(&next);
-		let randomness = pallet_jobs::ChallengeRandomness::<Runtime>::get(1).expect("recorded");
+		let randomness =
+			pallet_jobs::ChallengeRandomness::<Runtime>::get(1).expect("recorded").randomness;
 		result = Some((hash, proof, randomness));
 	});
 	result.expect("ran")

@@ -449,8 +449,11 @@ pub async fn honest_reveal(
 ) -> (Vec<u64>, RuntimeCall) {
 	use proofgrid_primitives::challenge::{challenge_indices, challenge_seed};
 	let key = pallet_jobs::ChallengeRandomness::<Runtime>::hashed_key_for(challenge_block);
-	let randomness: H256 = storage(client, &key).await.expect("challenge randomness recorded");
+	let recorded: pallet_jobs::ChallengeSeed =
+		storage(client, &key).await.expect("challenge randomness recorded");
+	let randomness = recorded.randomness;
 	let challenge_hash = block_hash(client, challenge_block).await;
+	assert_eq!(recorded.block_hash, challenge_hash, "the seed names its block");
 	assert_ne!(randomness, challenge_hash, "challenges come from the VRF, not the block hash");
 	let indices = challenge_indices(
 		&challenge_seed(job, &tree.root(), &randomness.0),

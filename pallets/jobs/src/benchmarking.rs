@@ -131,7 +131,7 @@ mod benchmarks {
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(device), job);
+		_(RawOrigin::Signed(device), job, None);
 
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Assigned { .. })));
 	}
@@ -140,7 +140,7 @@ mod benchmarks {
 	fn commit() {
 		let job = submitted::<T>(&client::<T>());
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(device), job, H256(tree::<T>(job).root()));
@@ -152,7 +152,7 @@ mod benchmarks {
 	fn reveal() {
 		let job = submitted::<T>(&client::<T>());
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 		let tree = tree::<T>(job);
 		let root = H256(tree.root());
 		let spec = Jobs::<T>::get(job).expect("open job").spec;
@@ -162,7 +162,10 @@ mod benchmarks {
 		let challenge_hash = H256::repeat_byte(7);
 		let randomness = H256::repeat_byte(8);
 		frame_system::BlockHash::<T>::insert(challenge_block, challenge_hash);
-		ChallengeRandomness::<T>::insert(challenge_block, randomness);
+		ChallengeRandomness::<T>::insert(
+			challenge_block,
+			crate::ChallengeSeed { randomness, block_hash: challenge_hash, congested_before: 0 },
+		);
 		frame_system::Pallet::<T>::set_block_number(challenge_block.saturating_add(One::one()));
 		let paths = reveal_paths(&tree, &T::Verifier::challenge(job, &spec, &root, &randomness));
 
@@ -182,7 +185,7 @@ mod benchmarks {
 		for i in 0..n {
 			let device = T::BenchmarkHelper::eligible_device(i, cap::<T>());
 			let job = submitted::<T>(&client);
-			Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+			Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 			let root = H256::repeat_byte(1);
 			Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, root).expect("commit");
 			jobs.push(job);
@@ -210,7 +213,7 @@ mod benchmarks {
 	fn expire() {
 		let job = submitted::<T>(&client::<T>());
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 		Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, H256::repeat_byte(1))
 			.expect("commit");
 		let due = frame_system::Pallet::<T>::block_number()
@@ -240,7 +243,7 @@ mod benchmarks {
 		)
 		.expect("submit in setup");
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::InputWindow::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 
@@ -299,7 +302,7 @@ mod benchmarks {
 		)
 		.expect("submit in setup");
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job).expect("claim");
+		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
 		Pallet::<T>::commit(RawOrigin::Signed(device).into(), job, H256(output.root()))
 			.expect("commit");
 		// As if its reveal had checked out (the challenge missed element (0, 0)).

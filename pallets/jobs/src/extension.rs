@@ -1,7 +1,7 @@
 //! [`CheckDeviceCall`]: the transaction extension that makes the device's protocol calls free
 //! without making them a free spam channel.
 //!
-//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `reveal_layer`, `release`) are `Pays::No` and
+//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `reveal_layer`, `release`, `publish_data`) are `Pays::No` and
 //! operational, so a device never needs funds to answer a challenge, and block stuffing by
 //! normal transactions cannot crowd them out (the
 //! operational class has block space of its own). In exchange this extension admits them to
@@ -10,6 +10,13 @@
 //! within its window. Such a call cannot fail at dispatch, and each job has one valid call per
 //! step (the `provides` tag), so they cannot be used to spam. Valid ones get
 //! [`Config::DeviceCallPriority`], above any realistic tip.
+//!
+//! A claim's tag names the *device*, not the job: a device has one claim in the pool at a time
+//! (a second is refused until the first lands or leaves), and claims of several devices for
+//! one job wait side by side — the first in a block takes the job, the others then fail this
+//! check and are dropped unpaid. So an idle device cannot corner the pool by claiming every
+//! open job, which a tag per job would let it do (each of its claims would shut honest claims
+//! for that job out).
 
 use codec::{Decode, DecodeWithMemTracking, Encode};
 use core::marker::PhantomData;
@@ -73,16 +80,17 @@ impl<T: Config + Send + Sync> CheckDeviceCall<T>
 where
 	<T as frame_system::Config>::RuntimeCall: IsSubType<Call<T>>,
 {
-	/// The job and step of a device call, after checking that `who` may make it now; `None`
-	/// for any other call.
+	/// The `provides` tag of a device call, after checking that `who` may make it now: the
+	/// device for a claim, the job and step otherwise; `None` for any other call.
 	fn check(
 		who: &T::AccountId,
 		call: &<T as frame_system::Config>::RuntimeCall,
-	) -> Result<Option<(u64, u8)>, TransactionValidityError> {
+	) -> Result<Option<alloc::vec::Vec<u8>>, TransactionValidityError> {
 		let step = match call.is_sub_type() {
-			Some(Call::claim { job }) => {
+			Some(Call::claim { job, basis }) => {
 				Pallet::<T>::check_claim(who, *job).map_err(invalid)?;
-				(*job, 0)
+				Pallet::<T>::check_claim_basis(*basis).map_err(invalid)?;
+				return Ok(Some((TAG, b"claim", who).encode()));
 			}
 			Some(Call::commit { job, .. }) => {
 				Pallet::<T>::check_commit(who, *job).map_err(invalid)?;
@@ -107,9 +115,13 @@ where
 				Pallet::<T>::check_release(who, *job).map_err(invalid)?;
 				(*job, 3)
 			}
+			Some(Call::publish_data { job, .. }) => {
+				Pallet::<T>::check_publish(who, *job).map_err(invalid)?;
+				(*job, 4)
+			}
 			_ => return Ok(None),
 		};
-		Ok(Some(step))
+		Ok(Some((TAG, step).encode()))
 	}
 }
 
@@ -133,7 +145,8 @@ where
 				| Call::reveal { .. }
 				| Call::reveal_supplied { .. }
 				| Call::reveal_layer { .. }
-				| Call::release { .. },
+				| Call::release { .. }
+				| Call::publish_data { .. },
 			) => T::DbWeight::get().reads(2),
 			_ => Weight::zero(),
 		}
@@ -153,9 +166,9 @@ where
 			return Ok((ValidTransaction::default(), (), origin));
 		};
 		let valid = match Self::check(&who, call)? {
-			Some((job, step)) => ValidTransaction::with_tag_prefix("CheckDeviceCall")
+			Some(tag) => ValidTransaction::with_tag_prefix("CheckDeviceCall")
 				.priority(T::DeviceCallPriority::get())
-				.and_provides((TAG, job, step))
+				.and_provides(tag)
 				.into(),
 			None => ValidTransaction::default(),
 		};

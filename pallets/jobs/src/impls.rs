@@ -27,9 +27,11 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, ChallengeRandomness, Config, Deadlines, DeviceJobs, Error, Event, Expiries,
-	FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs, LayerOutput, LayerOutputs,
-	OpenJobCount, OpenJobs, Pallet, SlashesBurned,
+	BalanceOf, ChallengeRandomness, ChallengeSeed, ClaimsPausedUntil, CongestedBlocks, Config,
+	Deadlines, DeviceJobs, RecentAuthors,
+	Error, Event, Expiries, FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs,
+	LayerOutput, LayerOutputs, OldestChallenge, OpenJobCount, OpenJobs, Pallet, SlashesBurned,
+	MAX_CHALLENGE_EXTENSION,
 };
 
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
@@ -180,6 +182,94 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Every check of a data-availability demand of `elements` on `job` by `client`: it is the
+	/// job's client, the job a verified GEMM job on supplied inputs in its dispute window with
+	/// no open demand, the elements in the output and the witness right. The device and the
+	/// answer's deadline.
+	pub(crate) fn check_demand(
+		client: &T::AccountId,
+		job: JobId,
+		elements: &[(u32, u32)],
+		k_dim_witness: u32,
+	) -> Result<(T::AccountId, BlockNumberFor<T>), DispatchError> {
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		ensure!(info.client == *client, Error::<T>::NotClient);
+		let JobStatus::Verified { device, dispute_until, .. } = &info.status else {
+			return Err(Error::<T>::BadDemand.into());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= *dispute_until, Error::<T>::DisputeWindowClosed);
+		ensure!(info.spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::BadDemand);
+		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
+		let shape = &info.spec.shape;
+		ensure!(
+			!elements.is_empty() && elements.iter().all(|(r, c)| *r < shape.m && *c < shape.n),
+			Error::<T>::BadDemand
+		);
+		ensure!(!crate::Demands::<T>::contains_key(device, job), Error::<T>::DemandPending);
+		Ok((device.clone(), now.saturating_add(T::RevealWindow::get())))
+	}
+
+	/// The last block for the answer to `demand`: its `answer_by` plus the congested blocks
+	/// since it was made.
+	pub fn answer_deadline(demand: &crate::Demand<BlockNumberFor<T>>) -> BlockNumberFor<T> {
+		let congested = CongestedBlocks::<T>::get().saturating_sub(demand.congested_before);
+		demand.answer_by.saturating_add(congested.into())
+	}
+
+	/// Every check of `publish_data(job, _)` by `device`: an open demand on `job` for it, in
+	/// time. The job and the demand.
+	pub(crate) fn check_publish(
+		device: &T::AccountId,
+		job: JobId,
+	) -> Result<(JobOf<T>, crate::Demand<BlockNumberFor<T>>), DispatchError> {
+		let demand = crate::Demands::<T>::get(device, job).ok_or(Error::<T>::NoDemand)?;
+		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now <= Self::answer_deadline(&demand), Error::<T>::RevealTooLate);
+		Ok((info, demand))
+	}
+
+	/// The end of a demand answered with `leaves`: met if they prove against the committed root
+	/// (disputes are then taken a reveal window longer), the job fails otherwise.
+	pub(crate) fn conclude_demand(
+		job: JobId,
+		mut info: JobOf<T>,
+		device: T::AccountId,
+		demand: crate::Demand<BlockNumberFor<T>>,
+		leaves: proofgrid_primitives::job::DataAnswer,
+	) -> DispatchResult {
+		crate::Demands::<T>::remove(&device, job);
+		let JobStatus::Verified { root, dispute_until, .. } = &mut info.status else {
+			return Err(Error::<T>::WrongState.into());
+		};
+		let answered = proofgrid_primitives::job::check_data_answer(
+			&info.spec.shape,
+			&root.0,
+			&demand.elements,
+			&leaves,
+		);
+		if answered.is_err() {
+			Self::fail(job, info, FailureReason::DataWithheld);
+			return Ok(());
+		}
+		// Time to build and send a fraud proof from the published leaves.
+		let until = frame_system::Pallet::<T>::block_number().saturating_add(T::RevealWindow::get());
+		if until > *dispute_until {
+			*dispute_until = until;
+			Self::schedule(Queue::Protocol, until.saturating_add(One::one()), job);
+		}
+		let dispute_until = *dispute_until;
+		Jobs::<T>::insert(job, info);
+		Self::deposit_event(Event::DataPublished {
+			job,
+			elements: demand.elements,
+			leaves,
+			dispute_until,
+		});
+		Ok(())
+	}
+
 	/// Keeps the output of settled `linear-i8` job `job` for [`Config::OutputRetention`]
 	/// blocks, for later jobs to take as their `A`.
 	fn keep_layer_output(job: JobId, info: &JobOf<T>, device: &T::AccountId, root: H256) {
@@ -220,7 +310,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Burns the job's call fee from the client's deposit hold (once: a re-claim after an
-	/// abandonment costs the client nothing more). Returns what was burned.
+	/// abandonment costs the client nothing more), and records it as paid. Returns what was
+	/// burned.
 	pub(crate) fn burn_call_fee(info: &mut JobOf<T>) -> BalanceOf<T> {
 		let fee = core::mem::take(&mut info.call_fee);
 		let burned = T::Currency::burn_held(
@@ -232,7 +323,45 @@ impl<T: Config> Pallet<T> {
 		)
 		.unwrap_or_default();
 		FeesBurned::<T>::mutate(|b| *b = b.saturating_add(burned));
+		info.fee_paid = info.fee_paid.saturating_add(burned);
 		burned
+	}
+
+	/// The hash a claim binds a seeded job's inputs to: that of `basis` if it names one of this
+	/// chain's last [`Config::MaxClaimBasisAge`] blocks, of the parent block if `None`.
+	pub(crate) fn check_claim_basis(
+		basis: Option<(BlockNumberFor<T>, H256)>,
+	) -> Result<H256, DispatchError> {
+		let Some((number, hash)) = basis else {
+			return Ok(frame_system::Pallet::<T>::parent_hash());
+		};
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			number < now
+				&& now.saturating_sub(number) <= T::MaxClaimBasisAge::get()
+				&& frame_system::Pallet::<T>::block_hash(number) == hash,
+			Error::<T>::BadClaimBasis
+		);
+		Ok(hash)
+	}
+
+	/// Bytes of the inputs a job's device receives (`A`, `B` and a layer's biases), zero for a
+	/// seeded job.
+	pub fn input_bytes(spec: &JobSpec) -> u64 {
+		if spec.supplied().is_none() {
+			return 0;
+		}
+		let shape = &spec.shape;
+		let matrices = (u64::from(shape.m) + u64::from(shape.n)).saturating_mul(shape.k.into());
+		let bias = if spec.layer().is_some() { 4 * u64::from(shape.n) } else { 0 };
+		matrices.saturating_add(bias)
+	}
+
+	/// Blocks a job's inputs are given to arrive: [`Config::InputWindow`] plus a block per
+	/// [`Config::InputBytesPerBlock`] of them.
+	pub fn input_window(spec: &JobSpec) -> BlockNumberFor<T> {
+		let upload = Self::input_bytes(spec).div_ceil(T::InputBytesPerBlock::get());
+		T::InputWindow::get().saturating_add(BlockNumberFor::<T>::unique_saturated_from(upload))
 	}
 
 	/// Work units of a GEMM: whole [`Config::OpsPerUnit`]s of operations, rounded down.
@@ -253,19 +382,19 @@ impl<T: Config> Pallet<T> {
 		scaled.max(T::MinCollateral::get())
 	}
 
-	/// Blocks a device of throughput `gops` needs for a GEMM of `shape` (its operations plus
-	/// `OpsPerLeaf` per output leaf, for hashing), plus the base window; `None` if that exceeds
+	/// Blocks a device of throughput `gops` needs for job `spec` (its operations plus
+	/// `OpsPerLeaf` per output leaf, for hashing), plus the base window and, for supplied
+	/// inputs, the time their upload takes ([`Self::input_window`]); `None` if that exceeds
 	/// `MaxCommitWindow`.
-	pub fn commit_window(
-		shape: &proofgrid_primitives::gemm::GemmShape,
-		gops: u64,
-	) -> Option<BlockNumberFor<T>> {
+	pub fn commit_window(spec: &JobSpec, gops: u64) -> Option<BlockNumberFor<T>> {
 		let compute = proofgrid_primitives::job::compute_blocks(
-			shape.commit_work(T::OpsPerLeaf::get()),
+			spec.shape.commit_work(T::OpsPerLeaf::get()),
 			gops,
 			T::MillisecsPerBlock::get(),
 		);
+		let upload = if spec.supplied().is_some() { Self::input_window(spec) } else { Zero::zero() };
 		let window = T::BaseCommitWindow::get()
+			.saturating_add(upload)
 			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));
 		(compute <= u32::MAX as u128 && window <= T::MaxCommitWindow::get()).then_some(window)
 	}
@@ -280,14 +409,17 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < info.deadline, Error::<T>::JobExpired);
 		ensure!(!info.abandoned.contains(device), Error::<T>::AbandonedBefore);
+		ensure!(
+			ClaimsPausedUntil::<T>::get(device).is_none_or(|until| now >= until),
+			Error::<T>::ClaimsPaused
+		);
 		let price = T::Devices::price_of(device).ok_or(Error::<T>::UnknownDevice)?;
 		ensure!(
 			DeviceJobs::<T>::decode_len(device).unwrap_or(0) < T::MaxJobsPerDevice::get() as usize,
 			Error::<T>::TooManyJobs
 		);
 		let gops = T::Devices::gops_of(device).unwrap_or_default();
-		let window =
-			Self::commit_window(&info.spec.shape, gops).ok_or(Error::<T>::TooSlowForJob)?;
+		let window = Self::commit_window(&info.spec, gops).ok_or(Error::<T>::TooSlowForJob)?;
 		let collateral = Self::collateral_for(Self::job_value(&info, price));
 		T::Devices::ensure_eligible(device, &info.spec.requirements, info.price_cap, collateral)?;
 		Ok((info, ClaimPlan { price, collateral, commit_by: now.saturating_add(window) }))
@@ -307,6 +439,54 @@ impl<T: Config> Pallet<T> {
 		Ok(info)
 	}
 
+	/// The block whose seed challenges a commitment made in block `committed_at` whose earliest
+	/// challenge block is `earliest`: the first block from `earliest` on such that the blocks
+	/// after the commitment up to it are by at least two authors (when there are several), and
+	/// at most [`MAX_CHALLENGE_EXTENSION`] blocks past `earliest`. `None` while the seeds it
+	/// needs are not recorded.
+	pub fn challenge_block_of(
+		committed_at: BlockNumberFor<T>,
+		earliest: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		if T::AuthorityCount::get() <= 1 {
+			return ChallengeRandomness::<T>::contains_key(earliest).then_some(earliest);
+		}
+		let last = earliest.saturating_add(MAX_CHALLENGE_EXTENSION.into());
+		let mut block = committed_at.saturating_add(2u32.into());
+		let mut two_authors = false;
+		while block <= last {
+			let seed = ChallengeRandomness::<T>::get(block)?;
+			two_authors |= seed.new_author;
+			if block >= earliest && (two_authors || block == last) {
+				return Some(block);
+			}
+			block = block.saturating_add(One::one());
+		}
+		// `earliest` is before `committed_at + 2` (a delay of one block): its own seed.
+		ChallengeRandomness::<T>::contains_key(earliest).then_some(earliest)
+	}
+
+	/// The last block for the reveal of a job committed in `committed_at` with `earliest` as
+	/// its earliest challenge block and `reveal_by` as its deadline: the same window after its
+	/// actual challenge block ([`Self::challenge_block_of`]), plus every congested block since
+	/// ([`CongestedBlocks`]). Before the challenge block is known, the latest it can be.
+	pub fn reveal_deadline(
+		committed_at: BlockNumberFor<T>,
+		earliest: BlockNumberFor<T>,
+		reveal_by: BlockNumberFor<T>,
+	) -> BlockNumberFor<T> {
+		let window = reveal_by.saturating_sub(earliest);
+		match Self::challenge_block_of(committed_at, earliest) {
+			Some(block) => {
+				let congested = ChallengeRandomness::<T>::get(block).map_or(0, |seed| {
+					CongestedBlocks::<T>::get().saturating_sub(seed.congested_before)
+				});
+				block.saturating_add(window).saturating_add(congested.into())
+			}
+			None => reveal_by.saturating_add(MAX_CHALLENGE_EXTENSION.into()),
+		}
+	}
+
 	/// Every check of a reveal of `kind` (`reveal`, `reveal_supplied` or `reveal_layer`) of
 	/// `job` for `challenge_hash` and `k_dim_witness` by `device`; the job, its committed root
 	/// and the randomness of its challenge.
@@ -319,21 +499,25 @@ impl<T: Config> Pallet<T> {
 	) -> Result<(JobOf<T>, H256, H256), DispatchError> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(info.spec.output_kind() == Some(kind), Error::<T>::WrongRevealKind);
-		let JobStatus::Committed { device: assigned, challenge_block, reveal_by, root, .. } =
-			&info.status
+		let JobStatus::Committed {
+			device: assigned, committed_at, challenge_block, reveal_by, root, ..
+		} = &info.status
 		else {
 			return Err(Error::<T>::WrongState.into());
 		};
 		ensure!(assigned == device, Error::<T>::NotAssignedDevice);
 		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now <= *reveal_by, Error::<T>::RevealTooLate);
-		let randomness =
-			ChallengeRandomness::<T>::get(challenge_block).ok_or(Error::<T>::ChallengeNotReady)?;
-		let hash = frame_system::Pallet::<T>::block_hash(challenge_block);
-		ensure!(hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
+		ensure!(
+			now <= Self::reveal_deadline(*committed_at, *challenge_block, *reveal_by),
+			Error::<T>::RevealTooLate
+		);
+		let block = Self::challenge_block_of(*committed_at, *challenge_block)
+			.ok_or(Error::<T>::ChallengeNotReady)?;
+		let seed = ChallengeRandomness::<T>::get(block).ok_or(Error::<T>::ChallengeNotReady)?;
+		ensure!(seed.block_hash == *challenge_hash, Error::<T>::WrongChallengeBlock);
 		let root = *root;
-		Ok((info, root, randomness))
+		Ok((info, root, seed.randomness))
 	}
 
 	/// The end of a reveal the verifier judged `verdict`: a seeded job settles, a job on
@@ -368,19 +552,44 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
 			info.spec.supplied().is_some()
-				&& now >= claimed_at.saturating_add(T::InputWindow::get()),
+				&& now >= claimed_at.saturating_add(Self::input_window(&info.spec)),
 			Error::<T>::CannotRelease
 		);
 		Ok(info)
 	}
 
-	/// Records the randomness of the parent block (see [`Config::BlockRandomness`]) for the
-	/// challenges it seeds, and forgets the randomness no reveal can use any more.
+	/// Records the randomness and hash of the parent block (see [`Config::BlockRandomness`])
+	/// for the challenges it seeds, and forgets the randomness no reveal can use any more.
 	pub(crate) fn record_challenge_randomness(now: BlockNumberFor<T>) {
+		use frame_support::traits::FindAuthor;
+		let digest = frame_system::Pallet::<T>::digest();
+		let author = T::BlockAuthor::find_author(digest.logs().iter().filter_map(|d| d.as_pre_runtime()));
+		let (parent_author, grandparent_author) = RecentAuthors::<T>::get();
+		RecentAuthors::<T>::put((author, parent_author));
 		let Some(parent) = now.checked_sub(&One::one()) else { return };
+		Self::forget_old_challenges(now);
 		let (random, of_block) = T::BlockRandomness::random(CHALLENGE_SUBJECT);
 		match random {
-			Some(random) if of_block == parent => ChallengeRandomness::<T>::insert(parent, random),
+			Some(vrf) if of_block == parent => {
+				// Chained: the seed depends on every VRF output before it.
+				let before = parent
+					.checked_sub(&One::one())
+					.and_then(ChallengeRandomness::<T>::get)
+					.map(|seed| seed.randomness)
+					.unwrap_or_default();
+				let randomness = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash_of(
+					&(before, vrf),
+				);
+				ChallengeRandomness::<T>::insert(
+					parent,
+					ChallengeSeed {
+						randomness,
+						new_author: parent_author != grandparent_author,
+						block_hash: frame_system::Pallet::<T>::block_hash(parent),
+						congested_before: CongestedBlocks::<T>::get(),
+					},
+				)
+			}
 			// Genesis has no VRF output. Any other block without one is a misconfiguration
 			// (BABE must not allow secondary *plain* slots): its commitments stay unchallenged
 			// and their devices miss the reveal, which is safe for clients.
@@ -390,8 +599,37 @@ impl<T: Config> Pallet<T> {
 				"block {parent:?} has no VRF randomness: its challenges cannot be drawn"
 			),
 		}
-		if let Some(stale) = now.checked_sub(&T::RevealWindow::get().saturating_add(One::one())) {
-			ChallengeRandomness::<T>::remove(stale);
+	}
+
+	/// Removes the oldest challenge seeds whose reveal windows, congested blocks included, have
+	/// all closed at `now`: two at most per block, one more than are recorded, so the clean-up
+	/// catches up after a congestion ends.
+	fn forget_old_challenges(now: BlockNumberFor<T>) {
+		for _ in 0..2 {
+			let oldest = OldestChallenge::<T>::get();
+			if oldest >= now.saturating_sub(One::one()) {
+				return;
+			}
+			// A block with no seed (genesis) is skipped; a seed is kept while the last reveal
+			// it challenges may still come (`reveal_by` is at most `RevealWindow` after it).
+			if let Some(seed) = ChallengeRandomness::<T>::get(oldest) {
+				// The latest deadline of a reveal whose challenge reads this seed: one committed
+				// `ChallengeDelay` blocks before it, challenged `MAX_CHALLENGE_EXTENSION` blocks
+				// after, and every congested block since.
+				let congested = CongestedBlocks::<T>::get().saturating_sub(seed.congested_before);
+				let last = oldest
+					.saturating_add(T::ChallengeDelay::get())
+					.saturating_add(MAX_CHALLENGE_EXTENSION.into())
+					.saturating_add(T::RevealWindow::get())
+					.saturating_add(congested.into());
+				// Past `last`, a reveal is late and the deadline fails the job with or without
+				// the seed.
+				if now <= last {
+					return;
+				}
+				ChallengeRandomness::<T>::remove(oldest);
+			}
+			OldestChallenge::<T>::put(oldest.saturating_add(One::one()));
 		}
 	}
 
@@ -405,8 +643,14 @@ impl<T: Config> Pallet<T> {
 		Ok(match info.status {
 			JobStatus::Submitted => now >= info.deadline,
 			JobStatus::Assigned { commit_by, .. } => now > commit_by,
-			JobStatus::Committed { reveal_by, .. } => now > reveal_by,
-			JobStatus::Verified { dispute_until, .. } => now > dispute_until,
+			JobStatus::Committed { committed_at, challenge_block, reveal_by, .. } => {
+				now > Self::reveal_deadline(committed_at, challenge_block, reveal_by)
+			}
+			JobStatus::Verified { device, dispute_until, .. } => {
+				now > dispute_until
+					|| crate::Demands::<T>::get(&device, job)
+						.is_some_and(|demand| now > Self::answer_deadline(&demand))
+			}
 		})
 	}
 
@@ -423,15 +667,35 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Assigned { device, collateral, commit_by, .. } if now > commit_by => {
 				Self::give_back(job, info, device, collateral, true)
 			}
-			JobStatus::Committed { reveal_by, .. } if now > reveal_by => {
-				Self::fail(job, info, FailureReason::LateReveal)
+			JobStatus::Committed { committed_at, challenge_block, reveal_by, .. }
+				if now > reveal_by =>
+			{
+				let deadline = Self::reveal_deadline(committed_at, challenge_block, reveal_by);
+				if now > deadline {
+					Self::fail(job, info, FailureReason::LateReveal)
+				} else {
+					// Congested blocks moved the deadline on: check again then.
+					Self::schedule(Queue::Protocol, deadline.saturating_add(One::one()), job);
+				}
 			}
-			JobStatus::Verified { dispute_until, .. } if now > dispute_until => {
-				// Cannot fail while the hold invariants (`try_state`) hold and the device is
-				// registered (a device with locked collateral cannot leave); if it did, the
-				// job stays verified and `expire` can try again.
-				if let Err(error) = Self::settle(job, info) {
-					log::warn!(target: "runtime::jobs", "job {job}: settlement failed: {error:?}");
+			JobStatus::Verified { device, dispute_until, .. } => {
+				if let Some(demand) = crate::Demands::<T>::get(&device, job) {
+					let deadline = Self::answer_deadline(&demand);
+					if now > deadline {
+						crate::Demands::<T>::remove(&device, job);
+						Self::fail(job, info, FailureReason::DataWithheld);
+					} else {
+						// The settlement waits for the answer (congested blocks may have
+						// moved its deadline on).
+						Self::schedule(Queue::Protocol, deadline.saturating_add(One::one()), job);
+					}
+				} else if now > dispute_until {
+					// Cannot fail while the hold invariants (`try_state`) hold and the device is
+					// registered (a device with locked collateral cannot leave); if it did, the
+					// job stays verified and `expire` can try again.
+					if let Err(error) = Self::settle(job, info) {
+						log::warn!(target: "runtime::jobs", "job {job}: settlement failed: {error:?}");
+					}
 				}
 			}
 			_ => {}
@@ -465,15 +729,14 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobExpired { job });
 	}
 
-	/// Slashes `amount` of `device`'s free bond: the client gets at most `CompensationShare` of
-	/// `value`, the rest is burned. Returns `(slashed, compensation)`.
+	/// Slashes `amount` of `device`'s free bond: the client gets at most `cap` (what the
+	/// failure cost it), the rest is burned. Returns `(slashed, compensation)`.
 	fn forfeit(
 		device: &T::AccountId,
 		client: &T::AccountId,
 		amount: BalanceOf<T>,
-		value: BalanceOf<T>,
+		cap: BalanceOf<T>,
 	) -> (BalanceOf<T>, BalanceOf<T>) {
-		let cap = T::CompensationShare::get() * value;
 		let (slashed, compensation) =
 			T::Devices::slash(device, amount, client, cap).unwrap_or_default();
 		SlashesBurned::<T>::mutate(|b| *b = b.saturating_add(slashed.saturating_sub(compensation)));
@@ -506,16 +769,20 @@ impl<T: Config> Pallet<T> {
 		T::Devices::release_slot(&device);
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
+		let now = frame_system::Pallet::<T>::block_number();
+		ClaimsPausedUntil::<T>::insert(&device, now.saturating_add(T::ReleaseCooldown::get()));
 		if missed {
-			// Burned, not paid to the client: nobody may profit from a missed window.
+			// The client gets back the call fee it paid, no more (so nobody profits from a
+			// missed window); the rest is burned.
 			let deposit = T::ClaimDeposit::get().min(collateral);
-			let (forfeited, _) = Self::forfeit(&device, &info.client, deposit, Zero::zero());
+			let (forfeited, compensation) =
+				Self::forfeit(&device, &info.client, deposit, info.fee_paid);
+			info.fee_paid = info.fee_paid.saturating_sub(compensation);
 			T::Devices::record_failure(&device);
 			Self::deposit_event(Event::JobUnassigned { job, device: device.clone(), forfeited });
 		} else {
 			Self::deposit_event(Event::JobReleased { job, device: device.clone() });
 		}
-		let now = frame_system::Pallet::<T>::block_number();
 		let _ = info.abandoned.try_push(device);
 		if now >= info.deadline || info.abandoned.is_full() {
 			Self::expire_job(job, &info);
@@ -586,6 +853,12 @@ impl<T: Config> Pallet<T> {
 		if window.is_zero() {
 			return Self::settle(job, info);
 		}
+		// Time to download the output too: a block per `InputBytesPerBlock` of its values.
+		let output_bytes = u64::from(info.spec.shape.m)
+			.saturating_mul(info.spec.shape.n.into())
+			.saturating_mul(4);
+		let download = output_bytes.div_ceil(T::InputBytesPerBlock::get());
+		let window = window.saturating_add(BlockNumberFor::<T>::unique_saturated_from(download));
 		let dispute_until = frame_system::Pallet::<T>::block_number().saturating_add(window);
 		Self::schedule(Queue::Protocol, dispute_until.saturating_add(One::one()), job);
 		T::Devices::release_slot(&device);
@@ -675,18 +948,21 @@ impl<T: Config> Pallet<T> {
 		claimed_at: BlockNumberFor<T>,
 		committed_at: BlockNumberFor<T>,
 	) -> u64 {
-		// The inputs exist from the block before the claim's: count that block too.
-		let blocks: u128 = committed_at.saturating_sub(claimed_at).unique_saturated_into();
-		let millis = blocks.saturating_add(1).saturating_mul(T::MillisecsPerBlock::get().into());
+		// The inputs exist from the claim's basis, at most `MaxClaimBasisAge` blocks before the
+		// claim: count from there.
+		let started = claimed_at.saturating_sub(T::MaxClaimBasisAge::get());
+		let blocks: u128 = committed_at.saturating_sub(started).unique_saturated_into();
+		let millis = blocks.max(1).saturating_mul(T::MillisecsPerBlock::get().into());
 		// ops / (ms × 10⁶) = giga-operations per second.
 		(info.spec.shape.ops() / millis.saturating_mul(1_000_000).max(1)).unique_saturated_into()
 	}
 
-	/// A failed job: the client gets its budget and deposit back plus compensation from the
-	/// device's slashed collateral; the rest of the collateral is burned.
+	/// A failed job: the client gets its budget and deposit back, and from the device's slashed
+	/// collateral the call fee it paid — exactly what the failure cost it, so no client gains
+	/// by making a job fail; the rest of the collateral is burned.
 	pub(crate) fn fail(job: JobId, info: JobOf<T>, reason: FailureReason) {
-		let (JobStatus::Committed { device, price, collateral, .. }
-		| JobStatus::Verified { device, price, collateral, .. }) = info.status.clone()
+		let (JobStatus::Committed { device, collateral, .. }
+		| JobStatus::Verified { device, collateral, .. }) = info.status.clone()
 		else {
 			return;
 		};
@@ -694,10 +970,11 @@ impl<T: Config> Pallet<T> {
 		if matches!(info.status, JobStatus::Committed { .. }) {
 			T::Devices::release_slot(&device);
 		}
+		crate::Demands::<T>::remove(&device, job);
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		let (slashed, compensation) =
-			Self::forfeit(&device, &info.client, collateral, Self::job_value(&info, price));
+			Self::forfeit(&device, &info.client, collateral, info.fee_paid);
 		T::Devices::record_failure(&device);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobFailed { job, device, reason, slashed, compensation });
@@ -759,10 +1036,10 @@ impl<T: Config> Pallet<T> {
 				"an open-job bucket count is wrong"
 			);
 		}
-		let window: u64 = T::RevealWindow::get().saturating_add(One::one()).unique_saturated_into();
+		let oldest = OldestChallenge::<T>::get();
 		ensure!(
-			ChallengeRandomness::<T>::iter_keys().count() as u64 <= window,
-			"challenge randomness is kept longer than any reveal can use it"
+			ChallengeRandomness::<T>::iter_keys().all(|block| block >= oldest),
+			"challenge randomness is kept behind its clean-up cursor"
 		);
 		// The device index lists exactly the jobs assigned to each device.
 		for (device, jobs) in DeviceJobs::<T>::iter() {
@@ -777,6 +1054,15 @@ impl<T: Config> Pallet<T> {
 					"the device job index lists a job not assigned to that device"
 				);
 			}
+		}
+		for (device, job, _) in crate::Demands::<T>::iter() {
+			ensure!(
+				Jobs::<T>::get(job).is_some_and(|info| matches!(
+					&info.status,
+					JobStatus::Verified { device: d, .. } if *d == device
+				)),
+				"a data demand is open on a job that is not verified by that device"
+			);
 		}
 		// Verified jobs have left their device's index (the device's work is done).
 		let assigned = Jobs::<T>::iter_values()
@@ -802,11 +1088,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The challenge of committed job `id`, once its challenge block's randomness is recorded.
-	pub fn challenge_of(id: JobId) -> Option<alloc::vec::Vec<u64>> {
+	pub fn challenge_of(id: JobId) -> Option<(BlockNumberFor<T>, alloc::vec::Vec<u64>)> {
 		use proofgrid_primitives::traits::ComputeVerifier;
 		let job = Jobs::<T>::get(id)?;
-		let JobStatus::Committed { root, challenge_block, .. } = job.status else { return None };
-		let randomness = ChallengeRandomness::<T>::get(challenge_block)?;
-		Some(T::Verifier::challenge(id, &job.spec, &root, &randomness))
+		let JobStatus::Committed { root, committed_at, challenge_block, .. } = job.status else {
+			return None;
+		};
+		let block = Self::challenge_block_of(committed_at, challenge_block)?;
+		let seed = ChallengeRandomness::<T>::get(block)?;
+		Some((block, T::Verifier::challenge(id, &job.spec, &root, &seed.randomness)))
 	}
 }

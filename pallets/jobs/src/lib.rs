@@ -120,8 +120,6 @@ pub mod pallet {
 		parameter_types! {
 			/// 10% of a job's payment is burned.
 			pub const TenPercent: Perbill = Perbill::from_percent(10);
-			/// A failed device's client gets up to half the slash.
-			pub const Half: Perbill = Perbill::from_percent(50);
 		}
 
 		/// A test runtime's configuration (`u64` balances and block numbers): a work unit of
@@ -148,13 +146,18 @@ pub mod pallet {
 			type ClaimDeposit = ConstU64<50>;
 			type CallFee = sp_runtime::traits::ConvertToValue<ConstU64<0>>;
 			type OpsPerLeaf = ConstU64<0>;
-			type CompensationShare = Half;
 			type JobDeposit = ConstU64<20>;
 			type BaseCommitWindow = ConstU64<5>;
 			type MaxCommitWindow = ConstU64<50>;
 			type MillisecsPerBlock = ConstU64<1>;
 			type ChallengeDelay = ConstU64<1>;
 			type InputWindow = ConstU64<3>;
+			type InputBytesPerBlock = ConstU64<{ 1 << 20 }>;
+			type MaxClaimBasisAge = ConstU64<4>;
+			type BlockHadRoom = frame_support::traits::ConstBool<true>;
+			type ReleaseCooldown = ConstU64<10>;
+			type AuthorityCount = ConstU32<1>;
+			type BlockAuthor = ();
 			type RevealWindow = ConstU64<5>;
 			type DisputeWindow = ConstU64<10>;
 			type DisputeDeposit = ConstU64<40>;
@@ -237,12 +240,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type OpsPerLeaf: Get<u64>;
 
-		/// A client's compensation for a failed or abandoned job is at most this share of the
-		/// job's value (`units × device price`), and never more than was slashed; the rest of
-		/// the slash is burned. Below 100%, so nobody gains by making a job fail.
-		#[pallet::constant]
-		type CompensationShare: Get<Perbill>;
-
 		/// Storage deposit held from the client for each open job.
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
@@ -277,10 +274,47 @@ pub mod pallet {
 		type BlockRandomness: Randomness<Option<H256>, BlockNumberFor<Self>>;
 
 		/// Blocks after its claim from which the device of a job on supplied inputs may give it
-		/// back without penalty because the inputs did not arrive ([`Pallet::release`]).
+		/// back without penalty because the inputs did not arrive ([`Pallet::release`]), for
+		/// inputs of no size: the window grows by a block per [`Config::InputBytesPerBlock`].
 		#[pallet::constant]
 		#[pallet::no_default_bounds]
 		type InputWindow: Get<BlockNumberFor<Self>>;
+
+		/// Input bytes a client is expected to upload per block: a job's input window, and its
+		/// commit window, grow by a block for each this many bytes of `A` and `B`, so that large
+		/// inputs arrive before the device may give the job up.
+		#[pallet::constant]
+		type InputBytesPerBlock: Get<u64>;
+
+		/// Oldest block a claim may name as its basis (see [`Pallet::claim`]), in blocks before
+		/// the claim's. Delivered throughput is counted from this many blocks before the claim,
+		/// so naming an old basis gains a device no measured speed.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type MaxClaimBasisAge: Get<BlockNumberFor<Self>>;
+
+		/// Read at the end of each block: whether the block had room left for the largest
+		/// reveal (length and weight). A block without room does not count towards any reveal
+		/// window ([`CongestedBlocks`]), so filling blocks delays reveals and never makes an
+		/// honest one late.
+		#[pallet::no_default_bounds]
+		type BlockHadRoom: Get<bool>;
+
+		/// Blocks after giving a job back (a release or a missed commit window) during which a
+		/// device may not claim: claim-and-release cannot be repeated fast.
+		#[pallet::constant]
+		#[pallet::no_default_bounds]
+		type ReleaseCooldown: Get<BlockNumberFor<Self>>;
+
+		/// Block authors (BABE authorities). With more than one, a commitment's challenge waits
+		/// for a block after blocks by two authors ([`ChallengeSeed::new_author`]), so that no
+		/// single author knows it when the device commits.
+		type AuthorityCount: Get<u32>;
+
+		/// The index of a block's author among the authorities, from its digest
+		/// (`pallet_babe::Pallet`).
+		#[pallet::no_default_bounds]
+		type BlockAuthor: frame_support::traits::FindAuthor<u32>;
 
 		/// Blocks a device has to reveal after the challenge block.
 		#[pallet::constant]
@@ -392,10 +426,46 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// The randomness of each recent block that challenges are drawn from, recorded when the
-	/// next block starts and kept for [`Config::RevealWindow`] blocks more.
+	/// The randomness (and hash) of each recent block that challenges are drawn from, recorded
+	/// when the next block starts and kept while a reveal may still use it:
+	/// [`Config::RevealWindow`] blocks more, plus every congested block since.
 	#[pallet::storage]
-	pub type ChallengeRandomness<T: Config> = StorageMap<_, Twox64Concat, BlockNumberFor<T>, H256>;
+	pub type ChallengeRandomness<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, ChallengeSeed>;
+
+	/// The oldest block whose [`ChallengeRandomness`] may still be kept: the cursor of its
+	/// clean-up.
+	#[pallet::storage]
+	pub type OldestChallenge<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// The authors of the current block and of its parent (recorded when the block starts),
+	/// for the next block's [`ChallengeSeed::new_author`].
+	#[pallet::storage]
+	pub type RecentAuthors<T: Config> = StorageValue<_, (Option<u32>, Option<u32>), ValueQuery>;
+
+	/// Open data-availability demands, by device and job (see [`Pallet::demand_data`]): a
+	/// device reads its own in one prefix.
+	#[pallet::storage]
+	pub type Demands<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		Twox64Concat,
+		JobId,
+		Demand<BlockNumberFor<T>>,
+	>;
+
+	/// Devices that gave a job back, and the block until which they may not claim
+	/// ([`Config::ReleaseCooldown`]).
+	#[pallet::storage]
+	pub type ClaimsPausedUntil<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BlockNumberFor<T>>;
+
+	/// Blocks since genesis that had no room left for the largest reveal
+	/// ([`Config::BlockHadRoom`]). Reveal windows count only the other blocks: a job's reveal
+	/// is due by its `reveal_by` plus the congested blocks since its challenge block.
+	#[pallet::storage]
+	pub type CongestedBlocks<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Waiting jobs by kernel and price bucket
 	/// ([`price_bucket`](proofgrid_primitives::job::price_bucket) of the price cap), so that a
@@ -500,8 +570,8 @@ pub mod pallet {
 			fee_burned: BalanceOf<T>,
 			refund: BalanceOf<T>,
 		},
-		/// The job failed: the client got its budget back and `compensation` from the
-		/// device's slashed collateral; the rest of the slash was burned.
+		/// The job failed: the client got its budget back and `compensation` (at most the call
+		/// fee it paid) from the device's slashed collateral; the rest of the slash was burned.
 		JobFailed {
 			job: JobId,
 			device: T::AccountId,
@@ -522,6 +592,22 @@ pub mod pallet {
 			accuser: T::AccountId,
 			reason: DispatchError,
 			deposit_burned: BalanceOf<T>,
+		},
+		/// The client of verified job `job` demanded that its device publish the leaves of
+		/// `elements` on chain by `answer_by` (plus congested blocks).
+		DataDemanded {
+			job: JobId,
+			device: T::AccountId,
+			elements: proofgrid_primitives::job::DemandedElements,
+			answer_by: BlockNumberFor<T>,
+		},
+		/// The device published the demanded leaves (values and paths, in the demand's order);
+		/// fraud proofs are taken until `dispute_until`.
+		DataPublished {
+			job: JobId,
+			elements: proofgrid_primitives::job::DemandedElements,
+			leaves: proofgrid_primitives::job::DataAnswer,
+			dispute_until: BlockNumberFor<T>,
 		},
 		/// The device gave a job on supplied inputs back, without penalty, because the inputs
 		/// did not reach it; it may not claim the job again, and the job waits for another
@@ -611,6 +697,19 @@ pub mod pallet {
 		UnknownChainedOutput,
 		/// `A`'s commitment is not the output of the earlier job it names.
 		ChainedInputMismatch,
+		/// The claim's basis is not one of this chain's last `MaxClaimBasisAge` blocks (it is on
+		/// another fork, or too old). Nothing happens: claim again naming a recent block.
+		BadClaimBasis,
+		/// The device gave a job back less than `ReleaseCooldown` blocks ago: it may not claim
+		/// yet.
+		ClaimsPaused,
+		/// A data-availability demand names no element, an element outside the output, or a job
+		/// that is not a verified GEMM job on supplied inputs in its dispute window.
+		BadDemand,
+		/// The job has an open data-availability demand already (one at a time).
+		DemandPending,
+		/// There is no open data-availability demand on this job for this device.
+		NoDemand,
 	}
 
 	#[pallet::hooks]
@@ -622,10 +721,21 @@ pub mod pallet {
 				Self::process_deadline(job, now);
 				count = count.saturating_add(1);
 			}
-			// A deadline may settle a verified job, which tells `OnWorkVerified`.
-			T::WeightInfo::on_initialize(count).saturating_add(
-				<T::OnWorkVerified as OnWorkVerified<_, _>>::weight().saturating_mul(count.into()),
-			)
+			// A deadline may settle a verified job, which tells `OnWorkVerified`; `on_finalize`
+			// reads the block's fullness and may count it as congested, and the randomness
+			// clean-up takes up to two more entries.
+			T::WeightInfo::on_initialize(count)
+				.saturating_add(
+					<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()
+						.saturating_mul(count.into()),
+				)
+				.saturating_add(T::DbWeight::get().reads_writes(5, 4))
+		}
+
+		fn on_finalize(_now: BlockNumberFor<T>) {
+			if !T::BlockHadRoom::get() {
+				CongestedBlocks::<T>::mutate(|n| *n = n.saturating_add(1));
+			}
 		}
 
 		fn integrity_test() {
@@ -636,10 +746,7 @@ pub mod pallet {
 			assert!(T::MinWorkUnits::get() > 0, "a job is at least one work unit");
 			assert!(T::OpsPerUnit::get() > 0, "a work unit is some operations");
 			assert!(T::MillisecsPerBlock::get() > 0, "blocks take time");
-			assert!(
-				T::CompensationShare::get() < Perbill::one(),
-				"compensation must stay below the client's loss"
-			);
+			assert!(T::InputBytesPerBlock::get() > 0, "uploads take time");
 			assert!(
 				T::ClaimDeposit::get() <= T::MinCollateral::get(),
 				"the claim deposit is part of the collateral"
@@ -709,6 +816,7 @@ pub mod pallet {
 				budget,
 				deposit,
 				call_fee,
+				fee_paid: Zero::zero(),
 				deadline,
 				abandoned: Default::default(),
 				status: JobStatus::Submitted,
@@ -743,19 +851,31 @@ pub mod pallet {
 		}
 
 		/// Signed by a device key: take a waiting job, locking its collateral from the device's
-		/// free bond. Free, and admitted to the pool only when it would succeed.
+		/// free bond. Free, and admitted to the pool only when it would succeed; a device has one
+		/// claim in the pool at a time.
+		///
+		/// A seeded job's inputs are bound to the hash of the claim's *basis*: the block
+		/// `basis = (number, hash)` names, which must be one of this chain's last
+		/// [`Config::MaxClaimBasisAge`] blocks ([`Error::BadClaimBasis`] otherwise, without
+		/// penalty), or the claim's parent if `None`. A named basis keeps the inputs the device
+		/// computes the same when a reorg re-includes the claim under another parent.
 		#[pallet::call_index(2)]
 		#[pallet::weight((T::WeightInfo::claim(), DispatchClass::Operational, Pays::No))]
-		pub fn claim(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+		pub fn claim(
+			origin: OriginFor<T>,
+			job: JobId,
+			basis: Option<(BlockNumberFor<T>, H256)>,
+		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
 			let (mut info, plan) = Self::check_claim(&device, job)?;
+			let basis = Self::check_claim_basis(basis)?;
 			DeviceJobs::<T>::try_mutate(&device, |jobs| jobs.try_push(job))
 				.map_err(|_| Error::<T>::TooManyJobs)?;
 			T::Devices::lock_collateral(&device, plan.collateral)?;
 			Self::unlist_open(job, &info);
 			let call_fee_burned = Self::burn_call_fee(&mut info);
 			if let JobInputs::Seeded { seed } = &mut info.spec.inputs {
-				*seed = claim_seed(seed, &frame_system::Pallet::<T>::parent_hash().0);
+				*seed = claim_seed(seed, &basis.0);
 			}
 			Self::schedule(Queue::Protocol, plan.commit_by.saturating_add(One::one()), job);
 			info.status = JobStatus::Assigned {
@@ -995,6 +1115,64 @@ pub mod pallet {
 			let (info, root) = Self::check_dispute(&accuser, job, k_dim_witness)?;
 			let verdict = T::Verifier::verify_layer_fraud(&info.spec, &root, &proof);
 			Self::judge(job, info, accuser, proof.element, verdict)
+		}
+
+		/// The client of a verified job on supplied inputs, within its dispute window: demand that
+		/// the device publish on chain the leaves (values and Merkle paths) holding `elements` of
+		/// the output, so that the client can prove an element wrong even if the device never
+		/// served its output. The device must answer ([`Pallet::publish_data`]) within
+		/// [`Config::RevealWindow`] blocks (congested blocks not counted), or the job fails as
+		/// for a wrong result. One demand at a time; the settlement waits for the answer, and
+		/// disputes are taken for a reveal window after it. The client pays for the answer's
+		/// verification in this call's fee. `k_dim_witness` must be the job's `k`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(
+			T::WeightInfo::dispute().saturating_add(T::Verifier::verify_fraud_weight(*k_dim_witness)
+				.saturating_mul(elements.len() as u64))
+		)]
+		pub fn demand_data(
+			origin: OriginFor<T>,
+			job: JobId,
+			elements: proofgrid_primitives::job::DemandedElements,
+			k_dim_witness: u32,
+		) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			let (device, answer_by) = Self::check_demand(&client, job, &elements, k_dim_witness)?;
+			Demands::<T>::insert(
+				&device,
+				job,
+				Demand {
+					elements: elements.clone(),
+					answer_by,
+					congested_before: CongestedBlocks::<T>::get(),
+				},
+			);
+			Self::schedule(Queue::Protocol, answer_by.saturating_add(One::one()), job);
+			Self::deposit_event(Event::DataDemanded { job, device, elements, answer_by });
+			Ok(())
+		}
+
+		/// Signed by the device of a job with an open data-availability demand: publish the
+		/// leaf of each demanded element with its path to the committed root, in the demand's
+		/// order. If they prove against the root, the demand is met and fraud proofs are taken
+		/// for [`Config::RevealWindow`] blocks more; otherwise the job fails as for a wrong
+		/// result. Free, and admitted to the pool only while the demand is open.
+		#[pallet::call_index(12)]
+		#[pallet::weight((
+			T::WeightInfo::reveal().saturating_add(
+				T::Verifier::verify_fraud_weight(0).saturating_mul(leaves.len() as u64)
+			),
+			DispatchClass::Operational,
+			Pays::No
+		))]
+		pub fn publish_data(
+			origin: OriginFor<T>,
+			job: JobId,
+			leaves: proofgrid_primitives::job::DataAnswer,
+		) -> DispatchResult {
+			let device = ensure_signed(origin)?;
+			let (info, demand) = Self::check_publish(&device, job)?;
+			Self::conclude_demand(job, info, device, demand, leaves)
 		}
 	}
 }

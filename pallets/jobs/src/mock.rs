@@ -80,7 +80,12 @@ parameter_types! {
 	pub static DisputeWindow: u64 = DISPUTE_BLOCKS;
 	pub const DeviceBond: Balance = BOND;
 	pub const ProtocolFee: Perbill = Perbill::from_percent(10);
-	pub const CompensationShare: Perbill = Perbill::from_percent(50);
+	/// Whether the current block has room for the largest reveal (tests congest blocks).
+	pub static BlockHadRoom: bool = true;
+	/// Block authors: one unless a test says otherwise.
+	pub static AuthorityCount: u32 = 1;
+	/// The author of the blocks that start from now on.
+	pub static Author: Option<u32> = None;
 }
 
 #[derive_impl(pallet_devices::config_preludes::TestDefaultConfig)]
@@ -112,7 +117,9 @@ impl pallet_jobs::Config for Test {
 	type ClaimDeposit = ConstU64<CLAIM_DEPOSIT>;
 	type CallFee = TestCallFee;
 	type OpsPerLeaf = ConstU64<OPS_PER_LEAF>;
-	type CompensationShare = CompensationShare;
+	type BlockHadRoom = BlockHadRoom;
+	type AuthorityCount = AuthorityCount;
+	type BlockAuthor = TestAuthor;
 	type JobDeposit = ConstU64<JOB_DEPOSIT>;
 	type BaseCommitWindow = ConstU64<BASE_COMMIT_WINDOW>;
 	type MaxCommitWindow = ConstU64<MAX_COMMIT_WINDOW>;
@@ -132,6 +139,17 @@ impl pallet_jobs::Config for Test {
 parameter_types! {
 	/// What the jobs pallet reported through `OnWorkVerified`, in order.
 	pub static Verified: Vec<(AccountId, u64, Balance)> = Vec::new();
+}
+
+/// The block author is [`Author`].
+pub struct TestAuthor;
+impl frame_support::traits::FindAuthor<u32> for TestAuthor {
+	fn find_author<'a, I>(_: I) -> Option<u32>
+	where
+		I: 'a + IntoIterator<Item = (sp_runtime::ConsensusEngineId, &'a [u8])>,
+	{
+		Author::get()
+	}
 }
 
 /// Prices device calls at [`CallFeePerMs`] per millisecond of weight.
@@ -207,7 +225,9 @@ pub fn reveal_paths(
 ) -> RevealPaths {
 	let root = H256(tree.root());
 	// Before the randomness is recorded, any paths do for the refusals tests check.
-	let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap_or_default();
+	let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block)
+		.map(|seed| seed.randomness)
+		.unwrap_or_default();
 	let indices = ComputeProof::challenge(job, spec, &root, &randomness);
 	proofgrid_primitives::testing::reveal_paths(tree, &indices)
 }

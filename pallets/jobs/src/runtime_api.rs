@@ -21,8 +21,9 @@ sp_api::decl_runtime_apis! {
 		/// The open jobs assigned to `device` (claimed or committed).
 		fn jobs_for_device(device: AccountId) -> Vec<(JobId, Job<AccountId, Balance, BlockNumber>)>;
 
-		/// The leaf indices the device of committed job `id` must reveal, once its challenge
-		/// block exists; `None` before that or if the job is not committed.
-		fn challenge(id: JobId) -> Option<Vec<u64>>;
+		/// The challenge block of committed job `id` and the leaf indices its device must
+		/// reveal, once the challenge block's seed is recorded; `None` before that or if the job
+		/// is not committed.
+		fn challenge(id: JobId) -> Option<(BlockNumber, Vec<u64>)>;
 	}
 }

@@ -30,8 +30,9 @@ const CAP: Balance = 1_000;
 const PRICE: Balance = 600;
 /// `max(MIN_COLLATERAL, 150% × 600)`.
 const COLLATERAL: Balance = 900;
-/// 50% of the job's value (600).
-const MAX_COMPENSATION: Balance = 300;
+/// A failure compensates the client with the call fee it paid, which these tests leave at zero
+/// ([`CallFeePerMs`]): the client ends where it started; `mod call_fee` prices the calls.
+const MAX_COMPENSATION: Balance = 0;
 
 fn free(who: &AccountId) -> Balance {
 	Balances::balance(who)
@@ -60,7 +61,7 @@ fn committed(
 ) -> (u64, u64, proofgrid_primitives::merkle::MerkleTree) {
 	register_device(1, PRICE);
 	let job = submit(50);
-	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+	assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 	let tree = seeded_output(&stored_spec(job), tree_fake);
 	assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 	let challenge_block = System::block_number() + 1;
@@ -177,7 +178,7 @@ mod submit_and_cancel {
 		build_and_execute(|| {
 			register_device(1, PRICE);
 			let job = submit(20);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			assert_noop!(
 				Jobs::cancel(RuntimeOrigin::signed(client()), job),
 				Error::<Test>::WrongState
@@ -195,7 +196,7 @@ mod claim_and_commit {
 			register_device(1, PRICE);
 			let job = submit(20);
 			let seed = *stored_spec(job).seed().unwrap();
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			// The inputs are fixed only now: nobody could compute them before the claim.
 			assert_eq!(stored_spec(job).seed(), Some(&claim_seed(&seed, &System::parent_hash().0)));
 			assert_ne!(stored_spec(job).seed(), Some(&seed));
@@ -214,7 +215,7 @@ mod claim_and_commit {
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked), (1, COLLATERAL));
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job, None),
 				Error::<Test>::WrongState
 			);
 		});
@@ -226,13 +227,13 @@ mod claim_and_commit {
 			let job = submit(20);
 			// Not a device at all.
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(account(PROVIDER)), job),
+				Jobs::claim(RuntimeOrigin::signed(account(PROVIDER)), job, None),
 				Error::<Test>::UnknownDevice
 			);
 			// Asks more than the cap.
 			register_device(1, CAP + 1);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job, None),
 				pallet_devices::Error::<Test>::PriceTooHigh
 			);
 			// Needs more memory than the device has.
@@ -240,11 +241,11 @@ mod claim_and_commit {
 			spec.requirements = Requirements { min_vram_mib: 80_000, ..spec.requirements };
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP * 2, 20));
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job + 1),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job + 1, None),
 				pallet_devices::Error::<Test>::InsufficientVram
 			);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job + 9),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job + 9, None),
 				Error::<Test>::UnknownJob
 			);
 		});
@@ -257,7 +258,7 @@ mod claim_and_commit {
 			// 900 of the 1 000 bond are locked by the first job.
 			let second = submit(50);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), second),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), second, None),
 				pallet_devices::Error::<Test>::InsufficientCollateral
 			);
 			// A top-up makes room…
@@ -266,7 +267,7 @@ mod claim_and_commit {
 				device(1),
 				COLLATERAL
 			));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second, None));
 			assert_eq!(Devices::locked_of(&device(1)), Some(2 * COLLATERAL));
 			// …and settling the first job unlocks its collateral.
 			reveal(first, challenge_block, &tree);
@@ -287,7 +288,7 @@ mod claim_and_commit {
 			spec.shape = GemmShape { m: 128, n: 64, k: 8 }; // 2 units
 			let job = crate::NextJobId::<Test>::get();
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			// 150% of 2 × 600.
 			assert_eq!(Devices::locked_of(&device(1)), Some(1_800));
 			// The minimum applies to cheap jobs.
@@ -302,8 +303,8 @@ mod claim_and_commit {
 			let first = submit(50);
 			let second = submit(50);
 			let other = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second, None));
 			assert_eq!(DeviceJobs::<Test>::get(device(1)).into_inner(), vec![first, second]);
 			let listed: Vec<u64> =
 				Jobs::jobs_for_device(&device(1)).iter().map(|(id, _)| *id).collect();
@@ -339,7 +340,7 @@ mod claim_and_commit {
 			assert_eq!((listed(low), listed(high)), (vec![a], vec![b, c]));
 			assert_eq!(OpenJobCount::<Test>::get(Kernel::GemmI8, high), Some(2));
 			// Claimed: out of the index. A missed commit window: back in it.
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), b));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), b, None));
 			assert_eq!(listed(high), vec![c]);
 			run_to_block(1 + COMMIT_WINDOW + 1);
 			assert_eq!(listed(high), vec![b, c]);
@@ -359,11 +360,11 @@ mod claim_and_commit {
 			register_device(1, MIN_PRICE);
 			for _ in 0..MAX_ACTIVE_JOBS {
 				let job = submit(50);
-				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			}
 			let job = submit(50);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job, None),
 				Error::<Test>::TooManyJobs
 			);
 		});
@@ -389,12 +390,12 @@ mod claim_and_commit {
 			let cap = 2 * MIN_PRICE;
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec.clone(), cap, 50));
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, cap, 50));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			assert!(matches!(
 				JobsMap::<Test>::get(job).unwrap().status,
 				JobStatus::Assigned { commit_by, .. } if commit_by == 1 + BASE_COMMIT_WINDOW + 1
 			));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job + 1));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job + 1, None));
 			assert!(matches!(
 				JobsMap::<Test>::get(job + 1).unwrap().status,
 				// 8 388 608 operations and 1 024 leaves × 1 000: 10 blocks at 10⁶ per block.
@@ -405,7 +406,7 @@ mod claim_and_commit {
 			big.shape = GemmShape { m: 256, n: 256, k: 256 }; // 3.8·10⁷ work: 38 blocks
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), big, cap, 50));
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 2),
+				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 2, None),
 				Error::<Test>::TooSlowForJob
 			);
 			// A wide, shallow job: 2·10⁶ operations (3 blocks) but 65 536 leaves to hash (66
@@ -414,7 +415,7 @@ mod claim_and_commit {
 			wide.shape = GemmShape { m: 1_024, n: 1_024, k: 1 };
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), wide, cap, 50));
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 3),
+				Jobs::claim(RuntimeOrigin::signed(device(2)), job + 3, None),
 				Error::<Test>::TooSlowForJob
 			);
 		});
@@ -427,7 +428,7 @@ mod claim_and_commit {
 			let job = submit(10);
 			System::set_block_number(10);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job, None),
 				Error::<Test>::JobExpired
 			);
 		});
@@ -456,7 +457,7 @@ mod claim_and_commit {
 				Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256::zero()),
 				Error::<Test>::WrongState
 			);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			assert_noop!(
 				Jobs::commit(RuntimeOrigin::signed(device(2)), job, H256::zero()),
 				Error::<Test>::NotAssignedDevice
@@ -522,7 +523,7 @@ mod reveal {
 				device(1),
 				2 * BOND
 			));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			run_to_block(3);
 			let tree = seeded_output(&stored_spec(job), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
@@ -550,8 +551,8 @@ mod reveal {
 
 			reveal(job, challenge_block, &tree);
 
-			// The whole collateral (900) is slashed: 300 (half the job's value) compensate
-			// the client, 600 are burned.
+			// The whole collateral (900) is slashed: the client paid no call fee here, so
+			// nothing compensates it and all 900 are burned.
 			System::assert_last_event(
 				Event::JobFailed {
 					job,
@@ -584,7 +585,7 @@ mod reveal {
 			// 100 of the 1 000 bond is left: below the minimum, so no work, not even cheap.
 			let next = submit(50);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), next),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), next, None),
 				pallet_devices::Error::<Test>::BondTooLow
 			);
 			assert_ok!(Devices::top_up_bond(
@@ -592,7 +593,7 @@ mod reveal {
 				device(1),
 				COLLATERAL
 			));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), next));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), next, None));
 		});
 	}
 
@@ -687,14 +688,16 @@ mod reveal {
 			assert!(crate::ChallengeRandomness::<Test>::get(1).is_some());
 			assert!(crate::ChallengeRandomness::<Test>::get(2).is_some());
 			assert!(crate::ChallengeRandomness::<Test>::get(3).is_none(), "not before block 4");
-			// A commitment in block 1 is challenged by block 2, revealed by 2 + REVEAL_WINDOW.
-			run_to_block(2 + REVEAL_WINDOW);
+			// A seed of block 2 may challenge a commitment of block 1 (delay 1) up to
+			// MAX_CHALLENGE_EXTENSION blocks late, revealed REVEAL_WINDOW blocks after that.
+			let last = 2 + 1 + crate::MAX_CHALLENGE_EXTENSION as u64 + REVEAL_WINDOW;
+			run_to_block(last);
 			assert!(crate::ChallengeRandomness::<Test>::get(2).is_some());
-			run_to_block(2 + REVEAL_WINDOW + 1);
+			run_to_block(last + 1);
 			assert!(crate::ChallengeRandomness::<Test>::get(2).is_none());
 			assert_eq!(
 				crate::ChallengeRandomness::<Test>::iter_keys().count() as u64,
-				REVEAL_WINDOW
+				1 + crate::MAX_CHALLENGE_EXTENSION as u64 + REVEAL_WINDOW
 			);
 		});
 	}
@@ -725,8 +728,8 @@ mod reveal {
 			// The same request twice: the device computes the first and replays its output.
 			let first = submit(50);
 			let second = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second, None));
 			let tree = seeded_output(&stored_spec(first), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), second, H256(tree.root())));
 			run_to_block(3);
@@ -766,7 +769,7 @@ mod call_fee {
 
 			let job = submit(50);
 			let issuance = Balances::total_issuance();
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			System::assert_last_event(
 				Event::JobAssigned {
 					job,
@@ -783,8 +786,48 @@ mod call_fee {
 			assert_eq!(deposit_held(&client()), JOB_DEPOSIT);
 			// The device abandons; the next claim costs the client nothing more.
 			run_to_block(1 + COMMIT_WINDOW + 1);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job, None));
 			assert_eq!(FeesBurned::<Test>::get(), fee);
+			// The abandoning device repaid the client's fee out of its claim deposit.
+			assert_eq!(JobsMap::<Test>::get(job).unwrap().fee_paid, 0);
+		});
+	}
+
+	/// Attack 1 of issue 31: a client that makes its own job fail (here: a device that fakes
+	/// its output, standing for any failure a client can provoke) gets back exactly what it
+	/// put in — budget, deposit and the burned call fee — and nothing of the rest of the
+	/// collateral, which is burned. Inducing failures never pays.
+	#[test]
+	fn a_failure_compensates_the_client_with_exactly_the_call_fee_it_paid() {
+		build_and_execute(|| {
+			CallFeePerMs::set(10);
+			let fee = Jobs::device_calls_weight(&job_spec()).ref_time() / 1_000_000_000 * 10;
+			assert!(fee > 0);
+			let client_before = free(&client());
+			register_device(1, PRICE);
+			let job = submit(50);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
+			let tree = seeded_output(&stored_spec(job), |_| true);
+			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
+			let challenge_block = System::block_number() + 1;
+			let issuance = Balances::total_issuance();
+			reveal(job, challenge_block, &tree);
+			System::assert_last_event(
+				Event::JobFailed {
+					job,
+					device: device(1),
+					reason: FailureReason::BadProof(
+						pallet_compute_proof::Error::<Test>::LeafMismatch.into(),
+					),
+					slashed: COLLATERAL,
+					compensation: fee,
+				}
+				.into(),
+			);
+			// The client's gain: zero. Before, half the job's value (300) came on top.
+			assert_eq!(free(&client()), client_before);
+			assert_eq!(Balances::total_issuance(), issuance - (COLLATERAL - fee));
+			assert_eq!(SlashesBurned::<Test>::get(), COLLATERAL - fee);
 		});
 	}
 }
@@ -816,7 +859,7 @@ mod deadlines {
 			let job = submit(50);
 			let (owner, client_free) = (free(&account(PROVIDER)), free(&client()));
 			let issuance = Balances::total_issuance();
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			run_to_block(1 + COMMIT_WINDOW + 1);
 			System::assert_has_event(
 				Event::JobUnassigned { job, device: device(1), forfeited: CLAIM_DEPOSIT }.into(),
@@ -833,11 +876,11 @@ mod deadlines {
 			assert_eq!(JobsMap::<Test>::get(job).unwrap().status, JobStatus::Submitted);
 			// It may not hold the job hostage again…
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), job),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), job, None),
 				Error::<Test>::AbandonedBefore
 			);
 			// …and another device takes it in the same block.
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), job, None));
 		});
 	}
 
@@ -850,7 +893,7 @@ mod deadlines {
 			let job = submit(100);
 			for n in 1..=(MAX_ABANDONS_PER_JOB as u8) {
 				assert!(JobsMap::<Test>::get(job).is_some(), "open after {} abandonments", n - 1);
-				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), job));
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), job, None));
 				run_to_block(System::block_number() + COMMIT_WINDOW + 1);
 			}
 			System::assert_last_event(Event::JobExpired { job }.into());
@@ -863,7 +906,7 @@ mod deadlines {
 		build_and_execute(|| {
 			register_device(1, PRICE);
 			let job = submit(3);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			run_to_block(1 + COMMIT_WINDOW + 1);
 			System::assert_last_event(Event::JobExpired { job }.into());
 			assert_eq!((held(&client()), deposit_held(&client())), (0, 0));
@@ -925,7 +968,7 @@ mod deadlines {
 			// The old single queue would now refuse the claim (its commit deadline, block 8, and
 			// all probes were full); with client deadlines kept apart the lifecycle lands.
 			let job = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			let tree = seeded_output(&stored_spec(job), |_| false);
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), job, H256(tree.root())));
 			reveal(job, 2, &tree);
@@ -951,7 +994,7 @@ mod deadlines {
 			let stranger = RuntimeOrigin::signed(account(STRANGER));
 			assert_noop!(Jobs::expire(stranger.clone(), job), Error::<Test>::NotDue);
 			assert_noop!(Jobs::expire(stranger.clone(), job + 1), Error::<Test>::UnknownJob);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			run_to_block(10);
 			// The missed commit was not queued: the job is still assigned until anyone
 			// enforces it, for free.
@@ -1001,7 +1044,7 @@ mod device_calls {
 	fn are_free_and_operational() {
 		let paths = Default::default();
 		for call in [
-			RuntimeCall::Jobs(crate::Call::claim { job: 0 }),
+			RuntimeCall::Jobs(crate::Call::claim { job: 0, basis: None }),
 			RuntimeCall::Jobs(crate::Call::commit { job: 0, root: H256::zero() }),
 			RuntimeCall::Jobs(crate::Call::reveal {
 				job: 0,
@@ -1021,7 +1064,7 @@ mod device_calls {
 			register_device(1, PRICE);
 			register_device(2, CAP + 1);
 			let job = submit(50);
-			let claim = RuntimeCall::Jobs(crate::Call::claim { job });
+			let claim = RuntimeCall::Jobs(crate::Call::claim { job, basis: None });
 			let valid = validate(device(1), claim.clone()).expect("eligible");
 			assert_eq!(valid.priority, u64::MAX / 2);
 			assert_eq!(valid.provides.len(), 1);
@@ -1045,7 +1088,7 @@ mod device_calls {
 
 			let commit = RuntimeCall::Jobs(crate::Call::commit { job, root: H256::zero() });
 			assert_eq!(validate(device(1), commit.clone()), Err(custom(Error::WrongState)));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 			assert_eq!(validate(device(1), claim), Err(custom(Error::WrongState)));
 			assert_eq!(validate(device(2), commit.clone()), Err(custom(Error::NotAssignedDevice)));
 			assert!(validate(device(1), commit.clone()).is_ok());
@@ -1119,7 +1162,7 @@ mod supplied_inputs {
 		let id = crate::NextJobId::<Test>::get();
 		let spec = supplied_spec(job);
 		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec.clone(), CAP, 50));
-		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id, None));
 		// Supplied inputs are stored as submitted: no seed to bind.
 		assert_eq!(stored_spec(id), spec);
 		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
@@ -1133,7 +1176,7 @@ mod supplied_inputs {
 		job: &SuppliedJob,
 	) -> sp_runtime::DispatchResult {
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root(), &randomness.0);
 		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 		let hash = System::block_hash(challenge_block);
@@ -1147,7 +1190,8 @@ mod supplied_inputs {
 			let (id, challenge_block) = committed(&job);
 			let provider = free(&account(PROVIDER));
 			assert_ok!(reveal_supplied(id, challenge_block, &job));
-			let dispute_until = System::block_number() + DISPUTE_BLOCKS;
+			// The dispute window, and a block to download the 16 KiB output.
+			let dispute_until = System::block_number() + DISPUTE_BLOCKS + 1;
 			System::assert_last_event(
 				Event::JobVerified { job: id, device: device(1), dispute_until }.into(),
 			);
@@ -1240,7 +1284,7 @@ mod supplied_inputs {
 			// And supplied samples for a seeded job.
 			register_device(2, PRICE);
 			let seeded = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded, None));
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), seeded, H256::zero()));
 			run_to_block(System::block_number() + 2);
 			let hash = System::block_hash(System::block_number() - 1);
@@ -1340,7 +1384,7 @@ mod supplied_inputs {
 			let id = crate::NextJobId::<Test>::get();
 			let spec = with_samples(&job, 16);
 			assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id, None));
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
 			let challenge_block = System::block_number() + 1;
 			// The device answers the mock default's 8 samples instead of the 16 asked for.
@@ -1367,7 +1411,7 @@ mod supplied_inputs {
 				50
 			));
 			let call_fee = JobsMap::<Test>::get(id).unwrap().call_fee;
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id, None));
 			let release = RuntimeCall::Jobs(crate::Call::release { job: id });
 			// Not before the input window has passed, and only by the assigned device.
 			assert_noop!(
@@ -1375,7 +1419,9 @@ mod supplied_inputs {
 				Error::<Test>::CannotRelease
 			);
 			assert_eq!(validate(device(1), release.clone()), Err(custom(Error::CannotRelease)));
-			run_to_block(System::block_number() + 3);
+			// The input window: 3 blocks, and one per MiB of inputs begun.
+			assert_eq!(Jobs::input_window(&supplied_spec(&job)), 3 + 1);
+			run_to_block(System::block_number() + 4);
 			assert_noop!(
 				Jobs::release(RuntimeOrigin::signed(device(2)), id),
 				Error::<Test>::NotAssignedDevice
@@ -1389,15 +1435,15 @@ mod supplied_inputs {
 			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().locked, 0);
 			assert_eq!(JobsMap::<Test>::get(id).unwrap().status, JobStatus::Submitted);
 			assert_noop!(
-				Jobs::claim(RuntimeOrigin::signed(device(1)), id),
+				Jobs::claim(RuntimeOrigin::signed(device(1)), id, None),
 				Error::<Test>::AbandonedBefore
 			);
 			// Each device can hold the job up once: after MAX_ABANDONS_PER_JOB it ends, and the
 			// client has lost exactly the call fee it paid at the first claim.
 			for n in 2..(2 + MAX_ABANDONS_PER_JOB as u8 - 1) {
 				register_device(n, PRICE);
-				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), id));
-				run_to_block(System::block_number() + 3);
+				assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(n)), id, None));
+				run_to_block(System::block_number() + 4);
 				assert_ok!(Jobs::release(RuntimeOrigin::signed(device(n)), id));
 			}
 			System::assert_last_event(Event::JobExpired { job: id }.into());
@@ -1411,7 +1457,7 @@ mod supplied_inputs {
 		build_and_execute(|| {
 			register_device(1, PRICE);
 			let seeded = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), seeded));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), seeded, None));
 			run_to_block(System::block_number() + 3);
 			assert_noop!(
 				Jobs::release(RuntimeOrigin::signed(device(1)), seeded),
@@ -1426,7 +1472,7 @@ mod supplied_inputs {
 				50
 			));
 			register_device(2, PRICE);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), id));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), id, None));
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), id, H256(job.root())));
 			run_to_block(System::block_number() + 3);
 			assert_noop!(
@@ -1455,7 +1501,7 @@ fn try_state_catches_a_deposit_or_collateral_mismatch() {
 		JobsMap::<Test>::mutate(job, |j| j.as_mut().unwrap().deposit = JOB_DEPOSIT + 1);
 		assert!(Jobs::do_try_state().is_err());
 		JobsMap::<Test>::mutate(job, |j| j.as_mut().unwrap().deposit = JOB_DEPOSIT);
-		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
 		assert!(Jobs::do_try_state().is_ok());
 		DevicesMap::<Test>::mutate(device(1), |d| d.as_mut().unwrap().locked = 1);
 		assert!(Jobs::do_try_state().is_err());
@@ -1487,11 +1533,11 @@ mod disputes {
 			requirements: job_spec().requirements,
 		};
 		assert_ok!(Jobs::submit_job(RuntimeOrigin::signed(client()), spec, CAP, 50));
-		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), id, None));
 		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
 		let challenge_block = System::block_number() + 1;
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root(), &randomness.0);
 		let challenged = challenged_elements(&job.shape, &seed, 8);
 		let hash = System::block_hash(challenge_block);
@@ -1552,7 +1598,7 @@ mod disputes {
 			assert!(JobsMap::<Test>::get(id).is_none());
 			assert!(Verified::get().is_empty(), "no reward for refuted work");
 			// Nothing happens at the end of the window; a second proof finds no job.
-			run_to_block(System::block_number() + DISPUTE_BLOCKS + 2);
+			run_to_block(System::block_number() + DISPUTE_BLOCKS + 3);
 			assert_eq!(free(&account(PROVIDER)), owner);
 			assert_noop!(
 				Jobs::dispute(RuntimeOrigin::signed(client()), id, cheat.fraud_proof((37, 21)), 8),
@@ -1620,7 +1666,7 @@ mod disputes {
 			// A seeded job: committed, then settled at its reveal — never disputable.
 			register_device(2, PRICE);
 			let seeded = submit(50);
-			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(2)), seeded, None));
 			assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(2)), seeded, H256::zero()));
 			assert_noop!(dispute(seeded, 8), Error::<Test>::NotDisputable);
 			assert_noop!(dispute(99, 8), Error::<Test>::UnknownJob);
@@ -1639,6 +1685,154 @@ mod disputes {
 			assert_ok!(Jobs::expire(RuntimeOrigin::signed(account(STRANGER)), id));
 			assert!(JobsMap::<Test>::get(id).is_none());
 			assert_noop!(dispute(id, 8), Error::<Test>::UnknownJob);
+		});
+	}
+
+	/// The leaf of element (37, 21) of `job`'s output, as its device publishes it.
+	fn published(job: &SuppliedJob) -> proofgrid_primitives::job::DataAnswer {
+		let sample = job.sample(9 * 16 + 5, (37, 21));
+		vec![proofgrid_primitives::job::PublishedLeaf {
+			values: sample.leaf,
+			path: sample.leaf_path,
+		}]
+		.try_into()
+		.unwrap()
+	}
+
+	fn demand(id: u64, elements: Vec<(u32, u32)>) -> sp_runtime::DispatchResult {
+		Jobs::demand_data(RuntimeOrigin::signed(client()), id, elements.try_into().unwrap(), 8)
+	}
+
+	/// Attack 8 of issue 31: a device that never serves its output and does not publish the
+	/// leaves its client demands is slashed as for a wrong result, and paid nothing; the client
+	/// gets everything back.
+	#[test]
+	fn a_device_that_withholds_demanded_leaves_fails_and_is_not_paid() {
+		build_and_execute(|| {
+			let job = one_wrong_element();
+			let client_before = free(&client());
+			let (id, _) = verified(&job);
+			let owner_before = free(&account(PROVIDER));
+			assert_ok!(demand(id, vec![(37, 21)]));
+			let answer_by = System::block_number() + REVEAL_WINDOW;
+			System::assert_last_event(
+				Event::DataDemanded {
+					job: id,
+					device: device(1),
+					elements: vec![(37, 21)].try_into().unwrap(),
+					answer_by,
+				}
+				.into(),
+			);
+			run_to_block(answer_by + 1);
+			assert!(JobsMap::<Test>::get(id).is_none());
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed {
+					reason: FailureReason::DataWithheld,
+					slashed: COLLATERAL,
+					..
+				})
+			)));
+			assert_eq!(free(&account(PROVIDER)), owner_before, "the provider was paid nothing");
+			assert_eq!(free(&client()), client_before, "the client has everything back");
+			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - COLLATERAL));
+		});
+	}
+
+	/// The published leaf is what a fraud proof needs: with it and its own inputs the client
+	/// proves the wrong element, however the device served (or did not serve) its output.
+	#[test]
+	fn published_leaves_let_the_client_prove_a_wrong_element() {
+		build_and_execute(|| {
+			let job = one_wrong_element();
+			let (id, dispute_until) = verified(&job);
+			// A demand in the last block of the window: the settlement waits for the answer.
+			run_to_block(dispute_until);
+			assert_ok!(demand(id, vec![(37, 21)]));
+			run_to_block(dispute_until + 2);
+			assert!(JobsMap::<Test>::get(id).is_some());
+			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, published(&job)));
+			let extended = System::block_number() + REVEAL_WINDOW;
+			System::assert_last_event(
+				Event::DataPublished {
+					job: id,
+					elements: vec![(37, 21)].try_into().unwrap(),
+					leaves: published(&job),
+					dispute_until: extended,
+				}
+				.into(),
+			);
+			// The client builds its fraud proof from the published leaf and its own lanes.
+			let leaf = &published(&job)[0];
+			let mut proof = job.fraud_proof((37, 21));
+			proof.sample.leaf = leaf.values;
+			proof.sample.leaf_path = leaf.path.clone();
+			assert_ok!(Jobs::dispute(RuntimeOrigin::signed(client()), id, proof, 8));
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed {
+					reason: FailureReason::FraudProven { row: 37, col: 21 },
+					..
+				})
+			)));
+		});
+	}
+
+	#[test]
+	fn demands_and_answers_are_checked() {
+		build_and_execute(|| {
+			let job = SuppliedJob::new(64, 64, 8, 42);
+			let (id, _) = verified(&job);
+			let stranger = RuntimeOrigin::signed(account(STRANGER));
+			assert_noop!(
+				Jobs::demand_data(stranger, id, vec![(0, 0)].try_into().unwrap(), 8),
+				Error::<Test>::NotClient
+			);
+			assert_noop!(demand(id, vec![]), Error::<Test>::BadDemand);
+			assert_noop!(demand(id, vec![(64, 0)]), Error::<Test>::BadDemand);
+			assert_noop!(
+				Jobs::demand_data(RuntimeOrigin::signed(client()), id, vec![(0, 0)].try_into().unwrap(), 9),
+				Error::<Test>::WrongWitness
+			);
+			assert_noop!(
+				Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, published(&job)),
+				Error::<Test>::NoDemand
+			);
+			assert_ok!(demand(id, vec![(37, 21)]));
+			assert_noop!(demand(id, vec![(1, 1)]), Error::<Test>::DemandPending);
+			// The pool admits the answer of the device only.
+			let answer =
+				RuntimeCall::Jobs(crate::Call::publish_data { job: id, leaves: published(&job) });
+			assert!(super::device_calls::validate(device(1), answer.clone()).is_ok());
+			assert!(super::device_calls::validate(device(2), answer).is_err());
+			// A leaf its root does not prove fails the job.
+			let mut forged = published(&job);
+			forged[0].values[0] += 1;
+			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, forged));
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed { reason: FailureReason::DataWithheld, .. })
+			)));
+		});
+	}
+
+	/// An honest answer keeps the job going: it settles after the (extended) window.
+	#[test]
+	fn an_answered_demand_settles_and_pays() {
+		build_and_execute(|| {
+			let job = SuppliedJob::new(64, 64, 8, 42);
+			let (id, dispute_until) = verified(&job);
+			assert_ok!(demand(id, vec![(37, 21)]));
+			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, published(&job)));
+			let until = (System::block_number() + REVEAL_WINDOW).max(dispute_until);
+			run_to_block(until);
+			assert!(JobsMap::<Test>::get(id).is_some());
+			run_to_block(until + 1);
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobSettled { .. })
+			)));
 		});
 	}
 }
@@ -1677,7 +1871,7 @@ mod layers {
 
 	/// Device `device` claims job `id` and commits `job`'s output; the challenge block.
 	fn committed(device_n: u8, id: u64, job: &LayerJob) -> u64 {
-		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(device_n)), id));
+		assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(device_n)), id, None));
 		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(device_n)), id, job.root()));
 		System::block_number() + 1
 	}
@@ -1690,7 +1884,7 @@ mod layers {
 		job: &LayerJob,
 	) -> sp_runtime::DispatchResult {
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root().0, &randomness.0);
 		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 		let hash = System::block_hash(challenge_block);
@@ -1705,7 +1899,7 @@ mod layers {
 			let id = submit(layer_spec(&first, InputSource::Upload)).unwrap();
 			let challenge_block = committed(1, id, &first);
 			assert_ok!(reveal_layer(1, id, challenge_block, &first));
-			let dispute_until = System::block_number() + DISPUTE_BLOCKS;
+			let dispute_until = System::block_number() + DISPUTE_BLOCKS + 1; // + the download
 			System::assert_last_event(
 				Event::JobVerified { job: id, device: device(1), dispute_until }.into(),
 			);
@@ -1913,7 +2107,7 @@ mod layers {
 				.into(),
 			);
 			assert_eq!(Devices::bond_of(&device(1)), Some(bond - COLLATERAL));
-			run_to_block(System::block_number() + DISPUTE_BLOCKS + 2);
+			run_to_block(System::block_number() + DISPUTE_BLOCKS + 3);
 			assert!(
 				crate::LayerOutputs::<Test>::get(id).is_none(),
 				"a refuted layer feeds nothing"
@@ -1929,6 +2123,337 @@ mod layers {
 			let id = submit(layer_spec(&small, InputSource::Upload)).unwrap();
 			let job = JobsMap::<Test>::get(id).unwrap();
 			assert_eq!((job.units, job.budget), (1, CAP));
+		});
+	}
+}
+
+/// Issue 31: no honest device loses its collateral to a reorg or to full blocks, and no device
+/// corners the pool.
+mod honest_provider {
+	use super::device_calls::validate;
+	use super::*;
+	use crate::{mock::BlockHadRoom, CongestedBlocks};
+	use codec::Encode;
+	use frame_support::storage::{with_transaction, TransactionOutcome};
+	use proofgrid_primitives::job::{InputSource, JobInputs, JobSpec};
+
+	/// The seed the claim of `job` by device 1 with `basis` stores, if the claim's parent
+	/// were `parent` (the claim is rolled back).
+	fn seed_claimed_under(job: u64, parent: H256, basis: Option<(u64, H256)>) -> JobSpec {
+		with_transaction(|| {
+			System::set_parent_hash(parent);
+			let claimed = Jobs::claim(RuntimeOrigin::signed(device(1)), job, basis);
+			TransactionOutcome::Rollback(claimed.map(|()| stored_spec(job)))
+		})
+		.expect("claimed")
+	}
+
+	/// Attack 3: a reorg re-includes a claim under another parent. With a named basis the
+	/// device computes the same inputs on either fork; with none (the old rule) they change
+	/// under it, and its honest reveal would fail with `LeafMismatch`.
+	#[test]
+	fn a_claim_that_names_its_basis_keeps_its_inputs_under_any_parent() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let job = submit(50);
+			run_to_block(4);
+			let basis = Some((3, System::block_hash(3)));
+			let one_fork = seed_claimed_under(job, H256::repeat_byte(0xa1), basis);
+			let other_fork = seed_claimed_under(job, H256::repeat_byte(0xb2), basis);
+			assert_eq!(one_fork, other_fork);
+			assert_ne!(
+				seed_claimed_under(job, H256::repeat_byte(0xa1), None),
+				seed_claimed_under(job, H256::repeat_byte(0xb2), None),
+				"without a basis the parent decides the inputs"
+			);
+		});
+	}
+
+	#[test]
+	fn a_claim_basis_must_be_a_recent_block_of_this_chain() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let job = submit(50);
+			run_to_block(10);
+			let claim = |basis| Jobs::claim(RuntimeOrigin::signed(device(1)), job, Some(basis));
+			// Another fork's block, the current block, a block older than MaxClaimBasisAge (4).
+			assert_noop!(claim((8, H256::repeat_byte(0xee))), Error::<Test>::BadClaimBasis);
+			assert_noop!(claim((10, System::block_hash(10))), Error::<Test>::BadClaimBasis);
+			assert_noop!(claim((5, System::block_hash(5))), Error::<Test>::BadClaimBasis);
+			// The pool refuses it too, with the same error.
+			let call = RuntimeCall::Jobs(crate::Call::claim {
+				job,
+				basis: Some((8, H256::repeat_byte(0xee))),
+			});
+			assert_eq!(
+				validate(device(1), call),
+				Err(super::device_calls::custom(Error::BadClaimBasis))
+			);
+			assert_ok!(claim((6, System::block_hash(6))));
+			let JobInputs::Seeded { seed } = stored_spec(job).inputs else { unreachable!() };
+			let JobInputs::Seeded { seed: listed } = job_spec().inputs else { unreachable!() };
+			let effective = effective_seed(&listed, job, &client().encode());
+			assert_eq!(seed, claim_seed(&effective, &System::block_hash(6).0));
+		});
+	}
+
+	/// Attack 6: one device's claims for every open job share one pool tag, so it has one
+	/// claim in the pool at a time; another device's claim for the same job has a tag of its
+	/// own, so it is not shut out.
+	#[test]
+	fn a_device_holds_one_claim_in_the_pool_and_shuts_nobody_out() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			register_device(2, PRICE);
+			let (first, second) = (submit(50), submit(50));
+			let claim = |job| RuntimeCall::Jobs(crate::Call::claim { job, basis: None });
+			let attacker_first = validate(device(1), claim(first)).expect("valid");
+			let attacker_second = validate(device(1), claim(second)).expect("valid");
+			let honest_first = validate(device(2), claim(first)).expect("valid");
+			assert_eq!(attacker_first.provides, attacker_second.provides);
+			assert_ne!(attacker_first.provides, honest_first.provides);
+			// The other device calls keep one tag per job and step.
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
+			let commit = RuntimeCall::Jobs(crate::Call::commit { job: first, root: H256::zero() });
+			assert_ne!(validate(device(1), commit).expect("valid").provides, attacker_first.provides);
+		});
+	}
+
+	/// Attack 2: blocks with no room for the largest reveal do not count towards a reveal
+	/// window. However long the stuffing lasts, the honest device reveals after it, and is
+	/// paid; its collateral is untouched.
+	#[test]
+	fn congested_blocks_do_not_count_towards_a_reveal_window() {
+		build_and_execute(|| {
+			let (job, challenge_block, tree) = committed(|_| false);
+			let bond = Devices::bond_of(&device(1));
+			// Every block from the challenge block on is full, for three windows.
+			run_to_block(challenge_block);
+			BlockHadRoom::set(false);
+			run_to_block(challenge_block + 3 * REVEAL_WINDOW);
+			BlockHadRoom::set(true);
+			assert!(matches!(
+				JobsMap::<Test>::get(job).unwrap().status,
+				JobStatus::Committed { .. }
+			));
+			assert_eq!(CongestedBlocks::<Test>::get() as u64, 3 * REVEAL_WINDOW);
+			run_to_block(challenge_block + 3 * REVEAL_WINDOW + REVEAL_WINDOW - 1);
+			let paths = reveal_paths(job, &stored_spec(job), &tree, challenge_block);
+			assert_ok!(Jobs::reveal(
+				RuntimeOrigin::signed(device(1)),
+				job,
+				System::block_hash(challenge_block),
+				paths,
+				8
+			));
+			assert!(JobsMap::<Test>::get(job).is_none(), "settled");
+			assert_eq!(Devices::bond_of(&device(1)), bond);
+			assert!(matches!(
+				System::events().last().map(|e| &e.event),
+				Some(RuntimeEvent::Jobs(Event::JobSettled { .. }))
+			));
+		});
+	}
+
+	/// The extension is exactly the congested blocks: a device that never reveals still fails,
+	/// one block after its window plus them.
+	#[test]
+	fn a_missing_reveal_still_fails_after_the_window_and_the_congested_blocks() {
+		build_and_execute(|| {
+			let (job, challenge_block, _) = committed(|_| false);
+			run_to_block(challenge_block + 1);
+			BlockHadRoom::set(false);
+			run_to_block(challenge_block + 4);
+			BlockHadRoom::set(true);
+			// Blocks challenge_block + 1 ..= + 3 were congested.
+			let deadline = challenge_block + REVEAL_WINDOW + 3;
+			run_to_block(deadline);
+			assert!(JobsMap::<Test>::get(job).is_some());
+			run_to_block(deadline + 1);
+			assert!(JobsMap::<Test>::get(job).is_none());
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed { reason: FailureReason::LateReveal, .. })
+			)));
+			// The seeds of the window are forgotten once no reveal can use them (a commitment
+			// may be challenged up to MAX_CHALLENGE_EXTENSION blocks after its earliest block).
+			run_to_block(deadline + crate::MAX_CHALLENGE_EXTENSION as u64 + 3);
+			assert!(crate::ChallengeRandomness::<Test>::get(challenge_block).is_none());
+		});
+	}
+
+	/// Attack 9: a job's input and commit windows grow with its inputs' size.
+	#[test]
+	fn input_windows_grow_with_the_inputs() {
+		use proofgrid_primitives::inputs::{MatrixCommitment, SuppliedInputs};
+		let supplied = |shape: GemmShape| {
+			let lanes = |lanes| MatrixCommitment { lanes, lane_len: shape.k, root: H256::zero() };
+			JobSpec {
+				shape,
+				inputs: JobInputs::Supplied {
+					matrices: SuppliedInputs { a: lanes(shape.m), b: lanes(shape.n) },
+					a: InputSource::Upload,
+					b: InputSource::Upload,
+					samples: 8,
+				},
+				requirements: job_spec().requirements,
+			}
+		};
+		build_and_execute(|| {
+			let small = supplied(GemmShape { m: 64, n: 64, k: 8 });
+			let large = supplied(GemmShape { m: 4096, n: 4096, k: 1024 });
+			assert_eq!(Jobs::input_bytes(&small), (64 + 64) * 8);
+			assert_eq!(Jobs::input_bytes(&large), 8192 * 1024);
+			// InputWindow (3) plus a block per MiB, rounded up.
+			assert_eq!(Jobs::input_window(&small), 3 + 1);
+			assert_eq!(Jobs::input_window(&large), 3 + 8);
+			assert_eq!(Jobs::input_bytes(&job_spec()), 0, "seeded jobs upload nothing");
+			// The commit window of a supplied job includes the upload.
+			let mut seeded = job_spec();
+			seeded.shape = large.shape;
+			let gops = 1_000_000;
+			assert_eq!(
+				Jobs::commit_window(&large, gops).unwrap(),
+				Jobs::commit_window(&seeded, gops).unwrap() + Jobs::input_window(&large)
+			);
+		});
+	}
+
+	/// Attack 5: giving a job back pauses the device's claims for `ReleaseCooldown` blocks, so
+	/// claim-and-release cannot be repeated fast.
+	#[test]
+	fn a_device_that_gives_a_job_back_may_not_claim_for_a_while() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let (first, second) = (submit(50), submit(50));
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
+			run_to_block(1 + COMMIT_WINDOW + 1);
+			assert!(matches!(
+				JobsMap::<Test>::get(first).unwrap().status,
+				JobStatus::Submitted
+			));
+			let paused_until = System::block_number() + 10;
+			assert_eq!(crate::ClaimsPausedUntil::<Test>::get(device(1)), Some(paused_until));
+			assert_noop!(
+				Jobs::claim(RuntimeOrigin::signed(device(1)), second, None),
+				Error::<Test>::ClaimsPaused
+			);
+			let call = RuntimeCall::Jobs(crate::Call::claim { job: second, basis: None });
+			assert_eq!(
+				validate(device(1), call),
+				Err(super::device_calls::custom(Error::ClaimsPaused))
+			);
+			// The forfeited claim deposit took the bond below the minimum: top it up.
+			assert_ok!(Devices::top_up_bond(
+				RuntimeOrigin::signed(account(PROVIDER)),
+				device(1),
+				CLAIM_DEPOSIT
+			));
+			run_to_block(paused_until);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), second, None));
+		});
+	}
+
+	/// Attack 5: a missed commit window repays the client's call fee out of the forfeited
+	/// claim deposit; the rest is burned. The client ends where it started; a device that
+	/// abandons its own client's job loses the deposit less the fee.
+	#[test]
+	fn a_missed_commit_window_repays_the_client_its_call_fee() {
+		build_and_execute(|| {
+			CallFeePerMs::set(10);
+			let fee = Jobs::device_calls_weight(&job_spec()).ref_time() / 1_000_000_000 * 10;
+			assert!(fee > 0 && fee < CLAIM_DEPOSIT);
+			let before = free(&client());
+			register_device(1, PRICE);
+			let job = submit(1 + COMMIT_WINDOW + 2);
+			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), job, None));
+			run_to_block(1 + COMMIT_WINDOW + 1);
+			System::assert_has_event(
+				Event::JobUnassigned { job, device: device(1), forfeited: CLAIM_DEPOSIT }.into(),
+			);
+			assert_eq!(JobsMap::<Test>::get(job).unwrap().fee_paid, 0, "repaid");
+			assert_eq!(SlashesBurned::<Test>::get(), CLAIM_DEPOSIT - fee);
+			// The job expires: the client has everything back.
+			run_to_block(1 + COMMIT_WINDOW + 3);
+			assert!(JobsMap::<Test>::get(job).is_none());
+			assert_eq!(free(&client()), before);
+		});
+	}
+
+	/// Attack 7: with several authors, a commitment's challenge comes from a block after at
+	/// least two authors' blocks, its seed chained through every VRF output since the commit.
+	/// An author that makes the blocks after a commitment does not make its challenge alone.
+	#[test]
+	fn a_challenge_waits_for_a_second_author() {
+		build_and_execute(|| {
+			AuthorityCount::set(4);
+			crate::mock::Author::set(Some(0));
+			let (job, earliest, tree) = committed(|_| false);
+			let committed_at = earliest - 1;
+			// Author 0 makes the next five blocks: no challenge yet.
+			run_to_block(committed_at + 6);
+			assert_eq!(Jobs::challenge_block_of(committed_at, earliest), None);
+			assert!(Jobs::challenge_of(job).is_none());
+			// Author 1 makes the next (committed_at + 7): the challenge block; its seed is
+			// recorded when the block after it starts.
+			crate::mock::Author::set(Some(1));
+			run_to_block(committed_at + 7);
+			assert_eq!(Jobs::challenge_block_of(committed_at, earliest), None);
+			run_to_block(committed_at + 8);
+			let block = committed_at + 7;
+			assert_eq!(Jobs::challenge_block_of(committed_at, earliest), Some(block));
+			assert_eq!(Jobs::challenge_of(job).map(|(b, _)| b), Some(block));
+			// The window counts from it.
+			assert_eq!(
+				Jobs::reveal_deadline(committed_at, earliest, earliest + REVEAL_WINDOW),
+				block + REVEAL_WINDOW
+			);
+			// A reveal for the earliest block is refused without penalty; for the challenge
+			// block it settles.
+			let indices = Jobs::challenge_of(job).unwrap().1;
+			let paths = proofgrid_primitives::testing::reveal_paths(&tree, &indices);
+			assert_noop!(
+				Jobs::reveal(
+					RuntimeOrigin::signed(device(1)),
+					job,
+					System::block_hash(earliest),
+					paths.clone(),
+					8
+				),
+				Error::<Test>::WrongChallengeBlock
+			);
+			run_to_block(block + REVEAL_WINDOW);
+			assert_ok!(Jobs::reveal(
+				RuntimeOrigin::signed(device(1)),
+				job,
+				System::block_hash(block),
+				paths,
+				8
+			));
+			assert!(JobsMap::<Test>::get(job).is_none(), "settled");
+		});
+	}
+
+	/// Seeds are chained: each depends on the one before, so a challenge depends on every VRF
+	/// output since the commitment, not only on its own block's.
+	#[test]
+	fn challenge_seeds_are_chained() {
+		build_and_execute(|| {
+			run_to_block(4);
+			let seed = |b| crate::ChallengeRandomness::<Test>::get(b).unwrap().randomness;
+			let before = seed(2);
+			// Block 3's seed again, as if block 2's VRF output had been another.
+			crate::ChallengeRandomness::<Test>::mutate(2, |s| {
+				s.as_mut().unwrap().randomness = H256::repeat_byte(0x42)
+			});
+			let chained_on_other = with_transaction(|| {
+				crate::ChallengeRandomness::<Test>::remove(3);
+				Jobs::record_challenge_randomness(4);
+				TransactionOutcome::Rollback(Ok::<_, sp_runtime::DispatchError>(seed(3)))
+			})
+			.unwrap();
+			assert_ne!(chained_on_other, seed(3));
+			assert_ne!(before, H256::repeat_byte(0x42));
 		});
 	}
 }

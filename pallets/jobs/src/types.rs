@@ -42,6 +42,9 @@ pub struct Job<AccountId, Balance, BlockNumber> {
 	/// transaction: held from the client at submission, burned at the first claim (returned if
 	/// nobody claims the job).
 	pub call_fee: Balance,
+	/// The part of the call fee already burned: what the client loses if the job then fails,
+	/// and the most a failure compensates it with.
+	pub fee_paid: Balance,
 	/// Last block at which the job may still wait for a device.
 	pub deadline: BlockNumber,
 	/// Devices that let their commit window lapse on this job; they may not claim it again.
@@ -110,6 +113,45 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 	},
 }
 
+/// Blocks past its earliest challenge block that a commitment's challenge waits at most for a
+/// block by a second author ([`Config::AuthorityCount`](crate::Config)): a longer run of one
+/// author's blocks means one author makes nearly all blocks, and waiting longer buys nothing.
+pub const MAX_CHALLENGE_EXTENSION: u32 = 16;
+
+/// What a block leaves for the challenges it seeds, recorded when the next block starts.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ChallengeSeed {
+	/// The randomness of the chain up to this block: the hash of the previous block's and this
+	/// block's VRF output (see [`Config::BlockRandomness`](crate::Config)). A challenge drawn
+	/// from it depends on every VRF output since the commitment, so an author who knows its
+	/// own coming outputs still does not know the challenge while another author's block is
+	/// among them.
+	pub randomness: H256,
+	/// Whether the block's author differs from its parent's: a commitment's challenge comes
+	/// from a block after at least two authors' blocks.
+	pub new_author: bool,
+	/// The block's hash: a reveal names it, so that one computed on another fork is refused
+	/// without penalty. Kept here because a congested reveal window may outlast
+	/// `frame_system`'s block hashes.
+	pub block_hash: H256,
+	/// [`CongestedBlocks`](crate::CongestedBlocks) when it was recorded: the reveal windows of
+	/// the jobs it challenges grow by every congested block since.
+	pub congested_before: u32,
+}
+
+/// A client's data-availability demand on a verified job: the device must publish the leaves
+/// of `elements` on chain by `answer_by` (plus the congested blocks since
+/// `congested_before`), or the job fails as for a wrong result.
+#[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct Demand<BlockNumber> {
+	/// The output elements `(row, column)` whose leaves must be published.
+	pub elements: proofgrid_primitives::job::DemandedElements,
+	/// Last block for the answer, congested blocks not counted.
+	pub answer_by: BlockNumber,
+	/// [`CongestedBlocks`](crate::CongestedBlocks) when the demand was made.
+	pub congested_before: u32,
+}
+
 /// The output of a settled `linear-i8` job, kept for [`Config::OutputRetention`] blocks so that
 /// later jobs can take it as their `A` ([`InputSource::Job`](proofgrid_primitives::job::InputSource)).
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
@@ -136,6 +178,9 @@ pub enum FailureReason {
 		/// Its column.
 		col: u32,
 	},
+	/// The device did not publish the leaves its client demanded in time, or published leaves
+	/// that its committed root does not prove.
+	DataWithheld,
 }
 
 /// Sets up what the jobs pallet's benchmarks need from other pallets.

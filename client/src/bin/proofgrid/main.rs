@@ -284,10 +284,15 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 				params.collateral_percent,
 				format_grid(params.claim_deposit)
 			),
+			"failure: whole collateral slashed; the client gets its budget, deposit and the \
+			 call fee it paid back (what the failure cost it, never more), the rest is burned"
+				.to_string(),
 			format!(
-				"failure: whole collateral slashed, client compensated ≤ {}% of the job's value, \
-				 the rest burned",
-				percent(params.compensation_share_ppb)
+				"reveal window: {} blocks after the challenge block, not counting blocks too full \
+				 for the largest reveal; input window: {} blocks + 1 per {} MB of inputs",
+				params.reveal_window,
+				params.input_window,
+				params.input_bytes_per_block / 1_000_000
 			),
 			format!(
 				"commit window: {} blocks + the compute and hashing time the advertised speed \
