@@ -347,7 +347,8 @@ impl Store {
 		let prefix = format!("job-{job}.");
 		for entry in fs::read_dir(&self.dir)?.flatten() {
 			let name = entry.file_name().to_string_lossy().into_owned();
-			if name.starts_with(&prefix) && (name.ends_with(".part") || name.ends_with(".uploading"))
+			if name.starts_with(&prefix)
+				&& (name.ends_with(".part") || name.ends_with(".uploading"))
 			{
 				let _ = fs::remove_file(entry.path());
 			}

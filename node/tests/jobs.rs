@@ -91,9 +91,12 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 
 	// The worker's side: claim, compute with the primitives kernel on the stored spec (its
 	// seed is bound to this job), commit the root.
-	let claimed =
-		submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None }))
-			.await;
+	let claimed = submit_and_wait(
+		&client,
+		&device,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None }),
+	)
+	.await;
 	assert_eq!(tx_fee(&claimed), 0, "claims are free");
 	assert!(claimed.iter().any(|e| matches!(
 		e,

@@ -18,7 +18,7 @@ use proofgrid_primitives::{
 use proofgrid_runtime::{
 	AccountId, Balance, BlockNumber, Runtime, RuntimeCall, RuntimeEvent, GRID,
 };
-use sp_core::{sr25519, Pair, H256};
+use sp_core::{sr25519, Pair};
 use sp_keyring::Sr25519Keyring;
 
 /// A scale of about 2⁻¹⁰ with ReLU: outputs spread over int8.
@@ -56,7 +56,12 @@ async fn run_layer(
 	)
 	.await;
 	let id = common::submitted_job(&submitted);
-	submit_and_wait(client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: id, basis: None })).await;
+	submit_and_wait(
+		client,
+		device,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job: id, basis: None }),
+	)
+	.await;
 	let committed = submit_and_wait(
 		client,
 		device,

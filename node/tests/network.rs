@@ -228,7 +228,12 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 	// The device's side, as the worker does it. Two validators fork now and then: a step's
 	// block may be replaced and the step included again in another one (with another claim
 	// seed, another challenge block), so each step is read back from the finalized state.
-	submit_and_wait(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None })).await;
+	submit_and_wait(
+		&client,
+		&device,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None }),
+	)
+	.await;
 	let spec = final_job(&client, job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
 	assert_eq!(spec.shape, stored_spec(&client, job).await.shape);
 	let tree = output_tree(&spec);

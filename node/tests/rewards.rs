@@ -118,8 +118,12 @@ async fn providers_earn_exactly_their_share_of_an_era_with_verified_work() {
 
 	let mut challenge_blocks = vec![];
 	for (device, job) in devices.iter().zip(&jobs) {
-		submit_and_wait(&client, device, RuntimeCall::Jobs(pallet_jobs::Call::claim { job: *job, basis: None }))
-			.await;
+		submit_and_wait(
+			&client,
+			device,
+			RuntimeCall::Jobs(pallet_jobs::Call::claim { job: *job, basis: None }),
+		)
+		.await;
 	}
 	// The chain binds each job's seed to the job and its claim: compute what it stored.
 	let mut specs = vec![];

@@ -81,7 +81,11 @@ pub fn check_data_answer(
 		let hash = merkle::hash_leaf(&crate::gemm::encode_leaf(&leaf.values));
 		merkle::verify(root, shape.leaf_count(), index, hash, &siblings).map_err(|_| i)?;
 	}
-	if answer.len() == elements.len() { Ok(()) } else { Err(elements.len()) }
+	if answer.len() == elements.len() {
+		Ok(())
+	} else {
+		Err(elements.len())
+	}
 }
 
 /// Longest URL an input may be fetched from.

@@ -245,9 +245,8 @@ pub struct RevealRoom;
 impl frame_support::traits::Get<bool> for RevealRoom {
 	fn get() -> bool {
 		use frame_support::traits::Get;
-		let reveal =
-			<<Runtime as pallet_compute_proof::Config>::MaxRevealBytes as Get<u32>>::get()
-				.saturating_add(REVEAL_LENGTH_MARGIN);
+		let reveal = <<Runtime as pallet_compute_proof::Config>::MaxRevealBytes as Get<u32>>::get()
+			.saturating_add(REVEAL_LENGTH_MARGIN);
 		let length = System::block_size();
 		let weights = RuntimeBlockWeights::get();
 		let used = System::block_weight().total().ref_time();

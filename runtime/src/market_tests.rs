@@ -10,6 +10,7 @@ use frame_support::{
 	weights::Weight,
 };
 use pallet_transaction_payment::Multiplier;
+use proofgrid_primitives::traits::{DeviceRegistry, OnWorkVerified};
 use proofgrid_primitives::{
 	device::{registration_message, DeviceSpec, Kernel, Requirements},
 	gemm::GemmShape,
@@ -185,6 +186,7 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 			challenge_block,
 			pallet_jobs::ChallengeSeed {
 				randomness: H256::repeat_byte(9),
+				new_author: false,
 				block_hash: challenge_hash,
 				congested_before: 0,
 			},
@@ -362,7 +364,8 @@ fn stuffing_blocks_delays_a_reveal_and_never_slashes_it() {
 		assert!(!configs::RevealRoom::get(), "a stuffed block has no room");
 		System::set_block_consumed_resources(Weight::zero(), normal_share);
 		assert!(configs::RevealRoom::get(), "the normal class alone cannot close the room");
-		let deadline = Jobs::reveal_deadline(challenge_block, challenge_block + window);
+		let deadline =
+			Jobs::reveal_deadline(challenge_block - 1, challenge_block, challenge_block + window);
 		assert_eq!(deadline, challenge_block + window + stuffed_blocks);
 		// The stuffer's cost: at the least the length fee of the normal class of each block
 		// (device calls, the only operational ones, cost their own jobs' call fees on top).
@@ -446,6 +449,7 @@ fn record_seed(block: u32) {
 		block,
 		pallet_jobs::ChallengeSeed {
 			randomness: H256::repeat_byte(9),
+			new_author: false,
 			block_hash: System::block_hash(block),
 			congested_before: pallet_jobs::CongestedBlocks::<Runtime>::get(),
 		},

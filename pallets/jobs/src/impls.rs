@@ -27,11 +27,10 @@ use sp_runtime::{
 };
 
 use crate::{
-	BalanceOf, ChallengeRandomness, ChallengeSeed, ClaimsPausedUntil, CongestedBlocks, Config,
-	Deadlines, DeviceJobs, RecentAuthors,
-	Error, Event, Expiries, FailureReason, FeesBurned, HoldReason, JobOf, JobStatus, Jobs,
-	LayerOutput, LayerOutputs, OldestChallenge, OpenJobCount, OpenJobs, Pallet, SlashesBurned,
-	MAX_CHALLENGE_EXTENSION,
+	BalanceOf, ChallengeRandomness, ChallengeSeed, ClaimsPausedUntil, Config, CongestedBlocks,
+	Deadlines, DeviceJobs, Error, Event, Expiries, FailureReason, FeesBurned, HoldReason, JobOf,
+	JobStatus, Jobs, LayerOutput, LayerOutputs, OldestChallenge, OpenJobCount, OpenJobs, Pallet,
+	RecentAuthors, SlashesBurned, MAX_CHALLENGE_EXTENSION,
 };
 
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
@@ -254,7 +253,8 @@ impl<T: Config> Pallet<T> {
 			return Ok(());
 		}
 		// Time to build and send a fraud proof from the published leaves.
-		let until = frame_system::Pallet::<T>::block_number().saturating_add(T::RevealWindow::get());
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RevealWindow::get());
 		if until > *dispute_until {
 			*dispute_until = until;
 			Self::schedule(Queue::Protocol, until.saturating_add(One::one()), job);
@@ -392,7 +392,8 @@ impl<T: Config> Pallet<T> {
 			gops,
 			T::MillisecsPerBlock::get(),
 		);
-		let upload = if spec.supplied().is_some() { Self::input_window(spec) } else { Zero::zero() };
+		let upload =
+			if spec.supplied().is_some() { Self::input_window(spec) } else { Zero::zero() };
 		let window = T::BaseCommitWindow::get()
 			.saturating_add(upload)
 			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));
@@ -500,7 +501,12 @@ impl<T: Config> Pallet<T> {
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		ensure!(info.spec.output_kind() == Some(kind), Error::<T>::WrongRevealKind);
 		let JobStatus::Committed {
-			device: assigned, committed_at, challenge_block, reveal_by, root, ..
+			device: assigned,
+			committed_at,
+			challenge_block,
+			reveal_by,
+			root,
+			..
 		} = &info.status
 		else {
 			return Err(Error::<T>::WrongState.into());
@@ -563,7 +569,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn record_challenge_randomness(now: BlockNumberFor<T>) {
 		use frame_support::traits::FindAuthor;
 		let digest = frame_system::Pallet::<T>::digest();
-		let author = T::BlockAuthor::find_author(digest.logs().iter().filter_map(|d| d.as_pre_runtime()));
+		let author =
+			T::BlockAuthor::find_author(digest.logs().iter().filter_map(|d| d.as_pre_runtime()));
 		let (parent_author, grandparent_author) = RecentAuthors::<T>::get();
 		RecentAuthors::<T>::put((author, parent_author));
 		let Some(parent) = now.checked_sub(&One::one()) else { return };
@@ -577,9 +584,10 @@ impl<T: Config> Pallet<T> {
 					.and_then(ChallengeRandomness::<T>::get)
 					.map(|seed| seed.randomness)
 					.unwrap_or_default();
-				let randomness = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash_of(
-					&(before, vrf),
-				);
+				let randomness =
+					<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash_of(&(
+						before, vrf,
+					));
 				ChallengeRandomness::<T>::insert(
 					parent,
 					ChallengeSeed {
@@ -854,9 +862,8 @@ impl<T: Config> Pallet<T> {
 			return Self::settle(job, info);
 		}
 		// Time to download the output too: a block per `InputBytesPerBlock` of its values.
-		let output_bytes = u64::from(info.spec.shape.m)
-			.saturating_mul(info.spec.shape.n.into())
-			.saturating_mul(4);
+		let output_bytes =
+			u64::from(info.spec.shape.m).saturating_mul(info.spec.shape.n.into()).saturating_mul(4);
 		let download = output_bytes.div_ceil(T::InputBytesPerBlock::get());
 		let window = window.saturating_add(BlockNumberFor::<T>::unique_saturated_from(download));
 		let dispute_until = frame_system::Pallet::<T>::block_number().saturating_add(window);

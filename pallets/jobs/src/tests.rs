@@ -1176,7 +1176,8 @@ mod supplied_inputs {
 		job: &SuppliedJob,
 	) -> sp_runtime::DispatchResult {
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
+		let randomness =
+			crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root(), &randomness.0);
 		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 		let hash = System::block_hash(challenge_block);
@@ -1537,7 +1538,8 @@ mod disputes {
 		assert_ok!(Jobs::commit(RuntimeOrigin::signed(device(1)), id, H256(job.root())));
 		let challenge_block = System::block_number() + 1;
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
+		let randomness =
+			crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root(), &randomness.0);
 		let challenged = challenged_elements(&job.shape, &seed, 8);
 		let hash = System::block_hash(challenge_block);
@@ -1792,7 +1794,12 @@ mod disputes {
 			assert_noop!(demand(id, vec![]), Error::<Test>::BadDemand);
 			assert_noop!(demand(id, vec![(64, 0)]), Error::<Test>::BadDemand);
 			assert_noop!(
-				Jobs::demand_data(RuntimeOrigin::signed(client()), id, vec![(0, 0)].try_into().unwrap(), 9),
+				Jobs::demand_data(
+					RuntimeOrigin::signed(client()),
+					id,
+					vec![(0, 0)].try_into().unwrap(),
+					9
+				),
 				Error::<Test>::WrongWitness
 			);
 			assert_noop!(
@@ -1829,10 +1836,9 @@ mod disputes {
 			run_to_block(until);
 			assert!(JobsMap::<Test>::get(id).is_some());
 			run_to_block(until + 1);
-			assert!(System::events().iter().any(|e| matches!(
-				e.event,
-				RuntimeEvent::Jobs(Event::JobSettled { .. })
-			)));
+			assert!(System::events()
+				.iter()
+				.any(|e| matches!(e.event, RuntimeEvent::Jobs(Event::JobSettled { .. }))));
 		});
 	}
 }
@@ -1884,7 +1890,8 @@ mod layers {
 		job: &LayerJob,
 	) -> sp_runtime::DispatchResult {
 		run_to_block(challenge_block + 1);
-		let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
+		let randomness =
+			crate::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 		let seed = challenge_seed(id, &job.root().0, &randomness.0);
 		let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 		let hash = System::block_hash(challenge_block);
@@ -2215,7 +2222,10 @@ mod honest_provider {
 			// The other device calls keep one tag per job and step.
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
 			let commit = RuntimeCall::Jobs(crate::Call::commit { job: first, root: H256::zero() });
-			assert_ne!(validate(device(1), commit).expect("valid").provides, attacker_first.provides);
+			assert_ne!(
+				validate(device(1), commit).expect("valid").provides,
+				attacker_first.provides
+			);
 		});
 	}
 
@@ -2328,10 +2338,7 @@ mod honest_provider {
 			let (first, second) = (submit(50), submit(50));
 			assert_ok!(Jobs::claim(RuntimeOrigin::signed(device(1)), first, None));
 			run_to_block(1 + COMMIT_WINDOW + 1);
-			assert!(matches!(
-				JobsMap::<Test>::get(first).unwrap().status,
-				JobStatus::Submitted
-			));
+			assert!(matches!(JobsMap::<Test>::get(first).unwrap().status, JobStatus::Submitted));
 			let paused_until = System::block_number() + 10;
 			assert_eq!(crate::ClaimsPausedUntil::<Test>::get(device(1)), Some(paused_until));
 			assert_noop!(

@@ -177,7 +177,7 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 		deadline,
 	)
 	.unwrap();
-	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job).unwrap();
+	pallet_jobs::Pallet::<Test>::claim(RuntimeOrigin::signed(device(p)), job, None).unwrap();
 	// The chain binds the seed to the job and the claim: compute what it stored.
 	let spec = pallet_jobs::Jobs::<Test>::get(job).unwrap().spec;
 	let tree = seeded_output(&spec, |_| !honest);
@@ -185,7 +185,8 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 	pallet_jobs::Pallet::<Test>::commit(RuntimeOrigin::signed(device(p)), job, root).unwrap();
 	let challenge_block = System::block_number() + 1;
 	run_to_block(challenge_block + 1);
-	let randomness = pallet_jobs::ChallengeRandomness::<Test>::get(challenge_block).unwrap();
+	let randomness =
+		pallet_jobs::ChallengeRandomness::<Test>::get(challenge_block).unwrap().randomness;
 	let paths = reveal_paths(&tree, &ComputeProof::challenge(job, &spec, &root, &randomness));
 	let challenge_hash = System::block_hash(challenge_block);
 	pallet_jobs::Pallet::<Test>::reveal(
