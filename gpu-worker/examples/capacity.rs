@@ -504,7 +504,7 @@ async fn lifecycles(
 	for (chunk, device) in jobs.chunks(4).zip(devices) {
 		claims.push((
 			device.clone(),
-			chunk.iter().map(|&job| runtime::tx().jobs().claim(job)).collect(),
+			chunk.iter().map(|&job| runtime::tx().jobs().claim(job, None)).collect(),
 		));
 	}
 	ensure!(claims.len() * 4 >= jobs.len(), "too few devices for {} jobs", jobs.len());
