@@ -192,6 +192,28 @@ mod tests {
 		let p = MarketParams { ops_per_leaf: 1_000_000, ..p };
 		assert_eq!(p.commit_window(&cube, 100), Some(22));
 		assert_eq!(p.commit_window(&GemmShape { m: 65_536, n: 65_536, k: 1 }, 1), None);
+		// Input windows grow a block per `input_bytes_per_block` (1 000 here) of A and B.
+		use proofgrid_primitives::inputs::{MatrixCommitment, SuppliedInputs};
+		use proofgrid_primitives::job::{InputSource, JobInputs, JobSpec};
+		let shape = GemmShape { m: 64, n: 64, k: 16 };
+		let lanes = |lanes| MatrixCommitment { lanes, lane_len: 16, root: Default::default() };
+		let requirements = proofgrid_primitives::device::Requirements {
+			kernel: proofgrid_primitives::device::Kernel::GemmI8,
+			min_vram_mib: 0,
+			min_gops: 0,
+		};
+		let seeded = JobSpec::seeded(shape, [0; 32], requirements);
+		let supplied = JobSpec {
+			inputs: JobInputs::Supplied {
+				matrices: SuppliedInputs { a: lanes(64), b: lanes(64) },
+				a: InputSource::Upload,
+				b: InputSource::Upload,
+				samples: 64,
+			},
+			..seeded.clone()
+		};
+		assert_eq!(p.input_window_for(&seeded), 10);
+		assert_eq!(p.input_window_for(&supplied), 10 + 3, "2 048 bytes: 3 blocks begun");
 		assert_eq!(p.fee_on(100), 5);
 		assert_eq!(p.fee_on(1), 1, "rounded up");
 	}

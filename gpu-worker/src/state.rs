@@ -409,6 +409,42 @@ mod tests {
 		gemm::GemmShape,
 	};
 
+	/// The loss budget's books: top-ups are remembered across a reopen, and only those of the
+	/// period count.
+	#[test]
+	fn top_ups_are_remembered_and_counted_over_the_period() {
+		let dir = std::env::temp_dir().join(format!("pg-top-ups-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let store = Store::open(&dir).unwrap();
+		let day = std::time::Duration::from_secs(24 * 3600);
+		assert!(store.top_ups_since(day).unwrap().is_empty());
+		store.record_top_up(100, day).unwrap();
+		store.record_top_up(50, day).unwrap();
+		let reopened = Store::open(&dir).unwrap();
+		let spent: u128 = reopened.top_ups_since(day).unwrap().iter().map(|(_, a)| a).sum();
+		assert_eq!(spent, 150);
+		// An entry older than the period does not count (and is dropped at the next record).
+		let old = vec![(unix_now() - 2 * 24 * 3600, 1_000u128), (unix_now(), 7)];
+		fs::write(dir.join("top-ups.json"), serde_json::to_vec(&old).unwrap()).unwrap();
+		assert_eq!(reopened.top_ups_since(day).unwrap(), vec![old[1]]);
+		let _ = fs::remove_dir_all(&dir);
+	}
+
+	/// An upload under way is visible to the device until its guard drops.
+	#[test]
+	fn an_upload_marks_its_job_while_it_lasts() {
+		let dir = std::env::temp_dir().join(format!("pg-upload-{}", std::process::id()));
+		let _ = fs::remove_dir_all(&dir);
+		let store = Store::open(&dir).unwrap();
+		assert!(!store.upload_in_progress(4));
+		let guard = store.begin_upload(4);
+		assert!(store.upload_in_progress(4));
+		assert!(!store.upload_in_progress(5));
+		drop(guard);
+		assert!(!store.upload_in_progress(4));
+		let _ = fs::remove_dir_all(&dir);
+	}
+
 	#[test]
 	fn held_jobs_and_leaves_survive_a_reopen_and_are_released() {
 		let dir = std::env::temp_dir().join(format!("pg-state-{}", std::process::id()));

@@ -189,10 +189,26 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		match outcome(&client, job, from, &cheater).await {
 			JobOutcome::Failed { device, slashed: s, compensation, .. } => {
 				assert_eq!(device, proofgrid_client::to_address(&cheater_device));
-				// The whole collateral of a one-unit job; the client gets at most half the
-				// job's value, the rest is burned.
+				// The whole collateral of a one-unit job; the client gets the call fee it paid
+				// back (its loss, never more), the rest is burned.
 				assert_eq!(s, market.collateral_for(price));
-				assert!(compensation > 0 && compensation <= price / 2 && compensation < s);
+				let fee_paid = sum_events(
+					&client,
+					client.best_number().await.unwrap(),
+					|e: runtime::jobs::events::JobAssigned| {
+						if e.job == job {
+							e.call_fee_burned
+						} else {
+							0
+						}
+					},
+				)
+				.await;
+				assert!(compensation > 0 && compensation < s);
+				assert_eq!(
+					compensation, fee_paid,
+					"job {job}: compensated with the call fee it paid"
+				);
 				slashed += s;
 				compensated += compensation;
 			}

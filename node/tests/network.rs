@@ -244,9 +244,23 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 	)
 	.await;
 	let committed = final_job(&client, job, |s| matches!(s, JobStatus::Committed { .. })).await;
-	let JobStatus::Committed { challenge_block, reveal_by, .. } = committed.status else {
+	let JobStatus::Committed { challenge_block: earliest, reveal_by, .. } = committed.status else {
 		unreachable!("waited for the commitment")
 	};
+	// With four authors, the challenge block is the first from `earliest` on after blocks by
+	// two authors: ask the runtime, at the finalized block, once it is drawn there.
+	let drawn = Instant::now();
+	let challenge_block = loop {
+		if let Some((block, _)) =
+			common::challenge(&client, job, Some(finalized_head(&client).await)).await
+		{
+			break block;
+		}
+		assert!(drawn.elapsed() < STEP_TIMEOUT, "the challenge was never drawn");
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	};
+	let reveal_by = reveal_by + (challenge_block - earliest);
+	println!("challenge block #{challenge_block} (earliest #{earliest})");
 	// Answer only once the challenge block (and the next, which records its randomness) is
 	// final: no reorg can change the challenge after that.
 	// What finality costs: the time from the challenge being known at the best block (when
@@ -339,6 +353,43 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 		lags.iter().max().copied().unwrap_or(0)
 	);
 
+	// A second job, committed just before the stall: its device must not be slashed by it.
+	let best = block_number(&client, None).await;
+	let events = submit_and_wait(
+		&client,
+		&customer.pair(),
+		RuntimeCall::Jobs(pallet_jobs::Call::submit_job {
+			spec: JobSpec::seeded(
+				GemmShape { m: 1024, n: 1024, k: 1024 },
+				[8u8; 32],
+				Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+			),
+			price_cap: GRID,
+			deadline: best + 100,
+		}),
+	)
+	.await;
+	let stalled_job = common::submitted_job(&events);
+	submit_and_wait(
+		&client,
+		&device,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job: stalled_job, basis: None }),
+	)
+	.await;
+	let stalled_spec =
+		final_job(&client, stalled_job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
+	let stalled_tree = output_tree(&stalled_spec);
+	submit_and_wait(
+		&client,
+		&device,
+		RuntimeCall::Jobs(pallet_jobs::Call::commit {
+			job: stalled_job,
+			root: H256(stalled_tree.root()),
+		}),
+	)
+	.await;
+	let bond_before = device_bond(&client, &device).await;
+
 	// 4. Charlie and Dave go down: two of four votes are not enough. BABE goes on (Alice and
 	// Bob win slots of their own); finality stops once the round in flight is over.
 	validators[CHARLIE].kill();
@@ -352,6 +403,54 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 		.await;
 	assert_eq!(finalized, stalled_at, "two of four validators finalized nothing (best #{best})");
 	println!("with two validators down: best #{best}, finalized stays at #{stalled_at}");
+
+	// The stall outlasts the committed job's reveal window. The device reveals at the best
+	// block, as the worker does when finality lags near the deadline (and again if a fork
+	// drops its reveal); the job settles on the best chain, nothing is slashed.
+	let stall = Instant::now();
+	let mut sent_at: Option<u32> = None;
+	let mut deadline = None;
+	loop {
+		let best = block_number(&client, None).await;
+		let open = stored_job(&client, stalled_job).await;
+		match open.as_ref().map(|j| &j.status) {
+			Some(JobStatus::Committed { challenge_block: earliest, reveal_by, .. }) => {
+				if let Some((block, _)) = common::challenge(&client, stalled_job, None).await {
+					deadline = Some(reveal_by + (block - earliest));
+					if sent_at.is_none_or(|at| best >= at + 3) {
+						let (_, reveal) = common::honest_reveal(
+							&client,
+							stalled_job,
+							&stalled_spec,
+							&stalled_tree,
+							block,
+						)
+						.await;
+						common::sign_and_submit(&client, &device, reveal).await;
+						sent_at = Some(best);
+						println!("revealed job {stalled_job} at best #{best} (finalized #{stalled_at}, challenge #{block})");
+					}
+				}
+			}
+			Some(other) => panic!("job {stalled_job}: unexpected state {other:?}"),
+			None => {}
+		}
+		if open.is_none() && deadline.is_some_and(|d| best > d + 1) {
+			break;
+		}
+		assert!(
+			stall.elapsed() < Duration::from_secs(480),
+			"the stall did not outlast the reveal window (best #{best}, deadline {deadline:?})"
+		);
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+	let (best, finalized) = best_and_finalized(&client).await;
+	assert_eq!(finalized, stalled_at, "finality stalled for the whole window");
+	println!(
+		"finality stalled {:.0} s, past the reveal deadline #{} (best #{best}): job {stalled_job} settled at the best block",
+		stall.elapsed().as_secs_f64(),
+		deadline.unwrap_or_default()
+	);
 
 	// Charlie comes back: three votes again, finality resumes past where it stopped.
 	let back = Instant::now();
@@ -381,6 +480,44 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 		assert!(hashes.windows(2).all(|w| w[0] == w[1]), "#{number} differs: {hashes:?}");
 	}
 	println!("Alice, Bob and Charlie agree on #{stalled_at} and #{common}");
+
+	// The settlement of the job committed before the stall is final; the device lost nothing.
+	let key = pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(stalled_job);
+	let open: Option<String> = client
+		.request(
+			"state_getStorage",
+			rpc_params![format!("0x{}", hex::encode(key)), finalized_head(&client).await],
+		)
+		.await
+		.expect("storage");
+	assert!(open.is_none(), "the job is closed in the finalized state");
+	assert_eq!(device_bond(&client, &device).await, bond_before, "the device was not slashed");
+	println!("job {stalled_job}: settled and final after the stall; the device's bond is whole");
+}
+
+/// Job `job` at the best block, if open.
+async fn stored_job(
+	client: &WsClient,
+	job: u64,
+) -> Option<pallet_jobs::Job<proofgrid_runtime::AccountId, proofgrid_runtime::Balance, u32>> {
+	common::storage(client, &pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(job))
+		.await
+}
+
+/// The bond of `device` at the best block.
+async fn device_bond(client: &WsClient, device: &sr25519::Pair) -> proofgrid_runtime::Balance {
+	let id: proofgrid_runtime::AccountId = device.public().into();
+	let info: pallet_devices::DeviceInfo<
+		proofgrid_runtime::AccountId,
+		proofgrid_runtime::Balance,
+		u32,
+	> = common::storage(
+		client,
+		&pallet_devices::Devices::<proofgrid_runtime::Runtime>::hashed_key_for(&id),
+	)
+	.await
+	.expect("a registered device");
+	info.bond
 }
 
 /// `proofgrid-node key …` with JSON output.

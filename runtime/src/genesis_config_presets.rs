@@ -32,8 +32,13 @@ pub const DEV_ERA_LENGTH: BlockNumber = 10;
 /// runtime's default is ten), so that demos see jobs paid soon.
 pub const DEV_DISPUTE_WINDOW: BlockNumber = 10;
 
+/// Blocks a device waits to claim after giving a job back, on dev chains (the runtime's
+/// default is 100), so that demos and tests go on after a release.
+pub const DEV_RELEASE_COOLDOWN: BlockNumber = 2;
+
 /// A genesis config with the given validators, sudo key and prefunded accounts, with
-/// [`DEV_ERA_LENGTH`] and [`DEV_DISPUTE_WINDOW`] (`short`) or the runtime's defaults.
+/// [`DEV_ERA_LENGTH`], [`DEV_DISPUTE_WINDOW`] and [`DEV_RELEASE_COOLDOWN`] (`short`) or the
+/// runtime's defaults.
 fn testnet_genesis(
 	initial_authorities: Vec<(BabeId, GrandpaId)>,
 	endowed_accounts: Vec<AccountId>,
@@ -42,6 +47,7 @@ fn testnet_genesis(
 ) -> Value {
 	let era_length = short.then_some(DEV_ERA_LENGTH);
 	let dispute_window = short.then_some(DEV_DISPUTE_WINDOW);
+	let release_cooldown = short.then_some(DEV_RELEASE_COOLDOWN);
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed_accounts
@@ -61,7 +67,7 @@ fn testnet_genesis(
 		},
 		sudo: SudoConfig { key: Some(root) },
 		rewards: RewardsConfig { era_length },
-		jobs: JobsConfig { dispute_window },
+		jobs: JobsConfig { dispute_window, release_cooldown },
 	})
 }
 

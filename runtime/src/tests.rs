@@ -97,6 +97,11 @@ fn development_preset_has_alice_as_validator_and_sudo() {
 			pallet_jobs::DisputeWindowBlocks::<Runtime>::get(),
 			genesis_config_presets::DEV_DISPUTE_WINDOW
 		);
+		// And a short release cooldown, so that tests and demos go on after a release.
+		assert_eq!(
+			pallet_jobs::ReleaseCooldownBlocks::<Runtime>::get(),
+			genesis_config_presets::DEV_RELEASE_COOLDOWN
+		);
 		crate::Rewards::do_try_state().expect("rewards books balance at genesis");
 	});
 }

@@ -437,6 +437,21 @@ pub async fn block_hash(client: &WsClient, number: u32) -> H256 {
 	client.request("chain_getBlockHash", rpc_params![number]).await.expect("block hash")
 }
 
+/// The challenge block of committed job `job` and the leaves to reveal, as block `at` (the best
+/// if `None`) sees them: the runtime API `JobsApi_challenge`, which picks the block (after two
+/// authors' blocks on a chain with several) the way the chain checks a reveal.
+pub async fn challenge(client: &WsClient, job: u64, at: Option<H256>) -> Option<(u32, Vec<u64>)> {
+	let result: String = client
+		.request(
+			"state_call",
+			rpc_params!["JobsApi_challenge", format!("0x{}", hex::encode(job.encode())), at],
+		)
+		.await
+		.expect("state_call");
+	let bytes = hex::decode(result.trim_start_matches("0x")).expect("hex");
+	Option::<(u32, Vec<u64>)>::decode(&mut &bytes[..]).expect("a challenge")
+}
+
 /// What an honest device reveals for committed job `job` once the block after its challenge
 /// block exists: the challenged leaves, drawn from the challenge block's VRF randomness as the
 /// chain recorded it, and the reveal naming that block. Returns the indices and the call.

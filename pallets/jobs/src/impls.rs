@@ -778,7 +778,10 @@ impl<T: Config> Pallet<T> {
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		let now = frame_system::Pallet::<T>::block_number();
-		ClaimsPausedUntil::<T>::insert(&device, now.saturating_add(T::ReleaseCooldown::get()));
+		ClaimsPausedUntil::<T>::insert(
+			&device,
+			now.saturating_add(crate::ReleaseCooldownBlocks::<T>::get()),
+		);
 		if missed {
 			// The client gets back the call fee it paid, no more (so nobody profits from a
 			// missed window); the rest is burned.

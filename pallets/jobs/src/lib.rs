@@ -507,12 +507,27 @@ pub mod pallet {
 		T::DisputeWindow::get()
 	}
 
+	/// Blocks a device waits to claim after giving a job back: [`Config::ReleaseCooldown`]
+	/// unless the genesis set another (dev chains use a short one).
+	#[pallet::storage]
+	pub type ReleaseCooldownBlocks<T: Config> =
+		StorageValue<_, BlockNumberFor<T>, ValueQuery, DefaultReleaseCooldown<T>>;
+
+	/// [`Config::ReleaseCooldown`].
+	#[pallet::type_value]
+	pub fn DefaultReleaseCooldown<T: Config>() -> BlockNumberFor<T> {
+		T::ReleaseCooldown::get()
+	}
+
 	/// Genesis: the dispute window (dev chains use a short one).
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Blocks a verified job waits for fraud proofs; [`Config::DisputeWindow`] if `None`.
 		pub dispute_window: Option<BlockNumberFor<T>>,
+		/// Blocks a device waits to claim after giving a job back; [`Config::ReleaseCooldown`]
+		/// if `None`.
+		pub release_cooldown: Option<BlockNumberFor<T>>,
 	}
 
 	#[pallet::genesis_build]
@@ -520,6 +535,9 @@ pub mod pallet {
 		fn build(&self) {
 			if let Some(window) = self.dispute_window {
 				DisputeWindowBlocks::<T>::put(window);
+			}
+			if let Some(cooldown) = self.release_cooldown {
+				ReleaseCooldownBlocks::<T>::put(cooldown);
 			}
 		}
 	}

@@ -1,0 +1,215 @@
+//! Issue 31 on a real node (manual sealing, forks made with `engine_createBlock` on a chosen
+//! parent): a reorg re-includes a device's claim under another parent block. A claim that names
+//! its basis — as the worker's does — keeps the inputs the device computed on either fork, and
+//! its honest reveal settles with nothing slashed; a claim that names none (the old rule) gets
+//! other inputs on the other fork, and the output its device computed would be slashed.
+
+mod common;
+
+use common::{block_number, seal_block, signed_extrinsic, Node};
+use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
+use pallet_jobs::JobStatus;
+use proofgrid_primitives::{
+	device::{Kernel, Requirements},
+	gemm::GemmShape,
+	job::JobSpec,
+};
+use proofgrid_runtime::{AccountId, Runtime, RuntimeCall, RuntimeEvent, GRID};
+use serde_json::Value;
+use sp_core::{sr25519, Pair, H256};
+use sp_keyring::Sr25519Keyring;
+
+type Job = pallet_jobs::Job<AccountId, proofgrid_runtime::Balance, u32>;
+
+/// A block on `parent` (the best if `None`) with what the pool holds, not finalized; its hash.
+async fn create_block(client: &WsClient, parent: Option<H256>) -> H256 {
+	let created: Value = client
+		.request("engine_createBlock", rpc_params![true, false, parent])
+		.await
+		.expect("engine_createBlock");
+	serde_json::from_value(created["hash"].clone()).expect("the new block's hash")
+}
+
+/// Submits `call` signed by `signer`, seals and finalizes a block; its events.
+async fn apply(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> Vec<RuntimeEvent> {
+	common::sign_and_submit(client, signer, call).await;
+	seal_block(client).await;
+	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
+	let events = common::events_at(client, hash).await;
+	common::assert_no_failure(&events);
+	events
+}
+
+/// Job `job` in the state of block `at`.
+async fn job_at(client: &WsClient, job: u64, at: H256) -> Option<Job> {
+	use codec::Decode;
+	let key = pallet_jobs::Jobs::<Runtime>::hashed_key_for(job);
+	let data: Option<String> = client
+		.request("state_getStorage", rpc_params![format!("0x{}", hex::encode(key)), at])
+		.await
+		.expect("storage");
+	data.map(|d| {
+		let bytes = hex::decode(d.trim_start_matches("0x")).expect("hex");
+		Job::decode(&mut &bytes[..]).expect("a job")
+	})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_basis() {
+	let (node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
+	let owner = Sr25519Keyring::Charlie.pair();
+	let customer = Sr25519Keyring::Eve.pair();
+	let (named, _) = sr25519::Pair::generate();
+	let (unnamed, _) = sr25519::Pair::generate();
+	for device in [&named, &unnamed] {
+		let message = proofgrid_primitives::device::registration_message(
+			&AccountId::from(owner.public()),
+			&common::genesis_hash(&client).await,
+		);
+		apply(
+			&client,
+			&owner,
+			RuntimeCall::Devices(pallet_devices::Call::register {
+				device: device.public().into(),
+				spec: common::device_spec(),
+				price_per_unit: GRID / 10,
+				proof: sp_runtime::MultiSignature::Sr25519(device.sign(&message)),
+			}),
+		)
+		.await;
+		apply(
+			&client,
+			&owner,
+			RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: AccountId::from(device.public()).into(),
+				value: GRID,
+			}),
+		)
+		.await;
+	}
+	let spec = JobSpec::seeded(
+		GemmShape { m: 1024, n: 1024, k: 512 },
+		[5; 32],
+		Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	);
+	let mut jobs = Vec::new();
+	for _ in 0..2 {
+		let best = block_number(&client, None).await;
+		let events = apply(
+			&client,
+			&customer,
+			RuntimeCall::Jobs(pallet_jobs::Call::submit_job {
+				spec: spec.clone(),
+				price_cap: GRID,
+				deadline: best + 200,
+			}),
+		)
+		.await;
+		jobs.push(common::submitted_job(&events));
+	}
+	let (named_job, unnamed_job) = (jobs[0], jobs[1]);
+
+	// The fork point: the last final block. The worker names a block a little below its best;
+	// here, the fork point itself.
+	let fork_point: H256 =
+		client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
+	let fork_number = block_number(&client, None).await;
+	let named_claim = signed_extrinsic(
+		&client,
+		&named,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim {
+			job: named_job,
+			basis: Some((fork_number, fork_point)),
+		}),
+	)
+	.await;
+	let unnamed_claim = signed_extrinsic(
+		&client,
+		&unnamed,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job: unnamed_job, basis: None }),
+	)
+	.await;
+	// Two forks from the fork point, each one empty block long; then the claims, which the
+	// pool puts in the next block of each fork: under another parent on each.
+	let b1 = create_block(&client, Some(fork_point)).await;
+	let a1 = create_block(&client, Some(fork_point)).await;
+	for claim in [&named_claim, &unnamed_claim] {
+		let _: H256 = client
+			.request("author_submitExtrinsic", rpc_params![claim])
+			.await
+			.expect("claim accepted by the pool");
+	}
+	let a2 = create_block(&client, Some(a1)).await;
+	let on_a = |job| job_at(&client, job, a2);
+	let (named_a, unnamed_a) =
+		(on_a(named_job).await.expect("job"), on_a(unnamed_job).await.expect("job"));
+	assert!(
+		matches!(named_a.status, JobStatus::Assigned { .. }),
+		"claimed on fork A
+{}",
+		node.log_tail()
+	);
+	assert!(matches!(unnamed_a.status, JobStatus::Assigned { .. }), "claimed on fork A");
+
+	// Fork B: the same claims, under B's first block, and B grows longer than A.
+	let b2 = create_block(&client, Some(b1)).await;
+	let b3 = create_block(&client, Some(b2)).await;
+	let best: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best");
+	assert_eq!(best, b3, "fork B is the best chain");
+	let on_b = |job| job_at(&client, job, b3);
+	let (named_b, unnamed_b) =
+		(on_b(named_job).await.expect("job"), on_b(unnamed_job).await.expect("job"));
+	assert!(
+		matches!(named_b.status, JobStatus::Assigned { .. }),
+		"the claim is re-included on fork B\n{}",
+		node.log_tail()
+	);
+	assert!(matches!(unnamed_b.status, JobStatus::Assigned { .. }));
+	println!(
+		"claim re-included under another parent: named basis → same inputs: {}; no basis → same inputs: {}",
+		named_a.spec == named_b.spec,
+		unnamed_a.spec == unnamed_b.spec
+	);
+	assert_eq!(named_a.spec, named_b.spec, "a named basis keeps the inputs");
+	assert_ne!(unnamed_a.spec, unnamed_b.spec, "without one, the parent decides them");
+
+	// The device computed its output on fork A; it commits and reveals on fork B, where the
+	// chain now is: the job settles and its collateral comes back whole.
+	let device_id: AccountId = named.public().into();
+	let bond_before = common::storage::<pallet_devices::DeviceInfo<AccountId, u128, u32>>(
+		&client,
+		&pallet_devices::Devices::<Runtime>::hashed_key_for(&device_id),
+	)
+	.await
+	.expect("device")
+	.bond;
+	let tree = common::output_tree(&named_a.spec);
+	apply(
+		&client,
+		&named,
+		RuntimeCall::Jobs(pallet_jobs::Call::commit { job: named_job, root: H256(tree.root()) }),
+	)
+	.await;
+	seal_block(&client).await;
+	seal_block(&client).await;
+	let (challenge_block, _) =
+		common::challenge(&client, named_job, None).await.expect("the challenge is drawn");
+	let (_, reveal) =
+		common::honest_reveal(&client, named_job, &named_a.spec, &tree, challenge_block).await;
+	let events = apply(&client, &named, reveal).await;
+	assert!(
+		events.iter().any(|e| matches!(
+			e,
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobSettled { job, .. }) if *job == named_job
+		)),
+		"the honest reveal settles after the reorg"
+	);
+	let bond_after = common::storage::<pallet_devices::DeviceInfo<AccountId, u128, u32>>(
+		&client,
+		&pallet_devices::Devices::<Runtime>::hashed_key_for(&device_id),
+	)
+	.await
+	.expect("device")
+	.bond;
+	assert_eq!(bond_after, bond_before, "nothing slashed");
+}
