@@ -112,6 +112,38 @@ async fn settled_payment(client: &Client, job: u64, verified_at: u32, worker: &P
 	}
 }
 
+/// The leaves the device of `job` published on chain for a data demand made after block
+/// `from`, once it answered (before `answer_by`).
+async fn published_leaves(
+	client: &Client,
+	job: u64,
+	from: u32,
+	answer_by: u32,
+	worker: &Process,
+) -> Vec<[i32; 16]> {
+	let started = Instant::now();
+	let mut next = from;
+	loop {
+		let best = client.best_number().await.unwrap();
+		while next <= best {
+			let events = client.at(next).await.unwrap().events().fetch().await.unwrap();
+			for event in events.find::<runtime::jobs::events::DataPublished>() {
+				let event = event.unwrap();
+				if event.job == job {
+					return event.leaves.0.iter().map(|leaf| leaf.0.values).collect();
+				}
+			}
+			next += 1;
+		}
+		assert!(
+			best <= answer_by && started.elapsed() < JOB_TIMEOUT,
+			"job {job}: no leaves published by #{answer_by}\n{}",
+			worker.log_tail()
+		);
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
+}
+
 /// Sum of a value over every block's events, 1..=best.
 async fn sum_events<E, F>(client: &Client, best: u32, value: F) -> Balance
 where
@@ -437,6 +469,12 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		JobOutcome::Verified { block, .. } => verified.push((job, block)),
 		other => panic!("supplied job {job}: {other:?}"),
 	}
+	// A data-availability demand within the dispute window: the worker publishes the leaf of
+	// C[0][20] on chain (checked against the downloaded output below), and the job still
+	// settles (its payment is checked with the books).
+	let demanded_from = client.best_number().await.unwrap();
+	let answer_by = client.demand_data(&dapp, job, vec![(0, 20)], k).await.unwrap();
+	let published = published_leaves(&client, job, demanded_from, answer_by, &honest).await;
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
 	let download_started = Instant::now();
 	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
@@ -446,6 +484,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let expected: Vec<i32> =
 		(0..16).map(|cell| c[(cell / 4) * n as usize + 20 + cell % 4]).collect();
 	assert_eq!(leaf.to_vec(), expected);
+	assert_eq!(published, vec![leaf], "the leaf published on chain is C's");
 	let other_root = [7u8; 32];
 	assert!(client.download_leaf(&endpoint, job, &shape, &other_root, 5).await.is_err());
 	let (m, n, k) = (m as usize, n as usize, k as usize);

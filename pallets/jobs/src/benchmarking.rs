@@ -164,7 +164,12 @@ mod benchmarks {
 		frame_system::BlockHash::<T>::insert(challenge_block, challenge_hash);
 		ChallengeRandomness::<T>::insert(
 			challenge_block,
-			crate::ChallengeSeed { randomness, block_hash: challenge_hash, congested_before: 0 },
+			crate::ChallengeSeed {
+				randomness,
+				new_author: false,
+				block_hash: challenge_hash,
+				congested_before: 0,
+			},
 		);
 		frame_system::Pallet::<T>::set_block_number(challenge_block.saturating_add(One::one()));
 		let paths = reveal_paths(&tree, &T::Verifier::challenge(job, &spec, &root, &randomness));
@@ -193,6 +198,8 @@ mod benchmarks {
 		let due = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::ChallengeDelay::get())
 			.saturating_add(T::RevealWindow::get())
+			// No seed is recorded here: the challenge block could still come this much later.
+			.saturating_add(crate::MAX_CHALLENGE_EXTENSION.into())
 			.saturating_add(One::one());
 		// Exactly the `n` reveal deadlines in the block (the claims' stale commit deadlines may
 		// have landed there too and pushed some on).
@@ -219,6 +226,8 @@ mod benchmarks {
 		let due = frame_system::Pallet::<T>::block_number()
 			.saturating_add(T::ChallengeDelay::get())
 			.saturating_add(T::RevealWindow::get())
+			// No seed is recorded here: the challenge block could still come this much later.
+			.saturating_add(crate::MAX_CHALLENGE_EXTENSION.into())
 			.saturating_add(One::one());
 		frame_system::Pallet::<T>::set_block_number(due);
 
@@ -244,7 +253,8 @@ mod benchmarks {
 		.expect("submit in setup");
 		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
 		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
-		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::InputWindow::get());
+		let later = frame_system::Pallet::<T>::block_number()
+			.saturating_add(Pallet::<T>::input_window(&supplied_spec::<T>()));
 		frame_system::Pallet::<T>::set_block_number(later);
 
 		#[extrinsic_call]
