@@ -177,7 +177,7 @@ impl Client {
 		let at = self.at_best().await?;
 		let mut entries = at
 			.storage()
-			.iter(runtime::storage().jobs().demands(), (device.clone(),))
+			.iter(runtime::storage().jobs().demands(), (*device,))
 			.await
 			.map_err(node_error)?;
 		let mut demands = Vec::new();
