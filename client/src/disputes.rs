@@ -169,7 +169,8 @@ impl Client {
 		Ok(demanded.answer_by)
 	}
 
-	/// The open demands on `device`'s verified jobs: each job and the elements it must publish.
+	/// The open (unanswered) demands on `device`'s verified jobs: each job and the elements it
+	/// must publish.
 	pub async fn demands_for_device(
 		&self,
 		device: &crate::AccountId32,
@@ -185,7 +186,9 @@ impl Client {
 			let entry = entry.map_err(node_error)?;
 			let (_, job) = entry.key().map_err(node_error)?.decode().map_err(node_error)?;
 			let demand = entry.value().decode().map_err(node_error)?;
-			demands.push((job, demand.elements.0.to_vec()));
+			if !demand.answered {
+				demands.push((job, demand.elements.0.to_vec()));
+			}
 		}
 		Ok(demands)
 	}

@@ -138,13 +138,15 @@ where
 
 	fn weight(&self, call: &<T as frame_system::Config>::RuntimeCall) -> Weight {
 		match call.is_sub_type() {
+			// A reveal also reads the seeds that pick its challenge block (at most
+			// `ChallengeDelay + MAX_CHALLENGE_EXTENSION` of them; the benchmark read one).
+			Some(
+				Call::reveal { .. } | Call::reveal_supplied { .. } | Call::reveal_layer { .. },
+			) => T::DbWeight::get().reads(2 + 2 * u64::from(crate::MAX_CHALLENGE_EXTENSION)),
 			// The job and the device record.
 			Some(
 				Call::claim { .. }
 				| Call::commit { .. }
-				| Call::reveal { .. }
-				| Call::reveal_supplied { .. }
-				| Call::reveal_layer { .. }
 				| Call::release { .. }
 				| Call::publish_data { .. },
 			) => T::DbWeight::get().reads(2),

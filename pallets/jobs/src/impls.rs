@@ -222,7 +222,9 @@ impl<T: Config> Pallet<T> {
 		device: &T::AccountId,
 		job: JobId,
 	) -> Result<(JobOf<T>, crate::Demand<BlockNumberFor<T>>), DispatchError> {
-		let demand = crate::Demands::<T>::get(device, job).ok_or(Error::<T>::NoDemand)?;
+		let demand = crate::Demands::<T>::get(device, job)
+			.filter(|demand| !demand.answered)
+			.ok_or(Error::<T>::NoDemand)?;
 		let info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= Self::answer_deadline(&demand), Error::<T>::RevealTooLate);
@@ -238,7 +240,11 @@ impl<T: Config> Pallet<T> {
 		demand: crate::Demand<BlockNumberFor<T>>,
 		leaves: proofgrid_primitives::job::DataAnswer,
 	) -> DispatchResult {
-		crate::Demands::<T>::remove(&device, job);
+		crate::Demands::<T>::insert(
+			&device,
+			job,
+			crate::Demand { answered: true, ..demand.clone() },
+		);
 		let JobStatus::Verified { root, dispute_until, .. } = &mut info.status else {
 			return Err(Error::<T>::WrongState.into());
 		};
@@ -655,9 +661,10 @@ impl<T: Config> Pallet<T> {
 				now > Self::reveal_deadline(committed_at, challenge_block, reveal_by)
 			}
 			JobStatus::Verified { device, dispute_until, .. } => {
-				now > dispute_until
-					|| crate::Demands::<T>::get(&device, job)
-						.is_some_and(|demand| now > Self::answer_deadline(&demand))
+				match crate::Demands::<T>::get(&device, job).filter(|demand| !demand.answered) {
+					Some(demand) => now > Self::answer_deadline(&demand),
+					None => now > dispute_until,
+				}
 			}
 		})
 	}
@@ -687,7 +694,9 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			JobStatus::Verified { device, dispute_until, .. } => {
-				if let Some(demand) = crate::Demands::<T>::get(&device, job) {
+				if let Some(demand) =
+					crate::Demands::<T>::get(&device, job).filter(|demand| !demand.answered)
+				{
 					let deadline = Self::answer_deadline(&demand);
 					if now > deadline {
 						crate::Demands::<T>::remove(&device, job);
@@ -935,6 +944,7 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
+		crate::Demands::<T>::remove(&device, job);
 		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
 		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
 		Self::keep_layer_output(job, &info, &device, root);

@@ -724,7 +724,7 @@ pub mod pallet {
 		/// A data-availability demand names no element, an element outside the output, or a job
 		/// that is not a verified GEMM job on supplied inputs in its dispute window.
 		BadDemand,
-		/// The job has an open data-availability demand already (one at a time).
+		/// The job had its data-availability demand already (one per job).
 		DemandPending,
 		/// There is no open data-availability demand on this job for this device.
 		NoDemand,
@@ -1141,7 +1141,8 @@ pub mod pallet {
 		/// served its output. The device must answer ([`Pallet::publish_data`]) within
 		/// [`Config::RevealWindow`] blocks (congested blocks not counted), or the job fails as
 		/// for a wrong result. One demand at a time; the settlement waits for the answer, and
-		/// disputes are taken for a reveal window after it. The client pays for the answer's
+		/// disputes are taken for a reveal window after it. One demand per job, so a provider's
+		/// payment waits at most two reveal windows longer. The client pays for the answer's
 		/// verification in this call's fee. `k_dim_witness` must be the job's `k`.
 		#[pallet::call_index(11)]
 		#[pallet::weight(
@@ -1163,6 +1164,7 @@ pub mod pallet {
 					elements: elements.clone(),
 					answer_by,
 					congested_before: CongestedBlocks::<T>::get(),
+					answered: false,
 				},
 			);
 			Self::schedule(Queue::Protocol, answer_by.saturating_add(One::one()), job);

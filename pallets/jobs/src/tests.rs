@@ -1832,6 +1832,13 @@ mod disputes {
 			let (id, dispute_until) = verified(&job);
 			assert_ok!(demand(id, vec![(37, 21)]));
 			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, published(&job)));
+			// One demand per job: the provider's payment cannot be held back by demand after
+			// demand; nor can the answer be sent twice.
+			assert_noop!(demand(id, vec![(1, 1)]), Error::<Test>::DemandPending);
+			assert_noop!(
+				Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, published(&job)),
+				Error::<Test>::NoDemand
+			);
 			let until = (System::block_number() + REVEAL_WINDOW).max(dispute_until);
 			run_to_block(until);
 			assert!(JobsMap::<Test>::get(id).is_some());
@@ -1839,6 +1846,7 @@ mod disputes {
 			assert!(System::events()
 				.iter()
 				.any(|e| matches!(e.event, RuntimeEvent::Jobs(Event::JobSettled { .. }))));
+			assert_eq!(crate::Demands::<Test>::iter().count(), 0, "forgotten with the job");
 		});
 	}
 }

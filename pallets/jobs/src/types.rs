@@ -141,7 +141,8 @@ pub struct ChallengeSeed {
 
 /// A client's data-availability demand on a verified job: the device must publish the leaves
 /// of `elements` on chain by `answer_by` (plus the congested blocks since
-/// `congested_before`), or the job fails as for a wrong result.
+/// `congested_before`), or the job fails as for a wrong result. Kept, `answered`, until the job
+/// ends: one demand per job, so that demands cannot hold a provider's payment back for long.
 #[derive(Encode, Decode, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
 pub struct Demand<BlockNumber> {
 	/// The output elements `(row, column)` whose leaves must be published.
@@ -150,6 +151,8 @@ pub struct Demand<BlockNumber> {
 	pub answer_by: BlockNumber,
 	/// [`CongestedBlocks`](crate::CongestedBlocks) when the demand was made.
 	pub congested_before: u32,
+	/// Whether the device published the leaves.
+	pub answered: bool,
 }
 
 /// The output of a settled `linear-i8` job, kept for [`Config::OutputRetention`] blocks so that
