@@ -278,7 +278,7 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 			),
 			format!(
 				"device: bond ≥ {} GRID; collateral per job max({} GRID, {}% of its value); \
-				 a missed commit burns {} GRID",
+				 a missed commit forfeits {} GRID (the client's call fee repaid from it, the rest burned)",
 				format_grid(params.device_bond),
 				format_grid(params.min_collateral),
 				params.collateral_percent,
