@@ -73,13 +73,7 @@ impl MarketParams {
 	/// Blocks after its claim from which the device of `spec` may release it, its inputs not
 	/// having arrived (as the runtime counts them: a block more per `input_bytes_per_block`).
 	pub fn input_window_for(&self, spec: &proofgrid_primitives::job::JobSpec) -> u32 {
-		if spec.supplied().is_none() {
-			return self.input_window;
-		}
-		let shape = &spec.shape;
-		let matrices = (u64::from(shape.m) + u64::from(shape.n)).saturating_mul(shape.k.into());
-		let bias = if spec.layer().is_some() { 4 * u64::from(shape.n) } else { 0 };
-		let upload = matrices.saturating_add(bias).div_ceil(self.input_bytes_per_block.max(1));
+		let upload = spec.input_bytes().div_ceil(self.input_bytes_per_block.max(1));
 		self.input_window.saturating_add(upload.min(u64::from(u32::MAX)) as u32)
 	}
 

@@ -244,8 +244,7 @@ impl DeviceWorker {
 			let leaves = elements
 				.iter()
 				.map(|&(row, col)| {
-					let index =
-						u64::from(row / 4) * u64::from(shape.tile_cols()) + u64::from(col / 4);
+					let index = shape.leaf_of(row, col);
 					Ok(proofgrid_client::data::ProvenLeaf {
 						values: crate::output::read_leaf_values(&values, index)?,
 						path: tree.proof(index)?,

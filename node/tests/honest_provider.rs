@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{block_number, seal_block, signed_extrinsic, Node};
+use common::{apply, block_number, seal_block, signed_extrinsic, Node};
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
 use pallet_jobs::JobStatus;
 use proofgrid_primitives::{
@@ -28,16 +28,6 @@ async fn create_block(client: &WsClient, parent: Option<H256>) -> H256 {
 		.await
 		.expect("engine_createBlock");
 	serde_json::from_value(created["hash"].clone()).expect("the new block's hash")
-}
-
-/// Submits `call` signed by `signer`, seals and finalizes a block; its events.
-async fn apply(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> Vec<RuntimeEvent> {
-	common::sign_and_submit(client, signer, call).await;
-	seal_block(client).await;
-	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
-	let events = common::events_at(client, hash).await;
-	common::assert_no_failure(&events);
-	events
 }
 
 /// Job `job` in the state of block `at`.
@@ -62,21 +52,8 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 	let (named, _) = sr25519::Pair::generate();
 	let (unnamed, _) = sr25519::Pair::generate();
 	for device in [&named, &unnamed] {
-		let message = proofgrid_primitives::device::registration_message(
-			&AccountId::from(owner.public()),
-			&common::genesis_hash(&client).await,
-		);
-		apply(
-			&client,
-			&owner,
-			RuntimeCall::Devices(pallet_devices::Call::register {
-				device: device.public().into(),
-				spec: common::device_spec(),
-				price_per_unit: GRID / 10,
-				proof: sp_runtime::MultiSignature::Sr25519(device.sign(&message)),
-			}),
-		)
-		.await;
+		apply(&client, &owner, common::register_call(&client, &owner, device, GRID / 10).await)
+			.await;
 		apply(
 			&client,
 			&owner,
@@ -176,13 +153,7 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 	// The device computed its output on fork A; it commits and reveals on fork B, where the
 	// chain now is: the job settles and its collateral comes back whole.
 	let device_id: AccountId = named.public().into();
-	let bond_before = common::storage::<pallet_devices::DeviceInfo<AccountId, u128, u32>>(
-		&client,
-		&pallet_devices::Devices::<Runtime>::hashed_key_for(&device_id),
-	)
-	.await
-	.expect("device")
-	.bond;
+	let bond_before = common::device_bond(&client, &device_id).await;
 	let tree = common::output_tree(&named_a.spec);
 	apply(
 		&client,
@@ -204,12 +175,6 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 		)),
 		"the honest reveal settles after the reorg"
 	);
-	let bond_after = common::storage::<pallet_devices::DeviceInfo<AccountId, u128, u32>>(
-		&client,
-		&pallet_devices::Devices::<Runtime>::hashed_key_for(&device_id),
-	)
-	.await
-	.expect("device")
-	.bond;
+	let bond_after = common::device_bond(&client, &device_id).await;
 	assert_eq!(bond_after, bond_before, "nothing slashed");
 }

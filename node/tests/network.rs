@@ -153,6 +153,28 @@ async fn final_job(
 	}
 }
 
+/// Device `device` claims `job` and commits its honest output, the claim read back from the
+/// finalized state (two validators fork now and then: a claim may be included again under
+/// another parent); the spec it computed and the output's tree.
+async fn claim_and_commit(
+	client: &WsClient,
+	device: &sr25519::Pair,
+	job: u64,
+) -> (JobSpec, proofgrid_primitives::merkle::MerkleTree) {
+	submit_and_wait(
+		client,
+		device,
+		RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None }),
+	)
+	.await;
+	let spec = final_job(client, job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
+	assert_eq!(spec.shape, stored_spec(client, job).await.shape);
+	let tree = output_tree(&spec);
+	let commit = pallet_jobs::Call::commit { job, root: H256(tree.root()) };
+	submit_and_wait(client, device, RuntimeCall::Jobs(commit)).await;
+	(spec, tree)
+}
+
 /// The finalized block's hash.
 async fn finalized_head(client: &WsClient) -> H256 {
 	client.request("chain_getFinalizedHead", rpc_params![]).await.expect("finalized head")
@@ -228,21 +250,7 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 	// The device's side, as the worker does it. Two validators fork now and then: a step's
 	// block may be replaced and the step included again in another one (with another claim
 	// seed, another challenge block), so each step is read back from the finalized state.
-	submit_and_wait(
-		&client,
-		&device,
-		RuntimeCall::Jobs(pallet_jobs::Call::claim { job, basis: None }),
-	)
-	.await;
-	let spec = final_job(&client, job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
-	assert_eq!(spec.shape, stored_spec(&client, job).await.shape);
-	let tree = output_tree(&spec);
-	submit_and_wait(
-		&client,
-		&device,
-		RuntimeCall::Jobs(pallet_jobs::Call::commit { job, root: H256(tree.root()) }),
-	)
-	.await;
+	let (spec, tree) = claim_and_commit(&client, &device, job).await;
 	let committed = final_job(&client, job, |s| matches!(s, JobStatus::Committed { .. })).await;
 	let JobStatus::Committed { challenge_block: earliest, reveal_by, .. } = committed.status else {
 		unreachable!("waited for the commitment")
@@ -370,25 +378,8 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 	)
 	.await;
 	let stalled_job = common::submitted_job(&events);
-	submit_and_wait(
-		&client,
-		&device,
-		RuntimeCall::Jobs(pallet_jobs::Call::claim { job: stalled_job, basis: None }),
-	)
-	.await;
-	let stalled_spec =
-		final_job(&client, stalled_job, |s| matches!(s, JobStatus::Assigned { .. })).await.spec;
-	let stalled_tree = output_tree(&stalled_spec);
-	submit_and_wait(
-		&client,
-		&device,
-		RuntimeCall::Jobs(pallet_jobs::Call::commit {
-			job: stalled_job,
-			root: H256(stalled_tree.root()),
-		}),
-	)
-	.await;
-	let bond_before = device_bond(&client, &device).await;
+	let (stalled_spec, stalled_tree) = claim_and_commit(&client, &device, stalled_job).await;
+	let bond_before = common::device_bond(&client, &device.public().into()).await;
 
 	// 4. Charlie and Dave go down: two of four votes are not enough. BABE goes on (Alice and
 	// Bob win slots of their own); finality stops once the round in flight is over.
@@ -491,7 +482,11 @@ async fn four_validators_survive_one_down_and_stall_with_two_down() {
 		.await
 		.expect("storage");
 	assert!(open.is_none(), "the job is closed in the finalized state");
-	assert_eq!(device_bond(&client, &device).await, bond_before, "the device was not slashed");
+	assert_eq!(
+		common::device_bond(&client, &device.public().into()).await,
+		bond_before,
+		"the device was not slashed"
+	);
 	println!("job {stalled_job}: settled and final after the stall; the device's bond is whole");
 }
 
@@ -502,124 +497,4 @@ async fn stored_job(
 ) -> Option<pallet_jobs::Job<proofgrid_runtime::AccountId, proofgrid_runtime::Balance, u32>> {
 	common::storage(client, &pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(job))
 		.await
-}
-
-/// The bond of `device` at the best block.
-async fn device_bond(client: &WsClient, device: &sr25519::Pair) -> proofgrid_runtime::Balance {
-	let id: proofgrid_runtime::AccountId = device.public().into();
-	let info: pallet_devices::DeviceInfo<
-		proofgrid_runtime::AccountId,
-		proofgrid_runtime::Balance,
-		u32,
-	> = common::storage(
-		client,
-		&pallet_devices::Devices::<proofgrid_runtime::Runtime>::hashed_key_for(&id),
-	)
-	.await
-	.expect("a registered device");
-	info.bond
-}
-
-/// `proofgrid-node key …` with JSON output.
-fn key_json(args: &[&str]) -> serde_json::Value {
-	let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
-		.arg("key")
-		.args(args)
-		.args(["--output-type", "json"])
-		.output()
-		.expect("proofgrid-node key");
-	assert!(out.status.success(), "key {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-	serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
-/// A network with the operator's own keys, the way docs/OPERATIONS.md sets one up: keys from
-/// `key generate`, the spec from `scripts/testnet-spec.sh`, the secrets put in the validator's
-/// keystore with `key insert`. The validator authors and finalizes, its keys and sudo key are
-/// the generated ones, and no well-known dev account holds anything.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_testnet_with_generated_keys_authors_and_finalizes() {
-	let dir = tempfile::tempdir().expect("temp dir");
-	let validator = key_json(&["generate", "--scheme", "sr25519"]);
-	let phrase = validator["secretPhrase"].as_str().expect("phrase");
-	// One phrase, two schemes: BABE signs with sr25519, GRANDPA with ed25519.
-	let grandpa = key_json(&["inspect", "--scheme", "ed25519", phrase]);
-	let sudo = key_json(&["generate", "--scheme", "sr25519"]);
-	let keys = serde_json::json!({
-		"validators": [{
-			"babe": validator["ss58Address"],
-			"grandpa": grandpa["ss58Address"],
-		}],
-		"sudo": sudo["ss58Address"],
-		"balances": { sudo["ss58Address"].as_str().expect("address"): 1000u128 * GRID },
-	});
-	let keys_path = dir.path().join("keys.json");
-	std::fs::write(&keys_path, keys.to_string()).expect("keys.json");
-	let out = std::process::Command::new("bash")
-		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/testnet-spec.sh"))
-		.arg(&keys_path)
-		.arg(dir.path().join("spec"))
-		.env("PROOFGRID_NODE", env!("CARGO_BIN_EXE_proofgrid-node"))
-		.output()
-		.expect("testnet-spec.sh");
-	assert!(out.status.success(), "testnet-spec.sh: {}", String::from_utf8_lossy(&out.stderr));
-	let raw = dir.path().join("spec/testnet-raw.json");
-	let raw = raw.to_str().expect("utf8 path");
-	let keystore = dir.path().join("keystore");
-	let keystore = keystore.to_str().expect("utf8 path");
-	for (scheme, key_type) in [("sr25519", "babe"), ("ed25519", "gran")] {
-		let status = std::process::Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
-			.args(["key", "insert", "--chain", raw, "--keystore-path", keystore])
-			.args(["--scheme", scheme, "--key-type", key_type, "--suri", phrase])
-			.status()
-			.expect("key insert");
-		assert!(status.success(), "key insert {key_type}");
-	}
-
-	let (node, client) = Node::start(&[
-		"--chain",
-		raw,
-		"--validator",
-		"--keystore-path",
-		keystore,
-		"--node-key",
-		&node_key(0),
-	])
-	.await;
-	let chain: String = client.request("system_chain", rpc_params![]).await.expect("chain");
-	assert_eq!(chain, "ProofGrid Testnet");
-	let started = Instant::now();
-	loop {
-		let (best, finalized) = best_and_finalized(&client).await;
-		if finalized >= 2 {
-			println!("testnet validator: best #{best}, finalized #{finalized}");
-			break;
-		}
-		assert!(
-			started.elapsed() < STEP_TIMEOUT,
-			"the testnet made no final block\n{}",
-			node.log_tail()
-		);
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	}
-
-	use codec::Encode;
-	let authorities: Vec<(sp_consensus_babe::AuthorityId, u64)> =
-		common::storage(&client, &frame_support::storage::storage_prefix(b"Babe", b"Authorities"))
-			.await
-			.expect("BABE authorities");
-	let public =
-		hex::decode(validator["publicKey"].as_str().expect("key").trim_start_matches("0x"))
-			.expect("hex");
-	assert_eq!(authorities.len(), 1);
-	assert_eq!(authorities[0].0.encode(), public, "the generated key authors");
-	let sudo_key: Option<proofgrid_runtime::AccountId> =
-		common::storage(&client, &pallet_sudo::Key::<proofgrid_runtime::Runtime>::hashed_key())
-			.await;
-	let sudo_public =
-		hex::decode(sudo["publicKey"].as_str().expect("key").trim_start_matches("0x"))
-			.expect("hex");
-	assert_eq!(sudo_key.map(|k| k.encode()), Some(sudo_public));
-	for dev in Sr25519Keyring::iter() {
-		assert_eq!(common::free_balance(&client, &dev.to_account_id()).await, 0, "{dev:?}");
-	}
 }

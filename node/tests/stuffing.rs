@@ -5,7 +5,7 @@
 mod common;
 
 use codec::Decode;
-use common::{block_number, free_balance, seal_block, sign_and_submit, Node};
+use common::{apply, block_number, free_balance, seal_block, sign_and_submit, Node};
 use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClient};
 use proofgrid_primitives::{
 	device::{Kernel, Requirements},
@@ -20,16 +20,6 @@ use sp_keyring::Sr25519Keyring;
 /// Remarks of 1 MiB: a block's normal class (3.75 MiB) takes three of them.
 const REMARK_BYTES: usize = 1 << 20;
 const REMARKS: usize = 5;
-
-/// Submits `call` from `signer`, seals one block (manual sealing) and returns its events.
-async fn apply(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> Vec<RuntimeEvent> {
-	sign_and_submit(client, signer, call).await;
-	seal_block(client).await;
-	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
-	let events = common::events_at(client, hash).await;
-	common::assert_no_failure(&events);
-	events
-}
 
 /// The calls of the best block, in order.
 async fn best_block_calls(client: &WsClient) -> Vec<RuntimeCall> {
@@ -55,7 +45,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 	let device_id: AccountId = device.public().into();
 
 	// A committed job: Charlie's device, Eve's one-unit job.
-	apply(&client, &owner, register_call(&client, &owner, &device).await).await;
+	apply(&client, &owner, common::register_call(&client, &owner, &device, GRID / 10).await).await;
 	apply(
 		&client,
 		&owner,
@@ -136,23 +126,4 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		RuntimeEvent::Jobs(pallet_jobs::Event::JobFailed { job: failed, .. }) if *failed == job
 	)));
 	assert_eq!(free_balance(&client, &device_id).await, device_before, "the reveal was free");
-}
-
-/// The registration call of `device` for `owner`.
-async fn register_call(
-	client: &WsClient,
-	owner: &sr25519::Pair,
-	device: &sr25519::Pair,
-) -> RuntimeCall {
-	let owner_id: AccountId = owner.public().into();
-	let message = proofgrid_primitives::device::registration_message(
-		&owner_id,
-		&common::genesis_hash(client).await,
-	);
-	RuntimeCall::Devices(pallet_devices::Call::register {
-		device: device.public().into(),
-		spec: common::device_spec(),
-		price_per_unit: GRID / 10,
-		proof: sp_runtime::MultiSignature::Sr25519(device.sign(&message)),
-	})
 }

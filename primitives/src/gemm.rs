@@ -124,6 +124,11 @@ impl GemmShape {
 		self.ops().saturating_add(u128::from(self.leaf_count()).saturating_mul(ops_per_leaf.into()))
 	}
 
+	/// The leaf holding element `(row, col)` of the output (its 4×4 tile, row-major).
+	pub fn leaf_of(&self, row: u32, col: u32) -> u64 {
+		u64::from(row / TILE) * u64::from(self.tile_cols()) + u64::from(col / TILE)
+	}
+
 	/// The tile (row, column) of leaf `index`.
 	pub fn leaf_tile(&self, index: u64) -> (u32, u32) {
 		let cols = self.tile_cols() as u64;

@@ -222,8 +222,7 @@ pub fn challenged_elements(shape: &GemmShape, seed: &Hash32, samples: u32) -> Ve
 			};
 			let row = (word(0) % u64::from(shape.m)) as u32;
 			let col = (word(8) % u64::from(shape.n)) as u32;
-			let leaf = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
-			Challenged { leaf, element: (row, col) }
+			Challenged { leaf: shape.leaf_of(row, col), element: (row, col) }
 		})
 		.collect();
 	drawn.sort_unstable();
@@ -309,8 +308,7 @@ pub fn fraud_proven(
 	if shape.validate().is_err() || row >= shape.m || col >= shape.n {
 		return Err(FraudRefused::OutsideOutput);
 	}
-	let leaf = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
-	match verify_sample(inputs, shape, root, leaf, (row, col), &proof.sample) {
+	match verify_sample(inputs, shape, root, shape.leaf_of(row, col), (row, col), &proof.sample) {
 		Err(SampleError::WrongElement | SampleError::DeadCell) => Ok(()),
 		Ok(()) => Err(FraudRefused::ElementCorrect),
 		Err(error) => Err(FraudRefused::Invalid(error)),

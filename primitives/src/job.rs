@@ -73,13 +73,13 @@ pub fn check_data_answer(
 	elements: &[(u32, u32)],
 	answer: &[PublishedLeaf],
 ) -> Result<(), usize> {
-	use crate::{gemm::TILE, merkle};
+	use crate::merkle;
 	for (i, &(row, col)) in elements.iter().enumerate() {
 		let leaf = answer.get(i).ok_or(i)?;
-		let index = u64::from(row / TILE) * u64::from(shape.tile_cols()) + u64::from(col / TILE);
 		let siblings: alloc::vec::Vec<[u8; 32]> = leaf.path.iter().map(|h| h.0).collect();
 		let hash = merkle::hash_leaf(&crate::gemm::encode_leaf(&leaf.values));
-		merkle::verify(root, shape.leaf_count(), index, hash, &siblings).map_err(|_| i)?;
+		merkle::verify(root, shape.leaf_count(), shape.leaf_of(row, col), hash, &siblings)
+			.map_err(|_| i)?;
 	}
 	if answer.len() == elements.len() {
 		Ok(())
@@ -225,6 +225,18 @@ impl JobSpec {
 			JobInputs::Layer { layer, .. } => Some(layer),
 			_ => None,
 		}
+	}
+
+	/// Bytes of the inputs its device receives (`A`, `B` and a layer's biases), zero for
+	/// seeded inputs: what the chain's input windows are sized by.
+	pub fn input_bytes(&self) -> u64 {
+		if self.supplied().is_none() {
+			return 0;
+		}
+		let shape = &self.shape;
+		let matrices = (u64::from(shape.m) + u64::from(shape.n)).saturating_mul(shape.k.into());
+		let bias = if self.layer().is_some() { 4 * u64::from(shape.n) } else { 0 };
+		matrices.saturating_add(bias)
 	}
 
 	/// How the job's output is committed and revealed, which its kernel and inputs decide

@@ -391,16 +391,49 @@ pub async fn register_device(
 	device: &sr25519::Pair,
 	price: Balance,
 ) -> Vec<RuntimeEvent> {
+	let call = register_call(client, owner, device, price).await;
+	submit_and_wait(client, owner, call).await
+}
+
+/// The call that registers `device` for `owner` at `price` per unit, with its proof.
+pub async fn register_call(
+	client: &WsClient,
+	owner: &sr25519::Pair,
+	device: &sr25519::Pair,
+	price: Balance,
+) -> RuntimeCall {
 	let owner_id: AccountId = owner.public().into();
 	let message =
 		proofgrid_primitives::device::registration_message(&owner_id, &genesis_hash(client).await);
-	let call = RuntimeCall::Devices(pallet_devices::Call::register {
+	RuntimeCall::Devices(pallet_devices::Call::register {
 		device: device.public().into(),
 		spec: device_spec(),
 		price_per_unit: price,
 		proof: MultiSignature::Sr25519(device.sign(&message)),
-	});
-	submit_and_wait(client, owner, call).await
+	})
+}
+
+/// Submits `call` signed by `signer`, seals one (final) block on a manual-sealing node and
+/// returns its events. Panics if the call failed.
+pub async fn apply(
+	client: &WsClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+) -> Vec<RuntimeEvent> {
+	sign_and_submit(client, signer, call).await;
+	seal_block(client).await;
+	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
+	let events = events_at(client, hash).await;
+	assert_no_failure(&events);
+	events
+}
+
+/// The bond of device `device` at the best block.
+pub async fn device_bond(client: &WsClient, device: &AccountId) -> Balance {
+	let key = pallet_devices::Devices::<Runtime>::hashed_key_for(device);
+	let info: pallet_devices::DeviceInfo<AccountId, Balance, u32> =
+		storage(client, &key).await.expect("a registered device");
+	info.bond
 }
 
 /// The fee the events say the transaction(s) paid.

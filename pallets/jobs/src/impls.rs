@@ -351,22 +351,10 @@ impl<T: Config> Pallet<T> {
 		Ok(hash)
 	}
 
-	/// Bytes of the inputs a job's device receives (`A`, `B` and a layer's biases), zero for a
-	/// seeded job.
-	pub fn input_bytes(spec: &JobSpec) -> u64 {
-		if spec.supplied().is_none() {
-			return 0;
-		}
-		let shape = &spec.shape;
-		let matrices = (u64::from(shape.m) + u64::from(shape.n)).saturating_mul(shape.k.into());
-		let bias = if spec.layer().is_some() { 4 * u64::from(shape.n) } else { 0 };
-		matrices.saturating_add(bias)
-	}
-
 	/// Blocks a job's inputs are given to arrive: [`Config::InputWindow`] plus a block per
 	/// [`Config::InputBytesPerBlock`] of them.
 	pub fn input_window(spec: &JobSpec) -> BlockNumberFor<T> {
-		let upload = Self::input_bytes(spec).div_ceil(T::InputBytesPerBlock::get());
+		let upload = spec.input_bytes().div_ceil(T::InputBytesPerBlock::get());
 		T::InputWindow::get().saturating_add(BlockNumberFor::<T>::unique_saturated_from(upload))
 	}
 

@@ -2320,12 +2320,12 @@ mod honest_provider {
 		build_and_execute(|| {
 			let small = supplied(GemmShape { m: 64, n: 64, k: 8 });
 			let large = supplied(GemmShape { m: 4096, n: 4096, k: 1024 });
-			assert_eq!(Jobs::input_bytes(&small), (64 + 64) * 8);
-			assert_eq!(Jobs::input_bytes(&large), 8192 * 1024);
+			assert_eq!(small.input_bytes(), (64 + 64) * 8);
+			assert_eq!(large.input_bytes(), 8192 * 1024);
 			// InputWindow (3) plus a block per MiB, rounded up.
 			assert_eq!(Jobs::input_window(&small), 3 + 1);
 			assert_eq!(Jobs::input_window(&large), 3 + 8);
-			assert_eq!(Jobs::input_bytes(&job_spec()), 0, "seeded jobs upload nothing");
+			assert_eq!(job_spec().input_bytes(), 0, "seeded jobs upload nothing");
 			// The commit window of a supplied job includes the upload.
 			let mut seeded = job_spec();
 			seeded.shape = large.shape;

@@ -834,7 +834,7 @@ async fn prove_wrong(
 		.await?
 		.context("the device withdrew its data service: its leaf cannot be downloaded")?;
 	let (row, col) = (wrong.row as u32, wrong.column as u32);
-	let leaf_index = u64::from(row / 4) * u64::from(shape.tile_cols()) + u64::from(col / 4);
+	let leaf_index = shape.leaf_of(row, col);
 	let leaf = client.download_leaf(&endpoint, id, shape, &output.root, leaf_index).await?;
 	let proof =
 		proofgrid_client::disputes::fraud_proof(rows, cols, shape.k as usize, (row, col), leaf)?;
