@@ -264,6 +264,9 @@ impl frame_support::traits::Get<u32> for BabeAuthorityCount {
 	}
 }
 
+/// The largest reveal's samples, in bytes (`pallet_compute_proof::Config::MaxRevealBytes`).
+pub const MAX_REVEAL_BYTES: u32 = 1 << 20;
+
 /// Bytes of a reveal extrinsic besides its samples: signature, extensions, job id, hashes.
 pub const REVEAL_LENGTH_MARGIN: u32 = 1_024;
 
@@ -292,7 +295,7 @@ impl pallet_compute_proof::Config for Runtime {
 	/// 1 MiB: a fifth of a block's length, so a few reveals fit in every block. A seeded
 	/// reveal is ~41 KB at most; a supplied one ~2k bytes per sample, so with 64 samples `k` is
 	/// at most 7 452 for a 4096² output (a 4096³ job's reveal is 619 KB).
-	type MaxRevealBytes = ConstU32<{ 1 << 20 }>;
+	type MaxRevealBytes = ConstU32<MAX_REVEAL_BYTES>;
 	type WeightInfo = pallet_compute_proof::weights::SubstrateWeight<Runtime>;
 }
 
