@@ -5,12 +5,12 @@
 
 use proofgrid_primitives::{
 	gemm::{encode_leaf, GemmShape, LEAF_BYTES, LEAF_ELEMENTS, TILE},
-	inputs::{upload_message, MatrixCommitment},
+	inputs::{inputs_receipt_message, upload_message, MatrixCommitment},
 	job::{InputSource, JobId, JobInputs},
 	merkle::{hash_leaf, MerkleTree},
 };
 
-use crate::{jobs::JobStatus, Client, Error, Keypair};
+use crate::{jobs::JobStatus, runtime, Client, Error, Keypair};
 
 /// One of a job's two inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,6 +96,61 @@ impl Client {
 		}
 		let body = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
 		self.put_input(signer, job, &info.status, "bias", &layer.bias.0, body).await
+	}
+
+	/// The receipt of assigned job `job`'s device for every input of the job, from its data
+	/// service (`GET /v1/jobs/{job}/inputs/receipt`): the device key's signature of
+	/// [`inputs_receipt_message`]`(genesis, job, device)`, checked here. `None` while the device
+	/// does not hold them all.
+	pub async fn inputs_receipt(&self, job: JobId) -> Result<Option<[u8; 64]>, Error> {
+		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let JobStatus::Assigned { device, .. } = &info.status else {
+			return Err(Error::Data(format!("job {job} is not assigned to a device")));
+		};
+		let endpoint = self
+			.endpoint(device)
+			.await?
+			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
+		let url = format!("{}/v1/jobs/{job}/inputs/receipt", endpoint.trim_end_matches('/'));
+		let response =
+			http()?.get(&url).send().await.map_err(|e| Error::Data(format!("{url}: {e}")))?;
+		if response.status() == reqwest::StatusCode::CONFLICT {
+			return Ok(None);
+		}
+		if !response.status().is_success() {
+			let status = response.status();
+			let reason = response.text().await.unwrap_or_default();
+			return Err(Error::Data(format!("{url}: {status}: {reason}")));
+		}
+		let text = response.text().await.map_err(|e| Error::Data(format!("{url}: {e}")))?;
+		let signature = hex::decode(text.trim().trim_start_matches("0x"))
+			.ok()
+			.and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
+			.ok_or_else(|| Error::Data(format!("{url}: not a 0x-hex 64-byte signature")))?;
+		let message = inputs_receipt_message(&self.genesis_hash().0, job, &device.0);
+		let public = sp_core::sr25519::Public::from_raw(device.0);
+		let valid = <sp_core::sr25519::Pair as sp_core::Pair>::verify(
+			&sp_core::sr25519::Signature::from_raw(signature),
+			message,
+			&public,
+		);
+		if !valid {
+			return Err(Error::Data(format!("{url}: the receipt is not the device's signature")));
+		}
+		Ok(Some(signature))
+	}
+
+	/// Puts the device's receipt for every input of job `job` on chain (`Jobs::confirm_inputs`,
+	/// signed by the job's client `signer`): from then on the device cannot give the job back
+	/// for free. `false` (nothing sent) while the device does not hold every input.
+	pub async fn confirm_inputs(&self, signer: &Keypair, job: JobId) -> Result<bool, Error> {
+		let Some(receipt) = self.inputs_receipt(job).await? else { return Ok(false) };
+		let call = runtime::tx().jobs().confirm_inputs(
+			job,
+			runtime::runtime_types::sp_runtime::MultiSignature::Sr25519(receipt),
+		);
+		self.submit(&call, signer).await?;
+		Ok(true)
 	}
 
 	/// PUTs `body` as input `name` of `job` (in state `status`) to its device's data service,

@@ -10,6 +10,11 @@
 //!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
 //! - `PUT /v1/jobs/{job}/inputs/bias`: a `linear-i8` job's `n` biases, 4 little-endian bytes
 //!   each, signed and checked in the same way against the job's bias root.
+//! - `GET /v1/jobs/{job}/inputs/receipt`: once the device holds every input of an assigned
+//!   job, the device key's signature of
+//!   [`inputs_receipt_message`]`(genesis, job, device)` as `0x…` text (`409` while one is
+//!   missing). The client puts it on chain (`Jobs::confirm_inputs`); from then on the device
+//!   cannot give the job back for free.
 //! - `GET /v1/jobs/{job}/output`: a computed supplied job's output values, 16 little-endian
 //!   `i32` per leaf in leaf order (the client checks them against the committed root), streamed
 //!   from disk; for a `linear-i8` job, `Y`'s `m` rows of `n` bytes (what its client checks, and
@@ -36,10 +41,10 @@ use axum::{
 	routing::{get, put},
 	Router,
 };
-use proofgrid_client::{jobs::JobStatus, Client};
+use proofgrid_client::{jobs::JobStatus, Client, Keypair};
 use proofgrid_primitives::gemm::LEAF_BYTES;
 use proofgrid_primitives::{
-	inputs::{upload_message, MatrixCommitment},
+	inputs::{inputs_receipt_message, upload_message, MatrixCommitment},
 	job::{InputSource, JobInputs},
 	linear::bias_root,
 };
@@ -50,11 +55,19 @@ use crate::state::Store;
 /// Requests served at once at most.
 pub const MAX_CONCURRENT: usize = 16;
 
+/// A device of this worker, as the service sees it.
+pub struct ServedDevice {
+	/// Its state directory.
+	pub dir: PathBuf,
+	/// Its key: signs receipts for inputs.
+	pub key: Keypair,
+}
+
 /// What the service needs.
 pub struct DataService {
 	pub client: Client,
-	/// The state directory of each device of this worker, by device account bytes.
-	pub devices: BTreeMap<[u8; 32], PathBuf>,
+	/// Each device of this worker, by device account bytes.
+	pub devices: BTreeMap<[u8; 32], ServedDevice>,
 	/// Largest upload, bytes.
 	pub max_input_bytes: usize,
 }
@@ -70,6 +83,7 @@ impl DataService {
 	pub fn router(self: Arc<Self>) -> Router {
 		Router::new()
 			.route("/v1/jobs/{job}/inputs/{matrix}", put(put_input))
+			.route("/v1/jobs/{job}/inputs/receipt", get(get_receipt))
 			.route("/v1/jobs/{job}/output", get(get_output))
 			.route("/v1/jobs/{job}/output/leaves/{index}", get(get_leaf))
 			.route("/v1/jobs/{job}/output/accumulators", get(get_accumulators))
@@ -137,9 +151,13 @@ async fn put_input(
 	let JobStatus::Assigned { device, .. } = &info.status else {
 		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs"));
 	};
-	let dir = service.devices.get(&device.0).ok_or_else(|| {
-		refuse(StatusCode::CONFLICT, "the job is assigned to a device of another worker")
-	})?;
+	let dir = &service
+		.devices
+		.get(&device.0)
+		.ok_or_else(|| {
+			refuse(StatusCode::CONFLICT, "the job is assigned to a device of another worker")
+		})?
+		.dir;
 	let signature = headers
 		.get("x-proofgrid-signature")
 		.and_then(|v| v.to_str().ok())
@@ -211,6 +229,49 @@ async fn put_input(
 	Ok(StatusCode::NO_CONTENT)
 }
 
+/// The device's receipt for every input of an assigned job it holds: its signature of
+/// [`inputs_receipt_message`]`(genesis, job, device)`, as `0x…` text. `409` while an input is
+/// missing. Public: it says no more than the chain will once the client shows it.
+async fn get_receipt(
+	State(service): State<Arc<DataService>>,
+	Path(job): Path<u64>,
+) -> Result<String, Refusal> {
+	let info = service
+		.client
+		.job(job)
+		.await
+		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
+		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
+	let JobStatus::Assigned { device, .. } = &info.status else {
+		return Err(refuse(StatusCode::CONFLICT, "the job is not assigned"));
+	};
+	let served = service.devices.get(&device.0).ok_or_else(|| {
+		refuse(StatusCode::NOT_FOUND, "the job is assigned to a device of another worker")
+	})?;
+	let store = Store::open(&served.dir)
+		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	let bias_needed = matches!(info.spec.0.inputs, JobInputs::Layer { .. });
+	let missing: Vec<&str> = [
+		(!store.has_input(job, 'a')).then_some("a"),
+		(!store.has_input(job, 'b')).then_some("b"),
+		(bias_needed && store.bias(job).ok().flatten().is_none()).then_some("bias"),
+	]
+	.into_iter()
+	.flatten()
+	.collect();
+	if !missing.is_empty() {
+		return Err(refuse(
+			StatusCode::CONFLICT,
+			format!("inputs not received yet: {}", missing.join(", ")),
+		));
+	}
+	if store.releasing(job) {
+		return Err(refuse(StatusCode::CONFLICT, "the device is giving the job back"));
+	}
+	let message = inputs_receipt_message(&service.client.genesis_hash().0, job, &device.0);
+	Ok(format!("0x{}", hex::encode(served.key.sign_bytes(&message))))
+}
+
 /// The file `which` picks (a GEMM's values, a layer's `Y` or accumulators) of `job`'s output
 /// in the store of one of this worker's devices.
 fn find_output(
@@ -218,7 +279,7 @@ fn find_output(
 	job: u64,
 	which: fn(&Store, u64) -> PathBuf,
 ) -> Result<(Store, PathBuf), Refusal> {
-	for dir in service.devices.values() {
+	for dir in service.devices.values().map(|d| &d.dir) {
 		let store = Store::open(dir)
 			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
 		let path = which(&store, job);

@@ -565,12 +565,21 @@ impl DeviceWorker {
 			}
 		}
 		match status {
-			Some(JobStatus::Assigned { device, claimed_at, commit_by, .. }) if device == me => {
+			Some(JobStatus::Assigned {
+				device, claimed_at, commit_by, inputs_received, ..
+			}) if device == me => {
 				let spec = held.spec()?;
 				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
 					self.fetch_inputs(job, &spec).await?;
 				}
 				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
+					if inputs_received {
+						// The chain holds this device's receipt, yet the inputs are gone
+						// (a lost disk): a release would cost the call fee; missing the
+						// commit window costs the same, so wait for a re-upload until then.
+						tracing::warn!(device = %self.device.address(), job, "the client holds a receipt for inputs this device no longer has; waiting for a re-upload");
+						return Ok(());
+					}
 					// Waiting for the client's upload (or a reachable URL); past the input
 					// window the job goes back without penalty (the chain cannot tell whose
 					// fault it is).
@@ -590,7 +599,15 @@ impl DeviceWorker {
 						tracing::info!(device = %self.device.address(), job, "an upload is under way; not releasing yet");
 						return Ok(());
 					}
-					self.client.release_job(&self.device, job).await?;
+					// No receipt is signed from here on; inputs that came meanwhile are used.
+					self.store.mark_releasing(job)?;
+					if self.inputs_arrived(job, &spec)? {
+						self.store.unmark_releasing(job);
+						return Ok(());
+					}
+					let released = self.client.release_job(&self.device, job).await;
+					self.store.unmark_releasing(job);
+					released?;
 					tracing::warn!(device = %self.device.address(), job, "inputs did not arrive in the input window; released the job");
 					self.finish(&held, Finished::Lost, &spec);
 					return Ok(());

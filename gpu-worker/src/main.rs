@@ -257,7 +257,10 @@ async fn run(args: RunArgs) -> Result<()> {
 		let device =
 			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))?;
 		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
-		data_devices.insert(device.account().0, state_dir.clone());
+		data_devices.insert(
+			device.account().0,
+			data_service::ServedDevice { dir: state_dir.clone(), key: device.clone() },
+		);
 		let store = state::Store::open(&state_dir)?;
 		let gops = throughput::measured_gops(backend.as_ref(), &state_dir.join("throughput.json"))
 			.context("measuring the backend's throughput")?;

@@ -318,6 +318,24 @@ impl Store {
 		self.dir.join(format!("job-{job}.uploading")).exists()
 	}
 
+	/// Marks `job` as about to be released: from now on the data service signs no receipt for
+	/// its inputs (a receipt makes the release cost the device). The device checks for its
+	/// inputs again *after* marking, so an input saved before a receipt is signed is always
+	/// seen, and a job with a receipt is never released; [`Self::unmark_releasing`] if they came.
+	pub fn mark_releasing(&self, job: JobId) -> Result<()> {
+		Ok(fs::write(self.dir.join(format!("job-{job}.releasing")), b"")?)
+	}
+
+	/// Undoes [`Self::mark_releasing`].
+	pub fn unmark_releasing(&self, job: JobId) {
+		let _ = fs::remove_file(self.dir.join(format!("job-{job}.releasing")));
+	}
+
+	/// Whether `job` is marked as about to be released.
+	pub fn releasing(&self, job: JobId) -> bool {
+		self.dir.join(format!("job-{job}.releasing")).exists()
+	}
+
 	/// The held job, if any.
 	pub fn held(&self) -> Result<Option<HeldJob>> {
 		match fs::read(self.state_path()) {

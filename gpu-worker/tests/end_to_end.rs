@@ -458,10 +458,24 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	wrong[0] = wrong[0].wrapping_add(1);
 	let refused = client.upload_input(&dapp, job, Matrix::A, &wrong).await.unwrap_err();
 	assert!(refused.to_string().contains("do not match the job's commitment"), "{refused}");
+	// The device's receipt for the inputs comes once it holds both, and no sooner.
+	assert_eq!(client.inputs_receipt(job).await.unwrap(), None);
 	let upload_started = Instant::now();
 	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
+	assert_eq!(client.inputs_receipt(job).await.unwrap(), None, "B is still missing");
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let upload_seconds = upload_started.elapsed().as_secs_f64();
+	// Checked by the client against the device's key and this chain before it is returned.
+	assert!(client.inputs_receipt(job).await.unwrap().is_some());
+	// On chain it makes a release cost the device; the device may have committed already.
+	match client.confirm_inputs(&dapp, job).await {
+		Ok(confirmed) => println!("supplied job {job}: inputs confirmed on chain: {confirmed}"),
+		Err(e) => {
+			let state = client.job(job).await.unwrap().map(|j| j.status);
+			assert!(!matches!(state, Some(JobStatus::Assigned { .. })), "{e}");
+			println!("supplied job {job}: committed before the receipt landed ({e})");
+		}
+	}
 	let root = wait_committed(&client, job, &honest).await;
 	// Verified, then paid when its dispute window closes (checked before the books below).
 	let mut verified = vec![];

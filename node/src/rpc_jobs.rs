@@ -72,15 +72,21 @@ fn device_view(
 fn job_view(id: u64, job: &Job<AccountId, Balance, BlockNumber>) -> JobView {
 	let status = match job.status.clone() {
 		JobStatus::Submitted => JobStateView::Submitted,
-		JobStatus::Assigned { device, price, collateral, claimed_at, commit_by } => {
-			JobStateView::Assigned {
-				device: device.to_ss58check(),
-				price: Planck(price),
-				collateral: Planck(collateral),
-				claimed_at,
-				commit_by,
-			}
-		}
+		JobStatus::Assigned {
+			device,
+			price,
+			collateral,
+			claimed_at,
+			commit_by,
+			inputs_received,
+		} => JobStateView::Assigned {
+			device: device.to_ss58check(),
+			price: Planck(price),
+			collateral: Planck(collateral),
+			claimed_at,
+			commit_by,
+			inputs_received,
+		},
 		JobStatus::Committed {
 			device,
 			price,

@@ -43,6 +43,22 @@ pub fn upload_message(job: u64, root: &[u8; 32]) -> [u8; 32] {
 	blake2_256(&data)
 }
 
+/// Domain tag of a device's receipt for a job's inputs.
+pub const INPUTS_RECEIPT_TAG: &[u8] = b"proofgrid/inputs-received/v1";
+
+/// What a device signs (with its device key) once it holds every input of job `job` on the
+/// chain whose genesis is `genesis`. Its client puts the signature on chain
+/// (`Jobs::confirm_inputs`): from then on the chain knows the inputs arrived, and the device
+/// can no longer give the job back for free.
+pub fn inputs_receipt_message(genesis: &[u8; 32], job: u64, device: &[u8; 32]) -> [u8; 32] {
+	let mut data = Vec::with_capacity(INPUTS_RECEIPT_TAG.len() + 72);
+	data.extend_from_slice(INPUTS_RECEIPT_TAG);
+	data.extend_from_slice(genesis);
+	data.extend_from_slice(&job.to_le_bytes());
+	data.extend_from_slice(device);
+	blake2_256(&data)
+}
+
 /// Domain tag of the draw of a sample's element.
 const ELEMENT_TAG: &[u8] = b"proofgrid/element";
 

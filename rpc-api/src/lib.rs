@@ -169,6 +169,9 @@ pub enum JobStateView {
 		claimed_at: u32,
 		/// The last block to commit in.
 		commit_by: u32,
+		/// Whether the client put the device's receipt for the inputs on chain (a release
+		/// then costs the device the client's call fee).
+		inputs_received: bool,
 	},
 	/// The device committed its output's root and must reveal by `reveal_by`.
 	Committed {
@@ -432,6 +435,7 @@ mod tests {
 			collateral: Planck(7),
 			claimed_at: 3,
 			commit_by: 9,
+			inputs_received: true,
 		};
 		let value = serde_json::to_value(&state).unwrap();
 		assert_eq!(
@@ -443,6 +447,7 @@ mod tests {
 				"collateral": "7",
 				"claimedAt": 3,
 				"commitBy": 9,
+				"inputsReceived": true,
 			})
 		);
 		assert_eq!(serde_json::from_value::<JobStateView>(value).unwrap(), state);

@@ -304,6 +304,7 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
+	type DeviceSignature = Signature;
 	type ProtocolFee = ProtocolFee;
 	type MinPricePerUnit = MinPricePerUnit;
 	type OpsPerUnit = ConstU64<{ proofgrid_primitives::gemm::OPS_PER_UNIT as u64 }>;

@@ -78,6 +78,8 @@ impl<AccountId, Balance: sp_runtime::Saturating + Copy, BlockNumber>
 pub trait BenchmarkHelper<AccountId, Signature> {
 	/// A fresh device account and its signature over `message`.
 	fn device_and_proof(message: &[u8]) -> (AccountId, Signature);
+	/// The signature over `message` of a device [`Self::device_and_proof`] made.
+	fn sign(device: &AccountId, message: &[u8]) -> Signature;
 }
 
 /// [`BenchmarkHelper`] for `AccountId32` accounts and `MultiSignature`: an sr25519 key made in
@@ -85,15 +87,25 @@ pub trait BenchmarkHelper<AccountId, Signature> {
 #[cfg(feature = "runtime-benchmarks")]
 pub struct Sr25519BenchmarkHelper;
 
+/// The keystore key type of [`Sr25519BenchmarkHelper`]'s device keys.
+#[cfg(feature = "runtime-benchmarks")]
+const BENCHMARK_KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"pgdv");
+
 #[cfg(feature = "runtime-benchmarks")]
 impl BenchmarkHelper<sp_runtime::AccountId32, sp_runtime::MultiSignature>
 	for Sr25519BenchmarkHelper
 {
 	fn device_and_proof(message: &[u8]) -> (sp_runtime::AccountId32, sp_runtime::MultiSignature) {
-		const KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"pgdv");
-		let public = sp_io::crypto::sr25519_generate(KEY_TYPE, None);
-		let signature = sp_io::crypto::sr25519_sign(KEY_TYPE, &public, message)
-			.expect("the key was just generated in this keystore; qed");
-		(public.into(), signature.into())
+		let public = sp_io::crypto::sr25519_generate(BENCHMARK_KEY_TYPE, None);
+		let device = public.into();
+		let signature = Self::sign(&device, message);
+		(device, signature)
+	}
+
+	fn sign(device: &sp_runtime::AccountId32, message: &[u8]) -> sp_runtime::MultiSignature {
+		let public = sp_core::sr25519::Public::from_raw(*device.as_ref());
+		sp_io::crypto::sr25519_sign(BENCHMARK_KEY_TYPE, &public, message)
+			.expect("the key was generated in this keystore; qed")
+			.into()
 	}
 }

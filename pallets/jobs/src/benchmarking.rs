@@ -19,7 +19,7 @@ use proofgrid_primitives::{
 	testing::{merkle_path, reveal_paths, seeded_output},
 };
 use sp_core::H256;
-use sp_runtime::traits::{One, Saturating, UniqueSaturatedFrom};
+use sp_runtime::traits::{One, Saturating, UniqueSaturatedFrom, Zero};
 
 /// The smallest job the runtime accepts (`MinWorkUnits`), with the smallest square output whose
 /// inner dimension is short (≤ 512): its verification, which `reveal` includes (and the call's
@@ -91,6 +91,37 @@ fn submitted<T: Config>(client: &T::AccountId) -> JobId {
 	)
 	.expect("submit in setup");
 	job
+}
+
+/// A supplied job of [`client`], claimed by an eligible device: (job, device).
+fn claimed_supplied<T: Config>() -> (JobId, T::AccountId) {
+	let job = NextJobId::<T>::get();
+	let deadline =
+		frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
+	Pallet::<T>::submit_job(
+		RawOrigin::Signed(client::<T>()).into(),
+		supplied_spec::<T>(),
+		cap::<T>(),
+		deadline,
+	)
+	.expect("submit in setup");
+	let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
+	Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
+	(job, device)
+}
+
+/// `device`'s receipt for `job`'s inputs.
+fn receipt_of<T: Config>(job: JobId, device: &T::AccountId) -> T::DeviceSignature {
+	use codec::Encode;
+	let genesis = frame_system::Pallet::<T>::block_hash(
+		frame_system::pallet_prelude::BlockNumberFor::<T>::zero(),
+	);
+	let message = proofgrid_primitives::inputs::inputs_receipt_message(
+		genesis.as_ref().try_into().expect("32-byte hashes"),
+		job,
+		device.encode().as_slice().try_into().expect("32-byte accounts"),
+	);
+	T::BenchmarkHelper::sign_as_device(device, &message)
 }
 
 /// The honest output of job `job`, as stored (with its effective seed).
@@ -237,30 +268,35 @@ mod benchmarks {
 		assert!(!Jobs::<T>::contains_key(job));
 	}
 
-	/// A device gives back a supplied job whose inputs did not come.
+	/// The worst case: a device gives back a supplied job whose inputs its client confirmed,
+	/// forfeiting part of its collateral to repay the client.
 	#[benchmark]
 	fn release() {
+		let (job, device) = claimed_supplied::<T>();
 		let client = client::<T>();
-		let job = NextJobId::<T>::get();
-		let deadline =
-			frame_system::Pallet::<T>::block_number().saturating_add(T::MaxJobLifetime::get());
-		Pallet::<T>::submit_job(
-			RawOrigin::Signed(client).into(),
-			supplied_spec::<T>(),
-			cap::<T>(),
-			deadline,
-		)
-		.expect("submit in setup");
-		let device = T::BenchmarkHelper::eligible_device(0, cap::<T>());
-		Pallet::<T>::claim(RawOrigin::Signed(device.clone()).into(), job, None).expect("claim");
-		let later = frame_system::Pallet::<T>::block_number()
-			.saturating_add(Pallet::<T>::input_window(&supplied_spec::<T>()));
-		frame_system::Pallet::<T>::set_block_number(later);
+		let receipt = receipt_of::<T>(job, &device);
+		Pallet::<T>::confirm_inputs(RawOrigin::Signed(client).into(), job, receipt)
+			.expect("confirm");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(device), job);
 
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Submitted)));
+	}
+
+	/// The client confirms its inputs with the device's receipt (a signature check).
+	#[benchmark]
+	fn confirm_inputs() {
+		let (job, device) = claimed_supplied::<T>();
+		let receipt = receipt_of::<T>(job, &device);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client::<T>()), job, receipt);
+
+		assert!(matches!(
+			Jobs::<T>::get(job).map(|j| j.status),
+			Some(JobStatus::Assigned { inputs_received: true, .. })
+		));
 	}
 
 	/// The worst case: a fraud proof that is upheld, so the job fails and the device is

@@ -36,6 +36,17 @@ use crate::{
 /// The subject under which challenge randomness is drawn from [`Config::BlockRandomness`].
 const CHALLENGE_SUBJECT: &[u8] = b"proofgrid/challenge";
 
+/// Why an assigned device gives its job back ([`Pallet::give_back`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum GiveBack {
+	/// It let its commit window lapse.
+	Missed,
+	/// It released the job before its client confirmed the inputs' arrival.
+	NoInputs,
+	/// It released the job after its client confirmed the inputs' arrival.
+	Released,
+}
+
 /// Blocks after the wanted one that `schedule` tries when a block's queue is full.
 const SCHEDULE_PROBES: u32 = 16;
 
@@ -546,13 +557,14 @@ impl<T: Config> Pallet<T> {
 		job: JobId,
 	) -> Result<JobOf<T>, DispatchError> {
 		let info = Self::check_commit(device, job)?;
-		let JobStatus::Assigned { claimed_at, .. } = &info.status else {
+		let JobStatus::Assigned { claimed_at, inputs_received, .. } = &info.status else {
 			return Err(Error::<T>::WrongState.into());
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
 			info.spec.supplied().is_some()
-				&& now >= claimed_at.saturating_add(Self::input_window(&info.spec)),
+				&& (*inputs_received
+					|| now >= claimed_at.saturating_add(Self::input_window(&info.spec))),
 			Error::<T>::CannotRelease
 		);
 		Ok(info)
@@ -668,7 +680,7 @@ impl<T: Config> Pallet<T> {
 		match info.status.clone() {
 			JobStatus::Submitted if now >= info.deadline => Self::expire_job(job, &info),
 			JobStatus::Assigned { device, collateral, commit_by, .. } if now > commit_by => {
-				Self::give_back(job, info, device, collateral, true)
+				Self::give_back(job, info, device, collateral, GiveBack::Missed)
 			}
 			JobStatus::Committed { committed_at, challenge_block, reveal_by, .. }
 				if now > reveal_by =>
@@ -760,16 +772,18 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The assigned device gives the job up: it missed its commit window (`missed`: it
-	/// forfeits the claim deposit, burned) or released a job whose inputs never arrived (no
-	/// penalty). Either way it may not claim the job again; the job waits for another device,
-	/// or ends if it is past its deadline or `MAX_ABANDONS_PER_JOB` devices have given it up.
+	/// The assigned device gives the job up, for reason `why`. Unless its inputs never
+	/// arrived, it forfeits the claim deposit or the call fee its client paid if that is more
+	/// (at most its collateral): the client gets its call fee back, no more, so nobody profits
+	/// from a device giving up; the rest is burned. Either way it may not claim the job again
+	/// nor any job for the release cooldown; the job waits for another device, or ends if it is
+	/// past its deadline or `MAX_ABANDONS_PER_JOB` devices have given it up.
 	pub(crate) fn give_back(
 		job: JobId,
 		mut info: JobOf<T>,
 		device: T::AccountId,
 		collateral: BalanceOf<T>,
-		missed: bool,
+		why: GiveBack,
 	) {
 		T::Devices::release_slot(&device);
 		T::Devices::unlock_collateral(&device, collateral);
@@ -779,17 +793,26 @@ impl<T: Config> Pallet<T> {
 			&device,
 			now.saturating_add(crate::ReleaseCooldownBlocks::<T>::get()),
 		);
-		if missed {
-			// The client gets back the call fee it paid, no more (so nobody profits from a
-			// missed window); the rest is burned.
-			let deposit = T::ClaimDeposit::get().min(collateral);
-			let (forfeited, compensation) =
-				Self::forfeit(&device, &info.client, deposit, info.fee_paid);
+		let mut forfeited = Zero::zero();
+		if why != GiveBack::NoInputs {
+			let amount = T::ClaimDeposit::get().max(info.fee_paid).min(collateral);
+			let (slashed, compensation) =
+				Self::forfeit(&device, &info.client, amount, info.fee_paid);
 			info.fee_paid = info.fee_paid.saturating_sub(compensation);
-			T::Devices::record_failure(&device);
-			Self::deposit_event(Event::JobUnassigned { job, device: device.clone(), forfeited });
-		} else {
-			Self::deposit_event(Event::JobReleased { job, device: device.clone() });
+			forfeited = slashed;
+		}
+		match why {
+			GiveBack::Missed => {
+				T::Devices::record_failure(&device);
+				Self::deposit_event(Event::JobUnassigned {
+					job,
+					device: device.clone(),
+					forfeited,
+				});
+			}
+			GiveBack::NoInputs | GiveBack::Released => {
+				Self::deposit_event(Event::JobReleased { job, device: device.clone(), forfeited })
+			}
 		}
 		let _ = info.abandoned.try_push(device);
 		if now >= info.deadline || info.abandoned.is_full() {

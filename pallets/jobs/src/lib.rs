@@ -75,7 +75,7 @@ mod mock;
 mod tests;
 
 pub use extension::CheckDeviceCall;
-use impls::Queue;
+use impls::{GiveBack, Queue};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -102,7 +102,10 @@ pub mod pallet {
 	};
 	use sp_core::H256;
 	use sp_runtime::{
-		traits::{CheckedMul, Convert, One, Saturating, UniqueSaturatedFrom, Zero},
+		traits::{
+			CheckedMul, Convert, IdentifyAccount, One, Saturating, UniqueSaturatedFrom, Verify,
+			Zero,
+		},
 		Perbill,
 	};
 
@@ -191,6 +194,13 @@ pub mod pallet {
 		/// The compute-proof verifier.
 		#[pallet::no_default]
 		type Verifier: ComputeVerifier;
+
+		/// A device key's signature: what a device signs its receipt for a job's inputs with
+		/// ([`inputs_receipt_message`](proofgrid_primitives::inputs::inputs_receipt_message)).
+		#[pallet::no_default]
+		type DeviceSignature: Verify<Signer: IdentifyAccount<AccountId = Self::AccountId>>
+			+ Parameter
+			+ MaxEncodedLen;
 
 		/// Share of each payment burned as the protocol fee. Token rewards are bounded by
 		/// burned fees, so this is also what makes self-dealing cost money.
@@ -370,7 +380,11 @@ pub mod pallet {
 		/// Registers eligible devices for benchmarks.
 		#[cfg(feature = "runtime-benchmarks")]
 		#[pallet::no_default]
-		type BenchmarkHelper: BenchmarkHelper<Self::AccountId, BalanceOf<Self>>;
+		type BenchmarkHelper: BenchmarkHelper<
+			Self::AccountId,
+			BalanceOf<Self>,
+			Self::DeviceSignature,
+		>;
 	}
 
 	/// Why this pallet holds funds.
@@ -627,10 +641,13 @@ pub mod pallet {
 			leaves: proofgrid_primitives::job::DataAnswer,
 			dispute_until: BlockNumberFor<T>,
 		},
-		/// The device gave a job on supplied inputs back, without penalty, because the inputs
-		/// did not reach it; it may not claim the job again, and the job waits for another
-		/// device.
-		JobReleased { job: JobId, device: T::AccountId },
+		/// The device gave a job on supplied inputs back; it may not claim the job again, and
+		/// the job waits for another device. Free (`forfeited` zero) unless the client had
+		/// confirmed the inputs' arrival; then `forfeited` of its collateral repaid the client's
+		/// call fee, the rest burned.
+		JobReleased { job: JobId, device: T::AccountId, forfeited: BalanceOf<T> },
+		/// The client showed the assigned device's receipt for the job's inputs: they arrived.
+		InputsReceived { job: JobId, device: T::AccountId },
 	}
 
 	/// Errors of the jobs pallet.
@@ -697,8 +714,14 @@ pub mod pallet {
 		/// jobs, `reveal_supplied` supplied ones. Nothing happens.
 		WrongRevealKind,
 		/// Only jobs on supplied inputs can be released, and only `InputWindow` blocks after
-		/// their claim.
+		/// their claim (at any time once their inputs' arrival is confirmed).
 		CannotRelease,
+		/// The receipt is not the assigned device's signature of
+		/// [`inputs_receipt_message`](proofgrid_primitives::inputs::inputs_receipt_message) for
+		/// this chain, job and device.
+		BadReceipt,
+		/// The inputs' arrival is confirmed already.
+		InputsAlreadyReceived,
 		/// The sample count of a job on supplied inputs is below the verifier's minimum or above
 		/// [`MAX_SUPPLIED_SAMPLES`](proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES).
 		BadSampleCount,
@@ -902,6 +925,7 @@ pub mod pallet {
 				collateral: plan.collateral,
 				claimed_at: frame_system::Pallet::<T>::block_number(),
 				commit_by: plan.commit_by,
+				inputs_received: false,
 			};
 			Jobs::<T>::insert(job, info);
 			Self::deposit_event(Event::JobAssigned {
@@ -1030,24 +1054,64 @@ pub mod pallet {
 			Self::conclude_reveal(job, info, verdict)
 		}
 
-		/// Signed by the assigned device of a job on supplied inputs, from
-		/// [`Config::InputWindow`] blocks after its claim until it commits: give the job back
-		/// because its inputs did not arrive (no upload, an unreachable URL, bytes that do not
-		/// match the commitment). The chain cannot tell whose fault that is, so nobody is
-		/// penalised: the collateral is unlocked, the device may not claim the job again (as
-		/// for a missed window), and the job waits for another device — or ends with a full
-		/// refund once [`MAX_ABANDONS_PER_JOB`] devices gave it up. The client has paid the
-		/// call fee (burned at the first claim). Free, and admitted to the pool only when it
-		/// would succeed.
+		/// Signed by the assigned device of a job on supplied inputs, until it commits: give the
+		/// job back. The collateral is unlocked, the device may not claim the job again (as for
+		/// a missed window) nor any job for [`Config::ReleaseCooldown`], and the job waits for
+		/// another device — or ends with a full refund once [`MAX_ABANDONS_PER_JOB`] devices
+		/// gave it up.
+		///
+		/// - Before the client confirmed the inputs' arrival ([`Pallet::confirm_inputs`]), from
+		///   [`Config::InputWindow`] blocks after the claim: free. The inputs did not arrive (no
+		///   upload, an unreachable URL, bytes that do not match the commitment) and the chain
+		///   cannot tell whose fault that is.
+		/// - Once it confirmed them, at any time: the device forfeits, as for a missed commit
+		///   window, the claim deposit or the call fee the client paid if that is more (at most
+		///   the collateral), which repays the client's call fee; the rest is burned.
+		///
+		/// Free, and admitted to the pool only when it would succeed.
 		#[pallet::call_index(7)]
 		#[pallet::weight((T::WeightInfo::release(), DispatchClass::Operational, Pays::No))]
 		pub fn release(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let device = ensure_signed(origin)?;
 			let info = Self::check_release(&device, job)?;
-			let JobStatus::Assigned { collateral, .. } = info.status else {
+			let JobStatus::Assigned { collateral, inputs_received, .. } = info.status else {
 				return Err(Error::<T>::WrongState.into());
 			};
-			Self::give_back(job, info, device, collateral, false);
+			let why = if inputs_received { GiveBack::Released } else { GiveBack::NoInputs };
+			Self::give_back(job, info, device, collateral, why);
+			Ok(())
+		}
+
+		/// The client of an assigned job on supplied inputs: show that its inputs reached the
+		/// device, with the device's `receipt` — its signature of
+		/// [`inputs_receipt_message`](proofgrid_primitives::inputs::inputs_receipt_message)`
+		/// (genesis, job, device)`, which its data service hands out once it holds every input.
+		/// From then on the device's [`Pallet::release`] costs it what the job cost the client.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::confirm_inputs())]
+		pub fn confirm_inputs(
+			origin: OriginFor<T>,
+			job: JobId,
+			receipt: T::DeviceSignature,
+		) -> DispatchResult {
+			let client = ensure_signed(origin)?;
+			let mut info = Jobs::<T>::get(job).ok_or(Error::<T>::UnknownJob)?;
+			ensure!(info.client == client, Error::<T>::NotClient);
+			let JobStatus::Assigned { device, inputs_received, .. } = &mut info.status else {
+				return Err(Error::<T>::WrongState.into());
+			};
+			ensure!(!*inputs_received, Error::<T>::InputsAlreadyReceived);
+			let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+			let message = proofgrid_primitives::inputs::inputs_receipt_message(
+				genesis.as_ref().try_into().map_err(|_| Error::<T>::BadReceipt)?,
+				job,
+				device.encode().as_slice().try_into().map_err(|_| Error::<T>::BadReceipt)?,
+			);
+			ensure!(receipt.verify(&message[..], device), Error::<T>::BadReceipt);
+			*inputs_received = true;
+			let device = device.clone();
+			Jobs::<T>::insert(job, info);
+			Self::deposit_event(Event::InputsReceived { job, device });
 			Ok(())
 		}
 

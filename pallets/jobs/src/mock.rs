@@ -109,6 +109,7 @@ impl pallet_jobs::Config for Test {
 	type Currency = Balances;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
+	type DeviceSignature = MultiSignature;
 	type ProtocolFee = ProtocolFee;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;

@@ -71,6 +71,10 @@ pub enum JobStatus<AccountId, Balance, BlockNumber> {
 		claimed_at: BlockNumber,
 		/// Last block for `commit`.
 		commit_by: BlockNumber,
+		/// The client showed the device's signed receipt for the job's inputs
+		/// ([`Pallet::confirm_inputs`](crate::Pallet::confirm_inputs)): the inputs arrived, so
+		/// a release costs the device what the job cost its client.
+		inputs_received: bool,
 	},
 	/// Output committed; the challenge comes from block `challenge_block`, the reveal is due by
 	/// `reveal_by`.
@@ -188,9 +192,11 @@ pub enum FailureReason {
 
 /// Sets up what the jobs pallet's benchmarks need from other pallets.
 #[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper<AccountId, Balance> {
+pub trait BenchmarkHelper<AccountId, Balance, Signature> {
 	/// A registered, funded device that is eligible for any job at `price` per unit.
 	fn eligible_device(seed: u32, price: Balance) -> AccountId;
+	/// The signature of `device` (made by [`Self::eligible_device`]) over `message`.
+	fn sign_as_device(device: &AccountId, message: &[u8]) -> Signature;
 }
 
 /// [`BenchmarkHelper`] backed by the real devices pallet.
@@ -198,10 +204,16 @@ pub trait BenchmarkHelper<AccountId, Balance> {
 pub struct DevicesBenchmarkHelper<T>(core::marker::PhantomData<T>);
 
 #[cfg(feature = "runtime-benchmarks")]
-impl<T: pallet_devices::Config> BenchmarkHelper<T::AccountId, pallet_devices::BalanceOf<T>>
+impl<T: pallet_devices::Config>
+	BenchmarkHelper<T::AccountId, pallet_devices::BalanceOf<T>, T::DeviceSignature>
 	for DevicesBenchmarkHelper<T>
 {
 	fn eligible_device(seed: u32, price: pallet_devices::BalanceOf<T>) -> T::AccountId {
 		pallet_devices::Pallet::<T>::benchmark_device(seed, price)
+	}
+
+	fn sign_as_device(device: &T::AccountId, message: &[u8]) -> T::DeviceSignature {
+		use pallet_devices::BenchmarkHelper as _;
+		T::BenchmarkHelper::sign(device, message)
 	}
 }

@@ -28,7 +28,9 @@ use proofgrid_primitives::{
 use serde_json::json;
 use sp_core::H256;
 
-use crate::{outcome_line, print_wrong, random_seed, wait_assigned, wait_committed, Output};
+use crate::{
+	confirm_inputs, outcome_line, print_wrong, random_seed, wait_assigned, wait_committed, Output,
+};
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
 /// minutes on a production chain).
@@ -193,6 +195,7 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
 		format!("job {id}: inputs uploaded to device {}", to_address(&device))
 	});
+	confirm_inputs(client, signer, out, id).await?;
 	let root = wait_committed(client, id).await?;
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;

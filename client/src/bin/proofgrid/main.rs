@@ -875,10 +875,46 @@ async fn deliver(
 			format!("job {id}: inputs uploaded to device {}", to_address(&device))
 		});
 	}
+	confirm_inputs(client, signer, out, id).await?;
 	let root = wait_committed(client, id).await?;
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;
 	Ok(client.download_output(&endpoint, id, shape, &root).await?)
+}
+
+/// Once the device of job `id` holds every input, puts its receipt on chain
+/// (`Jobs::confirm_inputs`), so that it can no longer give the job back for free. Returns when
+/// that is done or the job is no longer waiting for its output (committed: nothing to protect).
+pub(crate) async fn confirm_inputs(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	id: u64,
+) -> Result<()> {
+	while let Some(JobStatus::Assigned { inputs_received: false, .. }) =
+		client.job(id).await?.map(|j| j.status)
+	{
+		match client.confirm_inputs(signer, id).await {
+			Ok(true) => {
+				out.print(json!({ "job": id, "inputsConfirmed": true }), || {
+					format!("job {id}: the device's receipt for the inputs is on chain")
+				});
+				return Ok(());
+			}
+			Ok(false) => tokio::time::sleep(Duration::from_millis(500)).await,
+			// The device may commit (or the job end) between the read and the call.
+			Err(e) => {
+				if matches!(
+					client.job(id).await?.map(|j| j.status),
+					Some(JobStatus::Assigned { .. })
+				) {
+					return Err(e.into());
+				}
+				return Ok(());
+			}
+		}
+	}
+	Ok(())
 }
 
 /// Waits until a device claims job `id` (for `lifetime` blocks at most); returns the device.
