@@ -193,24 +193,14 @@ impl Client {
 		Ok(demands)
 	}
 
-	/// The device of `job` publishes `leaves` (the leaf of each demanded element, in order).
+	/// The device of `job` publishes `leaves` (what holds each demanded element, in order: a
+	/// GEMM output's leaf, a layer output's row).
 	pub async fn publish_data(
 		&self,
 		device: &Keypair,
 		job: JobId,
-		leaves: Vec<ProvenLeaf>,
+		leaves: Vec<proofgrid_primitives::job::PublishedLeaf>,
 	) -> Result<(), Error> {
-		let leaves = leaves
-			.into_iter()
-			.map(|leaf| {
-				let path = leaf.path.into_iter().map(H256).collect::<Vec<_>>().try_into();
-				path.map(|path| proofgrid_primitives::job::PublishedLeaf {
-					values: leaf.values,
-					path,
-				})
-				.map_err(|_| Error::Data("a leaf path deeper than any job's".into()))
-			})
-			.collect::<Result<Vec<_>, _>>()?;
 		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
 		let leaves = BoundedVec(leaves.into_iter().map(Static).collect());
 		let call = runtime::tx().jobs().publish_data(job, leaves);

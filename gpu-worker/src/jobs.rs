@@ -17,7 +17,11 @@ use proofgrid_client::{
 	market::MarketParams,
 	Balance, Client, Keypair, GRID,
 };
-use proofgrid_primitives::{device::Kernel, job::JobSpec};
+use proofgrid_primitives::{
+	device::Kernel,
+	gemm::GemmShape,
+	job::{JobId, JobSpec, MerklePath, PublishedLeaf},
+};
 use tokio::sync::watch;
 
 use crate::{
@@ -235,27 +239,71 @@ impl DeviceWorker {
 	async fn answer_demands(&self) -> Result<()> {
 		for (job, elements) in self.client.demands_for_device(&self.device.account()).await? {
 			let info = self.client.job(job).await?.context("a demanded job is not open")?;
-			let shape = info.spec.0.shape;
-			let values = self.store.values_path(job);
-			let tree = self
-				.store
-				.output(job, shape.leaf_count())?
-				.with_context(|| format!("job {job}'s output tree is gone"))?;
-			let leaves = elements
-				.iter()
-				.map(|&(row, col)| {
-					let index = shape.leaf_of(row, col);
-					Ok(proofgrid_client::data::ProvenLeaf {
-						values: crate::output::read_leaf_values(&values, index)?,
-						path: tree.proof(index)?,
-					})
-				})
-				.collect::<Result<Vec<_>>>()?;
+			let leaves = match info.spec.0.layer() {
+				Some(_) => self.demanded_rows(job, &info.spec.0.shape, &elements)?,
+				None => self.demanded_leaves(job, &info.spec.0.shape, &elements)?,
+			};
 			self.ensure_funded().await?;
 			self.client.publish_data(&self.device, job, leaves).await?;
 			tracing::info!(device = %self.device.address(), job, elements = elements.len(), "published the leaves its client demanded");
 		}
 		Ok(())
+	}
+
+	/// The leaves of a GEMM output holding `elements`, with their paths.
+	fn demanded_leaves(
+		&self,
+		job: JobId,
+		shape: &GemmShape,
+		elements: &[(u32, u32)],
+	) -> Result<Vec<PublishedLeaf>> {
+		let values = self.store.values_path(job);
+		let tree = self
+			.store
+			.output(job, shape.leaf_count())?
+			.with_context(|| format!("job {job}'s output tree is gone"))?;
+		elements
+			.iter()
+			.map(|&(row, col)| {
+				let index = shape.leaf_of(row, col);
+				Ok(PublishedLeaf::Tile {
+					values: crate::output::read_leaf_values(&values, index)?,
+					path: as_path(tree.proof(index)?)?,
+				})
+			})
+			.collect()
+	}
+
+	/// The rows of a layer's output `Y` holding `elements`, with their paths (the tree over
+	/// the rows' lane hashes, rebuilt from the kept output).
+	fn demanded_rows(
+		&self,
+		job: JobId,
+		shape: &GemmShape,
+		elements: &[(u32, u32)],
+	) -> Result<Vec<PublishedLeaf>> {
+		let (y, _) =
+			self.store.layer(job)?.with_context(|| format!("job {job}'s output is gone"))?;
+		let rows: Vec<&[i8]> = y.chunks_exact(shape.n.max(1) as usize).collect();
+		let tree = proofgrid_primitives::merkle::MerkleTree::from_leaf_hashes(
+			rows.iter().map(|row| proofgrid_primitives::inputs::hash_lane(row)).collect(),
+		)
+		.context("an empty output")?;
+		elements
+			.iter()
+			.map(|&(row, _)| {
+				let values = rows.get(row as usize).context("a row beyond the output")?;
+				Ok(PublishedLeaf::Row {
+					values: values
+						.to_vec()
+						.try_into()
+						.map_err(|_| anyhow::anyhow!("a row longer than a lane"))?,
+					path: as_path(
+						tree.proof(row.into()).map_err(|e| anyhow::anyhow!("row {row}: {e:?}"))?,
+					)?,
+				})
+			})
+			.collect()
 	}
 
 	/// Collateral the chain locks if this device claims `job`.
@@ -963,6 +1011,16 @@ fn spot_check_output(
 	let values: Option<crate::spot_check::LeafValues> = supplied.is_some().then_some(&values);
 	let leaf = |i| tree.leaf(i);
 	Ok(crate::spot_check::spot_check(&spec.shape, reference, tree.leaf_count(), leaf, values, salt))
+}
+
+/// A Merkle proof's siblings as the chain takes them.
+fn as_path(siblings: Vec<[u8; 32]>) -> Result<MerklePath> {
+	siblings
+		.into_iter()
+		.map(sp_core::H256)
+		.collect::<Vec<_>>()
+		.try_into()
+		.map_err(|_| anyhow::anyhow!("a path deeper than any output's"))
 }
 
 #[cfg(test)]

@@ -48,7 +48,7 @@ use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{mix64, GemmShape},
 	inputs::{MatrixCommitment, SuppliedInputs},
-	job::{InputSource, JobInputs, JobSpec},
+	job::{InputSource, JobInputs, JobSpec, PublishedLeaf},
 };
 use subxt::utils::Static;
 
@@ -109,38 +109,6 @@ async fn settled_payment(client: &Client, job: u64, verified_at: u32, worker: &P
 			worker.name,
 			worker.log_tail()
 		),
-	}
-}
-
-/// The leaves the device of `job` published on chain for a data demand made after block
-/// `from`, once it answered (before `answer_by`).
-async fn published_leaves(
-	client: &Client,
-	job: u64,
-	from: u32,
-	answer_by: u32,
-	worker: &Process,
-) -> Vec<[i32; 16]> {
-	let started = Instant::now();
-	let mut next = from;
-	loop {
-		let best = client.best_number().await.unwrap();
-		while next <= best {
-			let events = client.at(next).await.unwrap().events().fetch().await.unwrap();
-			for event in events.find::<runtime::jobs::events::DataPublished>() {
-				let event = event.unwrap();
-				if event.job == job {
-					return event.leaves.0.iter().map(|leaf| leaf.0.values).collect();
-				}
-			}
-			next += 1;
-		}
-		assert!(
-			best <= answer_by && started.elapsed() < JOB_TIMEOUT,
-			"job {job}: no leaves published by #{answer_by}\n{}",
-			worker.log_tail()
-		);
-		tokio::time::sleep(Duration::from_millis(200)).await;
 	}
 }
 
@@ -488,7 +456,15 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// settles (its payment is checked with the books).
 	let demanded_from = client.best_number().await.unwrap();
 	let answer_by = client.demand_data(&dapp, job, vec![(0, 20)], k).await.unwrap();
-	let published = published_leaves(&client, job, demanded_from, answer_by, &honest).await;
+	let published: Vec<[i32; 16]> =
+		published_leaves(&client, job, demanded_from, answer_by, &honest)
+			.await
+			.into_iter()
+			.map(|leaf| match leaf {
+				PublishedLeaf::Tile { values, .. } => values,
+				PublishedLeaf::Row { .. } => panic!("a GEMM job's leaves are tiles"),
+			})
+			.collect();
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
 	let download_started = Instant::now();
 	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();

@@ -31,7 +31,7 @@ use proofgrid_client::{
 	runtime, Keypair, GRID,
 };
 use proofgrid_primitives::{
-	job::InputSource,
+	job::{InputSource, PublishedLeaf},
 	linear::{layer_output, Requant},
 };
 use serde_json::{json, Value};
@@ -177,6 +177,18 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	println!(
 		"bias upload: a stranger's, wrong and short uploads refused, a repeated one a no-op; the job verified"
 	);
+	// A data demand on the verified layer: the worker publishes row 1 of `Y` on chain, the
+	// row the reference computes (the chain checked it against the committed root).
+	let demanded_from = client.best_number().await.unwrap();
+	let witness = (k as u32).max(n as u32);
+	let answer_by = client.demand_data(&dapp, job, vec![(1, 3)], witness).await.unwrap();
+	let published = published_leaves(&client, job, demanded_from, answer_by, &first).await;
+	let [PublishedLeaf::Row { values, .. }] = &published[..] else {
+		panic!("one row published: {published:?}")
+	};
+	let expected = reference(&inputs, &layers[0]);
+	assert_eq!(values.to_vec(), expected[n..2 * n].to_vec(), "the published row is Y's");
+	println!("layer job {job}: demanded row 1 published on chain ({} values)", values.len());
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
 	// service still serves layer 1's output).

@@ -49,37 +49,73 @@ pub const MAX_DEMANDED_ELEMENTS: u32 = 8;
 /// publish on chain.
 pub type DemandedElements = BoundedVec<(u32, u32), ConstU32<MAX_DEMANDED_ELEMENTS>>;
 
-/// A leaf of a committed output published on chain: its 16 values and its path to the root.
-/// With it and its own inputs, a client can prove an element wrong (a fraud proof) even if
-/// the device never served its output.
+/// What holds a demanded element of a committed output, published on chain with its path to
+/// the root. With it and its own inputs, a client can prove an element wrong (a fraud proof)
+/// even if the device never served its output.
 #[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
-pub struct PublishedLeaf {
-	/// The leaf's values, row-major in its 4×4 tile.
-	pub values: [i32; crate::gemm::LEAF_ELEMENTS],
-	/// Its path to the output root.
-	pub path: MerklePath,
+pub enum PublishedLeaf {
+	/// A GEMM output's leaf ([`OutputKind::Supplied`]): its 16 values, row-major in its 4×4
+	/// tile.
+	Tile {
+		/// The leaf's values.
+		values: [i32; crate::gemm::LEAF_ELEMENTS],
+		/// Its path to the output root.
+		path: MerklePath,
+	},
+	/// A `linear-i8` output's row ([`OutputKind::Layer`]): the lane of `n` values holding the
+	/// element.
+	Row {
+		/// The row's values.
+		values: crate::inputs::Lane,
+		/// Its path to the output root.
+		path: MerklePath,
+	},
 }
 
-/// A device's answer to a data-availability demand: the leaf of each demanded element, in the
+/// A device's answer to a data-availability demand: what holds each demanded element, in the
 /// demand's order.
 pub type DataAnswer = BoundedVec<PublishedLeaf, ConstU32<MAX_DEMANDED_ELEMENTS>>;
 
-/// `Ok` if `answer` publishes, for each of `elements` in order, the leaf of the output of
-/// `shape` committed as `root` that holds it; the index of the first leaf that does not prove
-/// otherwise (or of the first missing one).
+/// `Ok` if `answer` publishes, for each of `elements` in order, the part of the output of kind
+/// `kind` and `shape` committed as `root` that holds it (a leaf of a GEMM output, a row of a
+/// layer's); the index of the first part that does not prove otherwise (or of the first
+/// missing one). Seeded outputs are never demanded (the chain can recompute them).
 pub fn check_data_answer(
+	kind: OutputKind,
 	shape: &GemmShape,
 	root: &[u8; 32],
 	elements: &[(u32, u32)],
 	answer: &[PublishedLeaf],
 ) -> Result<(), usize> {
 	use crate::merkle;
+	let as_hashes =
+		|path: &MerklePath| -> alloc::vec::Vec<[u8; 32]> { path.iter().map(|h| h.0).collect() };
 	for (i, &(row, col)) in elements.iter().enumerate() {
-		let leaf = answer.get(i).ok_or(i)?;
-		let siblings: alloc::vec::Vec<[u8; 32]> = leaf.path.iter().map(|h| h.0).collect();
-		let hash = merkle::hash_leaf(&crate::gemm::encode_leaf(&leaf.values));
-		merkle::verify(root, shape.leaf_count(), shape.leaf_of(row, col), hash, &siblings)
-			.map_err(|_| i)?;
+		let proven = match (kind, answer.get(i).ok_or(i)?) {
+			(OutputKind::Supplied, PublishedLeaf::Tile { values, path }) => merkle::verify(
+				root,
+				shape.leaf_count(),
+				shape.leaf_of(row, col),
+				merkle::hash_leaf(&crate::gemm::encode_leaf(values)),
+				&as_hashes(path),
+			)
+			.is_ok(),
+			(OutputKind::Layer, PublishedLeaf::Row { values, path }) => {
+				values.len() == shape.n as usize
+					&& merkle::verify(
+						root,
+						shape.m.into(),
+						row.into(),
+						crate::inputs::hash_lane(values),
+						&as_hashes(path),
+					)
+					.is_ok()
+			}
+			_ => false,
+		};
+		if !proven {
+			return Err(i);
+		}
 	}
 	if answer.len() == elements.len() {
 		Ok(())

@@ -13,7 +13,7 @@ use std::{
 
 use proofgrid_client::{
 	jobs::{JobOutcome, JobStatus},
-	AccountId32, Client, GRID,
+	runtime, AccountId32, Client, GRID,
 };
 
 pub const BLOCK_MS: &str = "500";
@@ -228,4 +228,36 @@ pub async fn start_node(dir: &Path) -> (Process, Client, String) {
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	};
 	(node, client, url)
+}
+
+/// The leaves the device of `job` published on chain for a data demand made after block
+/// `from`, once it answered (before `answer_by`).
+pub async fn published_leaves(
+	client: &Client,
+	job: u64,
+	from: u32,
+	answer_by: u32,
+	worker: &Process,
+) -> Vec<proofgrid_primitives::job::PublishedLeaf> {
+	let started = Instant::now();
+	let mut next = from;
+	loop {
+		let best = client.best_number().await.unwrap();
+		while next <= best {
+			let events = client.at(next).await.unwrap().events().fetch().await.unwrap();
+			for event in events.find::<runtime::jobs::events::DataPublished>() {
+				let event = event.unwrap();
+				if event.job == job {
+					return event.leaves.0.into_iter().map(|leaf| leaf.0).collect();
+				}
+			}
+			next += 1;
+		}
+		assert!(
+			best <= answer_by && started.elapsed() < JOB_TIMEOUT,
+			"job {job}: no leaves published by #{answer_by}\n{}",
+			worker.log_tail()
+		);
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	}
 }

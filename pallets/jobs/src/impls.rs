@@ -11,6 +11,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Preservation, Restriction},
 		Get, Randomness,
 	},
+	weights::Weight,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use proofgrid_primitives::traits::{DeviceRegistry, OnWorkVerified};
@@ -209,15 +210,35 @@ impl<T: Config> Pallet<T> {
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now <= *dispute_until, Error::<T>::DisputeWindowClosed);
-		ensure!(info.spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::BadDemand);
-		ensure!(info.spec.shape.k == k_dim_witness, Error::<T>::WrongWitness);
 		let shape = &info.spec.shape;
+		let witness = match info.spec.output_kind() {
+			Some(OutputKind::Supplied) => shape.k,
+			// The answer's rows are `n` long: the witness prices their hashing too.
+			Some(OutputKind::Layer) => shape.k.max(shape.n),
+			_ => return Err(Error::<T>::BadDemand.into()),
+		};
+		ensure!(witness == k_dim_witness, Error::<T>::WrongWitness);
 		ensure!(
 			!elements.is_empty() && elements.iter().all(|(r, c)| *r < shape.m && *c < shape.n),
 			Error::<T>::BadDemand
 		);
 		ensure!(!crate::Demands::<T>::contains_key(device, job), Error::<T>::DemandPending);
 		Ok((device.clone(), now.saturating_add(T::RevealWindow::get())))
+	}
+
+	/// The weight of checking a data-availability answer: a path per leaf, and for a layer's
+	/// rows the hashing of each row.
+	pub(crate) fn answer_weight(leaves: &proofgrid_primitives::job::DataAnswer) -> Weight {
+		use proofgrid_primitives::{job::PublishedLeaf, traits::ComputeVerifier};
+		leaves
+			.iter()
+			.map(|leaf| match leaf {
+				PublishedLeaf::Tile { .. } => T::Verifier::verify_fraud_weight(0),
+				PublishedLeaf::Row { values, .. } => {
+					T::Verifier::verify_layer_fraud_weight(0, values.len() as u32)
+				}
+			})
+			.fold(Weight::zero(), Weight::saturating_add)
 	}
 
 	/// The last block for the answer to `demand`: its `answer_by` plus the congested blocks
@@ -259,7 +280,9 @@ impl<T: Config> Pallet<T> {
 		let JobStatus::Verified { root, dispute_until, .. } = &mut info.status else {
 			return Err(Error::<T>::WrongState.into());
 		};
+		let kind = info.spec.output_kind().ok_or(Error::<T>::WrongState)?;
 		let answered = proofgrid_primitives::job::check_data_answer(
+			kind,
 			&info.spec.shape,
 			&root.0,
 			&demand.elements,

@@ -1199,20 +1199,23 @@ pub mod pallet {
 			Self::judge(job, info, accuser, proof.element, verdict)
 		}
 
-		/// The client of a verified job on supplied inputs, within its dispute window: demand that
-		/// the device publish on chain the leaves (values and Merkle paths) holding `elements` of
-		/// the output, so that the client can prove an element wrong even if the device never
+		/// The client of a verified job on supplied inputs or `linear-i8` layer, within its
+		/// dispute window: demand that the device publish on chain the leaves (a GEMM output's
+		/// 4×4 tiles, a layer output's rows; values and Merkle paths) holding `elements` of the
+		/// output, so that the client can prove an element wrong even if the device never
 		/// served its output. The device must answer ([`Pallet::publish_data`]) within
 		/// [`Config::RevealWindow`] blocks (congested blocks not counted), or the job fails as
 		/// for a wrong result. One demand at a time; the settlement waits for the answer, and
 		/// disputes are taken for a reveal window after it. One demand per job, so a provider's
 		/// payment waits at most two reveal windows longer. The client pays for the answer's
-		/// verification in this call's fee. `k_dim_witness` must be the job's `k`.
+		/// verification in this call's fee. `k_dim_witness` must be the job's `k` (for a layer,
+		/// the larger of `k` and `n`, the length of the rows the answer hashes).
 		#[pallet::call_index(11)]
-		#[pallet::weight(
-			T::WeightInfo::dispute().saturating_add(T::Verifier::verify_fraud_weight(*k_dim_witness)
-				.saturating_mul(elements.len() as u64))
-		)]
+		#[pallet::weight(T::WeightInfo::dispute().saturating_add(
+			T::Verifier::verify_fraud_weight(*k_dim_witness)
+				.max(T::Verifier::verify_layer_fraud_weight(*k_dim_witness, *k_dim_witness))
+				.saturating_mul(elements.len() as u64)
+		))]
 		pub fn demand_data(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -1243,9 +1246,7 @@ pub mod pallet {
 		/// result. Free, and admitted to the pool only while the demand is open.
 		#[pallet::call_index(12)]
 		#[pallet::weight((
-			T::WeightInfo::reveal().saturating_add(
-				T::Verifier::verify_fraud_weight(0).saturating_mul(leaves.len() as u64)
-			),
+			T::WeightInfo::reveal().saturating_add(Pallet::<T>::answer_weight(leaves)),
 			DispatchClass::Operational,
 			Pays::No
 		))]

@@ -1898,7 +1898,7 @@ mod disputes {
 	/// The leaf of element (37, 21) of `job`'s output, as its device publishes it.
 	fn published(job: &SuppliedJob) -> proofgrid_primitives::job::DataAnswer {
 		let sample = job.sample(9 * 16 + 5, (37, 21));
-		vec![proofgrid_primitives::job::PublishedLeaf {
+		vec![proofgrid_primitives::job::PublishedLeaf::Tile {
 			values: sample.leaf,
 			path: sample.leaf_path,
 		}]
@@ -1971,10 +1971,14 @@ mod disputes {
 				.into(),
 			);
 			// The client builds its fraud proof from the published leaf and its own lanes.
-			let leaf = &published(&job)[0];
+			let proofgrid_primitives::job::PublishedLeaf::Tile { values, path } =
+				&published(&job)[0]
+			else {
+				panic!("a GEMM output's leaf")
+			};
 			let mut proof = job.fraud_proof((37, 21));
-			proof.sample.leaf = leaf.values;
-			proof.sample.leaf_path = leaf.path.clone();
+			proof.sample.leaf = *values;
+			proof.sample.leaf_path = path.clone();
 			assert_ok!(Jobs::dispute(RuntimeOrigin::signed(client()), id, proof, 8));
 			assert!(System::events().iter().any(|e| matches!(
 				e.event,
@@ -2020,7 +2024,9 @@ mod disputes {
 			assert!(super::device_calls::validate(device(2), answer).is_err());
 			// A leaf its root does not prove fails the job.
 			let mut forged = published(&job);
-			forged[0].values[0] += 1;
+			if let proofgrid_primitives::job::PublishedLeaf::Tile { values, .. } = &mut forged[0] {
+				values[0] += 1;
+			}
 			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, forged));
 			assert!(System::events().iter().any(|e| matches!(
 				e.event,
@@ -2265,6 +2271,127 @@ mod layers {
 			);
 			assert_eq!(free(&client()), ENDOWMENT + MAX_COMPENSATION);
 			assert!(crate::LayerOutputs::<Test>::get(id).is_none(), "a failed layer feeds nothing");
+		});
+	}
+
+	/// Row `i` of `job`'s output with its path, as its device publishes it for a demand.
+	fn published_row(job: &LayerJob, i: u32) -> proofgrid_primitives::job::DataAnswer {
+		let sample = job.sample((i, 0));
+		vec![proofgrid_primitives::job::PublishedLeaf::Row {
+			values: sample.output_row,
+			path: sample.output_path,
+		}]
+		.try_into()
+		.unwrap()
+	}
+
+	/// Attack 8 for layers: a device that does not serve a layer's output publishes the rows
+	/// its client demands, and the client proves a wrong element from a published row. The
+	/// witness is the longer of `k` and `n` (it prices hashing the rows).
+	#[test]
+	fn a_layers_device_publishes_demanded_rows_and_a_wrong_element_is_proven_from_them() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let cheat = layer().doctored(|i, j, v| {
+				if (i, j) == (37, 21) {
+					*v = v.wrapping_add(1)
+				}
+			});
+			let id = submit(layer_spec(&cheat, InputSource::Upload)).unwrap();
+			let challenge_block = committed(1, id, &cheat);
+			assert_ok!(reveal_layer(1, id, challenge_block, &cheat));
+			let demand = |witness| {
+				Jobs::demand_data(
+					RuntimeOrigin::signed(client()),
+					id,
+					vec![(37, 21)].try_into().unwrap(),
+					witness,
+				)
+			};
+			assert_noop!(demand(8), Error::<Test>::WrongWitness);
+			assert_ok!(demand(64));
+			// A GEMM leaf does not answer a layer's demand, nor does another row.
+			let tile = proofgrid_primitives::job::PublishedLeaf::Tile {
+				values: [0; 16],
+				path: Default::default(),
+			};
+			let wrong_kind: proofgrid_primitives::job::DataAnswer = vec![tile].try_into().unwrap();
+			assert_eq!(
+				proofgrid_primitives::job::check_data_answer(
+					proofgrid_primitives::job::OutputKind::Layer,
+					&cheat.shape,
+					&cheat.root().0,
+					&[(37, 21)],
+					&wrong_kind,
+				),
+				Err(0)
+			);
+			assert_eq!(
+				proofgrid_primitives::job::check_data_answer(
+					proofgrid_primitives::job::OutputKind::Layer,
+					&cheat.shape,
+					&cheat.root().0,
+					&[(37, 21)],
+					&published_row(&cheat, 36),
+				),
+				Err(0)
+			);
+			assert_ok!(Jobs::publish_data(
+				RuntimeOrigin::signed(device(1)),
+				id,
+				published_row(&cheat, 37)
+			));
+			assert!(System::events()
+				.iter()
+				.any(|e| matches!(e.event, RuntimeEvent::Jobs(Event::DataPublished { .. }))));
+			// The client's fraud proof takes the published row and its own inputs.
+			let proofgrid_primitives::job::PublishedLeaf::Row { values, path } =
+				&published_row(&cheat, 37)[0]
+			else {
+				panic!("a layer's row")
+			};
+			let mut proof = layer().fraud_proof((37, 21));
+			proof.sample.output_row = values.clone();
+			proof.sample.output_path = path.clone();
+			assert_ok!(Jobs::dispute_layer(RuntimeOrigin::signed(client()), id, proof, 8));
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed {
+					reason: FailureReason::FraudProven { row: 37, col: 21 },
+					..
+				})
+			)));
+		});
+	}
+
+	/// A forged row fails the job as withheld data would, and slashes the device.
+	#[test]
+	fn a_forged_row_fails_a_layer_job() {
+		build_and_execute(|| {
+			register_device(1, PRICE);
+			let job = layer();
+			let id = submit(layer_spec(&job, InputSource::Upload)).unwrap();
+			let challenge_block = committed(1, id, &job);
+			assert_ok!(reveal_layer(1, id, challenge_block, &job));
+			assert_ok!(Jobs::demand_data(
+				RuntimeOrigin::signed(client()),
+				id,
+				vec![(5, 7)].try_into().unwrap(),
+				64
+			));
+			let mut forged = published_row(&job, 5);
+			if let proofgrid_primitives::job::PublishedLeaf::Row { values, .. } = &mut forged[0] {
+				values[7] = values[7].wrapping_add(1);
+			}
+			assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), id, forged));
+			assert!(System::events().iter().any(|e| matches!(
+				e.event,
+				RuntimeEvent::Jobs(Event::JobFailed {
+					reason: FailureReason::DataWithheld,
+					slashed: COLLATERAL,
+					..
+				})
+			)));
 		});
 	}
 
