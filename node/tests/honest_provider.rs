@@ -178,3 +178,90 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 	let bond_after = common::device_bond(&client, &device_id).await;
 	assert_eq!(bond_after, bond_before, "nothing slashed");
 }
+
+/// Issue 31, attack 5 on the runtime's parameters: a device takes a client's job on supplied
+/// inputs, gets them (its receipt goes on chain), and gives the job back. Its release repays
+/// the call fee the client paid; the client is out only the fees of its own transactions.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_after_the_devices_receipt_repays_the_client_its_call_fee() {
+	use proofgrid_primitives::{
+		inputs::{inputs_receipt_message, MatrixCommitment, SuppliedInputs},
+		job::{InputSource, JobInputs},
+	};
+	let (_node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
+	let owner = Sr25519Keyring::Charlie.pair();
+	let customer = Sr25519Keyring::Eve.pair();
+	let customer_id: AccountId = customer.public().into();
+	let (device, _) = sr25519::Pair::generate();
+	let device_id: AccountId = device.public().into();
+	apply(&client, &owner, common::register_call(&client, &owner, &device, GRID / 10).await).await;
+	let fund =
+		pallet_balances::Call::transfer_keep_alive { dest: device_id.clone().into(), value: GRID };
+	apply(&client, &owner, RuntimeCall::Balances(fund)).await;
+
+	// A 256×256 output with k = 7 708: one work unit whose 64 samples cost a call fee above the
+	// 1 GRID claim deposit.
+	let shape = GemmShape { m: 256, n: 256, k: 7_708 };
+	let lanes = |lanes| MatrixCommitment { lanes, lane_len: shape.k, root: H256::repeat_byte(3) };
+	let spec = JobSpec {
+		shape,
+		inputs: JobInputs::Supplied {
+			matrices: SuppliedInputs { a: lanes(shape.m), b: lanes(shape.n) },
+			a: InputSource::Upload,
+			b: InputSource::Upload,
+			samples: 64,
+		},
+		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
+	};
+	let before = common::free_balance(&client, &customer_id).await;
+	let best = block_number(&client, None).await;
+	let submit = pallet_jobs::Call::submit_job { spec, price_cap: GRID, deadline: best + 100 };
+	let events = apply(&client, &customer, RuntimeCall::Jobs(submit)).await;
+	let mut customer_fees = common::tx_fee(&events);
+	let job = common::submitted_job(&events);
+	let claim = pallet_jobs::Call::claim { job, basis: None };
+	apply(&client, &device, RuntimeCall::Jobs(claim)).await;
+	let head: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best");
+	let fee_paid = job_at(&client, job, head).await.expect("open").fee_paid;
+	assert!(fee_paid > proofgrid_runtime::configs::ClaimDeposit::get(), "fee {fee_paid}");
+
+	// The device's data service signs the receipt once the inputs are in; the client shows it.
+	let genesis = common::genesis_hash(&client).await;
+	let receipt = device.sign(&inputs_receipt_message(&genesis.0, job, device.public().as_ref()));
+	let confirm = pallet_jobs::Call::confirm_inputs { job, receipt: receipt.into() };
+	let events = apply(&client, &customer, RuntimeCall::Jobs(confirm)).await;
+	customer_fees += common::tx_fee(&events);
+	assert!(events.iter().any(|e| matches!(
+		e,
+		RuntimeEvent::Jobs(pallet_jobs::Event::InputsReceived { job: j, .. }) if *j == job
+	)));
+
+	// The device gives the job back at once: it pays the client's call fee.
+	let bond = common::device_bond(&client, &device_id).await;
+	let events =
+		apply(&client, &device, RuntimeCall::Jobs(pallet_jobs::Call::release { job })).await;
+	let forfeited = events
+		.iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Jobs(pallet_jobs::Event::JobReleased { forfeited, .. }) => {
+				Some(*forfeited)
+			}
+			_ => None,
+		})
+		.expect("JobReleased");
+	assert_eq!(forfeited, fee_paid, "the call fee, above the claim deposit");
+	assert_eq!(common::device_bond(&client, &device_id).await, bond - forfeited);
+
+	// The client cancels the job: it is out its own transactions' fees, and nothing else.
+	let events =
+		apply(&client, &customer, RuntimeCall::Jobs(pallet_jobs::Call::cancel { job })).await;
+	customer_fees += common::tx_fee(&events);
+	let after = common::free_balance(&client, &customer_id).await;
+	assert_eq!(after, before - customer_fees, "the call fee came back");
+	println!(
+		"claim, receipt, release: the device forfeited {:.3} GRID, which repaid the client's call fee ({:.3} GRID); the client paid {:.3} GRID in transaction fees and lost nothing else (before: the call fee was lost and the release free)",
+		forfeited as f64 / GRID as f64,
+		fee_paid as f64 / GRID as f64,
+		customer_fees as f64 / GRID as f64,
+	);
+}
