@@ -27,9 +27,13 @@
 //!   CollateralPercent × units × price)`. The commit window is [`Config::BaseCommitWindow`] plus
 //!   the blocks the device's advertised throughput needs for the job: advertising speed is a
 //!   promise backed by collateral.
-//! - A missed commit window burns [`Config::ClaimDeposit`] of the collateral (nobody gains from
-//!   it, so nobody profits from making a device miss a window); the device may not claim that
-//!   job again and the job is open to others at once. The window counts the output's leaves
+//! - A missed commit window forfeits [`Config::ClaimDeposit`] of the collateral, or the call
+//!   fee the client paid if that is more: the client gets its call fee back, the rest is burned
+//!   (nobody profits from a device missing a window); the device may not claim that job again,
+//!   nor any job for [`Config::ReleaseCooldown`], and the job is open to others at once. A
+//!   device that gives a job on supplied inputs back (`release`) pays the same once its client
+//!   showed the device's receipt for the inputs (`confirm_inputs`); before, it goes free (the
+//!   chain cannot tell whether the inputs came). The window counts the output's leaves
 //!   ([`Config::OpsPerLeaf`]) as well as its operations, so wide, shallow jobs get the time
 //!   their hashing needs.
 //! - `commit` records the output's Merkle root; the challenge is seeded by the VRF randomness of
@@ -38,12 +42,14 @@
 //!   it is recorded in [`ChallengeRandomness`] when the next block starts.
 //! - `reveal` (within [`Config::RevealWindow`] after the challenge block) names the challenge
 //!   block's hash: a reveal computed on another fork is refused without penalty
-//!   ([`Error::WrongChallengeBlock`]), so devices answer once that block is final. It is checked
+//!   ([`Error::WrongChallengeBlock`]), so devices answer once that block is final (or at the
+//!   best block as the deadline nears). Blocks too full for the largest reveal do not count
+//!   towards the window ([`Config::BlockHadRoom`]). It is checked
 //!   by the compute-proof pallet. Success pays the provider `units × device price` less [`Config::ProtocolFee`],
 //!   which is **burned**, refunds the rest and reports the burned fee to
 //!   [`Config::OnWorkVerified`] (rewards are bounded by burned fees). Failure refunds the whole
-//!   budget and slashes the whole collateral: the client gets at most
-//!   [`Config::CompensationShare`] of the job's value, the rest is burned.
+//!   budget and slashes the whole collateral: the client gets back the call fee it paid
+//!   (`Job::fee_paid`), no more, the rest is burned.
 //! - `claim`, `commit` and `reveal` are free (`Pays::No`) and operational: the
 //!   [`CheckDeviceCall`] transaction extension admits them to the pool only when the signer is
 //!   the device that may make that step now, with a high priority, so they can be neither
