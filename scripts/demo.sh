@@ -29,7 +29,8 @@ echo "==> Building proofgrid-node, proofgrid-worker and proofgrid (target dir: $
 cargo build --locked --workspace
 BIN="$CARGO_TARGET_DIR/debug"
 URL=${REMOTE:-ws://127.0.0.1:$PORT}
-CLI=("$BIN/proofgrid" --url "$URL")
+# The worker's data service is on loopback: a private address the CLI refuses by default.
+CLI=("$BIN/proofgrid" --url "$URL" --allow-private-endpoints)
 
 BASE=$(mktemp -d)
 NODE_PID=""

@@ -10,7 +10,7 @@ use proofgrid_primitives::{
 	merkle::{hash_leaf, MerkleTree},
 };
 
-use crate::{jobs::JobStatus, runtime, Client, Error, Keypair};
+use crate::{endpoint, jobs::JobStatus, runtime, Client, Error, Keypair};
 
 /// One of a job's two inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Matrix {
 pub const MAX_NPY_HEADER: usize = 4 << 10;
 
 /// How long a download may stall (connecting, or between two reads) before it is given up.
-pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub const FETCH_TIMEOUT: std::time::Duration = crate::endpoint::TIMEOUT;
 
 impl Client {
 	/// Uploads input `matrix` of job `job` — its lanes, `k` bytes each, lane after lane — to
@@ -111,9 +111,14 @@ impl Client {
 			.endpoint(device)
 			.await?
 			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
-		let url = format!("{}/v1/jobs/{job}/inputs/receipt", endpoint.trim_end_matches('/'));
-		let response =
-			http()?.get(&url).send().await.map_err(|e| Error::Data(format!("{url}: {e}")))?;
+		let url = self.service_url(&endpoint, &format!("v1/jobs/{job}/inputs/receipt"))?;
+		let response = self
+			.http_to(&url)
+			.await?
+			.get(url.clone())
+			.send()
+			.await
+			.map_err(|e| Error::Data(format!("{url}: {e}")))?;
 		if response.status() == reqwest::StatusCode::CONFLICT {
 			return Ok(None);
 		}
@@ -172,8 +177,11 @@ impl Client {
 			.await?
 			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
 		let signature = signer.sign_bytes(&upload_message(job, root));
-		let response = http()?
-			.put(format!("{}/v1/jobs/{job}/inputs/{name}", endpoint.trim_end_matches('/')))
+		let url = self.service_url(&endpoint, &format!("v1/jobs/{job}/inputs/{name}"))?;
+		let response = self
+			.http_to(&url)
+			.await?
+			.put(url.clone())
 			.header("x-proofgrid-signature", format!("0x{}", hex::encode(signature)))
 			.body(body)
 			.send()
@@ -197,9 +205,9 @@ impl Client {
 		shape: &GemmShape,
 		root: &[u8; 32],
 	) -> Result<Vec<i32>, Error> {
-		let url = format!("{}/v1/jobs/{job}/output", endpoint.trim_end_matches('/'));
+		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output"))?;
 		let expected = (shape.leaf_count() * LEAF_BYTES as u64) as usize;
-		let bytes = get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected).await?;
 		output_from_leaves(shape, &bytes, root)
 	}
 
@@ -212,9 +220,9 @@ impl Client {
 		job: JobId,
 		commitment: &MatrixCommitment,
 	) -> Result<Vec<i8>, Error> {
-		let url = format!("{}/v1/jobs/{job}/output", endpoint.trim_end_matches('/'));
+		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output"))?;
 		let expected = commitment.lanes as usize * commitment.lane_len as usize;
-		let bytes = get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected).await?;
 		let rows: Vec<i8> = bytes.into_iter().map(|b| b as i8).collect();
 		let lane_len = (commitment.lane_len as usize).max(1);
 		if rows.len() != expected
@@ -237,9 +245,9 @@ impl Client {
 		job: JobId,
 		shape: &GemmShape,
 	) -> Result<Vec<i32>, Error> {
-		let url = format!("{}/v1/jobs/{job}/output/accumulators", endpoint.trim_end_matches('/'));
+		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output/accumulators"))?;
 		let expected = shape.m as usize * shape.n as usize * 4;
-		let bytes = get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected).await?;
 		if bytes.len() != expected {
 			return Err(Error::Data(format!("{url}: {} bytes, not {expected}", bytes.len())));
 		}
@@ -265,9 +273,9 @@ impl Client {
 			values: [i32; LEAF_ELEMENTS],
 			path: Vec<String>,
 		}
-		let url = format!("{}/v1/jobs/{job}/output/leaves/{index}", endpoint.trim_end_matches('/'));
+		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output/leaves/{index}"))?;
 		// 16 values and at most 40 hashes, as JSON.
-		let bytes = get_at_most(&url, 8 << 10).await?;
+		let bytes = self.get_at_most(&url, 8 << 10).await?;
 		let leaf: Leaf = serde_json::from_slice(&bytes)
 			.map_err(|e| Error::Data(format!("{url}: not a leaf ({e})")))?;
 		let path = leaf
@@ -306,10 +314,20 @@ fn http() -> Result<reqwest::Client, Error> {
 		.map_err(|e| Error::Data(e.to_string()))
 }
 
-/// The body of a successful `GET url`, refused past `max_bytes`.
+/// The body of a successful `GET url` (a URL the caller chose, not a device), refused past
+/// `max_bytes`.
 async fn get_at_most(url: &str, max_bytes: usize) -> Result<Vec<u8>, Error> {
+	read_at_most(http()?.get(url), url, max_bytes).await
+}
+
+/// The body of the successful response to `request` (to `url`), refused past `max_bytes`.
+async fn read_at_most(
+	request: reqwest::RequestBuilder,
+	url: &str,
+	max_bytes: usize,
+) -> Result<Vec<u8>, Error> {
 	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
-	let mut response = http()?.get(url).send().await.map_err(fail)?;
+	let mut response = request.send().await.map_err(fail)?;
 	if !response.status().is_success() {
 		let status = response.status();
 		let reason = response.text().await.unwrap_or_default();
@@ -323,6 +341,31 @@ async fn get_at_most(url: &str, max_bytes: usize) -> Result<Vec<u8>, Error> {
 		bytes.extend_from_slice(&chunk);
 	}
 	Ok(bytes)
+}
+
+/// Requests to devices' data services: every one under the address policy
+/// ([`crate::endpoint`]).
+impl Client {
+	/// `path` under a device's data-service `endpoint`, which must be a plain `http(s)://`
+	/// URL ([`endpoint::check_endpoint`]).
+	fn service_url(&self, endpoint: &str, path: &str) -> Result<reqwest::Url, Error> {
+		let base = endpoint::check_endpoint(endpoint)?;
+		let joined = format!("{}/{path}", base.as_str().trim_end_matches('/'));
+		reqwest::Url::parse(&joined).map_err(|e| Error::Data(format!("{joined}: {e}")))
+	}
+
+	/// An HTTP client that connects only to `url`'s checked address
+	/// ([`endpoint::pinned_client`]).
+	async fn http_to(&self, url: &reqwest::Url) -> Result<reqwest::Client, Error> {
+		endpoint::pinned_client(url, self.address_policy()).await
+	}
+
+	/// The body of a successful `GET url` from a device's data service, refused past
+	/// `max_bytes`.
+	async fn get_at_most(&self, url: &reqwest::Url, max_bytes: usize) -> Result<Vec<u8>, Error> {
+		let request = self.http_to(url).await?.get(url.clone());
+		read_at_most(request, url.as_str(), max_bytes).await
+	}
 }
 
 /// `C` row-major from an output's leaf values (16 little-endian `i32` per leaf, leaf order),

@@ -29,6 +29,7 @@ pub mod amount;
 pub mod data;
 pub mod devices;
 pub mod disputes;
+pub mod endpoint;
 pub mod jobs;
 mod keys;
 pub mod layers;
@@ -141,6 +142,15 @@ pub enum Error {
 	/// do not match the chain's commitment.
 	#[error("data service: {0}")]
 	Data(String),
+	/// A device's endpoint resolves to a private, loopback or otherwise non-public address and
+	/// the client does not allow those ([`endpoint::AddressPolicy`]).
+	#[error("{url}: {address} is not a public address (allow private endpoints to reach it)")]
+	PrivateAddress {
+		/// The URL refused.
+		url: String,
+		/// The address it resolved to.
+		address: std::net::IpAddr,
+	},
 	/// A secret URI that is not a key.
 	#[error("bad key: {0}")]
 	BadKey(String),
@@ -192,6 +202,8 @@ pub struct Client {
 	rpc: LegacyRpcMethods<RpcConfigFor<PolkadotConfig>>,
 	/// The same connection, for the `proofgrid_*` RPC's generated client.
 	ws: std::sync::Arc<jsonrpsee::ws_client::WsClient>,
+	/// Which addresses devices' data services may resolve to.
+	address_policy: endpoint::AddressPolicy,
 }
 
 impl Client {
@@ -208,7 +220,25 @@ impl Client {
 		let api = OnlineClient::from_backend_with_config(config, std::sync::Arc::new(backend))
 			.await
 			.map_err(|e| Error::Connect { url: url.into(), reason: e.to_string() })?;
-		Ok(Self { api, rpc: LegacyRpcMethods::new(rpc_client), ws })
+		Ok(Self {
+			api,
+			rpc: LegacyRpcMethods::new(rpc_client),
+			ws,
+			address_policy: Default::default(),
+		})
+	}
+
+	/// This client with `policy` for the addresses devices' data services may resolve to
+	/// (public only by default; [`endpoint::AddressPolicy::AllowPrivate`] on a private network
+	/// or in a test on loopback).
+	pub fn with_address_policy(mut self, policy: endpoint::AddressPolicy) -> Self {
+		self.address_policy = policy;
+		self
+	}
+
+	/// The address policy for devices' data services.
+	pub fn address_policy(&self) -> endpoint::AddressPolicy {
+		self.address_policy
 	}
 
 	/// The node's `proofgrid_*` RPC through its generated client, e.g.

@@ -8,6 +8,9 @@
 //!   `x-proofgrid-signature: 0x…` — the job client's sr25519 signature of
 //!   [`upload_message`]`(job, root)` — and only if the bytes have the committed shape and lane
 //!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
+//!   An input already stored is answered `204` without reading the body; one upload of an
+//!   input runs at a time; the body is written to a temporary file and hashed lane by lane as
+//!   it arrives, so an upload holds one lane in memory whatever its size.
 //! - `PUT /v1/jobs/{job}/inputs/bias`: a `linear-i8` job's `n` biases, 4 little-endian bytes
 //!   each, signed and checked in the same way against the job's bias root.
 //! - `GET /v1/jobs/{job}/inputs/receipt`: once the device holds every input of an assigned
@@ -41,10 +44,11 @@ use axum::{
 	routing::{get, put},
 	Router,
 };
+use futures::StreamExt;
 use proofgrid_client::{jobs::JobStatus, Client, Keypair};
 use proofgrid_primitives::gemm::LEAF_BYTES;
 use proofgrid_primitives::{
-	inputs::{inputs_receipt_message, upload_message, MatrixCommitment},
+	inputs::{hash_lane_bytes, inputs_receipt_message, upload_message, MatrixCommitment},
 	job::{InputSource, JobInputs},
 	linear::bias_root,
 };
@@ -70,6 +74,20 @@ pub struct DataService {
 	pub devices: BTreeMap<[u8; 32], ServedDevice>,
 	/// Largest upload, bytes.
 	pub max_input_bytes: usize,
+	/// The inputs being uploaded now, `(job, input)`: one upload of each at a time.
+	pub uploading: std::sync::Mutex<std::collections::BTreeSet<(u64, String)>>,
+}
+
+/// An upload's hold on its input ([`DataService::upload_slot`]), released when dropped.
+pub struct UploadSlot<'a> {
+	service: &'a DataService,
+	key: (u64, String),
+}
+
+impl Drop for UploadSlot<'_> {
+	fn drop(&mut self) {
+		self.service.uploading.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.key);
+	}
 }
 
 type Refusal = (StatusCode, String);
@@ -79,6 +97,25 @@ fn refuse(status: StatusCode, reason: impl Into<String>) -> Refusal {
 }
 
 impl DataService {
+	/// The service for `devices`, taking uploads up to `max_input_bytes`.
+	pub fn new(
+		client: Client,
+		devices: BTreeMap<[u8; 32], ServedDevice>,
+		max_input_bytes: usize,
+	) -> Self {
+		Self { client, devices, max_input_bytes, uploading: Default::default() }
+	}
+
+	/// Holds input `name` of `job` for one upload; `409` while another is under way.
+	fn upload_slot(&self, job: u64, name: &str) -> Result<UploadSlot<'_>, Refusal> {
+		let key = (job, name.to_string());
+		let mut uploading = self.uploading.lock().unwrap_or_else(|e| e.into_inner());
+		if !uploading.insert(key.clone()) {
+			return Err(refuse(StatusCode::CONFLICT, "an upload of this input is under way"));
+		}
+		Ok(UploadSlot { service: self, key })
+	}
+
 	/// The router, with its limits.
 	pub fn router(self: Arc<Self>) -> Router {
 		Router::new()
@@ -98,9 +135,8 @@ impl DataService {
 		address: SocketAddr,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
-		use crate::connections::{LimitedListener, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_PER_ADDRESS};
 		let tcp = tokio::net::TcpListener::bind(address).await?;
-		let listener = LimitedListener::new(tcp, MAX_CONNECTIONS, MAX_PER_ADDRESS, IDLE_TIMEOUT);
+		let listener = crate::connections::LimitedListener::new(tcp, crate::connections::LIMITS)?;
 		tracing::info!(%address, "data service listening");
 		axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
 		Ok(())
@@ -180,37 +216,73 @@ async fn put_input(
 	}
 	let store =
 		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	// While the body arrives the device does not release the job for want of it.
-	let _uploading = store.begin_upload(job);
-	// Only now is the body read, and no further than the committed size.
-	let body = axum::body::to_bytes(body, size).await.map_err(|_| {
-		refuse(StatusCode::BAD_REQUEST, format!("more than the expected {size} bytes"))
-	})?;
-	if body.len() != size {
-		return Err(refuse(
-			StatusCode::BAD_REQUEST,
-			format!("expected {size} bytes, got {}", body.len()),
-		));
-	}
-	let mismatch =
-		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
-	// Once stored, an input is what the device computes from: never rewritten. The same bytes
-	// again (a client's fallback upload racing the device's own fetch) are taken as a no-op.
+	// Once stored, an input is what the device computes from: never rewritten, and the body of
+	// another upload of it is not even read (it could be a gigabyte, sent again and again).
 	let stored = match &expected {
 		Expected::Lanes(which, _) => store.has_input(job, *which),
 		Expected::Bias(..) => store.bias(job).ok().flatten().is_some(),
 	};
-	let saved = match expected {
+	if stored {
+		return Ok(StatusCode::NO_CONTENT);
+	}
+	// One upload of an input at a time: a replayed signature cannot start many.
+	let _slot = service.upload_slot(job, &matrix)?;
+	// While the body arrives the device does not release the job for want of it.
+	let _uploading = store.begin_upload(job);
+	let mismatch =
+		|| refuse(StatusCode::UNPROCESSABLE_ENTITY, "the bytes do not match the job's commitment");
+	let too_long =
+		|| refuse(StatusCode::BAD_REQUEST, format!("more than the expected {size} bytes"));
+	let internal = |e: anyhow::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+	match expected {
 		Expected::Lanes(which, commitment) => {
-			if !crate::fetch::matches_commitment(body.clone(), commitment).await {
+			// Written to disk and hashed lane by lane as it arrives: memory per upload is one
+			// lane and a hash per lane, whatever the body's size.
+			let mut part = store.begin_input(job, which).map_err(internal)?;
+			let lane_len = commitment.lane_len as usize;
+			let mut lane = Vec::with_capacity(lane_len);
+			let mut hashes = Vec::with_capacity(commitment.lanes as usize);
+			let mut received = 0usize;
+			let mut stream = body.into_data_stream();
+			while let Some(chunk) = stream.next().await {
+				let chunk = chunk.map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
+				received += chunk.len();
+				if received > size {
+					return Err(too_long());
+				}
+				part.write(&chunk).map_err(internal)?;
+				let mut rest = &chunk[..];
+				while !rest.is_empty() {
+					let take = (lane_len - lane.len()).min(rest.len());
+					lane.extend_from_slice(&rest[..take]);
+					rest = &rest[take..];
+					if lane.len() == lane_len {
+						hashes.push(hash_lane_bytes(&lane));
+						lane.clear();
+					}
+				}
+			}
+			if received != size {
+				return Err(refuse(
+					StatusCode::BAD_REQUEST,
+					format!("expected {size} bytes, got {received}"),
+				));
+			}
+			if MatrixCommitment::of_lane_hashes(hashes, commitment.lane_len) != Some(commitment) {
 				return Err(mismatch());
 			}
-			if stored {
-				return Ok(StatusCode::NO_CONTENT);
-			}
-			store.save_input(job, which, &body)
+			part.commit().map_err(internal)?;
+			tracing::info!(job, input = %matrix, bytes = received, "input received");
 		}
 		Expected::Bias(_, root) => {
+			// At most 65 536 values (256 KiB): read whole.
+			let body = axum::body::to_bytes(body, size).await.map_err(|_| too_long())?;
+			if body.len() != size {
+				return Err(refuse(
+					StatusCode::BAD_REQUEST,
+					format!("expected {size} bytes, got {}", body.len()),
+				));
+			}
 			let bias: Vec<i32> = body
 				.chunks_exact(4)
 				.map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -218,14 +290,10 @@ async fn put_input(
 			if bias_root(&bias) != Some(root) {
 				return Err(mismatch());
 			}
-			if stored {
-				return Ok(StatusCode::NO_CONTENT);
-			}
-			store.save_bias(job, &bias)
+			store.save_bias(job, &bias).map_err(internal)?;
+			tracing::info!(job, input = %matrix, bytes = body.len(), "input received");
 		}
-	};
-	saved.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	tracing::info!(job, input = %matrix, bytes = body.len(), "input received");
+	}
 	Ok(StatusCode::NO_CONTENT)
 }
 

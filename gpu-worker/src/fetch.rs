@@ -2,9 +2,7 @@
 //! job, no more than the committed size, within a timeout, and kept only if they match the
 //! committed lane root.
 
-use proofgrid_client::data::{
-	parse_npy_i32_vector, parse_npy_i8, Matrix, FETCH_TIMEOUT, MAX_NPY_HEADER,
-};
+use proofgrid_client::data::{parse_npy_i32_vector, parse_npy_i8, Matrix, MAX_NPY_HEADER};
 use proofgrid_primitives::{inputs::MatrixCommitment, linear::bias_root};
 use sp_core::H256;
 
@@ -54,58 +52,24 @@ pub async fn matches_commitment(bytes: axum::body::Bytes, commitment: MatrixComm
 	.unwrap_or(false)
 }
 
-/// Whether `address` is reachable from anywhere on the internet (not loopback, private,
-/// link-local, shared, documentation or unspecified).
-fn is_public(address: std::net::IpAddr) -> bool {
-	use std::net::IpAddr;
-	match address {
-		IpAddr::V4(v4) => {
-			let [a, b, ..] = v4.octets();
-			!(v4.is_loopback()
-				|| v4.is_private()
-				|| v4.is_link_local()
-				|| v4.is_unspecified()
-				|| v4.is_broadcast()
-				|| v4.is_documentation()
-				|| a == 0 || (a == 100 && (64..128).contains(&b)))
-		}
-		IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-			Some(v4) => is_public(IpAddr::V4(v4)),
-			None => {
-				let first = v6.segments()[0];
-				!(v6.is_loopback()
-					|| v6.is_unspecified()
-					|| (first & 0xfe00) == 0xfc00
-					|| (first & 0xffc0) == 0xfe80)
-			}
-		},
-	}
-}
-
-/// The body at `url`, no more than `limit` bytes: from a public address only (unless `policy`
-/// allows private ones; the address checked is the one connected to, and no redirect is
-/// followed), giving up after [`FETCH_TIMEOUT`] of silence.
+/// The body at `url`, no more than `limit` bytes, under the address policy every ProofGrid
+/// request to a hostile party's address follows ([`proofgrid_client::endpoint`]): a public
+/// address only (unless `policy` allows private ones), the address checked is the one
+/// connected to, no redirect, no proxy, giving up after [`TIMEOUT`](proofgrid_client::endpoint::TIMEOUT) of silence.
 async fn get_limited(url: &str, limit: usize, policy: &FetchPolicy) -> Result<Vec<u8>, FetchError> {
+	use proofgrid_client::endpoint::{pinned_client, AddressPolicy};
 	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
 	let parsed = reqwest::Url::parse(url).map_err(|e| request(e.to_string()))?;
-	let host = parsed.host_str().ok_or_else(|| request("no host".into()))?.to_string();
-	let port = parsed.port_or_known_default().ok_or_else(|| request("no port".into()))?;
-	let address = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
-		.await
-		.map_err(|e| request(e.to_string()))?
-		.next()
-		.ok_or_else(|| request(format!("{host} has no address")))?;
-	if !policy.private_addresses && !is_public(address.ip()) {
-		return Err(FetchError::Private { url: url.to_string(), address: address.ip() });
-	}
-	// Connect to the address checked, not to whatever a second lookup returns.
-	let client = reqwest::Client::builder()
-		.resolve(&host, address)
-		.redirect(reqwest::redirect::Policy::none())
-		.connect_timeout(FETCH_TIMEOUT)
-		.read_timeout(FETCH_TIMEOUT)
-		.build()
-		.map_err(|e| request(e.to_string()))?;
+	let address_policy = match policy.private_addresses {
+		true => AddressPolicy::AllowPrivate,
+		false => AddressPolicy::PublicOnly,
+	};
+	let client = pinned_client(&parsed, address_policy).await.map_err(|e| match e {
+		proofgrid_client::Error::PrivateAddress { address, .. } => {
+			FetchError::Private { url: url.to_string(), address }
+		}
+		other => request(other.to_string()),
+	})?;
 	let mut response = client.get(url).send().await.map_err(|e| request(e.to_string()))?;
 	if !response.status().is_success() {
 		return Err(request(response.status().to_string()));
@@ -314,16 +278,7 @@ mod tests {
 			let refused = fetch_input(url, Matrix::A, &commitment, &closed).await;
 			assert!(matches!(refused, Err(FetchError::Private { .. })), "{url}: {refused:?}");
 		}
-		for (address, public) in [
-			("8.8.8.8", true),
-			("169.254.169.254", false),
-			("100.64.0.1", false),
-			("::ffff:10.0.0.1", false),
-			("2001:4860::8888", true),
-			("fd00::1", false),
-		] {
-			assert_eq!(is_public(address.parse().unwrap()), public, "{address}");
-		}
+		// Which addresses are public is `proofgrid_client::endpoint`'s rule, tested there.
 		// A redirect is not followed (it could point anywhere).
 		let (address, _) = server(
 			b"HTTP/1.1 302 Found\r\nlocation: http://10.0.0.1/\r\ncontent-length: 0\r\n\r\n"

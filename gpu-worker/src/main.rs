@@ -295,11 +295,11 @@ async fn run(args: RunArgs) -> Result<()> {
 	}
 
 	if let Some(address) = args.data_addr {
-		let service = Arc::new(data_service::DataService {
-			client: client.clone(),
-			devices: data_devices,
-			max_input_bytes: args.max_input_mib.saturating_mul(1 << 20),
-		});
+		let service = Arc::new(data_service::DataService::new(
+			client.clone(),
+			data_devices,
+			args.max_input_mib.saturating_mul(1 << 20),
+		));
 		let mut stopped = stopped.clone();
 		let shutdown = async move {
 			let _ = stopped.changed().await;

@@ -197,6 +197,18 @@ impl Store {
 		Self::write_atomically(&self.input_path(job, matrix), lanes)
 	}
 
+	/// A temporary file for input `matrix` of `job`, written while the input arrives and put
+	/// in place by [`InputPart::commit`] once checked (removed if dropped before).
+	pub fn begin_input(&self, job: JobId, matrix: char) -> Result<InputPart> {
+		static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+		let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+		let path = self.input_path(job, matrix);
+		let name = path.file_name().unwrap_or_default().to_string_lossy();
+		let tmp = path.with_file_name(format!("{name}.{}-{unique}.part", std::process::id()));
+		let file = fs::File::create(&tmp)?;
+		Ok(InputPart { file: Some(file), tmp, path })
+	}
+
 	/// Whether input `matrix` of `job` arrived.
 	pub fn has_input(&self, job: JobId, matrix: char) -> bool {
 		self.input_path(job, matrix).exists()
@@ -415,6 +427,42 @@ impl Store {
 	/// A job's saved output of `leaf_count` leaves, if it is whole.
 	pub fn output(&self, job: JobId, leaf_count: u64) -> Result<Option<OutputTree>> {
 		OutputTree::open(&self.output_path(job), leaf_count)
+	}
+}
+
+/// An input being written as it arrives ([`Store::begin_input`]).
+pub struct InputPart {
+	file: Option<fs::File>,
+	tmp: PathBuf,
+	path: PathBuf,
+}
+
+impl InputPart {
+	/// Appends `bytes`.
+	pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+		use std::io::Write;
+		let file = self.file.as_mut().context("the input was committed")?;
+		Ok(file.write_all(bytes)?)
+	}
+
+	/// Puts the whole, checked input in place, durably.
+	pub fn commit(mut self) -> Result<()> {
+		let file = self.file.take().context("the input was committed")?;
+		file.sync_all()?;
+		drop(file);
+		fs::rename(&self.tmp, &self.path)?;
+		if let Some(dir) = self.path.parent() {
+			fs::File::open(dir)?.sync_all()?;
+		}
+		Ok(())
+	}
+}
+
+impl Drop for InputPart {
+	fn drop(&mut self) {
+		if self.file.take().is_some() {
+			let _ = fs::remove_file(&self.tmp);
+		}
 	}
 }
 

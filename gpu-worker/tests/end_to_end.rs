@@ -112,6 +112,63 @@ async fn settled_payment(client: &Client, job: u64, verified_at: u32, worker: &P
 	}
 }
 
+/// Sends 16 uploads of a 1 GiB body (zeros, generated as sent) to each of job `job`'s inputs
+/// at the data service on `address`, all under the client's one valid signature per input,
+/// while sampling `worker`'s memory. Returns its RSS before and its peak during the flood.
+async fn upload_flood(
+	address: &str,
+	job: u64,
+	spec: &JobSpec,
+	client: &Keypair,
+	worker: &Process,
+) -> (u64, u64) {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let JobInputs::Supplied { matrices, .. } = &spec.inputs else { panic!("supplied") };
+	let before = worker.rss();
+	let mut uploads = Vec::new();
+	for (name, root) in [("a", matrices.a.root), ("b", matrices.b.root)] {
+		let signature =
+			client.sign_bytes(&proofgrid_primitives::inputs::upload_message(job, &root.0));
+		for i in 0..16u8 {
+			let address = address.to_string();
+			// Each from its own loopback address: past the per-address connection limit.
+			let source = std::net::SocketAddr::from(([127, 0, 2, 1 + i], 0));
+			let head = format!(
+				"PUT /v1/jobs/{job}/inputs/{name} HTTP/1.1\r\nhost: {address}\r\nx-proofgrid-signature: 0x{}\r\ncontent-length: {}\r\n\r\n",
+				hex::encode(signature),
+				1u64 << 30
+			);
+			uploads.push(tokio::spawn(async move {
+				let socket = tokio::net::TcpSocket::new_v4().unwrap();
+				socket.bind(source).unwrap();
+				let mut stream = socket.connect(address.parse().unwrap()).await.unwrap();
+				stream.write_all(head.as_bytes()).await.unwrap();
+				let zeros = vec![0u8; 1 << 20];
+				// Until the service answers and closes: it never reads 1 GiB.
+				for _ in 0..1024 {
+					if stream.write_all(&zeros).await.is_err() {
+						break;
+					}
+				}
+				let mut answer = Vec::new();
+				let _ = stream.read_to_end(&mut answer).await;
+				String::from_utf8_lossy(&answer).lines().next().unwrap_or_default().to_string()
+			}));
+		}
+	}
+	let mut peak = before;
+	while uploads.iter().any(|u| !u.is_finished()) {
+		peak = peak.max(worker.rss());
+		tokio::time::sleep(Duration::from_millis(20)).await;
+	}
+	let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+	for upload in uploads {
+		*statuses.entry(upload.await.unwrap()).or_default() += 1;
+	}
+	println!("upload flood: answers {statuses:?}");
+	(before, peak.max(worker.rss()))
+}
+
 /// Sum of a value over every block's events, 1..=best.
 async fn sum_events<E, F>(client: &Client, best: u32, value: F) -> Balance
 where
@@ -253,6 +310,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let bond_before = client.device(&cheater_device).await.unwrap().unwrap().bond;
 	let from = client.best_number().await.unwrap();
 	let cli = Command::new(target_dir().join("proofgrid"))
+		.env(proofgrid_client::endpoint::ALLOW_PRIVATE_ENV, "1")
 		.args(["--url", &url, "--suri", "//Eve", "--json", "job", "submit", "--samples", "64"])
 		.args(["--price-cap", "1", "--wait", "--a"])
 		.arg(dir.path().join("A.npy"))
@@ -406,7 +464,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// 2b. The dApp's matrices uploaded to the honest device; the chain verifies the result and
 	// the dApp downloads `C`.
 	let from = client.best_number().await.unwrap();
-	let (job, _) = submit(&client, &dapp, supplied).await;
+	let (job, _) = submit(&client, &dapp, supplied.clone()).await;
 	let started = Instant::now();
 	wait_assigned(&client, job, &honest).await;
 	// Only the job's client may upload, and only the committed bytes.
@@ -431,6 +489,18 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let upload_started = Instant::now();
 	client.upload_input(&dapp, job, Matrix::A, &rows).await.unwrap();
 	assert_eq!(client.inputs_receipt(job).await.unwrap(), None, "B is still missing");
+	// Issue 32: one valid signature replayed by 16 uploads of 1 GiB each to the stored `A`, and
+	// 16 to the missing `B`. A stored input is answered without reading the body; of `B`'s, one
+	// is read (to the committed size, then refused) and the rest are refused at once. The
+	// worker's memory stays put.
+	let (rss_before, rss_peak) = upload_flood(&data_addr, job, &supplied, &dapp, &honest).await;
+	println!(
+		"upload flood (16 × 1 GiB to a stored input, 16 × 1 GiB to a missing one, one signature): worker RSS {:.1} MiB before, {:.1} MiB at most during",
+		rss_before as f64 / (1 << 20) as f64,
+		rss_peak as f64 / (1 << 20) as f64
+	);
+	assert!(rss_peak < rss_before + (64 << 20), "the flood grew the worker by 64 MiB or more");
+	assert_eq!(client.inputs_receipt(job).await.unwrap(), None, "nothing of the flood was kept");
 	client.upload_input(&dapp, job, Matrix::B, &cols).await.unwrap();
 	let upload_seconds = upload_started.elapsed().as_secs_f64();
 	// Checked by the client against the device's key and this chain before it is returned.
@@ -466,6 +536,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			})
 			.collect();
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
+	// A client that allows only public addresses (the SDK's default) does not talk to it.
+	let strict = Client::connect(&url).await.unwrap();
+	let refused = strict.download_output(&endpoint, job, &shape, &root).await.unwrap_err();
+	assert!(matches!(refused, proofgrid_client::Error::PrivateAddress { .. }), "{refused}");
 	let download_started = Instant::now();
 	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
 	let download_seconds = download_started.elapsed().as_secs_f64();

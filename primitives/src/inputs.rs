@@ -73,6 +73,14 @@ pub fn hash_lane(lane: &[i8]) -> Hash32 {
 	blake2_256(&data)
 }
 
+/// [`hash_lane`] of a lane given as its bytes (`i8` as `u8`, as uploaded).
+pub fn hash_lane_bytes(lane: &[u8]) -> Hash32 {
+	let mut data = Vec::with_capacity(lane.len() + 1);
+	data.push(LANE_PREFIX);
+	data.extend_from_slice(lane);
+	blake2_256(&data)
+}
+
 /// A supplied matrix as the chain knows it.
 #[derive(
 	Encode,
@@ -116,10 +124,15 @@ impl MatrixCommitment {
 			}
 			hashes.push(hash_lane(lane));
 		}
+		Self::of_lane_hashes(hashes, u32::try_from(lane_len?).ok()?)
+	}
+
+	/// The commitment of a matrix whose lanes, `lane_len` elements each, hash to `hashes`
+	/// ([`hash_lane`]), in order: for a matrix hashed as it arrives.
+	pub fn of_lane_hashes(hashes: Vec<Hash32>, lane_len: u32) -> Option<Self> {
 		let lanes = u32::try_from(hashes.len()).ok()?;
-		let lane_len = u32::try_from(lane_len?).ok()?;
 		let root = MerkleTree::from_leaf_hashes(hashes)?.root();
-		Some(Self { lanes, lane_len, root: H256(root) })
+		(lane_len > 0).then_some(Self { lanes, lane_len, root: H256(root) })
 	}
 
 	/// Checks that `lane` is lane `index` of the committed matrix, proven by `path`.

@@ -46,6 +46,17 @@ pub struct Process {
 }
 
 impl Process {
+	/// The process's resident memory now, bytes (`VmRSS`).
+	pub fn rss(&self) -> u64 {
+		let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+			.unwrap_or_default();
+		status
+			.lines()
+			.find_map(|l| l.strip_prefix("VmRSS:"))
+			.and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+			.map_or(0, |kib| kib * 1024)
+	}
+
 	pub fn spawn(name: &str, program: &Path, args: &[String], dir: &Path) -> Self {
 		Self::spawn_with_env(name, program, args, &[], dir)
 	}
@@ -222,7 +233,9 @@ pub async fn start_node(dir: &Path) -> (Process, Client, String) {
 	let node = Process::spawn("node", &target_dir().join("proofgrid-node"), &node_args, dir);
 	let client = loop {
 		if let Ok(client) = Client::connect(&url).await {
-			break client;
+			// The workers' data services are on loopback.
+			break client
+				.with_address_policy(proofgrid_client::endpoint::AddressPolicy::AllowPrivate);
 		}
 		assert!(started.elapsed() < Duration::from_secs(180), "node down\n{}", node.log_tail());
 		tokio::time::sleep(Duration::from_millis(250)).await;

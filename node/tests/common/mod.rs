@@ -211,13 +211,31 @@ pub async fn free_balance(client: &WsClient, who: &AccountId) -> Balance {
 /// Signs `call` as `signer` with the runtime's exact transaction extensions and submits it.
 /// Returns the transaction hash.
 pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: RuntimeCall) -> H256 {
-	client
-		.request(
-			"author_submitExtrinsic",
-			rpc_params![signed_extrinsic(client, signer, call).await],
-		)
-		.await
-		.expect("extrinsic accepted by the pool")
+	submit_signed(client, signer, call).await.1
+}
+
+/// Signs and submits `call`; the extrinsic (hex) and its hash. The pool validates against the
+/// newest block it has processed, which may lag the block just sealed by a moment (its views
+/// are updated after import): a refusal is retried, signed again, for up to 3 s.
+async fn submit_signed(
+	client: &WsClient,
+	signer: &sr25519::Pair,
+	call: RuntimeCall,
+) -> (String, H256) {
+	let started = Instant::now();
+	loop {
+		let extrinsic = signed_extrinsic(client, signer, call.clone()).await;
+		let submitted: Result<H256, _> =
+			client.request("author_submitExtrinsic", rpc_params![extrinsic.clone()]).await;
+		match submitted {
+			Ok(hash) => return (extrinsic, hash),
+			Err(e) if started.elapsed() < Duration::from_secs(3) => {
+				let _ = e;
+				tokio::time::sleep(Duration::from_millis(100)).await;
+			}
+			Err(e) => panic!("extrinsic accepted by the pool: {e}"),
+		}
+	}
 }
 
 /// `call` signed as `signer` (next nonce, immortal) with the runtime's exact transaction
@@ -314,11 +332,7 @@ pub async fn submit_and_wait(
 	let nonce_before = nonce_of(storage(client, &account_key).await);
 	let submitted_at = block_number(client, None).await;
 
-	let extrinsic = signed_extrinsic(client, signer, call).await;
-	let _: H256 = client
-		.request("author_submitExtrinsic", rpc_params![extrinsic.clone()])
-		.await
-		.expect("extrinsic accepted by the pool");
+	let (extrinsic, _) = submit_signed(client, signer, call).await;
 	let started = Instant::now();
 	while nonce_of(storage(client, &account_key).await) == nonce_before {
 		assert!(started.elapsed() < Duration::from_secs(30), "transaction not included");

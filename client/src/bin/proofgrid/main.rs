@@ -47,6 +47,11 @@ struct Cli {
 	/// Print JSON instead of text.
 	#[arg(long, global = true)]
 	json: bool,
+	/// Let devices' data services be on private, loopback or link-local addresses (a private
+	/// network, a local devnet). Refused by default: an endpoint is chosen by its device, and
+	/// could point into your own network. Also `PROOFGRID_ALLOW_PRIVATE_ENDPOINTS=1`.
+	#[arg(long, global = true)]
+	allow_private_endpoints: bool,
 	#[command(subcommand)]
 	command: Command,
 }
@@ -246,7 +251,11 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-	let client = Client::connect(&cli.url).await?;
+	use proofgrid_client::endpoint::{AddressPolicy, ALLOW_PRIVATE_ENV};
+	let private = cli.allow_private_endpoints
+		|| std::env::var(ALLOW_PRIVATE_ENV).is_ok_and(|v| v == "1" || v == "true");
+	let policy = if private { AddressPolicy::AllowPrivate } else { AddressPolicy::PublicOnly };
+	let client = Client::connect(&cli.url).await?.with_address_policy(policy);
 	let signer = Keypair::from_suri(&cli.suri)?;
 	let out = Output { json: cli.json };
 	match cli.command {
