@@ -31,8 +31,32 @@ rpc() { # port method [params]
 
 alive() { [ -f "$DIR/$1.pid" ] && kill -0 "$(cat "$DIR/$1.pid")" 2>/dev/null; }
 
+# Whether something listens on TCP port $1 of 127.0.0.1.
+busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Refuses to start when a port this network needs is taken (a node would silently move its RPC
+# to a random port, and `status` would then report another chain): says which, and by whom.
+check_ports() {
+	local taken=()
+	for i in "${!VALIDATORS[@]}"; do
+		alive "${VALIDATORS[$i]}" && continue
+		for port in "$(rpc_port "$i")" "$(p2p_port "$i")"; do
+			busy "$port" && taken+=("$port (${VALIDATORS[$i]})")
+		done
+	done
+	for i in "${!WORKERS[@]}"; do
+		alive "${WORKERS[$i]}" && continue
+		busy $((9700 + i)) && taken+=("$((9700 + i)) (worker ${WORKERS[$i]})")
+	done
+	[ ${#taken[@]} -eq 0 ] && return 0
+	echo "devnet: port(s) already in use: ${taken[*]}" >&2
+	echo "  stop what listens there first (e.g. a --dev node on 9944; see \`ss -ltnp\`)" >&2
+	return 1
+}
+
 up() {
 	mkdir -p "$DIR"
+	check_ports
 	[ -x "$BIN/proofgrid-node" ] && [ -x "$BIN/proofgrid-worker" ] || cargo build --locked --workspace
 	# Alice's peer id, from her fixed node key (…0001): everyone else bootstraps from her.
 	local alice_id=12D3KooWEyoppNCUx8Yx66oV9fJnriXwCcXwDDUA2kj6vnc6iDEp

@@ -14,6 +14,8 @@ echo "[test] cargo fmt --check"
 cargo fmt --all -- --check
 echo "[test] docker-compose.yml (docker-compose config, no engine needed)"
 python3 scripts/check-compose.py
+echo "[test] scripts: devnet.sh refuses busy ports"
+bash scripts/tests/devnet-busy-port.sh
 
 start=$(date +%s)
 # The end-to-end test runs a cheating worker: the `fault-injection` build, kept aside. Built

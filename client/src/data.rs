@@ -176,7 +176,8 @@ impl Client {
 			.endpoint(device)
 			.await?
 			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
-		let signature = signer.sign_bytes(&upload_message(job, root));
+		let message = upload_message(&self.genesis_hash().0, &device.0, job, root);
+		let signature = signer.sign_bytes(&message);
 		let url = self.service_url(&endpoint, &format!("v1/jobs/{job}/inputs/{name}"))?;
 		let response = self
 			.http_to(&url)

@@ -41,6 +41,17 @@ impl Client {
 		self.submit(&runtime::tx().devices().heartbeat(), device).await.map(|_| ())
 	}
 
+	/// Stops `device` from taking new work; what it holds goes on (the owner signs). A worker
+	/// keeps running, finishes its jobs and claims nothing until [`Self::resume_device`].
+	pub async fn pause_device(&self, owner: &Keypair, device: &AccountId32) -> Result<(), Error> {
+		self.submit(&runtime::tx().devices().pause(*device), owner).await.map(|_| ())
+	}
+
+	/// Lets a paused `device` take work again (the owner signs).
+	pub async fn resume_device(&self, owner: &Keypair, device: &AccountId32) -> Result<(), Error> {
+		self.submit(&runtime::tx().devices().resume(*device), owner).await.map(|_| ())
+	}
+
 	/// Starts unbonding `device` (the owner signs).
 	pub async fn deregister_device(
 		&self,

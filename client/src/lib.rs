@@ -324,6 +324,23 @@ impl Client {
 		}
 	}
 
+	/// Free and held (bonds, job budgets, deposits) balance of `who` at the best block.
+	pub async fn balances(&self, who: &AccountId32) -> Result<(Balance, Balance), Error> {
+		let at = self.at_best().await?;
+		let account = at
+			.storage()
+			.try_fetch(runtime::storage().system().account(), (*who,))
+			.await
+			.map_err(node_error)?;
+		match account {
+			Some(value) => {
+				let data = value.decode().map_err(node_error)?.data;
+				Ok((data.free, data.reserved))
+			}
+			None => Ok((0, 0)),
+		}
+	}
+
 	/// Signs `call` with `signer`, submits it and waits until it is in a best block. Returns
 	/// its events; a pallet's dispatch error becomes [`Error::Module`], decoded by name and as the generated enum.
 	pub async fn submit<Call: Payload>(
@@ -332,11 +349,24 @@ impl Client {
 		signer: &Keypair,
 	) -> Result<ExtrinsicEvents<PolkadotConfig>, Error> {
 		let at = self.at_best().await?;
-		let mut progress = at
+		let progress = at
 			.transactions()
 			.sign_and_submit_then_watch_default(call, signer)
 			.await
-			.map_err(|e| Error::Rejected(e.to_string()))?;
+			.map_err(|e| e.to_string());
+		let mut progress = match progress {
+			Ok(progress) => progress,
+			// Name the signer, and what it holds when the fee is what it cannot pay.
+			Err(reason) => {
+				let mut said = format!("{reason} (signed by {}", signer.address());
+				if reason.contains("pay") || reason.contains("balance") {
+					let free = self.free_balance(&signer.account()).await.unwrap_or(0);
+					said.push_str(&format!(", which holds {} GRID", amount::format_grid(free)));
+				}
+				said.push(')');
+				return Err(Error::Rejected(said));
+			}
+		};
 		while let Some(status) = progress.next().await {
 			match status.map_err(node_error)? {
 				TransactionStatus::InBestBlock(tx) | TransactionStatus::InFinalizedBlock(tx) => {

@@ -6,7 +6,7 @@
 //!   columns), `k` bytes each, as raw `i8`. Taken only for a job on supplied, uploaded inputs
 //!   that is assigned to one of this worker's devices, only with the header
 //!   `x-proofgrid-signature: 0x…` — the job client's sr25519 signature of
-//!   [`upload_message`]`(job, root)` — and only if the bytes have the committed shape and lane
+//!   [`upload_message`]`(genesis, device, job, root)` — and only if the bytes have the committed shape and lane
 //!   root. Anything else is refused with a status and a one-line reason, and nothing is stored.
 //!   An input already stored is answered `204` without reading the body; one upload of an
 //!   input runs at a time; the body is written to a temporary file and hashed lane by lane as
@@ -206,7 +206,7 @@ async fn put_input(
 		Expected::Lanes(_, c) => (c.root, c.lanes as usize * c.lane_len as usize),
 		Expected::Bias(n, root) => (*root, *n as usize * 4),
 	};
-	let message = upload_message(job, &root.0);
+	let message = upload_message(&service.client.genesis_hash().0, &device.0, job, &root.0);
 	let client = sr25519::Public::from_raw(info.client.0);
 	if !sr25519::Pair::verify(&sr25519::Signature::from_raw(signature), message, &client) {
 		return Err(refuse(StatusCode::UNAUTHORIZED, "not signed by the job's client"));

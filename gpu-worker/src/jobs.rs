@@ -51,6 +51,50 @@ const DEVICE_TOP_UP: Balance = 10 * GRID;
 /// The period of the bond's loss budget (`--max-top-up-per-day`).
 pub const TOP_UP_PERIOD: Duration = Duration::from_secs(24 * 3600);
 
+/// What the owner keeps for its own transactions (registration, endpoint, top-ups) when the
+/// worker checks its funds at start.
+const OWNER_FEE_MARGIN: Balance = GRID;
+
+/// Refuses to start a worker whose owner cannot set its devices up: the bond of each device the
+/// chain does not know yet, the fee float of each device account that needs one, and a margin
+/// for the owner's own transactions. The error names the owner, what it holds, what is needed
+/// and what is missing.
+pub async fn check_owner_funds(
+	client: &Client,
+	owner: &Keypair,
+	devices: &[Keypair],
+	market: &proofgrid_client::market::MarketParams,
+) -> Result<()> {
+	let (mut unregistered, mut unfunded) = (0u128, 0u128);
+	for device in devices {
+		if client.device(&device.account()).await?.is_none() {
+			unregistered += 1;
+		}
+		if client.free_balance(&device.account()).await? < DEVICE_MIN_BALANCE {
+			unfunded += 1;
+		}
+	}
+	let needed = unregistered * market.device_bond + unfunded * DEVICE_TOP_UP + OWNER_FEE_MARGIN;
+	let held = client.free_balance(&owner.account()).await?;
+	if held < needed {
+		bail!(
+			"the owner {} holds {} GRID, and this worker needs {} GRID to start: a bond of {} GRID \
+			 for each of {unregistered} new device(s), {} GRID of fees for each of {unfunded} \
+			 device account(s) and about {} GRID for the owner's own transactions. {} GRID \
+			 missing: send it to {} and start again",
+			owner.address(),
+			format_grid(held),
+			format_grid(needed),
+			format_grid(market.device_bond),
+			format_grid(DEVICE_TOP_UP),
+			format_grid(OWNER_FEE_MARGIN),
+			format_grid(needed - held),
+			owner.address(),
+		);
+	}
+	Ok(())
+}
+
 /// How a job this device held ended, as final on chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Finished {
@@ -846,7 +890,18 @@ impl DeviceWorker {
 				Some(JobOutcome::Settled { .. } | JobOutcome::Verified { .. }) => {
 					return Ok(Finished::Settled)
 				}
-				Some(JobOutcome::Failed { .. }) => return Ok(Finished::Failed),
+				Some(JobOutcome::Failed { reason, slashed, block, .. }) => {
+					// Said where the operator looks, with what it cost.
+					tracing::warn!(
+						device = %self.device.address(),
+						job = held.job,
+						block,
+						reason,
+						"job failed: {} GRID of the device's bond slashed",
+						format_grid(slashed)
+					);
+					return Ok(Finished::Failed);
+				}
 				Some(_) => return Ok(Finished::Lost),
 				None => {}
 			}

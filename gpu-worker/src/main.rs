@@ -251,11 +251,16 @@ async fn run(args: RunArgs) -> Result<()> {
 			"--public-url {url} is not an http(s) URL of at most 128 bytes"
 		);
 	}
+	let devices = (0..backends.len())
+		.map(|index| {
+			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))
+		})
+		.collect::<Result<Vec<_>>>()?;
+	// Before anything slow: an owner without the bond says so now, not at the first claim.
+	jobs::check_owner_funds(&client, &owner, &devices, &market).await?;
 	let mut data_devices = std::collections::BTreeMap::new();
 	let mut tasks = Vec::new();
-	for (index, backend) in backends.into_iter().enumerate() {
-		let device =
-			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))?;
+	for (backend, device) in backends.into_iter().zip(devices) {
 		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
 		data_devices.insert(
 			device.account().0,
@@ -307,8 +312,32 @@ async fn run(args: RunArgs) -> Result<()> {
 		tasks.push(tokio::spawn(async move { service.serve(address, shutdown).await }));
 	}
 
-	shutdown_signal().await;
-	tracing::info!("shutting down: finishing the current step");
+	// Until a signal — or until a device or the data service stops on its own (it cannot
+	// register, say): then the worker says why at once and exits with it.
+	let ended = tokio::select! {
+		_ = shutdown_signal() => None,
+		(result, index, _) = futures::future::select_all(tasks.iter_mut()), if !tasks.is_empty() => {
+			Some((index, result))
+		}
+	};
+	let mut failure = None;
+	match ended {
+		None => tracing::info!("shutting down: finishing the current step"),
+		Some((index, result)) => {
+			tasks.remove(index);
+			match result {
+				Ok(Ok(())) => tracing::warn!("a device task ended; shutting down"),
+				Ok(Err(e)) => {
+					tracing::error!("{e:#}; shutting down");
+					failure = Some(e);
+				}
+				Err(e) => {
+					tracing::error!("a device task failed: {e}; shutting down");
+					failure = Some(anyhow::anyhow!("a device task failed: {e}"));
+				}
+			}
+		}
+	}
 	let _ = stop.send(true);
 	for task in tasks {
 		match tokio::time::timeout(Duration::from_secs(30), task).await {
@@ -318,7 +347,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			Err(_) => tracing::warn!("a device did not stop in 30 s; its state is on disk"),
 		}
 	}
-	Ok(())
+	failure.map_or(Ok(()), Err)
 }
 
 /// Ctrl-C or SIGTERM.

@@ -120,6 +120,7 @@ async fn upload_flood(
 	job: u64,
 	spec: &JobSpec,
 	client: &Keypair,
+	(genesis, device): ([u8; 32], [u8; 32]),
 	worker: &Process,
 ) -> (u64, u64) {
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -127,8 +128,9 @@ async fn upload_flood(
 	let before = worker.rss();
 	let mut uploads = Vec::new();
 	for (name, root) in [("a", matrices.a.root), ("b", matrices.b.root)] {
-		let signature =
-			client.sign_bytes(&proofgrid_primitives::inputs::upload_message(job, &root.0));
+		let signature = client.sign_bytes(&proofgrid_primitives::inputs::upload_message(
+			&genesis, &device, job, &root.0,
+		));
 		for i in 0..16u8 {
 			let address = address.to_string();
 			// Each from its own loopback address: past the per-address connection limit.
@@ -188,6 +190,20 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let faulty = faulty_worker();
 	let dir = tempfile::tempdir().unwrap();
 	let (node, client, url) = start_node(dir.path()).await;
+
+	// 0. An owner without funds: the worker says what is missing and exits, at once (issue 39).
+	let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
+	let mut broke = worker(program, "broke", &url, "//NoFunds", dir.path(), &[]);
+	let started = Instant::now();
+	let status = broke.wait_exit(Duration::from_secs(60)).expect("the worker exits by itself");
+	let log = std::fs::read_to_string(&broke.log).unwrap();
+	assert!(!status.success(), "{log}");
+	assert!(log.contains("GRID missing: send it to"), "{log}");
+	let line = log.lines().find(|l| l.contains("GRID missing")).unwrap_or_default();
+	println!(
+		"unfunded owner: exited {status} after {:.1} s: {line}",
+		started.elapsed().as_secs_f64()
+	);
 	let dapp = Keypair::from_suri("//Eve").unwrap();
 	let honest_owner = Keypair::from_suri("//Charlie").unwrap();
 	let cheater_owner = Keypair::from_suri("//Dave").unwrap();
@@ -493,7 +509,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// 16 to the missing `B`. A stored input is answered without reading the body; of `B`'s, one
 	// is read (to the committed size, then refused) and the rest are refused at once. The
 	// worker's memory stays put.
-	let (rss_before, rss_peak) = upload_flood(&data_addr, job, &supplied, &dapp, &honest).await;
+	let chain_and_device = (client.genesis_hash().0, honest_device.0);
+	let (rss_before, rss_peak) =
+		upload_flood(&data_addr, job, &supplied, &dapp, chain_and_device, &honest).await;
 	println!(
 		"upload flood (16 × 1 GiB to a stored input, 16 × 1 GiB to a missing one, one signature): worker RSS {:.1} MiB before, {:.1} MiB at most during",
 		rss_before as f64 / (1 << 20) as f64,

@@ -28,7 +28,7 @@ use common::*;
 use proofgrid_client::{
 	data::{columns_of, npy_i8_bytes, read_npy_i32_vector, read_npy_i8, Matrix},
 	jobs::JobOutcome,
-	runtime, Keypair, GRID,
+	Keypair, GRID,
 };
 use proofgrid_primitives::{
 	job::{InputSource, PublishedLeaf},
@@ -194,8 +194,7 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 
 	// 2. Layer 2, chained, on a second worker: the first one's device is paused (its data
 	// service still serves layer 1's output).
-	let pause = runtime::tx().devices().pause(first_device);
-	client.submit(&pause, &first_owner).await.expect("paused");
+	client.pause_device(&first_owner, &first_device).await.expect("paused");
 	let second_addr = format!("127.0.0.1:{}", free_port());
 	// The first worker's data service is on loopback.
 	let second_args = ["--data-addr", &second_addr, "--fetch-private-urls"];

@@ -30,14 +30,22 @@ use crate::{
 pub const LANE_PREFIX: u8 = 0x02;
 
 /// Domain tag of the message a client signs to upload a job's input.
-pub const UPLOAD_TAG: &[u8] = b"proofgrid/upload/v1";
+pub const UPLOAD_TAG: &[u8] = b"proofgrid/upload/v2";
 
-/// What a job's client signs (sr25519, with its account key) to upload the matrix committed as
-/// `root` to the device assigned to job `job`: the device takes bytes for a job only from its
-/// client, and only the bytes committed on chain.
-pub fn upload_message(job: u64, root: &[u8; 32]) -> [u8; 32] {
-	let mut data = Vec::with_capacity(UPLOAD_TAG.len() + 40);
+/// What a job's client signs (sr25519, with its account key) to upload the input committed as
+/// `root` to `device`, the device assigned to job `job` on the chain whose genesis is
+/// `genesis`: the device takes bytes for a job only from its client, and only the bytes
+/// committed on chain; the signature is good for that chain, device, job and input only.
+pub fn upload_message(
+	genesis: &[u8; 32],
+	device: &[u8; 32],
+	job: u64,
+	root: &[u8; 32],
+) -> [u8; 32] {
+	let mut data = Vec::with_capacity(UPLOAD_TAG.len() + 104);
 	data.extend_from_slice(UPLOAD_TAG);
+	data.extend_from_slice(genesis);
+	data.extend_from_slice(device);
 	data.extend_from_slice(&job.to_le_bytes());
 	data.extend_from_slice(root);
 	blake2_256(&data)
@@ -489,6 +497,15 @@ mod tests {
 		fixture::{lanes, SuppliedJob},
 		*,
 	};
+
+	#[test]
+	fn an_upload_signature_is_for_one_chain_device_job_and_input() {
+		let message = upload_message(&[1; 32], &[2; 32], 3, &[4; 32]);
+		assert_ne!(message, upload_message(&[9; 32], &[2; 32], 3, &[4; 32]), "another chain");
+		assert_ne!(message, upload_message(&[1; 32], &[9; 32], 3, &[4; 32]), "another device");
+		assert_ne!(message, upload_message(&[1; 32], &[2; 32], 9, &[4; 32]), "another job");
+		assert_ne!(message, upload_message(&[1; 32], &[2; 32], 3, &[9; 32]), "other bytes");
+	}
 
 	fn tree_of(lanes: &[Vec<i8>]) -> MerkleTree {
 		MerkleTree::from_leaf_hashes(lanes.iter().map(|l| hash_lane(l)).collect()).unwrap()

@@ -86,6 +86,18 @@ impl Process {
 		lines[lines.len().saturating_sub(30)..].join("\n")
 	}
 
+	/// Waits up to `timeout` for the process to exit on its own; its status.
+	pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+		let started = Instant::now();
+		while started.elapsed() < timeout {
+			if let Some(status) = self.child.try_wait().unwrap() {
+				return Some(status);
+			}
+			std::thread::sleep(Duration::from_millis(100));
+		}
+		None
+	}
+
 	/// SIGTERM, then wait for a clean exit.
 	pub fn stop(mut self) {
 		Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();

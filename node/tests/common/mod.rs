@@ -427,19 +427,30 @@ pub async fn register_call(
 	})
 }
 
-/// Submits `call` signed by `signer`, seals one (final) block on a manual-sealing node and
-/// returns its events. Panics if the call failed.
+/// Submits `call` signed by `signer`, seals (final) blocks on a manual-sealing node until it is
+/// in one — the first, unless the pool had not caught up with the newest block yet — and
+/// returns that block's events. Panics if the call failed.
 pub async fn apply(
 	client: &WsClient,
 	signer: &sr25519::Pair,
 	call: RuntimeCall,
 ) -> Vec<RuntimeEvent> {
-	sign_and_submit(client, signer, call).await;
-	seal_block(client).await;
-	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
-	let events = events_at(client, hash).await;
-	assert_no_failure(&events);
-	events
+	let (extrinsic, _) = submit_signed(client, signer, call).await;
+	for _ in 0..5 {
+		seal_block(client).await;
+		let block: Value = client.request("chain_getBlock", rpc_params![]).await.expect("block");
+		let included = block["block"]["extrinsics"]
+			.as_array()
+			.is_some_and(|xts| xts.iter().any(|x| x.as_str() == Some(extrinsic.as_str())));
+		if included {
+			let hash: H256 =
+				client.request("chain_getBlockHash", rpc_params![]).await.expect("best hash");
+			let events = events_at(client, hash).await;
+			assert_no_failure(&events);
+			return events;
+		}
+	}
+	panic!("the extrinsic was not included in five blocks");
 }
 
 /// The bond of device `device` at the best block.

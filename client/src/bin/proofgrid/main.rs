@@ -58,6 +58,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+	/// An account's free and held GRID (the signer's by default).
+	Balance {
+		/// Account address; the signer by default.
+		address: Option<String>,
+	},
 	/// Register and manage GPU devices (the signer is the owner).
 	#[command(subcommand)]
 	Device(DeviceCommand),
@@ -102,6 +107,18 @@ enum DeviceCommand {
 	},
 	/// One device.
 	Info {
+		/// Device address.
+		device: String,
+	},
+	/// Stop a device from taking new work (what it holds goes on): before maintenance, or to
+	/// stop a worker without abandoning a job — pause, wait until `device info` shows no open
+	/// job, then stop the worker.
+	Pause {
+		/// Device address.
+		device: String,
+	},
+	/// Let a paused device take work again.
+	Resume {
 		/// Device address.
 		device: String,
 	},
@@ -259,6 +276,25 @@ async fn run(cli: Cli) -> Result<()> {
 	let signer = Keypair::from_suri(&cli.suri)?;
 	let out = Output { json: cli.json };
 	match cli.command {
+		Command::Balance { address } => {
+			let who = match &address {
+				Some(address) => parse_address(address)?,
+				None => signer.account(),
+			};
+			let (free, held) = client.balances(&who).await?;
+			let address = to_address(&who);
+			out.print(
+				json!({ "address": address, "free": free.to_string(), "held": held.to_string() }),
+				|| {
+					format!(
+						"{address}: {} GRID free, {} GRID held (bonds, job budgets, deposits)",
+						format_grid(free),
+						format_grid(held)
+					)
+				},
+			);
+			Ok(())
+		}
 		Command::Device(command) => device(&client, &signer, &out, command).await,
 		Command::Job(command) => job(&client, &signer, &out, command).await,
 		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
@@ -419,6 +455,16 @@ async fn device(
 		}
 		DeviceCommand::Info { device } => {
 			print_device(client, out, &parse_address(&device)?).await?;
+		}
+		DeviceCommand::Pause { device } => {
+			let id = parse_address(&device)?;
+			client.pause_device(signer, &id).await?;
+			print_device(client, out, &id).await?;
+		}
+		DeviceCommand::Resume { device } => {
+			let id = parse_address(&device)?;
+			client.resume_device(signer, &id).await?;
+			print_device(client, out, &id).await?;
 		}
 		DeviceCommand::Deregister { device } => {
 			client.deregister_device(signer, &parse_address(&device)?).await?;
