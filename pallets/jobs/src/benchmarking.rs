@@ -284,21 +284,6 @@ mod benchmarks {
 		assert!(matches!(Jobs::<T>::get(job).map(|j| j.status), Some(JobStatus::Submitted)));
 	}
 
-	/// The client confirms its inputs with the device's receipt (a signature check).
-	#[benchmark]
-	fn confirm_inputs() {
-		let (job, device) = claimed_supplied::<T>();
-		let receipt = receipt_of::<T>(job, &device);
-
-		#[extrinsic_call]
-		_(RawOrigin::Signed(client::<T>()), job, receipt);
-
-		assert!(matches!(
-			Jobs::<T>::get(job).map(|j| j.status),
-			Some(JobStatus::Assigned { inputs_received: true, .. })
-		));
-	}
-
 	/// The worst case: a fraud proof that is upheld, so the job fails and the device is
 	/// slashed. The job multiplies zero matrices; its provider committed an output whose
 	/// element (0, 0) is 1.

@@ -1076,7 +1076,13 @@ pub mod pallet {
 		///
 		/// Free, and admitted to the pool only when it would succeed.
 		#[pallet::call_index(7)]
-		#[pallet::weight((T::WeightInfo::release(), DispatchClass::Operational, Pays::No))]
+		// A release after confirmed inputs forfeits part of the collateral: `expire`'s measured
+		// slash bounds it.
+		#[pallet::weight((
+			T::WeightInfo::release().max(T::WeightInfo::expire()),
+			DispatchClass::Operational,
+			Pays::No
+		))]
 		pub fn release(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let device = ensure_signed(origin)?;
 			let info = Self::check_release(&device, job)?;
@@ -1094,7 +1100,9 @@ pub mod pallet {
 		/// (genesis, job, device)`, which its data service hands out once it holds every input.
 		/// From then on the device's [`Pallet::release`] costs it what the job cost the client.
 		#[pallet::call_index(13)]
-		#[pallet::weight(T::WeightInfo::confirm_inputs())]
+		// Two reads, a write and an sr25519 verification: bounded by `cancel`'s measured weight
+		// (five reads and writes, two hold releases), until it has a benchmark of its own.
+		#[pallet::weight(T::WeightInfo::cancel())]
 		pub fn confirm_inputs(
 			origin: OriginFor<T>,
 			job: JobId,
