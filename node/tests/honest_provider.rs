@@ -46,6 +46,7 @@ async fn job_at(client: &WsClient, job: u64, at: H256) -> Option<Job> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_basis() {
+	let _serial = common::serial().await;
 	let (node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
 	let owner = Sr25519Keyring::Charlie.pair();
 	let customer = Sr25519Keyring::Eve.pair();
@@ -116,6 +117,7 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 			.await
 			.expect("claim accepted by the pool");
 	}
+	common::wait_for_pool(&node, 2).await;
 	let a2 = create_block(&client, Some(a1)).await;
 	let on_a = |job| job_at(&client, job, a2);
 	let (named_a, unnamed_a) =
@@ -188,6 +190,7 @@ async fn a_release_after_the_devices_receipt_repays_the_client_its_call_fee() {
 		inputs::{inputs_receipt_message, MatrixCommitment, SuppliedInputs},
 		job::{InputSource, JobInputs},
 	};
+	let _serial = common::serial().await;
 	let (_node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
 	let owner = Sr25519Keyring::Charlie.pair();
 	let customer = Sr25519Keyring::Eve.pair();

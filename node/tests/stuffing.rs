@@ -37,6 +37,7 @@ async fn best_block_calls(client: &WsClient) -> Vec<RuntimeCall> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() {
+	let _serial = common::serial().await;
 	let (node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
 	let owner = Sr25519Keyring::Charlie.pair();
 	let customer = Sr25519Keyring::Eve.pair();
@@ -107,7 +108,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		}),
 	)
 	.await;
-	wait_for_pool(&node, REMARKS + 1).await;
+	common::wait_for_pool(&node, REMARKS + 1).await;
 	seal_block(&client).await;
 
 	let calls = best_block_calls(&client).await;
@@ -127,29 +128,6 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		RuntimeEvent::Jobs(pallet_jobs::Event::JobFailed { job: failed, .. }) if *failed == job
 	)));
 	assert_eq!(free_balance(&client, &device_id).await, device_before, "the reveal was free");
-}
-
-/// Waits until the pool holds `count` transactions ready for the next block (it takes them in
-/// a moment after a block is sealed), so that they go into one block.
-async fn wait_for_pool(node: &Node, count: usize) {
-	// Seven 1 MiB reveals are 14.7 MB of hex: more than a default client takes.
-	let client = jsonrpsee::ws_client::WsClientBuilder::default()
-		.max_response_size(64 << 20)
-		.build(&node.ws_url)
-		.await
-		.expect("a second connection");
-	let started = std::time::Instant::now();
-	loop {
-		let pending: Vec<Value> =
-			client.request("author_pendingExtrinsics", rpc_params![]).await.expect("pending");
-		if pending.len() >= count {
-			// The ready set follows the pending list by a moment as well.
-			tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-			return;
-		}
-		assert!(started.elapsed().as_secs() < 10, "{} of {count} in the pool", pending.len());
-		tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-	}
 }
 
 /// Samples of each reveal in the test below: the runtime's default for supplied jobs.
@@ -182,6 +160,7 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 	};
 	const ATTACKER_JOBS: usize = 6;
 
+	let _serial = common::serial().await;
 	let (node, client) = Node::start(&["--dev", "--sealing", "manual"]).await;
 	let attacker = Sr25519Keyring::Alice.pair();
 	let (honest_owner, honest_client) =
@@ -241,7 +220,7 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 		let commit = pallet_jobs::Call::commit { job: *job, root: H256(fixture.root()) };
 		sign_and_submit(&client, device, RuntimeCall::Jobs(commit)).await;
 	}
-	wait_for_pool(&node, jobs.len()).await;
+	common::wait_for_pool(&node, jobs.len()).await;
 	seal_block(&client).await;
 	let hash: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best");
 	let committed = common::events_at(&client, hash).await;
@@ -297,7 +276,7 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 	for ((_, device), reveal) in jobs.iter().zip(&reveals) {
 		sign_and_submit(&client, device, reveal.clone()).await;
 	}
-	wait_for_pool(&node, jobs.len()).await;
+	common::wait_for_pool(&node, jobs.len()).await;
 	seal_block(&client).await;
 	assert_eq!(block_number(&client, None).await, reveal_by, "the window's last block");
 	let last = best_block_calls(&client).await;

@@ -216,21 +216,31 @@ pub async fn sign_and_submit(client: &WsClient, signer: &sr25519::Pair, call: Ru
 
 /// Signs and submits `call`; the extrinsic (hex) and its hash. The pool validates against the
 /// newest block it has processed, which may lag the block just sealed by a moment (its views
-/// are updated after import): a refusal is retried, signed again, for up to 3 s.
+/// are updated after import): a refusal is retried, with the same bytes, for up to 3 s. The
+/// fork-aware pool may keep a transaction one view refused, so "already imported" (1013) or
+/// "priority too low" (1014, the same transaction's tag) on a retry means it is in.
 async fn submit_signed(
 	client: &WsClient,
 	signer: &sr25519::Pair,
 	call: RuntimeCall,
 ) -> (String, H256) {
+	let extrinsic = signed_extrinsic(client, signer, call).await;
+	let bytes = hex_bytes(&Value::String(extrinsic.clone()));
+	let hash = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&bytes);
 	let started = Instant::now();
+	let mut retried = false;
 	loop {
-		let extrinsic = signed_extrinsic(client, signer, call.clone()).await;
-		let submitted: Result<H256, _> =
+		let submitted: Result<H256, jsonrpsee::core::client::Error> =
 			client.request("author_submitExtrinsic", rpc_params![extrinsic.clone()]).await;
 		match submitted {
 			Ok(hash) => return (extrinsic, hash),
-			Err(e) if started.elapsed() < Duration::from_secs(3) => {
-				let _ = e;
+			Err(jsonrpsee::core::client::Error::Call(e))
+				if retried && matches!(e.code(), 1013 | 1014) =>
+			{
+				return (extrinsic, hash)
+			}
+			Err(_) if started.elapsed() < Duration::from_secs(3) => {
+				retried = true;
 				tokio::time::sleep(Duration::from_millis(100)).await;
 			}
 			Err(e) => panic!("extrinsic accepted by the pool: {e}"),
@@ -552,4 +562,34 @@ pub fn submitted_job(events: &[RuntimeEvent]) -> u64 {
 			_ => None,
 		})
 		.expect("JobSubmitted")
+}
+
+/// Waits until the pool holds `count` transactions ready for the next block (it takes them in
+/// a moment after a block is sealed), so that they go into one block.
+pub async fn wait_for_pool(node: &Node, count: usize) {
+	// Seven 1 MiB reveals are 14.7 MB of hex: more than a default client takes.
+	let client = jsonrpsee::ws_client::WsClientBuilder::default()
+		.max_response_size(64 << 20)
+		.build(&node.ws_url)
+		.await
+		.expect("a second connection");
+	let started = std::time::Instant::now();
+	loop {
+		let pending: Vec<Value> =
+			client.request("author_pendingExtrinsics", rpc_params![]).await.expect("pending");
+		if pending.len() >= count {
+			// The ready set follows the pending list by a moment as well.
+			tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+			return;
+		}
+		assert!(started.elapsed().as_secs() < 10, "{} of {count} in the pool", pending.len());
+		tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+	}
+}
+
+/// Tests of one binary that hold this run one at a time: on two cores, two nodes sealing at
+/// once slow each other's pools enough to make timing-sensitive tests flaky.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+	static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+	SERIAL.lock().await
 }
