@@ -117,7 +117,6 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 			.await
 			.expect("claim accepted by the pool");
 	}
-	common::wait_for_pool(&node, 2).await;
 	let a2 = create_block(&client, Some(a1)).await;
 	let on_a = |job| job_at(&client, job, a2);
 	let (named_a, unnamed_a) =
