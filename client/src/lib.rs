@@ -312,16 +312,7 @@ impl Client {
 
 	/// Free balance of `who` at the best block.
 	pub async fn free_balance(&self, who: &AccountId32) -> Result<Balance, Error> {
-		let at = self.at_best().await?;
-		let account = at
-			.storage()
-			.try_fetch(runtime::storage().system().account(), (*who,))
-			.await
-			.map_err(node_error)?;
-		match account {
-			Some(value) => Ok(value.decode().map_err(node_error)?.data.free),
-			None => Ok(0),
-		}
+		Ok(self.balances(who).await?.0)
 	}
 
 	/// Free and held (bonds, job budgets, deposits) balance of `who` at the best block.

@@ -143,18 +143,23 @@ impl DataService {
 	}
 }
 
+/// Open job `job` as the chain has it; `404` if there is none, `503` if the node cannot say.
+async fn open_job(service: &DataService, job: u64) -> Result<proofgrid_client::jobs::Job, Refusal> {
+	service
+		.client
+		.job(job)
+		.await
+		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
+		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))
+}
+
 async fn put_input(
 	State(service): State<Arc<DataService>>,
 	Path((job, matrix)): Path<(u64, String)>,
 	headers: HeaderMap,
 	body: Body,
 ) -> Result<StatusCode, Refusal> {
-	let info = service
-		.client
-		.job(job)
-		.await
-		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
-		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
+	let info = open_job(&service, job).await?;
 	// What the upload must be: its signed root, its size, and the check of its bytes.
 	enum Expected {
 		Lanes(char, MatrixCommitment),
@@ -304,12 +309,7 @@ async fn get_receipt(
 	State(service): State<Arc<DataService>>,
 	Path(job): Path<u64>,
 ) -> Result<String, Refusal> {
-	let info = service
-		.client
-		.job(job)
-		.await
-		.map_err(|e| refuse(StatusCode::SERVICE_UNAVAILABLE, format!("reading the chain: {e}")))?
-		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))?;
+	let info = open_job(&service, job).await?;
 	let JobStatus::Assigned { device, .. } = &info.status else {
 		return Err(refuse(StatusCode::CONFLICT, "the job is not assigned"));
 	};
