@@ -44,6 +44,32 @@ async fn job_at(client: &WsClient, job: u64, at: H256) -> Option<Job> {
 	})
 }
 
+/// Grows a fork from `tip` (`len` blocks above the fork point) one block at a time until every
+/// job in `jobs` is assigned on it and it is at least `min_len` long; its tip and length. The
+/// pool takes a moment after each import to follow a new fork, so a claim may miss a block.
+async fn grow_until_claimed(
+	client: &WsClient,
+	mut tip: H256,
+	mut len: u32,
+	jobs: &[u64],
+	min_len: u32,
+) -> (H256, u32) {
+	loop {
+		let mut claimed = true;
+		for &job in jobs {
+			let status = job_at(client, job, tip).await.expect("job").status;
+			claimed &= matches!(status, JobStatus::Assigned { .. });
+		}
+		if claimed && len >= min_len {
+			return (tip, len);
+		}
+		assert!(len < 8, "claims not included after {len} blocks on this fork");
+		tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+		tip = create_block(client, Some(tip)).await;
+		len += 1;
+	}
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_basis() {
 	let _serial = common::serial().await;
@@ -108,7 +134,7 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 	)
 	.await;
 	// Two forks from the fork point, each one empty block long; then the claims, which the
-	// pool puts in the next block of each fork: under another parent on each.
+	// pool puts in a later block of each fork: under another parent on each.
 	let b1 = create_block(&client, Some(fork_point)).await;
 	let a1 = create_block(&client, Some(fork_point)).await;
 	for claim in [&named_claim, &unnamed_claim] {
@@ -117,24 +143,23 @@ async fn a_reorg_that_moves_a_claim_changes_nothing_for_a_claim_that_names_its_b
 			.await
 			.expect("claim accepted by the pool");
 	}
-	let a2 = create_block(&client, Some(a1)).await;
-	let on_a = |job| job_at(&client, job, a2);
+	let claimed = [named_job, unnamed_job];
+	let (a_tip, a_len) = grow_until_claimed(&client, a1, 1, &claimed, 0).await;
+	let on_a = |job| job_at(&client, job, a_tip);
 	let (named_a, unnamed_a) =
 		(on_a(named_job).await.expect("job"), on_a(unnamed_job).await.expect("job"));
 	assert!(
 		matches!(named_a.status, JobStatus::Assigned { .. }),
-		"claimed on fork A
-{}",
+		"claimed on fork A\n{}",
 		node.log_tail()
 	);
 	assert!(matches!(unnamed_a.status, JobStatus::Assigned { .. }), "claimed on fork A");
 
-	// Fork B: the same claims, under B's first block, and B grows longer than A.
-	let b2 = create_block(&client, Some(b1)).await;
-	let b3 = create_block(&client, Some(b2)).await;
+	// Fork B: the same claims, re-included by the pool on B, and B grows longer than A.
+	let (b_tip, _) = grow_until_claimed(&client, b1, 1, &claimed, a_len + 1).await;
 	let best: H256 = client.request("chain_getBlockHash", rpc_params![]).await.expect("best");
-	assert_eq!(best, b3, "fork B is the best chain");
-	let on_b = |job| job_at(&client, job, b3);
+	assert_eq!(best, b_tip, "fork B is the best chain");
+	let on_b = |job| job_at(&client, job, b_tip);
 	let (named_b, unnamed_b) =
 		(on_b(named_job).await.expect("job"), on_b(unnamed_job).await.expect("job"));
 	assert!(
