@@ -88,7 +88,7 @@ up() {
 			--base-path "$DIR/$name" --price 0.1 --metrics none \
 			--data-addr "127.0.0.1:$((9700 + i))" >"$DIR/$name.log" 2>&1 &
 		echo $! >"$DIR/$name.pid"
-		echo "started worker $name (data service http://127.0.0.1:$((9700 + i)), log $DIR/$name.log)"
+		echo "started worker $name (data service https://127.0.0.1:$((9700 + i)), log $DIR/$name.log)"
 	done
 	echo "waiting for GRANDPA to finalize a block..."
 	for _ in $(seq 1 120); do

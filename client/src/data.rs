@@ -10,7 +10,7 @@ use proofgrid_primitives::{
 	merkle::{hash_leaf, MerkleTree},
 };
 
-use crate::{endpoint, jobs::JobStatus, runtime, Client, Error, Keypair};
+use crate::{endpoint, grants::DownloadGrant, jobs::JobStatus, runtime, Client, Error, Keypair};
 
 /// One of a job's two inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +115,7 @@ impl Client {
 		let response = self
 			.http_to(&url)
 			.await?
-			.get(url.clone())
+			.get(url.url.clone())
 			.send()
 			.await
 			.map_err(|e| Error::Data(format!("{url}: {e}")))?;
@@ -182,7 +182,7 @@ impl Client {
 		let response = self
 			.http_to(&url)
 			.await?
-			.put(url.clone())
+			.put(url.url.clone())
 			.header("x-proofgrid-signature", format!("0x{}", hex::encode(signature)))
 			.body(body)
 			.send()
@@ -198,32 +198,35 @@ impl Client {
 
 	/// Downloads the output of job `job` (of `shape`, committed as `root`) from the data
 	/// service at `endpoint`, checks every leaf against `root`, and returns `C` row-major
-	/// (`m × n` values).
+	/// (`m × n` values). A private output needs a `grant` ([`crate::grants`]).
 	pub async fn download_output(
 		&self,
 		endpoint: &str,
 		job: JobId,
 		shape: &GemmShape,
 		root: &[u8; 32],
+		grant: Option<&DownloadGrant>,
 	) -> Result<Vec<i32>, Error> {
 		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output"))?;
 		let expected = (shape.leaf_count() * LEAF_BYTES as u64) as usize;
-		let bytes = self.get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected, grant).await?;
 		output_from_leaves(shape, &bytes, root)
 	}
 
 	/// Downloads the rows of a `linear-i8` output committed as `commitment` (`lanes` rows of
 	/// `lane_len` int8 values: the output of job `job`) from the data service at `endpoint`,
-	/// and returns them (row-major) only if they match the commitment.
+	/// and returns them (row-major) only if they match the commitment. A private output needs
+	/// a `grant`.
 	pub async fn download_layer_rows(
 		&self,
 		endpoint: &str,
 		job: JobId,
 		commitment: &MatrixCommitment,
+		grant: Option<&DownloadGrant>,
 	) -> Result<Vec<i8>, Error> {
 		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output"))?;
 		let expected = commitment.lanes as usize * commitment.lane_len as usize;
-		let bytes = self.get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected, grant).await?;
 		let rows: Vec<i8> = bytes.into_iter().map(|b| b as i8).collect();
 		let lane_len = (commitment.lane_len as usize).max(1);
 		if rows.len() != expected
@@ -245,10 +248,11 @@ impl Client {
 		endpoint: &str,
 		job: JobId,
 		shape: &GemmShape,
+		grant: Option<&DownloadGrant>,
 	) -> Result<Vec<i32>, Error> {
 		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output/accumulators"))?;
 		let expected = shape.m as usize * shape.n as usize * 4;
-		let bytes = self.get_at_most(&url, expected).await?;
+		let bytes = self.get_at_most(&url, expected, grant).await?;
 		if bytes.len() != expected {
 			return Err(Error::Data(format!("{url}: {} bytes, not {expected}", bytes.len())));
 		}
@@ -268,6 +272,7 @@ impl Client {
 		shape: &GemmShape,
 		root: &[u8; 32],
 		index: u64,
+		grant: Option<&DownloadGrant>,
 	) -> Result<ProvenLeaf, Error> {
 		#[derive(serde::Deserialize)]
 		struct Leaf {
@@ -276,7 +281,7 @@ impl Client {
 		}
 		let url = self.service_url(endpoint, &format!("v1/jobs/{job}/output/leaves/{index}"))?;
 		// 16 values and at most 40 hashes, as JSON.
-		let bytes = self.get_at_most(&url, 8 << 10).await?;
+		let bytes = self.get_at_most(&url, 8 << 10, grant).await?;
 		let leaf: Leaf = serde_json::from_slice(&bytes)
 			.map_err(|e| Error::Data(format!("{url}: not a leaf ({e})")))?;
 		let path = leaf
@@ -347,25 +352,47 @@ async fn read_at_most(
 /// Requests to devices' data services: every one under the address policy
 /// ([`crate::endpoint`]).
 impl Client {
-	/// `path` under a device's data-service `endpoint`, which must be a plain `http(s)://`
-	/// URL ([`endpoint::check_endpoint`]).
-	fn service_url(&self, endpoint: &str, path: &str) -> Result<reqwest::Url, Error> {
-		let base = endpoint::check_endpoint(endpoint)?;
-		let joined = format!("{}/{path}", base.as_str().trim_end_matches('/'));
-		reqwest::Url::parse(&joined).map_err(|e| Error::Data(format!("{joined}: {e}")))
+	/// `path` under a device's data-service `endpoint` ([`endpoint::check_endpoint`]), and
+	/// the certificate it pins.
+	fn service_url(&self, endpoint: &str, path: &str) -> Result<ServiceUrl, Error> {
+		let checked = endpoint::check_endpoint(endpoint, self.address_policy())?;
+		let joined = format!("{}/{path}", checked.url.as_str().trim_end_matches('/'));
+		let url =
+			reqwest::Url::parse(&joined).map_err(|e| Error::Data(format!("{joined}: {e}")))?;
+		Ok(ServiceUrl { url, cert_sha256: checked.cert_sha256 })
 	}
 
-	/// An HTTP client that connects only to `url`'s checked address
-	/// ([`endpoint::pinned_client`]).
-	async fn http_to(&self, url: &reqwest::Url) -> Result<reqwest::Client, Error> {
-		endpoint::pinned_client(url, self.address_policy()).await
+	/// An HTTP client that connects only to `url`'s checked address and accepts only its
+	/// pinned certificate ([`endpoint::pinned_client`]).
+	async fn http_to(&self, url: &ServiceUrl) -> Result<reqwest::Client, Error> {
+		endpoint::pinned_client(&url.url, self.address_policy(), url.cert_sha256).await
 	}
 
-	/// The body of a successful `GET url` from a device's data service, refused past
-	/// `max_bytes`.
-	async fn get_at_most(&self, url: &reqwest::Url, max_bytes: usize) -> Result<Vec<u8>, Error> {
-		let request = self.http_to(url).await?.get(url.clone());
-		read_at_most(request, url.as_str(), max_bytes).await
+	/// The body of a successful `GET url` from a device's data service, presenting `grant`,
+	/// refused past `max_bytes`.
+	async fn get_at_most(
+		&self,
+		url: &ServiceUrl,
+		max_bytes: usize,
+		grant: Option<&DownloadGrant>,
+	) -> Result<Vec<u8>, Error> {
+		let mut request = self.http_to(url).await?.get(url.url.clone());
+		for (name, value) in grant.map(DownloadGrant::headers).unwrap_or_default() {
+			request = request.header(name, value);
+		}
+		read_at_most(request, url.url.as_str(), max_bytes).await
+	}
+}
+
+/// A URL on a device's data service, and the certificate its endpoint pins.
+struct ServiceUrl {
+	url: reqwest::Url,
+	cert_sha256: Option<[u8; 32]>,
+}
+
+impl std::fmt::Display for ServiceUrl {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		self.url.fmt(f)
 	}
 }
 

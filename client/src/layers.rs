@@ -47,6 +47,7 @@ pub fn layer_spec(
 			bias: InputSource::Upload,
 			layer,
 			samples,
+			public_output: false,
 		},
 		requirements: Requirements { kernel: Kernel::LinearI8, min_vram_mib: 0, min_gops: 0 },
 	})

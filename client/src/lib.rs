@@ -30,6 +30,7 @@ pub mod data;
 pub mod devices;
 pub mod disputes;
 pub mod endpoint;
+pub mod grants;
 pub mod jobs;
 mod keys;
 pub mod layers;

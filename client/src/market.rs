@@ -203,6 +203,7 @@ mod tests {
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: 64,
+				public_output: false,
 			},
 			..seeded.clone()
 		};

@@ -301,6 +301,7 @@ impl Kind {
 					a: InputSource::Upload,
 					b: InputSource::Upload,
 					samples: 64,
+					public_output: false,
 				},
 				requirements,
 			},

@@ -18,6 +18,14 @@
 //!   [`inputs_receipt_message`]`(genesis, job, device)` as `0x…` text (`409` while one is
 //!   missing). The client puts it on chain (`Jobs::confirm_inputs`); from then on the device
 //!   cannot give the job back for free.
+//! - Downloads (the three `GET …/output` routes below) of a job whose client did not choose a
+//!   public output are answered only with a grant (`403` otherwise): `x-proofgrid-signature`
+//!   and `x-proofgrid-expiry`, the client's signature of
+//!   [`download_message`]`(genesis, device, job, what, expiry)`, at most an hour ahead; or the
+//!   same signed by the device of a job of the same client whose `A` is this output, which
+//!   names itself (`x-proofgrid-reader`) and that job (`x-proofgrid-for-job`). The client and
+//!   the choice are recorded when the device claims the job, so a stranger's request is
+//!   refused without asking the node ([`proofgrid_client::grants`]).
 //! - `GET /v1/jobs/{job}/output`: a computed supplied job's output values, 16 little-endian
 //!   `i32` per leaf in leaf order (the client checks them against the committed root), streamed
 //!   from disk; for a `linear-i8` job, `Y`'s `m` rows of `n` bytes (what its client checks, and
@@ -32,7 +40,8 @@
 //! and [`MAX_CONNECTIONS`](crate::connections::MAX_CONNECTIONS) connections, each closed after
 //! [`IDLE_TIMEOUT`](crate::connections::IDLE_TIMEOUT) without progress;
 //! every check that needs no body (the job, the assignment, the signature) runs before the body
-//! is read, and the body is read no further than the committed size.
+//! is read, signatures are checked against the device's own record of the job before the node
+//! is asked, and the body is read no further than the committed size.
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -45,16 +54,23 @@ use axum::{
 	Router,
 };
 use futures::StreamExt;
-use proofgrid_client::{jobs::JobStatus, Client, Keypair};
+use proofgrid_client::{
+	grants::{EXPIRY_HEADER, FOR_JOB_HEADER, READER_HEADER, SIGNATURE_HEADER},
+	jobs::JobStatus,
+	Client, Keypair,
+};
 use proofgrid_primitives::gemm::LEAF_BYTES;
 use proofgrid_primitives::{
-	inputs::{hash_lane_bytes, inputs_receipt_message, upload_message, MatrixCommitment},
-	job::{InputSource, JobInputs},
+	inputs::{
+		download_message, hash_lane_bytes, inputs_receipt_message, upload_message, Download,
+		MatrixCommitment, MAX_DOWNLOAD_GRANT_SECS,
+	},
+	job::{InputSource, JobInputs, JobSpec},
 	linear::bias_root,
 };
 use sp_core::{sr25519, Pair, H256};
 
-use crate::state::Store;
+use crate::state::{unix_now, Store};
 
 /// Requests served at once at most.
 pub const MAX_CONCURRENT: usize = 16;
@@ -129,16 +145,26 @@ impl DataService {
 			.with_state(self)
 	}
 
-	/// Serves until `shutdown` resolves.
+	/// Serves until `shutdown` resolves: over TLS with `tls`, else plain HTTP.
 	pub async fn serve(
 		self: Arc<Self>,
 		address: SocketAddr,
+		tls: Option<crate::tls::Identity>,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
 		let tcp = tokio::net::TcpListener::bind(address).await?;
 		let listener = crate::connections::LimitedListener::new(tcp, crate::connections::LIMITS)?;
-		tracing::info!(%address, "data service listening");
-		axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+		match tls {
+			Some(identity) => {
+				tracing::info!(%address, pin = %identity.pin_fragment(), "data service listening (TLS)");
+				let listener = crate::tls::TlsListener::new(listener, &identity);
+				axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+			}
+			None => {
+				tracing::info!(%address, "data service listening (plain HTTP)");
+				axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+			}
+		}
 		Ok(())
 	}
 }
@@ -153,19 +179,76 @@ async fn open_job(service: &DataService, job: u64) -> Result<proofgrid_client::j
 		.ok_or_else(|| refuse(StatusCode::NOT_FOUND, format!("no open job {job}")))
 }
 
+/// A job a device of this worker holds now, as its own records have it.
+struct HeldHere<'a> {
+	/// The device's account.
+	device: [u8; 32],
+	/// The device's key.
+	key: &'a Keypair,
+	/// Its store.
+	store: Store,
+	/// The job's spec (as the chain fixed it at the claim).
+	spec: JobSpec,
+	/// The job's client.
+	client: [u8; 32],
+}
+
+impl DataService {
+	/// The device of this worker holding `job`, from its own records (no node query); `409`
+	/// if none does.
+	fn held_job(&self, job: u64) -> Result<HeldHere<'_>, Refusal> {
+		let internal = |e: anyhow::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+		for (device, served) in &self.devices {
+			let store = Store::open(&served.dir).map_err(internal)?;
+			let Some(held) = store.held().map_err(internal)?.filter(|h| h.job == job) else {
+				continue;
+			};
+			let Some(client) = store.access(job).map_err(internal)?.and_then(|a| a.client()) else {
+				continue;
+			};
+			let spec = held.spec().map_err(internal)?;
+			return Ok(HeldHere { device: *device, key: &served.key, store, spec, client });
+		}
+		Err(refuse(
+			StatusCode::CONFLICT,
+			format!("job {job} is not held by a device of this worker"),
+		))
+	}
+}
+
+/// The value of header `name`, if it is text.
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+	headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The signature in [`SIGNATURE_HEADER`], if it is `0x` + 64 bytes.
+fn signature_header(headers: &HeaderMap) -> Option<[u8; 64]> {
+	let text = header(headers, SIGNATURE_HEADER)?;
+	hex::decode(text.trim_start_matches("0x")).ok()?.try_into().ok()
+}
+
+/// Whether `signature` is `signer`'s sr25519 signature of `message`.
+fn verify(signature: &[u8; 64], message: &[u8; 32], signer: &[u8; 32]) -> bool {
+	let signer = sr25519::Public::from_raw(*signer);
+	sr25519::Pair::verify(&sr25519::Signature::from_raw(*signature), message, &signer)
+}
+
 async fn put_input(
 	State(service): State<Arc<DataService>>,
 	Path((job, matrix)): Path<(u64, String)>,
 	headers: HeaderMap,
 	body: Body,
 ) -> Result<StatusCode, Refusal> {
-	let info = open_job(&service, job).await?;
+	// Everything that needs no node is checked first, the client's signature included: a
+	// request from anyone else costs this worker no query.
+	let held = service.held_job(job)?;
+	let spec = &held.spec;
 	// What the upload must be: its signed root, its size, and the check of its bytes.
 	enum Expected {
 		Lanes(char, MatrixCommitment),
 		Bias(u32, H256),
 	}
-	let (expected, source) = match (&info.spec.0.inputs, matrix.as_str()) {
+	let (expected, source) = match (&spec.inputs, matrix.as_str()) {
 		(JobInputs::Seeded { .. }, _) => {
 			return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"))
 		}
@@ -176,7 +259,7 @@ async fn put_input(
 			(Expected::Lanes('b', matrices.b), b)
 		}
 		(JobInputs::Layer { bias, layer, .. }, "bias") => {
-			(Expected::Bias(info.spec.0.shape.n, layer.bias), bias)
+			(Expected::Bias(spec.shape.n, layer.bias), bias)
 		}
 		(JobInputs::Layer { .. }, _) => {
 			return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a', 'b' or 'bias'"))
@@ -189,38 +272,21 @@ async fn put_input(
 	if *source != InputSource::Upload && !chained_a {
 		return Err(refuse(StatusCode::CONFLICT, "this input comes from a URL, not an upload"));
 	}
-	let JobStatus::Assigned { device, .. } = &info.status else {
-		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs"));
-	};
-	let dir = &service
-		.devices
-		.get(&device.0)
-		.ok_or_else(|| {
-			refuse(StatusCode::CONFLICT, "the job is assigned to a device of another worker")
-		})?
-		.dir;
-	let signature = headers
-		.get("x-proofgrid-signature")
-		.and_then(|v| v.to_str().ok())
-		.and_then(|v| hex::decode(v.trim_start_matches("0x")).ok())
-		.and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-		.ok_or_else(|| {
-			refuse(StatusCode::UNAUTHORIZED, "no x-proofgrid-signature (0x + 64 bytes)")
-		})?;
+	let signature = signature_header(&headers).ok_or_else(|| {
+		refuse(StatusCode::UNAUTHORIZED, "no x-proofgrid-signature (0x + 64 bytes)")
+	})?;
 	let (root, size) = match &expected {
 		Expected::Lanes(_, c) => (c.root, c.lanes as usize * c.lane_len as usize),
 		Expected::Bias(n, root) => (*root, *n as usize * 4),
 	};
-	let message = upload_message(&service.client.genesis_hash().0, &device.0, job, &root.0);
-	let client = sr25519::Public::from_raw(info.client.0);
-	if !sr25519::Pair::verify(&sr25519::Signature::from_raw(signature), message, &client) {
+	let message = upload_message(&service.client.genesis_hash().0, &held.device, job, &root.0);
+	if !verify(&signature, &message, &held.client) {
 		return Err(refuse(StatusCode::UNAUTHORIZED, "not signed by the job's client"));
 	}
 	if size > service.max_input_bytes {
 		return Err(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the input exceeds --max-input-mib"));
 	}
-	let store =
-		Store::open(dir).map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+	let store = held.store;
 	// Once stored, an input is what the device computes from: never rewritten, and the body of
 	// another upload of it is not even read (it could be a gigabyte, sent again and again).
 	let stored = match &expected {
@@ -229,6 +295,13 @@ async fn put_input(
 	};
 	if stored {
 		return Ok(StatusCode::NO_CONTENT);
+	}
+	// Only now the chain: the job must still wait for its inputs on this device, as recorded.
+	let info = open_job(&service, job).await?;
+	let assigned_here =
+		matches!(&info.status, JobStatus::Assigned { device, .. } if device.0 == held.device);
+	if !assigned_here || info.client.0 != held.client || info.spec.0.inputs != spec.inputs {
+		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs here"));
 	}
 	// One upload of an input at a time: a replayed signature cannot start many.
 	let _slot = service.upload_slot(job, &matrix)?;
@@ -309,16 +382,9 @@ async fn get_receipt(
 	State(service): State<Arc<DataService>>,
 	Path(job): Path<u64>,
 ) -> Result<String, Refusal> {
-	let info = open_job(&service, job).await?;
-	let JobStatus::Assigned { device, .. } = &info.status else {
-		return Err(refuse(StatusCode::CONFLICT, "the job is not assigned"));
-	};
-	let served = service.devices.get(&device.0).ok_or_else(|| {
-		refuse(StatusCode::NOT_FOUND, "the job is assigned to a device of another worker")
-	})?;
-	let store = Store::open(&served.dir)
-		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-	let bias_needed = matches!(info.spec.0.inputs, JobInputs::Layer { .. });
+	let held = service.held_job(job)?;
+	let store = &held.store;
+	let bias_needed = matches!(held.spec.inputs, JobInputs::Layer { .. });
 	let missing: Vec<&str> = [
 		(!store.has_input(job, 'a')).then_some("a"),
 		(!store.has_input(job, 'b')).then_some("b"),
@@ -336,42 +402,121 @@ async fn get_receipt(
 	if store.releasing(job) {
 		return Err(refuse(StatusCode::CONFLICT, "the device is giving the job back"));
 	}
-	let message = inputs_receipt_message(&service.client.genesis_hash().0, job, &device.0);
-	Ok(format!("0x{}", hex::encode(served.key.sign_bytes(&message))))
+	let info = open_job(&service, job).await?;
+	if !matches!(&info.status, JobStatus::Assigned { device, .. } if device.0 == held.device) {
+		return Err(refuse(StatusCode::CONFLICT, "the job is not assigned to this device"));
+	}
+	let message = inputs_receipt_message(&service.client.genesis_hash().0, job, &held.device);
+	Ok(format!("0x{}", hex::encode(held.key.sign_bytes(&message))))
 }
 
 /// The file `which` picks (a GEMM's values, a layer's `Y` or accumulators) of `job`'s output
-/// in the store of one of this worker's devices.
+/// in the store of one of this worker's devices, and that device's account.
 fn find_output(
 	service: &DataService,
 	job: u64,
 	which: fn(&Store, u64) -> PathBuf,
-) -> Result<(Store, PathBuf), Refusal> {
-	for dir in service.devices.values().map(|d| &d.dir) {
-		let store = Store::open(dir)
+) -> Result<([u8; 32], Store, PathBuf), Refusal> {
+	for (device, served) in &service.devices {
+		let store = Store::open(&served.dir)
 			.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
 		let path = which(&store, job);
 		if path.exists() {
-			return Ok((store, path));
+			return Ok((*device, store, path));
 		}
 	}
 	Err(refuse(StatusCode::NOT_FOUND, format!("no output of job {job} here")))
 }
 
+/// Whether the request may read `what` of job `job`'s output, computed by `device` (whose
+/// record of the job is in `store`): a public output, or a grant ([`proofgrid_client::grants`])
+/// signed by the job's client, or the request of the device of a job of the same client
+/// chained from this one. Signatures are checked before the node is asked anything.
+async fn authorize(
+	service: &DataService,
+	device: &[u8; 32],
+	store: &Store,
+	job: u64,
+	what: Download,
+	headers: &HeaderMap,
+) -> Result<(), Refusal> {
+	let forbidden = |why: String| refuse(StatusCode::FORBIDDEN, why);
+	let access = store
+		.access(job)
+		.map_err(|e| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+		.ok_or_else(|| forbidden(format!("job {job}'s output is private")))?;
+	if access.public {
+		return Ok(());
+	}
+	let client = access.client().ok_or_else(|| forbidden("a corrupt access record".into()))?;
+	let private = || {
+		forbidden(format!(
+			"job {job}'s output is private: send a download grant signed by its client ({SIGNATURE_HEADER}, {EXPIRY_HEADER})"
+		))
+	};
+	let signature = signature_header(headers).ok_or_else(private)?;
+	let expiry: u64 =
+		header(headers, EXPIRY_HEADER).and_then(|v| v.parse().ok()).ok_or_else(private)?;
+	let now = unix_now();
+	if expiry < now {
+		return Err(forbidden(format!("the grant expired {} s ago", now - expiry)));
+	}
+	if expiry > now + MAX_DOWNLOAD_GRANT_SECS + 60 {
+		return Err(forbidden(format!("a grant runs {MAX_DOWNLOAD_GRANT_SECS} s at most")));
+	}
+	let message = download_message(&service.client.genesis_hash().0, device, job, what, expiry);
+	let reader = match header(headers, READER_HEADER) {
+		None => client,
+		Some(hex_reader) => hex::decode(hex_reader.trim_start_matches("0x"))
+			.ok()
+			.and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+			.ok_or_else(|| forbidden(format!("{READER_HEADER} is 0x + 32 bytes")))?,
+	};
+	if !verify(&signature, &message, &reader) {
+		return Err(forbidden("the grant is not signed by its reader".into()));
+	}
+	if reader == client {
+		return Ok(());
+	}
+	// Another account: only the device of a chained job of the same client, for the output
+	// (its `A`). The chain says which device holds which job.
+	let later: u64 = header(headers, FOR_JOB_HEADER)
+		.and_then(|v| v.parse().ok())
+		.ok_or_else(|| forbidden(format!("{READER_HEADER} is not the job's client")))?;
+	if what != Download::Output {
+		return Err(forbidden("a chained job's device reads the output only".into()));
+	}
+	let info = open_job(service, later).await?;
+	let chained = info.spec.0.chained_from() == Some(job)
+		&& info.client.0 == client
+		&& matches!(&info.status, JobStatus::Assigned { device, .. } if device.0 == reader);
+	if !chained {
+		return Err(forbidden(format!(
+			"job {later} is not a job of this job's client, chained from it, assigned to the reader"
+		)));
+	}
+	Ok(())
+}
+
 async fn get_output(
 	State(service): State<Arc<DataService>>,
 	Path(job): Path<u64>,
+	headers: HeaderMap,
 ) -> Result<axum::response::Response, Refusal> {
-	let (_, path) = find_output(&service, job, Store::values_path)
+	let (device, store, path) = find_output(&service, job, Store::values_path)
 		.or_else(|_| find_output(&service, job, Store::layer_path))?;
+	authorize(&service, &device, &store, job, Download::Output, &headers).await?;
 	stream_file(path).await
 }
 
 async fn get_accumulators(
 	State(service): State<Arc<DataService>>,
 	Path(job): Path<u64>,
+	headers: HeaderMap,
 ) -> Result<axum::response::Response, Refusal> {
-	stream_file(find_output(&service, job, Store::accumulators_path)?.1).await
+	let (device, store, path) = find_output(&service, job, Store::accumulators_path)?;
+	authorize(&service, &device, &store, job, Download::Accumulators, &headers).await?;
+	stream_file(path).await
 }
 
 /// The file at `path` as an `application/octet-stream` response.
@@ -391,8 +536,10 @@ async fn stream_file(path: PathBuf) -> Result<axum::response::Response, Refusal>
 async fn get_leaf(
 	State(service): State<Arc<DataService>>,
 	Path((job, index)): Path<(u64, u64)>,
+	headers: HeaderMap,
 ) -> Result<impl axum::response::IntoResponse, Refusal> {
-	let (store, path) = find_output(&service, job, Store::values_path)?;
+	let (device, store, path) = find_output(&service, job, Store::values_path)?;
+	authorize(&service, &device, &store, job, Download::Leaves, &headers).await?;
 	let internal = |e: anyhow::Error| refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
 	let leaf = tokio::task::spawn_blocking(move || {
 		let leaf_count = std::fs::metadata(&path)?.len() / LEAF_BYTES as u64;

@@ -15,6 +15,17 @@ pub struct FetchPolicy {
 	pub private_addresses: bool,
 }
 
+impl FetchPolicy {
+	/// The address policy it implies ([`proofgrid_client::endpoint`]).
+	pub fn address_policy(&self) -> proofgrid_client::endpoint::AddressPolicy {
+		use proofgrid_client::endpoint::AddressPolicy;
+		match self.private_addresses {
+			true => AddressPolicy::AllowPrivate,
+			false => AddressPolicy::PublicOnly,
+		}
+	}
+}
+
 /// Why a URL's bytes were not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -56,23 +67,33 @@ pub async fn matches_commitment(bytes: axum::body::Bytes, commitment: MatrixComm
 /// request to a hostile party's address follows ([`proofgrid_client::endpoint`]): a public
 /// address only (unless `policy` allows private ones), the address checked is the one
 /// connected to, no redirect, no proxy, giving up after [`TIMEOUT`](proofgrid_client::endpoint::TIMEOUT) of silence.
-async fn get_limited(url: &str, limit: usize, policy: &FetchPolicy) -> Result<Vec<u8>, FetchError> {
-	use proofgrid_client::endpoint::{pinned_client, AddressPolicy};
+async fn get_limited(
+	url: &str,
+	limit: usize,
+	policy: &FetchPolicy,
+	headers: &[(&str, String)],
+	cert_sha256: Option<[u8; 32]>,
+) -> Result<Vec<u8>, FetchError> {
+	use proofgrid_client::endpoint::pinned_client;
 	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
 	let parsed = reqwest::Url::parse(url).map_err(|e| request(e.to_string()))?;
-	let address_policy = match policy.private_addresses {
-		true => AddressPolicy::AllowPrivate,
-		false => AddressPolicy::PublicOnly,
-	};
-	let client = pinned_client(&parsed, address_policy).await.map_err(|e| match e {
-		proofgrid_client::Error::PrivateAddress { address, .. } => {
-			FetchError::Private { url: url.to_string(), address }
-		}
-		other => request(other.to_string()),
-	})?;
-	let mut response = client.get(url).send().await.map_err(|e| request(e.to_string()))?;
+	let client = pinned_client(&parsed, policy.address_policy(), cert_sha256).await.map_err(
+		|e| match e {
+			proofgrid_client::Error::PrivateAddress { address, .. } => {
+				FetchError::Private { url: url.to_string(), address }
+			}
+			other => request(other.to_string()),
+		},
+	)?;
+	let mut get = client.get(url);
+	for (name, value) in headers {
+		get = get.header(*name, value);
+	}
+	let mut response = get.send().await.map_err(|e| request(e.to_string()))?;
 	if !response.status().is_success() {
-		return Err(request(response.status().to_string()));
+		let status = response.status();
+		let reason = response.text().await.unwrap_or_default();
+		return Err(request(format!("{status}: {}", reason.chars().take(200).collect::<String>())));
 	}
 	let mut bytes = Vec::with_capacity(limit.min(64 << 20));
 	while let Some(chunk) = response.chunk().await.map_err(|e| request(e.to_string()))? {
@@ -98,7 +119,7 @@ pub async fn fetch_input(
 	if lanes.saturating_mul(lane_len) > policy.max_bytes {
 		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
 	}
-	let bytes = get_limited(url, lanes * lane_len + MAX_NPY_HEADER + 12, policy).await?;
+	let bytes = get_limited(url, lanes * lane_len + MAX_NPY_HEADER + 12, policy, &[], None).await?;
 	let name = url.to_string();
 	let parsed = tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &name))
 		.await
@@ -125,18 +146,22 @@ pub async fn fetch_input(
 }
 
 /// The rows of an earlier layer's output, committed as `commitment`, fetched raw (`lanes`
-/// rows of `lane_len` bytes, as data services serve a layer's output) from `url` by
-/// [`get_limited`], checked against the commitment.
+/// rows of `lane_len` bytes, as data services serve a layer's output) from `url` (on a data
+/// service whose certificate is `cert_sha256`, if pinned) by [`get_limited`] with `headers`
+/// (a [`DownloadGrant`](proofgrid_client::grants::DownloadGrant)'s), checked against the
+/// commitment.
 pub async fn fetch_rows(
 	url: &str,
+	cert_sha256: Option<[u8; 32]>,
 	commitment: &MatrixCommitment,
 	policy: &FetchPolicy,
+	headers: &[(&str, String)],
 ) -> Result<Vec<u8>, FetchError> {
 	let size = (commitment.lanes as usize).saturating_mul(commitment.lane_len as usize);
 	if size > policy.max_bytes {
 		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
 	}
-	let bytes = get_limited(url, size, policy).await?;
+	let bytes = get_limited(url, size, policy, headers, cert_sha256).await?;
 	if bytes.len() != size || !matches_commitment(bytes.clone().into(), *commitment).await {
 		return Err(FetchError::Mismatch { url: url.to_string() });
 	}
@@ -151,7 +176,7 @@ pub async fn fetch_bias(
 	root: &H256,
 	policy: &FetchPolicy,
 ) -> Result<Vec<i32>, FetchError> {
-	let bytes = get_limited(url, n as usize * 4 + MAX_NPY_HEADER + 12, policy).await?;
+	let bytes = get_limited(url, n as usize * 4 + MAX_NPY_HEADER + 12, policy, &[], None).await?;
 	let bias = parse_npy_i32_vector(&bytes, url)
 		.map_err(|e| FetchError::NotNpy { url: url.to_string(), reason: e.to_string() })?;
 	if bias.len() != n as usize || bias_root(&bias).as_ref() != Some(root) {
@@ -247,16 +272,16 @@ mod tests {
 				.unwrap();
 		let (address, _) = server(http_ok(&rows)).await;
 		let url = format!("http://{address}/v1/jobs/3/output");
-		assert_eq!(fetch_rows(&url, &commitment, &OPEN).await.unwrap(), rows);
+		assert_eq!(fetch_rows(&url, None, &commitment, &OPEN, &[]).await.unwrap(), rows);
 		for served in [&[1u8, 2, 3, 4, 5, 7][..], &rows[..5]] {
 			let (address, _) = server(http_ok(served)).await;
 			let url = format!("http://{address}/v1/jobs/3/output");
-			let wrong = fetch_rows(&url, &commitment, &OPEN).await;
+			let wrong = fetch_rows(&url, None, &commitment, &OPEN, &[]).await;
 			assert!(matches!(wrong, Err(FetchError::Mismatch { .. })), "{wrong:?}");
 		}
 		let (address, _) = server(http_ok(&[rows, rows].concat())).await;
 		let url = format!("http://{address}/v1/jobs/3/output");
-		let long = fetch_rows(&url, &commitment, &OPEN).await;
+		let long = fetch_rows(&url, None, &commitment, &OPEN, &[]).await;
 		assert!(matches!(long, Err(FetchError::TooLarge { .. })), "{long:?}");
 
 		let bias = [i32::MIN, 0, 77];

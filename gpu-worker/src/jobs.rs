@@ -29,7 +29,7 @@ use crate::{
 	backend::{Backend, ElementHook, LeafHook},
 	metrics::Metrics,
 	output::OutputTree,
-	state::{unix_now, HeldJob, Stage, Store},
+	state::{unix_now, Access, HeldJob, Stage, Store},
 };
 
 /// Waiting jobs read from the chain's open-job index per poll at most.
@@ -482,6 +482,7 @@ impl DeviceWorker {
 		self.ensure_funded().await?;
 		// Recorded before it is sent: after a crash here, the chain says whether it landed.
 		let claiming = HeldJob::claiming(id, &job.spec.0);
+		self.store.save_access(id, &Access::of(&job.client.0, &job.spec.0))?;
 		self.store.hold(&claiming)?;
 		match self.client.claim_job(&self.device, id).await {
 			Ok(()) => {
@@ -548,7 +549,7 @@ impl DeviceWorker {
 			let fetching = async {
 				match (name, source) {
 					('a', InputSource::Job(earlier)) => {
-						let (bytes, from) = self.chained_rows(*earlier, &matrices.a).await?;
+						let (bytes, from) = self.chained_rows(job, *earlier, &matrices.a).await?;
 						self.store.save_input(job, 'a', &bytes)?;
 						Ok((bytes.len(), from))
 					}
@@ -600,10 +601,12 @@ impl DeviceWorker {
 	}
 
 	/// The rows of settled layer job `earlier`'s output, committed as `commitment` (which the
-	/// chain checked against its kept output): from this device's own store if it computed
-	/// them, else from the data service of the device that did. Returns them and where from.
+	/// chain checked against its kept output), the `A` of this device's job `job`: from this
+	/// device's own store if it computed them, else from the data service of the device that
+	/// did. Returns them and where from.
 	async fn chained_rows(
 		&self,
+		job: u64,
 		earlier: u64,
 		commitment: &proofgrid_primitives::inputs::MatrixCommitment,
 	) -> Result<(Vec<u8>, String)> {
@@ -625,8 +628,23 @@ impl DeviceWorker {
 			.endpoint(&kept.device)
 			.await?
 			.context("the device that computed it publishes no data service")?;
-		let url = format!("{}/v1/jobs/{earlier}/output", endpoint.trim_end_matches('/'));
-		let bytes = crate::fetch::fetch_rows(&url, commitment, &self.fetch).await?;
+		let checked =
+			proofgrid_client::endpoint::check_endpoint(&endpoint, self.fetch.address_policy())?;
+		let url =
+			format!("{}/v1/jobs/{earlier}/output", checked.url.as_str().trim_end_matches('/'));
+		// A private output is served to the device of a job chained from it: this request
+		// names the job it is for, and the serving device checks that on chain.
+		let grant = proofgrid_client::grants::DownloadGrant::by_chained_device(
+			&self.device,
+			&self.client.genesis_hash().0,
+			kept.device.0,
+			earlier,
+			job,
+		);
+		let headers = grant.headers();
+		let bytes =
+			crate::fetch::fetch_rows(&url, checked.cert_sha256, commitment, &self.fetch, &headers)
+				.await?;
 		Ok((bytes, url))
 	}
 
@@ -1117,6 +1135,7 @@ mod tests {
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: 8,
+				public_output: false,
 			},
 			requirements: requirements(),
 		};

@@ -20,3 +20,4 @@ pub mod spot_check;
 pub mod state;
 pub mod supplied;
 pub mod throughput;
+pub mod tls;

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use proofgrid_worker::{
 	backend::{self, BackendKind, ElementHook, LeafHook},
-	bench, data_service, fetch, jobs, keystore, limits, metrics, selftest, state, throughput,
+	bench, data_service, fetch, jobs, keystore, limits, metrics, selftest, state, throughput, tls,
 };
 
 #[derive(Parser)]
@@ -30,7 +30,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
 	/// Register this host's devices and work on jobs until Ctrl-C.
-	Run(RunArgs),
+	Run(Box<RunArgs>),
 	/// Time the backend on square GEMMs and print GOPS.
 	Bench(bench::BenchArgs),
 	/// The largest jobs this host accepts on a chain, with their estimated (and measured) time.
@@ -84,10 +84,22 @@ struct RunArgs {
 	/// outputs there); without it, jobs on supplied inputs are not taken.
 	#[arg(long)]
 	data_addr: Option<SocketAddr>,
-	/// The data service's URL as clients reach it (published on chain for every device), e.g.
-	/// `http://203.0.113.7:9700`. Defaults to `http://` + `--data-addr`.
+	/// The data service's URL as clients reach it (published on chain for every device, with
+	/// the SHA-256 of its TLS certificate appended as `#sha256=…`), e.g.
+	/// `https://203.0.113.7:9700`. Defaults to `https://` + `--data-addr`.
 	#[arg(long)]
 	public_url: Option<String>,
+	/// The data service's TLS certificate chain (PEM). Without it (and `--tls-key`) the worker
+	/// generates a self-signed one once, kept in `<base-path>/tls/`; clients pin either.
+	#[arg(long, requires = "tls_key")]
+	tls_cert: Option<PathBuf>,
+	/// The private key of `--tls-cert` (PEM).
+	#[arg(long, requires = "tls_cert")]
+	tls_key: Option<PathBuf>,
+	/// Serve plain HTTP, unencrypted: for tests, or behind a TLS proxy (then give
+	/// `--public-url https://…`). Clients refuse plain `http://` endpoints on public addresses.
+	#[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+	plain_http: bool,
 	/// Largest input accepted (uploaded or fetched from a URL), MiB.
 	#[arg(long, default_value_t = 1024)]
 	max_input_mib: usize,
@@ -122,7 +134,7 @@ async fn main() {
 		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
 		.init();
 	let result = match Cli::parse().command {
-		Command::Run(args) => run(args).await,
+		Command::Run(args) => run(*args).await,
 		Command::Bench(args) => bench::run(args),
 		Command::Limits(args) => limits::run(args).await,
 		Command::GpuSelftest(args) => selftest::run(args),
@@ -242,14 +254,48 @@ async fn run(args: RunArgs) -> Result<()> {
 	}
 
 	let (stop, stopped) = watch::channel(false);
-	let public_url =
-		args.public_url.clone().or_else(|| args.data_addr.map(|a| format!("http://{a}")));
+	// The data service's certificate, and the endpoint published with its pin.
+	let tls = match (args.data_addr, args.plain_http) {
+		(Some(address), false) => {
+			let host = args
+				.public_url
+				.as_deref()
+				.and_then(|url| reqwest::Url::parse(url).ok())
+				.and_then(|url| url.host_str().map(str::to_string));
+			let names = ["localhost".to_string(), address.ip().to_string()]
+				.into_iter()
+				.chain(host)
+				.collect();
+			Some(tls::load_or_generate(
+				args.tls_cert.as_deref(),
+				args.tls_key.as_deref(),
+				&args.base_path.join("tls"),
+				names,
+			)?)
+		}
+		_ => None,
+	};
+	let scheme = if args.plain_http { "http" } else { "https" };
+	let public_url = args
+		.public_url
+		.clone()
+		.or_else(|| args.data_addr.map(|a| format!("{scheme}://{a}")))
+		.map(|url| match &tls {
+			Some(identity) => format!("{}{}", url.trim_end_matches('/'), identity.pin_fragment()),
+			None => url,
+		});
 	if let Some(url) = &public_url {
+		let max = proofgrid_primitives::device::MAX_ENDPOINT_LEN;
 		anyhow::ensure!(
-			proofgrid_primitives::job::is_http_url(url.as_bytes())
-				&& url.len() <= proofgrid_primitives::device::MAX_ENDPOINT_LEN as usize,
-			"--public-url {url} is not an http(s) URL of at most 128 bytes"
+			proofgrid_primitives::job::is_http_url(url.as_bytes()) && url.len() <= max as usize,
+			"the data service's endpoint {url} is not an http(s) URL of at most {max} bytes"
 		);
+		if tls.is_some() {
+			anyhow::ensure!(
+				url.starts_with("https://"),
+				"--public-url {url}: the data service speaks TLS, so its URL is https://"
+			);
+		}
 	}
 	let devices = (0..backends.len())
 		.map(|index| {
@@ -309,7 +355,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		let shutdown = async move {
 			let _ = stopped.changed().await;
 		};
-		tasks.push(tokio::spawn(async move { service.serve(address, shutdown).await }));
+		tasks.push(tokio::spawn(async move { service.serve(address, tls, shutdown).await }));
 	}
 
 	// Until a signal — or until a device or the data service stops on its own (it cannot

@@ -88,6 +88,27 @@ impl HeldJob {
 	}
 }
 
+/// Who may read a job's output from the data service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+	/// The job's client (account bytes, hex).
+	pub client: String,
+	/// Whether the client made the output public.
+	pub public: bool,
+}
+
+impl Access {
+	/// The record for a job of `client` on `spec`.
+	pub fn of(client: &[u8; 32], spec: &JobSpec) -> Self {
+		Self { client: hex::encode(client), public: spec.public_output() }
+	}
+
+	/// The client's account bytes.
+	pub fn client(&self) -> Option<[u8; 32]> {
+		hex::decode(&self.client).ok()?.try_into().ok()
+	}
+}
+
 /// Failed or lost jobs remembered per device.
 pub const MAX_LOST: usize = 1_024;
 
@@ -149,6 +170,26 @@ impl Store {
 	/// hint for checking `Y` quickly.
 	pub fn accumulators_path(&self, job: JobId) -> PathBuf {
 		self.dir.join(format!("job-{job}.acc"))
+	}
+
+	/// Who may read `job`'s output: its client, and whether it chose a public output.
+	fn access_path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("job-{job}.access"))
+	}
+
+	/// Records who may read `job`'s output (before the claim is sent: the data service answers
+	/// from it without asking the node, and after the chain has forgotten the job).
+	pub fn save_access(&self, job: JobId, access: &Access) -> Result<()> {
+		Self::write_atomically(&self.access_path(job), &serde_json::to_vec(access)?)
+	}
+
+	/// Who may read `job`'s output, if this device claimed it.
+	pub fn access(&self, job: JobId) -> Result<Option<Access>> {
+		match fs::read(self.access_path(job)) {
+			Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes).context("corrupt access record")?)),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
 	}
 
 	/// Saves the biases of `job` (already checked against the job's bias root).
@@ -244,6 +285,15 @@ impl Store {
 			if is_output && age > retention + margin {
 				let _ = fs::remove_file(path.with_extension("output"));
 				let _ = fs::remove_file(path.with_extension("acc"));
+				let _ = fs::remove_file(path.with_extension("access"));
+				let _ = fs::remove_file(&path);
+			}
+			// The record of a job that left no output (lost, released, seeded), kept as long.
+			let orphan = path.extension().is_some_and(|e| e == "access")
+				&& !path.with_extension("values").exists()
+				&& !path.with_extension("y").exists()
+				&& held.as_ref().is_none_or(|held| !held[0].with_extension("access").eq(&path));
+			if orphan && age > retention + LAYER_RETENTION_MARGIN {
 				let _ = fs::remove_file(&path);
 			}
 		}

@@ -40,14 +40,15 @@ use common::*;
 
 use proofgrid_client::{
 	data::{npy_i8_bytes, Matrix},
+	endpoint::{check_endpoint, AddressPolicy},
 	jobs::{JobOutcome, JobStatus},
-	runtime, Balance, Client, Keypair, GRID,
+	runtime, AccountId32, Balance, Client, Keypair, GRID,
 };
 use proofgrid_primitives::{
 	check::{freivalds, DEFAULT_ROUNDS},
 	device::{Kernel, Requirements},
 	gemm::{mix64, GemmShape},
-	inputs::{MatrixCommitment, SuppliedInputs},
+	inputs::{download_message, Download, MatrixCommitment, SuppliedInputs},
 	job::{InputSource, JobInputs, JobSpec, PublishedLeaf},
 };
 use subxt::utils::Static;
@@ -121,9 +122,14 @@ async fn upload_flood(
 	spec: &JobSpec,
 	client: &Keypair,
 	(genesis, device): ([u8; 32], [u8; 32]),
+	cert_sha256: [u8; 32],
 	worker: &Process,
 ) -> (u64, u64) {
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	// Over TLS, as every client speaks to the data service, with its pinned certificate.
+	let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(
+		proofgrid_client::endpoint::pinned_tls(cert_sha256),
+	));
 	let JobInputs::Supplied { matrices, .. } = &spec.inputs else { panic!("supplied") };
 	let before = worker.rss();
 	let mut uploads = Vec::new();
@@ -140,10 +146,14 @@ async fn upload_flood(
 				hex::encode(signature),
 				1u64 << 30
 			);
+			let tls = tls.clone();
 			uploads.push(tokio::spawn(async move {
 				let socket = tokio::net::TcpSocket::new_v4().unwrap();
 				socket.bind(source).unwrap();
-				let mut stream = socket.connect(address.parse().unwrap()).await.unwrap();
+				let tcp = socket.connect(address.parse().unwrap()).await.unwrap();
+				let name =
+					tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").unwrap();
+				let mut stream = tls.connect(name, tcp).await.unwrap();
 				stream.write_all(head.as_bytes()).await.unwrap();
 				let zeros = vec![0u8; 1 << 20];
 				// Until the service answers and closes: it never reads 1 GiB.
@@ -223,6 +233,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			a: InputSource::Upload,
 			b: InputSource::Upload,
 			samples: 64,
+			public_output: false,
 		},
 		requirements: spec(0).requirements,
 	};
@@ -252,7 +263,19 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// cheater committed, whatever the chain's samples hit.
 	let root = wait_committed(&client, job, &cheater).await;
 	let endpoint = client.endpoint(&cheater_device).await.unwrap().expect("published");
-	let faked = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
+	let grant = |device: &AccountId32, job, what| {
+		client.grant_download(&dapp, device.0, job, what, Duration::from_secs(600)).unwrap()
+	};
+	let faked = client
+		.download_output(
+			&endpoint,
+			job,
+			&shape,
+			&root,
+			Some(&grant(&cheater_device, job, Download::Output)),
+		)
+		.await
+		.unwrap();
 	let wrong = freivalds(&rows, &cols, &faked, k as usize, 99, DEFAULT_ROUNDS).unwrap_err();
 	assert_ne!(wrong.found, wrong.expected);
 	let market = client.market_params().await.unwrap();
@@ -510,8 +533,11 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// is read (to the committed size, then refused) and the rest are refused at once. The
 	// worker's memory stays put.
 	let chain_and_device = (client.genesis_hash().0, honest_device.0);
+	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
+	let pin = check_endpoint(&endpoint, AddressPolicy::AllowPrivate).unwrap().cert_sha256;
+	let pin = pin.expect("the data service's endpoint pins its certificate");
 	let (rss_before, rss_peak) =
-		upload_flood(&data_addr, job, &supplied, &dapp, chain_and_device, &honest).await;
+		upload_flood(&data_addr, job, &supplied, &dapp, chain_and_device, pin, &honest).await;
 	println!(
 		"upload flood (16 × 1 GiB to a stored input, 16 × 1 GiB to a missing one, one signature): worker RSS {:.1} MiB before, {:.1} MiB at most during",
 		rss_before as f64 / (1 << 20) as f64,
@@ -556,19 +582,71 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
 	// A client that allows only public addresses (the SDK's default) does not talk to it.
 	let strict = Client::connect(&url).await.unwrap();
-	let refused = strict.download_output(&endpoint, job, &shape, &root).await.unwrap_err();
+	let refused = strict.download_output(&endpoint, job, &shape, &root, None).await.unwrap_err();
 	assert!(matches!(refused, proofgrid_client::Error::PrivateAddress { .. }), "{refused}");
+	// Issue 32: the output is private. A stranger without a grant, with one it signed itself,
+	// or with the client's grant for another job, kind of download or an expired one: 403.
+	let forbidden = |result: Result<Vec<i32>, proofgrid_client::Error>| {
+		let e = result.unwrap_err().to_string();
+		assert!(e.starts_with("403"), "{e}");
+		e
+	};
+	let no_grant = forbidden(client.download_output(&endpoint, job, &shape, &root, None).await);
+	let own = client
+		.grant_download(&stranger, honest_device.0, job, Download::Output, Duration::from_secs(60))
+		.unwrap();
+	forbidden(client.download_output(&endpoint, job, &shape, &root, Some(&own)).await);
+	let other_job = grant(&honest_device, job - 1, Download::Output);
+	let mut replayed = grant(&honest_device, job, Download::Leaves);
+	forbidden(client.download_output(&endpoint, job, &shape, &root, Some(&other_job)).await);
+	forbidden(client.download_output(&endpoint, job, &shape, &root, Some(&replayed)).await);
+	let past =
+		std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 5;
+	let message =
+		download_message(&client.genesis_hash().0, &honest_device.0, job, Download::Output, past);
+	replayed.what = Download::Output as u8;
+	replayed.expiry = past;
+	replayed.signature = dapp.sign_bytes(&message);
+	let expired =
+		forbidden(client.download_output(&endpoint, job, &shape, &root, Some(&replayed)).await);
+	assert!(expired.contains("expired"), "{expired}");
+	let leaf_refused = client.download_leaf(&endpoint, job, &shape, &root, 5, None).await;
+	assert!(leaf_refused.unwrap_err().to_string().starts_with("403"));
+	println!("a stranger's download of a private output: {no_grant}");
+	// TLS with the pinned certificate: another certificate (a pin that is not the device's) is
+	// refused before any byte of the request is sent.
+	let other_pin = format!("{}#sha256={}", endpoint.split('#').next().unwrap(), "00".repeat(32));
+	let own_grant = grant(&honest_device, job, Download::Output);
+	let refused =
+		client.download_output(&other_pin, job, &shape, &root, Some(&own_grant)).await.unwrap_err();
+	assert!(!refused.to_string().starts_with("403"), "{refused}");
+	println!("a data service whose certificate is not the pinned one: {refused:?}");
+	assert!(endpoint.starts_with("https://"), "{endpoint}");
 	let download_started = Instant::now();
-	let c = client.download_output(&endpoint, job, &shape, &root).await.unwrap();
+	let c = client
+		.download_output(
+			&endpoint,
+			job,
+			&shape,
+			&root,
+			Some(&grant(&honest_device, job, Download::Output)),
+		)
+		.await
+		.unwrap();
 	let download_seconds = download_started.elapsed().as_secs_f64();
 	// One leaf with its path (a spot check without the whole output): leaf 5 is C[0..4][20..24].
-	let leaf = client.download_leaf(&endpoint, job, &shape, &root, 5).await.unwrap().values;
+	let leaves = grant(&honest_device, job, Download::Leaves);
+	let leaf =
+		client.download_leaf(&endpoint, job, &shape, &root, 5, Some(&leaves)).await.unwrap().values;
 	let expected: Vec<i32> =
 		(0..16).map(|cell| c[(cell / 4) * n as usize + 20 + cell % 4]).collect();
 	assert_eq!(leaf.to_vec(), expected);
 	assert_eq!(published, vec![leaf], "the leaf published on chain is C's");
 	let other_root = [7u8; 32];
-	assert!(client.download_leaf(&endpoint, job, &shape, &other_root, 5).await.is_err());
+	assert!(client
+		.download_leaf(&endpoint, job, &shape, &other_root, 5, Some(&leaves))
+		.await
+		.is_err());
 	let (m, n, k) = (m as usize, n as usize, k as usize);
 	for i in 0..m {
 		for j in 0..n {
@@ -605,6 +683,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 	let url =
 		|path: &str| InputSource::Url(format!("{files}{path}").into_bytes().try_into().unwrap());
+	// The first is public (its client's choice): served to anyone.
 	let from_urls = |a: &str| JobSpec {
 		shape,
 		inputs: JobInputs::Supplied {
@@ -612,6 +691,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			a: url(a),
 			b: url("/b"),
 			samples: 64,
+			public_output: a == "/a",
 		},
 		requirements: spec(0).requirements,
 	};
@@ -623,7 +703,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		JobOutcome::Verified { block, .. } => verified.push((job, block)),
 		other => panic!("URL job {job}: {other:?}"),
 	}
-	assert_eq!(client.download_output(&endpoint, job, &shape, &root).await.unwrap(), c);
+	assert_eq!(client.download_output(&endpoint, job, &shape, &root, None).await.unwrap(), c);
 	// Later, from the job's id alone (`proofgrid job result`): found in the chain's history.
 	let output = client.committed_output(job).await.unwrap();
 	assert!(output.verified && output.root == root && output.device == honest_device);

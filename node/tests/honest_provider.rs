@@ -237,6 +237,7 @@ async fn a_release_after_the_devices_receipt_repays_the_client_its_call_fee() {
 			a: InputSource::Upload,
 			b: InputSource::Upload,
 			samples: 64,
+			public_output: false,
 		},
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
 	};

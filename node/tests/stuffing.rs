@@ -188,6 +188,7 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 			a: InputSource::Upload,
 			b: InputSource::Upload,
 			samples: SAMPLES,
+			public_output: false,
 		},
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
 	};

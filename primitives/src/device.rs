@@ -8,7 +8,7 @@ use sp_core::ConstU32;
 use sp_runtime::BoundedVec;
 
 /// Longest endpoint URL a device may publish, in bytes.
-pub const MAX_ENDPOINT_LEN: u32 = 128;
+pub const MAX_ENDPOINT_LEN: u32 = 256;
 
 /// Longest GPU model name stored on chain, in bytes.
 pub const MAX_MODEL_NAME_LEN: u32 = 64;

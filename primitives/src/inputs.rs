@@ -67,6 +67,57 @@ pub fn inputs_receipt_message(genesis: &[u8; 32], job: u64, device: &[u8; 32]) -
 	blake2_256(&data)
 }
 
+/// Domain tag of the message that grants a download from a device's data service.
+pub const DOWNLOAD_TAG: &[u8] = b"proofgrid/download/v1";
+
+/// The longest a download grant may run: a leaked grant is good for an hour at most.
+pub const MAX_DOWNLOAD_GRANT_SECS: u64 = 3_600;
+
+/// What of a job's output a download grant is for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+pub enum Download {
+	/// The whole output: a GEMM's values, or a layer's `Y` rows.
+	Output = 0,
+	/// A layer's int32 accumulators.
+	Accumulators = 1,
+	/// Single leaves of a GEMM's output, with their Merkle paths.
+	Leaves = 2,
+}
+
+impl Download {
+	/// Its name in the data service's paths and messages.
+	pub fn name(self) -> &'static str {
+		match self {
+			Self::Output => "output",
+			Self::Accumulators => "accumulators",
+			Self::Leaves => "leaves",
+		}
+	}
+}
+
+/// What is signed (sr25519) to download `what` of job `job`'s output from `device` on the
+/// chain whose genesis is `genesis`, until UNIX time `expiry` (seconds). Signed by the job's
+/// client it is a grant: whoever holds it may download until it expires (at most
+/// [`MAX_DOWNLOAD_GRANT_SECS`] ahead). Signed by the device of a job of the same client whose
+/// `A` is this job's output, it is that device's request for its input.
+pub fn download_message(
+	genesis: &[u8; 32],
+	device: &[u8; 32],
+	job: u64,
+	what: Download,
+	expiry: u64,
+) -> [u8; 32] {
+	let mut data = Vec::with_capacity(DOWNLOAD_TAG.len() + 81);
+	data.extend_from_slice(DOWNLOAD_TAG);
+	data.extend_from_slice(genesis);
+	data.extend_from_slice(device);
+	data.extend_from_slice(&job.to_le_bytes());
+	data.push(what as u8);
+	data.extend_from_slice(&expiry.to_le_bytes());
+	blake2_256(&data)
+}
+
 /// Domain tag of the draw of a sample's element.
 const ELEMENT_TAG: &[u8] = b"proofgrid/element";
 

@@ -186,6 +186,11 @@ pub enum JobInputs {
 		/// (the client pays for their verification): a device computing a fraction `f` of the
 		/// output wrongly is caught with probability `1 − (1 − f)^samples`.
 		samples: u32,
+		/// Whether the device's data service serves the output to anyone. `false` (the
+		/// default a client should choose): only to the client, to whoever holds a download
+		/// grant the client signed, and to the device of a job of the same client chained
+		/// from this one ([`crate::inputs::download_message`]).
+		public_output: bool,
 	},
 	/// A `linear-i8` layer ([`Kernel::LinearI8`]) on the client's matrices: `A` (m×k, by rows)
 	/// and `W` (k×n, by columns) as for [`Self::Supplied`], `n` int32 biases and the
@@ -204,6 +209,8 @@ pub enum JobInputs {
 		layer: Layer,
 		/// Output elements the challenge draws, as for [`Self::Supplied`].
 		samples: u32,
+		/// Whether the output is served to anyone, as for [`Self::Supplied`].
+		public_output: bool,
 	},
 }
 
@@ -283,6 +290,17 @@ impl JobSpec {
 			(JobInputs::Supplied { .. }, Kernel::GemmI8) => Some(OutputKind::Supplied),
 			(JobInputs::Layer { .. }, Kernel::LinearI8) => Some(OutputKind::Layer),
 			_ => None,
+		}
+	}
+
+	/// Whether its device serves its output to anyone: a client's choice for its own inputs;
+	/// always for seeded inputs (anyone can compute that output from the public seed).
+	pub fn public_output(&self) -> bool {
+		match &self.inputs {
+			JobInputs::Seeded { .. } => true,
+			JobInputs::Supplied { public_output, .. } | JobInputs::Layer { public_output, .. } => {
+				*public_output
+			}
 		}
 	}
 
@@ -388,7 +406,13 @@ mod tests {
 			inputs,
 			requirements: Requirements { kernel, min_vram_mib: 0, min_gops: 0 },
 		};
-		let supplied = |a| JobInputs::Supplied { matrices, a, b: InputSource::Upload, samples: 32 };
+		let supplied = |a| JobInputs::Supplied {
+			matrices,
+			a,
+			b: InputSource::Upload,
+			samples: 32,
+			public_output: false,
+		};
 		let layered = |a| JobInputs::Layer {
 			matrices,
 			a,
@@ -396,6 +420,7 @@ mod tests {
 			bias: InputSource::Upload,
 			layer,
 			samples: 32,
+			public_output: false,
 		};
 		let seeded = JobInputs::Seeded { seed: [0; 32] };
 		assert_eq!(spec(seeded.clone(), Kernel::GemmI8).output_kind(), Some(OutputKind::Seeded));

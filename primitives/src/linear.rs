@@ -335,6 +335,7 @@ pub mod fixture {
 					bias: InputSource::Upload,
 					layer: self.layer,
 					samples,
+					public_output: false,
 				},
 				requirements: Requirements {
 					kernel: Kernel::LinearI8,

@@ -235,7 +235,7 @@ impl JobStateView {
 
 /// A job's inputs: `{"seeded": {…}}`, `{"supplied": {…}}` or `{"layer": {…}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum InputsView {
 	/// Generated from a seed (benchmark work).
 	Seeded {
@@ -250,6 +250,9 @@ pub enum InputsView {
 		b: MatrixView,
 		/// Elements the chain checks.
 		samples: u32,
+		/// Whether the device serves the output to anyone (else only to the client and those
+		/// it grants).
+		public_output: bool,
 	},
 	/// An int8 layer: `Y = requant(A·W + bias)`.
 	Layer {
@@ -263,6 +266,8 @@ pub enum InputsView {
 		requant: RequantView,
 		/// Elements the chain checks.
 		samples: u32,
+		/// Whether the device serves the output to anyone.
+		public_output: bool,
 	},
 }
 
@@ -319,22 +324,29 @@ impl From<&JobInputs> for InputsView {
 		};
 		match inputs {
 			JobInputs::Seeded { seed } => Self::Seeded { seed: hex0x(seed) },
-			JobInputs::Supplied { matrices, a, b, samples } => Self::Supplied {
+			JobInputs::Supplied { matrices, a, b, samples, public_output } => Self::Supplied {
 				a: matrix(&matrices.a, a),
 				b: matrix(&matrices.b, b),
 				samples: *samples,
+				public_output: *public_output,
 			},
-			JobInputs::Layer { matrices, a, b, bias, layer, samples } => Self::Layer {
-				a: matrix(&matrices.a, a),
-				b: matrix(&matrices.b, b),
-				bias: BiasView { root: hex0x(layer.bias.as_bytes()), source: source_name(bias) },
-				requant: RequantView {
-					multiplier: layer.requant.multiplier,
-					shift: layer.requant.shift,
-					relu: layer.requant.relu,
-				},
-				samples: *samples,
-			},
+			JobInputs::Layer { matrices, a, b, bias, layer, samples, public_output } => {
+				Self::Layer {
+					a: matrix(&matrices.a, a),
+					b: matrix(&matrices.b, b),
+					bias: BiasView {
+						root: hex0x(layer.bias.as_bytes()),
+						source: source_name(bias),
+					},
+					requant: RequantView {
+						multiplier: layer.requant.multiplier,
+						shift: layer.requant.shift,
+						relu: layer.requant.relu,
+					},
+					samples: *samples,
+					public_output: *public_output,
+				}
+			}
 		}
 	}
 }
@@ -472,6 +484,7 @@ mod tests {
 			a: InputSource::Job(4),
 			b: InputSource::Url(b"https://x/b.npy".to_vec().try_into().unwrap()),
 			samples: 8,
+			public_output: false,
 		};
 		let value = serde_json::to_value(InputsView::from(&inputs)).unwrap();
 		assert_eq!(value["supplied"]["a"]["source"], "job:4");

@@ -439,6 +439,7 @@ fn supplied_inputs(shape: GemmShape, samples: u32) -> proofgrid_primitives::job:
 		a: InputSource::Upload,
 		b: InputSource::Upload,
 		samples,
+		public_output: false,
 	}
 }
 

@@ -63,6 +63,7 @@ fn supplied_spec(job: &SuppliedJob, samples: u32) -> JobSpec {
 			a: InputSource::Upload,
 			b: InputSource::Upload,
 			samples,
+			public_output: false,
 		},
 		requirements: ANY_DEVICE,
 	}

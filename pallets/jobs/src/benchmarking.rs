@@ -57,6 +57,7 @@ fn supplied_spec<T: Config>() -> JobSpec {
 			a: InputSource::Upload,
 			b: InputSource::Upload,
 			samples: T::Verifier::min_supplied_samples(),
+			public_output: false,
 		},
 		..seeded
 	}
@@ -319,6 +320,7 @@ mod benchmarks {
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: T::Verifier::min_supplied_samples(),
+				public_output: false,
 			},
 			requirements: spec::<T>().requirements,
 		};

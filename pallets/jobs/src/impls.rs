@@ -109,8 +109,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(spec.output_kind().is_some(), Error::<T>::KernelMismatch);
 		let (matrices, a, b, samples) = match &spec.inputs {
 			JobInputs::Seeded { .. } => return Ok(()),
-			JobInputs::Supplied { matrices, a, b, samples } => (matrices, a, b, samples),
-			JobInputs::Layer { matrices, a, b, bias, layer, samples } => {
+			JobInputs::Supplied { matrices, a, b, samples, .. } => (matrices, a, b, samples),
+			JobInputs::Layer { matrices, a, b, bias, layer, samples, .. } => {
 				layer.requant.validate().map_err(|_| Error::<T>::BadRequant)?;
 				ensure!(spec.shape.n <= MAX_K, Error::<T>::LayerTooWide);
 				ensure!(

@@ -1151,6 +1151,7 @@ mod supplied_inputs {
 				a: InputSource::Upload,
 				b: InputSource::Url(b"https://data.example/b.npy".to_vec().try_into().unwrap()),
 				samples,
+				public_output: false,
 			},
 			requirements: job_spec().requirements,
 		}
@@ -1335,6 +1336,7 @@ mod supplied_inputs {
 					a: InputSource::Upload,
 					b: InputSource::Upload,
 					samples: 8,
+					public_output: false,
 				},
 				requirements: job_spec().requirements,
 			};
@@ -1511,6 +1513,7 @@ mod input_receipts {
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: 8,
+				public_output: false,
 			},
 			requirements: job_spec().requirements,
 		}
@@ -1735,6 +1738,7 @@ mod disputes {
 				a: InputSource::Upload,
 				b: InputSource::Upload,
 				samples: 8,
+				public_output: false,
 			},
 			requirements: job_spec().requirements,
 		};
@@ -2645,6 +2649,7 @@ mod honest_provider {
 					a: InputSource::Upload,
 					b: InputSource::Upload,
 					samples: 8,
+					public_output: false,
 				},
 				requirements: job_spec().requirements,
 			}

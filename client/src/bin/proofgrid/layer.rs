@@ -21,7 +21,7 @@ use proofgrid_client::{
 use proofgrid_primitives::{
 	check::{check_layer, WrongLayerElement, DEFAULT_ROUNDS},
 	gemm::GemmShape,
-	inputs::MatrixCommitment,
+	inputs::{Download, MatrixCommitment},
 	job::{InputSource, MAX_SUPPLIED_SAMPLES},
 	linear::{output_commitment, Requant},
 };
@@ -30,6 +30,7 @@ use sp_core::H256;
 
 use crate::{
 	confirm_inputs, outcome_line, print_wrong, random_seed, wait_assigned, wait_committed, Output,
+	GRANT_FOR_DOWNLOAD,
 };
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
@@ -132,7 +133,16 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 						.endpoint(&kept.device)
 						.await?
 						.context("the device that computed it publishes no data service")?;
-					client.download_layer_rows(&endpoint, earlier, &commitment).await?
+					let grant = client.grant_download(
+						signer,
+						kept.device.0,
+						earlier,
+						Download::Output,
+						GRANT_FOR_DOWNLOAD,
+					)?;
+					client
+						.download_layer_rows(&endpoint, earlier, &commitment, Some(&grant))
+						.await?
 				}
 			};
 			(rows, InputSource::Job(earlier), commitment.lane_len as usize)
@@ -200,9 +210,13 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;
 	let commitment = output_commitment(&shape, H256(root));
-	let y = client.download_layer_rows(&endpoint, id, &commitment).await?;
+	let grant = |what| client.grant_download(signer, device.0, id, what, GRANT_FOR_DOWNLOAD);
+	let y = client
+		.download_layer_rows(&endpoint, id, &commitment, Some(&grant(Download::Output)?))
+		.await?;
 	// Only a hint: without it every row is recomputed here.
-	let acc = match client.download_accumulators(&endpoint, id, &shape).await {
+	let acc_grant = grant(Download::Accumulators)?;
+	let acc = match client.download_accumulators(&endpoint, id, &shape, Some(&acc_grant)).await {
 		Ok(acc) => acc,
 		Err(e) => {
 			eprintln!("job {id}: no accumulators from the device ({e}); checking the slow way");

@@ -19,6 +19,7 @@ use proofgrid_client::{
 	amount::{format_grid, parse_grid},
 	data::Matrix,
 	disputes::DisputeOutcome,
+	grants::DownloadGrant,
 	jobs::{state_name, Job, JobOutcome, JobStatus},
 	parse_address,
 	rpc_api::{DeviceStateView, DeviceView, JobView, ShapeView},
@@ -28,12 +29,16 @@ use proofgrid_primitives::{
 	check::{freivalds, DEFAULT_ROUNDS},
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements},
 	gemm::GemmShape,
+	inputs::Download,
 	job::{JobSpec, MAX_SUPPLIED_SAMPLES},
 };
 use serde_json::{json, Value};
 
 mod layer;
 mod model;
+
+/// How long the grant a command signs for its own download is good for.
+pub(crate) const GRANT_FOR_DOWNLOAD: Duration = Duration::from_secs(600);
 
 #[derive(Parser)]
 #[command(name = "proofgrid", version, about = "ProofGrid client: jobs, devices and rewards")]
@@ -178,6 +183,10 @@ enum JobCommand {
 		/// probability 1 − (1 − f)^samples. More samples cost a higher call fee.
 		#[arg(long)]
 		samples: Option<u32>,
+		/// Let the device serve `C` to anyone (your own inputs only). By default it serves it
+		/// only to you and to whoever you give a download grant (`proofgrid job grant`).
+		#[arg(long)]
+		public_output: bool,
 		/// Write the verified output `C` (m×n, int32 `.npy`) here once the device has committed
 		/// it (your own inputs only). Implies following the job.
 		#[arg(long)]
@@ -222,6 +231,22 @@ enum JobCommand {
 		/// Where to write `C`.
 		#[arg(long)]
 		out: PathBuf,
+		/// A download grant from the job's client (`proofgrid job grant`); without one the
+		/// signer asks as the job's client.
+		#[arg(long)]
+		grant: Option<String>,
+	},
+	/// Print a download grant for your job's output: whoever holds it may download it (with
+	/// `job result --grant`) until it expires. Outputs are private unless submitted with
+	/// `--public-output`.
+	Grant {
+		job: u64,
+		/// What it grants: `output`, `accumulators` (a layer's) or `leaves`.
+		#[arg(long, default_value = "output")]
+		what: String,
+		/// Seconds it is valid (an hour at most).
+		#[arg(long, default_value_t = 600)]
+		valid_for: u64,
 	},
 	/// Follow a job until it ends, a line per state.
 	Watch {
@@ -575,6 +600,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			b,
 			b_url,
 			samples,
+			public_output,
 			out: out_path,
 			m,
 			n,
@@ -598,7 +624,8 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 						(min..=max).contains(&samples),
 						"--samples {samples}: the chain checks {min} to {max} elements of a job"
 					);
-					let (spec, uploads) = supplied_spec(a, b, samples, requirements).await?;
+					let (spec, uploads) =
+						supplied_spec(a, b, samples, public_output, requirements).await?;
 					(spec, Some(uploads))
 				}
 				(Some(_), None) | (None, Some(_)) => {
@@ -606,8 +633,8 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				}
 				_ => {
 					anyhow::ensure!(
-						samples.is_none() && out_path.is_none(),
-						"--samples and --out are for your own inputs (--a, --b)"
+						samples.is_none() && out_path.is_none() && !public_output,
+						"--samples, --public-output and --out are for your own inputs (--a, --b)"
 					);
 					let seed = match seed {
 						Some(hex_seed) => {
@@ -726,13 +753,25 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				format!("job {job} is not open (finished jobs are in the events; `job watch {job} --from <block>`)")
 			}),
 		},
-		JobCommand::Result { job, out: path } => {
+		JobCommand::Result { job, out: path, grant } => {
 			let output = client.committed_output(job).await?;
 			let endpoint = client
 				.endpoint(&output.device)
 				.await?
 				.context("the device that computed the job no longer publishes a data service")?;
-			let c = client.download_output(&endpoint, job, &output.shape, &output.root).await?;
+			let grant = match grant {
+				Some(token) => DownloadGrant::from_token(&token)?,
+				None => client.grant_download(
+					signer,
+					output.device.0,
+					job,
+					Download::Output,
+					GRANT_FOR_DOWNLOAD,
+				)?,
+			};
+			let c = client
+				.download_output(&endpoint, job, &output.shape, &output.root, Some(&grant))
+				.await?;
 			let GemmShape { m, n, .. } = output.shape;
 			proofgrid_client::data::write_npy_i32(&path, m as usize, n as usize, &c)?;
 			let verified = if output.verified { "verified" } else { "committed, reveal pending" };
@@ -741,6 +780,29 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					"job {job}: C ({m}×{n}, {verified}, checked against the committed root) written to {}; first values {}",
 					path.display(),
 					first_values(&c)
+				)
+			});
+		}
+		JobCommand::Grant { job, what, valid_for } => {
+			let what = match what.as_str() {
+				"output" => Download::Output,
+				"accumulators" => Download::Accumulators,
+				"leaves" => Download::Leaves,
+				other => bail!("--what {other}: one of output, accumulators, leaves"),
+			};
+			let output = client.committed_output(job).await?;
+			let grant = client.grant_download(
+				signer,
+				output.device.0,
+				job,
+				what,
+				Duration::from_secs(valid_for),
+			)?;
+			let token = grant.to_token();
+			out.print(json!({ "job": job, "what": what.name(), "expiry": grant.expiry, "grant": token }), || {
+				format!(
+					"{token}\n(job {job}'s {}, valid {valid_for} s: `proofgrid job result {job} --out FILE --grant <it>`; it proves nothing about who holds it, so hand it only to whom you mean)",
+					what.name()
 				)
 			});
 		}
@@ -810,6 +872,7 @@ async fn supplied_spec(
 	a: InputArg,
 	b: InputArg,
 	samples: u32,
+	public_output: bool,
 	requirements: Requirements,
 ) -> Result<(JobSpec, OwnInputs)> {
 	use proofgrid_client::data::{fetch_npy_i8, read_npy_i8, MAX_NPY_HEADER};
@@ -854,7 +917,7 @@ async fn supplied_spec(
 	};
 	let spec = JobSpec {
 		shape: GemmShape { m: m.try_into()?, n: n.try_into()?, k: k.try_into()? },
-		inputs: JobInputs::Supplied { matrices, a: a_source, b: b_source, samples },
+		inputs: JobInputs::Supplied { matrices, a: a_source, b: b_source, samples, public_output },
 		requirements,
 	};
 	Ok((spec, inputs))
@@ -890,7 +953,10 @@ async fn prove_wrong(
 		.context("the device withdrew its data service: its leaf cannot be downloaded")?;
 	let (row, col) = (wrong.row as u32, wrong.column as u32);
 	let leaf_index = shape.leaf_of(row, col);
-	let leaf = client.download_leaf(&endpoint, id, shape, &output.root, leaf_index).await?;
+	let grant =
+		client.grant_download(signer, output.device.0, id, Download::Leaves, GRANT_FOR_DOWNLOAD)?;
+	let leaf =
+		client.download_leaf(&endpoint, id, shape, &output.root, leaf_index, Some(&grant)).await?;
 	let proof =
 		proofgrid_client::disputes::fraud_proof(rows, cols, shape.k as usize, (row, col), leaf)?;
 	let verdict = client.dispute(signer, id, proof, shape.k).await?;
@@ -934,7 +1000,9 @@ async fn deliver(
 	let root = wait_committed(client, id).await?;
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;
-	Ok(client.download_output(&endpoint, id, shape, &root).await?)
+	let grant =
+		client.grant_download(signer, device.0, id, Download::Output, GRANT_FOR_DOWNLOAD)?;
+	Ok(client.download_output(&endpoint, id, shape, &root, Some(&grant)).await?)
 }
 
 /// Once the device of job `id` holds every input, puts its receipt on chain
