@@ -118,7 +118,7 @@ impl Client {
 			.get(url.url.clone())
 			.send()
 			.await
-			.map_err(|e| Error::Data(format!("{url}: {e}")))?;
+			.map_err(|e| Error::Data(format!("{url}: {}", with_causes(&e))))?;
 		if response.status() == reqwest::StatusCode::CONFLICT {
 			return Ok(None);
 		}
@@ -187,7 +187,7 @@ impl Client {
 			.body(body)
 			.send()
 			.await
-			.map_err(|e| Error::Data(format!("{endpoint}: {e}")))?;
+			.map_err(|e| Error::Data(format!("{endpoint}: {}", with_causes(&e))))?;
 		if !response.status().is_success() {
 			let status = response.status();
 			let reason = response.text().await.unwrap_or_default();
@@ -326,13 +326,28 @@ async fn get_at_most(url: &str, max_bytes: usize) -> Result<Vec<u8>, Error> {
 	read_at_most(http()?.get(url), url, max_bytes).await
 }
 
+/// An error with the causes under it ("error sending request" says little; "the certificate
+/// is not the one pinned" says what happened).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+	let mut text = error.to_string();
+	let mut cause = error.source();
+	while let Some(inner) = cause {
+		let line = inner.to_string();
+		if !text.contains(&line) {
+			text = format!("{text}: {line}");
+		}
+		cause = inner.source();
+	}
+	text
+}
+
 /// The body of the successful response to `request` (to `url`), refused past `max_bytes`.
 async fn read_at_most(
 	request: reqwest::RequestBuilder,
 	url: &str,
 	max_bytes: usize,
 ) -> Result<Vec<u8>, Error> {
-	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {e}"));
+	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {}", with_causes(&e)));
 	let mut response = request.send().await.map_err(fail)?;
 	if !response.status().is_success() {
 		let status = response.status();

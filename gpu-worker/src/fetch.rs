@@ -89,7 +89,8 @@ async fn get_limited(
 	for (name, value) in headers {
 		get = get.header(*name, value);
 	}
-	let mut response = get.send().await.map_err(|e| request(e.to_string()))?;
+	let mut response =
+		get.send().await.map_err(|e| request(proofgrid_client::data::with_causes(&e)))?;
 	if !response.status().is_success() {
 		let status = response.status();
 		let reason = response.text().await.unwrap_or_default();

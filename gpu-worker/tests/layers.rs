@@ -27,14 +27,17 @@ use std::{
 use common::*;
 use proofgrid_client::{
 	data::{columns_of, npy_i8_bytes, read_npy_i32_vector, read_npy_i8, Matrix},
+	grants::DownloadGrant,
 	jobs::JobOutcome,
 	Keypair, GRID,
 };
 use proofgrid_primitives::{
+	inputs::Download,
 	job::{InputSource, PublishedLeaf},
-	linear::{layer_output, Requant},
+	linear::{layer_output, output_commitment, Requant},
 };
 use serde_json::{json, Value};
+use sp_core::H256;
 
 /// A layer of the model, as `model.json` describes it.
 struct ModelLayer {
@@ -179,6 +182,35 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	println!(
 		"bias upload: a stranger's, wrong and short uploads refused, a repeated one answered unread; the job verified"
 	);
+	// Issue 32: the layer's rows and accumulators are its client's. A stranger — without a
+	// grant, with one it signed itself, or posing as the device of a chained job — gets 403;
+	// the client's grant gets them.
+	let output = client.committed_output(job).await.unwrap();
+	let endpoint = client.endpoint(&first_device).await.unwrap().expect("published");
+	let commitment = output_commitment(&output.shape, H256(output.root));
+	let forbidden = |e: proofgrid_client::Error| {
+		assert!(e.to_string().contains("403 Forbidden"), "{e}");
+		e.to_string()
+	};
+	let minute = std::time::Duration::from_secs(60);
+	let genesis = client.genesis_hash().0;
+	let grant = |key, what| client.grant_download(key, first_device.0, job, what, minute).unwrap();
+	let (own, by_client, acc_by_client) = (
+		grant(&stranger, Download::Output),
+		grant(&dapp, Download::Output),
+		grant(&dapp, Download::Accumulators),
+	);
+	let posing = DownloadGrant::by_chained_device(&stranger, &genesis, first_device.0, job, job);
+	let rows = |grant| client.download_layer_rows(&endpoint, job, &commitment, grant);
+	let acc = |grant| client.download_accumulators(&endpoint, job, &output.shape, grant);
+	forbidden(rows(None).await.unwrap_err());
+	forbidden(rows(Some(&own)).await.unwrap_err());
+	let posed = forbidden(rows(Some(&posing)).await.unwrap_err());
+	forbidden(acc(None).await.unwrap_err());
+	let y = rows(Some(&by_client)).await.unwrap();
+	assert_eq!(y, reference(&inputs, &layers[0]), "the client's grant gets Y");
+	assert_eq!(acc(Some(&acc_by_client)).await.unwrap().len(), y.len());
+	println!("layer job {job}: Y and its accumulators refused to a stranger ({posed}), served to the client");
 	// A data demand on the verified layer: the worker publishes row 1 of `Y` on chain, the
 	// row the reference computes (the chain checked it against the committed root).
 	let demanded_from = client.best_number().await.unwrap();
@@ -211,7 +243,7 @@ async fn an_mlp_runs_as_chained_verified_layers_and_a_cheating_layer_is_slashed(
 	assert!(
 		fetched.lines().any(|l| l.contains("input fetched")
 			&& l.contains(&format!("job={id2} "))
-			&& l.contains(&format!("http://{first_addr}/v1/jobs/{id1}/output"))),
+			&& l.contains(&format!("https://{first_addr}/v1/jobs/{id1}/output"))),
 		"layer 2's A came from the first worker\n{}",
 		second.log_tail()
 	);
