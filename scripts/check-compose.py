@@ -97,7 +97,7 @@ def main():
         node = re.fullmatch(r"ws://(\w+):9944", flag(cmd, "url") or "")
         check(node is not None and node.group(1) in VALIDATORS, f"{name} talks to a validator's RPC")
         host_port = published(s)[0][1]
-        check(flag(cmd, "public-url") == f"http://127.0.0.1:{host_port}", f"{name} announces its published URL")
+        check(flag(cmd, "public-url") == f"https://127.0.0.1:{host_port}", f"{name} announces its published URL")
         check("PROOFGRID_OWNER_SURI" in s.get("environment", {}), f"{name}'s owner key is in the environment")
         check(not any("suri" in a.lower() for a in cmd), f"{name}: no secret on the command line")
         check("healthcheck" in s, f"{name} has a health check")

@@ -473,7 +473,12 @@ async fn authorize(
 			.ok_or_else(|| forbidden(format!("{READER_HEADER} is 0x + 32 bytes")))?,
 	};
 	if !verify(&signature, &message, &reader) {
-		return Err(forbidden("the grant is not signed by its reader".into()));
+		return Err(forbidden(match reader == client {
+			true => format!(
+				"the grant is not signed by job {job}'s client for this device, job, download and expiry (its client makes one with `proofgrid job grant {job}`)"
+			),
+			false => format!("the grant is not signed by {READER_HEADER}"),
+		}));
 	}
 	if reader == client {
 		return Ok(());
