@@ -43,7 +43,7 @@
 //! is read, signatures are checked against the device's own record of the job before the node
 //! is asked, and the body is read no further than the committed size.
 
-use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use axum::{
@@ -158,16 +158,60 @@ impl DataService {
 			Some(identity) => {
 				tracing::info!(%address, pin = %identity.pin_fragment(), "data service listening (TLS)");
 				let listener = crate::tls::TlsListener::new(listener, &identity);
-				axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+				serve_http(listener, self.router(), HEADER_TIMEOUT, shutdown).await;
 			}
 			None => {
 				tracing::info!(%address, "data service listening (plain HTTP)");
-				axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await?;
+				serve_http(listener, self.router(), HEADER_TIMEOUT, shutdown).await;
 			}
 		}
 		Ok(())
 	}
 }
+
+/// A request's head (its line and headers) must arrive within this long of the connection's
+/// first byte or of the previous response, or the connection is closed: a client that
+/// trickles its headers a byte at a time cannot keep a slot.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// HTTP/1 on `listener`'s connections, each in its own task, a request's head due within
+/// `header_timeout`, until `shutdown`; then connections still open get [`SHUTDOWN_GRACE`] to
+/// finish.
+async fn serve_http<L: axum::serve::Listener>(
+	mut listener: L,
+	router: Router,
+	header_timeout: Duration,
+	shutdown: impl std::future::Future<Output = ()>,
+) {
+	use hyper_util::rt::{TokioIo, TokioTimer};
+	let mut shutdown = std::pin::pin!(shutdown);
+	let mut connections = tokio::task::JoinSet::new();
+	loop {
+		let (io, _) = tokio::select! {
+			accepted = listener.accept() => accepted,
+			_ = &mut shutdown => break,
+		};
+		let service = hyper_util::service::TowerToHyperService::new(router.clone());
+		connections.spawn(async move {
+			let connection = hyper::server::conn::http1::Builder::new()
+				.timer(TokioTimer::new())
+				.header_read_timeout(header_timeout)
+				.serve_connection(TokioIo::new(io), service);
+			if let Err(e) = connection.await {
+				tracing::debug!("data service connection: {e}");
+			}
+		});
+		// Reap finished connections as we go.
+		while connections.try_join_next().is_some() {}
+	}
+	let _ = tokio::time::timeout(SHUTDOWN_GRACE, async {
+		while connections.join_next().await.is_some() {}
+	})
+	.await;
+}
+
+/// How long connections still open at shutdown may take to finish.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Open job `job` as the chain has it; `404` if there is none, `503` if the node cannot say.
 async fn open_job(service: &DataService, job: u64) -> Result<proofgrid_client::jobs::Job, Refusal> {
@@ -568,4 +612,44 @@ async fn get_leaf(
 		"path": path.iter().map(|h| format!("0x{}", hex::encode(h))).collect::<Vec<_>>(),
 	});
 	Ok(([(axum::http::header::CONTENT_TYPE, "application/json")], leaf.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+	#[tokio::test]
+	async fn a_client_that_trickles_its_headers_is_cut_off_and_a_prompt_one_is_served() {
+		let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = tcp.local_addr().unwrap();
+		let router = Router::new().route("/", get(|| async { "ok" }));
+		let timeout = Duration::from_millis(400);
+		tokio::spawn(serve_http(tcp, router, timeout, std::future::pending()));
+
+		let mut prompt = tokio::net::TcpStream::connect(address).await.unwrap();
+		prompt.write_all(b"GET / HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+		let mut answer = [0u8; 64];
+		let read = prompt.read(&mut answer).await.unwrap();
+		assert!(answer[..read].starts_with(b"HTTP/1.1 200"), "{:?}", &answer[..read]);
+
+		// A byte every 100 ms: never idle, but its head is not done after 400 ms.
+		let started = std::time::Instant::now();
+		let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
+		let head = b"GET / HTTP/1.1\r\nhost: x\r\nx-padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+		let mut closed_after = None;
+		for byte in head {
+			if slow.write_all(&[*byte]).await.is_err() {
+				closed_after = Some(started.elapsed());
+				break;
+			}
+			tokio::time::sleep(Duration::from_millis(100)).await;
+		}
+		let mut rest = Vec::new();
+		let _ = slow.read_to_end(&mut rest).await;
+		let closed_after = closed_after.unwrap_or(started.elapsed());
+		assert!(!rest.starts_with(b"HTTP/1.1 200"), "the trickled request was served");
+		assert!(closed_after < Duration::from_secs(3), "closed after {closed_after:?}");
+		println!("a head trickled a byte per 100 ms: closed after {closed_after:?} (timeout {timeout:?})");
+	}
 }
