@@ -118,6 +118,17 @@ impl Finished {
 }
 
 /// Everything one device needs.
+/// How the worker is asked to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+	/// Not at all: work on.
+	Run,
+	/// Claim nothing more; stop once the held job has ended (the first Ctrl-C or SIGTERM).
+	Finish,
+	/// At once (a second signal), saying what the held job puts at stake.
+	Now,
+}
+
 pub struct DeviceWorker {
 	pub client: Client,
 	pub owner: Keypair,
@@ -229,28 +240,82 @@ impl DeviceWorker {
 		Ok(())
 	}
 
-	/// Runs until `shutdown` turns true. Errors of one step are logged and retried.
-	pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+	/// Runs until `stop` says so. Errors of one step are logged and retried. On
+	/// [`Stop::Finish`] it claims nothing more and returns once the job it holds has ended (its
+	/// output committed and revealed, its outcome final); on [`Stop::Now`] it returns at once,
+	/// saying what the held job puts at stake.
+	pub async fn run(self, mut stop: watch::Receiver<Stop>) -> Result<()> {
 		self.ensure_registered().await?;
 		tracing::info!(device = %self.log_name(), "job loop started");
+		let mut finishing = false;
 		loop {
-			if *shutdown.borrow() {
-				break;
+			let now = *stop.borrow();
+			match now {
+				Stop::Run => {}
+				Stop::Finish => match self.store.held()? {
+					None => break,
+					Some(held) if !finishing => {
+						finishing = true;
+						tracing::info!(device = %self.device.address(), job = held.job, "stopping once this job has ended: it is committed, revealed and final first (a second Ctrl-C or SIGTERM stops at once)");
+					}
+					Some(_) => {}
+				},
+				Stop::Now => {
+					self.warn_at_stake().await;
+					break;
+				}
 			}
-			if let Err(error) = self.step().await {
+			if let Err(error) = self.step(now == Stop::Run).await {
 				tracing::warn!(device = %self.device.address(), "{error:#}");
 			}
 			tokio::select! {
 				_ = tokio::time::sleep(self.poll) => {}
-				_ = shutdown.changed() => {}
+				_ = stop.changed() => {}
 			}
 		}
 		tracing::info!(device = %self.device.address(), "stopped");
 		Ok(())
 	}
 
-	/// One round: heartbeat if due, then advance the held job or look for a new one.
-	async fn step(&self) -> Result<()> {
+	/// Says what stopping now costs the held job's device unless the worker is started again
+	/// in time.
+	async fn warn_at_stake(&self) {
+		let Ok(Some(held)) = self.store.held() else { return };
+		let job = held.job;
+		let device = self.device.address();
+		let status = match self.client.job(job).await {
+			Ok(Some(info)) => info.status,
+			_ => {
+				tracing::warn!(
+					device,
+					job,
+					"stopping with job {job} held; start the worker again soon to finish it"
+				);
+				return;
+			}
+		};
+		let seconds = |blocks: u32| u64::from(blocks) * self.market.millisecs_per_block / 1000;
+		let best = self.client.best_number().await.unwrap_or_default();
+		match status {
+			JobStatus::Assigned { commit_by, .. } => {
+				let left = commit_by.saturating_sub(best);
+				tracing::warn!(device, job, "stopping with job {job} claimed and not committed: unless the worker is started again and commits it by block #{commit_by} ({left} blocks, about {} s), the device forfeits at least {} GRID", seconds(left), format_grid(self.market.claim_deposit));
+			}
+			JobStatus::Committed { reveal_by, collateral, .. } => {
+				let left = reveal_by.saturating_sub(best);
+				tracing::warn!(device, job, "stopping with job {job} committed and not yet verified: unless the worker is started again and reveals it by block #{reveal_by} ({left} blocks, about {} s), the device loses its collateral of {} GRID", seconds(left), format_grid(collateral));
+			}
+			JobStatus::Verified { dispute_until, collateral, .. } => {
+				let left = dispute_until.saturating_sub(best);
+				tracing::warn!(device, job, "stopping with job {job} verified and in its dispute window (to block #{dispute_until}, about {} s): a data demand left unanswered meanwhile costs the device its collateral of {} GRID; start the worker again to answer", seconds(left), format_grid(collateral));
+			}
+			JobStatus::Submitted => {}
+		}
+	}
+
+	/// One round: heartbeat if due, then advance the held job or (if `claim`) look for a new
+	/// one.
+	async fn step(&self, claim: bool) -> Result<()> {
 		let best = self.client.best_number().await?;
 		let info = self
 			.client
@@ -272,7 +337,7 @@ impl DeviceWorker {
 		match self.store.held()? {
 			Some(held) => self.advance(held, best).await,
 			// A paused or unbonding device takes no work: the pool would refuse its claims.
-			None if !matches!(info.status, DeviceStatus::Active) => Ok(()),
+			None if !matches!(info.status, DeviceStatus::Active) || !claim => Ok(()),
 			None => self.find_and_claim(best, &info).await,
 		}
 	}

@@ -253,7 +253,8 @@ async fn run(args: RunArgs) -> Result<()> {
 		});
 	}
 
-	let (stop, stopped) = watch::channel(false);
+	let (stop, stopped) = watch::channel(jobs::Stop::Run);
+	let (stop_service, service_stopped) = watch::channel(false);
 	// The data service's certificate, and the endpoint published with its pin.
 	let tls = match (args.data_addr, args.plain_http) {
 		(Some(address), false) => {
@@ -305,7 +306,7 @@ async fn run(args: RunArgs) -> Result<()> {
 	// Before anything slow: an owner without the bond says so now, not at the first claim.
 	jobs::check_owner_funds(&client, &owner, &devices, &market).await?;
 	let mut data_devices = std::collections::BTreeMap::new();
-	let mut tasks = Vec::new();
+	let mut device_tasks = Vec::new();
 	for (backend, device) in backends.into_iter().zip(devices) {
 		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
 		data_devices.insert(
@@ -342,37 +343,56 @@ async fn run(args: RunArgs) -> Result<()> {
 			hook: hook.clone(),
 			layer_hook: layer_hook.clone(),
 		};
-		tasks.push(tokio::spawn(worker.run(stopped.clone())));
+		device_tasks.push(tokio::spawn(worker.run(stopped.clone())));
 	}
 
+	let mut service_task = None;
 	if let Some(address) = args.data_addr {
 		let service = Arc::new(data_service::DataService::new(
 			client.clone(),
 			data_devices,
 			args.max_input_mib.saturating_mul(1 << 20),
 		));
-		let mut stopped = stopped.clone();
+		let mut stopped = service_stopped.clone();
 		let shutdown = async move {
 			let _ = stopped.changed().await;
 		};
-		tasks.push(tokio::spawn(async move { service.serve(address, tls, shutdown).await }));
+		service_task =
+			Some(tokio::spawn(async move { service.serve(address, tls, shutdown).await }));
 	}
 
 	// Until a signal — or until a device or the data service stops on its own (it cannot
 	// register, say): then the worker says why at once and exits with it.
+	// The first signal: claim nothing more, finish the held jobs (their devices' collateral is
+	// at stake), then stop. A second: stop at once.
+	let service_ended = async {
+		match service_task.as_mut() {
+			Some(task) => task.await,
+			None => std::future::pending().await,
+		}
+	};
 	let ended = tokio::select! {
 		_ = shutdown_signal() => None,
-		(result, index, _) = futures::future::select_all(tasks.iter_mut()), if !tasks.is_empty() => {
-			Some((index, result))
+		(result, index, _) = futures::future::select_all(device_tasks.iter_mut()), if !device_tasks.is_empty() => {
+			device_tasks.remove(index);
+			Some(result)
+		}
+		result = service_ended => {
+			service_task = None;
+			Some(result)
 		}
 	};
 	let mut failure = None;
 	match ended {
-		None => tracing::info!("shutting down: finishing the current step"),
-		Some((index, result)) => {
-			tasks.remove(index);
+		None => {
+			tracing::info!("stopping: claiming nothing more, finishing the jobs held (Ctrl-C or SIGTERM again stops at once)");
+			let _ = stop.send(jobs::Stop::Finish);
+		}
+		Some(result) => {
 			match result {
-				Ok(Ok(())) => tracing::warn!("a device task ended; shutting down"),
+				Ok(Ok(())) => {
+					tracing::warn!("a device task or the data service ended; shutting down")
+				}
 				Ok(Err(e)) => {
 					tracing::error!("{e:#}; shutting down");
 					failure = Some(e);
@@ -382,15 +402,38 @@ async fn run(args: RunArgs) -> Result<()> {
 					failure = Some(anyhow::anyhow!("a device task failed: {e}"));
 				}
 			}
+			let _ = stop.send(jobs::Stop::Now);
 		}
 	}
-	let _ = stop.send(true);
-	for task in tasks {
-		match tokio::time::timeout(Duration::from_secs(30), task).await {
-			Ok(Ok(Ok(()))) => {}
-			Ok(Ok(Err(e))) => tracing::error!("device: {e:#}"),
-			Ok(Err(e)) => tracing::error!("device task: {e}"),
-			Err(_) => tracing::warn!("a device did not stop in 30 s; its state is on disk"),
+	let finished = futures::future::join_all(device_tasks.iter_mut());
+	let results = tokio::select! {
+		results = finished => results,
+		_ = shutdown_signal() => {
+			tracing::warn!("stopping at once");
+			let _ = stop.send(jobs::Stop::Now);
+			match tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(device_tasks.iter_mut())).await {
+				Ok(results) => results,
+				Err(_) => {
+					tracing::warn!("a device did not stop in 30 s; its state is on disk");
+					Vec::new()
+				}
+			}
+		}
+	};
+	for result in results {
+		match result {
+			Ok(Ok(())) => {}
+			Ok(Err(e)) => tracing::error!("device: {e:#}"),
+			Err(e) => tracing::error!("device task: {e}"),
+		}
+	}
+	// The data service last: clients download what the devices finished.
+	let _ = stop_service.send(true);
+	if let Some(service) = service_task {
+		match tokio::time::timeout(Duration::from_secs(10), service).await {
+			Ok(Ok(Err(e))) => tracing::error!("data service: {e:#}"),
+			Ok(Err(e)) => tracing::error!("data service task: {e}"),
+			_ => {}
 		}
 	}
 	failure.map_or(Ok(()), Err)

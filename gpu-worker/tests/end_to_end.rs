@@ -836,7 +836,35 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(failed, 0, "no failing transaction while paused\n{}", honest.log_tail());
 	client.cancel_job(&dapp, waiting).await.unwrap();
 	println!("paused device: no claim, no failed transaction in 10 blocks");
-	honest.stop();
+
+	// Issue 39: SIGTERM right after a claim. The worker claims nothing more, but finishes the
+	// job it holds — committed, revealed, its settlement final — before it exits; nothing is
+	// slashed.
+	client.resume_device(&honest_owner, &honest_device).await.expect("resumed");
+	let bond_before = client.device(&honest_device).await.unwrap().unwrap().bond;
+	let from = client.best_number().await.unwrap();
+	let (last, _) = submit(&client, &dapp, spec(31)).await;
+	wait_assigned(&client, last, &honest).await;
+	let log = honest.log.clone();
+	let took = honest.stop_within(Duration::from_secs(180));
+	let text = std::fs::read_to_string(&log).unwrap();
+	assert!(text.contains("stopping once this job has ended"), "{text}");
+	let finished = format!("job={last} outcome=\"settled\"");
+	assert!(text.lines().any(|l| l.contains("job finished") && l.contains(&finished)), "{text}");
+	let best = client.best_number().await.unwrap();
+	let mut settled = false;
+	for n in from..=best {
+		let events = client.at(n).await.unwrap().events().fetch().await.unwrap();
+		settled |=
+			events.find::<runtime::jobs::events::JobSettled>().any(|e| e.unwrap().job == last);
+	}
+	assert!(settled, "job {last} settled before the worker exited");
+	let bond_after = client.device(&honest_device).await.unwrap().unwrap().bond;
+	assert_eq!(bond_after, bond_before, "nothing slashed");
+	println!(
+		"SIGTERM after claiming job {last}: the worker committed, revealed and settled it, then exited ({:.1} s); bond unchanged",
+		took.as_secs_f64()
+	);
 
 	// 4. Rewards: wait for the era of the last settlement to end.
 	let era_now = client.current_era().await.unwrap().era;
@@ -846,10 +874,11 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert!(client.pending_rewards(&cheater_owner.account()).await.unwrap().is_empty());
 	let pending = client.pending_rewards(&honest_owner.account()).await.unwrap();
 	let units: u64 = pending.iter().map(|p| p.units).sum();
-	// Five honest seeded jobs, the two supplied ones and the one across the restart.
-	assert_eq!(units, 8, "one unit per settled job, all for the honest owner");
+	// Five honest seeded jobs, the two supplied ones, the one across the restart and the one
+	// finished after SIGTERM.
+	assert_eq!(units, 9, "one unit per settled job, all for the honest owner");
 	let job_fee = market.fee_on(price);
-	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 8 * job_fee);
+	assert_eq!(pending.iter().map(|p| p.fees).sum::<Balance>(), 9 * job_fee);
 	for reward in &pending {
 		// The sole provider of an era gets its whole pool: the era minted ρ (50%) of the fees
 		// burned, the treasury took 10% of that.
@@ -921,12 +950,12 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(held_burned, burned.fees + burned.slashes);
 	let call_fees =
 		sum_events(&client, best, |e: runtime::jobs::events::JobAssigned| e.call_fee_burned).await;
-	assert_eq!(burned.fees, 8 * job_fee + call_fees, "protocol fees and call fees");
+	assert_eq!(burned.fees, 9 * job_fee + call_fees, "protocol fees and call fees");
 	assert_eq!(minted, pending.iter().map(|p| p.fees / 2).sum::<Balance>());
 	assert!(minted < burned.fees, "the chain minted less than its clients burned");
 	println!(
 		"end to end: {} jobs, minted {minted}, transaction fees {fees}, protocol fees burned {}, slashes burned {}, {:.1} s",
-		cheated.len() + honest_jobs.len() + 1,
+		cheated.len() + honest_jobs.len() + 2,
 		burned.fees,
 		burned.slashes,
 		started.elapsed().as_secs_f64()

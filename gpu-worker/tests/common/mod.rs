@@ -99,7 +99,12 @@ impl Process {
 	}
 
 	/// SIGTERM, then wait for a clean exit.
-	pub fn stop(mut self) {
+	pub fn stop(self) {
+		self.stop_within(Duration::from_secs(30));
+	}
+
+	/// SIGTERM, then wait up to `timeout` for a clean exit; how long it took.
+	pub fn stop_within(mut self, timeout: Duration) -> Duration {
 		Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
 		let started = Instant::now();
 		loop {
@@ -111,9 +116,14 @@ impl Process {
 					self.log_tail()
 				);
 				println!("{} stopped cleanly on SIGTERM", self.name);
-				return;
+				return started.elapsed();
 			}
-			assert!(started.elapsed() < Duration::from_secs(30), "{} ignored SIGTERM", self.name);
+			assert!(
+				started.elapsed() < timeout,
+				"{} ignored SIGTERM\n{}",
+				self.name,
+				self.log_tail()
+			);
 			std::thread::sleep(Duration::from_millis(50));
 		}
 	}
