@@ -263,6 +263,36 @@ impl Client {
 		proofgrid_rpc_api::ProofGridApiClient::device(&*self.ws, address).await.map_err(node_error)
 	}
 
+	/// One page of the market's devices as the node's `proofgrid_devices` shows them: up to
+	/// `count` (at most 100) after `start_after`.
+	pub async fn devices_page(
+		&self,
+		start_after: Option<&AccountId32>,
+		count: u32,
+	) -> Result<Vec<proofgrid_rpc_api::DeviceView>, Error> {
+		let start_after = start_after.map(to_address);
+		proofgrid_rpc_api::ProofGridApiClient::devices(&*self.ws, start_after, Some(count))
+			.await
+			.map_err(node_error)
+	}
+
+	/// Every registered device, page by page.
+	pub async fn all_devices(&self) -> Result<Vec<proofgrid_rpc_api::DeviceView>, Error> {
+		let mut all: Vec<proofgrid_rpc_api::DeviceView> = Vec::new();
+		loop {
+			let after = match all.last() {
+				Some(last) => Some(parse_address(&last.device)?),
+				None => None,
+			};
+			let page = self.devices_page(after.as_ref(), 100).await?;
+			let full = page.len() == 100;
+			all.extend(page);
+			if !full {
+				return Ok(all);
+			}
+		}
+	}
+
 	/// The subxt client, for anything the typed helpers do not cover.
 	pub fn api(&self) -> &OnlineClient<PolkadotConfig> {
 		&self.api

@@ -83,6 +83,74 @@ impl MarketParams {
 	}
 }
 
+/// A device's heartbeat older than this many blocks suggests its worker is down (workers beat
+/// every 30 blocks).
+pub const STALE_HEARTBEAT_BLOCKS: u32 = 90;
+
+/// Why `device` would not take a job of `spec` at `price_cap` per work unit, as of block
+/// `best`: one line per reason, none if it may take it. What a worker weighs besides (its
+/// measured speed against the commit window, its disk and memory, its free bond) it alone
+/// knows; these are the reasons anyone can read on chain.
+pub fn reasons_not_taken(
+	device: &proofgrid_rpc_api::DeviceView,
+	spec: &proofgrid_primitives::job::JobSpec,
+	price_cap: Balance,
+	best: u32,
+	params: &MarketParams,
+) -> Vec<String> {
+	use crate::amount::format_grid;
+	use proofgrid_rpc_api::DeviceStateView;
+	let mut reasons = Vec::new();
+	match device.status {
+		DeviceStateView::Active => {}
+		DeviceStateView::Paused => reasons.push("paused by its owner".to_string()),
+		DeviceStateView::Unbonding { until } => {
+			reasons.push(format!("leaving the market (unbonding until #{until})"))
+		}
+	}
+	if device.price_per_unit.0 > price_cap {
+		reasons.push(format!(
+			"asks {} GRID/unit, above your cap of {} GRID/unit",
+			format_grid(device.price_per_unit.0),
+			format_grid(price_cap)
+		));
+	}
+	let requirements = &spec.requirements;
+	let kernel = requirements.kernel.name();
+	if !device.kernels.iter().any(|k| k == kernel) {
+		reasons.push(format!("does not run {kernel} (it runs {})", device.kernels.join(", ")));
+	}
+	if device.vram_mib < requirements.min_vram_mib {
+		reasons.push(format!(
+			"has {} MiB of memory, the job asks {} MiB",
+			device.vram_mib, requirements.min_vram_mib
+		));
+	}
+	if device.advertised_gops < requirements.min_gops {
+		reasons.push(format!(
+			"advertises {} GOPS, the job asks {}",
+			device.advertised_gops, requirements.min_gops
+		));
+	}
+	if spec.supplied().is_some() && device.endpoint.is_none() {
+		reasons.push("publishes no data service, where your own inputs would be uploaded".into());
+	}
+	if params.commit_window(&spec.shape, device.advertised_gops).is_none() {
+		reasons.push(format!(
+			"too slow for this shape at its advertised {} GOPS (longer than the longest commit window)",
+			device.advertised_gops
+		));
+	}
+	let silent = best.saturating_sub(device.last_heartbeat);
+	if silent > STALE_HEARTBEAT_BLOCKS {
+		let seconds = u64::from(silent) * params.millisecs_per_block / 1000;
+		reasons.push(format!(
+			"no heartbeat for {silent} blocks (about {seconds} s): its worker may be down"
+		));
+	}
+	reasons
+}
+
 /// What the market has destroyed since genesis.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,7 @@ use jsonrpsee::core::RpcResult;
 use pallet_devices::{runtime_api::DevicesApi, DeviceInfo};
 use pallet_jobs::{runtime_api::JobsApi, Job, JobStatus};
 use pallet_rewards::runtime_api::RewardsApi;
-use proofgrid_primitives::device::DeviceStatus;
+use proofgrid_primitives::device::{DeviceStatus, Kernel};
 pub use proofgrid_rpc_api::ProofGridApiServer;
 use proofgrid_rpc_api::{
 	hex0x, DeviceStateView, DeviceView, EraView, ErrorCode, InputsView, JobStateView, JobView,
@@ -44,6 +44,7 @@ fn parse_address(what: &str, text: &str) -> RpcResult<AccountId> {
 fn device_view(
 	device: &AccountId,
 	info: &DeviceInfo<AccountId, Balance, BlockNumber>,
+	endpoint: Option<&[u8]>,
 ) -> DeviceView {
 	DeviceView {
 		device: device.to_ss58check(),
@@ -65,6 +66,12 @@ fn device_view(
 			DeviceStatus::Paused => DeviceStateView::Paused,
 			DeviceStatus::Unbonding { until } => DeviceStateView::Unbonding { until },
 		},
+		kernels: Kernel::ALL
+			.into_iter()
+			.filter(|kernel| info.spec.kernels.contains(*kernel))
+			.map(|kernel| kernel.name().to_string())
+			.collect(),
+		endpoint: endpoint.map(|e| String::from_utf8_lossy(e).into_owned()),
 	}
 }
 
@@ -174,7 +181,23 @@ where
 		let device = parse_address("device", &device)?;
 		let at = self.client.info().best_hash;
 		let info = self.client.runtime_api().device(at, device.clone()).map_err(runtime_error)?;
-		Ok(info.as_ref().map(|info| device_view(&device, info)))
+		Ok(info.as_ref().map(|info| device_view(&device, info, None)))
+	}
+
+	fn devices(
+		&self,
+		start_after: Option<String>,
+		count: Option<u32>,
+	) -> RpcResult<Vec<DeviceView>> {
+		let start_after = start_after.map(|a| parse_address("start", &a)).transpose()?;
+		let count = count.unwrap_or(pallet_devices::MAX_DEVICES_PAGE);
+		let at = self.client.info().best_hash;
+		let page =
+			self.client.runtime_api().devices(at, start_after, count).map_err(runtime_error)?;
+		Ok(page
+			.iter()
+			.map(|(device, info, endpoint)| device_view(device, info, endpoint.as_deref()))
+			.collect())
 	}
 
 	fn pending_rewards(&self, who: String) -> RpcResult<Vec<PendingRewardView>> {

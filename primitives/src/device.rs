@@ -54,6 +54,14 @@ impl Kernel {
 	/// Every kernel the chain knows.
 	pub const ALL: [Kernel; 2] = [Kernel::GemmI8, Kernel::LinearI8];
 
+	/// Its name, as the RPC and the CLI show it.
+	pub fn name(self) -> &'static str {
+		match self {
+			Kernel::GemmI8 => "gemm-i8",
+			Kernel::LinearI8 => "linear-i8",
+		}
+	}
+
 	/// This kernel's bit in a [`KernelSet`].
 	pub const fn bit(self) -> u32 {
 		match self {

@@ -45,6 +45,16 @@ pub trait ProofGridApi {
 	fn device(&self, device: String) -> RpcResult<Option<DeviceView>>;
 
 	/// What an account (SS58 address) can claim, era by era.
+	/// Up to `count` registered devices (default and most: 100) after `startAfter` (an
+	/// address; from the first if absent), in storage order: page through the market by
+	/// passing the last address of a page.
+	#[method(name = "devices")]
+	fn devices(
+		&self,
+		start_after: Option<String>,
+		count: Option<u32>,
+	) -> RpcResult<Vec<DeviceView>>;
+
 	#[method(name = "pendingRewards")]
 	fn pending_rewards(&self, who: String) -> RpcResult<Vec<PendingRewardView>>;
 
@@ -385,6 +395,13 @@ pub struct DeviceView {
 	pub last_heartbeat: u32,
 	/// Active, paused or unbonding.
 	pub status: DeviceStateView,
+	/// The kernels it runs (`gemm-i8`, `linear-i8`).
+	#[serde(default)]
+	pub kernels: Vec<String>,
+	/// Its data service's endpoint, where clients upload their own inputs (listed by
+	/// `proofgrid_devices`; `None` in `proofgrid_device`, and for a device without one).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub endpoint: Option<String>,
 }
 
 /// A device's state: `{"state": "active" | "paused" | "unbonding", "until"?}`.

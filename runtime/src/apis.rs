@@ -232,6 +232,26 @@ impl_runtime_apis! {
 		fn device(device: AccountId) -> Option<pallet_devices::DeviceInfo<AccountId, Balance, BlockNumber>> {
 			pallet_devices::Devices::<Runtime>::get(device)
 		}
+
+		fn devices(
+			start_after: Option<AccountId>,
+			count: u32,
+		) -> Vec<pallet_devices::runtime_api::ListedDevice<AccountId, Balance, BlockNumber>> {
+			use pallet_devices::{Devices, Endpoints};
+			let count = count.min(pallet_devices::MAX_DEVICES_PAGE) as usize;
+			let page: Vec<_> = match start_after {
+				Some(after) => Devices::<Runtime>::iter_from(Devices::<Runtime>::hashed_key_for(&after))
+					.take(count)
+					.collect(),
+				None => Devices::<Runtime>::iter().take(count).collect(),
+			};
+			page.into_iter()
+				.map(|(device, info)| {
+					let endpoint = Endpoints::<Runtime>::get(&device).map(|e| e.into_inner());
+					(device, info, endpoint)
+				})
+				.collect()
+		}
 	}
 
 	impl pallet_jobs::runtime_api::JobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {

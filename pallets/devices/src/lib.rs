@@ -61,6 +61,10 @@ mod tests;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// Most devices one page of the `devices` runtime API (and the `proofgrid_devices` RPC)
+/// returns: a page is read from storage in one call.
+pub const MAX_DEVICES_PAGE: u32 = 100;
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;

@@ -21,6 +21,7 @@ use proofgrid_client::{
 	disputes::DisputeOutcome,
 	grants::DownloadGrant,
 	jobs::{state_name, Job, JobOutcome, JobStatus},
+	market::reasons_not_taken,
 	parse_address,
 	rpc_api::{DeviceStateView, DeviceView, JobView, ShapeView},
 	to_address, AccountId32, Client, Keypair,
@@ -77,11 +78,21 @@ enum Command {
 	/// Token rewards for verified work.
 	#[command(subcommand)]
 	Rewards(RewardsCommand),
-	/// The market's rules (prices, collateral, deposits, windows) and what it has burned.
-	Market,
+	/// The market's rules (prices, collateral, deposits, windows) and what it has burned;
+	/// `market devices`: every registered device.
+	Market {
+		#[command(subcommand)]
+		what: Option<MarketCommand>,
+	},
 	/// Run a quantized network as chained, verified `linear-i8` jobs.
 	#[command(subcommand)]
 	Model(ModelCommand),
+}
+
+#[derive(Subcommand)]
+enum MarketCommand {
+	/// Every registered device: price, speed, bond, record, status, data service.
+	Devices,
 }
 
 #[derive(Subcommand)]
@@ -323,9 +334,54 @@ async fn run(cli: Cli) -> Result<()> {
 		Command::Device(command) => device(&client, &signer, &out, command).await,
 		Command::Job(command) => job(&client, &signer, &out, command).await,
 		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
-		Command::Market => market(&client, &out).await,
+		Command::Market { what: None } => market(&client, &out).await,
+		Command::Market { what: Some(MarketCommand::Devices) } => {
+			market_devices(&client, &out).await
+		}
 		Command::Model(ModelCommand::Run(args)) => model::run(&client, &signer, &out, args).await,
 	}
+}
+
+/// Every registered device, a line each.
+async fn market_devices(client: &Client, out: &Output) -> Result<()> {
+	let devices = client.all_devices().await?;
+	let best = client.best_number().await?;
+	let block_ms = client.market_params().await?.millisecs_per_block;
+	out.print(serde_json::to_value(&devices)?, || {
+		if devices.is_empty() {
+			return "no device is registered".into();
+		}
+		let lines: Vec<String> = devices
+			.iter()
+			.map(|d| {
+				let status = match d.status {
+					DeviceStateView::Active => "active".to_string(),
+					DeviceStateView::Paused => "paused".to_string(),
+					DeviceStateView::Unbonding { until } => format!("unbonding until #{until}"),
+				};
+				format!(
+					"{}  {}  {} MiB  {} GOPS advertised, {} delivered  {} GRID/unit  bond {} GRID ({} locked)  done {} failed {}  {}  heartbeat {} blocks (about {} s) ago  {}  data service: {}",
+					d.device,
+					d.model,
+					d.vram_mib,
+					d.advertised_gops,
+					d.delivered_gops,
+					format_grid(d.price_per_unit.0),
+					format_grid(d.bond.0),
+					format_grid(d.locked.0),
+					d.completed,
+					d.failed,
+					d.kernels.join(","),
+					best.saturating_sub(d.last_heartbeat),
+					u64::from(best.saturating_sub(d.last_heartbeat)) * block_ms / 1000,
+					status,
+					d.endpoint.as_deref().unwrap_or("none"),
+				)
+			})
+			.collect();
+		format!("{} device(s) at #{best}:\n{}", devices.len(), lines.join("\n"))
+	});
+	Ok(())
 }
 
 async fn market(client: &Client, out: &Output) -> Result<()> {
@@ -657,6 +713,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			let cap = parse_grid(&price_cap).map_err(anyhow::Error::msg)?;
 			let from = client.best_number().await?;
 			let supplied_samples = spec.supplied_samples();
+			let spec_submitted = spec.clone();
 			let id = client.submit_job(signer, spec, cap, lifetime).await?;
 			let info = client.job(id).await?;
 			let (budget, deposit, call_fee) =
@@ -706,6 +763,17 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					)
 				},
 			);
+			let unfit = unfit_devices(client, &spec_submitted, cap).await?;
+			if !unfit.is_empty() {
+				let seconds =
+					u64::from(lifetime) * client.market_params().await?.millisecs_per_block / 1000;
+				out.print(json!({ "job": id, "noDeviceCanTakeIt": unfit }), || {
+					format!(
+						"job {id}: no device can take it as it stands:\n  {}\n(it waits {lifetime} blocks, about {seconds} s, for one; `proofgrid market devices` lists the market)",
+						unfit.join("\n  ")
+					)
+				});
+			}
 			if let Some(inputs) = uploads {
 				let c = deliver(client, signer, out, id, &shape, &inputs, lifetime).await?;
 				// The root proves which C the device committed; Freivalds' check proves it is A·B.
@@ -1041,16 +1109,47 @@ pub(crate) async fn confirm_inputs(
 }
 
 /// Waits until a device claims job `id` (for `lifetime` blocks at most); returns the device.
+/// If none does, the error says why each registered device did not.
 async fn wait_assigned(client: &Client, id: u64, lifetime: u32) -> Result<AccountId32> {
 	let deadline = client.best_number().await? + lifetime;
+	let mut seen: Option<Job> = None;
 	loop {
-		match client.job(id).await?.map(|j| j.status) {
-			Some(JobStatus::Assigned { device, .. }) => return Ok(device),
+		let job = client.job(id).await?;
+		match job.as_ref().map(|j| &j.status) {
+			Some(JobStatus::Assigned { device, .. }) => return Ok(*device),
 			Some(JobStatus::Submitted) if client.best_number().await? <= deadline => {}
-			other => anyhow::bail!("job {id} was not claimed: {other:?}"),
+			_ => {
+				let why = match job.as_ref().or(seen.as_ref()) {
+					Some(job) => unfit_devices(client, &job.spec.0, job.price_cap).await?,
+					None => Vec::new(),
+				};
+				let why = why.iter().map(|line| format!("\n  {line}")).collect::<String>();
+				bail!("job {id} was not claimed within {lifetime} blocks{why}")
+			}
 		}
+		seen = job.or(seen);
 		tokio::time::sleep(Duration::from_millis(250)).await;
 	}
+}
+
+/// Why no registered device would take a job of `spec` at `price_cap`: a line per device
+/// (its address, then its reasons), or one line if there is no device; empty if some device
+/// may take it.
+async fn unfit_devices(client: &Client, spec: &JobSpec, price_cap: u128) -> Result<Vec<String>> {
+	let (devices, best, params) =
+		(client.all_devices().await?, client.best_number().await?, client.market_params().await?);
+	if devices.is_empty() {
+		return Ok(vec!["no device is registered on this chain".into()]);
+	}
+	let mut lines = Vec::new();
+	for device in &devices {
+		let reasons = reasons_not_taken(device, spec, price_cap, best, &params);
+		if reasons.is_empty() {
+			return Ok(Vec::new());
+		}
+		lines.push(format!("device {}: {}", device.device, reasons.join("; ")));
+	}
+	Ok(lines)
 }
 
 /// Waits until the device of job `id` commits its output; returns the committed root.
