@@ -25,6 +25,60 @@ fn cli(url: &str, suri: &str, args: &[&str]) -> (bool, String) {
 	(output.status.success(), text)
 }
 
+/// `proofgrid` with `env` and `args` only (no `--suri`): whether it succeeded, and its output.
+fn cli_as_is(url: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
+	let output = Command::new(target_dir().join("proofgrid"))
+		.env_remove("PROOFGRID_SURI")
+		.envs(env.iter().copied())
+		.args(["--url", url])
+		.args(args)
+		.output()
+		.unwrap();
+	let text = format!(
+		"{}{}",
+		String::from_utf8_lossy(&output.stdout),
+		String::from_utf8_lossy(&output.stderr)
+	);
+	(output.status.success(), text)
+}
+
+/// Issue 39: no silent default signer outside development chains. On a `local` chain the CLI
+/// signs as nobody it was not told to; reading needs no signer.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chain_other_than_dev_has_no_default_signer() {
+	let dir = tempfile::tempdir().unwrap();
+	let rpc_port = free_port().to_string();
+	let url = format!("ws://127.0.0.1:{rpc_port}");
+	let listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+	let base = dir.path().join("local").display().to_string();
+	let args = ["--chain", "local", "--rpc-port", &rpc_port, "--listen-addr", &listen];
+	let args =
+		[&args[..], &["--no-prometheus", "--no-telemetry", "--no-mdns", "--base-path", &base]]
+			.concat()
+			.iter()
+			.map(|s| s.to_string())
+			.collect::<Vec<_>>();
+	let _node =
+		Process::spawn("local-node", &target_dir().join("proofgrid-node"), &args, dir.path());
+	let started = std::time::Instant::now();
+	while proofgrid_client::Client::connect(&url).await.is_err() {
+		assert!(started.elapsed().as_secs() < 60, "the local node's RPC did not come up");
+		tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+	}
+	let (ok, text) = cli_as_is(&url, &[], &["balance"]);
+	assert!(!ok && text.contains("no signer: this is a Local chain"), "{text}");
+	println!("$ proofgrid balance   # a local chain, no signer given\n{text}");
+	let (ok, text) = cli_as_is(&url, &[], &["market"]);
+	assert!(ok, "reading needs no signer\n{text}");
+	let bob = "5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty";
+	let (ok, text) = cli_as_is(&url, &[("PROOFGRID_SURI", "//Bob")], &["balance"]);
+	assert!(ok && text.contains(bob), "{text}");
+	let file = dir.path().join("suri");
+	std::fs::write(&file, "//Bob\n").unwrap();
+	let (ok, text) = cli_as_is(&url, &[], &["--suri-file", &file.display().to_string(), "balance"]);
+	assert!(ok && text.contains(bob), "{text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_lists_the_market_and_says_why_no_device_takes_a_job() {
 	let dir = tempfile::tempdir().unwrap();

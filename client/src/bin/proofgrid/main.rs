@@ -47,9 +47,15 @@ struct Cli {
 	/// Node WebSocket RPC.
 	#[arg(long, global = true, default_value = "ws://127.0.0.1:9944")]
 	url: String,
-	/// Secret URI of the signing account (`//Alice`, a mnemonic, or a 0x seed).
-	#[arg(long, global = true, default_value = "//Alice")]
-	suri: String,
+	/// Secret URI of the signing account (`//Alice`, a mnemonic, or a 0x seed). Visible to
+	/// other users of this machine in its process list: for a real account prefer
+	/// `--suri-file` or `PROOFGRID_SURI`. Without any of them, a development chain signs as
+	/// `//Alice`; any other chain refuses to guess.
+	#[arg(long, global = true)]
+	suri: Option<String>,
+	/// A file holding the signing account's secret URI (keep it mode 0600).
+	#[arg(long, global = true, conflicts_with = "suri")]
+	suri_file: Option<PathBuf>,
 	/// Print JSON instead of text.
 	#[arg(long, global = true)]
 	json: bool,
@@ -303,13 +309,49 @@ async fn main() {
 	}
 }
 
+/// The environment variable holding the signer's secret URI (instead of `--suri`).
+const SURI_ENV: &str = "PROOFGRID_SURI";
+
+/// The signing key: `--suri`, `--suri-file` or `PROOFGRID_SURI`; else `//Alice` on a
+/// development chain only. Elsewhere a command that signs nothing gets a throwaway key (it is
+/// never used), and one that signs is refused with how to name the signer.
+async fn signer(client: &Client, cli: &Cli) -> Result<Keypair> {
+	if let Some(suri) = &cli.suri {
+		return Ok(Keypair::from_suri(suri)?);
+	}
+	if let Some(path) = &cli.suri_file {
+		let text = std::fs::read_to_string(path)
+			.with_context(|| format!("reading --suri-file {}", path.display()))?;
+		return Ok(Keypair::from_suri(text.trim())?);
+	}
+	if let Ok(suri) = std::env::var(SURI_ENV) {
+		return Ok(Keypair::from_suri(suri.trim())?);
+	}
+	let chain_type = client.chain_type().await?;
+	if chain_type == "Development" {
+		return Ok(Keypair::from_suri("//Alice")?);
+	}
+	let reads_only = matches!(
+		&cli.command,
+		Command::Market { .. }
+			| Command::Balance { address: Some(_) }
+			| Command::Job(JobCommand::Status { .. } | JobCommand::Watch { .. } | JobCommand::List)
+	);
+	if reads_only {
+		return Ok(Keypair::from_seed(&random_seed()));
+	}
+	bail!(
+		"no signer: this is a {chain_type} chain, so there is no default account; give --suri-file FILE or {SURI_ENV} (or --suri)"
+	)
+}
+
 async fn run(cli: Cli) -> Result<()> {
 	use proofgrid_client::endpoint::{AddressPolicy, ALLOW_PRIVATE_ENV};
 	let private = cli.allow_private_endpoints
 		|| std::env::var(ALLOW_PRIVATE_ENV).is_ok_and(|v| v == "1" || v == "true");
 	let policy = if private { AddressPolicy::AllowPrivate } else { AddressPolicy::PublicOnly };
 	let client = Client::connect(&cli.url).await?.with_address_policy(policy);
-	let signer = Keypair::from_suri(&cli.suri)?;
+	let signer = signer(&client, &cli).await?;
 	let out = Output { json: cli.json };
 	match cli.command {
 		Command::Balance { address } => {
