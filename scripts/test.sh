@@ -30,6 +30,10 @@ export PROOFGRID_FAULTY_WORKER="$CARGO_TARGET_DIR/fault-injection/proofgrid-work
 echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
 cargo test --workspace --locked -- --nocapture
 
+# The documentation's runnable examples, against a fresh dev chain and worker.
+echo "[test] docs: the runnable examples (scripts/docs-check.sh)"
+bash scripts/docs-check.sh
+
 # Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
 echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs, pallet-rewards"
 cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs -p pallet-rewards --features runtime-benchmarks
