@@ -19,13 +19,15 @@ use subxt::{extrinsics::ExtrinsicEvents, PolkadotConfig};
 
 /// What the chain made of a fraud proof.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "verdict", rename_all = "camelCase")]
+#[serde(tag = "verdict", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum DisputeOutcome {
 	/// The element was wrong: the job failed, the device was slashed.
 	Upheld {
 		/// Taken from the device's bond, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		slashed: Balance,
 		/// Of which to the client, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		compensation: Balance,
 	},
 	/// The proof showed nothing (the element is right, or a path did not check out): the
@@ -34,6 +36,7 @@ pub enum DisputeOutcome {
 		/// The chain's reason.
 		reason: String,
 		/// Burned from the accuser, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		deposit_burned: Balance,
 	},
 }

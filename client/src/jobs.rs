@@ -46,7 +46,7 @@ pub struct Challenge {
 
 /// How a job ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "outcome", rename_all = "camelCase")]
+#[serde(tag = "outcome", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum JobOutcome {
 	/// The proof checked out and everyone was paid.
 	Settled {
@@ -55,10 +55,13 @@ pub enum JobOutcome {
 		/// Its owner, who was paid.
 		provider: String,
 		/// To the provider, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		payment: Balance,
 		/// The protocol fee, burned, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		fee_burned: Balance,
 		/// Back to the client, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		refund: Balance,
 		/// Block of settlement.
 		block: u32,
@@ -82,8 +85,10 @@ pub enum JobOutcome {
 		/// Why.
 		reason: String,
 		/// Taken from the device's bond, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		slashed: Balance,
 		/// Of which to the client, in planck.
+		#[serde(serialize_with = "crate::planck")]
 		compensation: Balance,
 		/// Block of failure.
 		block: u32,

@@ -99,6 +99,12 @@ pub mod runtime {}
 
 /// Balances in planck (10⁻¹² GRID).
 pub type Balance = u128;
+
+/// Serializes a balance as its SDK structs show it in JSON: a decimal string of planck, as the
+/// node's RPC does (`proofgrid_rpc_api::Planck`), so no JSON reader rounds it.
+pub fn planck<S: serde::Serializer>(value: &Balance, serializer: S) -> Result<S::Ok, S::Error> {
+	serializer.serialize_str(&value.to_string())
+}
 /// One GRID in planck.
 pub const GRID: Balance = 1_000_000_000_000;
 

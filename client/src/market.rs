@@ -10,8 +10,10 @@ use crate::{node_error, runtime, Balance, Client, Error};
 #[serde(rename_all = "camelCase")]
 pub struct MarketParams {
 	/// Bond held per device, and the least a device keeps to take work (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub device_bond: Balance,
 	/// Lowest price per work unit (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub min_price_per_unit: Balance,
 	/// Operations in one work unit.
 	pub ops_per_unit: u64,
@@ -20,12 +22,15 @@ pub struct MarketParams {
 	/// Share of each payment burned, in parts per billion.
 	pub protocol_fee_ppb: u32,
 	/// Least collateral a claim locks (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub min_collateral: Balance,
 	/// Collateral in percent of the job's value.
 	pub collateral_percent: u32,
 	/// Part of the collateral a missed commit window forfeits (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub claim_deposit: Balance,
 	/// Storage deposit per open job, returned when it ends (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub job_deposit: Balance,
 	/// Commit window on top of the advertised compute time, in blocks.
 	pub base_commit_window: u32,
@@ -156,8 +161,10 @@ pub fn reasons_not_taken(
 #[serde(rename_all = "camelCase")]
 pub struct Burned {
 	/// Protocol fees burned by settled jobs (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub fees: Balance,
 	/// Slashed collateral not paid to clients (planck).
+	#[serde(serialize_with = "crate::planck")]
 	pub slashes: Balance,
 }
 

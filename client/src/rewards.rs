@@ -10,8 +10,10 @@ pub struct PendingReward {
 	/// The account's verified work units in that era.
 	pub units: u64,
 	/// Protocol fees its jobs' clients burned in that era, in planck: its share's weight.
+	#[serde(serialize_with = "crate::planck")]
 	pub fees: Balance,
 	/// What a claim pays, in planck.
+	#[serde(serialize_with = "crate::planck")]
 	pub amount: Balance,
 }
 
@@ -25,12 +27,15 @@ pub struct EraStatus {
 	/// The block that ends it.
 	pub end: u32,
 	/// Its schedule under the issuance cap: the most it can mint, in planck.
+	#[serde(serialize_with = "crate::planck")]
 	pub emission: Balance,
 	/// Verified work units so far.
 	pub units: u128,
 	/// Protocol fees its settled jobs burned so far, in planck.
+	#[serde(serialize_with = "crate::planck")]
 	pub fees: Balance,
 	/// What it would mint if it ended now: `min(emission, ρ × fees)`, in planck.
+	#[serde(serialize_with = "crate::planck")]
 	pub mintable: Balance,
 }
 

@@ -277,11 +277,45 @@ fn verify(signature: &[u8; 64], message: &[u8; 32], signer: &[u8; 32]) -> bool {
 	sr25519::Pair::verify(&sr25519::Signature::from_raw(*signature), message, &signer)
 }
 
+/// What of a refused upload's body is read (and discarded) so that its client, still sending,
+/// gets the refusal and its reason rather than a broken connection; past it, or after
+/// [`DRAIN_TIME`], the connection is closed.
+pub const DRAIN_ON_REFUSAL: usize = 1 << 20;
+
+/// How long a refused upload's body is drained at most.
+pub const DRAIN_TIME: Duration = Duration::from_secs(2);
+
 async fn put_input(
 	State(service): State<Arc<DataService>>,
 	Path((job, matrix)): Path<(u64, String)>,
 	headers: HeaderMap,
 	body: Body,
+) -> Result<StatusCode, Refusal> {
+	let mut body = Some(body);
+	let result = take_input(&service, job, &matrix, &headers, &mut body).await;
+	if let (Err(_), Some(body)) = (&result, body) {
+		let mut stream = body.into_data_stream();
+		let mut drained = 0;
+		let _ = tokio::time::timeout(DRAIN_TIME, async {
+			while let Some(Ok(chunk)) = stream.next().await {
+				drained += chunk.len();
+				if drained > DRAIN_ON_REFUSAL {
+					break;
+				}
+			}
+		})
+		.await;
+	}
+	result
+}
+
+/// Checks and stores an upload; leaves `body` in place if it refuses before reading it.
+async fn take_input(
+	service: &DataService,
+	job: u64,
+	matrix: &str,
+	headers: &HeaderMap,
+	body: &mut Option<Body>,
 ) -> Result<StatusCode, Refusal> {
 	// Everything that needs no node is checked first, the client's signature included: a
 	// request from anyone else costs this worker no query.
@@ -292,7 +326,7 @@ async fn put_input(
 		Lanes(char, MatrixCommitment),
 		Bias(u32, H256),
 	}
-	let (expected, source) = match (&spec.inputs, matrix.as_str()) {
+	let (expected, source) = match (&spec.inputs, matrix) {
 		(JobInputs::Seeded { .. }, _) => {
 			return Err(refuse(StatusCode::CONFLICT, "the job's inputs are seeded"))
 		}
@@ -316,7 +350,7 @@ async fn put_input(
 	if *source != InputSource::Upload && !chained_a {
 		return Err(refuse(StatusCode::CONFLICT, "this input comes from a URL, not an upload"));
 	}
-	let signature = signature_header(&headers).ok_or_else(|| {
+	let signature = signature_header(headers).ok_or_else(|| {
 		refuse(StatusCode::UNAUTHORIZED, "no x-proofgrid-signature (0x + 64 bytes)")
 	})?;
 	let (root, size) = match &expected {
@@ -341,14 +375,14 @@ async fn put_input(
 		return Ok(StatusCode::NO_CONTENT);
 	}
 	// Only now the chain: the job must still wait for its inputs on this device, as recorded.
-	let info = open_job(&service, job).await?;
+	let info = open_job(service, job).await?;
 	let assigned_here =
 		matches!(&info.status, JobStatus::Assigned { device, .. } if device.0 == held.device);
 	if !assigned_here || info.client.0 != held.client || info.spec.0.inputs != spec.inputs {
 		return Err(refuse(StatusCode::CONFLICT, "the job is not waiting for its inputs here"));
 	}
 	// One upload of an input at a time: a replayed signature cannot start many.
-	let _slot = service.upload_slot(job, &matrix)?;
+	let _slot = service.upload_slot(job, matrix)?;
 	// While the body arrives the device does not release the job for want of it.
 	let _uploading = store.begin_upload(job);
 	let mismatch =
@@ -365,7 +399,7 @@ async fn put_input(
 			let mut lane = Vec::with_capacity(lane_len);
 			let mut hashes = Vec::with_capacity(commitment.lanes as usize);
 			let mut received = 0usize;
-			let mut stream = body.into_data_stream();
+			let mut stream = body.take().expect("the body is unread").into_data_stream();
 			while let Some(chunk) = stream.next().await {
 				let chunk = chunk.map_err(|e| refuse(StatusCode::BAD_REQUEST, e.to_string()))?;
 				received += chunk.len();
@@ -398,6 +432,7 @@ async fn put_input(
 		}
 		Expected::Bias(_, root) => {
 			// At most 65 536 values (256 KiB): read whole.
+			let body = body.take().expect("the body is unread");
 			let body = axum::body::to_bytes(body, size).await.map_err(|_| too_long())?;
 			if body.len() != size {
 				return Err(refuse(

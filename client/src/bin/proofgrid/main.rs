@@ -776,9 +776,9 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				json!({
 					"submitted": id,
 					"units": shape.work_units(),
-					"budget": format_grid(budget),
-					"deposit": format_grid(deposit),
-					"callFee": format_grid(call_fee),
+					"budget": budget.to_string(),
+					"deposit": deposit.to_string(),
+					"callFee": call_fee.to_string(),
 					"samples": samples,
 					"detection": detection
 						.iter()
