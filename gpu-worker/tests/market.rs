@@ -12,17 +12,7 @@ use serde_json::Value;
 
 /// `proofgrid` as `suri` with `args`: whether it succeeded, and its stdout and stderr.
 fn cli(url: &str, suri: &str, args: &[&str]) -> (bool, String) {
-	let output = Command::new(target_dir().join("proofgrid"))
-		.args(["--url", url, "--suri", suri])
-		.args(args)
-		.output()
-		.unwrap();
-	let text = format!(
-		"{}{}",
-		String::from_utf8_lossy(&output.stdout),
-		String::from_utf8_lossy(&output.stderr)
-	);
-	(output.status.success(), text)
+	cli_as_is(url, &[], &[&["--suri", suri][..], args].concat())
 }
 
 /// `proofgrid` with `env` and `args` only (no `--suri`): whether it succeeded, and its output.
