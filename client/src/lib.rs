@@ -29,6 +29,7 @@ pub mod amount;
 pub mod data;
 pub mod devices;
 pub mod disputes;
+pub mod earnings;
 pub mod endpoint;
 pub mod grants;
 pub mod jobs;
@@ -280,6 +281,14 @@ impl Client {
 		proofgrid_rpc_api::ProofGridApiClient::devices(&*self.ws, start_after, Some(count))
 			.await
 			.map_err(node_error)
+	}
+
+	/// How long a block takes: the runtime's target and what the node observed
+	/// (`proofgrid_blockTime`). Print windows in seconds with its [`ms`](
+	/// proofgrid_rpc_api::BlockTimeView::ms), never the target alone: a dev chain may seal
+	/// every 500 ms.
+	pub async fn block_time(&self) -> Result<proofgrid_rpc_api::BlockTimeView, Error> {
+		proofgrid_rpc_api::ProofGridApiClient::block_time(&*self.ws).await.map_err(node_error)
 	}
 
 	/// Every registered device, page by page.

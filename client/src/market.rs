@@ -36,8 +36,12 @@ pub struct MarketParams {
 	pub base_commit_window: u32,
 	/// Longest commit window, in blocks.
 	pub max_commit_window: u32,
-	/// Expected block time, in milliseconds.
+	/// The runtime's target block time, in milliseconds: what commit windows are sized by.
 	pub millisecs_per_block: u64,
+	/// How long a block takes now, in milliseconds, as the node observed it (the target
+	/// until it has): what windows are shown in seconds by. A dev chain sealing every 500 ms
+	/// has 500 here and 6 000 above.
+	pub block_ms: u64,
 	/// Operation-equivalents a commit window grants per output leaf (hashing).
 	pub ops_per_leaf: u64,
 	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
@@ -58,6 +62,11 @@ pub struct MarketParams {
 }
 
 impl MarketParams {
+	/// `blocks` in seconds at the chain's observed pace (rounded down).
+	pub fn seconds(&self, blocks: u32) -> u64 {
+		u64::from(blocks).saturating_mul(self.block_ms) / 1000
+	}
+
 	/// Collateral a claim locks for a job worth `value` (units × the device's price).
 	pub fn collateral_for(&self, value: Balance) -> Balance {
 		(value.saturating_mul(self.collateral_percent.into()) / 100).max(self.min_collateral)
@@ -148,7 +157,7 @@ pub fn reasons_not_taken(
 	}
 	let silent = best.saturating_sub(device.last_heartbeat);
 	if silent > STALE_HEARTBEAT_BLOCKS {
-		let seconds = u64::from(silent) * params.millisecs_per_block / 1000;
+		let seconds = params.seconds(silent);
 		reasons.push(format!(
 			"no heartbeat for {silent} blocks (about {seconds} s): its worker may be down"
 		));
@@ -192,6 +201,7 @@ impl Client {
 			base_commit_window: get!(c.jobs().base_commit_window()),
 			max_commit_window: get!(c.jobs().max_commit_window()),
 			millisecs_per_block: get!(c.jobs().millisecs_per_block()),
+			block_ms: self.block_time().await?.ms(),
 			ops_per_leaf: get!(c.jobs().ops_per_leaf()),
 			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
 			samples: get!(c.compute_proof().samples()),
@@ -236,6 +246,7 @@ mod tests {
 			base_commit_window: 20,
 			max_commit_window: 600,
 			millisecs_per_block: 6_000,
+			block_ms: 6_000,
 			ops_per_leaf: 0,
 			max_reward_per_fee_ppb: 500_000_000,
 			samples: 64,

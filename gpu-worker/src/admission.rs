@@ -157,6 +157,7 @@ mod tests {
 			base_commit_window: 10,
 			max_commit_window: 600,
 			millisecs_per_block: 6_000,
+			block_ms: 6_000,
 			ops_per_leaf: 4_096,
 			max_reward_per_fee_ppb: 500_000_000,
 			samples: 64,

@@ -294,7 +294,12 @@ impl DeviceWorker {
 				return;
 			}
 		};
-		let seconds = |blocks: u32| u64::from(blocks) * self.market.millisecs_per_block / 1000;
+		// At the pace the chain keeps now (a dev chain may seal far faster than its target).
+		let block_ms = match self.client.block_time().await {
+			Ok(time) => time.ms(),
+			Err(_) => self.market.block_ms,
+		};
+		let seconds = |blocks: u32| u64::from(blocks) * block_ms / 1000;
 		let best = self.client.best_number().await.unwrap_or_default();
 		match status {
 			JobStatus::Assigned { commit_by, .. } => {

@@ -56,9 +56,10 @@ pub async fn run(args: LimitsArgs) -> Result<()> {
 	std::fs::create_dir_all(&args.base_path)?;
 	let free_disk = fs2::available_space(&args.base_path)?;
 	println!(
-		"chain: commit window {} + compute blocks (at most {}), {} ms blocks, {} ops per leaf",
+		"chain: commit window {} + compute blocks (at most {}), {} ms blocks (observed; the runtime's target is {} ms), {} ops per leaf",
 		market.base_commit_window,
 		market.max_commit_window,
+		market.block_ms,
 		market.millisecs_per_block,
 		market.ops_per_leaf
 	);
@@ -91,7 +92,9 @@ pub async fn run(args: LimitsArgs) -> Result<()> {
 				job.ops() as f64,
 				job.leaf_count(),
 				tree_bytes(job.leaf_count()).div_ceil(1 << 20),
-				window.unwrap_or_default(),
+				// At the pace the chain keeps now, not the runtime's target.
+				window.unwrap_or_default() * market.block_ms as f64
+					/ market.millisecs_per_block as f64,
 			);
 			println!("  next size refused: {}", next.as_deref().unwrap_or("(largest valid shape)"));
 			if args.run {

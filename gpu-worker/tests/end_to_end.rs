@@ -681,15 +681,15 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		async move { served.get(uri.path()).cloned().unwrap_or_default() }
 	});
 	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-	let url =
+	let at_url =
 		|path: &str| InputSource::Url(format!("{files}{path}").into_bytes().try_into().unwrap());
 	// The first is public (its client's choice): served to anyone.
 	let from_urls = |a: &str| JobSpec {
 		shape,
 		inputs: JobInputs::Supplied {
 			matrices: SuppliedInputs { a: commitment(&rows), b: commitment(&cols) },
-			a: url(a),
-			b: url("/b"),
+			a: at_url(a),
+			b: at_url("/b"),
 			samples: 64,
 			public_output: a == "/a",
 		},
@@ -894,6 +894,50 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	assert_eq!(claimed, pending.iter().map(|p| p.amount).sum::<Balance>());
 	let after = client.free_balance(&honest_owner.account()).await.unwrap();
 	assert!(after > before + claimed - GRID, "claims paid (less small fees)");
+
+	// The owners' earnings summaries agree with the chain's events, and the CLI prints them.
+	let best = client.best_number().await.unwrap();
+	let payments = sum_events(&client, best, |e: runtime::jobs::events::JobSettled| {
+		if e.device == honest_device {
+			e.payment
+		} else {
+			0
+		}
+	})
+	.await;
+	let slashes = sum_events(&client, best, |e: runtime::devices::events::Slashed| {
+		if e.device == cheater_device {
+			e.amount
+		} else {
+			0
+		}
+	})
+	.await;
+	let honest_earnings = client.earnings(&honest_owner.account()).await.unwrap();
+	assert!(payments > 0);
+	assert_eq!(honest_earnings.payments, payments, "earned = the JobSettled payments");
+	assert_eq!(honest_earnings.rewards_claimed, claimed);
+	assert_eq!((honest_earnings.rewards_to_claim, honest_earnings.slashed), (0, 0));
+	let cheater_earnings = client.earnings(&cheater_owner.account()).await.unwrap();
+	assert!(slashes > 0);
+	assert_eq!(cheater_earnings.slashed, slashes, "slashed = the Slashed events");
+	assert_eq!(cheater_earnings.payments, 0);
+	assert_eq!(cheater_earnings.net(), -(slashes as i128));
+	let cli = Command::new(target_dir().join("proofgrid"))
+		.args(["--url", &url, "--json", "earnings", &honest_owner.address()])
+		.output()
+		.unwrap();
+	assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+	let json: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
+	assert_eq!(json["payments"], payments.to_string());
+	assert_eq!(json["net"], (payments + claimed).to_string());
+	let text = Command::new(target_dir().join("proofgrid"))
+		.args(["--url", &url, "earnings", &cheater_owner.address()])
+		.output()
+		.unwrap();
+	let text = String::from_utf8_lossy(&text.stdout).into_owned();
+	println!("proofgrid earnings (cheater):\n{text}");
+	assert!(text.contains(&format!("net for {}: -", cheater_owner.address())), "{text}");
 
 	// 5. The money invariants, from outside.
 	let best = client.best_number().await.unwrap();

@@ -4,6 +4,7 @@
 // returns them, and boxing them here would only add conversions.
 #![allow(clippy::result_large_err)]
 
+mod block_times;
 mod chain_spec;
 mod cli;
 mod command;

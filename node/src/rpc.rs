@@ -24,6 +24,8 @@ pub struct FullDeps<C, P> {
 	pub pool: Arc<P>,
 	/// Channel to the manual-seal task, when the node seals blocks itself.
 	pub command_sink: Option<mpsc::Sender<EngineCommand<Hash>>>,
+	/// When this node saw its last best blocks (`proofgrid_blockTime`).
+	pub block_times: Arc<crate::block_times::BlockTimes>,
 }
 
 /// All the node's RPC extensions.
@@ -49,12 +51,12 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool, command_sink } = deps;
+	let FullDeps { client, pool, command_sink, block_times } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client.clone()).into_rpc())?;
 	module.merge(crate::rpc_jobs::ProofGridApiServer::into_rpc(
-		crate::rpc_jobs::ProofGrid::new(client),
+		crate::rpc_jobs::ProofGrid::new(client, block_times),
 	))?;
 	if let Some(command_sink) = command_sink {
 		module.merge(ManualSeal::new(command_sink).into_rpc())?;

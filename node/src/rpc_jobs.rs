@@ -5,14 +5,16 @@
 use std::sync::Arc;
 
 use jsonrpsee::core::RpcResult;
+
+use crate::block_times::BlockTimes;
 use pallet_devices::{runtime_api::DevicesApi, DeviceInfo};
 use pallet_jobs::{runtime_api::JobsApi, Job, JobStatus};
 use pallet_rewards::runtime_api::RewardsApi;
 use proofgrid_primitives::device::{DeviceStatus, Kernel};
 pub use proofgrid_rpc_api::ProofGridApiServer;
 use proofgrid_rpc_api::{
-	hex0x, DeviceStateView, DeviceView, EraView, ErrorCode, InputsView, JobStateView, JobView,
-	PendingRewardView, Planck, ShapeView,
+	hex0x, BlockTimeView, DeviceStateView, DeviceView, EraView, ErrorCode, InputsView,
+	JobStateView, JobView, PendingRewardView, Planck, ShapeView,
 };
 use proofgrid_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
 use sp_api::ProvideRuntimeApi;
@@ -22,12 +24,13 @@ use sp_core::crypto::Ss58Codec;
 /// Serves [`ProofGridApiServer`] from the best block.
 pub struct ProofGrid<C> {
 	client: Arc<C>,
+	block_times: Arc<BlockTimes>,
 }
 
 impl<C> ProofGrid<C> {
-	/// A handler reading through `client`.
-	pub fn new(client: Arc<C>) -> Self {
-		Self { client }
+	/// A handler reading through `client`, and the block times this node saw.
+	pub fn new(client: Arc<C>, block_times: Arc<BlockTimes>) -> Self {
+		Self { client, block_times }
 	}
 }
 
@@ -72,6 +75,8 @@ fn device_view(
 			.map(|kernel| kernel.name().to_string())
 			.collect(),
 		endpoint: endpoint.map(|e| String::from_utf8_lossy(e).into_owned()),
+		earned: Planck(info.earned),
+		slashed: Planck(info.slashed),
 	}
 }
 
@@ -226,6 +231,15 @@ where
 			units: Planck(era.units),
 			fees: Planck(era.fees),
 			mintable: Planck(era.mintable),
+		})
+	}
+
+	fn block_time(&self) -> RpcResult<BlockTimeView> {
+		let observed = self.block_times.mean_ms();
+		Ok(BlockTimeView {
+			target_ms: proofgrid_primitives::time::MILLI_SECS_PER_BLOCK,
+			observed_ms: observed.map(|(ms, _)| ms),
+			observed_blocks: observed.map_or(0, |(_, blocks)| blocks),
 		})
 	}
 }

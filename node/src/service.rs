@@ -285,6 +285,12 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 	let prometheus_registry = config.prometheus_registry().cloned();
 	let (command_sink, rpc_commands) = mpsc::channel(ENGINE_COMMAND_QUEUE);
 	let command_sink = matches!(consensus, Consensus::ManualSeal { .. }).then_some(command_sink);
+	let block_times = Arc::new(crate::block_times::BlockTimes::default());
+	task_manager.spawn_handle().spawn(
+		"proofgrid-block-times",
+		None,
+		crate::block_times::follow(client.clone(), block_times.clone()),
+	);
 	let rpc_extensions_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
@@ -293,6 +299,7 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, Hash>>(
 				client: client.clone(),
 				pool: pool.clone(),
 				command_sink: command_sink.clone(),
+				block_times: block_times.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})

@@ -53,6 +53,27 @@ async fn instant_sealing_includes_a_signed_transfer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_block_time_rpc_reports_the_pace_the_chain_keeps_not_only_its_target() {
+	let (node, client) = Node::start(&["--dev", "--sealing", "300"]).await;
+	let started = Instant::now();
+	let view = loop {
+		let view: proofgrid_rpc_api::BlockTimeView =
+			client.request("proofgrid_blockTime", rpc_params![]).await.expect("blockTime");
+		if view.observed_blocks >= 5 {
+			break view;
+		}
+		assert!(started.elapsed() < Duration::from_secs(60), "{view:?}\n{}", node.log_tail());
+		tokio::time::sleep(Duration::from_millis(300)).await;
+	};
+	println!("proofgrid_blockTime on a chain sealing every 300 ms: {view:?}");
+	assert_eq!(view.target_ms, 6_000, "the runtime's target");
+	// Sealing every 300 ms: far below the 6 s target even on a loaded machine.
+	let observed = view.observed_ms.expect("observed");
+	assert!(observed > 0 && observed < 3_000, "{view:?}");
+	assert_eq!(view.ms(), observed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn babe_and_grandpa_produce_and_finalize_blocks() {
 	let (node, client) = Node::start(&["--dev"]).await;
 

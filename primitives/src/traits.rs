@@ -52,8 +52,9 @@ pub trait DeviceRegistry<AccountId, Balance> {
 	/// One job of `device` ended (in any way): its `collateral` is unlocked.
 	fn unlock_collateral(device: &AccountId, collateral: Balance);
 
-	/// `device` completed a job with a valid proof, at a proven `delivered_gops` or more.
-	fn record_success(device: &AccountId, delivered_gops: u64);
+	/// `device` completed a job with a valid proof, at a proven `delivered_gops` or more, and
+	/// its owner was `paid` for it.
+	fn record_success(device: &AccountId, delivered_gops: u64, paid: Balance);
 
 	/// `device` failed a job (bad or late proof, missed window).
 	fn record_failure(device: &AccountId);

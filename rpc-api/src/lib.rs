@@ -44,7 +44,6 @@ pub trait ProofGridApi {
 	#[method(name = "device")]
 	fn device(&self, device: String) -> RpcResult<Option<DeviceView>>;
 
-	/// What an account (SS58 address) can claim, era by era.
 	/// Up to `count` registered devices (default and most: 100) after `startAfter` (an
 	/// address; from the first if absent), in storage order: page through the market by
 	/// passing the last address of a page.
@@ -55,12 +54,19 @@ pub trait ProofGridApi {
 		count: Option<u32>,
 	) -> RpcResult<Vec<DeviceView>>;
 
+	/// What an account (SS58 address) can claim, era by era.
 	#[method(name = "pendingRewards")]
 	fn pending_rewards(&self, who: String) -> RpcResult<Vec<PendingRewardView>>;
 
 	/// The current rewards era: number, first and last block, emission and verified units.
 	#[method(name = "currentEra")]
 	fn current_era(&self) -> RpcResult<EraView>;
+
+	/// How long a block takes: the runtime's target, and the mean wall-clock interval between
+	/// the last best blocks this node imported (a dev chain sealing every 500 ms makes blocks
+	/// 12 times faster than its runtime's target, and a stalled chain slower).
+	#[method(name = "blockTime")]
+	fn block_time(&self) -> RpcResult<BlockTimeView>;
 }
 
 /// Why a `proofgrid_*` call failed: the JSON-RPC error's `code`.
@@ -398,6 +404,12 @@ pub struct DeviceView {
 	/// The kernels it runs (`gemm-i8`, `linear-i8`).
 	#[serde(default)]
 	pub kernels: Vec<String>,
+	/// Paid to its owner for its settled jobs since registration (after the protocol fee).
+	#[serde(default)]
+	pub earned: Planck,
+	/// Taken from its bond by slashes since registration.
+	#[serde(default)]
+	pub slashed: Planck,
 	/// Its data service's endpoint, where clients upload their own inputs (listed by
 	/// `proofgrid_devices`; `None` in `proofgrid_device`, and for a device without one).
 	#[serde(default, skip_serializing_if = "Option::is_none")]
@@ -430,6 +442,26 @@ pub struct PendingRewardView {
 	pub fees: Planck,
 	/// What it can claim.
 	pub amount: Planck,
+}
+
+/// How long a block takes (`proofgrid_blockTime`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockTimeView {
+	/// The runtime's target block time, ms (what its windows were sized for).
+	pub target_ms: u64,
+	/// The mean interval between the last `observed_blocks` + 1 best blocks this node
+	/// imported, ms; `None` until it has seen two (a node still syncing counts none).
+	pub observed_ms: Option<u64>,
+	/// How many intervals `observed_ms` averages.
+	pub observed_blocks: u32,
+}
+
+impl BlockTimeView {
+	/// The time a block takes on this chain now, ms: the observed mean where there is one.
+	pub fn ms(&self) -> u64 {
+		self.observed_ms.unwrap_or(self.target_ms)
+	}
 }
 
 /// The current rewards era.

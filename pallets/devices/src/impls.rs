@@ -158,11 +158,12 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		});
 	}
 
-	fn record_success(device: &T::AccountId, delivered_gops: u64) {
+	fn record_success(device: &T::AccountId, delivered_gops: u64, paid: BalanceOf<T>) {
 		Devices::<T>::mutate(device, |info| {
 			if let Some(info) = info {
 				info.reputation.completed = info.reputation.completed.saturating_add(1);
 				info.delivered_gops = info.delivered_gops.max(delivered_gops);
+				info.earned = info.earned.saturating_add(paid);
 			}
 		});
 	}
@@ -212,6 +213,7 @@ impl<T: Config> DeviceRegistry<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			T::Currency::burn_held(&reason, &info.owner, rest, Precision::Exact, Fortitude::Force)?;
 		}
 		info.bond = info.bond.saturating_sub(slashed);
+		info.slashed = info.slashed.saturating_add(slashed);
 		Devices::<T>::insert(device, info);
 		Self::deposit_event(Event::Slashed { device: device.clone(), amount: slashed });
 		Ok((slashed, compensation))

@@ -345,6 +345,8 @@ pub mod pallet {
 					reputation: Reputation::default(),
 					measured_gops: None,
 					delivered_gops: 0,
+					earned: Zero::zero(),
+					slashed: Zero::zero(),
 					attestation: Attestation::Unattested,
 				},
 			);

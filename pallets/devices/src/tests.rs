@@ -550,11 +550,13 @@ mod registry {
 			Devices::unlock_collateral(&device(1), 100);
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked), (1, 200));
-			Devices::record_success(&device(1), 70);
-			Devices::record_success(&device(1), 50);
+			Devices::record_success(&device(1), 70, 30);
+			Devices::record_success(&device(1), 50, 12);
 			Devices::record_failure(&device(1));
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.reputation.completed, info.reputation.failed), (2, 1));
+			// What the owner was paid adds up per device.
+			assert_eq!(info.earned, 42);
 			// The best proven throughput is kept: each settled job is a lower bound.
 			assert_eq!(info.delivered_gops, 70);
 		});
@@ -688,6 +690,9 @@ mod slashing {
 			assert_eq!(held(ALICE), BOND - 400);
 			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().bond, BOND - 400);
 			System::assert_last_event(Event::Slashed { device: device(1), amount: 400 }.into());
+			// The device's record keeps what its slashes took, for its owner's accounts.
+			Devices::slash(&device(1), 100, &account(BOB), 0).unwrap();
+			assert_eq!(DevicesMap::<Test>::get(device(1)).unwrap().slashed, 500);
 		});
 	}
 

@@ -53,6 +53,11 @@ pub struct DeviceInfo<AccountId, Balance, BlockNumber> {
 	/// jobs counted as operations over the blocks between claim and commit (a lower bound of
 	/// its real speed; 0 until a job settles).
 	pub delivered_gops: u64,
+	/// Paid to the owner for this device's settled jobs, after the protocol fee (what it
+	/// earned; rewards are the owner's, counted by the rewards pallet).
+	pub earned: Balance,
+	/// Taken from its bond by slashes: collateral of failed jobs and forfeited deposits.
+	pub slashed: Balance,
 	/// Hardware evidence for the device key.
 	pub attestation: Attestation,
 }

@@ -979,7 +979,8 @@ impl<T: Config> Pallet<T> {
 		T::Devices::unlock_collateral(&device, collateral);
 		Self::forget_device_job(&device, job);
 		crate::Demands::<T>::remove(&device, job);
-		T::Devices::record_success(&device, Self::delivered_gops(&info, claimed_at, committed_at));
+		let delivered_gops = Self::delivered_gops(&info, claimed_at, committed_at);
+		T::Devices::record_success(&device, delivered_gops, to_provider);
 		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
 		Self::keep_layer_output(job, &info, &device, root);
 		Jobs::<T>::remove(job);

@@ -505,6 +505,8 @@ mod reveal {
 			assert!(JobsMap::<Test>::get(job).is_none());
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked, info.reputation.completed), (0, 0, 1));
+			// The device's record adds up what its owner was paid (after the fee).
+			assert_eq!((info.earned, info.slashed), (540, 0));
 			// The verified work and its burned fee are reported once, to the owner.
 			assert_eq!(Verified::get(), vec![(account(PROVIDER), 1, 60)]);
 		});
@@ -572,6 +574,7 @@ mod reveal {
 			assert_eq!(Devices::bond_of(&device(1)), Some(BOND - COLLATERAL));
 			let info = DevicesMap::<Test>::get(device(1)).unwrap();
 			assert_eq!((info.active_jobs, info.locked, info.reputation.failed), (0, 0, 1));
+			assert_eq!((info.earned, info.slashed), (0, COLLATERAL));
 			// Failed work earns no rewards.
 			assert!(Verified::get().is_empty());
 		});

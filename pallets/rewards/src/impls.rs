@@ -20,7 +20,7 @@ use sp_runtime::{
 use crate::{
 	schedule, BalanceOf, Cleanup, Config, CurrentEra, CurrentEraFees, CurrentEraStart,
 	CurrentEraUnits, EraIndex, EraLength, EraReward, EraStatus, EraWork, Eras, Error, Event,
-	Pallet, PendingReward, TotalMinted, WeightInfo,
+	Pallet, PendingReward, TotalClaimed, TotalMinted, WeightInfo,
 };
 
 impl<T: Config> Pallet<T> {
@@ -180,6 +180,7 @@ impl<T: Config> Pallet<T> {
 			T::Currency::transfer(&Self::pot(), who, amount, Preservation::Preserve)?;
 		}
 		info.paid = info.paid.saturating_add(amount);
+		TotalClaimed::<T>::mutate(who, |total| *total = total.saturating_add(amount));
 		info.unclaimed_fees = info.unclaimed_fees.saturating_sub(work.fees);
 		Self::deposit_event(Event::Claimed {
 			era,

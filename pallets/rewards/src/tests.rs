@@ -6,7 +6,7 @@ use proofgrid_primitives::traits::OnWorkVerified;
 
 use crate::{
 	mock::*, Cleanup, CurrentEra, CurrentEraFees, CurrentEraUnits, EraLength, EraReward, EraStatus,
-	EraWork, Eras, Error, Event, PendingReward, TotalMinted, Work,
+	EraWork, Eras, Error, Event, PendingReward, TotalClaimed, TotalMinted, Work,
 };
 
 /// Burned fees reported per unit by [`work`]: enough that the schedule, not ρ × fees, bounds
@@ -367,6 +367,27 @@ mod claims {
 			assert_eq!(Eras::<Test>::get(0), None);
 			assert_eq!(pot(), ED);
 			assert_eq!(rewards_events().last(), Some(&Event::EraClosed { era: 0, returned: 1 }));
+		});
+	}
+
+	#[test]
+	fn each_providers_claimed_rewards_add_up_over_eras() {
+		build_and_execute(|| {
+			work(11, 1);
+			work(12, 3);
+			run_to_era(1);
+			work(11, 1);
+			run_to_era(2);
+			assert_eq!(TotalClaimed::<Test>::get(account(11)), 0);
+			assert_ok!(claim(11, 0));
+			let first = free(&account(11)) - ENDOWMENT;
+			assert!(first > 0);
+			assert_eq!(TotalClaimed::<Test>::get(account(11)), first);
+			assert_ok!(claim(11, 1));
+			// Both eras' claims, exactly what reached the account; nobody else's.
+			assert_eq!(TotalClaimed::<Test>::get(account(11)), free(&account(11)) - ENDOWMENT);
+			assert!(TotalClaimed::<Test>::get(account(11)) > first);
+			assert_eq!(TotalClaimed::<Test>::get(account(12)), 0);
 		});
 	}
 

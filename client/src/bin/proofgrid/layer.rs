@@ -270,7 +270,8 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 async fn until_settled(client: &Client, out: &Output, id: u64, mut from: u32) -> Result<()> {
 	loop {
 		let outcome = client.watch_job(id, from, SETTLE_TIMEOUT, |_, _| {}).await?;
-		out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome));
+		let block_ms = client.block_time().await?.ms();
+		out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
 		match outcome {
 			JobOutcome::Verified { block, .. } => from = block + 1,
 			JobOutcome::Settled { .. } => return Ok(()),
@@ -295,7 +296,8 @@ async fn prove_wrong(
 	wrong: &WrongLayerElement,
 ) -> Result<()> {
 	let outcome = client.watch_job(id, from, Duration::from_secs(600), |_, _| {}).await?;
-	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome));
+	let block_ms = client.block_time().await?.ms();
+	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
 	if !matches!(outcome, JobOutcome::Verified { .. }) {
 		// The chain's own check caught it (or the job ended otherwise): nothing to prove.
 		return Ok(());

@@ -75,6 +75,12 @@ enum Command {
 		/// Account address; the signer by default.
 		address: Option<String>,
 	},
+	/// A provider's earnings: payments for its devices' settled jobs, rewards claimed and to
+	/// claim, slashes, and the net (the signer's by default).
+	Earnings {
+		/// Owner address; the signer by default.
+		owner: Option<String>,
+	},
 	/// Register and manage GPU devices (the signer is the owner).
 	#[command(subcommand)]
 	Device(DeviceCommand),
@@ -335,6 +341,7 @@ async fn signer(client: &Client, cli: &Cli) -> Result<Keypair> {
 		&cli.command,
 		Command::Market { .. }
 			| Command::Balance { address: Some(_) }
+			| Command::Earnings { owner: Some(_) }
 			| Command::Job(JobCommand::Status { .. } | JobCommand::Watch { .. } | JobCommand::List)
 	);
 	if reads_only {
@@ -373,6 +380,10 @@ async fn run(cli: Cli) -> Result<()> {
 			);
 			Ok(())
 		}
+		Command::Earnings { owner } => {
+			let owner = address_or(owner.as_deref(), &signer)?;
+			earnings(&client, &out, &owner).await
+		}
 		Command::Device(command) => device(&client, &signer, &out, command).await,
 		Command::Job(command) => job(&client, &signer, &out, command).await,
 		Command::Rewards(command) => rewards(&client, &signer, &out, command).await,
@@ -384,11 +395,54 @@ async fn run(cli: Cli) -> Result<()> {
 	}
 }
 
+/// A provider's earnings, a line per device and the totals.
+async fn earnings(client: &Client, out: &Output, owner: &AccountId32) -> Result<()> {
+	let e = client.earnings(owner).await?;
+	let mut value = serde_json::to_value(&e)?;
+	value["net"] = json!(e.net().to_string());
+	out.print(value, || {
+		let mut lines: Vec<String> = e
+			.devices
+			.iter()
+			.map(|d| {
+				format!(
+					"device {}: {} settled, {} failed; earned {} GRID, slashed {} GRID",
+					d.device,
+					d.completed,
+					d.failed,
+					format_grid(d.earned),
+					format_grid(d.slashed)
+				)
+			})
+			.collect();
+		if lines.is_empty() {
+			lines.push(format!("{} has no registered device", e.owner));
+		}
+		let net = e.net();
+		let sign = if net < 0 { "-" } else { "" };
+		lines.extend([
+			format!(
+				"payments for settled jobs: {} GRID (after the protocol fee)",
+				format_grid(e.payments)
+			),
+			format!("rewards claimed:           {} GRID", format_grid(e.rewards_claimed)),
+			format!(
+				"rewards to claim:          {} GRID (`proofgrid rewards claim`)",
+				format_grid(e.rewards_to_claim)
+			),
+			format!("slashed:                   {} GRID", format_grid(e.slashed)),
+			format!("net for {}: {sign}{} GRID", e.owner, format_grid(net.unsigned_abs())),
+		]);
+		lines.join("\n")
+	});
+	Ok(())
+}
+
 /// Every registered device, a line each.
 async fn market_devices(client: &Client, out: &Output) -> Result<()> {
 	let devices = client.all_devices().await?;
 	let best = client.best_number().await?;
-	let block_ms = client.market_params().await?.millisecs_per_block;
+	let params = client.market_params().await?;
 	out.print(serde_json::to_value(&devices)?, || {
 		if devices.is_empty() {
 			return "no device is registered".into();
@@ -415,7 +469,7 @@ async fn market_devices(client: &Client, out: &Output) -> Result<()> {
 					d.failed,
 					d.kernels.join(","),
 					best.saturating_sub(d.last_heartbeat),
-					u64::from(best.saturating_sub(d.last_heartbeat)) * block_ms / 1000,
+					params.seconds(best.saturating_sub(d.last_heartbeat)),
 					status,
 					d.endpoint.as_deref().unwrap_or("none"),
 				)
@@ -456,16 +510,26 @@ async fn market(client: &Client, out: &Output) -> Result<()> {
 			 call fee it paid back (what the failure cost it, never more), the rest is burned"
 				.to_string(),
 			format!(
-				"reveal window: {} blocks after the challenge block, not counting blocks too full \
-				 for the largest reveal; input window: {} blocks + 1 per {} MB of inputs",
+				"blocks: {} ms each now (the runtime's target: {} ms); the seconds below are at that pace",
+				params.block_ms, params.millisecs_per_block
+			),
+			format!(
+				"reveal window: {} blocks (about {} s) after the challenge block, not counting blocks \
+				 too full for the largest reveal; input window: {} blocks (about {} s) + 1 per {} MB \
+				 of inputs",
 				params.reveal_window,
+				params.seconds(params.reveal_window),
 				params.input_window,
+				params.seconds(params.input_window),
 				params.input_bytes_per_block / 1_000_000
 			),
 			format!(
-				"commit window: {} blocks + the compute and hashing time the advertised speed \
-				 promises, at most {} blocks",
-				params.base_commit_window, params.max_commit_window
+				"commit window: {} blocks (about {} s) + the compute and hashing time the \
+				 advertised speed promises, at most {} blocks (about {} s)",
+				params.base_commit_window,
+				params.seconds(params.base_commit_window),
+				params.max_commit_window,
+				params.seconds(params.max_commit_window)
 			),
 			format!(
 				"rewards: an era mints at most {}% of the fees its jobs burned",
@@ -504,15 +568,18 @@ fn address_or(text: Option<&str>, default: &Keypair) -> Result<AccountId32> {
 	})
 }
 
-fn device_line(view: &DeviceView) -> String {
+fn device_line(view: &DeviceView, best: u32, block_ms: u64) -> String {
+	let seconds = |blocks: u32| u64::from(blocks) * block_ms / 1000;
 	let status = match view.status {
 		DeviceStateView::Active => "active".to_string(),
 		DeviceStateView::Paused => "paused".to_string(),
-		DeviceStateView::Unbonding { until } => format!("unbonding until #{until}"),
+		DeviceStateView::Unbonding { until } => {
+			format!("unbonding until #{until} (in about {} s)", seconds(until.saturating_sub(best)))
+		}
 	};
 	format!(
 		"{}  {}  price {} GRID/unit  bond {} GRID ({} locked)  {status}  done {} failed {}  \
-		 delivered {} GOPS  heartbeat #{}",
+		 earned {} GRID slashed {} GRID  delivered {} GOPS  heartbeat #{} ({} s ago)",
 		view.device,
 		view.model,
 		format_grid(view.price_per_unit.0),
@@ -520,8 +587,11 @@ fn device_line(view: &DeviceView) -> String {
 		format_grid(view.locked.0),
 		view.completed,
 		view.failed,
+		format_grid(view.earned.0),
+		format_grid(view.slashed.0),
 		view.delivered_gops,
 		view.last_heartbeat,
+		seconds(best.saturating_sub(view.last_heartbeat)),
 	)
 }
 
@@ -529,7 +599,8 @@ fn device_line(view: &DeviceView) -> String {
 async fn print_device(client: &Client, out: &Output, id: &AccountId32) -> Result<()> {
 	let view =
 		client.device_view(id).await?.with_context(|| format!("no device {}", to_address(id)))?;
-	out.print(serde_json::to_value(&view)?, || device_line(&view));
+	let (best, block_ms) = (client.best_number().await?, client.block_time().await?.ms());
+	out.print(serde_json::to_value(&view)?, || device_line(&view, best, block_ms));
 	Ok(())
 }
 
@@ -568,11 +639,13 @@ async fn device(
 					rows.push(view);
 				}
 			}
+			let (best, block_ms) = (client.best_number().await?, client.block_time().await?.ms());
 			out.print(serde_json::to_value(&rows)?, || {
 				if rows.is_empty() {
 					format!("{} has no devices", to_address(&owner))
 				} else {
-					rows.iter().map(device_line).collect::<Vec<_>>().join("\n")
+					let lines = rows.iter().map(|row| device_line(row, best, block_ms));
+					lines.collect::<Vec<_>>().join("\n")
 				}
 			});
 		}
@@ -645,10 +718,12 @@ fn job_line(view: &JobView) -> String {
 	line
 }
 
-fn outcome_line(job: u64, outcome: &JobOutcome) -> String {
+/// A job's end as a line; `block_ms` turns a wait in blocks into seconds.
+pub(crate) fn outcome_line(job: u64, outcome: &JobOutcome, block_ms: u64) -> String {
 	match outcome {
 		JobOutcome::Verified { device, dispute_until, block } => format!(
-			"job {job} verified in #{block}: proof checked on chain; device {device} is paid after #{dispute_until} unless an element is proven wrong before"
+			"job {job} verified in #{block}: proof checked on chain; device {device} is paid after #{dispute_until} (in about {} s) unless an element is proven wrong before",
+			u64::from(dispute_until.saturating_sub(*block)) * block_ms / 1000
 		),
 		JobOutcome::Settled { provider, payment, fee_burned, refund, block, .. } => format!(
 			"job {job} settled in #{block}: proof verified; provider {provider} paid {} GRID, fee {} GRID burned, refund {} GRID + deposit",
@@ -682,7 +757,8 @@ async fn watch(
 			}
 		})
 		.await?;
-	out.print(json!({ "id": job, "end": outcome }), || outcome_line(job, &outcome));
+	let block_ms = client.block_time().await?.ms();
+	out.print(json!({ "id": job, "end": outcome }), || outcome_line(job, &outcome, block_ms));
 	if matches!(outcome, JobOutcome::Settled { .. } | JobOutcome::Verified { .. }) {
 		Ok(())
 	} else {
@@ -807,8 +883,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			);
 			let unfit = unfit_devices(client, &spec_submitted, cap).await?;
 			if !unfit.is_empty() {
-				let seconds =
-					u64::from(lifetime) * client.market_params().await?.millisecs_per_block / 1000;
+				let seconds = client.market_params().await?.seconds(lifetime);
 				out.print(json!({ "job": id, "noDeviceCanTakeIt": unfit }), || {
 					format!(
 						"job {id}: no device can take it as it stands:\n  {}\n(it waits {lifetime} blocks, about {seconds} s, for one; `proofgrid market devices` lists the market)",
@@ -1051,7 +1126,8 @@ async fn prove_wrong(
 	wrong: &proofgrid_primitives::check::WrongElement,
 ) -> Result<()> {
 	let outcome = client.watch_job(id, from, Duration::from_secs(600), |_, _| {}).await?;
-	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome));
+	let block_ms = client.block_time().await?.ms();
+	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
 	if !matches!(outcome, JobOutcome::Verified { .. }) {
 		// The chain's own check caught it (or the job ended otherwise): nothing to prove.
 		return Ok(());
