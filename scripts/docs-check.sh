@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the documentation's runnable examples: every fenced block opened with ```sh runnable in
 # README.md and docs/*.md, in order, against a fresh dev chain (500 ms blocks) and one CPU
-# worker for //Charlie that this script starts, from a scratch directory holding A.npy (1024×1024)
-# and B.npy (1024×1024). `proofgrid` in a block is the CLI built in $CARGO_TARGET_DIR, talking to
+# worker for //Charlie that this script starts, from a scratch directory holding A.npy (1024×1024),
+# B.npy (1024×1024) and a link to examples/. The lines of a block run in one shell, in order. `proofgrid` in a block is the CLI built in $CARGO_TARGET_DIR, talking to
 # that chain. A command that fails fails the check; the output of every block is printed, so
 # the docs' pasted output can be compared with what the code prints today.
 #
@@ -71,6 +71,9 @@ save(os.path.join(sys.argv[1], "A.npy"), 1024, 1024)
 save(os.path.join(sys.argv[1], "B.npy"), 1024, 1024)
 EOF
 
+# The examples' files, where the blocks name them.
+ln -s "$PWD/examples" "$WORK/examples"
+
 # Every ```sh runnable block, as (file, first line, text).
 BLOCKS="$WORK/blocks"
 mkdir -p "$BLOCKS"
@@ -108,10 +111,14 @@ for block in "$BLOCKS"/*; do
 		while IFS= read -r line; do
 			case "$line" in ''|'#'*) continue ;; esac
 			echo "\$ $line"
-			# `set -e` does not hold in a subshell whose status is tested: check each command.
-			if ! eval "$line" 2>&1 | sed 's/^/    /'; then
+			# In this shell (not a pipeline's subshell), so a block's variables (a job's id, a
+			# device's address) carry to its next lines. `set -e` does not hold in a command
+			# whose status is tested: each is checked.
+			if ! eval "$line" >"$WORK/out" 2>&1; then
+				sed 's/^/    /' "$WORK/out"
 				exit 1
 			fi
+			sed 's/^/    /' "$WORK/out"
 		done < <(tail -n +2 "$block")
 	) || { echo "[docs] FAILED: $(head -1 "$block" | cut -c3-)"; tail -20 "$WORK/worker.log"; exit 1; }
 done

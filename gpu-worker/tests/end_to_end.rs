@@ -897,21 +897,29 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 
 	// The owners' earnings summaries agree with the chain's events, and the CLI prints them.
 	let best = client.best_number().await.unwrap();
-	let payments = sum_events(&client, best, |e: runtime::jobs::events::JobSettled| {
-		if e.device == honest_device {
-			e.payment
-		} else {
-			0
-		}
-	})
+	let payments = sum_events(
+		&client,
+		best,
+		|e: runtime::jobs::events::JobSettled| {
+			if e.device == honest_device {
+				e.payment
+			} else {
+				0
+			}
+		},
+	)
 	.await;
-	let slashes = sum_events(&client, best, |e: runtime::devices::events::Slashed| {
-		if e.device == cheater_device {
-			e.amount
-		} else {
-			0
-		}
-	})
+	let slashes = sum_events(
+		&client,
+		best,
+		|e: runtime::devices::events::Slashed| {
+			if e.device == cheater_device {
+				e.amount
+			} else {
+				0
+			}
+		},
+	)
 	.await;
 	let honest_earnings = client.earnings(&honest_owner.account()).await.unwrap();
 	assert!(payments > 0);

@@ -456,7 +456,7 @@ async fn market_devices(client: &Client, out: &Output) -> Result<()> {
 					DeviceStateView::Unbonding { until } => format!("unbonding until #{until}"),
 				};
 				format!(
-					"{}  {}  {} MiB  {} GOPS advertised, {} delivered  {} GRID/unit  bond {} GRID ({} locked)  done {} failed {}  {}  heartbeat {} blocks (about {} s) ago  {}  data service: {}",
+					"{}  {}  {} MiB  {} GOPS advertised, ≥ {} delivered  {} GRID/unit  bond {} GRID ({} locked)  done {} failed {}  {}  heartbeat {} blocks (about {} s) ago  {}  data service: {}",
 					d.device,
 					d.model,
 					d.vram_mib,
@@ -553,11 +553,22 @@ struct Output {
 
 impl Output {
 	fn print(&self, value: Value, text: impl FnOnce() -> String) {
-		if self.json {
-			println!("{value}");
-		} else {
-			println!("{}", text());
+		let line = if self.json { value.to_string() } else { text() };
+		say(&line);
+	}
+}
+
+/// Prints `line` on stdout. A reader that went away (`proofgrid … | head -1`) ends the
+/// command quietly, with the status a shell gives a command killed by SIGPIPE, instead of
+/// a panic (Rust ignores SIGPIPE, so `println!` would panic).
+pub(crate) fn say(line: &str) {
+	use std::io::Write;
+	let mut stdout = std::io::stdout().lock();
+	if let Err(e) = writeln!(stdout, "{line}").and_then(|()| stdout.flush()) {
+		if e.kind() == std::io::ErrorKind::BrokenPipe {
+			std::process::exit(141);
 		}
+		panic!("writing to stdout: {e}");
 	}
 }
 
@@ -579,7 +590,7 @@ fn device_line(view: &DeviceView, best: u32, block_ms: u64) -> String {
 	};
 	format!(
 		"{}  {}  price {} GRID/unit  bond {} GRID ({} locked)  {status}  done {} failed {}  \
-		 earned {} GRID slashed {} GRID  delivered {} GOPS  heartbeat #{} ({} s ago)",
+		 earned {} GRID slashed {} GRID  delivered ≥ {} GOPS  heartbeat #{} ({} s ago)",
 		view.device,
 		view.model,
 		format_grid(view.price_per_unit.0),
@@ -753,7 +764,7 @@ async fn watch(
 	let outcome = client
 		.watch_job(job, from, timeout, |block, info| {
 			if !out.json {
-				println!("#{block}  {}", watch_line(job, info));
+				say(&format!("#{block}  {}", watch_line(job, info)));
 			}
 		})
 		.await?;
@@ -1367,13 +1378,13 @@ async fn rewards(
 				let amount = client.claim_rewards(signer, era).await?;
 				claimed.push(json!({ "era": era, "amount": amount.to_string() }));
 				if !out.json {
-					println!("claimed {} GRID for era {era}", format_grid(amount));
+					say(&format!("claimed {} GRID for era {era}", format_grid(amount)));
 				}
 			}
 			if out.json {
-				println!("{}", json!(claimed));
+				say(&json!(claimed).to_string());
 			} else if claimed.is_empty() {
-				println!("nothing to claim");
+				say("nothing to claim");
 			}
 		}
 	}
