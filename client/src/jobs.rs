@@ -464,7 +464,7 @@ impl Client {
 				next += 1;
 			}
 			if started.elapsed() > timeout {
-				return Err(Error::Node(format!("job {job} did not end within {timeout:?}")));
+				return Err(Error::Timeout { job, seconds: timeout.as_secs() });
 			}
 			tokio::time::sleep(Duration::from_millis(200)).await;
 		}

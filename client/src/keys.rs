@@ -56,6 +56,12 @@ impl Signer<PolkadotConfig> for Keypair {
 	}
 }
 
+/// 32 unpredictable bytes: a fresh sr25519 key's public part (no RNG crate needed).
+pub fn random_bytes() -> [u8; 32] {
+	use sp_core::Pair;
+	sr25519::Pair::generate().0.public().0
+}
+
 /// Parses an SS58 address.
 pub fn parse_address(address: &str) -> Result<AccountId32, crate::Error> {
 	sp_core::crypto::AccountId32::from_ss58check(address)

@@ -36,10 +36,11 @@ pub mod jobs;
 mod keys;
 pub mod layers;
 pub mod market;
+pub mod own;
 pub mod rewards;
 mod rpc;
 
-pub use keys::{parse_address, to_address, Keypair};
+pub use keys::{parse_address, random_bytes, to_address, Keypair};
 /// The `proofgrid_*` RPC: its views (the CLI's `--json` shapes), error codes and client.
 pub use proofgrid_rpc_api as rpc_api;
 pub use subxt::utils::{AccountId32, H256};
@@ -168,6 +169,61 @@ pub enum Error {
 	/// An event the transaction should have emitted is missing.
 	#[error("expected event {0} not found")]
 	MissingEvent(&'static str),
+	/// Inputs or options the chain would refuse (a shape, a sample count, a price cap), caught
+	/// before anything is sent: no funds moved.
+	#[error("{0}")]
+	BadInput(String),
+	/// No device claimed the job within its lifetime.
+	#[error("job {job} was not claimed within {blocks} blocks{}", lines(reasons))]
+	NotClaimed {
+		/// The job.
+		job: u64,
+		/// Its lifetime, in blocks.
+		blocks: u32,
+		/// Why each registered device did not take it (a line each).
+		reasons: Vec<String>,
+	},
+	/// The job ended (or changed state) before the output it was waited for was committed.
+	#[error("job {job} ended before its output was committed: {state}")]
+	Ended {
+		/// The job.
+		job: u64,
+		/// What it was when the wait stopped.
+		state: String,
+	},
+	/// A wait ran out of time.
+	#[error("job {job} did not end within {seconds} s")]
+	Timeout {
+		/// The job.
+		job: u64,
+		/// How long it was waited for.
+		seconds: u64,
+	},
+	/// The device's committed output is wrong where the client's check found: the chain ruled
+	/// (`outcome`), and if its own check had passed, the element was proven wrong on chain
+	/// (`dispute`).
+	#[error("job {job}: the device's output is wrong at [{row}][{column}] ({found} where A·B has {expected}); the chain: {outcome:?}{}", dispute.as_ref().map(|d| format!(", the fraud proof: {d:?}")).unwrap_or_default())]
+	WrongOutput {
+		/// The job.
+		job: u64,
+		/// Row of the wrong element.
+		row: u64,
+		/// Column of the wrong element.
+		column: u64,
+		/// What the device committed there.
+		found: i64,
+		/// What `A·B` has there.
+		expected: i64,
+		/// How the chain ended or ruled on the job.
+		outcome: Box<jobs::JobOutcome>,
+		/// The fraud proof's verdict, when one was needed.
+		dispute: Option<disputes::DisputeOutcome>,
+	},
+}
+
+/// `reasons` as indented lines after a message.
+fn lines(reasons: &[String]) -> String {
+	reasons.iter().map(|line| format!("\n  {line}")).collect()
 }
 
 impl Error {

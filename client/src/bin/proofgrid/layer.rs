@@ -28,10 +28,7 @@ use proofgrid_primitives::{
 use serde_json::json;
 use sp_core::H256;
 
-use crate::{
-	confirm_inputs, outcome_line, print_wrong, random_seed, wait_assigned, wait_committed, Output,
-	GRANT_FOR_DOWNLOAD,
-};
+use crate::{confirm_inputs, outcome_line, print_wrong, random_seed, Output, GRANT_FOR_DOWNLOAD};
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
 /// minutes on a production chain).
@@ -195,7 +192,7 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 			)
 		},
 	);
-	let device = wait_assigned(client, id, args.lifetime).await?;
+	let device = client.wait_assigned(id, args.lifetime).await?;
 	// A chained `A` given here is uploaded too: the device takes whichever arrives first.
 	if args.a.is_some() {
 		client.upload_input(signer, id, Matrix::A, &data.rows).await?;
@@ -206,7 +203,7 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 		format!("job {id}: inputs uploaded to device {}", to_address(&device))
 	});
 	confirm_inputs(client, signer, out, id).await?;
-	let root = wait_committed(client, id).await?;
+	let root = client.wait_committed(id).await?;
 	let endpoint =
 		client.endpoint(&device).await?.context("the device withdrew its data service")?;
 	let commitment = output_commitment(&shape, H256(root));

@@ -17,17 +17,16 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use proofgrid_client::{
 	amount::{format_grid, parse_grid},
-	data::Matrix,
 	disputes::DisputeOutcome,
 	grants::DownloadGrant,
 	jobs::{state_name, Job, JobOutcome, JobStatus},
-	market::reasons_not_taken,
+	own::{OwnInputs, OwnJob, Step},
 	parse_address,
 	rpc_api::{DeviceStateView, DeviceView, JobView, ShapeView},
-	to_address, AccountId32, Client, Keypair,
+	to_address, AccountId32, Client, Error as ClientError, Keypair,
 };
 use proofgrid_primitives::{
-	check::{freivalds, DEFAULT_ROUNDS},
+	check::DEFAULT_ROUNDS,
 	device::{ComputeCapability, DeviceSpec, Kernel, KernelSet, Requirements},
 	gemm::GemmShape,
 	inputs::Download,
@@ -892,7 +891,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 					)
 				},
 			);
-			let unfit = unfit_devices(client, &spec_submitted, cap).await?;
+			let unfit = client.unfit_devices(&spec_submitted, cap).await?;
 			if !unfit.is_empty() {
 				let seconds = client.market_params().await?.seconds(lifetime);
 				out.print(json!({ "job": id, "noDeviceCanTakeIt": unfit }), || {
@@ -903,28 +902,15 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 				});
 			}
 			if let Some(inputs) = uploads {
-				let c = deliver(client, signer, out, id, &shape, &inputs, lifetime).await?;
-				// The root proves which C the device committed; Freivalds' check proves it is A·B.
-				let started = std::time::Instant::now();
-				let seed = u64::from_le_bytes(random_seed()[..8].try_into().expect("8 bytes"));
-				let (rows, cols, k) = (inputs.rows, inputs.cols, k as usize);
-				let (rows, cols, c, checked) = tokio::task::spawn_blocking(move || {
-					let checked = freivalds(&rows, &cols, &c, k, seed, DEFAULT_ROUNDS);
-					(rows, cols, c, checked)
-				})
-				.await?;
-				if let Err(wrong) = checked {
-					let (found, expected) = (wrong.found.into(), wrong.expected.into());
-					print_wrong(out, id, "C", "A·B", (wrong.row, wrong.column), found, expected);
-					prove_wrong(client, signer, out, id, from + 1, &shape, &rows, &cols, &wrong).await?;
-					bail!("job {id}: the device's output was wrong");
-				}
-				let millis = started.elapsed().as_secs_f64() * 1e3;
-				out.print(json!({ "job": id, "freivalds": { "rounds": DEFAULT_ROUNDS, "ms": millis } }), || {
-					format!(
-						"job {id}: C = A·B checked here in {millis:.0} ms (Freivalds, {DEFAULT_ROUNDS} rounds: a wrong C passes with probability ≤ 2⁻⁶⁴)"
-					)
-				});
+				let job = OwnJob { id, submitted_at: from, inputs, lifetime };
+				let block_ms = client.block_time().await?.ms();
+				let c = match client.follow_own(signer, &job, |step| print_step(out, id, step, block_ms)).await {
+					Ok(c) => c,
+					Err(ClientError::WrongOutput { .. }) => {
+						bail!("job {id}: the device's output was wrong")
+					}
+					Err(e) => return Err(e.into()),
+				};
 				if let Some(path) = &out_path {
 					proofgrid_client::data::write_npy_i32(path, m as usize, n as usize, &c)?;
 					out.print(json!({ "job": id, "out": path }), || {
@@ -1053,17 +1039,8 @@ impl InputArg {
 	}
 }
 
-/// A job's own inputs as lanes (`A`'s rows, `B`'s columns, `k` values each), and which of them
-/// to upload once a device takes the job (the others it fetches from their URLs).
-struct OwnInputs {
-	rows: Vec<i8>,
-	cols: Vec<i8>,
-	upload_a: bool,
-	upload_b: bool,
-}
-
-/// The spec of a job on the matrices `a` (m×k) and `b` (k×n) with `samples`, and what to
-/// upload.
+/// The spec of a job on the matrices `a` (m×k) and `b` (k×n) with `samples`, and its inputs
+/// (those from files are uploaded, those at URLs fetched by the device).
 async fn supplied_spec(
 	a: InputArg,
 	b: InputArg,
@@ -1072,10 +1049,7 @@ async fn supplied_spec(
 	requirements: Requirements,
 ) -> Result<(JobSpec, OwnInputs)> {
 	use proofgrid_client::data::{fetch_npy_i8, read_npy_i8, MAX_NPY_HEADER};
-	use proofgrid_primitives::{
-		inputs::{MatrixCommitment, SuppliedInputs},
-		job::{InputSource, JobInputs},
-	};
+	use proofgrid_primitives::job::InputSource;
 	// A URL input is read here once, to commit to it: no larger than a worker takes by default
 	// (`--max-input-mib` 1024).
 	const MAX_URL_INPUT: usize = (1 << 30) + MAX_NPY_HEADER + 12;
@@ -1097,200 +1071,65 @@ async fn supplied_spec(
 	};
 	let (a_source, m, k, a_values) = load(a).await?;
 	let (b_source, k_b, n, b_values) = load(b).await?;
-	anyhow::ensure!(k == k_b, "A is {m}×{k} but B is {k_b}×{n}: the inner dimensions differ");
-	anyhow::ensure!(k > 0 && m > 0 && n > 0, "an empty matrix");
-	let rows = Matrix::A.lanes(m, k, a_values);
-	let cols = Matrix::B.lanes(k, n, b_values);
-	let commit = |lanes: &[i8]| {
-		MatrixCommitment::of_lanes(lanes.chunks(k)).context("a matrix without lanes")
-	};
-	let matrices = SuppliedInputs { a: commit(&rows)?, b: commit(&cols)? };
-	let inputs = OwnInputs {
-		rows,
-		cols,
-		upload_a: a_source == InputSource::Upload,
-		upload_b: b_source == InputSource::Upload,
-	};
-	let spec = JobSpec {
-		shape: GemmShape { m: m.try_into()?, n: n.try_into()?, k: k.try_into()? },
-		inputs: JobInputs::Supplied { matrices, a: a_source, b: b_source, samples, public_output },
-		requirements,
-	};
+	let mut inputs = OwnInputs::from_row_major(a_values, (m, k), b_values, (k_b, n))?;
+	inputs.upload_a = a_source == InputSource::Upload;
+	inputs.upload_b = b_source == InputSource::Upload;
+	let spec = inputs.spec((a_source, b_source), samples, public_output, requirements)?;
 	Ok((spec, inputs))
 }
 
-/// Uploads a supplied job's inputs once a device claims it, then downloads `C` once the device
-/// has committed it, checked against the committed root.
-/// After Freivalds' check found `wrong` in job `id`'s committed output: once the chain has
-/// ruled on the reveal, prove the element wrong there (if the spot check missed it) and print
-/// the verdict.
-#[allow(clippy::too_many_arguments)]
-async fn prove_wrong(
-	client: &Client,
-	signer: &Keypair,
-	out: &Output,
-	id: u64,
-	from: u32,
-	shape: &GemmShape,
-	rows: &[i8],
-	cols: &[i8],
-	wrong: &proofgrid_primitives::check::WrongElement,
-) -> Result<()> {
-	let outcome = client.watch_job(id, from, Duration::from_secs(600), |_, _| {}).await?;
-	let block_ms = client.block_time().await?.ms();
-	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
-	if !matches!(outcome, JobOutcome::Verified { .. }) {
-		// The chain's own check caught it (or the job ended otherwise): nothing to prove.
-		return Ok(());
-	}
-	let output = client.committed_output(id).await?;
-	let endpoint = client
-		.endpoint(&output.device)
-		.await?
-		.context("the device withdrew its data service: its leaf cannot be downloaded")?;
-	let (row, col) = (wrong.row as u32, wrong.column as u32);
-	let leaf_index = shape.leaf_of(row, col);
-	let grant =
-		client.grant_download(signer, output.device.0, id, Download::Leaves, GRANT_FOR_DOWNLOAD)?;
-	let leaf =
-		client.download_leaf(&endpoint, id, shape, &output.root, leaf_index, Some(&grant)).await?;
-	let proof =
-		proofgrid_client::disputes::fraud_proof(rows, cols, shape.k as usize, (row, col), leaf)?;
-	let verdict = client.dispute(signer, id, proof, shape.k).await?;
-	out.print(json!({ "job": id, "dispute": verdict }), || match &verdict {
-		DisputeOutcome::Upheld { slashed, compensation } => format!(
-			"job {id}: fraud proof of C[{row}][{col}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
-			format_grid(*slashed),
-			format_grid(*compensation)
+/// Prints a step of a job on own inputs (`proofgrid_client::own`).
+fn print_step(out: &Output, id: u64, step: Step, block_ms: u64) {
+	match step {
+		Step::Uploaded { device } => {
+			out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
+				format!("job {id}: inputs uploaded to device {}", to_address(&device))
+			})
+		}
+		Step::InputsConfirmed => out.print(json!({ "job": id, "inputsConfirmed": true }), || {
+			format!("job {id}: the device's receipt for the inputs is on chain")
+		}),
+		Step::Checked { millis } => out.print(
+			json!({ "job": id, "freivalds": { "rounds": DEFAULT_ROUNDS, "ms": millis } }),
+			|| {
+				format!(
+					"job {id}: C = A·B checked here in {millis:.0} ms (Freivalds, {DEFAULT_ROUNDS} rounds: a wrong C passes with probability ≤ 2⁻⁶⁴)"
+				)
+			},
 		),
-		DisputeOutcome::Rejected { reason, deposit_burned } => format!(
-			"job {id}: fraud proof of C[{row}][{col}] REJECTED ({reason}); {} GRID deposit burned",
-			format_grid(*deposit_burned)
-		),
-	});
-	Ok(())
-}
-
-async fn deliver(
-	client: &Client,
-	signer: &Keypair,
-	out: &Output,
-	id: u64,
-	shape: &GemmShape,
-	inputs: &OwnInputs,
-	lifetime: u32,
-) -> Result<Vec<i32>> {
-	let device = wait_assigned(client, id, lifetime).await?;
-	let uploads =
-		[(Matrix::A, inputs.upload_a, &inputs.rows), (Matrix::B, inputs.upload_b, &inputs.cols)];
-	for (matrix, upload, lanes) in uploads {
-		if upload {
-			client.upload_input(signer, id, matrix, lanes).await?;
+		Step::Wrong { row, column, found, expected } => {
+			print_wrong(out, id, "C", "A·B", (row as usize, column as usize), found, expected)
+		}
+		Step::Ruled(outcome) => out.print(json!({ "id": id, "end": outcome }), || {
+			outcome_line(id, &outcome, block_ms)
+		}),
+		Step::Disputed { row, column, verdict } => {
+			out.print(json!({ "job": id, "dispute": verdict }), || match &verdict {
+				DisputeOutcome::Upheld { slashed, compensation } => format!(
+					"job {id}: fraud proof of C[{row}][{column}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
+					format_grid(*slashed),
+					format_grid(*compensation)
+				),
+				DisputeOutcome::Rejected { reason, deposit_burned } => format!(
+					"job {id}: fraud proof of C[{row}][{column}] REJECTED ({reason}); {} GRID deposit burned",
+					format_grid(*deposit_burned)
+				),
+			})
 		}
 	}
-	if inputs.upload_a || inputs.upload_b {
-		out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
-			format!("job {id}: inputs uploaded to device {}", to_address(&device))
-		});
-	}
-	confirm_inputs(client, signer, out, id).await?;
-	let root = wait_committed(client, id).await?;
-	let endpoint =
-		client.endpoint(&device).await?.context("the device withdrew its data service")?;
-	let grant =
-		client.grant_download(signer, device.0, id, Download::Output, GRANT_FOR_DOWNLOAD)?;
-	Ok(client.download_output(&endpoint, id, shape, &root, Some(&grant)).await?)
 }
 
-/// Once the device of job `id` holds every input, puts its receipt on chain
-/// (`Jobs::confirm_inputs`), so that it can no longer give the job back for free. Returns when
-/// that is done or the job is no longer waiting for its output (committed: nothing to protect).
+/// Puts the device's receipt for job `id`'s inputs on chain once it holds them, and says so.
 pub(crate) async fn confirm_inputs(
 	client: &Client,
 	signer: &Keypair,
 	out: &Output,
 	id: u64,
 ) -> Result<()> {
-	while let Some(JobStatus::Assigned { inputs_received: false, .. }) =
-		client.job(id).await?.map(|j| j.status)
-	{
-		match client.confirm_inputs(signer, id).await {
-			Ok(true) => {
-				out.print(json!({ "job": id, "inputsConfirmed": true }), || {
-					format!("job {id}: the device's receipt for the inputs is on chain")
-				});
-				return Ok(());
-			}
-			Ok(false) => tokio::time::sleep(Duration::from_millis(500)).await,
-			// The device may commit (or the job end) between the read and the call.
-			Err(e) => {
-				if matches!(
-					client.job(id).await?.map(|j| j.status),
-					Some(JobStatus::Assigned { .. })
-				) {
-					return Err(e.into());
-				}
-				return Ok(());
-			}
-		}
+	if client.confirm_when_held(signer, id).await? {
+		print_step(out, id, Step::InputsConfirmed, 0);
 	}
 	Ok(())
-}
-
-/// Waits until a device claims job `id` (for `lifetime` blocks at most); returns the device.
-/// If none does, the error says why each registered device did not.
-async fn wait_assigned(client: &Client, id: u64, lifetime: u32) -> Result<AccountId32> {
-	let deadline = client.best_number().await? + lifetime;
-	let mut seen: Option<Job> = None;
-	loop {
-		let job = client.job(id).await?;
-		match job.as_ref().map(|j| &j.status) {
-			Some(JobStatus::Assigned { device, .. }) => return Ok(*device),
-			Some(JobStatus::Submitted) if client.best_number().await? <= deadline => {}
-			_ => {
-				let why = match job.as_ref().or(seen.as_ref()) {
-					Some(job) => unfit_devices(client, &job.spec.0, job.price_cap).await?,
-					None => Vec::new(),
-				};
-				let why = why.iter().map(|line| format!("\n  {line}")).collect::<String>();
-				bail!("job {id} was not claimed within {lifetime} blocks{why}")
-			}
-		}
-		seen = job.or(seen);
-		tokio::time::sleep(Duration::from_millis(250)).await;
-	}
-}
-
-/// Why no registered device would take a job of `spec` at `price_cap`: a line per device
-/// (its address, then its reasons), or one line if there is no device; empty if some device
-/// may take it.
-async fn unfit_devices(client: &Client, spec: &JobSpec, price_cap: u128) -> Result<Vec<String>> {
-	let (devices, best, params) =
-		(client.all_devices().await?, client.best_number().await?, client.market_params().await?);
-	if devices.is_empty() {
-		return Ok(vec!["no device is registered on this chain".into()]);
-	}
-	let mut lines = Vec::new();
-	for device in &devices {
-		let reasons = reasons_not_taken(device, spec, price_cap, best, &params);
-		if reasons.is_empty() {
-			return Ok(Vec::new());
-		}
-		lines.push(format!("device {}: {}", device.device, reasons.join("; ")));
-	}
-	Ok(lines)
-}
-
-/// Waits until the device of job `id` commits its output; returns the committed root.
-async fn wait_committed(client: &Client, id: u64) -> Result<[u8; 32]> {
-	loop {
-		match client.job(id).await?.map(|j| j.status) {
-			Some(JobStatus::Committed { root, .. }) => return Ok(root.0),
-			Some(JobStatus::Assigned { .. }) => {}
-			other => anyhow::bail!("job {id} ended before its output was committed: {other:?}"),
-		}
-		tokio::time::sleep(Duration::from_millis(250)).await;
-	}
 }
 
 /// Prints the wrong element a client's check found in `matrix` of job `id`: where, what the
