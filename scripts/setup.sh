@@ -108,3 +108,18 @@ install_wheel "oneDNN $ONEDNN_VERSION" "onednn-cpu-gomp==$ONEDNN_VERSION" \
 CUBLAS_VERSION=13.0.2.14
 install_wheel "cuBLASLt $CUBLAS_VERSION" "nvidia-cublas==$CUBLAS_VERSION" \
 	"$CACHE/cublaslt-$CUBLAS_VERSION" libcublasLt.so.13 'libcublasLt\.so\.13' PROOFGRID_SKIP_CUBLASLT
+
+# Python: a virtual environment in ProofGrid's cache with NumPy, pytest and maturin, for the
+# `proofgrid` package (python/) and its tests. scripts/python.sh installs the package into it.
+VENV="$CACHE/venv"
+PY_PACKAGES=("numpy>=1.21" "pytest>=7" "maturin>=1.9,<2")
+if [ ! -x "$VENV/bin/python" ]; then
+	say "creating the Python environment $VENV"
+	python3 -m venv "$VENV"
+fi
+if "$VENV/bin/python" -c 'import numpy, pytest' 2>/dev/null && [ -x "$VENV/bin/maturin" ]; then
+	say "Python environment ready: $VENV (numpy, pytest, maturin)"
+else
+	say "installing into $VENV: ${PY_PACKAGES[*]}"
+	"$VENV/bin/pip" install -q "${PY_PACKAGES[@]}"
+fi

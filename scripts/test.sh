@@ -30,6 +30,10 @@ export PROOFGRID_FAULTY_WORKER="$CARGO_TARGET_DIR/fault-injection/proofgrid-work
 echo "[test] cargo test --workspace (target dir: $CARGO_TARGET_DIR)"
 cargo test --workspace --locked -- --nocapture
 
+# The Python package, built from the workspace's build, against a real node and workers.
+echo "[test] python: pip install ./python, then pytest python/tests (scripts/python.sh)"
+bash scripts/python.sh
+
 # The documentation's runnable examples, against a fresh dev chain and worker.
 echo "[test] docs: the runnable examples (scripts/docs-check.sh)"
 bash scripts/docs-check.sh

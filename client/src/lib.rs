@@ -268,6 +268,9 @@ pub struct Client {
 	ws: std::sync::Arc<jsonrpsee::ws_client::WsClient>,
 	/// Which addresses devices' data services may resolve to.
 	address_policy: endpoint::AddressPolicy,
+	/// Held from reading a signer's nonce until its transaction is in the pool, so that
+	/// transactions sent at once from one client (threads, tasks) never share a nonce.
+	signing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Client {
@@ -289,6 +292,7 @@ impl Client {
 			rpc: LegacyRpcMethods::new(rpc_client),
 			ws,
 			address_policy: Default::default(),
+			signing: Default::default(),
 		})
 	}
 
@@ -441,12 +445,23 @@ impl Client {
 		call: &Call,
 		signer: &Keypair,
 	) -> Result<ExtrinsicEvents<PolkadotConfig>, Error> {
+		// The pool's next nonce for the signer (it counts transactions still in the pool, which
+		// the best block's state does not), read and used under the lock.
+		let signing = self.signing.lock().await;
 		let at = self.at_best().await?;
-		let progress = at
-			.transactions()
-			.sign_and_submit_then_watch_default(call, signer)
-			.await
-			.map_err(|e| e.to_string());
+		let progress = match self.rpc.system_account_next_index(&signer.account()).await {
+			Ok(nonce) => {
+				let params = subxt::config::polkadot::PolkadotExtrinsicParamsBuilder::<
+					PolkadotConfig,
+				>::new()
+				.nonce(nonce)
+				.build();
+				let sent = at.transactions().sign_and_submit_then_watch(call, signer, params).await;
+				sent.map_err(|e| e.to_string())
+			}
+			Err(e) => Err(format!("reading the signer's nonce: {e}")),
+		};
+		drop(signing);
 		let mut progress = match progress {
 			Ok(progress) => progress,
 			// Name the signer, and what it holds when the fee is what it cannot pay.

@@ -46,6 +46,9 @@ pub struct MarketParams {
 	pub ops_per_leaf: u64,
 	/// ρ: an era mints at most this share of the fees its jobs burned, in parts per billion.
 	pub max_reward_per_fee_ppb: u32,
+	/// Most bytes a reveal's samples may take: a supplied job's `samples × sample_bytes(shape)`
+	/// must fit.
+	pub max_reveal_bytes: u32,
 	/// Leaves the challenge of a seeded job draws.
 	pub samples: u32,
 	/// Fewest output elements the challenge of a supplied job may draw (its client chooses).
@@ -205,6 +208,7 @@ impl Client {
 			ops_per_leaf: get!(c.jobs().ops_per_leaf()),
 			max_reward_per_fee_ppb: get!(c.rewards().max_reward_per_fee()).0,
 			samples: get!(c.compute_proof().samples()),
+			max_reveal_bytes: get!(c.compute_proof().max_reveal_bytes()),
 			min_supplied_samples: get!(c.compute_proof().min_supplied_samples()),
 			default_supplied_samples: get!(c.compute_proof().default_supplied_samples()),
 			input_window: get!(c.jobs().input_window()),
@@ -250,6 +254,7 @@ mod tests {
 			ops_per_leaf: 0,
 			max_reward_per_fee_ppb: 500_000_000,
 			samples: 64,
+			max_reveal_bytes: 1 << 20,
 			min_supplied_samples: 32,
 			default_supplied_samples: 64,
 			input_window: 10,

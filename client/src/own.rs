@@ -216,6 +216,24 @@ impl Client {
 				"{samples} samples: the chain checks {min} to {max} elements of a job"
 			)));
 		}
+		// The chain refuses a job whose reveal would not fit a block's room for one (and
+		// charges the submission's fee): said here, before anything is sent.
+		let sample = proofgrid_primitives::inputs::sample_bytes(&inputs.shape);
+		let reveal = u64::from(samples).saturating_mul(sample);
+		if reveal > u64::from(market.max_reveal_bytes) {
+			let fits = u64::from(market.max_reveal_bytes) / sample.max(1);
+			let GemmShape { m, n, k } = inputs.shape;
+			return Err(Error::BadInput(format!(
+				"{m}×{k} · {k}×{n} at {samples} samples: the reveal would take {reveal} bytes, \
+				 above the chain's {} ({sample} bytes a sample, ~2·k); {}",
+				market.max_reveal_bytes,
+				if fits >= u64::from(min) {
+					format!("use at most {fits} samples")
+				} else {
+					format!("even {min} samples (the least) do not fit: use a smaller k")
+				}
+			)));
+		}
 		if options.price_cap < market.min_price_per_unit {
 			return Err(Error::BadInput(format!(
 				"a price cap of {} GRID/unit is below the chain's minimum of {} GRID/unit",

@@ -161,6 +161,7 @@ mod tests {
 			ops_per_leaf: 4_096,
 			max_reward_per_fee_ppb: 500_000_000,
 			samples: 64,
+			max_reveal_bytes: 1 << 20,
 			min_supplied_samples: 32,
 			default_supplied_samples: 64,
 			input_window: 10,

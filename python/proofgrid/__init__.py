@@ -1,0 +1,310 @@
+"""Verified int8 compute on a ProofGrid chain, from Python.
+
+>>> import numpy as np, proofgrid
+>>> client = proofgrid.Client("ws://127.0.0.1:9944")
+>>> c = client.matmul(a, b, price_cap="0.5")  # a: m×k int8, b: k×n int8
+
+``matmul`` returns ``C = A·B`` (``int32``) only after the device's committed Merkle root matched
+what it served and Freivalds' check proved ``C = A·B`` here; a wrong ``C`` is proven wrong on
+chain and raises :class:`FraudDetected`. The checks are the Rust SDK's (``proofgrid-client``),
+the same the ``proofgrid`` CLI runs. Guide: ``docs/PYTHON.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Any, Callable, Dict, List, Optional, Union
+
+import numpy as np
+
+from . import _native
+from .errors import (
+    ConnectionFailed,
+    DataServiceError,
+    Error,
+    FraudDetected,
+    InputError,
+    JobEnded,
+    NodeError,
+    NotClaimed,
+    PalletError,
+    PoolRejected,
+    SignerError,
+    Timeout,
+    TransactionFailed,
+)
+from .views import Device, JobView, Market, _from_view, _snake
+
+__all__ = [
+    "Client",
+    "Job",
+    "Device",
+    "JobView",
+    "Market",
+    "format_grid",
+    "GRID",
+    "SURI_ENV",
+    "Error",
+    "InputError",
+    "SignerError",
+    "ConnectionFailed",
+    "NodeError",
+    "PoolRejected",
+    "PalletError",
+    "TransactionFailed",
+    "DataServiceError",
+    "NotClaimed",
+    "JobEnded",
+    "Timeout",
+    "FraudDetected",
+]
+
+GRID = 10**12
+"""Planck in one GRID."""
+
+SURI_ENV = "PROOFGRID_SURI"
+"""The environment variable holding the signer's secret URI."""
+
+Amount = Union[str, int, float, "decimal.Decimal"]  # noqa: F821 (documentation only)
+Progress = Union[bool, Callable[[str, Dict[str, Any]], None]]
+
+
+def format_grid(planck: int) -> str:
+    """``planck`` as GRID text, e.g. ``format_grid(1_500_000_000_000) == "1.5"``."""
+    return _native.format_grid(int(planck))
+
+
+def _grid_text(amount: Amount) -> str:
+    """A price in GRID as the text the SDK parses (``"0.5"``)."""
+    if isinstance(amount, float):
+        return repr(amount) if "e" not in repr(amount) else f"{amount:.12f}"
+    return str(amount)
+
+
+def _int8(name: str, array: Any) -> np.ndarray:
+    """``array`` as a C-contiguous 2-D int8 array, or :class:`InputError` saying why not."""
+    array = np.asarray(array)
+    if array.dtype != np.int8:
+        raise InputError(
+            f"{name} has dtype {array.dtype}; ProofGrid multiplies int8 matrices "
+            f"(convert with {name.lower()}.astype(np.int8) if its values fit in -128..127)"
+        )
+    if array.ndim != 2:
+        raise InputError(f"{name} has {array.ndim} dimension(s), not 2 (shape {array.shape})")
+    return np.ascontiguousarray(array)
+
+
+def _printer(job_id: int) -> Callable[[str, Dict[str, Any]], None]:
+    """The progress display: a line per step on stderr."""
+
+    def show(kind: str, details: Dict[str, Any]) -> None:
+        words = {
+            "uploaded": lambda d: f"inputs uploaded to device {d['device']}",
+            "inputs_confirmed": lambda d: "the device's receipt for the inputs is on chain",
+            "checked": lambda d: f"C = A·B checked here in {d['ms']:.0f} ms (Freivalds)",
+            "wrong": lambda d: (
+                f"C[{d['row']}][{d['column']}] is {d['found']}, A·B has {d['expected']}: WRONG"
+            ),
+            "ruled": lambda d: f"the chain: {d.get('outcome')}",
+            "disputed": lambda d: f"fraud proof: {d['verdict'].get('verdict')}",
+        }
+        line = words.get(kind, lambda d: f"{kind} {d}")(details)
+        print(f"proofgrid: job {job_id}: {line}", file=sys.stderr, flush=True)
+
+    return show
+
+
+class Job:
+    """A job on your own matrices, submitted: follow it with :meth:`result` (or :meth:`wait`)."""
+
+    def __init__(self, native: Any, client: "Client") -> None:
+        self._native = native
+        self._client = client
+
+    @property
+    def id(self) -> int:
+        """The job's id on chain."""
+        return int(self._native.id)
+
+    @property
+    def shape(self) -> tuple:
+        """``(m, n, k)``."""
+        return tuple(self._native.shape)
+
+    def status(self) -> Optional[JobView]:
+        """The job as the chain holds it now, or ``None`` once it ended (settled, failed,
+        expired: its end is in the chain's events)."""
+        view = json.loads(self._native.view())
+        return None if view is None else _from_view(JobView, view)
+
+    def result(self, timeout: Optional[float] = None, progress: Progress = False) -> np.ndarray:
+        """Uploads the inputs to the device that claims the job, downloads ``C``, checks it
+        against the committed root and ``A·B`` (Freivalds), and returns it (``int32``, m×n).
+
+        Call it once per job: the upload and the check happen in this call. Raises
+        :class:`FraudDetected` on a wrong ``C`` (after proving it on chain),
+        :class:`NotClaimed` if no device took the job in its lifetime, :class:`Timeout` after
+        ``timeout`` seconds. ``progress``: ``True`` prints each step on stderr, a callable
+        ``(kind, details)`` hears them.
+        """
+        if progress is True:
+            on_step: Optional[Callable[[str, str], None]] = self._steps_to(_printer(self.id))
+        elif callable(progress):
+            on_step = self._steps_to(progress)
+        else:
+            on_step = None
+        return self._native.result(timeout, on_step)
+
+    wait = result
+    """Same as :meth:`result`."""
+
+    async def result_async(
+        self, timeout: Optional[float] = None, progress: Progress = False
+    ) -> np.ndarray:
+        """:meth:`result` for asyncio: runs in a worker thread (the wait holds no GIL)."""
+        return await asyncio.to_thread(self.result, timeout, progress)
+
+    @staticmethod
+    def _steps_to(callback: Callable[[str, Dict[str, Any]], None]) -> Callable[[str, str], None]:
+        return lambda kind, details: callback(kind, json.loads(details))
+
+    def __repr__(self) -> str:
+        m, n, k = self.shape
+        return f"<proofgrid.Job {self.id}: {m}×{k} · {k}×{n}>"
+
+
+class Client:
+    """A connection to a ProofGrid node, and the key that signs your jobs.
+
+    The key's secret URI comes from ``suri``, else the file ``suri_file`` (keep it mode 0600),
+    else the environment variable ``PROOFGRID_SURI``. Without any, a development chain signs
+    as ``//Alice`` and any other chain allows reads only (submitting raises
+    :class:`SignerError`). ``allow_private_endpoints``: reach devices' data services on
+    loopback or private addresses (a local devnet); refused by default, since a device
+    chooses its own endpoint.
+    """
+
+    def __init__(
+        self,
+        url: str = "ws://127.0.0.1:9944",
+        suri: Optional[str] = None,
+        suri_file: Optional[Union[str, os.PathLike]] = None,
+        allow_private_endpoints: bool = False,
+    ) -> None:
+        if suri is None and suri_file is not None:
+            with open(suri_file, encoding="utf-8") as f:
+                suri = f.read().strip()
+        if suri is None:
+            suri = os.environ.get(SURI_ENV) or None
+        self._native = _native.NativeClient(url, suri, allow_private_endpoints)
+        self.url = url
+
+    @property
+    def address(self) -> Optional[str]:
+        """The signer's address, or ``None`` when this client only reads."""
+        return self._native.address
+
+    def submit_matmul(
+        self,
+        a: Any,
+        b: Any,
+        *,
+        price_cap: Amount,
+        samples: Optional[int] = None,
+        lifetime: int = 100,
+        public_output: bool = False,
+    ) -> Job:
+        """Posts ``C = a·b`` as a job and returns it; :meth:`Job.result` delivers the inputs and
+        returns the checked ``C``. Several jobs may run at once (one thread each, or asyncio).
+
+        ``a``: m×k ``int8``, ``b``: k×n ``int8`` (any layout: copied to C order if needed).
+        ``price_cap``: most paid per work unit, in GRID (``"0.5"``, ``0.5``, a ``Decimal``).
+        ``samples``: output elements the chain checks (the chain's default if ``None``).
+        ``lifetime``: blocks the job may wait for a device. ``public_output``: let the device
+        serve ``C`` to anyone (by default only to you and whom you grant).
+        """
+        a, b = _int8("A", a), _int8("B", b)
+        if a.shape[1] != b.shape[0]:
+            raise InputError(
+                f"A is {a.shape[0]}×{a.shape[1]} but B is {b.shape[0]}×{b.shape[1]}: "
+                "the inner dimensions differ"
+            )
+        native = self._native.submit_matmul(
+            a, b, _grid_text(price_cap), samples, lifetime, public_output
+        )
+        return Job(native, self)
+
+    def matmul(
+        self,
+        a: Any,
+        b: Any,
+        *,
+        price_cap: Amount,
+        samples: Optional[int] = None,
+        timeout: Optional[float] = None,
+        lifetime: int = 100,
+        public_output: bool = False,
+        progress: Progress = False,
+    ) -> np.ndarray:
+        """``a.astype(int32) @ b.astype(int32)``, computed by a device and proven: returned
+        only after the committed root and Freivalds' check passed. See :meth:`submit_matmul`
+        for the arguments and :meth:`Job.result` for what it raises."""
+        job = self.submit_matmul(
+            a,
+            b,
+            price_cap=price_cap,
+            samples=samples,
+            lifetime=lifetime,
+            public_output=public_output,
+        )
+        if progress:
+            m, n, k = job.shape
+            print(f"proofgrid: job {job.id}: submitted {m}×{k} · {k}×{n}", file=sys.stderr)
+        return job.result(timeout=timeout, progress=progress)
+
+    async def matmul_async(self, a: Any, b: Any, **options: Any) -> np.ndarray:
+        """:meth:`matmul` for asyncio: ``await asyncio.gather(*(client.matmul_async(a, b,
+        price_cap="0.5") for ...))`` runs jobs side by side."""
+        return await asyncio.to_thread(lambda: self.matmul(a, b, **options))
+
+    async def submit_matmul_async(self, a: Any, b: Any, **options: Any) -> Job:
+        """:meth:`submit_matmul` for asyncio."""
+        return await asyncio.to_thread(lambda: self.submit_matmul(a, b, **options))
+
+    def market(self) -> Market:
+        """The market's rules (prices, deposits, windows, fees) and what it has burned."""
+        raw = json.loads(self._native.market())
+        params = {_snake(k): _number(v) for k, v in raw["params"].items()}
+        burned = {k: int(v) for k, v in raw["burned"].items()}
+        return Market(params=params, burned=burned)
+
+    def devices(self) -> List[Device]:
+        """Every registered device: its ask, speed, bond, record and data service."""
+        return [_from_view(Device, d) for d in json.loads(self._native.devices())]
+
+    def jobs(self) -> List[JobView]:
+        """Every open job."""
+        return [_from_view(JobView, j) for j in json.loads(self._native.jobs())]
+
+    def job(self, id: int) -> Optional[JobView]:
+        """Open job ``id``, or ``None`` once it ended."""
+        view = json.loads(self._native.job(int(id)))
+        return None if view is None else _from_view(JobView, view)
+
+    def balance(self, address: Optional[str] = None) -> Dict[str, int]:
+        """``{"free": planck, "held": planck}`` of ``address`` (the signer's by default); held is
+        bonds, job budgets and deposits."""
+        free, held = self._native.balance(address)
+        return {"free": int(free), "held": int(held)}
+
+    def __repr__(self) -> str:
+        return f"<proofgrid.Client {self.url} as {self.address or 'no signer'}>"
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
