@@ -1,15 +1,328 @@
-//! `linear-i8` layer jobs from the client's side: a layer's spec from its matrices and biases.
-//! The chain checks the rest (docs/PROTOCOL.md, "`linear-i8` jobs").
+//! `linear-i8` layer jobs from the client's side: a layer's spec from its matrices and biases,
+//! and the job followed to its checked output `Y` — uploaded inputs, the device's receipt, `Y`
+//! downloaded against the committed root, checked exactly here (Freivalds on the device's
+//! accumulators, then every element), a wrong element proven on chain. The chain checks the
+//! rest (docs/PROTOCOL.md, "`linear-i8` jobs"). The CLI and the Python package run these.
+
+use std::time::{Duration, Instant};
 
 use proofgrid_primitives::{
+	check::{check_layer, DEFAULT_ROUNDS},
 	device::{Kernel, Requirements},
-	inputs::{MatrixCommitment, SuppliedInputs},
-	job::{InputSource, JobInputs, JobSpec},
-	linear::{bias_root, bias_tree, Layer, LayerFraudProof, LayerSample, Requant},
+	gemm::GemmShape,
+	inputs::{Download, MatrixCommitment, SuppliedInputs},
+	job::{InputSource, JobId, JobInputs, JobSpec, MAX_SUPPLIED_SAMPLES},
+	linear::{
+		bias_root, bias_tree, output_commitment, Layer, LayerFraudProof, LayerSample, Requant,
+	},
 };
 use sp_core::H256;
 
-use crate::{disputes::lane_path, Error};
+use crate::{
+	data::Matrix,
+	disputes::lane_path,
+	jobs::JobOutcome,
+	own::{MatmulOptions, Step},
+	Client, Error, Keypair,
+};
+
+/// How long a download grant the client signs for itself lasts.
+const OWN_GRANT: Duration = Duration::from_secs(600);
+/// How long the chain may take to rule on a reveal before a wrong output is proven.
+const VERDICT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// A layer's own data as lanes: `A`'s rows and `W`'s columns (`k` values each), the biases and
+/// the requantization, and where `A` comes from.
+#[derive(Clone, Debug)]
+pub struct LayerInputs {
+	/// `A`'s `m` rows of `k` values.
+	pub rows: Vec<i8>,
+	/// `W`'s `n` columns of `k` values.
+	pub cols: Vec<i8>,
+	/// One bias per column of `W`.
+	pub bias: Vec<i32>,
+	/// The inner dimension.
+	pub k: usize,
+	/// Requantization and activation.
+	pub requant: Requant,
+	/// `A`: uploaded, or an earlier layer job's output (fetched by the device).
+	pub a: InputSource,
+	/// Upload `A` too (a chained `A` given here is uploaded as well: the device takes whichever
+	/// arrives first).
+	pub upload_a: bool,
+}
+
+impl LayerInputs {
+	/// A layer on row-major `a` (m×k), `w` (k×n) and `bias` (n), `A` uploaded.
+	pub fn new(
+		a: Vec<i8>,
+		(m, k): (usize, usize),
+		w: Vec<i8>,
+		(k_w, n): (usize, usize),
+		bias: Vec<i32>,
+		requant: Requant,
+	) -> Result<Self, Error> {
+		let bad = |why: String| Err(Error::BadInput(why));
+		if k != k_w {
+			return bad(format!("A has {k} columns but W has {k_w} rows"));
+		}
+		if m == 0 || n == 0 || k == 0 {
+			return bad(format!("A is {m}×{k} and W is {k_w}×{n}: an empty matrix"));
+		}
+		if a.len() != m * k || w.len() != k * n {
+			return bad(format!(
+				"A holds {} values for {m}×{k}, W {} for {k}×{n}",
+				a.len(),
+				w.len()
+			));
+		}
+		if bias.len() != n {
+			return bad(format!("{} biases for the {n} columns of W", bias.len()));
+		}
+		if let Err(e) = requant.validate() {
+			return bad(format!("requantization {requant:?}: {e:?}"));
+		}
+		Ok(Self {
+			rows: a,
+			cols: Matrix::B.lanes(k, n, w),
+			bias,
+			k,
+			requant,
+			a: InputSource::Upload,
+			upload_a: true,
+		})
+	}
+
+	/// The job's spec, `samples` elements checked by the chain.
+	pub fn spec(&self, samples: u32) -> Result<JobSpec, Error> {
+		let spec = layer_spec(
+			&self.rows,
+			&self.cols,
+			self.k,
+			&self.bias,
+			self.requant,
+			self.a.clone(),
+			samples,
+		)?;
+		Ok(spec)
+	}
+}
+
+/// A submitted layer job on own data.
+#[derive(Clone, Debug)]
+pub struct LayerJob {
+	/// The job's id.
+	pub id: JobId,
+	/// The best block when it was submitted.
+	pub submitted_at: u32,
+	/// Its shape (`m × k` · `k × n`).
+	pub shape: GemmShape,
+	/// Its data.
+	pub inputs: LayerInputs,
+	/// Blocks it may wait for a device.
+	pub lifetime: u32,
+	/// Work units billed (a layer below the minimum is billed as the minimum).
+	pub units: u64,
+	/// Elements the chain checks.
+	pub samples: u32,
+}
+
+impl Client {
+	/// The rows of settled layer job `earlier`'s output, for a next layer's `A`: `given` (the
+	/// client's saved copy) checked against the commitment the chain keeps, or downloaded from
+	/// the device that computed it. Returns the rows and their length (the next `k`).
+	pub async fn chained_rows(
+		&self,
+		signer: &Keypair,
+		earlier: JobId,
+		given: Option<Vec<i8>>,
+	) -> Result<(Vec<i8>, usize), Error> {
+		let kept = self.layer_output(earlier).await?.ok_or_else(|| {
+			Error::BadInput(format!(
+				"job {earlier} has no output kept on chain: not a settled linear-i8 job, or its retention ended"
+			))
+		})?;
+		let commitment = kept.commitment.0;
+		let k = commitment.lane_len as usize;
+		let rows = match given {
+			Some(rows) => {
+				if MatrixCommitment::of_lanes(rows.chunks_exact(k.max(1))) != Some(commitment) {
+					return Err(Error::BadInput(format!(
+						"those rows are not job {earlier}'s output as the chain keeps it"
+					)));
+				}
+				rows
+			}
+			None => {
+				let endpoint = self.endpoint(&kept.device).await?.ok_or_else(|| {
+					Error::Data("the device that computed it publishes no data service".into())
+				})?;
+				let grant = self.grant_download(
+					signer,
+					kept.device.0,
+					earlier,
+					Download::Output,
+					OWN_GRANT,
+				)?;
+				self.download_layer_rows(&endpoint, earlier, &commitment, Some(&grant)).await?
+			}
+		};
+		Ok((rows, k))
+	}
+
+	/// Submits a layer job on `inputs` at `options`' price cap, samples and lifetime.
+	pub async fn submit_layer(
+		&self,
+		signer: &Keypair,
+		inputs: LayerInputs,
+		options: &MatmulOptions,
+	) -> Result<LayerJob, Error> {
+		let market = self.market_params().await?;
+		let samples = options.samples.unwrap_or(market.default_supplied_samples);
+		let (min, max) = (market.min_supplied_samples, MAX_SUPPLIED_SAMPLES);
+		if !(min..=max).contains(&samples) {
+			return Err(Error::BadInput(format!(
+				"{samples} samples: the chain checks {min} to {max} elements of a job"
+			)));
+		}
+		if options.price_cap < market.min_price_per_unit {
+			return Err(Error::BadInput(format!(
+				"a price cap of {} GRID/unit is below the chain's minimum of {} GRID/unit",
+				crate::amount::format_grid(options.price_cap),
+				crate::amount::format_grid(market.min_price_per_unit)
+			)));
+		}
+		let spec = inputs.spec(samples)?;
+		let shape = spec.shape;
+		let submitted_at = self.best_number().await?;
+		let id = self.submit_job(signer, spec, options.price_cap, options.lifetime).await?;
+		let units = self.job(id).await?.map_or(shape.work_units(), |job| job.units);
+		Ok(LayerJob { id, submitted_at, shape, inputs, lifetime: options.lifetime, units, samples })
+	}
+
+	/// Follows layer `job` to its checked output `Y` (m×n, row-major): uploads `W`, the biases
+	/// (and `A` if the job's inputs say so) once a device claims it, puts the device's receipt
+	/// on chain, downloads `Y` against the committed root and the device's accumulators (a
+	/// hint), and checks every element. A wrong `Y` is proven on chain once the chain has ruled
+	/// on the reveal, and ends in [`Error::WrongOutput`].
+	pub async fn follow_layer(
+		&self,
+		signer: &Keypair,
+		job: &LayerJob,
+		mut on_step: impl FnMut(Step),
+	) -> Result<Vec<i8>, Error> {
+		let (id, inputs, shape) = (job.id, &job.inputs, job.shape);
+		let device = self.wait_assigned(id, job.lifetime).await?;
+		if inputs.upload_a {
+			self.upload_input(signer, id, Matrix::A, &inputs.rows).await?;
+		}
+		self.upload_input(signer, id, Matrix::B, &inputs.cols).await?;
+		self.upload_bias(signer, id, &inputs.bias).await?;
+		on_step(Step::Uploaded { device });
+		if self.confirm_when_held(signer, id).await? {
+			on_step(Step::InputsConfirmed);
+		}
+		let root = self.wait_committed(id).await?;
+		let endpoint = self.endpoint(&device).await?.ok_or_else(|| {
+			Error::Data("the device withdrew its data service before serving Y".into())
+		})?;
+		let commitment = output_commitment(&shape, H256(root));
+		let grant = |what| self.grant_download(signer, device.0, id, what, OWN_GRANT);
+		let y = self
+			.download_layer_rows(&endpoint, id, &commitment, Some(&grant(Download::Output)?))
+			.await?;
+		// Only a hint: without it every row is recomputed here.
+		let acc_grant = grant(Download::Accumulators)?;
+		let acc = match self.download_accumulators(&endpoint, id, &shape, Some(&acc_grant)).await {
+			Ok(acc) => acc,
+			Err(e) => {
+				on_step(Step::NoHint { reason: e.to_string() });
+				vec![0; y.len()]
+			}
+		};
+
+		let started = Instant::now();
+		let seed = u64::from_le_bytes(crate::random_bytes()[..8].try_into().expect("8 bytes"));
+		let data = inputs.clone();
+		let (y, checked) = tokio::task::spawn_blocking(move || {
+			let checked = check_layer(
+				&data.rows,
+				&data.cols,
+				&data.bias,
+				&data.requant,
+				&acc,
+				&y,
+				data.k,
+				seed,
+				DEFAULT_ROUNDS,
+			);
+			(y, checked)
+		})
+		.await
+		.map_err(|e| Error::Node(format!("the check stopped: {e}")))?;
+		let Err(wrong) = checked else {
+			on_step(Step::Checked { millis: started.elapsed().as_secs_f64() * 1e3 });
+			return Ok(y);
+		};
+		let (row, column) = (wrong.row as u32, wrong.column as u32);
+		let (found, expected) = (i64::from(wrong.found), i64::from(wrong.expected));
+		on_step(Step::Wrong { row: row.into(), column: column.into(), found, expected });
+		let outcome = self.watch_job(id, job.submitted_at + 1, VERDICT_TIMEOUT, |_, _| {}).await?;
+		on_step(Step::Ruled(outcome.clone()));
+		let dispute = if matches!(outcome, JobOutcome::Verified { .. }) {
+			let proof = layer_fraud_proof(
+				&inputs.rows,
+				&inputs.cols,
+				inputs.k,
+				&inputs.bias,
+				&y,
+				(row, column),
+			)?;
+			let verdict = self.dispute_layer(signer, id, proof, shape.k).await?;
+			on_step(Step::Disputed {
+				row: row.into(),
+				column: column.into(),
+				verdict: verdict.clone(),
+			});
+			Some(verdict)
+		} else {
+			None
+		};
+		Err(Error::WrongOutput {
+			job: id,
+			row: row.into(),
+			column: column.into(),
+			found,
+			expected,
+			outcome: Box::new(outcome),
+			dispute,
+		})
+	}
+
+	/// Follows job `id` from block `from` until it settles (a layer's output is then kept on
+	/// chain for a next layer), calling `on_end` with each outcome on the way (verified, then
+	/// settled); [`Error::Ended`] if it ends otherwise.
+	pub async fn until_settled(
+		&self,
+		id: JobId,
+		mut from: u32,
+		timeout: Duration,
+		mut on_end: impl FnMut(&JobOutcome),
+	) -> Result<JobOutcome, Error> {
+		loop {
+			let outcome = self.watch_job(id, from, timeout, |_, _| {}).await?;
+			on_end(&outcome);
+			match outcome {
+				JobOutcome::Verified { block, .. } => from = block + 1,
+				JobOutcome::Settled { .. } => return Ok(outcome),
+				other => {
+					let state = format!("without settling: {other:?}");
+					return Err(Error::Ended { job: id, state });
+				}
+			}
+		}
+	}
+}
 
 /// The spec of a layer on `A`'s rows and `W`'s columns (`k` values each, lane after lane),
 /// `bias` (one per column of `W`) and `requant`, with `A` from `a` (an upload, a URL, or the

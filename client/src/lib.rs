@@ -183,12 +183,13 @@ pub enum Error {
 		/// Why each registered device did not take it (a line each).
 		reasons: Vec<String>,
 	},
-	/// The job ended (or changed state) before the output it was waited for was committed.
-	#[error("job {job} ended before its output was committed: {state}")]
+	/// The job ended (or changed state) before what was waited for: its output committed, or
+	/// its settlement.
+	#[error("job {job} ended {state}")]
 	Ended {
 		/// The job.
 		job: u64,
-		/// What it was when the wait stopped.
+		/// How, e.g. `before its output was committed: expired`.
 		state: String,
 	},
 	/// A wait ran out of time.

@@ -158,7 +158,12 @@ pub enum Step {
 	},
 	/// The device's receipt for the inputs is on chain: giving the job back now costs it.
 	InputsConfirmed,
-	/// `C` was downloaded, matched the committed root and passed Freivalds' check.
+	/// The device served no accumulators for a layer's `Y`: every row is recomputed here.
+	NoHint {
+		/// Why it served none.
+		reason: String,
+	},
+	/// The output was downloaded, matched the committed root and passed the check here.
 	Checked {
 		/// How long the check took here.
 		millis: f64,
@@ -439,10 +444,11 @@ impl Client {
 				Some(JobStatus::Committed { root, .. }) => return Ok(root.0),
 				Some(JobStatus::Assigned { .. }) => {}
 				other => {
-					let state = match other {
+					let now = match other {
 						Some(status) => crate::jobs::state_name(&status).to_string(),
-						None => "ended (see its events)".to_string(),
+						None => "finished (its end is in the events)".to_string(),
 					};
+					let state = format!("before its output was committed: {now}");
 					return Err(Error::Ended { job: id, state });
 				}
 			}

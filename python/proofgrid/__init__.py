@@ -13,10 +13,12 @@ the same the ``proofgrid`` CLI runs. Guide: ``docs/PYTHON.md``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import sys
-from typing import Any, Callable, Dict, List, Optional, Union
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
@@ -41,6 +43,8 @@ from .views import Device, JobView, Market, _from_view, _snake
 __all__ = [
     "Client",
     "Job",
+    "LayerJob",
+    "ModelRun",
     "Device",
     "JobView",
     "Market",
@@ -104,11 +108,12 @@ def _printer(job_id: int) -> Callable[[str, Dict[str, Any]], None]:
         words = {
             "uploaded": lambda d: f"inputs uploaded to device {d['device']}",
             "inputs_confirmed": lambda d: "the device's receipt for the inputs is on chain",
-            "checked": lambda d: f"C = A·B checked here in {d['ms']:.0f} ms (Freivalds)",
+            "checked": lambda d: f"output checked here in {d['ms']:.1f} ms",
             "wrong": lambda d: (
                 f"C[{d['row']}][{d['column']}] is {d['found']}, A·B has {d['expected']}: WRONG"
             ),
-            "ruled": lambda d: f"the chain: {d.get('outcome')}",
+            "ruled": lambda d: f"the chain: {d.get('outcome')} in #{d.get('block')}",
+            "no_hint": lambda d: f"no accumulators from the device ({d['reason']}); checking every row",
             "disputed": lambda d: f"fraud proof: {d['verdict'].get('verdict')}",
         }
         line = words.get(kind, lambda d: f"{kind} {d}")(details)
@@ -174,6 +179,50 @@ class Job:
     def __repr__(self) -> str:
         m, n, k = self.shape
         return f"<proofgrid.Job {self.id}: {m}×{k} · {k}×{n}>"
+
+
+class LayerJob(Job):
+    """A ``linear-i8`` layer job on your own data, submitted: :meth:`result` delivers the data
+    and returns the checked output ``Y`` (``int8``); :meth:`settle` waits until its output is
+    kept on chain for a next layer (``a_job=``)."""
+
+    def result(self, timeout: Optional[float] = None, progress: Progress = False) -> np.ndarray:
+        """Uploads ``W``, the biases (and ``A``) to the device that claims the job, downloads
+        ``Y`` against the committed root and checks every element (Freivalds on the device's
+        accumulators, then the epilogue); returns ``Y`` (``int8``, m×n). Raises as
+        :meth:`Job.result` does."""
+        return super().result(timeout, progress)
+
+    def settle(self, timeout: Optional[float] = None, progress: Progress = False) -> Dict[str, Any]:
+        """Waits through the job's dispute window until it settles and its output is kept on
+        chain; returns the settlement (``{"outcome": "settled", "payment": planck, ...}``)."""
+        on_step = self._steps_to(_printer(self.id)) if progress is True else (
+            self._steps_to(progress) if callable(progress) else None
+        )
+        return json.loads(self._native.settle(timeout, on_step))
+
+    @property
+    def units(self) -> int:
+        """Work units billed (a layer below the minimum is billed as the minimum)."""
+        return int(self._native.units)
+
+    def __repr__(self) -> str:
+        m, n, k = self.shape
+        return f"<proofgrid.LayerJob {self.id}: {m}×{k} · {k}×{n}>"
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRun:
+    """A network run as chained layer jobs: its ``logits`` (``int8``, batch × classes), the
+    predicted ``classes`` and the layers' job ids."""
+
+    logits: np.ndarray
+    jobs: List[int]
+
+    @property
+    def classes(self) -> np.ndarray:
+        """The predicted class of each row (the first of equal maxima)."""
+        return self.logits.astype(np.int32).argmax(axis=1)
 
 
 class Client:
@@ -273,6 +322,160 @@ class Client:
     async def submit_matmul_async(self, a: Any, b: Any, **options: Any) -> Job:
         """:meth:`submit_matmul` for asyncio."""
         return await asyncio.to_thread(lambda: self.submit_matmul(a, b, **options))
+
+    def submit_layer(
+        self,
+        a: Any,
+        w: Any,
+        bias: Any,
+        *,
+        multiplier: int,
+        shift: int,
+        relu: bool = False,
+        price_cap: Amount,
+        a_job: Optional[int] = None,
+        samples: Optional[int] = None,
+        lifetime: int = 100,
+    ) -> LayerJob:
+        """Posts one ``linear-i8`` layer ``Y = act(sat_i8(requant(A·W + bias)))`` as a job.
+
+        ``a``: m×k ``int8`` (uploaded), or ``None`` with ``a_job``: the settled output of that
+        earlier layer job, which the device fetches from the device that computed it (give
+        ``a`` too, as you saved it, and it is uploaded as well). ``w``: k×n ``int8``;
+        ``bias``: n ``int32``; ``multiplier`` (positive int32) and ``shift`` (0..62): the
+        requantization scale ``multiplier / 2**shift``; ``relu``: clamp negatives to 0.
+        """
+        if a is None and a_job is None:
+            raise InputError("give a (m×k int8) or a_job (an earlier layer job's id)")
+        a = None if a is None else _int8("A", a)
+        w = _int8("W", w)
+        bias = np.asarray(bias)
+        if bias.dtype != np.int32 or bias.ndim != 1:
+            raise InputError(
+                f"the biases are {bias.dtype} of shape {bias.shape}; a layer takes one int32 per "
+                "column of W (bias.astype(np.int32) if they fit)"
+            )
+        native = self._native.submit_layer(
+            a,
+            a_job,
+            w,
+            np.ascontiguousarray(bias),
+            int(multiplier),
+            int(shift),
+            bool(relu),
+            _grid_text(price_cap),
+            samples,
+            lifetime,
+        )
+        return LayerJob(native, self)
+
+    def layer(
+        self,
+        a: Any,
+        w: Any,
+        bias: Any,
+        *,
+        multiplier: int,
+        shift: int,
+        relu: bool = False,
+        price_cap: Amount,
+        a_job: Optional[int] = None,
+        samples: Optional[int] = None,
+        timeout: Optional[float] = None,
+        lifetime: int = 100,
+        progress: Progress = False,
+    ) -> np.ndarray:
+        """One layer, computed by a device and checked element by element here: returns ``Y``
+        (``int8``, m×n). See :meth:`submit_layer` for the arguments."""
+        job = self.submit_layer(
+            a,
+            w,
+            bias,
+            multiplier=multiplier,
+            shift=shift,
+            relu=relu,
+            price_cap=price_cap,
+            a_job=a_job,
+            samples=samples,
+            lifetime=lifetime,
+        )
+        return job.result(timeout=timeout, progress=progress)
+
+    def run_model(
+        self,
+        model: Union[str, os.PathLike, Sequence[Dict[str, Any]]],
+        x: Any = None,
+        *,
+        price_cap: Amount = "1",
+        samples: Optional[int] = None,
+        timeout: Optional[float] = None,
+        progress: Progress = False,
+    ) -> ModelRun:
+        """Runs a quantized network as chained layer jobs: the first layer on ``x`` (uploaded),
+        each next one on the previous one's settled output (fetched device to device, so only
+        weights and biases are uploaded). Every layer is checked here and settled on chain
+        before the next starts.
+
+        ``model``: a directory as ``examples/mlp`` (``model.json`` naming each layer's
+        ``weights`` and ``bias`` ``.npy`` files, ``multiplier``, ``shift``, ``relu``; ``x``
+        defaults to its ``x.npy``), or a list of layers as dicts with ``w``, ``bias``,
+        ``multiplier``, ``shift`` and ``relu``.
+        """
+        layers: List[Dict[str, Any]]
+        if isinstance(model, (str, os.PathLike)):
+            root = Path(model)
+            spec = json.loads((root / "model.json").read_text())
+            layers = [
+                {
+                    "w": np.load(root / layer["weights"]),
+                    "bias": np.load(root / layer["bias"]),
+                    "multiplier": layer["multiplier"],
+                    "shift": layer["shift"],
+                    "relu": layer.get("relu", False),
+                }
+                for layer in spec["layers"]
+            ]
+            if x is None:
+                x = np.load(root / "x.npy")
+        else:
+            layers = list(model)
+        if not layers:
+            raise InputError("a model needs at least one layer")
+        if x is None:
+            raise InputError("give x, the batch (m×k int8)")
+        previous: Optional[int] = None
+        jobs: List[int] = []
+        y: Optional[np.ndarray] = None
+        for layer in layers:
+            job = self.submit_layer(
+                x if previous is None else None,
+                layer["w"],
+                layer["bias"],
+                multiplier=layer["multiplier"],
+                shift=layer["shift"],
+                relu=layer.get("relu", False),
+                price_cap=price_cap,
+                a_job=previous,
+                samples=samples,
+            )
+            if progress:
+                m, n, k = job.shape
+                print(f"proofgrid: layer job {job.id}: submitted {m}×{k} · {k}×{n}", file=sys.stderr)
+            y = job.result(timeout=timeout, progress=progress)
+            # Settled: its output is kept on chain for the next layer.
+            job.settle(timeout=timeout, progress=progress)
+            previous = job.id
+            jobs.append(job.id)
+        assert y is not None
+        return ModelRun(logits=y, jobs=jobs)
+
+    async def layer_async(self, a: Any, w: Any, bias: Any, **options: Any) -> np.ndarray:
+        """:meth:`layer` for asyncio."""
+        return await asyncio.to_thread(lambda: self.layer(a, w, bias, **options))
+
+    async def run_model_async(self, model: Any, x: Any = None, **options: Any) -> ModelRun:
+        """:meth:`run_model` for asyncio."""
+        return await asyncio.to_thread(lambda: self.run_model(model, x, **options))
 
     def market(self) -> Market:
         """The market's rules (prices, deposits, windows, fees) and what it has burned."""

@@ -8,13 +8,19 @@
 
 use std::{sync::OnceLock, time::Duration};
 
-use numpy::{ndarray::Array2, IntoPyArray, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+	ndarray::Array2, IntoPyArray, PyArray2, PyReadonlyArray1, PyReadonlyArray2,
+	PyUntypedArrayMethods,
+};
 use proofgrid_client::{
 	amount::parse_grid,
 	endpoint::AddressPolicy,
+	jobs::JobOutcome,
+	layers::{LayerInputs, LayerJob},
 	own::{MatmulOptions, OwnInputs, OwnJob, Step},
 	parse_address, to_address, Client, Error, Keypair,
 };
+use proofgrid_primitives::{job::InputSource, linear::Requant};
 use pyo3::{exceptions::PyRuntimeError, prelude::*, types::PyDict};
 
 /// One runtime for every client of the process: its threads drive the node connections while
@@ -230,6 +236,66 @@ impl NativeClient {
 		Ok(NativeJob { client: self.client.clone(), signer, job })
 	}
 
+	/// Submits one `linear-i8` layer `act(sat_i8(requant(a·w + bias)))`: `a` (m×k `int8`)
+	/// uploaded, or `a_job`'s settled output (then `a`, if given, is that output as saved,
+	/// uploaded too); returns the job to follow.
+	#[allow(clippy::too_many_arguments)]
+	#[pyo3(signature = (a, a_job, w, bias, multiplier, shift, relu, price_cap, samples = None, lifetime = 100))]
+	fn submit_layer(
+		&self,
+		py: Python<'_>,
+		a: Option<PyReadonlyArray2<'_, i8>>,
+		a_job: Option<u64>,
+		w: PyReadonlyArray2<'_, i8>,
+		bias: PyReadonlyArray1<'_, i32>,
+		multiplier: i32,
+		shift: u8,
+		relu: bool,
+		price_cap: &str,
+		samples: Option<u32>,
+		lifetime: u32,
+	) -> PyResult<NativeLayerJob> {
+		let signer = self.signer(py)?;
+		let bad = |why: String| raise(py, Error::BadInput(why).into());
+		let cap =
+			parse_grid(price_cap).map_err(|e| bad(format!("price cap {price_cap:?}: {e}")))?;
+		let w_shape = (w.shape()[0], w.shape()[1]);
+		let w = w.as_slice().map_err(|_| bad("W is not C-contiguous".into()))?.to_vec();
+		let bias =
+			bias.as_slice().map_err(|_| bad("the biases are not contiguous".into()))?.to_vec();
+		let a = match a {
+			Some(a) => {
+				let shape = (a.shape()[0], a.shape()[1]);
+				Some((
+					a.as_slice().map_err(|_| bad("A is not C-contiguous".into()))?.to_vec(),
+					shape,
+				))
+			}
+			None => None,
+		};
+		let requant = Requant { multiplier, shift, relu };
+		let options = MatmulOptions { samples, lifetime, ..MatmulOptions::capped_at(cap) };
+		let client = &self.client;
+		let job = wait(py, None, a_job, async {
+			let inputs = match (a, a_job) {
+				(Some((a, shape)), None) => LayerInputs::new(a, shape, w, w_shape, bias, requant)?,
+				(given, Some(earlier)) => {
+					let upload = given.is_some();
+					let given = given.map(|(rows, _)| rows);
+					let (rows, k) = client.chained_rows(&signer, earlier, given).await?;
+					let m = rows.len() / k.max(1);
+					let mut inputs = LayerInputs::new(rows, (m, k), w, w_shape, bias, requant)?;
+					inputs.a = InputSource::Job(earlier);
+					inputs.upload_a = upload;
+					inputs
+				}
+				(None, None) => return Err(Error::BadInput("give a or a_job".into())),
+			};
+			client.submit_layer(&signer, inputs, &options).await
+		})?;
+		Ok(NativeLayerJob { client: self.client.clone(), signer, job })
+	}
+
 	/// The market's parameters and what it has burned, as JSON.
 	fn market(&self, py: Python<'_>) -> PyResult<String> {
 		wait(py, None, None, async {
@@ -320,18 +386,7 @@ impl NativeJob {
 		on_step: Option<Py<PyAny>>,
 	) -> PyResult<Bound<'py, PyArray2<i32>>> {
 		let timeout = timeout.map(Duration::from_secs_f64);
-		let report = |step: Step| {
-			if let Some(callback) = &on_step {
-				let (kind, details) = step_json(&step);
-				Python::attach(|py| {
-					// A failing progress callback must not fail the job: it is reported and
-					// forgotten.
-					if let Err(e) = callback.call1(py, (kind, details)) {
-						e.print(py);
-					}
-				});
-			}
-		};
+		let report = reporter(on_step);
 		let c = wait(
 			py,
 			timeout,
@@ -345,12 +400,108 @@ impl NativeJob {
 	}
 }
 
+/// A submitted `linear-i8` layer job on the client's own data.
+#[pyclass(module = "proofgrid._native", frozen)]
+struct NativeLayerJob {
+	client: Client,
+	signer: Keypair,
+	job: LayerJob,
+}
+
+#[pymethods]
+impl NativeLayerJob {
+	/// The job's id.
+	#[getter]
+	fn id(&self) -> u64 {
+		self.job.id
+	}
+
+	/// `(m, n, k)`.
+	#[getter]
+	fn shape(&self) -> (u32, u32, u32) {
+		(self.job.shape.m, self.job.shape.n, self.job.shape.k)
+	}
+
+	/// Work units billed.
+	#[getter]
+	fn units(&self) -> u64 {
+		self.job.units
+	}
+
+	/// The job's view as JSON, `null` once it ended.
+	fn view(&self, py: Python<'_>) -> PyResult<String> {
+		let id = self.job.id;
+		wait(py, None, Some(id), async { Ok(json(&self.client.job_view(id).await?)) })
+	}
+
+	/// Delivers the layer's data and returns its checked output `Y` (`int8`, m×n).
+	#[pyo3(signature = (timeout = None, on_step = None))]
+	fn result<'py>(
+		&self,
+		py: Python<'py>,
+		timeout: Option<f64>,
+		on_step: Option<Py<PyAny>>,
+	) -> PyResult<Bound<'py, PyArray2<i8>>> {
+		let timeout = timeout.map(Duration::from_secs_f64);
+		let report = reporter(on_step);
+		let y = wait(
+			py,
+			timeout,
+			Some(self.job.id),
+			self.client.follow_layer(&self.signer, &self.job, report),
+		)?;
+		let shape = self.job.shape;
+		let y = Array2::from_shape_vec((shape.m as usize, shape.n as usize), y)
+			.map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+		Ok(y.into_pyarray(py))
+	}
+
+	/// Follows the job until it settles (its output is then kept on chain for a next layer);
+	/// returns the settlement as JSON. `on_step("ruled", …)` hears each outcome on the way.
+	#[pyo3(signature = (timeout = None, on_step = None))]
+	fn settle(
+		&self,
+		py: Python<'_>,
+		timeout: Option<f64>,
+		on_step: Option<Py<PyAny>>,
+	) -> PyResult<String> {
+		let limit = timeout.map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(3600));
+		let mut report = reporter(on_step);
+		let (id, from) = (self.job.id, self.job.submitted_at + 1);
+		let settled = wait(py, Some(limit), Some(id), async {
+			self.client
+				.until_settled(id, from, limit, |outcome: &JobOutcome| {
+					report(Step::Ruled(outcome.clone()))
+				})
+				.await
+		})?;
+		Ok(json(&settled))
+	}
+}
+
+/// A `Step` callback that hands each step to Python's `on_step(kind, details_json)`, if any.
+fn reporter(on_step: Option<Py<PyAny>>) -> impl FnMut(Step) + Send {
+	move |step: Step| {
+		if let Some(callback) = &on_step {
+			let (kind, details) = step_json(&step);
+			Python::attach(|py| {
+				// A failing progress callback must not fail the job: it is reported and
+				// forgotten.
+				if let Err(e) = callback.call1(py, (kind, details)) {
+					e.print(py);
+				}
+			});
+		}
+	}
+}
+
 /// A step's kind and details (JSON), for the Python side's progress display.
 fn step_json(step: &Step) -> (&'static str, String) {
 	use serde_json::json;
 	match step {
 		Step::Uploaded { device } => ("uploaded", json(&json!({ "device": to_address(device) }))),
 		Step::InputsConfirmed => ("inputs_confirmed", "{}".into()),
+		Step::NoHint { reason } => ("no_hint", json(&json!({ "reason": reason }))),
 		Step::Checked { millis } => ("checked", json(&json!({ "ms": millis }))),
 		Step::Wrong { row, column, found, expected } => (
 			"wrong",
@@ -379,6 +530,7 @@ fn parse_grid_text(py: Python<'_>, text: &str) -> PyResult<u128> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 	m.add_class::<NativeClient>()?;
 	m.add_class::<NativeJob>()?;
+	m.add_class::<NativeLayerJob>()?;
 	m.add_function(wrap_pyfunction!(format_grid, m)?)?;
 	m.add_function(wrap_pyfunction!(parse_grid_text, m)?)?;
 	Ok(())

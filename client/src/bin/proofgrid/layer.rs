@@ -8,27 +8,19 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use proofgrid_client::{
 	amount::{format_grid, parse_grid},
-	data::{npy_i8_bytes, read_npy_i32_vector, read_npy_i8, Matrix},
-	disputes::DisputeOutcome,
-	jobs::JobOutcome,
-	layers::{layer_fraud_proof, layer_spec},
-	to_address, Client, Keypair,
+	data::{npy_i8_bytes, read_npy_i32_vector, read_npy_i8},
+	layers::LayerInputs,
+	own::MatmulOptions,
+	Client, Error as ClientError, Keypair,
 };
-use proofgrid_primitives::{
-	check::{check_layer, WrongLayerElement, DEFAULT_ROUNDS},
-	gemm::GemmShape,
-	inputs::{Download, MatrixCommitment},
-	job::{InputSource, MAX_SUPPLIED_SAMPLES},
-	linear::{output_commitment, Requant},
-};
+use proofgrid_primitives::{gemm::GemmShape, job::InputSource, linear::Requant};
 use serde_json::json;
-use sp_core::H256;
 
-use crate::{confirm_inputs, outcome_line, print_wrong, random_seed, Output, GRANT_FOR_DOWNLOAD};
+use crate::{outcome_line, print_step, Output};
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
 /// minutes on a production chain).
@@ -82,14 +74,6 @@ pub struct LayerArgs {
 	pub wait: bool,
 }
 
-/// The layer's inputs as lanes: `A`'s rows and `W`'s columns (`k` values each) and the biases.
-struct LayerData {
-	rows: Vec<i8>,
-	cols: Vec<i8>,
-	bias: Vec<i32>,
-	k: usize,
-}
-
 /// A layer job that settled with a checked output.
 pub struct Done {
 	/// The job.
@@ -102,75 +86,40 @@ pub struct Done {
 
 /// Runs `proofgrid job layer`.
 pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArgs) -> Result<Done> {
-	let (rows, a_source, k) = match (&args.a, args.a_job) {
+	let (w_rows, n, w) = read_npy_i8(&args.w)?;
+	let bias = read_npy_i32_vector(&args.bias)?;
+	let requant = Requant { multiplier: args.multiplier, shift: args.shift, relu: args.relu };
+	let inputs = match (&args.a, args.a_job) {
 		(Some(path), None) => {
-			let (_, k, values) = read_npy_i8(path)?;
-			(values, InputSource::Upload, k)
+			let (m, k, values) = read_npy_i8(path)?;
+			LayerInputs::new(values, (m, k), w, (w_rows, n), bias, requant)?
 		}
 		(a, Some(earlier)) => {
-			let kept = client.layer_output(earlier).await?.with_context(|| {
-				format!(
-					"job {earlier} has no output kept on chain: not a settled linear-i8 job, or its retention ended"
-				)
-			})?;
-			let commitment = kept.commitment.0;
-			let rows = match a {
-				Some(path) => {
-					let (_, _, rows) = read_npy_i8(path)?;
-					let lanes = rows.chunks_exact(commitment.lane_len.max(1) as usize);
-					ensure!(
-						MatrixCommitment::of_lanes(lanes) == Some(commitment),
-						"{} is not job {earlier}'s output as the chain keeps it",
-						path.display()
-					);
-					rows
-				}
-				None => {
-					let endpoint = client
-						.endpoint(&kept.device)
-						.await?
-						.context("the device that computed it publishes no data service")?;
-					let grant = client.grant_download(
-						signer,
-						kept.device.0,
-						earlier,
-						Download::Output,
-						GRANT_FOR_DOWNLOAD,
-					)?;
-					client
-						.download_layer_rows(&endpoint, earlier, &commitment, Some(&grant))
-						.await?
-				}
+			let given = match a {
+				Some(path) => Some(read_npy_i8(path)?.2),
+				None => None,
 			};
-			(rows, InputSource::Job(earlier), commitment.lane_len as usize)
+			let (rows, k) = client
+				.chained_rows(signer, earlier, given)
+				.await
+				.with_context(|| format!("the output of job {earlier}, for A"))?;
+			let m = rows.len() / k.max(1);
+			let mut inputs = LayerInputs::new(rows, (m, k), w, (w_rows, n), bias, requant)?;
+			inputs.a = InputSource::Job(earlier);
+			// A chained `A` given here is uploaded too: the device takes whichever arrives first.
+			inputs.upload_a = a.is_some();
+			inputs
 		}
 		(None, None) => bail!("give --a or --a-job"),
 	};
-	let (k_w, n, w) = read_npy_i8(&args.w)?;
-	ensure!(k == k_w, "A has {k} columns but W has {k_w} rows");
-	let data = LayerData {
-		rows,
-		cols: Matrix::B.lanes(k_w, n, w),
-		bias: read_npy_i32_vector(&args.bias)?,
-		k,
-	};
-	ensure!(data.bias.len() == n, "{} biases for the {n} columns of W", data.bias.len());
-	let requant = Requant { multiplier: args.multiplier, shift: args.shift, relu: args.relu };
-	let market = client.market_params().await?;
-	let samples = args.samples.unwrap_or(market.default_supplied_samples);
-	let (min, max) = (market.min_supplied_samples, MAX_SUPPLIED_SAMPLES);
-	ensure!(
-		(min..=max).contains(&samples),
-		"--samples {samples}: the chain checks {min} to {max} elements of a job"
-	);
-	let spec =
-		layer_spec(&data.rows, &data.cols, k, &data.bias, requant, a_source.clone(), samples)?;
-	let shape = spec.shape;
 	let cap = parse_grid(&args.price_cap).map_err(anyhow::Error::msg)?;
-	let from = client.best_number().await?;
-	let id = client.submit_job(signer, spec, cap, args.lifetime).await?;
-	// What the chain bills: a layer below the minimum work is billed as the minimum.
-	let units = client.job(id).await?.map_or(shape.work_units(), |job| job.units);
+	let options = MatmulOptions {
+		samples: args.samples,
+		lifetime: args.lifetime,
+		..MatmulOptions::capped_at(cap)
+	};
+	let job = client.submit_layer(signer, inputs, &options).await?;
+	let (id, shape, units, samples) = (job.id, job.shape, job.units, job.samples);
 	let caught = 1.0 - proofgrid_primitives::challenge::pass_probability(0.01, samples);
 	out.print(
 		json!({
@@ -192,64 +141,15 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 			)
 		},
 	);
-	let device = client.wait_assigned(id, args.lifetime).await?;
-	// A chained `A` given here is uploaded too: the device takes whichever arrives first.
-	if args.a.is_some() {
-		client.upload_input(signer, id, Matrix::A, &data.rows).await?;
-	}
-	client.upload_input(signer, id, Matrix::B, &data.cols).await?;
-	client.upload_bias(signer, id, &data.bias).await?;
-	out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
-		format!("job {id}: inputs uploaded to device {}", to_address(&device))
-	});
-	confirm_inputs(client, signer, out, id).await?;
-	let root = client.wait_committed(id).await?;
-	let endpoint =
-		client.endpoint(&device).await?.context("the device withdrew its data service")?;
-	let commitment = output_commitment(&shape, H256(root));
-	let grant = |what| client.grant_download(signer, device.0, id, what, GRANT_FOR_DOWNLOAD);
-	let y = client
-		.download_layer_rows(&endpoint, id, &commitment, Some(&grant(Download::Output)?))
-		.await?;
-	// Only a hint: without it every row is recomputed here.
-	let acc_grant = grant(Download::Accumulators)?;
-	let acc = match client.download_accumulators(&endpoint, id, &shape, Some(&acc_grant)).await {
-		Ok(acc) => acc,
-		Err(e) => {
-			eprintln!("job {id}: no accumulators from the device ({e}); checking the slow way");
-			vec![0; y.len()]
-		}
+	let block_ms = client.block_time().await?.ms();
+	let y = match client
+		.follow_layer(signer, &job, |step| print_step(out, id, "Y", step, block_ms))
+		.await
+	{
+		Ok(y) => y,
+		Err(ClientError::WrongOutput { .. }) => bail!("job {id}: the device's output was wrong"),
+		Err(e) => return Err(e.into()),
 	};
-
-	let started = std::time::Instant::now();
-	let seed = u64::from_le_bytes(random_seed()[..8].try_into().expect("8 bytes"));
-	let (data, y, checked) = tokio::task::spawn_blocking(move || {
-		let checked = check_layer(
-			&data.rows,
-			&data.cols,
-			&data.bias,
-			&requant,
-			&acc,
-			&y,
-			data.k,
-			seed,
-			DEFAULT_ROUNDS,
-		);
-		(data, y, checked)
-	})
-	.await?;
-	if let Err(wrong) = checked {
-		let (found, expected) = (wrong.found.into(), wrong.expected.into());
-		print_wrong(out, id, "Y", "the layer", (wrong.row, wrong.column), found, expected);
-		prove_wrong(client, signer, out, id, from + 1, &shape, &data, &y, &wrong).await?;
-		bail!("job {id}: the device's output was wrong");
-	}
-	let millis = started.elapsed().as_secs_f64() * 1e3;
-	out.print(json!({ "job": id, "checked": { "rounds": DEFAULT_ROUNDS, "ms": millis } }), || {
-		format!(
-			"job {id}: Y = layer(A, W, bias) checked here in {millis:.1} ms (Freivalds on the accumulators, {DEFAULT_ROUNDS} rounds, then every element)"
-		)
-	});
 	if let Some(path) = &args.out {
 		std::fs::write(path, npy_i8_bytes(shape.m as usize, shape.n as usize, &y))
 			.with_context(|| format!("writing {}", path.display()))?;
@@ -258,61 +158,15 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 		});
 	}
 	if args.wait {
-		until_settled(client, out, id, from + 1).await?;
+		let from = job.submitted_at + 1;
+		let block_ms = client.block_time().await?.ms();
+		client
+			.until_settled(id, from, SETTLE_TIMEOUT, |outcome| {
+				out.print(json!({ "id": id, "end": outcome }), || {
+					outcome_line(id, outcome, block_ms)
+				})
+			})
+			.await?;
 	}
 	Ok(Done { id, y, shape })
-}
-
-/// Follows job `id` from block `from` to its settlement, a line per outcome.
-async fn until_settled(client: &Client, out: &Output, id: u64, mut from: u32) -> Result<()> {
-	loop {
-		let outcome = client.watch_job(id, from, SETTLE_TIMEOUT, |_, _| {}).await?;
-		let block_ms = client.block_time().await?.ms();
-		out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
-		match outcome {
-			JobOutcome::Verified { block, .. } => from = block + 1,
-			JobOutcome::Settled { .. } => return Ok(()),
-			_ => bail!("job {id} did not settle"),
-		}
-	}
-}
-
-/// After the check found `wrong` in job `id`'s committed output `y`: once the chain has ruled
-/// on the reveal, prove the element wrong there (if the spot check missed it) and print the
-/// verdict.
-#[allow(clippy::too_many_arguments)]
-async fn prove_wrong(
-	client: &Client,
-	signer: &Keypair,
-	out: &Output,
-	id: u64,
-	from: u32,
-	shape: &GemmShape,
-	data: &LayerData,
-	y: &[i8],
-	wrong: &WrongLayerElement,
-) -> Result<()> {
-	let outcome = client.watch_job(id, from, Duration::from_secs(600), |_, _| {}).await?;
-	let block_ms = client.block_time().await?.ms();
-	out.print(json!({ "id": id, "end": outcome }), || outcome_line(id, &outcome, block_ms));
-	if !matches!(outcome, JobOutcome::Verified { .. }) {
-		// The chain's own check caught it (or the job ended otherwise): nothing to prove.
-		return Ok(());
-	}
-	let element = (wrong.row as u32, wrong.column as u32);
-	let proof = layer_fraud_proof(&data.rows, &data.cols, data.k, &data.bias, y, element)?;
-	let verdict = client.dispute_layer(signer, id, proof, shape.k).await?;
-	let (row, col) = element;
-	out.print(json!({ "job": id, "dispute": verdict }), || match &verdict {
-		DisputeOutcome::Upheld { slashed, compensation } => format!(
-			"job {id}: fraud proof of Y[{row}][{col}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
-			format_grid(*slashed),
-			format_grid(*compensation)
-		),
-		DisputeOutcome::Rejected { reason, deposit_burned } => format!(
-			"job {id}: fraud proof of Y[{row}][{col}] REJECTED ({reason}); {} GRID deposit burned",
-			format_grid(*deposit_burned)
-		),
-	});
-	Ok(())
 }

@@ -344,7 +344,7 @@ async fn signer(client: &Client, cli: &Cli) -> Result<Keypair> {
 			| Command::Job(JobCommand::Status { .. } | JobCommand::Watch { .. } | JobCommand::List)
 	);
 	if reads_only {
-		return Ok(Keypair::from_seed(&random_seed()));
+		return Ok(Keypair::from_seed(&proofgrid_client::random_bytes()));
 	}
 	bail!(
 		"no signer: this is a {chain_type} chain, so there is no default account; give --suri-file FILE or {SURI_ENV} (or --suri)"
@@ -825,7 +825,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 							let bytes = hex::decode(hex_seed.trim_start_matches("0x"))?;
 							bytes.try_into().map_err(|_| anyhow::anyhow!("the seed is 32 bytes"))?
 						}
-						None => random_seed(),
+						None => proofgrid_client::random_bytes(),
 					};
 					let shape = GemmShape {
 						m: m.context("--m")?,
@@ -904,7 +904,7 @@ async fn job(client: &Client, signer: &Keypair, out: &Output, command: JobComman
 			if let Some(inputs) = uploads {
 				let job = OwnJob { id, submitted_at: from, inputs, lifetime };
 				let block_ms = client.block_time().await?.ms();
-				let c = match client.follow_own(signer, &job, |step| print_step(out, id, step, block_ms)).await {
+				let c = match client.follow_own(signer, &job, |step| print_step(out, id, "C", step, block_ms)).await {
 					Ok(c) => c,
 					Err(ClientError::WrongOutput { .. }) => {
 						bail!("job {id}: the device's output was wrong")
@@ -1078,8 +1078,10 @@ async fn supplied_spec(
 	Ok((spec, inputs))
 }
 
-/// Prints a step of a job on own inputs (`proofgrid_client::own`).
-fn print_step(out: &Output, id: u64, step: Step, block_ms: u64) {
+/// Prints a step of a job on own data (`proofgrid_client::own`, `::layers`); `matrix` is its
+/// output's name, `C` of a GEMM or `Y` of a layer.
+pub(crate) fn print_step(out: &Output, id: u64, matrix: &str, step: Step, block_ms: u64) {
+	let layer = matrix == "Y";
 	match step {
 		Step::Uploaded { device } => {
 			out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
@@ -1089,6 +1091,14 @@ fn print_step(out: &Output, id: u64, step: Step, block_ms: u64) {
 		Step::InputsConfirmed => out.print(json!({ "job": id, "inputsConfirmed": true }), || {
 			format!("job {id}: the device's receipt for the inputs is on chain")
 		}),
+		Step::Checked { millis } if layer => out.print(
+			json!({ "job": id, "checked": { "rounds": DEFAULT_ROUNDS, "ms": millis } }),
+			|| {
+				format!(
+					"job {id}: Y = layer(A, W, bias) checked here in {millis:.1} ms (Freivalds on the accumulators, {DEFAULT_ROUNDS} rounds, then every element)"
+				)
+			},
+		),
 		Step::Checked { millis } => out.print(
 			json!({ "job": id, "freivalds": { "rounds": DEFAULT_ROUNDS, "ms": millis } }),
 			|| {
@@ -1097,8 +1107,12 @@ fn print_step(out: &Output, id: u64, step: Step, block_ms: u64) {
 				)
 			},
 		),
+		Step::NoHint { reason } => {
+			eprintln!("job {id}: no accumulators from the device ({reason}); checking the slow way")
+		}
 		Step::Wrong { row, column, found, expected } => {
-			print_wrong(out, id, "C", "A·B", (row as usize, column as usize), found, expected)
+			let reference = if layer { "the layer" } else { "A·B" };
+			print_wrong(out, id, matrix, reference, (row as usize, column as usize), found, expected)
 		}
 		Step::Ruled(outcome) => out.print(json!({ "id": id, "end": outcome }), || {
 			outcome_line(id, &outcome, block_ms)
@@ -1106,30 +1120,17 @@ fn print_step(out: &Output, id: u64, step: Step, block_ms: u64) {
 		Step::Disputed { row, column, verdict } => {
 			out.print(json!({ "job": id, "dispute": verdict }), || match &verdict {
 				DisputeOutcome::Upheld { slashed, compensation } => format!(
-					"job {id}: fraud proof of C[{row}][{column}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
+					"job {id}: fraud proof of {matrix}[{row}][{column}] upheld: the device lost {} GRID of collateral; you were refunded and compensated {} GRID",
 					format_grid(*slashed),
 					format_grid(*compensation)
 				),
 				DisputeOutcome::Rejected { reason, deposit_burned } => format!(
-					"job {id}: fraud proof of C[{row}][{column}] REJECTED ({reason}); {} GRID deposit burned",
+					"job {id}: fraud proof of {matrix}[{row}][{column}] REJECTED ({reason}); {} GRID deposit burned",
 					format_grid(*deposit_burned)
 				),
 			})
 		}
 	}
-}
-
-/// Puts the device's receipt for job `id`'s inputs on chain once it holds them, and says so.
-pub(crate) async fn confirm_inputs(
-	client: &Client,
-	signer: &Keypair,
-	out: &Output,
-	id: u64,
-) -> Result<()> {
-	if client.confirm_when_held(signer, id).await? {
-		print_step(out, id, Step::InputsConfirmed, 0);
-	}
-	Ok(())
 }
 
 /// Prints the wrong element a client's check found in `matrix` of job `id`: where, what the
@@ -1154,12 +1155,6 @@ fn print_wrong(
 /// The first values of an output, for a glance.
 fn first_values(c: &[i32]) -> String {
 	c.iter().take(4).map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
-}
-
-fn random_seed() -> [u8; 32] {
-	use sp_core::Pair;
-	// A fresh key's public part is 32 random-looking bytes; no RNG crate needed.
-	sp_core::sr25519::Pair::generate().0.public().0
 }
 
 async fn rewards(
