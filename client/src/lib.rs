@@ -274,6 +274,18 @@ pub struct Client {
 	signing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// The pool's refusal without the transport's layers of "… error:" prefixes; the bare 1010
+/// ("Invalid Transaction", sent without its detail) says what it most often means.
+fn pool_reason(raw: &str) -> String {
+	let reason = raw.rsplit("error: ").next().unwrap_or(raw).trim();
+	if reason.contains("(1010)") {
+		"the pool refused the transaction as invalid (1010), most often a fee the signer cannot pay"
+			.to_string()
+	} else {
+		reason.to_string()
+	}
+}
+
 impl Client {
 	/// Connects to a node's WebSocket RPC, e.g. `ws://127.0.0.1:9944`.
 	pub async fn connect(url: &str) -> Result<Self, Error> {
@@ -467,8 +479,10 @@ impl Client {
 			Ok(progress) => progress,
 			// Name the signer, and what it holds when the fee is what it cannot pay.
 			Err(reason) => {
+				let reason = pool_reason(&reason);
 				let mut said = format!("{reason} (signed by {}", signer.address());
-				if reason.contains("pay") || reason.contains("balance") {
+				// 1010 is the pool's "invalid transaction": most often a fee it cannot pay.
+				if reason.contains("pay") || reason.contains("balance") || reason.contains("1010") {
 					let free = self.free_balance(&signer.account()).await.unwrap_or(0);
 					said.push_str(&format!(", which holds {} GRID", amount::format_grid(free)));
 				}
@@ -507,5 +521,23 @@ impl Client {
 			tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 		}
 		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::pool_reason;
+
+	#[test]
+	fn a_pool_refusal_reads_without_the_transport_prefixes() {
+		let raw = "Cannot submit extrinsic: Backend error: RPC error: RPC error: User error: \
+		           Invalid Transaction (1010)";
+		assert_eq!(
+			pool_reason(raw),
+			"the pool refused the transaction as invalid (1010), most often a fee the signer \
+			 cannot pay"
+		);
+		assert_eq!(pool_reason("RPC error: Transaction is outdated"), "Transaction is outdated");
+		assert_eq!(pool_reason("plain"), "plain");
 	}
 }

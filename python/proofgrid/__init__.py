@@ -309,7 +309,7 @@ class Client:
             lifetime=lifetime,
             public_output=public_output,
         )
-        if progress:
+        if progress is True:
             m, n, k = job.shape
             print(f"proofgrid: job {job.id}: submitted {m}×{k} · {k}×{n}", file=sys.stderr)
         return job.result(timeout=timeout, progress=progress)
@@ -458,7 +458,7 @@ class Client:
                 a_job=previous,
                 samples=samples,
             )
-            if progress:
+            if progress is True:
                 m, n, k = job.shape
                 print(f"proofgrid: layer job {job.id}: submitted {m}×{k} · {k}×{n}", file=sys.stderr)
             y = job.result(timeout=timeout, progress=progress)

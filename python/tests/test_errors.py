@@ -70,7 +70,7 @@ def test_an_unfunded_signer_is_refused_by_the_pool(chain):
     poor = proofgrid.Client(chain.url, suri="//NobodyFundedThis", allow_private_endpoints=True)
     with pytest.raises(proofgrid.PoolRejected) as raised:
         poor.matmul(int8(4, 4), int8(4, 4), price_cap="0.5")
-    assert raised.value.reason
+    assert "which holds 0 GRID" in raised.value.reason, raised.value.reason
     assert poor.balance()["free"] == 0
 
 
