@@ -10,7 +10,7 @@
 use proofgrid_primitives::gemm::{GemmShape, MAX_K};
 use proofgrid_worker::{
 	backend::{cpu::CpuBackend, dot::DotPath},
-	selftest::{root_of, GoldenRoot},
+	tools::selftest::{root_of, GoldenRoot},
 };
 
 fn main() -> anyhow::Result<()> {

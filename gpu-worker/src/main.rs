@@ -17,7 +17,11 @@ use tokio::sync::watch;
 
 use proofgrid_worker::{
 	backend::{self, BackendKind, ElementHook, LeafHook},
-	bench, data_service, fetch, jobs, keystore, limits, metrics, selftest, state, throughput, tls,
+	data::{self, fetch, tls},
+	device::{self, throughput},
+	metrics,
+	store::{keys, state},
+	tools::{bench, limits, selftest},
 };
 
 #[derive(Parser)]
@@ -253,7 +257,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		});
 	}
 
-	let (stop, stopped) = watch::channel(jobs::Stop::Run);
+	let (stop, stopped) = watch::channel(device::Stop::Run);
 	let (stop_service, service_stopped) = watch::channel(false);
 	// The data service's certificate, and the endpoint published with its pin.
 	let tls = match (args.data_addr, args.plain_http) {
@@ -299,25 +303,23 @@ async fn run(args: RunArgs) -> Result<()> {
 		}
 	}
 	let devices = (0..backends.len())
-		.map(|index| {
-			keystore::load_or_create(&args.base_path.join(format!("keys/device-{index}.key")))
-		})
+		.map(|index| keys::load_or_create(&args.base_path.join(format!("keys/device-{index}.key"))))
 		.collect::<Result<Vec<_>>>()?;
 	// Before anything slow: an owner without the bond says so now, not at the first claim.
-	jobs::check_owner_funds(&client, &owner, &devices, &market).await?;
+	device::check_owner_funds(&client, &owner, &devices, &market).await?;
 	let mut data_devices = std::collections::BTreeMap::new();
 	let mut device_tasks = Vec::new();
 	for (backend, device) in backends.into_iter().zip(devices) {
 		let state_dir = args.base_path.join(format!("devices/{}", device.address()));
 		data_devices.insert(
 			device.account().0,
-			data_service::ServedDevice { dir: state_dir.clone(), key: device.clone() },
+			data::service::ServedDevice { dir: state_dir.clone(), key: device.clone() },
 		);
 		let store = state::Store::open(&state_dir)?;
 		let gops = throughput::measured_gops(backend.as_ref(), &state_dir.join("throughput.json"))
 			.context("measuring the backend's throughput")?;
 		tracing::info!(device = %device.address(), backend = %backend.name(), gops, owner = %owner.address(), "device");
-		let worker = jobs::DeviceWorker {
+		let worker = device::DeviceWorker {
 			client: client.clone(),
 			owner: owner.clone(),
 			device,
@@ -348,7 +350,7 @@ async fn run(args: RunArgs) -> Result<()> {
 
 	let mut service_task = None;
 	if let Some(address) = args.data_addr {
-		let service = Arc::new(data_service::DataService::new(
+		let service = Arc::new(data::service::DataService::new(
 			client.clone(),
 			data_devices,
 			args.max_input_mib.saturating_mul(1 << 20),
@@ -386,7 +388,7 @@ async fn run(args: RunArgs) -> Result<()> {
 	match ended {
 		None => {
 			tracing::info!("stopping: claiming nothing more, finishing the jobs held (Ctrl-C or SIGTERM again stops at once)");
-			let _ = stop.send(jobs::Stop::Finish);
+			let _ = stop.send(device::Stop::Finish);
 		}
 		Some(result) => {
 			match result {
@@ -402,7 +404,7 @@ async fn run(args: RunArgs) -> Result<()> {
 					failure = Some(anyhow::anyhow!("a device task failed: {e}"));
 				}
 			}
-			let _ = stop.send(jobs::Stop::Now);
+			let _ = stop.send(device::Stop::Now);
 		}
 	}
 	let finished = futures::future::join_all(device_tasks.iter_mut());
@@ -410,7 +412,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		results = finished => results,
 		_ = shutdown_signal() => {
 			tracing::warn!("stopping at once");
-			let _ = stop.send(jobs::Stop::Now);
+			let _ = stop.send(device::Stop::Now);
 			match tokio::time::timeout(Duration::from_secs(30), futures::future::join_all(device_tasks.iter_mut())).await {
 				Ok(results) => results,
 				Err(_) => {

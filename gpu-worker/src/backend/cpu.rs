@@ -188,7 +188,10 @@ impl Backend for CpuBackend {
 				sink.append_values(&leaves)?;
 			}
 			let hashes: Vec<LeafHash> = self.pool.install(|| {
-				leaves.par_chunks(HASH_PIECE).flat_map_iter(crate::hashing::leaf_hashes).collect()
+				leaves
+					.par_chunks(HASH_PIECE)
+					.flat_map_iter(crate::backend::hashing::leaf_hashes)
+					.collect()
 			});
 			sink.append(&hashes)?;
 		}
@@ -233,7 +236,10 @@ impl CpuBackend {
 		let gemm = started.elapsed().as_secs_f64();
 		let started = Instant::now();
 		let hashes: Vec<LeafHash> = self.pool.install(|| {
-			leaves.par_chunks(HASH_PIECE).flat_map_iter(crate::hashing::leaf_hashes).collect()
+			leaves
+				.par_chunks(HASH_PIECE)
+				.flat_map_iter(crate::backend::hashing::leaf_hashes)
+				.collect()
 		});
 		let hash = started.elapsed().as_secs_f64();
 		drop(leaves);
@@ -241,8 +247,10 @@ impl CpuBackend {
 		let mut level = hashes;
 		self.pool.install(|| {
 			while level.len() > 1 {
-				level =
-					level.par_chunks(1 << 12).flat_map_iter(crate::hashing::parent_level).collect();
+				level = level
+					.par_chunks(1 << 12)
+					.flat_map_iter(crate::backend::hashing::parent_level)
+					.collect();
 			}
 		});
 		std::hint::black_box(&level);

@@ -840,8 +840,10 @@ impl CudaBackend {
 		let started = std::time::Instant::now();
 		while leaves.len() > 1 {
 			use rayon::prelude::*;
-			leaves =
-				leaves.par_chunks(1 << 12).flat_map_iter(crate::hashing::parent_level).collect();
+			leaves = leaves
+				.par_chunks(1 << 12)
+				.flat_map_iter(crate::backend::hashing::parent_level)
+				.collect();
 		}
 		phases.tree = started.elapsed().as_secs_f64();
 		if let Some((_, root)) = phases.device_tree {

@@ -6,6 +6,7 @@ pub mod cpu;
 pub mod cublaslt;
 pub mod cuda;
 pub mod dot;
+pub mod hashing;
 pub mod onednn;
 
 use anyhow::{Context, Result};
@@ -61,11 +62,16 @@ pub fn rows_per_batch(shape: &GemmShape) -> u32 {
 	rows.min(shape.tile_rows() as u64) as u32
 }
 
+/// Host memory a [`LeafSink`] may take beside the batch it is handed: the output tree's
+/// build (a level piece and the level above it, and the leaf stream's write buffer) fits in
+/// it, which `store::output` checks at compile time.
+pub const SINK_MEMORY: u64 = 13 << 20;
+
 /// Host memory a job's output takes on any backend: one batch of leaf hashes, and the buffers
 /// of the tree built from them on disk.
 pub fn host_bytes_for_output(shape: &GemmShape) -> u64 {
 	let batch = rows_per_batch(shape) as u64 * shape.tile_cols() as u64;
-	batch * 32 + crate::output::BUILD_MEMORY
+	batch * 32 + SINK_MEMORY
 }
 
 /// A job's `A` and `B`.
@@ -208,7 +214,7 @@ mod tests {
 		// 2²⁰ × 2²⁰ × 1: 2³⁶ leaves (2 TiB of hashes) stream through one batch of 2¹⁸ leaves.
 		let widest = GemmShape { m: 1 << 20, n: 1 << 20, k: 1 };
 		assert_eq!(rows_per_batch(&widest), 4);
-		assert_eq!(host_bytes_for_output(&widest), (1 << 20) * 32 + crate::output::BUILD_MEMORY);
+		assert_eq!(host_bytes_for_output(&widest), (1 << 20) * 32 + SINK_MEMORY);
 		// A narrow output batches many rows, a small one all of its rows.
 		assert_eq!(rows_per_batch(&GemmShape { m: 1 << 20, n: 4, k: 1 }), 1 << 18);
 		assert_eq!(rows_per_batch(&GemmShape { m: 8, n: 8, k: 1 }), 2);

@@ -33,7 +33,7 @@ use crate::backend::{
 };
 
 /// The golden roots: seeded jobs and their Merkle roots by the CPU reference.
-pub const GOLDEN: &str = include_str!("../golden/roots.json");
+pub const GOLDEN: &str = include_str!("../../golden/roots.json");
 
 #[derive(Args)]
 pub struct SelftestArgs {
@@ -345,7 +345,8 @@ pub fn run(args: SelftestArgs) -> Result<()> {
 				println!("  {size:>6} {}: does not fit", backend.name());
 				continue;
 			}
-			let (seconds, root) = match crate::bench::time_job(backend, &shape, args.repeat) {
+			let (seconds, root) = match crate::tools::bench::time_job(backend, &shape, args.repeat)
+			{
 				Ok(timed) => timed,
 				Err(e) => {
 					// A failed size fails the self-test, and the rest still runs and is reported.

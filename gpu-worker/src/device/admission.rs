@@ -6,14 +6,14 @@
 use proofgrid_client::market::MarketParams;
 use proofgrid_primitives::gemm::GemmShape;
 
-use crate::{backend::Backend, output::tree_bytes, throughput::estimated_seconds};
+use crate::{backend::Backend, device::throughput::estimated_seconds, store::output::tree_bytes};
 
 /// Disk kept free beside a job's output tree.
 pub const DISK_RESERVE: u64 = 64 << 20;
 
 /// Share of the base commit window kept for the commit to reach a block. The margin for
 /// estimation error is in the windows themselves: they are sized from the advertised
-/// throughput, which is below the measured one ([`crate::throughput::advertised`]).
+/// throughput, which is below the measured one ([`crate::device::throughput::advertised`]).
 pub const INCLUSION_SHARE: f64 = 0.5;
 
 /// What a device brings to a job.

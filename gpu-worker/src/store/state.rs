@@ -14,7 +14,7 @@ use codec::{Decode, Encode};
 use proofgrid_primitives::job::{JobId, JobSpec};
 use serde::{Deserialize, Serialize};
 
-use crate::output::{OutputTree, OutputWriter};
+use crate::store::output::{OutputTree, OutputWriter};
 
 /// Seconds since the UNIX epoch (0 if the clock is before it).
 pub fn unix_now() -> u64 {

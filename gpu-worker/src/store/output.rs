@@ -32,6 +32,8 @@ const PAR_PIECE: usize = 1 << 12;
 const WRITE_BUFFER: usize = 1 << 20;
 /// Host memory the tree build takes at most, bytes (a piece and the level above it).
 pub const BUILD_MEMORY: u64 = (LEVEL_PIECE as u64 * 3 / 2) * 32 + WRITE_BUFFER as u64;
+// The backends count on a sink taking no more (`host_bytes_for_output`).
+const _: () = assert!(BUILD_MEMORY <= crate::backend::SINK_MEMORY);
 
 /// Bytes of the file holding the whole tree over `leaf_count` leaves (about 64 per leaf).
 pub fn tree_bytes(leaf_count: u64) -> u64 {
@@ -104,7 +106,7 @@ impl OutputWriter {
 					.with_context(|| format!("reading level {level} of the output tree"))?;
 				let above: Vec<Hash32> = below
 					.par_chunks(PAR_PIECE)
-					.flat_map_iter(crate::hashing::parent_level)
+					.flat_map_iter(crate::backend::hashing::parent_level)
 					.collect();
 				writer.write_all(above.as_flattened())?;
 				done += count as u64;

@@ -37,8 +37,8 @@
 //!   a few elements against the committed root without downloading the whole output.
 //!
 //! Limits: request bodies up to `--max-input-mib`, at most [`MAX_CONCURRENT`] requests at once
-//! and [`MAX_CONNECTIONS`](crate::connections::MAX_CONNECTIONS) connections, each closed after
-//! [`IDLE_TIMEOUT`](crate::connections::IDLE_TIMEOUT) without progress;
+//! and [`MAX_CONNECTIONS`](crate::data::connections::MAX_CONNECTIONS) connections, each closed after
+//! [`IDLE_TIMEOUT`](crate::data::connections::IDLE_TIMEOUT) without progress;
 //! every check that needs no body (the job, the assignment, the signature) runs before the body
 //! is read, signatures are checked against the device's own record of the job before the node
 //! is asked, and the body is read no further than the committed size.
@@ -70,7 +70,7 @@ use proofgrid_primitives::{
 };
 use sp_core::{sr25519, Pair, H256};
 
-use crate::state::{unix_now, Store};
+use crate::store::state::{unix_now, Store};
 
 /// Requests served at once at most.
 pub const MAX_CONCURRENT: usize = 16;
@@ -149,15 +149,16 @@ impl DataService {
 	pub async fn serve(
 		self: Arc<Self>,
 		address: SocketAddr,
-		tls: Option<crate::tls::Identity>,
+		tls: Option<crate::data::tls::Identity>,
 		shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 	) -> anyhow::Result<()> {
 		let tcp = tokio::net::TcpListener::bind(address).await?;
-		let listener = crate::connections::LimitedListener::new(tcp, crate::connections::LIMITS)?;
+		let listener =
+			crate::data::connections::LimitedListener::new(tcp, crate::data::connections::LIMITS)?;
 		match tls {
 			Some(identity) => {
 				tracing::info!(%address, pin = %identity.pin_fragment(), "data service listening (TLS)");
-				let listener = crate::tls::TlsListener::new(listener, &identity);
+				let listener = crate::data::tls::TlsListener::new(listener, &identity);
 				serve_http(listener, self.router(), HEADER_TIMEOUT, shutdown).await;
 			}
 			None => {
@@ -631,7 +632,7 @@ async fn get_leaf(
 			return Ok(None);
 		}
 		let tree = store.output(job, leaf_count)?.context("the output tree is gone")?;
-		let values = crate::output::read_leaf_values(&path, index)?;
+		let values = crate::store::output::read_leaf_values(&path, index)?;
 		anyhow::Ok(Some((leaf_count, values, tree.proof(index)?)))
 	})
 	.await

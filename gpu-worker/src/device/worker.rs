@@ -25,11 +25,13 @@ use proofgrid_primitives::{
 use tokio::sync::watch;
 
 use crate::{
-	admission::Capacity,
 	backend::{Backend, ElementHook, LeafHook},
+	device::admission::Capacity,
 	metrics::Metrics,
-	output::OutputTree,
-	state::{unix_now, Access, HeldJob, Stage, Store},
+	store::{
+		output::OutputTree,
+		state::{unix_now, Access, HeldJob, Stage, Store},
+	},
 };
 
 /// Waiting jobs read from the chain's open-job index per poll at most.
@@ -154,7 +156,7 @@ pub struct DeviceWorker {
 	/// How long a supplied job's output is kept for its client.
 	pub retention: Duration,
 	/// What URL inputs may be fetched.
-	pub fetch: crate::fetch::FetchPolicy,
+	pub fetch: crate::data::fetch::FetchPolicy,
 	/// Jobs whose refusal was logged already (once each).
 	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
 	/// When each failed URL input (job, matrix) may be fetched again, and the back-off after
@@ -176,10 +178,10 @@ impl DeviceWorker {
 	}
 
 	/// What the device advertises: the backend's spec with its measured throughput, less the
-	/// margin its commit windows need ([`crate::throughput::advertised`]).
+	/// margin its commit windows need ([`crate::device::throughput::advertised`]).
 	fn spec(&self) -> proofgrid_primitives::device::DeviceSpec {
 		proofgrid_primitives::device::DeviceSpec {
-			advertised_gops: crate::throughput::advertised(self.gops),
+			advertised_gops: crate::device::throughput::advertised(self.gops),
 			..self.backend.spec()
 		}
 	}
@@ -381,7 +383,7 @@ impl DeviceWorker {
 			.map(|&(row, col)| {
 				let index = shape.leaf_of(row, col);
 				Ok(PublishedLeaf::Tile {
-					values: crate::output::read_leaf_values(&values, index)?,
+					values: crate::store::output::read_leaf_values(&values, index)?,
 					path: as_path(tree.proof(index)?)?,
 				})
 			})
@@ -463,7 +465,7 @@ impl DeviceWorker {
 		}
 		if job.spec.0.layer().is_some() {
 			if let Some(reason) =
-				crate::admission::layer_refusal(&job.spec.0.shape, self.fetch.max_bytes)
+				crate::device::admission::layer_refusal(&job.spec.0.shape, self.fetch.max_bytes)
 			{
 				return Some(reason);
 			}
@@ -627,7 +629,7 @@ impl DeviceWorker {
 						let url = String::from_utf8_lossy(url).into_owned();
 						let root = bias.map(|(_, root)| root).unwrap_or_default();
 						let values =
-							crate::fetch::fetch_bias(&url, spec.shape.n, &root, &self.fetch)
+							crate::data::fetch::fetch_bias(&url, spec.shape.n, &root, &self.fetch)
 								.await?;
 						self.store.save_bias(job, &values)?;
 						Ok((values.len() * 4, url))
@@ -639,7 +641,7 @@ impl DeviceWorker {
 							_ => (Matrix::B, &matrices.b),
 						};
 						let bytes =
-							crate::fetch::fetch_input(&url, matrix, commitment, &self.fetch)
+							crate::data::fetch::fetch_input(&url, matrix, commitment, &self.fetch)
 								.await?;
 						self.store.save_input(job, name, &bytes)?;
 						Ok((bytes.len(), url))
@@ -688,7 +690,7 @@ impl DeviceWorker {
 		if kept.device == self.device.account() {
 			if let Some((y, _)) = self.store.layer(earlier)? {
 				let bytes: Vec<u8> = y.iter().map(|&v| v as u8).collect();
-				if crate::fetch::matches_commitment(bytes.clone().into(), *commitment).await {
+				if crate::data::fetch::matches_commitment(bytes.clone().into(), *commitment).await {
 					return Ok((bytes, "this device".into()));
 				}
 			}
@@ -712,9 +714,14 @@ impl DeviceWorker {
 			job,
 		);
 		let headers = grant.headers();
-		let bytes =
-			crate::fetch::fetch_rows(&url, checked.cert_sha256, commitment, &self.fetch, &headers)
-				.await?;
+		let bytes = crate::data::fetch::fetch_rows(
+			&url,
+			checked.cert_sha256,
+			commitment,
+			&self.fetch,
+			&headers,
+		)
+		.await?;
 		Ok((bytes, url))
 	}
 
@@ -856,7 +863,7 @@ impl DeviceWorker {
 					let (rows, cols) =
 						self.store.inputs(job)?.context("the job's inputs are gone")?;
 					let bias = self.store.bias(job)?.context("the job's biases are gone")?;
-					let samples = crate::layer::reveal(
+					let samples = crate::kinds::layer::reveal(
 						job,
 						&spec.shape,
 						spec.supplied_samples().unwrap_or_default(),
@@ -886,7 +893,7 @@ impl DeviceWorker {
 					tracing::warn!(job, "the recomputed output does not match the committed root");
 				}
 				let settled = if spec.supplied().is_some() {
-					let samples = crate::supplied::reveal(
+					let samples = crate::kinds::supplied::reveal(
 						&self.store,
 						job,
 						&spec,
@@ -1031,10 +1038,14 @@ impl DeviceWorker {
 
 	/// A `linear-i8` job's output: the saved one, or computed now from its inputs and saved
 	/// (`Y` and the accumulators, served to its client and to chained jobs).
-	async fn layer(&self, held: &HeldJob, spec: &JobSpec) -> Result<crate::layer::LayerOutput> {
+	async fn layer(
+		&self,
+		held: &HeldJob,
+		spec: &JobSpec,
+	) -> Result<crate::kinds::layer::LayerOutput> {
 		let (job, n) = (held.job, spec.shape.n as usize);
 		if let Some((y, acc)) = self.store.layer(job)? {
-			return crate::layer::LayerOutput::new(y, acc, n);
+			return crate::kinds::layer::LayerOutput::new(y, acc, n);
 		}
 		let layer = *spec.layer().context("not a layer")?;
 		let (rows, cols) = self.store.inputs(job)?.context("the inputs have not arrived")?;
@@ -1042,7 +1053,7 @@ impl DeviceWorker {
 		let (backend, hook, shape) = (self.backend.clone(), self.layer_hook.clone(), spec.shape);
 		let started = std::time::Instant::now();
 		let output = tokio::task::spawn_blocking(move || {
-			crate::layer::compute(
+			crate::kinds::layer::compute(
 				backend.as_ref(),
 				&shape,
 				&rows,
@@ -1139,7 +1150,7 @@ fn spot_check_output(
 	spec: &JobSpec,
 	tree: &OutputTree,
 	salt: &[u8],
-) -> Result<Result<(), crate::spot_check::SpotCheckError>> {
+) -> Result<Result<(), crate::kinds::spot_check::SpotCheckError>> {
 	let supplied = match spec.supplied() {
 		Some(_) => Some(store.inputs(job)?.context("the inputs have gone")?),
 		None => None,
@@ -1150,10 +1161,18 @@ fn spot_check_output(
 		(None, None) => bail!("a supplied job without inputs"),
 	};
 	let values_path = store.values_path(job);
-	let values = |i| crate::output::read_leaf_values(&values_path, i);
-	let values: Option<crate::spot_check::LeafValues> = supplied.is_some().then_some(&values);
+	let values = |i| crate::store::output::read_leaf_values(&values_path, i);
+	let values: Option<crate::kinds::spot_check::LeafValues> =
+		supplied.is_some().then_some(&values);
 	let leaf = |i| tree.leaf(i);
-	Ok(crate::spot_check::spot_check(&spec.shape, reference, tree.leaf_count(), leaf, values, salt))
+	Ok(crate::kinds::spot_check::spot_check(
+		&spec.shape,
+		reference,
+		tree.leaf_count(),
+		leaf,
+		values,
+		salt,
+	))
 }
 
 /// A Merkle proof's siblings as the chain takes them.
@@ -1169,7 +1188,7 @@ fn as_path(siblings: Vec<[u8; 32]>) -> Result<MerklePath> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{backend::cpu::CpuBackend, backend::Inputs, spot_check::SpotCheckError};
+	use crate::{backend::cpu::CpuBackend, backend::Inputs, kinds::spot_check::SpotCheckError};
 	use proofgrid_primitives::{
 		device::{Kernel, Requirements},
 		gemm::GemmShape,

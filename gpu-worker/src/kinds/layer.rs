@@ -17,7 +17,7 @@ use proofgrid_primitives::{
 
 use crate::{
 	backend::{Backend, ElementHook, Inputs, LeafHash, LeafSink},
-	supplied::path,
+	kinds::supplied::path,
 };
 
 /// A computed layer: its output, the accumulators behind it and the output's tree.

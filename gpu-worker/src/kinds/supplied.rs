@@ -11,7 +11,7 @@ use proofgrid_primitives::{
 };
 use sp_core::H256;
 
-use crate::{output::OutputTree, state::Store};
+use crate::store::{output::OutputTree, state::Store};
 
 /// A Merkle path as the chain takes it.
 pub(crate) fn path(siblings: Vec<Hash32>) -> Result<MerklePath> {
@@ -49,7 +49,7 @@ pub fn reveal(
 			let (row, col) = (c.element.0 as usize, c.element.1 as usize);
 			let lane = |lanes: &[i8], i: usize| lanes[i * k..(i + 1) * k].to_vec();
 			Ok(SuppliedSample {
-				leaf: crate::output::read_leaf_values(&values, c.leaf)?,
+				leaf: crate::store::output::read_leaf_values(&values, c.leaf)?,
 				leaf_path: path(tree.proof(c.leaf)?)?,
 				row: lane(&rows, row).try_into().map_err(|_| anyhow::anyhow!("k > MAX_K"))?,
 				row_path: path(a_tree.proof(row as u64).map_err(|e| anyhow::anyhow!("{e:?}"))?)?,

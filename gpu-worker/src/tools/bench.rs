@@ -43,7 +43,10 @@ pub fn time_job(backend: &dyn Backend, shape: &GemmShape, repeat: u32) -> Result
 		let mut level = backend.leaf_hashes(shape, &[7; 32], None)?;
 		// The tree as a job builds it (`output.rs`): levels in parallel pieces, in memory here.
 		while level.len() > 1 {
-			level = level.par_chunks(1 << 12).flat_map_iter(crate::hashing::parent_level).collect();
+			level = level
+				.par_chunks(1 << 12)
+				.flat_map_iter(crate::backend::hashing::parent_level)
+				.collect();
 		}
 		root = level[0];
 		best = best.min(started.elapsed().as_secs_f64());

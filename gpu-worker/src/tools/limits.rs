@@ -11,10 +11,12 @@ use proofgrid_client::Client;
 use proofgrid_primitives::gemm::{GemmShape, MAX_DIM, MAX_K};
 
 use crate::{
-	admission::{largest, Capacity},
 	backend::{self, Backend, BackendKind, Inputs},
-	output::{tree_bytes, OutputWriter},
-	throughput,
+	device::{
+		admission::{largest, Capacity},
+		throughput,
+	},
+	store::output::{tree_bytes, OutputWriter},
 };
 
 #[derive(Args)]

@@ -6,7 +6,7 @@
 //!
 //! The handshake runs in the connection's own task (first read or write), never in the accept
 //! loop: a client that stalls its handshake holds only its own connection, which the
-//! connection limits close like any idle one ([`crate::connections`]).
+//! connection limits close like any idle one ([`crate::data::connections`]).
 
 use std::{
 	future::Future,
