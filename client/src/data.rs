@@ -645,7 +645,7 @@ pub fn write_npy_i32(
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use proofgrid_primitives::inputs::fixture::SuppliedJob;
+	use proofgrid_primitives::testing::supplied::SuppliedJob;
 
 	#[test]
 	fn an_output_is_returned_row_major_only_if_it_matches_the_root() {

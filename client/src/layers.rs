@@ -415,7 +415,7 @@ pub fn layer_fraud_proof(
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use proofgrid_primitives::linear::fixture::LayerJob;
+	use proofgrid_primitives::testing::layer::LayerJob;
 
 	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
 

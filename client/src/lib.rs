@@ -107,8 +107,8 @@ pub type Balance = u128;
 pub fn planck<S: serde::Serializer>(value: &Balance, serializer: S) -> Result<S::Ok, S::Error> {
 	serializer.serialize_str(&value.to_string())
 }
-/// One GRID in planck.
-pub const GRID: Balance = 1_000_000_000_000;
+/// One GRID in planck: the chain's definition.
+pub use proofgrid_primitives::currency::GRID;
 
 /// Client state at one block.
 pub type AtBlock = ClientAtBlock<PolkadotConfig, OnlineClientAtBlockImpl<PolkadotConfig>>;

@@ -27,16 +27,17 @@ use proofgrid_primitives::{
 	challenge::challenge_seed,
 	device::{registration_message, Kernel, Requirements},
 	gemm::GemmShape,
-	inputs::{challenged_elements, fixture::SuppliedJob},
+	inputs::challenged_elements,
 	job::{InputSource, JobInputs, JobSpec},
 	merkle::MerkleTree,
+	testing::supplied::SuppliedJob,
 };
 use proofgrid_worker::backend::{cpu::CpuBackend, Backend};
 use subxt::{config::DefaultExtrinsicParamsBuilder, tx::Payload, utils::Static, PolkadotConfig};
 
 use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
 
-const GRID: u128 = 1_000_000_000_000;
+use proofgrid_primitives::currency::GRID;
 
 #[derive(Parser)]
 struct Args {

@@ -13,7 +13,8 @@ use proofgrid_primitives::{
 	challenge::challenge_seed,
 	inputs::challenged_elements,
 	job::{InputSource, JobSpec},
-	linear::{fixture::LayerJob, Requant},
+	linear::Requant,
+	testing::layer::LayerJob,
 };
 use proofgrid_runtime::{
 	AccountId, Balance, BlockNumber, Runtime, RuntimeCall, RuntimeEvent, GRID,

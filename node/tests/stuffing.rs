@@ -155,8 +155,9 @@ fn largest_reveal_k() -> u32 {
 async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slash_it() {
 	use proofgrid_primitives::{
 		challenge::challenge_seed,
-		inputs::{challenged_elements, fixture::SuppliedJob},
+		inputs::challenged_elements,
 		job::{InputSource, JobInputs},
+		testing::supplied::SuppliedJob,
 	};
 	const ATTACKER_JOBS: usize = 6;
 

@@ -3,7 +3,7 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
-use sp_core::{ConstU32, H256};
+use sp_core::ConstU32;
 use sp_runtime::BoundedVec;
 
 use crate::{
@@ -24,11 +24,7 @@ pub const MAX_CHALLENGE_SAMPLES: u32 = 64;
 /// verification of one element; the chain sets the minimum).
 pub const MAX_SUPPLIED_SAMPLES: u32 = 256;
 
-/// Deepest Merkle path accepted: trees of up to 2^40 leaves.
-pub const MAX_PROOF_DEPTH: u32 = 40;
-
-/// One Merkle path: sibling hashes, bottom up.
-pub type MerklePath = BoundedVec<H256, ConstU32<MAX_PROOF_DEPTH>>;
+pub use crate::merkle::{MerklePath, MAX_PROOF_DEPTH};
 
 /// A reveal: the Merkle path of each challenged leaf, in increasing leaf-index order. The leaves
 /// themselves are not sent: for seeded inputs the chain recomputes them.
@@ -376,6 +372,7 @@ pub fn price_bucket(price: u128) -> u8 {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use sp_core::H256;
 
 	#[test]
 	fn input_urls_need_an_http_scheme_and_a_host() {

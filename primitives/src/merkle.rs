@@ -14,6 +14,12 @@ use sp_crypto_hashing::blake2_256;
 /// A 32-byte hash.
 pub type Hash32 = [u8; 32];
 
+/// Deepest Merkle path accepted: trees of up to 2^40 leaves.
+pub const MAX_PROOF_DEPTH: u32 = 40;
+
+/// One Merkle path as the chain takes it: sibling hashes, bottom up.
+pub type MerklePath = sp_runtime::BoundedVec<sp_core::H256, sp_core::ConstU32<MAX_PROOF_DEPTH>>;
+
 /// Domain tag of leaf hashes.
 pub const LEAF_PREFIX: u8 = 0x00;
 /// Domain tag of inner-node hashes.

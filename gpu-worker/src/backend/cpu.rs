@@ -603,7 +603,7 @@ mod tests {
 
 	#[test]
 	fn supplied_inputs_give_the_reference_product_and_their_values() {
-		use proofgrid_primitives::inputs::fixture::SuppliedJob;
+		use proofgrid_primitives::testing::supplied::SuppliedJob;
 		struct Collect(Vec<[i32; LEAF_ELEMENTS]>, Vec<LeafHash>);
 		impl LeafSink for Collect {
 			fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {

@@ -1192,8 +1192,8 @@ mod tests {
 	use proofgrid_primitives::{
 		device::{Kernel, Requirements},
 		gemm::GemmShape,
-		inputs::fixture::SuppliedJob,
 		job::{InputSource, JobInputs},
+		testing::supplied::SuppliedJob,
 	};
 
 	fn requirements() -> Requirements {

@@ -146,7 +146,7 @@ pub fn reveal(
 mod tests {
 	use super::*;
 	use crate::backend::cpu::CpuBackend;
-	use proofgrid_primitives::linear::{fixture::LayerJob, verify_layer_sample};
+	use proofgrid_primitives::{linear::verify_layer_sample, testing::layer::LayerJob};
 
 	const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 40, relu: true };
 

@@ -6,10 +6,12 @@ use proofgrid_primitives::{
 	challenge::challenge_seed,
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
-	inputs::{challenged_elements, fixture::SuppliedJob},
+	inputs::challenged_elements,
 	job::{InputSource, JobInputs, JobSpec, LayerReveal, RevealPaths, SuppliedReveal},
-	linear::{fixture::LayerJob, Requant},
+	linear::Requant,
 	merkle::{hash_leaf, MerkleTree},
+	testing::layer::LayerJob,
+	testing::supplied::SuppliedJob,
 	testing::{reveal_paths, seeded_output},
 };
 use sp_core::H256;

@@ -2,8 +2,9 @@ use super::*;
 use frame_support::dispatch::Pays;
 use proofgrid_primitives::{
 	challenge::challenge_seed,
-	inputs::{challenged_elements, fixture::SuppliedJob},
+	inputs::challenged_elements,
 	job::{InputSource, JobInputs, JobSpec},
+	testing::supplied::SuppliedJob,
 };
 
 /// A 64×64×8 job on the client's own matrices with 8 samples, committed by device 1 with

@@ -7,8 +7,9 @@ use super::{
 	*,
 };
 use proofgrid_primitives::{
-	inputs::{fixture::SuppliedJob, inputs_receipt_message},
+	inputs::inputs_receipt_message,
 	job::{InputSource, JobInputs, JobSpec},
+	testing::supplied::SuppliedJob,
 };
 use sp_core::Pair;
 use sp_runtime::MultiSignature;

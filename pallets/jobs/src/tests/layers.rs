@@ -8,7 +8,8 @@ use proofgrid_primitives::{
 	device::Kernel,
 	inputs::challenged_elements,
 	job::{InputSource, JobInputs, JobSpec},
-	linear::{fixture::LayerJob, Requant},
+	linear::Requant,
+	testing::layer::LayerJob,
 };
 
 const SCALE: Requant = Requant { multiplier: 1 << 30, shift: 38, relu: true };

@@ -4,8 +4,9 @@ use super::{
 };
 use proofgrid_primitives::{
 	challenge::challenge_seed,
-	inputs::{challenged_elements, fixture::SuppliedJob, MatrixCommitment},
+	inputs::{challenged_elements, MatrixCommitment},
 	job::{InputSource, JobInputs, JobSpec, MAX_SUPPLIED_SAMPLES},
+	testing::supplied::SuppliedJob,
 };
 
 /// The standard job's shape (64×64×8, one unit) on the client's own matrices.

@@ -1,5 +1,7 @@
 //! Fixtures for the tests and benchmarks of every crate: a plausible device, a seeded job's
-//! output tree (honest or with chosen leaves wrong) and the Merkle paths a provider reveals.
+//! output tree (honest or with chosen leaves wrong) and the Merkle paths a provider reveals;
+//! a job on supplied inputs ([`supplied::SuppliedJob`]) and a layer ([`layer::LayerJob`]) with
+//! their honest or doctored outputs.
 //!
 //! Kept here, next to the definitions they build on, so that pallet mocks, benchmarks (`no_std`),
 //! runtime tests and the node's integration tests build them one way. They panic on misuse
@@ -64,6 +66,14 @@ pub fn reveal_paths(tree: &MerkleTree, indices: &[u64]) -> RevealPaths {
 		.try_into()
 		.expect("at most MAX_CHALLENGE_SAMPLES")
 }
+
+/// A supplied-input job and its trees.
+#[cfg(feature = "std")]
+pub mod supplied;
+
+/// A `linear-i8` job and its trees.
+#[cfg(feature = "std")]
+pub mod layer;
 
 #[cfg(test)]
 mod tests {
