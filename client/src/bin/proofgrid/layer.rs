@@ -20,7 +20,7 @@ use proofgrid_client::{
 use proofgrid_primitives::{gemm::GemmShape, job::InputSource, linear::Requant};
 use serde_json::json;
 
-use crate::{outcome_line, print_step, Output};
+use crate::output::{outcome_line, print_step, Output};
 
 /// How long `--wait` follows a verified layer to its settlement (its dispute window: ten
 /// minutes on a production chain).

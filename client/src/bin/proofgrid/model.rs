@@ -8,11 +8,18 @@
 use std::path::PathBuf;
 
 use anyhow::{ensure, Context, Result};
-use clap::Args;
+use clap::{Args, Subcommand};
 use proofgrid_client::{Client, Keypair};
 use serde_json::{json, Value};
 
-use crate::{layer, Output};
+use crate::{layer, output::Output};
+
+#[derive(Subcommand)]
+pub(crate) enum ModelCommand {
+	/// Run the network of a model directory (`model.json`, `x.npy`, weights, biases; see
+	/// `examples/mlp`) on its batch, layer after layer, and print the predicted classes.
+	Run(ModelArgs),
+}
 
 /// The arguments of `proofgrid model run`.
 #[derive(Args)]
