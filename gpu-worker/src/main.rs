@@ -319,7 +319,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		let gops = throughput::measured_gops(backend.as_ref(), &state_dir.join("throughput.json"))
 			.context("measuring the backend's throughput")?;
 		tracing::info!(device = %device.address(), backend = %backend.name(), gops, owner = %owner.address(), "device");
-		let worker = device::DeviceWorker {
+		let worker = device::DeviceWorker::new(device::DeviceConfig {
 			client: client.clone(),
 			owner: owner.clone(),
 			device,
@@ -336,15 +336,11 @@ async fn run(args: RunArgs) -> Result<()> {
 				max_bytes: args.max_input_mib.saturating_mul(1 << 20),
 				private_addresses: args.fetch_private_urls,
 			},
-			refused: Default::default(),
-			finality_waits: Default::default(),
-			fetch_retries: Default::default(),
 			market: market.clone(),
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),
-			hook: hook.clone(),
-			layer_hook: layer_hook.clone(),
-		};
+			faults: device::Faults { leaves: hook.clone(), layer_elements: layer_hook.clone() },
+		});
 		device_tasks.push(tokio::spawn(worker.run(stopped.clone())));
 	}
 

@@ -119,7 +119,6 @@ impl Finished {
 	}
 }
 
-/// Everything one device needs.
 /// How the worker is asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -131,7 +130,10 @@ pub enum Stop {
 	Now,
 }
 
-pub struct DeviceWorker {
+/// What runs one device: its keys, backend and store, its terms and limits (the `run`
+/// command's options). [`DeviceWorker::new`] takes it; what the worker learns while it runs
+/// (refusals logged, fetch back-offs, finality waits) stays inside.
+pub struct DeviceConfig {
 	pub client: Client,
 	pub owner: Keypair,
 	pub device: Keypair,
@@ -157,72 +159,107 @@ pub struct DeviceWorker {
 	pub retention: Duration,
 	/// What URL inputs may be fetched.
 	pub fetch: crate::data::fetch::FetchPolicy,
-	/// Jobs whose refusal was logged already (once each).
-	pub refused: std::sync::Mutex<std::collections::HashSet<u64>>,
-	/// When each failed URL input (job, matrix) may be fetched again, and the back-off after
-	/// that: a bad URL is not fetched every round.
-	pub fetch_retries: std::sync::Mutex<HashMap<(u64, char), (Instant, Duration)>>,
-	/// Jobs whose wait for a final challenge block was logged already (once each).
-	pub finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
 	pub metrics: Metrics,
 	pub poll: Duration,
-	/// Fault injection (tests only): falsifies the selected leaves.
-	pub hook: Option<Arc<LeafHook>>,
-	/// Fault injection (tests only): falsifies the selected elements of a layer's output.
-	pub layer_hook: Option<Arc<ElementHook>>,
+	/// Fault injection: none outside the tests' `fault-injection` build.
+	pub faults: Faults,
+}
+
+/// Fault injection (tests only: the `fault-injection` build's `--corrupt-fraction`), so the
+/// tests can run a cheater through the real worker.
+#[derive(Clone, Default)]
+pub struct Faults {
+	/// Falsifies the selected output leaves.
+	pub leaves: Option<Arc<LeafHook>>,
+	/// Falsifies the selected elements of a layer's output.
+	pub layer_elements: Option<Arc<ElementHook>>,
+}
+
+/// One device's worker: [`DeviceWorker::run`] until told to stop.
+pub struct DeviceWorker {
+	config: DeviceConfig,
+	/// Jobs whose refusal was logged already (once each).
+	refused: std::sync::Mutex<std::collections::HashSet<u64>>,
+	/// When each failed URL input (job, matrix) may be fetched again, and the back-off after
+	/// that: a bad URL is not fetched every round.
+	fetch_retries: std::sync::Mutex<HashMap<(u64, char), (Instant, Duration)>>,
+	/// Jobs whose wait for a final challenge block was logged already (once each).
+	finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
 }
 
 impl DeviceWorker {
+	/// A worker for the device `config` describes.
+	pub fn new(config: DeviceConfig) -> Self {
+		Self {
+			config,
+			refused: Default::default(),
+			fetch_retries: Default::default(),
+			finality_waits: Default::default(),
+		}
+	}
+
 	fn log_name(&self) -> String {
-		format!("{} {}", self.backend.name(), self.device.address())
+		format!("{} {}", self.config.backend.name(), self.config.device.address())
 	}
 
 	/// What the device advertises: the backend's spec with its measured throughput, less the
 	/// margin its commit windows need ([`crate::device::throughput::advertised`]).
 	fn spec(&self) -> proofgrid_primitives::device::DeviceSpec {
 		proofgrid_primitives::device::DeviceSpec {
-			advertised_gops: crate::device::throughput::advertised(self.gops),
-			..self.backend.spec()
+			advertised_gops: crate::device::throughput::advertised(self.config.gops),
+			..self.config.backend.spec()
 		}
 	}
 
 	/// Registers the device if the chain does not know it (or updates its advertised figures if
 	/// they are not its measured ones), and funds its account.
 	pub async fn ensure_registered(&self) -> Result<()> {
-		let id = self.device.account();
-		match self.client.device(&id).await? {
-			Some(info) if info.owner != self.owner.account() => bail!(
+		let id = self.config.device.account();
+		match self.config.client.device(&id).await? {
+			Some(info) if info.owner != self.config.owner.account() => bail!(
 				"device {} is registered to another owner ({})",
-				self.device.address(),
+				self.config.device.address(),
 				proofgrid_client::to_address(&info.owner)
 			),
-			Some(info) if info.spec.0 != self.spec() || info.price_per_unit != self.price => {
-				self.client
-					.update_device(&self.owner, &id, self.spec(), self.price)
+			Some(info)
+				if info.spec.0 != self.spec() || info.price_per_unit != self.config.price =>
+			{
+				self.config
+					.client
+					.update_device(&self.config.owner, &id, self.spec(), self.config.price)
 					.await
 					.context("updating the device's spec and price")?;
-				tracing::info!(device = %self.device.address(), gops = self.gops, "device updated to its measured throughput and price");
+				tracing::info!(device = %self.config.device.address(), gops = self.config.gops, "device updated to its measured throughput and price");
 			}
-			Some(_) => tracing::info!(device = %self.device.address(), "device already registered"),
+			Some(_) => {
+				tracing::info!(device = %self.config.device.address(), "device already registered")
+			}
 			None => {
-				self.client
-					.register_device(&self.owner, &self.device, self.spec(), self.price)
+				self.config
+					.client
+					.register_device(
+						&self.config.owner,
+						&self.config.device,
+						self.spec(),
+						self.config.price,
+					)
 					.await
 					.context("registering the device")?;
 				tracing::info!(
-					device = %self.device.address(),
-					owner = %self.owner.address(),
-					price = %format_grid(self.price),
+					device = %self.config.device.address(),
+					owner = %self.config.owner.address(),
+					price = %format_grid(self.config.price),
 					"registered device"
 				);
 			}
 		}
-		if self.client.endpoint(&id).await? != self.endpoint {
-			self.client
-				.set_endpoint(&self.owner, &id, self.endpoint.as_deref())
+		if self.config.client.endpoint(&id).await? != self.config.endpoint {
+			self.config
+				.client
+				.set_endpoint(&self.config.owner, &id, self.config.endpoint.as_deref())
 				.await
 				.context("publishing the data service's URL")?;
-			tracing::info!(device = %self.device.address(), endpoint = ?self.endpoint, "data service endpoint published");
+			tracing::info!(device = %self.config.device.address(), endpoint = ?self.config.endpoint, "data service endpoint published");
 		}
 		self.ensure_funded().await
 	}
@@ -231,13 +268,14 @@ impl DeviceWorker {
 	/// up front, then refunded; an account below the existential deposit could sign nothing,
 	/// not even a free reveal).
 	async fn ensure_funded(&self) -> Result<()> {
-		let id = self.device.account();
-		if self.client.free_balance(&id).await? < DEVICE_MIN_BALANCE {
-			self.client
-				.transfer(&self.owner, &id, DEVICE_TOP_UP)
+		let id = self.config.device.account();
+		if self.config.client.free_balance(&id).await? < DEVICE_MIN_BALANCE {
+			self.config
+				.client
+				.transfer(&self.config.owner, &id, DEVICE_TOP_UP)
 				.await
 				.context("funding the device")?;
-			tracing::info!(device = %self.device.address(), "owner sent {} GRID for fees", format_grid(DEVICE_TOP_UP));
+			tracing::info!(device = %self.config.device.address(), "owner sent {} GRID for fees", format_grid(DEVICE_TOP_UP));
 		}
 		Ok(())
 	}
@@ -254,11 +292,11 @@ impl DeviceWorker {
 			let now = *stop.borrow();
 			match now {
 				Stop::Run => {}
-				Stop::Finish => match self.store.held()? {
+				Stop::Finish => match self.config.store.held()? {
 					None => break,
 					Some(held) if !finishing => {
 						finishing = true;
-						tracing::info!(device = %self.device.address(), job = held.job, "stopping once this job has ended: it is committed, revealed and final first (a second Ctrl-C or SIGTERM stops at once)");
+						tracing::info!(device = %self.config.device.address(), job = held.job, "stopping once this job has ended: it is committed, revealed and final first (a second Ctrl-C or SIGTERM stops at once)");
 					}
 					Some(_) => {}
 				},
@@ -268,24 +306,24 @@ impl DeviceWorker {
 				}
 			}
 			if let Err(error) = self.step(now == Stop::Run).await {
-				tracing::warn!(device = %self.device.address(), "{error:#}");
+				tracing::warn!(device = %self.config.device.address(), "{error:#}");
 			}
 			tokio::select! {
-				_ = tokio::time::sleep(self.poll) => {}
+				_ = tokio::time::sleep(self.config.poll) => {}
 				_ = stop.changed() => {}
 			}
 		}
-		tracing::info!(device = %self.device.address(), "stopped");
+		tracing::info!(device = %self.config.device.address(), "stopped");
 		Ok(())
 	}
 
 	/// Says what stopping now costs the held job's device unless the worker is started again
 	/// in time.
 	async fn warn_at_stake(&self) {
-		let Ok(Some(held)) = self.store.held() else { return };
+		let Ok(Some(held)) = self.config.store.held() else { return };
 		let job = held.job;
-		let device = self.device.address();
-		let status = match self.client.job(job).await {
+		let device = self.config.device.address();
+		let status = match self.config.client.job(job).await {
 			Ok(Some(info)) => info.status,
 			_ => {
 				tracing::warn!(
@@ -297,16 +335,16 @@ impl DeviceWorker {
 			}
 		};
 		// At the pace the chain keeps now (a dev chain may seal far faster than its target).
-		let block_ms = match self.client.block_time().await {
+		let block_ms = match self.config.client.block_time().await {
 			Ok(time) => time.ms(),
-			Err(_) => self.market.block_ms,
+			Err(_) => self.config.market.block_ms,
 		};
 		let seconds = |blocks: u32| u64::from(blocks) * block_ms / 1000;
-		let best = self.client.best_number().await.unwrap_or_default();
+		let best = self.config.client.best_number().await.unwrap_or_default();
 		match status {
 			JobStatus::Assigned { commit_by, .. } => {
 				let left = commit_by.saturating_sub(best);
-				tracing::warn!(device, job, "stopping with job {job} claimed and not committed: unless the worker is started again and commits it by block #{commit_by} ({left} blocks, about {} s), the device forfeits at least {} GRID", seconds(left), format_grid(self.market.claim_deposit));
+				tracing::warn!(device, job, "stopping with job {job} claimed and not committed: unless the worker is started again and commits it by block #{commit_by} ({left} blocks, about {} s), the device forfeits at least {} GRID", seconds(left), format_grid(self.config.market.claim_deposit));
 			}
 			JobStatus::Committed { reveal_by, collateral, .. } => {
 				let left = reveal_by.saturating_sub(best);
@@ -323,25 +361,26 @@ impl DeviceWorker {
 	/// One round: heartbeat if due, then advance the held job or (if `claim`) look for a new
 	/// one.
 	async fn step(&self, claim: bool) -> Result<()> {
-		let best = self.client.best_number().await?;
+		let best = self.config.client.best_number().await?;
 		let info = self
+			.config
 			.client
-			.device(&self.device.account())
+			.device(&self.config.device.account())
 			.await?
 			.context("the device is not registered any more")?;
 		let unbonding = matches!(info.status, DeviceStatus::Unbonding { .. });
 		// An unbonding device's heartbeat would fail and keep its fee: send none.
 		if !unbonding && best.saturating_sub(info.last_heartbeat) >= HEARTBEAT_EVERY {
 			self.ensure_funded().await?;
-			self.client.heartbeat(&self.device).await.context("heartbeat")?;
-			self.store.sweep_outputs(self.retention)?;
-			tracing::debug!(device = %self.device.address(), "heartbeat");
+			self.config.client.heartbeat(&self.config.device).await.context("heartbeat")?;
+			self.config.store.sweep_outputs(self.config.retention)?;
+			tracing::debug!(device = %self.config.device.address(), "heartbeat");
 		}
 		// A demand on a verified job left unanswered would fail it: answer first.
 		if let Err(error) = self.answer_demands().await {
-			tracing::warn!(device = %self.device.address(), "answering data demands: {error:#}");
+			tracing::warn!(device = %self.config.device.address(), "answering data demands: {error:#}");
 		}
-		match self.store.held()? {
+		match self.config.store.held()? {
 			Some(held) => self.advance(held, best).await,
 			// A paused or unbonding device takes no work: the pool would refuse its claims.
 			None if !matches!(info.status, DeviceStatus::Active) || !claim => Ok(()),
@@ -353,15 +392,17 @@ impl DeviceWorker {
 	/// verified jobs, from the output it keeps for them: a demand left unanswered fails the job
 	/// as a wrong result would.
 	async fn answer_demands(&self) -> Result<()> {
-		for (job, elements) in self.client.demands_for_device(&self.device.account()).await? {
-			let info = self.client.job(job).await?.context("a demanded job is not open")?;
+		for (job, elements) in
+			self.config.client.demands_for_device(&self.config.device.account()).await?
+		{
+			let info = self.config.client.job(job).await?.context("a demanded job is not open")?;
 			let leaves = match info.spec.0.layer() {
 				Some(_) => self.demanded_rows(job, &info.spec.0.shape, &elements)?,
 				None => self.demanded_leaves(job, &info.spec.0.shape, &elements)?,
 			};
 			self.ensure_funded().await?;
-			self.client.publish_data(&self.device, job, leaves).await?;
-			tracing::info!(device = %self.device.address(), job, elements = elements.len(), "published the leaves its client demanded");
+			self.config.client.publish_data(&self.config.device, job, leaves).await?;
+			tracing::info!(device = %self.config.device.address(), job, elements = elements.len(), "published the leaves its client demanded");
 		}
 		Ok(())
 	}
@@ -373,8 +414,9 @@ impl DeviceWorker {
 		shape: &GemmShape,
 		elements: &[(u32, u32)],
 	) -> Result<Vec<PublishedLeaf>> {
-		let values = self.store.values_path(job);
+		let values = self.config.store.values_path(job);
 		let tree = self
+			.config
 			.store
 			.output(job, shape.leaf_count())?
 			.with_context(|| format!("job {job}'s output tree is gone"))?;
@@ -399,7 +441,7 @@ impl DeviceWorker {
 		elements: &[(u32, u32)],
 	) -> Result<Vec<PublishedLeaf>> {
 		let (y, _) =
-			self.store.layer(job)?.with_context(|| format!("job {job}'s output is gone"))?;
+			self.config.store.layer(job)?.with_context(|| format!("job {job}'s output is gone"))?;
 		let rows: Vec<&[i8]> = y.chunks_exact(shape.n.max(1) as usize).collect();
 		let tree = proofgrid_primitives::merkle::MerkleTree::from_leaf_hashes(
 			rows.iter().map(|row| proofgrid_primitives::inputs::hash_lane(row)).collect(),
@@ -424,7 +466,7 @@ impl DeviceWorker {
 
 	/// Collateral the chain locks if this device claims `job`.
 	fn collateral(&self, info: &DeviceInfo, job: &Job) -> Balance {
-		self.market.collateral_for(info.price_per_unit.saturating_mul(job.units.into()))
+		self.config.market.collateral_for(info.price_per_unit.saturating_mul(job.units.into()))
 	}
 
 	/// Bond to add so that the device meets the minimum bond and its free bond covers
@@ -432,41 +474,47 @@ impl DeviceWorker {
 	/// the last [`TOP_UP_PERIOD`] beyond `--max-top-up-per-day`.
 	fn top_up_needed(&self, info: &DeviceInfo, collateral: Balance) -> Option<Balance> {
 		let free = info.bond.saturating_sub(info.locked);
-		let needed =
-			self.market.device_bond.saturating_sub(info.bond).max(collateral.saturating_sub(free));
+		let needed = self
+			.config
+			.market
+			.device_bond
+			.saturating_sub(info.bond)
+			.max(collateral.saturating_sub(free));
 		if needed == 0 {
 			return Some(0);
 		}
-		let spent: Balance = match self.store.top_ups_since(TOP_UP_PERIOD) {
+		let spent: Balance = match self.config.store.top_ups_since(TOP_UP_PERIOD) {
 			Ok(recent) => recent.iter().map(|(_, amount)| amount).sum(),
 			// Unknown spending: refuse to spend more.
 			Err(_) => return None,
 		};
-		(info.bond.saturating_add(needed) <= self.max_bond.max(self.market.device_bond)
-			&& spent.saturating_add(needed) <= self.max_top_up_per_period)
+		(info.bond.saturating_add(needed)
+			<= self.config.max_bond.max(self.config.market.device_bond)
+			&& spent.saturating_add(needed) <= self.config.max_top_up_per_period)
 			.then_some(needed)
 	}
 
 	/// Why this device cannot do `job` (memory, time, disk, collateral), if it cannot.
 	fn cannot_do(&self, info: &DeviceInfo, job: &Job, gops: u64) -> Option<String> {
 		let capacity = Capacity {
-			backend: self.backend.as_ref(),
-			market: &self.market,
+			backend: self.config.backend.as_ref(),
+			market: &self.config.market,
 			chain_gops: gops,
-			gops: self.gops,
-			free_disk: self.store.available_disk().ok(),
-			max_output: self.max_output,
+			gops: self.config.gops,
+			free_disk: self.config.store.available_disk().ok(),
+			max_output: self.config.max_output,
 		};
 		if job.spec.0.supplied().is_some() {
 			// Uploads arrive, and every output is delivered, through the data service.
-			if self.endpoint.is_none() {
+			if self.config.endpoint.is_none() {
 				return Some("supplied inputs need the data service (--data-addr)".into());
 			}
 		}
 		if job.spec.0.layer().is_some() {
-			if let Some(reason) =
-				crate::device::admission::layer_refusal(&job.spec.0.shape, self.fetch.max_bytes)
-			{
+			if let Some(reason) = crate::device::admission::layer_refusal(
+				&job.spec.0.shape,
+				self.config.fetch.max_bytes,
+			) {
 				return Some(reason);
 			}
 		}
@@ -497,10 +545,11 @@ impl DeviceWorker {
 	/// job's collateral needs it.
 	async fn find_and_claim(&self, best: u32, info: &DeviceInfo) -> Result<()> {
 		let gops = info.measured_gops.unwrap_or(info.spec.0.advertised_gops);
-		let me = self.device.account();
+		let me = self.config.device.account();
 		// Jobs never to look at again: lost or failed here before, or not for this device
 		// (a job's requirements, price cap and abandoning devices never get better for it).
-		let mut skip: std::collections::HashSet<u64> = self.store.lost()?.into_iter().collect();
+		let mut skip: std::collections::HashSet<u64> =
+			self.config.store.lost()?.into_iter().collect();
 		if let Ok(refused) = self.refused.lock() {
 			skip.extend(refused.iter().copied());
 		}
@@ -508,6 +557,7 @@ impl DeviceWorker {
 		for kernel in Kernel::ALL {
 			if info.spec.0.kernels.contains(kernel) && jobs.len() < CANDIDATES_PER_POLL {
 				let more = self
+					.config
 					.client
 					.open_jobs_paying(kernel, info.price_per_unit, &skip, CANDIDATES_PER_POLL)
 					.await?;
@@ -533,7 +583,7 @@ impl DeviceWorker {
 				None => true,
 				Some(reason) => {
 					if self.remember_refusal(*id) {
-						tracing::info!(device = %self.device.address(), job = id, "refused: {reason}");
+						tracing::info!(device = %self.config.device.address(), job = id, "refused: {reason}");
 					}
 					false
 				}
@@ -542,28 +592,30 @@ impl DeviceWorker {
 		let Some((id, job)) = candidate else { return Ok(()) };
 		let collateral = self.collateral(info, &job);
 		if let Some(amount) = self.top_up_needed(info, collateral).filter(|a| *a > 0) {
-			self.client
-				.top_up_bond(&self.owner, &me, amount)
+			self.config
+				.client
+				.top_up_bond(&self.config.owner, &me, amount)
 				.await
 				.context("topping up the bond")?;
-			self.store.record_top_up(amount, TOP_UP_PERIOD)?;
-			tracing::info!(device = %self.device.address(), amount = %format_grid(amount), "bond topped up");
+			self.config.store.record_top_up(amount, TOP_UP_PERIOD)?;
+			tracing::info!(device = %self.config.device.address(), amount = %format_grid(amount), "bond topped up");
 		}
 		// Device calls are free, but the account must exist and pay heartbeats: top it up
 		// before every call it signs, not only at heartbeats.
 		self.ensure_funded().await?;
 		// Recorded before it is sent: after a crash here, the chain says whether it landed.
 		let claiming = HeldJob::claiming(id, &job.spec.0);
-		self.store.save_access(id, &Access::of(&job.client.0, &job.spec.0))?;
-		self.store.hold(&claiming)?;
-		match self.client.claim_job(&self.device, id).await {
+		self.config.store.save_access(id, &Access::of(&job.client.0, &job.spec.0))?;
+		self.config.store.hold(&claiming)?;
+		match self.config.client.claim_job(&self.config.device, id).await {
 			Ok(()) => {
 				// The claim fixed the job's inputs (its seed now includes the hash of the block
 				// before the claim's): compute what the chain stores, not what was listed.
-				let claimed = self.client.job(id).await?.context("the claimed job vanished")?;
-				self.store.hold(&claiming.claimed(&claimed.spec.0))?;
+				let claimed =
+					self.config.client.job(id).await?.context("the claimed job vanished")?;
+				self.config.store.hold(&claiming.claimed(&claimed.spec.0))?;
 				tracing::info!(
-					device = %self.device.address(),
+					device = %self.config.device.address(),
 					job = id,
 					units = job.units,
 					collateral = %format_grid(collateral),
@@ -575,7 +627,7 @@ impl DeviceWorker {
 			// expired): nothing was paid, look again next round.
 			Err(e @ proofgrid_client::Error::Rejected(_)) => {
 				tracing::debug!(job = id, "claim refused: {e}");
-				self.store.release(id)
+				self.config.store.release(id)
 			}
 			// Unknown outcome (e.g. the connection dropped): the next round asks the chain.
 			Err(e) => Err(e.into()),
@@ -598,12 +650,12 @@ impl DeviceWorker {
 		};
 		let mut missing = Vec::new();
 		for (name, source) in [('a', a), ('b', b)] {
-			if !matches!(source, InputSource::Upload) && !self.store.has_input(job, name) {
+			if !matches!(source, InputSource::Upload) && !self.config.store.has_input(job, name) {
 				missing.push((name, source));
 			}
 		}
 		if let Some((source, _)) = bias {
-			if *source != InputSource::Upload && self.store.bias(job)?.is_none() {
+			if *source != InputSource::Upload && self.config.store.bias(job)?.is_none() {
 				missing.push(('w', source));
 			}
 		}
@@ -615,23 +667,27 @@ impl DeviceWorker {
 			// Never longer than the input window: a server that drips its bytes must not hold
 			// the job loop (and the device's heartbeats) past the point of giving the job back.
 			let limit = Duration::from_millis(
-				u64::from(self.market.input_window_for(spec))
-					.saturating_mul(self.market.millisecs_per_block),
+				u64::from(self.config.market.input_window_for(spec))
+					.saturating_mul(self.config.market.millisecs_per_block),
 			);
 			let fetching = async {
 				match (name, source) {
 					('a', InputSource::Job(earlier)) => {
 						let (bytes, from) = self.chained_rows(job, *earlier, &matrices.a).await?;
-						self.store.save_input(job, 'a', &bytes)?;
+						self.config.store.save_input(job, 'a', &bytes)?;
 						Ok((bytes.len(), from))
 					}
 					('w', InputSource::Url(url)) => {
 						let url = String::from_utf8_lossy(url).into_owned();
 						let root = bias.map(|(_, root)| root).unwrap_or_default();
-						let values =
-							crate::data::fetch::fetch_bias(&url, spec.shape.n, &root, &self.fetch)
-								.await?;
-						self.store.save_bias(job, &values)?;
+						let values = crate::data::fetch::fetch_bias(
+							&url,
+							spec.shape.n,
+							&root,
+							&self.config.fetch,
+						)
+						.await?;
+						self.config.store.save_bias(job, &values)?;
 						Ok((values.len() * 4, url))
 					}
 					(name, InputSource::Url(url)) => {
@@ -640,10 +696,14 @@ impl DeviceWorker {
 							'a' => (Matrix::A, &matrices.a),
 							_ => (Matrix::B, &matrices.b),
 						};
-						let bytes =
-							crate::data::fetch::fetch_input(&url, matrix, commitment, &self.fetch)
-								.await?;
-						self.store.save_input(job, name, &bytes)?;
+						let bytes = crate::data::fetch::fetch_input(
+							&url,
+							matrix,
+							commitment,
+							&self.config.fetch,
+						)
+						.await?;
+						self.config.store.save_input(job, name, &bytes)?;
 						Ok((bytes.len(), url))
 					}
 					(_, source) => bail!("input {name} cannot come from {source:?}"),
@@ -683,12 +743,13 @@ impl DeviceWorker {
 		commitment: &proofgrid_primitives::inputs::MatrixCommitment,
 	) -> Result<(Vec<u8>, String)> {
 		let kept = self
+			.config
 			.client
 			.layer_output(earlier)
 			.await?
 			.with_context(|| format!("job {earlier}'s output is no longer kept on chain"))?;
-		if kept.device == self.device.account() {
-			if let Some((y, _)) = self.store.layer(earlier)? {
+		if kept.device == self.config.device.account() {
+			if let Some((y, _)) = self.config.store.layer(earlier)? {
 				let bytes: Vec<u8> = y.iter().map(|&v| v as u8).collect();
 				if crate::data::fetch::matches_commitment(bytes.clone().into(), *commitment).await {
 					return Ok((bytes, "this device".into()));
@@ -696,19 +757,22 @@ impl DeviceWorker {
 			}
 		}
 		let endpoint = self
+			.config
 			.client
 			.endpoint(&kept.device)
 			.await?
 			.context("the device that computed it publishes no data service")?;
-		let checked =
-			proofgrid_client::endpoint::check_endpoint(&endpoint, self.fetch.address_policy())?;
+		let checked = proofgrid_client::endpoint::check_endpoint(
+			&endpoint,
+			self.config.fetch.address_policy(),
+		)?;
 		let url =
 			format!("{}/v1/jobs/{earlier}/output", checked.url.as_str().trim_end_matches('/'));
 		// A private output is served to the device of a job chained from it: this request
 		// names the job it is for, and the serving device checks that on chain.
 		let grant = proofgrid_client::grants::DownloadGrant::by_chained_device(
-			&self.device,
-			&self.client.genesis_hash().0,
+			&self.config.device,
+			&self.config.client.genesis_hash().0,
 			kept.device.0,
 			earlier,
 			job,
@@ -718,7 +782,7 @@ impl DeviceWorker {
 			&url,
 			checked.cert_sha256,
 			commitment,
-			&self.fetch,
+			&self.config.fetch,
 			&headers,
 		)
 		.await?;
@@ -727,15 +791,15 @@ impl DeviceWorker {
 
 	/// Whether every input of supplied job `job` has arrived (uploaded, fetched).
 	fn inputs_arrived(&self, job: u64, spec: &JobSpec) -> Result<bool> {
-		let matrices = self.store.inputs(job)?.is_some();
-		Ok(matrices && (spec.layer().is_none() || self.store.bias(job)?.is_some()))
+		let matrices = self.config.store.inputs(job)?.is_some();
+		Ok(matrices && (spec.layer().is_none() || self.config.store.bias(job)?.is_some()))
 	}
 
 	/// Moves the held job one step on, according to what the chain says about it at `best`.
 	async fn advance(&self, mut held: HeldJob, best: u32) -> Result<()> {
 		let job = held.job;
-		let me = self.device.account();
-		let on_chain: Option<Job> = self.client.job(job).await?;
+		let me = self.config.device.account();
+		let on_chain: Option<Job> = self.config.client.job(job).await?;
 		let status = on_chain.as_ref().map(|j| j.status.clone());
 		if held.stage == Stage::Claiming {
 			// A claim whose outcome we did not see: keep the job if it landed, with the spec
@@ -743,11 +807,11 @@ impl DeviceWorker {
 			match (&status, &on_chain) {
 				(Some(JobStatus::Assigned { device, .. }), Some(info)) if *device == me => {
 					held = held.claimed(&info.spec.0);
-					self.store.hold(&held)?;
+					self.config.store.hold(&held)?;
 				}
 				_ => {
-					tracing::info!(device = %self.device.address(), job, "an unconfirmed claim did not land");
-					return self.store.release(job);
+					tracing::info!(device = %self.config.device.address(), job, "an unconfirmed claim did not land");
+					return self.config.store.release(job);
 				}
 			}
 		}
@@ -764,38 +828,39 @@ impl DeviceWorker {
 						// The chain holds this device's receipt, yet the inputs are gone
 						// (a lost disk): a release would cost the call fee; missing the
 						// commit window costs the same, so wait for a re-upload until then.
-						tracing::warn!(device = %self.device.address(), job, "the client holds a receipt for inputs this device no longer has; waiting for a re-upload");
+						tracing::warn!(device = %self.config.device.address(), job, "the client holds a receipt for inputs this device no longer has; waiting for a re-upload");
 						return Ok(());
 					}
 					// Waiting for the client's upload (or a reachable URL); past the input
 					// window the job goes back without penalty (the chain cannot tell whose
 					// fault it is).
-					if best + 1 < claimed_at + self.market.input_window_for(&spec) {
+					if best + 1 < claimed_at + self.config.market.input_window_for(&spec) {
 						return Ok(());
 					}
 					// An upload still arriving is waited for, as long as the compute still fits
 					// the commit window (with half the base window to spare).
 					let compute = self
+						.config
 						.market
-						.commit_window(&spec.shape, self.gops)
+						.commit_window(&spec.shape, self.config.gops)
 						.unwrap_or(u32::MAX)
-						.saturating_sub(self.market.base_commit_window / 2);
-					if self.store.upload_in_progress(job)
+						.saturating_sub(self.config.market.base_commit_window / 2);
+					if self.config.store.upload_in_progress(job)
 						&& best.saturating_add(1).saturating_add(compute) < commit_by
 					{
-						tracing::info!(device = %self.device.address(), job, "an upload is under way; not releasing yet");
+						tracing::info!(device = %self.config.device.address(), job, "an upload is under way; not releasing yet");
 						return Ok(());
 					}
 					// No receipt is signed from here on; inputs that came meanwhile are used.
-					self.store.mark_releasing(job)?;
+					self.config.store.mark_releasing(job)?;
 					if self.inputs_arrived(job, &spec)? {
-						self.store.unmark_releasing(job);
+						self.config.store.unmark_releasing(job);
 						return Ok(());
 					}
-					let released = self.client.release_job(&self.device, job).await;
-					self.store.unmark_releasing(job);
+					let released = self.config.client.release_job(&self.config.device, job).await;
+					self.config.store.unmark_releasing(job);
 					released?;
-					tracing::warn!(device = %self.device.address(), job, "inputs did not arrive in the input window; released the job");
+					tracing::warn!(device = %self.config.device.address(), job, "inputs did not arrive in the input window; released the job");
 					self.finish(&held, Finished::Lost, &spec);
 					return Ok(());
 				}
@@ -805,12 +870,13 @@ impl DeviceWorker {
 				};
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));
-				self.store.hold(&held)?;
+				self.config.store.hold(&held)?;
 				self.ensure_funded().await?;
-				let challenge_block = self.client.commit_job(&self.device, job, root).await?;
+				let challenge_block =
+					self.config.client.commit_job(&self.config.device, job, root).await?;
 				held.stage = Stage::Committed;
-				self.store.hold(&held)?;
-				tracing::info!(device = %self.device.address(), job, root = %hex::encode(root), challenge_block, "committed");
+				self.config.store.hold(&held)?;
+				tracing::info!(device = %self.config.device.address(), job, root = %hex::encode(root), challenge_block, "committed");
 				Ok(())
 			}
 			Some(JobStatus::Committed { device, root, challenge_block, reveal_by, .. })
@@ -818,7 +884,7 @@ impl DeviceWorker {
 			{
 				if held.stage == Stage::Revealed {
 					// Our reveal is not in the best chain: a reorg dropped it. Answer again.
-					tracing::warn!(device = %self.device.address(), job, "the reveal left the best chain; revealing again");
+					tracing::warn!(device = %self.config.device.address(), job, "the reveal left the best chain; revealing again");
 				} else if held.stage != Stage::Committed {
 					// We crashed between the commit and recording it.
 					held.stage = Stage::Committed;
@@ -826,7 +892,7 @@ impl DeviceWorker {
 				}
 				if held.challenge != Some((challenge_block, reveal_by)) {
 					held.challenge = Some((challenge_block, reveal_by));
-					self.store.hold(&held)?;
+					self.config.store.hold(&held)?;
 				}
 				if best <= challenge_block {
 					return Ok(());
@@ -835,10 +901,11 @@ impl DeviceWorker {
 				// replaces would be refused and sent again. Near the deadline, the best chain's
 				// (a stall of finality must not make an honest device late); after a reorg the
 				// job is still committed at the best block and is answered again.
-				let margin = self.market.reveal_window / 2;
-				let Some(challenge) = self.client.challenge_to_answer(job, margin).await? else {
+				let margin = self.config.market.reveal_window / 2;
+				let Some(challenge) = self.config.client.challenge_to_answer(job, margin).await?
+				else {
 					if self.finality_waits.lock().map(|mut w| w.insert(job)).unwrap_or(false) {
-						tracing::info!(device = %self.device.address(), job, challenge_block, reveal_by, "waiting for the challenge block to be finalized");
+						tracing::info!(device = %self.config.device.address(), job, challenge_block, reveal_by, "waiting for the challenge block to be finalized");
 					}
 					return Ok(());
 				};
@@ -853,7 +920,7 @@ impl DeviceWorker {
 							job,
 							"the saved layer does not match the committed root; computing it again"
 						);
-						self.store.discard_values(job)?;
+						self.config.store.discard_values(job)?;
 						output = self.layer(&held, &spec).await?;
 						ensure!(
 							output.tree.root() == root.0,
@@ -861,8 +928,8 @@ impl DeviceWorker {
 						);
 					}
 					let (rows, cols) =
-						self.store.inputs(job)?.context("the job's inputs are gone")?;
-					let bias = self.store.bias(job)?.context("the job's biases are gone")?;
+						self.config.store.inputs(job)?.context("the job's inputs are gone")?;
+					let bias = self.config.store.bias(job)?.context("the job's biases are gone")?;
 					let samples = crate::kinds::layer::reveal(
 						job,
 						&spec.shape,
@@ -874,9 +941,10 @@ impl DeviceWorker {
 						&challenge.randomness.0,
 					)?;
 					let settled = self
+						.config
 						.client
 						.reveal_layer(
-							&self.device,
+							&self.config.device,
 							job,
 							challenge.block_hash,
 							samples,
@@ -884,8 +952,8 @@ impl DeviceWorker {
 						)
 						.await?;
 					held.stage = Stage::Revealed;
-					self.store.hold(&held)?;
-					tracing::info!(device = %self.device.address(), job, challenge_block = challenge.block, checked_out = settled, "layer revealed; waiting for the outcome to be finalized");
+					self.config.store.hold(&held)?;
+					tracing::info!(device = %self.config.device.address(), job, challenge_block = challenge.block, checked_out = settled, "layer revealed; waiting for the outcome to be finalized");
 					return Ok(());
 				}
 				let tree = self.output(&held, &spec).await?;
@@ -894,15 +962,16 @@ impl DeviceWorker {
 				}
 				let settled = if spec.supplied().is_some() {
 					let samples = crate::kinds::supplied::reveal(
-						&self.store,
+						&self.config.store,
 						job,
 						&spec,
 						&tree,
 						&challenge.randomness.0,
 					)?;
-					self.client
+					self.config
+						.client
 						.reveal_supplied(
-							&self.device,
+							&self.config.device,
 							job,
 							challenge.block_hash,
 							samples,
@@ -914,14 +983,21 @@ impl DeviceWorker {
 						.iter()
 						.map(|&i| tree.proof(i).with_context(|| format!("the path of leaf {i}")))
 						.collect::<Result<Vec<_>>>()?;
-					self.client
-						.reveal_job(&self.device, job, challenge.block_hash, paths, spec.shape.k)
+					self.config
+						.client
+						.reveal_job(
+							&self.config.device,
+							job,
+							challenge.block_hash,
+							paths,
+							spec.shape.k,
+						)
 						.await?
 				};
 				held.stage = Stage::Revealed;
-				self.store.hold(&held)?;
+				self.config.store.hold(&held)?;
 				tracing::info!(
-					device = %self.device.address(),
+					device = %self.config.device.address(),
 					job,
 					challenge_block = challenge.block,
 					checked_out = settled,
@@ -935,11 +1011,11 @@ impl DeviceWorker {
 			Some(JobStatus::Verified { device, dispute_until, .. })
 				if device == me && matches!(held.stage, Stage::Committed | Stage::Revealed) =>
 			{
-				let finalized = self.client.job_at_finalized(job).await?.map(|j| j.status);
+				let finalized = self.config.client.job_at_finalized(job).await?.map(|j| j.status);
 				if !matches!(finalized, Some(JobStatus::Verified { .. })) {
 					return Ok(());
 				}
-				tracing::info!(device = %self.device.address(), job, dispute_until, "verified; paid when its dispute window closes");
+				tracing::info!(device = %self.config.device.address(), job, dispute_until, "verified; paid when its dispute window closes");
 				let spec = held.spec()?;
 				self.finish(&held, Finished::Settled, &spec);
 				Ok(())
@@ -947,7 +1023,7 @@ impl DeviceWorker {
 			// Committed and no longer open at the best block: a reveal (ours, or one we sent
 			// before a crash) or a deadline ended it. Done once the finalized block agrees.
 			_ if matches!(held.stage, Stage::Committed | Stage::Revealed) => {
-				if self.client.is_open_at_finalized(job).await? {
+				if self.config.client.is_open_at_finalized(job).await? {
 					return Ok(());
 				}
 				let outcome = self.final_outcome(&held).await?;
@@ -957,7 +1033,7 @@ impl DeviceWorker {
 			}
 			// The job ended, went back to the queue (missed commit window) or is someone else's.
 			_ => {
-				tracing::warn!(device = %self.device.address(), job, "job no longer assigned to this device; dropping it");
+				tracing::warn!(device = %self.config.device.address(), job, "job no longer assigned to this device; dropping it");
 				let spec = held.spec()?;
 				self.finish(&held, Finished::Lost, &spec);
 				Ok(())
@@ -969,7 +1045,7 @@ impl DeviceWorker {
 	/// failure event, looked for from its challenge block to shortly after its reveal window.
 	async fn final_outcome(&self, held: &HeldJob) -> Result<Finished> {
 		use proofgrid_client::jobs::JobOutcome;
-		let finalized = self.client.finalized_number().await?;
+		let finalized = self.config.client.finalized_number().await?;
 		// Deadlines may be pushed a few blocks on by full queues, or enforced by `expire`.
 		const AFTER_WINDOW: u32 = 32;
 		let (from, to) = match held.challenge {
@@ -979,7 +1055,7 @@ impl DeviceWorker {
 			None => (finalized.saturating_sub(AFTER_WINDOW), finalized),
 		};
 		for number in from..=to {
-			match self.client.job_outcome_in(held.job, number).await? {
+			match self.config.client.job_outcome_in(held.job, number).await? {
 				// Verified (supplied inputs): it settled when its dispute window closed, unless a
 				// fraud proof was upheld after the range looked at here.
 				Some(JobOutcome::Settled { .. } | JobOutcome::Verified { .. }) => {
@@ -988,7 +1064,7 @@ impl DeviceWorker {
 				Some(JobOutcome::Failed { reason, slashed, block, .. }) => {
 					// Said where the operator looks, with what it cost.
 					tracing::warn!(
-						device = %self.device.address(),
+						device = %self.config.device.address(),
 						job = held.job,
 						block,
 						reason,
@@ -1009,7 +1085,7 @@ impl DeviceWorker {
 	async fn gemm_root(&self, held: &HeldJob, spec: &JobSpec) -> Result<[u8; 32]> {
 		let job = held.job;
 		let tree = self.output(held, spec).await?;
-		if self.backend.is_reference() {
+		if self.config.backend.is_reference() {
 			return Ok(tree.root());
 		}
 		// Drawn where the backend cannot predict them: the time and the job.
@@ -1021,16 +1097,16 @@ impl DeviceWorker {
 				.unwrap_or_default(),
 		)
 			.encode();
-		let (store, spec_owned) = (self.store.clone(), spec.clone());
+		let (store, spec_owned) = (self.config.store.clone(), spec.clone());
 		// Reading the inputs back and recomputing leaves blocks: off the async threads.
 		let (checked, tree) = tokio::task::spawn_blocking(move || {
 			(spot_check_output(&store, job, &spec_owned, &tree, &salt), tree)
 		})
 		.await?;
 		if let Err(mismatch) = checked? {
-			self.store.discard_output(job)?;
-			self.metrics.spot_check_failures.inc();
-			self.backend.distrust_fast_path();
+			self.config.store.discard_output(job)?;
+			self.config.metrics.spot_check_failures.inc();
+			self.config.backend.distrust_fast_path();
 			bail!("not committing job {job}: {mismatch}; computing it again");
 		}
 		Ok(tree.root())
@@ -1044,13 +1120,14 @@ impl DeviceWorker {
 		spec: &JobSpec,
 	) -> Result<crate::kinds::layer::LayerOutput> {
 		let (job, n) = (held.job, spec.shape.n as usize);
-		if let Some((y, acc)) = self.store.layer(job)? {
+		if let Some((y, acc)) = self.config.store.layer(job)? {
 			return crate::kinds::layer::LayerOutput::new(y, acc, n);
 		}
 		let layer = *spec.layer().context("not a layer")?;
-		let (rows, cols) = self.store.inputs(job)?.context("the inputs have not arrived")?;
-		let bias = self.store.bias(job)?.context("the biases have not arrived")?;
-		let (backend, hook, shape) = (self.backend.clone(), self.layer_hook.clone(), spec.shape);
+		let (rows, cols) = self.config.store.inputs(job)?.context("the inputs have not arrived")?;
+		let bias = self.config.store.bias(job)?.context("the biases have not arrived")?;
+		let (backend, hook, shape) =
+			(self.config.backend.clone(), self.config.faults.layer_elements.clone(), spec.shape);
 		let started = std::time::Instant::now();
 		let output = tokio::task::spawn_blocking(move || {
 			crate::kinds::layer::compute(
@@ -1064,7 +1141,7 @@ impl DeviceWorker {
 			)
 		})
 		.await??;
-		self.store.save_layer(job, &output.y, &output.acc)?;
+		self.config.store.save_layer(job, &output.y, &output.acc)?;
 		let seconds = started.elapsed().as_secs_f64();
 		tracing::info!(
 			job,
@@ -1079,17 +1156,19 @@ impl DeviceWorker {
 	/// The job's output tree: the saved one, or computed now (streamed to disk).
 	async fn output(&self, held: &HeldJob, spec: &JobSpec) -> Result<OutputTree> {
 		let leaf_count = spec.shape.leaf_count();
-		if let Some(tree) = self.store.output(held.job, leaf_count)? {
+		if let Some(tree) = self.config.store.output(held.job, leaf_count)? {
 			return Ok(tree);
 		}
-		let backend = self.backend.clone();
-		let hook = self.hook.clone();
+		let backend = self.config.backend.clone();
+		let hook = self.config.faults.leaves.clone();
 		let spec_owned = spec.clone();
 		let supplied = match spec.supplied() {
-			Some(_) => Some(self.store.inputs(held.job)?.context("the inputs have not arrived")?),
+			Some(_) => {
+				Some(self.config.store.inputs(held.job)?.context("the inputs have not arrived")?)
+			}
 			None => None,
 		};
-		let mut writer = self.store.output_writer(held.job, supplied.is_some())?;
+		let mut writer = self.config.store.output_writer(held.job, supplied.is_some())?;
 		let started = std::time::Instant::now();
 		let tree = tokio::task::spawn_blocking(move || {
 			let inputs = match (&supplied, spec_owned.seed()) {
@@ -1103,7 +1182,7 @@ impl DeviceWorker {
 		.await??;
 		let seconds = started.elapsed().as_secs_f64();
 		let ops = spec.shape.ops() as f64;
-		self.metrics.units_per_second.set(ops / 1e9 / seconds.max(1e-9));
+		self.config.metrics.units_per_second.set(ops / 1e9 / seconds.max(1e-9));
 		tracing::info!(
 			job = held.job,
 			shape = ?(spec.shape.m, spec.shape.n, spec.shape.k),
@@ -1116,25 +1195,25 @@ impl DeviceWorker {
 
 	fn finish(&self, held: &HeldJob, finished: Finished, spec: &JobSpec) {
 		let outcome = finished.as_str();
-		self.metrics.jobs.with_label_values(&[outcome]).inc();
-		self.metrics.job_seconds.observe(unix_now().saturating_sub(held.claimed_at) as f64);
+		self.config.metrics.jobs.with_label_values(&[outcome]).inc();
+		self.config.metrics.job_seconds.observe(unix_now().saturating_sub(held.claimed_at) as f64);
 		if finished == Finished::Settled {
-			self.metrics.work_units.inc_by(spec.shape.work_units());
+			self.config.metrics.work_units.inc_by(spec.shape.work_units());
 		}
-		tracing::info!(device = %self.device.address(), job = held.job, outcome, "job finished (final)");
+		tracing::info!(device = %self.config.device.address(), job = held.job, outcome, "job finished (final)");
 		if let Ok(mut waits) = self.finality_waits.lock() {
 			waits.remove(&held.job);
 		}
 		// A job that failed or slipped away once is not for this device: never claim it again.
 		if finished != Finished::Settled {
-			if let Err(e) = self.store.mark_lost(held.job) {
+			if let Err(e) = self.config.store.mark_lost(held.job) {
 				tracing::error!("cannot record the lost job: {e:#}");
 			}
-			if let Err(e) = self.store.discard_values(held.job) {
+			if let Err(e) = self.config.store.discard_values(held.job) {
 				tracing::error!("cannot delete the job's output: {e:#}");
 			}
 		}
-		if let Err(e) = self.store.release(held.job) {
+		if let Err(e) = self.config.store.release(held.job) {
 			tracing::error!("cannot clear the job state: {e:#}");
 		}
 	}
