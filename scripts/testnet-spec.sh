@@ -8,7 +8,7 @@
 #   {
 #     "validators": [{"babe": "5F…(sr25519)", "grandpa": "5G…(ed25519)"}, …],
 #     "sudo": "5…",                                   (optional: no sudo key without it)
-#     "balances": {"5…": 1000000000000000000000},     (optional, in planck: 10^18 per GRID)
+#     "balances": {"5…": 1000000000000000},     (optional, in planck: 10^12 per GRID; this is 1000 GRID)
 #     "bootNodes": ["/dns/v1.example.org/tcp/30333/p2p/12D3…"]   (optional)
 #   }
 # Writes OUT_DIR/testnet.json (readable: review it) and OUT_DIR/testnet-raw.json (what every

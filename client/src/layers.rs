@@ -337,13 +337,21 @@ pub fn layer_spec(
 	a: InputSource,
 	samples: u32,
 ) -> Result<JobSpec, Error> {
-	let bad = |what: &str| Error::Data(what.to_string());
+	let bad = |what: &str| Error::BadInput(what.to_string());
 	requant.validate().map_err(|e| bad(&format!("requantization: {e:?}")))?;
 	if k == 0 || !rows.len().is_multiple_of(k) || !cols.len().is_multiple_of(k) {
 		return Err(bad("A and W must be lanes of k values"));
 	}
 	if cols.len() / k != bias.len() {
 		return Err(bad("one bias per column of W"));
+	}
+	if let Some(widest) = all_zero_output(cols, k, bias, requant) {
+		return Err(bad(&format!(
+			"every element of Y would be 0 whatever A holds: A·W + bias stays within ±{widest}, \
+			 and multiplier {} / 2^{} maps all of it to 0 — a larger --multiplier or a smaller \
+			 --shift (the chain would take the job and pay for nothing)",
+			requant.multiplier, requant.shift
+		)));
 	}
 	let commit = |lanes: &[i8]| {
 		MatrixCommitment::of_lanes(lanes.chunks_exact(k)).ok_or_else(|| bad("an empty matrix"))
@@ -364,6 +372,23 @@ pub fn layer_spec(
 		},
 		requirements: Requirements { kernel: Kernel::LinearI8, min_vram_mib: 0, min_gops: 0 },
 	})
+}
+
+/// `Some(the widest |A·W + bias| of any column)` if `requant` maps every value each column can
+/// take to 0, whatever `A` holds (`|a| ≤ 128`): such a layer computes nothing. The epilogue is
+/// monotone, so a column is all zero when both ends of its range are.
+fn all_zero_output(cols: &[i8], k: usize, bias: &[i32], requant: Requant) -> Option<i64> {
+	let mut widest = 0i64;
+	for (col, &b) in cols.chunks_exact(k).zip(bias) {
+		let reach: i64 = col.iter().map(|&w| 128 * i64::from(w).abs()).sum();
+		// |A·W| ≤ 128 · k · 128 fits an i32 for every k the chain takes.
+		let acc = i32::try_from(reach).unwrap_or(i32::MAX);
+		if requant.apply(-acc, b) != 0 || requant.apply(acc, b) != 0 {
+			return None;
+		}
+		widest = widest.max(i64::from(b).abs() + reach);
+	}
+	Some(widest)
 }
 
 /// The fraud proof of element `(row, col)` of a layer's output `y` (its `m` rows of `n`
@@ -458,6 +483,16 @@ mod tests {
 		refuse(&[1; 5], &[1; 4], 2, &[0, 0], SCALE); // rows not lanes of k
 		refuse(&[1; 4], &[1; 4], 2, &[0, 0], Requant { multiplier: 0, ..SCALE });
 		refuse(&[], &[], 2, &[], SCALE);
+		// A scale that maps every reachable value to 0 (the issue's `--multiplier 1000` at
+		// shift 42): refused; the same layer at a working scale is not.
+		let tiny = Requant { multiplier: 1000, shift: 42, relu: false };
+		let why = refuse(&[1; 4], &[127; 4], 2, &[5, -5], tiny).to_string();
+		assert!(why.contains("every element of Y would be 0"), "{why}");
+		assert!(layer_spec(&[1; 4], &[127; 4], 2, &[5, -5], SCALE, InputSource::Upload, 32).is_ok());
+		// One live column is enough: a ReLU layer may zero others.
+		let relu = Requant { multiplier: 1 << 20, shift: 30, relu: true };
+		assert!(all_zero_output(&[127, 127, -1, -1], 2, &[0, 0], relu).is_none());
+		assert!(all_zero_output(&[0, 0, 0, 0], 2, &[-100, -100], relu).is_some());
 	}
 
 	#[test]

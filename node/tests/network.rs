@@ -10,6 +10,9 @@
 //! 4. Charlie and Dave are killed: finality stops while BABE goes on; Charlie comes back and
 //!    finality resumes, with every node on the same finalized chain.
 //!
+//! And a network with the operator's own keys (`scripts/testnet-spec.sh`, `key insert`), as
+//! docs/OPERATIONS.md sets one up, authors and finalizes.
+//!
 //! Prints the figures an operator asks for: the job's latency, the restarted validator's
 //! catch-up time, GRANDPA's lag and the time finality takes to resume.
 
@@ -497,4 +500,113 @@ async fn stored_job(
 ) -> Option<pallet_jobs::Job<proofgrid_runtime::AccountId, proofgrid_runtime::Balance, u32>> {
 	common::storage(client, &pallet_jobs::Jobs::<proofgrid_runtime::Runtime>::hashed_key_for(job))
 		.await
+}
+
+/// `proofgrid-node key …` with JSON output.
+fn key_json(args: &[&str]) -> serde_json::Value {
+	let out = std::process::Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
+		.arg("key")
+		.args(args)
+		.args(["--output-type", "json"])
+		.output()
+		.expect("proofgrid-node key");
+	assert!(out.status.success(), "key {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+	serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+/// A network with the operator's own keys, the way docs/OPERATIONS.md sets one up: keys from
+/// `key generate`, the spec from `scripts/testnet-spec.sh`, the secrets put in the validator's
+/// keystore with `key insert`. The validator authors and finalizes, its keys and sudo key are
+/// the generated ones, and no well-known dev account holds anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_testnet_with_generated_keys_authors_and_finalizes() {
+	let dir = tempfile::tempdir().expect("temp dir");
+	let validator = key_json(&["generate", "--scheme", "sr25519"]);
+	let phrase = validator["secretPhrase"].as_str().expect("phrase");
+	// One phrase, two schemes: BABE signs with sr25519, GRANDPA with ed25519.
+	let grandpa = key_json(&["inspect", "--scheme", "ed25519", phrase]);
+	let sudo = key_json(&["generate", "--scheme", "sr25519"]);
+	let keys = serde_json::json!({
+		"validators": [{
+			"babe": validator["ss58Address"],
+			"grandpa": grandpa["ss58Address"],
+		}],
+		"sudo": sudo["ss58Address"],
+		"balances": { sudo["ss58Address"].as_str().expect("address"): 1000u128 * GRID },
+	});
+	let keys_path = dir.path().join("keys.json");
+	std::fs::write(&keys_path, keys.to_string()).expect("keys.json");
+	let out = std::process::Command::new("bash")
+		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/testnet-spec.sh"))
+		.arg(&keys_path)
+		.arg(dir.path().join("spec"))
+		.env("PROOFGRID_NODE", env!("CARGO_BIN_EXE_proofgrid-node"))
+		.output()
+		.expect("testnet-spec.sh");
+	assert!(out.status.success(), "testnet-spec.sh: {}", String::from_utf8_lossy(&out.stderr));
+	let raw = dir.path().join("spec/testnet-raw.json");
+	let raw = raw.to_str().expect("utf8 path");
+	let keystore = dir.path().join("keystore");
+	let keystore = keystore.to_str().expect("utf8 path");
+	for (scheme, key_type) in [("sr25519", "babe"), ("ed25519", "gran")] {
+		let status = std::process::Command::new(env!("CARGO_BIN_EXE_proofgrid-node"))
+			.args(["key", "insert", "--chain", raw, "--keystore-path", keystore])
+			.args(["--scheme", scheme, "--key-type", key_type, "--suri", phrase])
+			.status()
+			.expect("key insert");
+		assert!(status.success(), "key insert {key_type}");
+	}
+
+	let (node, client) = Node::start(&[
+		"--chain",
+		raw,
+		"--validator",
+		"--keystore-path",
+		keystore,
+		"--node-key",
+		&node_key(0),
+	])
+	.await;
+	let chain: String = client.request("system_chain", rpc_params![]).await.expect("chain");
+	assert_eq!(chain, "ProofGrid Testnet");
+	let started = Instant::now();
+	loop {
+		let (best, finalized) = best_and_finalized(&client).await;
+		if finalized >= 2 {
+			println!("testnet validator: best #{best}, finalized #{finalized}");
+			break;
+		}
+		assert!(
+			started.elapsed() < STEP_TIMEOUT,
+			"the testnet made no final block\n{}",
+			node.log_tail()
+		);
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
+
+	use codec::Encode;
+	let authorities: Vec<(sp_consensus_babe::AuthorityId, u64)> =
+		common::storage(&client, &frame_support::storage::storage_prefix(b"Babe", b"Authorities"))
+			.await
+			.expect("BABE authorities");
+	let public =
+		hex::decode(validator["publicKey"].as_str().expect("key").trim_start_matches("0x"))
+			.expect("hex");
+	assert_eq!(authorities.len(), 1);
+	assert_eq!(authorities[0].0.encode(), public, "the generated key authors");
+	let sudo_key: Option<proofgrid_runtime::AccountId> =
+		common::storage(&client, &pallet_sudo::Key::<proofgrid_runtime::Runtime>::hashed_key())
+			.await;
+	let sudo_public =
+		hex::decode(sudo["publicKey"].as_str().expect("key").trim_start_matches("0x"))
+			.expect("hex");
+	assert_eq!(sudo_key.map(|k| k.encode()), Some(sudo_public.clone()));
+	for dev in Sr25519Keyring::iter() {
+		assert_eq!(common::free_balance(&client, &dev.to_account_id()).await, 0, "{dev:?}");
+	}
+	// keys.json's balances are planck, 10¹² per GRID: what the operator wrote is what it holds.
+	let sudo_account = proofgrid_runtime::AccountId::from(
+		<[u8; 32]>::try_from(sudo_public.as_slice()).expect("a 32-byte key"),
+	);
+	assert_eq!(common::free_balance(&client, &sudo_account).await, 1000 * GRID);
 }

@@ -67,6 +67,10 @@ def test_bad_layer_input_is_refused_and_moves_no_funds(client):
         client.layer(a, w, np.zeros(2, np.int32), multiplier=1 << 30, shift=31, price_cap="1")
     with pytest.raises(proofgrid.InputError, match="requantization"):
         client.layer(a, w, np.zeros(3, np.int32), multiplier=0, shift=31, price_cap="1")
+    # A scale that maps every reachable value to 0 (multiplier 1000 at shift 42): the chain
+    # would take the job and pay for nothing.
+    with pytest.raises(proofgrid.InputError, match="every element of Y would be 0"):
+        client.layer(a, w, np.zeros(3, np.int32), multiplier=1000, shift=42, price_cap="1")
     with pytest.raises(proofgrid.InputError, match="no output kept on chain"):
         client.layer(None, w, np.zeros(3, np.int32), multiplier=1 << 30, shift=31,
                      a_job=10**6, price_cap="1")
