@@ -154,9 +154,14 @@ impl Node {
 
 	/// The last lines the node logged, for failure messages.
 	pub fn log_tail(&self) -> String {
+		self.log_last(40)
+	}
+
+	/// The last `n` lines of the node's log.
+	pub fn log_last(&self, n: usize) -> String {
 		let log = std::fs::read_to_string(&self.log_path).unwrap_or_default();
 		let lines: Vec<&str> = log.lines().collect();
-		lines[lines.len().saturating_sub(40)..].join("\n")
+		lines[lines.len().saturating_sub(n)..].join("\n")
 	}
 }
 
