@@ -10,8 +10,7 @@ use crate::{
 };
 use proofgrid_primitives::{
 	inputs::{hash_lane, FraudProof, SuppliedSample},
-	job::{JobId, MerklePath},
-	linear::LayerFraudProof,
+	job::{Accusation, JobId, MerklePath},
 	merkle::MerkleTree,
 };
 use subxt::utils::Static;
@@ -96,30 +95,17 @@ pub fn fraud_proof(
 }
 
 impl Client {
-	/// Submits `proof` against verified job `job` (inner dimension `k_dim`), signed by
-	/// `accuser`, and returns the chain's verdict. A rejected proof burns the accuser's
+	/// Submits `accusation` against verified job `job` (inner dimension `k_dim`), signed by
+	/// `accuser`, and returns the chain's verdict. A rejected accusation burns the accuser's
 	/// dispute deposit; an upheld one is free.
 	pub async fn dispute(
 		&self,
 		accuser: &Keypair,
 		job: JobId,
-		proof: FraudProof,
+		accusation: Accusation,
 		k_dim: u32,
 	) -> Result<DisputeOutcome, Error> {
-		let call = runtime::tx().jobs().dispute(job, Static(proof), k_dim);
-		verdict(&self.submit(&call, accuser).await?, job)
-	}
-
-	/// Submits `proof` against verified `linear-i8` job `job` (inner dimension `k_dim`), as
-	/// [`Self::dispute`] does for a GEMM job.
-	pub async fn dispute_layer(
-		&self,
-		accuser: &Keypair,
-		job: JobId,
-		proof: LayerFraudProof,
-		k_dim: u32,
-	) -> Result<DisputeOutcome, Error> {
-		let call = runtime::tx().jobs().dispute_layer(job, Static(proof), k_dim);
+		let call = runtime::tx().jobs().dispute(job, Static(accusation), k_dim);
 		verdict(&self.submit(&call, accuser).await?, job)
 	}
 }

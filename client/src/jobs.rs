@@ -5,9 +5,7 @@ use std::{collections::HashSet, time::Duration};
 use proofgrid_primitives::{
 	device::Kernel,
 	gemm::GemmShape,
-	inputs::SuppliedSample,
-	job::{price_bucket, JobId, JobSpec},
-	linear::LayerSample,
+	job::{price_bucket, JobId, JobSpec, Reveal},
 };
 use subxt::utils::Static;
 
@@ -174,60 +172,20 @@ impl Client {
 		Ok(committed.challenge_block)
 	}
 
-	/// The assigned device reveals the Merkle paths of the leaves challenged by challenge block
-	/// `challenge_hash` (in challenge order). Returns whether the job settled (`false`: it
-	/// failed and the device was slashed) in the best block; only finality makes that final.
-	pub async fn reveal_job(
+	/// The assigned device answers the challenge of block `challenge_hash` with its job's kind
+	/// of [`Reveal`]. Returns whether it checked out in the best block (`false`: the job
+	/// failed and the device was slashed): a seeded job has then settled, one on supplied
+	/// inputs or a layer is verified and settles at the end of its dispute window. Only
+	/// finality makes that final.
+	pub async fn reveal(
 		&self,
 		device: &Keypair,
 		job: JobId,
 		challenge_hash: H256,
-		paths: Vec<Vec<[u8; 32]>>,
+		reveal: Reveal,
 		k_dim: u32,
 	) -> Result<bool, Error> {
-		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
-		let paths = BoundedVec(
-			paths.into_iter().map(|p| BoundedVec(p.into_iter().map(H256).collect())).collect(),
-		);
-		let call = runtime::tx().jobs().reveal(job, challenge_hash, paths, k_dim);
-		let events = self.submit(&call, device).await?;
-		Ok(events.has::<ev::JobSettled>())
-	}
-
-	/// The assigned device of a job on supplied inputs reveals, for each element the challenge
-	/// of block `challenge_hash` draws, its leaf and lanes with their paths. Returns whether
-	/// the reveal checked out in the best block (the job is verified, and settles at the end
-	/// of its dispute window; `false`: it failed and the device was slashed).
-	pub async fn reveal_supplied(
-		&self,
-		device: &Keypair,
-		job: JobId,
-		challenge_hash: H256,
-		samples: Vec<SuppliedSample>,
-		k_dim: u32,
-	) -> Result<bool, Error> {
-		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
-		let samples = BoundedVec(samples.into_iter().map(Static).collect());
-		let call = runtime::tx().jobs().reveal_supplied(job, challenge_hash, samples, k_dim);
-		let events = self.submit(&call, device).await?;
-		Ok(events.has::<ev::JobVerified>() || events.has::<ev::JobSettled>())
-	}
-
-	/// The assigned device of a `linear-i8` job reveals, for each element the challenge of
-	/// block `challenge_hash` draws, its output row, row of `A`, column of `W` and bias with
-	/// their paths. Returns whether the reveal checked out in the best block (the job is
-	/// verified, and settles at the end of its dispute window).
-	pub async fn reveal_layer(
-		&self,
-		device: &Keypair,
-		job: JobId,
-		challenge_hash: H256,
-		samples: Vec<LayerSample>,
-		k_dim: u32,
-	) -> Result<bool, Error> {
-		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
-		let samples = BoundedVec(samples.into_iter().map(Static).collect());
-		let call = runtime::tx().jobs().reveal_layer(job, challenge_hash, samples, k_dim);
+		let call = runtime::tx().jobs().reveal(job, challenge_hash, Static(reveal), k_dim);
 		let events = self.submit(&call, device).await?;
 		Ok(events.has::<ev::JobVerified>() || events.has::<ev::JobSettled>())
 	}

@@ -278,7 +278,7 @@ impl Client {
 				&y,
 				(row, column),
 			)?;
-			let verdict = self.dispute_layer(signer, id, proof, shape.k).await?;
+			let verdict = self.dispute(signer, id, proof.into(), shape.k).await?;
 			on_step(Step::Disputed {
 				row: row.into(),
 				column: column.into(),

@@ -93,6 +93,14 @@ use subxt::{
 		with = "::subxt::utils::Static<::proofgrid_primitives::linear::LayerFraudProof>"
 	),
 	substitute_type(
+		path = "proofgrid_primitives::job::Reveal",
+		with = "::subxt::utils::Static<::proofgrid_primitives::job::Reveal>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::job::Accusation",
+		with = "::subxt::utils::Static<::proofgrid_primitives::job::Accusation>"
+	),
+	substitute_type(
 		path = "proofgrid_primitives::job::PublishedLeaf",
 		with = "::subxt::utils::Static<::proofgrid_primitives::job::PublishedLeaf>"
 	)

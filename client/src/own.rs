@@ -364,7 +364,7 @@ impl Client {
 			leaf,
 		)
 		.map_err(|e| Error::Data(e.to_string()))?;
-		self.dispute(signer, id, proof, shape.k).await
+		self.dispute(signer, id, proof.into(), shape.k).await
 	}
 
 	/// Waits until a device claims job `id` (for `lifetime` blocks at most); returns the device.

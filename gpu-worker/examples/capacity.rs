@@ -28,14 +28,12 @@ use proofgrid_primitives::{
 	device::{registration_message, Kernel, Requirements},
 	gemm::GemmShape,
 	inputs::challenged_elements,
-	job::{InputSource, JobInputs, JobSpec},
+	job::{InputSource, JobInputs, JobSpec, Reveal},
 	merkle::MerkleTree,
 	testing::supplied::SuppliedJob,
 };
 use proofgrid_worker::backend::{cpu::CpuBackend, Backend};
 use subxt::{config::DefaultExtrinsicParamsBuilder, tx::Payload, utils::Static, PolkadotConfig};
-
-use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
 
 use proofgrid_primitives::currency::GRID;
 
@@ -568,30 +566,33 @@ async fn lifecycles(
 						.indices
 						.iter()
 						.map(|&i| {
-							Ok(BoundedVec(
-								tree.proof(i)
-									.map_err(|e| anyhow::anyhow!("{e:?}"))?
-									.into_iter()
-									.map(H256)
-									.collect(),
-							))
+							tree.proof(i)
+								.map_err(|e| anyhow::anyhow!("{e:?}"))?
+								.into_iter()
+								.map(H256)
+								.collect::<Vec<_>>()
+								.try_into()
+								.map_err(|_| anyhow::anyhow!("a path too deep"))
 						})
 						.collect::<Result<Vec<_>>>()?;
+					let reveal = Reveal::Seeded(
+						paths.try_into().map_err(|_| anyhow::anyhow!("too many paths"))?,
+					);
 					seeded.push(runtime::tx().jobs().reveal(
 						job,
 						challenge.block_hash,
-						BoundedVec(paths),
+						Static(reveal),
 						shape.k,
 					));
 				}
 				Kind::Supplied(fixture) => {
 					let seed = challenge_seed(job, &tree.root(), &challenge.randomness.0);
 					let elements = challenged_elements(&fixture.shape, &seed, 64);
-					let samples = fixture.reveal(&elements).into_iter().map(Static).collect();
-					supplied.push(runtime::tx().jobs().reveal_supplied(
+					let reveal = Reveal::Supplied(fixture.reveal(&elements));
+					supplied.push(runtime::tx().jobs().reveal(
 						job,
 						challenge.block_hash,
-						BoundedVec(samples),
+						Static(reveal),
 						fixture.shape.k,
 					));
 				}

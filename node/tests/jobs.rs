@@ -170,14 +170,15 @@ async fn a_job_settles_pays_to_the_unit_and_burns_its_fee() {
 	assert_eq!(mine[0].id, job);
 
 	// A reveal computed on another fork (another challenge block) changes nothing: refused.
-	let RuntimeCall::Jobs(pallet_jobs::Call::reveal { paths, k_dim_witness, .. }) = reveal.clone()
+	let RuntimeCall::Jobs(pallet_jobs::Call::reveal { reveal: paths, k_dim_witness, .. }) =
+		reveal.clone()
 	else {
 		unreachable!("a reveal")
 	};
 	let other_fork = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 		job,
 		challenge_hash: H256::repeat_byte(0xEE),
-		paths,
+		reveal: paths,
 		k_dim_witness,
 	});
 	let refused: Result<H256, _> = client

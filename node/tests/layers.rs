@@ -1,5 +1,5 @@
 //! Two `linear-i8` layers on a real dev node, the second taking the first's verified output as
-//! its `A` without the client uploading anything: submit → claim → commit → `reveal_layer` →
+//! its `A` without the client uploading anything: submit → claim → commit → `reveal` →
 //! verified → settled at the end of its dispute window → output kept on chain → the next layer
 //! chained from it. Then a layer with one wrong element, which the spot check misses, refuted
 //! by the client's fraud proof. The test plays the device, with `proofgrid-primitives`'s
@@ -83,10 +83,10 @@ async fn run_layer(
 		common::storage(client, &key).await.expect("randomness recorded");
 	let seed = challenge_seed(id, &job.root().0, &recorded.randomness.0);
 	let samples = job.reveal(&challenged_elements(&job.shape, &seed, SAMPLES));
-	let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal_layer {
+	let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 		job: id,
 		challenge_hash: common::block_hash(client, challenge_block).await,
-		samples,
+		reveal: proofgrid_primitives::job::Reveal::Layer(samples),
 		k_dim_witness: job.shape.k,
 	});
 	(id, submit_and_wait(client, device, reveal).await)
@@ -184,9 +184,9 @@ async fn two_chained_layers_are_verified_and_a_wrong_one_is_refuted() {
 		let disputed = submit_and_wait(
 			&client,
 			&customer,
-			RuntimeCall::Jobs(pallet_jobs::Call::dispute_layer {
+			RuntimeCall::Jobs(pallet_jobs::Call::dispute {
 				job: id3,
-				proof: cheat.fraud_proof(wrong),
+				accusation: cheat.fraud_proof(wrong).into(),
 				k_dim_witness: 48,
 			}),
 		)

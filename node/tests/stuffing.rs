@@ -103,7 +103,7 @@ async fn a_stuffed_pool_still_puts_the_devices_reveal_first_in_the_next_block() 
 		RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 			job,
 			challenge_hash: common::block_hash(&client, challenge_block).await,
-			paths: Default::default(),
+			reveal: proofgrid_primitives::job::Reveal::Seeded(Default::default()),
 			k_dim_witness: 512,
 		}),
 	)
@@ -254,10 +254,11 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 		.iter()
 		.map(|(job, _)| {
 			let seed = challenge_seed(*job, &fixture.root(), &seed.randomness.0);
-			RuntimeCall::Jobs(pallet_jobs::Call::reveal_supplied {
+			let samples = fixture.reveal(&challenged_elements(&fixture.shape, &seed, SAMPLES));
+			RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 				job: *job,
 				challenge_hash,
-				samples: fixture.reveal(&challenged_elements(&fixture.shape, &seed, SAMPLES)),
+				reveal: proofgrid_primitives::job::Reveal::Supplied(samples),
 				k_dim_witness: k,
 			})
 		})
@@ -284,7 +285,7 @@ async fn the_attackers_own_largest_reveals_delay_an_honest_reveal_but_never_slas
 	let last = best_block_calls(&client).await;
 	let revealed = |calls: &[RuntimeCall], id: u64| {
 		calls.iter().any(
-			|c| matches!(c, RuntimeCall::Jobs(pallet_jobs::Call::reveal_supplied { job, .. }) if *job == id),
+			|c| matches!(c, RuntimeCall::Jobs(pallet_jobs::Call::reveal { job, .. }) if *job == id),
 		)
 	};
 	let honest_job = jobs[ATTACKER_JOBS].0;

@@ -9,8 +9,8 @@ use sp_runtime::BoundedVec;
 use crate::{
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
-	inputs::{SuppliedInputs, SuppliedSample},
-	linear::{Layer, LayerSample},
+	inputs::{FraudProof, SuppliedInputs, SuppliedSample},
+	linear::{Layer, LayerFraudProof, LayerSample},
 };
 
 /// A job's on-chain identifier.
@@ -310,17 +310,111 @@ impl JobSpec {
 	}
 }
 
-/// How a job's output is committed, and so which reveal answers its challenge.
+/// How a job's output is committed, and so which [`Reveal`] answers its challenge and which
+/// [`Accusation`] can prove it wrong. Adding a kind of job starts here: see the checklist in
+/// `docs/ARCHITECTURE.md`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum OutputKind {
-	/// GEMM leaves of 4×4 int32 values, recomputed from the seed (`reveal`).
+	/// GEMM leaves of 4×4 int32 values, recomputed from the seed ([`Reveal::Seeded`]).
 	Seeded,
 	/// GEMM leaves, proven with the input lanes behind each challenged element
-	/// (`reveal_supplied`).
+	/// ([`Reveal::Supplied`], [`Accusation::Gemm`]).
 	Supplied,
 	/// Rows of the layer's int8 output as lanes, proven with the inputs and bias behind each
-	/// challenged element (`reveal_layer`).
+	/// challenged element ([`Reveal::Layer`], [`Accusation::Layer`]).
 	Layer,
+}
+
+/// What a device reveals to answer its job's challenge, one variant per [`OutputKind`]: the
+/// argument of the chain's one `reveal` call.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum Reveal {
+	/// The Merkle path of each challenged leaf; the chain recomputes the leaves from the seed.
+	Seeded(RevealPaths),
+	/// Each challenged leaf with the row of `A` and column of `B` behind its element.
+	Supplied(SuppliedReveal),
+	/// Each challenged element's output row, row of `A`, column of `W` and bias.
+	Layer(LayerReveal),
+}
+
+impl Reveal {
+	/// The kind of output this reveal answers for.
+	pub fn kind(&self) -> OutputKind {
+		match self {
+			Reveal::Seeded(_) => OutputKind::Seeded,
+			Reveal::Supplied(_) => OutputKind::Supplied,
+			Reveal::Layer(_) => OutputKind::Layer,
+		}
+	}
+
+	/// How many samples it carries.
+	pub fn samples(&self) -> u32 {
+		match self {
+			Reveal::Seeded(paths) => paths.len() as u32,
+			Reveal::Supplied(samples) => samples.len() as u32,
+			Reveal::Layer(samples) => samples.len() as u32,
+		}
+	}
+
+	/// The longest output row it carries (a layer's rows are hashed whole; 0 for GEMM leaves):
+	/// with the samples and `k`, what its verification costs.
+	pub fn row_len(&self) -> u32 {
+		match self {
+			Reveal::Layer(samples) => {
+				samples.iter().map(|s| s.output_row.len() as u32).max().unwrap_or(0)
+			}
+			Reveal::Seeded(_) | Reveal::Supplied(_) => 0,
+		}
+	}
+}
+
+/// A claim that one element of a verified job's output is wrong, with what lets the chain
+/// recompute it: the argument of the chain's one `dispute` call. Seeded jobs have none (their
+/// inputs are public, so the reveal's samples already stand for any element).
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub enum Accusation {
+	/// Against a GEMM on supplied inputs ([`OutputKind::Supplied`]).
+	Gemm(FraudProof),
+	/// Against a `linear-i8` layer ([`OutputKind::Layer`]).
+	Layer(LayerFraudProof),
+}
+
+impl Accusation {
+	/// The kind of output it accuses.
+	pub fn kind(&self) -> OutputKind {
+		match self {
+			Accusation::Gemm(_) => OutputKind::Supplied,
+			Accusation::Layer(_) => OutputKind::Layer,
+		}
+	}
+
+	/// The accused element's row and column.
+	pub fn element(&self) -> (u32, u32) {
+		match self {
+			Accusation::Gemm(proof) => proof.element,
+			Accusation::Layer(proof) => proof.element,
+		}
+	}
+
+	/// The length of the output row it carries (0 for a GEMM leaf), as [`Reveal::row_len`].
+	pub fn row_len(&self) -> u32 {
+		match self {
+			Accusation::Gemm(_) => 0,
+			Accusation::Layer(proof) => proof.sample.output_row.len() as u32,
+		}
+	}
+}
+
+impl From<FraudProof> for Accusation {
+	fn from(proof: FraudProof) -> Self {
+		Accusation::Gemm(proof)
+	}
+}
+
+impl From<LayerFraudProof> for Accusation {
+	fn from(proof: LayerFraudProof) -> Self {
+		Accusation::Layer(proof)
+	}
 }
 
 /// Blocks of `millisecs_per_block` a device of `gops` giga-operations per second needs for

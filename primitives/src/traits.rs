@@ -11,9 +11,7 @@ use sp_runtime::{DispatchError, DispatchResult, Weight};
 
 use crate::{
 	device::Requirements,
-	inputs::FraudProof,
-	job::{JobId, JobSpec, LayerReveal, RevealPaths, SuppliedReveal},
-	linear::LayerFraudProof,
+	job::{Accusation, JobId, JobSpec, OutputKind, Reveal},
 };
 
 /// What the jobs pallet (or any sibling) may ask of and do to devices.
@@ -73,70 +71,40 @@ pub trait DeviceRegistry<AccountId, Balance> {
 	) -> Result<(Balance, Balance), DispatchError>;
 }
 
-/// What the jobs pallet needs from a compute verifier.
+/// What the jobs pallet needs from a compute verifier: one operation per step of a job's
+/// proof, each taking the kind's own [`Reveal`] or [`Accusation`].
 pub trait ComputeVerifier {
 	/// The leaf indices the provider of `job` must reveal, sorted; distinct for seeded inputs,
 	/// once per challenged element for supplied inputs.
 	fn challenge(job: JobId, spec: &JobSpec, root: &H256, randomness: &H256) -> Vec<u64>;
 
-	/// `Ok` if `paths` proves the challenged leaves of `root` are the correct output of `spec`;
-	/// otherwise the named reason.
+	/// `Ok` if `reveal` proves the challenged part of the output committed as `root` is the
+	/// correct output of `spec`; otherwise the named reason (a reveal of another kind than the
+	/// job's output is refused).
 	fn verify(
 		job: JobId,
 		spec: &JobSpec,
 		root: &H256,
 		randomness: &H256,
-		paths: &RevealPaths,
+		reveal: &Reveal,
 	) -> DispatchResult;
 
-	/// Weight of [`Self::verify`] for the job's inner dimension `k_dim`.
-	fn verify_weight(k_dim: u32) -> Weight;
-
-	/// `Ok` if `samples` prove the challenged leaves of `root` hold the correct elements of
-	/// `spec`'s product of supplied inputs; otherwise the named reason.
-	fn verify_supplied(
-		job: JobId,
-		spec: &JobSpec,
-		root: &H256,
-		randomness: &H256,
-		samples: &SuppliedReveal,
-	) -> DispatchResult;
-
-	/// Weight of [`Self::verify_supplied`] for `samples` samples of inner dimension `k_dim`.
-	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight;
+	/// Weight of [`Self::verify`] for a reveal of `kind` with `samples` samples, inner
+	/// dimension `k_dim` and output rows of at most `row_len` values
+	/// ([`Reveal::samples`], [`Reveal::row_len`]).
+	fn verify_weight(kind: OutputKind, samples: u32, k_dim: u32, row_len: u32) -> Weight;
 
 	/// Fewest samples a job on supplied inputs may ask for (at most
 	/// [`MAX_SUPPLIED_SAMPLES`](crate::job::MAX_SUPPLIED_SAMPLES)).
 	fn min_supplied_samples() -> u32;
 
-	/// `Ok` if `proof` shows that the output committed as `root` for `spec` (a job on supplied
-	/// inputs) is wrong; otherwise why it does not.
-	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult;
+	/// `Ok` if `accusation` shows that the output committed as `root` for `spec` is wrong;
+	/// otherwise why it does not.
+	fn verify_fraud(spec: &JobSpec, root: &H256, accusation: &Accusation) -> DispatchResult;
 
-	/// Weight of [`Self::verify_fraud`] for inner dimension `k_dim`.
-	fn verify_fraud_weight(k_dim: u32) -> Weight;
-
-	/// `Ok` if `samples` prove the challenged elements of the `linear-i8` output committed as
-	/// `root` are those `spec`'s inputs, biases and requantization give; otherwise the named
-	/// reason.
-	fn verify_layer(
-		job: JobId,
-		spec: &JobSpec,
-		root: &H256,
-		randomness: &H256,
-		samples: &LayerReveal,
-	) -> DispatchResult;
-
-	/// Weight of [`Self::verify_layer`] for `samples` samples with lanes of `k_dim` values and
-	/// output rows of `n` values.
-	fn verify_layer_weight(samples: u32, k_dim: u32, n: u32) -> Weight;
-
-	/// `Ok` if `proof` shows that the `linear-i8` output committed as `root` for `spec` is
-	/// wrong; otherwise why it does not.
-	fn verify_layer_fraud(spec: &JobSpec, root: &H256, proof: &LayerFraudProof) -> DispatchResult;
-
-	/// Weight of [`Self::verify_layer_fraud`]: one sample of [`Self::verify_layer`].
-	fn verify_layer_fraud_weight(k_dim: u32, n: u32) -> Weight;
+	/// Weight of [`Self::verify_fraud`]: one element of `kind` recomputed, as one sample of
+	/// [`Self::verify`].
+	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32) -> Weight;
 
 	/// Most bytes the reveal of a job of `spec` takes.
 	fn reveal_bytes(spec: &JobSpec) -> u64;

@@ -9,7 +9,10 @@ use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use pallet_devices::WeightInfo as _;
 use pallet_jobs::WeightInfo as _;
 use pallet_rewards::WeightInfo as _;
-use proofgrid_primitives::traits::ComputeVerifier;
+use proofgrid_primitives::{
+	job::OutputKind::{Layer, Seeded, Supplied},
+	traits::ComputeVerifier,
+};
 use proofgrid_runtime::{configs::RuntimeBlockWeights, Runtime};
 
 type Devices = <Runtime as pallet_devices::Config>::WeightInfo;
@@ -42,54 +45,59 @@ fn main() {
 		("jobs::reveal (logic only)".into(), Jobs::reveal()),
 		(
 			format!("jobs::reveal, seeded, {samples} samples, k = 4096"),
-			Jobs::reveal().saturating_add(Proof::verify_weight(4096)).saturating_add(on_verified),
-		),
-		(
-			"jobs::reveal_supplied, 64 samples, k = 4096".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_supplied_weight(64, 4096))
+				.saturating_add(Proof::verify_weight(Seeded, 0, 4096, 0))
 				.saturating_add(on_verified),
 		),
 		(
-			"jobs::reveal_supplied, 256 samples, k = 4096".into(),
+			"jobs::reveal, supplied, 64 samples, k = 4096".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_supplied_weight(256, 4096))
+				.saturating_add(Proof::verify_weight(Supplied, 64, 4096, 0))
 				.saturating_add(on_verified),
 		),
 		(
-			"jobs::reveal_layer, 64 samples, k = 4096, n = 1024".into(),
+			"jobs::reveal, supplied, 256 samples, k = 4096".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_layer_weight(64, 4096, 1024))
+				.saturating_add(Proof::verify_weight(Supplied, 256, 4096, 0))
 				.saturating_add(on_verified),
 		),
 		(
-			"jobs::dispute_layer, k = 4096, n = 1024".into(),
-			Jobs::dispute().saturating_add(Proof::verify_layer_fraud_weight(4096, 1024)),
+			"jobs::reveal, layer, 64 samples, k = 4096, n = 1024".into(),
+			Jobs::reveal()
+				.saturating_add(Proof::verify_weight(Layer, 64, 4096, 1024))
+				.saturating_add(on_verified),
+		),
+		(
+			"jobs::dispute, layer, k = 4096, n = 1024".into(),
+			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Layer, 4096, 1024)),
 		),
 		("jobs::expire".into(), Jobs::expire()),
 		("jobs::release".into(), Jobs::release()),
 		(
-			"jobs::dispute, k = 4096".into(),
-			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(4096)),
+			"jobs::dispute, supplied, k = 4096".into(),
+			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Supplied, 4096, 0)),
 		),
 		(format!("jobs::on_initialize, {deadlines} deadlines"), Jobs::on_initialize(deadlines)),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 1"),
-			Proof::verify_weight(1),
+			Proof::verify_weight(Seeded, 0, 1, 0),
 		),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 4096"),
-			Proof::verify_weight(4096),
+			Proof::verify_weight(Seeded, 0, 4096, 0),
 		),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 65536"),
-			Proof::verify_weight(65536),
+			Proof::verify_weight(Seeded, 0, 65536, 0),
 		),
 		(
 			"compute_proof: supplied reveal, 64 samples, k = 4096".into(),
-			Proof::verify_supplied_weight(64, 4096),
+			Proof::verify_weight(Supplied, 64, 4096, 0),
 		),
-		("compute_proof: fraud proof, k = 4096".into(), Proof::verify_fraud_weight(4096)),
+		(
+			"compute_proof: fraud proof, k = 4096".into(),
+			Proof::verify_fraud_weight(Supplied, 4096, 0),
+		),
 		("rewards::claim".into(), Rewards::claim()),
 		("rewards::on_work_verified".into(), Rewards::on_work_verified()),
 		("rewards::on_initialize_idle".into(), Rewards::on_initialize_idle()),

@@ -14,7 +14,7 @@ use proofgrid_primitives::traits::{DeviceRegistry, OnWorkVerified};
 use proofgrid_primitives::{
 	device::{registration_message, DeviceSpec, Kernel, Requirements},
 	gemm::GemmShape,
-	job::JobSpec,
+	job::{Accusation, JobSpec, OutputKind, Reveal},
 };
 use sp_core::{Pair, H256};
 use sp_keyring::Sr25519Keyring;
@@ -195,7 +195,7 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 		let reveal = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 			job,
 			challenge_hash,
-			paths: Default::default(),
+			reveal: Reveal::Seeded(Default::default()),
 			k_dim_witness: 512,
 		});
 		let info = reveal.get_dispatch_info();
@@ -235,7 +235,7 @@ fn a_block_stuffed_with_transfers_still_takes_the_assigned_devices_reveal_first(
 			RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 				job,
 				challenge_hash,
-				paths: Default::default(),
+				reveal: Reveal::Seeded(Default::default()),
 				k_dim_witness: 512,
 			}),
 		);
@@ -407,13 +407,17 @@ fn every_reveal_fits_the_weight_room_a_block_keeps() {
 		let shape = GemmShape { m: 4096, n: 4096, k };
 		let requirements = Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 };
 		let seeded = JobSpec::seeded(shape, [0; 32], requirements);
-		let mut candidates = vec![(Verifier::verify_weight(k), Verifier::reveal_bytes(&seeded))];
+		let mut candidates = vec![(
+			Verifier::verify_weight(OutputKind::Seeded, 0, k, 0),
+			Verifier::reveal_bytes(&seeded),
+		)];
 		for samples in [32, 64, MAX_SUPPLIED_SAMPLES] {
 			let mut supplied = seeded.clone();
 			supplied.inputs = supplied_inputs(shape, samples);
 			let bytes = Verifier::reveal_bytes(&supplied);
-			candidates.push((Verifier::verify_supplied_weight(samples, k), bytes));
-			candidates.push((Verifier::verify_layer_weight(samples, k, shape.n), bytes));
+			candidates.push((Verifier::verify_weight(OutputKind::Supplied, samples, k, 0), bytes));
+			candidates
+				.push((Verifier::verify_weight(OutputKind::Layer, samples, k, shape.n), bytes));
 		}
 		for (verify, bytes) in candidates {
 			if bytes <= max_bytes {
@@ -467,7 +471,7 @@ fn reveal_empty(job: u64, challenge_block: u32) {
 		RuntimeOrigin::signed(Sr25519Keyring::Ferdie.to_account_id()),
 		job,
 		System::block_hash(challenge_block),
-		Default::default(),
+		Reveal::Seeded(Default::default()),
 		k,
 	));
 }
@@ -481,14 +485,19 @@ fn a_fraud_proof_at_k_4096_is_small_and_cheap_and_a_refused_one_costs_more_than_
 	// 4096 bytes and their paths, and the element (two u32).
 	let shape = GemmShape { m: 4096, n: 4096, k: 4096 };
 	let bytes = sample_bytes(&shape) + 8;
-	let weight = pallet_jobs::weights::SubstrateWeight::<Runtime>::dispute()
-		.saturating_add(<Runtime as pallet_jobs::Config>::Verifier::verify_fraud_weight(4096));
+	let weight = pallet_jobs::weights::SubstrateWeight::<Runtime>::dispute().saturating_add(
+		<Runtime as pallet_jobs::Config>::Verifier::verify_fraud_weight(
+			OutputKind::Supplied,
+			4096,
+			0,
+		),
+	);
 	let block = configs::RuntimeBlockWeights::get().max_block;
 	let share = weight.ref_time() as f64 / block.ref_time() as f64;
 	// What a refused proof costs its accuser: the deposit plus the call's fee.
 	let call = RuntimeCall::Jobs(pallet_jobs::Call::dispute {
 		job: 0,
-		proof: proofgrid_primitives::inputs::FraudProof {
+		accusation: Accusation::Gemm(proofgrid_primitives::inputs::FraudProof {
 			element: (0, 0),
 			sample: proofgrid_primitives::inputs::SuppliedSample {
 				leaf: [0; 16],
@@ -498,7 +507,7 @@ fn a_fraud_proof_at_k_4096_is_small_and_cheap_and_a_refused_one_costs_more_than_
 				col: vec![0i8; 4096].try_into().unwrap(),
 				col_path: vec![H256::zero(); 12].try_into().unwrap(),
 			},
-		},
+		}),
 		k_dim_witness: 4096,
 	});
 	let fee = ext().execute_with(|| {

@@ -172,8 +172,14 @@ fn a_reveal_for_a_4096_cube_weighs_at_most_one_percent_of_a_block() {
 	use pallet_jobs::WeightInfo;
 	use proofgrid_primitives::traits::ComputeVerifier;
 
-	let reveal = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal()
-		.saturating_add(crate::ComputeProof::verify_weight(4096));
+	let reveal = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal().saturating_add(
+		crate::ComputeProof::verify_weight(
+			proofgrid_primitives::job::OutputKind::Seeded,
+			0,
+			4096,
+			0,
+		),
+	);
 	let block = crate::configs::RuntimeBlockWeights::get().max_block;
 	println!(
 		"reveal (k = 64, m = n = k_dim = 4096): {:.2} ms = {:.2}% of the block",

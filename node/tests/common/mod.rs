@@ -554,7 +554,7 @@ pub async fn honest_reveal(
 	let call = RuntimeCall::Jobs(pallet_jobs::Call::reveal {
 		job,
 		challenge_hash,
-		paths,
+		reveal: proofgrid_primitives::job::Reveal::Seeded(paths),
 		k_dim_witness: spec.shape.k,
 	});
 	(indices, call)

@@ -50,8 +50,8 @@ use proofgrid_primitives::{
 		LaneError, SampleError,
 	},
 	job::{
-		JobId, JobInputs, JobSpec, LayerReveal, OutputKind, RevealPaths, SuppliedReveal,
-		MAX_SUPPLIED_SAMPLES,
+		Accusation, JobId, JobInputs, JobSpec, LayerReveal, OutputKind, Reveal, RevealPaths,
+		SuppliedReveal, MAX_SUPPLIED_SAMPLES,
 	},
 	linear::{
 		layer_fraud_proven, layer_sample_bytes, verify_layer_sample, LayerFraudProof,
@@ -195,6 +195,82 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		spec: &JobSpec,
 		root: &H256,
 		randomness: &H256,
+		reveal: &Reveal,
+	) -> DispatchResult {
+		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
+		ensure!(spec.output_kind() == Some(reveal.kind()), Error::<T>::WrongRevealKind);
+		match reveal {
+			Reveal::Seeded(paths) => Self::verify_seeded(job, spec, root, randomness, paths),
+			Reveal::Supplied(samples) => {
+				Self::verify_supplied(job, spec, root, randomness, samples)
+			}
+			Reveal::Layer(samples) => Self::verify_layer(job, spec, root, randomness, samples),
+		}
+	}
+
+	fn verify_weight(kind: OutputKind, samples: u32, k_dim: u32, row_len: u32) -> Weight {
+		match kind {
+			// The chain draws its own number of leaves, whatever the reveal holds.
+			OutputKind::Seeded => {
+				T::WeightInfo::verify_reveal_sample(k_dim).saturating_mul(T::Samples::get().into())
+			}
+			OutputKind::Supplied => {
+				T::WeightInfo::verify_supplied_sample(k_dim).saturating_mul(samples.into())
+			}
+			OutputKind::Layer => {
+				T::WeightInfo::verify_layer_sample(k_dim, row_len).saturating_mul(samples.into())
+			}
+		}
+	}
+
+	fn min_supplied_samples() -> u32 {
+		T::MinSuppliedSamples::get()
+	}
+
+	fn verify_fraud(spec: &JobSpec, root: &H256, accusation: &Accusation) -> DispatchResult {
+		ensure!(spec.output_kind() == Some(accusation.kind()), Error::<T>::WrongRevealKind);
+		match accusation {
+			Accusation::Gemm(proof) => Self::verify_gemm_fraud(spec, root, proof),
+			Accusation::Layer(proof) => Self::verify_layer_fraud(spec, root, proof),
+		}
+	}
+
+	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32) -> Weight {
+		// One element recomputed and its paths checked: one sample of a reveal.
+		Self::verify_weight(kind, 1, k_dim, row_len)
+	}
+
+	fn reveal_bytes(spec: &JobSpec) -> u64 {
+		match spec.inputs {
+			// A path per sample: a length byte and up to one sibling per level.
+			JobInputs::Seeded { .. } => {
+				let depth = merkle::level_widths(spec.shape.leaf_count()).len() as u64;
+				u64::from(T::Samples::get()).saturating_mul(1 + 32 * depth.saturating_sub(1))
+			}
+			JobInputs::Supplied { samples, .. } => {
+				u64::from(samples).saturating_mul(sample_bytes(&spec.shape))
+			}
+			JobInputs::Layer { samples, .. } => {
+				u64::from(samples).saturating_mul(layer_sample_bytes(&spec.shape))
+			}
+		}
+	}
+
+	fn max_reveal_bytes() -> u64 {
+		T::MaxRevealBytes::get().into()
+	}
+}
+
+/// One function per kind of output, behind [`ComputeVerifier::verify`] and
+/// [`ComputeVerifier::verify_fraud`] (which have checked that the reveal or accusation is of the
+/// job's kind).
+impl<T: Config> Pallet<T> {
+	/// A seeded job: recompute each challenged leaf from the seed and check its path.
+	pub fn verify_seeded(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
 		paths: &RevealPaths,
 	) -> DispatchResult {
 		spec.shape.validate().map_err(|_| Error::<T>::InvalidShape)?;
@@ -203,11 +279,8 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		Self::verify_leaves(spec, root, &indices, paths)
 	}
 
-	fn verify_weight(k_dim: u32) -> Weight {
-		T::WeightInfo::verify_reveal_sample(k_dim).saturating_mul(T::Samples::get().into())
-	}
-
-	fn verify_supplied(
+	/// A GEMM on supplied inputs: each challenged leaf, with the lanes behind its element.
+	pub fn verify_supplied(
 		job: JobId,
 		spec: &JobSpec,
 		root: &H256,
@@ -228,30 +301,8 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		Ok(())
 	}
 
-	fn verify_supplied_weight(samples: u32, k_dim: u32) -> Weight {
-		T::WeightInfo::verify_supplied_sample(k_dim).saturating_mul(samples.into())
-	}
-
-	fn min_supplied_samples() -> u32 {
-		T::MinSuppliedSamples::get()
-	}
-
-	fn verify_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult {
-		ensure!(spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::WrongRevealKind);
-		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
-		fraud_proven(inputs, &spec.shape, &root.0, proof).map_err(|refused| match refused {
-			FraudRefused::OutsideOutput => Error::<T>::ElementOutsideOutput.into(),
-			FraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
-			FraudRefused::Invalid(error) => Pallet::<T>::sample_error(error),
-		})
-	}
-
-	fn verify_fraud_weight(k_dim: u32) -> Weight {
-		// One element recomputed and three paths checked: a reveal's sample.
-		T::WeightInfo::verify_supplied_sample(k_dim)
-	}
-
-	fn verify_layer(
+	/// A `linear-i8` layer: each challenged element's output row, with its inputs and bias.
+	pub fn verify_layer(
 		job: JobId,
 		spec: &JobSpec,
 		root: &H256,
@@ -274,11 +325,23 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		Ok(())
 	}
 
-	fn verify_layer_weight(samples: u32, k_dim: u32, n: u32) -> Weight {
-		T::WeightInfo::verify_layer_sample(k_dim, n).saturating_mul(samples.into())
+	/// An accusation against a GEMM on supplied inputs.
+	pub fn verify_gemm_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult {
+		ensure!(spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::WrongRevealKind);
+		let inputs = spec.supplied().ok_or(Error::<T>::WrongRevealKind)?;
+		fraud_proven(inputs, &spec.shape, &root.0, proof).map_err(|refused| match refused {
+			FraudRefused::OutsideOutput => Error::<T>::ElementOutsideOutput.into(),
+			FraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
+			FraudRefused::Invalid(error) => Pallet::<T>::sample_error(error),
+		})
 	}
 
-	fn verify_layer_fraud(spec: &JobSpec, root: &H256, proof: &LayerFraudProof) -> DispatchResult {
+	/// An accusation against a `linear-i8` layer.
+	pub fn verify_layer_fraud(
+		spec: &JobSpec,
+		root: &H256,
+		proof: &LayerFraudProof,
+	) -> DispatchResult {
 		let (Some(inputs), Some(layer)) = (spec.supplied(), spec.layer()) else {
 			return Err(Error::<T>::WrongRevealKind.into());
 		};
@@ -288,30 +351,6 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			LayerFraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
 			LayerFraudRefused::Invalid(error) => Pallet::<T>::layer_sample_error(error),
 		})
-	}
-
-	fn verify_layer_fraud_weight(k_dim: u32, n: u32) -> Weight {
-		T::WeightInfo::verify_layer_sample(k_dim, n)
-	}
-
-	fn reveal_bytes(spec: &JobSpec) -> u64 {
-		match spec.inputs {
-			// A path per sample: a length byte and up to one sibling per level.
-			JobInputs::Seeded { .. } => {
-				let depth = merkle::level_widths(spec.shape.leaf_count()).len() as u64;
-				u64::from(T::Samples::get()).saturating_mul(1 + 32 * depth.saturating_sub(1))
-			}
-			JobInputs::Supplied { samples, .. } => {
-				u64::from(samples).saturating_mul(sample_bytes(&spec.shape))
-			}
-			JobInputs::Layer { samples, .. } => {
-				u64::from(samples).saturating_mul(layer_sample_bytes(&spec.shape))
-			}
-		}
-	}
-
-	fn max_reveal_bytes() -> u64 {
-		T::MaxRevealBytes::get().into()
 	}
 }
 

@@ -7,7 +7,10 @@ use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
 	inputs::challenged_elements,
-	job::{InputSource, JobInputs, JobSpec, LayerReveal, RevealPaths, SuppliedReveal},
+	job::{
+		Accusation, InputSource, JobInputs, JobSpec, LayerReveal, OutputKind, Reveal, RevealPaths,
+		SuppliedReveal,
+	},
 	linear::Requant,
 	merkle::{hash_leaf, MerkleTree},
 	testing::layer::LayerJob,
@@ -91,7 +94,7 @@ fn an_honest_reveal_verifies_for_ragged_shapes() {
 			let tree = seeded_output(&spec, |_| false);
 			let block = H256::repeat_byte(m as u8);
 			let (root, paths) = reveal(1, &spec, &tree, block);
-			assert_ok!(ComputeProof::verify(1, &spec, &root, &block, &paths));
+			assert_ok!(ComputeProof::verify_seeded(1, &spec, &root, &block, &paths));
 		}
 	});
 }
@@ -105,7 +108,7 @@ fn a_faked_challenged_leaf_is_caught() {
 		let tree = seeded_output(&spec, |_| true);
 		let (root, paths) = reveal(1, &spec, &tree, block);
 		assert_noop!(
-			ComputeProof::verify(1, &spec, &root, &block, &paths),
+			ComputeProof::verify_seeded(1, &spec, &root, &block, &paths),
 			Error::<Test>::LeafMismatch
 		);
 	});
@@ -122,27 +125,29 @@ fn malformed_reveals_are_refused_by_name() {
 		let mut fewer = paths.clone();
 		fewer.pop();
 		assert_noop!(
-			ComputeProof::verify(1, &spec, &root, &block, &fewer),
+			ComputeProof::verify_seeded(1, &spec, &root, &block, &fewer),
 			Error::<Test>::WrongPathCount
 		);
 
 		let mut longer = paths.clone();
 		longer[0].try_push(H256::zero()).unwrap();
 		assert_noop!(
-			ComputeProof::verify(1, &spec, &root, &block, &longer),
+			ComputeProof::verify_seeded(1, &spec, &root, &block, &longer),
 			Error::<Test>::WrongPathLength
 		);
 
 		// The paths of another job's challenge (same output, other job id) do not fit.
 		let (_, other_job) = reveal(2, &spec, &tree, block);
-		assert!(ComputeProof::verify(1, &spec, &root, &block, &other_job).is_err());
+		assert!(ComputeProof::verify_seeded(1, &spec, &root, &block, &other_job).is_err());
 
 		// A root the paths do not lead to (its challenge differs too, so any refusal will do).
-		assert!(ComputeProof::verify(1, &spec, &H256::repeat_byte(9), &block, &paths).is_err());
+		assert!(
+			ComputeProof::verify_seeded(1, &spec, &H256::repeat_byte(9), &block, &paths).is_err()
+		);
 
 		let bad_shape = JobSpec { shape: GemmShape { m: 0, n: 1, k: 1 }, ..spec.clone() };
 		assert_noop!(
-			ComputeProof::verify(1, &bad_shape, &root, &block, &paths),
+			ComputeProof::verify_seeded(1, &bad_shape, &root, &block, &paths),
 			Error::<Test>::InvalidShape
 		);
 	});
@@ -166,7 +171,7 @@ fn dishonest_pass_rate_matches_one_minus_f_to_the_k() {
 				.filter(|t| {
 					let block = H256::from_low_u64_be(*t as u64 + 1);
 					let (root, paths) = reveal(7, &spec, &tree, block);
-					ComputeProof::verify(7, &spec, &root, &block, &paths).is_ok()
+					ComputeProof::verify_seeded(7, &spec, &root, &block, &paths).is_ok()
 				})
 				.count();
 			let observed = passes as f64 / trials as f64;
@@ -237,7 +242,7 @@ fn a_supplied_output_wrong_everywhere_is_caught_and_reveals_of_the_wrong_kind_re
 		// Seeded paths for a supplied job, and supplied samples for a seeded one.
 		let paths: RevealPaths = Default::default();
 		assert_noop!(
-			ComputeProof::verify(1, &spec, &root, &block, &paths),
+			ComputeProof::verify(1, &spec, &root, &block, &Reveal::Seeded(paths)),
 			Error::<Test>::WrongRevealKind
 		);
 		assert_noop!(
@@ -338,8 +343,8 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		let less = JobSpec { shape: more.shape, ..less };
 		assert_eq!(ComputeProof::reveal_bytes(&more), 4 * ComputeProof::reveal_bytes(&less));
 		assert!(
-			ComputeProof::verify_supplied_weight(256, 1024).ref_time()
-				> 3 * ComputeProof::verify_supplied_weight(64, 1024).ref_time()
+			ComputeProof::verify_weight(OutputKind::Supplied, 256, 1024, 0).ref_time()
+				> 3 * ComputeProof::verify_weight(OutputKind::Supplied, 64, 1024, 0).ref_time()
 		);
 	});
 }
@@ -356,25 +361,28 @@ fn a_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwise() {
 	let spec = supplied_spec(&job, 8);
 	let root = H256(job.root());
 	ext().execute_with(|| {
-		assert_ok!(V::verify_fraud(&spec, &root, &job.fraud_proof((1, 1))));
+		assert_ok!(V::verify_gemm_fraud(&spec, &root, &job.fraud_proof((1, 1))));
 		assert_noop!(
-			V::verify_fraud(&spec, &root, &job.fraud_proof((8, 6))),
+			V::verify_gemm_fraud(&spec, &root, &job.fraud_proof((8, 6))),
 			Error::<Test>::ElementCorrect
 		);
 		let mut outside = job.fraud_proof((8, 6));
 		outside.element = (9, 0);
-		assert_noop!(V::verify_fraud(&spec, &root, &outside), Error::<Test>::ElementOutsideOutput);
+		assert_noop!(
+			V::verify_gemm_fraud(&spec, &root, &outside),
+			Error::<Test>::ElementOutsideOutput
+		);
 		let mut forged = job.fraud_proof((8, 6));
 		forged.sample.col[3] = forged.sample.col[3].wrapping_add(1);
-		assert_noop!(V::verify_fraud(&spec, &root, &forged), Error::<Test>::InputLaneMismatch);
+		assert_noop!(V::verify_gemm_fraud(&spec, &root, &forged), Error::<Test>::InputLaneMismatch);
 		// Against another root (another job's output): the leaf is not proven.
 		assert_noop!(
-			V::verify_fraud(&spec, &H256([1; 32]), &job.fraud_proof((1, 1))),
+			V::verify_gemm_fraud(&spec, &H256([1; 32]), &job.fraud_proof((1, 1))),
 			Error::<Test>::LeafMismatch
 		);
 		// Seeded jobs have no client inputs to prove anything against.
 		assert_noop!(
-			V::verify_fraud(&self::spec(8, 8, 8), &root, &job.fraud_proof((1, 1))),
+			V::verify_gemm_fraud(&self::spec(8, 8, 8), &root, &job.fraud_proof((1, 1))),
 			Error::<Test>::WrongRevealKind
 		);
 	});
@@ -511,6 +519,72 @@ fn a_layer_fraud_proof_is_upheld_for_a_wrong_element_and_refused_by_name_otherwi
 		assert_noop!(
 			V::verify_layer_fraud(&gemm, &root, &job.fraud_proof((4, 5))),
 			Error::<Test>::WrongRevealKind
+		);
+	});
+}
+
+#[test]
+fn a_reveal_or_accusation_of_another_kind_than_the_job_is_refused_before_its_samples() {
+	let gemm = SuppliedJob::new(8, 8, 8, 2);
+	let layer = LayerJob::new(9, 7, 12, 3, SCALE);
+	let block = H256::repeat_byte(4);
+	let (gemm_spec, layer_spec) = (supplied_spec(&gemm, 16), layer_spec(&layer, 16));
+	let seeded_spec = self::spec(8, 8, 8);
+	let reveals = [
+		Reveal::Seeded(Default::default()),
+		Reveal::Supplied(supplied_reveal(1, &gemm, 16, block)),
+		Reveal::Layer(layer_reveal(1, &layer, 16, block)),
+	];
+	let accusations =
+		[Accusation::Gemm(gemm.fraud_proof((1, 1))), Accusation::Layer(layer.fraud_proof((4, 5)))];
+	ext().execute_with(|| {
+		for spec in [&seeded_spec, &gemm_spec, &layer_spec] {
+			let kind = spec.output_kind().unwrap();
+			for reveal in reveals.iter().filter(|r| r.kind() != kind) {
+				assert_noop!(
+					ComputeProof::verify(1, spec, &H256(gemm.root()), &block, reveal),
+					Error::<Test>::WrongRevealKind
+				);
+			}
+			for accusation in accusations.iter().filter(|a| a.kind() != kind) {
+				assert_noop!(
+					ComputeProof::verify_fraud(spec, &layer.root(), accusation),
+					Error::<Test>::WrongRevealKind
+				);
+			}
+		}
+		// Of the right kind, each goes on to its kind's check.
+		assert_ok!(ComputeProof::verify(
+			1,
+			&gemm_spec,
+			&H256(gemm.root()),
+			&block,
+			&Reveal::Supplied(supplied_reveal(1, &gemm, 16, block))
+		));
+		assert_noop!(
+			ComputeProof::verify_fraud(&layer_spec, &layer.root(), &accusations[1]),
+			Error::<Test>::ElementCorrect
+		);
+	});
+}
+
+#[test]
+fn a_reveal_is_priced_by_its_kind_samples_and_rows() {
+	ext().execute_with(|| {
+		let supplied =
+			|samples| ComputeProof::verify_weight(OutputKind::Supplied, samples, 1024, 0);
+		assert_eq!(supplied(64).ref_time(), 64 * supplied(1).ref_time());
+		// A seeded job's verification draws the chain's own samples, whatever is revealed.
+		assert_eq!(
+			ComputeProof::verify_weight(OutputKind::Seeded, 0, 1024, 0),
+			ComputeProof::verify_weight(OutputKind::Seeded, 64, 1024, 0)
+		);
+		let layer = |row_len| ComputeProof::verify_weight(OutputKind::Layer, 16, 1024, row_len);
+		assert!(layer(4096).ref_time() > layer(16).ref_time());
+		// An accusation costs one sample of its kind.
+		assert_eq!(
+			ComputeProof::verify_fraud_weight(OutputKind::Layer, 1024, 512),
+			ComputeProof::verify_weight(OutputKind::Layer, 1, 1024, 512)
 		);
 	});
 }

@@ -14,7 +14,7 @@ use proofgrid_primitives::{
 	device::{Kernel, Requirements},
 	gemm::{encode_leaf, GemmShape},
 	inputs::{hash_lane, FraudProof, MatrixCommitment, SuppliedInputs, SuppliedSample},
-	job::{InputSource, JobId, JobInputs, JobSpec},
+	job::{Accusation, InputSource, JobId, JobInputs, JobSpec, Reveal},
 	merkle::{hash_leaf, MerkleTree},
 	testing::{merkle_path, reveal_paths, seeded_output},
 };
@@ -207,7 +207,7 @@ mod benchmarks {
 		let paths = reveal_paths(&tree, &T::Verifier::challenge(job, &spec, &root, &randomness));
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(device), job, challenge_hash, paths, spec.shape.k);
+		_(RawOrigin::Signed(device), job, challenge_hash, Reveal::Seeded(paths), spec.shape.k);
 
 		assert!(!Jobs::<T>::contains_key(job));
 	}
@@ -355,7 +355,7 @@ mod benchmarks {
 		};
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(client), job, proof, shape.k);
+		_(RawOrigin::Signed(client), job, Accusation::Gemm(proof), shape.k);
 
 		assert!(!Jobs::<T>::contains_key(job));
 	}

@@ -1,7 +1,7 @@
 //! [`CheckDeviceCall`]: the transaction extension that makes the device's protocol calls free
 //! without making them a free spam channel.
 //!
-//! `claim`, `commit`, `reveal` (and `reveal_supplied`, `reveal_layer`, `release`, `publish_data`) are `Pays::No` and
+//! `claim`, `commit`, `reveal`, `release` and `publish_data` are `Pays::No` and
 //! operational, so a device never needs funds to answer a challenge, and block stuffing by
 //! normal transactions cannot crowd them out (the
 //! operational class has block space of its own). In exchange this extension admits them to
@@ -35,7 +35,6 @@ use sp_runtime::{
 };
 
 use crate::{Call, Config, Pallet};
-use proofgrid_primitives::job::OutputKind::{Layer, Seeded, Supplied};
 
 /// Tag prefix of the `provides` tags of device calls.
 const TAG: &[u8] = b"pg/jobs";
@@ -96,18 +95,8 @@ where
 				Pallet::<T>::check_commit(who, *job).map_err(invalid)?;
 				(*job, 1)
 			}
-			Some(Call::reveal { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Seeded)
-					.map_err(invalid)?;
-				(*job, 2)
-			}
-			Some(Call::reveal_supplied { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Supplied)
-					.map_err(invalid)?;
-				(*job, 2)
-			}
-			Some(Call::reveal_layer { job, challenge_hash, k_dim_witness, .. }) => {
-				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, Layer)
+			Some(Call::reveal { job, challenge_hash, reveal, k_dim_witness }) => {
+				Pallet::<T>::check_reveal(who, *job, challenge_hash, *k_dim_witness, reveal.kind())
 					.map_err(invalid)?;
 				(*job, 2)
 			}
@@ -140,9 +129,9 @@ where
 		match call.is_sub_type() {
 			// A reveal also reads the seeds that pick its challenge block (at most
 			// `ChallengeDelay + MAX_CHALLENGE_EXTENSION` of them; the benchmark read one).
-			Some(
-				Call::reveal { .. } | Call::reveal_supplied { .. } | Call::reveal_layer { .. },
-			) => T::DbWeight::get().reads(2 + 2 * u64::from(crate::MAX_CHALLENGE_EXTENSION)),
+			Some(Call::reveal { .. }) => {
+				T::DbWeight::get().reads(2 + 2 * u64::from(crate::MAX_CHALLENGE_EXTENSION))
+			}
 			// The job and the device record.
 			Some(
 				Call::claim { .. }

@@ -99,12 +99,9 @@ pub mod pallet {
 	use proofgrid_primitives::traits::{ComputeVerifier, DeviceRegistry, OnWorkVerified};
 	use proofgrid_primitives::{
 		device::Kernel,
-		inputs::FraudProof,
 		job::{
-			claim_seed, effective_seed, JobId, JobInputs, JobSpec, LayerReveal, OutputKind,
-			RevealPaths, SuppliedReveal,
+			claim_seed, effective_seed, Accusation, JobId, JobInputs, JobSpec, OutputKind, Reveal,
 		},
-		linear::LayerFraudProof,
 	};
 	use sp_core::H256;
 	use sp_runtime::{
@@ -716,8 +713,9 @@ pub mod pallet {
 		/// The job's reveal would be larger than the chain admits (`MaxRevealBytes`): use a
 		/// smaller inner dimension `k`.
 		RevealTooLarge,
-		/// The reveal is for another kind of inputs than the job's: `reveal` answers seeded
-		/// jobs, `reveal_supplied` supplied ones. Nothing happens.
+		/// The reveal is of another kind than the job's output ([`OutputKind`]): a seeded job
+		/// takes [`Reveal::Seeded`], one on supplied inputs [`Reveal::Supplied`], a layer
+		/// [`Reveal::Layer`]. Nothing happens.
 		WrongRevealKind,
 		/// Only jobs on supplied inputs can be released, and only `InputWindow` blocks after
 		/// their claim (at any time once their inputs' arrival is confirmed).
@@ -976,16 +974,28 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Signed by the assigned device: reveal the Merkle paths of the challenged leaves of the
-		/// challenge block `challenge_hash`. The job settles if they prove the committed output,
-		/// and fails (with a slash) otherwise; a reveal for another block than this chain's
-		/// challenge block changes nothing ([`Error::WrongChallengeBlock`]). `k_dim_witness` must
-		/// be the job's inner dimension; it prices the verification. Free, and admitted to the
-		/// pool only in the reveal window.
+		/// Signed by the assigned device: answer the challenge of block `challenge_hash` with
+		/// the job's kind of [`Reveal`] — the Merkle paths of the challenged leaves of a seeded
+		/// job; each challenged leaf with the row of `A` and column of `B` behind its element
+		/// for a job on supplied inputs; each challenged element's output row, row of `A`,
+		/// column of `W` and bias for a `linear-i8` layer. The chain checks the paths and
+		/// recomputes the elements ([`Config::Verifier`]): a seeded job then settles; a job on
+		/// supplied inputs or a layer settles at the end of its dispute window
+		/// ([`Config::DisputeWindow`]; a layer's output then stays on chain for later layers,
+		/// [`LayerOutputs`]). If they do not match, the job fails with a slash. A reveal for
+		/// another block than this chain's challenge block changes nothing
+		/// ([`Error::WrongChallengeBlock`]); one of another kind than the job's is refused.
+		/// `k_dim_witness` must be the job's inner dimension; with the reveal's samples and rows
+		/// it prices the verification. Free, and admitted to the pool only in the reveal window.
 		#[pallet::call_index(4)]
 		#[pallet::weight((
 			T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_weight(*k_dim_witness))
+				.saturating_add(T::Verifier::verify_weight(
+					reveal.kind(),
+					reveal.samples(),
+					*k_dim_witness,
+					reveal.row_len(),
+				))
 				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
 			DispatchClass::Operational,
 			Pays::No
@@ -994,18 +1004,13 @@ pub mod pallet {
 			origin: OriginFor<T>,
 			job: JobId,
 			challenge_hash: H256,
-			paths: RevealPaths,
+			reveal: Reveal,
 			k_dim_witness: u32,
 		) -> DispatchResult {
 			let device = ensure_signed(origin)?;
-			let (info, root, randomness) = Self::check_reveal(
-				&device,
-				job,
-				&challenge_hash,
-				k_dim_witness,
-				OutputKind::Seeded,
-			)?;
-			let verdict = T::Verifier::verify(job, &info.spec, &root, &randomness, &paths);
+			let (info, root, randomness) =
+				Self::check_reveal(&device, job, &challenge_hash, k_dim_witness, reveal.kind())?;
+			let verdict = T::Verifier::verify(job, &info.spec, &root, &randomness, &reveal);
 			Self::conclude_reveal(job, info, verdict)
 		}
 
@@ -1021,43 +1026,6 @@ pub mod pallet {
 			ensure!(Self::is_due(job, now)?, Error::<T>::NotDue);
 			Self::process_deadline(job, now);
 			Ok(Pays::No.into())
-		}
-
-		/// Signed by the assigned device of a job on supplied inputs: reveal, for each element
-		/// of the output the challenge of block `challenge_hash` draws, its leaf and the row of
-		/// `A` and column of `B` it is the product of, each with its Merkle path. The chain
-		/// recomputes the elements: if they match, the job is verified and settles at the end
-		/// of its dispute window ([`Config::DisputeWindow`]); otherwise it fails (with a
-		/// slash). As [`Pallet::reveal`] otherwise.
-		#[pallet::call_index(6)]
-		#[pallet::weight((
-			T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_supplied_weight(
-					samples.len() as u32,
-					*k_dim_witness
-				))
-				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
-			DispatchClass::Operational,
-			Pays::No
-		))]
-		pub fn reveal_supplied(
-			origin: OriginFor<T>,
-			job: JobId,
-			challenge_hash: H256,
-			samples: SuppliedReveal,
-			k_dim_witness: u32,
-		) -> DispatchResult {
-			let device = ensure_signed(origin)?;
-			let (info, root, randomness) = Self::check_reveal(
-				&device,
-				job,
-				&challenge_hash,
-				k_dim_witness,
-				OutputKind::Supplied,
-			)?;
-			let verdict =
-				T::Verifier::verify_supplied(job, &info.spec, &root, &randomness, &samples);
-			Self::conclude_reveal(job, info, verdict)
 		}
 
 		/// Signed by the assigned device of a job on supplied inputs, until it commits: give the
@@ -1130,87 +1098,31 @@ pub mod pallet {
 		}
 
 		/// Anyone (the client, typically, after checking the whole output): prove an element of
-		/// a verified job's output wrong, until the end of its dispute window. `proof` gives the
-		/// element's leaf and the row of `A` and column of `B` behind it, each with its Merkle
-		/// path; the chain recomputes the element. If it is wrong the job fails as a failed
-		/// reveal would: the device's collateral is slashed, the client refunded and
-		/// compensated, nobody paid — and the call is free. If it is right (or the proof proves
-		/// nothing) the accuser's [`Config::DisputeDeposit`] is burned and the job goes on.
-		/// `k_dim_witness` must be the job's inner dimension; it prices the verification.
+		/// a verified job's output wrong, until the end of its dispute window. The
+		/// [`Accusation`] names the element and gives what the chain needs to recompute it, each
+		/// part with its Merkle path: its leaf and the row of `A` and column of `B` behind it
+		/// for a GEMM; its output row, row of `A`, column of `W` and bias for a layer. If it is
+		/// wrong the job fails as a failed reveal would: the device's collateral is slashed, the
+		/// client refunded and compensated, nobody paid — and the call is free. If it is right
+		/// (or the proof proves nothing) the accuser's [`Config::DisputeDeposit`] is burned and
+		/// the job goes on. `k_dim_witness` must be the job's inner dimension; with the
+		/// accusation's row it prices the verification.
 		#[pallet::call_index(8)]
-		#[pallet::weight(
-			T::WeightInfo::dispute().saturating_add(T::Verifier::verify_fraud_weight(*k_dim_witness))
-		)]
+		#[pallet::weight(T::WeightInfo::dispute().saturating_add(T::Verifier::verify_fraud_weight(
+			accusation.kind(),
+			*k_dim_witness,
+			accusation.row_len(),
+		)))]
 		pub fn dispute(
 			origin: OriginFor<T>,
 			job: JobId,
-			proof: FraudProof,
+			accusation: Accusation,
 			k_dim_witness: u32,
 		) -> DispatchResultWithPostInfo {
 			let accuser = ensure_signed(origin)?;
 			let (info, root) = Self::check_dispute(&accuser, job, k_dim_witness)?;
-			let verdict = T::Verifier::verify_fraud(&info.spec, &root, &proof);
-			Self::judge(job, info, accuser, proof.element, verdict)
-		}
-
-		/// Signed by the assigned device of a `linear-i8` job: reveal, for each element of the
-		/// output the challenge of block `challenge_hash` draws, its output row, the row of `A`,
-		/// the column of `W` and the bias behind it, each with its Merkle path. The chain
-		/// recomputes the elements: if they match, the job is verified and settles at the end
-		/// of its dispute window (its output then stays on chain for later layers,
-		/// [`LayerOutputs`]); otherwise it fails (with a slash). As [`Pallet::reveal`]
-		/// otherwise; the weight counts the output rows' length from the samples themselves.
-		#[pallet::call_index(9)]
-		#[pallet::weight((
-			T::WeightInfo::reveal()
-				.saturating_add(T::Verifier::verify_layer_weight(
-					samples.len() as u32,
-					*k_dim_witness,
-					samples.iter().map(|s| s.output_row.len() as u32).max().unwrap_or(0),
-				))
-				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
-			DispatchClass::Operational,
-			Pays::No
-		))]
-		pub fn reveal_layer(
-			origin: OriginFor<T>,
-			job: JobId,
-			challenge_hash: H256,
-			samples: LayerReveal,
-			k_dim_witness: u32,
-		) -> DispatchResult {
-			let device = ensure_signed(origin)?;
-			let (info, root, randomness) = Self::check_reveal(
-				&device,
-				job,
-				&challenge_hash,
-				k_dim_witness,
-				OutputKind::Layer,
-			)?;
-			let verdict = T::Verifier::verify_layer(job, &info.spec, &root, &randomness, &samples);
-			Self::conclude_reveal(job, info, verdict)
-		}
-
-		/// Anyone: prove an element of a verified `linear-i8` job's output wrong, until the end
-		/// of its dispute window — as [`Pallet::dispute`] does for GEMM jobs, with the element's
-		/// output row, row of `A`, column of `W` and bias, each with its path.
-		#[pallet::call_index(10)]
-		#[pallet::weight(T::WeightInfo::dispute().saturating_add(
-			T::Verifier::verify_layer_fraud_weight(
-				*k_dim_witness,
-				proof.sample.output_row.len() as u32,
-			)
-		))]
-		pub fn dispute_layer(
-			origin: OriginFor<T>,
-			job: JobId,
-			proof: LayerFraudProof,
-			k_dim_witness: u32,
-		) -> DispatchResultWithPostInfo {
-			let accuser = ensure_signed(origin)?;
-			let (info, root) = Self::check_dispute(&accuser, job, k_dim_witness)?;
-			let verdict = T::Verifier::verify_layer_fraud(&info.spec, &root, &proof);
-			Self::judge(job, info, accuser, proof.element, verdict)
+			let verdict = T::Verifier::verify_fraud(&info.spec, &root, &accusation);
+			Self::judge(job, info, accuser, accusation.element(), verdict)
 		}
 
 		/// The client of a verified job on supplied inputs or `linear-i8` layer, within its
@@ -1226,8 +1138,12 @@ pub mod pallet {
 		/// the larger of `k` and `n`, the length of the rows the answer hashes).
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::dispute().saturating_add(
-			T::Verifier::verify_fraud_weight(*k_dim_witness)
-				.max(T::Verifier::verify_layer_fraud_weight(*k_dim_witness, *k_dim_witness))
+			T::Verifier::verify_fraud_weight(OutputKind::Supplied, *k_dim_witness, 0)
+				.max(T::Verifier::verify_fraud_weight(
+					OutputKind::Layer,
+					*k_dim_witness,
+					*k_dim_witness
+				))
 				.saturating_mul(elements.len() as u64)
 		))]
 		pub fn demand_data(

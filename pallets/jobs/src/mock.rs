@@ -8,7 +8,7 @@ pub use proofgrid_primitives::testing::seeded_output;
 use proofgrid_primitives::{
 	device::{registration_message, DeviceSpec, Kernel, Requirements},
 	gemm::GemmShape,
-	job::{JobSpec, RevealPaths},
+	job::{JobSpec, Reveal},
 	merkle::MerkleTree,
 	testing::device_spec,
 };
@@ -218,19 +218,14 @@ pub fn stored_spec(job: u64) -> JobSpec {
 }
 
 /// The reveal for job `job`'s challenge, read from the chain like a worker would.
-pub fn reveal_paths(
-	job: u64,
-	spec: &JobSpec,
-	tree: &MerkleTree,
-	challenge_block: u64,
-) -> RevealPaths {
+pub fn reveal_paths(job: u64, spec: &JobSpec, tree: &MerkleTree, challenge_block: u64) -> Reveal {
 	let root = H256(tree.root());
 	// Before the randomness is recorded, any paths do for the refusals tests check.
 	let randomness = crate::ChallengeRandomness::<Test>::get(challenge_block)
 		.map(|seed| seed.randomness)
 		.unwrap_or_default();
 	let indices = ComputeProof::challenge(job, spec, &root, &randomness);
-	proofgrid_primitives::testing::reveal_paths(tree, &indices)
+	Reveal::Seeded(proofgrid_primitives::testing::reveal_paths(tree, &indices))
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

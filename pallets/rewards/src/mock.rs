@@ -194,7 +194,7 @@ pub fn run_job_for(client: u8, p: u8, shape: GemmShape, cap: Balance, honest: bo
 		RuntimeOrigin::signed(device(p)),
 		job,
 		challenge_hash,
-		paths,
+		proofgrid_primitives::job::Reveal::Seeded(paths),
 		spec.shape.k,
 	)
 	.unwrap();

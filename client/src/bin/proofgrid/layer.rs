@@ -3,7 +3,7 @@
 //! job (`--a-job`, fetched by the device from the device that computed it); `W` and the biases
 //! are uploaded. Once the device has committed `Y`, this command downloads `Y` (checked against
 //! the committed root) and the device's accumulators (a hint), checks `Y` exactly with
-//! Freivalds' algorithm, and on a wrong element proves it on chain (`dispute_layer`) as soon
+//! Freivalds' algorithm, and on a wrong element proves it on chain (`dispute`) as soon
 //! as the reveal is verified — the device loses its collateral even if the spot check passed.
 
 use std::{path::PathBuf, time::Duration};

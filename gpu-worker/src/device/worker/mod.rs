@@ -8,7 +8,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, Context, Result};
 use codec::Encode;
 use proofgrid_client::{
 	amount::format_grid,
@@ -39,6 +39,7 @@ mod compute;
 mod demands;
 mod funds;
 mod inputs;
+mod reveal;
 
 pub use funds::check_owner_funds;
 
@@ -356,10 +357,7 @@ impl DeviceWorker {
 					self.finish(&held, Finished::Lost, &spec);
 					return Ok(());
 				}
-				let root = match spec.layer() {
-					Some(_) => self.layer(&held, &spec).await?.tree.root(),
-					None => self.gemm_root(&held, &spec).await?,
-				};
+				let root = self.output_root(&held, &spec).await?;
 				held.stage = Stage::Computed;
 				held.root = Some(hex::encode(root));
 				self.config.store.hold(&held)?;
@@ -401,98 +399,21 @@ impl DeviceWorker {
 					}
 					return Ok(());
 				};
-				let indices = challenge.indices;
 				let spec = held.spec()?;
 				self.ensure_funded().await?;
-				if spec.layer().is_some() {
-					let mut output = self.layer(&held, &spec).await?;
-					if output.tree.root() != root.0 {
-						// A damaged file: compute it again from the inputs.
-						tracing::warn!(
-							job,
-							"the saved layer does not match the committed root; computing it again"
-						);
-						self.config.store.discard_values(job)?;
-						output = self.layer(&held, &spec).await?;
-						ensure!(
-							output.tree.root() == root.0,
-							"job {job}: the layer computed again does not match the committed root"
-						);
-					}
-					let (rows, cols) =
-						self.config.store.inputs(job)?.context("the job's inputs are gone")?;
-					let bias = self.config.store.bias(job)?.context("the job's biases are gone")?;
-					let samples = crate::kinds::layer::reveal(
-						job,
-						&spec.shape,
-						spec.supplied_samples().unwrap_or_default(),
-						&rows,
-						&cols,
-						&bias,
-						&output,
-						&challenge.randomness.0,
-					)?;
-					let settled = self
-						.config
-						.client
-						.reveal_layer(
-							&self.config.device,
-							job,
-							challenge.block_hash,
-							samples,
-							spec.shape.k,
-						)
-						.await?;
-					held.stage = Stage::Revealed;
-					self.config.store.hold(&held)?;
-					tracing::info!(device = %self.config.device.address(), job, challenge_block = challenge.block, checked_out = settled, "layer revealed; waiting for the outcome to be finalized");
-					return Ok(());
-				}
-				let tree = self.output(&held, &spec).await?;
-				if tree.root() != root.0 {
-					tracing::warn!(job, "the recomputed output does not match the committed root");
-				}
-				let settled = if spec.supplied().is_some() {
-					let samples = crate::kinds::supplied::reveal(
-						&self.config.store,
-						job,
-						&spec,
-						&tree,
-						&challenge.randomness.0,
-					)?;
-					self.config
-						.client
-						.reveal_supplied(
-							&self.config.device,
-							job,
-							challenge.block_hash,
-							samples,
-							spec.shape.k,
-						)
-						.await?
-				} else {
-					let paths = indices
-						.iter()
-						.map(|&i| tree.proof(i).with_context(|| format!("the path of leaf {i}")))
-						.collect::<Result<Vec<_>>>()?;
-					self.config
-						.client
-						.reveal_job(
-							&self.config.device,
-							job,
-							challenge.block_hash,
-							paths,
-							spec.shape.k,
-						)
-						.await?
-				};
+				let reveal = self.answer(&held, &spec, root.0, &challenge).await?;
+				let checked_out = self
+					.config
+					.client
+					.reveal(&self.config.device, job, challenge.block_hash, reveal, spec.shape.k)
+					.await?;
 				held.stage = Stage::Revealed;
 				self.config.store.hold(&held)?;
 				tracing::info!(
 					device = %self.config.device.address(),
 					job,
 					challenge_block = challenge.block,
-					checked_out = settled,
+					checked_out,
 					"revealed; waiting for the outcome to be finalized"
 				);
 				Ok(())

@@ -103,9 +103,11 @@ impl<T: Config> Pallet<T> {
 		leaves
 			.iter()
 			.map(|leaf| match leaf {
-				PublishedLeaf::Tile { .. } => T::Verifier::verify_fraud_weight(0),
+				PublishedLeaf::Tile { .. } => {
+					T::Verifier::verify_fraud_weight(OutputKind::Supplied, 0, 0)
+				}
 				PublishedLeaf::Row { values, .. } => {
-					T::Verifier::verify_layer_fraud_weight(0, values.len() as u32)
+					T::Verifier::verify_fraud_weight(OutputKind::Layer, 0, values.len() as u32)
 				}
 			})
 			.fold(Weight::zero(), Weight::saturating_add)
@@ -131,13 +133,12 @@ impl<T: Config> Pallet<T> {
 		use crate::WeightInfo;
 		use proofgrid_primitives::traits::ComputeVerifier;
 		let k = spec.shape.k;
-		let verify = match spec.inputs {
-			JobInputs::Seeded { .. } => T::Verifier::verify_weight(k),
-			JobInputs::Supplied { samples, .. } => T::Verifier::verify_supplied_weight(samples, k),
-			JobInputs::Layer { samples, .. } => {
-				T::Verifier::verify_layer_weight(samples, k, spec.shape.n)
-			}
+		let (kind, samples, row_len) = match spec.inputs {
+			JobInputs::Seeded { .. } => (OutputKind::Seeded, 0, 0),
+			JobInputs::Supplied { samples, .. } => (OutputKind::Supplied, samples, 0),
+			JobInputs::Layer { samples, .. } => (OutputKind::Layer, samples, spec.shape.n),
 		};
+		let verify = T::Verifier::verify_weight(kind, samples, k, row_len);
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())
 			.saturating_add(T::WeightInfo::reveal())
@@ -203,9 +204,9 @@ impl<T: Config> Pallet<T> {
 		Ok(info)
 	}
 
-	/// Every check of a reveal of `kind` (`reveal`, `reveal_supplied` or `reveal_layer`) of
-	/// `job` for `challenge_hash` and `k_dim_witness` by `device`; the job, its committed root
-	/// and the randomness of its challenge.
+	/// Every check of a reveal of `kind` (its [`Reveal`](proofgrid_primitives::job::Reveal)
+	/// variant) of `job` for `challenge_hash` and `k_dim_witness` by `device`; the job, its
+	/// committed root and the randomness of its challenge.
 	pub(crate) fn check_reveal(
 		device: &T::AccountId,
 		job: JobId,

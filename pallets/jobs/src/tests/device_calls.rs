@@ -20,14 +20,14 @@ pub(super) fn custom(error: Error<Test>) -> TransactionValidityError {
 
 #[test]
 fn are_free_and_operational() {
-	let paths = Default::default();
+	let paths = Reveal::Seeded(Default::default());
 	for call in [
 		RuntimeCall::Jobs(crate::Call::claim { job: 0, basis: None }),
 		RuntimeCall::Jobs(crate::Call::commit { job: 0, root: H256::zero() }),
 		RuntimeCall::Jobs(crate::Call::reveal {
 			job: 0,
 			challenge_hash: H256::zero(),
-			paths,
+			reveal: paths,
 			k_dim_witness: 8,
 		}),
 	] {
@@ -73,7 +73,7 @@ fn only_the_device_that_may_make_the_step_now_enters_the_pool() {
 			RuntimeCall::Jobs(crate::Call::reveal {
 				job,
 				challenge_hash: System::block_hash(2),
-				paths: paths.clone(),
+				reveal: paths.clone(),
 				k_dim_witness,
 			})
 		};

@@ -32,11 +32,11 @@ fn verified(job: &SuppliedJob) -> (u64, u64) {
 	let seed = challenge_seed(id, &job.root(), &randomness.0);
 	let challenged = challenged_elements(&job.shape, &seed, 8);
 	let hash = System::block_hash(challenge_block);
-	assert_ok!(Jobs::reveal_supplied(
+	assert_ok!(Jobs::reveal(
 		RuntimeOrigin::signed(device(1)),
 		id,
 		hash,
-		job.reveal(&challenged),
+		Reveal::Supplied(job.reveal(&challenged)),
 		8
 	));
 	let Some(JobStatus::Verified { dispute_until, .. }) =
@@ -68,7 +68,7 @@ fn a_fraud_proof_catches_what_the_spot_check_missed_and_the_cheater_loses_its_co
 		let issuance = Balances::total_issuance();
 
 		let proof = cheat.fraud_proof((37, 21));
-		let post = Jobs::dispute(RuntimeOrigin::signed(client()), id, proof, 8).unwrap();
+		let post = Jobs::dispute(RuntimeOrigin::signed(client()), id, proof.into(), 8).unwrap();
 		assert_eq!(post.pays_fee, Pays::No, "an upheld dispute is free");
 		System::assert_last_event(
 			Event::JobFailed {
@@ -92,7 +92,12 @@ fn a_fraud_proof_catches_what_the_spot_check_missed_and_the_cheater_loses_its_co
 		run_to_block(System::block_number() + DISPUTE_BLOCKS + 3);
 		assert_eq!(free(&account(PROVIDER)), owner);
 		assert_noop!(
-			Jobs::dispute(RuntimeOrigin::signed(client()), id, cheat.fraud_proof((37, 21)), 8),
+			Jobs::dispute(
+				RuntimeOrigin::signed(client()),
+				id,
+				cheat.fraud_proof((37, 21)).into(),
+				8
+			),
 			Error::<Test>::UnknownJob
 		);
 	});
@@ -108,9 +113,13 @@ fn a_fraud_proof_of_a_right_element_costs_the_accuser_its_deposit_and_the_provid
 		let issuance = Balances::total_issuance();
 		let owner = free(&account(PROVIDER));
 
-		let post =
-			Jobs::dispute(RuntimeOrigin::signed(stranger.clone()), id, job.fraud_proof((5, 9)), 8)
-				.unwrap();
+		let post = Jobs::dispute(
+			RuntimeOrigin::signed(stranger.clone()),
+			id,
+			job.fraud_proof((5, 9)).into(),
+			8,
+		)
+		.unwrap();
 		assert_eq!(post.pays_fee, Pays::Yes);
 		System::assert_last_event(
 			Event::DisputeRejected {
@@ -124,7 +133,7 @@ fn a_fraud_proof_of_a_right_element_costs_the_accuser_its_deposit_and_the_provid
 		// A forged proof (a row of A that is not the client's) proves nothing either.
 		let mut forged = job.fraud_proof((5, 9));
 		forged.sample.row[0] = forged.sample.row[0].wrapping_add(1);
-		assert_ok!(Jobs::dispute(RuntimeOrigin::signed(stranger.clone()), id, forged, 8));
+		assert_ok!(Jobs::dispute(RuntimeOrigin::signed(stranger.clone()), id, forged.into(), 8));
 		System::assert_last_event(
 			Event::DisputeRejected {
 				job: id,
@@ -148,7 +157,7 @@ fn only_a_verified_job_in_its_window_can_be_disputed() {
 	build_and_execute(|| {
 		let job = SuppliedJob::new(64, 64, 8, 42);
 		let dispute = |id: u64, k: u32| {
-			Jobs::dispute(RuntimeOrigin::signed(client()), id, job.fraud_proof((0, 0)), k)
+			Jobs::dispute(RuntimeOrigin::signed(client()), id, job.fraud_proof((0, 0)).into(), k)
 		};
 		// A seeded job: committed, then settled at its reveal — never disputable.
 		register_device(2, PRICE);
@@ -163,7 +172,7 @@ fn only_a_verified_job_in_its_window_can_be_disputed() {
 		// An accuser who could not pay for a refused proof is turned away before the check.
 		let broke = account(77);
 		assert_noop!(
-			Jobs::dispute(RuntimeOrigin::signed(broke), id, job.fraud_proof((0, 0)), 8),
+			Jobs::dispute(RuntimeOrigin::signed(broke), id, job.fraud_proof((0, 0)).into(), 8),
 			Error::<Test>::CannotPayDisputeDeposit
 		);
 		// Past the window (its deadline not yet enforced): closed; `expire` settles it.
@@ -258,7 +267,7 @@ fn published_leaves_let_the_client_prove_a_wrong_element() {
 		let mut proof = job.fraud_proof((37, 21));
 		proof.sample.leaf = *values;
 		proof.sample.leaf_path = path.clone();
-		assert_ok!(Jobs::dispute(RuntimeOrigin::signed(client()), id, proof, 8));
+		assert_ok!(Jobs::dispute(RuntimeOrigin::signed(client()), id, proof.into(), 8));
 		assert!(System::events().iter().any(|e| matches!(
 			e.event,
 			RuntimeEvent::Jobs(Event::JobFailed {

@@ -277,7 +277,7 @@ fn a_challenge_waits_for_a_second_author() {
 		// A reveal for the earliest block is refused without penalty; for the challenge
 		// block it settles.
 		let indices = Jobs::challenge_of(job).unwrap().1;
-		let paths = proofgrid_primitives::testing::reveal_paths(&tree, &indices);
+		let paths = Reveal::Seeded(proofgrid_primitives::testing::reveal_paths(&tree, &indices));
 		assert_noop!(
 			Jobs::reveal(
 				RuntimeOrigin::signed(device(1)),

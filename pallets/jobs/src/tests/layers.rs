@@ -49,7 +49,8 @@ fn reveal_layer(
 	let seed = challenge_seed(id, &job.root().0, &randomness.0);
 	let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 	let hash = System::block_hash(challenge_block);
-	Jobs::reveal_layer(RuntimeOrigin::signed(device(device_n)), id, hash, samples, job.shape.k)
+	let reveal = Reveal::Layer(samples);
+	Jobs::reveal(RuntimeOrigin::signed(device(device_n)), id, hash, reveal, job.shape.k)
 }
 
 #[test]
@@ -168,26 +169,26 @@ fn a_wrong_layer_is_slashed_and_reveals_of_the_wrong_kind_change_nothing() {
 		let hash = System::block_hash(challenge_block);
 		// A GEMM reveal for a layer job: refused, by the call and by the pool.
 		assert_noop!(
-			Jobs::reveal_supplied(
+			Jobs::reveal(
 				RuntimeOrigin::signed(device(1)),
 				id,
 				hash,
-				Default::default(),
+				Reveal::Supplied(Default::default()),
 				8
 			),
 			Error::<Test>::WrongRevealKind
 		);
-		let call = RuntimeCall::Jobs(crate::Call::reveal_supplied {
+		let call = RuntimeCall::Jobs(crate::Call::reveal {
 			job: id,
 			challenge_hash: hash,
-			samples: Default::default(),
+			reveal: Reveal::Supplied(Default::default()),
 			k_dim_witness: 8,
 		});
 		assert_eq!(validate(device(1), call), Err(custom(Error::WrongRevealKind)));
-		let layer_call = RuntimeCall::Jobs(crate::Call::reveal_layer {
+		let layer_call = RuntimeCall::Jobs(crate::Call::reveal {
 			job: id,
 			challenge_hash: hash,
-			samples: Default::default(),
+			reveal: Reveal::Layer(Default::default()),
 			k_dim_witness: 8,
 		});
 		assert!(validate(device(1), layer_call).is_ok());
@@ -288,7 +289,7 @@ fn a_layers_device_publishes_demanded_rows_and_a_wrong_element_is_proven_from_th
 		let mut proof = layer().fraud_proof((37, 21));
 		proof.sample.output_row = values.clone();
 		proof.sample.output_path = path.clone();
-		assert_ok!(Jobs::dispute_layer(RuntimeOrigin::signed(client()), id, proof, 8));
+		assert_ok!(Jobs::dispute(RuntimeOrigin::signed(client()), id, proof.into(), 8));
 		assert!(System::events().iter().any(|e| matches!(
 			e.event,
 			RuntimeEvent::Jobs(Event::JobFailed {
@@ -349,10 +350,10 @@ fn a_layer_fraud_proof_slashes_and_a_refused_one_costs_the_accuser_its_deposit()
 		));
 		// A proof of a right element: refused, the accuser's deposit burned.
 		let accuser = free(&client());
-		let post = Jobs::dispute_layer(
+		let post = Jobs::dispute(
 			RuntimeOrigin::signed(client()),
 			id,
-			cheat.fraud_proof((37, 20)),
+			cheat.fraud_proof((37, 20)).into(),
 			8,
 		)
 		.unwrap();
@@ -360,20 +361,20 @@ fn a_layer_fraud_proof_slashes_and_a_refused_one_costs_the_accuser_its_deposit()
 		assert_eq!(free(&client()), accuser - DISPUTE_DEPOSIT);
 		// The witness must be the job's inner dimension.
 		assert_noop!(
-			Jobs::dispute_layer(
+			Jobs::dispute(
 				RuntimeOrigin::signed(client()),
 				id,
-				cheat.fraud_proof((37, 21)),
+				cheat.fraud_proof((37, 21)).into(),
 				9
 			),
 			Error::<Test>::WrongWitness
 		);
 		// The wrong element: the job fails, the collateral is slashed, the call is free.
 		let bond = Devices::bond_of(&device(1)).unwrap();
-		let post = Jobs::dispute_layer(
+		let post = Jobs::dispute(
 			RuntimeOrigin::signed(client()),
 			id,
-			cheat.fraud_proof((37, 21)),
+			cheat.fraud_proof((37, 21)).into(),
 			8,
 		)
 		.unwrap();

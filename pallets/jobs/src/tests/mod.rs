@@ -13,7 +13,7 @@ use proofgrid_primitives::traits::DeviceRegistry;
 use proofgrid_primitives::{
 	device::Requirements,
 	gemm::{GemmShape, MAX_K},
-	job::{claim_seed, effective_seed},
+	job::{claim_seed, effective_seed, Reveal},
 };
 use sp_core::H256;
 use sp_runtime::{

@@ -53,7 +53,7 @@ fn reveal_supplied(id: u64, challenge_block: u64, job: &SuppliedJob) -> sp_runti
 	let seed = challenge_seed(id, &job.root(), &randomness.0);
 	let samples = job.reveal(&challenged_elements(&job.shape, &seed, 8));
 	let hash = System::block_hash(challenge_block);
-	Jobs::reveal_supplied(RuntimeOrigin::signed(device(1)), id, hash, samples, 8)
+	Jobs::reveal(RuntimeOrigin::signed(device(1)), id, hash, Reveal::Supplied(samples), 8)
 }
 
 #[test]
@@ -144,13 +144,19 @@ fn a_reveal_of_the_wrong_kind_changes_nothing() {
 		run_to_block(challenge_block + 1);
 		let hash = System::block_hash(challenge_block);
 		assert_noop!(
-			Jobs::reveal(RuntimeOrigin::signed(device(1)), id, hash, Default::default(), 8),
+			Jobs::reveal(
+				RuntimeOrigin::signed(device(1)),
+				id,
+				hash,
+				Reveal::Seeded(Default::default()),
+				8
+			),
 			Error::<Test>::WrongRevealKind
 		);
 		let call = RuntimeCall::Jobs(crate::Call::reveal {
 			job: id,
 			challenge_hash: hash,
-			paths: Default::default(),
+			reveal: Reveal::Seeded(Default::default()),
 			k_dim_witness: 8,
 		});
 		assert_eq!(validate(device(1), call), Err(custom(Error::WrongRevealKind)));
@@ -162,11 +168,11 @@ fn a_reveal_of_the_wrong_kind_changes_nothing() {
 		run_to_block(System::block_number() + 2);
 		let hash = System::block_hash(System::block_number() - 1);
 		assert_noop!(
-			Jobs::reveal_supplied(
+			Jobs::reveal(
 				RuntimeOrigin::signed(device(2)),
 				seeded,
 				hash,
-				Default::default(),
+				Reveal::Supplied(Default::default()),
 				8
 			),
 			Error::<Test>::WrongRevealKind
