@@ -10,7 +10,13 @@ use proofgrid_primitives::{
 	merkle::{hash_leaf, MerkleTree},
 };
 
-use crate::{endpoint, grants::DownloadGrant, jobs::JobStatus, runtime, Client, Error, Keypair};
+pub use crate::npy::{
+	columns_of, npy_i32_vector_bytes, npy_i8_bytes, parse_npy_i32_vector, parse_npy_i8,
+	read_npy_i32_vector, read_npy_i8, write_npy_i32, MAX_NPY_HEADER,
+};
+use crate::{
+	endpoint, grants::DownloadGrant, jobs::JobStatus, runtime, Client, DataError, Error, Keypair,
+};
 
 /// One of a job's two inputs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,9 +46,6 @@ impl Matrix {
 	}
 }
 
-/// Most bytes a `.npy` file's header may take; NumPy writes ~128.
-pub const MAX_NPY_HEADER: usize = 4 << 10;
-
 /// How long a download may stall (connecting, or between two reads) before it is given up.
 pub const FETCH_TIMEOUT: std::time::Duration = crate::endpoint::TIMEOUT;
 
@@ -57,12 +60,12 @@ impl Client {
 		matrix: Matrix,
 		lanes: &[i8],
 	) -> Result<(), Error> {
-		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let info = self.job(job).await?.ok_or(Error::NoSuchJob { job })?;
 		let (matrices, a, b) = match &info.spec.0.inputs {
 			JobInputs::Supplied { matrices, a, b, .. }
 			| JobInputs::Layer { matrices, a, b, .. } => (matrices, a, b),
 			JobInputs::Seeded { .. } => {
-				return Err(Error::Data(format!("job {job} has seeded inputs")))
+				return Err(DataError::Unavailable(format!("job {job} has seeded inputs")).into())
 			}
 		};
 		let (commitment, source, name) = match matrix {
@@ -72,7 +75,10 @@ impl Client {
 		// A chained `A` is fetched by the device, or uploaded by the client if it must be.
 		let chained_a = matrix == Matrix::A && matches!(source, InputSource::Job(_));
 		if *source != InputSource::Upload && !chained_a {
-			return Err(Error::Data(format!("input {name} of job {job} comes from a URL")));
+			return Err(DataError::Unavailable(format!(
+				"input {name} of job {job} comes from a URL"
+			))
+			.into());
 		}
 		let body: Vec<u8> = lanes.iter().map(|&x| x as u8).collect();
 		self.put_input(signer, job, &info.status, name, &commitment.root.0, body).await
@@ -87,12 +93,17 @@ impl Client {
 		job: JobId,
 		bias: &[i32],
 	) -> Result<(), Error> {
-		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let info = self.job(job).await?.ok_or(Error::NoSuchJob { job })?;
 		let JobInputs::Layer { bias: source, layer, .. } = &info.spec.0.inputs else {
-			return Err(Error::Data(format!("job {job} is not a linear-i8 layer")));
+			return Err(
+				DataError::Unavailable(format!("job {job} is not a linear-i8 layer")).into()
+			);
 		};
 		if *source != InputSource::Upload {
-			return Err(Error::Data(format!("the biases of job {job} are not uploaded")));
+			return Err(DataError::Unavailable(format!(
+				"the biases of job {job} are not uploaded"
+			))
+			.into());
 		}
 		let body = bias.iter().flat_map(|b| b.to_le_bytes()).collect();
 		self.put_input(signer, job, &info.status, "bias", &layer.bias.0, body).await
@@ -103,14 +114,16 @@ impl Client {
 	/// [`inputs_receipt_message`]`(genesis, job, device)`, checked here. `None` while the device
 	/// does not hold them all.
 	pub async fn inputs_receipt(&self, job: JobId) -> Result<Option<[u8; 64]>, Error> {
-		let info = self.job(job).await?.ok_or_else(|| Error::Data(format!("no open job {job}")))?;
+		let info = self.job(job).await?.ok_or(Error::NoSuchJob { job })?;
 		let JobStatus::Assigned { device, .. } = &info.status else {
-			return Err(Error::Data(format!("job {job} is not assigned to a device")));
+			return Err(
+				DataError::Unavailable(format!("job {job} is not assigned to a device")).into()
+			);
 		};
 		let endpoint = self
 			.endpoint(device)
 			.await?
-			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
+			.ok_or_else(|| no_service("the assigned device publishes no data service"))?;
 		let url = self.service_url(&endpoint, &format!("v1/jobs/{job}/inputs/receipt"))?;
 		let response = self
 			.http_to(&url)
@@ -118,20 +131,23 @@ impl Client {
 			.get(url.url.clone())
 			.send()
 			.await
-			.map_err(|e| Error::Data(format!("{url}: {}", with_causes(&e))))?;
+			.map_err(|source| DataError::Unreachable { url: url.to_string(), source })?;
 		if response.status() == reqwest::StatusCode::CONFLICT {
 			return Ok(None);
 		}
 		if !response.status().is_success() {
 			let status = response.status();
 			let reason = response.text().await.unwrap_or_default();
-			return Err(Error::Data(format!("{url}: {status}: {reason}")));
+			return Err(refused(url.to_string(), status, reason));
 		}
-		let text = response.text().await.map_err(|e| Error::Data(format!("{url}: {e}")))?;
+		let text = response
+			.text()
+			.await
+			.map_err(|source| DataError::Unreachable { url: url.to_string(), source })?;
 		let signature = hex::decode(text.trim().trim_start_matches("0x"))
 			.ok()
 			.and_then(|bytes| <[u8; 64]>::try_from(bytes).ok())
-			.ok_or_else(|| Error::Data(format!("{url}: not a 0x-hex 64-byte signature")))?;
+			.ok_or_else(|| mismatch(&url, "not a 0x-hex 64-byte signature"))?;
 		let message = inputs_receipt_message(&self.genesis_hash().0, job, &device.0);
 		let public = sp_core::sr25519::Public::from_raw(device.0);
 		let valid = <sp_core::sr25519::Pair as sp_core::Pair>::verify(
@@ -140,7 +156,7 @@ impl Client {
 			&public,
 		);
 		if !valid {
-			return Err(Error::Data(format!("{url}: the receipt is not the device's signature")));
+			return Err(mismatch(&url, "the receipt is not the device's signature"));
 		}
 		Ok(Some(signature))
 	}
@@ -170,12 +186,15 @@ impl Client {
 		body: Vec<u8>,
 	) -> Result<(), Error> {
 		let JobStatus::Assigned { device, .. } = status else {
-			return Err(Error::Data(format!("job {job} is not assigned to a device yet")));
+			return Err(DataError::Unavailable(format!(
+				"job {job} is not assigned to a device yet"
+			))
+			.into());
 		};
 		let endpoint = self
 			.endpoint(device)
 			.await?
-			.ok_or_else(|| Error::Data("the assigned device publishes no data service".into()))?;
+			.ok_or_else(|| no_service("the assigned device publishes no data service"))?;
 		let message = upload_message(&self.genesis_hash().0, &device.0, job, root);
 		let signature = signer.sign_bytes(&message);
 		let url = self.service_url(&endpoint, &format!("v1/jobs/{job}/inputs/{name}"))?;
@@ -187,11 +206,11 @@ impl Client {
 			.body(body)
 			.send()
 			.await
-			.map_err(|e| Error::Data(format!("{endpoint}: {}", with_causes(&e))))?;
+			.map_err(|source| DataError::Unreachable { url: url.to_string(), source })?;
 		if !response.status().is_success() {
 			let status = response.status();
 			let reason = response.text().await.unwrap_or_default();
-			return Err(Error::Data(format!("{status}: {reason}")));
+			return Err(refused(url.to_string(), status, reason));
 		}
 		Ok(())
 	}
@@ -232,9 +251,10 @@ impl Client {
 		if rows.len() != expected
 			|| MatrixCommitment::of_lanes(rows.chunks_exact(lane_len)) != Some(*commitment)
 		{
-			return Err(Error::Data(format!(
-				"{url}: the rows do not match the committed output of job {job}"
-			)));
+			return Err(mismatch(
+				&url,
+				&format!("the rows do not match the committed output of job {job}"),
+			));
 		}
 		Ok(rows)
 	}
@@ -254,7 +274,7 @@ impl Client {
 		let expected = shape.m as usize * shape.n as usize * 4;
 		let bytes = self.get_at_most(&url, expected, grant).await?;
 		if bytes.len() != expected {
-			return Err(Error::Data(format!("{url}: {} bytes, not {expected}", bytes.len())));
+			return Err(mismatch(&url, &format!("{} bytes, not {expected}", bytes.len())));
 		}
 		Ok(bytes.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 	}
@@ -283,7 +303,7 @@ impl Client {
 		// 16 values and at most 40 hashes, as JSON.
 		let bytes = self.get_at_most(&url, 8 << 10, grant).await?;
 		let leaf: Leaf = serde_json::from_slice(&bytes)
-			.map_err(|e| Error::Data(format!("{url}: not a leaf ({e})")))?;
+			.map_err(|e| mismatch(&url, &format!("not a leaf ({e})")))?;
 		let path = leaf
 			.path
 			.iter()
@@ -292,11 +312,11 @@ impl Client {
 				<[u8; 32]>::try_from(bytes).ok()
 			})
 			.collect::<Option<Vec<[u8; 32]>>>()
-			.ok_or_else(|| Error::Data(format!("{url}: a path of non-hashes")))?;
+			.ok_or_else(|| mismatch(&url, "a path of non-hashes"))?;
 		let hash = hash_leaf(&encode_leaf(&leaf.values));
 		proofgrid_primitives::merkle::verify(root, shape.leaf_count(), index, hash, &path)
 			.map_err(|e| {
-				Error::Data(format!("leaf {index} does not match the committed root ({e:?})"))
+				mismatch(&url, &format!("leaf {index} does not match the committed root ({e:?})"))
 			})?;
 		Ok(ProvenLeaf { values: leaf.values, path })
 	}
@@ -317,7 +337,7 @@ fn http() -> Result<reqwest::Client, Error> {
 		.connect_timeout(FETCH_TIMEOUT)
 		.read_timeout(FETCH_TIMEOUT)
 		.build()
-		.map_err(|e| Error::Data(e.to_string()))
+		.map_err(|e| Error::Node(format!("cannot build an HTTP client: {}", with_causes(&e))))
 }
 
 /// The body of a successful `GET url` (a URL the caller chose, not a device), refused past
@@ -347,17 +367,17 @@ async fn read_at_most(
 	url: &str,
 	max_bytes: usize,
 ) -> Result<Vec<u8>, Error> {
-	let fail = |e: reqwest::Error| Error::Data(format!("{url}: {}", with_causes(&e)));
+	let fail = |source| DataError::Unreachable { url: url.to_string(), source };
 	let mut response = request.send().await.map_err(fail)?;
 	if !response.status().is_success() {
 		let status = response.status();
 		let reason = response.text().await.unwrap_or_default();
-		return Err(Error::Data(format!("{status}: {reason}")));
+		return Err(refused(url.to_string(), status, reason));
 	}
 	let mut bytes = Vec::with_capacity(max_bytes.min(64 << 20));
 	while let Some(chunk) = response.chunk().await.map_err(fail)? {
 		if bytes.len() + chunk.len() > max_bytes {
-			return Err(Error::Data(format!("{url}: more than the {max_bytes} bytes expected")));
+			return Err(mismatch(&url, &format!("more than the {max_bytes} bytes expected")));
 		}
 		bytes.extend_from_slice(&chunk);
 	}
@@ -372,8 +392,10 @@ impl Client {
 	fn service_url(&self, endpoint: &str, path: &str) -> Result<ServiceUrl, Error> {
 		let checked = endpoint::check_endpoint(endpoint, self.address_policy())?;
 		let joined = format!("{}/{path}", checked.url.as_str().trim_end_matches('/'));
-		let url =
-			reqwest::Url::parse(&joined).map_err(|e| Error::Data(format!("{joined}: {e}")))?;
+		let url = reqwest::Url::parse(&joined).map_err(|e| DataError::BadEndpoint {
+			endpoint: joined.clone(),
+			reason: e.to_string(),
+		})?;
 		Ok(ServiceUrl { url, cert_sha256: checked.cert_sha256 })
 	}
 
@@ -419,11 +441,9 @@ pub fn output_from_leaves(
 	root: &[u8; 32],
 ) -> Result<Vec<i32>, Error> {
 	if bytes.len() as u64 != shape.leaf_count() * LEAF_BYTES as u64 {
-		return Err(Error::Data(format!(
-			"{} bytes for {} leaves of {LEAF_BYTES}",
-			bytes.len(),
-			shape.leaf_count()
-		)));
+		let what =
+			format!("{} bytes for {} leaves of {LEAF_BYTES}", bytes.len(), shape.leaf_count());
+		return Err(mismatch(&"the output", &what));
 	}
 	let leaves: Vec<[i32; LEAF_ELEMENTS]> = bytes
 		.chunks_exact(LEAF_BYTES)
@@ -436,9 +456,10 @@ pub fn output_from_leaves(
 		})
 		.collect();
 	let hashes = leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect();
-	let tree = MerkleTree::from_leaf_hashes(hashes).ok_or(Error::Data("an empty output".into()))?;
+	let tree =
+		MerkleTree::from_leaf_hashes(hashes).ok_or_else(|| mismatch(&"the output", "no leaves"))?;
 	if &tree.root() != root {
-		return Err(Error::Data("the output does not match the committed root".into()));
+		return Err(mismatch(&"the output", "it does not match the committed root"));
 	}
 	let (m, n) = (shape.m as usize, shape.n as usize);
 	let mut c = vec![0i32; m * n];
@@ -456,190 +477,29 @@ pub fn output_from_leaves(
 	Ok(c)
 }
 
-/// A 2-D int8 `.npy` file: its rows, columns and values (row-major). C order only: NumPy
-/// writes it by default (`np.ascontiguousarray` otherwise).
-pub fn read_npy_i8(path: &std::path::Path) -> Result<(usize, usize, Vec<i8>), Error> {
-	let bytes = std::fs::read(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
-	parse_npy_i8(&bytes, &path.display().to_string())
-}
-
-/// [`read_npy_i8`] of the bytes of a `.npy` file (`name` says where they came from). Safe on
-/// hostile bytes: the header is at most [`MAX_NPY_HEADER`] bytes of printable ASCII nested no
-/// deeper than a 2-D file's, and its shape must fit the bytes that follow, all checked before
-/// the header is parsed.
-pub fn parse_npy_i8(bytes: &[u8], name: &str) -> Result<(usize, usize, Vec<i8>), Error> {
-	let fail = |reason: String| Error::Data(format!("{name}: {reason}"));
-	let dims = check_npy_header(bytes, 1).map_err(fail)?;
-	let [rows, cols] = dims[..] else {
-		return Err(fail(format!("shape {dims:?} is not 2-D")));
-	};
-	let npy = npyz::NpyFile::new(bytes).map_err(|e| fail(e.to_string()))?;
-	if npy.shape() != [rows as u64, cols as u64] {
-		return Err(fail(format!("shape {:?} is not 2-D", npy.shape())));
-	}
-	if npy.order() != npyz::Order::C {
-		return Err(fail("Fortran order; save it C-contiguous".into()));
-	}
-	let values =
-		npy.into_vec::<i8>().map_err(|e| fail(format!("not int8 ({e}); use A.astype(np.int8)")))?;
-	if values.len() != rows * cols {
-		return Err(fail(format!("{} values for {rows}×{cols}", values.len())));
-	}
-	Ok((rows, cols, values))
-}
-
-/// A 1-D int32 `.npy` file's values (a layer's biases, `np.save(path, b.astype(np.int32))`),
-/// parsed as safely as [`parse_npy_i8`] parses a matrix.
-pub fn parse_npy_i32_vector(bytes: &[u8], name: &str) -> Result<Vec<i32>, Error> {
-	let fail = |reason: String| Error::Data(format!("{name}: {reason}"));
-	let dims = check_npy_header(bytes, 4).map_err(fail)?;
-	let [len] = dims[..] else {
-		return Err(fail(format!("shape {dims:?} is not 1-D")));
-	};
-	let npy = npyz::NpyFile::new(bytes).map_err(|e| fail(e.to_string()))?;
-	let values = npy
-		.into_vec::<i32>()
-		.map_err(|e| fail(format!("not int32 ({e}); use b.astype(np.int32)")))?;
-	if values.len() != len {
-		return Err(fail(format!("{} values for {len}", values.len())));
-	}
-	Ok(values)
-}
-
-/// [`parse_npy_i32_vector`] of a file.
-pub fn read_npy_i32_vector(path: &std::path::Path) -> Result<Vec<i32>, Error> {
-	let bytes = std::fs::read(path).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
-	parse_npy_i32_vector(&bytes, &path.display().to_string())
-}
-
-/// The shape (one or two sizes) of a `.npy` file of `element_size`-byte values whose header is
-/// safe to parse, or why it is not.
-fn check_npy_header(bytes: &[u8], element_size: usize) -> Result<Vec<usize>, String> {
-	let preamble = bytes.get(..12).ok_or("too short for a .npy file")?;
-	if &preamble[..6] != b"\x93NUMPY" {
-		return Err("not a .npy file".into());
-	}
-	let (length, start) = match preamble[6] {
-		1 => (u16::from_le_bytes([preamble[8], preamble[9]]) as usize, 10),
-		2 | 3 => (u32::from_le_bytes(preamble[8..12].try_into().expect("4 bytes")) as usize, 12),
-		version => return Err(format!(".npy format version {version} is unknown")),
-	};
-	if length > MAX_NPY_HEADER {
-		return Err(format!("a header of {length} bytes (at most {MAX_NPY_HEADER})"));
-	}
-	let header = bytes.get(start..start + length).ok_or("the header is cut short")?;
-	// A 2-D file's header nests two deep ({ … ( … ) }): deeper nesting is not one (and would
-	// make the parser recurse at the sender's will).
-	let mut depth = 0u32;
-	for &b in header {
-		match b {
-			b'{' | b'[' | b'(' => depth += 1,
-			b'}' | b']' | b')' => depth = depth.saturating_sub(1),
-			b' '..=b'~' | b'\n' => {}
-			_ => return Err("a header that is not printable ASCII".into()),
-		}
-		if depth > 2 {
-			return Err("a header nested deeper than a 2-D file's".into());
-		}
-	}
-	let header = std::str::from_utf8(header).map_err(|_| "a header that is not ASCII")?;
-	// One spelling of each key, once: the parser below must see the shape checked here.
-	if header.contains('"') || header.matches("'shape'").count() != 1 {
-		return Err("a header with other than one 'shape' key".into());
-	}
-	let shape = header
-		.split_once("'shape':")
-		.and_then(|(_, rest)| rest.trim_start().strip_prefix('('))
-		.and_then(|rest| rest.split_once(')'))
-		.map(|(dims, _)| dims)
-		.ok_or("a header without a shape")?;
-	let dims: Vec<usize> = shape
-		.split(',')
-		.map(str::trim)
-		.filter(|d| !d.is_empty())
-		.map(|d| d.trim_end_matches('L').parse::<usize>())
-		.collect::<Result<_, _>>()
-		.map_err(|_| format!("shape ({shape}) is not a list of sizes"))?;
-	if !(1..=2).contains(&dims.len()) {
-		return Err(format!("shape ({shape}) is not 1-D or 2-D"));
-	}
-	let body = bytes.len() - start - length;
-	let needed = dims.iter().try_fold(element_size, |bytes, &d| bytes.checked_mul(d));
-	match needed {
-		Some(needed) if needed <= body => Ok(dims),
-		_ => Err(format!("shape ({shape}) needs more than the {body} bytes that follow")),
-	}
-}
-
 /// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no
 /// further than `max_bytes`, within [`FETCH_TIMEOUT`] of silence.
 pub async fn fetch_npy_i8(url: &str, max_bytes: usize) -> Result<(usize, usize, Vec<i8>), Error> {
 	let bytes = get_at_most(url, max_bytes).await?;
-	let url = url.to_string();
-	tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &url))
+	let name = url.to_string();
+	tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &name))
 		.await
-		.map_err(|e| Error::Data(e.to_string()))?
+		.map_err(|e| Error::BadFile { name: url.to_string(), reason: format!("not parsed: {e}") })?
 }
 
-/// The `.npy` file of a row-major int8 `rows × cols` matrix (C order).
-pub fn npy_i8_bytes(rows: usize, cols: usize, values: &[i8]) -> Vec<u8> {
-	use npyz::WriterBuilder;
-	let mut bytes = Vec::with_capacity(values.len() + 128);
-	let mut writer = npyz::WriteOptions::new()
-		.default_dtype()
-		.shape(&[rows as u64, cols as u64])
-		.writer(&mut bytes)
-		.begin_nd()
-		.expect("writing to memory");
-	writer.extend(values.iter().copied()).expect("writing to memory");
-	writer.finish().expect("writing to memory");
-	bytes
+/// A data service's refusal of a request.
+fn refused(url: String, status: reqwest::StatusCode, reason: String) -> Error {
+	DataError::Refused { url, status: status.as_u16(), reason }.into()
 }
 
-/// The `.npy` file of an int32 vector (a layer's biases).
-pub fn npy_i32_vector_bytes(values: &[i32]) -> Vec<u8> {
-	use npyz::WriterBuilder;
-	let mut bytes = Vec::with_capacity(values.len() * 4 + 128);
-	let mut writer = npyz::WriteOptions::new()
-		.default_dtype()
-		.shape(&[values.len() as u64])
-		.writer(&mut bytes)
-		.begin_nd()
-		.expect("writing to memory");
-	writer.extend(values.iter().copied()).expect("writing to memory");
-	writer.finish().expect("writing to memory");
-	bytes
+/// What `from` served is not what the chain committed to.
+fn mismatch(from: &dyn std::fmt::Display, what: &str) -> Error {
+	DataError::Mismatch { from: from.to_string(), what: what.to_string() }.into()
 }
 
-/// The columns of a row-major `rows × cols` matrix, column after column (`B`'s lanes).
-pub fn columns_of(values: &[i8], rows: usize, cols: usize) -> Vec<i8> {
-	let mut lanes = vec![0i8; rows * cols];
-	for r in 0..rows {
-		for c in 0..cols {
-			lanes[c * rows + r] = values[r * cols + c];
-		}
-	}
-	lanes
-}
-
-/// Writes a row-major `rows × cols` int32 matrix as a `.npy` file (C order).
-pub fn write_npy_i32(
-	path: &std::path::Path,
-	rows: usize,
-	cols: usize,
-	values: &[i32],
-) -> Result<(), Error> {
-	use npyz::WriterBuilder;
-	let fail = |e: std::io::Error| Error::Data(format!("{}: {e}", path.display()));
-	let file = std::io::BufWriter::new(std::fs::File::create(path).map_err(fail)?);
-	let mut writer = npyz::WriteOptions::new()
-		.default_dtype()
-		.shape(&[rows as u64, cols as u64])
-		.writer(file)
-		.begin_nd()
-		.map_err(fail)?;
-	writer.extend(values.iter().copied()).map_err(fail)?;
-	writer.finish().map_err(fail)
+/// The device has no data service to ask.
+pub(crate) fn no_service(why: &str) -> Error {
+	DataError::Unavailable(why.to_string()).into()
 }
 
 #[cfg(test)]
@@ -666,80 +526,53 @@ mod tests {
 	}
 
 	#[test]
-	fn npy_files_round_trip_and_columns_are_lanes() {
-		let dir = std::env::temp_dir().join(format!("pg-npy-{}", std::process::id()));
-		std::fs::create_dir_all(&dir).unwrap();
-		let c = dir.join("c.npy");
-		write_npy_i32(&c, 2, 3, &[1, -2, 3, 4, 5, -6]).unwrap();
-		let bytes = std::fs::read(&c).unwrap();
-		assert!(bytes.starts_with(b"\x93NUMPY"));
-		let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-		assert_eq!(npy.shape(), &[2, 3]);
-		assert_eq!(npy.into_vec::<i32>().unwrap(), vec![1, -2, 3, 4, 5, -6]);
-		// An int8 file (as `np.save` writes `A.astype(np.int8)`) reads back row-major.
-		let a = dir.join("a.npy");
-		std::fs::write(&a, npy_i8_bytes(2, 2, &[1, -128, 127, 0])).unwrap();
-		assert_eq!(read_npy_i8(&a).unwrap(), (2, 2, vec![1, -128, 127, 0]));
-		// A truncated file is refused, not padded.
-		let short = npy_i8_bytes(2, 2, &[1, -128, 127, 0]);
-		assert!(parse_npy_i8(&short[..short.len() - 1], "short").is_err());
-		// Hostile headers are refused before they are parsed.
-		let with_header = |header: &str| {
-			let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-			bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-			bytes.extend_from_slice(header.as_bytes());
-			bytes.extend_from_slice(&[0; 4]);
-			parse_npy_i8(&bytes, "hostile").unwrap_err().to_string()
-		};
-		let deep = format!("{{'descr': '|i1', 'x': {}, 'shape': (2, 2), }}", "[".repeat(100_000));
-		assert!(with_header(&deep[..4000]).contains("nested deeper"));
-		let huge = "{'descr': '|i1', 'fortran_order': False, 'shape': (4294967296, 4294967296), }";
-		assert!(with_header(huge).contains("needs more than the 4 bytes"));
-		let three = "{'descr': '|i1', 'fortran_order': False, 'shape': (1, 2, 2), }";
-		assert!(with_header(three).contains("not 1-D or 2-D"));
-		let twice = "{'descr': '|i1', 'shape': (1, 1), 'shape': (4294967296, 4294967296), }";
-		assert!(with_header(twice).contains("one 'shape'"));
-		let quoted = "{\"descr\": '|i1', 'shape': (1, 1), \"shape\": (65536, 65536), }";
-		assert!(with_header(quoted).contains("one 'shape'"));
-		let mut long = b"\x93NUMPY\x02\x00".to_vec();
-		long.extend_from_slice(&u32::MAX.to_le_bytes());
-		assert!(parse_npy_i8(&long, "long").unwrap_err().to_string().contains("at most"));
-		// B's lanes are its columns; A's its rows.
-		assert_eq!(Matrix::B.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 4, 2, 5, 3, 6]);
-		assert_eq!(Matrix::A.lanes(2, 3, vec![1, 2, 3, 4, 5, 6]), vec![1, 2, 3, 4, 5, 6]);
-		assert_eq!((Matrix::A.lane_shape(2, 3), Matrix::B.lane_shape(2, 3)), ((2, 3), (3, 2)));
-		// An int32 file is not an int8 input.
-		assert!(read_npy_i8(&c).unwrap_err().to_string().contains("not int8"));
-		assert_eq!(columns_of(&[1, 2, 3, 4, 5, 6], 2, 3), vec![1, 4, 2, 5, 3, 6]);
-		std::fs::remove_dir_all(&dir).unwrap();
-	}
-
-	#[test]
-	fn biases_read_as_a_safe_int32_vector() {
-		use npyz::WriterBuilder;
-		let vector = |values: &[i32]| {
-			let mut bytes = Vec::new();
-			let mut writer = npyz::WriteOptions::new()
-				.default_dtype()
-				.shape(&[values.len() as u64])
-				.writer(&mut bytes)
-				.begin_nd()
-				.unwrap();
-			writer.extend(values.iter().copied()).unwrap();
-			writer.finish().unwrap();
-			bytes
-		};
-		let bias = [i32::MIN, -1, 0, 7, i32::MAX];
-		assert_eq!(parse_npy_i32_vector(&vector(&bias), "b").unwrap(), bias);
-		// Cut short by one byte: a length that needs more bytes than follow.
-		let bytes = vector(&bias);
-		let short = parse_npy_i32_vector(&bytes[..bytes.len() - 1], "b").unwrap_err();
-		assert!(short.to_string().contains("needs more than"), "{short}");
-		// An int8 matrix is neither 1-D nor int32; an int32 vector is not a matrix.
-		let matrix = npy_i8_bytes(2, 2, &[1, 2, 3, 4]);
-		assert!(parse_npy_i32_vector(&matrix, "m").is_err());
-		assert!(parse_npy_i8(&vector(&bias), "v").unwrap_err().to_string().contains("not 2-D"));
-		let int8_vector = b"\x93NUMPY\x01\x00\x46\x00{'descr': '|i1', 'fortran_order': False, 'shape': (4,), }                      \n\x01\x02\x03\x04";
-		assert!(parse_npy_i32_vector(int8_vector, "i8").is_err());
+	fn a_refusal_an_unreachable_service_and_a_bad_file_are_told_apart_by_variant() {
+		let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+		rt.block_on(async {
+			// A service that answers every request with 404 and a reason.
+			let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+			let port = listener.local_addr().unwrap().port();
+			tokio::spawn(async move {
+				use tokio::io::{AsyncReadExt, AsyncWriteExt};
+				while let Ok((mut socket, _)) = listener.accept().await {
+					let mut request = [0u8; 1024];
+					let _ = socket.read(&mut request).await;
+					let body = "no output for job 7";
+					let response = format!(
+						"HTTP/1.1 404 Not Found\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+						body.len()
+					);
+					let _ = socket.write_all(response.as_bytes()).await;
+				}
+			});
+			let url = format!("http://127.0.0.1:{port}/v1/jobs/7/output");
+			match get_at_most(&url, 1024).await {
+				Err(Error::Data(DataError::Refused { status, reason, url: at })) => {
+					assert_eq!((status, reason.as_str(), at), (404, "no output for job 7", url));
+				}
+				other => panic!("expected a refusal, got {other:?}"),
+			}
+			// Nothing listens on port 1: the transport's error is the source.
+			match get_at_most("http://127.0.0.1:1/", 1024).await {
+				Err(error @ Error::Data(DataError::Unreachable { .. })) => {
+					assert!(std::error::Error::source(&error).is_some());
+				}
+				other => panic!("expected an unreachable service, got {other:?}"),
+			}
+		});
+		let missing = std::path::Path::new("/nonexistent/a.npy");
+		match read_npy_i8(missing) {
+			Err(Error::File { path, source }) => {
+				assert_eq!(
+					(path.as_path(), source.kind()),
+					(missing, std::io::ErrorKind::NotFound)
+				);
+			}
+			other => panic!("expected a file error, got {other:?}"),
+		}
+		assert!(matches!(
+			parse_npy_i8(b"not a .npy", "a.npy"),
+			Err(Error::BadFile { ref name, .. }) if name == "a.npy"
+		));
 	}
 }

@@ -45,14 +45,14 @@ pub enum DisputeOutcome {
 pub fn lane_path(lanes: &[i8], k: usize, index: usize) -> Result<MerklePath, Error> {
 	let hashes = lanes.chunks_exact(k).map(hash_lane).collect();
 	let tree = MerkleTree::from_leaf_hashes(hashes)
-		.ok_or_else(|| Error::Data("a matrix without lanes".into()))?;
+		.ok_or_else(|| Error::BadInput("a matrix without lanes".into()))?;
 	let path = tree
 		.proof(index as u64)
-		.map_err(|e| Error::Data(format!("no lane {index} ({e:?})")))?
+		.map_err(|e| Error::BadInput(format!("no lane {index} ({e:?})")))?
 		.into_iter()
 		.map(H256)
 		.collect::<Vec<_>>();
-	path.try_into().map_err(|_| Error::Data("a lane path deeper than any job's".into()))
+	path.try_into().map_err(|_| Error::BadInput("a lane path deeper than any job's".into()))
 }
 
 /// The fraud proof of element `(row, col)` of a job on `A` (its rows, each `k` values) and `B`
@@ -69,10 +69,10 @@ pub fn fraud_proof(
 		let start = index as usize * k;
 		lanes
 			.get(start..start + k)
-			.ok_or_else(|| Error::Data(format!("no lane {index}")))?
+			.ok_or_else(|| Error::BadInput(format!("no lane {index}")))?
 			.to_vec()
 			.try_into()
-			.map_err(|_| Error::Data("k is larger than any job's".into()))
+			.map_err(|_| Error::BadInput("k is larger than any job's".into()))
 	};
 	let leaf_path = leaf
 		.path
@@ -80,7 +80,7 @@ pub fn fraud_proof(
 		.map(H256)
 		.collect::<Vec<_>>()
 		.try_into()
-		.map_err(|_| Error::Data("a leaf path deeper than any job's".into()))?;
+		.map_err(|_| Error::BadInput("a leaf path deeper than any job's".into()))?;
 	Ok(FraudProof {
 		element: (row, col),
 		sample: SuppliedSample {
@@ -147,7 +147,7 @@ impl Client {
 	) -> Result<u32, Error> {
 		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
 		if elements.len() > proofgrid_primitives::job::MAX_DEMANDED_ELEMENTS as usize {
-			return Err(Error::Data("more elements than one demand may name".into()));
+			return Err(Error::BadInput("more elements than one demand may name".into()));
 		}
 		let call = runtime::tx().jobs().demand_data(job, BoundedVec(elements), k_dim);
 		let events = self.submit(&call, client).await?;

@@ -9,7 +9,7 @@ use std::{
 	sync::Arc,
 };
 
-use crate::Error;
+use crate::{DataError, Error};
 
 /// How long a request may stall (connecting, or between two reads) before it is given up.
 pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -90,7 +90,12 @@ pub struct Endpoint {
 /// ([`PIN_FRAGMENT`], `https://` only). A plain `http://` endpoint is refused unless `policy`
 /// allows private networks: data sent to the internet goes encrypted.
 pub fn check_endpoint(endpoint: &str, policy: AddressPolicy) -> Result<Endpoint, Error> {
-	let refused = |why: &str| Error::Data(format!("endpoint {endpoint:?} refused: {why}"));
+	let refused = |why: &str| {
+		Error::from(DataError::BadEndpoint {
+			endpoint: endpoint.to_string(),
+			reason: why.to_string(),
+		})
+	};
 	let (base, pin) = match endpoint.split_once('#') {
 		Some((base, fragment)) => (base, Some(format!("#{fragment}"))),
 		None => (endpoint, None),
@@ -139,7 +144,8 @@ pub async fn pinned_client(
 	policy: AddressPolicy,
 	cert_sha256: Option<[u8; 32]>,
 ) -> Result<reqwest::Client, Error> {
-	let fail = |why: String| Error::Data(format!("{url}: {why}"));
+	let fail =
+		|reason: String| Error::from(DataError::BadEndpoint { endpoint: url.to_string(), reason });
 	let host = url.host_str().ok_or_else(|| fail("no host".into()))?.to_string();
 	let port = url.port_or_known_default().ok_or_else(|| fail("no port".into()))?;
 	let address: SocketAddr = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))

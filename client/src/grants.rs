@@ -69,7 +69,7 @@ impl DownloadGrant {
 		valid_for: Duration,
 	) -> Result<Self, Error> {
 		if valid_for.as_secs() > MAX_DOWNLOAD_GRANT_SECS {
-			return Err(Error::Data(format!(
+			return Err(Error::BadInput(format!(
 				"a download grant runs {MAX_DOWNLOAD_GRANT_SECS} s at most, not {} s",
 				valid_for.as_secs()
 			)));
@@ -120,7 +120,7 @@ impl DownloadGrant {
 
 	/// A grant from [`Self::to_token`]'s string.
 	pub fn from_token(token: &str) -> Result<Self, Error> {
-		let bad = |why: &str| Error::Data(format!("not a download grant: {why}"));
+		let bad = |why: &str| Error::BadInput(format!("not a download grant: {why}"));
 		let bytes = hex::decode(token.trim().trim_start_matches("0x")).map_err(|_| bad("hex"))?;
 		Self::decode(&mut &bytes[..]).map_err(|_| bad("its encoding"))
 	}

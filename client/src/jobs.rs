@@ -459,10 +459,10 @@ impl Client {
 			JobStatus::Verified { device, root, .. } => {
 				Ok((device, root.0, info.spec.0.shape, true))
 			}
-			status => Err(Error::Data(format!(
-				"job {job} has no committed output yet (it is {})",
-				state_name(&status)
-			))),
+			status => Err(Error::NoOutput {
+				job,
+				reason: format!("no committed output yet (it is {})", state_name(&status)),
+			}),
 		};
 		let open_at = |number: u32| async move { job_at(&self.at(number).await?, job).await };
 		let submitted_by = |number: u32| async move {
@@ -481,7 +481,7 @@ impl Client {
 			return Ok(CommittedOutput { device, root, shape, verified });
 		}
 		if !submitted_by(best).await? {
-			return Err(Error::Data(format!("there is no job {job}")));
+			return Err(Error::NoSuchJob { job });
 		}
 		// `ended`: a block after the job ended. Step back until a block it was open in, or one
 		// before it was submitted (then it was open at its submission block, found by bisection).
@@ -504,7 +504,7 @@ impl Client {
 				break after;
 			}
 			if probe == 0 {
-				return Err(Error::Data(format!("job {job} was never open")));
+				return Err(Error::NoSuchJob { job });
 			}
 			(ended, step) = (probe, step.saturating_mul(2));
 		};
@@ -517,16 +517,16 @@ impl Client {
 				ended = mid;
 			}
 		}
-		let info =
-			open_at(open).await?.ok_or_else(|| Error::Data(format!("job {job} vanished")))?;
+		let info = open_at(open).await?.ok_or(Error::NoSuchJob { job })?;
 		let (device, root, shape, _) = committed(info)?;
 		match self.job_outcome_in(job, ended).await? {
 			Some(JobOutcome::Settled { .. }) => {
 				Ok(CommittedOutput { device, root, shape, verified: true })
 			}
-			outcome => Err(Error::Data(format!(
-				"job {job} did not settle: its output was not verified ({outcome:?})"
-			))),
+			outcome => Err(Error::NoOutput {
+				job,
+				reason: format!("it did not settle: its output was not verified ({outcome:?})"),
+			}),
 		}
 	}
 }

@@ -155,7 +155,7 @@ impl Client {
 			}
 			None => {
 				let endpoint = self.endpoint(&kept.device).await?.ok_or_else(|| {
-					Error::Data("the device that computed it publishes no data service".into())
+					crate::data::no_service("the device that computed it publishes no data service")
 				})?;
 				let grant = self.grant_download(
 					signer,
@@ -224,7 +224,7 @@ impl Client {
 		}
 		let root = self.wait_committed(id).await?;
 		let endpoint = self.endpoint(&device).await?.ok_or_else(|| {
-			Error::Data("the device withdrew its data service before serving Y".into())
+			crate::data::no_service("the device withdrew its data service before serving Y")
 		})?;
 		let commitment = output_commitment(&shape, H256(root));
 		let grant = |what| self.grant_download(signer, device.0, id, what, OWN_GRANT);
@@ -408,20 +408,20 @@ pub fn layer_fraud_proof(
 		let start = index as usize * len;
 		lanes
 			.get(start..start + len)
-			.ok_or_else(|| Error::Data(format!("no lane {index}")))?
+			.ok_or_else(|| Error::BadInput(format!("no lane {index}")))?
 			.to_vec()
 			.try_into()
-			.map_err(|_| Error::Data("a lane longer than any job's".into()))
+			.map_err(|_| Error::BadInput("a lane longer than any job's".into()))
 	};
-	let tree = bias_tree(bias).ok_or_else(|| Error::Data("no biases".into()))?;
+	let tree = bias_tree(bias).ok_or_else(|| Error::BadInput("no biases".into()))?;
 	let bias_path = tree
 		.proof(col.into())
-		.map_err(|e| Error::Data(format!("no bias {col} ({e:?})")))?
+		.map_err(|e| Error::BadInput(format!("no bias {col} ({e:?})")))?
 		.into_iter()
 		.map(H256)
 		.collect::<Vec<_>>()
 		.try_into()
-		.map_err(|_| Error::Data("a bias path deeper than any job's".into()))?;
+		.map_err(|_| Error::BadInput("a bias path deeper than any job's".into()))?;
 	Ok(LayerFraudProof {
 		element: (row, col),
 		sample: LayerSample {
@@ -431,7 +431,9 @@ pub fn layer_fraud_proof(
 			row_path: lane_path(rows, k, row as usize)?,
 			col: lane(cols, col, k)?,
 			col_path: lane_path(cols, k, col as usize)?,
-			bias: *bias.get(col as usize).ok_or_else(|| Error::Data(format!("no bias {col}")))?,
+			bias: *bias
+				.get(col as usize)
+				.ok_or_else(|| Error::BadInput(format!("no bias {col}")))?,
 			bias_path,
 		},
 	})

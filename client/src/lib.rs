@@ -19,6 +19,7 @@
 //! - `jobs.rs`: submit, cancel, claim, commit, reveal, read and follow jobs;
 //! - `rewards.rs`: pending rewards, the current era, claims;
 //! - `data.rs`: upload a job's own matrices to its device, download and check its output;
+//! - `npy.rs`: `.npy` files in and out, safe on hostile bytes;
 //! - `market.rs`: the market's parameters (collateral, windows, fees) and what it burned;
 //! - [`Keypair`]: sr25519 keys from `//Alice`-style secret URIs.
 //!
@@ -31,11 +32,13 @@ pub mod devices;
 pub mod disputes;
 pub mod earnings;
 pub mod endpoint;
+mod error;
 pub mod grants;
 pub mod jobs;
 mod keys;
 pub mod layers;
 pub mod market;
+pub mod npy;
 pub mod own;
 pub mod rewards;
 mod rpc;
@@ -121,152 +124,8 @@ pub use proofgrid_primitives::currency::GRID;
 /// Client state at one block.
 pub type AtBlock = ClientAtBlock<PolkadotConfig, OnlineClientAtBlockImpl<PolkadotConfig>>;
 
-/// What can go wrong talking to a node.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-	/// The node could not be reached.
-	#[error("cannot connect to {url}: {reason}")]
-	Connect {
-		/// Where we tried.
-		url: String,
-		/// Why it failed.
-		reason: String,
-	},
-	/// An RPC, storage or decoding error.
-	#[error("node: {0}")]
-	Node(String),
-	/// The transaction pool refused the transaction, or it was dropped.
-	#[error("transaction rejected: {0}")]
-	Rejected(String),
-	/// The transaction was included but failed with a pallet's error, decoded from the
-	/// metadata: e.g. `Jobs` / `PriceTooLow`. Match on [`Error::module_error`] rather than the
-	/// names.
-	#[error("transaction failed: {pallet}::{error}")]
-	Module {
-		/// The pallet, e.g. `Jobs`.
-		pallet: String,
-		/// Its error variant, e.g. `PriceTooLow`.
-		error: String,
-		/// The error as the generated enum, e.g.
-		/// `runtime::Error::Jobs(runtime::jobs::Error::PriceTooLow)`; `None` if the node's
-		/// runtime has an error this SDK's metadata does not know (a newer runtime).
-		decoded: Option<Box<runtime::Error>>,
-	},
-	/// The transaction was included but failed otherwise (a token, arithmetic or origin error).
-	#[error("transaction failed: {0}")]
-	Failed(String),
-	/// A device's data service refused a request, could not be reached, or served bytes that
-	/// do not match the chain's commitment.
-	#[error("data service: {0}")]
-	Data(String),
-	/// A device's endpoint resolves to a private, loopback or otherwise non-public address and
-	/// the client does not allow those ([`endpoint::AddressPolicy`]).
-	#[error("{url}: {address} is not a public address (allow private endpoints to reach it)")]
-	PrivateAddress {
-		/// The URL refused.
-		url: String,
-		/// The address it resolved to.
-		address: std::net::IpAddr,
-	},
-	/// A secret URI that is not a key.
-	#[error("bad key: {0}")]
-	BadKey(String),
-	/// A string that is not an SS58 address.
-	#[error("bad address: {0}")]
-	BadAddress(String),
-	/// An event the transaction should have emitted is missing.
-	#[error("expected event {0} not found")]
-	MissingEvent(&'static str),
-	/// Inputs or options the chain would refuse (a shape, a sample count, a price cap), caught
-	/// before anything is sent: no funds moved.
-	#[error("{0}")]
-	BadInput(String),
-	/// No device claimed the job within its lifetime.
-	#[error("job {job} was not claimed within {blocks} blocks{}", lines(reasons))]
-	NotClaimed {
-		/// The job.
-		job: u64,
-		/// Its lifetime, in blocks.
-		blocks: u32,
-		/// Why each registered device did not take it (a line each).
-		reasons: Vec<String>,
-	},
-	/// The job ended (or changed state) before what was waited for: its output committed, or
-	/// its settlement.
-	#[error("job {job} ended {state}")]
-	Ended {
-		/// The job.
-		job: u64,
-		/// How, e.g. `before its output was committed: expired`.
-		state: String,
-	},
-	/// A wait ran out of time.
-	#[error("job {job} did not end within {seconds} s")]
-	Timeout {
-		/// The job.
-		job: u64,
-		/// How long it was waited for.
-		seconds: u64,
-	},
-	/// The device's committed output is wrong where the client's check found: the chain ruled
-	/// (`outcome`), and if its own check had passed, the element was proven wrong on chain
-	/// (`dispute`).
-	#[error("job {job}: the device's output is wrong at [{row}][{column}] ({found} where A·B has {expected}); the chain: {outcome:?}{}", dispute.as_ref().map(|d| format!(", the fraud proof: {d:?}")).unwrap_or_default())]
-	WrongOutput {
-		/// The job.
-		job: u64,
-		/// Row of the wrong element.
-		row: u64,
-		/// Column of the wrong element.
-		column: u64,
-		/// What the device committed there.
-		found: i64,
-		/// What `A·B` has there.
-		expected: i64,
-		/// How the chain ended or ruled on the job.
-		outcome: Box<jobs::JobOutcome>,
-		/// The fraud proof's verdict, when one was needed.
-		dispute: Option<disputes::DisputeOutcome>,
-	},
-}
-
-/// `reasons` as indented lines after a message.
-fn lines(reasons: &[String]) -> String {
-	reasons.iter().map(|line| format!("\n  {line}")).collect()
-}
-
-impl Error {
-	/// The pallet error a transaction failed with, as the generated enum, e.g.
-	/// `Some(runtime::Error::Jobs(runtime::jobs::Error::WrongState))`.
-	pub fn module_error(&self) -> Option<&runtime::Error> {
-		match self {
-			Error::Module { decoded, .. } => decoded.as_deref(),
-			_ => None,
-		}
-	}
-}
-
-pub(crate) fn node_error(error: impl std::fmt::Display) -> Error {
-	Error::Node(error.to_string())
-}
-
-/// A failed transaction's error: pallet errors by name, anything else as text.
-fn dispatch_failure(error: subxt::error::TransactionEventsError) -> Error {
-	use subxt::error::{DispatchError, TransactionEventsError};
-	match error {
-		TransactionEventsError::ExtrinsicFailed(DispatchError::Module(module)) => {
-			match module.details() {
-				Ok(details) => Error::Module {
-					pallet: details.pallet.name().to_string(),
-					error: details.variant.name.clone(),
-					decoded: module.as_root_error::<runtime::Error>().ok().map(Box::new),
-				},
-				Err(_) => Error::Failed(module.to_string()),
-			}
-		}
-		other => Error::Failed(other.to_string()),
-	}
-}
+pub(crate) use error::{dispatch_failure, node_error};
+pub use error::{DataError, Error};
 
 /// A connection to a ProofGrid node.
 #[derive(Clone)]

@@ -287,7 +287,7 @@ impl Client {
 		}
 		let root = self.wait_committed(id).await?;
 		let endpoint = self.endpoint(&device).await?.ok_or_else(|| {
-			Error::Data("the device withdrew its data service before serving C".into())
+			crate::data::no_service("the device withdrew its data service before serving C")
 		})?;
 		let grant = self.grant_download(signer, device.0, id, Download::Output, OWN_GRANT)?;
 		let c = self.download_output(&endpoint, id, &inputs.shape, &root, Some(&grant)).await?;
@@ -345,8 +345,8 @@ impl Client {
 	) -> Result<DisputeOutcome, Error> {
 		let output = self.committed_output(id).await?;
 		let endpoint = self.endpoint(&output.device).await?.ok_or_else(|| {
-			Error::Data(
-				"the device withdrew its data service: its leaf cannot be downloaded".into(),
+			crate::data::no_service(
+				"the device withdrew its data service: its leaf cannot be downloaded",
 			)
 		})?;
 		let shape = &inputs.shape;
@@ -362,8 +362,7 @@ impl Client {
 			shape.k as usize,
 			(row, column),
 			leaf,
-		)
-		.map_err(|e| Error::Data(e.to_string()))?;
+		)?;
 		self.dispute(signer, id, proof.into(), shape.k).await
 	}
 

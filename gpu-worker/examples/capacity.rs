@@ -522,7 +522,7 @@ async fn lifecycles(
 		let info = client.job(job).await?.context("the job is gone")?;
 		let tree = match (&kind, info.spec.0.seed()) {
 			(Kind::Seeded(shape), Some(seed)) => {
-				MerkleTree::from_leaf_hashes(backend.leaf_hashes(shape, seed, None)?)
+				MerkleTree::from_leaf_hashes(backend.leaf_hashes(shape, seed)?)
 					.context("an output")?
 			}
 			(Kind::Supplied(fixture), None) => fixture.tree.clone(),

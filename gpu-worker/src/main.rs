@@ -16,9 +16,10 @@ use proofgrid_client::{amount::parse_grid, Client, Keypair};
 use tokio::sync::watch;
 
 use proofgrid_worker::{
-	backend::{self, BackendKind, ElementHook, LeafHook},
+	backend::{self, BackendKind},
 	data::{self, fetch, tls},
 	device::{self, throughput},
+	kinds::faults::{ElementHook, LeafHook},
 	metrics,
 	store::{keys, state},
 	tools::{bench, limits, selftest},

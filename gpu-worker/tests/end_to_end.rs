@@ -587,9 +587,18 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	// Issue 32: the output is private. A stranger without a grant, with one it signed itself,
 	// or with the client's grant for another job, kind of download or an expired one: 403.
 	let forbidden = |result: Result<Vec<i32>, proofgrid_client::Error>| {
-		let e = result.unwrap_err().to_string();
-		assert!(e.contains("403 Forbidden"), "{e}");
-		e
+		let e = result.unwrap_err();
+		assert!(
+			matches!(
+				e,
+				proofgrid_client::Error::Data(proofgrid_client::DataError::Refused {
+					status: 403,
+					..
+				})
+			),
+			"{e}"
+		);
+		e.to_string()
 	};
 	let no_grant = forbidden(client.download_output(&endpoint, job, &shape, &root, None).await);
 	let own = client
@@ -611,7 +620,10 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 		forbidden(client.download_output(&endpoint, job, &shape, &root, Some(&replayed)).await);
 	assert!(expired.contains("expired"), "{expired}");
 	let leaf_refused = client.download_leaf(&endpoint, job, &shape, &root, 5, None).await;
-	assert!(leaf_refused.unwrap_err().to_string().contains("403 Forbidden"));
+	assert!(matches!(
+		leaf_refused.unwrap_err(),
+		proofgrid_client::Error::Data(proofgrid_client::DataError::Refused { status: 403, .. })
+	));
 	println!("a stranger's download of a private output: {no_grant}");
 	// TLS with the pinned certificate: another certificate (a pin that is not the device's) is
 	// refused before any byte of the request is sent.

@@ -59,8 +59,11 @@ class TransactionFailed(Error):
 
 
 class DataServiceError(Error):
-    """A device's data service refused a request, could not be reached, or served bytes that do
-    not match the chain's commitment."""
+    """A device's data service refused a request (``status``: its HTTP status, when it answered
+    with one), could not be reached, or served bytes that do not match the chain's
+    commitment."""
+
+    status: Optional[int] = None
 
 
 class NotClaimed(Error):
@@ -72,8 +75,9 @@ class NotClaimed(Error):
 
 
 class JobEnded(Error):
-    """Job ``job`` ended (expired, failed, cancelled) before its output was committed;
-    ``state``: what it was when the wait stopped."""
+    """Job ``job`` ended (expired, failed, cancelled) before its output was committed, or has
+    no output to give (``state`` says why: what it was when the wait stopped, "no such job",
+    or how it ended)."""
 
     job: int
     state: str

@@ -119,9 +119,27 @@ fn exception(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
 			"PalletError"
 		}
 		Error::Failed(_) => "TransactionFailed",
-		Error::Data(_) | Error::PrivateAddress { .. } => "DataServiceError",
+		Error::Data(data) => {
+			if let proofgrid_client::DataError::Refused { status, .. } = data {
+				fields.set_item("status", status)?;
+			}
+			"DataServiceError"
+		}
+		Error::PrivateAddress { .. } => "DataServiceError",
 		Error::BadKey(_) => "SignerError",
-		Error::BadAddress(_) | Error::BadInput(_) => "InputError",
+		Error::BadAddress(_) | Error::BadInput(_) | Error::File { .. } | Error::BadFile { .. } => {
+			"InputError"
+		}
+		Error::NoSuchJob { job } => {
+			fields.set_item("job", job)?;
+			fields.set_item("state", "no such job")?;
+			"JobEnded"
+		}
+		Error::NoOutput { job, reason } => {
+			fields.set_item("job", job)?;
+			fields.set_item("state", reason)?;
+			"JobEnded"
+		}
 		Error::MissingEvent(_) => "NodeError",
 		Error::NotClaimed { job, reasons, .. } => {
 			fields.set_item("job", job)?;

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use super::{
 	dot::{DotFn, DotPath},
 	onednn::OneDnn,
-	Backend, Inputs, LeafHash, LeafHook, LeafSink, Phases,
+	Backend, Inputs, LeafHash, LeafSink, Phases,
 };
 
 const TILE_USIZE: usize = TILE as usize;
@@ -140,7 +140,6 @@ impl Backend for CpuBackend {
 		&self,
 		shape: &GemmShape,
 		inputs: Inputs,
-		hook: Option<&LeafHook>,
 		sink: &mut dyn LeafSink,
 	) -> Result<()> {
 		shape.validate().map_err(|e| anyhow::anyhow!("invalid shape {shape:?}: {e:?}"))?;
@@ -176,11 +175,11 @@ impl Backend for CpuBackend {
 			let rows = first..(first + batch).min(shape.tile_rows());
 			first = rows.end;
 			let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
-				Some(dnnl) => self.library_leaves(dnnl, shape, &a, b, rows, hook)?,
+				Some(dnnl) => self.library_leaves(dnnl, shape, &a, b, rows)?,
 				None => self.pool.install(|| {
 					let rows: Vec<u32> = rows.collect();
 					rows.par_chunks(TILE_ROWS_PER_TASK)
-						.flat_map_iter(|group| self.tile_rows(shape, &a, b, group, hook))
+						.flat_map_iter(|group| self.tile_rows(shape, &a, b, group))
 						.collect()
 				}),
 			};
@@ -222,14 +221,12 @@ impl CpuBackend {
 		let started = Instant::now();
 		let rows = RowsOfA::Supplied(&a);
 		let leaves: Vec<[i32; LEAF_ELEMENTS]> = match &self.onednn {
-			Some(dnnl) => {
-				self.library_leaves(dnnl, shape, &rows, &b, 0..shape.tile_rows(), None)?
-			}
+			Some(dnnl) => self.library_leaves(dnnl, shape, &rows, &b, 0..shape.tile_rows())?,
 			None => self.pool.install(|| {
 				let tile_rows: Vec<u32> = (0..shape.tile_rows()).collect();
 				tile_rows
 					.par_chunks(TILE_ROWS_PER_TASK)
-					.flat_map_iter(|group| self.tile_rows(shape, &rows, &b, group, None))
+					.flat_map_iter(|group| self.tile_rows(shape, &rows, &b, group))
 					.collect()
 			}),
 		};
@@ -288,7 +285,6 @@ impl CpuBackend {
 		a_rows: &RowsOfA,
 		b: &[i8],
 		tile_rows: std::ops::Range<u32>,
-		hook: Option<&LeafHook>,
 	) -> Result<Vec<[i32; LEAF_ELEMENTS]>> {
 		let mut leaves = Vec::new();
 		leaves
@@ -299,7 +295,7 @@ impl CpuBackend {
 		while first < tile_rows.end {
 			let part = first..(first + step).min(tile_rows.end);
 			first = part.end;
-			leaves.extend(self.library_call(dnnl, shape, a_rows, b, part, hook)?);
+			leaves.extend(self.library_call(dnnl, shape, a_rows, b, part)?);
 		}
 		Ok(leaves)
 	}
@@ -314,7 +310,6 @@ impl CpuBackend {
 		a_rows: &RowsOfA,
 		b: &[i8],
 		tile_rows: std::ops::Range<u32>,
-		hook: Option<&LeafHook>,
 	) -> Result<Vec<[i32; LEAF_ELEMENTS]>> {
 		let (n, k) = (shape.n as usize, shape.k as usize);
 		let first_row = (tile_rows.start * TILE) as usize;
@@ -354,14 +349,6 @@ impl CpuBackend {
 				}
 			})
 		});
-		if let Some(hook) = hook {
-			for (local, tile_row) in tile_rows.enumerate() {
-				for tile_col in 0..tile_cols {
-					let index = u64::from(tile_row) * tile_cols as u64 + tile_col as u64;
-					hook(index, &mut leaves[local * tile_cols + tile_col]);
-				}
-			}
-		}
 		Ok(leaves)
 	}
 }
@@ -409,7 +396,6 @@ impl CpuBackend {
 		a_rows: &RowsOfA,
 		b: &[i8],
 		group: &[u32],
-		hook: Option<&LeafHook>,
 	) -> Vec<[i32; LEAF_ELEMENTS]> {
 		let (Some(&first_tile_row), Some(&last_tile_row)) = (group.first(), group.last()) else {
 			return Vec::new();
@@ -474,14 +460,6 @@ impl CpuBackend {
 				}
 			}
 		}
-		if let Some(hook) = hook {
-			for (local, tile_row) in group.iter().enumerate() {
-				for tile_col in 0..tile_cols {
-					let index = u64::from(*tile_row) * tile_cols as u64 + tile_col as u64;
-					hook(index, &mut leaves[local * tile_cols + tile_col]);
-				}
-			}
-		}
 		leaves
 	}
 }
@@ -507,7 +485,7 @@ mod tests {
 			let expected: Vec<LeafHash> = (0..shape.leaf_count())
 				.map(|i| hash_leaf(&encode_leaf(&seeded_leaf(&shape, &seed, i))))
 				.collect();
-			assert_eq!(backend.leaf_hashes(&shape, &seed, None).unwrap(), expected, "{shape:?}");
+			assert_eq!(backend.leaf_hashes(&shape, &seed).unwrap(), expected, "{shape:?}");
 		}
 	}
 
@@ -518,12 +496,12 @@ mod tests {
 			.unwrap()
 			.with_dot(DotPath::Portable)
 			.unwrap()
-			.leaf_hashes(&shape, &[3; 32], None)
+			.leaf_hashes(&shape, &[3; 32])
 			.unwrap();
 		for path in DotPath::ALL {
 			match CpuBackend::new(2, 64).unwrap().with_dot(path) {
 				Some(backend) => assert_eq!(
-					backend.leaf_hashes(&shape, &[3; 32], None).unwrap(),
+					backend.leaf_hashes(&shape, &[3; 32]).unwrap(),
 					reference,
 					"{}",
 					path.name()
@@ -544,19 +522,9 @@ mod tests {
 		for (m, n, k) in SHAPES.into_iter().chain([(129, 67, 1000)]) {
 			let shape = GemmShape { m, n, k };
 			let seed = [k as u8; 32];
-			let expected = tiles.leaf_hashes(&shape, &seed, None).unwrap();
-			assert_eq!(library.leaf_hashes(&shape, &seed, None).unwrap(), expected, "{shape:?}");
+			let expected = tiles.leaf_hashes(&shape, &seed).unwrap();
+			assert_eq!(library.leaf_hashes(&shape, &seed).unwrap(), expected, "{shape:?}");
 		}
-		// The fault-injection hook sees oneDNN's leaves too.
-		let shape = GemmShape { m: 8, n: 8, k: 4 };
-		let flip: &LeafHook = &|index, leaf| {
-			if index == 3 {
-				leaf[15] ^= 1;
-			}
-		};
-		let honest = library.leaf_hashes(&shape, &[2; 32], None).unwrap();
-		let faked = library.leaf_hashes(&shape, &[2; 32], Some(flip)).unwrap();
-		assert_eq!((0..4).filter(|&i| honest[i] != faked[i]).collect::<Vec<_>>(), vec![3]);
 	}
 
 	#[test]
@@ -572,24 +540,9 @@ mod tests {
 	#[test]
 	fn thread_count_does_not_change_the_result() {
 		let shape = GemmShape { m: 37, n: 29, k: 41 };
-		let one = CpuBackend::new(1, 64).unwrap().leaf_hashes(&shape, &[1; 32], None).unwrap();
-		let two = CpuBackend::new(2, 64).unwrap().leaf_hashes(&shape, &[1; 32], None).unwrap();
+		let one = CpuBackend::new(1, 64).unwrap().leaf_hashes(&shape, &[1; 32]).unwrap();
+		let two = CpuBackend::new(2, 64).unwrap().leaf_hashes(&shape, &[1; 32]).unwrap();
 		assert_eq!(one, two);
-	}
-
-	#[test]
-	fn the_hook_sees_every_leaf_and_changes_what_is_hashed() {
-		let backend = CpuBackend::new(2, 64).unwrap();
-		let shape = GemmShape { m: 8, n: 8, k: 4 };
-		let honest = backend.leaf_hashes(&shape, &[2; 32], None).unwrap();
-		let flip_two: &LeafHook = &|index, leaf| {
-			if index == 2 {
-				leaf[0] ^= 1;
-			}
-		};
-		let faked = backend.leaf_hashes(&shape, &[2; 32], Some(flip_two)).unwrap();
-		let differing: Vec<usize> = (0..4).filter(|&i| honest[i] != faked[i]).collect();
-		assert_eq!(differing, vec![2]);
 	}
 
 	#[test]
@@ -598,7 +551,7 @@ mod tests {
 		assert!(backend.fits(&GemmShape { m: 64, n: 64, k: 64 }));
 		assert!(!backend.fits(&GemmShape { m: 4096, n: 4096, k: 4096 }));
 		assert!(!backend.fits(&GemmShape { m: 0, n: 4, k: 4 }));
-		assert!(backend.leaf_hashes(&GemmShape { m: 0, n: 4, k: 4 }, &[0; 32], None).is_err());
+		assert!(backend.leaf_hashes(&GemmShape { m: 0, n: 4, k: 4 }, &[0; 32]).is_err());
 	}
 
 	#[test]
@@ -621,7 +574,7 @@ mod tests {
 			let (rows, cols) = (job.rows.concat(), job.cols.concat());
 			let mut out = Collect(Vec::new(), Vec::new());
 			let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
-			backend.write_leaf_hashes(&job.shape, inputs, None, &mut out).unwrap();
+			backend.write_leaf_hashes(&job.shape, inputs, &mut out).unwrap();
 			assert_eq!(out.0, job.leaves, "{m}×{n}×{k}");
 			let hashes: Vec<LeafHash> =
 				job.leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect();
@@ -629,6 +582,6 @@ mod tests {
 		}
 		let job = SuppliedJob::new(8, 8, 4, 3);
 		let short = Inputs::Supplied { rows: &[0; 31], cols: &[0; 32] };
-		assert!(backend.write_leaf_hashes(&job.shape, short, None, &mut Vec::new()).is_err());
+		assert!(backend.write_leaf_hashes(&job.shape, short, &mut Vec::new()).is_err());
 	}
 }

@@ -6,7 +6,7 @@
 //! `i32`. Every sum is exact: |Σ| ≤ 128² · 65 536 = 2³⁰ < 2³¹.
 //!
 //! **Layout.** cuBLASLt is column-major. The backend stores A's rows and B's columns as lanes
-//! of `kp` bytes (`Padded` in `cuda.rs`), so, read column-major with a leading dimension of
+//! of `kp` bytes (`Padded` in `cuda/layout.rs`), so, read column-major with a leading dimension of
 //! `kp`, B's lanes are the `kp × np` matrix B itself and A's lanes are the `kp × rows` matrix
 //! Aᵀ. The product asked of cuBLASLt is `D = op(X)·Y` with X = B's lanes transposed and Y = A's
 //! lanes as they are ("TN", the layout int8 wants on Hopper): D is `np × rows` column-major,

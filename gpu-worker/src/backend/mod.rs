@@ -15,13 +15,6 @@ use proofgrid_primitives::{device::DeviceSpec, gemm::GemmShape, gemm::LEAF_ELEME
 /// A Merkle leaf hash.
 pub type LeafHash = [u8; 32];
 
-/// Called on each output leaf (index, values) before it is hashed. Only the fault-injection
-/// build uses it, to falsify leaves on purpose.
-pub type LeafHook = dyn Fn(u64, &mut [i32; LEAF_ELEMENTS]) + Send + Sync;
-/// Tests only: changes element `index` (row-major) of a layer's output `Y` before it is
-/// committed, as a cheating worker would.
-pub type ElementHook = dyn Fn(u64, &mut i8) + Send + Sync;
-
 /// Seconds a job spends in each phase (see `CudaBackend::profile`, `CpuBackend::profile`).
 #[derive(Clone, Debug, Default)]
 pub struct Phases {
@@ -126,19 +119,13 @@ pub trait Backend: Send + Sync {
 		&self,
 		shape: &GemmShape,
 		inputs: Inputs,
-		hook: Option<&LeafHook>,
 		sink: &mut dyn LeafSink,
 	) -> Result<()>;
 
 	/// The leaf hashes of `C = A·B` for seeded inputs, in memory (tests, benchmarks).
-	fn leaf_hashes(
-		&self,
-		shape: &GemmShape,
-		seed: &[u8; 32],
-		hook: Option<&LeafHook>,
-	) -> Result<Vec<LeafHash>> {
+	fn leaf_hashes(&self, shape: &GemmShape, seed: &[u8; 32]) -> Result<Vec<LeafHash>> {
 		let mut leaves = Vec::new();
-		self.write_leaf_hashes(shape, Inputs::Seeded(seed), hook, &mut leaves)?;
+		self.write_leaf_hashes(shape, Inputs::Seeded(seed), &mut leaves)?;
 		Ok(leaves)
 	}
 

@@ -16,7 +16,8 @@ use proofgrid_primitives::{
 };
 
 use crate::{
-	backend::{Backend, ElementHook, Inputs, LeafHash, LeafSink},
+	backend::{Backend, Inputs, LeafHash, LeafSink},
+	kinds::faults::ElementHook,
 	kinds::supplied::path,
 };
 
@@ -74,7 +75,7 @@ pub fn compute(
 	ensure!(rows.len() == m * k && cols.len() == n * k, "inputs of the wrong size");
 	ensure!(bias.len() == n, "{} biases for {n} columns", bias.len());
 	let mut sink = Accumulators { shape, acc: vec![0; m * n], next_leaf: 0 };
-	backend.write_leaf_hashes(shape, Inputs::Supplied { rows, cols }, None, &mut sink)?;
+	backend.write_leaf_hashes(shape, Inputs::Supplied { rows, cols }, &mut sink)?;
 	ensure!(sink.next_leaf == shape.leaf_count(), "the backend delivered no accumulators");
 	let acc = sink.acc;
 	let mut y: Vec<i8> =

@@ -149,7 +149,7 @@ mod tests {
 		}
 		let mut out = Output::default();
 		let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
-		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, None, &mut out).unwrap();
+		CpuBackend::new(1, 64).unwrap().write_leaf_hashes(&shape, inputs, &mut out).unwrap();
 		let Output(good, values) = out;
 		let reference = inputs;
 		for index in 0..shape.leaf_count() {

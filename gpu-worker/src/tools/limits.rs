@@ -113,7 +113,7 @@ pub async fn run(args: LimitsArgs) -> Result<()> {
 fn compute(device: &dyn Backend, shape: &GemmShape, path: &std::path::Path) -> Result<f64> {
 	let started = Instant::now();
 	let mut writer = OutputWriter::create(path)?;
-	device.write_leaf_hashes(shape, Inputs::Seeded(&[7; 32]), None, &mut writer)?;
+	device.write_leaf_hashes(shape, Inputs::Seeded(&[7; 32]), &mut writer)?;
 	writer.finish(shape.leaf_count())?;
 	let seconds = started.elapsed().as_secs_f64();
 	std::fs::remove_file(path)?;

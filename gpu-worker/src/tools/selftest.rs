@@ -104,7 +104,7 @@ impl GoldenRoot {
 				let cols = vec![b; shape.n as usize * shape.k as usize];
 				let mut leaves = Vec::new();
 				let inputs = Inputs::Supplied { rows: &rows, cols: &cols };
-				backend.write_leaf_hashes(&shape, inputs, None, &mut leaves)?;
+				backend.write_leaf_hashes(&shape, inputs, &mut leaves)?;
 				Ok(MerkleTree::from_leaf_hashes(leaves).context("an empty output")?.root())
 			}
 			_ => anyhow::bail!("a golden job has a seed or a fill, not both or neither"),
@@ -119,7 +119,7 @@ pub fn golden() -> Result<Vec<GoldenRoot>> {
 
 /// The Merkle root of seeded job (`shape`, `seed`) on `backend`.
 pub fn root_of(backend: &dyn Backend, shape: &GemmShape, seed: &[u8; 32]) -> Result<[u8; 32]> {
-	let leaves = backend.leaf_hashes(shape, seed, None)?;
+	let leaves = backend.leaf_hashes(shape, seed)?;
 	Ok(MerkleTree::from_leaf_hashes(leaves).context("an empty output")?.root())
 }
 

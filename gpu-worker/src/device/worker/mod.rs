@@ -25,8 +25,9 @@ use proofgrid_primitives::{
 use tokio::sync::watch;
 
 use crate::{
-	backend::{Backend, ElementHook, LeafHook},
+	backend::Backend,
 	device::admission::Capacity,
+	kinds::faults::{ElementHook, LeafHook},
 	metrics::Metrics,
 	store::{
 		output::OutputTree,
