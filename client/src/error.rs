@@ -1,6 +1,8 @@
 //! The SDK's errors: [`Error`] for every call, [`DataError`] for what a device's data service
 //! did. Each names what went wrong as a variant, with the underlying error as its `source`
-//! where there is one, so callers match on variants, never on the text.
+//! where there is one, so callers match on variants, never on the text. A message does not
+//! repeat its source: print the chain (`{:#}` through anyhow, or
+//! [`with_causes`](crate::data::with_causes)) to see both.
 
 use crate::{disputes, jobs, runtime};
 
@@ -40,10 +42,10 @@ pub enum Error {
 	Failed(String),
 	/// A device's data service could not be used: nothing to serve, unreachable, refused, or
 	/// bytes that do not match the chain's commitment ([`DataError`] says which).
-	#[error("data service: {0}")]
+	#[error(transparent)]
 	Data(#[from] DataError),
 	/// A local file could not be read or written.
-	#[error("{}: {source}", path.display())]
+	#[error("{}", path.display())]
 	File {
 		/// The file.
 		path: std::path::PathBuf,
@@ -193,10 +195,10 @@ pub(crate) fn dispatch_failure(error: subxt::error::TransactionEventsError) -> E
 pub enum DataError {
 	/// The job has nothing to send or fetch this way (not assigned yet, seeded inputs, an input
 	/// that comes from a URL, no data service published, …).
-	#[error("{0}")]
+	#[error("data service: {0}")]
 	Unavailable(String),
 	/// The device's published endpoint is not one the SDK may use.
-	#[error("endpoint {endpoint:?} refused: {reason}")]
+	#[error("data service: endpoint {endpoint:?} refused: {reason}")]
 	BadEndpoint {
 		/// The endpoint (or URL) refused.
 		endpoint: String,
@@ -204,7 +206,7 @@ pub enum DataError {
 		reason: String,
 	},
 	/// The request could not be sent, or its answer not read.
-	#[error("{url}: {}", crate::data::with_causes(source))]
+	#[error("data service: {url}")]
 	Unreachable {
 		/// The URL.
 		url: String,
@@ -213,7 +215,7 @@ pub enum DataError {
 		source: reqwest::Error,
 	},
 	/// The service answered with an error status.
-	#[error("{url}: {}: {reason}", status_line(*status))]
+	#[error("data service: {url}: {}: {reason}", status_line(*status))]
 	Refused {
 		/// The URL.
 		url: String,
@@ -223,7 +225,7 @@ pub enum DataError {
 		reason: String,
 	},
 	/// What it served is not what the chain committed to (a size, a leaf, a row, a signature).
-	#[error("{from}: {what}")]
+	#[error("data service: {from}: {what}")]
 	Mismatch {
 		/// Where it came from (a URL, or what was being checked).
 		from: String,

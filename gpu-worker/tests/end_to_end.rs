@@ -631,8 +631,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 	let own_grant = grant(&honest_device, job, Download::Output);
 	let refused =
 		client.download_output(&other_pin, job, &shape, &root, Some(&own_grant)).await.unwrap_err();
-	assert!(refused.to_string().contains("not the one its endpoint pins"), "{refused}");
-	println!("a data service whose certificate is not the pinned one: {refused}");
+	let said = proofgrid_client::data::with_causes(&refused);
+	assert!(said.contains("not the one its endpoint pins"), "{said}");
+	println!("a data service whose certificate is not the pinned one: {said}");
 	assert!(endpoint.starts_with("https://"), "{endpoint}");
 	let download_started = Instant::now();
 	let c = client

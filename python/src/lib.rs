@@ -169,7 +169,7 @@ fn exception(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
 	};
 	let errors = py.import("proofgrid.errors")?;
 	let class = errors.getattr(class)?;
-	let instance = class.call((error.to_string(),), Some(&fields))?;
+	let instance = class.call((proofgrid_client::data::with_causes(error),), Some(&fields))?;
 	Ok(PyErr::from_value(instance))
 }
 
