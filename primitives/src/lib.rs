@@ -7,6 +7,8 @@
 //! - [`gemm`]: the GEMM-i8 kernel's definition (seeded inputs, exact int32 output, leaf layout);
 //! - [`linear`]: the `linear-i8` kernel's requantization (bias, fixed-point scale, saturation,
 //!   ReLU), exact integer arithmetic;
+//! - [`conv`]: 2-D convolution (NHWC, padding, stride, dilation) defined as an im2col GEMM, so
+//!   each output element is a `linear-i8` element;
 //! - [`inputs`]: commitments to a client's own matrices and the samples that reveal them;
 //! - [`merkle`]: the domain-separated blake2-256 Merkle commitment over output leaves;
 //! - [`challenge`]: which leaves a provider must reveal;
@@ -23,6 +25,7 @@ extern crate alloc;
 
 pub mod challenge;
 pub mod check;
+pub mod conv;
 pub mod device;
 pub mod gemm;
 pub mod inputs;
