@@ -467,6 +467,7 @@ impl CpuBackend {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::backend::Collect;
 	use proofgrid_primitives::{
 		gemm::{encode_leaf, seeded_leaf},
 		merkle::hash_leaf,
@@ -557,17 +558,6 @@ mod tests {
 	#[test]
 	fn supplied_inputs_give_the_reference_product_and_their_values() {
 		use proofgrid_primitives::testing::supplied::SuppliedJob;
-		struct Collect(Vec<[i32; LEAF_ELEMENTS]>, Vec<LeafHash>);
-		impl LeafSink for Collect {
-			fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
-				self.1.extend_from_slice(hashes);
-				Ok(())
-			}
-			fn append_values(&mut self, values: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
-				self.0.extend_from_slice(values);
-				Ok(())
-			}
-		}
 		let backend = CpuBackend::new(2, 64).unwrap();
 		for (m, n, k) in SHAPES {
 			let job = SuppliedJob::new(m, n, k, 3);

@@ -94,6 +94,23 @@ pub trait LeafSink {
 	}
 }
 
+/// Tests: a sink that keeps the values and the hashes it is given, in order.
+#[cfg(test)]
+pub(crate) struct Collect(pub Vec<[i32; LEAF_ELEMENTS]>, pub Vec<LeafHash>);
+
+#[cfg(test)]
+impl LeafSink for Collect {
+	fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
+		self.1.extend_from_slice(hashes);
+		Ok(())
+	}
+
+	fn append_values(&mut self, values: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
+		self.0.extend_from_slice(values);
+		Ok(())
+	}
+}
+
 impl LeafSink for Vec<LeafHash> {
 	fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
 		self.try_reserve(hashes.len()).context("host memory for the leaf hashes")?;

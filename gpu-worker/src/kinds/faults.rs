@@ -99,7 +99,7 @@ impl LeafSink for Falsifying<'_> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::backend::{cpu::CpuBackend, Backend, Inputs};
+	use crate::backend::{cpu::CpuBackend, Backend, Collect, Inputs};
 	use proofgrid_primitives::testing::supplied::SuppliedJob;
 
 	/// Flips leaf 2 and leaf 5 (one bit of one element each).
@@ -129,17 +129,6 @@ mod tests {
 
 	#[test]
 	fn supplied_values_and_their_hashes_are_falsified_alike() {
-		struct Collect(Vec<[i32; LEAF_ELEMENTS]>, Vec<LeafHash>);
-		impl LeafSink for Collect {
-			fn append(&mut self, hashes: &[LeafHash]) -> Result<()> {
-				self.1.extend_from_slice(hashes);
-				Ok(())
-			}
-			fn append_values(&mut self, values: &[[i32; LEAF_ELEMENTS]]) -> Result<()> {
-				self.0.extend_from_slice(values);
-				Ok(())
-			}
-		}
 		let backend = CpuBackend::new(2, 64).unwrap();
 		let job = SuppliedJob::new(9, 10, 5, 3);
 		let (rows, cols) = (job.rows.concat(), job.cols.concat());
