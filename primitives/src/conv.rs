@@ -22,6 +22,23 @@ use crate::{
 	linear::Requant,
 };
 
+/// How many windows of `kernel` taps, `dilation` apart, fit along `size` values padded by
+/// `before` and `after`, starting every `stride` (ONNX's output size, rounded down); `None` if
+/// none fits. Convolutions and pooling share it.
+pub fn window_extent(
+	size: u32,
+	kernel: u32,
+	stride: u32,
+	dilation: u32,
+	before: u32,
+	after: u32,
+) -> Option<u32> {
+	let padded = u64::from(size) + u64::from(before) + u64::from(after);
+	let span = u64::from(dilation) * (u64::from(kernel).checked_sub(1)?) + 1;
+	let free = padded.checked_sub(span)?;
+	u32::try_from(free / u64::from(stride.max(1)) + 1).ok()
+}
+
 /// A 2-D convolution's geometry.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Conv2d {
@@ -83,16 +100,12 @@ impl Conv2d {
 
 	/// The output's height (`vertical`) or width, `None` if the kernel does not fit.
 	fn out_extent(&self, vertical: bool) -> Option<u32> {
-		let [top, left, bottom, right] = self.padding.map(u64::from);
-		let (size, kernel, stride, dilation, before, after) = if vertical {
-			(self.height, self.kernel.0, self.stride.0, self.dilation.0, top, bottom)
+		let [top, left, bottom, right] = self.padding;
+		if vertical {
+			window_extent(self.height, self.kernel.0, self.stride.0, self.dilation.0, top, bottom)
 		} else {
-			(self.width, self.kernel.1, self.stride.1, self.dilation.1, left, right)
-		};
-		let padded = u64::from(size) + before + after;
-		let span = u64::from(dilation) * (u64::from(kernel).checked_sub(1)?) + 1;
-		let free = padded.checked_sub(span)?;
-		u32::try_from(free / u64::from(stride.max(1)) + 1).ok()
+			window_extent(self.width, self.kernel.1, self.stride.1, self.dilation.1, left, right)
+		}
 	}
 
 	/// Output height.
@@ -161,15 +174,23 @@ impl Conv2d {
 	}
 
 	/// The convolution's output, NHWC: element `(pixel, o)` is
-	/// `linear_element(patch(pixel), filter o, bias[o], requant)`.
-	pub fn output(&self, input: &[i8], filters: &[i8], bias: &[i32], requant: &Requant) -> Vec<i8> {
+	/// `requant.apply_at(dot(patch(pixel), filter o), bias[o], zero_point)`, which at zero
+	/// point 0 is [`linear_element`](crate::linear::linear_element).
+	pub fn output(
+		&self,
+		input: &[i8],
+		filters: &[i8],
+		bias: &[i32],
+		requant: &Requant,
+		zero_point: i8,
+	) -> Vec<i8> {
 		let shape = self.gemm_shape();
 		let k = shape.k as usize;
 		let a = self.im2col(input);
 		let mut y = Vec::with_capacity(shape.m as usize * shape.n as usize);
 		for patch in a.chunks_exact(k.max(1)) {
 			for (o, filter) in filters.chunks_exact(k.max(1)).enumerate() {
-				y.push(crate::linear::linear_element(patch, filter, bias[o], requant));
+				y.push(requant.apply_at(crate::gemm::dot(patch, filter), bias[o], zero_point));
 			}
 		}
 		y
@@ -253,7 +274,7 @@ mod tests {
 			let input = values((c.batch * c.height * c.width * c.channels) as usize, i as u64);
 			let filters = values((shape.n * shape.k) as usize, 100 + i as u64);
 			let bias: Vec<i32> = (0..c.filters as i32).map(|o| o * 37 - 50).collect();
-			let y = c.output(&input, &filters, &bias, &Q);
+			let y = c.output(&input, &filters, &bias, &Q, 0);
 			assert_eq!(y.len() as u32, shape.m * shape.n, "{c:?}");
 			assert_eq!(y, direct(c, &input, &filters, &bias, &Q), "{c:?}");
 			assert_eq!(shape.m, c.batch * c.out_height() * c.out_width());
@@ -279,10 +300,10 @@ mod tests {
 		let input = alloc::vec![-128i8; 64 * 64 * 16];
 		let filters = alloc::vec![-128i8; 64 * 64 * 16];
 		let unit = Requant { multiplier: 1 << 30, shift: 30, relu: false };
-		let y = c.output(&input, &filters, &[0], &unit);
+		let y = c.output(&input, &filters, &[0], &unit, 0);
 		assert_eq!(y, alloc::vec![127i8], "saturated");
 		let half = Requant { multiplier: 1 << 30, shift: 54, relu: false };
-		assert_eq!(c.output(&input, &filters, &[0], &half), alloc::vec![64i8], "2³⁰ / 2²⁴");
+		assert_eq!(c.output(&input, &filters, &[0], &half, 0), alloc::vec![64i8], "2³⁰ / 2²⁴");
 		assert_eq!(y, direct(&c, &input, &filters, &[0], &unit));
 	}
 

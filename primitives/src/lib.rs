@@ -32,6 +32,8 @@ pub mod inputs;
 pub mod job;
 pub mod linear;
 pub mod merkle;
+pub mod model;
+pub mod pool;
 pub mod testing;
 pub mod traits;
 

@@ -279,12 +279,20 @@ impl Requant {
 	/// whose bias is `bias`. For parameters that pass [`Self::validate`]; others never panic
 	/// (the shift is capped at [`MAX_SHIFT`]) but are not a defined layer.
 	pub fn apply(&self, acc: i32, bias: i32) -> i8 {
+		self.apply_at(acc, bias, 0)
+	}
+
+	/// [`Self::apply`] for an output whose **zero point** is `zero_point` (the int8 value
+	/// that stands for a real 0, as in ONNX's `QLinearConv`): the rounded value plus
+	/// `zero_point`, saturated, and with ReLU no smaller than `zero_point`. `apply` is this at
+	/// zero point 0.
+	pub fn apply_at(&self, acc: i32, bias: i32, zero_point: i8) -> i8 {
 		let z = acc as i64 + bias as i64;
 		let product = z as i128 * self.multiplier as i128;
-		let rounded = round_shift(product, self.shift.min(MAX_SHIFT));
+		let rounded = round_shift(product, self.shift.min(MAX_SHIFT)) + zero_point as i128;
 		let saturated = rounded.clamp(i8::MIN as i128, i8::MAX as i128) as i8;
 		if self.relu {
-			saturated.max(0)
+			saturated.max(zero_point)
 		} else {
 			saturated
 		}
