@@ -110,15 +110,18 @@ install_wheel "cuBLASLt $CUBLAS_VERSION" "nvidia-cublas==$CUBLAS_VERSION" \
 	"$CACHE/cublaslt-$CUBLAS_VERSION" libcublasLt.so.13 'libcublasLt\.so\.13' PROOFGRID_SKIP_CUBLASLT
 
 # Python: a virtual environment in ProofGrid's cache with NumPy, pytest and maturin, for the
-# `proofgrid` package (python/) and its tests. scripts/python.sh installs the package into it.
+# `proofgrid` package (python/) and its tests, and ONNX, ONNX Runtime and scikit-learn for the
+# model importer's tests (examples/cnn; ~60 MB). scripts/python.sh installs the package into it.
 VENV="$CACHE/venv"
-PY_PACKAGES=("numpy>=1.21" "pytest>=7" "maturin>=1.9,<2")
+PY_PACKAGES=("numpy>=1.21" "pytest>=7" "maturin>=1.9,<2"
+	"onnx==1.23.2" "onnxruntime==1.32.0" "scikit-learn==1.9.1")
 if [ ! -x "$VENV/bin/python" ]; then
 	say "creating the Python environment $VENV"
 	python3 -m venv "$VENV"
 fi
-if "$VENV/bin/python" -c 'import numpy, pytest' 2>/dev/null && [ -x "$VENV/bin/maturin" ]; then
-	say "Python environment ready: $VENV (numpy, pytest, maturin)"
+if "$VENV/bin/python" -c 'import numpy, pytest, onnx, onnxruntime, sklearn' 2>/dev/null \
+	&& [ -x "$VENV/bin/maturin" ]; then
+	say "Python environment ready: $VENV (numpy, pytest, maturin, onnx, onnxruntime, scikit-learn)"
 else
 	say "installing into $VENV: ${PY_PACKAGES[*]}"
 	"$VENV/bin/pip" install -q "${PY_PACKAGES[@]}"

@@ -38,6 +38,7 @@ pub mod jobs;
 mod keys;
 pub mod layers;
 pub mod market;
+pub mod model;
 pub mod npy;
 pub mod own;
 pub mod rewards;

@@ -2,14 +2,15 @@
 """Trains a small CNN on scikit-learn's digits, exports it to ONNX and quantizes it to int8
 with ONNX Runtime's own tool: the model `proofgrid model import` is shown on.
 
-    python3 examples/cnn/make.py        # writes examples/cnn/cnn.onnx and cnn.int8.onnx
+    python3 examples/cnn/make.py   # writes examples/cnn/cnn.onnx, cnn.int8.onnx, cnn.qdq.onnx
 
 The network (NCHW, as ONNX has it): 8×8×1 → Conv 3×3 (8, padding 1) → ReLU → MaxPool 2 →
 Conv 3×3 (16, padding 1) → ReLU → MaxPool 2 → Flatten (64) → Gemm (10). It is trained here with
 NumPy (no deep-learning framework: a few seconds, fixed seed) on the first 1 347 images of
-`load_digits` (the split `split()` defines) and quantized by `quantize_static` in the QOperator
-form (`QLinearConv`, `QGemm`, int8 activations and weights, one scale per tensor) calibrated on
-200 training images. Needs numpy, onnx, onnxruntime and scikit-learn.
+`load_digits` (the split `split()` defines) and quantized by `quantize_static`, int8 activations
+and weights with one scale per tensor, calibrated on 200 training images, in both of ONNX
+Runtime's forms: QOperator (`QLinearConv`, `QGemm`: cnn.int8.onnx) and QDQ (float ops between
+`DequantizeLinear` and `QuantizeLinear`: cnn.qdq.onnx). Needs numpy, onnx, onnxruntime and scikit-learn.
 """
 
 import os
@@ -164,7 +165,7 @@ def export(p, path):
     onnx.save(model, path)
 
 
-def quantize(float_path, int8_path, calibration):
+def quantize(float_path, int8_path, calibration, qdq=False):
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
 
@@ -175,7 +176,8 @@ def quantize(float_path, int8_path, calibration):
         def get_next(self):
             return next(self.batches, None)
 
-    quantize_static(float_path, int8_path, Reader(), quant_format=QuantFormat.QOperator,
+    form = QuantFormat.QDQ if qdq else QuantFormat.QOperator
+    quantize_static(float_path, int8_path, Reader(), quant_format=form,
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
                     per_channel=False)
 
@@ -189,13 +191,15 @@ def main():
     int8_path = os.path.join(HERE, "cnn.int8.onnx")
     export(p, float_path)
     quantize(float_path, int8_path, train_x[:200])
+    qdq_path = os.path.join(HERE, "cnn.qdq.onnx")
+    quantize(float_path, qdq_path, train_x[:200], qdq=True)
     import onnxruntime as ort
 
     session = ort.InferenceSession(int8_path, providers=["CPUExecutionProvider"])
     logits = session.run(None, {"input": test_x})[0]
     print(f"int8 model (ONNX Runtime): {(logits.argmax(1) == test_y).mean():.1%} right")
-    print(f"wrote {float_path} ({os.path.getsize(float_path)} bytes) and {int8_path} "
-          f"({os.path.getsize(int8_path)} bytes)")
+    for path in (float_path, int8_path, qdq_path):
+        print(f"wrote {os.path.relpath(path)} ({os.path.getsize(path)} bytes)")
 
 
 if __name__ == "__main__":

@@ -38,12 +38,14 @@ from .errors import (
     Timeout,
     TransactionFailed,
 )
+from .model import Model
 from .views import Device, JobView, Market, _from_view, _snake
 
 __all__ = [
     "Client",
     "Job",
     "LayerJob",
+    "Model",
     "ModelRun",
     "Device",
     "JobView",

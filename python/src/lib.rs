@@ -17,6 +17,7 @@ use proofgrid_client::{
 	endpoint::AddressPolicy,
 	jobs::JobOutcome,
 	layers::{LayerInputs, LayerJob},
+	model::ModelFile,
 	own::{MatmulOptions, OwnInputs, OwnJob, Step},
 	parse_address, to_address, Client, Error, Keypair,
 };
@@ -544,6 +545,33 @@ fn parse_grid_text(py: Python<'_>, text: &str) -> PyResult<u128> {
 	parse_grid(text).map_err(|e| raise(py, Error::BadInput(format!("{text:?}: {e}")).into()))
 }
 
+/// Every layer's output of the model directory `path` on `x` (`batch × values`, int8, each
+/// row one image in NHWC order), by the Rust primitives' definition: a list of
+/// `batch × values` int8 arrays, the last the model's output.
+#[pyfunction]
+fn model_outputs<'py>(
+	py: Python<'py>,
+	path: &str,
+	x: PyReadonlyArray2<'_, i8>,
+) -> PyResult<Vec<Bound<'py, PyArray2<i8>>>> {
+	let bad = |error: Error| raise(py, error.into());
+	let file = ModelFile::load(std::path::Path::new(path)).map_err(bad)?;
+	let batch = x.shape()[0];
+	let input = x.as_slice().map_err(|_| bad(Error::BadInput("x is not C-contiguous".into())))?;
+	let batch32 =
+		u32::try_from(batch).map_err(|_| bad(Error::BadInput("batch too large".into())))?;
+	let outputs = py.detach(|| file.run(batch32, input)).map_err(bad)?;
+	outputs
+		.into_iter()
+		.map(|values| {
+			let per_image = values.len() / batch.max(1);
+			Array2::from_shape_vec((batch, per_image), values)
+				.map(|a| a.into_pyarray(py))
+				.map_err(|e| bad(Error::BadInput(e.to_string())))
+		})
+		.collect()
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 	m.add_class::<NativeClient>()?;
@@ -551,5 +579,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 	m.add_class::<NativeLayerJob>()?;
 	m.add_function(wrap_pyfunction!(format_grid, m)?)?;
 	m.add_function(wrap_pyfunction!(parse_grid_text, m)?)?;
+	m.add_function(wrap_pyfunction!(model_outputs, m)?)?;
 	Ok(())
 }

@@ -1,0 +1,121 @@
+"""Whole models: the digits CNN (examples/cnn) imported from ONNX in both of ONNX Runtime's
+forms and run by the Rust primitives' integer definition, against ONNX Runtime on the whole
+test split; models the importer cannot map, refused by node and op. No chain needed."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx  # scripts/setup.sh installs onnx, onnxruntime and scikit-learn: required, not skipped
+import onnxruntime as ort
+import pytest
+
+import proofgrid
+from proofgrid.onnx_import import ModelImportError, import_onnx, multiplier_and_shift
+
+CNN = Path(__file__).resolve().parents[2] / "examples" / "cnn"
+
+
+def digits_test_split():
+    spec = importlib.util.spec_from_file_location("make", CNN / "make.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    _, _, x, y = make.split()
+    return x, y
+
+
+@pytest.mark.parametrize("form", ["int8", "qdq"])
+def test_the_imported_cnn_computes_onnx_runtimes_logits(form, tmp_path):
+    source = CNN / f"cnn.{form}.onnx"
+    spec = import_onnx(str(source), str(tmp_path))
+    assert [layer["op"] for layer in spec["layers"]] == ["conv", "max_pool", "conv", "max_pool", "dense"]
+    model = proofgrid.Model(tmp_path)
+    x, labels = digits_test_split()
+    ours = model.output(model.quantize(x))
+    # ONNX Runtime's int8 logits: its DequantizeLinear output, inverted exactly.
+    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    o = model.spec["output"]
+    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
+    diff = ours.astype(np.int64) - theirs
+    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
+    values, counts = np.unique(diff, return_counts=True)
+    print(f"\n[models] {source.name}: {len(x)} test images, classes agree on {agree}; "
+          f"int8 logit differences {dict(zip(values.tolist(), counts.tolist()))}; "
+          f"accuracy {(ours.argmax(1) == labels).mean():.1%} (ONNX Runtime "
+          f"{(logits.argmax(1) == labels).mean():.1%})")
+    assert np.abs(diff).max() <= 1, "ONNX Runtime rounds its float requantization otherwise"
+    assert agree == len(x)
+    assert (ours.argmax(1) == labels).mean() > 0.9
+
+
+def test_the_committed_model_directory_is_the_import_of_the_committed_onnx(tmp_path):
+    import_onnx(str(CNN / "cnn.int8.onnx"), str(tmp_path))
+    committed = CNN / "model"
+    assert sorted(p.name for p in committed.iterdir()) == sorted(p.name for p in tmp_path.iterdir())
+    for path in tmp_path.iterdir():
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+
+
+def test_inner_layers_are_nhwc_and_every_layer_is_returned():
+    model = proofgrid.Model(CNN / "model")
+    x, _ = digits_test_split()
+    outputs = model.outputs(model.quantize(x[:3]))
+    assert [o.shape for o in outputs] == [(3, 8 * 8 * 8), (3, 4 * 4 * 8), (3, 4 * 4 * 16), (3, 2 * 2 * 16), (3, 10)]
+    # ReLU folded into the zero point −128: nothing below it, and max pooling only selects.
+    assert outputs[0].min() == -128
+    pooled = outputs[0].reshape(3, 4, 2, 4, 2, 8).max(axis=(2, 4)).reshape(3, -1)
+    assert np.array_equal(outputs[1], pooled)
+
+
+def patched(tmp_path, edit):
+    m = onnx.load(str(CNN / "cnn.int8.onnx"))
+    edit(m)
+    path = tmp_path / "patched.onnx"
+    onnx.save(m, str(path))
+    return path
+
+
+def test_an_unsupported_op_is_refused_with_its_node_and_op(tmp_path):
+    def average(m):
+        next(n for n in m.graph.node if n.name == "pool1").op_type = "AveragePool"
+
+    with pytest.raises(ModelImportError) as refused:
+        import_onnx(str(patched(tmp_path, average)), str(tmp_path / "out"))
+    assert (refused.value.node, refused.value.op) == ("pool1", "AveragePool")
+    assert "node 'pool1' (AveragePool): op is not supported" in str(refused.value)
+    assert not (tmp_path / "out").exists(), "nothing written for a refused model"
+
+
+def test_per_channel_and_asymmetric_weights_are_refused(tmp_path):
+    from onnx import numpy_helper
+
+    def per_channel(m):
+        i = next(i for i, t in enumerate(m.graph.initializer) if t.name == "w2_scale")
+        m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.full(16, 0.01, np.float32), "w2_scale"))
+
+    with pytest.raises(ModelImportError, match="per-channel scales") as refused:
+        import_onnx(str(patched(tmp_path, per_channel)), str(tmp_path / "a"))
+    assert refused.value.node == "conv2_quant"
+
+    def asymmetric(m):
+        i = next(i for i, t in enumerate(m.graph.initializer) if t.name == "w3_zero_point")
+        m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.array(3, np.int8), "w3_zero_point"))
+
+    with pytest.raises(ModelImportError, match="nonzero zero point") as refused:
+        import_onnx(str(patched(tmp_path, asymmetric)), str(tmp_path / "b"))
+    assert (refused.value.node, refused.value.op) == ("dense_quant", "QGemm")
+
+
+def test_a_scale_becomes_a_multiplier_in_range_rounded_to_nearest():
+    for scale in [0.5, 0.75, 1e-6, 0.0123456789, 0.999999999999, 3.0]:
+        multiplier, shift = multiplier_and_shift(scale)
+        assert 2**30 <= multiplier < 2**31
+        assert abs(multiplier / 2**shift - scale) <= 2 ** -(shift + 1)
+    assert multiplier_and_shift(0.5) == (2**30, 31)
+    # A fraction that rounds up to 2³¹ moves to the next power of two.
+    assert multiplier_and_shift(1 - 2**-40) == (2**30, 30)
+    with pytest.raises(ValueError):
+        multiplier_and_shift(0.0)
