@@ -162,6 +162,28 @@ impl Conv2d {
 		}
 	}
 
+	/// The input pixels (indices into the batch's `batch·height·width` pixels, NHWC) that
+	/// output pixel `row`'s patch reads, in `[ky][kx]` order; `None` for a tap in the padding
+	/// (it reads [`Self::pad`]). [`Self::patch`] is these pixels' values, one after the other.
+	pub fn taps(&self, row: u32) -> Vec<Option<u32>> {
+		let (out_h, out_w) = (self.out_height(), self.out_width());
+		let (b, rest) = (row / (out_h * out_w), row % (out_h * out_w));
+		let (y, x) = (rest / out_w, rest % out_w);
+		let mut taps = Vec::with_capacity((self.kernel.0 * self.kernel.1) as usize);
+		for ky in 0..self.kernel.0 {
+			let iy = i64::from(y * self.stride.0) - i64::from(self.padding[0])
+				+ i64::from(ky * self.dilation.0);
+			for kx in 0..self.kernel.1 {
+				let ix = i64::from(x * self.stride.1) - i64::from(self.padding[1])
+					+ i64::from(kx * self.dilation.1);
+				let inside = (0..i64::from(self.height)).contains(&iy)
+					&& (0..i64::from(self.width)).contains(&ix);
+				taps.push(inside.then(|| (b * self.height + iy as u32) * self.width + ix as u32));
+			}
+		}
+		taps
+	}
+
 	/// `im2col(input)`: every output pixel's patch, `m × k` row-major.
 	pub fn im2col(&self, input: &[i8]) -> Vec<i8> {
 		let shape = self.gemm_shape();
@@ -278,6 +300,24 @@ mod tests {
 			assert_eq!(y.len() as u32, shape.m * shape.n, "{c:?}");
 			assert_eq!(y, direct(c, &input, &filters, &bias, &Q), "{c:?}");
 			assert_eq!(shape.m, c.batch * c.out_height() * c.out_width());
+		}
+		// The taps name the pixels each patch reads.
+		for c in &cases {
+			let input = values((c.batch * c.height * c.width * c.channels) as usize, 9);
+			let ch = c.channels as usize;
+			let mut patch = alloc::vec![0i8; c.gemm_shape().k as usize];
+			for row in 0..c.gemm_shape().m {
+				c.patch(&input, row, &mut patch);
+				let from_taps: Vec<i8> = c
+					.taps(row)
+					.iter()
+					.flat_map(|tap| match tap {
+						Some(p) => input[*p as usize * ch..(*p as usize + 1) * ch].to_vec(),
+						None => alloc::vec![c.pad; ch],
+					})
+					.collect();
+				assert_eq!(patch, from_taps, "{c:?} row {row}");
+			}
 		}
 		// ONNX's output sizes: 5×7 with 3×3 and padding 1 keeps its size; stride 2 halves.
 		assert_eq!((cases[0].out_height(), cases[0].out_width()), (5, 7));

@@ -33,6 +33,7 @@ pub mod job;
 pub mod linear;
 pub mod merkle;
 pub mod model;
+pub mod model_proof;
 pub mod pool;
 pub mod testing;
 pub mod traits;

@@ -37,6 +37,10 @@ use crate::{
 /// Most layers a model has.
 pub const MAX_LAYERS: u32 = 64;
 
+/// Most input rows (pixels) one output element reads: a convolution's kernel taps, a pooling
+/// window, a dense layer's image. One element's proof carries that many rows.
+pub const MAX_TAPS: u32 = 4096;
+
 /// One image's activation shape: height × width × channels (NHWC without the batch).
 #[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct Shape {
@@ -174,6 +178,8 @@ pub enum ModelError {
 	Requant { layer: u32, error: RequantError },
 	/// The input does not hold `batch` images of the input shape.
 	InputLength { expected: u64, got: u64 },
+	/// Layer `layer`'s elements each read more than [`MAX_TAPS`] input rows.
+	TooManyTaps { layer: u32 },
 	/// Not one [`Weights`] per GEMM layer.
 	WeightCount { expected: u32, got: u32 },
 	/// Layer `layer`'s weights or biases are not `n × k` and `n` long.
@@ -252,6 +258,13 @@ impl Model {
 					(Step::MaxPool(pool), output, zero_point)
 				}
 			};
+			let (kh, kw) = match step {
+				Step::Gemm(conv, _) => conv.kernel,
+				Step::MaxPool(pool) => pool.kernel,
+			};
+			if u64::from(kh) * u64::from(kw) > u64::from(MAX_TAPS) {
+				return Err(ModelError::TooManyTaps { layer });
+			}
 			plan.push(Planned { step, input: shape, output, zero_point: out_zero });
 			shape = output;
 			zero_point = out_zero;
@@ -306,11 +319,11 @@ impl Model {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use super::*;
 	use crate::gemm::mix64;
 
-	fn values(n: usize, salt: u64) -> Vec<i8> {
+	pub(crate) fn values(n: usize, salt: u64) -> Vec<i8> {
 		(0..n as u64).map(|i| mix64(i ^ salt << 32) as i8).collect()
 	}
 
@@ -320,7 +333,7 @@ mod tests {
 
 	/// A small CNN on ragged sizes: a strided, padded convolution with ReLU at zero point −128,
 	/// max pooling with padding, a dilated convolution, and a dense layer at zero point 3.
-	fn cnn() -> Model {
+	pub(crate) fn cnn() -> Model {
 		Model {
 			input: Shape { height: 9, width: 7, channels: 2 },
 			input_zero_point: -5,
@@ -487,7 +500,7 @@ mod tests {
 		(if e.requant.relu { v.max(z) } else { v }) as i32
 	}
 
-	fn weights_for(model: &Model, salt: u64) -> Vec<Weights> {
+	pub(crate) fn weights_for(model: &Model, salt: u64) -> Vec<Weights> {
 		let plan = model.plan(1).unwrap();
 		plan.iter()
 			.filter_map(Planned::gemm_shape)

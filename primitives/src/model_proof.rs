@@ -1,0 +1,687 @@
+//! How a model job's outputs are committed, which elements its challenge draws, and how one
+//! element is proven right (a reveal's sample) or wrong (a fraud proof) against the commitments
+//! alone: the chain holds no activation, only roots.
+//!
+//! ```text
+//!                         output root
+//!                  ┌──────────┴───────────┐
+//!   hash(0x04 ‖ 0 ‖ R₀)   …   hash(0x04 ‖ L−1 ‖ R_{L−1})      one leaf per layer
+//!          │
+//!          R₀ = lane tree over layer 0's rows (one per output pixel of the batch,
+//!               `channels` int8 values), as a client commits a matrix
+//! ```
+//!
+//! **Commitments.** Layer `l`'s output on the batch is a [`MatrixCommitment`] of its rows
+//! (`rows = batch·h·w` lanes of `channels` values); the device commits one root over every
+//! layer's ([`output_root`]). The input batch is committed by the client the same way (one lane
+//! per input pixel), and each GEMM layer's weights by the model's registration
+//! ([`WeightsCommitment`]: `n` lanes of `k` values and the bias root).
+//!
+//! **A sample** of element `(l, i, j)` (layer, row, channel) carries layer `l`'s root and its
+//! path, output row `i` with its path, the rows of the layer's input that the element reads
+//! (for a convolution its patch's pixels, padding skipped; for pooling its window; for a dense
+//! layer the whole image) with their paths to the previous layer's root (or to the input's),
+//! and for a GEMM layer weight lane `j` and bias `j`. The chain recomputes the element by the
+//! layer's definition ([`Conv2d::taps`], [`crate::pool::MaxPool2d::window`],
+//! [`Requant::apply_at`](crate::linear::Requant::apply_at)) and compares.
+//!
+//! **Challenge.** Draw `s` of `S` samples a uniform element of layer `s mod L`: every layer
+//! gets `⌊S/L⌋` or `⌈S/L⌉` draws ([`draws_of_layer`]), so a device that computes a fraction
+//! `f` of layer `l`'s elements wrongly passes with probability `(1 − f)^draws(l)`. A device
+//! that computes layer `l` wrongly and the later layers *from* its wrong output is caught in
+//! layer `l` only, and the client, who recomputes every layer, proves the first wrong layer's
+//! element wrong against its (right) input: the fraud proof is a sample.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode};
+use scale_info::TypeInfo;
+use sp_core::{ConstU32, H256};
+use sp_crypto_hashing::blake2_256;
+use sp_runtime::BoundedVec;
+
+use crate::{
+	conv::Conv2d,
+	gemm::dot,
+	inputs::{hash_lane, Lane, LaneError, MatrixCommitment},
+	linear::{bias_tree, hash_bias},
+	merkle::{self, Hash32, MerklePath, MerkleTree, ProofError},
+	model::{Planned, Step, Weights, MAX_TAPS},
+};
+
+/// Domain tag of a layer root's leaf in the output root.
+pub const LAYER_ROOT_PREFIX: u8 = 0x04;
+
+/// Domain tag of the model challenge's draws.
+const MODEL_DRAW_TAG: &[u8] = b"proofgrid/model-draw";
+
+/// What a registered model names for one GEMM layer.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WeightsCommitment {
+	/// Lane root of the `n` weight lanes (`k` values each).
+	pub lanes: H256,
+	/// Root of the `n` biases ([`crate::linear::bias_root`]).
+	pub bias: H256,
+}
+
+/// The leaf of layer `layer`'s root in the output root.
+pub fn hash_layer_root(layer: u32, root: &H256) -> Hash32 {
+	let mut data = [0u8; 37];
+	data[0] = LAYER_ROOT_PREFIX;
+	data[1..5].copy_from_slice(&layer.to_le_bytes());
+	data[5..].copy_from_slice(&root.0);
+	blake2_256(&data)
+}
+
+/// The tree over the layers' roots, in layer order.
+pub fn output_tree(layer_roots: &[H256]) -> Option<MerkleTree> {
+	let leaves = layer_roots.iter().enumerate().map(|(l, r)| hash_layer_root(l as u32, r));
+	MerkleTree::from_leaf_hashes(leaves.collect())
+}
+
+/// The output root: the root of [`output_tree`].
+pub fn output_root(layer_roots: &[H256]) -> Option<H256> {
+	output_tree(layer_roots).map(|tree| H256(tree.root()))
+}
+
+/// A row (lane) with its path to the root it is committed under.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ProvenRow {
+	/// The values.
+	pub values: Lane,
+	/// Its path.
+	pub path: MerklePath,
+}
+
+/// What a GEMM layer's element needs beyond its input rows: the weight lane and the bias.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct GemmWitness {
+	/// Weight lane `j` (`k` values) and its path to the layer's lane root.
+	pub lane: ProvenRow,
+	/// `bias[j]`.
+	pub bias: i32,
+	/// Its path to the bias root.
+	pub bias_path: MerklePath,
+}
+
+/// What proves one element of a model job's output.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ModelSample {
+	/// The element's layer's root and its path to the output root.
+	pub layer_root: H256,
+	/// See `layer_root`.
+	pub layer_path: MerklePath,
+	/// The element's row of the layer's output.
+	pub output: ProvenRow,
+	/// The previous layer's root and its path (unused for layer 0, whose input is the job's).
+	pub previous_root: H256,
+	/// See `previous_root`.
+	pub previous_path: MerklePath,
+	/// The input rows the element reads, in its window's order, padding skipped.
+	pub taps: BoundedVec<ProvenRow, ConstU32<MAX_TAPS>>,
+	/// For a convolution or dense layer, its weight lane and bias; `None` for pooling.
+	pub weights: Option<GemmWitness>,
+}
+
+/// Why a model sample is refused.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ModelSampleError {
+	/// The element is outside the model's outputs.
+	OutsideOutput,
+	/// The layer's root is not the committed one.
+	LayerRoot(ProofError),
+	/// The previous layer's root is not the committed one.
+	PreviousRoot(ProofError),
+	/// The output row is not the committed one.
+	Output(LaneError),
+	/// Not one row per tap of the element's window.
+	TapCount,
+	/// Tap `tap`'s row is not the committed one.
+	Tap {
+		/// Its position among the taps.
+		tap: u32,
+		/// Why.
+		error: LaneError,
+	},
+	/// A GEMM layer's sample without weights, or a pooling sample with them.
+	Weights,
+	/// The weight lane is not the registered one.
+	WeightLane(LaneError),
+	/// The bias is not the registered one.
+	Bias(ProofError),
+	/// The recomputed element differs from the committed output's: the output is wrong.
+	WrongElement,
+}
+
+/// A model job as the chain knows it: the plan of its layers on its batch, the commitments of
+/// its input and weights, and the device's output root.
+#[derive(Clone, Copy, Debug)]
+pub struct ModelCommitments<'a> {
+	/// [`crate::model::Model::plan`] on the job's batch.
+	pub plan: &'a [Planned],
+	/// The input batch's rows.
+	pub input: &'a MatrixCommitment,
+	/// One per GEMM layer, in order.
+	pub weights: &'a [WeightsCommitment],
+	/// The device's output root.
+	pub root: &'a H256,
+}
+
+impl Planned {
+	/// Rows of its output on the batch (output pixels).
+	pub fn rows(&self) -> u32 {
+		match self.step {
+			Step::Gemm(conv, _) => conv.gemm_shape().m,
+			Step::MaxPool(pool) => pool.batch * pool.out_height() * pool.out_width(),
+		}
+	}
+
+	/// The input pixels output row `row` reads, `None` for padding a convolution reads as its
+	/// pad value.
+	pub fn taps(&self, row: u32) -> Vec<Option<u32>> {
+		match self.step {
+			Step::Gemm(conv, _) => conv.taps(row),
+			Step::MaxPool(pool) => pool.window(row).into_iter().map(Some).collect(),
+		}
+	}
+}
+
+fn siblings(path: &MerklePath) -> Vec<Hash32> {
+	path.iter().map(|h| h.0).collect()
+}
+
+/// The commitment a layer's input rows are proven against: the job's input for layer 0, else
+/// the previous layer's output.
+fn input_commitment(
+	job: &ModelCommitments,
+	layer: usize,
+	sample: &ModelSample,
+) -> Result<MatrixCommitment, ModelSampleError> {
+	if layer == 0 {
+		return Ok(*job.input);
+	}
+	let previous = &job.plan[layer - 1];
+	merkle::verify(
+		&job.root.0,
+		job.plan.len() as u64,
+		(layer - 1) as u64,
+		hash_layer_root(layer as u32 - 1, &sample.previous_root),
+		&siblings(&sample.previous_path),
+	)
+	.map_err(ModelSampleError::PreviousRoot)?;
+	Ok(MatrixCommitment {
+		lanes: previous.rows(),
+		lane_len: previous.output.channels,
+		root: sample.previous_root,
+	})
+}
+
+/// Checks `sample` as the proof of element `(layer, row, channel)` of the model job `job`:
+/// every path, then the element recomputed by its layer's definition.
+pub fn verify_model_sample(
+	job: &ModelCommitments,
+	(layer, row, channel): (u32, u32, u32),
+	sample: &ModelSample,
+) -> Result<(), ModelSampleError> {
+	let l = layer as usize;
+	let planned = job.plan.get(l).ok_or(ModelSampleError::OutsideOutput)?;
+	if row >= planned.rows() || channel >= planned.output.channels {
+		return Err(ModelSampleError::OutsideOutput);
+	}
+	merkle::verify(
+		&job.root.0,
+		job.plan.len() as u64,
+		layer.into(),
+		hash_layer_root(layer, &sample.layer_root),
+		&siblings(&sample.layer_path),
+	)
+	.map_err(ModelSampleError::LayerRoot)?;
+	MatrixCommitment {
+		lanes: planned.rows(),
+		lane_len: planned.output.channels,
+		root: sample.layer_root,
+	}
+	.verify_lane(row, &sample.output.values, &siblings(&sample.output.path))
+	.map_err(ModelSampleError::Output)?;
+
+	let input = input_commitment(job, l, sample)?;
+	let taps = planned.taps(row);
+	let pixels: Vec<u32> = taps.iter().flatten().copied().collect();
+	if pixels.len() != sample.taps.len() {
+		return Err(ModelSampleError::TapCount);
+	}
+	for (tap, (pixel, proven)) in pixels.iter().zip(&sample.taps).enumerate() {
+		input
+			.verify_lane(*pixel, &proven.values, &siblings(&proven.path))
+			.map_err(|error| ModelSampleError::Tap { tap: tap as u32, error })?;
+	}
+
+	let expected = match (planned.step, &sample.weights) {
+		(Step::Gemm(conv, epilogue), Some(witness)) => {
+			let index = job.plan[..l].iter().filter(|p| p.gemm_shape().is_some()).count();
+			let commitment = job.weights.get(index).ok_or(ModelSampleError::Weights)?;
+			let shape = conv.gemm_shape();
+			MatrixCommitment { lanes: shape.n, lane_len: shape.k, root: commitment.lanes }
+				.verify_lane(channel, &witness.lane.values, &siblings(&witness.lane.path))
+				.map_err(ModelSampleError::WeightLane)?;
+			merkle::verify(
+				&commitment.bias.0,
+				shape.n.into(),
+				channel.into(),
+				hash_bias(witness.bias),
+				&siblings(&witness.bias_path),
+			)
+			.map_err(ModelSampleError::Bias)?;
+			let patch = patch_of(&conv, &taps, &sample.taps);
+			epilogue.requant.apply_at(
+				dot(&patch, &witness.lane.values),
+				witness.bias,
+				epilogue.zero_point,
+			)
+		}
+		(Step::MaxPool(_), None) => {
+			sample.taps.iter().map(|t| t.values[channel as usize]).max().unwrap_or(i8::MIN)
+		}
+		_ => return Err(ModelSampleError::Weights),
+	};
+	if sample.output.values[channel as usize] != expected {
+		return Err(ModelSampleError::WrongElement);
+	}
+	Ok(())
+}
+
+/// A convolution's patch from its proven rows, the padding read as the pad value.
+fn patch_of(conv: &Conv2d, taps: &[Option<u32>], rows: &[ProvenRow]) -> Vec<i8> {
+	let c = conv.channels as usize;
+	let mut rows = rows.iter();
+	let mut patch = Vec::with_capacity(taps.len() * c);
+	for tap in taps {
+		match tap {
+			Some(_) => patch.extend_from_slice(&rows.next().expect("counted").values),
+			None => patch.extend(core::iter::repeat_n(conv.pad, c)),
+		}
+	}
+	patch
+}
+
+/// A fraud proof against a model job: one element, chosen by the accuser, and its sample.
+#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+pub struct ModelFraudProof {
+	/// Layer, row and channel.
+	pub element: (u32, u32, u32),
+	/// What the chain recomputes it from.
+	pub sample: ModelSample,
+}
+
+/// Why a model fraud proof does not show the output wrong.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ModelFraudRefused {
+	/// A part does not prove itself against the commitments: the proof shows nothing.
+	Invalid(ModelSampleError),
+	/// The element is right.
+	ElementCorrect,
+}
+
+/// `Ok` if `proof` shows the model job `job`'s committed output wrong: a proven element
+/// differs from what its proven input rows and weights give.
+pub fn model_fraud_proven(
+	job: &ModelCommitments,
+	proof: &ModelFraudProof,
+) -> Result<(), ModelFraudRefused> {
+	match verify_model_sample(job, proof.element, &proof.sample) {
+		Err(ModelSampleError::WrongElement) => Ok(()),
+		Ok(()) => Err(ModelFraudRefused::ElementCorrect),
+		Err(error) => Err(ModelFraudRefused::Invalid(error)),
+	}
+}
+
+/// How many of `samples` draws fall on layer `layer` of `layers`: `⌊S/L⌋`, plus one for the
+/// first `S mod L` layers.
+pub fn draws_of_layer(layers: u32, samples: u32, layer: u32) -> u32 {
+	if layers == 0 {
+		return 0;
+	}
+	samples / layers + u32::from(layer < samples % layers)
+}
+
+/// The elements `(layer, row, channel)` a model job's challenge `seed` draws, `samples` of
+/// them: draw `s` is uniform over layer `s mod L`'s elements. Sorted and deduplicated (a
+/// duplicate has its twin's outcome).
+pub fn model_challenge(plan: &[Planned], seed: &Hash32, samples: u32) -> Vec<(u32, u32, u32)> {
+	if plan.is_empty() {
+		return Vec::new();
+	}
+	let mut drawn: Vec<(u32, u32, u32)> = (0..samples)
+		.map(|draw| {
+			let layer = draw % plan.len() as u32;
+			let planned = &plan[layer as usize];
+			let mut data = Vec::with_capacity(MODEL_DRAW_TAG.len() + 36);
+			data.extend_from_slice(MODEL_DRAW_TAG);
+			data.extend_from_slice(seed);
+			data.extend_from_slice(&draw.to_le_bytes());
+			let hash = blake2_256(&data);
+			let mut word = [0u8; 8];
+			word.copy_from_slice(&hash[..8]);
+			let channels = u64::from(planned.output.channels.max(1));
+			let elements = u64::from(planned.rows()) * channels;
+			let element = u64::from_le_bytes(word) % elements.max(1);
+			(layer, (element / channels) as u32, (element % channels) as u32)
+		})
+		.collect();
+	drawn.sort_unstable();
+	drawn.dedup();
+	drawn
+}
+
+/// Everything a device builds to answer for a model job: the trees over its input, its
+/// outputs and the model's weights, and from them any element's [`ModelSample`].
+pub struct ModelProver<'a> {
+	plan: &'a [Planned],
+	input: &'a [i8],
+	outputs: &'a [Vec<i8>],
+	weights: &'a [Weights],
+	input_tree: MerkleTree,
+	layer_trees: Vec<MerkleTree>,
+	top: MerkleTree,
+	weight_trees: Vec<(MerkleTree, MerkleTree)>,
+}
+
+fn lane_tree(values: &[i8], lane_len: u32) -> Option<MerkleTree> {
+	let lanes = values.chunks_exact(lane_len.max(1) as usize);
+	MerkleTree::from_leaf_hashes(lanes.map(hash_lane).collect())
+}
+
+fn proven_row(tree: &MerkleTree, values: &[i8], lane_len: u32, index: u32) -> ProvenRow {
+	let len = lane_len as usize;
+	let start = index as usize * len;
+	ProvenRow {
+		values: values[start..start + len].to_vec().try_into().expect("a lane is at most MAX_K"),
+		path: to_path(tree.proof(index.into()).expect("index in range")),
+	}
+}
+
+fn to_path(hashes: Vec<Hash32>) -> MerklePath {
+	hashes.into_iter().map(H256).collect::<Vec<_>>().try_into().expect("depth ≤ MAX_PROOF_DEPTH")
+}
+
+impl<'a> ModelProver<'a> {
+	/// The trees over `input` (the batch, NHWC), `outputs` (every layer's, as
+	/// [`crate::model::Model::run`] gives them) and `weights` for `plan`; `None` if a size
+	/// does not match the plan.
+	pub fn new(
+		plan: &'a [Planned],
+		input: &'a [i8],
+		outputs: &'a [Vec<i8>],
+		weights: &'a [Weights],
+	) -> Option<Self> {
+		let first = plan.first()?;
+		if outputs.len() != plan.len() {
+			return None;
+		}
+		let input_tree = lane_tree(input, first.input.channels)?;
+		let mut layer_trees = Vec::with_capacity(plan.len());
+		for (planned, output) in plan.iter().zip(outputs) {
+			if output.len() as u64 != u64::from(planned.rows()) * u64::from(planned.output.channels)
+			{
+				return None;
+			}
+			layer_trees.push(lane_tree(output, planned.output.channels)?);
+		}
+		let roots: Vec<H256> = layer_trees.iter().map(|t| H256(t.root())).collect();
+		let top = output_tree(&roots)?;
+		let mut weight_trees = Vec::with_capacity(weights.len());
+		for (shape, w) in plan.iter().filter_map(Planned::gemm_shape).zip(weights) {
+			weight_trees.push((lane_tree(&w.lanes, shape.k)?, bias_tree(&w.bias)?));
+		}
+		Some(Self { plan, input, outputs, weights, input_tree, layer_trees, top, weight_trees })
+	}
+
+	/// The output root the device commits.
+	pub fn root(&self) -> H256 {
+		H256(self.top.root())
+	}
+
+	/// The input batch's commitment (what the client committed, if the input is right).
+	pub fn input_commitment(&self) -> MatrixCommitment {
+		MatrixCommitment {
+			lanes: self.input_tree.leaf_count() as u32,
+			lane_len: self.plan[0].input.channels,
+			root: H256(self.input_tree.root()),
+		}
+	}
+
+	/// The weights' commitments, one per GEMM layer: what the model's registration names.
+	pub fn weights_commitments(&self) -> Vec<WeightsCommitment> {
+		self.weight_trees
+			.iter()
+			.map(|(lanes, bias)| WeightsCommitment {
+				lanes: H256(lanes.root()),
+				bias: H256(bias.root()),
+			})
+			.collect()
+	}
+
+	/// The sample of element `(layer, row, channel)`, which must be in the outputs.
+	pub fn sample(&self, (layer, row, channel): (u32, u32, u32)) -> ModelSample {
+		let l = layer as usize;
+		let planned = &self.plan[l];
+		let output =
+			proven_row(&self.layer_trees[l], &self.outputs[l], planned.output.channels, row);
+		let (input, tree, lane_len) = match l {
+			0 => (self.input, &self.input_tree, planned.input.channels),
+			_ => (
+				&self.outputs[l - 1][..],
+				&self.layer_trees[l - 1],
+				self.plan[l - 1].output.channels,
+			),
+		};
+		let taps: Vec<ProvenRow> = planned
+			.taps(row)
+			.into_iter()
+			.flatten()
+			.map(|pixel| proven_row(tree, input, lane_len, pixel))
+			.collect();
+		let weights = planned.gemm_shape().map(|shape| {
+			let index = self.plan[..l].iter().filter(|p| p.gemm_shape().is_some()).count();
+			let (lanes, bias) = &self.weight_trees[index];
+			GemmWitness {
+				lane: proven_row(lanes, &self.weights[index].lanes, shape.k, channel),
+				bias: self.weights[index].bias[channel as usize],
+				bias_path: to_path(bias.proof(channel.into()).expect("channel in range")),
+			}
+		});
+		let (previous_root, previous_path) = match l {
+			0 => (H256::zero(), MerklePath::default()),
+			_ => (
+				H256(self.layer_trees[l - 1].root()),
+				to_path(self.top.proof((l - 1) as u64).expect("layer in range")),
+			),
+		};
+		ModelSample {
+			layer_root: H256(self.layer_trees[l].root()),
+			layer_path: to_path(self.top.proof(l as u64).expect("layer in range")),
+			output,
+			previous_root,
+			previous_path,
+			taps: taps.try_into().expect("at most MAX_TAPS rows: Model::plan checks it"),
+			weights,
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{
+		challenge::{challenge_seed, pass_probability},
+		model::tests::{cnn, values, weights_for},
+	};
+
+	struct Run {
+		plan: Vec<Planned>,
+		input: Vec<i8>,
+		outputs: Vec<Vec<i8>>,
+		weights: Vec<Weights>,
+	}
+
+	fn run(batch: u32) -> Run {
+		let model = cnn();
+		let weights = weights_for(&model, 40);
+		let input = values((u64::from(batch) * model.input.values()) as usize, 4);
+		let outputs = model.run(batch, &input, &weights).unwrap();
+		Run { plan: model.plan(batch).unwrap(), input, outputs, weights }
+	}
+
+	fn every_element(plan: &[Planned]) -> Vec<(u32, u32, u32)> {
+		let mut all = Vec::new();
+		for (l, p) in plan.iter().enumerate() {
+			for row in 0..p.rows() {
+				for ch in 0..p.output.channels {
+					all.push((l as u32, row, ch));
+				}
+			}
+		}
+		all
+	}
+
+	#[test]
+	fn every_element_of_every_layer_of_an_honest_run_is_proven() {
+		let r = run(2);
+		let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+		let (input, weights, root) =
+			(prover.input_commitment(), prover.weights_commitments(), prover.root());
+		let job = ModelCommitments { plan: &r.plan, input: &input, weights: &weights, root: &root };
+		let all = every_element(&r.plan);
+		assert_eq!(all.len(), 2 * (9 * 4 * 4 + 5 * 4 * 4 + 3 * 3 * 3 + 5));
+		for element in &all {
+			let sample = prover.sample(*element);
+			assert_eq!(verify_model_sample(&job, *element, &sample), Ok(()), "{element:?}");
+			let proof = ModelFraudProof { element: *element, sample };
+			assert_eq!(model_fraud_proven(&job, &proof), Err(ModelFraudRefused::ElementCorrect));
+		}
+		// A padded corner of the first convolution reads 4 of its 9 taps; the dense layer
+		// reads its whole 3×3 image.
+		assert_eq!(prover.sample((0, 0, 0)).taps.len(), 4);
+		assert_eq!(prover.sample((3, 1, 4)).taps.len(), 9);
+		assert_eq!(prover.sample((1, 0, 0)).weights, None);
+	}
+
+	#[test]
+	fn one_wrong_element_of_an_inner_layer_is_caught_and_proven_wrong() {
+		let mut r = run(2);
+		// The faking device: one element of the pooled layer (layer 1) off by one.
+		let victim = (1u32, 13u32, 2u32);
+		let at = (victim.1 * r.plan[1].output.channels + victim.2) as usize;
+		r.outputs[1][at] = r.outputs[1][at].wrapping_add(1);
+		let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+		let (input, weights, root) =
+			(prover.input_commitment(), prover.weights_commitments(), prover.root());
+		let job = ModelCommitments { plan: &r.plan, input: &input, weights: &weights, root: &root };
+		let mut wrong = Vec::new();
+		for element in every_element(&r.plan) {
+			if verify_model_sample(&job, element, &prover.sample(element)).is_err() {
+				wrong.push(element);
+			}
+		}
+		// The faked element, and elements of layer 2 that read it and come out different.
+		assert_eq!(wrong[0], victim);
+		assert!(wrong.iter().all(|(l, ..)| *l == 1 || *l == 2), "{wrong:?}");
+		let proof = ModelFraudProof { element: victim, sample: prover.sample(victim) };
+		assert_eq!(model_fraud_proven(&job, &proof), Ok(()));
+		// The proof is about the commitments: against another root it proves nothing.
+		let other = H256([9; 32]);
+		let elsewhere = ModelCommitments { root: &other, ..job };
+		assert_eq!(
+			model_fraud_proven(&elsewhere, &proof),
+			Err(ModelFraudRefused::Invalid(ModelSampleError::LayerRoot(ProofError::RootMismatch)))
+		);
+	}
+
+	#[test]
+	fn a_sample_that_does_not_prove_its_parts_is_refused_by_part() {
+		let r = run(1);
+		let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+		let (input, weights, root) =
+			(prover.input_commitment(), prover.weights_commitments(), prover.root());
+		let job = ModelCommitments { plan: &r.plan, input: &input, weights: &weights, root: &root };
+		let element = (2u32, 4u32, 1u32);
+		let good = prover.sample(element);
+		assert_eq!(verify_model_sample(&job, element, &good), Ok(()));
+		let check = |sample: &ModelSample| verify_model_sample(&job, element, sample);
+
+		// Another pixel's row with its own (valid) path, in place of a tap.
+		let mut swapped = good.clone();
+		swapped.taps[0] = prover.sample((2, 5, 1)).taps[0].clone();
+		assert!(matches!(check(&swapped), Err(ModelSampleError::Tap { tap: 0, .. })));
+		let mut short = good.clone();
+		short.taps.pop();
+		assert_eq!(check(&short), Err(ModelSampleError::TapCount));
+		// Filter 2's weights for element 1's.
+		let mut other_filter = good.clone();
+		other_filter.weights = prover.sample((2, 4, 2)).weights;
+		assert!(matches!(check(&other_filter), Err(ModelSampleError::WeightLane(_))));
+		let mut no_weights = good.clone();
+		no_weights.weights = None;
+		assert_eq!(check(&no_weights), Err(ModelSampleError::Weights));
+		let mut bias = good.clone();
+		bias.weights.as_mut().unwrap().bias += 1;
+		assert!(matches!(check(&bias), Err(ModelSampleError::Bias(_))));
+		// Layer 1's root offered as layer 2's, or as its input's.
+		let mut layer = good.clone();
+		layer.layer_root = good.previous_root;
+		assert!(matches!(check(&layer), Err(ModelSampleError::LayerRoot(_))));
+		let mut previous = good.clone();
+		previous.previous_root = good.layer_root;
+		assert!(matches!(check(&previous), Err(ModelSampleError::PreviousRoot(_))));
+		let mut output = good.clone();
+		output.output.values[0] ^= 1;
+		assert!(matches!(check(&output), Err(ModelSampleError::Output(_))));
+		// Pooling takes no weights; elements beyond the outputs are refused.
+		let mut pooled = prover.sample((1, 0, 0));
+		pooled.weights = good.weights.clone();
+		assert_eq!(verify_model_sample(&job, (1, 0, 0), &pooled), Err(ModelSampleError::Weights));
+		for outside in [(4, 0, 0), (3, 1, 0), (3, 0, 5)] {
+			assert_eq!(
+				verify_model_sample(&job, outside, &good),
+				Err(ModelSampleError::OutsideOutput)
+			);
+		}
+	}
+
+	#[test]
+	fn the_challenge_checks_every_layer_and_a_cheater_passes_as_stated() {
+		let r = run(2);
+		let layers = r.plan.len() as u32;
+		for samples in [0u32, 3, 4, 64, 65] {
+			let total: u32 = (0..layers).map(|l| draws_of_layer(layers, samples, l)).sum();
+			assert_eq!(total, samples);
+		}
+		assert_eq!((draws_of_layer(4, 65, 0), draws_of_layer(4, 65, 1)), (17, 16));
+		let seed = challenge_seed(3, &[1; 32], &[2; 32]);
+		let drawn = model_challenge(&r.plan, &seed, 64);
+		assert_eq!(drawn, model_challenge(&r.plan, &seed, 64));
+		for (l, p) in r.plan.iter().enumerate() {
+			let of_layer: Vec<_> = drawn.iter().filter(|d| d.0 == l as u32).collect();
+			assert!(!of_layer.is_empty(), "layer {l} unchecked");
+			assert!(of_layer.iter().all(|d| d.1 < p.rows() && d.2 < p.output.channels));
+		}
+		// A cheater faking a fraction f of layer 0's 288 elements passes with (1 − f)^16.
+		let faked = |row: u32, ch: u32| blake2_256(&(row * 8 + ch).to_le_bytes())[0] < 26;
+		let elements = r.plan[0].rows() * r.plan[0].output.channels;
+		let fraction =
+			(0..elements).filter(|e| faked(e / 4, e % 4)).count() as f64 / elements as f64;
+		let trials = 3_000u64;
+		let passes = (0..trials)
+			.filter(|t| {
+				let seed = challenge_seed(*t, &[7; 32], &[(*t % 251) as u8; 32]);
+				model_challenge(&r.plan, &seed, 64)
+					.iter()
+					.all(|&(l, row, ch)| l != 0 || !faked(row, ch))
+			})
+			.count();
+		let observed = passes as f64 / trials as f64;
+		let expected = pass_probability(fraction, draws_of_layer(layers, 64, 0));
+		let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
+		println!("f = {fraction:.3} of layer 0, 16 draws: passes {observed:.4}, (1−f)^16 = {expected:.4}");
+		assert!((observed - expected).abs() < 5.0 * sigma, "{observed} vs {expected}");
+	}
+}
