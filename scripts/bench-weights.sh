@@ -32,8 +32,9 @@ declare -A DIRS=(
 	[pallet_compute_proof]=pallets/compute-proof
 	[pallet_jobs]=pallets/jobs
 	[pallet_rewards]=pallets/rewards
+	[pallet_models]=pallets/models
 )
-PALLETS=("${@:-pallet_devices pallet_compute_proof pallet_jobs pallet_rewards}")
+PALLETS=("${@:-pallet_devices pallet_compute_proof pallet_jobs pallet_rewards pallet_models}")
 for pallet in ${PALLETS[*]}; do
 	dir=${DIRS[$pallet]:?unknown pallet $pallet}
 	echo "[weights] $pallet -> $dir/src/weights.rs"

@@ -40,5 +40,5 @@ bash scripts/docs-check.sh
 
 # Benchmarks run as tests too (needs the runtime-benchmarks feature; pallets only, no wasm).
 echo "[test] benchmark tests: pallet-devices, pallet-compute-proof, pallet-jobs, pallet-rewards"
-cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs -p pallet-rewards --features runtime-benchmarks
+cargo test --locked -p pallet-devices -p pallet-compute-proof -p pallet-jobs -p pallet-rewards -p pallet-models --features runtime-benchmarks
 echo "[test] done in $(( $(date +%s) - start )) s"

@@ -107,6 +107,14 @@ use subxt::{
 	substitute_type(
 		path = "proofgrid_primitives::job::PublishedLeaf",
 		with = "::subxt::utils::Static<::proofgrid_primitives::job::PublishedLeaf>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::model::Model",
+		with = "::subxt::utils::Static<::proofgrid_primitives::model::Model>"
+	),
+	substitute_type(
+		path = "proofgrid_primitives::model_proof::WeightsCommitment",
+		with = "::subxt::utils::Static<::proofgrid_primitives::model_proof::WeightsCommitment>"
 	)
 )]
 pub mod runtime {}

@@ -3,19 +3,24 @@
 //! (`n × k` int8 `.npy`, lanes in NHWC order) and biases (int32 `.npy`). Loading checks that
 //! the layers chain ([`Model::plan`]) and that every file has its layer's shape, so a
 //! [`ModelFile`] runs; [`ModelFile::run`] is the integer reference a model job is checked
-//! against.
+//! against. A model directory registers on chain with [`Client::register_model`]: its layers
+//! and its weights' commitments ([`ModelFile::weights_commitments`]), never the weights.
 
 use std::path::{Path, PathBuf};
 
 use proofgrid_primitives::{
-	linear::Requant,
-	model::{Epilogue, Model, ModelError, Op, Shape, Weights},
+	inputs::MatrixCommitment,
+	linear::{bias_root, Requant},
+	model::{Epilogue, Model, ModelError, ModelId, Op, Shape, Weights},
+	model_proof::WeightsCommitment,
 };
 use serde::Deserialize;
+use subxt::utils::Static;
 
 use crate::{
+	node_error,
 	npy::{read_npy_i32_vector, read_npy_i8},
-	Error,
+	runtime, AccountId32, Balance, Client, Error, Keypair,
 };
 
 /// The `model.json` format this SDK reads.
@@ -155,6 +160,7 @@ impl ModelFile {
 			width: json.input.width,
 			channels: json.input.channels,
 		};
+		let layers = layers.try_into().map_err(|_| bad("more than 64 layers".into()))?;
 		let model = Model { input, input_zero_point: json.input.zero_point, layers };
 		let plan = model.plan(1).map_err(|e| bad(describe(&e, &names)))?;
 		let mut weights = Vec::with_capacity(files.len());
@@ -195,6 +201,96 @@ impl ModelFile {
 	}
 }
 
+impl ModelFile {
+	/// What a registration names for each GEMM layer: the lane root of its `n` weight lanes
+	/// and the root of its biases, as a device recomputes them from the files it fetches.
+	pub fn weights_commitments(&self) -> Vec<WeightsCommitment> {
+		let plan = self.model.plan(1).expect("checked by load");
+		plan.iter()
+			.filter_map(|p| p.gemm_shape())
+			.zip(&self.weights)
+			.map(|(shape, w)| WeightsCommitment {
+				lanes: MatrixCommitment::of_lanes(w.lanes.chunks_exact(shape.k as usize))
+					.expect("n ≥ 1 lanes: checked by load")
+					.root,
+				bias: bias_root(&w.bias).expect("n ≥ 1 biases: checked by load"),
+			})
+			.collect()
+	}
+}
+
+/// A model as registered on chain.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredModel {
+	/// Its id.
+	pub id: ModelId,
+	/// Who registered it (and may remove it).
+	pub owner: AccountId32,
+	/// What is held from the owner for its storage, in planck.
+	#[serde(serialize_with = "crate::planck")]
+	pub deposit: Balance,
+	/// The layers.
+	#[serde(skip)]
+	pub model: Model,
+	/// One per GEMM layer.
+	#[serde(skip)]
+	pub weights: Vec<WeightsCommitment>,
+	/// Where devices fetch the weights from.
+	pub weights_url: Option<String>,
+	/// Jobs using it now.
+	pub users: u32,
+}
+
+impl Client {
+	/// Registers `model` (its layers and its weights' commitments; the weights stay here) with
+	/// `owner` as its registrant, holding the deposit; returns its id.
+	pub async fn register_model(
+		&self,
+		owner: &Keypair,
+		model: &ModelFile,
+		weights_url: Option<&str>,
+	) -> Result<ModelId, Error> {
+		use runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec;
+		let weights = BoundedVec(model.weights_commitments().into_iter().map(Static).collect());
+		let url = weights_url.map(|url| BoundedVec(url.as_bytes().to_vec()));
+		let call = runtime::tx().models().register(Static(model.model.clone()), weights, url);
+		let events = self.submit(&call, owner).await?;
+		let registered = events
+			.find_first::<runtime::models::events::ModelRegistered>()
+			.ok_or(Error::MissingEvent("Models::ModelRegistered"))?
+			.map_err(node_error)?;
+		Ok(registered.model)
+	}
+
+	/// Removes `owner`'s model `id` and returns its deposit.
+	pub async fn remove_model(&self, owner: &Keypair, id: ModelId) -> Result<(), Error> {
+		self.submit(&runtime::tx().models().remove(id), owner).await.map(|_| ())
+	}
+
+	/// Model `id` as registered, `None` if there is none.
+	pub async fn model(&self, id: ModelId) -> Result<Option<RegisteredModel>, Error> {
+		let at = self.at_best().await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().models().models(), (id,))
+			.await
+			.map_err(node_error)?;
+		let Some(value) = value else { return Ok(None) };
+		let info: runtime::runtime_types::pallet_models::ModelInfo<AccountId32, Balance> =
+			value.decode().map_err(node_error)?;
+		Ok(Some(RegisteredModel {
+			id,
+			owner: info.owner,
+			deposit: info.deposit,
+			model: info.model.0,
+			weights: info.weights.0.into_iter().map(|w| w.0).collect(),
+			weights_url: info.weights_url.map(|url| String::from_utf8_lossy(&url.0).into_owned()),
+			users: info.users,
+		}))
+	}
+}
+
 /// A [`ModelError`] in words, naming the layer by its name in the source model.
 pub fn describe(error: &ModelError, names: &[String]) -> String {
 	let name = |layer: &u32| {
@@ -203,7 +299,7 @@ pub fn describe(error: &ModelError, names: &[String]) -> String {
 			.map_or_else(|| format!("layer {layer}"), |n| format!("layer {layer} ({n})"))
 	};
 	match error {
-		ModelError::LayerCount => "a model has 1 to 64 layers".into(),
+		ModelError::LayerCount => "a model has at least one layer".into(),
 		ModelError::EmptyInput => "the batch or the input shape is empty".into(),
 		ModelError::Conv { layer, error } => format!("{}: convolution {error:?}", name(layer)),
 		ModelError::Pool { layer, error } => format!("{}: pooling {error:?}", name(layer)),
@@ -217,6 +313,9 @@ pub fn describe(error: &ModelError, names: &[String]) -> String {
 			format!("{got} weight sets for {expected} convolution and dense layers")
 		}
 		ModelError::WeightLength { layer } => format!("{}: weights of the wrong size", name(layer)),
+		ModelError::TooManyTaps { layer } => {
+			format!("{}: an element reads more than 4 096 input pixels", name(layer))
+		}
 	}
 }
 

@@ -971,6 +971,7 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			match hold.id {
 				Reason::Jobs(_) => budget_held += hold.amount,
 				Reason::Devices(_) => bond_held += hold.amount,
+				Reason::Models(_) => panic!("this test registers no model, yet a deposit is held"),
 			}
 		}
 	}

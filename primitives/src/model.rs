@@ -24,8 +24,10 @@
 //! ([`Requant::apply_at`]); ReLU keeps values at or above it.
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+use sp_core::ConstU32;
+use sp_runtime::BoundedVec;
 
 use crate::{
 	conv::{Conv2d, ConvError},
@@ -33,6 +35,9 @@ use crate::{
 	linear::{Requant, RequantError},
 	pool::{MaxPool2d, PoolError},
 };
+
+/// A registered model's on-chain identifier.
+pub type ModelId = u64;
 
 /// Most layers a model has.
 pub const MAX_LAYERS: u32 = 64;
@@ -42,7 +47,18 @@ pub const MAX_LAYERS: u32 = 64;
 pub const MAX_TAPS: u32 = 4096;
 
 /// One image's activation shape: height × width × channels (NHWC without the batch).
-#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
 pub struct Shape {
 	/// Height.
 	pub height: u32,
@@ -65,7 +81,18 @@ impl Shape {
 }
 
 /// How a GEMM layer's accumulators become its int8 output.
-#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
 pub struct Epilogue {
 	/// Multiplier, shift and ReLU.
 	pub requant: Requant,
@@ -74,7 +101,18 @@ pub struct Epilogue {
 }
 
 /// One layer.
-#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
 pub enum Op {
 	/// A 2-D convolution ([`Conv2d`]); its padding reads the input's zero point.
 	Conv {
@@ -109,16 +147,21 @@ pub enum Op {
 	},
 }
 
+/// A model's layers, at most [`MAX_LAYERS`].
+pub type Layers = BoundedVec<Op, ConstU32<MAX_LAYERS>>;
+
 /// A model: its input and its layers, in order. Weights are not part of it (a model names
 /// their commitments; [`Model::run`] takes the values).
-#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[derive(
+	Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
 pub struct Model {
 	/// One image's shape.
 	pub input: Shape,
 	/// The input's zero point.
 	pub input_zero_point: i8,
 	/// The layers, first to last.
-	pub layers: Vec<Op>,
+	pub layers: Layers,
 }
 
 /// A GEMM layer's weights: `n` lanes of `k` values and `n` biases.
@@ -166,7 +209,7 @@ impl Planned {
 /// Why a model cannot run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ModelError {
-	/// No layers, or more than [`MAX_LAYERS`].
+	/// No layers.
 	LayerCount,
 	/// The batch or the input shape is empty.
 	EmptyInput,
@@ -190,7 +233,7 @@ impl Model {
 	/// The layers as they run on `batch` images, each with its input and output shapes;
 	/// `Err` names the first layer that cannot run.
 	pub fn plan(&self, batch: u32) -> Result<Vec<Planned>, ModelError> {
-		if self.layers.is_empty() || self.layers.len() > MAX_LAYERS as usize {
+		if self.layers.is_empty() {
 			return Err(ModelError::LayerCount);
 		}
 		if batch == 0 || self.input.values() == 0 {
@@ -337,7 +380,7 @@ pub(crate) mod tests {
 		Model {
 			input: Shape { height: 9, width: 7, channels: 2 },
 			input_zero_point: -5,
-			layers: alloc::vec![
+			layers: bounded(alloc::vec![
 				Op::Conv {
 					filters: 4,
 					kernel: (3, 3),
@@ -356,8 +399,12 @@ pub(crate) mod tests {
 					epilogue: epilogue(1_500_000_000, 39, false, 0),
 				},
 				Op::Dense { outputs: 5, epilogue: epilogue(1_300_000_000, 37, false, 3) },
-			],
+			]),
 		}
+	}
+
+	pub(crate) fn bounded(layers: Vec<Op>) -> Layers {
+		layers.try_into().expect("at most MAX_LAYERS")
 	}
 
 	/// Textbook NCHW loops for one image: each layer from its ONNX meaning (zero points
@@ -545,14 +592,14 @@ pub(crate) mod tests {
 		let model = Model {
 			input: Shape { height: 4, width: 4, channels: 1 },
 			input_zero_point: 17,
-			layers: alloc::vec![Op::Conv {
+			layers: bounded(alloc::vec![Op::Conv {
 				filters: 2,
 				kernel: (3, 3),
 				stride: (1, 1),
 				padding: [1, 1, 1, 1],
 				dilation: (1, 1),
 				epilogue: epilogue(1 << 30, 30, false, -4),
-			}],
+			}]),
 		};
 		let lanes = values(18, 5);
 		// The importer's fold: bias − z·Σw.
@@ -591,7 +638,7 @@ pub(crate) mod tests {
 		bad.layers[3] = Op::Dense { outputs: 5, epilogue: epilogue(0, 30, false, 0) };
 		assert!(matches!(bad.plan(1), Err(ModelError::Requant { layer: 3, .. })));
 		assert_eq!(
-			Model { layers: Vec::new(), ..model.clone() }.plan(1),
+			Model { layers: Layers::default(), ..model.clone() }.plan(1),
 			Err(ModelError::LayerCount)
 		);
 		assert_eq!(model.plan(0), Err(ModelError::EmptyInput));

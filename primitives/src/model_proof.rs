@@ -33,7 +33,7 @@
 //! element wrong against its (right) input: the fraud proof is a sample.
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{ConstU32, H256};
 use sp_crypto_hashing::blake2_256;
@@ -55,7 +55,18 @@ pub const LAYER_ROOT_PREFIX: u8 = 0x04;
 const MODEL_DRAW_TAG: &[u8] = b"proofgrid/model-draw";
 
 /// What a registered model names for one GEMM layer.
-#[derive(Encode, Decode, DecodeWithMemTracking, TypeInfo, Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+)]
 pub struct WeightsCommitment {
 	/// Lane root of the `n` weight lanes (`k` values each).
 	pub lanes: H256,

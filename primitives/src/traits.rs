@@ -3,7 +3,8 @@
 //!
 //! - [`DeviceRegistry`]: what the jobs pallet asks of and does to devices (`pallet-devices`);
 //! - [`ComputeVerifier`]: how a committed output is checked (`pallet-compute-proof`);
-//! - [`OnWorkVerified`]: who hears of verified work (`pallet-rewards`).
+//! - [`OnWorkVerified`]: who hears of verified work (`pallet-rewards`);
+//! - [`ModelRegistry`]: the registered models whole-model jobs run (`pallet-models`).
 
 use alloc::vec::Vec;
 use sp_core::H256;
@@ -12,6 +13,8 @@ use sp_runtime::{DispatchError, DispatchResult, Weight};
 use crate::{
 	device::Requirements,
 	job::{Accusation, JobId, JobSpec, OutputKind, Reveal},
+	model::{Model, ModelId},
+	model_proof::WeightsCommitment,
 };
 
 /// What the jobs pallet (or any sibling) may ask of and do to devices.
@@ -129,4 +132,14 @@ impl<AccountId, Balance> OnWorkVerified<AccountId, Balance> for () {
 	fn weight() -> Weight {
 		Weight::zero()
 	}
+}
+
+/// What a jobs pallet needs of the model registry.
+pub trait ModelRegistry {
+	/// Model `id`'s layers and its weights' commitments (one per GEMM layer), if registered.
+	fn model(id: ModelId) -> Option<(Model, Vec<WeightsCommitment>)>;
+	/// Counts a job that uses model `id`: it cannot be removed until [`Self::release`].
+	fn acquire(id: ModelId) -> DispatchResult;
+	/// The job that [`Self::acquire`]d model `id` is done with it.
+	fn release(id: ModelId);
 }

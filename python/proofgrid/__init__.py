@@ -499,6 +499,24 @@ class Client:
         view = json.loads(self._native.job(int(id)))
         return None if view is None else _from_view(JobView, view)
 
+    def register_model(self, path: "Union[str, os.PathLike[str]]", weights_url: Optional[str] = None) -> int:
+        """Registers the model directory ``path`` (as ``proofgrid.onnx_import`` writes it) on
+        chain: its layers and its weights' Merkle roots, never the weights. Holds the deposit
+        from the signer; returns the model's id. See docs/MODELS.md."""
+        return int(self._native.register_model(os.fspath(path), weights_url))
+
+    def model(self, id: int) -> Optional[Dict[str, Any]]:
+        """Registered model ``id``: ``owner``, ``deposit`` (planck), ``weights_url``, ``users``
+        (jobs using it); ``None`` if there is none."""
+        view = json.loads(self._native.model(int(id)))
+        if view is None:
+            return None
+        return {_snake(k): (int(v) if k == "deposit" else v) for k, v in view.items()}
+
+    def remove_model(self, id: int) -> None:
+        """Removes the signer's model ``id`` and returns its deposit (refused while jobs use it)."""
+        self._native.remove_model(int(id))
+
     def balance(self, address: Optional[str] = None) -> Dict[str, int]:
         """``{"free": planck, "held": planck}`` of ``address`` (the signer's by default); held is
         bonds, job budgets and deposits."""

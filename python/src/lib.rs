@@ -345,6 +345,31 @@ impl NativeClient {
 		wait(py, None, Some(id), async { Ok(json(&self.client.job_view(id).await?)) })
 	}
 
+	/// Registers the model directory `path` (layers and weights' roots; a deposit held);
+	/// returns its id.
+	#[pyo3(signature = (path, weights_url = None))]
+	fn register_model(
+		&self,
+		py: Python<'_>,
+		path: &str,
+		weights_url: Option<&str>,
+	) -> PyResult<u64> {
+		let signer = self.signer(py)?;
+		let file = ModelFile::load(std::path::Path::new(path)).map_err(|e| raise(py, e.into()))?;
+		wait(py, None, None, self.client.register_model(&signer, &file, weights_url))
+	}
+
+	/// Registered model `id` as JSON (`null` if there is none).
+	fn model(&self, py: Python<'_>, id: u64) -> PyResult<String> {
+		wait(py, None, None, async { Ok(json(&self.client.model(id).await?)) })
+	}
+
+	/// Removes the signer's model `id`, returning its deposit.
+	fn remove_model(&self, py: Python<'_>, id: u64) -> PyResult<()> {
+		let signer = self.signer(py)?;
+		wait(py, None, None, self.client.remove_model(&signer, id))
+	}
+
 	/// `(free, held)` planck of `address` (the signer's by default).
 	#[pyo3(signature = (address = None))]
 	fn balance(&self, py: Python<'_>, address: Option<&str>) -> PyResult<(u128, u128)> {

@@ -119,3 +119,40 @@ def test_a_scale_becomes_a_multiplier_in_range_rounded_to_nearest():
     assert multiplier_and_shift(1 - 2**-40) == (2**30, 30)
     with pytest.raises(ValueError):
         multiplier_and_shift(0.0)
+
+
+def test_the_cnn_registers_on_chain_with_a_deposit_and_is_removed_with_it_returned(client, tmp_path):
+    """Against the session's chain: the registration names the weights' roots (recomputed here
+    from the files), holds a deposit, and removal returns it whole; someone else cannot remove
+    it, and a model whose files do not match its layers never reaches the chain."""
+    import proofgrid
+
+    before = client.balance()
+    id = client.register_model(CNN / "model", weights_url="https://models.example/cnn")
+    registered = client.model(id)
+    assert registered["owner"] == client.address
+    assert registered["weights_url"] == "https://models.example/cnn"
+    assert registered["users"] == 0
+    deposit = registered["deposit"]
+    after = client.balance()
+    print(f"\n[models] model {id} registered: deposit {proofgrid.format_grid(deposit)} GRID held")
+    assert after["held"] - before["held"] == deposit
+    assert deposit > 10**12, "at least the 1 GRID base"
+
+    other = proofgrid.Client(client.url, suri="//Ferdie")
+    with pytest.raises(proofgrid.PalletError) as refused:
+        other.remove_model(id)
+    assert (refused.value.pallet, refused.value.error) == ("Models", "NotOwner")
+
+    client.remove_model(id)
+    assert client.model(id) is None
+    assert client.balance()["held"] == before["held"]
+
+    # Weights of the wrong shape are refused before anything is signed.
+    broken = tmp_path / "broken"
+    import shutil
+
+    shutil.copytree(CNN / "model", broken)
+    np.save(broken / "layer2.weights.npy", np.zeros((16, 8), np.int8))
+    with pytest.raises(proofgrid.InputError, match="layer2.weights.npy"):
+        client.register_model(broken)

@@ -10,6 +10,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_compute_proof, ComputeProof]
 	[pallet_jobs, Jobs]
 	[pallet_rewards, Rewards]
+	[pallet_models, Models]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

@@ -395,3 +395,19 @@ impl pallet_rewards::Config for Runtime {
 	type CleanupBatch = ConstU32<256>;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
+
+parameter_types! {
+	/// A registered model holds 1 GRID…
+	pub const ModelDepositBase: Balance = GRID;
+	/// …plus 10 mGRID per byte of its record (the digits CNN: ~3 GRID more; the largest model,
+	/// 64 layers with a full URL, ~60 GRID more). Returned whole on removal.
+	pub const ModelDepositPerByte: Balance = 10 * MILLI_GRID;
+}
+
+impl pallet_models::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = ModelDepositBase;
+	type DepositPerByte = ModelDepositPerByte;
+	type WeightInfo = pallet_models::weights::SubstrateWeight<Runtime>;
+}

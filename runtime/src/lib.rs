@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("proofgrid"),
 	impl_name: alloc::borrow::Cow::Borrowed("proofgrid"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -176,4 +176,7 @@ mod runtime {
 
 	#[runtime::pallet_index(23)]
 	pub type Rewards = pallet_rewards;
+
+	#[runtime::pallet_index(24)]
+	pub type Models = pallet_models;
 }

@@ -89,7 +89,8 @@ enum Command {
 		#[command(subcommand)]
 		what: Option<MarketCommand>,
 	},
-	/// Run a quantized network as chained, verified `linear-i8` jobs.
+	/// Whole quantized models: register an imported one; run a network as chained, verified
+	/// `linear-i8` jobs.
 	#[command(subcommand)]
 	Model(ModelCommand),
 }
@@ -180,5 +181,12 @@ async fn run(cli: Cli) -> Result<()> {
 			market::devices(&client, &out).await
 		}
 		Command::Model(ModelCommand::Run(args)) => model::run(&client, &signer, &out, args).await,
+		Command::Model(ModelCommand::Register { dir, weights_url }) => {
+			model::register(&client, &signer, &out, dir, weights_url).await
+		}
+		Command::Model(ModelCommand::Show { id }) => model::show(&client, &out, id).await,
+		Command::Model(ModelCommand::Remove { id }) => {
+			model::remove(&client, &signer, &out, id).await
+		}
 	}
 }

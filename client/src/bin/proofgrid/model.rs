@@ -1,3 +1,5 @@
+//! `proofgrid model register|show|remove`: whole models (docs/MODELS.md) on chain.
+//!
 //! `proofgrid model run DIR`: a quantized network as a chain of `linear-i8` jobs. `DIR` holds
 //! `model.json` (as `scripts/mlp_model.py` writes it: the layers' weight and bias files and
 //! requantization, optionally the batch's labels and the logits the model's own pipeline
@@ -9,7 +11,7 @@ use std::path::PathBuf;
 
 use anyhow::{ensure, Context, Result};
 use clap::{Args, Subcommand};
-use proofgrid_client::{Client, Keypair};
+use proofgrid_client::{amount::format_grid, model::ModelFile, Client, Keypair};
 use serde_json::{json, Value};
 
 use crate::{layer, output::Output};
@@ -19,6 +21,95 @@ pub(crate) enum ModelCommand {
 	/// Run the network of a model directory (`model.json`, `x.npy`, weights, biases; see
 	/// `examples/mlp`) on its batch, layer after layer, and print the predicted classes.
 	Run(ModelArgs),
+	/// Register an imported model directory (`python -m proofgrid.onnx_import`; see
+	/// docs/MODELS.md) on chain: its layers and weights' roots, a deposit held.
+	Register {
+		/// The model's directory (`model.json` with `"format": 1` and its `.npy` files).
+		dir: PathBuf,
+		/// Where devices will fetch the weights from (`http://` or `https://`).
+		#[arg(long)]
+		weights_url: Option<String>,
+	},
+	/// A registered model: its registrant, deposit, layers and weights' roots.
+	Show {
+		/// The model's id.
+		id: u64,
+	},
+	/// Remove one of your models and get its deposit back (refused while jobs use it).
+	Remove {
+		/// The model's id.
+		id: u64,
+	},
+}
+
+/// `proofgrid model register`.
+pub async fn register(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	dir: PathBuf,
+	weights_url: Option<String>,
+) -> Result<()> {
+	let file = ModelFile::load(&dir)?;
+	let id = client.register_model(signer, &file, weights_url.as_deref()).await?;
+	let registered =
+		client.model(id).await?.context("the model is gone right after registering")?;
+	out.print(serde_json::to_value(&registered)?, || {
+		format!(
+			"registered model {id} ({} layers: {}), deposit {} GRID held",
+			file.model.layers.len(),
+			file.names.join(", "),
+			format_grid(registered.deposit)
+		)
+	});
+	Ok(())
+}
+
+/// `proofgrid model show`.
+pub async fn show(client: &Client, out: &Output, id: u64) -> Result<()> {
+	let registered = client.model(id).await?.with_context(|| format!("there is no model {id}"))?;
+	let layers: Vec<String> = registered.model.layers.iter().map(|op| format!("{op:?}")).collect();
+	let roots: Vec<String> = registered
+		.weights
+		.iter()
+		.map(|w| format!("weights {:?}, biases {:?}", w.lanes, w.bias))
+		.collect();
+	let mut value = serde_json::to_value(&registered)?;
+	value["layers"] = json!(layers);
+	value["weightRoots"] = json!(roots);
+	out.print(value, || {
+		let input = registered.model.input;
+		let mut text = format!(
+			"model {id}: registered by {}, deposit {} GRID, {} job(s) using it\ninput {}×{}×{} (zero point {})",
+			registered.owner,
+			format_grid(registered.deposit),
+			registered.users,
+			input.height,
+			input.width,
+			input.channels,
+			registered.model.input_zero_point
+		);
+		for (i, layer) in layers.iter().enumerate() {
+			text += &format!("\n  {i}: {layer}");
+		}
+		for root in &roots {
+			text += &format!("\n  {root}");
+		}
+		if let Some(url) = &registered.weights_url {
+			text += &format!("\nweights from {url}");
+		}
+		text
+	});
+	Ok(())
+}
+
+/// `proofgrid model remove`.
+pub async fn remove(client: &Client, signer: &Keypair, out: &Output, id: u64) -> Result<()> {
+	client.remove_model(signer, id).await?;
+	out.print(json!({ "removed": id }), || {
+		format!("removed model {id}; its deposit is free again")
+	});
+	Ok(())
 }
 
 /// The arguments of `proofgrid model run`.
