@@ -18,7 +18,8 @@ use alloc::vec::Vec;
 
 use crate::{
 	gemm::{dot, mix64, MAX_K},
-	linear::{linear_element, Requant},
+	linear::Requant,
+	model::{Planned, Step, Weights},
 };
 
 /// Rounds [`freivalds`] runs by default: a wrong output passes with probability ≤ 2⁻⁶⁴.
@@ -134,11 +135,30 @@ pub fn check_layer(
 	seed: u64,
 	rounds: u32,
 ) -> Result<(), WrongLayerElement> {
+	check_layer_at(rows, columns, bias, requant, 0, acc, y, k, seed, rounds)
+}
+
+/// [`check_layer`] for an output whose zero point is `zero_point` ([`Requant::apply_at`]): a
+/// model's convolution (its im2col rows) or dense layer.
+#[allow(clippy::too_many_arguments)]
+pub fn check_layer_at(
+	rows: &[i8],
+	columns: &[i8],
+	bias: &[i32],
+	requant: &Requant,
+	zero_point: i8,
+	acc: &[i32],
+	y: &[i8],
+	k: usize,
+	seed: u64,
+	rounds: u32,
+) -> Result<(), WrongLayerElement> {
 	let n = bias.len();
 	assert!(k > 0 && n > 0 && columns.len() == n * k && acc.len() == y.len());
 	assert!(rows.len() / k * n == y.len(), "y is m×n");
 	let element = |i: usize, j: usize| {
-		linear_element(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k], bias[j], requant)
+		let (row, column) = (&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k]);
+		requant.apply_at(dot(row, column), bias[j], zero_point)
 	};
 	let mismatch = |i: usize, j: usize, expected: i8| {
 		(expected != y[i * n + j]).then_some(WrongLayerElement {
@@ -163,7 +183,7 @@ pub fn check_layer(
 		for i in failing {
 			for j in 0..n {
 				let exact = dot(&rows[i * k..(i + 1) * k], &columns[j * k..(j + 1) * k]);
-				if let Some(found) = mismatch(i, j, requant.apply(exact, bias[j])) {
+				if let Some(found) = mismatch(i, j, requant.apply_at(exact, bias[j], zero_point)) {
 					return Err(found);
 				}
 				acc[i * n + j] = exact;
@@ -173,8 +193,125 @@ pub fn check_layer(
 	// The accumulators are `A·W` (but for a 2^(−32·rounds) chance): check `y` against them.
 	for (index, (&a, &value)) in acc.iter().zip(y).enumerate() {
 		let (i, j) = (index / n, index % n);
-		if requant.apply(a, bias[j]) != value {
+		if requant.apply_at(a, bias[j], zero_point) != value {
 			return Err(mismatch(i, j, element(i, j)).expect("y disagrees with its exact sum"));
+		}
+	}
+	Ok(())
+}
+
+/// Where a model's committed outputs go wrong: the first layer (in order) with an element that
+/// differs from the layer applied to the previous layer's *committed* output, so the element is
+/// provable on chain by a fraud proof (`model_proof`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WrongModelElement {
+	/// The layer.
+	pub layer: usize,
+	/// Its row (output pixel of the batch).
+	pub row: usize,
+	/// Its channel.
+	pub column: usize,
+	/// The layer's value there.
+	pub expected: i8,
+	/// What the output holds there.
+	pub found: i8,
+}
+
+/// Why a model's outputs fail [`check_model`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ModelCheckError {
+	/// Layer `layer`'s output (or the input, or the weights of its GEMM layer, or its hint) is
+	/// not the size the plan gives: nothing to check element by element.
+	Shape {
+		/// The layer.
+		layer: usize,
+	},
+	/// An element is wrong.
+	Wrong(WrongModelElement),
+}
+
+/// Checks every layer of a model job's outputs against its definition applied to the previous
+/// layer's output as committed (the input for layer 0): a GEMM layer by [`check_layer_at`] on
+/// its im2col rows with `hints[g]` (the device's int32 accumulators of GEMM layer `g`, `m × n`)
+/// as the hint, or with exact accumulators computed here when there are none (the layer's own
+/// cost); a pooling layer recomputed (it is cheap). Returns the first wrong element in layer
+/// order.
+pub fn check_model(
+	plan: &[Planned],
+	weights: &[Weights],
+	input: &[i8],
+	outputs: &[Vec<i8>],
+	hints: Option<&[Vec<i32>]>,
+	seed: u64,
+	rounds: u32,
+) -> Result<(), ModelCheckError> {
+	let size = |p: &Planned| p.rows() as usize * p.output.channels as usize;
+	if outputs.len() != plan.len() {
+		return Err(ModelCheckError::Shape { layer: outputs.len().min(plan.len()) });
+	}
+	let mut gemm = 0;
+	for (layer, planned) in plan.iter().enumerate() {
+		let shape_error = ModelCheckError::Shape { layer };
+		let previous = if layer == 0 { input } else { &outputs[layer - 1] };
+		let expected_input = match planned.step {
+			Step::Gemm(conv, _) => {
+				u64::from(conv.batch) * u64::from(conv.height) * u64::from(conv.width)
+			}
+			Step::MaxPool(pool) => {
+				u64::from(pool.batch) * u64::from(pool.height) * u64::from(pool.width)
+			}
+		} * u64::from(planned.input.channels);
+		if previous.len() as u64 != expected_input || outputs[layer].len() != size(planned) {
+			return Err(shape_error);
+		}
+		let y = &outputs[layer];
+		let wrong = |row: usize, column: usize, expected: i8| {
+			let found = y[row * planned.output.channels as usize + column];
+			ModelCheckError::Wrong(WrongModelElement { layer, row, column, expected, found })
+		};
+		match planned.step {
+			Step::Gemm(conv, epilogue) => {
+				let w = weights.get(gemm).ok_or(shape_error)?;
+				let shape = conv.gemm_shape();
+				let (n, k) = (shape.n as usize, shape.k as usize);
+				if w.lanes.len() != n * k || w.bias.len() != n {
+					return Err(shape_error);
+				}
+				let rows = conv.im2col(previous);
+				let exact;
+				let acc = match hints.and_then(|h| h.get(gemm)) {
+					Some(hint) if hint.len() == y.len() => hint.as_slice(),
+					Some(_) => return Err(shape_error),
+					None => {
+						exact = rows
+							.chunks_exact(k)
+							.flat_map(|row| w.lanes.chunks_exact(k).map(move |col| dot(row, col)))
+							.collect::<Vec<i32>>();
+						&exact
+					}
+				};
+				check_layer_at(
+					&rows,
+					&w.lanes,
+					&w.bias,
+					&epilogue.requant,
+					epilogue.zero_point,
+					acc,
+					y,
+					k,
+					seed ^ gemm as u64,
+					rounds,
+				)
+				.map_err(|e| wrong(e.row, e.column, e.expected))?;
+				gemm += 1;
+			}
+			Step::MaxPool(pool) => {
+				let c = planned.output.channels as usize;
+				let pooled = pool.output(previous);
+				if let Some(at) = pooled.iter().zip(y).position(|(a, b)| a != b) {
+					return Err(wrong(at / c, at % c, pooled[at]));
+				}
+			}
 		}
 	}
 	Ok(())
@@ -259,5 +396,110 @@ mod tests {
 		let mut wrong = c.clone();
 		wrong[4] += 1;
 		assert_eq!(freivalds(&rows, &columns, &wrong, k, 7, 1).unwrap_err().column, 0);
+	}
+
+	mod models {
+		use super::*;
+		use crate::{
+			model::tests::{cnn, values, weights_for},
+			model_proof::{model_fraud_proven, ModelCommitments, ModelFraudProof, ModelProver},
+		};
+
+		struct Run {
+			plan: Vec<Planned>,
+			input: Vec<i8>,
+			outputs: Vec<Vec<i8>>,
+			weights: Vec<Weights>,
+		}
+
+		fn run() -> Run {
+			let model = cnn();
+			let weights = weights_for(&model, 70);
+			let input = values(2 * model.input.values() as usize, 8);
+			let outputs = model.run(2, &input, &weights).unwrap();
+			Run { plan: model.plan(2).unwrap(), input, outputs, weights }
+		}
+
+		/// The device's accumulators: what an honest device serves as the hint.
+		fn hints(r: &Run) -> Vec<Vec<i32>> {
+			let mut hints = Vec::new();
+			for (l, p) in r.plan.iter().enumerate() {
+				if let Step::Gemm(conv, _) = p.step {
+					let previous = if l == 0 { &r.input } else { &r.outputs[l - 1] };
+					let k = conv.gemm_shape().k as usize;
+					let w = &r.weights[hints.len()];
+					let rows = conv.im2col(previous);
+					hints.push(
+						rows.chunks_exact(k)
+							.flat_map(|row| w.lanes.chunks_exact(k).map(move |col| dot(row, col)))
+							.collect(),
+					);
+				}
+			}
+			hints
+		}
+
+		fn check(r: &Run, hints: Option<&[Vec<i32>]>) -> Result<(), ModelCheckError> {
+			check_model(&r.plan, &r.weights, &r.input, &r.outputs, hints, 5, DEFAULT_ROUNDS)
+		}
+
+		#[test]
+		fn an_honest_model_passes_with_or_without_the_devices_accumulators() {
+			let r = run();
+			let honest = hints(&r);
+			assert_eq!(check(&r, None), Ok(()));
+			assert_eq!(check(&r, Some(&honest)), Ok(()));
+			// A wrong hint costs time, never a wrong verdict.
+			let mut lying = honest.clone();
+			lying[1][7] += 1;
+			assert_eq!(check(&r, Some(&lying)), Ok(()));
+			lying[1].pop();
+			assert_eq!(check(&r, Some(&lying)), Err(ModelCheckError::Shape { layer: 2 }));
+		}
+
+		#[test]
+		fn the_first_wrong_layer_is_found_and_its_element_is_provable_on_chain() {
+			for (layer, row, column) in [(2usize, 5usize, 1usize), (1, 9, 3), (0, 0, 0), (3, 1, 4)]
+			{
+				let mut r = run();
+				let c = r.plan[layer].output.channels as usize;
+				let right = r.outputs[layer][row * c + column];
+				r.outputs[layer][row * c + column] = right.wrapping_add(3);
+				let honest = hints(&run());
+				for hint in [None, Some(honest.as_slice())] {
+					let Err(ModelCheckError::Wrong(found)) = check(&r, hint) else {
+						panic!("layer {layer}: a wrong element passed");
+					};
+					assert_eq!((found.layer, found.row, found.column), (layer, row, column));
+					assert_eq!((found.expected, found.found), (right, right.wrapping_add(3)));
+				}
+				// The element the client found is what the chain's fraud proof convicts.
+				let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+				let (input, weights, root) =
+					(prover.input_commitment(), prover.weights_commitments(), prover.root());
+				let job = ModelCommitments {
+					plan: &r.plan,
+					input: &input,
+					weights: &weights,
+					root: &root,
+				};
+				let element = (layer as u32, row as u32, column as u32);
+				let proof = ModelFraudProof { element, sample: prover.sample(element) };
+				assert_eq!(model_fraud_proven(&job, &proof), Ok(()));
+			}
+		}
+
+		#[test]
+		fn outputs_of_the_wrong_size_are_refused_before_any_element() {
+			let mut r = run();
+			r.outputs[3].pop();
+			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 3 }));
+			let mut r = run();
+			r.outputs.pop();
+			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 3 }));
+			let mut r = run();
+			r.input.push(0);
+			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 0 }));
+		}
 	}
 }
