@@ -98,6 +98,14 @@ enum LayerJson {
 		stride: (u32, u32),
 		padding: [u32; 4],
 	},
+	AvgPool {
+		name: String,
+		kernel: (u32, u32),
+		stride: (u32, u32),
+		multiplier: i32,
+		shift: u8,
+		zero_point: i8,
+	},
 }
 
 #[derive(Deserialize)]
@@ -150,6 +158,11 @@ impl ModelFile {
 				}
 				LayerJson::MaxPool { name, kernel, stride, padding } => {
 					(Op::MaxPool { kernel: *kernel, stride: *stride, padding: *padding }, name)
+				}
+				LayerJson::AvgPool { name, kernel, stride, multiplier, shift, zero_point } => {
+					let requant = Requant { multiplier: *multiplier, shift: *shift, relu: false };
+					let epilogue = Epilogue { requant, zero_point: *zero_point };
+					(Op::AvgPool { kernel: *kernel, stride: *stride, epilogue }, name)
 				}
 			};
 			layers.push(op);

@@ -257,7 +257,7 @@ pub fn check_model(
 			Step::Gemm(conv, _) => {
 				u64::from(conv.batch) * u64::from(conv.height) * u64::from(conv.width)
 			}
-			Step::MaxPool(pool) => {
+			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => {
 				u64::from(pool.batch) * u64::from(pool.height) * u64::from(pool.width)
 			}
 		} * u64::from(planned.input.channels);
@@ -305,9 +305,15 @@ pub fn check_model(
 				.map_err(|e| wrong(e.row, e.column, e.expected))?;
 				gemm += 1;
 			}
-			Step::MaxPool(pool) => {
+			Step::MaxPool(_) | Step::AvgPool(..) => {
 				let c = planned.output.channels as usize;
-				let pooled = pool.output(previous);
+				let pooled = match planned.step {
+					Step::AvgPool(pool, e, zero_in) => {
+						pool.average_output(previous, zero_in, &e.requant, e.zero_point)
+					}
+					Step::MaxPool(pool) => pool.output(previous),
+					Step::Gemm(..) => unreachable!("matched above"),
+				};
 				if let Some(at) = pooled.iter().zip(y).position(|(a, b)| a != b) {
 					return Err(wrong(at / c, at % c, pooled[at]));
 				}
@@ -459,8 +465,8 @@ mod tests {
 
 		#[test]
 		fn the_first_wrong_layer_is_found_and_its_element_is_provable_on_chain() {
-			for (layer, row, column) in [(2usize, 5usize, 1usize), (1, 9, 3), (0, 0, 0), (3, 1, 4)]
-			{
+			let cases = [(2usize, 5usize, 1usize), (1, 9, 3), (0, 0, 0), (3, 6, 2), (4, 1, 4)];
+			for (layer, row, column) in cases {
 				let mut r = run();
 				let c = r.plan[layer].output.channels as usize;
 				let right = r.outputs[layer][row * c + column];
@@ -496,7 +502,7 @@ mod tests {
 			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 3 }));
 			let mut r = run();
 			r.outputs.pop();
-			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 3 }));
+			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 4 }));
 			let mut r = run();
 			r.input.push(0);
 			assert_eq!(check(&r, None), Err(ModelCheckError::Shape { layer: 0 }));

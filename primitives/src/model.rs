@@ -6,6 +6,7 @@
 //!    │ Conv     im2col GEMM (conv.rs), padding reads the input's zero point,
 //!    │          requant.apply_at(acc, bias, z₁)                       → zero point z₁
 //!    │ MaxPool  largest value per window (pool.rs), padding not read  → zero point kept
+//!    │ AvgPool  window sum less the zero point, requantized (pool.rs)  → zero point z₃
 //!    │ Dense    the image flattened in NHWC order as one GEMM row     → zero point z₂
 //!    ▼
 //!  output (batch × 1 × 1 × N for a final Dense)
@@ -145,6 +146,17 @@ pub enum Op {
 		/// Padding: top, left, bottom, right.
 		padding: [u32; 4],
 	},
+	/// 2-D average pooling without padding ([`crate::pool::average`]): the window's sum less
+	/// the input zero point, requantized (the division by the window's size folded into the
+	/// scale). `kernel` the whole image is a global average pooling.
+	AvgPool {
+		/// Window height and width.
+		kernel: (u32, u32),
+		/// Vertical and horizontal stride.
+		stride: (u32, u32),
+		/// Requantization and output zero point.
+		epilogue: Epilogue,
+	},
 }
 
 /// A model's layers, at most [`MAX_LAYERS`].
@@ -178,8 +190,11 @@ pub struct Weights {
 pub enum Step {
 	/// A GEMM layer: its convolution (a `Dense` layer as the whole-image kernel) and epilogue.
 	Gemm(Conv2d, Epilogue),
-	/// A pooling layer.
+	/// A max pooling layer.
 	MaxPool(MaxPool2d),
+	/// An average pooling layer (its geometry has no padding), its epilogue and its input's
+	/// zero point.
+	AvgPool(MaxPool2d, Epilogue, i8),
 }
 
 /// One planned layer: what it reads and writes.
@@ -201,7 +216,7 @@ impl Planned {
 	pub fn gemm_shape(&self) -> Option<GemmShape> {
 		match self.step {
 			Step::Gemm(conv, _) => Some(conv.gemm_shape()),
-			Step::MaxPool(_) => None,
+			Step::MaxPool(_) | Step::AvgPool(..) => None,
 		}
 	}
 }
@@ -300,10 +315,32 @@ impl Model {
 					};
 					(Step::MaxPool(pool), output, zero_point)
 				}
+				Op::AvgPool { kernel, stride, epilogue } => {
+					let pool = MaxPool2d {
+						batch,
+						height: shape.height,
+						width: shape.width,
+						channels: shape.channels,
+						kernel,
+						stride,
+						padding: [0; 4],
+					};
+					epilogue
+						.requant
+						.validate()
+						.map_err(|error| ModelError::Requant { layer, error })?;
+					pool.validate().map_err(|error| ModelError::Pool { layer, error })?;
+					let output = Shape {
+						height: pool.out_height(),
+						width: pool.out_width(),
+						channels: shape.channels,
+					};
+					(Step::AvgPool(pool, epilogue, zero_point), output, epilogue.zero_point)
+				}
 			};
 			let (kh, kw) = match step {
 				Step::Gemm(conv, _) => conv.kernel,
-				Step::MaxPool(pool) => pool.kernel,
+				Step::MaxPool(pool) | Step::AvgPool(pool, ..) => pool.kernel,
 			};
 			if u64::from(kh) * u64::from(kw) > u64::from(MAX_TAPS) {
 				return Err(ModelError::TooManyTaps { layer });
@@ -317,7 +354,8 @@ impl Model {
 
 	/// How many layers take weights (convolutions and dense layers).
 	pub fn gemm_layers(&self) -> u32 {
-		self.layers.iter().filter(|op| !matches!(op, Op::MaxPool { .. })).count() as u32
+		let gemm = |op: &&Op| matches!(op, Op::Conv { .. } | Op::Dense { .. });
+		self.layers.iter().filter(gemm).count() as u32
 	}
 
 	/// Every layer's output on `batch` images of `input` (NHWC, image after image), with one
@@ -354,6 +392,9 @@ impl Model {
 					conv.output(previous, &w.lanes, &w.bias, &epilogue.requant, epilogue.zero_point)
 				}
 				Step::MaxPool(pool) => pool.output(previous),
+				Step::AvgPool(pool, epilogue, zero_in) => {
+					pool.average_output(previous, zero_in, &epilogue.requant, epilogue.zero_point)
+				}
 			};
 			outputs.push(output);
 		}
@@ -375,7 +416,8 @@ pub(crate) mod tests {
 	}
 
 	/// A small CNN on ragged sizes: a strided, padded convolution with ReLU at zero point −128,
-	/// max pooling with padding, a dilated convolution, and a dense layer at zero point 3.
+	/// max pooling with padding, a dilated convolution, average pooling to zero point −7, and a
+	/// dense layer at zero point 3.
 	pub(crate) fn cnn() -> Model {
 		Model {
 			input: Shape { height: 9, width: 7, channels: 2 },
@@ -397,6 +439,12 @@ pub(crate) mod tests {
 					padding: [0, 0, 0, 0],
 					dilation: (2, 1),
 					epilogue: epilogue(1_500_000_000, 39, false, 0),
+				},
+				// A mean over 2×2 windows (×¼: 2³⁰ / 2³²) to zero point −7.
+				Op::AvgPool {
+					kernel: (2, 2),
+					stride: (1, 1),
+					epilogue: epilogue(1 << 30, 32, false, -7)
 				},
 				Op::Dense { outputs: 5, epilogue: epilogue(1_300_000_000, 37, false, 3) },
 			]),
@@ -496,6 +544,28 @@ pub(crate) mod tests {
 					}
 					(x, h, w) = (out, oh, ow);
 				}
+				Op::AvgPool { kernel, stride, epilogue } => {
+					let oh = (h - kernel.0 as i64) / stride.0 as i64 + 1;
+					let ow = (w - kernel.1 as i64) / stride.1 as i64 + 1;
+					let mut out = alloc::vec![0i32; (c * oh * ow) as usize];
+					for ch in 0..c {
+						for y in 0..oh {
+							for xx in 0..ow {
+								let mut sum = 0i64;
+								for ky in 0..kernel.0 as i64 {
+									for kx in 0..kernel.1 as i64 {
+										let (iy, ix) =
+											(y * stride.0 as i64 + ky, xx * stride.1 as i64 + kx);
+										sum += (x[((ch * h + iy) * w + ix) as usize] - z) as i64;
+									}
+								}
+								out[((ch * oh + y) * ow + xx) as usize] =
+									requantize(sum, &epilogue);
+							}
+						}
+					}
+					(x, h, w, z) = (out, oh, ow, epilogue.zero_point as i32);
+				}
 				Op::Dense { outputs, epilogue } => {
 					let wts = weights.next().unwrap();
 					let k = h * w * c;
@@ -565,13 +635,13 @@ pub(crate) mod tests {
 		let plan = model.plan(3).unwrap();
 		let shapes: Vec<_> =
 			plan.iter().map(|p| (p.output.height, p.output.width, p.output.channels)).collect();
-		assert_eq!(shapes, [(9, 4, 4), (5, 4, 4), (3, 3, 3), (1, 1, 5)]);
+		assert_eq!(shapes, [(9, 4, 4), (5, 4, 4), (3, 3, 3), (2, 2, 3), (1, 1, 5)]);
 		for salt in [1u64, 2, 3] {
 			let weights = weights_for(&model, salt * 10);
 			let batch = 3u32;
 			let input = values((batch as u64 * model.input.values()) as usize, salt);
 			let outputs = model.run(batch, &input, &weights).unwrap();
-			assert_eq!(outputs.len(), 4);
+			assert_eq!(outputs.len(), 5);
 			let per_image = model.input.values() as usize;
 			let last = outputs.last().unwrap();
 			for (b, image) in input.chunks(per_image).enumerate() {
@@ -580,9 +650,10 @@ pub(crate) mod tests {
 			// ReLU at zero point −128 is the saturation floor: the first layer's minimum.
 			assert!(outputs[0].iter().all(|&v| v >= -128));
 			assert!(
-				outputs[3].iter().any(|&v| v != 3),
+				outputs[4].iter().any(|&v| v != 3),
 				"a dense output that is not its zero point"
 			);
+			assert!(outputs[3].iter().any(|&v| v != -7), "an average that is not its zero point");
 		}
 	}
 
@@ -635,8 +706,15 @@ pub(crate) mod tests {
 			Err(ModelError::Conv { layer: 2, error: ConvError::KernelLargerThanInput })
 		);
 		let mut bad = model.clone();
-		bad.layers[3] = Op::Dense { outputs: 5, epilogue: epilogue(0, 30, false, 0) };
-		assert!(matches!(bad.plan(1), Err(ModelError::Requant { layer: 3, .. })));
+		bad.layers[4] = Op::Dense { outputs: 5, epilogue: epilogue(0, 30, false, 0) };
+		assert!(matches!(bad.plan(1), Err(ModelError::Requant { layer: 4, .. })));
+		let mut bad = model.clone();
+		bad.layers[3] =
+			Op::AvgPool { kernel: (4, 2), stride: (1, 1), epilogue: epilogue(1, 3, false, 0) };
+		assert_eq!(
+			bad.plan(1),
+			Err(ModelError::Pool { layer: 3, error: PoolError::KernelLargerThanInput })
+		);
 		assert_eq!(
 			Model { layers: Layers::default(), ..model.clone() }.plan(1),
 			Err(ModelError::LayerCount)
@@ -655,7 +733,7 @@ pub(crate) mod tests {
 		);
 		let mut short = weights.clone();
 		short[2].bias.pop();
-		assert_eq!(model.run(1, &input, &short), Err(ModelError::WeightLength { layer: 3 }));
+		assert_eq!(model.run(1, &input, &short), Err(ModelError::WeightLength { layer: 4 }));
 	}
 
 	#[test]

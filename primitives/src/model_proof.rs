@@ -23,6 +23,7 @@
 //! layer the whole image) with their paths to the previous layer's root (or to the input's),
 //! and for a GEMM layer weight lane `j` and bias `j`. The chain recomputes the element by the
 //! layer's definition ([`Conv2d::taps`], [`crate::pool::MaxPool2d::window`],
+//! [`crate::pool::average`],
 //! [`Requant::apply_at`](crate::linear::Requant::apply_at)) and compares.
 //!
 //! **Challenge.** Draw `s` of `S` samples a uniform element of layer `s mod L`: every layer
@@ -182,7 +183,9 @@ impl Planned {
 	pub fn rows(&self) -> u32 {
 		match self.step {
 			Step::Gemm(conv, _) => conv.gemm_shape().m,
-			Step::MaxPool(pool) => pool.batch * pool.out_height() * pool.out_width(),
+			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => {
+				pool.batch * pool.out_height() * pool.out_width()
+			}
 		}
 	}
 
@@ -191,7 +194,9 @@ impl Planned {
 	pub fn taps(&self, row: u32) -> Vec<Option<u32>> {
 		match self.step {
 			Step::Gemm(conv, _) => conv.taps(row),
-			Step::MaxPool(pool) => pool.window(row).into_iter().map(Some).collect(),
+			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => {
+				pool.window(row).into_iter().map(Some).collect()
+			}
 		}
 	}
 }
@@ -292,6 +297,12 @@ pub fn verify_model_sample(
 		(Step::MaxPool(_), None) => {
 			sample.taps.iter().map(|t| t.values[channel as usize]).max().unwrap_or(i8::MIN)
 		}
+		(Step::AvgPool(_, epilogue, zero_in), None) => crate::pool::average(
+			sample.taps.iter().map(|t| t.values[channel as usize]),
+			zero_in,
+			&epilogue.requant,
+			epilogue.zero_point,
+		),
 		_ => return Err(ModelSampleError::Weights),
 	};
 	if sample.output.values[channel as usize] != expected {
@@ -562,18 +573,20 @@ mod tests {
 			(prover.input_commitment(), prover.weights_commitments(), prover.root());
 		let job = ModelCommitments { plan: &r.plan, input: &input, weights: &weights, root: &root };
 		let all = every_element(&r.plan);
-		assert_eq!(all.len(), 2 * (9 * 4 * 4 + 5 * 4 * 4 + 3 * 3 * 3 + 5));
+		assert_eq!(all.len(), 2 * (9 * 4 * 4 + 5 * 4 * 4 + 3 * 3 * 3 + 2 * 2 * 3 + 5));
 		for element in &all {
 			let sample = prover.sample(*element);
 			assert_eq!(verify_model_sample(&job, *element, &sample), Ok(()), "{element:?}");
 			let proof = ModelFraudProof { element: *element, sample };
 			assert_eq!(model_fraud_proven(&job, &proof), Err(ModelFraudRefused::ElementCorrect));
 		}
-		// A padded corner of the first convolution reads 4 of its 9 taps; the dense layer
-		// reads its whole 3×3 image.
+		// A padded corner of the first convolution reads 4 of its 9 taps; the average pooling
+		// its 2×2 window; the dense layer its whole 2×2 image.
 		assert_eq!(prover.sample((0, 0, 0)).taps.len(), 4);
-		assert_eq!(prover.sample((3, 1, 4)).taps.len(), 9);
+		assert_eq!(prover.sample((3, 3, 2)).taps.len(), 4);
+		assert_eq!(prover.sample((4, 1, 4)).taps.len(), 4);
 		assert_eq!(prover.sample((1, 0, 0)).weights, None);
+		assert_eq!(prover.sample((3, 0, 0)).weights, None);
 	}
 
 	#[test]
@@ -650,7 +663,7 @@ mod tests {
 		let mut pooled = prover.sample((1, 0, 0));
 		pooled.weights = good.weights.clone();
 		assert_eq!(verify_model_sample(&job, (1, 0, 0), &pooled), Err(ModelSampleError::Weights));
-		for outside in [(4, 0, 0), (3, 1, 0), (3, 0, 5)] {
+		for outside in [(5, 0, 0), (4, 1, 0), (4, 0, 5), (3, 4, 0)] {
 			assert_eq!(
 				verify_model_sample(&job, outside, &good),
 				Err(ModelSampleError::OutsideOutput)
@@ -675,7 +688,7 @@ mod tests {
 			assert!(!of_layer.is_empty(), "layer {l} unchecked");
 			assert!(of_layer.iter().all(|d| d.1 < p.rows() && d.2 < p.output.channels));
 		}
-		// A cheater faking a fraction f of layer 0's 288 elements passes with (1 − f)^16.
+		// A cheater faking a fraction f of layer 0's 288 elements passes with (1 − f)^13.
 		let faked = |row: u32, ch: u32| blake2_256(&(row * 8 + ch).to_le_bytes())[0] < 26;
 		let elements = r.plan[0].rows() * r.plan[0].output.channels;
 		let fraction =
@@ -692,7 +705,11 @@ mod tests {
 		let observed = passes as f64 / trials as f64;
 		let expected = pass_probability(fraction, draws_of_layer(layers, 64, 0));
 		let sigma = (expected * (1.0 - expected) / trials as f64).sqrt();
-		println!("f = {fraction:.3} of layer 0, 16 draws: passes {observed:.4}, (1−f)^16 = {expected:.4}");
+		let draws = draws_of_layer(layers, 64, 0);
+		assert_eq!(draws, 13);
+		println!(
+			"f = {fraction:.3} of layer 0, {draws} draws: passes {observed:.4}, (1−f)^{draws} = {expected:.4}"
+		);
 		assert!((observed - expected).abs() < 5.0 * sigma, "{observed} vs {expected}");
 	}
 }

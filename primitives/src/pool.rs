@@ -109,6 +109,44 @@ impl MaxPool2d {
 	}
 }
 
+/// One value of an **average** pooling over `values` (a window's, padding never part of it):
+/// the sum of `v − zero_in` requantized by `requant` to the output's zero point `zero_out`. The
+/// importer folds the division by the window's size into the scale (`s_in / (s_out · count)`),
+/// so average pooling has no padding: every window counts the same.
+pub fn average(
+	values: impl Iterator<Item = i8>,
+	zero_in: i8,
+	requant: &crate::linear::Requant,
+	zero_out: i8,
+) -> i8 {
+	let sum: i32 = values.map(|v| i32::from(v) - i32::from(zero_in)).sum();
+	requant.apply_at(sum, 0, zero_out)
+}
+
+impl MaxPool2d {
+	/// The average-pooled output, NHWC ([`average`] over each window). For a geometry that
+	/// passes [`Self::validate`] with no padding.
+	pub fn average_output(
+		&self,
+		input: &[i8],
+		zero_in: i8,
+		requant: &crate::linear::Requant,
+		zero_out: i8,
+	) -> Vec<i8> {
+		let c = self.channels as usize;
+		let pixels = self.batch * self.out_height() * self.out_width();
+		let mut y = Vec::with_capacity(pixels as usize * c);
+		for pixel in 0..pixels {
+			let taps = self.window(pixel);
+			for channel in 0..c {
+				let values = taps.iter().map(|&t| input[t as usize * c + channel]);
+				y.push(average(values, zero_in, requant, zero_out));
+			}
+		}
+		y
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -210,5 +248,37 @@ mod tests {
 			MaxPool2d { kernel: (5, 2), padding: [0; 4], ..base }.validate(),
 			Err(PoolError::KernelLargerThanInput)
 		);
+	}
+
+	#[test]
+	fn average_pooling_is_the_window_mean_requantized_at_the_extremes() {
+		use crate::linear::Requant;
+		// A mean over 4 values: scale 1/4 (multiplier 2³⁰, shift 32), zero points −3 and 5.
+		let quarter = Requant { multiplier: 1 << 30, shift: 32, relu: false };
+		let p = pool((1, 4, 6, 2), (2, 2), (2, 2), [0, 0, 0, 0]);
+		let input: Vec<i8> = (0..48u64).map(|v| mix64(v) as i8).collect();
+		let y = p.average_output(&input, -3, &quarter, 5);
+		assert_eq!(y.len(), 2 * 3 * 2);
+		for (at, &value) in y.iter().enumerate() {
+			let (pixel, channel) = (at / 2, at % 2);
+			let sum: i64 = p
+				.window(pixel as u32)
+				.iter()
+				.map(|&t| input[t as usize * 2 + channel] as i64 + 3)
+				.sum();
+			// The textbook mean, rounded half away from zero, plus the zero point, saturated.
+			let mean = (2 * sum + if sum >= 0 { 4 } else { -4 }) / 8;
+			assert_eq!(
+				value as i64,
+				(mean + 5).clamp(-128, 127),
+				"pixel {pixel} channel {channel}"
+			);
+		}
+		// The extremes: a window of 4 096 values of 127 at zero point −128 sums to 1 044 480.
+		let global = pool((1, 64, 64, 1), (64, 64), (1, 1), [0, 0, 0, 0]);
+		global.validate().unwrap();
+		let one_4096th = Requant { multiplier: 1 << 30, shift: 42, relu: false };
+		assert_eq!(global.average_output(&[127; 4096], -128, &one_4096th, 0), [127]);
+		assert_eq!(global.average_output(&[-128; 4096], 127, &one_4096th, -100), [-128]);
 	}
 }

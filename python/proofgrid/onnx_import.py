@@ -6,9 +6,10 @@
 
 Accepted: a chain of layers from one image input (NCHW, or ``N × K``) to one output, in
 ONNX Runtime's **QOperator** form (``QuantizeLinear``, ``QLinearConv``, ``QLinearMatMul``,
-``QGemm``, ``MaxPool``, ``Flatten``/``Reshape``, ``DequantizeLinear``) or its **QDQ** form
-(``Conv``, ``Gemm``, ``MatMul``, ``Relu``, ``MaxPool``, ``Flatten``/``Reshape`` between
-``DequantizeLinear`` and ``QuantizeLinear``), with int8 or uint8 activations and symmetric
+``QGemm``, ``MaxPool``, ``QLinearAveragePool``, ``QLinearGlobalAveragePool``,
+``Flatten``/``Reshape``, ``DequantizeLinear``) or its **QDQ** form (``Conv``, ``Gemm``,
+``MatMul``, ``Relu``, ``MaxPool``, ``AveragePool``, ``GlobalAveragePool``,
+``Flatten``/``Reshape`` between ``DequantizeLinear`` and ``QuantizeLinear``), with int8 or uint8 activations and symmetric
 weights, one scale per tensor. Anything else is refused with the node's name and op
 (:class:`ModelImportError`).
 
@@ -22,7 +23,9 @@ How the numbers map (docs/MODELS.md):
 - the input zero point is folded into the bias: ``bias − z_x · Σ w`` over each lane, so the
   layer multiplies raw int8 values and its padding reads ``z_x``;
 - a dense layer after a ``Flatten`` of an NCHW image gets its weight columns permuted from
-  ``(c, h, w)`` to ProofGrid's ``(h, w, c)`` order.
+  ``(c, h, w)`` to ProofGrid's ``(h, w, c)`` order;
+- average pooling (no padding) folds the division by its window's size into its scale:
+  ``s_x / (s_y · count)``.
 """
 
 from __future__ import annotations
@@ -235,6 +238,33 @@ class _Importer:
         self.shape = ((h + pads[0] + pads[2] - kh) // stride[0] + 1,
                       (w + pads[1] + pads[3] - kw) // stride[1] + 1, c)
 
+    def avg_pool(self, node: Any, x: _Quant, y: _Quant, whole: bool) -> None:
+        """Average pooling without padding (or over the whole image): the division by the
+        window's size is folded into the scale, ``s_x / (s_y · count)``."""
+        if self.flattened is not None:
+            raise _refuse(node, "pooling after Flatten")
+        h, w, c = self.shape
+        if whole:
+            kh, kw, stride = h, w, [1, 1]
+        else:
+            a = self.attrs(node)
+            if a.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") or a.get("ceil_mode", 0):
+                raise _refuse(node, "auto_pad or ceil_mode is not supported")
+            if any(a.get("pads", [0, 0, 0, 0])) or a.get("channels_last", 0):
+                raise _refuse(node, "padded (or channels-last) average pooling is not supported")
+            kh, kw = a["kernel_shape"]
+            stride = list(a.get("strides", [1, 1]))
+        if whole and self.attrs(node).get("channels_last", 0):
+            raise _refuse(node, "channels-last pooling is not supported")
+        multiplier, shift = multiplier_and_shift(x.scale / (y.scale * kh * kw))
+        if not 0 <= shift <= 62:
+            raise _refuse(node, f"scale needs shift {shift} (0 to 62)")
+        self.layers.append({"op": "avg_pool", "name": node.name, "kernel": [kh, kw],
+                            "stride": stride, "multiplier": multiplier, "shift": shift,
+                            "zero_point": y.zero_point})
+        self.shape = ((h - kh) // stride[0] + 1, (w - kw) // stride[1] + 1, c)
+        self.quant = y
+
     def flatten(self, node: Any) -> None:
         if node.op_type == "Flatten" and self.attrs(node).get("axis", 1) != 1:
             raise _refuse(node, "Flatten with axis other than 1")
@@ -325,11 +355,25 @@ class _Importer:
                 y = self.quant_of(node, ins[7], ins[8] if len(ins) > 8 else None)
             w = self.gemm_weights(node, ins[3], w_q, trans_b)
             self.dense(node, x, w_q, y, w, bias, relu=False)
+        elif op in ("com.microsoft:QLinearAveragePool", "com.microsoft:QLinearGlobalAveragePool"):
+            self.reads(node, ins[0])
+            x = self.input_of(node, self.quant_of(node, ins[1], ins[2]))
+            y = self.quant_of(node, ins[3], ins[4])
+            self.avg_pool(node, x, y, whole=op.endswith("GlobalAveragePool"))
+        elif op in (":AveragePool", ":GlobalAveragePool"):
+            self.reads(node, ins[0])
+            x = self.quant_after_float
+            if x is None:
+                raise _refuse(node, "its input is not dequantized from int8")
+            self.quant_after_float = None
+            whole = op == ":GlobalAveragePool"
+            self.pending = {"relu": False, "pool": True,
+                            "finish": lambda y: self.avg_pool(node, x, y, whole)}
         elif op in (":Conv", ":Gemm", ":MatMul"):
             self.qdq_gemm(node, op, ins)
         elif op == ":Relu":
             self.reads(node, ins[0])
-            if self.pending is None:
+            if self.pending is None or self.pending.get("pool"):
                 raise _refuse(node, "a Relu that does not follow a convolution or dense layer")
             self.pending["relu"] = True
         elif op == ":MaxPool":
