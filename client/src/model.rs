@@ -326,6 +326,14 @@ pub fn describe(error: &ModelError, names: &[String]) -> String {
 			format!("{got} weight sets for {expected} convolution and dense layers")
 		}
 		ModelError::WeightLength { layer } => format!("{}: weights of the wrong size", name(layer)),
+		ModelError::TooLarge { layer: None } => {
+			"the input is too large (over 2^20 pixels in the batch or 65 536 channels)".into()
+		}
+		ModelError::TooLarge { layer: Some(layer) } => format!(
+			"{}: its output is too large (over 2^20 pixels in the batch or 65 536 channels, or a \
+			 pooling window of over 65 536 values)",
+			name(layer)
+		),
 		ModelError::TooManyTaps { layer } => {
 			format!("{}: an element reads more than 4 096 input pixels", name(layer))
 		}

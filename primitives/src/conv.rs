@@ -71,6 +71,9 @@ pub enum ConvError {
 	Empty,
 	/// The dilated kernel is larger than the padded input: no output pixel.
 	KernelLargerThanInput,
+	/// Padding on some side is larger than the dilated kernel's reach (`dilation·(kernel − 1)`):
+	/// output pixels that read padding alone.
+	PaddingTooLarge,
 	/// The patch (`kernel_h·kernel_w·channels`) is longer than a lane ([`MAX_K`]), or the
 	/// output has more than [`MAX_DIM`] pixels or filters.
 	TooLarge,
@@ -84,6 +87,12 @@ impl Conv2d {
 		let steps = [self.stride.0, self.stride.1, self.dilation.0, self.dilation.1];
 		if sizes.iter().chain(&steps).any(|&v| v == 0) {
 			return Err(ConvError::Empty);
+		}
+		let [top, left, bottom, right] = self.padding.map(u64::from);
+		let reach = |kernel: u32, dilation: u32| u64::from(dilation) * u64::from(kernel - 1);
+		let (vertical, horizontal) = (reach(kh, self.dilation.0), reach(kw, self.dilation.1));
+		if top.max(bottom) > vertical || left.max(right) > horizontal {
+			return Err(ConvError::PaddingTooLarge);
 		}
 		let (Some(_), Some(_)) = (self.out_extent(true), self.out_extent(false)) else {
 			return Err(ConvError::KernelLargerThanInput);
@@ -140,11 +149,11 @@ impl Conv2d {
 		let c = self.channels as usize;
 		let mut at = 0;
 		for ky in 0..self.kernel.0 {
-			let iy = i64::from(y * self.stride.0) - i64::from(self.padding[0])
-				+ i64::from(ky * self.dilation.0);
+			let iy = i64::from(y) * i64::from(self.stride.0) - i64::from(self.padding[0])
+				+ i64::from(ky) * i64::from(self.dilation.0);
 			for kx in 0..self.kernel.1 {
-				let ix = i64::from(x * self.stride.1) - i64::from(self.padding[1])
-					+ i64::from(kx * self.dilation.1);
+				let ix = i64::from(x) * i64::from(self.stride.1) - i64::from(self.padding[1])
+					+ i64::from(kx) * i64::from(self.dilation.1);
 				let inside = (0..i64::from(self.height)).contains(&iy)
 					&& (0..i64::from(self.width)).contains(&ix);
 				let cell = &mut out[at..at + c];
@@ -171,14 +180,19 @@ impl Conv2d {
 		let (y, x) = (rest / out_w, rest % out_w);
 		let mut taps = Vec::with_capacity((self.kernel.0 * self.kernel.1) as usize);
 		for ky in 0..self.kernel.0 {
-			let iy = i64::from(y * self.stride.0) - i64::from(self.padding[0])
-				+ i64::from(ky * self.dilation.0);
+			let iy = i64::from(y) * i64::from(self.stride.0) - i64::from(self.padding[0])
+				+ i64::from(ky) * i64::from(self.dilation.0);
 			for kx in 0..self.kernel.1 {
-				let ix = i64::from(x * self.stride.1) - i64::from(self.padding[1])
-					+ i64::from(kx * self.dilation.1);
+				let ix = i64::from(x) * i64::from(self.stride.1) - i64::from(self.padding[1])
+					+ i64::from(kx) * i64::from(self.dilation.1);
 				let inside = (0..i64::from(self.height)).contains(&iy)
 					&& (0..i64::from(self.width)).contains(&ix);
-				taps.push(inside.then(|| (b * self.height + iy as u32) * self.width + ix as u32));
+				// Below `batch·height·width`, which `Model::plan` bounds by MAX_DIM.
+				let pixel = || {
+					((u64::from(b) * u64::from(self.height) + iy as u64) * u64::from(self.width)
+						+ ix as u64) as u32
+				};
+				taps.push(inside.then(pixel));
 			}
 		}
 		taps
@@ -284,7 +298,7 @@ mod tests {
 	fn the_im2col_form_equals_the_textbook_convolution_on_ragged_geometries() {
 		let cases = [
 			conv((1, 5, 7, 3, 4), (3, 3), (1, 1), [1, 1, 1, 1], (1, 1), 0),
-			conv((2, 9, 6, 2, 5), (3, 2), (2, 3), [0, 2, 1, 0], (1, 1), 0),
+			conv((2, 9, 6, 2, 5), (3, 2), (2, 3), [0, 1, 1, 0], (1, 1), 0),
 			conv((1, 8, 8, 1, 3), (3, 3), (1, 1), [2, 2, 2, 2], (2, 2), -7),
 			conv((3, 4, 5, 4, 2), (1, 1), (1, 1), [0, 0, 0, 0], (1, 1), 0),
 			conv((1, 6, 6, 3, 1), (6, 6), (1, 1), [0, 0, 0, 0], (1, 1), 0),
@@ -321,7 +335,7 @@ mod tests {
 		}
 		// ONNX's output sizes: 5×7 with 3×3 and padding 1 keeps its size; stride 2 halves.
 		assert_eq!((cases[0].out_height(), cases[0].out_width()), (5, 7));
-		assert_eq!((cases[1].out_height(), cases[1].out_width()), (4, 3));
+		assert_eq!((cases[1].out_height(), cases[1].out_width()), (4, 2));
 		assert_eq!((cases[2].out_height(), cases[2].out_width()), (8, 8));
 	}
 
@@ -363,6 +377,12 @@ mod tests {
 		);
 		// Padding makes room for it.
 		assert_eq!(Conv2d { kernel: (5, 3), padding: [1, 0, 1, 0], ..base }.validate(), Ok(()));
+		// But no more than the kernel reaches: a pixel of padding alone.
+		assert_eq!(
+			Conv2d { padding: [0, 0, 3, 0], ..base }.validate(),
+			Err(ConvError::PaddingTooLarge)
+		);
+		assert_eq!(Conv2d { padding: [4, 0, 0, 0], dilation: (2, 1), ..base }.validate(), Ok(()));
 		let wide = conv((1, 300, 300, 1024, 1), (9, 9), (1, 1), [4, 4, 4, 4], (1, 1), 0);
 		assert_eq!(wide.validate(), Err(ConvError::TooLarge), "a patch of 82 944 values");
 	}

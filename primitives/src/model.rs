@@ -32,7 +32,7 @@ use sp_runtime::BoundedVec;
 
 use crate::{
 	conv::{Conv2d, ConvError},
-	gemm::GemmShape,
+	gemm::{GemmShape, MAX_DIM, MAX_K},
 	linear::{Requant, RequantError},
 	pool::{MaxPool2d, PoolError},
 };
@@ -238,6 +238,10 @@ pub enum ModelError {
 	InputLength { expected: u64, got: u64 },
 	/// Layer `layer`'s elements each read more than [`MAX_TAPS`] input rows.
 	TooManyTaps { layer: u32 },
+	/// The input (`layer` `None`) or layer `layer`'s output has more than [`MAX_DIM`] rows
+	/// (pixels of the batch) or more than [`MAX_K`] channels (a row is a lane), or a pooling
+	/// window more than [`MAX_K`] values: too large to commit or to prove an element of.
+	TooLarge { layer: Option<u32> },
 	/// Not one [`Weights`] per GEMM layer.
 	WeightCount { expected: u32, got: u32 },
 	/// Layer `layer`'s weights or biases are not `n × k` and `n` long.
@@ -253,6 +257,12 @@ impl Model {
 		}
 		if batch == 0 || self.input.values() == 0 {
 			return Err(ModelError::EmptyInput);
+		}
+		let too_large = |shape: &Shape| {
+			u64::from(batch) * shape.pixels() > u64::from(MAX_DIM) || shape.channels > MAX_K
+		};
+		if too_large(&self.input) {
+			return Err(ModelError::TooLarge { layer: None });
 		}
 		let mut shape = self.input;
 		let mut zero_point = self.input_zero_point;
@@ -344,6 +354,11 @@ impl Model {
 			};
 			if u64::from(kh) * u64::from(kw) > u64::from(MAX_TAPS) {
 				return Err(ModelError::TooManyTaps { layer });
+			}
+			let pooled_values = u64::from(kh) * u64::from(kw) * u64::from(shape.channels);
+			let pooling = !matches!(step, Step::Gemm(..));
+			if too_large(&output) || (pooling && pooled_values > u64::from(MAX_K)) {
+				return Err(ModelError::TooLarge { layer: Some(layer) });
 			}
 			plan.push(Planned { step, input: shape, output, zero_point: out_zero });
 			shape = output;
@@ -720,6 +735,21 @@ pub(crate) mod tests {
 			Err(ModelError::LayerCount)
 		);
 		assert_eq!(model.plan(0), Err(ModelError::EmptyInput));
+		// Rows past MAX_DIM, lanes past MAX_K, pooling windows past MAX_K values.
+		assert_eq!(model.plan(1 << 20), Err(ModelError::TooLarge { layer: None }));
+		let wide =
+			Model { input: Shape { height: 1, width: 1, channels: MAX_K + 1 }, ..model.clone() };
+		assert_eq!(wide.plan(1), Err(ModelError::TooLarge { layer: None }));
+		let deep_pool = Model {
+			input: Shape { height: 2, width: 2, channels: MAX_K / 2 },
+			layers: bounded(alloc::vec![Op::MaxPool {
+				kernel: (2, 2),
+				stride: (1, 1),
+				padding: [0; 4]
+			}]),
+			..model.clone()
+		};
+		assert_eq!(deep_pool.plan(1), Err(ModelError::TooLarge { layer: Some(0) }));
 
 		let weights = weights_for(&model, 7);
 		let input = values(model.input.values() as usize, 1);

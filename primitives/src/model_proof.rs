@@ -160,6 +160,9 @@ pub enum ModelSampleError {
 	WeightLane(LaneError),
 	/// The bias is not the registered one.
 	Bias(ProofError),
+	/// The job's input commitment or weights do not have the plan's shape: nothing about it
+	/// can be proven (the chain checks this at submission; the verifier checks it again).
+	Commitments,
 	/// The recomputed element differs from the committed output's: the output is wrong.
 	WrongElement,
 }
@@ -187,6 +190,15 @@ impl Planned {
 				pool.batch * pool.out_height() * pool.out_width()
 			}
 		}
+	}
+
+	/// Rows of its input on the batch (input pixels).
+	pub fn input_rows(&self) -> u32 {
+		let (batch, height, width) = match self.step {
+			Step::Gemm(conv, _) => (conv.batch, conv.height, conv.width),
+			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => (pool.batch, pool.height, pool.width),
+		};
+		batch * height * width
 	}
 
 	/// The input pixels output row `row` reads, `None` for padding a convolution reads as its
@@ -238,6 +250,14 @@ pub fn verify_model_sample(
 	(layer, row, channel): (u32, u32, u32),
 	sample: &ModelSample,
 ) -> Result<(), ModelSampleError> {
+	let first = job.plan.first().ok_or(ModelSampleError::Commitments)?;
+	let gemm_layers = job.plan.iter().filter(|p| p.gemm_shape().is_some()).count();
+	if job.input.lanes != first.input_rows()
+		|| job.input.lane_len != first.input.channels
+		|| job.weights.len() != gemm_layers
+	{
+		return Err(ModelSampleError::Commitments);
+	}
 	let l = layer as usize;
 	let planned = job.plan.get(l).ok_or(ModelSampleError::OutsideOutput)?;
 	if row >= planned.rows() || channel >= planned.output.channels {
@@ -294,11 +314,15 @@ pub fn verify_model_sample(
 				epilogue.zero_point,
 			)
 		}
-		(Step::MaxPool(_), None) => {
-			sample.taps.iter().map(|t| t.values[channel as usize]).max().unwrap_or(i8::MIN)
-		}
+		// Every tap's row was proven `channels` long (the input's lanes were checked above).
+		(Step::MaxPool(_), None) => sample
+			.taps
+			.iter()
+			.filter_map(|t| t.values.get(channel as usize).copied())
+			.max()
+			.unwrap_or(i8::MIN),
 		(Step::AvgPool(_, epilogue, zero_in), None) => crate::pool::average(
-			sample.taps.iter().map(|t| t.values[channel as usize]),
+			sample.taps.iter().filter_map(|t| t.values.get(channel as usize).copied()),
 			zero_in,
 			&epilogue.requant,
 			epilogue.zero_point,
@@ -436,7 +460,15 @@ impl<'a> ModelProver<'a> {
 		weights: &'a [Weights],
 	) -> Option<Self> {
 		let first = plan.first()?;
-		if outputs.len() != plan.len() {
+		let gemm_shapes: Vec<_> = plan.iter().filter_map(Planned::gemm_shape).collect();
+		let weights_fit = weights.len() == gemm_shapes.len()
+			&& gemm_shapes.iter().zip(weights).all(|(shape, w)| {
+				w.lanes.len() as u64 == u64::from(shape.n) * u64::from(shape.k)
+					&& w.bias.len() == shape.n as usize
+			});
+		let input_fits =
+			input.len() as u64 == u64::from(first.input_rows()) * u64::from(first.input.channels);
+		if outputs.len() != plan.len() || !weights_fit || !input_fits {
 			return None;
 		}
 		let input_tree = lane_tree(input, first.input.channels)?;
@@ -659,6 +691,15 @@ mod tests {
 		let mut output = good.clone();
 		output.output.values[0] ^= 1;
 		assert!(matches!(check(&output), Err(ModelSampleError::Output(_))));
+		// Commitments of another shape prove nothing, whatever the sample.
+		let short_input = MatrixCommitment { lane_len: input.lane_len - 1, ..input };
+		let bad = ModelCommitments { input: &short_input, ..job };
+		assert_eq!(verify_model_sample(&bad, element, &good), Err(ModelSampleError::Commitments));
+		let bad = ModelCommitments { weights: &weights[1..], ..job };
+		assert_eq!(verify_model_sample(&bad, element, &good), Err(ModelSampleError::Commitments));
+		// The prover refuses weights or inputs of the wrong size instead of panicking later.
+		assert!(ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights[1..]).is_none());
+		assert!(ModelProver::new(&r.plan, &r.input[1..], &r.outputs, &r.weights).is_none());
 		// Pooling takes no weights; elements beyond the outputs are refused.
 		let mut pooled = prover.sample((1, 0, 0));
 		pooled.weights = good.weights.clone();

@@ -79,13 +79,19 @@ impl MaxPool2d {
 		let (y, x) = (rest / out_w, rest % out_w);
 		let mut taps = Vec::with_capacity((self.kernel.0 * self.kernel.1) as usize);
 		for ky in 0..self.kernel.0 {
-			let iy = i64::from(y * self.stride.0) + i64::from(ky) - i64::from(self.padding[0]);
+			let iy = i64::from(y) * i64::from(self.stride.0) + i64::from(ky)
+				- i64::from(self.padding[0]);
 			for kx in 0..self.kernel.1 {
-				let ix = i64::from(x * self.stride.1) + i64::from(kx) - i64::from(self.padding[1]);
+				let ix = i64::from(x) * i64::from(self.stride.1) + i64::from(kx)
+					- i64::from(self.padding[1]);
 				if (0..i64::from(self.height)).contains(&iy)
 					&& (0..i64::from(self.width)).contains(&ix)
 				{
-					taps.push((b * self.height + iy as u32) * self.width + ix as u32);
+					let pixel = (u64::from(b) * u64::from(self.height) + iy as u64)
+						* u64::from(self.width)
+						+ ix as u64;
+					// Below `batch·height·width`, which `Model::plan` bounds by MAX_DIM.
+					taps.push(pixel as u32);
 				}
 			}
 		}

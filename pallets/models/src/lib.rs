@@ -228,7 +228,7 @@ pub mod pallet {
 				&HoldReason::ModelDeposit.into(),
 				&who,
 				info.deposit,
-				Precision::BestEffort,
+				Precision::Exact,
 			)?;
 			Models::<T>::remove(model);
 			Self::deposit_event(Event::ModelRemoved { model });
@@ -279,10 +279,14 @@ impl<T: Config> ModelRegistry for Pallet<T> {
 	}
 
 	fn release(id: ModelId) {
-		Models::<T>::mutate(id, |info| {
-			if let Some(info) = info {
-				info.users = info.users.saturating_sub(1);
+		Models::<T>::mutate(id, |info| match info {
+			Some(info) if info.users > 0 => info.users -= 1,
+			// A release without its acquire is the caller's bug: it must not let a model that
+			// other jobs still use be removed, so the count stays as it is.
+			Some(_) => {
+				frame_support::defensive!("model released more often than acquired");
 			}
+			None => {}
 		});
 	}
 }
