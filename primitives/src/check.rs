@@ -253,14 +253,7 @@ pub fn check_model(
 	for (layer, planned) in plan.iter().enumerate() {
 		let shape_error = ModelCheckError::Shape { layer };
 		let previous = if layer == 0 { input } else { &outputs[layer - 1] };
-		let expected_input = match planned.step {
-			Step::Gemm(conv, _) => {
-				u64::from(conv.batch) * u64::from(conv.height) * u64::from(conv.width)
-			}
-			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => {
-				u64::from(pool.batch) * u64::from(pool.height) * u64::from(pool.width)
-			}
-		} * u64::from(planned.input.channels);
+		let expected_input = u64::from(planned.input_rows()) * u64::from(planned.input.channels);
 		if previous.len() as u64 != expected_input || outputs[layer].len() != size(planned) {
 			return Err(shape_error);
 		}

@@ -143,30 +143,11 @@ impl Conv2d {
 	/// Row `row` of `im2col(input)` (output pixel `row`'s receptive field, `[ky][kx][c]`) into
 	/// `out`, `k` values. `input` is NHWC.
 	pub fn patch(&self, input: &[i8], row: u32, out: &mut [i8]) {
-		let (out_h, out_w) = (self.out_height(), self.out_width());
-		let (b, rest) = (row / (out_h * out_w), row % (out_h * out_w));
-		let (y, x) = (rest / out_w, rest % out_w);
 		let c = self.channels as usize;
-		let mut at = 0;
-		for ky in 0..self.kernel.0 {
-			let iy = i64::from(y) * i64::from(self.stride.0) - i64::from(self.padding[0])
-				+ i64::from(ky) * i64::from(self.dilation.0);
-			for kx in 0..self.kernel.1 {
-				let ix = i64::from(x) * i64::from(self.stride.1) - i64::from(self.padding[1])
-					+ i64::from(kx) * i64::from(self.dilation.1);
-				let inside = (0..i64::from(self.height)).contains(&iy)
-					&& (0..i64::from(self.width)).contains(&ix);
-				let cell = &mut out[at..at + c];
-				if inside {
-					let start = ((u64::from(b) * u64::from(self.height) + iy as u64)
-						* u64::from(self.width)
-						+ ix as u64) as usize
-						* c;
-					cell.copy_from_slice(&input[start..start + c]);
-				} else {
-					cell.fill(self.pad);
-				}
-				at += c;
+		for (cell, tap) in out.chunks_exact_mut(c).zip(self.taps(row)) {
+			match tap {
+				Some(pixel) => cell.copy_from_slice(&input[pixel as usize * c..][..c]),
+				None => cell.fill(self.pad),
 			}
 		}
 	}

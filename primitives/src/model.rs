@@ -281,6 +281,15 @@ impl Model {
 				dilation,
 				pad: zero_point,
 			};
+			let window = |kernel, stride, padding| MaxPool2d {
+				batch,
+				height: shape.height,
+				width: shape.width,
+				channels: shape.channels,
+				kernel,
+				stride,
+				padding,
+			};
 			let (step, output, out_zero) = match *op {
 				Op::Conv { filters, kernel, stride, padding, dilation, epilogue } => {
 					let conv = geometry(filters, kernel, stride, padding, dilation);
@@ -308,15 +317,7 @@ impl Model {
 					(Step::Gemm(conv, epilogue), output, epilogue.zero_point)
 				}
 				Op::MaxPool { kernel, stride, padding } => {
-					let pool = MaxPool2d {
-						batch,
-						height: shape.height,
-						width: shape.width,
-						channels: shape.channels,
-						kernel,
-						stride,
-						padding,
-					};
+					let pool = window(kernel, stride, padding);
 					pool.validate().map_err(|error| ModelError::Pool { layer, error })?;
 					let output = Shape {
 						height: pool.out_height(),
@@ -326,15 +327,7 @@ impl Model {
 					(Step::MaxPool(pool), output, zero_point)
 				}
 				Op::AvgPool { kernel, stride, epilogue } => {
-					let pool = MaxPool2d {
-						batch,
-						height: shape.height,
-						width: shape.width,
-						channels: shape.channels,
-						kernel,
-						stride,
-						padding: [0; 4],
-					};
+					let pool = window(kernel, stride, [0; 4]);
 					epilogue
 						.requant
 						.validate()

@@ -213,6 +213,11 @@ impl Planned {
 	}
 }
 
+/// How many GEMM layers come before layer `layer`: the index of its weights.
+fn gemm_index(plan: &[Planned], layer: usize) -> usize {
+	plan[..layer].iter().filter(|p| p.gemm_shape().is_some()).count()
+}
+
 fn siblings(path: &MerklePath) -> Vec<Hash32> {
 	path.iter().map(|h| h.0).collect()
 }
@@ -251,7 +256,7 @@ pub fn verify_model_sample(
 	sample: &ModelSample,
 ) -> Result<(), ModelSampleError> {
 	let first = job.plan.first().ok_or(ModelSampleError::Commitments)?;
-	let gemm_layers = job.plan.iter().filter(|p| p.gemm_shape().is_some()).count();
+	let gemm_layers = gemm_index(job.plan, job.plan.len());
 	if job.input.lanes != first.input_rows()
 		|| job.input.lane_len != first.input.channels
 		|| job.weights.len() != gemm_layers
@@ -293,7 +298,7 @@ pub fn verify_model_sample(
 
 	let expected = match (planned.step, &sample.weights) {
 		(Step::Gemm(conv, epilogue), Some(witness)) => {
-			let index = job.plan[..l].iter().filter(|p| p.gemm_shape().is_some()).count();
+			let index = gemm_index(job.plan, l);
 			let commitment = job.weights.get(index).ok_or(ModelSampleError::Weights)?;
 			let shape = conv.gemm_shape();
 			MatrixCommitment { lanes: shape.n, lane_len: shape.k, root: commitment.lanes }
@@ -535,7 +540,7 @@ impl<'a> ModelProver<'a> {
 			.map(|pixel| proven_row(tree, input, lane_len, pixel))
 			.collect();
 		let weights = planned.gemm_shape().map(|shape| {
-			let index = self.plan[..l].iter().filter(|p| p.gemm_shape().is_some()).count();
+			let index = gemm_index(self.plan, l);
 			let (lanes, bias) = &self.weight_trees[index];
 			GemmWitness {
 				lane: proven_row(lanes, &self.weights[index].lanes, shape.k, channel),
