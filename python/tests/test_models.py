@@ -188,6 +188,9 @@ def test_the_cnn_registers_on_chain_with_a_deposit_and_is_removed_with_it_return
     it, and a model whose files do not match its layers never reaches the chain."""
     import proofgrid
 
+    # An owner no other test uses: the session's client (Eve) has job deposits that other tests'
+    # jobs release at their own pace, which would move her held balance under this test.
+    client = proofgrid.Client(client.url, suri="//Alice//stash")
     before = client.balance()
     id = client.register_model(CNN / "model", weights_url="https://models.example/cnn")
     registered = client.model(id)
