@@ -48,17 +48,20 @@ pub enum Kernel {
 	GemmI8,
 	/// One quantized layer, `Y = act(sat_i8(requant(A·W + bias)))` (see [`crate::linear`]).
 	LinearI8,
+	/// A whole registered int8 model on a batch (see [`crate::model`]).
+	ModelI8,
 }
 
 impl Kernel {
 	/// Every kernel the chain knows.
-	pub const ALL: [Kernel; 2] = [Kernel::GemmI8, Kernel::LinearI8];
+	pub const ALL: [Kernel; 3] = [Kernel::GemmI8, Kernel::LinearI8, Kernel::ModelI8];
 
 	/// Its name, as the RPC and the CLI show it.
 	pub fn name(self) -> &'static str {
 		match self {
 			Kernel::GemmI8 => "gemm-i8",
 			Kernel::LinearI8 => "linear-i8",
+			Kernel::ModelI8 => "model-i8",
 		}
 	}
 
@@ -67,6 +70,7 @@ impl Kernel {
 		match self {
 			Kernel::GemmI8 => 1 << 0,
 			Kernel::LinearI8 => 1 << 1,
+			Kernel::ModelI8 => 1 << 2,
 		}
 	}
 }

@@ -11,6 +11,8 @@ use crate::{
 	gemm::GemmShape,
 	inputs::{FraudProof, SuppliedInputs, SuppliedSample},
 	linear::{Layer, LayerFraudProof, LayerSample},
+	model::ModelId,
+	model_proof::{ModelFraudProof, ModelSample},
 };
 
 /// A job's on-chain identifier.
@@ -37,6 +39,10 @@ pub type SuppliedReveal = BoundedVec<SuppliedSample, ConstU32<MAX_SUPPLIED_SAMPL
 /// A reveal of a `linear-i8` job: one [`LayerSample`] per challenged element, in challenge
 /// order.
 pub type LayerReveal = BoundedVec<LayerSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
+
+/// A reveal of a model job: one [`ModelSample`] per challenged element, in challenge order
+/// ([`crate::model_proof::model_challenge`]).
+pub type ModelReveal = BoundedVec<ModelSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
 
 /// Most output elements one data-availability demand names.
 pub const MAX_DEMANDED_ELEMENTS: u32 = 8;
@@ -208,6 +214,31 @@ pub enum JobInputs {
 		/// Whether the output is served to anyone, as for [`Self::Supplied`].
 		public_output: bool,
 	},
+	/// A whole registered model ([`Kernel::ModelI8`], `pallet-models`) on the client's batch.
+	/// The device commits one root over every layer's output
+	/// ([`crate::model_proof::output_root`]); the spec's shape is
+	/// [`crate::model_proof::model_job_shape`] of the model's plan on the batch.
+	Model {
+		/// The registered model.
+		model: ModelId,
+		/// Images in the batch.
+		batch: u32,
+		/// The batch's commitment: one lane per input pixel of `channels` values (NHWC).
+		input: crate::inputs::MatrixCommitment,
+		/// Where the batch comes from (an upload or a URL).
+		source: InputSource,
+		/// Output elements the challenge draws, split across the layers
+		/// ([`crate::model_proof::draws_of_layer`]): at least one per layer.
+		samples: u32,
+		/// Its operations, [`crate::model_proof::model_ops`] of the plan: what it is priced by
+		/// (the chain checks it).
+		ops: u64,
+		/// Every layer's output values, [`crate::model_proof::model_output_values`]: what the
+		/// device hashes (the chain checks it).
+		output_values: u64,
+		/// Whether the output is served to anyone, as for [`Self::Supplied`].
+		public_output: bool,
+	},
 }
 
 /// The work a client buys.
@@ -233,17 +264,51 @@ impl JobSpec {
 	pub fn seed(&self) -> Option<&[u8; 32]> {
 		match &self.inputs {
 			JobInputs::Seeded { seed } => Some(seed),
-			JobInputs::Supplied { .. } | JobInputs::Layer { .. } => None,
+			JobInputs::Supplied { .. } | JobInputs::Layer { .. } | JobInputs::Model { .. } => None,
 		}
 	}
 
-	/// The sample count a job on supplied inputs (a GEMM or a layer) asked for.
+	/// The sample count a job on the client's inputs (a GEMM, a layer or a model) asked for.
 	pub fn supplied_samples(&self) -> Option<u32> {
 		match &self.inputs {
 			JobInputs::Seeded { .. } => None,
-			JobInputs::Supplied { samples, .. } | JobInputs::Layer { samples, .. } => {
-				Some(*samples)
-			}
+			JobInputs::Supplied { samples, .. }
+			| JobInputs::Layer { samples, .. }
+			| JobInputs::Model { samples, .. } => Some(*samples),
+		}
+	}
+
+	/// Whether the device receives inputs from the client (an upload or a URL) before it can
+	/// compute: every kind but seeded.
+	pub fn has_client_inputs(&self) -> bool {
+		!matches!(self.inputs, JobInputs::Seeded { .. })
+	}
+
+	/// The model and batch of a model job.
+	pub fn model(&self) -> Option<(ModelId, u32)> {
+		match &self.inputs {
+			JobInputs::Model { model, batch, .. } => Some((*model, *batch)),
+			_ => None,
+		}
+	}
+
+	/// Its operations (2 per multiply-add): the GEMM's, or a model's whole plan's.
+	pub fn ops(&self) -> u128 {
+		match &self.inputs {
+			JobInputs::Model { ops, .. } => (*ops).into(),
+			_ => self.shape.ops(),
+		}
+	}
+
+	/// The work a commit window is sized for: its [`Self::ops`] plus `ops_per_leaf` per 16
+	/// output values hashed (a GEMM's leaf; a model hashes every layer's output).
+	pub fn commit_work(&self, ops_per_leaf: u64) -> u128 {
+		match &self.inputs {
+			JobInputs::Model { ops, output_values, .. } => u128::from(*ops).saturating_add(
+				u128::from(output_values.div_ceil(crate::gemm::LEAF_ELEMENTS as u64))
+					.saturating_mul(ops_per_leaf.into()),
+			),
+			_ => self.shape.commit_work(ops_per_leaf),
 		}
 	}
 
@@ -251,7 +316,7 @@ impl JobSpec {
 	/// `A` and `W`.
 	pub fn supplied(&self) -> Option<&SuppliedInputs> {
 		match &self.inputs {
-			JobInputs::Seeded { .. } => None,
+			JobInputs::Seeded { .. } | JobInputs::Model { .. } => None,
 			JobInputs::Supplied { matrices, .. } | JobInputs::Layer { matrices, .. } => {
 				Some(matrices)
 			}
@@ -269,6 +334,9 @@ impl JobSpec {
 	/// Bytes of the inputs its device receives (`A`, `B` and a layer's biases), zero for
 	/// seeded inputs: what the chain's input windows are sized by.
 	pub fn input_bytes(&self) -> u64 {
+		if let JobInputs::Model { input, .. } = &self.inputs {
+			return u64::from(input.lanes).saturating_mul(input.lane_len.into());
+		}
 		if self.supplied().is_none() {
 			return 0;
 		}
@@ -285,6 +353,7 @@ impl JobSpec {
 			(JobInputs::Seeded { .. }, Kernel::GemmI8) => Some(OutputKind::Seeded),
 			(JobInputs::Supplied { .. }, Kernel::GemmI8) => Some(OutputKind::Supplied),
 			(JobInputs::Layer { .. }, Kernel::LinearI8) => Some(OutputKind::Layer),
+			(JobInputs::Model { .. }, Kernel::ModelI8) => Some(OutputKind::Model),
 			_ => None,
 		}
 	}
@@ -294,9 +363,9 @@ impl JobSpec {
 	pub fn public_output(&self) -> bool {
 		match &self.inputs {
 			JobInputs::Seeded { .. } => true,
-			JobInputs::Supplied { public_output, .. } | JobInputs::Layer { public_output, .. } => {
-				*public_output
-			}
+			JobInputs::Supplied { public_output, .. }
+			| JobInputs::Layer { public_output, .. }
+			| JobInputs::Model { public_output, .. } => *public_output,
 		}
 	}
 
@@ -323,6 +392,10 @@ pub enum OutputKind {
 	/// Rows of the layer's int8 output as lanes, proven with the inputs and bias behind each
 	/// challenged element ([`Reveal::Layer`], [`Accusation::Layer`]).
 	Layer,
+	/// One root over every layer's rows of a whole model, proven element by element from the
+	/// previous layer's rows and the registered weights ([`Reveal::Model`],
+	/// [`Accusation::Model`]).
+	Model,
 }
 
 /// What a device reveals to answer its job's challenge, one variant per [`OutputKind`]: the
@@ -335,6 +408,8 @@ pub enum Reveal {
 	Supplied(SuppliedReveal),
 	/// Each challenged element's output row, row of `A`, column of `W` and bias.
 	Layer(LayerReveal),
+	/// Each challenged element of a model job with what it reads ([`ModelSample`]).
+	Model(ModelReveal),
 }
 
 impl Reveal {
@@ -344,6 +419,7 @@ impl Reveal {
 			Reveal::Seeded(_) => OutputKind::Seeded,
 			Reveal::Supplied(_) => OutputKind::Supplied,
 			Reveal::Layer(_) => OutputKind::Layer,
+			Reveal::Model(_) => OutputKind::Model,
 		}
 	}
 
@@ -353,6 +429,7 @@ impl Reveal {
 			Reveal::Seeded(paths) => paths.len() as u32,
 			Reveal::Supplied(samples) => samples.len() as u32,
 			Reveal::Layer(samples) => samples.len() as u32,
+			Reveal::Model(samples) => samples.len() as u32,
 		}
 	}
 
@@ -363,7 +440,21 @@ impl Reveal {
 			Reveal::Layer(samples) => {
 				samples.iter().map(|s| s.output_row.len() as u32).max().unwrap_or(0)
 			}
+			Reveal::Model(samples) => {
+				samples.iter().map(|s| s.output.values.len() as u32).max().unwrap_or(0)
+			}
 			Reveal::Seeded(_) | Reveal::Supplied(_) => 0,
+		}
+	}
+
+	/// The most input rows one of its samples carries (a model's taps; 0 for other kinds):
+	/// each costs a path's check.
+	pub fn taps(&self) -> u32 {
+		match self {
+			Reveal::Model(samples) => {
+				samples.iter().map(|s| s.taps.len() as u32).max().unwrap_or(0)
+			}
+			Reveal::Seeded(_) | Reveal::Supplied(_) | Reveal::Layer(_) => 0,
 		}
 	}
 }
@@ -377,6 +468,8 @@ pub enum Accusation {
 	Gemm(FraudProof),
 	/// Against a `linear-i8` layer ([`OutputKind::Layer`]).
 	Layer(LayerFraudProof),
+	/// Against a model job ([`OutputKind::Model`]).
+	Model(ModelFraudProof),
 }
 
 impl Accusation {
@@ -385,14 +478,16 @@ impl Accusation {
 		match self {
 			Accusation::Gemm(_) => OutputKind::Supplied,
 			Accusation::Layer(_) => OutputKind::Layer,
+			Accusation::Model(_) => OutputKind::Model,
 		}
 	}
 
-	/// The accused element's row and column.
+	/// The accused element's row and column (a model's: its row and channel in its layer).
 	pub fn element(&self) -> (u32, u32) {
 		match self {
 			Accusation::Gemm(proof) => proof.element,
 			Accusation::Layer(proof) => proof.element,
+			Accusation::Model(proof) => (proof.element.1, proof.element.2),
 		}
 	}
 
@@ -401,6 +496,15 @@ impl Accusation {
 		match self {
 			Accusation::Gemm(_) => 0,
 			Accusation::Layer(proof) => proof.sample.output_row.len() as u32,
+			Accusation::Model(proof) => proof.sample.output.values.len() as u32,
+		}
+	}
+
+	/// The input rows it carries, as [`Reveal::taps`].
+	pub fn taps(&self) -> u32 {
+		match self {
+			Accusation::Model(proof) => proof.sample.taps.len() as u32,
+			Accusation::Gemm(_) | Accusation::Layer(_) => 0,
 		}
 	}
 }
@@ -414,6 +518,12 @@ impl From<FraudProof> for Accusation {
 impl From<LayerFraudProof> for Accusation {
 	fn from(proof: LayerFraudProof) -> Self {
 		Accusation::Layer(proof)
+	}
+}
+
+impl From<ModelFraudProof> for Accusation {
+	fn from(proof: ModelFraudProof) -> Self {
+		Accusation::Model(proof)
 	}
 }
 
@@ -525,6 +635,34 @@ mod tests {
 		assert_eq!((linear.chained_from(), gemm.chained_from()), (Some(7), None));
 		assert_eq!((linear.layer(), gemm.layer()), (Some(&layer), None));
 		assert_eq!((linear.supplied(), linear.supplied_samples()), (Some(&matrices), Some(32)));
+
+		// A model job: its own kernel, its own sizes, no chaining and no GEMM commitments.
+		let modelled = JobInputs::Model {
+			model: 3,
+			batch: 2,
+			input: MatrixCommitment { lanes: 128, lane_len: 3, root: H256([3; 32]) },
+			source: InputSource::Upload,
+			samples: 20,
+			ops: 5_000_000,
+			output_values: 1_000,
+			public_output: true,
+		};
+		assert_eq!(spec(modelled.clone(), Kernel::GemmI8).output_kind(), None);
+		assert_eq!(spec(layered(InputSource::Upload), Kernel::ModelI8).output_kind(), None);
+		let model = spec(modelled, Kernel::ModelI8);
+		assert_eq!(model.output_kind(), Some(OutputKind::Model));
+		assert_eq!((model.model(), linear.model()), (Some((3, 2)), None));
+		assert_eq!((model.supplied(), model.supplied_samples()), (None, Some(20)));
+		assert_eq!((model.chained_from(), model.seed(), model.public_output()), (None, None, true));
+		assert!(model.has_client_inputs() && !spec(seeded_again(), Kernel::GemmI8).has_client_inputs());
+		// Priced by its own operations, not by its shape's; its window counts every value hashed.
+		assert_eq!((model.ops(), gemm.ops()), (5_000_000, shape.ops()));
+		assert_eq!(model.commit_work(4096), 5_000_000 + 63 * 4096);
+		assert_eq!(model.input_bytes(), 128 * 3);
+	}
+
+	fn seeded_again() -> JobInputs {
+		JobInputs::Seeded { seed: [0; 32] }
 	}
 
 	#[test]

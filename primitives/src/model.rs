@@ -413,55 +413,8 @@ impl Model {
 #[cfg(test)]
 pub(crate) mod tests {
 	use super::*;
-	use crate::gemm::mix64;
 
-	pub(crate) fn values(n: usize, salt: u64) -> Vec<i8> {
-		(0..n as u64).map(|i| mix64(i ^ salt << 32) as i8).collect()
-	}
-
-	fn epilogue(multiplier: i32, shift: u8, relu: bool, zero_point: i8) -> Epilogue {
-		Epilogue { requant: Requant { multiplier, shift, relu }, zero_point }
-	}
-
-	/// A small CNN on ragged sizes: a strided, padded convolution with ReLU at zero point −128,
-	/// max pooling with padding, a dilated convolution, average pooling to zero point −7, and a
-	/// dense layer at zero point 3.
-	pub(crate) fn cnn() -> Model {
-		Model {
-			input: Shape { height: 9, width: 7, channels: 2 },
-			input_zero_point: -5,
-			layers: bounded(alloc::vec![
-				Op::Conv {
-					filters: 4,
-					kernel: (3, 3),
-					stride: (1, 2),
-					padding: [1, 1, 1, 1],
-					dilation: (1, 1),
-					epilogue: epilogue(1 << 30, 38, true, -128),
-				},
-				Op::MaxPool { kernel: (2, 2), stride: (2, 1), padding: [1, 0, 0, 1] },
-				Op::Conv {
-					filters: 3,
-					kernel: (2, 2),
-					stride: (1, 1),
-					padding: [0, 0, 0, 0],
-					dilation: (2, 1),
-					epilogue: epilogue(1_500_000_000, 39, false, 0),
-				},
-				// A mean over 2×2 windows (×¼: 2³⁰ / 2³²) to zero point −7.
-				Op::AvgPool {
-					kernel: (2, 2),
-					stride: (1, 1),
-					epilogue: epilogue(1 << 30, 32, false, -7)
-				},
-				Op::Dense { outputs: 5, epilogue: epilogue(1_300_000_000, 37, false, 3) },
-			]),
-		}
-	}
-
-	pub(crate) fn bounded(layers: Vec<Op>) -> Layers {
-		layers.try_into().expect("at most MAX_LAYERS")
-	}
+	pub(crate) use crate::testing::model::{bounded, cnn, epilogue, values, weights_for};
 
 	/// Textbook NCHW loops for one image: each layer from its ONNX meaning (zero points
 	/// subtracted, padding as a real 0 for convolutions and −∞ for pooling, NCHW flatten for the
@@ -623,18 +576,6 @@ pub(crate) mod tests {
 		let z = e.zero_point as i128;
 		let v = (rounded + z).clamp(-128, 127);
 		(if e.requant.relu { v.max(z) } else { v }) as i32
-	}
-
-	pub(crate) fn weights_for(model: &Model, salt: u64) -> Vec<Weights> {
-		let plan = model.plan(1).unwrap();
-		plan.iter()
-			.filter_map(Planned::gemm_shape)
-			.enumerate()
-			.map(|(i, shape)| Weights {
-				lanes: values((shape.n * shape.k) as usize, salt + i as u64),
-				bias: (0..shape.n as i32).map(|o| o * 911 - 2_000 + i as i32).collect(),
-			})
-			.collect()
 	}
 
 	#[test]

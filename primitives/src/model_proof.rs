@@ -567,6 +567,96 @@ impl<'a> ModelProver<'a> {
 	}
 }
 
+/// What a model job costs and how large its proof is, from its plan alone: what the chain
+/// prices, sizes windows by and bounds reveals with.
+impl Planned {
+	/// The most input rows one element reads: its kernel's or window's pixels (a dense layer's
+	/// kernel is the whole image). A sample carries that many rows at most.
+	pub fn max_taps(&self) -> u64 {
+		let (height, width) = match self.step {
+			Step::Gemm(conv, _) => conv.kernel,
+			Step::MaxPool(pool) | Step::AvgPool(pool, ..) => pool.kernel,
+		};
+		u64::from(height) * u64::from(width)
+	}
+
+	/// The most input values one element reads: a GEMM layer's `k`, or a pooling window's
+	/// pixels times the channels (a sample carries whole rows).
+	pub fn max_reads(&self) -> u64 {
+		match self.gemm_shape() {
+			Some(shape) => shape.k.into(),
+			None => self.max_taps() * u64::from(self.input.channels),
+		}
+	}
+
+	/// Its operations on the batch: 2 per multiply-add of a GEMM layer, 1 per value a pooling
+	/// window reads.
+	pub fn ops(&self) -> u128 {
+		match self.gemm_shape() {
+			Some(shape) => shape.ops(),
+			None => {
+				u128::from(self.rows())
+					* u128::from(self.output.channels)
+					* u128::from(self.max_taps())
+			}
+		}
+	}
+
+	/// Its output values on the batch (what the device hashes into its root).
+	pub fn output_values(&self) -> u64 {
+		u64::from(self.rows()) * u64::from(self.output.channels)
+	}
+
+	/// The most bytes one SCALE-encoded [`ModelSample`] of this layer takes, in a model of
+	/// `layers` layers.
+	pub fn sample_bytes(&self, layers: u32) -> u64 {
+		use crate::inputs::{lane_bytes, path_bytes};
+		use codec::{Compact, CompactLen};
+		let layer_path = path_bytes(layers.into());
+		let roots = 2 * (32 + layer_path);
+		let output = lane_bytes(self.output.channels) + path_bytes(self.rows().into());
+		let tap = lane_bytes(self.input.channels) + path_bytes(self.input_rows().into());
+		let taps = Compact::<u32>::compact_len(&MAX_TAPS) as u64 + self.max_taps() * tap;
+		// Weight lane `j` and bias `j`, each with its path among the `n` lanes and biases.
+		let weights = 1 + self.gemm_shape().map_or(0, |shape| {
+			lane_bytes(shape.k) + 4 + 2 * path_bytes(shape.n.into())
+		});
+		roots + output + taps + weights
+	}
+}
+
+/// The shape a model job's spec names, checked against the plan at submission: `m` the batch,
+/// `n` the widest row any layer reads or writes, `k` the most input values one element reads
+/// ([`Planned::max_reads`]). The chain bounds a sample's work by `k` and `n`, as for a layer.
+pub fn model_job_shape(plan: &[Planned], batch: u32) -> crate::gemm::GemmShape {
+	let n = plan.iter().map(|p| p.input.channels.max(p.output.channels)).max().unwrap_or(0);
+	let k = plan.iter().map(Planned::max_reads).max().unwrap_or(0);
+	crate::gemm::GemmShape { m: batch, n, k: k.min(u64::from(u32::MAX)) as u32 }
+}
+
+/// A model job's operations on its batch: every layer's ([`Planned::ops`]).
+pub fn model_ops(plan: &[Planned]) -> u128 {
+	plan.iter().map(Planned::ops).fold(0, u128::saturating_add)
+}
+
+/// Every layer's output values on the batch: what its device hashes.
+pub fn model_output_values(plan: &[Planned]) -> u64 {
+	plan.iter().map(Planned::output_values).fold(0, u64::saturating_add)
+}
+
+/// The most bytes a reveal of `samples` samples of a model job takes: each layer's draws
+/// ([`draws_of_layer`]) times its largest sample.
+pub fn model_reveal_bytes(plan: &[Planned], samples: u32) -> u64 {
+	let layers = plan.len() as u32;
+	plan.iter()
+		.enumerate()
+		.map(|(l, p)| {
+			u64::from(draws_of_layer(layers, samples, l as u32))
+				.saturating_mul(p.sample_bytes(layers))
+		})
+		.fold(0, u64::saturating_add)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -624,6 +714,47 @@ mod tests {
 		assert_eq!(prover.sample((4, 1, 4)).taps.len(), 4);
 		assert_eq!(prover.sample((1, 0, 0)).weights, None);
 		assert_eq!(prover.sample((3, 0, 0)).weights, None);
+	}
+
+	#[test]
+	fn every_sample_fits_its_layers_bound_and_the_job_sizes_add_up() {
+		let r = run(3);
+		let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+		let layers = r.plan.len() as u32;
+		let mut largest = vec![0u64; r.plan.len()];
+		for element in every_element(&r.plan) {
+			let bytes = prover.sample(element).encoded_size() as u64;
+			let bound = r.plan[element.0 as usize].sample_bytes(layers);
+			assert!(bytes <= bound, "{element:?}: {bytes} > {bound}");
+			largest[element.0 as usize] = largest[element.0 as usize].max(bytes);
+		}
+		// The bound is tight where a sample reads its whole kernel (no padding skipped); layer
+		// 0's has no previous layer's path.
+		for (l, p) in r.plan.iter().enumerate() {
+			assert!(p.sample_bytes(layers) - largest[l] < 128, "layer {l}: {largest:?}");
+		}
+		let reveal: u64 = (0..layers)
+			.map(|l| u64::from(draws_of_layer(layers, 13, l)) * r.plan[l as usize].sample_bytes(layers))
+			.sum();
+		assert_eq!(model_reveal_bytes(&r.plan, 13), reveal);
+
+		// The textbook model on 3 images: 6×6×1 → conv 3×3 (9 filters) → ... as `cnn()` plans.
+		let gemm: u128 = r.plan.iter().filter_map(Planned::gemm_shape).map(|s| s.ops()).sum();
+		let pooled: u128 = r
+			.plan
+			.iter()
+			.filter(|p| p.gemm_shape().is_none())
+			.map(|p| u128::from(p.rows()) * u128::from(p.output.channels) * p.max_taps() as u128)
+			.sum();
+		assert_eq!(model_ops(&r.plan), gemm + pooled);
+		let values: u64 = r.outputs.iter().map(|o| o.len() as u64).sum();
+		assert_eq!(model_output_values(&r.plan), values);
+		let shape = model_job_shape(&r.plan, 3);
+		assert_eq!(shape.m, 3);
+		let widest = r.plan.iter().map(|p| p.input.channels.max(p.output.channels)).max();
+		assert_eq!(Some(shape.n), widest);
+		let reads = r.plan.iter().filter_map(Planned::gemm_shape).map(|s| s.k).max().unwrap();
+		assert!(shape.k >= reads);
 	}
 
 	#[test]

@@ -93,9 +93,14 @@ pub trait ComputeVerifier {
 	) -> DispatchResult;
 
 	/// Weight of [`Self::verify`] for a reveal of `kind` with `samples` samples, inner
-	/// dimension `k_dim` and output rows of at most `row_len` values
-	/// ([`Reveal::samples`], [`Reveal::row_len`]).
-	fn verify_weight(kind: OutputKind, samples: u32, k_dim: u32, row_len: u32) -> Weight;
+	/// dimension `k_dim`, output rows of at most `row_len` values and at most `taps` input rows
+	/// per sample ([`Reveal::samples`], [`Reveal::row_len`], [`Reveal::taps`]).
+	fn verify_weight(kind: OutputKind, samples: u32, k_dim: u32, row_len: u32, taps: u32)
+		-> Weight;
+
+	/// The most [`Self::verify`] weighs for an honest reveal of a job of `spec` (what its
+	/// client pays for at submission).
+	fn reveal_weight(spec: &JobSpec) -> Weight;
 
 	/// Fewest samples a job on supplied inputs may ask for (at most
 	/// [`MAX_SUPPLIED_SAMPLES`](crate::job::MAX_SUPPLIED_SAMPLES)).
@@ -107,7 +112,7 @@ pub trait ComputeVerifier {
 
 	/// Weight of [`Self::verify_fraud`]: one element of `kind` recomputed, as one sample of
 	/// [`Self::verify`].
-	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32) -> Weight;
+	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32, taps: u32) -> Weight;
 
 	/// Most bytes the reveal of a job of `spec` takes.
 	fn reveal_bytes(spec: &JobSpec) -> u64;

@@ -22,6 +22,12 @@
 //! `2k` bytes, so a supplied job is admitted only if its whole reveal fits
 //! [`Config::MaxRevealBytes`] ([`ComputeVerifier::reveal_bytes`](proofgrid_primitives::traits::ComputeVerifier::reveal_bytes)).
 //!
+//! **Model jobs** (a whole registered model on a batch, `proofgrid_primitives::model_proof`):
+//! the challenge splits its samples across the layers, each sample carries the element's output
+//! row, the input rows it reads with their paths to the previous layer's root (or the batch's),
+//! and for a GEMM layer the registered weight lane and bias; this pallet reads the model from
+//! [`Config::Models`], recomputes each element by its layer's definition and checks every path.
+//!
 //! The pallet has no calls and no storage: the jobs pallet calls it through
 //! [`ComputeVerifier`](proofgrid_primitives::traits::ComputeVerifier).
 
@@ -49,15 +55,23 @@ use proofgrid_primitives::{
 		challenged_elements, fraud_proven, sample_bytes, verify_sample, FraudProof, FraudRefused,
 		LaneError, SampleError,
 	},
+	inputs::MatrixCommitment,
 	job::{
-		Accusation, JobId, JobInputs, JobSpec, LayerReveal, OutputKind, Reveal, RevealPaths,
-		SuppliedReveal, MAX_SUPPLIED_SAMPLES,
+		Accusation, JobId, JobInputs, JobSpec, LayerReveal, ModelReveal, OutputKind, Reveal,
+		RevealPaths, SuppliedReveal, MAX_SUPPLIED_SAMPLES,
 	},
 	linear::{
 		layer_fraud_proven, layer_sample_bytes, verify_layer_sample, LayerFraudProof,
 		LayerFraudRefused, LayerSampleError,
 	},
 	merkle::{self, hash_leaf, ProofError},
+	model::Planned,
+	model_proof::{
+		model_challenge, model_fraud_proven, model_reveal_bytes,
+		verify_model_sample, ModelCommitments, ModelFraudProof, ModelFraudRefused,
+		ModelSampleError, WeightsCommitment,
+	},
+	traits::ModelRegistry,
 };
 use sp_core::H256;
 
@@ -115,6 +129,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxRevealBytes: Get<u32>;
 
+		/// The registered models that model jobs run (`pallet-models`): their layers and
+		/// weights' commitments, which a model job's samples are checked against.
+		#[pallet::no_default]
+		type Models: ModelRegistry;
+
 		/// Weights of verification.
 		type WeightInfo: WeightInfo;
 	}
@@ -150,6 +169,13 @@ pub mod pallet {
 		OutputRowMismatch,
 		/// A revealed bias is not the client's (its path does not lead to the bias root).
 		BiasMismatch,
+		/// A model job's model is not registered.
+		UnknownModel,
+		/// A model job's batch, input commitment or weights do not fit its model's plan.
+		ModelMismatch,
+		/// A model sample's weight lane is not the registered one, or a GEMM layer's sample
+		/// lacks its weights (or a pooling layer's has some).
+		WeightsMismatch,
 	}
 
 	#[pallet::hooks]
@@ -187,6 +213,16 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				.into_iter()
 				.map(|c| c.element.0.into())
 				.collect(),
+			// Each element as `layer << 48 | row << 16 | channel` (rows < 2^32, channels
+			// < 2^16): the worker draws them itself with `model_challenge`.
+			JobInputs::Model { samples, .. } => Self::model_of(spec)
+				.map(|(plan, _, _)| {
+					model_challenge(&plan, &seed, samples)
+						.into_iter()
+						.map(|(l, row, ch)| u64::from(l) << 48 | u64::from(row) << 16 | u64::from(ch))
+						.collect()
+				})
+				.unwrap_or_default(),
 		}
 	}
 
@@ -205,10 +241,17 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				Self::verify_supplied(job, spec, root, randomness, samples)
 			}
 			Reveal::Layer(samples) => Self::verify_layer(job, spec, root, randomness, samples),
+			Reveal::Model(samples) => Self::verify_model(job, spec, root, randomness, samples),
 		}
 	}
 
-	fn verify_weight(kind: OutputKind, samples: u32, k_dim: u32, row_len: u32) -> Weight {
+	fn verify_weight(
+		kind: OutputKind,
+		samples: u32,
+		k_dim: u32,
+		row_len: u32,
+		taps: u32,
+	) -> Weight {
 		match kind {
 			// The chain draws its own number of leaves, whatever the reveal holds.
 			OutputKind::Seeded => {
@@ -220,6 +263,34 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			OutputKind::Layer => {
 				T::WeightInfo::verify_layer_sample(k_dim, row_len).saturating_mul(samples.into())
 			}
+			// The model's read, then per sample a layer's sample and a path per tap.
+			OutputKind::Model => T::WeightInfo::verify_layer_sample(k_dim, row_len)
+				.saturating_add(
+					T::WeightInfo::verify_supplied_sample(1).saturating_mul(taps.into()),
+				)
+				.saturating_mul(samples.into())
+				.saturating_add(T::DbWeight::get().reads(1)),
+		}
+	}
+
+	fn reveal_weight(spec: &JobSpec) -> Weight {
+		let samples = spec.supplied_samples().unwrap_or_default();
+		let (k, n) = (spec.shape.k, spec.shape.n);
+		match spec.output_kind() {
+			Some(OutputKind::Seeded) => Self::verify_weight(OutputKind::Seeded, 0, k, 0, 0),
+			Some(OutputKind::Supplied) => {
+				Self::verify_weight(OutputKind::Supplied, samples, k, 0, 0)
+			}
+			Some(OutputKind::Layer) => Self::verify_weight(OutputKind::Layer, samples, k, n, 0),
+			// The shape bounds every layer's reads and rows; the plan, its taps.
+			Some(OutputKind::Model) => {
+				let taps = Self::model_of(spec).map_or(0, |(plan, _, _)| {
+					plan.iter().map(Planned::max_taps).max().unwrap_or(0).min(u32::MAX.into())
+						as u32
+				});
+				Self::verify_weight(OutputKind::Model, samples, k, n, taps)
+			}
+			None => Weight::zero(),
 		}
 	}
 
@@ -232,12 +303,13 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 		match accusation {
 			Accusation::Gemm(proof) => Self::verify_gemm_fraud(spec, root, proof),
 			Accusation::Layer(proof) => Self::verify_layer_fraud(spec, root, proof),
+			Accusation::Model(proof) => Self::verify_model_fraud(spec, root, proof),
 		}
 	}
 
-	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32) -> Weight {
+	fn verify_fraud_weight(kind: OutputKind, k_dim: u32, row_len: u32, taps: u32) -> Weight {
 		// One element recomputed and its paths checked: one sample of a reveal.
-		Self::verify_weight(kind, 1, k_dim, row_len)
+		Self::verify_weight(kind, 1, k_dim, row_len, taps)
 	}
 
 	fn reveal_bytes(spec: &JobSpec) -> u64 {
@@ -253,6 +325,9 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			JobInputs::Layer { samples, .. } => {
 				u64::from(samples).saturating_mul(layer_sample_bytes(&spec.shape))
 			}
+			// Unknown or unplannable models are refused at submission; here they take no room.
+			JobInputs::Model { samples, .. } => Self::model_of(spec)
+				.map_or(0, |(plan, _, _)| model_reveal_bytes(&plan, samples)),
 		}
 	}
 
@@ -325,6 +400,53 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// A model job: each challenged element with what it reads, against the registered model.
+	pub fn verify_model(
+		job: JobId,
+		spec: &JobSpec,
+		root: &H256,
+		randomness: &H256,
+		samples: &ModelReveal,
+	) -> DispatchResult {
+		let (plan, input, weights) = Self::model_of(spec)?;
+		let count = spec.supplied_samples().ok_or(Error::<T>::WrongRevealKind)?;
+		let seed = challenge_seed(job, &root.0, &randomness.0);
+		let challenged = model_challenge(&plan, &seed, count);
+		ensure!(challenged.len() == samples.len(), Error::<T>::WrongPathCount);
+		let commitments = ModelCommitments { plan: &plan, input, weights: &weights, root };
+		for (element, sample) in challenged.iter().zip(samples.iter()) {
+			verify_model_sample(&commitments, *element, sample)
+				.map_err(Pallet::<T>::model_sample_error)?;
+		}
+		Ok(())
+	}
+
+	/// An accusation against a model job.
+	pub fn verify_model_fraud(
+		spec: &JobSpec,
+		root: &H256,
+		proof: &ModelFraudProof,
+	) -> DispatchResult {
+		let (plan, input, weights) = Self::model_of(spec)?;
+		let commitments = ModelCommitments { plan: &plan, input, weights: &weights, root };
+		model_fraud_proven(&commitments, proof).map_err(|refused| match refused {
+			ModelFraudRefused::ElementCorrect => Error::<T>::ElementCorrect.into(),
+			ModelFraudRefused::Invalid(error) => Pallet::<T>::model_sample_error(error),
+		})
+	}
+
+	/// A model job's plan on its batch, its input commitment and its model's weights.
+	pub fn model_of(
+		spec: &JobSpec,
+	) -> Result<(Vec<Planned>, &MatrixCommitment, Vec<WeightsCommitment>), DispatchError> {
+		let JobInputs::Model { model, batch, input, .. } = &spec.inputs else {
+			return Err(Error::<T>::WrongRevealKind.into());
+		};
+		let (model, weights) = T::Models::model(*model).ok_or(Error::<T>::UnknownModel)?;
+		let plan = model.plan(*batch).map_err(|_| Error::<T>::ModelMismatch)?;
+		Ok((plan, input, weights))
+	}
+
 	/// An accusation against a GEMM on supplied inputs.
 	pub fn verify_gemm_fraud(spec: &JobSpec, root: &H256, proof: &FraudProof) -> DispatchResult {
 		ensure!(spec.output_kind() == Some(OutputKind::Supplied), Error::<T>::WrongRevealKind);
@@ -379,6 +501,26 @@ impl<T: Config> Pallet<T> {
 			LayerSampleError::Bias(_) => Error::<T>::BiasMismatch,
 			LayerSampleError::OutsideOutput => Error::<T>::ElementOutsideOutput,
 			LayerSampleError::WrongElement => Error::<T>::ElementMismatch,
+		}
+		.into()
+	}
+
+	/// The error a refused sample of a model job's reveal (or of its fraud proof) gives.
+	fn model_sample_error(error: ModelSampleError) -> DispatchError {
+		match error {
+			ModelSampleError::OutsideOutput => Error::<T>::ElementOutsideOutput,
+			ModelSampleError::LayerRoot(_)
+			| ModelSampleError::PreviousRoot(_)
+			| ModelSampleError::Output(_) => Error::<T>::OutputRowMismatch,
+			ModelSampleError::TapCount | ModelSampleError::Tap { .. } => {
+				Error::<T>::InputLaneMismatch
+			}
+			ModelSampleError::Weights | ModelSampleError::WeightLane(_) => {
+				Error::<T>::WeightsMismatch
+			}
+			ModelSampleError::Bias(_) => Error::<T>::BiasMismatch,
+			ModelSampleError::Commitments => Error::<T>::ModelMismatch,
+			ModelSampleError::WrongElement => Error::<T>::ElementMismatch,
 		}
 		.into()
 	}

@@ -1,19 +1,23 @@
 //! Verification of honest and dishonest reveals, and the statistical check that a provider who
 //! faked a fraction `f` of its output passes at the rate `(1 − f)^k` predicts.
 
-use frame_support::{assert_noop, assert_ok, derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	assert_noop, assert_ok, derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
 use proofgrid_primitives::{
 	challenge::challenge_seed,
 	device::{Kernel, Requirements},
 	gemm::GemmShape,
 	inputs::challenged_elements,
 	job::{
-		Accusation, InputSource, JobInputs, JobSpec, LayerReveal, OutputKind, Reveal, RevealPaths,
-		SuppliedReveal,
+		Accusation, InputSource, JobInputs, JobSpec, LayerReveal, ModelReveal, OutputKind, Reveal,
+		RevealPaths, SuppliedReveal,
 	},
 	linear::Requant,
 	merkle::{hash_leaf, MerkleTree},
 	testing::layer::LayerJob,
+	testing::model::ModelJob,
 	testing::supplied::SuppliedJob,
 	testing::{reveal_paths, seeded_output},
 };
@@ -28,6 +32,8 @@ type Block = frame_system::mocking::MockBlock<Test>;
 frame_support::construct_runtime!(
 	pub enum Test {
 		System: frame_system,
+		Balances: pallet_balances,
+		Models: pallet_models,
 		ComputeProof: pallet_compute_proof,
 	}
 );
@@ -35,10 +41,25 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
 }
 
 parameter_types! {
 	pub static Samples: u32 = 16;
+}
+
+impl pallet_models::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = ConstU64<1>;
+	type DepositPerByte = ConstU64<0>;
+	type WeightInfo = ();
 }
 
 #[derive_impl(crate::config_preludes::TestDefaultConfig)]
@@ -46,10 +67,18 @@ impl crate::Config for Test {
 	type Samples = Samples;
 	type MinSuppliedSamples = ConstU32<8>;
 	type DefaultSuppliedSamples = ConstU32<64>;
+	type Models = Models;
 }
 
+/// The account that registers models.
+const OWNER: u64 = 1;
+
 pub(crate) fn ext() -> sp_io::TestExternalities {
-	frame_system::GenesisConfig::<Test>::default().build_storage().unwrap().into()
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> { balances: vec![(OWNER, 1_000)], ..Default::default() }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	storage.into()
 }
 
 const ANY_DEVICE: Requirements =
@@ -343,8 +372,8 @@ fn a_supplied_reveal_is_about_two_lanes_per_sample() {
 		let less = JobSpec { shape: more.shape, ..less };
 		assert_eq!(ComputeProof::reveal_bytes(&more), 4 * ComputeProof::reveal_bytes(&less));
 		assert!(
-			ComputeProof::verify_weight(OutputKind::Supplied, 256, 1024, 0).ref_time()
-				> 3 * ComputeProof::verify_weight(OutputKind::Supplied, 64, 1024, 0).ref_time()
+			ComputeProof::verify_weight(OutputKind::Supplied, 256, 1024, 0, 0).ref_time()
+				> 3 * ComputeProof::verify_weight(OutputKind::Supplied, 64, 1024, 0, 0).ref_time()
 		);
 	});
 }
@@ -572,19 +601,207 @@ fn a_reveal_or_accusation_of_another_kind_than_the_job_is_refused_before_its_sam
 fn a_reveal_is_priced_by_its_kind_samples_and_rows() {
 	ext().execute_with(|| {
 		let supplied =
-			|samples| ComputeProof::verify_weight(OutputKind::Supplied, samples, 1024, 0);
+			|samples| ComputeProof::verify_weight(OutputKind::Supplied, samples, 1024, 0, 0);
 		assert_eq!(supplied(64).ref_time(), 64 * supplied(1).ref_time());
 		// A seeded job's verification draws the chain's own samples, whatever is revealed.
 		assert_eq!(
-			ComputeProof::verify_weight(OutputKind::Seeded, 0, 1024, 0),
-			ComputeProof::verify_weight(OutputKind::Seeded, 64, 1024, 0)
+			ComputeProof::verify_weight(OutputKind::Seeded, 0, 1024, 0, 0),
+			ComputeProof::verify_weight(OutputKind::Seeded, 64, 1024, 0, 0)
 		);
-		let layer = |row_len| ComputeProof::verify_weight(OutputKind::Layer, 16, 1024, row_len);
+		let layer = |row_len| ComputeProof::verify_weight(OutputKind::Layer, 16, 1024, row_len, 0);
 		assert!(layer(4096).ref_time() > layer(16).ref_time());
 		// An accusation costs one sample of its kind.
 		assert_eq!(
-			ComputeProof::verify_fraud_weight(OutputKind::Layer, 1024, 512),
-			ComputeProof::verify_weight(OutputKind::Layer, 1, 1024, 512)
+			ComputeProof::verify_fraud_weight(OutputKind::Layer, 1024, 512, 0),
+			ComputeProof::verify_weight(OutputKind::Layer, 1, 1024, 512, 0)
 		);
+	});
+}
+
+// ---- Model jobs ----
+
+/// Registers `job`'s model (the weights' commitments as the registration names them): its id.
+fn register(job: &ModelJob) -> u64 {
+	let id = pallet_models::NextModelId::<Test>::get();
+	assert_ok!(Models::register(
+		frame_system::RawOrigin::Signed(OWNER).into(),
+		job.model.clone(),
+		job.commitments.clone().try_into().unwrap(),
+		None,
+	));
+	id
+}
+
+#[test]
+fn an_honest_model_reveal_verifies_and_every_layer_is_drawn() {
+	ext().execute_with(|| {
+		let job = ModelJob::new(3);
+		let model = register(&job);
+		for samples in [5, 13, 40] {
+			let spec = job.spec(model, samples);
+			let block = H256::repeat_byte(samples as u8);
+			let reveal = job.reveal(1, samples, &block);
+			assert_ok!(ComputeProof::verify_model(1, &spec, &job.root(), &block, &reveal));
+			assert_ok!(ComputeProof::verify(1, &spec, &job.root(), &block, &Reveal::Model(reveal)));
+			// Every layer gets at least one draw once there are as many samples as layers.
+			let drawn = job.challenged(1, samples, &block);
+			let layers: std::collections::BTreeSet<u32> = drawn.iter().map(|e| e.0).collect();
+			assert_eq!(layers.len(), job.plan.len(), "{samples} samples: {drawn:?}");
+			// The RPC's indices: one per element, layer in the top bits.
+			let indices = ComputeProof::challenge(1, &spec, &job.root(), &block);
+			assert_eq!(indices.len(), drawn.len());
+			assert!(indices.iter().zip(&drawn).all(|(i, e)| (i >> 48) as u32 == e.0));
+		}
+	});
+}
+
+#[test]
+fn a_model_faked_in_an_inner_layer_is_caught_when_drawn() {
+	ext().execute_with(|| {
+		// Every element of layer 2 (the dilated convolution) off by one: whatever the draw,
+		// its samples recompute differently.
+		let honest = ModelJob::new(2);
+		let model = register(&honest);
+		let mut job = ModelJob::new(2);
+		for row in 0..job.plan[2].rows() {
+			for channel in 0..job.plan[2].output.channels {
+				job = job.fake((2, row, channel));
+			}
+		}
+		let spec = job.spec(model, 10);
+		for byte in 0..8u8 {
+			let block = H256::repeat_byte(byte);
+			let reveal = job.reveal(7, 10, &block);
+			assert_noop!(
+				ComputeProof::verify_model(7, &spec, &job.root(), &block, &reveal),
+				Error::<Test>::ElementMismatch
+			);
+		}
+	});
+}
+
+#[test]
+fn model_reveals_that_do_not_prove_their_parts_are_refused_by_name() {
+	ext().execute_with(|| {
+		let job = ModelJob::new(2);
+		let model = register(&job);
+		let spec = job.spec(model, 10);
+		let (root, block) = (job.root(), H256::repeat_byte(9));
+		let reveal = job.reveal(1, 10, &block);
+		let refused = |reveal: &ModelReveal| {
+			ComputeProof::verify_model(1, &spec, &root, &block, reveal).unwrap_err()
+		};
+		let mut fewer = reveal.clone();
+		fewer.pop();
+		assert_eq!(refused(&fewer), Error::<Test>::WrongPathCount.into());
+
+		// Find a GEMM layer's sample and a pooling layer's in the draw.
+		let drawn = job.challenged(1, 10, &block);
+		let gemm = drawn.iter().position(|e| e.0 == 0).unwrap();
+		let pooled = drawn.iter().position(|e| e.0 == 1).unwrap();
+
+		let mut forged = reveal.clone();
+		forged[gemm].weights.as_mut().unwrap().lane.values[0] ^= 1;
+		assert_eq!(refused(&forged), Error::<Test>::WeightsMismatch.into());
+		let mut forged = reveal.clone();
+		forged[pooled].weights = reveal[gemm].weights.clone();
+		assert_eq!(refused(&forged), Error::<Test>::WeightsMismatch.into());
+		let mut forged = reveal.clone();
+		forged[gemm].weights.as_mut().unwrap().bias ^= 1;
+		assert_eq!(refused(&forged), Error::<Test>::BiasMismatch.into());
+		let mut forged = reveal.clone();
+		forged[pooled].taps[0].values[0] ^= 1;
+		assert_eq!(refused(&forged), Error::<Test>::InputLaneMismatch.into());
+		let mut forged = reveal.clone();
+		forged[pooled].taps.pop();
+		assert_eq!(refused(&forged), Error::<Test>::InputLaneMismatch.into());
+		let mut forged = reveal.clone();
+		forged[gemm].output.values[0] ^= 1;
+		assert_eq!(refused(&forged), Error::<Test>::OutputRowMismatch.into());
+
+		// Another batch than the input commitment's, an unknown model.
+		let JobInputs::Model { input, .. } = &spec.inputs else { unreachable!() };
+		let mut other = spec.clone();
+		if let JobInputs::Model { batch, .. } = &mut other.inputs {
+			*batch = 3;
+		}
+		assert_noop!(
+			ComputeProof::verify_model(1, &other, &root, &block, &reveal),
+			Error::<Test>::ModelMismatch
+		);
+		let _ = input;
+		assert_noop!(
+			ComputeProof::verify_model(1, &job.spec(model + 1, 10), &root, &block, &reveal),
+			Error::<Test>::UnknownModel
+		);
+		// A model reveal for a layer job and a layer reveal for a model job.
+		let layer = LayerJob::new(9, 7, 12, 3, SCALE);
+		assert_noop!(
+			ComputeProof::verify(1, &layer_spec(&layer, 16), &root, &block, &Reveal::Model(reveal)),
+			Error::<Test>::WrongRevealKind
+		);
+		let layer_reveal = layer_reveal(1, &layer, 16, block);
+		assert_noop!(
+			ComputeProof::verify(1, &spec, &root, &block, &Reveal::Layer(layer_reveal)),
+			Error::<Test>::WrongRevealKind
+		);
+	});
+}
+
+#[test]
+fn a_model_fraud_proof_is_upheld_for_a_wrong_element_and_refused_otherwise() {
+	ext().execute_with(|| {
+		let victim = (3, 2, 1);
+		let job = ModelJob::new(2).fake(victim);
+		let model = register(&job);
+		let spec = job.spec(model, 10);
+		let root = job.root();
+		assert_ok!(ComputeProof::verify_fraud(&spec, &root, &Accusation::Model(job.accuse(victim))));
+		assert_noop!(
+			ComputeProof::verify_fraud(&spec, &root, &Accusation::Model(job.accuse((3, 2, 0)))),
+			Error::<Test>::ElementCorrect
+		);
+		// A proof against another root proves nothing.
+		assert_noop!(
+			ComputeProof::verify_fraud(
+				&spec,
+				&ModelJob::new(2).root(),
+				&Accusation::Model(job.accuse(victim))
+			),
+			Error::<Test>::OutputRowMismatch
+		);
+		let mut outside = job.accuse(victim);
+		outside.element = (9, 0, 0);
+		assert_noop!(
+			ComputeProof::verify_fraud(&spec, &root, &Accusation::Model(outside)),
+			Error::<Test>::ElementOutsideOutput
+		);
+	});
+}
+
+#[test]
+fn a_model_reveal_is_priced_by_its_taps_and_bounded_by_its_plan() {
+	ext().execute_with(|| {
+		let job = ModelJob::new(4);
+		let model = register(&job);
+		let spec = job.spec(model, 13);
+		let block = H256::repeat_byte(3);
+		let reveal = Reveal::Model(job.reveal(1, 13, &block));
+		// What the device's call is charged for an honest reveal is at most what its client
+		// paid for; and each tap costs.
+		let charged = ComputeProof::verify_weight(
+			OutputKind::Model,
+			reveal.samples(),
+			spec.shape.k,
+			reveal.row_len(),
+			reveal.taps(),
+		);
+		assert!(charged.all_lte(ComputeProof::reveal_weight(&spec)));
+		let weight = |taps| ComputeProof::verify_weight(OutputKind::Model, 13, 64, 8, taps);
+		assert!(weight(9).ref_time() > weight(4).ref_time());
+		// Its size bound holds the real reveal.
+		let bytes = codec::Encode::encoded_size(&reveal) as u64;
+		assert!(bytes <= ComputeProof::reveal_bytes(&spec), "{bytes}");
+		assert!(ComputeProof::reveal_bytes(&spec) < 2 * bytes + 4_096);
 	});
 }

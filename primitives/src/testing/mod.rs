@@ -1,7 +1,7 @@
 //! Fixtures for the tests and benchmarks of every crate: a plausible device, a seeded job's
 //! output tree (honest or with chosen leaves wrong) and the Merkle paths a provider reveals;
 //! a job on supplied inputs ([`supplied::SuppliedJob`]) and a layer ([`layer::LayerJob`]) with
-//! their honest or doctored outputs.
+//! their honest or doctored outputs; a whole model's job ([`model::ModelJob`]).
 //!
 //! Kept here, next to the definitions they build on, so that pallet mocks, benchmarks (`no_std`),
 //! runtime tests and the node's integration tests build them one way. They panic on misuse
@@ -74,6 +74,7 @@ pub mod supplied;
 /// A `linear-i8` job and its trees.
 #[cfg(feature = "std")]
 pub mod layer;
+pub mod model;
 
 #[cfg(test)]
 mod tests {
