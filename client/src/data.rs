@@ -67,6 +67,12 @@ impl Client {
 			JobInputs::Seeded { .. } => {
 				return Err(DataError::Unavailable(format!("job {job} has seeded inputs")).into())
 			}
+			JobInputs::Model { .. } => {
+				return Err(DataError::Unavailable(format!(
+					"job {job} runs a model: its batch is its only input"
+				))
+				.into())
+			}
 		};
 		let (commitment, source, name) = match matrix {
 			Matrix::A => (matrices.a, a, "a"),

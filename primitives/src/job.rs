@@ -654,7 +654,9 @@ mod tests {
 		assert_eq!((model.model(), linear.model()), (Some((3, 2)), None));
 		assert_eq!((model.supplied(), model.supplied_samples()), (None, Some(20)));
 		assert_eq!((model.chained_from(), model.seed(), model.public_output()), (None, None, true));
-		assert!(model.has_client_inputs() && !spec(seeded_again(), Kernel::GemmI8).has_client_inputs());
+		assert!(
+			model.has_client_inputs() && !spec(seeded_again(), Kernel::GemmI8).has_client_inputs()
+		);
 		// Priced by its own operations, not by its shape's; its window counts every value hashed.
 		assert_eq!((model.ops(), gemm.ops()), (5_000_000, shape.ops()));
 		assert_eq!(model.commit_work(4096), 5_000_000 + 63 * 4096);

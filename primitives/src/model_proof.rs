@@ -618,9 +618,9 @@ impl Planned {
 		let tap = lane_bytes(self.input.channels) + path_bytes(self.input_rows().into());
 		let taps = Compact::<u32>::compact_len(&MAX_TAPS) as u64 + self.max_taps() * tap;
 		// Weight lane `j` and bias `j`, each with its path among the `n` lanes and biases.
-		let weights = 1 + self.gemm_shape().map_or(0, |shape| {
-			lane_bytes(shape.k) + 4 + 2 * path_bytes(shape.n.into())
-		});
+		let weights = 1 + self
+			.gemm_shape()
+			.map_or(0, |shape| lane_bytes(shape.k) + 4 + 2 * path_bytes(shape.n.into()));
 		roots + output + taps + weights
 	}
 }
@@ -734,7 +734,9 @@ mod tests {
 			assert!(p.sample_bytes(layers) - largest[l] < 128, "layer {l}: {largest:?}");
 		}
 		let reveal: u64 = (0..layers)
-			.map(|l| u64::from(draws_of_layer(layers, 13, l)) * r.plan[l as usize].sample_bytes(layers))
+			.map(|l| {
+				u64::from(draws_of_layer(layers, 13, l)) * r.plan[l as usize].sample_bytes(layers)
+			})
 			.sum();
 		assert_eq!(model_reveal_bytes(&r.plan, 13), reveal);
 

@@ -249,7 +249,8 @@ impl JobStateView {
 	}
 }
 
-/// A job's inputs: `{"seeded": {…}}`, `{"supplied": {…}}` or `{"layer": {…}}`.
+/// A job's inputs: `{"seeded": {…}}`, `{"supplied": {…}}`, `{"layer": {…}}` or
+/// `{"model": {…}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum InputsView {
@@ -282,6 +283,21 @@ pub enum InputsView {
 		requant: RequantView,
 		/// Elements the chain checks.
 		samples: u32,
+		/// Whether the device serves the output to anyone.
+		public_output: bool,
+	},
+	/// A whole registered model on a batch.
+	Model {
+		/// The registered model's id.
+		model: u64,
+		/// Images in the batch.
+		batch: u32,
+		/// The batch: one lane per input pixel.
+		input: MatrixView,
+		/// Elements the chain checks, split across the layers.
+		samples: u32,
+		/// Its operations (what it is priced by).
+		ops: u64,
 		/// Whether the device serves the output to anyone.
 		public_output: bool,
 	},
@@ -363,6 +379,23 @@ impl From<&JobInputs> for InputsView {
 					public_output: *public_output,
 				}
 			}
+			JobInputs::Model {
+				model,
+				batch,
+				input,
+				source,
+				samples,
+				ops,
+				output_values: _,
+				public_output,
+			} => Self::Model {
+				model: *model,
+				batch: *batch,
+				input: matrix(input, source),
+				samples: *samples,
+				ops: *ops,
+				public_output: *public_output,
+			},
 		}
 	}
 }

@@ -46,57 +46,57 @@ fn main() {
 		(
 			format!("jobs::reveal, seeded, {samples} samples, k = 4096"),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_weight(Seeded, 0, 4096, 0))
+				.saturating_add(Proof::verify_weight(Seeded, 0, 4096, 0, 0))
 				.saturating_add(on_verified),
 		),
 		(
 			"jobs::reveal, supplied, 64 samples, k = 4096".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_weight(Supplied, 64, 4096, 0))
+				.saturating_add(Proof::verify_weight(Supplied, 64, 4096, 0, 0))
 				.saturating_add(on_verified),
 		),
 		(
 			"jobs::reveal, supplied, 256 samples, k = 4096".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_weight(Supplied, 256, 4096, 0))
+				.saturating_add(Proof::verify_weight(Supplied, 256, 4096, 0, 0))
 				.saturating_add(on_verified),
 		),
 		(
 			"jobs::reveal, layer, 64 samples, k = 4096, n = 1024".into(),
 			Jobs::reveal()
-				.saturating_add(Proof::verify_weight(Layer, 64, 4096, 1024))
+				.saturating_add(Proof::verify_weight(Layer, 64, 4096, 1024, 0))
 				.saturating_add(on_verified),
 		),
 		(
 			"jobs::dispute, layer, k = 4096, n = 1024".into(),
-			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Layer, 4096, 1024)),
+			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Layer, 4096, 1024, 0)),
 		),
 		("jobs::expire".into(), Jobs::expire()),
 		("jobs::release".into(), Jobs::release()),
 		(
 			"jobs::dispute, supplied, k = 4096".into(),
-			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Supplied, 4096, 0)),
+			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Supplied, 4096, 0, 0)),
 		),
 		(format!("jobs::on_initialize, {deadlines} deadlines"), Jobs::on_initialize(deadlines)),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 1"),
-			Proof::verify_weight(Seeded, 0, 1, 0),
+			Proof::verify_weight(Seeded, 0, 1, 0, 0),
 		),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 4096"),
-			Proof::verify_weight(Seeded, 0, 4096, 0),
+			Proof::verify_weight(Seeded, 0, 4096, 0, 0),
 		),
 		(
 			format!("compute_proof: seeded reveal, {samples} samples, k = 65536"),
-			Proof::verify_weight(Seeded, 0, 65536, 0),
+			Proof::verify_weight(Seeded, 0, 65536, 0, 0),
 		),
 		(
 			"compute_proof: supplied reveal, 64 samples, k = 4096".into(),
-			Proof::verify_weight(Supplied, 64, 4096, 0),
+			Proof::verify_weight(Supplied, 64, 4096, 0, 0),
 		),
 		(
 			"compute_proof: fraud proof, k = 4096".into(),
-			Proof::verify_fraud_weight(Supplied, 4096, 0),
+			Proof::verify_fraud_weight(Supplied, 4096, 0, 0),
 		),
 		("rewards::claim".into(), Rewards::claim()),
 		("rewards::on_work_verified".into(), Rewards::on_work_verified()),

@@ -296,6 +296,7 @@ impl pallet_compute_proof::Config for Runtime {
 	/// reveal is ~41 KB at most; a supplied one ~2k bytes per sample, so with 64 samples `k` is
 	/// at most 7 452 for a 4096² output (a 4096³ job's reveal is 619 KB).
 	type MaxRevealBytes = ConstU32<MAX_REVEAL_BYTES>;
+	type Models = crate::Models;
 	type WeightInfo = pallet_compute_proof::weights::SubstrateWeight<Runtime>;
 }
 
@@ -304,6 +305,7 @@ impl pallet_jobs::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
+	type Models = crate::Models;
 	type DeviceSignature = Signature;
 	type ProtocolFee = ProtocolFee;
 	type MinPricePerUnit = MinPricePerUnit;

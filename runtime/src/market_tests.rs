@@ -408,16 +408,17 @@ fn every_reveal_fits_the_weight_room_a_block_keeps() {
 		let requirements = Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 };
 		let seeded = JobSpec::seeded(shape, [0; 32], requirements);
 		let mut candidates = vec![(
-			Verifier::verify_weight(OutputKind::Seeded, 0, k, 0),
+			Verifier::verify_weight(OutputKind::Seeded, 0, k, 0, 0),
 			Verifier::reveal_bytes(&seeded),
 		)];
 		for samples in [32, 64, MAX_SUPPLIED_SAMPLES] {
 			let mut supplied = seeded.clone();
 			supplied.inputs = supplied_inputs(shape, samples);
 			let bytes = Verifier::reveal_bytes(&supplied);
-			candidates.push((Verifier::verify_weight(OutputKind::Supplied, samples, k, 0), bytes));
 			candidates
-				.push((Verifier::verify_weight(OutputKind::Layer, samples, k, shape.n), bytes));
+				.push((Verifier::verify_weight(OutputKind::Supplied, samples, k, 0, 0), bytes));
+			candidates
+				.push((Verifier::verify_weight(OutputKind::Layer, samples, k, shape.n, 0), bytes));
 		}
 		for (verify, bytes) in candidates {
 			if bytes <= max_bytes {
@@ -489,6 +490,7 @@ fn a_fraud_proof_at_k_4096_is_small_and_cheap_and_a_refused_one_costs_more_than_
 		<Runtime as pallet_jobs::Config>::Verifier::verify_fraud_weight(
 			OutputKind::Supplied,
 			4096,
+			0,
 			0,
 		),
 	);

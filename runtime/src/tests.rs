@@ -178,6 +178,7 @@ fn a_reveal_for_a_4096_cube_weighs_at_most_one_percent_of_a_block() {
 			0,
 			4096,
 			0,
+			0,
 		),
 	);
 	let block = crate::configs::RuntimeBlockWeights::get().max_block;

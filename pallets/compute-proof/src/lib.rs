@@ -51,11 +51,11 @@ use proofgrid_primitives::traits::ComputeVerifier;
 use proofgrid_primitives::{
 	challenge::{challenge_indices, challenge_seed},
 	gemm::{encode_leaf, seeded_leaf},
+	inputs::MatrixCommitment,
 	inputs::{
 		challenged_elements, fraud_proven, sample_bytes, verify_sample, FraudProof, FraudRefused,
 		LaneError, SampleError,
 	},
-	inputs::MatrixCommitment,
 	job::{
 		Accusation, JobId, JobInputs, JobSpec, LayerReveal, ModelReveal, OutputKind, Reveal,
 		RevealPaths, SuppliedReveal, MAX_SUPPLIED_SAMPLES,
@@ -67,9 +67,8 @@ use proofgrid_primitives::{
 	merkle::{self, hash_leaf, ProofError},
 	model::Planned,
 	model_proof::{
-		model_challenge, model_fraud_proven, model_reveal_bytes,
-		verify_model_sample, ModelCommitments, ModelFraudProof, ModelFraudRefused,
-		ModelSampleError, WeightsCommitment,
+		model_challenge, model_fraud_proven, model_reveal_bytes, verify_model_sample,
+		ModelCommitments, ModelFraudProof, ModelFraudRefused, ModelSampleError, WeightsCommitment,
 	},
 	traits::ModelRegistry,
 };
@@ -219,7 +218,9 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				.map(|(plan, _, _)| {
 					model_challenge(&plan, &seed, samples)
 						.into_iter()
-						.map(|(l, row, ch)| u64::from(l) << 48 | u64::from(row) << 16 | u64::from(ch))
+						.map(|(l, row, ch)| {
+							u64::from(l) << 48 | u64::from(row) << 16 | u64::from(ch)
+						})
 						.collect()
 				})
 				.unwrap_or_default(),
@@ -326,8 +327,9 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 				u64::from(samples).saturating_mul(layer_sample_bytes(&spec.shape))
 			}
 			// Unknown or unplannable models are refused at submission; here they take no room.
-			JobInputs::Model { samples, .. } => Self::model_of(spec)
-				.map_or(0, |(plan, _, _)| model_reveal_bytes(&plan, samples)),
+			JobInputs::Model { samples, .. } => {
+				Self::model_of(spec).map_or(0, |(plan, _, _)| model_reveal_bytes(&plan, samples))
+			}
 		}
 	}
 

@@ -756,7 +756,11 @@ fn a_model_fraud_proof_is_upheld_for_a_wrong_element_and_refused_otherwise() {
 		let model = register(&job);
 		let spec = job.spec(model, 10);
 		let root = job.root();
-		assert_ok!(ComputeProof::verify_fraud(&spec, &root, &Accusation::Model(job.accuse(victim))));
+		assert_ok!(ComputeProof::verify_fraud(
+			&spec,
+			&root,
+			&Accusation::Model(job.accuse(victim))
+		));
 		assert_noop!(
 			ComputeProof::verify_fraud(&spec, &root, &Accusation::Model(job.accuse((3, 2, 0)))),
 			Error::<Test>::ElementCorrect

@@ -28,7 +28,7 @@ mod calls {
 			);
 			// A job smaller than `MinWorkUnits` is billed as that much: a tiny layer is still
 			// worth running, and costs what the smallest job costs.
-			let units = Self::work_units(&spec.shape).max(T::MinWorkUnits::get());
+			let units = Self::work_units(spec.ops()).max(T::MinWorkUnits::get());
 			ensure!(units <= T::MaxWorkUnits::get(), Error::<T>::TooMuchWork);
 			ensure!(price_cap >= T::MinPricePerUnit::get(), Error::<T>::PriceTooLow);
 			let budget = price_cap
@@ -49,6 +49,10 @@ mod calls {
 				&client,
 				deposit.saturating_add(call_fee),
 			)?;
+			// Held until the job ends, so that its owner cannot remove it under the job.
+			if let Some((model, _)) = spec.model() {
+				<T::Models as proofgrid_primitives::traits::ModelRegistry>::acquire(model)?;
+			}
 			// A full queue only means the expiry waits for `expire` or a claim attempt.
 			Self::schedule(Queue::Client, deadline, job);
 			if let JobInputs::Seeded { seed } = &mut spec.inputs {
@@ -92,6 +96,7 @@ mod calls {
 			ensure!(info.status == JobStatus::Submitted, Error::<T>::WrongState);
 			Self::release_client_funds(&info);
 			Self::unlist_open(job, &info);
+			Self::release_model(&info);
 			Jobs::<T>::remove(job);
 			Self::deposit_event(Event::JobCancelled { job });
 			Ok(())
@@ -197,6 +202,7 @@ mod calls {
 					reveal.samples(),
 					*k_dim_witness,
 					reveal.row_len(),
+					reveal.taps(),
 				))
 				.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight()),
 			DispatchClass::Operational,
@@ -314,6 +320,7 @@ mod calls {
 			accusation.kind(),
 			*k_dim_witness,
 			accusation.row_len(),
+			accusation.taps(),
 		)))]
 		pub fn dispute(
 			origin: OriginFor<T>,
@@ -340,11 +347,12 @@ mod calls {
 		/// the larger of `k` and `n`, the length of the rows the answer hashes).
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::dispute().saturating_add(
-			T::Verifier::verify_fraud_weight(OutputKind::Supplied, *k_dim_witness, 0)
+			T::Verifier::verify_fraud_weight(OutputKind::Supplied, *k_dim_witness, 0, 0)
 				.max(T::Verifier::verify_fraud_weight(
 					OutputKind::Layer,
 					*k_dim_witness,
-					*k_dim_witness
+					*k_dim_witness,
+					0
 				))
 				.saturating_mul(elements.len() as u64)
 		))]

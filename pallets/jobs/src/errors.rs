@@ -107,5 +107,10 @@ mod errors {
 		DemandPending,
 		/// There is no open data-availability demand on this job for this device.
 		NoDemand,
+		/// A model job names a model that is not registered.
+		UnknownModel,
+		/// A model job's model cannot run on its batch, or its shape, operations or output
+		/// values are not its plan's (`proofgrid_primitives::model_proof`).
+		ModelMismatch,
 	}
 }

@@ -205,6 +205,11 @@ pub mod pallet {
 		#[pallet::no_default]
 		type Verifier: ComputeVerifier;
 
+		/// The registered models model jobs run (`pallet-models`): a model job holds its model
+		/// from submission to its end, so that it cannot be removed under the job.
+		#[pallet::no_default]
+		type Models: proofgrid_primitives::traits::ModelRegistry;
+
 		/// A device key's signature: what a device signs its receipt for a job's inputs with
 		/// ([`inputs_receipt_message`](proofgrid_primitives::inputs::inputs_receipt_message)).
 		#[pallet::no_default]

@@ -27,6 +27,7 @@ frame_support::construct_runtime!(
 		System: frame_system,
 		Balances: pallet_balances,
 		Devices: pallet_devices,
+		Models: pallet_models,
 		ComputeProof: pallet_compute_proof,
 		Jobs: pallet_jobs,
 	}
@@ -98,10 +99,20 @@ impl pallet_devices::Config for Test {
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
 
+/// A model's deposit: 100 and 1 per byte of its description.
+impl pallet_models::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = ConstU64<100>;
+	type DepositPerByte = ConstU64<1>;
+	type WeightInfo = ();
+}
+
 #[derive_impl(pallet_compute_proof::config_preludes::TestDefaultConfig)]
 impl pallet_compute_proof::Config for Test {
 	/// 64 KiB: 8 supplied samples at k = 4096 do not fit (~9.7 KB each), at k = 8 they do.
 	type MaxRevealBytes = ConstU32<{ 64 << 10 }>;
+	type Models = Models;
 }
 
 #[derive_impl(pallet_jobs::config_preludes::TestDefaultConfig)]
@@ -109,6 +120,7 @@ impl pallet_jobs::Config for Test {
 	type Currency = Balances;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
+	type Models = Models;
 	type DeviceSignature = MultiSignature;
 	type ProtocolFee = ProtocolFee;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
@@ -197,8 +209,10 @@ pub fn register_device_with_gops(n: u8, price: Balance, gops: u64) {
 	let owner = account(PROVIDER);
 	let proof: MultiSignature =
 		device_pair(n).sign(&registration_message(&owner, &System::block_hash(0))).into();
-	let spec =
-		DeviceSpec { vram_mib: 16_000, ..device_spec(&[Kernel::GemmI8, Kernel::LinearI8], gops) };
+	let spec = DeviceSpec {
+		vram_mib: 16_000,
+		..device_spec(&[Kernel::GemmI8, Kernel::LinearI8, Kernel::ModelI8], gops)
+	};
 	Devices::register(RuntimeOrigin::signed(owner), device(n), spec, price, proof).unwrap();
 }
 
@@ -257,6 +271,7 @@ pub fn build_and_execute(test: impl FnOnce()) {
 		test();
 		Jobs::do_try_state().expect("jobs try_state");
 		Devices::do_try_state().expect("devices try_state");
+		Models::do_try_state().expect("models try_state");
 	});
 }
 

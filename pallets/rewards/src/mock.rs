@@ -27,6 +27,7 @@ frame_support::construct_runtime!(
 		System: frame_system,
 		Balances: pallet_balances,
 		Devices: pallet_devices,
+		Models: pallet_models,
 		ComputeProof: pallet_compute_proof,
 		Jobs: pallet_jobs,
 		Rewards: pallet_rewards,
@@ -69,14 +70,25 @@ impl pallet_devices::Config for Test {
 	type BenchmarkHelper = pallet_devices::Sr25519BenchmarkHelper;
 }
 
+impl pallet_models::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type DepositBase = ConstU64<100>;
+	type DepositPerByte = ConstU64<1>;
+	type WeightInfo = ();
+}
+
 #[derive_impl(pallet_compute_proof::config_preludes::TestDefaultConfig)]
-impl pallet_compute_proof::Config for Test {}
+impl pallet_compute_proof::Config for Test {
+	type Models = Models;
+}
 
 #[derive_impl(pallet_jobs::config_preludes::TestDefaultConfig)]
 impl pallet_jobs::Config for Test {
 	type Currency = Balances;
 	type Devices = Devices;
 	type Verifier = ComputeProof;
+	type Models = Models;
 	type DeviceSignature = MultiSignature;
 	type MinPricePerUnit = ConstU64<MIN_PRICE>;
 	type OpsPerUnit = ConstU64<OPS_PER_UNIT>;

@@ -60,7 +60,11 @@ pub fn cnn() -> Model {
 				epilogue: epilogue(1_500_000_000, 39, false, 0),
 			},
 			// A mean over 2×2 windows (×¼: 2³⁰ / 2³²) to zero point −7.
-			Op::AvgPool { kernel: (2, 2), stride: (1, 1), epilogue: epilogue(1 << 30, 32, false, -7) },
+			Op::AvgPool {
+				kernel: (2, 2),
+				stride: (1, 1),
+				epilogue: epilogue(1 << 30, 32, false, -7)
+			},
 			Op::Dense { outputs: 5, epilogue: epilogue(1_300_000_000, 37, false, 3) },
 		]),
 	}
@@ -125,8 +129,7 @@ impl ModelJob {
 
 	/// The device's prover over the (possibly doctored) outputs.
 	pub fn prover(&self) -> ModelProver<'_> {
-		ModelProver::new(&self.plan, &self.input, &self.outputs, &self.weights)
-			.expect("sizes fit")
+		ModelProver::new(&self.plan, &self.input, &self.outputs, &self.weights).expect("sizes fit")
 	}
 
 	/// The output root the device commits.

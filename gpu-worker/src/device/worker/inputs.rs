@@ -17,6 +17,8 @@ impl DeviceWorker {
 				(matrices, a, b, Some((bias, layer.bias)))
 			}
 			JobInputs::Seeded { .. } => return Ok(()),
+			// Never held: no backend advertises `model-i8` yet.
+			JobInputs::Model { .. } => anyhow::bail!("job {job}: model jobs are not run here yet"),
 		};
 		let mut missing = Vec::new();
 		for (name, source) in [('a', a), ('b', b)] {

@@ -11,9 +11,13 @@ use super::{as_path, DeviceWorker};
 use crate::store::state::HeldJob;
 
 /// The kind of the held job's output; a spec whose kernel its inputs do not fit has none (the
-/// chain refuses to create such a job).
+/// chain refuses to create such a job). Model jobs are never held: no backend advertises
+/// `model-i8` yet.
 fn kind(spec: &JobSpec) -> Result<OutputKind> {
-	spec.output_kind().context("a job whose kernel does not fit its inputs")
+	match spec.output_kind().context("a job whose kernel does not fit its inputs")? {
+		OutputKind::Model => anyhow::bail!("model jobs are not run by this worker yet"),
+		kind => Ok(kind),
+	}
 }
 
 impl DeviceWorker {
@@ -22,6 +26,7 @@ impl DeviceWorker {
 		Ok(match kind(spec)? {
 			OutputKind::Layer => self.layer(held, spec).await?.tree.root(),
 			OutputKind::Seeded | OutputKind::Supplied => self.gemm_root(held, spec).await?,
+			OutputKind::Model => unreachable!("kind() refuses model jobs"),
 		})
 	}
 
@@ -89,6 +94,7 @@ impl DeviceWorker {
 					.collect::<Result<Vec<_>>>()?;
 				Ok(Reveal::Seeded(paths.try_into().map_err(|_| too_many(job))?))
 			}
+			OutputKind::Model => unreachable!("kind() refuses model jobs"),
 		}
 	}
 }

@@ -13,6 +13,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(spec.output_kind().is_some(), Error::<T>::KernelMismatch);
 		let (matrices, a, b, samples) = match &spec.inputs {
 			JobInputs::Seeded { .. } => return Ok(()),
+			JobInputs::Model { .. } => return Self::check_model_inputs(spec),
 			JobInputs::Supplied { matrices, a, b, samples, .. } => (matrices, a, b, samples),
 			JobInputs::Layer { matrices, a, b, bias, layer, samples, .. } => {
 				layer.requant.validate().map_err(|_| Error::<T>::BadRequant)?;
@@ -38,6 +39,42 @@ impl<T: Config> Pallet<T> {
 			let output = LayerOutputs::<T>::get(earlier).ok_or(Error::<T>::UnknownChainedOutput)?;
 			ensure!(output.commitment == matrices.a, Error::<T>::ChainedInputMismatch);
 		}
+		Ok(())
+	}
+
+	/// Every check of a model job at submission: its model is registered and plans on the
+	/// batch; the spec's shape, operations and output values are the plan's; the batch's
+	/// commitment has the plan's rows; its source is an upload or a URL; every layer gets a
+	/// sample.
+	fn check_model_inputs(spec: &JobSpec) -> DispatchResult {
+		use proofgrid_primitives::{
+			model_proof::{model_job_shape, model_ops, model_output_values},
+			traits::ComputeVerifier,
+		};
+		let JobInputs::Model { model, batch, input, source, samples, ops, output_values, .. } =
+			&spec.inputs
+		else {
+			return Err(Error::<T>::KernelMismatch.into());
+		};
+		let (model, _) = T::Models::model(*model).ok_or(Error::<T>::UnknownModel)?;
+		let plan = model.plan(*batch).map_err(|_| Error::<T>::ModelMismatch)?;
+		let first = plan.first().ok_or(Error::<T>::ModelMismatch)?;
+		ensure!(
+			spec.shape == model_job_shape(&plan, *batch)
+				&& u128::from(*ops) == model_ops(&plan)
+				&& *output_values == model_output_values(&plan),
+			Error::<T>::ModelMismatch
+		);
+		ensure!(
+			input.lanes == first.input_rows() && input.lane_len == first.input.channels,
+			Error::<T>::InputsMismatch
+		);
+		ensure!(
+			source.is_valid() && !matches!(source, InputSource::Job(_)),
+			Error::<T>::BadInputSource
+		);
+		let fewest = T::Verifier::min_supplied_samples().max(plan.len() as u32);
+		ensure!((fewest..=MAX_SUPPLIED_SAMPLES).contains(samples), Error::<T>::BadSampleCount);
 		Ok(())
 	}
 
@@ -104,10 +141,10 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.map(|leaf| match leaf {
 				PublishedLeaf::Tile { .. } => {
-					T::Verifier::verify_fraud_weight(OutputKind::Supplied, 0, 0)
+					T::Verifier::verify_fraud_weight(OutputKind::Supplied, 0, 0, 0)
 				}
 				PublishedLeaf::Row { values, .. } => {
-					T::Verifier::verify_fraud_weight(OutputKind::Layer, 0, values.len() as u32)
+					T::Verifier::verify_fraud_weight(OutputKind::Layer, 0, values.len() as u32, 0)
 				}
 			})
 			.fold(Weight::zero(), Weight::saturating_add)
@@ -132,13 +169,7 @@ impl<T: Config> Pallet<T> {
 	pub fn device_calls_weight(spec: &JobSpec) -> frame_support::weights::Weight {
 		use crate::WeightInfo;
 		use proofgrid_primitives::traits::ComputeVerifier;
-		let k = spec.shape.k;
-		let (kind, samples, row_len) = match spec.inputs {
-			JobInputs::Seeded { .. } => (OutputKind::Seeded, 0, 0),
-			JobInputs::Supplied { samples, .. } => (OutputKind::Supplied, samples, 0),
-			JobInputs::Layer { samples, .. } => (OutputKind::Layer, samples, spec.shape.n),
-		};
-		let verify = T::Verifier::verify_weight(kind, samples, k, row_len);
+		let verify = T::Verifier::reveal_weight(spec);
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())
 			.saturating_add(T::WeightInfo::reveal())
@@ -253,7 +284,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(
-			info.spec.supplied().is_some()
+			info.spec.has_client_inputs()
 				&& (*inputs_received
 					|| now >= claimed_at.saturating_add(Self::input_window(&info.spec))),
 			Error::<T>::CannotRelease

@@ -184,6 +184,7 @@ impl<T: Config> Pallet<T> {
 		if info.status == JobStatus::Submitted {
 			Self::unlist_open(job, info);
 		}
+		Self::release_model(info);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobExpired { job });
 	}

@@ -23,7 +23,7 @@ use frame_support::{
 	weights::Weight,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use proofgrid_primitives::traits::{DeviceRegistry, OnWorkVerified};
+use proofgrid_primitives::traits::{DeviceRegistry, ModelRegistry, OnWorkVerified};
 use proofgrid_primitives::{
 	device::Kernel,
 	gemm::MAX_K,

@@ -150,6 +150,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Releases the client's budget, storage deposit and call fee if still held. Releasing what
 	/// `submit_job` held cannot fail while the hold invariants (`try_state`) hold.
+	/// A model job ended: its model may be removed once no other job holds it.
+	pub(crate) fn release_model(info: &JobOf<T>) {
+		if let Some((model, _)) = info.spec.model() {
+			T::Models::release(model);
+		}
+	}
+
 	pub(crate) fn release_client_funds(info: &JobOf<T>) {
 		let _ = T::Currency::release(
 			&HoldReason::JobBudget.into(),
@@ -379,6 +386,7 @@ impl<T: Config> Pallet<T> {
 		T::Devices::record_success(&device, delivered_gops, to_provider);
 		T::OnWorkVerified::on_work_verified(&provider, info.units, fee_burned);
 		Self::keep_layer_output(job, &info, &device, root);
+		Self::release_model(&info);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobSettled {
 			job,
@@ -405,7 +413,7 @@ impl<T: Config> Pallet<T> {
 		let blocks: u128 = committed_at.saturating_sub(started).unique_saturated_into();
 		let millis = blocks.max(1).saturating_mul(T::MillisecsPerBlock::get().into());
 		// ops / (ms × 10⁶) = giga-operations per second.
-		(info.spec.shape.ops() / millis.saturating_mul(1_000_000).max(1)).unique_saturated_into()
+		(info.spec.ops() / millis.saturating_mul(1_000_000).max(1)).unique_saturated_into()
 	}
 
 	/// A failed job: the client gets its budget and deposit back, and from the device's slashed
@@ -427,6 +435,7 @@ impl<T: Config> Pallet<T> {
 		let (slashed, compensation) =
 			Self::forfeit(&device, &info.client, collateral, info.fee_paid);
 		T::Devices::record_failure(&device);
+		Self::release_model(&info);
 		Jobs::<T>::remove(job);
 		Self::deposit_event(Event::JobFailed { job, device, reason, slashed, compensation });
 	}

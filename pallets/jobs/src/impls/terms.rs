@@ -18,9 +18,10 @@ impl<T: Config> Pallet<T> {
 		T::InputWindow::get().saturating_add(BlockNumberFor::<T>::unique_saturated_from(upload))
 	}
 
-	/// Work units of a GEMM: whole [`Config::OpsPerUnit`]s of operations, rounded down.
-	pub fn work_units(shape: &proofgrid_primitives::gemm::GemmShape) -> u64 {
-		(shape.ops() / u128::from(T::OpsPerUnit::get())).unique_saturated_into()
+	/// Work units of `ops` operations (a job's [`JobSpec::ops`]): whole
+	/// [`Config::OpsPerUnit`]s, rounded down.
+	pub fn work_units(ops: u128) -> u64 {
+		(ops / u128::from(T::OpsPerUnit::get())).unique_saturated_into()
 	}
 
 	/// The job's value to its device: `units × price`.
@@ -42,12 +43,11 @@ impl<T: Config> Pallet<T> {
 	/// `MaxCommitWindow`.
 	pub fn commit_window(spec: &JobSpec, gops: u64) -> Option<BlockNumberFor<T>> {
 		let compute = proofgrid_primitives::job::compute_blocks(
-			spec.shape.commit_work(T::OpsPerLeaf::get()),
+			spec.commit_work(T::OpsPerLeaf::get()),
 			gops,
 			T::MillisecsPerBlock::get(),
 		);
-		let upload =
-			if spec.supplied().is_some() { Self::input_window(spec) } else { Zero::zero() };
+		let upload = if spec.has_client_inputs() { Self::input_window(spec) } else { Zero::zero() };
 		let window = T::BaseCommitWindow::get()
 			.saturating_add(upload)
 			.saturating_add(BlockNumberFor::<T>::unique_saturated_from(compute));

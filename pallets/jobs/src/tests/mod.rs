@@ -85,6 +85,7 @@ mod disputes;
 mod honest_provider;
 mod input_receipts;
 mod layers;
+mod models;
 mod reveal;
 mod submit_and_cancel;
 mod supplied_inputs;
