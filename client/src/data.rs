@@ -61,22 +61,26 @@ impl Client {
 		lanes: &[i8],
 	) -> Result<(), Error> {
 		let info = self.job(job).await?.ok_or(Error::NoSuchJob { job })?;
-		let (matrices, a, b) = match &info.spec.0.inputs {
-			JobInputs::Supplied { matrices, a, b, .. }
-			| JobInputs::Layer { matrices, a, b, .. } => (matrices, a, b),
-			JobInputs::Seeded { .. } => {
-				return Err(DataError::Unavailable(format!("job {job} has seeded inputs")).into())
-			}
-			JobInputs::Model { .. } => {
+		let (commitment, source, name) = match (&info.spec.0.inputs, matrix) {
+			(
+				JobInputs::Supplied { matrices, a, .. } | JobInputs::Layer { matrices, a, .. },
+				Matrix::A,
+			) => (matrices.a, a, "a"),
+			(
+				JobInputs::Supplied { matrices, b, .. } | JobInputs::Layer { matrices, b, .. },
+				Matrix::B,
+			) => (matrices.b, b, "b"),
+			// A model job's batch is its `A`, one lane per input pixel.
+			(JobInputs::Model { input, source, .. }, Matrix::A) => (*input, source, "a"),
+			(JobInputs::Model { .. }, Matrix::B) => {
 				return Err(DataError::Unavailable(format!(
 					"job {job} runs a model: its batch is its only input"
 				))
 				.into())
 			}
-		};
-		let (commitment, source, name) = match matrix {
-			Matrix::A => (matrices.a, a, "a"),
-			Matrix::B => (matrices.b, b, "b"),
+			(JobInputs::Seeded { .. }, _) => {
+				return Err(DataError::Unavailable(format!("job {job} has seeded inputs")).into())
+			}
 		};
 		// A chained `A` is fetched by the device, or uploaded by the client if it must be.
 		let chained_a = matrix == Matrix::A && matches!(source, InputSource::Job(_));
@@ -395,7 +399,7 @@ async fn read_at_most(
 impl Client {
 	/// `path` under a device's data-service `endpoint` ([`endpoint::check_endpoint`]), and
 	/// the certificate it pins.
-	fn service_url(&self, endpoint: &str, path: &str) -> Result<ServiceUrl, Error> {
+	pub(crate) fn service_url(&self, endpoint: &str, path: &str) -> Result<ServiceUrl, Error> {
 		let checked = endpoint::check_endpoint(endpoint, self.address_policy())?;
 		let joined = format!("{}/{path}", checked.url.as_str().trim_end_matches('/'));
 		let url = reqwest::Url::parse(&joined).map_err(|e| DataError::BadEndpoint {
@@ -413,7 +417,7 @@ impl Client {
 
 	/// The body of a successful `GET url` from a device's data service, presenting `grant`,
 	/// refused past `max_bytes`.
-	async fn get_at_most(
+	pub(crate) async fn get_at_most(
 		&self,
 		url: &ServiceUrl,
 		max_bytes: usize,
@@ -428,7 +432,7 @@ impl Client {
 }
 
 /// A URL on a device's data service, and the certificate its endpoint pins.
-struct ServiceUrl {
+pub(crate) struct ServiceUrl {
 	url: reqwest::Url,
 	cert_sha256: Option<[u8; 32]>,
 }
@@ -499,7 +503,7 @@ fn refused(url: String, status: reqwest::StatusCode, reason: String) -> Error {
 }
 
 /// What `from` served is not what the chain committed to.
-fn mismatch(from: &dyn std::fmt::Display, what: &str) -> Error {
+pub(crate) fn mismatch(from: &dyn std::fmt::Display, what: &str) -> Error {
 	DataError::Mismatch { from: from.to_string(), what: what.to_string() }.into()
 }
 

@@ -39,6 +39,7 @@ mod keys;
 pub mod layers;
 pub mod market;
 pub mod model;
+pub mod model_jobs;
 pub mod npy;
 pub mod own;
 pub mod rewards;

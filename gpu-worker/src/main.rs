@@ -116,6 +116,12 @@ struct RunArgs {
 	/// Hours a supplied job's output is kept for its client to download.
 	#[arg(long, default_value_t = 24)]
 	retention_hours: u64,
+	/// A directory of models this worker runs (one subdirectory per model: its `model.json`
+	/// and `.npy` files, as `proofgrid model import` writes them). A model job is taken only
+	/// when the model registered on chain, with its weights' commitments, is one of these.
+	/// Without it, model jobs are not taken.
+	#[arg(long)]
+	models: Option<PathBuf>,
 	/// Prometheus metrics address (`none` to disable).
 	#[arg(long, default_value = "127.0.0.1:9616")]
 	metrics: String,
@@ -242,6 +248,13 @@ async fn run(args: RunArgs) -> Result<()> {
 		);
 	}
 	let metrics = metrics::Metrics::new()?;
+	let models = Arc::new(match &args.models {
+		Some(dir) => proofgrid_worker::kinds::model::Library::load(dir)?,
+		None => Default::default(),
+	});
+	if !models.is_empty() {
+		tracing::info!(models = models.len(), "models loaded: model-i8 jobs are taken");
+	}
 	#[cfg(feature = "fault-injection")]
 	let (hook, layer_hook) =
 		(fault_hook(args.corrupt_fraction), fault_element_hook(args.corrupt_fraction));
@@ -341,6 +354,7 @@ async fn run(args: RunArgs) -> Result<()> {
 			metrics: metrics.clone(),
 			poll: Duration::from_millis(args.poll_ms),
 			faults: device::Faults { leaves: hook.clone(), layer_elements: layer_hook.clone() },
+			models: models.clone(),
 		});
 		device_tasks.push(tokio::spawn(worker.run(stopped.clone())));
 	}

@@ -436,6 +436,15 @@ pub struct ModelProver<'a> {
 	weight_trees: Vec<(MerkleTree, MerkleTree)>,
 }
 
+/// The root of `values` committed as lanes of `lane_len` (a layer's output, or the batch), as
+/// [`MatrixCommitment::of_lanes`] makes it; `None` without a whole lane.
+pub fn lane_tree_root(values: &[i8], lane_len: u32) -> Option<H256> {
+	if lane_len == 0 || !values.len().is_multiple_of(lane_len as usize) {
+		return None;
+	}
+	lane_tree(values, lane_len).map(|tree| H256(tree.root()))
+}
+
 fn lane_tree(values: &[i8], lane_len: u32) -> Option<MerkleTree> {
 	let lanes = values.chunks_exact(lane_len.max(1) as usize);
 	MerkleTree::from_leaf_hashes(lanes.map(hash_lane).collect())

@@ -340,6 +340,11 @@ async fn take_input(
 		(JobInputs::Layer { bias, layer, .. }, "bias") => {
 			(Expected::Bias(spec.shape.n, layer.bias), bias)
 		}
+		// A model job's batch: one lane per input pixel.
+		(JobInputs::Model { input, source, .. }, "a") => (Expected::Lanes('a', *input), source),
+		(JobInputs::Model { .. }, _) => {
+			return Err(refuse(StatusCode::NOT_FOUND, "a model job's only input is 'a'"))
+		}
 		(JobInputs::Layer { .. }, _) => {
 			return Err(refuse(StatusCode::NOT_FOUND, "inputs are 'a', 'b' or 'bias'"))
 		}
@@ -465,9 +470,10 @@ async fn get_receipt(
 	let held = service.held_job(job)?;
 	let store = &held.store;
 	let bias_needed = matches!(held.spec.inputs, JobInputs::Layer { .. });
+	let b_needed = !matches!(held.spec.inputs, JobInputs::Model { .. });
 	let missing: Vec<&str> = [
 		(!store.has_input(job, 'a')).then_some("a"),
-		(!store.has_input(job, 'b')).then_some("b"),
+		(b_needed && !store.has_input(job, 'b')).then_some("b"),
 		(bias_needed && store.bias(job).ok().flatten().is_none()).then_some("bias"),
 	]
 	.into_iter()

@@ -255,6 +255,15 @@ impl Store {
 		self.input_path(job, matrix).exists()
 	}
 
+	/// Input `matrix` of `job`, once it arrived (a model job's batch is its `'a'`).
+	pub fn input(&self, job: JobId, matrix: char) -> Result<Option<Vec<i8>>> {
+		match fs::read(self.input_path(job, matrix)) {
+			Ok(bytes) => Ok(Some(bytes.into_iter().map(|b| b as i8).collect())),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(e.into()),
+		}
+	}
+
 	/// Both inputs of `job` (rows of `A`, columns of `B`), once both arrived.
 	pub fn inputs(&self, job: JobId) -> Result<Option<(Vec<i8>, Vec<i8>)>> {
 		let read = |matrix| match fs::read(self.input_path(job, matrix)) {

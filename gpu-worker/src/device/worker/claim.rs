@@ -20,6 +20,26 @@ impl DeviceWorker {
 				return Some("supplied inputs need the data service (--data-addr)".into());
 			}
 		}
+		if let Some((model, _)) = job.spec.0.model() {
+			if self.config.endpoint.is_none() {
+				return Some("a model's batch needs the data service (--data-addr)".into());
+			}
+			use proofgrid_primitives::job::{InputSource, JobInputs};
+			if !matches!(&job.spec.0.inputs, JobInputs::Model { source: InputSource::Upload, .. }) {
+				return Some("a model's batch from a URL is not fetched yet".into());
+			}
+			let known = self.known_models.lock().ok().and_then(|k| k.get(&model).copied());
+			if known != Some(true) {
+				return Some(format!(
+					"this worker does not have model {model}'s weights (--models)"
+				));
+			}
+			// Run on the CPU by the primitives' definition: the backend's limits do not apply.
+			return match self.top_up_needed(info, self.collateral(info, job)) {
+				Some(_) => None,
+				None => Some("its collateral would take the bond beyond --max-bond".into()),
+			};
+		}
 		if job.spec.0.layer().is_some() {
 			if let Some(reason) = crate::device::admission::layer_refusal(
 				&job.spec.0.shape,
@@ -72,6 +92,12 @@ impl DeviceWorker {
 					.open_jobs_paying(kernel, info.price_per_unit, &skip, CANDIDATES_PER_POLL)
 					.await?;
 				jobs.extend(more);
+			}
+		}
+		// Which registered models this worker has: asked before the (synchronous) choice.
+		for (_, job) in &jobs {
+			if let Some((model, _)) = job.spec.0.model() {
+				self.has_model(model).await?;
 			}
 		}
 		let candidate = jobs.into_iter().find(|(id, job)| {

@@ -78,6 +78,77 @@ impl DeviceWorker {
 		Ok(output)
 	}
 
+	/// A model job's model, plan, batch and every layer's output: the saved outputs, or
+	/// computed now and saved (served to its client, the layers one after the other).
+	#[allow(clippy::type_complexity)]
+	pub(super) async fn model_outputs(
+		&self,
+		held: &HeldJob,
+		spec: &JobSpec,
+	) -> Result<(
+		proofgrid_client::model::ModelFile,
+		Vec<proofgrid_primitives::model::Planned>,
+		Vec<i8>,
+		Vec<Vec<i8>>,
+	)> {
+		let job = held.job;
+		let (model, batch) = spec.model().context("not a model job")?;
+		let file = self.model_file(model).await?;
+		let plan = file.model.plan(batch).map_err(|e| anyhow::anyhow!("model {model}: {e:?}"))?;
+		let input = self.config.store.input(job, 'a')?.context("the batch has not arrived")?;
+		if let Some((values, _)) = self.config.store.layer(job)? {
+			if let Some(outputs) = crate::kinds::model::split(&plan, &values) {
+				return Ok((file, plan, input, outputs));
+			}
+			tracing::warn!(job, "the saved outputs do not fit the model; computing them again");
+		}
+		let hook = self.config.faults.layer_elements.clone();
+		let (file_owned, input_owned) = (file.clone(), input.clone());
+		let started = std::time::Instant::now();
+		let outputs = tokio::task::spawn_blocking(move || {
+			crate::kinds::model::compute(&file_owned, batch, &input_owned, hook.as_deref())
+		})
+		.await??;
+		self.config.store.save_layer(job, &crate::kinds::model::concatenated(&outputs), &[])?;
+		tracing::info!(
+			job,
+			model,
+			batch,
+			seconds = started.elapsed().as_secs_f64(),
+			"model computed"
+		);
+		Ok((file, plan, input, outputs))
+	}
+
+	/// The files of registered model `model`, if this worker has them (`--models`).
+	pub(super) async fn model_file(
+		&self,
+		model: u64,
+	) -> Result<proofgrid_client::model::ModelFile> {
+		let registered =
+			self.config.client.model(model).await?.with_context(|| format!("no model {model}"))?;
+		self.config
+			.models
+			.find(&registered.model, &registered.weights)
+			.cloned()
+			.with_context(|| format!("this worker does not have model {model}'s weights"))
+	}
+
+	/// Whether this worker has registered model `model`'s weights, asked of the chain once.
+	pub(super) async fn has_model(&self, model: u64) -> Result<bool> {
+		if let Some(known) = self.known_models.lock().expect("not poisoned").get(&model) {
+			return Ok(*known);
+		}
+		let known = match self.config.client.model(model).await? {
+			Some(registered) => {
+				self.config.models.find(&registered.model, &registered.weights).is_some()
+			}
+			None => false,
+		};
+		self.known_models.lock().expect("not poisoned").insert(model, known);
+		Ok(known)
+	}
+
 	/// The job's output tree: the saved one, or computed now (streamed to disk).
 	pub(super) async fn output(&self, held: &HeldJob, spec: &JobSpec) -> Result<OutputTree> {
 		let leaf_count = spec.shape.leaf_count();

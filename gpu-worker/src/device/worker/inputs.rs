@@ -17,8 +17,8 @@ impl DeviceWorker {
 				(matrices, a, b, Some((bias, layer.bias)))
 			}
 			JobInputs::Seeded { .. } => return Ok(()),
-			// Never held: no backend advertises `model-i8` yet.
-			JobInputs::Model { .. } => anyhow::bail!("job {job}: model jobs are not run here yet"),
+			// A batch is uploaded (a model job from a URL is not claimed).
+			JobInputs::Model { .. } => return Ok(()),
 		};
 		let mut missing = Vec::new();
 		for (name, source) in [('a', a), ('b', b)] {
@@ -163,6 +163,9 @@ impl DeviceWorker {
 
 	/// Whether every input of supplied job `job` has arrived (uploaded, fetched).
 	pub(super) fn inputs_arrived(&self, job: u64, spec: &JobSpec) -> Result<bool> {
+		if spec.model().is_some() {
+			return Ok(self.config.store.has_input(job, 'a'));
+		}
 		let matrices = self.config.store.inputs(job)?.is_some();
 		Ok(matrices && (spec.layer().is_none() || self.config.store.bias(job)?.is_some()))
 	}

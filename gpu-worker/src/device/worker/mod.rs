@@ -133,6 +133,8 @@ pub struct DeviceConfig {
 	pub poll: Duration,
 	/// Fault injection: none outside the tests' `fault-injection` build.
 	pub faults: Faults,
+	/// The models this device runs (`--models`); with none it does not advertise `model-i8`.
+	pub models: Arc<crate::kinds::model::Library>,
 }
 
 /// Fault injection (tests only: the `fault-injection` build's `--corrupt-fraction`), so the
@@ -155,6 +157,9 @@ pub struct DeviceWorker {
 	fetch_retries: std::sync::Mutex<HashMap<(u64, char), (Instant, Duration)>>,
 	/// Jobs whose wait for a final challenge block was logged already (once each).
 	finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
+	/// Whether this worker has each registered model's weights (a registration never
+	/// changes: looked up once).
+	known_models: std::sync::Mutex<HashMap<u64, bool>>,
 }
 
 impl DeviceWorker {
@@ -165,6 +170,7 @@ impl DeviceWorker {
 			refused: Default::default(),
 			fetch_retries: Default::default(),
 			finality_waits: Default::default(),
+			known_models: Default::default(),
 		}
 	}
 
@@ -175,10 +181,15 @@ impl DeviceWorker {
 	/// What the device advertises: the backend's spec with its measured throughput, less the
 	/// margin its commit windows need ([`crate::device::throughput::advertised`]).
 	fn spec(&self) -> proofgrid_primitives::device::DeviceSpec {
-		proofgrid_primitives::device::DeviceSpec {
+		let mut spec = proofgrid_primitives::device::DeviceSpec {
 			advertised_gops: crate::device::throughput::advertised(self.config.gops),
 			..self.config.backend.spec()
+		};
+		// Models run on the CPU by their one definition: any backend can take them.
+		if !self.config.models.is_empty() {
+			spec.kernels.0 |= Kernel::ModelI8.bit();
 		}
+		spec
 	}
 
 	/// Runs until `stop` says so. Errors of one step are logged and retried. On
@@ -314,10 +325,10 @@ impl DeviceWorker {
 				device, claimed_at, commit_by, inputs_received, ..
 			}) if device == me => {
 				let spec = held.spec()?;
-				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
+				if spec.has_client_inputs() && !self.inputs_arrived(job, &spec)? {
 					self.fetch_inputs(job, &spec).await?;
 				}
-				if spec.supplied().is_some() && !self.inputs_arrived(job, &spec)? {
+				if spec.has_client_inputs() && !self.inputs_arrived(job, &spec)? {
 					if inputs_received {
 						// The chain holds this device's receipt, yet the inputs are gone
 						// (a lost disk): a release would cost the call fee; missing the

@@ -11,13 +11,9 @@ use super::{as_path, DeviceWorker};
 use crate::store::state::HeldJob;
 
 /// The kind of the held job's output; a spec whose kernel its inputs do not fit has none (the
-/// chain refuses to create such a job). Model jobs are never held: no backend advertises
-/// `model-i8` yet.
+/// chain refuses to create such a job).
 fn kind(spec: &JobSpec) -> Result<OutputKind> {
-	match spec.output_kind().context("a job whose kernel does not fit its inputs")? {
-		OutputKind::Model => anyhow::bail!("model jobs are not run by this worker yet"),
-		kind => Ok(kind),
-	}
+	spec.output_kind().context("a job whose kernel does not fit its inputs")
 }
 
 impl DeviceWorker {
@@ -26,7 +22,10 @@ impl DeviceWorker {
 		Ok(match kind(spec)? {
 			OutputKind::Layer => self.layer(held, spec).await?.tree.root(),
 			OutputKind::Seeded | OutputKind::Supplied => self.gemm_root(held, spec).await?,
-			OutputKind::Model => unreachable!("kind() refuses model jobs"),
+			OutputKind::Model => {
+				let (file, plan, input, outputs) = self.model_outputs(held, spec).await?;
+				crate::kinds::model::prover(&plan, &file, &input, &outputs)?.root().0
+			}
 		})
 	}
 
@@ -94,7 +93,19 @@ impl DeviceWorker {
 					.collect::<Result<Vec<_>>>()?;
 				Ok(Reveal::Seeded(paths.try_into().map_err(|_| too_many(job))?))
 			}
-			OutputKind::Model => unreachable!("kind() refuses model jobs"),
+			OutputKind::Model => {
+				let (file, plan, input, outputs) = self.model_outputs(held, spec).await?;
+				let prover = crate::kinds::model::prover(&plan, &file, &input, &outputs)?;
+				let samples = crate::kinds::model::reveal(
+					job,
+					&prover,
+					&plan,
+					spec.supplied_samples().unwrap_or_default(),
+					&root,
+					&challenge.randomness.0,
+				)?;
+				Ok(Reveal::Model(samples.try_into().map_err(|_| too_many(job))?))
+			}
 		}
 	}
 }

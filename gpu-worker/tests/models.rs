@@ -1,0 +1,123 @@
+//! A whole registered model as one job, end to end with real binaries on loopback: a dev node
+//! (a block every 500 ms), a worker given the example CNN's files (`--models`), a worker of the
+//! `fault-injection` build that fakes one element of the CNN's middle layer, and a dApp using
+//! the SDK (`Client::submit_model`, `Client::follow_model`).
+//!
+//! 1. The CNN of `examples/cnn` is registered, and a batch of 48 images runs as one job: the
+//!    dApp checks every layer's output, which equals its own run of the model byte for byte,
+//!    and the job settles.
+//! 2. The cheater takes the next batch. The chain's draws in the faked layer almost always miss
+//!    its one wrong element; the dApp's check finds it, and the device is slashed (by the
+//!    dApp's fraud proof, or by the reveal when a draw hit it).
+//!
+//! The cheater binary comes from `PROOFGRID_FAULTY_WORKER` (set by `scripts/test.sh`).
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use proofgrid_client::{
+	disputes::DisputeOutcome, jobs::JobOutcome, model::ModelFile, own::MatmulOptions, Error,
+	Keypair, GRID,
+};
+
+/// A pseudo-random batch of `batch` images in the model's input shape.
+fn batch_of(file: &ModelFile, batch: u32, salt: u64) -> Vec<i8> {
+	let len = batch as u64 * file.model.input.values();
+	(0..len).map(|i| proofgrid_primitives::gemm::mix64(i ^ salt << 40) as i8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_slashed() {
+	let faulty = faulty_worker();
+	let dir = tempfile::tempdir().unwrap();
+	let (_node, client, url) = start_node(dir.path()).await;
+	let cnn = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/cnn/model");
+	let models = dir.path().join("models");
+	std::fs::create_dir_all(&models).unwrap();
+	std::os::unix::fs::symlink(&cnn, models.join("cnn")).unwrap();
+	let models = models.display().to_string();
+	let file = ModelFile::load(&cnn).unwrap();
+	let dapp = Keypair::from_suri("//Eve").unwrap();
+	let model = client.register_model(&dapp, &file, None).await.unwrap();
+	let options = MatmulOptions {
+		price_cap: GRID,
+		samples: None,
+		lifetime: 100,
+		public_output: false,
+		min_vram_mib: 0,
+		min_gops: 0,
+	};
+	let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
+
+	// 1. An honest worker runs the batch as one job.
+	let addr = format!("127.0.0.1:{}", free_port());
+	let honest = worker(
+		program,
+		"honest",
+		&url,
+		"//Charlie",
+		dir.path(),
+		&["--data-addr", &addr, "--models", &models],
+	);
+	let charlie = Keypair::from_suri("//Charlie").unwrap();
+	wait_for_device(&client, &charlie.account(), &honest).await;
+	let input = batch_of(&file, 48, 1);
+	let job = client.submit_model(&dapp, model, &file, 48, input.clone(), &options).await.unwrap();
+	let outputs = client
+		.follow_model(&dapp, &job, &file, |_| {})
+		.await
+		.unwrap_or_else(|e| panic!("{e}\n{}", honest.log_tail()));
+	assert_eq!(outputs, file.run(48, &input).unwrap(), "every layer, byte for byte");
+	let end = client
+		.until_settled(job.id, job.submitted_at + 1, JOB_TIMEOUT, |_| {})
+		.await
+		.unwrap_or_else(|e| panic!("{e}\n{}", honest.log_tail()));
+	let JobOutcome::Settled { payment, .. } = end else { panic!("{end:?}") };
+	let logits = outputs.last().unwrap();
+	println!(
+		"model job {}: 48 images, {} layers, {} samples, {} logits checked, settled, {} planck paid",
+		job.id,
+		outputs.len(),
+		job.samples,
+		logits.len(),
+		payment
+	);
+	honest.stop();
+
+	// 2. The cheater: one wrong element of the middle layer.
+	let addr = format!("127.0.0.1:{}", free_port());
+	let cheat = worker(
+		&faulty,
+		"cheat",
+		&url,
+		"//Dave",
+		dir.path(),
+		&["--data-addr", &addr, "--models", &models, "--corrupt-fraction", "0.01"],
+	);
+	let dave = Keypair::from_suri("//Dave").unwrap();
+	let device = wait_for_device(&client, &dave.account(), &cheat).await;
+	let bond = client.device(&device).await.unwrap().unwrap().bond;
+	let input = batch_of(&file, 48, 2);
+	let job = client.submit_model(&dapp, model, &file, 48, input, &options).await.unwrap();
+	let error = client.follow_model(&dapp, &job, &file, |_| {}).await.unwrap_err();
+	let Error::WrongOutput { outcome, dispute, row, column, .. } = error else {
+		panic!("{error}\n{}", cheat.log_tail())
+	};
+	let slashed = match (*outcome, dispute) {
+		(JobOutcome::Failed { slashed, .. }, None) => {
+			println!("the reveal hit the wrong element: slashed {slashed}");
+			slashed
+		}
+		(JobOutcome::Verified { .. }, Some(DisputeOutcome::Upheld { slashed, .. })) => {
+			println!("the chain's draws missed it; the fraud proof of ({row}, {column}) slashed {slashed}");
+			slashed
+		}
+		other => panic!("not slashed: {other:?}\n{}", cheat.log_tail()),
+	};
+	assert!(slashed > 0);
+	let after = client.device(&device).await.unwrap().unwrap().bond;
+	assert!(after < bond, "the bond went from {bond} to {after}");
+	cheat.stop();
+}
