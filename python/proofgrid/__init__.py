@@ -46,6 +46,7 @@ __all__ = [
     "Job",
     "LayerJob",
     "Model",
+    "ModelJob",
     "ModelRun",
     "Device",
     "JobView",
@@ -213,13 +214,45 @@ class LayerJob(Job):
         return f"<proofgrid.LayerJob {self.id}: {m}×{k} · {k}×{n}>"
 
 
+class ModelJob(Job):
+    """A whole registered model on your batch, submitted as one job: :meth:`result` uploads
+    the batch and returns every layer's checked output; :meth:`settle` waits until it is paid."""
+
+    def result(self, timeout: Optional[float] = None, progress: Progress = False) -> List[np.ndarray]:  # type: ignore[override]
+        """Uploads the batch to the device that claims the job, downloads every layer's output
+        against the committed root and checks each layer on the previous one's; returns them
+        (``int8``, images × values per image, one array per layer; the last is the logits).
+        A wrong element is proven on chain, and :class:`WrongOutput` raised."""
+        on_step = self._steps_to(_printer(self.id)) if progress is True else (
+            self._steps_to(progress) if callable(progress) else None
+        )
+        return list(self._native.result(timeout, on_step))
+
+    def settle(self, timeout: Optional[float] = None, progress: Progress = False) -> Dict[str, Any]:
+        """Waits through the job's dispute window until it settles; returns the settlement."""
+        on_step = self._steps_to(_printer(self.id)) if progress is True else (
+            self._steps_to(progress) if callable(progress) else None
+        )
+        return json.loads(self._native.settle(timeout, on_step))
+
+    @property
+    def units(self) -> int:
+        """Work units billed (a batch below the minimum is billed as the minimum)."""
+        return int(self._native.units)
+
+    def __repr__(self) -> str:
+        return f"<proofgrid.ModelJob {self.id}>"
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelRun:
-    """A network run as chained layer jobs: its ``logits`` (``int8``, batch × classes), the
-    predicted ``classes`` and the layers' job ids."""
+    """A network run: its ``logits`` (``int8``, batch × classes), the predicted ``classes``,
+    the job ids (one per layer for chained layer jobs, one for a registered model) and, for a
+    registered model, every layer's output."""
 
     logits: np.ndarray
     jobs: List[int]
+    layers: Optional[List[np.ndarray]] = None
 
     @property
     def classes(self) -> np.ndarray:
@@ -470,6 +503,48 @@ class Client:
             jobs.append(job.id)
         assert y is not None
         return ModelRun(logits=y, jobs=jobs)
+
+    def submit_model(
+        self,
+        model: int,
+        path: "Union[str, os.PathLike[str]]",
+        x: Any,
+        *,
+        price_cap: Amount = "1",
+        samples: Optional[int] = None,
+        lifetime: int = 100,
+    ) -> ModelJob:
+        """Submits registered model ``model`` (its files at ``path``, as
+        ``proofgrid.onnx_import`` writes them) on the batch ``x`` (``int8``, one row per image,
+        NHWC: :meth:`Model.quantize` gives it) as one job; returns it to follow. ``samples``:
+        the elements the chain checks, split across the layers (at least one per layer)."""
+        x = _int8("x", x)
+        if x.ndim != 2:
+            raise InputError(f"x must be images × values, not {x.shape}")
+        native = self._native.submit_model(
+            int(model), os.fspath(path), x, _grid_text(price_cap), samples, lifetime
+        )
+        return ModelJob(native, self)
+
+    def run_registered_model(
+        self,
+        model: int,
+        path: "Union[str, os.PathLike[str]]",
+        x: Any,
+        *,
+        price_cap: Amount = "1",
+        samples: Optional[int] = None,
+        timeout: Optional[float] = None,
+        progress: Progress = False,
+    ) -> ModelRun:
+        """Runs registered model ``model`` on the batch ``x`` as one job: every layer checked
+        here, the job settled on chain; returns its logits and every layer's output."""
+        job = self.submit_model(model, path, x, price_cap=price_cap, samples=samples)
+        if progress is True:
+            print(f"proofgrid: model job {job.id}: submitted", file=sys.stderr)
+        layers = job.result(timeout=timeout, progress=progress)
+        job.settle(timeout=timeout, progress=progress)
+        return ModelRun(logits=layers[-1], jobs=[job.id], layers=layers)
 
     async def layer_async(self, a: Any, w: Any, bias: Any, **options: Any) -> np.ndarray:
         """:meth:`layer` for asyncio."""

@@ -18,6 +18,7 @@ use proofgrid_client::{
 	jobs::JobOutcome,
 	layers::{LayerInputs, LayerJob},
 	model::ModelFile,
+	model_jobs::ModelJob,
 	own::{MatmulOptions, OwnInputs, OwnJob, Step},
 	parse_address, to_address, Client, Error, Keypair,
 };
@@ -359,6 +360,37 @@ impl NativeClient {
 		wait(py, None, None, self.client.register_model(&signer, &file, weights_url))
 	}
 
+	/// Submits a job running registered model `model` (whose files are at `path`) on the batch
+	/// `x` (images × values, `int8`, NHWC per image); returns the job to follow.
+	#[pyo3(signature = (model, path, x, price_cap, samples = None, lifetime = 100))]
+	#[allow(clippy::too_many_arguments)]
+	fn submit_model(
+		&self,
+		py: Python<'_>,
+		model: u64,
+		path: &str,
+		x: PyReadonlyArray2<'_, i8>,
+		price_cap: &str,
+		samples: Option<u32>,
+		lifetime: u32,
+	) -> PyResult<NativeModelJob> {
+		let signer = self.signer(py)?;
+		let bad = |why: String| raise(py, Error::BadInput(why).into());
+		let cap =
+			parse_grid(price_cap).map_err(|e| bad(format!("price cap {price_cap:?}: {e}")))?;
+		let file = ModelFile::load(std::path::Path::new(path)).map_err(|e| raise(py, e.into()))?;
+		let batch = u32::try_from(x.shape()[0]).map_err(|_| bad("batch too large".into()))?;
+		let input = x.as_slice().map_err(|_| bad("x is not C-contiguous".into()))?.to_vec();
+		let options = MatmulOptions { samples, lifetime, ..MatmulOptions::capped_at(cap) };
+		let job = wait(
+			py,
+			None,
+			None,
+			self.client.submit_model(&signer, model, &file, batch, input, &options),
+		)?;
+		Ok(NativeModelJob { client: self.client.clone(), signer, job, file })
+	}
+
 	/// Registered model `id` as JSON (`null` if there is none).
 	fn model(&self, py: Python<'_>, id: u64) -> PyResult<String> {
 		wait(py, None, None, async { Ok(json(&self.client.model(id).await?)) })
@@ -523,6 +555,86 @@ impl NativeLayerJob {
 	}
 }
 
+/// A submitted job running a whole registered model on the client's batch.
+#[pyclass(module = "proofgrid._native", frozen)]
+struct NativeModelJob {
+	client: Client,
+	signer: Keypair,
+	job: ModelJob,
+	file: ModelFile,
+}
+
+#[pymethods]
+impl NativeModelJob {
+	/// The job's id.
+	#[getter]
+	fn id(&self) -> u64 {
+		self.job.id
+	}
+
+	/// Work units billed.
+	#[getter]
+	fn units(&self) -> u64 {
+		self.job.units
+	}
+
+	/// The job's view as JSON, `null` once it ended.
+	fn view(&self, py: Python<'_>) -> PyResult<String> {
+		let id = self.job.id;
+		wait(py, None, Some(id), async { Ok(json(&self.client.job_view(id).await?)) })
+	}
+
+	/// Uploads the batch, downloads every layer's output against the committed root and checks
+	/// each layer; returns them (`int8`, images × values per image, one array per layer).
+	#[pyo3(signature = (timeout = None, on_step = None))]
+	fn result<'py>(
+		&self,
+		py: Python<'py>,
+		timeout: Option<f64>,
+		on_step: Option<Py<PyAny>>,
+	) -> PyResult<Vec<Bound<'py, PyArray2<i8>>>> {
+		let timeout = timeout.map(Duration::from_secs_f64);
+		let report = reporter(on_step);
+		let outputs = wait(
+			py,
+			timeout,
+			Some(self.job.id),
+			self.client.follow_model(&self.signer, &self.job, &self.file, report),
+		)?;
+		let batch = self.job.batch as usize;
+		outputs
+			.into_iter()
+			.map(|values| {
+				let per_image = values.len() / batch.max(1);
+				Array2::from_shape_vec((batch, per_image), values)
+					.map(|a| a.into_pyarray(py))
+					.map_err(|e| PyRuntimeError::new_err(e.to_string()))
+			})
+			.collect()
+	}
+
+	/// Follows the job until it settles; returns the settlement as JSON.
+	#[pyo3(signature = (timeout = None, on_step = None))]
+	fn settle(
+		&self,
+		py: Python<'_>,
+		timeout: Option<f64>,
+		on_step: Option<Py<PyAny>>,
+	) -> PyResult<String> {
+		let limit = timeout.map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(3600));
+		let mut report = reporter(on_step);
+		let (id, from) = (self.job.id, self.job.submitted_at + 1);
+		let settled = wait(py, Some(limit), Some(id), async {
+			self.client
+				.until_settled(id, from, limit, |outcome: &JobOutcome| {
+					report(Step::Ruled(outcome.clone()))
+				})
+				.await
+		})?;
+		Ok(json(&settled))
+	}
+}
+
 /// A `Step` callback that hands each step to Python's `on_step(kind, details_json)`, if any.
 fn reporter(on_step: Option<Py<PyAny>>) -> impl FnMut(Step) + Send {
 	move |step: Step| {
@@ -602,6 +714,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
 	m.add_class::<NativeClient>()?;
 	m.add_class::<NativeJob>()?;
 	m.add_class::<NativeLayerJob>()?;
+	m.add_class::<NativeModelJob>()?;
 	m.add_function(wrap_pyfunction!(format_grid, m)?)?;
 	m.add_function(wrap_pyfunction!(parse_grid_text, m)?)?;
 	m.add_function(wrap_pyfunction!(model_outputs, m)?)?;

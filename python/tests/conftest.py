@@ -141,11 +141,15 @@ def start_chain(base: Path) -> Chain:
 
 @pytest.fixture(scope="session")
 def chain() -> Iterator[Chain]:
-    """The session's chain, with one honest worker for //Charlie."""
+    """The session's chain, with one honest worker for //Charlie that also runs the example
+    CNN (examples/cnn/model) when it is registered."""
     with tempfile.TemporaryDirectory(prefix="proofgrid-py-") as base:
         chain = start_chain(Path(base))
+        models = Path(base) / "models"
+        models.mkdir()
+        (models / "cnn").symlink_to(Path(__file__).resolve().parents[2] / "examples" / "cnn" / "model")
         try:
-            chain.start_worker("//Charlie")
+            chain.start_worker("//Charlie", extra=["--models", str(models)])
             yield chain
         finally:
             chain.stop()

@@ -1,6 +1,7 @@
 """Whole models: the digits CNN (examples/cnn) imported from ONNX in both of ONNX Runtime's
 forms and run by the Rust primitives' integer definition, against ONNX Runtime on the whole
-test split; models the importer cannot map, refused by node and op. No chain needed."""
+test split; models the importer cannot map, refused by node and op. Then on the session's
+chain: registered, and a batch of real test digits run as one verified, settled job."""
 
 from __future__ import annotations
 
@@ -220,3 +221,32 @@ def test_the_cnn_registers_on_chain_with_a_deposit_and_is_removed_with_it_return
     np.save(broken / "layer2.weights.npy", np.zeros((16, 8), np.int8))
     with pytest.raises(proofgrid.InputError, match="layer2.weights.npy"):
         client.register_model(broken)
+
+
+def test_a_batch_of_test_digits_runs_on_chain_as_one_job_checked_and_settled(client):
+    """The CNN registered (by its own owner), then 64 test digits as one job: every layer
+    checked here against the committed root, the logits ProofGrid's integer definition byte for
+    byte and ONNX Runtime's within ±1, the job settled and paid."""
+    owner = proofgrid.Client(client.url, suri="//Alice//stash")
+    model_id = owner.register_model(CNN / "model")
+    model = proofgrid.Model(CNN / "model")
+    x, labels = digits_test_split()
+    x, labels = x[:64], labels[:64]
+    q = model.quantize(x)
+    run = client.run_registered_model(model_id, CNN / "model", q, price_cap="1")
+    assert len(run.jobs) == 1, "one job for the whole model"
+    assert len(run.layers) == 5
+    for ours, reference in zip(run.layers, model.outputs(q)):
+        assert np.array_equal(ours, reference), "every layer, byte for byte"
+    source = CNN / "cnn.int8.onnx"
+    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    o = model.spec["output"]
+    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
+    diff = run.logits.astype(np.int64) - theirs
+    accuracy = (run.classes == labels).mean()
+    print(f"\n[models] job {run.jobs[0]}: 64 test digits in one job, settled; accuracy {accuracy:.1%}, "
+          f"classes agree with ONNX Runtime on {(run.classes == theirs.argmax(1)).sum()} of 64, "
+          f"max |logit difference| {np.abs(diff).max()}")
+    assert np.abs(diff).max() <= 1
+    assert accuracy > 0.9
+    assert client.job(run.jobs[0]) is None, "settled: no longer open"
