@@ -6,6 +6,7 @@
 //! 1. The CNN of `examples/cnn` is registered, and a batch of 48 images runs as one job: the
 //!    dApp checks every layer's output, which equals its own run of the model byte for byte,
 //!    and the job settles.
+//!    The CLI does the same in one command (`proofgrid model run DIR --id ID --x BATCH.npy`).
 //! 2. The cheater takes the next batch. The chain's draws in the faked layer almost always miss
 //!    its one wrong element; the dApp's check finds it, and the device is slashed (by the
 //!    dApp's fraud proof, or by the reveal when a draw hit it).
@@ -84,6 +85,35 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 		logits.len(),
 		payment
 	);
+
+	// The CLI: one command, the same job, the batch from a file.
+	let x = dir.path().join("x.npy");
+	let input = batch_of(&file, 16, 3);
+	let values = file.model.input.values() as usize;
+	std::fs::write(&x, proofgrid_client::data::npy_i8_bytes(16, values, &input)).unwrap();
+	let output = std::process::Command::new(target_dir().join("proofgrid"))
+		.env(proofgrid_client::endpoint::ALLOW_PRIVATE_ENV, "1")
+		.args(["--url", &url, "--suri", "//Eve", "--json", "model", "run"])
+		.arg(&cnn)
+		.args(["--id", &model.to_string(), "--x"])
+		.arg(&x)
+		.output()
+		.unwrap();
+	let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+	let text = format!("{stdout}{}", String::from_utf8_lossy(&output.stderr));
+	assert!(output.status.success(), "model run --id\n{text}\n{}", honest.log_tail());
+	let lines: Vec<serde_json::Value> =
+		stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+	assert_eq!(lines.iter().filter(|v| v.get("submitted").is_some()).count(), 1, "{text}");
+	assert!(lines.iter().any(|v| v["end"]["outcome"] == "settled"), "{text}");
+	let classes = lines.iter().find_map(|v| v.get("classes")).expect("classes");
+	let logits = file.run(16, &input).unwrap().pop().unwrap();
+	let expected: Vec<usize> = logits
+		.chunks_exact(10)
+		.map(|row| (0..10).max_by_key(|&j| (row[j], std::cmp::Reverse(j))).unwrap())
+		.collect();
+	assert_eq!(classes, &serde_json::json!(expected));
+	println!("proofgrid model run --id {model}: 16 images as one job, settled, classes {classes}");
 	honest.stop();
 
 	// 2. The cheater: one wrong element of the middle layer.

@@ -1,5 +1,8 @@
 //! `proofgrid model register|show|remove`: whole models (docs/MODELS.md) on chain.
 //!
+//! `proofgrid model run DIR --id ID --x BATCH.npy`: registered model `ID` (its files in `DIR`)
+//! on a batch as one job, every layer checked here and the job settled.
+//!
 //! `proofgrid model run DIR`: a quantized network as a chain of `linear-i8` jobs. `DIR` holds
 //! `model.json` (as `scripts/mlp_model.py` writes it: the layers' weight and bias files and
 //! requantization, optionally the batch's labels and the logits the model's own pipeline
@@ -40,6 +43,80 @@ pub(crate) enum ModelCommand {
 		/// The model's id.
 		id: u64,
 	},
+}
+
+/// `proofgrid model run DIR --id ID`: the registered model on the batch as one job, checked
+/// here, settled on chain; prints the predicted classes.
+async fn run_registered(
+	client: &Client,
+	signer: &Keypair,
+	out: &Output,
+	args: ModelArgs,
+) -> Result<()> {
+	use proofgrid_client::{amount::parse_grid, npy::read_npy_i8, own::MatmulOptions};
+	let id = args.id.context("--id")?;
+	let file = ModelFile::load(&args.dir)?;
+	let x = args.x.clone().unwrap_or_else(|| args.dir.join("x.npy"));
+	let (images, values, input) =
+		read_npy_i8(&x).with_context(|| format!("--x {}", x.display()))?;
+	ensure!(
+		values as u64 == file.model.input.values(),
+		"{} holds {values} values per image; the model takes {}×{}×{}",
+		x.display(),
+		file.model.input.height,
+		file.model.input.width,
+		file.model.input.channels
+	);
+	let batch = u32::try_from(images).context("too many images")?;
+	let cap = parse_grid(&args.price_cap).map_err(anyhow::Error::msg)?;
+	let options = MatmulOptions {
+		samples: args.samples,
+		lifetime: args.lifetime,
+		..MatmulOptions::capped_at(cap)
+	};
+	let job = client.submit_model(signer, id, &file, batch, input, &options).await?;
+	let (job_id, units, samples) = (job.id, job.units, job.samples);
+	let layers = file.model.layers.len();
+	out.print(
+		json!({ "submitted": job_id, "kernel": "model-i8", "model": id, "batch": batch,
+			"layers": layers, "units": units, "samples": samples }),
+		|| {
+			format!(
+				"submitted model job {job_id}: model {id} ({layers} layers) on {batch} images, 				 {units} work unit(s), cap {} GRID/unit; {samples} elements checked on chain 				 (split across the layers), every layer checked here",
+				format_grid(cap)
+			)
+		},
+	);
+	let block_ms = client.block_time().await?.ms();
+	let outputs = match client
+		.follow_model(signer, &job, &file, |step| {
+			crate::output::print_step(out, job_id, "the outputs", step, block_ms)
+		})
+		.await
+	{
+		Ok(outputs) => outputs,
+		Err(proofgrid_client::Error::WrongOutput { .. }) => {
+			anyhow::bail!("job {job_id}: the device's output was wrong")
+		}
+		Err(e) => return Err(e.into()),
+	};
+	client
+		.until_settled(job_id, job.submitted_at + 1, std::time::Duration::from_secs(3600), |o| {
+			out.print(json!({ "id": job_id, "end": o }), || {
+				crate::output::outcome_line(job_id, o, block_ms)
+			})
+		})
+		.await?;
+	let logits = outputs.last().context("a model without layers")?;
+	let classes_count = logits.len() / images.max(1);
+	let classes: Vec<usize> = logits
+		.chunks_exact(classes_count.max(1))
+		.map(|row| (0..row.len()).max_by_key(|&j| (row[j], std::cmp::Reverse(j))).unwrap_or(0))
+		.collect();
+	out.print(json!({ "job": job_id, "classes": classes }), || {
+		format!("predicted classes: {classes:?}")
+	});
+	Ok(())
 }
 
 /// `proofgrid model register`.
@@ -117,6 +194,14 @@ pub async fn remove(client: &Client, signer: &Keypair, out: &Output, id: u64) ->
 pub struct ModelArgs {
 	/// The model's directory (`model.json`, `x.npy`, the weights and biases).
 	dir: PathBuf,
+	/// Run registered model `ID` (whose files are in the directory, as `proofgrid model
+	/// register` read them) as one job, instead of a chain of layer jobs.
+	#[arg(long)]
+	id: Option<u64>,
+	/// The batch (`int8`, one row per image, NHWC), for `--id`; the directory's `x.npy` by
+	/// default.
+	#[arg(long)]
+	x: Option<PathBuf>,
 	/// Output elements the chain checks per layer (the chain's default by default).
 	#[arg(long)]
 	samples: Option<u32>,
@@ -130,6 +215,9 @@ pub struct ModelArgs {
 
 /// Runs the model's layers as chained jobs and prints the batch's predicted classes.
 pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: ModelArgs) -> Result<()> {
+	if args.id.is_some() {
+		return run_registered(client, signer, out, args).await;
+	}
 	let path = args.dir.join("model.json");
 	let model: Value = serde_json::from_slice(
 		&std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
