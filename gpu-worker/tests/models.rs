@@ -71,6 +71,25 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 		.await
 		.unwrap_or_else(|e| panic!("{e}\n{}", honest.log_tail()));
 	assert_eq!(outputs, file.run(48, &input).unwrap(), "every layer, byte for byte");
+	// Data availability, once the reveal is verified: rows of the first and last layers,
+	// published on chain by the worker and proven against the committed root.
+	let verified = outcome(&client, job.id, job.submitted_at + 1, &honest).await;
+	assert!(matches!(verified, JobOutcome::Verified { .. }), "{verified:?}");
+	let spec = client.job(job.id).await.unwrap().unwrap().spec.0;
+	let witness = spec.shape.k.max(spec.shape.n);
+	let demanded = vec![(0, 100), (4, 47)];
+	let demanded_from = client.best_number().await.unwrap();
+	let answer_by = client.demand_data(&dapp, job.id, demanded.clone(), witness).await.unwrap();
+	let published = published_leaves(&client, job.id, demanded_from, answer_by, &honest).await;
+	let plan = file.model.plan(48).unwrap();
+	let root = proofgrid_client::model_jobs::outputs_root(&plan, &outputs).unwrap();
+	assert_eq!(
+		proofgrid_primitives::model_proof::check_model_data_answer(
+			&plan, &root, &demanded, &published
+		),
+		Ok(())
+	);
+	println!("data demand: rows {demanded:?} published by the worker and proven");
 	let end = client
 		.until_settled(job.id, job.submitted_at + 1, JOB_TIMEOUT, |_| {})
 		.await

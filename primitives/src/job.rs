@@ -48,7 +48,7 @@ pub type ModelReveal = BoundedVec<ModelSample, ConstU32<MAX_SUPPLIED_SAMPLES>>;
 pub const MAX_DEMANDED_ELEMENTS: u32 = 8;
 
 /// The elements `(row, column)` of a verified job's output that its client demands the device
-/// publish on chain.
+/// publish on chain; for a model job, the rows `(layer, row)` of its layers' outputs.
 pub type DemandedElements = BoundedVec<(u32, u32), ConstU32<MAX_DEMANDED_ELEMENTS>>;
 
 /// What holds a demanded element of a committed output, published on chain with its path to
@@ -70,6 +70,19 @@ pub enum PublishedLeaf {
 		/// The row's values.
 		values: crate::inputs::Lane,
 		/// Its path to the output root.
+		path: MerklePath,
+	},
+	/// A row of one layer's output of a model job ([`OutputKind::Model`]; the demanded element
+	/// `(layer, row)`): its values, its path to the layer's root, and the layer's root with its
+	/// path to the output root.
+	LayerRow {
+		/// The layer's root.
+		layer_root: sp_core::H256,
+		/// Its path to the output root.
+		layer_path: MerklePath,
+		/// The row's values.
+		values: crate::inputs::Lane,
+		/// Its path to the layer's root.
 		path: MerklePath,
 	},
 }

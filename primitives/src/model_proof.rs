@@ -576,6 +576,80 @@ impl<'a> ModelProver<'a> {
 	}
 }
 
+/// `Ok` if `answer` publishes, for each demanded row `(layer, row)` of a model job's outputs
+/// committed as `root` (planned as `plan`), in order, that row proven against its layer's root
+/// and that root against the output root ([`crate::job::PublishedLeaf::LayerRow`]); the index
+/// of the first part that does not prove it (or of the first missing one).
+pub fn check_model_data_answer(
+	plan: &[Planned],
+	root: &H256,
+	elements: &[(u32, u32)],
+	answer: &[crate::job::PublishedLeaf],
+) -> Result<(), usize> {
+	use crate::job::PublishedLeaf;
+	for (i, &(layer, row)) in elements.iter().enumerate() {
+		let planned = plan.get(layer as usize).ok_or(i)?;
+		let Some(PublishedLeaf::LayerRow { layer_root, layer_path, values, path }) = answer.get(i)
+		else {
+			return Err(i);
+		};
+		let proven = row < planned.rows()
+			&& values.len() == planned.output.channels as usize
+			&& merkle::verify(
+				&root.0,
+				plan.len() as u64,
+				layer.into(),
+				hash_layer_root(layer, layer_root),
+				&siblings(layer_path),
+			)
+			.is_ok() && merkle::verify(
+			&layer_root.0,
+			planned.rows().into(),
+			row.into(),
+			hash_lane(values),
+			&siblings(path),
+		)
+		.is_ok();
+		if !proven {
+			return Err(i);
+		}
+	}
+	if answer.len() == elements.len() {
+		Ok(())
+	} else {
+		Err(elements.len())
+	}
+}
+
+/// What a device publishes for demanded row `(layer, row)` of its model job's `outputs`
+/// (every layer's, as planned by `plan`); `None` outside them.
+pub fn published_row(
+	plan: &[Planned],
+	outputs: &[Vec<i8>],
+	(layer, row): (u32, u32),
+) -> Option<crate::job::PublishedLeaf> {
+	let planned = plan.get(layer as usize)?;
+	if row >= planned.rows() || outputs.len() != plan.len() {
+		return None;
+	}
+	let trees = plan
+		.iter()
+		.zip(outputs)
+		.map(|(p, o)| lane_tree(o, p.output.channels))
+		.collect::<Option<Vec<_>>>()?;
+	let roots: Vec<H256> = trees.iter().map(|t| H256(t.root())).collect();
+	let top = output_tree(&roots)?;
+	let tree = &trees[layer as usize];
+	let channels = planned.output.channels as usize;
+	let start = row as usize * channels;
+	Some(crate::job::PublishedLeaf::LayerRow {
+		layer_root: roots[layer as usize],
+		layer_path: to_path(top.proof(layer.into()).ok()?),
+		values: outputs[layer as usize].get(start..start + channels)?.to_vec().try_into().ok()?,
+		path: to_path(tree.proof(row.into()).ok()?),
+	})
+}
+
 /// What a model job costs and how large its proof is, from its plan alone: what the chain
 /// prices, sizes windows by and bounds reveals with.
 impl Planned {
@@ -766,6 +840,49 @@ mod tests {
 		assert_eq!(Some(shape.n), widest);
 		let reads = r.plan.iter().filter_map(Planned::gemm_shape).map(|s| s.k).max().unwrap();
 		assert!(shape.k >= reads);
+	}
+
+	#[test]
+	fn every_published_row_proves_against_the_root_and_a_doctored_one_does_not() {
+		use crate::job::PublishedLeaf;
+		let r = run(2);
+		let prover = ModelProver::new(&r.plan, &r.input, &r.outputs, &r.weights).unwrap();
+		let root = prover.root();
+		let mut all = Vec::new();
+		for (l, p) in r.plan.iter().enumerate() {
+			for row in 0..p.rows() {
+				all.push((l as u32, row));
+			}
+		}
+		let answer: Vec<PublishedLeaf> =
+			all.iter().map(|&e| published_row(&r.plan, &r.outputs, e).unwrap()).collect();
+		for (element, leaf) in all.iter().zip(&answer) {
+			assert_eq!(
+				check_model_data_answer(&r.plan, &root, &[*element], core::slice::from_ref(leaf)),
+				Ok(())
+			);
+		}
+		let demanded = [(0, 5), (4, 1), (2, 0)];
+		let leaves: Vec<_> =
+			demanded.iter().map(|&e| published_row(&r.plan, &r.outputs, e).unwrap()).collect();
+		assert_eq!(check_model_data_answer(&r.plan, &root, &demanded, &leaves), Ok(()));
+		// Out of order, missing, another row's, a changed value, another kind's leaf.
+		assert_eq!(
+			check_model_data_answer(&r.plan, &root, &[(4, 1), (0, 5)], &leaves[..2]),
+			Err(0)
+		);
+		assert_eq!(check_model_data_answer(&r.plan, &root, &demanded, &leaves[..2]), Err(2));
+		let mut doctored = leaves.clone();
+		if let PublishedLeaf::LayerRow { values, .. } = &mut doctored[1] {
+			values[0] ^= 1;
+		}
+		assert_eq!(check_model_data_answer(&r.plan, &root, &demanded, &doctored), Err(1));
+		let row = PublishedLeaf::Row { values: Default::default(), path: Default::default() };
+		assert_eq!(check_model_data_answer(&r.plan, &root, &[(0, 5)], &[row]), Err(0));
+		// Outside the outputs: nothing to publish, nothing proves it.
+		assert_eq!(published_row(&r.plan, &r.outputs, (5, 0)), None);
+		assert_eq!(published_row(&r.plan, &r.outputs, (4, r.plan[4].rows())), None);
+		assert_eq!(check_model_data_answer(&r.plan, &root, &[(5, 0)], &leaves[..1]), Err(0));
 	}
 
 	#[test]

@@ -12,15 +12,46 @@ impl DeviceWorker {
 			self.config.client.demands_for_device(&self.config.device.account()).await?
 		{
 			let info = self.config.client.job(job).await?.context("a demanded job is not open")?;
-			let leaves = match info.spec.0.layer() {
-				Some(_) => self.demanded_rows(job, &info.spec.0.shape, &elements)?,
-				None => self.demanded_leaves(job, &info.spec.0.shape, &elements)?,
+			let spec = &info.spec.0;
+			let leaves = match (spec.model(), spec.layer()) {
+				(Some((model, batch)), _) => {
+					self.demanded_model_rows(job, model, batch, &elements).await?
+				}
+				(None, Some(_)) => self.demanded_rows(job, &spec.shape, &elements)?,
+				(None, None) => self.demanded_leaves(job, &spec.shape, &elements)?,
 			};
 			self.ensure_funded().await?;
 			self.config.client.publish_data(&self.config.device, job, leaves).await?;
 			tracing::info!(device = %self.config.device.address(), job, elements = elements.len(), "published the leaves its client demanded");
 		}
 		Ok(())
+	}
+
+	/// The rows `(layer, row)` of a model job's outputs, each with its path to its layer's root
+	/// and that root's to the output root (the trees rebuilt from the kept outputs).
+	async fn demanded_model_rows(
+		&self,
+		job: JobId,
+		model: u64,
+		batch: u32,
+		elements: &[(u32, u32)],
+	) -> Result<Vec<PublishedLeaf>> {
+		let file = self.model_file(model).await?;
+		let plan = file.model.plan(batch).map_err(|e| anyhow::anyhow!("model {model}: {e:?}"))?;
+		let (values, _) = self
+			.config
+			.store
+			.layer(job)?
+			.with_context(|| format!("job {job}'s outputs are gone"))?;
+		let outputs = crate::kinds::model::split(&plan, &values)
+			.with_context(|| format!("job {job}'s kept outputs do not fit its model"))?;
+		elements
+			.iter()
+			.map(|&element| {
+				proofgrid_primitives::model_proof::published_row(&plan, &outputs, element)
+					.with_context(|| format!("row {element:?} is outside job {job}'s outputs"))
+			})
+			.collect()
 	}
 
 	/// The leaves of a GEMM output holding `elements`, with their paths.

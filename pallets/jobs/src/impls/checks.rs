@@ -42,6 +42,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// A model job's plan on its batch, `None` for other jobs (or a model that no longer plans,
+	/// which a job holding it cannot meet).
+	pub(crate) fn model_plan(
+		spec: &JobSpec,
+	) -> Option<alloc::vec::Vec<proofgrid_primitives::model::Planned>> {
+		let (model, batch) = spec.model()?;
+		T::Models::model(model)?.0.plan(batch).ok()
+	}
+
 	/// Every check of a model job at submission: its model is registered and plans on the
 	/// batch; the spec's shape, operations and output values are the plan's; the batch's
 	/// commitment has the plan's rows; its source is an upload or a URL; every layer gets a
@@ -121,14 +130,18 @@ impl<T: Config> Pallet<T> {
 		let witness = match info.spec.output_kind() {
 			Some(OutputKind::Supplied) => shape.k,
 			// The answer's rows are `n` long: the witness prices their hashing too.
-			Some(OutputKind::Layer) => shape.k.max(shape.n),
+			Some(OutputKind::Layer) | Some(OutputKind::Model) => shape.k.max(shape.n),
 			_ => return Err(Error::<T>::BadDemand.into()),
 		};
 		ensure!(witness == k_dim_witness, Error::<T>::WrongWitness);
-		ensure!(
-			!elements.is_empty() && elements.iter().all(|(r, c)| *r < shape.m && *c < shape.n),
-			Error::<T>::BadDemand
-		);
+		// A model job's elements are rows `(layer, row)` of its layers' outputs.
+		let inside = match Self::model_plan(&info.spec) {
+			Some(plan) => elements.iter().all(|&(layer, row)| {
+				plan.get(layer as usize).is_some_and(|planned| row < planned.rows())
+			}),
+			None => elements.iter().all(|(r, c)| *r < shape.m && *c < shape.n),
+		};
+		ensure!(!elements.is_empty() && inside, Error::<T>::BadDemand);
 		ensure!(!crate::Demands::<T>::contains_key(device, job), Error::<T>::DemandPending);
 		Ok((device.clone(), now.saturating_add(T::RevealWindow::get())))
 	}
@@ -143,7 +156,7 @@ impl<T: Config> Pallet<T> {
 				PublishedLeaf::Tile { .. } => {
 					T::Verifier::verify_fraud_weight(OutputKind::Supplied, 0, 0, 0)
 				}
-				PublishedLeaf::Row { values, .. } => {
+				PublishedLeaf::Row { values, .. } | PublishedLeaf::LayerRow { values, .. } => {
 					T::Verifier::verify_fraud_weight(OutputKind::Layer, 0, values.len() as u32, 0)
 				}
 			})

@@ -56,13 +56,21 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::WrongState.into());
 		};
 		let kind = info.spec.output_kind().ok_or(Error::<T>::WrongState)?;
-		let answered = proofgrid_primitives::job::check_data_answer(
-			kind,
-			&info.spec.shape,
-			&root.0,
-			&demand.elements,
-			&leaves,
-		);
+		let answered = match Self::model_plan(&info.spec) {
+			Some(plan) => proofgrid_primitives::model_proof::check_model_data_answer(
+				&plan,
+				root,
+				&demand.elements,
+				&leaves,
+			),
+			None => proofgrid_primitives::job::check_data_answer(
+				kind,
+				&info.spec.shape,
+				&root.0,
+				&demand.elements,
+				&leaves,
+			),
+		};
 		if answered.is_err() {
 			Self::fail(job, info, FailureReason::DataWithheld);
 			return Ok(());

@@ -243,3 +243,98 @@ fn a_fraud_proof_against_one_wrong_element_of_a_verified_model_job_slashes_its_d
 		assert_eq!(users(model), 0);
 	});
 }
+
+/// The rows `(layer, row)` of `job`'s outputs its device publishes for `elements`.
+fn published(job: &ModelJob, elements: &[(u32, u32)]) -> proofgrid_primitives::job::DataAnswer {
+	let rows: Vec<_> = elements
+		.iter()
+		.map(|&e| {
+			proofgrid_primitives::model_proof::published_row(&job.plan, &job.outputs, e).unwrap()
+		})
+		.collect();
+	rows.try_into().unwrap()
+}
+
+#[test]
+fn a_model_jobs_device_publishes_demanded_rows_or_is_slashed_for_withholding_them() {
+	build_and_execute(|| {
+		register_device(1, PRICE);
+		let job = ModelJob::new(2);
+		let model = register_model(&job);
+		let witness = job.spec(model, SAMPLES).shape.k.max(job.spec(model, SAMPLES).shape.n);
+		let verified = |job: &ModelJob| {
+			let id = submit(job.spec(model, SAMPLES)).unwrap();
+			let challenge_block = committed(id, job);
+			assert_ok!(reveal_model(id, challenge_block, job));
+			id
+		};
+		let demand = |id, elements: Vec<(u32, u32)>, witness| {
+			Jobs::demand_data(
+				RuntimeOrigin::signed(client()),
+				id,
+				elements.try_into().unwrap(),
+				witness,
+			)
+		};
+
+		// Rows of the first and the last layer: published, proven, and disputes taken longer.
+		let id = verified(&job);
+		assert_noop!(demand(id, vec![(0, 1)], witness + 1), Error::<Test>::WrongWitness);
+		// Elements are rows of layers: a layer or a row beyond the outputs is refused.
+		assert_noop!(demand(id, vec![(5, 0)], witness), Error::<Test>::BadDemand);
+		let rows = job.plan[4].rows();
+		assert_noop!(demand(id, vec![(4, rows)], witness), Error::<Test>::BadDemand);
+		let elements = vec![(0, 17), (4, 1)];
+		assert_ok!(demand(id, elements.clone(), witness));
+		// Another row than demanded proves nothing; kept for later.
+		let wrong = published(&job, &[(0, 16), (4, 1)]);
+		assert_ok!(Jobs::publish_data(
+			RuntimeOrigin::signed(device(1)),
+			id,
+			published(&job, &elements)
+		));
+		assert!(System::events()
+			.iter()
+			.any(|e| matches!(e.event, RuntimeEvent::Jobs(Event::DataPublished { .. }))));
+		let Some(JobStatus::Verified { dispute_until, .. }) =
+			JobsMap::<Test>::get(id).map(|j| j.status)
+		else {
+			panic!("still verified, open to disputes from the published rows");
+		};
+		run_to_block(dispute_until + 1);
+		assert!(JobsMap::<Test>::get(id).is_none(), "settled");
+
+		// A second job: the device answers with another row than demanded, and is slashed as
+		// for withheld data; the client is made whole.
+		let second = verified(&job);
+		let bond = Devices::bond_of(&device(1)).unwrap();
+		assert_ok!(demand(second, elements.clone(), witness));
+		assert_ok!(Jobs::publish_data(RuntimeOrigin::signed(device(1)), second, wrong));
+		assert!(System::events().iter().any(|e| matches!(
+			e.event,
+			RuntimeEvent::Jobs(Event::JobFailed {
+				job,
+				reason: FailureReason::DataWithheld,
+				slashed: COLLATERAL,
+				..
+			}) if job == second
+		)));
+		assert_eq!(Devices::bond_of(&device(1)), Some(bond - COLLATERAL));
+		assert_ok!(Devices::top_up_bond(
+			RuntimeOrigin::signed(account(PROVIDER)),
+			device(1),
+			COLLATERAL
+		));
+
+		// A third: the device never answers; the deadline fails the job.
+		let third = verified(&job);
+		assert_ok!(demand(third, vec![(2, 3)], witness));
+		run_to_block(System::block_number() + REVEAL_WINDOW + 2);
+		assert!(System::events().iter().any(|e| matches!(
+			e.event,
+			RuntimeEvent::Jobs(Event::JobFailed { job, reason: FailureReason::DataWithheld, .. })
+				if job == third
+		)));
+		assert_eq!(users(model), 0, "every job ended");
+	});
+}
