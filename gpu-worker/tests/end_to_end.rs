@@ -576,7 +576,9 @@ async fn honest_work_is_paid_and_rewarded_and_cheating_is_slashed() {
 			.into_iter()
 			.map(|leaf| match leaf {
 				PublishedLeaf::Tile { values, .. } => values,
-				PublishedLeaf::Row { .. } => panic!("a GEMM job's leaves are tiles"),
+				PublishedLeaf::Row { .. } | PublishedLeaf::LayerRow { .. } => {
+					panic!("a GEMM job's leaves are tiles")
+				}
 			})
 			.collect();
 	let endpoint = client.endpoint(&honest_device).await.unwrap().expect("published");
