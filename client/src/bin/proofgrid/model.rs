@@ -82,7 +82,9 @@ async fn run_registered(
 			"layers": layers, "units": units, "samples": samples }),
 		|| {
 			format!(
-				"submitted model job {job_id}: model {id} ({layers} layers) on {batch} images, 				 {units} work unit(s), cap {} GRID/unit; {samples} elements checked on chain 				 (split across the layers), every layer checked here",
+				"submitted model job {job_id}: model {id} ({layers} layers) on {batch} images, {units} \
+				 work unit(s), cap {} GRID/unit; {samples} elements checked on chain (split across \
+				 the layers), every layer checked here",
 				format_grid(cap)
 			)
 		},
@@ -90,7 +92,7 @@ async fn run_registered(
 	let block_ms = client.block_time().await?.ms();
 	let outputs = match client
 		.follow_model(signer, &job, &file, |step| {
-			crate::output::print_step(out, job_id, "the outputs", step, block_ms)
+			crate::output::print_step(out, job_id, crate::output::MODEL_OUTPUTS, step, block_ms)
 		})
 		.await
 	{

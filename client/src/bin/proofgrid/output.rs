@@ -76,6 +76,7 @@ pub(crate) fn outcome_line(job: u64, outcome: &JobOutcome, block_ms: u64) -> Str
 /// output's name, `C` of a GEMM or `Y` of a layer.
 pub(crate) fn print_step(out: &Output, id: u64, matrix: &str, step: Step, block_ms: u64) {
 	let layer = matrix == "Y";
+	let model = matrix == MODEL_OUTPUTS;
 	match step {
 		Step::Uploaded { device } => {
 			out.print(json!({ "job": id, "uploadedTo": to_address(&device) }), || {
@@ -85,6 +86,14 @@ pub(crate) fn print_step(out: &Output, id: u64, matrix: &str, step: Step, block_
 		Step::InputsConfirmed => out.print(json!({ "job": id, "inputsConfirmed": true }), || {
 			format!("job {id}: the device's receipt for the inputs is on chain")
 		}),
+		Step::Checked { millis } if model => out.print(
+			json!({ "job": id, "checked": { "rounds": DEFAULT_ROUNDS, "ms": millis } }),
+			|| {
+				format!(
+					"job {id}: every layer's output checked here in {millis:.1} ms (each layer recomputed on the previous layer's committed output)"
+				)
+			},
+		),
 		Step::Checked { millis } if layer => out.print(
 			json!({ "job": id, "checked": { "rounds": DEFAULT_ROUNDS, "ms": millis } }),
 			|| {
@@ -105,7 +114,7 @@ pub(crate) fn print_step(out: &Output, id: u64, matrix: &str, step: Step, block_
 			eprintln!("job {id}: no accumulators from the device ({reason}); checking the slow way")
 		}
 		Step::Wrong { row, column, found, expected } => {
-			let reference = if layer { "the layer" } else { "A·B" };
+			let reference = if layer || model { "the layer" } else { "A·B" };
 			print_wrong(out, id, matrix, reference, (row as usize, column as usize), found, expected)
 		}
 		Step::Ruled(outcome) => out.print(json!({ "id": id, "end": outcome }), || {
@@ -126,6 +135,9 @@ pub(crate) fn print_step(out: &Output, id: u64, matrix: &str, step: Step, block_
 		}
 	}
 }
+
+/// What [`print_step`] calls a model job's outputs.
+pub(crate) const MODEL_OUTPUTS: &str = "the outputs";
 
 /// The first values of an output, for a glance.
 pub(crate) fn first_values(c: &[i32]) -> String {
