@@ -117,9 +117,10 @@ struct RunArgs {
 	#[arg(long, default_value_t = 24)]
 	retention_hours: u64,
 	/// A directory of models this worker runs (one subdirectory per model: its `model.json`
-	/// and `.npy` files, as `proofgrid model import` writes them). A model job is taken only
-	/// when the model registered on chain, with its weights' commitments, is one of these.
-	/// Without it, model jobs are not taken.
+	/// and `.npy` files, as `proofgrid model import` writes them). A model job is taken when
+	/// the model registered on chain, with its weights' commitments, is one of these, or can
+	/// be fetched from the registration's weights URL (kept here once checked). Without it,
+	/// model jobs are not taken.
 	#[arg(long)]
 	models: Option<PathBuf>,
 	/// Prometheus metrics address (`none` to disable).
@@ -252,7 +253,7 @@ async fn run(args: RunArgs) -> Result<()> {
 		Some(dir) => proofgrid_worker::kinds::model::Library::load(dir)?,
 		None => Default::default(),
 	});
-	if !models.is_empty() {
+	if models.is_enabled() {
 		tracing::info!(models = models.len(), "models loaded: model-i8 jobs are taken");
 	}
 	#[cfg(feature = "fault-injection")]

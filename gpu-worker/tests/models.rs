@@ -1,11 +1,13 @@
 //! A whole registered model as one job, end to end with real binaries on loopback: a dev node
-//! (a block every 500 ms), a worker given the example CNN's files (`--models`), a worker of the
-//! `fault-injection` build that fakes one element of the CNN's middle layer, and a dApp using
-//! the SDK (`Client::submit_model`, `Client::follow_model`).
+//! (a block every 500 ms), a worker that fetches the example CNN's files from the weights URL
+//! its registration names (a local HTTP server), a worker of the `fault-injection` build given
+//! the files (`--models`) that fakes one element of the CNN's middle layer, and a dApp using the
+//! SDK (`Client::submit_model`, `Client::follow_model`).
 //!
 //! 1. The CNN of `examples/cnn` is registered, and a batch of 48 images runs as one job: the
-//!    dApp checks every layer's output, which equals its own run of the model byte for byte,
-//!    and the job settles.
+//!    worker fetches and checks the weights, the dApp checks every layer's output, which equals
+//!    its own run of the model byte for byte, has rows of two layers published on chain, and
+//!    the job settles.
 //!    The CLI does the same in one command (`proofgrid model run DIR --id ID --x BATCH.npy`).
 //! 2. The cheater takes the next batch. The chain's draws in the faked layer almost always miss
 //!    its one wrong element; the dApp's check finds it, and the device is slashed (by the
@@ -40,8 +42,23 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 	std::os::unix::fs::symlink(&cnn, models.join("cnn")).unwrap();
 	let models = models.display().to_string();
 	let file = ModelFile::load(&cnn).unwrap();
+	// The weights at a URL, as their registrant serves them.
+	let mut served = std::collections::HashMap::new();
+	for entry in std::fs::read_dir(&cnn).unwrap() {
+		let path = entry.unwrap().path();
+		let name = path.file_name().unwrap().to_string_lossy().to_string();
+		served.insert(format!("/cnn/{name}"), std::fs::read(&path).unwrap());
+	}
+	let served = std::sync::Arc::new(served);
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let weights_url = format!("http://{}/cnn", listener.local_addr().unwrap());
+	let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+		let served = served.clone();
+		async move { served.get(uri.path()).cloned().unwrap_or_default() }
+	});
+	tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 	let dapp = Keypair::from_suri("//Eve").unwrap();
-	let model = client.register_model(&dapp, &file, None).await.unwrap();
+	let model = client.register_model(&dapp, &file, Some(&weights_url)).await.unwrap();
 	let options = MatmulOptions {
 		price_cap: GRID,
 		samples: None,
@@ -52,15 +69,18 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 	};
 	let program = Path::new(env!("CARGO_BIN_EXE_proofgrid-worker"));
 
-	// 1. An honest worker runs the batch as one job.
+	// 1. An honest worker, which has no model yet, runs the batch as one job.
 	let addr = format!("127.0.0.1:{}", free_port());
+	let fetched = dir.path().join("fetched");
+	std::fs::create_dir_all(&fetched).unwrap();
+	let fetched = fetched.display().to_string();
 	let honest = worker(
 		program,
 		"honest",
 		&url,
 		"//Charlie",
 		dir.path(),
-		&["--data-addr", &addr, "--models", &models],
+		&["--data-addr", &addr, "--models", &fetched, "--fetch-private-urls"],
 	);
 	let charlie = Keypair::from_suri("//Charlie").unwrap();
 	wait_for_device(&client, &charlie.account(), &honest).await;
@@ -71,6 +91,8 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 		.await
 		.unwrap_or_else(|e| panic!("{e}\n{}", honest.log_tail()));
 	assert_eq!(outputs, file.run(48, &input).unwrap(), "every layer, byte for byte");
+	let log = std::fs::read_to_string(&honest.log).unwrap();
+	assert!(log.contains("model fetched and checked against its registration"), "{log}");
 	// Data availability, once the reveal is verified: rows of the first and last layers,
 	// published on chain by the worker and proven against the committed root.
 	let verified = outcome(&client, job.id, job.submitted_at + 1, &honest).await;

@@ -186,6 +186,60 @@ pub async fn fetch_bias(
 	Ok(bias)
 }
 
+/// Largest `model.json` fetched.
+pub const MAX_MODEL_JSON: usize = 64 << 10;
+
+/// Whether `name` is a plain `.npy` file name: what a fetched `model.json` may name (never a
+/// path: a registrant chooses it).
+pub fn is_plain_npy_name(name: &str) -> bool {
+	name.len() <= 128
+		&& name.ends_with(".npy")
+		&& !name.starts_with('.')
+		&& name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+}
+
+/// A model's files fetched from `url` (`{url}/model.json` and every `.npy` file its layers
+/// name, each a plain file name under `url`) into `dir`, by [`get_limited`], no file larger
+/// than `--max-input-mib`. The caller checks them against the registration.
+pub async fn fetch_model_files(
+	url: &str,
+	dir: &std::path::Path,
+	policy: &FetchPolicy,
+) -> Result<(), FetchError> {
+	let base = url.trim_end_matches('/');
+	let json_url = format!("{base}/model.json");
+	let refused = |url: &str, reason: String| FetchError::Request { url: url.to_string(), reason };
+	let json = get_limited(&json_url, MAX_MODEL_JSON, policy, &[], None).await?;
+	let value: serde_json::Value =
+		serde_json::from_slice(&json).map_err(|e| refused(&json_url, format!("not JSON: {e}")))?;
+	let mut names = Vec::new();
+	for layer in value["layers"].as_array().into_iter().flatten() {
+		for key in ["weights", "bias"] {
+			if let Some(name) = layer[key].as_str() {
+				names.push(name.to_string());
+			}
+		}
+	}
+	let most = 2 * proofgrid_primitives::model::MAX_LAYERS as usize;
+	if names.len() > most {
+		return Err(refused(&json_url, format!("more than {most} files")));
+	}
+	if let Some(name) = names.iter().find(|name| !is_plain_npy_name(name)) {
+		return Err(refused(&json_url, format!("{name:?} is not a plain .npy file name")));
+	}
+	let write = |path: std::path::PathBuf, bytes: &[u8]| {
+		std::fs::write(&path, bytes).map_err(|e| refused(url, format!("{}: {e}", path.display())))
+	};
+	std::fs::create_dir_all(dir).map_err(|e| refused(url, format!("{}: {e}", dir.display())))?;
+	for name in &names {
+		let file_url = format!("{base}/{name}");
+		let limit = policy.max_bytes.saturating_add(MAX_NPY_HEADER + 12);
+		let bytes = get_limited(&file_url, limit, policy, &[], None).await?;
+		write(dir.join(name), &bytes)?;
+	}
+	write(dir.join("model.json"), &json)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -1,9 +1,13 @@
 //! A whole-model job on the device: every layer's output on the client's batch (by the
 //! primitives' definition, `Model::run`, on the CPU), the root over them, and the samples that
 //! answer its challenge (`model_proof`). The weights come from the models this worker was given
-//! (`--models DIR`), found by the commitments the model's registration names.
+//! (`--models DIR`) or fetched from a registration's weights URL into that directory, found by
+//! the commitments the model's registration names.
 
-use std::path::Path;
+use std::{
+	path::{Path, PathBuf},
+	sync::RwLock,
+};
 
 use anyhow::{ensure, Context, Result};
 use proofgrid_client::model::ModelFile;
@@ -17,15 +21,19 @@ use proofgrid_primitives::{
 
 use crate::kinds::faults::ElementHook;
 
-/// The models a worker can run, loaded from the subdirectories of one directory (each a
-/// `model.json` with its `.npy` files, as `proofgrid model import` writes them).
+/// The models a worker can run: loaded from the subdirectories of its `--models` directory
+/// (each a `model.json` with its `.npy` files, as `proofgrid model import` writes them), and
+/// fetched into it from a registration's weights URL when a job names a model it lacks.
 #[derive(Default)]
 pub struct Library {
-	models: Vec<(ModelFile, Vec<WeightsCommitment>)>,
+	models: RwLock<Vec<(ModelFile, Vec<WeightsCommitment>)>>,
+	/// Where fetched models are kept, by their commitments (none: nothing is fetched).
+	dir: Option<PathBuf>,
 }
 
 impl Library {
-	/// Every model under `dir` (one per subdirectory holding a `model.json`).
+	/// Every model under `dir` (one per subdirectory holding a `model.json`); fetched models
+	/// are kept there too.
 	pub fn load(dir: &Path) -> Result<Self> {
 		let mut models = Vec::new();
 		let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -42,26 +50,70 @@ impl Library {
 			let commitments = file.weights_commitments();
 			models.push((file, commitments));
 		}
-		Ok(Self { models })
+		Ok(Self { models: RwLock::new(models), dir: Some(dir.to_path_buf()) })
 	}
 
 	/// How many models it holds.
 	pub fn len(&self) -> usize {
-		self.models.len()
+		self.models.read().expect("not poisoned").len()
 	}
 
-	/// Whether it holds none.
+	/// Whether it holds none (yet).
 	pub fn is_empty(&self) -> bool {
-		self.models.is_empty()
+		self.len() == 0
+	}
+
+	/// Whether it can run models at all: it has a directory (`--models`).
+	pub fn is_enabled(&self) -> bool {
+		self.dir.is_some()
 	}
 
 	/// The model whose layers are `model` and whose weights' commitments are `weights` (what a
 	/// registration names), if this worker has it.
-	pub fn find(&self, model: &Model, weights: &[WeightsCommitment]) -> Option<&ModelFile> {
+	pub fn find(&self, model: &Model, weights: &[WeightsCommitment]) -> Option<ModelFile> {
 		self.models
+			.read()
+			.expect("not poisoned")
 			.iter()
 			.find(|(file, commitments)| &file.model == model && commitments == weights)
-			.map(|(file, _)| file)
+			.map(|(file, _)| file.clone())
+	}
+
+	/// Fetches the files of the model whose layers are `model` and whose weights' commitments
+	/// are `weights` from `url`, and keeps them (in a directory named by the commitments) only
+	/// if they are that model: the weights' roots recomputed from the fetched files.
+	pub async fn fetch(
+		&self,
+		url: &str,
+		model: &Model,
+		weights: &[WeightsCommitment],
+		policy: &crate::data::fetch::FetchPolicy,
+	) -> Result<ModelFile> {
+		use codec::Encode;
+		let dir = self.dir.as_ref().context("no --models directory to keep fetched models in")?;
+		let name = hex::encode(&sp_crypto_hashing::blake2_256(&weights.encode())[..16]);
+		let (tmp, kept) = (dir.join(format!(".{name}.part")), dir.join(&name));
+		let _ = std::fs::remove_dir_all(&tmp);
+		crate::data::fetch::fetch_model_files(url, &tmp, policy).await?;
+		let loaded = ModelFile::load(&tmp);
+		let matches = loaded.as_ref().is_ok_and(|file| {
+			&file.model == model && file.weights_commitments().as_slice() == weights
+		});
+		if !matches {
+			let _ = std::fs::remove_dir_all(&tmp);
+			anyhow::bail!(
+				"the files at {url} are not the registered model ({})",
+				match loaded {
+					Err(e) => e.to_string(),
+					Ok(_) => "other layers or weights than its registration names".into(),
+				}
+			);
+		}
+		let _ = std::fs::remove_dir_all(&kept);
+		std::fs::rename(&tmp, &kept)?;
+		let file = ModelFile::load(&kept).map_err(|e| anyhow::anyhow!("{e}"))?;
+		self.models.write().expect("not poisoned").push((file.clone(), weights.to_vec()));
+		Ok(file)
 	}
 }
 
@@ -175,10 +227,90 @@ mod tests {
 			assert_eq!(changed, usize::from(l == middle), "layer {l}");
 		}
 
-		let library = Library { models: vec![(file.clone(), fixture.commitments.clone())] };
+		let library = Library {
+			models: RwLock::new(vec![(file.clone(), fixture.commitments.clone())]),
+			dir: None,
+		};
 		assert!(library.find(&fixture.model, &fixture.commitments).is_some());
 		let mut other = fixture.commitments.clone();
 		other[0].bias = sp_core::H256::repeat_byte(1);
 		assert!(library.find(&fixture.model, &other).is_none());
+	}
+
+	#[tokio::test]
+	async fn a_model_is_fetched_checked_and_kept_and_other_files_are_refused() {
+		use crate::data::fetch::FetchPolicy;
+		use std::collections::HashMap;
+		let cnn = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/cnn/model");
+		let file = ModelFile::load(&cnn).unwrap();
+		let weights = file.weights_commitments();
+		let mut served: HashMap<String, Vec<u8>> = HashMap::new();
+		for entry in std::fs::read_dir(&cnn).unwrap() {
+			let path = entry.unwrap().path();
+			let name = path.file_name().unwrap().to_string_lossy().to_string();
+			let bytes = std::fs::read(&path).unwrap();
+			served.insert(format!("/good/{name}"), bytes.clone());
+			let mut bad = bytes.clone();
+			if name == "layer0.bias.npy" {
+				// One bias changed: its root is not the registered one.
+				*bad.last_mut().unwrap() ^= 1;
+			}
+			served.insert(format!("/bad/{name}"), bad);
+			let evil = match name.as_str() {
+				"model.json" => String::from_utf8(bytes)
+					.unwrap()
+					.replace("layer0.weights.npy", "../../secret.npy")
+					.into_bytes(),
+				_ => bytes,
+			};
+			served.insert(format!("/evil/{name}"), evil);
+		}
+		let served = std::sync::Arc::new(served);
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let base = format!("http://{}", listener.local_addr().unwrap());
+		let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+			let served = served.clone();
+			async move {
+				match served.get(uri.path()) {
+					Some(bytes) => (axum::http::StatusCode::OK, bytes.clone()),
+					None => (axum::http::StatusCode::NOT_FOUND, Vec::new()),
+				}
+			}
+		});
+		tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+		let open = FetchPolicy { max_bytes: 1 << 20, private_addresses: true };
+
+		let dir = tempfile::tempdir().unwrap();
+		let library = Library::load(dir.path()).unwrap();
+		assert_eq!(library.len(), 0);
+		let url = format!("{base}/good");
+		let fetched = library.fetch(&url, &file.model, &weights, &open).await.unwrap();
+		assert_eq!(fetched.weights, file.weights);
+		assert!(library.find(&file.model, &weights).is_some());
+		// Kept by its commitments: a worker started again has it without fetching.
+		assert_eq!(Library::load(dir.path()).unwrap().len(), 1);
+
+		let empty = || Library::load(tempfile::tempdir().unwrap().keep().as_path()).unwrap();
+		let refused = |result: Result<ModelFile>| result.unwrap_err().to_string();
+		let other = empty();
+		let error =
+			refused(other.fetch(&format!("{base}/bad"), &file.model, &weights, &open).await);
+		assert!(error.contains("not the registered model"), "{error}");
+		assert_eq!(other.len(), 0);
+		let error =
+			refused(other.fetch(&format!("{base}/evil"), &file.model, &weights, &open).await);
+		assert!(error.contains("not a plain .npy file name"), "{error}");
+		let error =
+			refused(other.fetch(&format!("{base}/gone"), &file.model, &weights, &open).await);
+		assert!(error.contains("404"), "{error}");
+		// A worker that fetches from public addresses only does not fetch from loopback.
+		let public = FetchPolicy { max_bytes: 1 << 20, private_addresses: false };
+		let error = refused(other.fetch(&url, &file.model, &weights, &public).await);
+		assert!(error.contains("not a public address"), "{error}");
+		assert_eq!(other.len(), 0);
+		assert!(crate::data::fetch::is_plain_npy_name("layer0.weights.npy"));
+		for name in ["../a.npy", "a/b.npy", ".hidden.npy", "a.txt", "a b.npy", ""] {
+			assert!(!crate::data::fetch::is_plain_npy_name(name), "{name}");
+		}
 	}
 }

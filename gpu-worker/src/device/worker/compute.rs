@@ -120,18 +120,28 @@ impl DeviceWorker {
 		Ok((file, plan, input, outputs))
 	}
 
-	/// The files of registered model `model`, if this worker has them (`--models`).
+	/// The files of registered model `model`: this worker's (`--models`), or fetched from the
+	/// registration's weights URL and checked against its commitments.
 	pub(super) async fn model_file(
 		&self,
 		model: u64,
 	) -> Result<proofgrid_client::model::ModelFile> {
 		let registered =
 			self.config.client.model(model).await?.with_context(|| format!("no model {model}"))?;
-		self.config
+		if let Some(file) = self.config.models.find(&registered.model, &registered.weights) {
+			return Ok(file);
+		}
+		let url = registered.weights_url.as_deref().with_context(|| {
+			format!("this worker does not have model {model}'s weights, and it names no URL")
+		})?;
+		let file = self
+			.config
 			.models
-			.find(&registered.model, &registered.weights)
-			.cloned()
-			.with_context(|| format!("this worker does not have model {model}'s weights"))
+			.fetch(url, &registered.model, &registered.weights, &self.config.fetch)
+			.await
+			.with_context(|| format!("model {model}'s weights"))?;
+		tracing::info!(model, url, "model fetched and checked against its registration");
+		Ok(file)
 	}
 
 	/// Whether this worker has registered model `model`'s weights, asked of the chain once.
@@ -139,10 +149,15 @@ impl DeviceWorker {
 		if let Some(known) = self.known_models.lock().expect("not poisoned").get(&model) {
 			return Ok(*known);
 		}
+		// A model the worker cannot get is not asked about again (until it restarts).
 		let known = match self.config.client.model(model).await? {
-			Some(registered) => {
-				self.config.models.find(&registered.model, &registered.weights).is_some()
-			}
+			Some(_) => match self.model_file(model).await {
+				Ok(_) => true,
+				Err(e) => {
+					tracing::warn!(model, "not taking its jobs: {e:#}");
+					false
+				}
+			},
 			None => false,
 		};
 		self.known_models.lock().expect("not poisoned").insert(model, known);

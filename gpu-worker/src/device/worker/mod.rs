@@ -133,7 +133,8 @@ pub struct DeviceConfig {
 	pub poll: Duration,
 	/// Fault injection: none outside the tests' `fault-injection` build.
 	pub faults: Faults,
-	/// The models this device runs (`--models`); with none it does not advertise `model-i8`.
+	/// The models this device runs (`--models`, and those fetched into it); without that
+	/// directory it does not advertise `model-i8`.
 	pub models: Arc<crate::kinds::model::Library>,
 }
 
@@ -186,7 +187,7 @@ impl DeviceWorker {
 			..self.config.backend.spec()
 		};
 		// Models run on the CPU by their one definition: any backend can take them.
-		if !self.config.models.is_empty() {
+		if self.config.models.is_enabled() {
 			spec.kernels.0 |= Kernel::ModelI8.bit();
 		}
 		spec
