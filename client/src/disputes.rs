@@ -94,7 +94,71 @@ pub fn fraud_proof(
 	})
 }
 
+/// How long a download grant the client signs for itself (to fetch its own job's output)
+/// lasts.
+pub(crate) const OWN_GRANT: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long the chain may take to rule on a reveal before a wrong output is proven.
+pub(crate) const VERDICT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// An element the client's check found wrong: where, what the device committed and what it
+/// should be.
+pub(crate) struct WrongElement {
+	pub row: u32,
+	pub column: u32,
+	pub found: i64,
+	pub expected: i64,
+}
+
 impl Client {
+	/// The end of following job `id` (submitted after block `from`) whose check found `wrong`:
+	/// reports it, waits for the chain's ruling on the reveal, and if the reveal passed, proves
+	/// the element wrong with `prove` (which sends the dispute). Every kind of job ends its
+	/// follow this way; the error to return.
+	pub(crate) async fn wrong_output<Fut>(
+		&self,
+		id: JobId,
+		from: u32,
+		wrong: WrongElement,
+		on_step: &mut impl FnMut(crate::own::Step),
+		prove: impl FnOnce() -> Fut,
+	) -> Error
+	where
+		Fut: std::future::Future<Output = Result<DisputeOutcome, Error>>,
+	{
+		use crate::own::Step;
+		let WrongElement { row, column, found, expected } = wrong;
+		on_step(Step::Wrong { row: row.into(), column: column.into(), found, expected });
+		let outcome = match self.watch_job(id, from, VERDICT_TIMEOUT, |_, _| {}).await {
+			Ok(outcome) => outcome,
+			Err(e) => return e,
+		};
+		on_step(Step::Ruled(outcome.clone()));
+		// If the chain's own check caught it (or the job ended otherwise), nothing to prove.
+		let dispute = if matches!(outcome, crate::jobs::JobOutcome::Verified { .. }) {
+			let verdict = match prove().await {
+				Ok(verdict) => verdict,
+				Err(e) => return e,
+			};
+			on_step(Step::Disputed {
+				row: row.into(),
+				column: column.into(),
+				verdict: verdict.clone(),
+			});
+			Some(verdict)
+		} else {
+			None
+		};
+		Error::WrongOutput {
+			job: id,
+			row: row.into(),
+			column: column.into(),
+			found,
+			expected,
+			outcome: Box::new(outcome),
+			dispute,
+		}
+	}
+
 	/// Submits `accusation` against verified job `job` (inner dimension `k_dim`), signed by
 	/// `accuser`, and returns the chain's verdict. A rejected accusation burns the accuser's
 	/// dispute deposit; an upheld one is free.

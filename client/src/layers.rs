@@ -20,16 +20,11 @@ use sp_core::H256;
 
 use crate::{
 	data::Matrix,
-	disputes::lane_path,
+	disputes::{lane_path, WrongElement, OWN_GRANT},
 	jobs::JobOutcome,
 	own::{MatmulOptions, Step},
 	Client, Error, Keypair,
 };
-
-/// How long a download grant the client signs for itself lasts.
-const OWN_GRANT: Duration = Duration::from_secs(600);
-/// How long the chain may take to rule on a reveal before a wrong output is proven.
-const VERDICT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A layer's own data as lanes: `A`'s rows and `W`'s columns (`k` values each), the biases and
 /// the requantization, and where `A` comes from.
@@ -265,38 +260,18 @@ impl Client {
 			return Ok(y);
 		};
 		let (row, column) = (wrong.row as u32, wrong.column as u32);
-		let (found, expected) = (i64::from(wrong.found), i64::from(wrong.expected));
-		on_step(Step::Wrong { row: row.into(), column: column.into(), found, expected });
-		let outcome = self.watch_job(id, job.submitted_at + 1, VERDICT_TIMEOUT, |_, _| {}).await?;
-		on_step(Step::Ruled(outcome.clone()));
-		let dispute = if matches!(outcome, JobOutcome::Verified { .. }) {
-			let proof = layer_fraud_proof(
-				&inputs.rows,
-				&inputs.cols,
-				inputs.k,
-				&inputs.bias,
-				&y,
-				(row, column),
-			)?;
-			let verdict = self.dispute(signer, id, proof.into(), shape.k).await?;
-			on_step(Step::Disputed {
-				row: row.into(),
-				column: column.into(),
-				verdict: verdict.clone(),
-			});
-			Some(verdict)
-		} else {
-			None
+		let wrong = WrongElement {
+			row,
+			column,
+			found: i64::from(wrong.found),
+			expected: i64::from(wrong.expected),
 		};
-		Err(Error::WrongOutput {
-			job: id,
-			row: row.into(),
-			column: column.into(),
-			found,
-			expected,
-			outcome: Box::new(outcome),
-			dispute,
-		})
+		let prove = || async {
+			let (rows, cols, bias) = (&inputs.rows, &inputs.cols, &inputs.bias);
+			let proof = layer_fraud_proof(rows, cols, inputs.k, bias, &y, (row, column))?;
+			self.dispute(signer, id, proof.into(), shape.k).await
+		};
+		Err(self.wrong_output(id, job.submitted_at + 1, wrong, &mut on_step, prove).await)
 	}
 
 	/// Follows job `id` from block `from` until it settles (a layer's output is then kept on

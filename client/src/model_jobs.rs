@@ -3,7 +3,7 @@
 //! against the committed root, checked here layer by layer (`check::check_model`), and a wrong
 //! element proven on chain. The chain checks its own samples (docs/MODELS.md §6).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use proofgrid_primitives::{
 	check::{check_model, ModelCheckError, DEFAULT_ROUNDS},
@@ -20,16 +20,11 @@ use sp_core::H256;
 
 use crate::{
 	data::Matrix,
-	jobs::JobOutcome,
+	disputes::{WrongElement, OWN_GRANT},
 	model::ModelFile,
 	own::{MatmulOptions, Step},
 	Client, Error, Keypair,
 };
-
-/// How long a download grant the client signs for itself lasts.
-const OWN_GRANT: Duration = Duration::from_secs(600);
-/// How long the chain may take to rule on a reveal before a wrong output is proven.
-const VERDICT_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// A submitted model job, as [`Client::follow_model`] needs it.
 #[derive(Clone, Debug)]
@@ -235,34 +230,20 @@ impl Client {
 			Err(ModelCheckError::Wrong(wrong)) => wrong,
 		};
 		let (layer, row, column) = (wrong.layer as u32, wrong.row as u32, wrong.column as u32);
-		let (found, expected) = (i64::from(wrong.found), i64::from(wrong.expected));
-		on_step(Step::Wrong { row: row.into(), column: column.into(), found, expected });
-		let outcome = self.watch_job(id, job.submitted_at + 1, VERDICT_TIMEOUT, |_, _| {}).await?;
-		on_step(Step::Ruled(outcome.clone()));
-		let dispute = if matches!(outcome, JobOutcome::Verified { .. }) {
+		let wrong = WrongElement {
+			row,
+			column,
+			found: i64::from(wrong.found),
+			expected: i64::from(wrong.expected),
+		};
+		let prove = || async {
 			let sample = ModelProver::new(&plan, &job.input, &outputs, &file.weights)
 				.ok_or_else(|| Error::BadInput("the model's files do not fit its plan".into()))?
 				.sample((layer, row, column));
 			let proof = ModelFraudProof { element: (layer, row, column), sample };
-			let verdict = self.dispute(signer, id, proof.into(), job.k_dim).await?;
-			on_step(Step::Disputed {
-				row: row.into(),
-				column: column.into(),
-				verdict: verdict.clone(),
-			});
-			Some(verdict)
-		} else {
-			None
+			self.dispute(signer, id, proof.into(), job.k_dim).await
 		};
-		Err(Error::WrongOutput {
-			job: id,
-			row: row.into(),
-			column: column.into(),
-			found,
-			expected,
-			outcome: Box::new(outcome),
-			dispute,
-		})
+		Err(self.wrong_output(id, job.submitted_at + 1, wrong, &mut on_step, prove).await)
 	}
 }
 

@@ -17,16 +17,12 @@ use proofgrid_primitives::{
 
 use crate::{
 	data::Matrix,
-	disputes::DisputeOutcome,
+	disputes::{DisputeOutcome, WrongElement, OWN_GRANT},
 	jobs::{JobOutcome, JobStatus},
 	market::reasons_not_taken,
 	AccountId32, Client, Error, Keypair,
 };
 
-/// How long a download grant the client signs for itself lasts.
-const OWN_GRANT: Duration = Duration::from_secs(600);
-/// How long the chain may take to rule on a reveal before a wrong output is proven.
-const VERDICT_TIMEOUT: Duration = Duration::from_secs(600);
 /// Between two reads of a job's state.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -307,31 +303,14 @@ impl Client {
 			return Ok(c);
 		};
 		let (row, column) = (wrong.row as u32, wrong.column as u32);
-		let (found, expected) = (i64::from(wrong.found), i64::from(wrong.expected));
-		on_step(Step::Wrong { row: row.into(), column: column.into(), found, expected });
-		let outcome = self.watch_job(id, job.submitted_at + 1, VERDICT_TIMEOUT, |_, _| {}).await?;
-		on_step(Step::Ruled(outcome.clone()));
-		let dispute = if matches!(outcome, JobOutcome::Verified { .. }) {
-			let verdict = self.prove_wrong_element(signer, id, inputs, (row, column)).await?;
-			on_step(Step::Disputed {
-				row: row.into(),
-				column: column.into(),
-				verdict: verdict.clone(),
-			});
-			Some(verdict)
-		} else {
-			// The chain's own check caught it (or the job ended otherwise): nothing to prove.
-			None
+		let wrong = WrongElement {
+			row,
+			column,
+			found: i64::from(wrong.found),
+			expected: i64::from(wrong.expected),
 		};
-		Err(Error::WrongOutput {
-			job: id,
-			row: row.into(),
-			column: column.into(),
-			found,
-			expected,
-			outcome: Box::new(outcome),
-			dispute,
-		})
+		let prove = || self.prove_wrong_element(signer, id, inputs, (row, column));
+		Err(self.wrong_output(id, job.submitted_at + 1, wrong, &mut on_step, prove).await)
 	}
 
 	/// Proves element `(row, column)` of verified job `id`'s output wrong on chain: its leaf

@@ -158,13 +158,7 @@ class Job:
         ``timeout`` seconds. ``progress``: ``True`` prints each step on stderr, a callable
         ``(kind, details)`` hears them.
         """
-        if progress is True:
-            on_step: Optional[Callable[[str, str], None]] = self._steps_to(_printer(self.id))
-        elif callable(progress):
-            on_step = self._steps_to(progress)
-        else:
-            on_step = None
-        return self._native.result(timeout, on_step)
+        return self._native.result(timeout, self._on_step(progress))
 
     wait = result
     """Same as :meth:`result`."""
@@ -178,6 +172,12 @@ class Job:
     @staticmethod
     def _steps_to(callback: Callable[[str, Dict[str, Any]], None]) -> Callable[[str, str], None]:
         return lambda kind, details: callback(kind, json.loads(details))
+
+    def _on_step(self, progress: Progress) -> Optional[Callable[[str, str], None]]:
+        """The native callback for ``progress``: printed (``True``), a callable's, or none."""
+        if progress is True:
+            return self._steps_to(_printer(self.id))
+        return self._steps_to(progress) if callable(progress) else None
 
     def __repr__(self) -> str:
         m, n, k = self.shape
@@ -199,10 +199,7 @@ class LayerJob(Job):
     def settle(self, timeout: Optional[float] = None, progress: Progress = False) -> Dict[str, Any]:
         """Waits through the job's dispute window until it settles and its output is kept on
         chain; returns the settlement (``{"outcome": "settled", "payment": planck, ...}``)."""
-        on_step = self._steps_to(_printer(self.id)) if progress is True else (
-            self._steps_to(progress) if callable(progress) else None
-        )
-        return json.loads(self._native.settle(timeout, on_step))
+        return json.loads(self._native.settle(timeout, self._on_step(progress)))
 
     @property
     def units(self) -> int:
@@ -223,17 +220,11 @@ class ModelJob(Job):
         against the committed root and checks each layer on the previous one's; returns them
         (``int8``, images × values per image, one array per layer; the last is the logits).
         A wrong element is proven on chain, and :class:`WrongOutput` raised."""
-        on_step = self._steps_to(_printer(self.id)) if progress is True else (
-            self._steps_to(progress) if callable(progress) else None
-        )
-        return list(self._native.result(timeout, on_step))
+        return list(self._native.result(timeout, self._on_step(progress)))
 
     def settle(self, timeout: Optional[float] = None, progress: Progress = False) -> Dict[str, Any]:
         """Waits through the job's dispute window until it settles; returns the settlement."""
-        on_step = self._steps_to(_printer(self.id)) if progress is True else (
-            self._steps_to(progress) if callable(progress) else None
-        )
-        return json.loads(self._native.settle(timeout, on_step))
+        return json.loads(self._native.settle(timeout, self._on_step(progress)))
 
     @property
     def units(self) -> int:

@@ -541,17 +541,7 @@ impl NativeLayerJob {
 		timeout: Option<f64>,
 		on_step: Option<Py<PyAny>>,
 	) -> PyResult<String> {
-		let limit = timeout.map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(3600));
-		let mut report = reporter(on_step);
-		let (id, from) = (self.job.id, self.job.submitted_at + 1);
-		let settled = wait(py, Some(limit), Some(id), async {
-			self.client
-				.until_settled(id, from, limit, |outcome: &JobOutcome| {
-					report(Step::Ruled(outcome.clone()))
-				})
-				.await
-		})?;
-		Ok(json(&settled))
+		settle(py, &self.client, self.job.id, self.job.submitted_at + 1, timeout, on_step)
 	}
 }
 
@@ -601,16 +591,7 @@ impl NativeModelJob {
 			Some(self.job.id),
 			self.client.follow_model(&self.signer, &self.job, &self.file, report),
 		)?;
-		let batch = self.job.batch as usize;
-		outputs
-			.into_iter()
-			.map(|values| {
-				let per_image = values.len() / batch.max(1);
-				Array2::from_shape_vec((batch, per_image), values)
-					.map(|a| a.into_pyarray(py))
-					.map_err(|e| PyRuntimeError::new_err(e.to_string()))
-			})
-			.collect()
+		per_image(py, outputs, self.job.batch as usize)
 	}
 
 	/// Follows the job until it settles; returns the settlement as JSON.
@@ -621,18 +602,46 @@ impl NativeModelJob {
 		timeout: Option<f64>,
 		on_step: Option<Py<PyAny>>,
 	) -> PyResult<String> {
-		let limit = timeout.map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(3600));
-		let mut report = reporter(on_step);
-		let (id, from) = (self.job.id, self.job.submitted_at + 1);
-		let settled = wait(py, Some(limit), Some(id), async {
-			self.client
-				.until_settled(id, from, limit, |outcome: &JobOutcome| {
-					report(Step::Ruled(outcome.clone()))
-				})
-				.await
-		})?;
-		Ok(json(&settled))
+		settle(py, &self.client, self.job.id, self.job.submitted_at + 1, timeout, on_step)
 	}
+}
+
+/// Follows job `id` (submitted after block `from`) until it settles; the settlement as JSON.
+fn settle(
+	py: Python<'_>,
+	client: &Client,
+	id: u64,
+	from: u32,
+	timeout: Option<f64>,
+	on_step: Option<Py<PyAny>>,
+) -> PyResult<String> {
+	let limit = timeout.map(Duration::from_secs_f64).unwrap_or(Duration::from_secs(3600));
+	let mut report = reporter(on_step);
+	let settled = wait(py, Some(limit), Some(id), async {
+		client
+			.until_settled(id, from, limit, |outcome: &JobOutcome| {
+				report(Step::Ruled(outcome.clone()))
+			})
+			.await
+	})?;
+	Ok(json(&settled))
+}
+
+/// Every layer's output of a batch of `batch` images as arrays of images × values per image.
+fn per_image<'py>(
+	py: Python<'py>,
+	outputs: Vec<Vec<i8>>,
+	batch: usize,
+) -> PyResult<Vec<Bound<'py, PyArray2<i8>>>> {
+	outputs
+		.into_iter()
+		.map(|values| {
+			let per_image = values.len() / batch.max(1);
+			Array2::from_shape_vec((batch, per_image), values)
+				.map(|a| a.into_pyarray(py))
+				.map_err(|e| PyRuntimeError::new_err(e.to_string()))
+		})
+		.collect()
 }
 
 /// A `Step` callback that hands each step to Python's `on_step(kind, details_json)`, if any.
@@ -698,15 +707,7 @@ fn model_outputs<'py>(
 	let batch32 =
 		u32::try_from(batch).map_err(|_| bad(Error::BadInput("batch too large".into())))?;
 	let outputs = py.detach(|| file.run(batch32, input)).map_err(bad)?;
-	outputs
-		.into_iter()
-		.map(|values| {
-			let per_image = values.len() / batch.max(1);
-			Array2::from_shape_vec((batch, per_image), values)
-				.map(|a| a.into_pyarray(py))
-				.map_err(|e| bad(Error::BadInput(e.to_string())))
-		})
-		.collect()
+	per_image(py, outputs, batch)
 }
 
 #[pymodule]
