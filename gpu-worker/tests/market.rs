@@ -37,24 +37,27 @@ fn cli_as_is(url: &str, env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chain_other_than_dev_has_no_default_signer() {
 	let dir = tempfile::tempdir().unwrap();
-	let rpc_port = free_port().to_string();
-	let url = format!("ws://127.0.0.1:{rpc_port}");
 	let listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
 	let base = dir.path().join("local").display().to_string();
-	let args = ["--chain", "local", "--rpc-port", &rpc_port, "--listen-addr", &listen];
+	let args = ["--chain", "local", "--rpc-port", "0", "--listen-addr", &listen];
 	let args =
 		[&args[..], &["--no-prometheus", "--no-telemetry", "--no-mdns", "--base-path", &base]]
 			.concat()
 			.iter()
 			.map(|s| s.to_string())
 			.collect::<Vec<_>>();
-	let _node =
+	let node =
 		Process::spawn("local-node", &target_dir().join("proofgrid-node"), &args, dir.path());
 	let started = std::time::Instant::now();
-	while proofgrid_client::Client::connect(&url).await.is_err() {
+	let url = loop {
+		if let Some(url) = logged_rpc_url(&node) {
+			if proofgrid_client::Client::connect(&url).await.is_ok() {
+				break url;
+			}
+		}
 		assert!(started.elapsed().as_secs() < 60, "the local node's RPC did not come up");
 		tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-	}
+	};
 	let (ok, text) = cli_as_is(&url, &[], &["balance"]);
 	assert!(!ok && text.contains("no signer: this is a Local chain"), "{text}");
 	println!("$ proofgrid balance   # a local chain, no signer given\n{text}");

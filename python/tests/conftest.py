@@ -7,6 +7,7 @@ fault-injection worker (``PROOFGRID_FAULTY_WORKER``, built by ``scripts/test.sh`
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -70,8 +71,6 @@ class Chain:
 
     def __init__(self, base: Path) -> None:
         self.base = base
-        port = free_port()
-        self.url = f"ws://127.0.0.1:{port}"
         self.node = Process(
             "node",
             [
@@ -79,8 +78,10 @@ class Chain:
                 "--dev",
                 "--sealing",
                 "500",
+                # The kernel's port, read back from the log: a port chosen here may be taken
+                # before the node binds it, and the node then serves RPC elsewhere.
                 "--rpc-port",
-                str(port),
+                "0",
                 "--listen-addr",
                 f"/ip4/127.0.0.1/tcp/{free_port()}",
                 "--no-prometheus",
@@ -93,6 +94,10 @@ class Chain:
         )
         self.workers: List[Process] = []
         self.node.wait_for("Running JSON-RPC server", 120)
+        logged = self.node.log.read_text(errors="replace")
+        port = re.search(r"Running JSON-RPC server: addr=127\.0\.0\.1:(\d+)", logged)
+        assert port, self.node.tail()
+        self.url = f"ws://127.0.0.1:{port.group(1)}"
 
     def start_worker(self, owner: str, program: Optional[Path] = None, extra: List[str] = ()) -> Process:
         name = f"worker-{owner.strip('/').lower()}"

@@ -30,8 +30,29 @@ pub fn faulty_worker() -> PathBuf {
 	faulty
 }
 
+/// A loopback port nobody listens on right now, never handed out twice by this process (its
+/// tests start nodes and workers in parallel). A node's RPC port is not chosen this way but by
+/// the kernel ([`logged_rpc_url`]): a node whose port was taken in between serves RPC on a
+/// random one instead, which a test would wait on forever.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+	static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+	let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+		if !given.contains(&port) {
+			given.push(port);
+			return port;
+		}
+	}
+}
+
+/// The RPC URL of a node started with `--rpc-port 0`, once its log reports the port
+/// ("Running JSON-RPC server: addr=127.0.0.1:PORT,…").
+pub fn logged_rpc_url(node: &Process) -> Option<String> {
+	let log = std::fs::read_to_string(&node.log).ok()?;
+	let (_, rest) = log.split_once("Running JSON-RPC server: addr=127.0.0.1:")?;
+	let port: u16 = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+	Some(format!("ws://127.0.0.1:{port}"))
 }
 
 pub fn target_dir() -> PathBuf {
@@ -233,14 +254,12 @@ pub async fn outcome(client: &Client, job: u64, from: u32, worker: &Process) -> 
 /// client connected to it, and its RPC URL.
 pub async fn start_node(dir: &Path) -> (Process, Client, String) {
 	let started = Instant::now();
-	let rpc_port = free_port();
-	let url = format!("ws://127.0.0.1:{rpc_port}");
 	let node_args: Vec<String> = [
 		"--dev",
 		"--sealing",
 		BLOCK_MS,
 		"--rpc-port",
-		&rpc_port.to_string(),
+		"0",
 		"--listen-addr",
 		&format!("/ip4/127.0.0.1/tcp/{}", free_port()),
 		"--no-prometheus",
@@ -253,11 +272,13 @@ pub async fn start_node(dir: &Path) -> (Process, Client, String) {
 	.map(|s| s.to_string())
 	.collect();
 	let node = Process::spawn("node", &target_dir().join("proofgrid-node"), &node_args, dir);
-	let client = loop {
-		if let Ok(client) = Client::connect(&url).await {
-			// The workers' data services are on loopback.
-			break client
-				.with_address_policy(proofgrid_client::endpoint::AddressPolicy::AllowPrivate);
+	let (client, url) = loop {
+		if let Some(url) = logged_rpc_url(&node) {
+			if let Ok(client) = Client::connect(&url).await {
+				// The workers' data services are on loopback.
+				let policy = proofgrid_client::endpoint::AddressPolicy::AllowPrivate;
+				break (client.with_address_policy(policy), url);
+			}
 		}
 		assert!(started.elapsed() < Duration::from_secs(180), "node down\n{}", node.log_tail());
 		tokio::time::sleep(Duration::from_millis(250)).await;

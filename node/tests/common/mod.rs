@@ -32,30 +32,52 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(180);
 /// A running node, killed on drop.
 pub struct Node {
 	child: Child,
+	/// Its RPC URL, set once the node reports its port (each start, a new one).
 	pub ws_url: String,
 	/// Its libp2p port on 127.0.0.1, for other nodes' `--bootnodes`.
 	pub p2p_port: u16,
-	rpc_port: u16,
+	/// Where this life's log starts in the log file (a restart appends).
+	log_from: usize,
 	args: Vec<String>,
 	log_path: PathBuf,
 	// Removed after the node is killed (fields drop after `Drop::drop`).
 	base_path: tempfile::TempDir,
 }
 
-/// A port nobody listens on right now.
+/// A port nobody listens on right now, never handed out twice by this process (the tests of
+/// one binary start nodes in parallel). Only the libp2p port is chosen this way: the RPC port
+/// is the kernel's (`--rpc-port 0`), read back from the log, because a port free here may be
+/// taken by someone's outgoing connection before the node binds it, and the node then serves
+/// RPC on a random port of its own (a CI run waited 180 s on the wrong one).
 fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0")
-		.and_then(|l| l.local_addr())
-		.map(|a| a.port())
-		.expect("a free loopback port")
+	static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+	let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+	loop {
+		let port = TcpListener::bind("127.0.0.1:0")
+			.and_then(|l| l.local_addr())
+			.map(|a| a.port())
+			.expect("a free loopback port");
+		if !given.contains(&port) {
+			given.push(port);
+			return port;
+		}
+	}
 }
 
-/// Starts `proofgrid-node` with `args` on the given base path and loopback ports, logging to
+/// The RPC port the node reports in its log after byte `from` ("Running JSON-RPC server:
+/// addr=127.0.0.1:PORT,…"), once it has bound it.
+fn logged_rpc_port(log: &std::path::Path, from: usize) -> Option<u16> {
+	let log = std::fs::read(log).ok()?;
+	let log = String::from_utf8_lossy(log.get(from..)?);
+	let (_, rest) = log.split_once("Running JSON-RPC server: addr=127.0.0.1:")?;
+	rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Starts `proofgrid-node` with `args` on the given base path, loopback and `p2p_port`, logging to
 /// `log` (appended to, so that a restarted node's log follows its first life's).
 fn spawn_node(
 	args: &[String],
 	base_path: &std::path::Path,
-	rpc_port: u16,
 	p2p_port: u16,
 	log: &std::path::Path,
 ) -> Child {
@@ -64,7 +86,7 @@ fn spawn_node(
 		.args(args)
 		.arg("--base-path")
 		.arg(base_path)
-		.args(["--rpc-port", &rpc_port.to_string()])
+		.args(["--rpc-port", "0"])
 		.args(["--listen-addr", &format!("/ip4/127.0.0.1/tcp/{p2p_port}")])
 		.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
 		.stdout(Stdio::null())
@@ -78,22 +100,14 @@ impl Node {
 	/// and waits until its RPC answers.
 	pub async fn start(args: &[&str]) -> (Node, WsClient) {
 		let base_path = tempfile::tempdir().expect("temp dir");
-		let rpc_port = free_port();
 		let p2p_port = free_port();
 		let log_path = base_path.path().join("node.log");
 		let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-		let child = spawn_node(&args, base_path.path(), rpc_port, p2p_port, &log_path);
-		let mut node = Node {
-			child,
-			ws_url: format!("ws://127.0.0.1:{rpc_port}"),
-			p2p_port,
-			rpc_port,
-			args,
-			log_path,
-			base_path,
-		};
-		println!("started proofgrid-node {:?} at {}", node.args, node.ws_url);
+		let child = spawn_node(&args, base_path.path(), p2p_port, &log_path);
+		let mut node =
+			Node { child, ws_url: String::new(), p2p_port, log_from: 0, args, log_path, base_path };
 		let client = node.wait_for_rpc().await;
+		println!("started proofgrid-node {:?} at {}", node.args, node.ws_url);
 		(node, client)
 	}
 
@@ -103,26 +117,27 @@ impl Node {
 		let _ = self.child.wait();
 	}
 
-	/// Starts a killed node again with the same arguments, base path and ports.
+	/// Starts a killed node again with the same arguments, base path and libp2p port (its RPC
+	/// port is a new one: [`Node::ws_url`] follows it).
 	pub async fn restart(&mut self) -> WsClient {
-		self.child = spawn_node(
-			&self.args,
-			self.base_path.path(),
-			self.rpc_port,
-			self.p2p_port,
-			&self.log_path,
-		);
+		self.log_from = std::fs::metadata(&self.log_path).map_or(0, |m| m.len() as usize);
+		self.child = spawn_node(&self.args, self.base_path.path(), self.p2p_port, &self.log_path);
+		let client = self.wait_for_rpc().await;
 		println!("restarted proofgrid-node {:?} at {}", self.args, self.ws_url);
-		self.wait_for_rpc().await
+		client
 	}
 
-	/// Waits until the node's RPC answers; panics if the node exits or takes too long.
+	/// Waits until the node reports its RPC port and answers on it; panics if the node exits or
+	/// takes too long.
 	async fn wait_for_rpc(&mut self) -> WsClient {
 		let started = Instant::now();
 		loop {
-			if let Ok(client) = WsClientBuilder::default().build(&self.ws_url).await {
-				println!("RPC up after {:.1} s", started.elapsed().as_secs_f64());
-				return client;
+			if let Some(port) = logged_rpc_port(&self.log_path, self.log_from) {
+				self.ws_url = format!("ws://127.0.0.1:{port}");
+				if let Ok(client) = WsClientBuilder::default().build(&self.ws_url).await {
+					println!("RPC up after {:.1} s", started.elapsed().as_secs_f64());
+					return client;
+				}
 			}
 			if let Ok(Some(status)) = self.child.try_wait() {
 				panic!(
