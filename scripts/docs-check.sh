@@ -30,23 +30,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Free loopback ports for the node and the data service.
-read -r RPC_PORT DATA_PORT < <(python3 -c '
+# A free loopback port for the data service; the node's RPC port is the kernel's, read back
+# from its log (a port chosen free here could be taken before the node binds it).
+DATA_PORT=$(python3 -c '
 import socket
-ports = []
-for _ in range(2):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); ports.append(s.getsockname()[1]); s.close()
-print(*ports)')
-URL="ws://127.0.0.1:$RPC_PORT"
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-"$BIN/proofgrid-node" --dev --sealing 500 --base-path "$WORK/node" --rpc-port "$RPC_PORT" \
+"$BIN/proofgrid-node" --dev --sealing 500 --base-path "$WORK/node" --rpc-port 0 \
 	--listen-addr /ip4/127.0.0.1/tcp/0 --no-prometheus --no-telemetry --no-mdns 2>"$WORK/node.log" &
 NODE_PID=$!
-for _ in $(seq 1 120); do
-	"$BIN/proofgrid" --url "$URL" market >/dev/null 2>&1 && break
+URL=""
+for _ in $(seq 1 240); do
+	if [ -z "$URL" ]; then
+		RPC_PORT=$(sed -n 's/.*Running JSON-RPC server: addr=127\.0\.0\.1:\([0-9]*\).*/\1/p' \
+			"$WORK/node.log" | head -1)
+		[ -n "$RPC_PORT" ] && URL="ws://127.0.0.1:$RPC_PORT"
+	fi
+	[ -n "$URL" ] && "$BIN/proofgrid" --url "$URL" market >/dev/null 2>&1 && break
 	kill -0 "$NODE_PID" 2>/dev/null || { echo "[docs] the node exited:"; tail -20 "$WORK/node.log"; exit 1; }
 	sleep 0.5
 done
+[ -n "$URL" ] || { echo "[docs] the node reported no RPC port:"; tail -20 "$WORK/node.log"; exit 1; }
 PROOFGRID_OWNER_SURI=//Charlie "$BIN/proofgrid-worker" run --url "$URL" --backend cpu \
 	--base-path "$WORK/worker" --price 0.1 --metrics 127.0.0.1:0 \
 	--data-addr "127.0.0.1:$DATA_PORT" >"$WORK/worker.log" 2>&1 &

@@ -37,6 +37,8 @@ pub struct ModelJob {
 	pub batch: u32,
 	/// The batch (NHWC, image after image).
 	pub input: Vec<i8>,
+	/// Whether the client uploads it (else the device fetches it from the job's URL).
+	pub upload: bool,
 	/// Blocks it may wait for a device.
 	pub lifetime: u32,
 	/// Its work units.
@@ -48,12 +50,15 @@ pub struct ModelJob {
 }
 
 /// The spec of a job running `file` (registered as `model`) on `batch` images `input`, the
-/// batch uploaded, with `samples` challenged elements; `requirements` name the device.
+/// batch from `source` (uploaded, or a URL), with `samples` challenged elements;
+/// `requirements` name the device.
+#[allow(clippy::too_many_arguments)]
 pub fn model_spec(
 	model: ModelId,
 	file: &ModelFile,
 	batch: u32,
 	input: &[i8],
+	source: InputSource,
 	samples: u32,
 	public_output: bool,
 	requirements: Requirements,
@@ -83,7 +88,7 @@ pub fn model_spec(
 			model,
 			batch,
 			input: commitment,
-			source: InputSource::Upload,
+			source,
 			samples,
 			ops,
 			output_values: model_output_values(&plan),
@@ -122,7 +127,8 @@ pub fn outputs_root(plan: &[Planned], outputs: &[Vec<i8>]) -> Option<H256> {
 
 impl Client {
 	/// Submits a job running `file` (registered as `model`) on `batch` images `input` at
-	/// `options`' price cap, samples (at least one per layer) and lifetime.
+	/// `options`' price cap, samples (at least one per layer) and lifetime; the batch is
+	/// uploaded to the device that claims it.
 	pub async fn submit_model(
 		&self,
 		signer: &Keypair,
@@ -132,6 +138,39 @@ impl Client {
 		input: Vec<i8>,
 		options: &MatmulOptions,
 	) -> Result<ModelJob, Error> {
+		self.submit_model_from(signer, model, file, batch, input, InputSource::Upload, options)
+			.await
+	}
+
+	/// [`Client::submit_model`] with the batch from `source`: [`InputSource::Upload`], or an
+	/// [`InputSource::Url`] serving `input` as an int8 `.npy` file of one row per image (the
+	/// device fetches it and checks it against the commitment made here from `input`).
+	#[allow(clippy::too_many_arguments)]
+	pub async fn submit_model_from(
+		&self,
+		signer: &Keypair,
+		model: ModelId,
+		file: &ModelFile,
+		batch: u32,
+		input: Vec<i8>,
+		source: InputSource,
+		options: &MatmulOptions,
+	) -> Result<ModelJob, Error> {
+		match &source {
+			InputSource::Upload => {}
+			InputSource::Url(_) if source.is_valid() => {}
+			InputSource::Url(_) => {
+				return Err(Error::BadInput(
+					"the batch's URL is not an http:// or https:// URL".into(),
+				))
+			}
+			InputSource::Job(_) => {
+				return Err(Error::BadInput(
+					"a model's batch is uploaded or fetched from a URL".into(),
+				))
+			}
+		}
+		let upload = matches!(source, InputSource::Upload);
 		let market = self.market_params().await?;
 		let layers = file.model.layers.len() as u32;
 		let samples = options.samples.unwrap_or(market.default_supplied_samples);
@@ -147,8 +186,8 @@ impl Client {
 			min_vram_mib: options.min_vram_mib,
 			min_gops: options.min_gops,
 		};
-		let spec =
-			model_spec(model, file, batch, &input, samples, options.public_output, requirements)?;
+		let public = options.public_output;
+		let spec = model_spec(model, file, batch, &input, source, samples, public, requirements)?;
 		let k_dim = spec.shape.k;
 		let submitted_at = self.best_number().await?;
 		let id = self.submit_job(signer, spec, options.price_cap, options.lifetime).await?;
@@ -158,6 +197,7 @@ impl Client {
 			submitted_at,
 			batch,
 			input,
+			upload,
 			lifetime: options.lifetime,
 			units,
 			samples,
@@ -166,7 +206,7 @@ impl Client {
 	}
 
 	/// Follows model job `job` of `file` to its checked outputs (every layer's, in order):
-	/// uploads the batch once a device claims it, puts the device's receipt on chain, downloads
+	/// uploads the batch once a device claims it (unless the device fetches it), puts the device's receipt on chain, downloads
 	/// every layer's output against the committed root, and checks each layer on the previous
 	/// layer's committed output. A wrong element is proven on chain once the chain has ruled on
 	/// the reveal, and ends in [`Error::WrongOutput`] (its row is the element's row in its layer;
@@ -184,8 +224,10 @@ impl Client {
 			.plan(job.batch)
 			.map_err(|e| Error::BadInput(crate::model::describe(&e, &file.names)))?;
 		let device = self.wait_assigned(id, job.lifetime).await?;
-		self.upload_input(signer, id, Matrix::A, &job.input).await?;
-		on_step(Step::Uploaded { device });
+		if job.upload {
+			self.upload_input(signer, id, Matrix::A, &job.input).await?;
+			on_step(Step::Uploaded { device });
+		}
 		if self.confirm_when_held(signer, id).await? {
 			on_step(Step::InputsConfirmed);
 		}

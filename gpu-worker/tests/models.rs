@@ -8,7 +8,8 @@
 //!    worker fetches and checks the weights, the dApp checks every layer's output, which equals
 //!    its own run of the model byte for byte, has rows of two layers published on chain, and
 //!    the job settles.
-//!    The CLI does the same in one command (`proofgrid model run DIR --id ID --x BATCH.npy`).
+//!    The CLI does the same in one command (`proofgrid model run DIR --id ID --x-url URL`),
+//!    the batch fetched by the worker from the URL.
 //! 2. The cheater takes the next batch. The chain's draws in the faked layer almost always miss
 //!    its one wrong element; the dApp's check finds it, and the device is slashed (by the
 //!    dApp's fraud proof, or by the reveal when a draw hit it).
@@ -49,9 +50,15 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 		let name = path.file_name().unwrap().to_string_lossy().to_string();
 		served.insert(format!("/cnn/{name}"), std::fs::read(&path).unwrap());
 	}
+	// The CLI's batch, served too: its device fetches it (`--x-url`).
+	let cli_batch = batch_of(&file, 16, 3);
+	let values = file.model.input.values() as usize;
+	let npy = proofgrid_client::data::npy_i8_bytes(16, values, &cli_batch);
+	served.insert("/batches/x.npy".to_string(), npy);
 	let served = std::sync::Arc::new(served);
 	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-	let weights_url = format!("http://{}/cnn", listener.local_addr().unwrap());
+	let server = format!("http://{}", listener.local_addr().unwrap());
+	let weights_url = format!("{server}/cnn");
 	let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
 		let served = served.clone();
 		async move { served.get(uri.path()).cloned().unwrap_or_default() }
@@ -127,17 +134,13 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 		payment
 	);
 
-	// The CLI: one command, the same job, the batch from a file.
-	let x = dir.path().join("x.npy");
-	let input = batch_of(&file, 16, 3);
-	let values = file.model.input.values() as usize;
-	std::fs::write(&x, proofgrid_client::data::npy_i8_bytes(16, values, &input)).unwrap();
+	// The CLI: one command, the same job, the batch from a URL the worker fetches it from.
+	let x_url = format!("{server}/batches/x.npy");
 	let output = std::process::Command::new(target_dir().join("proofgrid"))
 		.env(proofgrid_client::endpoint::ALLOW_PRIVATE_ENV, "1")
 		.args(["--url", &url, "--suri", "//Eve", "--json", "model", "run"])
 		.arg(&cnn)
-		.args(["--id", &model.to_string(), "--x"])
-		.arg(&x)
+		.args(["--id", &model.to_string(), "--x-url", &x_url])
 		.output()
 		.unwrap();
 	let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -148,13 +151,18 @@ async fn the_cnn_batch_settles_as_one_job_and_a_worker_faking_an_inner_layer_is_
 	assert_eq!(lines.iter().filter(|v| v.get("submitted").is_some()).count(), 1, "{text}");
 	assert!(lines.iter().any(|v| v["end"]["outcome"] == "settled"), "{text}");
 	let classes = lines.iter().find_map(|v| v.get("classes")).expect("classes");
-	let logits = file.run(16, &input).unwrap().pop().unwrap();
+	let log = std::fs::read_to_string(&honest.log).unwrap();
+	assert!(log.contains("input fetched") && log.contains(&x_url), "{log}");
+	let logits = file.run(16, &cli_batch).unwrap().pop().unwrap();
 	let expected: Vec<usize> = logits
 		.chunks_exact(10)
 		.map(|row| (0..10).max_by_key(|&j| (row[j], std::cmp::Reverse(j))).unwrap())
 		.collect();
 	assert_eq!(classes, &serde_json::json!(expected));
-	println!("proofgrid model run --id {model}: 16 images as one job, settled, classes {classes}");
+	println!(
+		"proofgrid model run --id {model} --x-url: 16 images as one job, fetched by the worker, \
+		 settled, classes {classes}"
+	);
 	honest.stop();
 
 	// 2. The cheater: one wrong element of the middle layer.

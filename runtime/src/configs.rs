@@ -274,6 +274,14 @@ pub const REVEAL_LENGTH_MARGIN: u32 = 1_024;
 /// reveal a job can ask for fits in it.
 pub const MAX_REVEAL_WEIGHT_SHARE: Perbill = Perbill::from_percent(10);
 
+parameter_types! {
+	/// The heaviest reveal a job may ask for: the share of a block kept for one.
+	pub MaxRevealWeight: Weight = Weight::from_parts(
+		MAX_REVEAL_WEIGHT_SHARE * RuntimeBlockWeights::get().max_block.ref_time(),
+		u64::MAX,
+	);
+}
+
 /// Prices a job's device calls like transactions of that weight, at the current multiplier:
 /// the client pays at submission for the claim, commit and reveal its device will send free.
 pub struct DeviceCallFee;
@@ -319,6 +327,7 @@ impl pallet_jobs::Config for Runtime {
 	type CollateralPercent = ConstU32<200>;
 	type ClaimDeposit = ClaimDeposit;
 	type CallFee = DeviceCallFee;
+	type MaxRevealWeight = MaxRevealWeight;
 	/// Hashing a 64-byte leaf into the tree costs about as much as 4 096 int8 operations.
 	type OpsPerLeaf = ConstU64<4_096>;
 	type JobDeposit = JobDeposit;

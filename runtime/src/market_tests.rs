@@ -435,6 +435,74 @@ fn every_reveal_fits_the_weight_room_a_block_keeps() {
 	assert!(heaviest <= room, "a reveal heavier than the room a block keeps");
 }
 
+/// Model jobs' reveals are priced by their plan's widest layer and refused at submission when
+/// heavier than the room a block keeps (`pallet_jobs::Error::RevealTooHeavy`): the example
+/// digits CNN (examples/cnn) is far from that bound, at every sample count a job may ask for
+/// and on large batches (where its reveal's size, not its weight, is what the chain bounds).
+#[test]
+fn the_example_cnns_reveal_fits_the_room_a_block_keeps() {
+	use pallet_jobs::WeightInfo;
+	use proofgrid_primitives::{
+		job::MAX_SUPPLIED_SAMPLES,
+		model::{Model, Op, Planned, Shape},
+		model_proof::{model_job_shape, model_reveal_bytes},
+		testing::model::{bounded, epilogue},
+		traits::ComputeVerifier,
+	};
+	type Verifier = <Runtime as pallet_jobs::Config>::Verifier;
+	let conv = |filters| Op::Conv {
+		filters,
+		kernel: (3, 3),
+		stride: (1, 1),
+		padding: [1, 1, 1, 1],
+		dilation: (1, 1),
+		epilogue: epilogue(1 << 30, 39, false, -128),
+	};
+	let pool = Op::MaxPool { kernel: (2, 2), stride: (2, 2), padding: [0; 4] };
+	let digits = Model {
+		input: Shape { height: 8, width: 8, channels: 1 },
+		input_zero_point: -128,
+		layers: bounded(vec![
+			conv(8),
+			pool,
+			conv(16),
+			pool,
+			Op::Dense { outputs: 10, epilogue: epilogue(1 << 30, 39, false, 39) },
+		]),
+	};
+	let room = <Runtime as pallet_jobs::Config>::MaxRevealWeight::get();
+	let block = configs::RuntimeBlockWeights::get().max_block.ref_time();
+	let base = pallet_jobs::weights::SubstrateWeight::<Runtime>::reveal()
+		.saturating_add(<Runtime as pallet_jobs::Config>::OnWorkVerified::weight());
+	for batch in [64, 1024, 16_384] {
+		let plan = digits.plan(batch).expect("plans");
+		let shape = model_job_shape(&plan, batch);
+		let taps = plan.iter().map(Planned::max_taps).max().unwrap() as u32;
+		for samples in [5, 64, MAX_SUPPLIED_SAMPLES] {
+			let weight = base.saturating_add(Verifier::verify_weight(
+				OutputKind::Model,
+				samples,
+				shape.k,
+				shape.n,
+				taps,
+			));
+			let bytes = model_reveal_bytes(&plan, samples);
+			let admitted = bytes <= Verifier::max_reveal_bytes();
+			println!(
+				"digits CNN, batch {batch}, {samples} samples: reveal ≤ {bytes} bytes, {:.2} ms \
+				 of weight ({:.2}% of a block){}",
+				weight.ref_time() as f64 / 1e9,
+				weight.ref_time() as f64 * 100.0 / block as f64,
+				if admitted { "" } else { "; refused: larger than a reveal may be" },
+			);
+			assert!(weight.all_lte(room), "over the room a block keeps");
+			// Deeper trees make longer paths: only the largest batches at the most samples
+			// outgrow the 1 MiB a reveal may take.
+			assert!(admitted || (batch > 1024 && samples > 64), "{batch} images, {samples}");
+		}
+	}
+}
+
 fn supplied_inputs(shape: GemmShape, samples: u32) -> proofgrid_primitives::job::JobInputs {
 	use proofgrid_primitives::inputs::{MatrixCommitment, SuppliedInputs};
 	use proofgrid_primitives::job::InputSource;

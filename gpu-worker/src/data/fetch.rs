@@ -146,6 +146,44 @@ pub async fn fetch_input(
 	Ok(lanes.into())
 }
 
+/// A model job's batch, committed as `commitment` (one lane per pixel, `channels` values
+/// each), fetched from `url` as the int8 `.npy` file its client read (one row per image, NHWC)
+/// by [`get_limited`], no further than that file's size, checked against the commitment.
+pub async fn fetch_batch(
+	url: &str,
+	commitment: &MatrixCommitment,
+	policy: &FetchPolicy,
+) -> Result<Vec<u8>, FetchError> {
+	let request = |reason: String| FetchError::Request { url: url.to_string(), reason };
+	let size = (commitment.lanes as usize).saturating_mul(commitment.lane_len as usize);
+	if size > policy.max_bytes {
+		return Err(FetchError::TooLarge { url: url.to_string(), limit: policy.max_bytes });
+	}
+	let bytes = get_limited(url, size + MAX_NPY_HEADER + 12, policy, &[], None).await?;
+	let name = url.to_string();
+	let parsed = tokio::task::spawn_blocking(move || parse_npy_i8(&bytes, &name))
+		.await
+		.map_err(|e| request(e.to_string()))?;
+	let (images, values, batch) =
+		parsed.map_err(|e| FetchError::NotNpy { url: url.to_string(), reason: e.to_string() })?;
+	// Whole pixels per image, and the committed number of them.
+	let lane_len = commitment.lane_len as usize;
+	if lane_len == 0 || values % lane_len != 0 || images * values != size {
+		return Err(FetchError::Shape {
+			url: url.to_string(),
+			matrix: Matrix::A,
+			rows: images,
+			cols: values,
+			expected: format!("{size} values in rows of whole pixels of {lane_len} channels"),
+		});
+	}
+	let lanes = axum::body::Bytes::from(batch.into_iter().map(|x| x as u8).collect::<Vec<u8>>());
+	if !matches_commitment(lanes.clone(), *commitment).await {
+		return Err(FetchError::Mismatch { url: url.to_string() });
+	}
+	Ok(lanes.into())
+}
+
 /// The rows of an earlier layer's output, committed as `commitment`, fetched raw (`lanes`
 /// rows of `lane_len` bytes, as data services serve a layer's output) from `url` (on a data
 /// service whose certificate is `cert_sha256`, if pinned) by [`get_limited`] with `headers`
@@ -316,6 +354,37 @@ mod tests {
 		let (address, _) = server(http_ok(&vec![0; MAX_NPY_HEADER + 64])).await;
 		let huge = fetch_input(&format!("http://{address}/b"), Matrix::B, &commitment, &OPEN).await;
 		assert!(matches!(huge, Err(FetchError::TooLarge { .. })), "{huge:?}");
+	}
+
+	#[tokio::test]
+	async fn a_model_batch_is_the_npy_file_its_client_committed_to() {
+		use proofgrid_client::data::npy_i8_bytes;
+		// Two images of 2×1 pixels with 3 channels (NHWC), one row per image: four lanes of 3.
+		let batch = [1i8, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+		let commitment = MatrixCommitment::of_lanes(batch.chunks(3)).unwrap();
+		let fetch = |body: Vec<u8>| async move {
+			let (address, _) = server(http_ok(&body)).await;
+			fetch_batch(&format!("http://{address}/x.npy"), &commitment, &OPEN).await
+		};
+		let bytes = fetch(npy_i8_bytes(2, 6, &batch)).await.unwrap();
+		assert_eq!(bytes, batch.iter().map(|&x| x as u8).collect::<Vec<_>>());
+		// One row per pixel holds the same values in the same order: taken too.
+		assert!(fetch(npy_i8_bytes(4, 3, &batch)).await.is_ok());
+		// Rows that split a pixel, or another number of values, are refused by shape.
+		let split = fetch(npy_i8_bytes(3, 4, &batch)).await;
+		assert!(matches!(split, Err(FetchError::Shape { .. })), "{split:?}");
+		let short = fetch(npy_i8_bytes(1, 6, &batch[..6])).await;
+		assert!(matches!(short, Err(FetchError::Shape { .. })), "{short:?}");
+		// One value changed: not the committed batch.
+		let mut other = batch;
+		other[11] = -12;
+		let changed = fetch(npy_i8_bytes(2, 6, &other)).await;
+		assert!(matches!(changed, Err(FetchError::Mismatch { .. })), "{changed:?}");
+		// A batch larger than the worker takes is not fetched at all.
+		let small = FetchPolicy { max_bytes: 8, private_addresses: true };
+		let (address, _) = server(http_ok(&npy_i8_bytes(2, 6, &batch))).await;
+		let large = fetch_batch(&format!("http://{address}/x.npy"), &commitment, &small).await;
+		assert!(matches!(large, Err(FetchError::TooLarge { .. })), "{large:?}");
 	}
 
 	#[tokio::test]

@@ -3,16 +3,26 @@
 //! 36-sibling paths; lanes under 20-sibling paths). A reveal's cost is its sample count times a
 //! sample's: per-sample benchmarks give that product exactly, where a two-component linear fit
 //! of `samples` and `k` would not.
+//!
+//! A model sample is measured by its taps and output row on one-channel taps
+//! (`verify_model_sample`); the values its taps and weight lane carry beyond one per tap cost
+//! what a layer sample's longer lanes do (`verify_layer_sample`'s slope in `k`).
 
 use super::*;
 use alloc::{collections::btree_map::BTreeMap, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use proofgrid_primitives::{
+	conv::Conv2d,
 	device::{Kernel, Requirements},
 	gemm::{dot, GemmShape, LEAF_ELEMENTS, MAX_DIM, MAX_K},
 	inputs::{challenged_elements, hash_lane, MatrixCommitment, SuppliedInputs, SuppliedSample},
 	linear::{hash_bias, linear_element, Layer, LayerSample, Requant},
 	merkle::{hash_node, Hash32, MerkleTree},
+	model::{Epilogue, Planned, Shape, Step, MAX_LAYERS, MAX_TAPS},
+	model_proof::{
+		model_challenge, output_tree, GemmWitness, ModelCommitments, ModelSample, ProvenRow,
+		WeightsCommitment,
+	},
 	testing::{as_path, merkle_path},
 };
 
@@ -185,6 +195,117 @@ mod benchmarks {
 				&sample,
 			)
 			.map_err(|_| BenchmarkError::Stop("honest layer sample refused"))?;
+		}
+		Ok(())
+	}
+
+	/// One sample of a model job's element in its last layer of [`MAX_LAYERS`]: a convolution
+	/// reading `t` one-channel input pixels (kernel `1 × t`) into output rows of `n` channels,
+	/// over `MAX_DIM` input and output pixels (20-sibling paths). Its element drawn, its layer's
+	/// and the previous layer's roots checked against the output root, its output row, its
+	/// `t` taps, its weight lane and bias checked, and the element recomputed. A model fraud
+	/// proof costs the same.
+	#[benchmark]
+	fn verify_model_sample(
+		t: Linear<1, MAX_TAPS>,
+		n: Linear<1, MAX_K>,
+	) -> Result<(), BenchmarkError> {
+		// 256 images of 1 × 4096 pixels: 2^20 rows in and, padded on the right, out.
+		let conv = |filters: u32, taps: u32| Conv2d {
+			batch: 256,
+			height: 1,
+			width: 4096,
+			channels: 1,
+			filters,
+			kernel: (1, taps),
+			stride: (1, 1),
+			padding: [0, 0, 0, taps - 1],
+			dilation: (1, 1),
+			pad: 0,
+		};
+		let epilogue = Epilogue {
+			requant: Requant { multiplier: 1 << 30, shift: 40, relu: true },
+			zero_point: 0,
+		};
+		let planned = |filters: u32, taps: u32| Planned {
+			step: Step::Gemm(conv(filters, taps), epilogue),
+			input: Shape { height: 1, width: 4096, channels: 1 },
+			output: Shape { height: 1, width: 4096, channels: filters },
+			zero_point: 0,
+		};
+		// Every layer before the last writes one channel: the last one's input.
+		let mut plan = vec![planned(1, 1); MAX_LAYERS as usize - 1];
+		plan.push(planned(n, t));
+		let last = MAX_LAYERS - 1;
+		let (row, j) = (0u32, n / 2);
+		debug_assert_eq!(plan[last as usize].rows(), MAX_DIM);
+
+		let pixels: Vec<u32> = plan[last as usize].taps(row).into_iter().flatten().collect();
+		debug_assert_eq!(pixels.len(), t as usize);
+		let value = |x: u32| -> i8 { (x.wrapping_mul(31) % 251) as i8 };
+		let taps: Vec<Vec<i8>> = pixels.iter().map(|&p| vec![value(p)]).collect();
+		let (previous_root, tap_paths) = sparse_tree(
+			LANE_DEPTH,
+			&pixels.iter().zip(&taps).map(|(&p, v)| (p.into(), hash_lane(v))).collect::<Vec<_>>(),
+		);
+		let lane: Vec<i8> = (0..t).map(|x| value(x + 7)).collect();
+		let bias = -12_345;
+		let patch: Vec<i8> = taps.iter().flatten().copied().collect();
+		let mut output_row: Vec<i8> = (0..n).map(value).collect();
+		output_row[j as usize] = epilogue.requant.apply_at(dot(&patch, &lane), bias, 0);
+		let (layer_root, output_paths) =
+			sparse_tree(LANE_DEPTH, &[(row.into(), hash_lane(&output_row))]);
+		// Trees over `n` leaves are built whole (other leaves a dummy hash).
+		let dummy = [5u8; 32];
+		let whole = |real: Hash32| -> MerkleTree {
+			let mut leaves = vec![dummy; n as usize];
+			leaves[j as usize] = real;
+			MerkleTree::from_leaf_hashes(leaves).expect("n ≥ 1")
+		};
+		let (lane_tree, bias_tree) = (whole(hash_lane(&lane)), whole(hash_bias(bias)));
+		let mut layer_roots = vec![H256([3u8; 32]); MAX_LAYERS as usize];
+		layer_roots[last as usize - 1] = H256(previous_root);
+		layer_roots[last as usize] = H256(layer_root);
+		let outputs = output_tree(&layer_roots).expect("layers");
+		let mut weights =
+			vec![WeightsCommitment { lanes: H256(dummy), bias: H256(dummy) }; MAX_LAYERS as usize];
+		weights[last as usize] =
+			WeightsCommitment { lanes: H256(lane_tree.root()), bias: H256(bias_tree.root()) };
+		let input = MatrixCommitment { lanes: MAX_DIM, lane_len: 1, root: H256(dummy) };
+		let root = H256(outputs.root());
+		let proven = |values: Vec<i8>, path: &[Hash32]| ProvenRow {
+			values: values.try_into().expect("k ≤ MAX_K"),
+			path: as_path(path.to_vec()),
+		};
+		let sample = ModelSample {
+			layer_root: H256(layer_root),
+			layer_path: merkle_path(&outputs, last.into()),
+			output: proven(output_row, &output_paths[0]),
+			previous_root: H256(previous_root),
+			previous_path: merkle_path(&outputs, (last - 1).into()),
+			taps: taps
+				.into_iter()
+				.zip(&tap_paths)
+				.map(|(values, path)| proven(values, path))
+				.collect::<Vec<_>>()
+				.try_into()
+				.expect("t ≤ MAX_TAPS"),
+			weights: Some(GemmWitness {
+				lane: ProvenRow {
+					values: lane.try_into().expect("t ≤ MAX_K"),
+					path: merkle_path(&lane_tree, j.into()),
+				},
+				bias,
+				bias_path: merkle_path(&bias_tree, j.into()),
+			}),
+		};
+		let job = ModelCommitments { plan: &plan, input: &input, weights: &weights, root: &root };
+
+		#[block]
+		{
+			core::hint::black_box(model_challenge(&plan, &[9u8; 32], 1));
+			proofgrid_primitives::model_proof::verify_model_sample(&job, (last, row, j), &sample)
+				.map_err(|_| BenchmarkError::Stop("honest model sample refused"))?;
 		}
 		Ok(())
 	}

@@ -264,13 +264,17 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			OutputKind::Layer => {
 				T::WeightInfo::verify_layer_sample(k_dim, row_len).saturating_mul(samples.into())
 			}
-			// The model's read, then per sample a layer's sample and a path per tap.
-			OutputKind::Model => T::WeightInfo::verify_layer_sample(k_dim, row_len)
-				.saturating_add(
-					T::WeightInfo::verify_supplied_sample(1).saturating_mul(taps.into()),
-				)
-				.saturating_mul(samples.into())
-				.saturating_add(T::DbWeight::get().reads(1)),
+			// The model's read, then per sample its taps and output row as measured on
+			// one-channel taps, and the values beyond one per tap (wider taps, the longer
+			// weight lane) at a layer sample's cost per value of `k`.
+			OutputKind::Model => {
+				let wider = T::WeightInfo::verify_layer_sample(k_dim, 1)
+					.saturating_sub(T::WeightInfo::verify_layer_sample(taps.min(k_dim), 1));
+				T::WeightInfo::verify_model_sample(taps, row_len)
+					.saturating_add(wider)
+					.saturating_mul(samples.into())
+					.saturating_add(T::DbWeight::get().reads(1))
+			}
 		}
 	}
 

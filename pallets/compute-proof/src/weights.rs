@@ -45,6 +45,7 @@ pub trait WeightInfo {
 	fn verify_reveal_sample(k: u32, ) -> Weight;
 	fn verify_supplied_sample(k: u32, ) -> Weight;
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight;
+	fn verify_model_sample(t: u32, n: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -73,6 +74,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
 			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
 	}
+	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
+		Weight::from_parts(111_739_243, 0)
+			.saturating_add(Weight::from_parts(40_000, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+	}
 }
 
 /// The same weights with ParityDB's reference database weights, for tests and mocks.
@@ -88,6 +94,11 @@ impl WeightInfo for () {
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
 		Weight::from_parts(111_739_243, 0)
 			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+	}
+	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
+		Weight::from_parts(111_739_243, 0)
+			.saturating_add(Weight::from_parts(40_000, 0).saturating_mul(t.into()))
 			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
 	}
 }

@@ -26,6 +26,10 @@ mod calls {
 				T::Verifier::reveal_bytes(&spec) <= T::Verifier::max_reveal_bytes(),
 				Error::<T>::RevealTooLarge
 			);
+			ensure!(
+				Self::reveal_call_weight(&spec).all_lte(T::MaxRevealWeight::get()),
+				Error::<T>::RevealTooHeavy
+			);
 			// A job smaller than `MinWorkUnits` is billed as that much: a tiny layer is still
 			// worth running, and costs what the smallest job costs.
 			let units = Self::work_units(spec.ops()).max(T::MinWorkUnits::get());

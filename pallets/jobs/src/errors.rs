@@ -65,6 +65,9 @@ mod errors {
 		/// The job's reveal would be larger than the chain admits (`MaxRevealBytes`): use a
 		/// smaller inner dimension `k`.
 		RevealTooLarge,
+		/// The job's reveal would weigh more than the chain admits (`MaxRevealWeight`): a model
+		/// with a narrower widest layer, or fewer samples.
+		RevealTooHeavy,
 		/// The reveal is of another kind than the job's output ([`OutputKind`]): a seeded job
 		/// takes [`Reveal::Seeded`], one on supplied inputs [`Reveal::Supplied`], a layer
 		/// [`Reveal::Layer`]. Nothing happens.

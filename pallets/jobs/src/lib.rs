@@ -133,6 +133,9 @@ pub mod pallet {
 		parameter_types! {
 			/// 10% of a job's payment is burned.
 			pub const TenPercent: Perbill = Perbill::from_percent(10);
+			/// A reveal weighs at most 200 ms: 10% of a 2-second block.
+			pub const TenthOfTwoSeconds: frame_support::weights::Weight =
+				frame_support::weights::Weight::from_parts(200_000_000_000, u64::MAX);
 		}
 
 		/// A test runtime's configuration (`u64` balances and block numbers): a work unit of
@@ -158,6 +161,7 @@ pub mod pallet {
 			type CollateralPercent = ConstU32<150>;
 			type ClaimDeposit = ConstU64<50>;
 			type CallFee = sp_runtime::traits::ConvertToValue<ConstU64<0>>;
+			type MaxRevealWeight = TenthOfTwoSeconds;
 			type OpsPerLeaf = ConstU64<0>;
 			type JobDeposit = ConstU64<20>;
 			type BaseCommitWindow = ConstU64<5>;
@@ -259,6 +263,13 @@ pub mod pallet {
 		/// way transaction fees price weight; held at submission, burned at the first claim.
 		#[pallet::no_default_bounds]
 		type CallFee: Convert<Weight, BalanceOf<Self>>;
+
+		/// The heaviest reveal call a job may ask for, its verification included: at most the
+		/// share of a block the runtime keeps for one reveal (`BlockHadRoom`), so that every
+		/// admitted job's reveal fits a block that counts towards its window. A model job's
+		/// reveal is priced by its plan's widest layer, so a job can ask for more.
+		#[pallet::constant]
+		type MaxRevealWeight: Get<Weight>;
 
 		/// Operation-equivalents of committing one output leaf (hashing it into the tree): the
 		/// commit window counts `ops + leaves × OpsPerLeaf`.

@@ -77,6 +77,9 @@ pub const MILLISECS_PER_BLOCK: u64 = 1;
 parameter_types! {
 	/// Call fee per millisecond of device-call weight; 0 unless a test sets it.
 	pub static CallFeePerMs: Balance = 0;
+	/// The heaviest reveal a job may ask for: 10% of a 2-second block unless a test lowers it.
+	pub static MaxRevealWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::from_parts(200_000_000_000, u64::MAX);
 	/// Blocks a verified supplied job waits for fraud proofs (zero: it settles at the reveal).
 	pub static DisputeWindow: u64 = DISPUTE_BLOCKS;
 	pub const DeviceBond: Balance = BOND;
@@ -129,6 +132,7 @@ impl pallet_jobs::Config for Test {
 	type CollateralPercent = ConstU32<COLLATERAL_PERCENT>;
 	type ClaimDeposit = ConstU64<CLAIM_DEPOSIT>;
 	type CallFee = TestCallFee;
+	type MaxRevealWeight = MaxRevealWeight;
 	type OpsPerLeaf = ConstU64<OPS_PER_LEAF>;
 	type BlockHadRoom = BlockHadRoom;
 	type AuthorityCount = AuthorityCount;

@@ -53,16 +53,37 @@ async fn run_registered(
 	out: &Output,
 	args: ModelArgs,
 ) -> Result<()> {
-	use proofgrid_client::{amount::parse_grid, npy::read_npy_i8, own::MatmulOptions};
+	use proofgrid_client::{
+		amount::parse_grid,
+		data::{fetch_npy_i8, MAX_NPY_HEADER},
+		npy::read_npy_i8,
+		own::MatmulOptions,
+	};
+	use proofgrid_primitives::job::InputSource;
+	// No larger than a worker fetches by default (`--max-input-mib` 1024).
+	const MAX_URL_BATCH: usize = (1 << 30) + MAX_NPY_HEADER + 12;
 	let id = args.id.context("--id")?;
 	let file = ModelFile::load(&args.dir)?;
-	let x = args.x.clone().unwrap_or_else(|| args.dir.join("x.npy"));
-	let (images, values, input) =
-		read_npy_i8(&x).with_context(|| format!("--x {}", x.display()))?;
+	let (source, (images, values, input), x) = match &args.x_url {
+		// Read here once, to commit to it; the device fetches it.
+		Some(url) => {
+			let source = InputSource::Url(
+				url.clone().into_bytes().try_into().map_err(|_| anyhow::anyhow!("URL too long"))?,
+			);
+			ensure!(source.is_valid(), "{url} is not an http:// or https:// URL");
+			let read =
+				fetch_npy_i8(url, MAX_URL_BATCH).await.with_context(|| format!("--x-url {url}"))?;
+			(source, read, url.clone())
+		}
+		None => {
+			let x = args.x.clone().unwrap_or_else(|| args.dir.join("x.npy"));
+			let read = read_npy_i8(&x).with_context(|| format!("--x {}", x.display()))?;
+			(InputSource::Upload, read, x.display().to_string())
+		}
+	};
 	ensure!(
 		values as u64 == file.model.input.values(),
-		"{} holds {values} values per image; the model takes {}×{}×{}",
-		x.display(),
+		"{x} holds {values} values per image; the model takes {}×{}×{}",
 		file.model.input.height,
 		file.model.input.width,
 		file.model.input.channels
@@ -74,18 +95,25 @@ async fn run_registered(
 		lifetime: args.lifetime,
 		..MatmulOptions::capped_at(cap)
 	};
-	let job = client.submit_model(signer, id, &file, batch, input, &options).await?;
+	let job = client.submit_model_from(signer, id, &file, batch, input, source, &options).await?;
 	let (job_id, units, samples) = (job.id, job.units, job.samples);
 	let layers = file.model.layers.len();
+	let (budget, deposit, call_fee) =
+		client.job(job_id).await?.map(|j| (j.budget, j.deposit, j.call_fee)).unwrap_or_default();
 	out.print(
 		json!({ "submitted": job_id, "kernel": "model-i8", "model": id, "batch": batch,
-			"layers": layers, "units": units, "samples": samples }),
+			"layers": layers, "units": units, "samples": samples, "budget": budget.to_string(),
+			"deposit": deposit.to_string(), "callFee": call_fee.to_string() }),
 		|| {
 			format!(
 				"submitted model job {job_id}: model {id} ({layers} layers) on {batch} images, {units} \
-				 work unit(s), cap {} GRID/unit; {samples} elements checked on chain (split across \
-				 the layers), every layer checked here",
-				format_grid(cap)
+				 work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit + {} GRID call \
+				 fee\n{samples} elements checked on chain (split across the layers), every layer \
+				 checked here",
+				format_grid(cap),
+				format_grid(budget),
+				format_grid(deposit),
+				format_grid(call_fee)
 			)
 		},
 	);
@@ -202,8 +230,12 @@ pub struct ModelArgs {
 	id: Option<u64>,
 	/// The batch (`int8`, one row per image, NHWC), for `--id`; the directory's `x.npy` by
 	/// default.
-	#[arg(long)]
+	#[arg(long, conflicts_with = "x_url")]
 	x: Option<PathBuf>,
+	/// The batch at a URL (the same `.npy` file), for `--id`: read here to commit to it, and
+	/// fetched by the device instead of uploaded.
+	#[arg(long)]
+	x_url: Option<String>,
 	/// Output elements the chain checks per layer (the chain's default by default).
 	#[arg(long)]
 	samples: Option<u32>,

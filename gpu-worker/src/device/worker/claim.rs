@@ -24,12 +24,8 @@ impl DeviceWorker {
 			if self.config.endpoint.is_none() {
 				return Some("a model's batch needs the data service (--data-addr)".into());
 			}
-			use proofgrid_primitives::job::{InputSource, JobInputs};
-			if !matches!(&job.spec.0.inputs, JobInputs::Model { source: InputSource::Upload, .. }) {
-				return Some("a model's batch from a URL is not fetched yet".into());
-			}
 			let known = self.known_models.lock().ok().and_then(|k| k.get(&model).copied());
-			if known != Some(true) {
+			if known != Some(Ok(())) {
 				return Some(format!(
 					"this worker does not have model {model}'s weights (--models)"
 				));

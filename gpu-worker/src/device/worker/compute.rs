@@ -144,24 +144,27 @@ impl DeviceWorker {
 		Ok(file)
 	}
 
-	/// Whether this worker has registered model `model`'s weights, asked of the chain once.
+	/// Whether this worker has registered model `model`'s weights: once it has, always (a
+	/// registration never changes); a model it could not get is tried again after
+	/// [`MODEL_RETRY`], so a URL that was down costs one try per period.
 	pub(super) async fn has_model(&self, model: u64) -> Result<bool> {
-		if let Some(known) = self.known_models.lock().expect("not poisoned").get(&model) {
-			return Ok(*known);
+		match self.known_models.lock().expect("not poisoned").get(&model) {
+			Some(Ok(())) => return Ok(true),
+			Some(Err(retry_at)) if Instant::now() < *retry_at => return Ok(false),
+			_ => {}
 		}
-		// A model the worker cannot get is not asked about again (until it restarts).
 		let known = match self.config.client.model(model).await? {
 			Some(_) => match self.model_file(model).await {
-				Ok(_) => true,
+				Ok(_) => Ok(()),
 				Err(e) => {
-					tracing::warn!(model, "not taking its jobs: {e:#}");
-					false
+					tracing::warn!(model, retry_in = ?MODEL_RETRY, "not taking its jobs: {e:#}");
+					Err(Instant::now() + MODEL_RETRY)
 				}
 			},
-			None => false,
+			None => Err(Instant::now() + MODEL_RETRY),
 		};
 		self.known_models.lock().expect("not poisoned").insert(model, known);
-		Ok(known)
+		Ok(known.is_ok())
 	}
 
 	/// The job's output tree: the saved one, or computed now (streamed to disk).

@@ -11,21 +11,26 @@ impl DeviceWorker {
 	pub(super) async fn fetch_inputs(&self, job: u64, spec: &JobSpec) -> Result<()> {
 		use proofgrid_client::data::Matrix;
 		use proofgrid_primitives::job::{InputSource, JobInputs};
-		let (matrices, a, b, bias) = match &spec.inputs {
-			JobInputs::Supplied { matrices, a, b, .. } => (matrices, a, b, None),
+		let mut missing = Vec::new();
+		let (matrices, bias) = match &spec.inputs {
+			JobInputs::Supplied { matrices, a, b, .. } => {
+				missing.extend([('a', a), ('b', b)]);
+				(Some(matrices), None)
+			}
 			JobInputs::Layer { matrices, a, b, bias, layer, .. } => {
-				(matrices, a, b, Some((bias, layer.bias)))
+				missing.extend([('a', a), ('b', b)]);
+				(Some(matrices), Some((bias, layer.bias)))
 			}
 			JobInputs::Seeded { .. } => return Ok(()),
-			// A batch is uploaded (a model job from a URL is not claimed).
-			JobInputs::Model { .. } => return Ok(()),
-		};
-		let mut missing = Vec::new();
-		for (name, source) in [('a', a), ('b', b)] {
-			if !matches!(source, InputSource::Upload) && !self.config.store.has_input(job, name) {
-				missing.push((name, source));
+			// A model's batch is its `A`.
+			JobInputs::Model { source, .. } => {
+				missing.push(('a', source));
+				(None, None)
 			}
-		}
+		};
+		missing.retain(|(name, source)| {
+			!matches!(source, InputSource::Upload) && !self.config.store.has_input(job, *name)
+		});
 		if let Some((source, _)) = bias {
 			if *source != InputSource::Upload && self.config.store.bias(job)?.is_none() {
 				missing.push(('w', source));
@@ -44,7 +49,20 @@ impl DeviceWorker {
 			);
 			let fetching = async {
 				match (name, source) {
+					('a', InputSource::Url(url)) if matrices.is_none() => {
+						let JobInputs::Model { input, .. } = &spec.inputs else {
+							bail!("a batch for a job that runs no model");
+						};
+						let url = String::from_utf8_lossy(url).into_owned();
+						let bytes =
+							crate::data::fetch::fetch_batch(&url, input, &self.config.fetch)
+								.await?;
+						self.config.store.save_input(job, 'a', &bytes)?;
+						Ok((bytes.len(), url))
+					}
+					(_, _) if matrices.is_none() => bail!("a model's batch comes from {source:?}"),
 					('a', InputSource::Job(earlier)) => {
+						let matrices = matrices.expect("not a model");
 						let (bytes, from) = self.chained_rows(job, *earlier, &matrices.a).await?;
 						self.config.store.save_input(job, 'a', &bytes)?;
 						Ok((bytes.len(), from))
@@ -64,6 +82,7 @@ impl DeviceWorker {
 					}
 					(name, InputSource::Url(url)) => {
 						let url = String::from_utf8_lossy(url).into_owned();
+						let matrices = matrices.expect("not a model");
 						let (matrix, commitment) = match name {
 							'a' => (Matrix::A, &matrices.a),
 							_ => (Matrix::B, &matrices.b),

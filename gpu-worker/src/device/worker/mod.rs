@@ -50,6 +50,10 @@ const CANDIDATES_PER_POLL: usize = 16;
 const FETCH_BACKOFF: Duration = Duration::from_secs(1);
 /// Longest wait between fetches of a URL input.
 const MAX_FETCH_BACKOFF: Duration = Duration::from_secs(60);
+
+/// How long a model whose weights could not be had (unreachable URL, files that do not match
+/// the registration) is left alone before they are fetched again.
+const MODEL_RETRY: Duration = Duration::from_secs(600);
 /// Refused job ids remembered (8 bytes each).
 const MAX_REFUSED: usize = 100_000;
 /// Blocks between heartbeats (the chain forgets a device after 100 blocks without one, and
@@ -159,8 +163,8 @@ pub struct DeviceWorker {
 	/// Jobs whose wait for a final challenge block was logged already (once each).
 	finality_waits: std::sync::Mutex<std::collections::HashSet<u64>>,
 	/// Whether this worker has each registered model's weights (a registration never
-	/// changes: looked up once).
-	known_models: std::sync::Mutex<HashMap<u64, bool>>,
+	/// changes: once had, always had), or until when it does not try to get them again.
+	known_models: std::sync::Mutex<HashMap<u64, Result<(), Instant>>>,
 }
 
 impl DeviceWorker {

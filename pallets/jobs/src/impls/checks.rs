@@ -181,12 +181,18 @@ impl<T: Config> Pallet<T> {
 	/// The weight of a job's device calls: claim, commit and the reveal its inputs need.
 	pub fn device_calls_weight(spec: &JobSpec) -> frame_support::weights::Weight {
 		use crate::WeightInfo;
-		use proofgrid_primitives::traits::ComputeVerifier;
-		let verify = T::Verifier::reveal_weight(spec);
 		T::WeightInfo::claim()
 			.saturating_add(T::WeightInfo::commit())
-			.saturating_add(T::WeightInfo::reveal())
-			.saturating_add(verify)
+			.saturating_add(Self::reveal_call_weight(spec))
+	}
+
+	/// The weight of the largest reveal `spec` admits: the call, its verification and what
+	/// verified work triggers.
+	pub fn reveal_call_weight(spec: &JobSpec) -> frame_support::weights::Weight {
+		use crate::WeightInfo;
+		use proofgrid_primitives::traits::ComputeVerifier;
+		T::WeightInfo::reveal()
+			.saturating_add(T::Verifier::reveal_weight(spec))
 			.saturating_add(<T::OnWorkVerified as OnWorkVerified<_, _>>::weight())
 	}
 

@@ -162,6 +162,32 @@ fn submit_refuses_a_model_job_the_chain_cannot_check() {
 	});
 }
 
+/// A model's reveal is priced by its widest layer: a job whose reveal could not fit the room a
+/// block keeps for one is refused at submission (its device could never answer), holding
+/// nothing; one that fits is taken.
+#[test]
+fn submit_refuses_a_model_job_whose_reveal_would_not_fit_a_block() {
+	build_and_execute(|| {
+		let job = ModelJob::new(2);
+		let model = register_model(&job);
+		let spec = job.spec(model, SAMPLES);
+		let weight = Jobs::reveal_call_weight(&spec);
+		assert!(weight.ref_time() > 0);
+		let before = held(&client());
+		MaxRevealWeight::set(weight.set_ref_time(weight.ref_time() - 1));
+		assert_noop!(submit(spec.clone()), Error::<Test>::RevealTooHeavy);
+		assert_eq!(held(&client()), before);
+		assert_eq!(users(model), 0);
+		// More samples weigh more: the same model at half the samples fits where this did not.
+		let fewer = job.spec(model, SAMPLES / 2);
+		assert!(Jobs::reveal_call_weight(&fewer).all_lte(MaxRevealWeight::get()));
+		assert_ok!(submit(fewer));
+		MaxRevealWeight::set(weight);
+		assert_ok!(submit(spec));
+		assert_eq!(users(model), 2);
+	});
+}
+
 #[test]
 fn a_model_faked_in_a_whole_layer_fails_at_its_reveal_and_the_device_is_slashed() {
 	build_and_execute(|| {
