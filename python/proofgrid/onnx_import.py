@@ -9,7 +9,9 @@ ONNX Runtime's **QOperator** form (``QuantizeLinear``, ``QLinearConv``, ``QLinea
 ``QGemm``, ``MaxPool``, ``QLinearAveragePool``, ``QLinearGlobalAveragePool``,
 ``Flatten``/``Reshape``, ``DequantizeLinear``) or its **QDQ** form (``Conv``, ``Gemm``,
 ``MatMul``, ``Relu``, ``MaxPool``, ``AveragePool``, ``GlobalAveragePool``,
-``Flatten``/``Reshape`` between ``DequantizeLinear`` and ``QuantizeLinear``), with int8 or uint8 activations and symmetric
+``Flatten``/``Reshape`` between ``DequantizeLinear`` and ``QuantizeLinear``), or with integer
+ops (``ConvInteger``/``MatMulInteger``, ``Cast``, ``Mul`` by a scale, ``Add`` of a float bias,
+``Relu``, ``QuantizeLinear``), with int8 or uint8 activations and symmetric
 weights, one scale per tensor. Anything else is refused with the node's name and op
 (:class:`ModelImportError`).
 
@@ -122,6 +124,17 @@ class _Importer:
         else:
             raise _refuse(node, f"zero point of type {zero.dtype} (int8 or uint8 only)")
         return _Quant(float(scale.reshape(())), z)
+
+    def zero_of(self, node: Any, name: Optional[str]) -> int:
+        """A zero point given alone (``ConvInteger``, ``MatMulInteger``), in the int8 domain."""
+        zero = self.const(node, name) if name else np.array(0, np.uint8)
+        if zero.size != 1:
+            raise _refuse(node, "per-channel zero points are not supported")
+        if zero.dtype == np.uint8:
+            return int(zero.reshape(())) - 128
+        if zero.dtype == np.int8:
+            return int(zero.reshape(()))
+        raise _refuse(node, f"zero point of type {zero.dtype} (int8 or uint8 only)")
 
     def weights(self, node: Any, name: str, q: _Quant) -> np.ndarray:
         w = self.const(node, name)
@@ -371,6 +384,13 @@ class _Importer:
                             "finish": lambda y: self.avg_pool(node, x, y, whole)}
         elif op in (":Conv", ":Gemm", ":MatMul"):
             self.qdq_gemm(node, op, ins)
+        elif op == ":DynamicQuantizeLinear":
+            raise _refuse(node, "dynamic quantization: its scale depends on each input, and no "
+                                "fixed integer requantization computes it (quantize statically)")
+        elif op in (":ConvInteger", ":MatMulInteger"):
+            self.integer_gemm(node, op, ins)
+        elif op in (":Cast", ":Mul", ":Add") and self.pending and "stage" in self.pending:
+            self.integer_epilogue(node, op, ins)
         elif op == ":Relu":
             self.reads(node, ins[0])
             if self.pending is None or self.pending.get("pool"):
@@ -430,6 +450,68 @@ class _Importer:
 
         pending["finish"] = finish
         self.pending = pending
+
+
+    def integer_gemm(self, node: Any, op: str, ins: List[str]) -> None:
+        """``ConvInteger``/``MatMulInteger`` on the quantized tensor, its int32 accumulators then
+        ``Cast`` to float, ``Mul`` by the input's times the weights' scale, optionally ``Add`` a
+        float bias and ``Relu``, and ``QuantizeLinear``: the same layer as a ``QLinearConv``
+        (``QLinearMatMul``), held until that ``QuantizeLinear`` gives the output's parameters.
+        The weights' scale is the ``Mul``'s over the input's; the bias becomes accumulator units,
+        rounded to nearest (half a unit of the accumulator at most)."""
+        self.reads(node, ins[0])
+        if self.quant is None:
+            raise _refuse(node, "its input is not quantized to int8")
+        x = self.quant
+        if self.zero_of(node, ins[2] if len(ins) > 2 and ins[2] else None) != x.zero_point:
+            raise _refuse(node, "reads its input with another zero point than it was quantized by")
+        if self.zero_of(node, ins[3] if len(ins) > 3 and ins[3] else None) != 0:
+            raise _refuse(node, "weights with a nonzero zero point (symmetric weights only)")
+        self.quant = None  # int32 accumulators from here to the QuantizeLinear
+        pending: Dict[str, Any] = {"relu": False, "stage": "accumulators", "scale": None,
+                                   "bias": None}
+
+        def finish(y: _Quant) -> None:
+            if pending["stage"] not in ("scaled", "biased"):
+                raise _refuse(node, "its accumulators are quantized without a Cast to float and "
+                                    "a Mul by the input's times the weights' scale")
+            w_q = _Quant(pending["scale"] / x.scale, 0)
+            if op == ":ConvInteger":
+                self.conv(node, x, w_q, y, ins[1], pending["bias"], pending["relu"])
+            else:
+                w = self.gemm_weights(node, ins[1], w_q, 0)
+                self.dense(node, x, w_q, y, w, pending["bias"], pending["relu"])
+
+        pending["finish"] = finish
+        self.pending = pending
+
+    def integer_epilogue(self, node: Any, op: str, ins: List[str]) -> None:
+        """The ``Cast``, ``Mul`` and ``Add`` after a ``ConvInteger``/``MatMulInteger``."""
+        from onnx import TensorProto
+
+        pending = self.pending
+        assert pending is not None
+        if self.current not in ins:
+            self.reads(node, ins[0])
+        constant = [name for name in ins if name != self.current]
+        if op == ":Cast":
+            if pending["stage"] != "accumulators" or self.attrs(node).get("to") != TensorProto.FLOAT:
+                raise _refuse(node, "a Cast other than the accumulators' to float")
+            pending["stage"] = "float"
+        elif op == ":Mul":
+            scale = self.const(node, constant[0]) if len(constant) == 1 else None
+            if pending["stage"] != "float" or scale is None or scale.size != 1 \
+                    or not float(scale.reshape(())) > 0:
+                raise _refuse(node, "not the accumulators times one positive scale")
+            pending["scale"], pending["stage"] = float(scale.reshape(())), "scaled"
+        else:
+            bias = self.const(node, constant[0]) if len(constant) == 1 else None
+            if pending["stage"] != "scaled" or bias is None or bias.dtype != np.float32:
+                raise _refuse(node, "not a float bias added to the scaled accumulators")
+            units = np.rint(bias.reshape(-1).astype(np.float64) / pending["scale"])
+            if units.min(initial=0) < I32[0] or units.max(initial=0) > I32[1]:
+                raise _refuse(node, "the bias in accumulator units overflows int32")
+            pending["bias"], pending["stage"] = units.astype(np.int32), "biased"
 
 
 def import_onnx(path: str, out_dir: str) -> Dict[str, Any]:

@@ -113,6 +113,104 @@ def test_average_pooling_imports_and_computes_onnx_runtimes_logits(form, tmp_pat
     assert agree >= 0.99 * len(x)
 
 
+def integer_ops_cnn(path):
+    """The committed int8 CNN with each QLinearConv as ConvInteger and its QGemm as
+    MatMulInteger, each followed by Cast to float, Mul by the input's times the weights' scale,
+    Add of the bias in float, and QuantizeLinear: the integer-op form of the same layers."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(str(CNN / "cnn.int8.onnx"))
+    init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    nodes, extra = [], []
+    for n in m.graph.node:
+        if n.op_type not in ("QLinearConv", "QGemm"):
+            nodes.append(n)
+            continue
+        x, sx, zx, w, sw, zw = n.input[:6]
+        scale = np.float32(np.float64(init[sx]) * np.float64(init[sw]))
+        name = n.name
+        if n.op_type == "QLinearConv":
+            sy, zy, b = n.input[6], n.input[7], n.input[8]
+            attrs = {a.name: helper.get_attribute_value(a) for a in n.attribute}
+            nodes.append(helper.make_node("ConvInteger", [x, w, zx, zw], [f"{name}_acc"], name, **attrs))
+            bias = (init[b].astype(np.float32) * scale).reshape(1, -1, 1, 1)
+        else:
+            b, sy, zy = n.input[6], n.input[7], n.input[8]
+            # QGemm's weights are n × k (transB); MatMulInteger's are k × n.
+            extra.append(numpy_helper.from_array(np.ascontiguousarray(init[w].T), f"{w}_kn"))
+            nodes.append(helper.make_node("MatMulInteger", [x, f"{w}_kn", zx, zw], [f"{name}_acc"], name))
+            bias = init[b].astype(np.float32) * scale
+        extra += [numpy_helper.from_array(np.array(scale, np.float32), f"{name}_scale"),
+                  numpy_helper.from_array(bias, f"{name}_bias")]
+        nodes += [
+            helper.make_node("Cast", [f"{name}_acc"], [f"{name}_f"], f"{name}_cast", to=TensorProto.FLOAT),
+            helper.make_node("Mul", [f"{name}_f", f"{name}_scale"], [f"{name}_s"], f"{name}_mul"),
+            helper.make_node("Add", [f"{name}_s", f"{name}_bias"], [f"{name}_b"], f"{name}_add"),
+            helper.make_node("QuantizeLinear", [f"{name}_b", sy, zy], [n.output[0]], f"{name}_q"),
+        ]
+    used = {name for n in nodes for name in n.input}
+    kept = [t for t in list(m.graph.initializer) + extra if t.name in used]
+    del m.graph.node[:], m.graph.initializer[:]
+    m.graph.node.extend(nodes)
+    m.graph.initializer.extend(kept)
+    onnx.save(m, str(path))
+
+
+def test_integer_ops_import_as_the_same_layers_and_compute_onnx_runtimes_logits(tmp_path):
+    source = tmp_path / "cnn.integer.onnx"
+    integer_ops_cnn(source)
+    assert {"ConvInteger", "MatMulInteger"} <= {n.op_type for n in onnx.load(str(source)).graph.node}
+    spec = import_onnx(str(source), str(tmp_path / "integer"))
+    reference = import_onnx(str(CNN / "cnn.int8.onnx"), str(tmp_path / "qlinear"))
+    # The same layers: weights and biases byte for byte, each multiplier within the rounding
+    # of the float32 scale product the Mul holds.
+    for ours, theirs in zip(spec["layers"], reference["layers"], strict=True):
+        assert {k: v for k, v in ours.items() if k != "multiplier"} == \
+            {k: v for k, v in theirs.items() if k != "multiplier"}
+        if "multiplier" in ours:
+            assert abs(ours["multiplier"] - theirs["multiplier"]) <= 2**31 * 2**-22
+    for path in (tmp_path / "qlinear").glob("*.npy"):
+        assert path.read_bytes() == (tmp_path / "integer" / path.name).read_bytes(), path.name
+    model = proofgrid.Model(tmp_path / "integer")
+    x, labels = digits_test_split()
+    ours = model.output(model.quantize(x))
+    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    o = model.spec["output"]
+    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
+    diff = ours.astype(np.int64) - theirs
+    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
+    values, counts = np.unique(diff, return_counts=True)
+    print(f"\n[models] integer ops (ConvInteger, MatMulInteger): classes agree on {agree} of "
+          f"{len(x)}; int8 logit differences {dict(zip(values.tolist(), counts.tolist()))}")
+    assert np.abs(diff).max() <= 1
+    assert agree >= 0.99 * len(x)
+
+
+def test_a_dynamically_quantized_model_is_refused_at_its_dynamic_quantization(tmp_path):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    source = tmp_path / "cnn.dynamic.onnx"
+    quantize_dynamic(str(CNN / "cnn.onnx"), str(source), weight_type=QuantType.QInt8)
+    assert "DynamicQuantizeLinear" in {n.op_type for n in onnx.load(str(source)).graph.node}
+    with pytest.raises(ModelImportError, match="dynamic quantization") as refused:
+        import_onnx(str(source), str(tmp_path / "out"))
+    assert refused.value.op == "DynamicQuantizeLinear"
+
+
+def test_an_integer_layer_without_its_scale_is_refused(tmp_path):
+    source = tmp_path / "cnn.integer.onnx"
+    integer_ops_cnn(source)
+    m = onnx.load(str(source))
+    mul = next(n for n in m.graph.node if n.name == "conv2_quant_mul")
+    add = next(n for n in m.graph.node if n.name == "conv2_quant_add")
+    add.input[0] = mul.input[0]  # the bias added to the unscaled accumulators
+    m.graph.node.remove(mul)
+    onnx.save(m, str(source))
+    with pytest.raises(ModelImportError, match="not a float bias added to the scaled") as refused:
+        import_onnx(str(source), str(tmp_path / "out"))
+    assert (refused.value.node, refused.value.op) == ("conv2_quant_add", "Add")
+
+
 def test_the_committed_model_directory_is_the_import_of_the_committed_onnx(tmp_path):
     import_onnx(str(CNN / "cnn.int8.onnx"), str(tmp_path))
     committed = CNN / "model"

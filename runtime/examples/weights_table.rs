@@ -8,9 +8,11 @@
 use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use pallet_devices::WeightInfo as _;
 use pallet_jobs::WeightInfo as _;
+use pallet_models::WeightInfo as _;
 use pallet_rewards::WeightInfo as _;
 use proofgrid_primitives::{
-	job::OutputKind::{Layer, Seeded, Supplied},
+	job::OutputKind::{Layer, Model, Seeded, Supplied},
+	model::{MAX_LAYERS, MAX_TAPS},
 	traits::ComputeVerifier,
 };
 use proofgrid_runtime::{configs::RuntimeBlockWeights, Runtime};
@@ -19,6 +21,7 @@ type Devices = <Runtime as pallet_devices::Config>::WeightInfo;
 type Proof = pallet_compute_proof::Pallet<Runtime>;
 type Jobs = <Runtime as pallet_jobs::Config>::WeightInfo;
 type Rewards = <Runtime as pallet_rewards::Config>::WeightInfo;
+type Models = <Runtime as pallet_models::Config>::WeightInfo;
 
 fn main() {
 	let block = RuntimeBlockWeights::get();
@@ -71,6 +74,20 @@ fn main() {
 			"jobs::dispute, layer, k = 4096, n = 1024".into(),
 			Jobs::dispute().saturating_add(Proof::verify_fraud_weight(Layer, 4096, 1024, 0)),
 		),
+		// The example CNN (examples/cnn): k = 72 (conv2's 3×3×8 patch), rows of 16, 9 taps.
+		(
+			"jobs::reveal, model (the example CNN), 64 samples".into(),
+			Jobs::reveal()
+				.saturating_add(Proof::verify_weight(Model, 64, 72, 16, 9))
+				.saturating_add(on_verified),
+		),
+		(
+			"jobs::dispute, model, largest layer (4096 taps, k = n = 65536)".into(),
+			Jobs::dispute()
+				.saturating_add(Proof::verify_fraud_weight(Model, 65_536, 65_536, MAX_TAPS)),
+		),
+		(format!("models::register({MAX_LAYERS} layers)"), Models::register(MAX_LAYERS)),
+		("models::remove".into(), Models::remove()),
 		("jobs::expire".into(), Jobs::expire()),
 		("jobs::release".into(), Jobs::release()),
 		(

@@ -121,6 +121,8 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 	let job = client.submit_layer(signer, inputs, &options).await?;
 	let (id, shape, units, samples) = (job.id, job.shape, job.units, job.samples);
 	let caught = 1.0 - proofgrid_primitives::challenge::pass_probability(0.01, samples);
+	let (budget, deposit, call_fee) =
+		client.job(id).await?.map(|j| (j.budget, j.deposit, j.call_fee)).unwrap_or_default();
 	out.print(
 		json!({
 			"submitted": id,
@@ -129,15 +131,21 @@ pub async fn run(client: &Client, signer: &Keypair, out: &Output, args: LayerArg
 			"units": units,
 			"samples": samples,
 			"chainedFrom": args.a_job,
+			"budget": budget.to_string(),
+			"deposit": deposit.to_string(),
+			"callFee": call_fee.to_string(),
 		}),
 		|| {
 			let chained = args.a_job.map(|j| format!(", A from job {j}")).unwrap_or_default();
 			format!(
-				"submitted layer job {id}: {}×{}×{}{chained}, {units} work unit(s), cap {} GRID/unit; {samples} elements checked on chain (1% wrong → caught {caught:.3}), every element checked here",
+				"submitted layer job {id}: {}×{}×{}{chained}, {units} work unit(s), cap {} GRID/unit; held {} GRID budget + {} GRID deposit + {} GRID call fee\n{samples} elements checked on chain (1% wrong → caught {caught:.3}), every element checked here",
 				shape.m,
 				shape.n,
 				shape.k,
-				format_grid(cap)
+				format_grid(cap),
+				format_grid(budget),
+				format_grid(deposit),
+				format_grid(call_fee)
 			)
 		},
 	);
