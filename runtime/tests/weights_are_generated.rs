@@ -5,7 +5,7 @@
 
 use std::{collections::BTreeSet, path::PathBuf};
 
-const PALLETS: [&str; 4] = ["devices", "compute-proof", "jobs", "rewards"];
+const PALLETS: [&str; 5] = ["devices", "compute-proof", "jobs", "rewards", "models"];
 const GENERATED: &str = "THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI";
 
 fn read(pallet: &str, file: &str) -> String {

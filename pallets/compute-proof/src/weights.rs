@@ -3,8 +3,8 @@
 //! Weights of `pallet_compute_proof`, measured by `frame-omni-bencher` against the runtime's wasm.
 //!
 //! THIS FILE WAS AUTO-GENERATED USING THE SUBSTRATE BENCHMARK CLI VERSION 64.0.0
-//! DATE: 2026-11-30, STEPS: `20`, REPEAT: `10`
-//! HOSTNAME: `vm`, CPU: `AMD EPYC`
+//! DATE: 2026-12-08, STEPS: `20`, REPEAT: `10`
+//! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //! WASM-EXECUTION: `Compiled`
 //! Regenerate with `scripts/bench-weights.sh`; do not edit by hand.
 
@@ -54,51 +54,55 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_reveal_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 39_649_000 picoseconds.
-		Weight::from_parts(33_858_755, 0)
-			.saturating_add(Weight::from_parts(21_703, 0).saturating_mul(k.into()))
+		// Minimum execution time: 16_635_000 picoseconds.
+		Weight::from_parts(20_216_680, 0)
+			.saturating_add(Weight::from_parts(14_441, 0).saturating_mul(k.into()))
 	}
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_supplied_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 80_199_000 picoseconds.
-		Weight::from_parts(77_514_373, 0)
-			.saturating_add(Weight::from_parts(14_687, 0).saturating_mul(k.into()))
+		// Minimum execution time: 31_022_000 picoseconds.
+		Weight::from_parts(36_646_897, 0)
+			.saturating_add(Weight::from_parts(5_488, 0).saturating_mul(k.into()))
 	}
 	/// The range of component `k` is `[1, 65536]`.
 	/// The range of component `n` is `[1, 65536]`.
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 532_548_000 picoseconds.
-		Weight::from_parts(111_739_243, 0)
-			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+		// Minimum execution time: 199_184_000 picoseconds.
+		Weight::from_parts(9_289_783, 0)
+			.saturating_add(Weight::from_parts(5_842, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(3_137, 0).saturating_mul(n.into()))
 	}
+	/// The range of component `t` is `[1, 4096]`.
+	/// The range of component `n` is `[1, 65536]`.
 	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
-		Weight::from_parts(111_739_243, 0)
-			.saturating_add(Weight::from_parts(40_000, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+		// Proof size: measured `0`, estimated `0`.
+		// Minimum execution time: 236_969_000 picoseconds.
+		Weight::from_parts(245_926_000, 0)
+			.saturating_add(Weight::from_parts(8_623_598, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(466, 0).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn verify_reveal_sample(k: u32, ) -> Weight {
-		Weight::from_parts(33_858_755, 0)
-			.saturating_add(Weight::from_parts(21_703, 0).saturating_mul(k.into()))
+		Weight::from_parts(20_216_680, 0)
+			.saturating_add(Weight::from_parts(14_441, 0).saturating_mul(k.into()))
 	}
 	fn verify_supplied_sample(k: u32, ) -> Weight {
-		Weight::from_parts(77_514_373, 0)
-			.saturating_add(Weight::from_parts(14_687, 0).saturating_mul(k.into()))
+		Weight::from_parts(36_646_897, 0)
+			.saturating_add(Weight::from_parts(5_488, 0).saturating_mul(k.into()))
 	}
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
-		Weight::from_parts(111_739_243, 0)
-			.saturating_add(Weight::from_parts(14_504, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+		Weight::from_parts(9_289_783, 0)
+			.saturating_add(Weight::from_parts(5_842, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(3_137, 0).saturating_mul(n.into()))
 	}
 	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
-		Weight::from_parts(111_739_243, 0)
-			.saturating_add(Weight::from_parts(40_000, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(6_580, 0).saturating_mul(n.into()))
+		Weight::from_parts(245_926_000, 0)
+			.saturating_add(Weight::from_parts(8_623_598, 0).saturating_mul(t.into()))
+			.saturating_add(Weight::from_parts(466, 0).saturating_mul(n.into()))
 	}
 }
