@@ -4,9 +4,10 @@
 //! sample's: per-sample benchmarks give that product exactly, where a two-component linear fit
 //! of `samples` and `k` would not.
 //!
-//! A model sample is measured by its taps and output row on one-channel taps
-//! (`verify_model_sample`); the values its taps and weight lane carry beyond one per tap cost
-//! what a layer sample's longer lanes do (`verify_layer_sample`'s slope in `k`).
+//! A model sample is measured by its taps, one channel each, into a one-channel output row
+//! (`verify_model_sample(t)`: one component, so that its fit is not drowned in another's cost);
+//! the values its taps and weight lane carry beyond one per tap, and its output row's, cost what
+//! a layer sample's longer lanes and rows do (`verify_layer_sample`'s slopes in `k` and `n`).
 
 use super::*;
 use alloc::{collections::btree_map::BTreeMap, vec, vec::Vec};
@@ -200,16 +201,14 @@ mod benchmarks {
 	}
 
 	/// One sample of a model job's element in its last layer of [`MAX_LAYERS`]: a convolution
-	/// reading `t` one-channel input pixels (kernel `1 × t`) into output rows of `n` channels,
-	/// over `MAX_DIM` input and output pixels (20-sibling paths). Its element drawn, its layer's
-	/// and the previous layer's roots checked against the output root, its output row, its
-	/// `t` taps, its weight lane and bias checked, and the element recomputed. A model fraud
-	/// proof costs the same.
+	/// reading `t` one-channel input pixels (kernel `1 × t`) into one-channel output rows, over
+	/// `MAX_DIM` input and output pixels (20-sibling paths). Its element drawn, its layer's and
+	/// the previous layer's roots checked against the output root, its output row, its `t`
+	/// taps, its weight lane and bias checked, and the element recomputed. A model fraud proof
+	/// costs the same.
 	#[benchmark]
-	fn verify_model_sample(
-		t: Linear<1, MAX_TAPS>,
-		n: Linear<1, MAX_K>,
-	) -> Result<(), BenchmarkError> {
+	fn verify_model_sample(t: Linear<1, MAX_TAPS>) -> Result<(), BenchmarkError> {
+		let n = 1;
 		// 256 images of 1 × 4096 pixels: 2^20 rows in and, padded on the right, out.
 		let conv = |filters: u32, taps: u32| Conv2d {
 			batch: 256,

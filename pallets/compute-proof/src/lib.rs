@@ -264,14 +264,16 @@ impl<T: Config> ComputeVerifier for Pallet<T> {
 			OutputKind::Layer => {
 				T::WeightInfo::verify_layer_sample(k_dim, row_len).saturating_mul(samples.into())
 			}
-			// The model's read, then per sample its taps and output row as measured on
-			// one-channel taps, and the values beyond one per tap (wider taps, the longer
-			// weight lane) at a layer sample's cost per value of `k`.
+			// The model's read, then per sample its taps as measured on one-channel taps and
+			// rows, the values beyond one per tap (wider taps, the longer weight lane) at a
+			// layer sample's cost per value of `k`, and its output row at its cost per `n`.
 			OutputKind::Model => {
-				let wider = T::WeightInfo::verify_layer_sample(k_dim, 1)
-					.saturating_sub(T::WeightInfo::verify_layer_sample(taps.min(k_dim), 1));
-				T::WeightInfo::verify_model_sample(taps, row_len)
+				let layer = T::WeightInfo::verify_layer_sample;
+				let wider = layer(k_dim, 1).saturating_sub(layer(taps.min(k_dim), 1));
+				let row = layer(1, row_len).saturating_sub(layer(1, 1));
+				T::WeightInfo::verify_model_sample(taps)
 					.saturating_add(wider)
+					.saturating_add(row)
 					.saturating_mul(samples.into())
 					.saturating_add(T::DbWeight::get().reads(1))
 			}

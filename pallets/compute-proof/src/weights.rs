@@ -45,7 +45,7 @@ pub trait WeightInfo {
 	fn verify_reveal_sample(k: u32, ) -> Weight;
 	fn verify_supplied_sample(k: u32, ) -> Weight;
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight;
-	fn verify_model_sample(t: u32, n: u32, ) -> Weight;
+	fn verify_model_sample(t: u32, ) -> Weight;
 }
 
 /// Measured weights, with the runtime's database weights.
@@ -54,55 +54,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_reveal_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 16_635_000 picoseconds.
-		Weight::from_parts(20_216_680, 0)
-			.saturating_add(Weight::from_parts(14_441, 0).saturating_mul(k.into()))
+		// Minimum execution time: 14_647_000 picoseconds.
+		Weight::from_parts(18_159_609, 0)
+			.saturating_add(Weight::from_parts(13_906, 0).saturating_mul(k.into()))
 	}
 	/// The range of component `k` is `[1, 65536]`.
 	fn verify_supplied_sample(k: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 31_022_000 picoseconds.
-		Weight::from_parts(36_646_897, 0)
-			.saturating_add(Weight::from_parts(5_488, 0).saturating_mul(k.into()))
+		// Minimum execution time: 28_450_000 picoseconds.
+		Weight::from_parts(34_163_520, 0)
+			.saturating_add(Weight::from_parts(5_280, 0).saturating_mul(k.into()))
 	}
 	/// The range of component `k` is `[1, 65536]`.
 	/// The range of component `n` is `[1, 65536]`.
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 199_184_000 picoseconds.
-		Weight::from_parts(9_289_783, 0)
-			.saturating_add(Weight::from_parts(5_842, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(3_137, 0).saturating_mul(n.into()))
+		// Minimum execution time: 193_288_000 picoseconds.
+		Weight::from_parts(20_695_774, 0)
+			.saturating_add(Weight::from_parts(5_322, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(2_724, 0).saturating_mul(n.into()))
 	}
 	/// The range of component `t` is `[1, 4096]`.
-	/// The range of component `n` is `[1, 65536]`.
-	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
+	fn verify_model_sample(t: u32, ) -> Weight {
 		// Proof size: measured `0`, estimated `0`.
-		// Minimum execution time: 236_969_000 picoseconds.
-		Weight::from_parts(245_926_000, 0)
-			.saturating_add(Weight::from_parts(8_623_598, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(466, 0).saturating_mul(n.into()))
+		// Minimum execution time: 23_983_000 picoseconds.
+		Weight::from_parts(25_353_000, 0)
+			.saturating_add(Weight::from_parts(8_157_705, 0).saturating_mul(t.into()))
 	}
 }
 
 /// The same weights with ParityDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn verify_reveal_sample(k: u32, ) -> Weight {
-		Weight::from_parts(20_216_680, 0)
-			.saturating_add(Weight::from_parts(14_441, 0).saturating_mul(k.into()))
+		Weight::from_parts(18_159_609, 0)
+			.saturating_add(Weight::from_parts(13_906, 0).saturating_mul(k.into()))
 	}
 	fn verify_supplied_sample(k: u32, ) -> Weight {
-		Weight::from_parts(36_646_897, 0)
-			.saturating_add(Weight::from_parts(5_488, 0).saturating_mul(k.into()))
+		Weight::from_parts(34_163_520, 0)
+			.saturating_add(Weight::from_parts(5_280, 0).saturating_mul(k.into()))
 	}
 	fn verify_layer_sample(k: u32, n: u32, ) -> Weight {
-		Weight::from_parts(9_289_783, 0)
-			.saturating_add(Weight::from_parts(5_842, 0).saturating_mul(k.into()))
-			.saturating_add(Weight::from_parts(3_137, 0).saturating_mul(n.into()))
+		Weight::from_parts(20_695_774, 0)
+			.saturating_add(Weight::from_parts(5_322, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(2_724, 0).saturating_mul(n.into()))
 	}
-	fn verify_model_sample(t: u32, n: u32, ) -> Weight {
-		Weight::from_parts(245_926_000, 0)
-			.saturating_add(Weight::from_parts(8_623_598, 0).saturating_mul(t.into()))
-			.saturating_add(Weight::from_parts(466, 0).saturating_mul(n.into()))
+	fn verify_model_sample(t: u32, ) -> Weight {
+		Weight::from_parts(25_353_000, 0)
+			.saturating_add(Weight::from_parts(8_157_705, 0).saturating_mul(t.into()))
 	}
 }
