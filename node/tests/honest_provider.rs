@@ -226,9 +226,11 @@ async fn a_release_after_the_devices_receipt_repays_the_client_its_call_fee() {
 		pallet_balances::Call::transfer_keep_alive { dest: device_id.clone().into(), value: GRID };
 	apply(&client, &owner, RuntimeCall::Balances(fund)).await;
 
-	// A 256×256 output with k = 7 708: one work unit whose 64 samples cost a call fee above the
-	// 1 GRID claim deposit.
-	let shape = GemmShape { m: 256, n: 256, k: 7_708 };
+	// A 256×256 output with k = 1 500 and the most samples (256, a reveal of ~1 MB): one work
+	// unit whose call fee (about 2 GRID with the measured weights) is above the 1 GRID claim
+	// deposit, which this test needs (at 64 samples it fell under it when faster hardware
+	// measured the weights).
+	let shape = GemmShape { m: 256, n: 256, k: 1_500 };
 	let lanes = |lanes| MatrixCommitment { lanes, lane_len: shape.k, root: H256::repeat_byte(3) };
 	let spec = JobSpec {
 		shape,
@@ -236,7 +238,7 @@ async fn a_release_after_the_devices_receipt_repays_the_client_its_call_fee() {
 			matrices: SuppliedInputs { a: lanes(shape.m), b: lanes(shape.n) },
 			a: InputSource::Upload,
 			b: InputSource::Upload,
-			samples: 64,
+			samples: proofgrid_primitives::job::MAX_SUPPLIED_SAMPLES,
 			public_output: false,
 		},
 		requirements: Requirements { kernel: Kernel::GemmI8, min_vram_mib: 0, min_gops: 0 },
