@@ -28,6 +28,23 @@ def digits_test_split():
     return x, y
 
 
+def onnx_runtime_int8(source, model, x):
+    """ONNX Runtime's float logits on `x`, and its int8 logits: its DequantizeLinear output,
+    inverted exactly with the model's output scale and zero point."""
+    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    o = model.spec["output"]
+    return logits, (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
+
+
+def compared(ours, theirs):
+    """ProofGrid's int8 logits against ONNX Runtime's: the differences, how many rows agree on
+    their class, and how often each difference occurs."""
+    diff = ours.astype(np.int64) - theirs
+    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
+    values, counts = np.unique(diff, return_counts=True)
+    return diff, agree, dict(zip(values.tolist(), counts.tolist()))
+
+
 @pytest.mark.parametrize("form", ["int8", "qdq"])
 def test_the_imported_cnn_computes_onnx_runtimes_logits(form, tmp_path):
     source = CNN / f"cnn.{form}.onnx"
@@ -36,15 +53,10 @@ def test_the_imported_cnn_computes_onnx_runtimes_logits(form, tmp_path):
     model = proofgrid.Model(tmp_path)
     x, labels = digits_test_split()
     ours = model.output(model.quantize(x))
-    # ONNX Runtime's int8 logits: its DequantizeLinear output, inverted exactly.
-    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    o = model.spec["output"]
-    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
-    diff = ours.astype(np.int64) - theirs
-    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
-    values, counts = np.unique(diff, return_counts=True)
+    logits, theirs = onnx_runtime_int8(source, model, x)
+    diff, agree, differences = compared(ours, theirs)
     print(f"\n[models] {source.name}: {len(x)} test images, classes agree on {agree}; "
-          f"int8 logit differences {dict(zip(values.tolist(), counts.tolist()))}; "
+          f"int8 logit differences {differences}; "
           f"accuracy {(ours.argmax(1) == labels).mean():.1%} (ONNX Runtime "
           f"{(logits.argmax(1) == labels).mean():.1%})")
     assert np.abs(diff).max() <= 1, "ONNX Runtime rounds its float requantization otherwise"
@@ -98,14 +110,10 @@ def test_average_pooling_imports_and_computes_onnx_runtimes_logits(form, tmp_pat
     assert spec["layers"][3]["kernel"] == [4, 4], "global average pooling: the whole 4×4 image"
     model = proofgrid.Model(tmp_path / "model")
     ours = model.output(model.quantize(x))
-    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    o = model.spec["output"]
-    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
-    diff = ours.astype(np.int64) - theirs
-    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
-    values, counts = np.unique(diff, return_counts=True)
+    logits, theirs = onnx_runtime_int8(source, model, x)
+    diff, agree, differences = compared(ours, theirs)
     print(f"\n[models] average pooling, {form}: classes agree on {agree} of {len(x)}; int8 logit "
-          f"differences {dict(zip(values.tolist(), counts.tolist()))}")
+          f"differences {differences}")
     # QOperator: ONNX Runtime's integer kernels. QDQ: it averages in float and rounds a half to
     # even where ProofGrid rounds it away from zero; one such ±1 in the first pooling can grow
     # to ±2 through the next convolution.
@@ -174,14 +182,10 @@ def test_integer_ops_import_as_the_same_layers_and_compute_onnx_runtimes_logits(
     model = proofgrid.Model(tmp_path / "integer")
     x, labels = digits_test_split()
     ours = model.output(model.quantize(x))
-    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    o = model.spec["output"]
-    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
-    diff = ours.astype(np.int64) - theirs
-    agree = (ours.argmax(1) == theirs.argmax(1)).sum()
-    values, counts = np.unique(diff, return_counts=True)
+    logits, theirs = onnx_runtime_int8(source, model, x)
+    diff, agree, differences = compared(ours, theirs)
     print(f"\n[models] integer ops (ConvInteger, MatMulInteger): classes agree on {agree} of "
-          f"{len(x)}; int8 logit differences {dict(zip(values.tolist(), counts.tolist()))}")
+          f"{len(x)}; int8 logit differences {differences}")
     assert np.abs(diff).max() <= 1
     assert agree >= 0.99 * len(x)
 
@@ -337,9 +341,7 @@ def test_a_batch_of_test_digits_runs_on_chain_as_one_job_checked_and_settled(cli
     for ours, reference in zip(run.layers, model.outputs(q)):
         assert np.array_equal(ours, reference), "every layer, byte for byte"
     source = CNN / "cnn.int8.onnx"
-    logits = ort.InferenceSession(str(source), providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
-    o = model.spec["output"]
-    theirs = (np.rint(logits / np.float32(o["scale"])) + o["zero_point"]).astype(np.int64)
+    _, theirs = onnx_runtime_int8(source, model, x)
     diff = run.logits.astype(np.int64) - theirs
     accuracy = (run.classes == labels).mean()
     print(f"\n[models] job {run.jobs[0]}: 64 test digits in one job, settled; accuracy {accuracy:.1%}, "
