@@ -4,10 +4,10 @@
 //! before a single value is returned.
 
 use proofgrid_primitives::{
-	gemm::{encode_leaf, GemmShape, LEAF_BYTES, LEAF_ELEMENTS, TILE},
+	gemm::{encode_leaf, output_of_leaf_bytes, GemmShape, OutputError, LEAF_BYTES, LEAF_ELEMENTS},
 	inputs::{inputs_receipt_message, upload_message, MatrixCommitment},
 	job::{InputSource, JobId, JobInputs},
-	merkle::{hash_leaf, MerkleTree},
+	merkle::hash_leaf,
 };
 
 pub use crate::npy::{
@@ -444,47 +444,22 @@ impl std::fmt::Display for ServiceUrl {
 }
 
 /// `C` row-major from an output's leaf values (16 little-endian `i32` per leaf, leaf order),
-/// if they are the output committed as `root`.
+/// if they are the output committed as `root` ([`output_of_leaf_bytes`]).
 pub fn output_from_leaves(
 	shape: &GemmShape,
 	bytes: &[u8],
 	root: &[u8; 32],
 ) -> Result<Vec<i32>, Error> {
-	if bytes.len() as u64 != shape.leaf_count() * LEAF_BYTES as u64 {
-		let what =
-			format!("{} bytes for {} leaves of {LEAF_BYTES}", bytes.len(), shape.leaf_count());
-		return Err(mismatch(&"the output", &what));
-	}
-	let leaves: Vec<[i32; LEAF_ELEMENTS]> = bytes
-		.chunks_exact(LEAF_BYTES)
-		.map(|leaf| {
-			let mut values = [0i32; LEAF_ELEMENTS];
-			for (v, b) in values.iter_mut().zip(leaf.chunks_exact(4)) {
-				*v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
-			}
-			values
-		})
-		.collect();
-	let hashes = leaves.iter().map(|l| hash_leaf(&encode_leaf(l))).collect();
-	let tree =
-		MerkleTree::from_leaf_hashes(hashes).ok_or_else(|| mismatch(&"the output", "no leaves"))?;
-	if &tree.root() != root {
-		return Err(mismatch(&"the output", "it does not match the committed root"));
-	}
-	let (m, n) = (shape.m as usize, shape.n as usize);
-	let mut c = vec![0i32; m * n];
-	for (index, leaf) in leaves.iter().enumerate() {
-		let (tile_row, tile_col) = shape.leaf_tile(index as u64);
-		for r in 0..TILE {
-			for col in 0..TILE {
-				let (i, j) = ((tile_row * TILE + r) as usize, (tile_col * TILE + col) as usize);
-				if i < m && j < n {
-					c[i * n + j] = leaf[(r * TILE + col) as usize];
-				}
-			}
-		}
-	}
-	Ok(c)
+	output_of_leaf_bytes(shape, bytes, root).map_err(|e| match e {
+		OutputError::Length(found, expected) => mismatch(
+			&"the output",
+			&format!(
+				"{found} bytes for {} leaves of {LEAF_BYTES} ({expected} bytes)",
+				shape.leaf_count()
+			),
+		),
+		OutputError::Root => mismatch(&"the output", "it does not match the committed root"),
+	})
 }
 
 /// Fetches the int8 `.npy` matrix at `url` (an input a device will fetch too), reading no

@@ -152,16 +152,7 @@ pub fn npy_i32_vector_bytes(values: &[i32]) -> Vec<u8> {
 	bytes
 }
 
-/// The columns of a row-major `rows × cols` matrix, column after column (`B`'s lanes).
-pub fn columns_of(values: &[i8], rows: usize, cols: usize) -> Vec<i8> {
-	let mut lanes = vec![0i8; rows * cols];
-	for r in 0..rows {
-		for c in 0..cols {
-			lanes[c * rows + r] = values[r * cols + c];
-		}
-	}
-	lanes
-}
+pub use proofgrid_primitives::gemm::columns_of;
 
 /// Writes a row-major `rows × cols` int32 matrix as a `.npy` file (C order).
 pub fn write_npy_i32(

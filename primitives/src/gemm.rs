@@ -264,6 +264,70 @@ pub fn leaves_of(shape: &GemmShape, c: &[i32]) -> alloc::vec::Vec<[i32; LEAF_ELE
 	leaves
 }
 
+/// `B`'s columns, lane after lane, from a row-major `rows × cols` matrix: the layout `B` is
+/// committed, uploaded and checked in (`lanes[c·rows + r] = B[r][c]`).
+pub fn columns_of(values: &[i8], rows: usize, cols: usize) -> alloc::vec::Vec<i8> {
+	let mut lanes = alloc::vec![0i8; rows * cols];
+	for r in 0..rows {
+		for c in 0..cols {
+			lanes[c * rows + r] = values[r * cols + c];
+		}
+	}
+	lanes
+}
+
+/// Why an output's leaf bytes are not the output committed to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum OutputError {
+	/// Not `leaf_count × LEAF_BYTES` bytes: `(found, expected)`.
+	Length(u64, u64),
+	/// The leaves' Merkle root is not the committed root.
+	Root,
+}
+
+/// `C` row-major from an output's leaf bytes (16 little-endian `i32` per leaf, leaf order), if
+/// they are the output committed as `root`: what a client checks a downloaded output with.
+pub fn output_of_leaf_bytes(
+	shape: &GemmShape,
+	bytes: &[u8],
+	root: &[u8; 32],
+) -> Result<alloc::vec::Vec<i32>, OutputError> {
+	let expected = shape.leaf_count() * LEAF_BYTES as u64;
+	if bytes.len() as u64 != expected || expected == 0 {
+		return Err(OutputError::Length(bytes.len() as u64, expected));
+	}
+	let leaves: alloc::vec::Vec<[i32; LEAF_ELEMENTS]> = bytes
+		.chunks_exact(LEAF_BYTES)
+		.map(|leaf| {
+			let mut values = [0i32; LEAF_ELEMENTS];
+			for (v, b) in values.iter_mut().zip(leaf.chunks_exact(4)) {
+				*v = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+			}
+			values
+		})
+		.collect();
+	let hashes = leaves.iter().map(|l| crate::merkle::hash_leaf(&encode_leaf(l))).collect();
+	let tree = crate::merkle::MerkleTree::from_leaf_hashes(hashes)
+		.ok_or(OutputError::Length(0, expected))?;
+	if &tree.root() != root {
+		return Err(OutputError::Root);
+	}
+	let (m, n) = (shape.m as usize, shape.n as usize);
+	let mut c = alloc::vec![0i32; m * n];
+	for (index, leaf) in leaves.iter().enumerate() {
+		let (tile_row, tile_col) = shape.leaf_tile(index as u64);
+		for r in 0..TILE {
+			for col in 0..TILE {
+				let (i, j) = ((tile_row * TILE + r) as usize, (tile_col * TILE + col) as usize);
+				if i < m && j < n {
+					c[i * n + j] = leaf[(r * TILE + col) as usize];
+				}
+			}
+		}
+	}
+	Ok(c)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -142,6 +142,7 @@ impl DataService {
 			.route("/v1/jobs/{job}/output/accumulators", get(get_accumulators))
 			.layer(DefaultBodyLimit::max(self.max_input_bytes))
 			.layer(tower::limit::ConcurrencyLimitLayer::new(MAX_CONCURRENT))
+			.layer(axum::middleware::from_fn(cors))
 			.with_state(self)
 	}
 
@@ -272,10 +273,48 @@ fn signature_header(headers: &HeaderMap) -> Option<[u8; 64]> {
 	hex::decode(text.trim_start_matches("0x")).ok()?.try_into().ok()
 }
 
-/// Whether `signature` is `signer`'s sr25519 signature of `message`.
+/// Whether `signature` is `signer`'s sr25519 signature of `message`, signed as it is or as a
+/// browser wallet signs raw bytes (`<Bytes>message</Bytes>`, the polkadot{.js} extension's
+/// `signRaw`): the wrapping only narrows what the signature could mean, and the message is
+/// already bound by its domain tag to this chain, device, job and purpose.
 fn verify(signature: &[u8; 64], message: &[u8; 32], signer: &[u8; 32]) -> bool {
 	let signer = sr25519::Public::from_raw(*signer);
-	sr25519::Pair::verify(&sr25519::Signature::from_raw(*signature), message, &signer)
+	let signature = sr25519::Signature::from_raw(*signature);
+	sr25519::Pair::verify(&signature, message, &signer)
+		|| sr25519::Pair::verify(&signature, wrapped_bytes(message), &signer)
+}
+
+/// `message` as browser wallets sign raw bytes.
+fn wrapped_bytes(message: &[u8; 32]) -> Vec<u8> {
+	[&b"<Bytes>"[..], message, b"</Bytes>"].concat()
+}
+
+/// Cross-origin access for browsers (the web console, on whatever origin serves it): every
+/// answer may be read by any page, and a preflight (`OPTIONS`) is answered at once. No route
+/// trusts cookies or the origin — uploads and private downloads carry the client's signature
+/// — so a page can do nothing here that a script elsewhere could not.
+async fn cors(
+	request: axum::extract::Request,
+	next: axum::middleware::Next,
+) -> axum::response::Response {
+	use axum::{
+		http::{header, HeaderValue, Method},
+		response::IntoResponse,
+	};
+	let mut response = if request.method() == Method::OPTIONS {
+		StatusCode::NO_CONTENT.into_response()
+	} else {
+		next.run(request).await
+	};
+	let headers = response.headers_mut();
+	headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+	headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, PUT"));
+	headers.insert(
+		header::ACCESS_CONTROL_ALLOW_HEADERS,
+		HeaderValue::from_static("content-type, x-proofgrid-signature, x-proofgrid-expiry"),
+	);
+	headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+	response
 }
 
 /// What of a refused upload's body is read (and discarded) so that its client, still sending,
@@ -660,6 +699,68 @@ async fn get_leaf(
 mod tests {
 	use super::*;
 	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+	/// Sends `head` (a whole request) and returns the answer's head.
+	async fn ask(address: SocketAddr, head: &str) -> String {
+		let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+		stream.write_all(head.as_bytes()).await.unwrap();
+		let mut answer = vec![0u8; 4096];
+		let read = stream.read(&mut answer).await.unwrap();
+		String::from_utf8_lossy(&answer[..read]).to_lowercase()
+	}
+
+	#[tokio::test]
+	async fn a_browser_may_read_answers_and_its_preflight_is_answered() {
+		let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let address = tcp.local_addr().unwrap();
+		let router = Router::new()
+			.route("/v1/x", get(|| async { "ok" }))
+			.layer(axum::middleware::from_fn(cors));
+		tokio::spawn(serve_http(tcp, router, Duration::from_secs(5), std::future::pending()));
+
+		let preflight = ask(
+			address,
+			"OPTIONS /v1/x HTTP/1.1\r\nhost: x\r\norigin: http://127.0.0.1:5173\r\n\
+			 access-control-request-method: PUT\r\n\
+			 access-control-request-headers: x-proofgrid-signature\r\n\r\n",
+		)
+		.await;
+		assert!(preflight.starts_with("http/1.1 204"), "{preflight}");
+		assert!(preflight.contains("access-control-allow-methods: get, put"), "{preflight}");
+		assert!(preflight.contains("x-proofgrid-signature, x-proofgrid-expiry"), "{preflight}");
+
+		let get =
+			ask(address, "GET /v1/x HTTP/1.1\r\nhost: x\r\norigin: http://a.example\r\n\r\n").await;
+		assert!(get.starts_with("http/1.1 200"), "{get}");
+		assert!(get.contains("access-control-allow-origin: *"), "{get}");
+		// A refusal is readable too: a page shows the device's reason, not a CORS error.
+		let missing = ask(address, "GET /v1/y HTTP/1.1\r\nhost: x\r\n\r\n").await;
+		assert!(
+			missing.starts_with("http/1.1 404")
+				&& missing.contains("access-control-allow-origin: *")
+		);
+	}
+
+	#[test]
+	fn a_signature_counts_as_signed_or_as_a_wallet_wraps_raw_bytes_and_for_nothing_else() {
+		let pair = sr25519::Pair::from_string("//Eve", None).unwrap();
+		let signer = pair.public().0;
+		let message = [7u8; 32];
+		let plain = pair.sign(&message).0;
+		let wrapped = pair.sign(&wrapped_bytes(&message)).0;
+		assert!(verify(&plain, &message, &signer));
+		assert!(verify(&wrapped, &message, &signer));
+		// Another message, or another signer, is refused either way.
+		assert!(!verify(&wrapped, &[8u8; 32], &signer));
+		assert!(!verify(
+			&plain,
+			&message,
+			&sr25519::Pair::from_string("//Ferdie", None).unwrap().public().0
+		));
+		// A signature over the wrapping of another message's bytes is not this message's.
+		let other = pair.sign(&[&b"<Bytes>"[..], &[8u8; 32], b"</Bytes>"].concat()).0;
+		assert!(!verify(&other, &message, &signer));
+	}
 
 	#[tokio::test]
 	async fn a_client_that_trickles_its_headers_is_cut_off_and_a_prompt_one_is_served() {
