@@ -126,3 +126,33 @@ else
 	say "installing into $VENV: ${PY_PACKAGES[*]}"
 	"$VENV/bin/pip" install -q "${PY_PACKAGES[@]}"
 fi
+
+# The web console (console/, scripts/console.sh): Node.js and npm for its build (Vite,
+# TypeScript) and its browser tests (playwright-core), Debian's Chromium for those tests, and
+# wasm-bindgen-cli at exactly the version of the wasm-bindgen crate in Cargo.lock (~3 min to
+# compile the first time). PROOFGRID_SKIP_CONSOLE=1 does without.
+if [ "${PROOFGRID_SKIP_CONSOLE:-0}" = 1 ]; then
+	say "console tools skipped (PROOFGRID_SKIP_CONSOLE=1)"
+else
+	missing=()
+	command -v node >/dev/null 2>&1 || missing+=(nodejs)
+	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+	if [ ${#missing[@]} -gt 0 ]; then
+		sudo=""
+		[ "$(id -u)" -ne 0 ] && sudo="sudo"
+		say "installing apt packages for the console: ${missing[*]}"
+		$sudo apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+	fi
+	WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock)
+	TOOLS="$CACHE/tools"
+	if [ "$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+		say "console tools present: node $(node --version), chromium, wasm-bindgen $WASM_BINDGEN_VERSION"
+	else
+		say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION into $TOOLS"
+		# Not --locked: its lock names a crate version the registry mirror here lacks.
+		cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --root "$TOOLS" \
+			--target-dir "$CACHE/tools-build"
+	fi
+fi

@@ -1,0 +1,90 @@
+// An account: balances and holds, jobs as client, devices as owner, and era rewards it can
+// claim (with the claim).
+import { api, grid, jobIndex, rpc, send, Refused } from "../chain";
+import { DEV_ACCOUNTS, devAccount } from "../accounts";
+import { h, problem, short, table } from "../ui";
+
+export async function accountPage(address?: string): Promise<HTMLElement> {
+	const a = api();
+	const dev = await devAccount(DEV_ACCOUNTS[4]);
+	const who = address || dev.address;
+	const field = h("input", { name: "address", value: who, size: 50, "data-testid": "account-address" });
+	const form = h("form", { onsubmit: (e: Event) => { e.preventDefault(); location.hash = `#/account/${field.value.trim()}`; } }, h("label", {}, "Account ", field), h("button", {}, "Show"));
+
+	let account: any, holds: any, owned: any, pending: any[];
+	try {
+		[account, holds, owned, pending] = await Promise.all([
+			a.query.system.account(who),
+			a.query.balances.holds(who),
+			a.query.devices.ownerDevices(who),
+			rpc<any[]>("pendingRewards", [who]),
+		]);
+	} catch (e) {
+		return h("section", {}, form, problem(`"${who}" is not an account on this chain: ${(e as Error).message}`));
+	}
+	const data = account.data;
+	const holdRows = (holds as any).map((hold: any) => [JSON.stringify(hold.id.toJSON()).replace(/[{}"]/g, "").replace(":", " · "), grid(hold.amount)]);
+	const jobs = (await a.query.jobs.jobs.entries()).filter(([, j]) => (j as any).unwrap().client.toString() === who);
+	const jobRows = jobs.map(([k, j]) => {
+		const id = (k.args[0] as any).toString();
+		const job = (j as any).unwrap();
+		return [h("a", { href: `#/job/${id}` }, id), Object.keys(job.status.toJSON())[0], grid(job.budget)];
+	});
+	const devices = (owned as any).map((d: any) => d.toString());
+	const claimNote = h("div", { "data-testid": "claim-result" });
+	const rewardRows = pending.map((r) => [
+		`era ${r.era}`,
+		`${r.units} units`,
+		grid(r.fees),
+		grid(r.amount),
+		who === dev.address || DEV_ACCOUNTS.length
+			? h(
+					"button",
+					{
+						onclick: async () => {
+							claimNote.replaceChildren();
+							try {
+								const signer = await signerFor(who);
+								if (!signer) throw new Error("only a dev account's rewards can be claimed here without an extension");
+								const done = await send(a.tx.rewards.claim(r.era), signer);
+								claimNote.append(h("p", { class: "ok" }, `Claimed era ${r.era} in block #${done.blockNumber}.`));
+							} catch (e) {
+								claimNote.append(problem(e instanceof Refused ? `The chain refused the claim: ${(e as Error).message}` : (e as Error).message));
+							}
+						},
+					},
+					"Claim",
+				)
+			: "",
+	]);
+	const ended = jobIndex.oldest();
+
+	return h(
+		"section",
+		{ "data-testid": "account" },
+		h("h1", {}, "Account"),
+		form,
+		table("balances", ["", "GRID"], [
+			["free", grid(data.free)],
+			["held (reserved)", grid(data.reserved)],
+			["frozen", grid(data.frozen)],
+		]),
+		h("h2", {}, "Holds"),
+		holdRows.length ? table("holds", ["reason", "amount"], holdRows) : h("p", {}, "No hold."),
+		h("h2", {}, "Jobs as client (in storage)"),
+		jobRows.length ? table("client-jobs", ["job", "state", "budget held"], jobRows) : h("p", {}, `No open job; ended jobs are on their pages (events read since #${ended}).`),
+		h("h2", {}, "Devices as owner"),
+		devices.length ? table("owned-devices", ["device"], devices.map((d: string) => [h("span", { title: d }, short(d))])) : h("p", {}, "No device."),
+		h("h2", {}, "Claimable rewards"),
+		rewardRows.length ? table("rewards", ["era", "work", "fees", "reward", ""], rewardRows) : h("p", {}, "Nothing to claim."),
+		claimNote,
+	);
+}
+
+async function signerFor(address: string) {
+	for (const name of DEV_ACCOUNTS) {
+		const s = await devAccount(name);
+		if (s.address === address) return s;
+	}
+	return undefined;
+}
