@@ -14,7 +14,8 @@ RUN apt-get update \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-ENV CARGO_TARGET_DIR=/target PROOFGRID_CACHE=/opt/proofgrid
+# (The web console's tools are installed by its own stage below, not into the node's build.)
+ENV CARGO_TARGET_DIR=/target PROOFGRID_CACHE=/opt/proofgrid PROOFGRID_SKIP_CONSOLE=1
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
 	--mount=type=cache,target=/target \
 	bash scripts/setup.sh \
@@ -49,3 +50,26 @@ FROM runtime AS runtime-gpu
 COPY --from=build /opt/proofgrid/nvrtc-13.0.88/lib /opt/nvrtc/lib
 COPY --from=build /opt/proofgrid/cublaslt-13.0.2.14/lib /opt/cublaslt/lib
 ENV LD_LIBRARY_PATH=/opt/nvrtc/lib:/opt/cublaslt/lib
+
+# --- console-build: the web console's static files (scripts/console.sh build: the primitives
+# compiled to wasm, then the Vite bundle). Node.js, npm and wasm-bindgen-cli, no browser.
+FROM build AS console-build
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+	--mount=type=cache,target=/target \
+	PROOFGRID_SKIP_CONSOLE=0 PROOFGRID_SKIP_BROWSER=1 bash scripts/setup.sh \
+	&& bash scripts/console.sh build \
+	&& cp -r console/dist /console
+
+# --- console: the static files, served by busybox's httpd on 8080. It has no RPC of its own:
+# the browser connects to a node's WebSocket (the field at the top of the page).
+FROM debian:bookworm-slim AS console
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends busybox \
+	&& rm -rf /var/lib/apt/lists/* \
+	&& useradd --system --uid 10001 proofgrid \
+	&& echo '.wasm:application/wasm' >/etc/httpd.conf
+COPY --from=console-build /console /srv/console
+USER proofgrid
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s CMD busybox wget -q -O /dev/null http://127.0.0.1:8080/ || exit 1
+CMD ["busybox", "httpd", "-f", "-p", "8080", "-c", "/etc/httpd.conf", "-h", "/srv/console"]

@@ -55,7 +55,7 @@ def main():
 
     # (docker-compose 1.29's `config` lists the services of every profile.)
     with_gpu = config("gpu")["services"]
-    check(set(with_gpu) == set(VALIDATORS) | {"ferdie", "eve", "gpu-worker"}, f"services: {sorted(with_gpu)}")
+    check(set(with_gpu) == set(VALIDATORS) | {"ferdie", "eve", "gpu-worker", "console"}, f"services: {sorted(with_gpu)}")
     services = {name: s for name, s in with_gpu.items() if not s.get("profiles")}
     check(with_gpu.get("gpu-worker", {}).get("profiles") == ["gpu"], "gpu-worker only with --profile gpu")
 
@@ -85,6 +85,7 @@ def main():
             "ferdie": [("127.0.0.1", 9700, 9700)],
             "eve": [("127.0.0.1", 9701, 9700)],
             "gpu-worker": [("127.0.0.1", 9702, 9700)],
+            "console": [("127.0.0.1", 5173, 8080)],
         },
         f"published ports: {ports}",
     )
@@ -109,7 +110,11 @@ def main():
     devices = gpu["deploy"]["resources"]["reservations"]["devices"]
     check(devices == [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}], f"gpu devices: {devices}")
 
+    console = with_gpu["console"]
+    check(console["build"]["target"] == "console", "the console is built from the Dockerfile's console stage")
+
     dockerfile = open("Dockerfile").read()
+    check(re.search(r"^FROM debian:bookworm-slim AS console$", dockerfile, re.M) is not None, "Dockerfile has a console stage")
     check(re.search(r"^FROM .* AS build$", dockerfile, re.M) is not None, "Dockerfile has a build stage")
     check("USER proofgrid" in dockerfile, "the image runs as a non-root user")
     check("HEALTHCHECK" in dockerfile, "the image has a health check")

@@ -7,6 +7,8 @@
 #                                       build, then the browser tests against a real node and
 #                                       workers (needs the workspace's debug binaries and
 #                                       PROOFGRID_FAULTY_WORKER, as scripts/test.sh sets up)
+#   scripts/console.sh load [JOBS]      build, then time the pages against a chain holding JOBS
+#                                       open jobs (10 000), and print the bundle's size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -47,8 +49,12 @@ test)
 	shift
 	cd console && node tests/run.mjs "$@"
 	;;
+load)
+	build
+	cd console && node tests/load.mjs "${2:-10000}"
+	;;
 *)
-	echo "usage: scripts/console.sh build | serve [PORT] | test [--screenshots DIR]" >&2
+	echo "usage: scripts/console.sh build | serve [PORT] | test [--screenshots DIR] | load [JOBS]" >&2
 	exit 2
 	;;
 esac

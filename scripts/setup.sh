@@ -137,7 +137,8 @@ else
 	missing=()
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
-	command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+	# (The browser is for the tests only: PROOFGRID_SKIP_BROWSER=1 builds without it.)
+	[ "${PROOFGRID_SKIP_BROWSER:-0}" = 1 ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 	if [ ${#missing[@]} -gt 0 ]; then
 		sudo=""
 		[ "$(id -u)" -ne 0 ] && sudo="sudo"

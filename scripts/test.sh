@@ -34,6 +34,10 @@ cargo test --workspace --locked -- --nocapture
 echo "[test] python: pip install ./python, then pytest python/tests (scripts/python.sh)"
 bash scripts/python.sh
 
+# The web console in Debian's Chromium (playwright-core), against a real node and workers.
+echo "[test] console: build, then the browser tests (scripts/console.sh test)"
+bash scripts/console.sh test
+
 # The documentation's runnable examples, against a fresh dev chain and worker.
 echo "[test] docs: the runnable examples (scripts/docs-check.sh)"
 bash scripts/docs-check.sh

@@ -202,6 +202,13 @@ class JobIndex {
 		return this.from;
 	}
 
+	/** Jobs submitted by `client` in the blocks read, newest first. */
+	jobsOf(client: string): string[] {
+		const ids: string[] = [];
+		for (const [id, events] of this.byJob) if (events.some((e) => e.method === "JobSubmitted" && e.data.client === client)) ids.push(id);
+		return ids.sort((x, y) => Number(y) - Number(x));
+	}
+
 	events(job: string | number): JobEvent[] {
 		return (this.byJob.get(String(job)) ?? []).slice().sort((x, y) => x.block - y.block);
 	}
@@ -224,12 +231,13 @@ class JobIndex {
 
 	private async readRange(first: number, last: number, generation: number) {
 		const blocks: number[] = [];
-		for (let b = first; b <= last; b++) if (!this.read.has(b)) blocks.push(b);
+		// Claimed before it is read, so that a new block's follow() never reads it twice.
+		for (let b = first; b <= last; b++) if (!this.read.has(b)) (this.read.add(b), blocks.push(b));
 		// A few requests in flight at once: fast on loopback, gentle on a public node.
 		const workers = Array.from({ length: 8 }, async () => {
 			for (let b = blocks.shift(); b !== undefined; b = blocks.shift()) {
 				if (generation !== this.generation) return;
-				await this.readBlock(b, generation);
+				await this.readBlock(b, generation).catch(() => this.read.delete(b));
 			}
 		});
 		await Promise.all(workers);
@@ -241,7 +249,6 @@ class JobIndex {
 		const at = await a.at(hash);
 		const [records, now] = await Promise.all([at.query.system.events(), at.query.timestamp.now()]);
 		if (generation !== this.generation) return;
-		this.read.add(block);
 		const time = Number((now as any).toString());
 		for (const { event } of records as any) {
 			if (event.section === "jobs") {

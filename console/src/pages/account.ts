@@ -24,11 +24,16 @@ export async function accountPage(address?: string): Promise<HTMLElement> {
 	}
 	const data = account.data;
 	const holdRows = (holds as any).map((hold: any) => [JSON.stringify(hold.id.toJSON()).replace(/[{}"]/g, "").replace(":", " · "), grid(hold.amount)]);
-	const jobs = (await a.query.jobs.jobs.entries()).filter(([, j]) => (j as any).unwrap().client.toString() === who);
-	const jobRows = jobs.map(([k, j]) => {
-		const id = (k.args[0] as any).toString();
-		const job = (j as any).unwrap();
-		return [h("a", { href: `#/job/${id}` }, id), Object.keys(job.status.toJSON())[0], grid(job.budget)];
+	// Jobs as client: those the event index saw it submit (there is no index by client on
+	// chain), each with its state in storage or, once ended, its last event.
+	await jobIndex.backfilled;
+	const ids = jobIndex.jobsOf(who).slice(0, 200);
+	const stored = ids.length ? await a.query.jobs.jobs.multi(ids) : [];
+	const jobRows = ids.map((id, i) => {
+		const job = (stored[i] as any).unwrapOr(null);
+		const events = jobIndex.events(id);
+		const state = job ? Object.keys(job.status.toJSON())[0] : `${events[events.length - 1].method.replace(/^Job/, "").toLowerCase()} (ended)`;
+		return [h("a", { href: `#/job/${id}` }, id), state, job ? grid(job.budget) : "—"];
 	});
 	const devices = (owned as any).map((d: any) => d.toString());
 	const claimNote = h("div", { "data-testid": "claim-result" });
@@ -71,8 +76,8 @@ export async function accountPage(address?: string): Promise<HTMLElement> {
 		]),
 		h("h2", {}, "Holds"),
 		holdRows.length ? table("holds", ["reason", "amount"], holdRows) : h("p", {}, "No hold."),
-		h("h2", {}, "Jobs as client (in storage)"),
-		jobRows.length ? table("client-jobs", ["job", "state", "budget held"], jobRows) : h("p", {}, `No open job; ended jobs are on their pages (events read since #${ended}).`),
+		h("h2", {}, `Jobs as client (submitted since block #${ended})`),
+		table("client-jobs", ["job", "state", "budget held"], jobRows),
 		h("h2", {}, "Devices as owner"),
 		devices.length ? table("owned-devices", ["device"], devices.map((d: string) => [h("span", { title: d }, short(d))])) : h("p", {}, "No device."),
 		h("h2", {}, "Claimable rewards"),

@@ -4,7 +4,7 @@ import { api, grid, jobIndex, rpc, type JobEvent } from "../chain";
 import { h, problem, short, table, when } from "../ui";
 
 /** Challenged leaves seen while a job was committed (the chain prunes their seed later). */
-const challenges = new Map<string, number[]>();
+const challenges = new Map<string, { drawn: number[]; tileCols: number }>();
 
 /** A `DispatchError` (as JSON) with the pallet error's name and docs. */
 export function dispatchError(e: any): string {
@@ -91,7 +91,7 @@ export async function jobPage(id: string): Promise<HTMLElement> {
 	const state: string = view?.status?.state ?? (events.length ? step(events[events.length - 1])[0] : "unknown");
 	if (view?.status?.state === "committed") {
 		const drawn = await rpc<number[] | null>("challenge", [Number(id)]);
-		if (drawn) challenges.set(id, drawn);
+		if (drawn) challenges.set(id, { drawn, tileCols: Math.ceil(view.shape.n / 4) });
 	}
 
 	const timeline = events.map((e) => {
@@ -112,10 +112,9 @@ export async function jobPage(id: string): Promise<HTMLElement> {
 	} else if (state === "committed") {
 		verdict.push(h("p", { "data-testid": "verdict" }, "Verdict: the device has committed; its proof is due."));
 	}
-	const drawn = challenges.get(id);
-	if (drawn?.length) {
-		const shape = view?.shape;
-		const tiles = shape ? Math.ceil(shape.n / 4) : 0;
+	const challenge = challenges.get(id);
+	if (challenge?.drawn.length) {
+		const { drawn, tileCols: tiles } = challenge;
 		const leaves = [...new Set(drawn)];
 		verdict.push(
 			h("p", { "data-testid": "challenge" }, `The challenge drew ${drawn.length} samples in ${leaves.length} leaves (4×4 tiles of C, by their first element): ${leaves.slice(0, 24).map((l) => (tiles ? `[${Math.floor(l / tiles) * 4}][${(l % tiles) * 4}]` : `#${l}`)).join(" ")}${leaves.length > 24 ? " …" : ""}`),

@@ -35,21 +35,28 @@ export async function allDevices(): Promise<DeviceView[]> {
 	}
 }
 
+/** Open jobs listed (a page of the index; the total comes from its counters). */
+const OPEN_JOBS_SHOWN = 100;
+
 export async function market(): Promise<HTMLElement> {
 	const a = api();
-	const [devices, era, best, burned, slashesBurned, nextJob, openKeys, eras] = await Promise.all([
+	// Open jobs: their count from the per-bucket counters, and one page of them, so the page
+	// costs the same with ten open jobs or ten thousand.
+	const [devices, era, best, burned, slashesBurned, nextJob, openKeys, openCounts, eras] = await Promise.all([
 		allDevices(),
 		rpc<any>("currentEra"),
 		a.rpc.chain.getHeader(),
 		a.query.jobs.feesBurned(),
 		a.query.jobs.slashesBurned(),
 		a.query.jobs.nextJobId(),
-		a.query.jobs.openJobs.keys(),
+		a.query.jobs.openJobs.keysPaged({ args: [], pageSize: OPEN_JOBS_SHOWN }),
+		a.query.jobs.openJobCount.entries(),
 		a.query.rewards.eras.entries(),
 	]);
 	const now = best.number.toNumber();
+	const openTotal = openCounts.reduce((sum, [, v]) => sum + Number((v as any).toString()), 0);
 	const openIds = openKeys.map((k) => (k.args[1] as any).toString()).sort((x, y) => Number(x) - Number(y));
-	const open = openIds.length ? await a.query.jobs.jobs.multi(openIds.slice(0, 200)) : [];
+	const open = openIds.length ? await a.query.jobs.jobs.multi(openIds) : [];
 
 	const c = a.consts as any;
 	const rules: [string, string][] = [
@@ -121,7 +128,7 @@ export async function market(): Promise<HTMLElement> {
 					]),
 				)
 			: null,
-		h("h2", {}, `Open jobs (${openIds.length})`),
+		h("h2", {}, `Open jobs (${openTotal}${openTotal > openIds.length ? `; ${openIds.length} shown` : ""})`),
 		openIds.length
 			? table("open-jobs", ["job", "client", "A · B", "units", "price cap / unit", "deadline"], openRows)
 			: h("p", {}, "No job is waiting for a device."),
