@@ -188,12 +188,15 @@ class JobIndex {
 	private from = 0;
 	private generation = 0;
 	backfilled: Promise<void> = Promise.resolve();
+	/** Whether the blocks before the connection have all been read. */
+	complete = false;
 
 	clear() {
 		this.byJob.clear();
 		this.slashes.clear();
 		this.read.clear();
 		this.from = 0;
+		this.complete = false;
 		this.generation++;
 	}
 
@@ -222,7 +225,9 @@ class JobIndex {
 		const generation = this.generation;
 		if (this.read.size === 0) {
 			this.from = Math.max(1, best - HISTORY_BLOCKS);
-			this.backfilled = this.readRange(this.from, best, generation);
+			this.backfilled = this.readRange(this.from, best, generation).then(() => {
+				if (generation === this.generation) this.complete = true;
+			});
 			return this.backfilled;
 		}
 		const last = Math.max(...this.read);

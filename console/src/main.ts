@@ -1,7 +1,7 @@
 // The console's shell: the node field, the router (#/market, #/job/ID, #/submit,
 // #/account[/ADDRESS]) and a refresh of the page on every new block.
 import "./style.css";
-import { connect, DEFAULT_ENDPOINT, endpoint, NodeUnreachable, onBlock, api } from "./chain";
+import { connect, DEFAULT_ENDPOINT, endpoint, jobIndex, NodeUnreachable, onBlock, api } from "./chain";
 import { market } from "./pages/market";
 import { jobPage } from "./pages/job";
 import { submitPage } from "./pages/submit";
@@ -46,6 +46,8 @@ async function start(url: string) {
 		status.dataset.state = "connected";
 		status.textContent = `${chain} · spec ${a.runtimeVersion.specVersion}`;
 		localStorage.setItem("proofgrid.endpoint", url);
+		// Pages draw at once from storage; the events of past blocks fill in when read.
+		jobIndex.backfilled.then(() => render(true));
 		await render();
 	} catch (e) {
 		status.dataset.state = "failed";

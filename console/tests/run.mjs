@@ -117,6 +117,16 @@ try {
 		await page.screenshot({ path: join(shotsAt, "job.png"), fullPage: true });
 	});
 
+	await test("the client's account page lists its job, balances and holds", async () => {
+		assert.ok(jobId, "no job from the earlier test");
+		await open("#/account");
+		await page.getByTestId("client-jobs").locator(`a[href="#/job/${jobId}"]`).waitFor({ timeout: 60_000 });
+		assert.match(await page.getByTestId("balances").textContent(), /free\d[\d.]* GRID/);
+		// Eve's job is verified, not settled: its budget and deposit are still held.
+		assert.match(await page.getByTestId("holds").textContent(), /JobBudget/);
+		await page.screenshot({ path: join(shotsAt, "account.png"), fullPage: true });
+	});
+
 	await test("a refused transaction shows the pallet's error", async () => {
 		await open("#/submit");
 		await page.getByTestId("file-a").setInputFiles(join(w.WORK, "A.npy"));
@@ -154,4 +164,4 @@ try {
 	console.log(`[console] ${results.filter(([, r]) => r === "ok").length} of ${results.length} passed; logs in ${w.WORK}`);
 	w.cleanUp(!ok);
 }
-process.exit(ok && results.length === 6 ? 0 : 1);
+process.exit(ok && results.length === 7 ? 0 : 1);

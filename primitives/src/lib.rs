@@ -34,6 +34,7 @@ pub mod linear;
 pub mod merkle;
 pub mod model;
 pub mod model_proof;
+pub mod net;
 pub mod pool;
 pub mod testing;
 pub mod traits;

@@ -26,7 +26,6 @@ export async function accountPage(address?: string): Promise<HTMLElement> {
 	const holdRows = (holds as any).map((hold: any) => [JSON.stringify(hold.id.toJSON()).replace(/[{}"]/g, "").replace(":", " · "), grid(hold.amount)]);
 	// Jobs as client: those the event index saw it submit (there is no index by client on
 	// chain), each with its state in storage or, once ended, its last event.
-	await jobIndex.backfilled;
 	const ids = jobIndex.jobsOf(who).slice(0, 200);
 	const stored = ids.length ? await a.query.jobs.jobs.multi(ids) : [];
 	const jobRows = ids.map((id, i) => {
@@ -78,6 +77,7 @@ export async function accountPage(address?: string): Promise<HTMLElement> {
 		holdRows.length ? table("holds", ["reason", "amount"], holdRows) : h("p", {}, "No hold."),
 		h("h2", {}, `Jobs as client (submitted since block #${ended})`),
 		table("client-jobs", ["job", "state", "budget held"], jobRows),
+		jobIndex.complete ? null : h("p", { "data-testid": "jobs-pending" }, `Reading the events of blocks since #${ended}…`),
 		h("h2", {}, "Devices as owner"),
 		devices.length ? table("owned-devices", ["device"], devices.map((d: string) => [h("span", { title: d }, short(d))])) : h("p", {}, "No device."),
 		h("h2", {}, "Claimable rewards"),

@@ -83,8 +83,10 @@ async function revealIn(block: number, job: string): Promise<{ samples: number; 
 
 export async function jobPage(id: string): Promise<HTMLElement> {
 	if (!/^\d+$/.test(id)) return problem(`"${id}" is not a job id`);
-	await jobIndex.backfilled;
 	const [view, events] = [await rpc<any>("job", [Number(id)]), jobIndex.events(id)];
+	if (!view && events.length === 0 && !jobIndex.complete) {
+		return h("p", { "data-testid": "job-pending" }, `Job ${id} is not in storage; reading the chain's events since block #${jobIndex.oldest()} for its story…`);
+	}
 	if (!view && events.length === 0) {
 		return problem(`Job ${id} is not in storage and none of its events is in the blocks read (since #${jobIndex.oldest()}): it never existed, or it ended earlier.`, "job-unknown");
 	}
@@ -155,6 +157,7 @@ export async function jobPage(id: string): Promise<HTMLElement> {
 		timeline.length
 			? table("timeline", ["stage", "block", "what happened"], timeline)
 			: h("p", {}, `No event of this job since block #${jobIndex.oldest()}.`),
+		jobIndex.complete ? null : h("p", { "data-testid": "timeline-pending" }, `Reading the events of blocks since #${jobIndex.oldest()}…`),
 		h("h2", {}, "Proof"),
 		verdict.length ? verdict : h("p", {}, "No proof yet."),
 		h("h2", {}, "Money"),

@@ -3,7 +3,7 @@
 // and check it here (the committed root, then Freivalds' check), and save it as C.npy.
 import { hexToU8a, u8aToHex } from "@polkadot/util";
 import { decodeAddress, signatureVerify } from "@polkadot/util-crypto";
-import { api, grid, planck, rpc, send, Refused, type Signatory } from "../chain";
+import { api, endpoint, grid, planck, rpc, send, Refused, type Signatory } from "../chain";
 import { DEV_ACCOUNTS, devAccount, extensionAccounts, signRaw } from "../accounts";
 import { npyI32, parseNpyI8, randomI8, type Matrix } from "../npy";
 import * as pg from "../proofgrid";
@@ -136,7 +136,11 @@ function gridText(p: bigint): string {
 async function serviceOf(device: string): Promise<string> {
 	const d = (await allDevices()).find((x) => x.device === device);
 	if (!d?.endpoint) throw new Error(`device ${device} publishes no data service, where your matrices would be uploaded`);
-	return d.endpoint.split("#")[0].replace(/\/$/, "");
+	const base = d.endpoint.split("#")[0].replace(/\/$/, "");
+	const url = new URL(base);
+	const refusal = pg.data_service_refusal(url.protocol.replace(":", ""), url.hostname, new URL(endpoint()).hostname);
+	if (refusal) throw new Error(`${refusal}; nothing was sent: without its inputs the device gives the job back to the market`);
+	return base;
 }
 
 /** A request to a device, its refusal read as the device's own one-line reason. */

@@ -21,6 +21,7 @@ use proofgrid_primitives::{
 		download_message as download_msg, inputs_receipt_message as receipt_msg,
 		upload_message as upload_msg, Download, MatrixCommitment,
 	},
+	net::is_public,
 };
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -57,7 +58,7 @@ pub fn lanes(role: &str, values: &[i8], rows: u32, cols: u32) -> Result<Vec<i8>,
 /// a supplied matrix's `MatrixCommitment` in a job's spec.
 #[wasm_bindgen]
 pub fn lanes_root(lanes: &[i8], lane_len: u32) -> Result<Vec<u8>, String> {
-	if lane_len == 0 || lanes.is_empty() || lanes.len() % lane_len as usize != 0 {
+	if lane_len == 0 || lanes.is_empty() || !lanes.len().is_multiple_of(lane_len as usize) {
 		return Err(format!("{} values are not lanes of {lane_len}", lanes.len()));
 	}
 	let commitment = MatrixCommitment::of_lanes(lanes.chunks(lane_len as usize))
@@ -111,7 +112,7 @@ pub fn check_product(
 	seed: u64,
 ) -> Result<Option<WrongElement>, String> {
 	let k_ = k as usize;
-	if k == 0 || rows.len() % k_ != 0 || columns.len() % k_ != 0 {
+	if k == 0 || !rows.len().is_multiple_of(k_) || !columns.len().is_multiple_of(k_) {
 		return Err(format!("lanes of {k} values expected"));
 	}
 	shape((rows.len() / k_) as u32, (columns.len() / k_) as u32, k)?;
@@ -167,6 +168,39 @@ pub fn output_grant_message(
 		expiry,
 	)
 	.to_vec())
+}
+
+/// Why the page must not send a job's data to a device's data service at `scheme://host`
+/// (`host` as in a URL: a name, an IPv4 address or a bracketed IPv6 one), reached through the
+/// node at `node_host`; `None` when it may. A device on a public chain that publishes a
+/// private, loopback or link-local address would have the user's own browser send requests
+/// into the user's network; plain `http` would send the user's matrices unencrypted across the
+/// internet. Both are allowed when the node itself is on such an address (a dev chain, a test
+/// network), as the CLI's `--allow-private-endpoints` allows them. A name is taken as public:
+/// the browser resolves it, not this page.
+#[wasm_bindgen]
+pub fn data_service_refusal(scheme: &str, host: &str, node_host: &str) -> Option<String> {
+	let public = |host: &str| -> bool {
+		let bare = host.trim_start_matches('[').trim_end_matches(']');
+		if bare.eq_ignore_ascii_case("localhost")
+			|| bare.to_ascii_lowercase().ends_with(".localhost")
+		{
+			return false;
+		}
+		bare.parse::<core::net::IpAddr>().map(is_public).unwrap_or(true)
+	};
+	if !public(node_host) {
+		return None;
+	}
+	if !public(host) {
+		return Some(format!(
+			"the device's data service is at {host}, a private address: on a public chain this page sends nothing into your own network"
+		));
+	}
+	if scheme != "https" {
+		return Some(format!("the device's data service is {scheme}://{host}: your matrices would cross the internet unencrypted"));
+	}
+	None
 }
 
 /// Work units of an m×n×k product (10⁹ multiply-adds each, rounded down), before the chain's
@@ -308,6 +342,35 @@ mod tests {
 			download_msg(&genesis, &device, 9, Download::Output, 1_700_000_000)
 		);
 		assert!(upload_message(&genesis[..31], &device, 9, &root).is_err());
+	}
+
+	#[test]
+	fn a_public_chains_device_gets_data_only_at_a_public_https_address() {
+		let public_node = "rpc.example.org";
+		for private in [
+			"127.0.0.1",
+			"10.1.2.3",
+			"192.168.0.10",
+			"172.20.0.1",
+			"169.254.1.1",
+			"[::1]",
+			"[fd00::1]",
+			"[::ffff:10.0.0.1]",
+			"localhost",
+			"0.0.0.0",
+		] {
+			let why = data_service_refusal("https", private, public_node).expect(private);
+			assert!(why.contains("private address"), "{private}: {why}");
+		}
+		let why = data_service_refusal("http", "8.8.8.8", public_node).unwrap();
+		assert!(why.contains("unencrypted"), "{why}");
+		assert_eq!(data_service_refusal("https", "8.8.8.8", public_node), None);
+		assert_eq!(data_service_refusal("https", "device.example.org", "51.15.1.1"), None);
+		// A dev chain or test network on loopback or a private network: its devices are too.
+		for node in ["127.0.0.1", "localhost", "192.168.1.5", "[::1]"] {
+			assert_eq!(data_service_refusal("http", "127.0.0.1", node), None, "{node}");
+			assert_eq!(data_service_refusal("http", "10.0.0.7", node), None, "{node}");
+		}
 	}
 
 	#[test]
