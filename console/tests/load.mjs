@@ -87,7 +87,7 @@ try {
 	await time(`job page (job ${N - 1}: its state and terms, from storage)`, `#/job/${N - 1}`, "[data-testid=job-state]");
 	await time(`job page (job ${N - 1}: its timeline, from the events of the last 600 blocks)`, `#/job/${N - 1}`, "[data-testid=timeline]");
 	await time("account page (Eve: balances, holds, devices, rewards)", "#/account", "[data-testid=client-jobs]");
-	await time(`account page (Eve: its ${Math.ceil(N / 6)} jobs, from the events)`, "#/account", "[data-testid=client-jobs] tbody tr >> nth=0");
+	await time(`account page (Eve: the first of its ${Math.ceil(N / 6)} jobs listed from the events)`, "#/account", "[data-testid=client-jobs] tbody tr >> nth=0");
 	const dist = join(here, "..", "dist", "assets");
 	const sizes = readdirSync(dist).map((f) => [f, statSync(join(dist, f)).size]);
 	for (const [f, size] of sizes) console.log(`[load] bundle: ${f} ${(size / 1024).toFixed(1)} KiB`);
