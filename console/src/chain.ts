@@ -184,6 +184,8 @@ export interface JobEvent {
 class JobIndex {
 	private byJob = new Map<string, JobEvent[]>();
 	private slashes = new Map<number, { device: string; amount: string }[]>();
+	/** Eras that ended in the blocks read: their verified work units, fees burned and mint. */
+	readonly eras = new Map<number, { block: number; units: number; fees: string; minted: string }>();
 	private read = new Set<number>();
 	private from = 0;
 	private generation = 0;
@@ -194,6 +196,7 @@ class JobIndex {
 	clear() {
 		this.byJob.clear();
 		this.slashes.clear();
+		this.eras.clear();
 		this.read.clear();
 		this.from = 0;
 		this.complete = false;
@@ -266,6 +269,9 @@ class JobIndex {
 				const list = this.byJob.get(String(job)) ?? [];
 				list.push({ block, time, method: event.method, data: named });
 				this.byJob.set(String(job), list);
+			} else if (event.section === "rewards" && event.method === "EraEnded") {
+				const [era, units, fees, minted] = event.data.toJSON() as any[];
+				this.eras.set(Number(era), { block, units: Number(units), fees: String(fees), minted: String(minted) });
 			} else if (event.section === "devices" && event.method === "Slashed") {
 				const [device, amount] = event.data.toJSON() as any[];
 				const list = this.slashes.get(block) ?? [];

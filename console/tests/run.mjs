@@ -10,6 +10,10 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ApiPromise, WsProvider } from "@polkadot/api";
+import { Keyring } from "@polkadot/keyring";
+import { hexToU8a, u8aToHex, u8aWrapBytes } from "@polkadot/util";
+import { cryptoWaitReady } from "@polkadot/util-crypto";
 import * as w from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -137,6 +141,44 @@ try {
 		assert.match(text, /jobs\.PriceTooLow: The price cap is below `MinPricePerUnit`/);
 	});
 
+	await test("a browser wallet's account signs the job, the uploads and the download", async () => {
+		// A wallet as extensions inject one (window.injectedWeb3), holding Ferdie's key in this
+		// process: it signs transactions' payloads, and raw messages wrapped in <Bytes>…</Bytes>
+		// as polkadot{.js} and Talisman do, which the device must accept.
+		await cryptoWaitReady();
+		const ferdie = new Keyring({ type: "sr25519" }).addFromUri("//Ferdie");
+		const chain = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true, signedExtensions: { CheckDeviceCall: { extrinsic: {}, payload: {} } } });
+		let wrapped = 0;
+		await page.exposeFunction("testWalletSignRaw", (data) => (wrapped++, u8aToHex(ferdie.sign(u8aWrapBytes(hexToU8a(data))))));
+		await page.exposeFunction("testWalletSignPayload", (payload) => chain.registry.createType("ExtrinsicPayload", payload, { version: payload.version }).sign(ferdie).signature);
+		await page.addInitScript((address) => {
+			const account = { address, name: "Ferdie (test wallet)", type: "sr25519" };
+			window.injectedWeb3 = {
+				"test-wallet": {
+					version: "1.0.0",
+					enable: async () => ({
+						accounts: { get: async () => [account], subscribe: (cb) => (cb([account]), () => {}) },
+						signer: {
+							signRaw: async ({ data }) => ({ id: 1, signature: await window.testWalletSignRaw(data) }),
+							signPayload: async (payload) => ({ id: 2, signature: await window.testWalletSignPayload(payload) }),
+						},
+					}),
+				},
+			};
+		}, ferdie.address);
+		await open("#/submit");
+		await page.getByRole("button", { name: "Use a browser extension" }).click();
+		await page.getByTestId("signer").locator("option", { hasText: "test wallet" }).waitFor({ state: "attached" });
+		await page.getByTestId("file-a").setInputFiles(join(w.WORK, "A.npy"));
+		await page.getByTestId("file-b").setInputFiles(join(w.WORK, "B.npy"));
+		await page.getByTestId("submit-job").click();
+		await page.getByTestId("checked").waitFor({ timeout: 120_000 });
+		assert.match(await page.getByTestId("progress").textContent(), new RegExp(`signing as ${ferdie.address}`));
+		// Two uploads and one download grant, each signed as a wallet wraps raw bytes.
+		assert.equal(wrapped, 3);
+		await chain.disconnect();
+	});
+
 	await test("a faked job's page shows the failure and the slash", async () => {
 		const faulty = process.env.PROOFGRID_FAULTY_WORKER;
 		assert.ok(faulty, "PROOFGRID_FAULTY_WORKER names the fault-injection worker (scripts/test.sh builds it)");
@@ -164,4 +206,4 @@ try {
 	console.log(`[console] ${results.filter(([, r]) => r === "ok").length} of ${results.length} passed; logs in ${w.WORK}`);
 	w.cleanUp(!ok);
 }
-process.exit(ok && results.length === 7 ? 0 : 1);
+process.exit(ok && results.length === 8 ? 0 : 1);

@@ -1,6 +1,6 @@
 // The market: devices with their advertised and delivered throughput, open jobs, the rules,
 // burned fees and the era's emission, live as blocks arrive.
-import { api, grid, rpc } from "../chain";
+import { api, grid, jobIndex, rpc } from "../chain";
 import { bars, h, problem, short, table } from "../ui";
 
 export interface DeviceView {
@@ -134,10 +134,18 @@ export async function market(): Promise<HTMLElement> {
 			: h("p", {}, "No job is waiting for a device."),
 		h("h2", {}, "Eras"),
 		eraList.length
-			? bars("Per era: fees burned and rewards pool (GRID)", eraList.map((e) => `era ${e.era}`), [
-					{ name: "fees burned", values: eraList.map((e) => toGrid(e.value.totalFees)), color: "#bb2c2c" },
-					{ name: "rewards pool", values: eraList.map((e) => toGrid(e.value.pool)), color: "#2cbb6f" },
-				])
+			? h(
+					"div",
+					{ class: "charts" },
+					bars("Per era: fees burned and rewards pool (GRID)", eraList.map((e) => `era ${e.era}`), [
+						{ name: "fees burned", values: eraList.map((e) => toGrid(e.value.totalFees)), color: "#bb2c2c" },
+						{ name: "rewards pool", values: eraList.map((e) => toGrid(e.value.pool)), color: "#2cbb6f" },
+					]),
+					// Verified work per era, from the eras' EraEnded events the console has read.
+					bars("Per era: verified work units", eraList.map((e) => `era ${e.era}`), [
+						{ name: "work units", values: eraList.map((e) => jobIndex.eras.get(e.era)?.units ?? 0), color: "#6f2cbb" },
+					]),
+				)
 			: h("p", {}, "No era has ended yet."),
 		h("h2", {}, "Rules"),
 		table("rules", ["rule", "value"], rules),
