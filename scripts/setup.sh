@@ -15,12 +15,17 @@ command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 # libgomp: oneDNN's OpenMP threads (below).
 ldconfig -p 2>/dev/null | grep -q 'libgomp.so.1 ' || missing+=(libgomp1)
-if [ ${#missing[@]} -gt 0 ]; then
-	sudo=""
+# apt_install WHAT PACKAGE...: installs Debian packages (with sudo unless root).
+apt_install() {
+	local what=$1 sudo=""
+	shift
 	[ "$(id -u)" -ne 0 ] && sudo="sudo"
-	say "installing apt packages: ${missing[*]}"
+	say "installing apt packages$what: $*"
 	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+if [ ${#missing[@]} -gt 0 ]; then
+	apt_install "" "${missing[@]}"
 else
 	say "apt packages present: clang libclang-dev protobuf-compiler docker-compose libgomp1"
 fi
@@ -139,13 +144,7 @@ else
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
 	# (The browser is for the tests only: PROOFGRID_SKIP_BROWSER=1 builds without it.)
 	[ "${PROOFGRID_SKIP_BROWSER:-0}" = 1 ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-	if [ ${#missing[@]} -gt 0 ]; then
-		sudo=""
-		[ "$(id -u)" -ne 0 ] && sudo="sudo"
-		say "installing apt packages for the console: ${missing[*]}"
-		$sudo apt-get update -qq
-		DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
-	fi
+	[ ${#missing[@]} -eq 0 ] || apt_install " for the console" "${missing[@]}"
 	WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock)
 	TOOLS="$CACHE/tools"
 	if [ "$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then

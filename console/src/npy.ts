@@ -36,21 +36,15 @@ export function parseNpyI8(bytes: Uint8Array, name: string): Matrix<Int8Array> {
 
 /** A row-major int32 matrix as a `.npy` file (format 1.0, little-endian, C order). */
 export function npyI32(m: Matrix<Int32Array>): Uint8Array {
-	let header = `{'descr': '<i4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-	const total = 10 + header.length + 1;
-	header = header + " ".repeat((64 - (total % 64)) % 64) + "\n";
-	const out = new Uint8Array(10 + header.length + m.values.length * 4);
-	out.set(MAGIC, 0);
-	out[6] = 1;
-	out[7] = 0;
-	new DataView(out.buffer).setUint16(8, header.length, true);
-	out.set(new TextEncoder().encode(header), 10);
-	const body = new DataView(out.buffer, 10 + header.length);
+	const head = npyHead("<i4", m.rows, m.cols);
+	const out = new Uint8Array(head.length + m.values.length * 4);
+	out.set(head, 0);
+	const body = new DataView(out.buffer, head.length);
 	m.values.forEach((v, i) => body.setInt32(i * 4, v, true));
 	return out;
 }
 
-/** A random int8 matrix and its `.npy` bytes (for trying the market without files). */
+/** A random int8 matrix (for trying the market without files). */
 export function randomI8(rows: number, cols: number): Matrix<Int8Array> {
 	const values = new Int8Array(rows * cols);
 	// getRandomValues fills at most 64 KiB a call.
@@ -58,16 +52,15 @@ export function randomI8(rows: number, cols: number): Matrix<Int8Array> {
 	return { rows, cols, values };
 }
 
-/** An int8 matrix as a `.npy` file. */
-export function npyI8(m: Matrix<Int8Array>): Uint8Array {
-	let header = `{'descr': '|i1', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-	const total = 10 + header.length + 1;
-	header = header + " ".repeat((64 - (total % 64)) % 64) + "\n";
-	const out = new Uint8Array(10 + header.length + m.values.length);
-	out.set(MAGIC, 0);
-	out[6] = 1;
-	new DataView(out.buffer).setUint16(8, header.length, true);
-	out.set(new TextEncoder().encode(header), 10);
-	out.set(new Uint8Array(m.values.buffer, m.values.byteOffset, m.values.length), 10 + header.length);
-	return out;
+/** A format 1.0 `.npy` head (magic, version, length, header padded to 64 bytes) for a 2-D,
+ * C-order matrix of `descr`. */
+function npyHead(descr: string, rows: number, cols: number): Uint8Array {
+	let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${rows}, ${cols}), }`;
+	header += " ".repeat((64 - ((10 + header.length + 1) % 64)) % 64) + "\n";
+	const head = new Uint8Array(10 + header.length);
+	head.set(MAGIC, 0);
+	head[6] = 1;
+	new DataView(head.buffer).setUint16(8, header.length, true);
+	head.set(new TextEncoder().encode(header), 10);
+	return head;
 }
